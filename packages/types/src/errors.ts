@@ -1,0 +1,118 @@
+/**
+ * Every failure that crosses a package boundary is a SymphonyError with a stable `code`.
+ * Codes are strings starting with `E_`; the known ones are listed so editors complete them,
+ * and packages may add their own (`E_${string}`) without touching this file.
+ */
+export const ERROR_CODES = {
+  E_INTERNAL: 'an unexpected failure inside Symphony (a bug: please report it)',
+  E_INPUT_INVALID: 'an argument or payload failed validation',
+  E_CONFIG_INVALID: 'symphony.config failed validation',
+  E_MANIFEST_INVALID: 'an extension manifest failed validation',
+  E_WORKFLOW_INVALID: 'a workflow failed validation',
+  E_NOT_FOUND: 'the named thing does not exist',
+  E_CONFLICT: 'the request conflicts with the current state',
+  E_TIMEOUT: 'the operation did not finish within its time limit',
+  E_ABORTED: 'the operation was cancelled through its AbortSignal',
+  E_CYCLE: 'a dependency graph has a cycle',
+  E_PLUGIN_CYCLE: 'kernel plugins depend on each other in a cycle',
+  E_PLUGIN_MISSING: 'a kernel plugin depends on a plugin that is not registered',
+  E_PLUGIN_VERSION: "a plugin's version does not satisfy a dependent's `requires` range",
+  E_PLUGIN_DUPLICATE: 'two plugins have the same name',
+  E_PLUGIN_SETUP: "a plugin's setup threw",
+  E_PLUGIN_START: "a plugin's start threw",
+  E_PLUGIN_STOP: "one or more plugins' stop threw",
+  E_PLUGIN_LOAD: 'a plugin named in config could not be imported',
+  E_KERNEL_STATE: 'the kernel is not in a state that allows this call',
+  E_SERVICE_UNKNOWN: 'no plugin offers a service by that name',
+  E_PERMISSION_DENIED: 'the sandbox refused an operation',
+  E_EXTENSION_CRASHED: 'the extension process or worker died during the call',
+  E_EXTENSION_FAILED: 'the extension crashed too often and is disabled until re-enabled',
+  E_METHOD_UNKNOWN: 'the extension has no such method',
+  E_PAYLOAD_TOO_LARGE: 'a message exceeds the payload cap',
+  E_ARTIFACT_CORRUPT: "an artifact's bytes do not match its hash",
+  E_DEADLOCK: 'a resource request would deadlock and was refused',
+} as const;
+
+export type KnownErrorCode = keyof typeof ERROR_CODES;
+/** A known code, or any package-specific `E_*` code. */
+export type ErrorCode = KnownErrorCode | `E_${string}`;
+
+export interface SymphonyErrorJSON {
+  name: 'SymphonyError';
+  code: ErrorCode;
+  message: string;
+  details?: Record<string, unknown>;
+  stack?: string;
+  cause?: SymphonyErrorJSON | { name: string; message: string; stack?: string };
+}
+
+// A registry symbol rather than instanceof: an ESM and a CJS copy of this package (or two
+// installed versions) must still recognise each other's errors.
+const BRAND = Symbol.for('symphony.error');
+
+export class SymphonyError extends Error {
+  override readonly name = 'SymphonyError';
+  readonly code: ErrorCode;
+  readonly details: Record<string, unknown>;
+
+  constructor(
+    code: ErrorCode,
+    message: string,
+    options: { details?: Record<string, unknown>; cause?: unknown } = {},
+  ) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.code = code;
+    this.details = options.details ?? {};
+    Object.defineProperty(this, BRAND, { value: true });
+  }
+
+  /** A plain, structured-clone and JSON safe form, for crossing threads, processes and HTTP. */
+  toJSON(): SymphonyErrorJSON {
+    const json: SymphonyErrorJSON = { name: 'SymphonyError', code: this.code, message: this.message };
+    if (Object.keys(this.details).length > 0) json.details = this.details;
+    if (this.stack) json.stack = this.stack;
+    if (this.cause !== undefined) json.cause = causeToJSON(this.cause);
+    return json;
+  }
+
+  /** Rebuilds an error sent with `toJSON()`, keeping the remote stack. */
+  static fromJSON(json: SymphonyErrorJSON): SymphonyError {
+    const cause = json.cause ? reviveCause(json.cause) : undefined;
+    const err = new SymphonyError(json.code, json.message, { details: json.details ?? {}, cause });
+    if (json.stack) err.stack = json.stack;
+    return err;
+  }
+}
+
+function causeToJSON(cause: unknown): SymphonyErrorJSON['cause'] {
+  if (isSymphonyError(cause)) return cause.toJSON();
+  if (cause instanceof Error) return { name: cause.name, message: cause.message, stack: cause.stack };
+  return { name: 'Error', message: String(cause) };
+}
+
+function reviveCause(cause: NonNullable<SymphonyErrorJSON['cause']>): Error {
+  if (cause.name === 'SymphonyError' && 'code' in cause) return SymphonyError.fromJSON(cause);
+  const err = new Error(cause.message);
+  err.name = cause.name;
+  if (cause.stack) err.stack = cause.stack;
+  return err;
+}
+
+export function isSymphonyError(value: unknown): value is SymphonyError {
+  return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[BRAND] === true;
+}
+
+/** True for an error with the given code, whichever copy of this package made it. */
+export function hasErrorCode(value: unknown, code: ErrorCode): value is SymphonyError {
+  return isSymphonyError(value) && value.code === code;
+}
+
+/**
+ * Turns anything thrown into a SymphonyError: SymphonyErrors pass through, everything else is
+ * wrapped with `fallbackCode` and kept as the `cause`.
+ */
+export function toSymphonyError(value: unknown, fallbackCode: ErrorCode = 'E_INTERNAL'): SymphonyError {
+  if (isSymphonyError(value)) return value;
+  if (value instanceof Error) return new SymphonyError(fallbackCode, value.message, { cause: value });
+  return new SymphonyError(fallbackCode, String(value));
+}

@@ -1,0 +1,31 @@
+import type { ArtifactRef } from './refs.js';
+import type { SymphonyErrorJSON } from './errors.js';
+import type { HealthReport } from './refs.js';
+
+/** Events every workflow run emits, in this order per step: ready, start, (retry)*, end | fail. */
+export interface RunEvents {
+  'run:start': [{ runId: string; workflow: string; at: number; resumed: boolean }];
+  'step:ready': [{ runId: string; stepId: string; at: number }];
+  'step:start': [{ runId: string; stepId: string; attempt: number; at: number }];
+  'step:progress': [{ runId: string; stepId: string; fraction: number; message?: string; at: number }];
+  'step:retry': [{ runId: string; stepId: string; attempt: number; delayMs: number; error: SymphonyErrorJSON; at: number }];
+  'step:end': [{ runId: string; stepId: string; attempt: number; output?: ArtifactRef; skipped?: boolean; durationMs: number; at: number }];
+  'step:fail': [{ runId: string; stepId: string; attempt: number; error: SymphonyErrorJSON; durationMs: number; at: number }];
+  'run:end': [{ runId: string; status: 'succeeded' | 'failed' | 'cancelled'; durationMs: number; at: number }];
+}
+
+/** Events the kernel itself emits about its plugins. */
+export interface KernelLifecycleEvents {
+  'plugin:setup': [{ name: string; version: string; durationMs: number }];
+  'plugin:start': [{ name: string; durationMs: number }];
+  'plugin:stop': [{ name: string; durationMs: number; error?: SymphonyErrorJSON }];
+  'kernel:started': [{ plugins: string[]; durationMs: number }];
+  'kernel:stopped': [{ durationMs: number }];
+  'kernel:health': [{ status: HealthReport['status'] }];
+}
+
+/** The kernel's event map. Packages extend it by declaration merging on `SymphonyEvents`. */
+// eslint-disable-next-line @typescript-eslint/no-empty-interface
+export interface SymphonyEvents extends KernelLifecycleEvents, RunEvents {}
+
+export type EventName = keyof SymphonyEvents & string;
