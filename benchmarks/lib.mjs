@@ -1,0 +1,67 @@
+// Shared helpers for benchmark suites: every figure is measured beside its raw floor in the same
+// process, and reported as a ratio, because absolute times on these VMs swing 2-3x.
+import { Bench } from 'tinybench';
+
+/**
+ * Measures `fn` with tinybench. Nanosecond operations are timed in batches of `batch` calls so
+ * tinybench's own per-sample overhead does not swamp them; figures are per single call.
+ * `fn` may be async (then it is awaited once per sample).
+ */
+export async function measure(name, fn, { batch = 1, time = 400, quick = false, warmupTime } = {}) {
+  const bench = new Bench({ time: quick ? Math.min(time, 150) : time, warmupTime: warmupTime ?? (quick ? 30 : 100) });
+  const task = batch === 1 ? fn : fn.constructor.name === 'AsyncFunction'
+    ? async () => { for (let i = 0; i < batch; i++) await fn(); }
+    : () => { for (let i = 0; i < batch; i++) fn(); };
+  bench.add(name, task);
+  await bench.run();
+  const result = bench.tasks[0].result;
+  if (!result || result.state !== 'completed') throw new Error(`benchmark "${name}" did not complete: ${result?.error ?? result?.state}`);
+  const ms = result.latency;
+  return {
+    name,
+    medianNs: (ms.p50 * 1e6) / batch,
+    p99Ns: (ms.p99 * 1e6) / batch,
+    meanNs: (ms.mean * 1e6) / batch,
+    opsPerSec: (result.throughput.mean ?? 1000 / ms.mean) * batch,
+    samples: ms.samples?.length ?? result.latency.samplesCount ?? 0,
+  };
+}
+
+/**
+ * One row of the envelope table. `floor` is the measurement of the raw floor for this layer
+ * taken in the same run; `promise` is the original design's promise, `aim` Symphony's.
+ */
+export function row({ layer, name, m, floor, promise = '', aim = '' }) {
+  return {
+    layer,
+    case: name,
+    medianNs: round(m.medianNs),
+    p99Ns: round(m.p99Ns),
+    opsPerSec: Math.round(m.opsPerSec),
+    floor: floor?.name ?? '',
+    floorMedianNs: floor ? round(floor.medianNs) : null,
+    ratio: floor ? round(m.medianNs / floor.medianNs) : null,
+    promise,
+    aim,
+  };
+}
+
+export function round(x) {
+  if (x === null || x === undefined || !Number.isFinite(x)) return x;
+  return x >= 100 ? Math.round(x) : Math.round(x * 100) / 100;
+}
+
+export function formatNs(ns) {
+  if (ns === null || ns === undefined) return '';
+  if (ns >= 1e6) return `${(ns / 1e6).toFixed(2)} ms`;
+  if (ns >= 1e3) return `${(ns / 1e3).toFixed(1)} µs`;
+  return `${ns.toFixed(1)} ns`;
+}
+
+export function markdownTable(rows) {
+  const head = '| layer | case | median | p99 | ops/s | floor (same run) | ratio to floor | promise | aim |';
+  const sep = '|---|---|---|---|---|---|---|---|---|';
+  const lines = rows.map((r) =>
+    `| ${r.layer} | ${r.case} | ${formatNs(r.medianNs)} | ${formatNs(r.p99Ns)} | ${r.opsPerSec.toLocaleString('en-US')} | ${r.floor ? `${r.floor} ${formatNs(r.floorMedianNs)}` : ''} | ${r.ratio === null ? '' : `${r.ratio}×`} | ${r.promise} | ${r.aim} |`);
+  return [head, sep, ...lines].join('\n');
+}
