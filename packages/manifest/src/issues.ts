@@ -1,0 +1,39 @@
+import type { z } from 'zod';
+import type { Issue } from '@symphony/types';
+
+/**
+ * zod issues as `{ path, message }`, one per problem: an unknown-keys issue becomes one issue per
+ * key at that key's own path, so `permissions.fs.raed: unknown field` points at the typo.
+ */
+export function toIssues(error: z.ZodError): Issue[] {
+  const out: Issue[] = [];
+  for (const issue of error.issues) {
+    if (issue.code === 'unrecognized_keys') {
+      for (const key of issue.keys) out.push({ path: formatPath([...issue.path, key]), message: 'unknown field' });
+    } else if (issue.code === 'invalid_union' && issue.errors.length > 0) {
+      // Report the branch that got furthest, rather than "invalid input".
+      const best = [...issue.errors].sort((a, b) => depth(b) - depth(a))[0] as z.core.$ZodIssue[];
+      for (const inner of best) out.push({ path: formatPath([...issue.path, ...inner.path]), message: inner.message });
+    } else {
+      out.push({ path: formatPath(issue.path), message: issue.message });
+    }
+  }
+  return out;
+}
+
+function depth(issues: z.core.$ZodIssue[]): number {
+  return Math.max(0, ...issues.map((i) => i.path.length));
+}
+
+const IDENTIFIER = /^[A-Za-z_$][A-Za-z0-9_$-]*$/;
+
+/** `contributes.methods.parse.input`, `permissions.fs.read[2]`, `dependencies["acme.csv"]`. */
+export function formatPath(path: ReadonlyArray<PropertyKey>): string {
+  let out = '';
+  for (const part of path) {
+    if (typeof part === 'number') out += `[${part}]`;
+    else if (typeof part === 'string' && IDENTIFIER.test(part)) out += out === '' ? part : `.${part}`;
+    else out += `[${JSON.stringify(String(part))}]`;
+  }
+  return out || '(root)';
+}
