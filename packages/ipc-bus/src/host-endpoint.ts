@@ -1,0 +1,19 @@
+import { isMainThread, parentPort } from 'node:worker_threads';
+import { SymphonyError } from '@symphony/types';
+import type { BusEndpoint } from './endpoint.js';
+import { processEndpoint } from './transports/process.js';
+import { connectSocket } from './transports/socket.js';
+import { workerEndpoint } from './transports/worker.js';
+
+/**
+ * The extension side's connection to whoever started it: the parent port in a worker, the IPC
+ * channel in a forked child, or the socket named by `SYMPHONY_IPC_SOCKET` for an extension
+ * started separately.
+ */
+export async function hostEndpoint(): Promise<BusEndpoint> {
+  if (!isMainThread && parentPort) return workerEndpoint(parentPort);
+  const socket = process.env.SYMPHONY_IPC_SOCKET;
+  if (socket) return connectSocket(socket);
+  if (typeof process.send === 'function') return processEndpoint(process);
+  throw new SymphonyError('E_NO_HOST', 'this extension was not started by a Symphony host (no parent port, IPC channel or SYMPHONY_IPC_SOCKET)');
+}

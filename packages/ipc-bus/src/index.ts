@@ -1,0 +1,39 @@
+export { Op, FLAG_PROGRESS, isFrame, type Frame, type Message, type HostMessage, type ExtensionMessage, type ReadyInfo, type LogLevel } from './protocol.js';
+export type { BusEndpoint, CloseInfo, MessageEventLike, MessageListener } from './endpoint.js';
+export { workerEndpoint } from './transports/worker.js';
+export { processEndpoint } from './transports/process.js';
+export {
+  socketEndpoint,
+  connectSocket,
+  listenSocket,
+  encodeFrame,
+  FrameDecoder,
+  DEFAULT_MAX_FRAME_BYTES,
+  type SocketEndpointOptions,
+} from './transports/socket.js';
+export { asComlinkEndpoint } from './comlink-endpoint.js';
+export { hostEndpoint } from './host-endpoint.js';
+export { BusClient, DEFAULT_LIMITS, type BusClientOptions, type CallLimits, type CallOptions, type ClientEvents } from './client.js';
+export { serve, encodeError, type BusServer, type CallHandler, type ServeOptions, type ServerCallContext } from './server.js';
+export { payloadSize } from './payload.js';
+export { Ring, RingChannel } from './ring.js';
+export {
+  createLauncher,
+  defaultCommandLine,
+  type CommandLine,
+  type DefaultLauncherOptions,
+  type ExitInfo,
+  type IsolationMode,
+  type Launched,
+  type Launcher,
+  type LaunchSpec,
+  type SpawnWrapper,
+} from './launcher.js';
+export {
+  Supervisor,
+  type RecentCall,
+  type RestartPolicy,
+  type SupervisorEvents,
+  type SupervisorOptions,
+  type SupervisorState,
+} from './supervisor.js';

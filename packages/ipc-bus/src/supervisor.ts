@@ -1,0 +1,318 @@
+import { createInterface } from 'node:readline';
+import type { Readable } from 'node:stream';
+import { EventEmitter } from 'eventemitter3';
+import { SymphonyError, silentLogger, type Logger } from '@symphony/types';
+import { BusClient, DEFAULT_LIMITS, type CallLimits, type CallOptions } from './client.js';
+import type { CloseInfo } from './endpoint.js';
+import { createLauncher, type Launched, type Launcher, type LaunchSpec, type SpawnWrapper } from './launcher.js';
+
+export interface RestartPolicy {
+  /** Crashes within `windowMs` that disable the extension (VS Code: 3 in 5 minutes). */
+  maxCrashes: number;
+  windowMs: number;
+  /** First restart delay; doubles with each recent crash, up to `maxBackoffMs`. */
+  backoffMs: number;
+  maxBackoffMs: number;
+}
+
+export interface SupervisorOptions {
+  spec: LaunchSpec;
+  /** Replaces how instances start (default: worker threads and spawned children). */
+  launcher?: Launcher;
+  /** Rewrites a child's command line (the sandbox hook); ignored when `launcher` is given. */
+  spawnWrapper?: SpawnWrapper;
+  limits?: Partial<CallLimits>;
+  restart?: Partial<RestartPolicy>;
+  logger?: Logger;
+  /** Time from spawn to the extension's ready message. */
+  startTimeoutMs?: number;
+  /** Health ping period while running (0 turns periodic pings off) and its answer limit. */
+  pingIntervalMs?: number;
+  pingTimeoutMs?: number;
+  /** Graceful stop: wait this long for in-flight calls, then SIGTERM, then SIGKILL after `graceMs`. */
+  drainMs?: number;
+  graceMs?: number;
+  /** How many recent calls to keep for the log when the extension is disabled. */
+  recentCalls?: number;
+}
+
+export type SupervisorState = 'idle' | 'starting' | 'running' | 'restarting' | 'stopping' | 'stopped' | 'failed';
+
+export interface RecentCall {
+  method: string;
+  at: number;
+  outcome?: 'ok' | string;
+}
+
+export interface SupervisorEvents {
+  state: [state: SupervisorState];
+  ready: [info: { pid: number; methods: string[]; startMs: number }];
+  crash: [info: { exit: CloseInfo; crashes: number; recentCalls: RecentCall[] }];
+  failed: [info: { crashes: number; recentCalls: RecentCall[] }];
+  event: [name: string, payload: unknown];
+  progress: [info: { method: string; fraction: number; message?: string }];
+  output: [info: { stream: 'stdout' | 'stderr'; line: string }];
+}
+
+const DEFAULT_RESTART: RestartPolicy = { maxCrashes: 3, windowMs: 5 * 60_000, backoffMs: 100, maxBackoffMs: 10_000 };
+
+/**
+ * The process manager for one extension: starts it on first use, pings it, restarts it with
+ * exponential backoff when it dies, disables it past its crash budget (calls then fail fast with
+ * `E_EXTENSION_FAILED` until `enable()`), and stops it gracefully.
+ */
+export class Supervisor extends EventEmitter<SupervisorEvents> {
+  readonly id: string;
+  readonly limits: CallLimits;
+  private readonly policy: RestartPolicy;
+  private readonly launcher: Launcher;
+  private readonly logger: Logger;
+  private currentState: SupervisorState = 'idle';
+  private instance: { launched: Launched; client: BusClient } | undefined;
+  private starting: Promise<BusClient> | undefined;
+  private crashTimes: number[] = [];
+  private readonly recent: RecentCall[] = [];
+  private pingTimer: NodeJS.Timeout | undefined;
+  private restartTimer: NodeJS.Timeout | undefined;
+
+  constructor(private readonly options: SupervisorOptions) {
+    super();
+    this.id = options.spec.id;
+    this.limits = { ...DEFAULT_LIMITS, ...options.limits };
+    this.policy = { ...DEFAULT_RESTART, ...options.restart };
+    this.launcher = options.launcher ?? createLauncher(options.spawnWrapper ? { spawnWrapper: options.spawnWrapper } : {});
+    this.logger = (options.logger ?? silentLogger).child({ extensionId: this.id });
+  }
+
+  get state(): SupervisorState {
+    return this.currentState;
+  }
+
+  get pid(): number | undefined {
+    return this.instance?.launched.pid;
+  }
+
+  get inFlight(): number {
+    return this.instance?.client.inFlight ?? 0;
+  }
+
+  get recentCalls(): RecentCall[] {
+    return [...this.recent];
+  }
+
+  get crashCount(): number {
+    return this.crashTimes.length;
+  }
+
+  /** Starts (or joins a start in progress); rejects with `E_EXTENSION_START` if it never gets ready. */
+  async start(): Promise<void> {
+    await this.client();
+  }
+
+  async call(method: string, input?: unknown, options: CallOptions = {}): Promise<unknown> {
+    const client = this.instance && this.currentState === 'running' ? this.instance.client : await this.client();
+    const entry = this.remember(method);
+    try {
+      const result = await client.call(method, input, options);
+      entry.outcome = 'ok';
+      return result;
+    } catch (error) {
+      entry.outcome = (error as SymphonyError).code ?? 'error';
+      throw error;
+    }
+  }
+
+  /** Re-enables a failed extension: its crash history is forgotten and the next call starts it. */
+  enable(): void {
+    if (this.currentState !== 'failed') return;
+    this.crashTimes = [];
+    this.setState('idle');
+  }
+
+  /** Drains in-flight calls (up to `drainMs`), then SIGTERM, then SIGKILL after `graceMs`. */
+  async stop(): Promise<void> {
+    if (this.currentState === 'stopped') return;
+    clearTimeout(this.restartTimer);
+    await this.starting?.catch(() => {});
+    this.setState('stopping');
+    this.stopPinging();
+    const instance = this.instance;
+    if (instance) {
+      await withDeadline(instance.client.drained(), this.options.drainMs ?? 5_000);
+      instance.launched.kill('SIGTERM');
+      const graceful = await withDeadline(instance.launched.exited.then(() => true), this.options.graceMs ?? 2_000);
+      if (!graceful) instance.launched.kill('SIGKILL');
+      await instance.launched.exited;
+      instance.client.close();
+    }
+    this.instance = undefined;
+    this.setState('stopped');
+  }
+
+  /** The connected client, starting or waiting for a restart as needed. */
+  private client(): Promise<BusClient> {
+    switch (this.currentState) {
+      case 'running':
+        return Promise.resolve(this.instance!.client);
+      case 'failed':
+        return Promise.reject(this.failedError());
+      case 'stopping':
+      case 'stopped':
+        return Promise.reject(new SymphonyError('E_EXTENSION_STOPPED', `extension ${this.id} is ${this.currentState}`, { details: { extensionId: this.id } }));
+      case 'restarting':
+        // Calls during the backoff wait for the restart instead of failing.
+        clearTimeout(this.restartTimer);
+        return this.launch();
+      default:
+        return this.launch();
+    }
+  }
+
+  private launch(): Promise<BusClient> {
+    this.starting ??= this.doLaunch().finally(() => (this.starting = undefined));
+    return this.starting;
+  }
+
+  private async doLaunch(): Promise<BusClient> {
+    this.setState('starting');
+    const t0 = performance.now();
+    let launched: Launched | undefined;
+    try {
+      launched = await this.launcher(this.options.spec);
+      this.captureOutput(launched.stdout, 'stdout');
+      this.captureOutput(launched.stderr, 'stderr');
+      const client = new BusClient(launched.endpoint, { ...this.limits, peer: this.id });
+      const startTimeoutMs = this.options.startTimeoutMs ?? 10_000;
+      const ready = await withDeadline(client.ready, startTimeoutMs);
+      if (!ready) throw new SymphonyError('E_TIMEOUT', `no ready message within ${startTimeoutMs} ms`);
+      this.wire(client, launched);
+      this.instance = { launched, client };
+      this.setState('running');
+      this.startPinging();
+      this.emit('ready', { pid: ready.pid, methods: ready.methods, startMs: performance.now() - t0 });
+      return client;
+    } catch (cause) {
+      launched?.kill('SIGKILL');
+      const exit = launched ? await withDeadline(launched.exited, 1_000) : undefined;
+      const error = new SymphonyError('E_EXTENSION_START', `extension ${this.id} failed to start: ${(cause as Error).message}`, {
+        details: { extensionId: this.id, mode: this.options.spec.mode, entry: this.options.spec.entry, ...(exit ? { exit } : {}) },
+        cause,
+      });
+      this.logger.error({ err: error.toJSON() }, 'extension failed to start');
+      this.recordCrash({ reason: 'error', error });
+      throw error;
+    }
+  }
+
+  private wire(client: BusClient, launched: Launched): void {
+    client.on('event', (name, payload) => this.emit('event', name, payload));
+    client.on('progress', ({ method, fraction, message }) => this.emit('progress', { method, fraction, ...(message === undefined ? {} : { message }) }));
+    client.on('log', (level, message, fields) => this.logger[level]({ ...fields, extensionId: this.id }, message));
+    // A call that timed out or a peer gone silent: ping once; no answer means it is stuck, so kill it.
+    const probe = (why: string) => {
+      client.ping(this.options.pingTimeoutMs ?? 2_000).catch(() => {
+        if (this.instance?.client !== client) return;
+        this.logger.warn({ why }, 'extension is unresponsive; killing it');
+        launched.kill('SIGKILL');
+      });
+    };
+    client.on('timeout', ({ method }) => probe(`call ${method} timed out`));
+    client.on('unresponsive', ({ methods }) => probe(`no acknowledgement for ${methods.join(', ')}`));
+    client.on('close', (info) => {
+      if (this.instance?.client !== client) return;
+      this.instance = undefined;
+      this.stopPinging();
+      if (this.currentState === 'stopping' || this.currentState === 'stopped') return;
+      launched.kill('SIGKILL');
+      void launched.exited.then((exit) => this.logger.error({ exit, info }, 'extension crashed'));
+      this.recordCrash(info);
+      if (this.currentState !== 'failed') this.scheduleRestart();
+    });
+  }
+
+  private recordCrash(exit: CloseInfo): void {
+    const now = Date.now();
+    this.crashTimes = this.crashTimes.filter((t) => now - t < this.policy.windowMs);
+    this.crashTimes.push(now);
+    const recentCalls = this.recentCalls;
+    this.emit('crash', { exit, crashes: this.crashTimes.length, recentCalls });
+    if (this.crashTimes.length >= this.policy.maxCrashes) {
+      this.setState('failed');
+      // Name the culprit: the calls it was serving when it kept dying.
+      this.logger.error({ crashes: this.crashTimes.length, windowMs: this.policy.windowMs, recentCalls }, `extension ${this.id} crashed too often and is disabled`);
+      this.emit('failed', { crashes: this.crashTimes.length, recentCalls });
+    } else if (this.currentState === 'starting') {
+      this.setState('idle');
+    }
+  }
+
+  private scheduleRestart(): void {
+    this.setState('restarting');
+    const delay = Math.min(this.policy.maxBackoffMs, this.policy.backoffMs * 2 ** Math.max(0, this.crashTimes.length - 1));
+    this.restartTimer = setTimeout(() => {
+      if (this.currentState === 'restarting') this.launch().catch(() => {});
+    }, delay);
+    this.restartTimer.unref();
+  }
+
+  private startPinging(): void {
+    const every = this.options.pingIntervalMs ?? 5_000;
+    if (every <= 0) return;
+    this.pingTimer = setInterval(() => {
+      const instance = this.instance;
+      instance?.client.ping(this.options.pingTimeoutMs ?? 2_000).catch(() => {
+        if (this.instance !== instance) return;
+        this.logger.warn({}, 'extension missed a health ping; killing it');
+        instance.launched.kill('SIGKILL');
+      });
+    }, every);
+    this.pingTimer.unref();
+  }
+
+  private stopPinging(): void {
+    clearInterval(this.pingTimer);
+    this.pingTimer = undefined;
+  }
+
+  private captureOutput(stream: Readable | null, name: 'stdout' | 'stderr'): void {
+    if (!stream) return;
+    const lines = createInterface({ input: stream, crlfDelay: Infinity });
+    lines.on('line', (line) => {
+      if (name === 'stderr') this.logger.warn({ stream: name }, line);
+      else this.logger.info({ stream: name }, line);
+      this.emit('output', { stream: name, line });
+    });
+  }
+
+  private remember(method: string): RecentCall {
+    const entry: RecentCall = { method, at: Date.now() };
+    this.recent.push(entry);
+    if (this.recent.length > (this.options.recentCalls ?? 20)) this.recent.shift();
+    return entry;
+  }
+
+  private failedError(): SymphonyError {
+    return new SymphonyError(
+      'E_EXTENSION_FAILED',
+      `extension ${this.id} crashed ${this.crashTimes.length} times within ${Math.round(this.policy.windowMs / 1000)} s and is disabled until re-enabled`,
+      { details: { extensionId: this.id, crashes: this.crashTimes.length, recentCalls: this.recentCalls } },
+    );
+  }
+
+  private setState(state: SupervisorState): void {
+    if (this.currentState === state) return;
+    this.currentState = state;
+    this.emit('state', state);
+  }
+}
+
+/** Resolves with the value, or `undefined` once `ms` have passed. */
+function withDeadline<T>(promise: Promise<T>, ms: number): Promise<T | undefined> {
+  let timer: NodeJS.Timeout;
+  return Promise.race([
+    promise,
+    new Promise<undefined>((resolve) => {
+      timer = setTimeout(() => resolve(undefined), ms);
+    }),
+  ]).finally(() => clearTimeout(timer));
+}
