@@ -1,0 +1,14 @@
+export type { HandlerRef, PropValue, Props, VirtualNode, VChild, Path, Patch, UiUpdate, UiEvent } from './types.js';
+export { isHandlerRef, isElement } from './types.js';
+export { h, handlerRef, type UiHandler, type SourceNode, type SourceChild, type SourceProps, type SourcePropValue, type ChildInput } from './h.js';
+export { ui, type BuilderProps } from './ui.js';
+export { componentSchemas, leafComponents, HandlerRefSchema, type ComponentName, type ComponentProps } from './components.js';
+export { createRegistry, defaultRegistry, validateTree, type ComponentRegistry, type ComponentDefinition } from './registry.js';
+export { diff, equalValue } from './diff.js';
+export { applyPatches, type ApplyOptions } from './apply.js';
+export { encodePatches, decodePatches, encodeTree, decodeTree, OPCODES, type Encoding } from './serialize.js';
+export { createUiRoot, type UiRoot, type UiRootOptions } from './root.js';
+export { createViewRuntime, type ViewRuntime, type ViewDefinition, type ViewContext } from './runtime.js';
+export { UI_METHODS, UI_UPDATE_EVENT, type UiRenderInput, type UiEventInput, type UiRenderResult } from './protocol.js';
+export { createUiHost, type UiHost, type UiCall, type ViewSnapshot, type HostMessage } from './host.js';
+export { VDOM_ERRORS, type VdomErrorCode } from './errors.js';
