@@ -44,4 +44,5 @@ export {
 } from './refs.js';
 export type { RunEvents, KernelLifecycleEvents, SymphonyEvents, EventName } from './events.js';
 export { silentLogger, type Logger } from './logger.js';
-export type { LedgerService, LedgerDbOptions } from './ledger.js';
+export type { LedgerService, LedgerDbOptions, LedgerStats } from './ledger.js';
+export type { ArtifactData, ArtifactMeta, ArtifactVersion, ArtifactQuery, Artifact, ArtifactSelector, GcReport, ArtifactsService } from './artifacts.js';

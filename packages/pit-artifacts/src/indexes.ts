@@ -1,0 +1,88 @@
+import type { Key } from 'lmdb';
+import { SymphonyError, type ArtifactQuery, type ArtifactVersion } from '@symphony/types';
+
+/*
+ * Secondary indexes: one LMDB key per (facet, value, createdAt, name, version), empty values.
+ * Keys sort by time inside each facet value, so `find({ kind, since })` is one range scan.
+ *   ['t', createdAt, name, version]                 every version, by time
+ *   ['k', kind, createdAt, name, version]
+ *   ['g', tag, createdAt, name, version]
+ *   ['r', runId, createdAt, name, version]          producer run
+ *   ['x', extensionId, createdAt, name, version]    producer extension
+ * Lineage keys, both ways: ['i', child, v, parent, v] and ['o', parent, v, child, v].
+ */
+
+export const MAX_TIME = Number.MAX_SAFE_INTEGER;
+
+export function indexKeys(info: ArtifactVersion): Key[] {
+  const tail = [info.createdAt, info.name, info.version];
+  const keys: Key[] = [['t', ...tail]];
+  if (info.kind !== undefined) keys.push(['k', info.kind, ...tail]);
+  for (const tag of new Set(info.tags)) keys.push(['g', tag, ...tail]);
+  if (info.producer?.runId !== undefined) keys.push(['r', info.producer.runId, ...tail]);
+  if (info.producer?.extensionId !== undefined) keys.push(['x', info.producer.extensionId, ...tail]);
+  return keys;
+}
+
+export function lineageKeys(info: ArtifactVersion): Array<[Key, Key]> {
+  return info.inputs.map((input) => [
+    ['i', info.name, info.version, input.name, input.version],
+    ['o', input.name, input.version, info.name, info.version],
+  ]);
+}
+
+export interface FindPlan {
+  db: 'index' | 'versions';
+  start: Key;
+  end: Key;
+  /** Position of the name in the key (the version follows it). */
+  nameAt: number;
+  /** The predicates the range itself does not enforce. */
+  matches(info: ArtifactVersion): boolean;
+}
+
+/**
+ * Picks the most selective facet the query names (producer run, extension, tag, kind, then
+ * time alone) and scans its range between `since` and `until`; the other predicates filter the
+ * (already narrowed) hits. A query with only `namePrefix` scans the version records by name.
+ */
+export function planFind(query: ArtifactQuery): FindPlan {
+  const since = query.since ?? 0;
+  const until = query.until ?? MAX_TIME;
+  if (!(since >= 0) || !(until >= since)) {
+    throw new SymphonyError('E_INPUT_INVALID', `find: "since" (${since}) and "until" (${until}) must satisfy 0 <= since <= until`, {
+      details: { since, until },
+    });
+  }
+  const producer = query.producer;
+  let facet: Key[];
+  if (producer?.runId !== undefined) facet = ['r', producer.runId];
+  else if (producer?.extensionId !== undefined) facet = ['x', producer.extensionId];
+  else if (query.tag !== undefined) facet = ['g', query.tag];
+  else if (query.kind !== undefined) facet = ['k', query.kind];
+  else if (query.namePrefix !== undefined && query.since === undefined && query.until === undefined) {
+    const prefix = query.namePrefix;
+    const byName: FindPlan = {
+      db: 'versions',
+      start: [prefix],
+      end: [`${prefix}\uffff`],
+      nameAt: 0,
+      matches: (info) => info.name.startsWith(prefix),
+    };
+    return query.reverse ? { ...byName, start: byName.end, end: byName.start } : byName;
+  } else facet = ['t'];
+  const matches = (info: ArtifactVersion): boolean =>
+    (query.kind === undefined || info.kind === query.kind) &&
+    (query.tag === undefined || info.tags.includes(query.tag)) &&
+    (query.namePrefix === undefined || info.name.startsWith(query.namePrefix)) &&
+    (producer?.runId === undefined || info.producer?.runId === producer.runId) &&
+    (producer?.stepId === undefined || info.producer?.stepId === producer.stepId) &&
+    (producer?.extensionId === undefined || info.producer?.extensionId === producer.extensionId) &&
+    info.createdAt >= since &&
+    info.createdAt < until;
+  const low: Key = [...facet, since];
+  const high: Key = [...facet, until];
+  return query.reverse
+    ? { db: 'index', start: high, end: low, nameAt: facet.length + 1, matches }
+    : { db: 'index', start: low, end: high, nameAt: facet.length + 1, matches };
+}

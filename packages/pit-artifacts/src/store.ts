@@ -1,0 +1,463 @@
+import { createHash } from 'node:crypto';
+import type { Database, Key } from 'lmdb';
+import {
+  SymphonyError,
+  type Artifact,
+  type ArtifactData,
+  type ArtifactMeta,
+  type ArtifactQuery,
+  type ArtifactRef,
+  type ArtifactSelector,
+  type ArtifactVersion,
+  type ArtifactsService,
+  type GcReport,
+  type Producer,
+} from '@symphony/types';
+import { BlobStore, sha256 } from './blobs.js';
+import { BYTES_TYPE, decodeData, encodeData } from './codec.js';
+import { collectGarbage } from './gc.js';
+import { planFind, indexKeys, lineageKeys, MAX_TIME } from './indexes.js';
+import type { LmdbLedger } from './ledger.js';
+import { checkAlias, checkName, checkTag, checkVersion } from './names.js';
+import { combineScores, defaultScorers, runScorers, type SchemaCheck, type Scorer } from './scoring.js';
+
+export interface ArtifactStoreOptions {
+  /** Blobs above this are chunked; also the largest blob kept in the read cache. Default 256 KiB. */
+  chunkSize?: number;
+  /** Byte budget of the verified-blob read cache. Default 32 MiB. */
+  cacheBytes?: number;
+  /** Replaces the default scorers (schema, producer history, consumer feedback). */
+  scorers?: Scorer[];
+  /** Payload checks by artifact kind, for the default schema scorer. */
+  schemas?: Record<string, SchemaCheck>;
+  /** `get` refuses to assemble blobs larger than this in memory (use `stream`). Default 64 MiB. */
+  maxGetBytes?: number;
+  /** Clock, for tests. */
+  now?: () => number;
+}
+
+interface Head {
+  /** Highest version ever assigned: numbers are never reused. */
+  last: number;
+  /** Highest version that still exists (0 when all were removed). */
+  latest: number;
+}
+
+interface Cached {
+  info: ArtifactVersion;
+  ref: ArtifactRef;
+}
+
+const EMPTY = new Uint8Array(0);
+const VERSION_CACHE_ENTRIES = 10_000;
+
+/** The artifact store over the shared ledger. Every sub-database is named `artifacts.*`. */
+export class ArtifactStore implements ArtifactsService {
+  readonly blobs: BlobStore;
+  private readonly versionsDb: Database<ArtifactVersion, Key>;
+  private readonly heads: Database<Head, string>;
+  private readonly aliasDb: Database<number, Key>;
+  private readonly index: Database<Uint8Array, Key>;
+  private readonly lineage: Database<Uint8Array, Key>;
+  private readonly producers: Database<{ ok: number; failed: number }, string>;
+  private readonly feedbackDb: Database<{ sum: number; count: number }, Key>;
+  private readonly scorers: Scorer[];
+  private readonly now: () => number;
+  private readonly maxGetBytes: number;
+  /** Version records by `name\0version`; dropped on feedback/remove, so never stale after a commit. */
+  private readonly cache = new Map<string, Cached>();
+
+  constructor(
+    readonly ledger: LmdbLedger,
+    options: ArtifactStoreOptions = {},
+  ) {
+    this.blobs = new BlobStore(ledger, options.chunkSize ?? 256 * 1024, options.cacheBytes ?? 32 * 1024 * 1024);
+    this.versionsDb = ledger.db('artifacts.versions') as Database<ArtifactVersion, Key>;
+    this.heads = ledger.db('artifacts.heads') as Database<Head, string>;
+    this.aliasDb = ledger.db('artifacts.aliases') as Database<number, Key>;
+    this.index = ledger.db('artifacts.index', { encoding: 'binary' }) as Database<Uint8Array, Key>;
+    this.lineage = ledger.db('artifacts.lineage', { encoding: 'binary' }) as Database<Uint8Array, Key>;
+    this.producers = ledger.db('artifacts.producers') as Database<{ ok: number; failed: number }, string>;
+    this.feedbackDb = ledger.db('artifacts.feedback') as Database<{ sum: number; count: number }, Key>;
+    this.scorers = options.scorers ?? defaultScorers(options.schemas);
+    this.now = options.now ?? Date.now;
+    this.maxGetBytes = options.maxGetBytes ?? 64 * 1024 * 1024;
+  }
+
+  // ---- writes -------------------------------------------------------------------------------
+
+  put(name: string, data: ArtifactData, meta?: ArtifactMeta): Promise<ArtifactRef> {
+    return this.ledger.transaction(() => this.writeInTransaction(name, data, meta));
+  }
+
+  putMany(items: ReadonlyArray<{ name: string; data: ArtifactData; meta?: ArtifactMeta }>): Promise<ArtifactRef[]> {
+    return this.ledger.transaction(() => items.map((item) => this.writeInTransaction(item.name, item.data, item.meta)));
+  }
+
+  writeInTransaction(name: string, data: ArtifactData, meta: ArtifactMeta = {}): ArtifactRef {
+    this.assertInTransaction('writeInTransaction');
+    checkName(name);
+    const { bytes, contentType } = encodeData(name, data);
+    const hash = sha256(bytes);
+    return this.record(name, hash, bytes.length, meta, meta.contentType ?? contentType, bytes, () =>
+      this.blobs.addRef(hash, this.now(), { data: bytes }),
+    );
+  }
+
+  async putStream(name: string, source: AsyncIterable<Uint8Array>, meta: ArtifactMeta = {}): Promise<ArtifactRef> {
+    checkName(name);
+    this.checkMeta(name, meta);
+    const chunkSize = this.blobs.chunkSize;
+    const whole = createHash('sha256');
+    const chunks: string[] = [];
+    const inFlight: Promise<void>[] = [];
+    let pending: Uint8Array[] = [];
+    let pendingBytes = 0;
+    let size = 0;
+    let firstChunk: Uint8Array | undefined;
+    const flush = async (bytes: Uint8Array): Promise<void> => {
+      const hash = sha256(bytes);
+      chunks.push(hash);
+      if (chunks.length === 1) firstChunk = bytes;
+      const at = this.now();
+      inFlight.push(this.ledger.transaction(() => this.blobs.writeChunk(hash, bytes, at)));
+      // At most four chunks in memory at once: each chunk commits in its own short transaction.
+      if (inFlight.length >= 4) await inFlight.shift();
+    };
+    for await (const piece of source) {
+      if (!(piece instanceof Uint8Array)) {
+        throw new SymphonyError('E_INPUT_INVALID', `artifact "${name}": a stream must yield Uint8Array chunks`, { details: { name } });
+      }
+      whole.update(piece);
+      size += piece.length;
+      pending.push(piece);
+      pendingBytes += piece.length;
+      while (pendingBytes >= chunkSize) {
+        const joined = concat(pending, pendingBytes);
+        await flush(joined.subarray(0, chunkSize));
+        const rest = joined.subarray(chunkSize);
+        pending = rest.length > 0 ? [rest] : [];
+        pendingBytes = rest.length;
+      }
+    }
+    if (pendingBytes > 0 || chunks.length === 0) await flush(concat(pending, pendingBytes));
+    await Promise.all(inFlight);
+    const hash = whole.digest('hex');
+    const contentType = meta.contentType ?? BYTES_TYPE;
+    // A blob that fits in one chunk is stored inline like any small put.
+    const inline = chunks.length === 1 ? firstChunk : undefined;
+    return this.ledger.transaction(() =>
+      this.record(name, hash, size, meta, contentType, inline, () =>
+        this.blobs.addRef(hash, this.now(), inline ? { data: inline } : { chunks, size }),
+      ),
+    );
+  }
+
+  setAlias(name: string, alias: string, version: number): Promise<void> {
+    checkName(name);
+    checkAlias(alias);
+    checkVersion(name, version);
+    return this.ledger.transaction(() => {
+      if (!this.versionsDb.doesExist([name, version])) throw notFound(name, version);
+      this.aliasDb.putSync([name, alias], version);
+    });
+  }
+
+  removeAlias(name: string, alias: string): Promise<void> {
+    checkAlias(alias);
+    return this.ledger.transaction(() => {
+      this.aliasDb.removeSync([name, alias]);
+    });
+  }
+
+  async feedback(ref: Pick<ArtifactRef, 'name' | 'version'>, value: number): Promise<number> {
+    if (typeof value !== 'number' || !(value >= 0 && value <= 1)) {
+      throw new SymphonyError('E_INPUT_INVALID', `feedback for "${ref.name}"@${ref.version} must be a number in [0, 1], got ${String(value)}`, {
+        details: { name: ref.name, version: ref.version, value },
+      });
+    }
+    const key = cacheKey(ref.name, ref.version);
+    const score = await this.ledger.transaction(() => {
+      const info = this.versionsDb.get([ref.name, ref.version]);
+      if (!info) throw notFound(ref.name, ref.version);
+      const previous = this.feedbackDb.get([ref.name, ref.version]) ?? { sum: 0, count: 0 };
+      const feedback = { sum: previous.sum + value, count: previous.count + 1 };
+      this.feedbackDb.putSync([ref.name, ref.version], feedback);
+      const scores = { ...info.scores, feedback: feedback.sum / feedback.count };
+      const next = { ...info, scores, score: combineScores(scores, this.scorers) };
+      this.versionsDb.putSync([ref.name, ref.version], next);
+      this.cache.delete(key);
+      return next.score;
+    });
+    this.cache.delete(key); // a get between the write and the commit may have cached the old record
+    return score;
+  }
+
+  recordOutcome(producer: Producer, ok: boolean): Promise<void> {
+    const key = producerKey(producer);
+    if (!key) {
+      throw new SymphonyError('E_INPUT_INVALID', 'recordOutcome needs a producer with an extensionId or a stepId', { details: { producer } });
+    }
+    return this.ledger.transaction(() => {
+      const history = this.producers.get(key) ?? { ok: 0, failed: 0 };
+      this.producers.putSync(key, ok ? { ...history, ok: history.ok + 1 } : { ...history, failed: history.failed + 1 });
+    });
+  }
+
+  async remove(name: string, version: number, options: { force?: boolean } = {}): Promise<void> {
+    checkName(name);
+    checkVersion(name, version);
+    await this.ledger.transaction(() => {
+      const info = this.versionsDb.get([name, version]);
+      if (!info) throw notFound(name, version);
+      const pointing = [...this.aliasDb.getRange({ start: [name], end: [name, '\uffff'] })].filter((e) => e.value === version);
+      if (pointing.length > 0 && !options.force) {
+        const aliases = pointing.map((e) => (e.key as Key[])[1]);
+        throw new SymphonyError('E_CONFLICT', `"${name}"@${version} is aliased as ${aliases.join(', ')}: move the aliases or pass { force: true }`, {
+          details: { name, version, aliases },
+        });
+      }
+      for (const entry of pointing) this.aliasDb.removeSync(entry.key);
+      this.versionsDb.removeSync([name, version]);
+      this.feedbackDb.removeSync([name, version]);
+      for (const key of indexKeys(info)) this.index.removeSync(key);
+      for (const [up, down] of lineageKeys(info)) {
+        this.lineage.removeSync(up);
+        this.lineage.removeSync(down);
+      }
+      const head = this.heads.get(name);
+      if (head && head.latest === version) {
+        const previous = [...this.versionsDb.getKeys({ start: [name, version], end: [name, 0], reverse: true, limit: 1 })][0];
+        this.heads.putSync(name, { last: head.last, latest: previous ? ((previous as Key[])[1] as number) : 0 });
+      }
+      this.blobs.dropRef(info.hash);
+      this.cache.delete(cacheKey(name, version));
+    });
+    this.cache.delete(cacheKey(name, version));
+  }
+
+  gc(options: { graceMs?: number } = {}): Promise<GcReport> {
+    return collectGarbage(this.blobs, this.now, options.graceMs ?? 60_000);
+  }
+
+  // ---- reads --------------------------------------------------------------------------------
+
+  get(name: string, selector?: ArtifactSelector): Artifact | undefined {
+    const entry = this.resolve(name, selector);
+    if (!entry) return undefined;
+    if (entry.info.size > this.maxGetBytes) {
+      throw new SymphonyError('E_PAYLOAD_TOO_LARGE', `"${name}"@${entry.info.version} is ${entry.info.size} bytes: read it with stream()`, {
+        details: { name, version: entry.info.version, size: entry.info.size, maxGetBytes: this.maxGetBytes },
+      });
+    }
+    const data = this.blobs.read(entry.info.hash, { name, version: entry.info.version });
+    // A copy: the cached bytes are shared and must not be changed by a caller.
+    return { info: entry.info, ref: entry.ref, data: data.slice() };
+  }
+
+  value(name: string, selector?: ArtifactSelector): unknown {
+    const artifact = this.get(name, selector);
+    return artifact === undefined ? undefined : decodeData(artifact.data, artifact.info.contentType);
+  }
+
+  stream(name: string, selector?: ArtifactSelector): AsyncIterable<Uint8Array> {
+    const entry = this.resolve(name, selector);
+    if (!entry) throw notFound(name, selector);
+    return this.blobs.stream(entry.info.hash, { name, version: entry.info.version });
+  }
+
+  info(name: string, selector?: ArtifactSelector): ArtifactVersion | undefined {
+    return this.resolve(name, selector)?.info;
+  }
+
+  versions(name: string): ArtifactVersion[] {
+    return [...this.versionsDb.getRange({ start: [name, 0], end: [name, MAX_TIME] })].map((e) => e.value);
+  }
+
+  names(prefix = '', limit = Infinity): string[] {
+    const out: string[] = [];
+    for (const { key, value } of this.heads.getRange({ start: prefix, end: `${prefix}\uffff` })) {
+      if (out.length >= limit) break;
+      if (value.latest > 0) out.push(key);
+    }
+    return out;
+  }
+
+  find(query: ArtifactQuery): ArtifactVersion[] {
+    const plan = planFind(query);
+    const limit = query.limit ?? Infinity;
+    const out: ArtifactVersion[] = [];
+    const db = plan.db === 'index' ? this.index : this.versionsDb;
+    for (const key of db.getKeys({ start: plan.start, end: plan.end, reverse: query.reverse ?? false })) {
+      if (out.length >= limit) break;
+      const parts = key as Key[];
+      const name = parts[plan.nameAt] as string;
+      const version = parts[plan.nameAt + 1] as number;
+      const info = this.info(name, version);
+      if (info && plan.matches(info)) out.push(info);
+    }
+    return out;
+  }
+
+  aliases(name: string): Record<string, number> {
+    const out: Record<string, number> = {};
+    const head = this.heads.get(name);
+    if (head && head.latest > 0) out.latest = head.latest;
+    for (const { key, value } of this.aliasDb.getRange({ start: [name], end: [name, '\uffff'] })) out[(key as Key[])[1] as string] = value;
+    return out;
+  }
+
+  inputsOf(ref: Pick<ArtifactRef, 'name' | 'version'>): ArtifactRef[] {
+    return this.lineageFrom('i', ref);
+  }
+
+  consumersOf(ref: Pick<ArtifactRef, 'name' | 'version'>): ArtifactRef[] {
+    return this.lineageFrom('o', ref);
+  }
+
+  /** Producer history as recorded by `recordOutcome`. */
+  history(producer: Producer): { ok: number; failed: number } | undefined {
+    const key = producerKey(producer);
+    return key ? this.producers.get(key) : undefined;
+  }
+
+  // ---- internals ----------------------------------------------------------------------------
+
+  private record(
+    name: string,
+    hash: string,
+    size: number,
+    meta: ArtifactMeta,
+    contentType: string,
+    bytes: Uint8Array | undefined,
+    storeBlob: () => void,
+  ): ArtifactRef {
+    this.assertInTransaction('put');
+    this.checkMeta(name, meta);
+    for (const input of meta.inputs ?? []) {
+      if (!this.versionsDb.doesExist([input.name, input.version])) throw notFound(input.name, input.version);
+    }
+    storeBlob();
+    const head = this.heads.get(name);
+    const version = (head?.last ?? 0) + 1;
+    const now = this.now();
+    const info: ArtifactVersion = {
+      name,
+      version,
+      hash,
+      size,
+      contentType,
+      tags: meta.tags ?? [],
+      inputs: (meta.inputs ?? []).map((i) => ({ name: i.name, version: i.version, hash: i.hash })),
+      createdAt: now,
+      score: 0.5,
+      scores: {},
+    };
+    if (meta.kind !== undefined) info.kind = meta.kind;
+    if (meta.producer !== undefined) info.producer = meta.producer;
+    if (meta.attributes !== undefined) info.attributes = meta.attributes;
+    if (bytes) {
+      let decoded: { value: unknown } | undefined;
+      const history = meta.producer ? this.history(meta.producer) : undefined;
+      info.scores = runScorers(
+        {
+          info,
+          data: bytes,
+          value: () => (decoded ??= { value: decodeData(bytes, contentType) }).value,
+          ...(history ? { history } : {}),
+        },
+        this.scorers,
+      );
+      info.score = combineScores(info.scores, this.scorers);
+    }
+    this.versionsDb.putSync([name, version], info);
+    this.heads.putSync(name, { last: version, latest: version });
+    for (const key of indexKeys(info)) this.index.putSync(key, EMPTY);
+    for (const [up, down] of lineageKeys(info)) {
+      this.lineage.putSync(up, EMPTY);
+      this.lineage.putSync(down, EMPTY);
+    }
+    for (const alias of meta.aliases ?? []) this.aliasDb.putSync([name, alias], version);
+    return { name, version, hash, size };
+  }
+
+  private checkMeta(name: string, meta: ArtifactMeta): void {
+    if (meta.kind !== undefined) checkTag(meta.kind);
+    meta.tags?.forEach(checkTag);
+    meta.aliases?.forEach(checkAlias);
+    for (const input of meta.inputs ?? []) {
+      checkName(input.name);
+      checkVersion(input.name, input.version);
+    }
+    if (meta.producer?.runId !== undefined) checkTag(meta.producer.runId);
+    if (meta.producer?.extensionId !== undefined) checkTag(meta.producer.extensionId);
+    void name;
+  }
+
+  private resolve(name: string, selector: ArtifactSelector | undefined): Cached | undefined {
+    let version: number | undefined;
+    if (typeof selector === 'number') version = selector;
+    else if (selector === undefined || selector === 'latest') {
+      const head = this.heads.get(name);
+      version = head && head.latest > 0 ? head.latest : undefined;
+    } else version = this.aliasDb.get([name, selector]);
+    if (version === undefined) return undefined;
+    const key = cacheKey(name, version);
+    const hit = this.cache.get(key);
+    if (hit) return hit;
+    const info = this.versionsDb.get([name, version]);
+    if (!info) return undefined;
+    const entry: Cached = { info, ref: { name, version, hash: info.hash, size: info.size } };
+    // Only committed state is cached: reads inside a transaction may see uncommitted writes.
+    if (!this.ledger.inTransaction()) {
+      if (this.cache.size >= VERSION_CACHE_ENTRIES) this.cache.delete(this.cache.keys().next().value as string);
+      this.cache.set(key, entry);
+    }
+    return entry;
+  }
+
+  private lineageFrom(direction: 'i' | 'o', ref: Pick<ArtifactRef, 'name' | 'version'>): ArtifactRef[] {
+    const out: ArtifactRef[] = [];
+    for (const key of this.lineage.getKeys({ start: [direction, ref.name, ref.version], end: [direction, ref.name, ref.version, '\uffff'] })) {
+      const parts = key as Key[];
+      const name = parts[3] as string;
+      const version = parts[4] as number;
+      const info = this.info(name, version);
+      out.push(info ? { name, version, hash: info.hash, size: info.size } : { name, version, hash: '' });
+    }
+    return out;
+  }
+
+  private assertInTransaction(what: string): void {
+    if (!this.ledger.inTransaction()) {
+      throw new SymphonyError('E_NOT_IN_TRANSACTION', `${what} must run inside ledger.transaction(() => ...)`, { details: { call: what } });
+    }
+  }
+}
+
+function concat(parts: Uint8Array[], total: number): Uint8Array {
+  if (parts.length === 1) return parts[0] as Uint8Array;
+  const out = new Uint8Array(total);
+  let offset = 0;
+  for (const part of parts) {
+    out.set(part, offset);
+    offset += part.length;
+  }
+  return out;
+}
+
+function cacheKey(name: string, version: number): string {
+  return `${name}\u0000${version}`;
+}
+
+function producerKey(producer: Producer): string | undefined {
+  if (producer.extensionId) return `ext:${producer.extensionId}`;
+  if (producer.stepId) return `step:${producer.stepId}`;
+  return undefined;
+}
+
+function notFound(name: string, selector: ArtifactSelector | undefined): SymphonyError {
+  return new SymphonyError('E_NOT_FOUND', `no artifact "${name}"${selector === undefined ? '' : ` @ ${String(selector)}`}`, {
+    details: { name, selector },
+  });
+}
