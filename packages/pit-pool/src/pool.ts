@@ -1,0 +1,427 @@
+import { SymphonyError, silentLogger, type Logger } from '@symphony/types';
+import { Lease, ModelEntry, Slot, enqueueWaiter, removeWaiter, validateSpec, type Waiter } from './internals.js';
+import type {
+  AcquireOptions,
+  InstanceState,
+  ModelInfo,
+  ModelSpec,
+  PoolEventBus,
+  PoolOptions,
+  PoolStats,
+  RemovalReason,
+  TransitionEvent,
+} from './types.js';
+
+export type TransitionListener = (event: TransitionEvent) => void;
+
+/**
+ * The pool's state and its hot path. `tryAcquire`/`release` of a warm instance touch one Map
+ * lookup, one array pop/push and a few counters: no clock read, no promise, no allocation but
+ * the lease. Everything slow (loads, waits, eviction, canaries) is off that path.
+ */
+export class PoolCore {
+  readonly models = new Map<string, ModelEntry<any>>();
+  readonly holders = new Map<string, Set<Lease<any>>>();
+  /** Models with waiters that could not load for lack of memory: retried when memory frees. */
+  readonly starved = new Set<ModelEntry<any>>();
+  readonly listeners: TransitionListener[] = [];
+  /** The kernel's event bus, when run as a plugin: transitions go there only if someone listens. */
+  readonly bus: PoolEventBus | undefined;
+  readonly budget: number;
+  readonly now: () => number;
+  readonly logger: Logger;
+  readonly stats: PoolStats = {
+    acquired: 0, warmHits: 0, waits: 0, timeouts: 0, aborts: 0, loads: 0, loadFailures: 0, reclaimed: 0,
+    removed: { idle: 0, evicted: 0, unhealthy: 0, drained: 0, unregistered: 0, closed: 0 },
+    memoryUsedBytes: 0,
+  };
+  useTick = 0;
+  leaseSeq = 0;
+  slotSeq = 0;
+  waiterSeq = 0;
+  closed = false;
+  readonly closing = new AbortController();
+
+  constructor(readonly options: PoolOptions) {
+    this.budget = options.memoryBudgetBytes ?? Infinity;
+    this.now = options.now ?? (() => performance.now());
+    this.logger = options.logger ?? silentLogger;
+    this.bus = options.events;
+  }
+
+  register<I>(spec: ModelSpec<I>): void {
+    validateSpec(spec as ModelSpec<unknown>, this.budget);
+    if (this.models.has(spec.id)) {
+      throw new SymphonyError('E_CONFLICT', `model "${spec.id}" is already registered (unregister it first)`, { details: { modelId: spec.id } });
+    }
+    const prewarm = this.options.prewarm || {};
+    this.models.set(spec.id, new ModelEntry(spec, prewarm.alpha ?? 0.5, prewarm.beta ?? 0.3));
+  }
+
+  entry(modelId: string): ModelEntry<any> {
+    const model = this.models.get(modelId);
+    if (model === undefined) {
+      throw new SymphonyError('E_NOT_FOUND', `no model "${modelId}" is registered in the pool`, {
+        details: { modelId, registered: [...this.models.keys()] },
+      });
+    }
+    return model;
+  }
+
+  /** Hands out a lease on a free warm instance, or `undefined`: never waits, never loads. */
+  tryAcquire<I>(modelId: string, holder?: string): Lease<I> | undefined {
+    const model = this.models.get(modelId) ?? this.entry(modelId);
+    // No barging: once callers queue, a free slot goes to the head of the queue.
+    if (model.waiters.length !== 0 || model.free.length === 0) return undefined;
+    model.arrivals++;
+    this.stats.warmHits++;
+    return this.grant(model, model.free[model.free.length - 1] as Slot<I>, holder);
+  }
+
+  grant<I>(model: ModelEntry<I>, slot: Slot<I>, holder: string | undefined): Lease<I> {
+    const active = ++slot.active;
+    if (active >= model.concurrency) {
+      // Only the last free slot is ever taken, so it is the one to drop.
+      model.free.pop();
+      slot.inFree = false;
+    }
+    if (active === 1) this.setState(slot, 'busy');
+    if (++model.leases > model.peak) model.peak = model.leases;
+    slot.lastUse = ++this.useTick;
+    this.stats.acquired++;
+    const lease = new Lease<I>(++this.leaseSeq, model.spec.id, slot.value as I, slot, holder);
+    if (holder !== undefined) this.track(lease, holder);
+    return lease;
+  }
+
+  release(lease: Lease<any>): boolean {
+    if (lease.released) return false;
+    lease.released = true;
+    if (lease.holder !== undefined) this.holders.get(lease.holder)?.delete(lease);
+    const slot = lease.slot;
+    const model = slot.model;
+    model.leases--;
+    if (slot.state === 'draining') {
+      if (--slot.active === 0) void this.unloadSlot(slot, 'drained');
+      return true;
+    }
+    if (model.waiters.length !== 0) {
+      // Straight to the next waiter: the slot never looks free, so nobody can barge in.
+      slot.active--;
+      this.serveOne(model, slot);
+      return true;
+    }
+    if (--slot.active === 0) this.setState(slot, 'warm');
+    if (!slot.inFree) {
+      slot.inFree = true;
+      model.free.push(slot);
+    }
+    if (this.starved.size !== 0 && slot.active === 0) this.retryStarved();
+    return true;
+  }
+
+  acquire<I>(modelId: string, options: AcquireOptions = {}): Promise<Lease<I>> {
+    const model = this.entry(modelId) as ModelEntry<I>;
+    if (model.waiters.length === 0 && model.free.length !== 0) {
+      // Fast path: no wait, no extra promise chain beyond the one the caller awaits.
+      model.arrivals++;
+      this.stats.warmHits++;
+      return Promise.resolve(this.grant(model, model.free[model.free.length - 1] as Slot<I>, options.holder));
+    }
+    return this.wait(model, options);
+  }
+
+  private wait<I>(model: ModelEntry<I>, options: AcquireOptions): Promise<Lease<I>> {
+    const modelId = model.spec.id;
+    if (this.closed) return Promise.reject(closedError(modelId));
+    if (options.signal?.aborted) return Promise.reject(abortError(modelId, options.signal.reason));
+    const refusal = this.refusal(model);
+    if (refusal) return Promise.reject(refusal);
+    model.arrivals++;
+    this.stats.waits++;
+    return new Promise<Lease<I>>((resolve, reject) => {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const onAbort = (): void => {
+        if (!removeWaiter(model.waiters, waiter)) return;
+        waiter.cleanup();
+        this.stats.aborts++;
+        reject(abortError(modelId, options.signal?.reason));
+      };
+      const waiter: Waiter<I> = {
+        seq: ++this.waiterSeq,
+        priority: options.priority ?? 0,
+        holder: options.holder,
+        resolve,
+        reject,
+        cleanup: () => {
+          if (timer !== undefined) clearTimeout(timer);
+          options.signal?.removeEventListener('abort', onAbort);
+        },
+      };
+      if (options.timeoutMs !== undefined) {
+        timer = setTimeout(() => {
+          if (!removeWaiter(model.waiters, waiter)) return;
+          waiter.cleanup();
+          this.stats.timeouts++;
+          reject(new SymphonyError('E_TIMEOUT', `no instance of model "${modelId}" became free within ${options.timeoutMs} ms`, {
+            details: { modelId, timeoutMs: options.timeoutMs, waiting: model.waiters.length },
+          }));
+        }, options.timeoutMs);
+      }
+      options.signal?.addEventListener('abort', onAbort, { once: true });
+      enqueueWaiter(model.waiters, waiter);
+      this.ensureCapacity(model);
+    });
+  }
+
+  /** Why a waiter would wait forever: a model in backoff with nothing loaded, or one that cannot fit. */
+  private refusal(model: ModelEntry<any>): SymphonyError | undefined {
+    const modelId = model.spec.id;
+    if (model.slots.length === 0 && model.retryAt > this.now()) {
+      return new SymphonyError('E_POOL_MODEL_FAILED', `model "${modelId}" failed to load ${model.failures} time(s) in a row; next attempt allowed at ${Math.round(model.retryAt)} ms`, {
+        details: { modelId, failures: model.failures, retryAt: model.retryAt, status: model.status },
+      });
+    }
+    if (model.slots.length === 0 && model.memory > this.budget - this.pinnedMemory(model)) {
+      return new SymphonyError('E_POOL_OVER_BUDGET', `model "${modelId}" needs ${model.memory} bytes but pinned models leave only ${this.budget - this.pinnedMemory(model)} of the ${this.budget}-byte budget`, {
+        details: { modelId, memoryBytes: model.memory, budget: this.budget },
+      });
+    }
+    return undefined;
+  }
+
+  private pinnedMemory(except: ModelEntry<any>): number {
+    let bytes = 0;
+    for (const m of this.models.values()) if (m !== except && m.spec.pinned) bytes += m.memory * m.slots.length;
+    return bytes;
+  }
+
+  /** Gives `slot` (which has room) to the head waiter. */
+  serveOne<I>(model: ModelEntry<I>, slot: Slot<I>): void {
+    const waiter = model.waiters.shift() as Waiter<I>;
+    waiter.cleanup();
+    if (!slot.inFree && slot.active < model.concurrency) {
+      // grant() pops from the free list when the slot fills up: keep it last there.
+      slot.inFree = true;
+      model.free.push(slot);
+    } else if (slot.inFree && model.free[model.free.length - 1] !== slot) {
+      model.free.splice(model.free.indexOf(slot), 1);
+      model.free.push(slot);
+    }
+    waiter.resolve(this.grant(model, slot, waiter.holder));
+  }
+
+  serveWaiters(model: ModelEntry<any>): void {
+    while (model.waiters.length !== 0 && model.free.length !== 0) this.serveOne(model, model.free[model.free.length - 1] as Slot);
+  }
+
+  /** Starts loads while queued demand exceeds what loading instances will bring. */
+  ensureCapacity(model: ModelEntry<any>): void {
+    while (model.waiters.length > model.loading * model.concurrency && model.slots.length < model.maxInstances) {
+      if (!this.startLoad(model, 'demand')) break;
+    }
+  }
+
+  /** Begins loading one instance if backoff and memory allow (evicting idle LRU instances). */
+  startLoad(model: ModelEntry<any>, reason: string, evictable?: (slot: Slot) => boolean): boolean {
+    if (this.closed || model.retryAt > this.now()) return false;
+    if (this.stats.memoryUsedBytes + model.memory > this.budget) {
+      this.evictFor(model.memory, evictable);
+      if (this.stats.memoryUsedBytes + model.memory > this.budget) {
+        if (model.waiters.length !== 0) this.starved.add(model);
+        return false;
+      }
+    }
+    this.starved.delete(model);
+    const slot = new Slot(++this.slotSeq, model);
+    model.slots.push(slot);
+    model.loading++;
+    this.stats.memoryUsedBytes += model.memory;
+    this.emit(slot, 'cold', 'cold', reason);
+    this.setState(slot, 'loading', reason);
+    void this.load(model, slot);
+    return true;
+  }
+
+  private async load(model: ModelEntry<any>, slot: Slot): Promise<void> {
+    const modelId = model.spec.id;
+    const timeoutMs = model.spec.loadTimeoutMs ?? this.options.loadTimeoutMs ?? 60_000;
+    const controller = new AbortController();
+    const onClose = (): void => controller.abort(closedError(modelId));
+    this.closing.signal.addEventListener('abort', onClose, { once: true });
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    try {
+      const timeout = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => {
+          const err = new SymphonyError('E_TIMEOUT', `loading an instance of model "${modelId}" took longer than ${timeoutMs} ms`, { details: { modelId, timeoutMs } });
+          controller.abort(err);
+          reject(err);
+        }, timeoutMs);
+      });
+      const value = await Promise.race([model.spec.load({ modelId, instanceId: slot.id, signal: controller.signal }), timeout]);
+      model.loading--;
+      slot.value = value;
+      this.stats.loads++;
+      if (this.closed || slot.state !== 'loading') {
+        await this.unloadValue(model, value);
+        return;
+      }
+      model.failures = 0;
+      model.status = 'ok';
+      slot.idleSince = this.now();
+      slot.lastUse = slot.seenUse = ++this.useTick;
+      this.setState(slot, 'warm');
+      slot.inFree = true;
+      model.free.push(slot);
+      this.serveWaiters(model);
+      this.ensureCapacity(model);
+    } catch (cause) {
+      model.loading--;
+      this.loadFailed(model, slot, cause);
+    } finally {
+      clearTimeout(timer);
+      this.closing.signal.removeEventListener('abort', onClose);
+    }
+  }
+
+  private loadFailed(model: ModelEntry<any>, slot: Slot, cause: unknown): void {
+    const modelId = model.spec.id;
+    this.stats.loadFailures++;
+    this.dropSlot(slot);
+    this.setState(slot, 'failed', cause instanceof Error ? cause.message : String(cause));
+    model.failures++;
+    const base = this.options.backoffBaseMs ?? 1_000;
+    const backoff = Math.min(this.options.backoffMaxMs ?? 60_000, base * 2 ** (model.failures - 1));
+    model.retryAt = this.now() + backoff;
+    model.status = model.failures >= (this.options.maxLoadFailures ?? 3) ? 'failed' : 'backoff';
+    this.logger.warn({ modelId, failures: model.failures, backoffMs: backoff, err: cause }, 'pool: model load failed');
+    if (model.slots.length !== 0) return;
+    // Nothing loaded can serve the queue: fail the waiters now rather than let them hang.
+    const err = new SymphonyError('E_POOL_LOAD_FAILED', `loading model "${modelId}" failed (${model.failures} in a row); retry after ${backoff} ms`, {
+      details: { modelId, failures: model.failures, backoffMs: backoff, status: model.status },
+      cause,
+    });
+    for (const waiter of model.waiters.splice(0)) {
+      waiter.cleanup();
+      waiter.reject(err);
+    }
+    this.starved.delete(model);
+  }
+
+  /** Unloads idle, unpinned instances, least recently used first, until `bytes` fit. */
+  evictFor(bytes: number, evictable?: (slot: Slot) => boolean): void {
+    const idle: Slot[] = [];
+    for (const m of this.models.values()) {
+      if (m.spec.pinned) continue;
+      for (const s of m.slots) if (s.state === 'warm' && s.active === 0 && !s.checking && (evictable?.(s) ?? true)) idle.push(s);
+    }
+    idle.sort((a, b) => a.lastUse - b.lastUse || a.id - b.id);
+    for (const slot of idle) {
+      if (this.stats.memoryUsedBytes + bytes <= this.budget) return;
+      void this.unloadSlot(slot, 'evicted');
+    }
+  }
+
+  retryStarved(): void {
+    for (const model of [...this.starved]) {
+      this.starved.delete(model);
+      this.ensureCapacity(model);
+    }
+  }
+
+  /** Removes a slot from the model's lists and frees its memory (idempotent). */
+  dropSlot(slot: Slot): void {
+    const model = slot.model;
+    const i = model.slots.indexOf(slot);
+    if (i < 0) return;
+    model.slots.splice(i, 1);
+    if (slot.inFree) {
+      model.free.splice(model.free.indexOf(slot), 1);
+      slot.inFree = false;
+    }
+    this.stats.memoryUsedBytes -= model.memory;
+  }
+
+  /** Drains a slot: no new leases; unloads now if idle, else when its last lease ends. */
+  drain(slot: Slot, reason: RemovalReason): void {
+    if (slot.state === 'draining' || slot.state === 'unloaded' || slot.state === 'failed') return;
+    if (slot.state === 'loading') {
+      // The load finishes into an unload (see load()).
+      this.dropSlot(slot);
+      this.setState(slot, 'draining', reason);
+      this.stats.removed[reason]++;
+      return;
+    }
+    if (slot.active === 0 && !slot.checking) {
+      void this.unloadSlot(slot, reason);
+      return;
+    }
+    this.dropSlot(slot);
+    this.setState(slot, 'draining', reason);
+    this.stats.removed[reason]++;
+  }
+
+  async unloadSlot(slot: Slot, reason: RemovalReason): Promise<void> {
+    const model = slot.model;
+    if (slot.state !== 'draining') {
+      this.dropSlot(slot);
+      this.setState(slot, 'draining', reason);
+      this.stats.removed[reason]++;
+    }
+    await this.unloadValue(model, slot.value);
+    this.setState(slot, 'unloaded', reason);
+    if (this.starved.size !== 0) this.retryStarved();
+    if (model.slots.length < (model.spec.minInstances ?? 0) || model.waiters.length !== 0) this.ensureCapacity(model);
+  }
+
+  private async unloadValue(model: ModelEntry<any>, value: unknown): Promise<void> {
+    try {
+      await model.spec.unload?.(value);
+    } catch (err) {
+      this.logger.error({ modelId: model.spec.id, err }, 'pool: unload failed');
+    }
+  }
+
+  track(lease: Lease<any>, holder: string): void {
+    let set = this.holders.get(holder);
+    if (set === undefined) this.holders.set(holder, (set = new Set()));
+    set.add(lease);
+  }
+
+  setState(slot: Slot, to: InstanceState, reason?: string): void {
+    const from = slot.state;
+    if (from === to) return;
+    slot.state = to;
+    if (this.listeners.length !== 0 || (this.bus !== undefined && this.bus.listenerCount('pool:transition') !== 0)) this.emit(slot, from, to, reason);
+  }
+
+  private emit(slot: Slot, from: InstanceState, to: InstanceState, reason?: string): void {
+    const event: TransitionEvent = { modelId: slot.model.spec.id, instanceId: slot.id, from, to };
+    if (reason !== undefined) event.reason = reason;
+    if (this.bus !== undefined && this.bus.listenerCount('pool:transition') !== 0) this.bus.emit('pool:transition', event);
+    for (const listener of this.listeners) {
+      try {
+        listener(event);
+      } catch (err) {
+        this.logger.error({ err }, 'pool: a transition listener threw');
+      }
+    }
+  }
+
+  info(model: ModelEntry<any>): ModelInfo {
+    const info: ModelInfo = {
+      id: model.spec.id, status: model.status, failures: model.failures, waiting: model.waiters.length, desired: model.desired,
+      instances: model.slots.map((s) => ({ id: s.id, state: s.state, active: s.active })),
+    };
+    if (model.retryAt > 0) info.retryAt = model.retryAt;
+    return info;
+  }
+}
+
+export function closedError(modelId: string): SymphonyError {
+  return new SymphonyError('E_POOL_CLOSED', `the pool is closed: cannot lease model "${modelId}"`, { details: { modelId } });
+}
+
+function abortError(modelId: string, reason: unknown): SymphonyError {
+  return new SymphonyError('E_ABORTED', `acquiring model "${modelId}" was aborted`, { details: { modelId }, cause: reason });
+}

@@ -1,0 +1,140 @@
+import { SymphonyError } from '@symphony/types';
+import { checkHealth, type HealthResult } from './health.js';
+import type { Lease } from './internals.js';
+import { PoolCore, closedError, type TransitionListener } from './pool.js';
+import { expect, tick } from './prewarm.js';
+import type { AcquireOptions, ModelInfo, ModelSpec, PoolOptions, PoolStats } from './types.js';
+
+/** The `pit.pool` service. */
+export interface PoolService {
+  /** Adds a model: how to load, unload and canary one instance, and its limits. */
+  register<I>(spec: ModelSpec<I>): void;
+  /** Drains and unloads every instance; queued acquires fail with `E_NOT_FOUND`. */
+  unregister(modelId: string): Promise<void>;
+  /** A lease on a free warm instance right now, or `undefined`. Synchronous: the hot path. */
+  tryAcquire<I = unknown>(modelId: string, holder?: string): Lease<I> | undefined;
+  /** A lease, waiting (FIFO within priority) for a free or newly loaded instance if need be. */
+  acquire<I = unknown>(modelId: string, options?: AcquireOptions): Promise<Lease<I>>;
+  /** Gives the instance back. `false` if the lease was already released or reclaimed. */
+  release(lease: Lease<any>): boolean;
+  /** Acquire, run `fn`, release; leases taken under `lease.holder` inside `fn` are reclaimed too. */
+  withLease<I, T>(modelId: string, fn: (instance: I, lease: Lease<I>) => T | Promise<T>, options?: AcquireOptions): Promise<T>;
+  /** Frees every lease of a holder whose call ended (or crashed) and cancels its waits. */
+  reclaim(holder: string): number;
+  /** Pre-warming hint: `count` instances of the model will be wanted in about `inMs`. */
+  expect(modelId: string, hint?: { count?: number; inMs?: number }): void;
+  /** Forecast step + pre-warm + keep-alive sweep (runs on a timer unless `timers: false`). */
+  tick(): void;
+  /** Canary every idle warm instance (all models, or one); failures are drained and replaced. */
+  checkHealth(modelId?: string): Promise<HealthResult>;
+  /** Every instance state transition. Returns its own unsubscribe. */
+  onTransition(listener: TransitionListener): () => void;
+  stats(): PoolStats;
+  model(modelId: string): ModelInfo;
+  models(): ModelInfo[];
+  /** Fails queued acquires with `E_POOL_CLOSED` and unloads everything. */
+  close(): Promise<void>;
+}
+
+export function createPool(options: PoolOptions = {}): PoolService {
+  const core = new PoolCore(options);
+  const timers: ReturnType<typeof setInterval>[] = [];
+  let holderSeq = 0;
+  if (options.timers !== false) {
+    const every = (ms: number, fn: () => unknown): void => {
+      if (ms > 0) timers.push(setInterval(fn, ms).unref());
+    };
+    every(options.tickIntervalMs ?? 1_000, () => tick(core));
+    every(options.healthIntervalMs ?? 30_000, () =>
+      checkHealth(core, core.models.values()).catch((err) => core.logger.error({ err }, 'pool: health check failed')),
+    );
+  }
+
+  const pool: PoolService = {
+    register: (spec) => {
+      if (core.closed) throw closedError(spec.id);
+      core.register(spec);
+      const model = core.entry(spec.id);
+      model.desired = spec.minInstances ?? 0;
+      while (model.slots.length < model.desired && core.startLoad(model, 'minInstances'));
+    },
+    async unregister(modelId) {
+      const model = core.entry(modelId);
+      core.models.delete(modelId);
+      core.starved.delete(model);
+      const err = new SymphonyError('E_NOT_FOUND', `model "${modelId}" was unregistered while waiting for an instance`, { details: { modelId } });
+      for (const waiter of model.waiters.splice(0)) {
+        waiter.cleanup();
+        waiter.reject(err);
+      }
+      const idle = model.slots.filter((s) => s.state === 'warm' && s.active === 0 && !s.checking);
+      for (const slot of [...model.slots]) if (!idle.includes(slot)) core.drain(slot, 'unregistered');
+      await Promise.all(idle.map((slot) => core.unloadSlot(slot, 'unregistered')));
+    },
+    tryAcquire: (modelId, holder) => core.tryAcquire(modelId, holder),
+    acquire: (modelId, opts) => core.acquire(modelId, opts),
+    release: (lease) => core.release(lease),
+    async withLease(modelId, fn, opts = {}) {
+      const holder = opts.holder ?? `pool-call#${++holderSeq}`;
+      const lease = await core.acquire<any>(modelId, { ...opts, holder });
+      try {
+        return await fn(lease.instance, lease);
+      } finally {
+        core.release(lease);
+        if (opts.holder === undefined) pool.reclaim(holder);
+      }
+    },
+    reclaim(holder) {
+      let count = 0;
+      const leases = core.holders.get(holder);
+      core.holders.delete(holder);
+      for (const lease of leases ?? []) {
+        if (core.release(lease)) count++;
+      }
+      core.stats.reclaimed += count;
+      for (const model of core.models.values()) {
+        for (const waiter of model.waiters.filter((w) => w.holder === holder)) {
+          model.waiters.splice(model.waiters.indexOf(waiter), 1);
+          waiter.cleanup();
+          waiter.reject(new SymphonyError('E_ABORTED', `holder "${holder}" ended while waiting for model "${model.spec.id}"`, { details: { holder, modelId: model.spec.id } }));
+        }
+      }
+      return count;
+    },
+    expect(modelId, hint = {}) {
+      expect(core, core.entry(modelId), hint.count ?? 1, hint.inMs ?? 0);
+    },
+    tick: () => tick(core),
+    checkHealth: (modelId) => checkHealth(core, modelId === undefined ? core.models.values() : [core.entry(modelId)]),
+    onTransition(listener) {
+      core.listeners.push(listener);
+      return () => {
+        const i = core.listeners.indexOf(listener);
+        if (i >= 0) core.listeners.splice(i, 1);
+      };
+    },
+    stats: () => ({ ...core.stats, removed: { ...core.stats.removed } }),
+    model: (modelId) => core.info(core.entry(modelId)),
+    models: () => [...core.models.values()].map((m) => core.info(m)),
+    async close() {
+      if (core.closed) return;
+      core.closed = true;
+      for (const timer of timers) clearInterval(timer);
+      core.closing.abort();
+      const unloads: Promise<void>[] = [];
+      for (const model of core.models.values()) {
+        for (const waiter of model.waiters.splice(0)) {
+          waiter.cleanup();
+          waiter.reject(closedError(model.spec.id));
+        }
+        for (const slot of [...model.slots]) {
+          if (slot.state === 'warm' && slot.active === 0 && !slot.checking) unloads.push(core.unloadSlot(slot, 'closed'));
+          else core.drain(slot, 'closed');
+        }
+      }
+      core.starved.clear();
+      await Promise.all(unloads);
+    },
+  };
+  return pool;
+}

@@ -1,0 +1,137 @@
+import type { Logger } from '@symphony/types';
+
+/** Where an instance is in its life. `warm` = loaded and idle, `busy` = at least one lease out. */
+export type InstanceState = 'cold' | 'loading' | 'warm' | 'busy' | 'draining' | 'unloaded' | 'failed';
+
+/** `ok`, or refusing new loads until `retryAt` after failed loads (`failed` once past `maxLoadFailures`). */
+export type ModelStatus = 'ok' | 'backoff' | 'failed';
+
+export interface LoadContext {
+  modelId: string;
+  instanceId: number;
+  /** Aborted when the load times out or the pool closes. */
+  signal: AbortSignal;
+}
+
+/** How to run one model: what an instrument registers. */
+export interface ModelSpec<I = unknown> {
+  id: string;
+  /** Loads one instance (an ONNX session, a worker, a client to a remote endpoint). */
+  load(ctx: LoadContext): Promise<I>;
+  /** Frees one instance. Errors are logged, never thrown to lease holders. */
+  unload?(instance: I): void | Promise<void>;
+  /**
+   * A tiny inference through the instance's real inference path (not a liveness ping). Throw, return
+   * `false`, or take longer than `canaryTimeoutMs` and the instance is drained and replaced.
+   */
+  canary?(instance: I, signal: AbortSignal): unknown;
+  /** Memory one instance takes, counted against the pool's `memoryBudgetBytes`. Default 0. */
+  memoryBytes?: number;
+  /** Default 1. */
+  maxInstances?: number;
+  /** Leases one instance serves at once. Default 1. */
+  maxConcurrency?: number;
+  /** Instances kept even when idle (not evicted by keep-alive). Default 0. */
+  minInstances?: number;
+  /** Idle time before an instance unloads, like Ollama's `keep_alive`. Negative = forever. Default 300 000. */
+  keepAliveMs?: number;
+  /** Pinned models are never evicted nor unloaded for idleness. */
+  pinned?: boolean;
+  /** Default: the pool's `loadTimeoutMs`. */
+  loadTimeoutMs?: number;
+}
+
+export interface PrewarmOptions {
+  /** Holt's linear trend smoothing of the level. Default 0.5. */
+  alpha?: number;
+  /** Holt's linear trend smoothing of the trend. Default 0.3. */
+  beta?: number;
+  /** Forecast arrivals per interval at or above which one instance is kept warm. Default 0.5. */
+  minArrivals?: number;
+  /** How long an `expect()` hint stays valid past its due time. Default 10 000 ms. */
+  hintGraceMs?: number;
+}
+
+export interface PoolOptions {
+  /** Total memory across all models' instances. Default: unlimited. */
+  memoryBudgetBytes?: number;
+  /** Default 60 000. */
+  loadTimeoutMs?: number;
+  /** Default 5 000: a canary slower than this means a wedged inference path. */
+  canaryTimeoutMs?: number;
+  /** Backoff after a failed load: base * 2^(failures-1), capped. Defaults 1 000 / 60 000. */
+  backoffBaseMs?: number;
+  backoffMaxMs?: number;
+  /** Consecutive load failures after which the model's status is `failed`. Default 3. */
+  maxLoadFailures?: number;
+  /** Pre-warming from demand forecasts and `expect()` hints; `false` turns it off. Default on. */
+  prewarm?: PrewarmOptions | false;
+  /** Timer periods (0 turns one off; `timers: false` turns all off, for manual `tick()`). */
+  tickIntervalMs?: number;
+  healthIntervalMs?: number;
+  timers?: boolean;
+  /** Clock in ms; injectable so traces can be replayed in virtual time. Default `performance.now`. */
+  now?: () => number;
+  logger?: Logger;
+  /** The kernel's event bus (the plugin passes `ctx.events`): transitions go there as `pool:transition`. */
+  events?: PoolEventBus;
+}
+
+export interface PoolEventBus {
+  listenerCount(event: string): number;
+  emit(event: 'pool:transition', payload: TransitionEvent): unknown;
+}
+
+export interface AcquireOptions {
+  signal?: AbortSignal;
+  timeoutMs?: number;
+  /** Higher first; FIFO within one priority. Default 0. */
+  priority?: number;
+  /** Who holds the lease (a call id, an extension id): `reclaim(holder)` frees everything it holds. */
+  holder?: string;
+}
+
+export interface TransitionEvent {
+  modelId: string;
+  instanceId: number;
+  from: InstanceState;
+  to: InstanceState;
+  reason?: string;
+}
+
+export type RemovalReason = 'idle' | 'evicted' | 'unhealthy' | 'drained' | 'unregistered' | 'closed';
+
+export interface PoolStats {
+  /** Leases handed out. */
+  acquired: number;
+  /** Acquires served at once by a warm instance. */
+  warmHits: number;
+  /** Acquires that had to queue. */
+  waits: number;
+  timeouts: number;
+  aborts: number;
+  loads: number;
+  loadFailures: number;
+  /** Leases freed by `reclaim(holder)` rather than `release`. */
+  reclaimed: number;
+  /** Instances removed, by reason. */
+  removed: Record<RemovalReason, number>;
+  memoryUsedBytes: number;
+}
+
+export interface InstanceInfo {
+  id: number;
+  state: InstanceState;
+  active: number;
+}
+
+export interface ModelInfo {
+  id: string;
+  status: ModelStatus;
+  retryAt?: number;
+  failures: number;
+  waiting: number;
+  /** Instances pre-warming wants for the next interval. */
+  desired: number;
+  instances: InstanceInfo[];
+}
