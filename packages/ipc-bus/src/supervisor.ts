@@ -74,6 +74,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   private readonly recent: RecentCall[] = [];
   private pingTimer: NodeJS.Timeout | undefined;
   private restartTimer: NodeJS.Timeout | undefined;
+  private stopping: Promise<void> | undefined;
 
   constructor(private readonly options: SupervisorOptions) {
     super();
@@ -132,9 +133,16 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   /** Drains in-flight calls (up to `drainMs`), then SIGTERM, then SIGKILL after `graceMs`. */
   async stop(): Promise<void> {
     if (this.currentState === 'stopped') return;
-    clearTimeout(this.restartTimer);
-    await this.starting?.catch(() => {});
+    if (this.currentState === 'stopping') return this.stopping;
+    // Refuse new calls from this moment on; a start in progress finishes first.
     this.setState('stopping');
+    clearTimeout(this.restartTimer);
+    this.stopping = this.shutDown();
+    return this.stopping;
+  }
+
+  private async shutDown(): Promise<void> {
+    await this.starting?.catch(() => {});
     this.stopPinging();
     const instance = this.instance;
     if (instance) {
@@ -187,6 +195,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       if (!ready) throw new SymphonyError('E_TIMEOUT', `no ready message within ${startTimeoutMs} ms`);
       this.wire(client, launched);
       this.instance = { launched, client };
+      if (this.currentState === 'stopping') return client; // stop() takes it down after draining
       this.setState('running');
       this.startPinging();
       this.emit('ready', { pid: ready.pid, methods: ready.methods, startMs: performance.now() - t0 });

@@ -1,0 +1,136 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { hasErrorCode } from '@symphony/types';
+import type { Supervisor } from '../src/index.js';
+import { codeOf, faulty, memoryLogger } from './helpers.js';
+
+const running: Supervisor[] = [];
+afterEach(async () => {
+  await Promise.all(running.splice(0).map((s) => s.stop()));
+});
+function track(s: Supervisor): Supervisor {
+  running.push(s);
+  return s;
+}
+
+describe.each(['worker', 'process'] as const)('faults in %s mode: the host stays up and the next call succeeds', (mode) => {
+  it('a handler that throws: the error crosses, nothing restarts', async () => {
+    const s = track(faulty(mode));
+    expect(await codeOf(s.call('throws'))).toBe('E_ROW_INVALID');
+    expect(await s.call('add', { a: 1, b: 1 })).toBe(2);
+    expect(s.crashCount).toBe(0);
+  });
+
+  it('process.exit(1): E_EXTENSION_CRASHED, then a restart', async () => {
+    const s = track(faulty(mode));
+    const pid = await s.call('pid');
+    expect(await codeOf(s.call('exit'))).toBe('E_EXTENSION_CRASHED');
+    expect(await s.call('add', { a: 1, b: 2 })).toBe(3);
+    expect(s.crashCount).toBe(1);
+    if (mode === 'process') expect(await s.call('pid')).not.toBe(pid);
+  });
+
+  it('an infinite loop: E_TIMEOUT, the missed ping kills it, then a restart', async () => {
+    const s = track(faulty(mode));
+    await s.start();
+    const crashed = new Promise((resolve) => s.once('crash', resolve));
+    expect(await codeOf(s.call('loop', undefined, { timeoutMs: 100 }))).toBe('E_TIMEOUT');
+    await crashed;
+    expect(await s.call('add', { a: 2, b: 2 })).toBe(4);
+  });
+
+  it('a memory leak past its heap limit: E_EXTENSION_CRASHED, then a restart', async () => {
+    const s = track(faulty(mode, { spec: { memoryLimitMb: 32 } as any }));
+    expect(await codeOf(s.call('leak', undefined, { timeoutMs: 15_000 }))).toBe('E_EXTENSION_CRASHED');
+    expect(await s.call('add', { a: 3, b: 3 })).toBe(6);
+  });
+});
+
+describe('faults on the socket transport', () => {
+  it('a malformed frame closes that connection only, then a restart', async () => {
+    const s = track(faulty('socket'));
+    expect(await s.call('echo', 'hi')).toBe('hi');
+    const error = await s.call('garbage').catch((e) => e);
+    expect(error.code).toBe('E_EXTENSION_CRASHED');
+    expect(error.cause.code).toBe('E_PROTOCOL');
+    expect(await s.call('echo', 'again')).toBe('again');
+  });
+
+  it('serves calls, progress and errors like the other transports', async () => {
+    const s = track(faulty('socket'));
+    const seen: number[] = [];
+    expect(await s.call('progress', { steps: 2 }, { onProgress: (f) => seen.push(f) })).toBe(2);
+    expect(seen).toEqual([0.5, 1]);
+    expect(await codeOf(s.call('throws'))).toBe('E_ROW_INVALID');
+    expect(await codeOf(s.call('nope'))).toBe('E_METHOD_UNKNOWN');
+  });
+});
+
+describe('Supervisor', () => {
+  it('disables an extension past its crash budget, names its last calls, and re-enables it', async () => {
+    const logger = memoryLogger();
+    const s = track(faulty('worker', { logger, restart: { maxCrashes: 3, windowMs: 60_000, backoffMs: 5 } }));
+    for (let i = 0; i < 3; i++) expect(await codeOf(s.call('exit'))).toBe('E_EXTENSION_CRASHED');
+    expect(s.state).toBe('failed');
+    const error = await s.call('echo', 1).catch((e) => e);
+    expect(hasErrorCode(error, 'E_EXTENSION_FAILED')).toBe(true);
+    expect(error.details.recentCalls.map((c: { method: string }) => c.method)).toEqual(['exit', 'exit', 'exit']);
+    const disabled = logger.lines.find((l) => l.msg?.includes('crashed too often'));
+    expect(disabled?.obj).toMatchObject({ extensionId: 'test.worker', crashes: 3 });
+    s.enable();
+    expect(await s.call('echo', 2)).toBe(2);
+  });
+
+  it('backs off exponentially between restarts', async () => {
+    const s = track(faulty('worker', { restart: { maxCrashes: 10, backoffMs: 40, maxBackoffMs: 1_000 } }));
+    await s.start();
+    const states: string[] = [];
+    s.on('state', (st) => states.push(st));
+    await codeOf(s.call('exit'));
+    expect(s.state).toBe('restarting');
+    await new Promise((r) => s.once('ready', r));
+    expect(states).toEqual(['restarting', 'starting', 'running']);
+  });
+
+  it('captures stdout and stderr into the host log with the extension id', async () => {
+    const logger = memoryLogger();
+    const s = track(faulty('process', { logger }));
+    await s.call('print', { text: 'hello from the child' });
+    await new Promise((r) => setTimeout(r, 50));
+    expect(logger.lines).toContainEqual({ level: 'info', obj: { extensionId: 'test.process', stream: 'stdout' }, msg: 'hello from the child' });
+    expect(logger.lines).toContainEqual({ level: 'warn', obj: { extensionId: 'test.process', stream: 'stderr' }, msg: 'err:hello from the child' });
+  });
+
+  it('stops gracefully: in-flight calls finish, new ones are refused', async () => {
+    const s = track(faulty('process'));
+    await s.start();
+    const inFlight = s.call('slow', { ms: 100 });
+    const stopped = s.stop();
+    expect(await codeOf(s.call('echo', 1))).toBe('E_EXTENSION_STOPPED');
+    expect(await inFlight).toBe('done');
+    await stopped;
+    expect(s.state).toBe('stopped');
+  });
+
+  it('builds child command lines through the spawnWrapper hook', async () => {
+    const seen: string[][] = [];
+    const s = track(
+      faulty('process', {
+        spawnWrapper: (cmd, spec) => {
+          seen.push([cmd.command, ...cmd.args]);
+          return { ...cmd, env: { ...cmd.env, WRAPPED_FOR: spec.id } };
+        },
+        spec: { memoryLimitMb: 64 } as any,
+      }),
+    );
+    expect(await s.call('echo', 1)).toBe(1);
+    expect(seen[0]).toContain('--max-old-space-size=64');
+    expect(seen[0]![0]).toBe(process.execPath);
+  });
+
+  it('reports a start failure as E_EXTENSION_START', async () => {
+    const s = track(faulty('process', { spec: { entry: '/nonexistent/entry.mjs' } as any, startTimeoutMs: 3_000 }));
+    const error = await s.call('echo', 1).catch((e) => e);
+    expect(error.code).toBe('E_EXTENSION_START');
+    expect(error.details.extensionId).toBe('test.process');
+  });
+});

@@ -1,0 +1,48 @@
+import { fork } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import * as Comlink from 'comlink';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { isSymphonyError } from '@symphony/types';
+import { FrameDecoder, asComlinkEndpoint, encodeFrame, processEndpoint } from '../src/index.js';
+
+describe('socket frames', () => {
+  it('any split of encoded frames decodes to the same values', () => {
+    fc.assert(
+      fc.property(fc.array(fc.jsonValue(), { maxLength: 8 }), fc.integer({ min: 1, max: 64 }), (values, chunk) => {
+        const bytes = Buffer.concat(values.map((v) => encodeFrame([[5, 'e', v]])));
+        const decoder = new FrameDecoder();
+        const out: unknown[] = [];
+        for (let i = 0; i < bytes.length; i += chunk) decoder.push(bytes.subarray(i, i + chunk), (v) => out.push(v));
+        expect(out).toEqual(values.map((v) => [[5, 'e', JSON.parse(JSON.stringify(v))]]));
+      }),
+      { numRuns: 1_000 },
+    );
+  });
+
+  it('arbitrary bytes either decode or fail with E_PROTOCOL, never anything else', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 64 }), (bytes) => {
+        const decoder = new FrameDecoder(1_024);
+        try {
+          decoder.push(Buffer.from(bytes), () => {});
+        } catch (error) {
+          expect(isSymphonyError(error) && error.code === 'E_PROTOCOL').toBe(true);
+        }
+      }),
+      { numRuns: 1_000 },
+    );
+  });
+});
+
+describe('comlink over a bus endpoint', () => {
+  it('wraps a child process endpoint (comlink ships no adapter for it)', async () => {
+    const child = fork(fileURLToPath(new URL('./fixtures/comlink-child.mjs', import.meta.url)), [], { serialization: 'advanced' });
+    try {
+      const api = Comlink.wrap<{ add(a: number, b: number): number }>(asComlinkEndpoint(processEndpoint(child)));
+      expect(await api.add(2, 40)).toBe(42);
+    } finally {
+      child.kill();
+    }
+  });
+});
