@@ -1,0 +1,37 @@
+export { createRng, type Rng } from './rng.js';
+export {
+  ACTIONS,
+  FEATURES,
+  FEATURE_NAMES,
+  GIVE_UP,
+  MAX_CANDIDATES,
+  STEP_KINDS,
+  encodeBatch,
+  type CandidateView,
+  type DecisionContext,
+  type EncodedBatch,
+} from './features.js';
+export { HistoryBook, DEFAULT_REWARD, rewardOf, predictLatencyMs, type CallOutcome, type CandidateStats, type RewardWeights } from './history.js';
+export type { Policy, SyncPolicy } from './policy.js';
+export { createHeuristic, HEURISTICS, type HeuristicName } from './heuristics.js';
+export { createMlpPolicy } from './mlp-policy.js';
+export { createOnnxPolicy, type OnnxPolicy } from './onnx-policy.js';
+export { exportPolicyOnnx, POLICY_IO } from './onnx-export.js';
+export { generateQuest, playQuest, MAX_ATTEMPTS, type Quest, type QuestResult, type DecideFn } from './fqg.js';
+export { train, DEFAULT_TRAIN, type TrainOptions, type TrainProgress, type TrainResult, type CurvePoint } from './trainer.js';
+export type { Mlp, Layer } from './mlp.js';
+export { evaluateAll, evaluatePolicy, compare, type EvalReport, type PolicySummary, type Comparison } from './evaluate.js';
+export { heldOutSeeds, validationSeeds, trainingQuestSeed, HELD_OUT_BASE, VALIDATION_BASE } from './seeds.js';
+export {
+  trainPolicy,
+  writePolicyFiles,
+  readBundledPolicy,
+  bundledModelDir,
+  DEFAULT_EPISODES,
+  POLICY_ALIAS,
+  POLICY_FILE,
+  type PolicyBundle,
+  type PolicyMetadata,
+  type TrainedPolicy,
+} from './policy-file.js';
+export { curveSvg } from './curve-svg.js';

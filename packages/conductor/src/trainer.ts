@@ -1,0 +1,159 @@
+import { ACTIONS, FEATURES, encodeInto, type DecisionContext } from './features.js';
+import { generateQuest, playQuest } from './fqg.js';
+import { createHeuristic, HEURISTICS, type HeuristicName } from './heuristics.js';
+import { adamStep, backwardDecision, cloneMlp, createAdam, createMlp, forwardDecision, zeroGradients, type Mlp, type Trace } from './mlp.js';
+import { createMlpPolicy } from './mlp-policy.js';
+import type { Policy } from './policy.js';
+import { createRng } from './rng.js';
+import { trainingQuestSeed, validationSeeds } from './seeds.js';
+
+/**
+ * REINFORCE with a baseline in the Function Quest Game. Each decision is credited with the
+ * reward of the call it caused (a contextual-bandit credit assignment: it keeps the variance low
+ * and matches what the Conductor observes in a real run). Every checkpoint is scored greedily on
+ * validation quests; the best one is kept. Fully deterministic for a given seed.
+ */
+export interface TrainOptions {
+  seed: number;
+  episodes: number;
+  hidden?: readonly number[];
+  learningRate?: number;
+  /** Episodes per gradient step. */
+  batchEpisodes?: number;
+  entropyCoef?: number;
+  /** Validate every this many episodes. */
+  evalEvery?: number;
+  validationQuests?: number;
+  onProgress?: (p: TrainProgress) => void;
+}
+
+export interface TrainProgress {
+  episode: number;
+  episodes: number;
+  trainReward: number;
+  validationReward?: number;
+}
+
+export interface CurvePoint {
+  episode: number;
+  trainReward: number;
+  validationReward: number;
+}
+
+export interface TrainResult {
+  model: Mlp;
+  bestEpisode: number;
+  bestValidationReward: number;
+  curve: CurvePoint[];
+  heuristics: Record<string, number>;
+  options: Required<Omit<TrainOptions, 'onProgress'>>;
+}
+
+export const DEFAULT_TRAIN = {
+  hidden: [32, 16],
+  learningRate: 3e-3,
+  batchEpisodes: 8,
+  entropyCoef: 0.01,
+  evalEvery: 500,
+  validationQuests: 150,
+} as const;
+
+export async function meanReward(policy: Policy | ((batch: readonly DecisionContext[]) => number[] | Promise<number[]>), seeds: readonly number[]): Promise<number> {
+  const decide = typeof policy === 'function' ? policy : policy.decide.bind(policy);
+  let sum = 0;
+  for (const seed of seeds) sum += (await playQuest(generateQuest(seed), decide)).reward;
+  return sum / seeds.length;
+}
+
+export function heuristicPolicy(name: HeuristicName, seed: number): Policy {
+  return createHeuristic(name, { seed });
+}
+
+export async function train(options: TrainOptions): Promise<TrainResult> {
+  const opts = { ...DEFAULT_TRAIN, ...options };
+  const rng = createRng(opts.seed);
+  const model = createMlp([FEATURES, ...opts.hidden, 1], rng.fork(1));
+  const sampler = rng.fork(2);
+  const adam = createAdam(model, opts.learningRate);
+  const valSeeds = validationSeeds(opts.validationQuests);
+  const heuristics: Record<string, number> = {};
+  for (const name of HEURISTICS) heuristics[name] = await meanReward(heuristicPolicy(name, 7), valSeeds);
+
+  interface Sample {
+    features: Float64Array;
+    mask: Float64Array;
+    action: number;
+    kind: number;
+  }
+  const baseline = [0, 0];
+  const spread = [1, 1];
+  let best = { model: cloneMlp(model), episode: 0, reward: await meanReward(createMlpPolicy(model), valSeeds) };
+  const curve: CurvePoint[] = [{ episode: 0, trainReward: 0, validationReward: best.reward }];
+  let grads = zeroGradients(model);
+  let pending: { samples: Sample[]; rewards: number[] }[] = [];
+  let recent = 0;
+  const probs = new Float64Array(ACTIONS);
+
+  for (let episode = 1; episode <= opts.episodes; episode++) {
+    const samples: Sample[] = [];
+    const decide = (batch: readonly DecisionContext[]): number[] =>
+      batch.map((ctx) => {
+        const features = new Float64Array(ACTIONS * FEATURES);
+        const mask = new Float64Array(ACTIONS);
+        encodeInto(ctx, features, mask, 0);
+        forwardDecision(model, features, mask, 0, probs);
+        let u = sampler.next();
+        let action = ACTIONS - 1;
+        for (let a = 0; a < ACTIONS; a++) {
+          u -= probs[a] as number;
+          if (u < 0 && mask[a] === 0) {
+            action = a;
+            break;
+          }
+        }
+        if (mask[action] !== 0) action = probs.indexOf(Math.max(...probs));
+        samples.push({ features, mask, action, kind: ctx.kind === 'failure' ? 1 : 0 });
+        return action;
+      });
+    const result = await playQuest(generateQuest(trainingQuestSeed(opts.seed, episode)), decide);
+    recent = episode === 1 ? result.reward : recent + 0.02 * (result.reward - recent);
+    pending.push({ samples, rewards: result.decisionRewards });
+
+    if (pending.length >= opts.batchEpisodes) {
+      let count = 0;
+      const trace: Trace = { acts: [], probs: new Float64Array(ACTIONS) };
+      for (const { samples: ss, rewards } of pending) {
+        ss.forEach((s, k) => {
+          const r = rewards[k] ?? 0;
+          const b = baseline[s.kind] as number;
+          const advantage = (r - b) / Math.sqrt(spread[s.kind] as number);
+          baseline[s.kind] = b + 0.05 * (r - b);
+          spread[s.kind] = (spread[s.kind] as number) + 0.05 * ((r - b) ** 2 - (spread[s.kind] as number));
+          forwardDecision(model, s.features, s.mask, 0, new Float64Array(ACTIONS), trace);
+          backwardDecision(model, trace, s.action, advantage, opts.entropyCoef, grads);
+          count += 1;
+        });
+      }
+      adamStep(model, adam, grads, count);
+      grads = zeroGradients(model);
+      pending = [];
+    }
+
+    let validationReward: number | undefined;
+    if (episode % opts.evalEvery === 0 || episode === opts.episodes) {
+      validationReward = await meanReward(createMlpPolicy(model), valSeeds);
+      curve.push({ episode, trainReward: recent, validationReward });
+      if (validationReward > best.reward) best = { model: cloneMlp(model), episode, reward: validationReward };
+    }
+    opts.onProgress?.({ episode, episodes: opts.episodes, trainReward: recent, ...(validationReward === undefined ? {} : { validationReward }) });
+  }
+  const { onProgress: _drop, ...kept } = opts;
+  return {
+    model: best.model,
+    bestEpisode: best.episode,
+    bestValidationReward: best.reward,
+    curve,
+    heuristics,
+    options: kept as TrainResult['options'],
+  };
+}
