@@ -1,0 +1,206 @@
+import type { Readable } from 'node:stream';
+import type { SymphonyErrorJSON } from '@symphony/types';
+import type { AuditLog } from './audit-log.js';
+import { createCpuWatchdog, type ResourceLimits } from './limits.js';
+
+/*
+ * Host-side guard around one launched extension: it watches the frames crossing the bus (the
+ * opcodes of `@symphony/ipc-bus`'s protocol.ts, repeated here because the sandbox sits on the
+ * same layer and may not import it) to
+ *  - charge CPU per call and kill the process past its budget (the call fails with E_RESOURCE_LIMIT),
+ *  - turn Node's permission-model refusals (ERR_ACCESS_DENIED) into E_PERMISSION_DENIED,
+ *  - write every denial and every limit violation to the audit log,
+ *  - name memory exhaustion (E_RESOURCE_LIMIT) instead of a bare crash.
+ */
+const OP_REQUEST = 0;
+const OP_REPLY = 2;
+const OP_FAIL = 3;
+
+/** The parts of the bus's `BusEndpoint` the guard needs (structurally the same interface). */
+export interface EndpointLike {
+  postMessage(message: unknown, transfer?: readonly any[]): void;
+  addEventListener(type: 'message', listener: (event: { data: unknown }) => void): void;
+  removeEventListener(type: 'message', listener: (event: { data: unknown }) => void): void;
+  onClose(listener: (info: any) => void): () => void;
+  close(): void;
+  readonly transfers: boolean;
+}
+
+/** The parts of the bus's `Launched` the guard needs. */
+export interface LaunchedLike {
+  endpoint: EndpointLike;
+  pid: number;
+  exited: Promise<{ exitCode: number | null; signal: string | null }>;
+  kill(signal: 'SIGTERM' | 'SIGKILL'): void;
+  stderr: Readable | null;
+}
+
+export interface GuardOptions {
+  extension: { id: string; version: string };
+  limits: ResourceLimits;
+  audit: AuditLog;
+}
+
+type Listener = (event: { data: unknown }) => void;
+
+export function guardLaunched<L extends LaunchedLike>(launched: L, options: GuardOptions): L {
+  const { extension, audit, limits } = options;
+  const real = launched.endpoint;
+  const inflight = new Map<number, string>();
+  const wrapped = new Map<Listener, Listener>();
+  const closeListeners = new Set<(info: unknown) => void>();
+  let limitHit: { limit: string; detail: string } | undefined;
+  let stderrTail = '';
+  launched.stderr?.on('data', (chunk: Buffer | string) => {
+    stderrTail = (stderrTail + chunk.toString()).slice(-8192);
+  });
+
+  const record = (kind: 'deny' | 'limit', operation: string, target: string, rule: string, detail?: string): void => {
+    audit.append({ kind, extensionId: extension.id, version: extension.version, operation, target, rule, ...(detail ? { detail } : {}) });
+  };
+
+  const watchdog = createCpuWatchdog({
+    pid: launched.pid,
+    budgetMs: limits.cpuMs,
+    onOverrun(callId, usedMs) {
+      const method = inflight.get(Number(callId)) ?? 'unknown';
+      limitHit = { limit: 'cpu', detail: `used ${Math.round(usedMs)} ms of CPU in ${method}, budget ${limits.cpuMs} ms` };
+      record('limit', method, `pid ${launched.pid}`, `limits.cpuMs=${limits.cpuMs}`, limitHit.detail);
+      failInflight('cpu', limitHit.detail);
+      launched.kill('SIGKILL');
+    },
+  });
+
+  function limitError(limit: string, detail: string, method: string): SymphonyErrorJSON {
+    return {
+      name: 'SymphonyError',
+      code: 'E_RESOURCE_LIMIT',
+      message: `${extension.id}@${extension.version} exceeded its ${limit} limit during ${method} (${detail}); it was stopped and will be restarted.`,
+      details: { extensionId: extension.id, version: extension.version, method, limit },
+    };
+  }
+
+  /** Fails every call still in flight with the limit error, before the bus sees the crash. */
+  function failInflight(limit: string, detail: string): void {
+    if (inflight.size === 0) return;
+    const frame = [...inflight].map(([id, method]) => [OP_FAIL, id, limitError(limit, detail, method)]);
+    inflight.clear();
+    for (const listener of wrapped.keys()) listener({ data: frame });
+  }
+
+  function translate(frame: unknown): unknown {
+    if (!Array.isArray(frame)) return frame;
+    let changed = false;
+    const out = frame.map((message: unknown) => {
+      if (!Array.isArray(message)) return message;
+      const op = message[0];
+      if (op === OP_REPLY || op === OP_FAIL) {
+        const id = message[1] as number;
+        const method = inflight.get(id) ?? 'unknown';
+        inflight.delete(id);
+        watchdog.end(String(id));
+        if (op === OP_FAIL) {
+          const error = translateError(message[2] as SymphonyErrorJSON, method);
+          if (error !== message[2]) {
+            changed = true;
+            return [OP_FAIL, id, error];
+          }
+        }
+      }
+      return message;
+    });
+    return changed ? out : frame;
+  }
+
+  function translateError(error: SymphonyErrorJSON, method: string): SymphonyErrorJSON {
+    if (!error || typeof error !== 'object') return error;
+    const details = (error.details ?? {}) as Record<string, unknown>;
+    if (error.code === 'E_PERMISSION_DENIED') {
+      record('deny', String(details.kind ?? method), String(details.target ?? details.requested ?? details.path ?? 'unknown'), String(details.rule ?? 'extension'), error.message);
+      return error;
+    }
+    if (details.originalCode === 'ERR_ACCESS_DENIED') {
+      const denied = parseAccessDenied(error.stack ?? '');
+      const target = denied?.resource ?? 'unknown';
+      const kind = denied?.permission ?? 'node-permission';
+      record('deny', kind, target, 'node-permission-model', `${method}: ${error.message}`);
+      return {
+        name: 'SymphonyError',
+        code: 'E_PERMISSION_DENIED',
+        message: `Permission denied: ${extension.id}@${extension.version} tried ${kind}${denied?.resource ? ` on "${denied.resource}"` : ''} in ${method}, which its grants do not allow (Node permission model). Grant it in the manifest or with \`symphony ext grant\`.`,
+        details: { extensionId: extension.id, version: extension.version, method, kind, target, path: target, rule: 'node-permission-model', originalCode: 'ERR_ACCESS_DENIED' },
+        ...(error.stack ? { stack: error.stack } : {}),
+      };
+    }
+    return error;
+  }
+
+  const endpoint: EndpointLike = {
+    get transfers() {
+      return real.transfers;
+    },
+    postMessage(message, transfer) {
+      if (Array.isArray(message)) {
+        for (const m of message) {
+          if (Array.isArray(m) && m[0] === OP_REQUEST) {
+            inflight.set(m[1] as number, String(m[2]));
+            watchdog.begin(String(m[1]));
+          }
+        }
+      }
+      real.postMessage(message, transfer);
+    },
+    addEventListener(type, listener) {
+      const w: Listener = (event) => listener({ data: translate(event.data) });
+      wrapped.set(listener, w);
+      real.addEventListener(type, w);
+    },
+    removeEventListener(type, listener) {
+      const w = wrapped.get(listener);
+      if (w) real.removeEventListener(type, w);
+      wrapped.delete(listener);
+    },
+    onClose(listener) {
+      closeListeners.add(listener);
+      return () => closeListeners.delete(listener);
+    },
+    close() {
+      real.close();
+    },
+  };
+
+  real.onClose((info: unknown) => {
+    watchdog.stop();
+    const deliver = (): void => {
+      for (const listener of closeListeners) listener(info);
+      closeListeners.clear();
+    };
+    if (limitHit || inflight.size === 0) return deliver();
+    // Calls were in flight when it died: find out whether it ran out of memory before the bus
+    // reports a plain crash, so the caller learns which limit it hit.
+    const settle = Promise.race([launched.exited, new Promise((resolve) => setTimeout(resolve, 1000))]);
+    void settle.then(async (exit) => {
+      await new Promise((resolve) => setTimeout(resolve, 20)); // the last stderr chunk
+      if (isOutOfMemory(stderrTail, exit as { exitCode: number | null; signal: string | null } | undefined)) {
+        const detail = `V8 heap limit of ${limits.memoryMb} MB reached`;
+        for (const method of new Set(inflight.values())) record('limit', method, `pid ${launched.pid}`, `limits.memoryMb=${limits.memoryMb}`, detail);
+        failInflight('memory', detail);
+      }
+      deliver();
+    });
+  });
+
+  return { ...launched, endpoint } as L;
+}
+
+function isOutOfMemory(stderr: string, exit: { exitCode: number | null; signal: string | null } | undefined): boolean {
+  if (/heap out of memory|Reached heap limit|Allocation failed/i.test(stderr)) return true;
+  return exit?.signal === 'SIGABRT' || exit?.exitCode === 134;
+}
+
+/** The preload appends `[ERR_ACCESS_DENIED permission=... resource=...]` to the stack's first line. */
+function parseAccessDenied(stack: string): { permission: string; resource?: string } | undefined {
+  const match = /\[ERR_ACCESS_DENIED permission=([^\s\]]+)(?: resource=([^\]]*))?\]/.exec(stack);
+  if (!match) return undefined;
+  return { permission: match[1]!, ...(match[2] ? { resource: match[2] } : {}) };
+}

@@ -1,0 +1,137 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { SymphonyError } from '@symphony/types';
+
+/** What one extension may consume. Every field has a default (see `DEFAULT_LIMITS`). */
+export interface ResourceLimits {
+  /** V8 heap limit (`--max-old-space-size` / worker `maxOldGenerationSizeMb`). */
+  memoryMb: number;
+  /** Wall time per call before the caller gets `E_TIMEOUT`. */
+  wallTimeMs: number;
+  /** CPU time per call; past it the process is killed (and restarted by the bus). */
+  cpuMs: number;
+  /** Largest payload in either direction. */
+  maxPayloadBytes: number;
+  /** Calls in flight at once; more wait. */
+  maxConcurrentCalls: number;
+  /** Open file descriptors (RLIMIT_NOFILE through `prlimit`, where available). */
+  maxOpenFiles: number;
+}
+
+export const DEFAULT_LIMITS: Readonly<ResourceLimits> = Object.freeze({
+  memoryMb: 256,
+  wallTimeMs: 30_000,
+  cpuMs: 20_000,
+  maxPayloadBytes: 16 * 1024 * 1024,
+  maxConcurrentCalls: 16,
+  maxOpenFiles: 256,
+});
+
+/** Fills defaults and refuses nonsense (zero, negative, non-integer) with the field named. */
+export function resolveLimits(partial: Partial<ResourceLimits> = {}): ResourceLimits {
+  const limits = { ...DEFAULT_LIMITS, ...partial };
+  for (const [key, value] of Object.entries(limits)) {
+    if (!Number.isInteger(value) || value <= 0) {
+      throw new SymphonyError('E_CONFIG_INVALID', `Resource limit ${key} must be a positive integer (got ${String(value)}).`, { details: { path: `limits.${key}`, value } });
+    }
+  }
+  return limits;
+}
+
+/** `prlimit` arguments that set the open-file limit of the program after them. */
+export function prlimitArgs(limits: Pick<ResourceLimits, 'maxOpenFiles'>): string[] {
+  return [`--nofile=${limits.maxOpenFiles}:${limits.maxOpenFiles}`, '--'];
+}
+
+const TICKS_PER_SECOND = 100; // USER_HZ on Linux, fixed by the kernel ABI for /proc
+
+/**
+ * CPU time (user + system, ms) used so far by a process and all its live descendants, from
+ * /proc; undefined when the process is gone or /proc is not there.
+ */
+export function processTreeCpuMs(pid: number): number | undefined {
+  const own = readCpu(pid);
+  if (own === undefined) return undefined;
+  let total = own;
+  for (const child of childrenOf(pid)) total += processTreeCpuMs(child) ?? 0;
+  return total;
+}
+
+function readCpu(pid: number): number | undefined {
+  let stat: string;
+  try {
+    stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  } catch {
+    return undefined;
+  }
+  // Fields after the command name, which may itself contain spaces and parentheses.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const ticks = Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14]);
+  return (ticks * 1000) / TICKS_PER_SECOND;
+}
+
+function childrenOf(pid: number): number[] {
+  const out: number[] = [];
+  try {
+    for (const tid of readdirSync(`/proc/${pid}/task`)) {
+      const text = readFileSync(`/proc/${pid}/task/${tid}/children`, 'utf8').trim();
+      if (text) out.push(...text.split(' ').map(Number));
+    }
+  } catch {
+    // gone, or no permission: count what we could read
+  }
+  return out;
+}
+
+export interface CpuWatchdog {
+  /** Starts the clock for one call. */
+  begin(callId: string): void;
+  end(callId: string): void;
+  stop(): void;
+}
+
+/**
+ * Samples the process tree's CPU while calls are in flight; a call that has used more than
+ * `budgetMs` of CPU since it began triggers `onOverrun` once (the caller kills the process,
+ * which fails the call and makes the bus restart it). With several calls in flight each is
+ * charged all the CPU used since it began: conservative, never lenient.
+ */
+export function createCpuWatchdog(options: { pid: number; budgetMs: number; intervalMs?: number; onOverrun: (callId: string, usedMs: number) => void }): CpuWatchdog {
+  const started = new Map<string, number>();
+  let timer: NodeJS.Timeout | undefined;
+  const tick = (): void => {
+    const now = processTreeCpuMs(options.pid);
+    if (now === undefined) return stop();
+    for (const [callId, at] of started) {
+      const used = now - at;
+      if (used > options.budgetMs) {
+        started.delete(callId);
+        options.onOverrun(callId, used);
+      }
+    }
+    if (started.size === 0) pause();
+  };
+  const pause = (): void => {
+    if (timer) clearInterval(timer);
+    timer = undefined;
+  };
+  const stop = (): void => {
+    pause();
+    started.clear();
+  };
+  return {
+    begin(callId) {
+      const now = processTreeCpuMs(options.pid);
+      if (now === undefined) return;
+      started.set(callId, now);
+      if (!timer) {
+        timer = setInterval(tick, options.intervalMs ?? Math.max(10, Math.min(250, Math.floor(options.budgetMs / 4))));
+        timer.unref();
+      }
+    },
+    end(callId) {
+      started.delete(callId);
+      if (started.size === 0) pause();
+    },
+    stop,
+  };
+}

@@ -1,0 +1,155 @@
+/**
+ * Loaded with `--require` first thing inside a sandboxed extension process. It is a reporting
+ * layer, not the wall: the walls are the mount/network namespaces (bubblewrap) and Node's
+ * permission model. What it adds is a clear `E_PERMISSION_DENIED` for the things those walls
+ * refuse in confusing ways (a raw `net.connect` in an empty network namespace fails with
+ * ENETUNREACH; without bubblewrap Node 20 cannot refuse it at all, so here it is refused), and
+ * for reads of environment variables the host withheld (they are absent either way).
+ *
+ * No imports beyond Node built-ins: this file must load with nothing else readable.
+ */
+import dgram from 'node:dgram';
+import net from 'node:net';
+
+interface SandboxInfo {
+  id: string;
+  version: string;
+  /** Granted network patterns (`host`, `host:port`, `*.domain`, `*`). */
+  net: string[];
+  /** Names the host withheld from this process. */
+  withheldEnv: string[];
+}
+
+const BRAND = Symbol.for('symphony.error');
+
+function denied(message: string, details: Record<string, unknown>): Error {
+  const error = new Error(message) as Error & { code: string; details: Record<string, unknown>; toJSON(): unknown };
+  error.name = 'SymphonyError';
+  error.code = 'E_PERMISSION_DENIED';
+  error.details = details;
+  // Recognised as a SymphonyError by any copy of @symphony/types, so the bus keeps its details.
+  Object.defineProperty(error, BRAND, { value: true });
+  Object.defineProperty(error, 'toJSON', {
+    value: () => ({ name: 'SymphonyError', code: 'E_PERMISSION_DENIED', message, details, stack: error.stack }),
+  });
+  return error;
+}
+
+function splitHostPort(text: string): { host: string; port: string } {
+  const value = text.trim().toLowerCase();
+  if (value.startsWith('[')) {
+    const close = value.indexOf(']');
+    const rest = value.slice(close + 1);
+    return { host: value.slice(1, close), port: rest.startsWith(':') ? rest.slice(1) : '*' };
+  }
+  if (value.split(':').length === 2) {
+    const [host = '', port = '*'] = value.split(':');
+    return { host, port };
+  }
+  return { host: value, port: '*' };
+}
+
+function netAllowed(patterns: string[], host: string, port: string): boolean {
+  const h = host.toLowerCase().replace(/^\[|\]$/g, '');
+  return patterns.some((pattern) => {
+    if (pattern.trim() === '*') return true;
+    const want = splitHostPort(pattern);
+    const hostOk = want.host.startsWith('*.') ? h.endsWith(want.host.slice(1)) : h === want.host;
+    return hostOk && (want.port === '*' || want.port === port);
+  });
+}
+
+/** net.Socket#connect's many call shapes: (port, host), (options), (path). */
+function target(args: unknown[]): { host: string; port: string; path?: string } {
+  const first = Array.isArray(args[0]) ? (args[0] as unknown[])[0] : args[0];
+  if (typeof first === 'object' && first !== null) {
+    const o = first as { host?: string; port?: number | string; path?: string };
+    if (o.path) return { host: 'unix', port: '*', path: o.path };
+    return { host: o.host ?? 'localhost', port: String(o.port ?? '') };
+  }
+  if (typeof first === 'string' && !/^\d+$/.test(first)) return { host: 'unix', port: '*', path: first };
+  return { host: typeof args[1] === 'string' ? args[1] : 'localhost', port: String(first ?? '') };
+}
+
+function install(info: SandboxInfo): void {
+  const who = `${info.id}@${info.version}`;
+  const originalConnect = net.Socket.prototype.connect;
+  const guardedConnect = function (this: net.Socket, ...args: unknown[]) {
+    const t = target(args);
+    // Unix sockets are files: the mount namespace and Node's fs permissions decide those.
+    if (!t.path && !netAllowed(info.net, t.host, t.port)) {
+      const error = denied(`Permission denied: ${who} may not open a network connection to ${t.host}:${t.port} (no net grant; rule default-deny).`, {
+        extensionId: info.id,
+        version: info.version,
+        kind: 'net',
+        requested: `${t.host}:${t.port}`,
+        target: `${t.host}:${t.port}`,
+        rule: 'default-deny',
+      });
+      throw error;
+    }
+    return (originalConnect as (...a: unknown[]) => net.Socket).apply(this, args);
+  };
+  Object.defineProperty(net.Socket.prototype, 'connect', { value: guardedConnect, writable: false, configurable: false });
+
+  for (const method of ['send', 'connect'] as const) {
+    const original = dgram.Socket.prototype[method] as (...a: unknown[]) => unknown;
+    const guarded = function (this: dgram.Socket, ...args: unknown[]) {
+      if (!info.net.some((p) => p.trim() === '*')) {
+        throw denied(`Permission denied: ${who} may not use UDP (only a full \`net: true\` grant allows it; rule default-deny).`, {
+          extensionId: info.id,
+          version: info.version,
+          kind: 'net',
+          requested: 'udp',
+          target: 'udp',
+          rule: 'default-deny',
+        });
+      }
+      return original.apply(this, args);
+    };
+    Object.defineProperty(dgram.Socket.prototype, method, { value: guarded, writable: false, configurable: false });
+  }
+
+  if (info.withheldEnv.length > 0) {
+    const withheld = new Set(info.withheldEnv);
+    const env = process.env;
+    // Reading a withheld name is refused loudly; every other name behaves as usual.
+    process.env = new Proxy(env, {
+      get(targetEnv, name, receiver) {
+        if (typeof name === 'string' && withheld.has(name)) {
+          throw denied(`Permission denied: ${who} may not read environment variable ${name} (not granted; rule default-deny).`, {
+            extensionId: info.id,
+            version: info.version,
+            kind: 'env',
+            requested: name,
+            target: name,
+            rule: 'default-deny',
+          });
+        }
+        return Reflect.get(targetEnv, name, receiver);
+      },
+    });
+  }
+}
+
+/**
+ * Node's ERR_ACCESS_DENIED carries `permission` and `resource`, but only message, code and stack
+ * cross the bus; so the stack's first line names them, for the host's audit entry.
+ */
+function annotateAccessDenied(): void {
+  const previous = Error.prepareStackTrace;
+  Error.prepareStackTrace = (error: Error & { code?: string; permission?: string; resource?: string }, frames) => {
+    const text = previous ? String(previous(error, frames)) : `${String(error)}${frames.map((f) => `\n    at ${String(f)}`).join('')}`;
+    if (error?.code !== 'ERR_ACCESS_DENIED') return text;
+    const tag = ` [ERR_ACCESS_DENIED permission=${error.permission ?? 'unknown'}${error.resource ? ` resource=${error.resource}` : ''}]`;
+    const newline = text.indexOf('\n');
+    return newline === -1 ? text + tag : text.slice(0, newline) + tag + text.slice(newline);
+  };
+}
+
+const raw = process.env.SYMPHONY_SANDBOX;
+if (raw) {
+  delete process.env.SYMPHONY_SANDBOX;
+  install(JSON.parse(raw) as SandboxInfo);
+  annotateAccessDenied();
+}

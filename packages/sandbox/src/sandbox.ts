@@ -1,0 +1,205 @@
+import { existsSync, mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { SymphonyError, silentLogger, type Logger } from '@symphony/types';
+import { createAuditLog, type AuditLog } from './audit-log.js';
+import { probeBubblewrap, type BubblewrapStatus } from './bubblewrap.js';
+import { sandboxCommandLine, type CommandLine } from './command-line.js';
+import { createGrantStore, type GrantStore } from './grant-store.js';
+import { guardLaunched, type LaunchedLike } from './guard-launcher.js';
+import { resolveLimits, type ResourceLimits } from './limits.js';
+import { createPermissionSet, type PathVariables, type PermissionRequest } from './permission-set.js';
+import { createPolicy, permissionDenied, type AccessRequest, type Decision, type Policy } from './policy.js';
+
+/** What the sandbox knows about one extension: from its manifest and the embedder. */
+export interface SandboxedExtension {
+  id: string;
+  version: string;
+  /** The extension's own directory: `${extension}`, and readable code. */
+  dir?: string;
+  permissions?: PermissionRequest;
+  /** Embedder's mark: only trusted extensions may run in worker mode. */
+  trusted?: boolean;
+  limits?: Partial<ResourceLimits>;
+}
+
+export interface SandboxOptions {
+  /** Where `grants.json` and `audit.jsonl` live (the Symphony home). */
+  home: string;
+  /** `${workspace}`. */
+  workspace: string;
+  limits?: Partial<ResourceLimits>;
+  /** Paths, hosts... no extension may ever have, whatever it is granted. */
+  deny?: PermissionRequest;
+  logger?: Logger;
+  /** `auto` probes bwrap; `off` runs without it (degraded, warned); `require` refuses to start without it. */
+  bubblewrap?: 'auto' | 'off' | 'require';
+}
+
+export interface SandboxService {
+  readonly audit: AuditLog;
+  readonly grants: GrantStore;
+  readonly bubblewrap: BubblewrapStatus;
+  register(extension: SandboxedExtension): void;
+  unregister(id: string): void;
+  get(id: string): SandboxedExtension | undefined;
+  variables(id: string): PathVariables;
+  policy(id: string): Policy;
+  limits(id: string): ResourceLimits;
+  /** Decides; a denial is written to the audit log. */
+  check(id: string, request: AccessRequest): Decision;
+  /** Decides; a denial is audited and thrown as `E_PERMISSION_DENIED`. Use `decision.target` for the I/O. */
+  enforce(id: string, request: AccessRequest): Decision;
+  /** Refuses worker mode for an extension not marked trusted (Node's permission model is per process). */
+  assertIsolation(id: string, mode: string): void;
+  /** The IPC bus's `spawnWrapper`: bubblewrap + Node permission flags + filtered env. */
+  spawnWrapper(command: CommandLine, spec: { id: string; mode?: string }): CommandLine;
+  /** Wraps the bus's `Launcher`: isolation check, per-call CPU budget, error translation, audit. */
+  wrapLauncher<S extends { id: string; mode: string }, L extends LaunchedLike>(launcher: (spec: S) => Promise<L>): (spec: S) => Promise<L>;
+  close(): void;
+}
+
+/** `dist/preload.cjs`, beside this module once built. */
+function preloadPath(): string {
+  const here = typeof __dirname === 'string' ? __dirname : dirname(fileURLToPath(import.meta.url));
+  return join(here, 'preload.cjs');
+}
+
+export function createSandbox(options: SandboxOptions): SandboxService {
+  const logger = options.logger ?? silentLogger;
+  const audit = createAuditLog(join(options.home, 'audit.jsonl'));
+  const grants = createGrantStore(join(options.home, 'grants.json'));
+  const extensions = new Map<string, SandboxedExtension>();
+  const policies = new Map<string, Policy>();
+  const wrapsPending = new Map<string, number>();
+  const mode = options.bubblewrap ?? 'auto';
+  const bubblewrap: BubblewrapStatus = mode === 'off' ? { available: false, reason: 'disabled by configuration (bubblewrap: off)' } : probeBubblewrap();
+  const prlimit = ['/usr/bin/prlimit', '/bin/prlimit'].find((p) => existsSync(p));
+  const preload = preloadPath();
+
+  if (!bubblewrap.available) {
+    if (mode === 'require') {
+      throw new SymphonyError('E_SANDBOX_UNAVAILABLE', `bubblewrap is required but cannot run: ${bubblewrap.reason}.`, { details: { reason: bubblewrap.reason } });
+    }
+    logger.warn({ reason: bubblewrap.reason }, 'SANDBOX DEGRADED: bubblewrap is unavailable; process-mode extensions run under Node\'s permission model and Symphony\'s checks only (symlink escapes and raw network access are not blocked by the OS). Install bubblewrap.');
+  }
+
+  grants.onChange = (ext, record, change) => {
+    policies.delete(ext.id);
+    audit.append({ kind: change === 'grant' ? 'grant' : 'revoke', extensionId: ext.id, version: ext.version, operation: change, target: `${record.permission} ${record.value}`, rule: 'user' });
+  };
+
+  function known(id: string): SandboxedExtension {
+    const ext = extensions.get(id);
+    if (!ext) {
+      throw new SymphonyError('E_PERMISSION_DENIED', `The sandbox knows no extension "${id}": register it (with its manifest's permissions) before it runs.`, { details: { extensionId: id } });
+    }
+    return ext;
+  }
+
+  function variables(id: string): PathVariables {
+    const ext = known(id);
+    const tmp = join(options.home, 'tmp', id);
+    mkdirSync(tmp, { recursive: true });
+    return { workspace: options.workspace, extension: ext.dir ?? join(tmpdir(), 'symphony-no-extension-dir'), tmp };
+  }
+
+  function policy(id: string): Policy {
+    const cached = policies.get(id);
+    if (cached) return cached;
+    const ext = known(id);
+    const vars = variables(id);
+    const userRules = grants.asRequests(ext);
+    const built = createPolicy({
+      manifest: createPermissionSet(ext.permissions, vars, 'manifest'),
+      granted: createPermissionSet(userRules.granted, vars, 'grant'),
+      revoked: createPermissionSet(userRules.revoked, vars, 'grant'),
+      ...(options.deny ? { hostDeny: createPermissionSet(options.deny, vars, 'host') } : {}),
+      cwd: options.workspace,
+    });
+    policies.set(id, built);
+    return built;
+  }
+
+  function limits(id: string): ResourceLimits {
+    return resolveLimits({ ...options.limits, ...known(id).limits });
+  }
+
+  function auditDecision(id: string, decision: Decision): void {
+    const ext = known(id);
+    audit.append({ kind: 'deny', extensionId: ext.id, version: ext.version, operation: decision.kind, target: decision.target, rule: decision.rule, detail: decision.reason });
+  }
+
+  const service: SandboxService = {
+    audit,
+    grants,
+    bubblewrap,
+    register(extension) {
+      extensions.set(extension.id, extension);
+      policies.delete(extension.id);
+    },
+    unregister(id) {
+      extensions.delete(id);
+      policies.delete(id);
+    },
+    get: (id) => extensions.get(id),
+    variables,
+    policy,
+    limits,
+    check(id, request) {
+      const decision = policy(id).decide(request);
+      if (!decision.allow) auditDecision(id, decision);
+      return decision;
+    },
+    enforce(id, request) {
+      const decision = policy(id).decide(request);
+      if (!decision.allow) {
+        auditDecision(id, decision);
+        throw permissionDenied(decision, known(id));
+      }
+      return decision;
+    },
+    assertIsolation(id, isolation) {
+      const ext = known(id);
+      if (isolation === 'worker' && !ext.trusted) {
+        audit.append({ kind: 'refuse', extensionId: ext.id, version: ext.version, operation: 'launch', target: 'worker', rule: 'untrusted-in-worker' });
+        throw new SymphonyError('E_PERMISSION_DENIED', `Refusing to run ${ext.id}@${ext.version} in worker mode: a worker shares the host's process, so its file-system permissions cannot be narrower than the host's. Run it in process mode, or mark it trusted if you accept that.`, {
+          details: { extensionId: ext.id, version: ext.version, mode: 'worker', rule: 'untrusted-in-worker' },
+        });
+      }
+    },
+    spawnWrapper(command, spec) {
+      const ext = known(spec.id);
+      const result = sandboxCommandLine({ commandLine: command, extension: ext, policy: policy(spec.id), limits: limits(spec.id), bubblewrap, preload, ...(prlimit ? { prlimit } : {}) });
+      for (const warning of result.warnings) {
+        logger.warn({ extensionId: ext.id }, warning);
+        audit.append({ kind: 'warning', extensionId: ext.id, version: ext.version, operation: 'launch', target: 'sandbox', rule: result.layers.bubblewrap ? 'flags' : 'no-bubblewrap', detail: warning });
+      }
+      wrapsPending.set(spec.id, (wrapsPending.get(spec.id) ?? 0) + 1);
+      return { command: result.command, args: result.args, env: result.env, cwd: result.cwd };
+    },
+    wrapLauncher(launcher) {
+      return async (spec) => {
+        service.assertIsolation(spec.id, spec.mode);
+        const ext = known(spec.id);
+        if (spec.mode === 'worker') return launcher(spec);
+        const launched = await launcher(spec);
+        const pending = wrapsPending.get(spec.id) ?? 0;
+        if (pending === 0) {
+          // The launcher did not go through spawnWrapper: this process runs unsandboxed.
+          launched.kill('SIGKILL');
+          throw new SymphonyError('E_PERMISSION_DENIED', `${ext.id} was started without the sandbox's spawnWrapper; create the launcher with { spawnWrapper: sandbox.spawnWrapper }.`, {
+            details: { extensionId: ext.id, rule: 'unsandboxed-launch' },
+          });
+        }
+        wrapsPending.set(spec.id, pending - 1);
+        return guardLaunched(launched, { extension: ext, limits: limits(spec.id), audit });
+      };
+    },
+    close() {
+      audit.close();
+    },
+  };
+  return service;
+}
