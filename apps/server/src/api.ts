@@ -1,0 +1,154 @@
+import type { ServerBackend } from './backend.js';
+import type { EventLog } from './event-log.js';
+import { HttpProblem } from './http-errors.js';
+import type { SessionStore } from './auth/sessions.js';
+import type { TokenStore } from './auth/tokens.js';
+import { defineRoutes } from './routes.js';
+import * as S from './schemas.js';
+
+export interface ApiDeps {
+  backend: ServerBackend;
+  events: EventLog;
+  tokens: TokenStore;
+  sessions: SessionStore;
+}
+
+export function apiRoutes({ backend, events, tokens, sessions }: ApiDeps) {
+  const notFound = (what: string) => new HttpProblem(404, 'E_NOT_FOUND', `${what} not found`);
+  return defineRoutes([
+    {
+      method: 'GET', url: '/health', scope: 'public', summary: 'Liveness and per-plugin health',
+      handler: async ({ reply }) => {
+        const health = await backend.kernel.health();
+        void reply.code(health.status === 'down' ? 503 : 200);
+        return health;
+      },
+    },
+    {
+      method: 'GET', url: '/ready', scope: 'public', summary: 'Ready to accept work',
+      handler: async ({ reply }) => {
+        const ready = await backend.ready();
+        void reply.code(ready ? 200 : 503);
+        return { ready };
+      },
+    },
+    {
+      method: 'GET', url: '/metrics', scope: 'read', summary: 'Prometheus metrics',
+      handler: async ({ reply }) => reply.type('text/plain; version=0.0.4').send(await backend.metrics()),
+    },
+    {
+      method: 'POST', url: '/auth/login', scope: 'public', body: S.LoginBody, summary: 'Exchange an API token for a web session cookie',
+      returns: '`{ csrf, scopes }`; sets the httpOnly `sym_session` cookie',
+      handler: async ({ body, reply }) => {
+        const info = await tokens.verify(body.token);
+        if (!info) throw new HttpProblem(401, 'E_UNAUTHENTICATED', 'invalid or expired API token');
+        const { cookie, session } = sessions.create(info);
+        void reply.setCookie('sym_session', cookie, { httpOnly: true, sameSite: 'strict', path: '/', secure: false, maxAge: 8 * 3600 });
+        return { csrf: session.csrf, scopes: session.scopes };
+      },
+    },
+    {
+      method: 'POST', url: '/auth/logout', scope: 'read', summary: 'End the web session',
+      handler: async ({ request, reply }) => {
+        if (request.caller?.session) sessions.destroy(request.caller.session.id);
+        void reply.clearCookie('sym_session', { path: '/' });
+        return { ok: true };
+      },
+    },
+    {
+      method: 'GET', url: '/runs', scope: 'read', query: S.ListQuery, summary: 'List runs, newest first',
+      handler: async ({ query }) => ({ runs: await backend.listRuns({ limit: query.limit }) }),
+    },
+    {
+      method: 'POST', url: '/runs', scope: 'run', body: S.SubmitRunBody, summary: 'Submit a workflow run', returns: '`{ runId }` (202)',
+      handler: async ({ body, reply }) => {
+        const { runId } = await backend.submitRun(body.workflow, body.inputs);
+        void reply.code(202);
+        return { runId };
+      },
+    },
+    {
+      method: 'GET', url: '/runs/:id', scope: 'read', params: S.RunParams, summary: 'One run with its steps',
+      handler: async ({ params }) => (await backend.getRun(params.id)) ?? Promise.reject(notFound(`run ${params.id}`)),
+    },
+    {
+      method: 'POST', url: '/runs/:id/cancel', scope: 'run', params: S.RunParams, summary: 'Cancel a run',
+      handler: async ({ params }) => (await backend.cancelRun(params.id), { ok: true }),
+    },
+    {
+      method: 'POST', url: '/runs/:id/resume', scope: 'run', params: S.RunParams, summary: 'Resume a crashed or interrupted run',
+      handler: async ({ params }) => (await backend.resumeRun(params.id), { ok: true }),
+    },
+    {
+      method: 'GET', url: '/runs/:id/events', scope: 'read', params: S.RunParams, query: S.EventsQuery,
+      summary: "A run's events as Server-Sent Events (resume with `Last-Event-ID` or `?after=`)",
+      handler: async ({ params, query, request, reply }) => {
+        const lastId = Number(request.headers['last-event-id']);
+        let after = Number.isInteger(lastId) && lastId > 0 ? lastId : query.after;
+        reply.hijack();
+        const res = reply.raw;
+        res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
+        const send = (e: { seq: number; type: string; data: unknown }) => {
+          if (e.seq <= after) return;
+          after = e.seq;
+          res.write(`id: ${e.seq}\nevent: ${e.type}\ndata: ${JSON.stringify(e.data)}\n\n`);
+          if (e.type === 'run:end') res.end();
+        };
+        for (const e of events.since(params.id, after)) send(e);
+        if (res.writableEnded) return;
+        const heartbeat = setInterval(() => res.write(': heartbeat\n\n'), 15_000);
+        events.on(params.id, send);
+        res.on('close', () => {
+          clearInterval(heartbeat);
+          events.off(params.id, send);
+        });
+      },
+    },
+    {
+      method: 'GET', url: '/artifacts', scope: 'read', query: S.ArtifactsQuery, summary: 'List artifacts (latest versions)',
+      handler: async ({ query }) => ({ artifacts: await backend.listArtifacts({ prefix: query.prefix, limit: query.limit }) }),
+    },
+    {
+      method: 'GET', url: '/artifacts/:name/versions/:version?', scope: 'read', params: S.ArtifactParams,
+      summary: "An artifact's bytes, streamed (latest version when none is given)",
+      handler: async ({ params, reply }) => {
+        const found = await backend.openArtifact(params.name, params.version);
+        if (!found) throw notFound(`artifact ${params.name}${params.version ? `@${params.version}` : ''}`);
+        return reply
+          .type('application/octet-stream')
+          .header('x-artifact-version', String(found.artifact.version))
+          .header('x-artifact-hash', found.artifact.hash)
+          .header('content-disposition', 'attachment')
+          .send(found.body);
+      },
+    },
+    {
+      method: 'GET', url: '/artifacts/:name/lineage/:version', scope: 'read', params: S.ArtifactParams, summary: 'What an artifact was made from and what was made from it',
+      handler: async ({ params }) => {
+        if (!backend.artifactLineage || params.version === undefined) throw notFound('lineage');
+        return backend.artifactLineage(params.name, params.version);
+      },
+    },
+    {
+      method: 'GET', url: '/extensions', scope: 'read', summary: 'Installed extensions, their status and permissions',
+      handler: async () => ({ extensions: await backend.listExtensions() }),
+    },
+    {
+      method: 'POST', url: '/extensions/:id/enable', scope: 'admin', params: S.ExtensionParams, summary: 'Enable an extension',
+      handler: async ({ params }) => (await backend.setExtensionEnabled(params.id, true), { ok: true }),
+    },
+    {
+      method: 'POST', url: '/extensions/:id/disable', scope: 'admin', params: S.ExtensionParams, summary: 'Disable an extension',
+      handler: async ({ params }) => (await backend.setExtensionEnabled(params.id, false), { ok: true }),
+    },
+    {
+      method: 'GET', url: '/audit', scope: 'admin', query: S.AuditQuery, summary: 'Sandbox audit entries',
+      handler: async ({ query }) => ({ entries: await backend.audit({ extensionId: query.extension, limit: query.limit }) }),
+    },
+    {
+      method: 'GET', url: '/policies', scope: 'read', summary: 'Conductor policy model versions and aliases',
+      handler: async () => backend.policies(),
+    },
+  ]);
+}
+

@@ -1,0 +1,185 @@
+import { join } from 'node:path';
+import { existsSync } from 'node:fs';
+import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
+import cookie from '@fastify/cookie';
+import fastifyStatic from '@fastify/static';
+import websocket from '@fastify/websocket';
+import { SymphonyError } from '@symphony/types';
+import type { ServerBackend } from './backend.js';
+import { EventLog } from './event-log.js';
+import { HttpProblem, toProblem, validate } from './http-errors.js';
+import { RateLimiter } from './auth/rate-limit.js';
+import { SessionStore, type Session } from './auth/sessions.js';
+import { scopeAllows, TokenStore, type Scope, type TokenInfo } from './auth/tokens.js';
+import { apiRoutes } from './api.js';
+import { openApiDocument } from './routes.js';
+import { attachWebSocket, type WsOptions } from './ws.js';
+
+export interface ServerOptions {
+  backend: ServerBackend;
+  /** Symphony home: `tokens.json` and `server/events/` live here. */
+  home: string;
+  host?: string;
+  port?: number;
+  tokens?: TokenStore;
+  sessions?: SessionStore;
+  /** The built web UI to serve at `/`. */
+  webRoot?: string;
+  /** Largest accepted request body. Default 1 MiB. */
+  bodyLimit?: number;
+  /** Origins allowed to call the API from a browser (CORS). Same-origin always works. */
+  corsOrigins?: string[];
+  rateLimit?: { perSecond: number; burst: number };
+  ws?: Partial<WsOptions>;
+  logger?: boolean;
+}
+
+export interface Caller {
+  kind: 'token' | 'session';
+  id: string;
+  scopes: Scope[];
+  session?: Session;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    caller?: Caller;
+  }
+}
+
+const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
+
+export interface SymphonyServer {
+  app: FastifyInstance;
+  events: EventLog;
+  tokens: TokenStore;
+  sessions: SessionStore;
+  listen(): Promise<string>;
+  close(reason?: string): Promise<void>;
+}
+
+export async function createServer(options: ServerOptions): Promise<SymphonyServer> {
+  const host = options.host ?? '127.0.0.1';
+  const tokens = options.tokens ?? (await TokenStore.open(join(options.home, 'tokens.json')));
+  if (!LOOPBACK.has(host) && tokens.size === 0) {
+    throw new SymphonyError('E_CONFIG_INVALID', `refusing to listen on ${host} with no API tokens: create one with \`symphony tokens create --scope admin\` or bind 127.0.0.1`, {
+      details: { host },
+    });
+  }
+  const sessions = options.sessions ?? new SessionStore();
+  const events = new EventLog(join(options.home, 'server', 'events'));
+  const limiter = new RateLimiter(options.rateLimit?.perSecond ?? 200, options.rateLimit?.burst ?? 400);
+  const corsOrigins = new Set(options.corsOrigins ?? []);
+  const app = Fastify({ logger: options.logger ?? false, bodyLimit: options.bodyLimit ?? 1024 * 1024, return503OnClosing: true, forceCloseConnections: true });
+
+  await app.register(cookie);
+  await app.register(websocket, { options: { maxPayload: 64 * 1024 } });
+
+  app.setErrorHandler((err, request, reply) => {
+    const problem = toProblem(err);
+    if (problem.status >= 500) request.log.error({ err }, 'request failed');
+    void reply.code(problem.status).headers(problem.headers).send({ code: problem.code, message: problem.message, ...(problem.issues ? { issues: problem.issues } : {}) });
+  });
+  app.setNotFoundHandler((request, reply) => {
+    void reply.code(404).send({ code: 'E_NOT_FOUND', message: `no route ${request.method} ${request.url.split('?')[0]}` });
+  });
+
+  // Strict CORS: only listed origins get CORS headers; preflights from others are refused.
+  app.addHook('onRequest', async (request, reply) => {
+    const origin = request.headers.origin;
+    if (!origin || !corsOrigins.has(origin)) {
+      if (request.method === 'OPTIONS') throw new HttpProblem(403, 'E_FORBIDDEN', 'origin not allowed');
+      return;
+    }
+    void reply.header('access-control-allow-origin', origin).header('vary', 'origin').header('access-control-allow-credentials', 'true');
+    if (request.method === 'OPTIONS') {
+      void reply
+        .header('access-control-allow-methods', 'GET, POST, DELETE')
+        .header('access-control-allow-headers', 'authorization, content-type, x-csrf-token')
+        .code(204)
+        .send();
+    }
+  });
+
+  /** Who is calling: a bearer token, or a web session cookie. Throws 401 when neither is valid. */
+  async function authenticate(request: FastifyRequest): Promise<Caller> {
+    const auth = request.headers.authorization;
+    if (auth) {
+      const m = /^Bearer (\S+)$/.exec(auth);
+      const info: TokenInfo | undefined = m ? await tokens.verify(m[1] as string) : undefined;
+      if (!info) throw new HttpProblem(401, 'E_UNAUTHENTICATED', 'invalid or expired API token', undefined, { 'www-authenticate': 'Bearer' });
+      return { kind: 'token', id: info.id, scopes: info.scopes };
+    }
+    const session = sessions.fromCookie(request.cookies.sym_session);
+    if (session) return { kind: 'session', id: session.id, scopes: session.scopes, session };
+    throw new HttpProblem(401, 'E_UNAUTHENTICATED', 'authentication required: send `Authorization: Bearer <token>` or log in', undefined, { 'www-authenticate': 'Bearer' });
+  }
+
+  function authorize(request: FastifyRequest, caller: Caller, scope: Scope): void {
+    if (!scopeAllows(caller.scopes, scope)) throw new HttpProblem(403, 'E_FORBIDDEN', `this needs the "${scope}" scope`);
+    // A cookie rides along on cross-site requests; the CSRF token cannot.
+    if (caller.kind === 'session' && !['GET', 'HEAD'].includes(request.method) && !sessions.csrfMatches(caller.session as Session, request.headers['x-csrf-token'] as string | undefined)) {
+      throw new HttpProblem(403, 'E_CSRF', 'missing or wrong x-csrf-token');
+    }
+    const allowed = limiter.take(caller.id);
+    if (allowed !== true) throw new HttpProblem(429, 'E_RATE_LIMITED', 'too many requests', undefined, { 'retry-after': String(Math.ceil(allowed / 1000)) });
+  }
+
+  const routes = apiRoutes({ backend: options.backend, events, tokens, sessions });
+  for (const route of routes) {
+    app.route({
+      method: route.method,
+      url: route.url,
+      handler: async (request, reply) => {
+        if (route.scope !== 'public') {
+          const caller = await authenticate(request);
+          authorize(request, caller, route.scope);
+          request.caller = caller;
+        }
+        const params = route.params ? validate(route.params, request.params, 'params') : request.params;
+        const query = route.query ? validate(route.query, request.query ?? {}, 'query') : request.query;
+        const body = route.body ? validate(route.body, request.body, 'body') : undefined;
+        return route.handler({ params, query, body, request, reply });
+      },
+    });
+  }
+  const document = openApiDocument(routes, { title: 'Symphony server API', version: '0.1.0' });
+  app.get('/openapi.json', async () => document);
+
+  attachWebSocket(app, {
+    events,
+    authenticate: async (request) => {
+      const caller = await authenticate(request);
+      // A browser sends cookies on cross-site WebSocket upgrades too: check where it came from.
+      const origin = request.headers.origin;
+      if (caller.kind === 'session' && origin && !corsOrigins.has(origin) && new URL(origin).host !== request.headers.host) {
+        throw new HttpProblem(403, 'E_FORBIDDEN', 'cross-origin WebSocket refused');
+      }
+      if (!scopeAllows(caller.scopes, 'read')) throw new HttpProblem(403, 'E_FORBIDDEN', 'this needs the "read" scope');
+      return caller;
+    },
+    options: options.ws,
+  });
+
+  if (options.webRoot && existsSync(options.webRoot)) {
+    // @fastify/static resolves inside `root` only; `..` and encoded traversal are refused.
+    await app.register(fastifyStatic, { root: options.webRoot, prefix: '/', wildcard: true, index: 'index.html' });
+  }
+
+  let url = '';
+  return {
+    app,
+    events,
+    tokens,
+    sessions,
+    async listen() {
+      url = await app.listen({ host, port: options.port ?? 7777 });
+      return url;
+    },
+    async close(reason = 'server shutting down') {
+      app.websocketServer?.clients.forEach((client) => client.close(1001, reason));
+      await app.close();
+      await options.backend.close?.();
+    },
+  };
+}

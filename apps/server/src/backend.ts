@@ -1,0 +1,47 @@
+import type { Readable } from 'node:stream';
+import type { Kernel } from '@symphony/kernel';
+
+/**
+ * What the server serves, independent of HTTP: runs, artifacts, extensions and policies. The
+ * server keeps no domain logic; `createKernelBackend` (kernel-backend.ts) implements this over a
+ * kernel with the Conductor and the Pit.
+ */
+export interface RunSummary {
+  runId: string;
+  workflow: string;
+  status: string;
+  startedAt?: number;
+  endedAt?: number;
+}
+
+export interface ArtifactSummary {
+  name: string;
+  version: number;
+  hash: string;
+  size?: number;
+  kind?: string;
+  createdAt?: number;
+}
+
+export interface ServerBackend {
+  readonly kernel: Kernel;
+  submitRun(workflow: unknown, inputs: Record<string, string | number | boolean>): Promise<{ runId: string }>;
+  listRuns(options: { limit: number }): Promise<RunSummary[]>;
+  getRun(runId: string): Promise<(RunSummary & Record<string, unknown>) | undefined>;
+  cancelRun(runId: string): Promise<void>;
+  resumeRun(runId: string): Promise<void>;
+  listArtifacts(options: { prefix?: string; limit: number }): Promise<ArtifactSummary[]>;
+  /** The artifact's metadata and a stream of its bytes, or undefined if there is none. */
+  openArtifact(name: string, version?: number): Promise<{ artifact: ArtifactSummary; body: Readable } | undefined>;
+  /** Artifact lineage: what it was made from, and what was made from it. */
+  artifactLineage?(name: string, version: number): Promise<unknown>;
+  listExtensions(): Promise<unknown[]>;
+  setExtensionEnabled(id: string, enabled: boolean): Promise<void>;
+  audit(options: { extensionId?: string; limit: number }): Promise<unknown[]>;
+  policies(): Promise<unknown>;
+  /** Prometheus text exposition. */
+  metrics(): Promise<string>;
+  /** Ready when every plugin is started and the store is writable. */
+  ready(): Promise<boolean>;
+  close?(): Promise<void>;
+}

@@ -1,0 +1,51 @@
+import { isSymphonyError, issuesFromZod, type Issue } from '@symphony/types';
+import type { z } from 'zod';
+
+/** A problem answer: `{ code, message, issues? }` with a status that fits the code. */
+export class HttpProblem extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly issues?: Issue[],
+    readonly headers: Record<string, string> = {},
+  ) {
+    super(message);
+  }
+}
+
+const STATUS_BY_CODE: Record<string, number> = {
+  E_INPUT_INVALID: 400,
+  E_WORKFLOW_INVALID: 400,
+  E_MANIFEST_INVALID: 400,
+  E_NOT_FOUND: 404,
+  E_CONFLICT: 409,
+  E_PERMISSION_DENIED: 403,
+  E_PAYLOAD_TOO_LARGE: 413,
+  E_TIMEOUT: 504,
+  E_KERNEL_STATE: 503,
+};
+
+export function toProblem(err: unknown): HttpProblem {
+  if (err instanceof HttpProblem) return err;
+  if (isSymphonyError(err)) {
+    const issues = Array.isArray(err.details.issues) ? (err.details.issues as Issue[]) : undefined;
+    return new HttpProblem(STATUS_BY_CODE[err.code] ?? 500, err.code, err.message, issues);
+  }
+  const fastifyErr = err as { statusCode?: number; code?: string; message?: string };
+  if (fastifyErr.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return new HttpProblem(413, 'E_PAYLOAD_TOO_LARGE', 'request body is too large');
+  if (fastifyErr.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') return new HttpProblem(415, 'E_INPUT_INVALID', 'unsupported content type: send application/json');
+  if (fastifyErr.statusCode === 400 || fastifyErr.code === 'FST_ERR_CTP_EMPTY_JSON_BODY') {
+    return new HttpProblem(400, 'E_INPUT_INVALID', `malformed request: ${fastifyErr.message ?? 'bad JSON'}`);
+  }
+  if (fastifyErr.statusCode && fastifyErr.statusCode < 500) return new HttpProblem(fastifyErr.statusCode, 'E_INPUT_INVALID', fastifyErr.message ?? 'bad request');
+  return new HttpProblem(500, 'E_INTERNAL', 'internal error');
+}
+
+/** Parses with zod or throws a 400 listing every problem with its path. */
+export function validate<S extends z.ZodType>(schema: S, value: unknown, where: 'body' | 'query' | 'params'): z.output<S> {
+  const result = schema.safeParse(value);
+  if (result.success) return result.data;
+  const issues = issuesFromZod(result.error).map((i) => ({ ...i, path: `${where}.${i.path}`.replace(/\.\(root\)$/, '') }));
+  throw new HttpProblem(400, 'E_INPUT_INVALID', `invalid ${where}: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`, issues);
+}
