@@ -1,0 +1,20 @@
+// The runtime half: what an extension is written with and served by.
+export {
+  defineOperator,
+  defineInstrument,
+  defineMotif,
+  method,
+  isExtensionDefinition,
+  serveExtension,
+  type AnyMethod,
+  type ExtensionContext,
+  type ExtensionDefinition,
+  type ExtensionLog,
+  type LogFields,
+  type ManifestInput,
+  type MethodFunction,
+  type MethodInput,
+  type MethodOutput,
+  type MethodSpec,
+  type ServeExtensionOptions,
+} from './runtime/index.js';

@@ -1,0 +1,16 @@
+export {
+  defineOperator,
+  defineInstrument,
+  defineMotif,
+  method,
+  isExtensionDefinition,
+  type AnyMethod,
+  type ExtensionDefinition,
+  type ManifestInput,
+  type MethodFunction,
+  type MethodInput,
+  type MethodOutput,
+  type MethodSpec,
+} from './define.js';
+export type { ExtensionContext, ExtensionLog, LogFields } from './context.js';
+export { serveExtension, type ServeExtensionOptions } from './serve.js';

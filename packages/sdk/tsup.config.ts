@@ -1,0 +1,21 @@
+import { defineConfig } from 'tsup';
+
+// One object per kind of output, so a new part (the authoring CLI under src/cli/) is one more
+// entry here and one more `exports`/`bin` line in package.json.
+export default defineConfig([
+  {
+    // The library: ESM + CJS + types.
+    entry: { index: 'src/index.ts', 'runtime/index': 'src/runtime/index.ts' },
+    format: ['esm', 'cjs'],
+    dts: true,
+    sourcemap: true,
+    target: 'node20',
+  },
+  {
+    // The module a host starts in a worker or child process: ESM only, never imported by code.
+    entry: { 'runtime/entry': 'src/runtime/entry.ts' },
+    format: ['esm'],
+    sourcemap: true,
+    target: 'node20',
+  },
+]);
