@@ -1,0 +1,4 @@
+export { createMetrics, type Metrics, type MetricsOptions, type MetricOptions } from './metrics.js';
+export { STANDARD_HISTOGRAMS, type StandardHistogram, type StandardLabels } from './layers.js';
+export { generateDashboard, type DashboardOptions, type GrafanaDashboard, type GrafanaPanel } from './dashboard.js';
+export { metricsPlugin, metricsPlugin as plugin, type MetricsService } from './plugin.js';

@@ -1,0 +1,120 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { SymphonyError } from '@symphony/types';
+import { generateDashboard, type DashboardOptions, type GrafanaDashboard } from './dashboard.js';
+import { STANDARD_HISTOGRAMS, type StandardLabels } from './layers.js';
+
+export interface MetricsOptions {
+  /** Prepended to every metric name this package registers. Default `symphony_`. */
+  prefix?: string;
+  /** Labels added to every series, e.g. `{ instance: 'worker-1' }`. */
+  defaultLabels?: Record<string, string>;
+  /** Also collect Node's process metrics (CPU, heap, event loop lag), unprefixed. Default false. */
+  collectDefault?: boolean;
+}
+
+export interface MetricOptions<L extends string> {
+  labelNames?: readonly L[];
+}
+
+export interface Metrics {
+  /** This instance's own registry (never prom-client's global one). */
+  readonly registry: Registry;
+  readonly prefix: string;
+  readonly pitOp: Histogram<StandardLabels['pitOp']>;
+  readonly busCall: Histogram<StandardLabels['busCall']>;
+  readonly extensionCall: Histogram<StandardLabels['extensionCall']>;
+  readonly vdomUpdate: Histogram<StandardLabels['vdomUpdate']>;
+  readonly conductorDecision: Histogram<StandardLabels['conductorDecision']>;
+  /** Failures by layer and error code. */
+  readonly errors: Counter<'layer' | 'code'>;
+  /** Get-or-create; the prefix is added. A name reused with another type or labels is `E_METRIC_CONFLICT`. */
+  counter<L extends string = never>(name: string, help: string, options?: MetricOptions<L>): Counter<L>;
+  gauge<L extends string = never>(name: string, help: string, options?: MetricOptions<L>): Gauge<L>;
+  histogram<L extends string = never>(name: string, help: string, options?: MetricOptions<L> & { buckets?: readonly number[] }): Histogram<L>;
+  /** Starts a timer; calling the result observes the elapsed seconds (and returns them). */
+  time<L extends string>(histogram: Histogram<L>, labels?: Partial<Record<L, string | number>>): () => number;
+  /** The Prometheus text exposition of every metric in the registry. */
+  expose(): Promise<string>;
+  /** The `Content-Type` header for `expose()`'s text. */
+  readonly contentType: string;
+  /** A Grafana dashboard with panels for every metric registered here (with this prefix). */
+  dashboard(options?: DashboardOptions): GrafanaDashboard;
+  /** Zeroes every metric (keeps the registrations). */
+  reset(): void;
+}
+
+const METRIC_NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
+
+export function createMetrics(options: MetricsOptions = {}): Metrics {
+  const prefix = options.prefix ?? 'symphony_';
+  if (prefix !== '' && !METRIC_NAME.test(prefix)) {
+    throw new SymphonyError('E_INPUT_INVALID', `metrics prefix "${prefix}" must match ${METRIC_NAME}`, { details: { prefix } });
+  }
+  const registry = new Registry();
+  if (options.defaultLabels) registry.setDefaultLabels(options.defaultLabels);
+  // Unprefixed on purpose: `process_*` / `nodejs_*` keep the names stock Node dashboards expect.
+  if (options.collectDefault) collectDefaultMetrics({ register: registry });
+
+  type Kind = 'counter' | 'gauge' | 'histogram';
+  function register<M>(kind: Kind, name: string, help: string, labelNames: readonly string[], make: (fullName: string) => M): M {
+    const fullName = prefix + name;
+    const existing = registry.getSingleMetric(fullName) as (M & { labelNames?: string[] }) | undefined;
+    if (existing) {
+      const existingKind = existing instanceof Counter ? 'counter' : existing instanceof Gauge ? 'gauge' : existing instanceof Histogram ? 'histogram' : 'summary';
+      const sameLabels = JSON.stringify([...(existing.labelNames ?? [])].sort()) === JSON.stringify([...labelNames].sort());
+      if (existingKind === kind && sameLabels) return existing;
+      throw new SymphonyError('E_METRIC_CONFLICT', `metric "${fullName}" is already registered as a ${existingKind} with labels [${(existing.labelNames ?? []).join(', ')}]`, {
+        details: { metric: fullName, kind, labelNames: [...labelNames] },
+      });
+    }
+    try {
+      return make(fullName);
+    } catch (cause) {
+      throw new SymphonyError('E_INPUT_INVALID', `cannot register ${kind} "${fullName}": ${(cause as Error).message}`, {
+        details: { metric: fullName, labelNames: [...labelNames] },
+        cause,
+      });
+    }
+  }
+
+  const counter = <L extends string = never>(name: string, help: string, opts: MetricOptions<L> = {}): Counter<L> =>
+    register('counter', name, help, opts.labelNames ?? [], (n) => new Counter<L>({ name: n, help, labelNames: opts.labelNames ?? [], registers: [registry] }));
+  const gauge = <L extends string = never>(name: string, help: string, opts: MetricOptions<L> = {}): Gauge<L> =>
+    register('gauge', name, help, opts.labelNames ?? [], (n) => new Gauge<L>({ name: n, help, labelNames: opts.labelNames ?? [], registers: [registry] }));
+  const histogram = <L extends string = never>(name: string, help: string, opts: MetricOptions<L> & { buckets?: readonly number[] } = {}): Histogram<L> =>
+    register('histogram', name, help, opts.labelNames ?? [], (n) =>
+      new Histogram<L>({ name: n, help, labelNames: opts.labelNames ?? [], registers: [registry], ...(opts.buckets ? { buckets: [...opts.buckets] } : {}) }),
+    );
+
+  const standard = <K extends keyof typeof STANDARD_HISTOGRAMS>(key: K) => {
+    const spec = STANDARD_HISTOGRAMS[key];
+    return histogram<StandardLabels[K]>(spec.name, spec.help, { labelNames: spec.labelNames as unknown as readonly StandardLabels[K][], buckets: spec.buckets });
+  };
+
+  return {
+    registry,
+    prefix,
+    pitOp: standard('pitOp'),
+    busCall: standard('busCall'),
+    extensionCall: standard('extensionCall'),
+    vdomUpdate: standard('vdomUpdate'),
+    conductorDecision: standard('conductorDecision'),
+    errors: counter('errors_total', 'Failures by layer and error code', { labelNames: ['layer', 'code'] }),
+    counter,
+    gauge,
+    histogram,
+    time(h, labels) {
+      const start = process.hrtime.bigint();
+      return () => {
+        const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+        if (labels) h.observe(labels as Parameters<typeof h.zero>[0], seconds);
+        else h.observe(seconds);
+        return seconds;
+      };
+    },
+    expose: () => registry.metrics(),
+    contentType: registry.contentType,
+    dashboard: (dashboardOptions) => generateDashboard(registry.getMetricsAsArray(), { prefix, ...dashboardOptions }),
+    reset: () => registry.resetMetrics(),
+  };
+}
