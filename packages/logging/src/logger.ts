@@ -1,0 +1,155 @@
+import { mkdirSync, openSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { pino, type DestinationStream, type Level, type Logger as PinoLogger, type StreamEntry } from 'pino';
+import pretty from 'pino-pretty';
+import { SymphonyError } from '@symphony/types';
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+export interface FileExporterOptions {
+  /** JSON lines are appended here; missing folders are created. */
+  path: string;
+  /** Default: the logger's level. */
+  level?: LogLevel;
+}
+
+export interface LoggingOptions {
+  /** Default `info`. */
+  level?: LogLevel;
+  /** Bound to every line as `name`. */
+  name?: string;
+  /** Human-readable lines instead of JSON; by default only when the destination is a TTY. */
+  pretty?: boolean;
+  /** Where lines go; default stdout. */
+  destination?: NodeJS.WritableStream;
+  /** Also write JSON lines to a file (a path, or path + level). */
+  file?: string | FileExporterOptions;
+  /** Fields bound to every line. */
+  base?: Record<string, unknown>;
+  /** Paths whose values are replaced by `[redacted]`, e.g. `['req.headers.authorization']`. */
+  redact?: string[];
+}
+
+/** A pino logger; it fits `Logger` from `@symphony/types` as is. */
+export type SymphonyLogger = PinoLogger;
+
+const RANK: Record<LogLevel, number> = { trace: 10, debug: 20, info: 30, warn: 40, error: 50, fatal: 60, silent: Infinity };
+
+// File exporters by the logger's stream object, which pino children share with their parent.
+const owned = new WeakMap<object, { flush(): void; close(): void }>();
+// Open file exporters, flushed synchronously at process exit so the last lines are not lost.
+const openFiles = new Set<{ flushSync(): void }>();
+let exitHook = false;
+
+/**
+ * A structured logger on pino: JSON lines, or pretty lines on a TTY, plus an optional file
+ * exporter. Hand it to `createKernel({ logger })`; the kernel gives each plugin a child.
+ * `createLogger(config.logging)` takes `@symphony/config`'s logging section as is.
+ */
+export function createLogger(options: LoggingOptions = {}): SymphonyLogger {
+  const level = checkLevel(options.level ?? 'info', 'level');
+  const destination = options.destination ?? process.stdout;
+  const isTTY = (destination as NodeJS.WriteStream).isTTY === true;
+  const usePretty = options.pretty ?? isTTY;
+
+  const console: DestinationStream = usePretty
+    ? pretty({ destination, sync: true, colorize: isTTY, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' })
+    : (destination as DestinationStream);
+
+  const streams: StreamEntry<Level>[] = [];
+  if (level !== 'silent') streams.push({ level: level as Level, stream: console });
+
+  let file: ReturnType<typeof openFile> | undefined;
+  if (options.file !== undefined) {
+    const spec = typeof options.file === 'string' ? { path: options.file } : options.file;
+    const fileLevel = checkLevel(spec.level ?? level, 'file.level');
+    file = openFile(spec.path);
+    if (fileLevel !== 'silent') streams.push({ level: fileLevel as Level, stream: file.stream });
+  }
+
+  // The logger's own level is the lowest any stream wants; each stream filters for itself.
+  const lowest = streams.reduce<LogLevel>((min, s) => (RANK[s.level as LogLevel] < RANK[min] ? (s.level as LogLevel) : min), 'silent');
+  const multi = pino.multistream(streams);
+  const logger = pino(
+    {
+      level: lowest,
+      ...(options.name ? { name: options.name } : {}),
+      ...(options.base ? { base: options.base } : {}),
+      ...(options.redact ? { redact: { paths: options.redact, censor: '[redacted]' } } : {}),
+    },
+    multi,
+  );
+  owned.set(multi, {
+    flush() {
+      file?.stream.flushSync();
+    },
+    close() {
+      file?.close();
+    },
+  });
+  return logger;
+}
+
+function openFile(path: string) {
+  const target = resolve(path);
+  let fd: number;
+  try {
+    mkdirSync(dirname(target), { recursive: true });
+    fd = openSync(target, 'a');
+  } catch (cause) {
+    throw new SymphonyError('E_LOG_FILE', `cannot open log file ${target}: ${(cause as Error).message}`, { details: { path: target }, cause });
+  }
+  // Asynchronous writes: a log call never waits on the disk. `closeLogger` flushes.
+  const stream = pino.destination({ dest: fd, sync: false });
+  openFiles.add(stream);
+  if (!exitHook) {
+    exitHook = true;
+    process.once('exit', () => openFiles.forEach((s) => s.flushSync()));
+  }
+  stream.on('error', (err: Error) => process.stderr.write(`symphony logging: writing ${target} failed: ${err.message}\n`));
+  let closed = false;
+  return {
+    stream,
+    close() {
+      if (closed) return;
+      closed = true;
+      openFiles.delete(stream);
+      stream.flushSync();
+      stream.end(); // closes the fd too
+    },
+  };
+}
+
+function checkLevel(level: unknown, field: string): LogLevel {
+  if (typeof level === 'string' && (LOG_LEVELS as readonly string[]).includes(level)) return level as LogLevel;
+  throw new SymphonyError('E_INPUT_INVALID', `logging ${field} must be one of ${LOG_LEVELS.join(', ')}, got ${JSON.stringify(level)}`, {
+    details: { field, value: level },
+  });
+}
+
+/** Writes out everything buffered for the file exporter (a child logger flushes its root's). */
+export function flushLogger(logger: SymphonyLogger): void {
+  exportersOf(logger)?.flush();
+}
+
+/** Flushes and closes the file exporter; pass the logger or any of its children. */
+export async function closeLogger(logger: SymphonyLogger): Promise<void> {
+  exportersOf(logger)?.close();
+  // Let the closing stream finish its last asynchronous write.
+  await new Promise<void>((resolveDone) => setImmediate(resolveDone));
+}
+
+function exportersOf(logger: SymphonyLogger) {
+  return owned.get((logger as unknown as Record<symbol, object>)[pino.symbols.streamSym] as object);
+}
+
+/** A child logger for one kernel plugin: every line carries `plugin`. */
+export function pluginLogger(logger: SymphonyLogger, name: string): SymphonyLogger {
+  return logger.child({ plugin: name });
+}
+
+/** A child logger for one Stage extension: every line carries `extension` (and `version`). */
+export function extensionLogger(logger: SymphonyLogger, id: string, version?: string): SymphonyLogger {
+  return logger.child(version === undefined ? { extension: id } : { extension: id, version });
+}
