@@ -8,6 +8,7 @@ import { prlimitArgs } from './limits.js';
 import { moduleClosure } from './module-closure.js';
 import { isUnsafeNodeFlag, nodePermissionFlags } from './node-flags.js';
 import type { Policy } from './policy.js';
+import type { PolicySource } from './context.js';
 import { isWithin } from './resolve-path.js';
 
 /** A child's command line, the shape the IPC bus's spawn hook passes and expects back. */
@@ -42,6 +43,8 @@ export interface SandboxCommandInput {
   hostEnv?: Record<string, string | undefined>;
   /** Absolute path of `prlimit`, when present. */
   prlimit?: string;
+  /** The policy as data, handed to the child for its own early checks (`sandboxContext()`). */
+  policySource?: PolicySource;
 }
 
 /** Names every process has and libraries read casually; withheld silently rather than loudly. */
@@ -99,6 +102,7 @@ export function sandboxCommandLine(input: SandboxCommandInput): SandboxedCommand
     version: extension.version,
     net: netPatterns,
     withheldEnv: withheldEnv.filter((name) => !AMBIENT_ENV.test(name)),
+    ...(input.policySource ? { policy: input.policySource } : {}),
   });
 
   const warnings: string[] = [];

@@ -22,3 +22,4 @@ export { moduleClosure, type ModuleClosure } from './module-closure.js';
 export { sandboxCommandLine, type CommandLine, type SandboxCommandInput, type SandboxedCommandLine } from './command-line.js';
 export { guardLaunched, type EndpointLike, type LaunchedLike, type GuardOptions } from './guard-launcher.js';
 export { DEFAULT_LIMITS, resolveLimits, processTreeCpuMs, createCpuWatchdog, type CpuWatchdog, type ResourceLimits } from './limits.js';
+export { sandboxContext, policyFromSource, type PolicySource, type SandboxContext } from './context.js';

@@ -18,6 +18,8 @@ interface SandboxInfo {
   net: string[];
   /** Names the host withheld from this process. */
   withheldEnv: string[];
+  /** The policy layers as data (see `sandboxContext()` in the package). */
+  policy?: unknown;
 }
 
 const BRAND = Symbol.for('symphony.error');
@@ -150,6 +152,8 @@ function annotateAccessDenied(): void {
 const raw = process.env.SYMPHONY_SANDBOX;
 if (raw) {
   delete process.env.SYMPHONY_SANDBOX;
-  install(JSON.parse(raw) as SandboxInfo);
+  const info = JSON.parse(raw) as SandboxInfo;
+  install(info);
   annotateAccessDenied();
+  Object.defineProperty(globalThis, Symbol.for('symphony.sandbox'), { value: Object.freeze({ id: info.id, version: info.version, policy: info.policy }) });
 }

@@ -2,6 +2,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { loadManifest } from '@symphony/manifest';
 import { SymphonyError, silentLogger, type Logger } from '@symphony/types';
 import { createAuditLog, type AuditLog } from './audit-log.js';
 import { probeBubblewrap, type BubblewrapStatus } from './bubblewrap.js';
@@ -9,8 +10,9 @@ import { sandboxCommandLine, type CommandLine } from './command-line.js';
 import { createGrantStore, type GrantStore } from './grant-store.js';
 import { guardLaunched, type LaunchedLike } from './guard-launcher.js';
 import { resolveLimits, type ResourceLimits } from './limits.js';
-import { createPermissionSet, type PathVariables, type PermissionRequest } from './permission-set.js';
-import { createPolicy, permissionDenied, type AccessRequest, type Decision, type Policy } from './policy.js';
+import { policyFromSource, type PolicySource } from './context.js';
+import type { PathVariables, PermissionRequest } from './permission-set.js';
+import { permissionDenied, type AccessRequest, type Decision, type Policy } from './policy.js';
 
 /** What the sandbox knows about one extension: from its manifest and the embedder. */
 export interface SandboxedExtension {
@@ -35,6 +37,8 @@ export interface SandboxOptions {
   logger?: Logger;
   /** `auto` probes bwrap; `off` runs without it (degraded, warned); `require` refuses to start without it. */
   bubblewrap?: 'auto' | 'off' | 'require';
+  /** Extension ids the embedder trusts to run in worker mode (unsandboxed, in the host's process). */
+  trusted?: readonly string[];
 }
 
 export interface SandboxService {
@@ -51,12 +55,17 @@ export interface SandboxService {
   check(id: string, request: AccessRequest): Decision;
   /** Decides; a denial is audited and thrown as `E_PERMISSION_DENIED`. Use `decision.target` for the I/O. */
   enforce(id: string, request: AccessRequest): Decision;
+  /** The bus's per-call limits for this extension (`limitsFor` of the stage). */
+  callLimits(id: string): { timeoutMs: number; maxPayloadBytes: number; maxInFlight: number };
   /** Refuses worker mode for an extension not marked trusted (Node's permission model is per process). */
   assertIsolation(id: string, mode: string): void;
-  /** The IPC bus's `spawnWrapper`: bubblewrap + Node permission flags + filtered env. */
-  spawnWrapper(command: CommandLine, spec: { id: string; mode?: string }): CommandLine;
+  /**
+   * The IPC bus's `spawnWrapper`: bubblewrap + Node permission flags + filtered env. An extension
+   * not registered is registered from the manifest in `spec.cwd` (its folder), as the stage starts it.
+   */
+  spawnWrapper(command: CommandLine, spec: { id: string; mode?: string; cwd?: string }): Promise<CommandLine>;
   /** Wraps the bus's `Launcher`: isolation check, per-call CPU budget, error translation, audit. */
-  wrapLauncher<S extends { id: string; mode: string }, L extends LaunchedLike>(launcher: (spec: S) => Promise<L>): (spec: S) => Promise<L>;
+  wrapLauncher<S extends { id: string; mode: string; cwd?: string }, L extends LaunchedLike>(launcher: (spec: S) => Promise<L>): (spec: S) => Promise<L>;
   close(): void;
 }
 
@@ -71,6 +80,8 @@ export function createSandbox(options: SandboxOptions): SandboxService {
   const audit = createAuditLog(join(options.home, 'audit.jsonl'));
   const grants = createGrantStore(join(options.home, 'grants.json'));
   const extensions = new Map<string, SandboxedExtension>();
+  /** Registered from a manifest on disk (re-read at each launch: a hot reload may bring a new version). */
+  const discovered = new Set<string>();
   const policies = new Map<string, Policy>();
   const wrapsPending = new Map<string, number>();
   const mode = options.bubblewrap ?? 'auto';
@@ -98,6 +109,35 @@ export function createSandbox(options: SandboxOptions): SandboxService {
     return ext;
   }
 
+  /** The registered extension, or the one whose manifest sits in the folder the stage starts it in. */
+  async function resolveExtension(spec: { id: string; cwd?: string }): Promise<SandboxedExtension> {
+    if (extensions.has(spec.id) && !discovered.has(spec.id)) return extensions.get(spec.id)!;
+    if (!spec.cwd) return known(spec.id);
+    const loaded = await loadManifest(spec.cwd).catch((error: unknown) => {
+      throw new SymphonyError('E_PERMISSION_DENIED', `The sandbox cannot read the manifest of ${spec.id} in ${spec.cwd}, so it cannot know its permissions: ${(error as Error).message}`, {
+        details: { extensionId: spec.id, path: spec.cwd },
+        cause: error,
+      });
+    });
+    if (loaded.manifest.id !== spec.id) {
+      throw new SymphonyError('E_PERMISSION_DENIED', `The manifest in ${spec.cwd} is for ${loaded.manifest.id}, not ${spec.id}.`, { details: { extensionId: spec.id, path: loaded.file } });
+    }
+    const ext: SandboxedExtension = {
+      id: loaded.manifest.id,
+      version: loaded.manifest.version,
+      dir: loaded.dir,
+      permissions: loaded.manifest.permissions,
+      trusted: options.trusted?.includes(spec.id) ?? false,
+    };
+    const previous = extensions.get(spec.id);
+    if (!previous || previous.version !== ext.version || JSON.stringify(previous.permissions) !== JSON.stringify(ext.permissions)) {
+      extensions.set(spec.id, ext);
+      policies.delete(spec.id);
+    }
+    discovered.add(spec.id);
+    return extensions.get(spec.id)!;
+  }
+
   function variables(id: string): PathVariables {
     const ext = known(id);
     const tmp = join(options.home, 'tmp', id);
@@ -105,19 +145,22 @@ export function createSandbox(options: SandboxOptions): SandboxService {
     return { workspace: options.workspace, extension: ext.dir ?? join(tmpdir(), 'symphony-no-extension-dir'), tmp };
   }
 
+  function policySource(id: string): PolicySource {
+    const ext = known(id);
+    const userRules = grants.asRequests(ext);
+    return {
+      ...(ext.permissions ? { manifest: ext.permissions } : {}),
+      granted: userRules.granted,
+      revoked: userRules.revoked,
+      ...(options.deny ? { hostDeny: options.deny } : {}),
+      vars: variables(id),
+    };
+  }
+
   function policy(id: string): Policy {
     const cached = policies.get(id);
     if (cached) return cached;
-    const ext = known(id);
-    const vars = variables(id);
-    const userRules = grants.asRequests(ext);
-    const built = createPolicy({
-      manifest: createPermissionSet(ext.permissions, vars, 'manifest'),
-      granted: createPermissionSet(userRules.granted, vars, 'grant'),
-      revoked: createPermissionSet(userRules.revoked, vars, 'grant'),
-      ...(options.deny ? { hostDeny: createPermissionSet(options.deny, vars, 'host') } : {}),
-      cwd: options.workspace,
-    });
+    const built = policyFromSource(policySource(id));
     policies.set(id, built);
     return built;
   }
@@ -136,11 +179,13 @@ export function createSandbox(options: SandboxOptions): SandboxService {
     grants,
     bubblewrap,
     register(extension) {
-      extensions.set(extension.id, extension);
+      extensions.set(extension.id, { ...extension, trusted: extension.trusted ?? options.trusted?.includes(extension.id) ?? false });
+      discovered.delete(extension.id);
       policies.delete(extension.id);
     },
     unregister(id) {
       extensions.delete(id);
+      discovered.delete(id);
       policies.delete(id);
     },
     get: (id) => extensions.get(id),
@@ -160,6 +205,10 @@ export function createSandbox(options: SandboxOptions): SandboxService {
       }
       return decision;
     },
+    callLimits(id) {
+      const l = limits(id);
+      return { timeoutMs: l.wallTimeMs, maxPayloadBytes: l.maxPayloadBytes, maxInFlight: l.maxConcurrentCalls };
+    },
     assertIsolation(id, isolation) {
       const ext = known(id);
       if (isolation === 'worker' && !ext.trusted) {
@@ -169,9 +218,9 @@ export function createSandbox(options: SandboxOptions): SandboxService {
         });
       }
     },
-    spawnWrapper(command, spec) {
-      const ext = known(spec.id);
-      const result = sandboxCommandLine({ commandLine: command, extension: ext, policy: policy(spec.id), limits: limits(spec.id), bubblewrap, preload, ...(prlimit ? { prlimit } : {}) });
+    async spawnWrapper(command, spec) {
+      const ext = await resolveExtension(spec);
+      const result = sandboxCommandLine({ commandLine: command, extension: ext, policy: policy(spec.id), policySource: policySource(spec.id), limits: limits(spec.id), bubblewrap, preload, ...(prlimit ? { prlimit } : {}) });
       for (const warning of result.warnings) {
         logger.warn({ extensionId: ext.id }, warning);
         audit.append({ kind: 'warning', extensionId: ext.id, version: ext.version, operation: 'launch', target: 'sandbox', rule: result.layers.bubblewrap ? 'flags' : 'no-bubblewrap', detail: warning });
@@ -181,8 +230,8 @@ export function createSandbox(options: SandboxOptions): SandboxService {
     },
     wrapLauncher(launcher) {
       return async (spec) => {
-        service.assertIsolation(spec.id, spec.mode);
-        const ext = known(spec.id);
+        const ext = await resolveExtension(spec);
+        service.assertIsolation(ext.id, spec.mode);
         if (spec.mode === 'worker') return launcher(spec);
         const launched = await launcher(spec);
         const pending = wrapsPending.get(spec.id) ?? 0;

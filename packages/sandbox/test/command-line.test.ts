@@ -1,0 +1,135 @@
+import { spawn } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:net';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  bubblewrapArgs,
+  createPermissionSet,
+  createPolicy,
+  nodePermissionFlags,
+  probeBubblewrap,
+  resolveLimits,
+  sandboxCommandLine,
+  type BubblewrapStatus,
+  type CommandLine,
+} from '../src/index.js';
+import { layout, tempDir } from './helpers.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const preload = join(here, '..', 'dist', 'preload.cjs');
+const bwrap = probeBubblewrap();
+if (!bwrap.available) console.warn(`[sandbox tests] bubblewrap cannot run here, its assertions are skipped: ${bwrap.reason}`);
+
+let root: { dir: string; cleanup: () => void };
+let paths: ReturnType<typeof layout>;
+let server: Server;
+let port: number;
+let entry: string;
+
+beforeAll(async () => {
+  if (!existsSync(preload)) throw new Error(`build the package first: ${preload} is missing`);
+  root = tempDir();
+  paths = layout(root.dir);
+  writeFileSync(join(paths.workspace, 'data.txt'), 'workspace data');
+  writeFileSync(join(paths.outside, 'secret.txt'), 'outside secret');
+  symlinkSync(join(paths.outside, 'secret.txt'), join(paths.workspace, 'planted'));
+  writeFileSync(join(paths.extension, 'package.json'), JSON.stringify({ name: 'probe', version: '1.0.0' }));
+  entry = join(paths.extension, 'escape-probe.cjs');
+  copyFileSync(join(here, 'fixtures', 'escape-probe.cjs'), entry);
+  server = createServer((socket) => socket.end('hello'));
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  port = (server.address() as { port: number }).port;
+});
+afterAll(() => {
+  server?.close();
+  root?.cleanup();
+});
+
+function policy() {
+  return createPolicy({
+    manifest: createPermissionSet({ fs: { read: ['${workspace}'], write: ['${workspace}'] }, env: ['SYMPHONY_TEST_GRANTED'] }, paths),
+  });
+}
+
+async function runProbe(status: BubblewrapStatus): Promise<{ results: Record<string, { ok: boolean; code?: string; value?: string }>; stderr: string; line: ReturnType<typeof sandboxCommandLine> }> {
+  const base: CommandLine = {
+    command: process.execPath,
+    args: [entry, paths.workspace, paths.outside, String(port)],
+    env: { ...process.env, SYMPHONY_TEST_SECRET: 'hunter2', SYMPHONY_TEST_GRANTED: 'visible' },
+    cwd: paths.workspace,
+  };
+  const line = sandboxCommandLine({ commandLine: base, extension: { id: 'acme.probe', version: '1.0.0', dir: paths.extension }, policy: policy(), limits: resolveLimits(), bubblewrap: status, preload });
+  const child = spawn(line.command, line.args, { env: line.env as NodeJS.ProcessEnv, cwd: line.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (c) => (stdout += c));
+  child.stderr.on('data', (c) => (stderr += c));
+  await new Promise((resolve) => child.on('close', resolve));
+  const last = stdout.trim().split('\n').pop() ?? '';
+  if (!last.startsWith('{')) throw new Error(`probe printed no result; stderr:\n${stderr}`);
+  return { results: JSON.parse(last), stderr, line };
+}
+
+function expectCommonWalls(results: Record<string, { ok: boolean; code?: string; value?: string }>): void {
+  expect(results.readWorkspace).toMatchObject({ ok: true, value: 'workspace data' });
+  expect(results.writeWorkspace).toMatchObject({ ok: true });
+  expect(results.readPasswd?.ok).toBe(false);
+  expect(results.writeOutside?.ok).toBe(false);
+  expect(results.traverse?.ok).toBe(false);
+  expect(results.spawn?.ok).toBe(false);
+  expect(results.envGranted).toMatchObject({ ok: true, value: 'visible' });
+  // The secret never reaches the process; reading it is refused loudly by the preload.
+  expect(results.envSecret).toMatchObject({ ok: false, code: 'E_PERMISSION_DENIED' });
+  expect(results.tcp).toMatchObject({ ok: false, code: 'E_PERMISSION_DENIED' });
+  expect(existsSync(join(paths.outside, 'pwned.txt'))).toBe(false);
+}
+
+describe('flag builders', () => {
+  it('one --allow-fs-* flag per path, child processes and workers only when granted', () => {
+    expect(nodePermissionFlags({ read: ['/a', '/a', '/b'], write: ['/b'], childProcess: false, worker: false, nodeVersion: '20.20.2' })).toEqual([
+      '--experimental-permission', '--allow-fs-read=/a', '--allow-fs-read=/b', '--allow-fs-write=/b',
+    ]);
+    expect(nodePermissionFlags({ read: [], write: [], childProcess: true, worker: true, nodeVersion: '22.14.0' })).toEqual(['--permission', '--allow-child-process', '--allow-worker']);
+  });
+
+  it('bwrap binds parents first, writable where granted, no network namespace only when granted', () => {
+    const args = bubblewrapArgs({ readOnly: ['/w/code', '/w'], readWrite: ['/w/out'], network: false, cwd: '/w' });
+    const binds = args.flatMap((a, i) => (a === '--ro-bind-try' || a === '--bind-try' ? [`${a} ${args[i + 1]}`] : []));
+    expect(binds).toEqual(['--ro-bind-try /w', '--ro-bind-try /w/code', '--bind-try /w/out']);
+    expect(args).toContain('--unshare-net');
+    expect(args).toContain('--die-with-parent');
+    expect(args).toContain('--unshare-pid');
+    expect(bubblewrapArgs({ readOnly: [], readWrite: [], network: true, cwd: '/' })).not.toContain('--unshare-net');
+  });
+
+  it('refuses to wrap anything but Node, and drops flags that would undo the sandbox', () => {
+    const base = { env: {}, cwd: '/' };
+    const input = { extension: { id: 'x', version: '1.0.0' }, policy: policy(), limits: resolveLimits(), bubblewrap: { available: false, reason: 'test' }, preload };
+    expect(() => sandboxCommandLine({ ...input, commandLine: { ...base, command: '/bin/sh', args: ['-c', 'id'] } })).toThrow(/only starts Node programs/);
+    const line = sandboxCommandLine({ ...input, commandLine: { ...base, command: process.execPath, args: ['--allow-fs-read=/', '--require', entry, '--max-old-space-size=4096', entry] } });
+    expect(line.droppedFlags).toEqual(['--allow-fs-read=/', '--require']);
+    expect(line.args).toContain('--max-old-space-size=256');
+    expect(line.warnings.some((w) => w.includes('SANDBOX DEGRADED'))).toBe(true);
+  });
+});
+
+describe('a process that tries every escape directly', () => {
+  it.skipIf(!bwrap.available)('inside bubblewrap: every attempt fails, the planted symlink included', async () => {
+    const { results, line } = await runProbe(bwrap);
+    if (process.env.SHOW_PROBE) console.log(JSON.stringify(results, null, 1), line.command, line.args.join(" "));
+    expect(line.layers.bubblewrap).toBe(true);
+    expectCommonWalls(results);
+    expect(results.plantedSymlink?.ok).toBe(false);
+  });
+
+  it('without bubblewrap (degraded): Node\'s model and the preload still hold, except the planted symlink', async () => {
+    const { results, line } = await runProbe({ available: false, reason: 'forced off by the test' });
+    expect(line.layers.bubblewrap).toBe(false);
+    expect(line.warnings.join('\n')).toMatch(/SANDBOX DEGRADED/);
+    expectCommonWalls(results);
+    // The residual risk the README states: Node 20 does not resolve symlinks when it checks.
+    expect(results.plantedSymlink).toMatchObject({ ok: true, value: 'outside secret' });
+  });
+});
