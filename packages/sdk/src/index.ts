@@ -18,3 +18,5 @@ export {
   type MethodSpec,
   type ServeExtensionOptions,
 } from './runtime/index.js';
+// The authoring half's package format (pack, sign, verify, publish client): see src/pack/index.ts.
+export * from './pack/index.js';

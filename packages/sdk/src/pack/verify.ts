@@ -1,0 +1,189 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import { dirname, join, resolve, sep } from 'node:path';
+import { Parser, type ReadEntry } from 'tar';
+import { SymphonyError } from '@symphony/types';
+import { keyIdOf, verifyText } from './keys.js';
+import {
+  FILES_PATH,
+  MAX_ENTRIES,
+  MAX_UNPACKED_BYTES,
+  PACKAGE_FORMAT,
+  PACKAGE_ROOT,
+  SIGNATURE_PATH,
+  integrityOf,
+  sha256Hex,
+  signingText,
+  type FilesDocument,
+  type PackFile,
+  type PackSignature,
+} from './format.js';
+import { MANIFEST_FILES, parseManifestText, type PackageManifest } from './manifest-file.js';
+
+/** A package whose every file matched its signed hash. Nothing here is trusted yet: see `signer`. */
+export interface VerifiedPackage {
+  id: string;
+  version: string;
+  manifest: PackageManifest;
+  /** `sha512-…` of the tarball bytes as received. */
+  integrity: string;
+  files: PackFile[];
+  signature: PackSignature;
+  /** The verified bytes of every listed file, by relative path. */
+  contents: ReadonlyMap<string, Buffer>;
+  /** `package.json` of the extension, when it ships one (description, keywords, readme fallbacks). */
+  packageJson?: Record<string, unknown>;
+  readme?: string;
+}
+
+export interface ReadPackageOptions {
+  /** The integrity the publisher or registry claims; a mismatch is `E_INTEGRITY_MISMATCH`. */
+  integrity?: string;
+  /** A label for errors (a file name or `id@version`). */
+  source?: string;
+}
+
+/**
+ * Parses a tarball in memory and checks it end to end: the claimed sha512, the tar structure
+ * (regular files under `package/` only, no `..`, no links), every file against files.json, and
+ * the ed25519 signature over files.json. It does NOT decide whether the signer is trusted:
+ * the registry and the marketplace each apply their own trust list to `signature.publicKey`.
+ */
+export async function readPackage(tarball: Buffer, options: ReadPackageOptions = {}): Promise<VerifiedPackage> {
+  const source = options.source ?? '(package)';
+  const integrity = integrityOf(tarball);
+  if (options.integrity !== undefined && options.integrity !== integrity) {
+    throw new SymphonyError('E_INTEGRITY_MISMATCH', `${source}: the tarball's sha512 does not match the expected integrity; it was altered or damaged`, {
+      details: { source, expected: options.integrity, actual: integrity },
+    });
+  }
+  const raw = await untar(tarball, source);
+  const filesDoc = parseJsonEntry<FilesDocument>(raw, FILES_PATH, source);
+  const signature = parseJsonEntry<PackSignature>(raw, SIGNATURE_PATH, source);
+  if (filesDoc.format !== PACKAGE_FORMAT || !Array.isArray(filesDoc.files) || signature.format !== PACKAGE_FORMAT) {
+    throw invalid(source, `unsupported package format (this Symphony reads format ${PACKAGE_FORMAT})`, FILES_PATH);
+  }
+
+  const filesSha256 = sha256Hex(raw.get(FILES_PATH) as Buffer);
+  const fields = { id: signature.id, version: signature.version, filesSha256, keyId: signature.keyId };
+  if (signature.algorithm !== 'ed25519' || typeof signature.publicKey !== 'string' || keyIdOf(signature.publicKey) !== signature.keyId
+    || !verifyText(signature.publicKey, signingText(fields), String(signature.signature))) {
+    throw new SymphonyError('E_SIGNATURE_INVALID', `${source}: the signature does not verify; the package was changed after signing or signed badly`, {
+      details: { source, keyId: signature.keyId, path: SIGNATURE_PATH },
+    });
+  }
+
+  const contents = new Map<string, Buffer>();
+  for (const file of filesDoc.files) {
+    const data = raw.get(file.path);
+    if (!data || sha256Hex(data) !== file.sha256 || data.length !== file.size) {
+      throw new SymphonyError('E_INTEGRITY_MISMATCH', `${source}: ${file.path} does not match its signed sha256${data ? '' : ' (missing)'}`, {
+        details: { source, path: file.path, expected: file.sha256, actual: data ? sha256Hex(data) : null },
+      });
+    }
+    contents.set(file.path, data);
+  }
+  for (const path of raw.keys()) {
+    if (path !== FILES_PATH && path !== SIGNATURE_PATH && !contents.has(path)) {
+      throw new SymphonyError('E_INTEGRITY_MISMATCH', `${source}: ${path} is in the tarball but not in the signed file list`, {
+        details: { source, path },
+      });
+    }
+  }
+
+  const manifestName = MANIFEST_FILES.find((name) => contents.has(name));
+  if (!manifestName) throw invalid(source, `no manifest (expected one of ${MANIFEST_FILES.join(', ')})`, '(root)');
+  const manifest = parseManifestText(manifestName, (contents.get(manifestName) as Buffer).toString('utf8'));
+  if (manifest.id !== signature.id || manifest.version !== signature.version) {
+    throw new SymphonyError('E_SIGNATURE_INVALID', `${source}: signed for ${signature.id}@${signature.version} but the manifest says ${manifest.id}@${manifest.version}`, {
+      details: { source, signed: `${signature.id}@${signature.version}`, manifest: `${manifest.id}@${manifest.version}` },
+    });
+  }
+  const result: VerifiedPackage = { id: manifest.id, version: manifest.version, manifest, integrity, files: filesDoc.files, signature, contents };
+  const pkg = contents.get('package.json');
+  if (pkg) {
+    try {
+      result.packageJson = JSON.parse(pkg.toString('utf8')) as Record<string, unknown>;
+    } catch {
+      // a broken package.json is the author's business; the manifest is what Symphony reads
+    }
+  }
+  const readmeName = [...contents.keys()].find((p) => /^readme(\.md|\.txt)?$/i.test(p));
+  if (readmeName) result.readme = (contents.get(readmeName) as Buffer).toString('utf8');
+  return result;
+}
+
+/** Writes a verified package's files under `dir` (which must not hold anything else yet). */
+export async function writePackageFiles(pkg: VerifiedPackage, dir: string): Promise<void> {
+  const root = resolve(dir);
+  for (const [path, data] of pkg.contents) {
+    const target = resolve(root, path);
+    if (!target.startsWith(root + sep)) throw invalid(`${pkg.id}@${pkg.version}`, 'a path escapes the package root', path);
+    await mkdir(dirname(target), { recursive: true });
+    await writeFile(target, data);
+  }
+  await mkdir(join(root, '.symphony'), { recursive: true });
+  await writeFile(join(root, SIGNATURE_PATH), `${JSON.stringify(pkg.signature, null, 2)}\n`);
+}
+
+function invalid(source: string, why: string, path: string): SymphonyError {
+  return new SymphonyError('E_PACKAGE_INVALID', `${source}: ${why}`, { details: { source, path } });
+}
+
+function parseJsonEntry<T>(raw: Map<string, Buffer>, path: string, source: string): T {
+  const data = raw.get(path);
+  if (!data) throw invalid(source, `missing ${path}; not a signed Symphony package (pack it with \`symphony-sdk pack\`)`, path);
+  try {
+    return JSON.parse(data.toString('utf8')) as T;
+  } catch {
+    throw invalid(source, `${path} is not JSON`, path);
+  }
+}
+
+async function untar(tarball: Buffer, source: string): Promise<Map<string, Buffer>> {
+  const files = new Map<string, Buffer>();
+  let total = 0;
+  let problem: SymphonyError | undefined;
+  const fail = (why: string, path: string) => {
+    problem ??= invalid(source, why, path);
+  };
+  await new Promise<void>((resolvePromise) => {
+    const parser = new Parser({
+      strict: true,
+      onReadEntry: (entry: ReadEntry) => {
+        const path = entry.path;
+        if (entry.type === 'Directory') return entry.resume();
+        if (entry.type !== 'File' && entry.type !== 'OldFile') {
+          fail(`${path} is a ${entry.type}; packages may only hold regular files`, path);
+          return entry.resume();
+        }
+        const rel = path.startsWith(PACKAGE_ROOT) ? path.slice(PACKAGE_ROOT.length) : '';
+        if (!rel || rel.split('/').some((part) => part === '..' || part === '') || rel.includes('\\')) {
+          fail(`entry "${path}" is outside package/ or not a plain relative path`, path);
+          return entry.resume();
+        }
+        if (files.has(rel) || files.size >= MAX_ENTRIES) {
+          fail(files.has(rel) ? `${rel} appears twice` : `more than ${MAX_ENTRIES} files`, rel);
+          return entry.resume();
+        }
+        const parts: Buffer[] = [];
+        entry.on('data', (chunk: Buffer) => {
+          total += chunk.length;
+          if (total > MAX_UNPACKED_BYTES) fail(`unpacks to more than ${MAX_UNPACKED_BYTES} bytes`, rel);
+          else parts.push(chunk);
+        });
+        entry.on('end', () => files.set(rel, Buffer.concat(parts)));
+      },
+    });
+    parser.on('warn', (_code: string, message: string | Error) => fail(`not a valid gzipped tarball (${String(message)})`, '(tarball)'));
+    parser.on('error', (error: Error) => {
+      fail(`not a valid gzipped tarball (${error.message})`, '(tarball)');
+      resolvePromise();
+    });
+    parser.on('close', () => resolvePromise());
+    parser.on('end', () => resolvePromise());
+    parser.end(tarball);
+  });
+  if (problem) throw problem;
+  if (files.size === 0) throw invalid(source, 'the tarball is empty', '(tarball)');
+  return files;
+}
