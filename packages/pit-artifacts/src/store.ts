@@ -153,19 +153,19 @@ export class ArtifactStore implements ArtifactsService {
     );
   }
 
-  setAlias(name: string, alias: string, version: number): Promise<void> {
+  async setAlias(name: string, alias: string, version: number): Promise<void> {
     checkName(name);
     checkAlias(alias);
     checkVersion(name, version);
-    return this.ledger.transaction(() => {
+    await this.ledger.transaction(() => {
       if (!this.versionsDb.doesExist([name, version])) throw notFound(name, version);
       this.aliasDb.putSync([name, alias], version);
     });
   }
 
-  removeAlias(name: string, alias: string): Promise<void> {
+  async removeAlias(name: string, alias: string): Promise<void> {
     checkAlias(alias);
-    return this.ledger.transaction(() => {
+    await this.ledger.transaction(() => {
       this.aliasDb.removeSync([name, alias]);
     });
   }
@@ -193,12 +193,12 @@ export class ArtifactStore implements ArtifactsService {
     return score;
   }
 
-  recordOutcome(producer: Producer, ok: boolean): Promise<void> {
+  async recordOutcome(producer: Producer, ok: boolean): Promise<void> {
     const key = producerKey(producer);
     if (!key) {
       throw new SymphonyError('E_INPUT_INVALID', 'recordOutcome needs a producer with an extensionId or a stepId', { details: { producer } });
     }
-    return this.ledger.transaction(() => {
+    await this.ledger.transaction(() => {
       const history = this.producers.get(key) ?? { ok: 0, failed: 0 };
       this.producers.putSync(key, ok ? { ...history, ok: history.ok + 1 } : { ...history, failed: history.failed + 1 });
     });
@@ -252,7 +252,7 @@ export class ArtifactStore implements ArtifactsService {
     }
     const data = this.blobs.read(entry.info.hash, { name, version: entry.info.version });
     // A copy: the cached bytes are shared and must not be changed by a caller.
-    return { info: entry.info, ref: entry.ref, data: data.slice() };
+    return { info: entry.info, ref: entry.ref, data: new Uint8Array(data) };
   }
 
   value(name: string, selector?: ArtifactSelector): unknown {

@@ -1,0 +1,190 @@
+import { readdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { Database } from 'lmdb';
+import type { BlobRecord } from '../src/blobs.js';
+import { sha256 } from '../src/blobs.js';
+import { expectCode, openTempStore } from './helpers.js';
+
+let stores: Array<{ close(): Promise<void> }> = [];
+function temp(...args: Parameters<typeof openTempStore>) {
+  const s = openTempStore(...args);
+  stores.push(s);
+  return s;
+}
+afterEach(async () => {
+  for (const s of stores) await s.close();
+  stores = [];
+});
+
+describe('artifact store: versions, aliases, content addressing', () => {
+  it('put creates version n+1 and never overwrites', async () => {
+    const { store } = temp();
+    const r1 = await store.put('report', { ok: 1 });
+    const r2 = await store.put('report', { ok: 2 });
+    expect([r1.version, r2.version]).toEqual([1, 2]);
+    expect(store.value('report', 1)).toEqual({ ok: 1 });
+    expect(store.value('report')).toEqual({ ok: 2 });
+    expect(store.versions('report').map((v) => v.version)).toEqual([1, 2]);
+    expect(r1.hash).toBe(sha256(new TextEncoder().encode('{"ok":1}')));
+    expect(store.get('report', 3)).toBeUndefined();
+    expect(store.get('missing')).toBeUndefined();
+  });
+
+  it('stores identical content once, however many versions point at it', async () => {
+    const { store } = temp();
+    const a = await store.put('a', 'same bytes');
+    const b = await store.put('b', 'same bytes');
+    expect(a.hash).toBe(b.hash);
+    expect(store.blobs.blobs.get(a.hash)?.refs).toBe(2);
+    expect([...store.blobs.blobs.getKeys()]).toHaveLength(1);
+  });
+
+  it('keeps bytes, text and JSON apart by content type', async () => {
+    const { store } = temp();
+    await store.put('bin', new Uint8Array([1, 2, 3]));
+    await store.put('txt', 'hello');
+    expect(store.value('bin')).toEqual(new Uint8Array([1, 2, 3]));
+    expect(store.value('txt')).toBe('hello');
+    await expectCode(store.put('fn', () => 1), 'E_INPUT_INVALID');
+  });
+
+  it('moves aliases atomically with a put, and by hand', async () => {
+    const { store } = temp();
+    await store.put('model', 'v1', { aliases: ['production'] });
+    await store.put('model', 'v2');
+    expect(store.aliases('model')).toEqual({ latest: 2, production: 1 });
+    expect(store.value('model', 'production')).toBe('v1');
+    await store.setAlias('model', 'production', 2);
+    expect(store.value('model', 'production')).toBe('v2');
+    await store.removeAlias('model', 'production');
+    expect(store.get('model', 'production')).toBeUndefined();
+    await expectCode(store.setAlias('model', 'latest', 1), 'E_INPUT_INVALID');
+    await expectCode(store.setAlias('model', 'staging', 9), 'E_NOT_FOUND');
+  });
+
+  it('answers lineage both ways', async () => {
+    const { store } = temp();
+    const raw = await store.put('raw', [1, 2, 3]);
+    const clean = await store.put('clean', [1, 2], { inputs: [raw], producer: { runId: 'r1', stepId: 'clean' } });
+    const model = await store.put('model', 'w', { inputs: [clean, raw] });
+    expect(store.inputsOf(model).map((r) => r.name).sort()).toEqual(['clean', 'raw']);
+    expect(store.consumersOf(raw).map((r) => r.name).sort()).toEqual(['clean', 'model']);
+    expect(store.consumersOf(model)).toEqual([]);
+    await expectCode(store.put('x', 1, { inputs: [{ name: 'nope', version: 1, hash: raw.hash }] }), 'E_NOT_FOUND');
+  });
+
+  it('lists names by prefix', async () => {
+    const { store } = temp();
+    for (const name of ['runs/a/x', 'runs/a/y', 'runs/b/x', 'models/m']) await store.put(name, name);
+    expect(store.names('runs/a/')).toEqual(['runs/a/x', 'runs/a/y']);
+    expect(store.names('runs/', 2)).toEqual(['runs/a/x', 'runs/a/y']);
+    expect(store.names()).toHaveLength(4);
+  });
+
+  it('treats names as keys, never as paths', async () => {
+    const { store, ledger } = temp();
+    const parent = dirname(ledger.path);
+    const before = readdirSync(parent).sort();
+    await store.put('../../../../tmp/escape', 'x');
+    await store.put('/etc/passwd', 'y');
+    expect(readdirSync(parent).sort()).toEqual(before);
+    expect(store.value('../../../../tmp/escape')).toBe('x');
+    await expectCode(store.put('bad\u0000name', 'z'), 'E_INPUT_INVALID');
+    await expectCode(store.put('', 'z'), 'E_INPUT_INVALID');
+  });
+
+  it('refuses a synchronous put outside a ledger transaction', async () => {
+    const { store, ledger } = temp();
+    await expectCode(() => store.writeInTransaction('a', 1), 'E_NOT_IN_TRANSACTION');
+    const ref = await ledger.transaction(() => store.writeInTransaction('a', 1));
+    expect(store.value('a', ref.version)).toBe(1);
+  });
+});
+
+describe('artifact store: integrity and large blobs', () => {
+  it('detects a corrupted blob on read', async () => {
+    const { store, ledger } = temp();
+    const ref = await store.put('doc', 'the real content');
+    const blobs = ledger.db('artifacts.blobs') as Database<BlobRecord, string>;
+    await ledger.transaction(() => {
+      const record = blobs.get(ref.hash) as BlobRecord;
+      blobs.putSync(ref.hash, { ...record, data: new TextEncoder().encode('the fake content') });
+    });
+    const details = await expectCode(() => store.get('doc'), 'E_ARTIFACT_CORRUPT');
+    expect(details).toMatchObject({ name: 'doc', version: 1, hash: ref.hash });
+  });
+
+  it('chunks large blobs, streams them back verified, and reports a missing chunk', async () => {
+    const { store, ledger } = temp({ chunkSize: 1024 });
+    const big = new Uint8Array(10_000).map((_, i) => (i * 31) % 251);
+    const ref = await store.put('big', big);
+    expect(store.blobs.blobs.get(ref.hash)?.chunks).toHaveLength(10);
+    expect(store.get('big')?.data).toEqual(big);
+    const parts: Uint8Array[] = [];
+    for await (const part of store.stream('big')) parts.push(part);
+    expect(Buffer.concat(parts)).toEqual(Buffer.from(big));
+    const chunk = (store.blobs.blobs.get(ref.hash)?.chunks ?? [])[3] as string;
+    await ledger.transaction(() => store.blobs.chunks.removeSync(chunk));
+    const fresh = temp({ chunkSize: 1024 }, { path: ledger.path });
+    await expectCode(async () => {
+      for await (const _ of fresh.store.stream('big')) void _;
+    }, 'E_ARTIFACT_CORRUPT');
+  });
+
+  it('writes a stream in chunks and stores the same hash as a whole put', async () => {
+    const { store } = temp({ chunkSize: 1000 });
+    const data = new Uint8Array(4321).map((_, i) => i % 256);
+    async function* pieces() {
+      for (let i = 0; i < data.length; i += 333) yield data.subarray(i, i + 333);
+    }
+    const streamed = await store.putStream('s', pieces(), { kind: 'dataset' });
+    const whole = await store.put('w', data);
+    expect(streamed.hash).toBe(whole.hash);
+    expect(streamed.size).toBe(4321);
+    expect(store.get('s')?.data).toEqual(data);
+    expect(store.info('s')?.kind).toBe('dataset');
+  });
+
+  it('refuses get() of a blob above maxGetBytes and points at stream()', async () => {
+    const { store } = temp({ chunkSize: 100, maxGetBytes: 500 });
+    await store.put('huge', new Uint8Array(1000));
+    await expectCode(() => store.get('huge'), 'E_PAYLOAD_TOO_LARGE');
+  });
+});
+
+describe('artifact store: removal and garbage collection', () => {
+  it('removes versions, keeps numbers monotonic, and collects unreferenced blobs and chunks', async () => {
+    let clock = 1_000_000;
+    const { store } = temp({ chunkSize: 64, now: () => clock });
+    const v1 = await store.put('a', new Uint8Array(200).fill(1));
+    await store.put('a', 'small', { aliases: ['keep'] });
+    await expectCode(store.remove('a', 2), 'E_CONFLICT');
+    await store.remove('a', 1);
+    expect(store.info('a', 1)).toBeUndefined();
+    expect(store.aliases('a')).toEqual({ latest: 2, keep: 2 });
+    // Within the grace period nothing goes.
+    expect(await store.gc({ graceMs: 10_000 })).toEqual({ blobsRemoved: 0, chunksRemoved: 0, bytesFreed: 0 });
+    clock += 60_000;
+    const report = await store.gc({ graceMs: 10_000 });
+    expect(report.blobsRemoved).toBe(1);
+    expect(report.chunksRemoved).toBe(2); // 200 bytes of 1s = 3 chunks of 64 + 1 of 8, two distinct
+    expect(store.blobs.blobs.get(v1.hash)).toBeUndefined();
+    await store.remove('a', 2, { force: true });
+    expect(store.names('a')).toEqual([]);
+    const v3 = await store.put('a', 'again');
+    expect(v3.version).toBe(3);
+  });
+
+  it('a put that re-references a blob while gc runs keeps it alive', async () => {
+    let clock = 0;
+    const { store } = temp({ now: () => clock });
+    const first = await store.put('x', 'shared');
+    await store.remove('x', 1);
+    clock = 1_000_000;
+    const [report, again] = await Promise.all([store.gc({ graceMs: 0 }), store.put('y', 'shared')]);
+    expect(again.hash).toBe(first.hash);
+    expect(store.value('y')).toBe('shared');
+    expect(report.blobsRemoved === 0 || store.blobs.blobs.get(first.hash)?.refs === 1).toBe(true);
+  });
+});
