@@ -1,0 +1,388 @@
+import { watch, type FSWatcher } from 'node:fs';
+import { createRequire } from 'node:module';
+import { EventEmitter } from 'eventemitter3';
+import {
+  Supervisor,
+  createLauncher,
+  type CallLimits,
+  type CallOptions,
+  type IsolationMode,
+  type Launcher,
+  type RestartPolicy,
+  type SpawnWrapper,
+  type SupervisorState,
+} from '@symphony/ipc-bus';
+import type { ExtensionManifest } from '@symphony/manifest';
+import { SymphonyError, parseUses, silentLogger, toSymphonyError, type Logger } from '@symphony/types';
+import { discoverExtensions, loadExtension, type DiscoveredExtension, type ExtensionDirectory } from './discover.js';
+import { resolveDependencies } from './resolve.js';
+
+export interface ExtensionHostOptions {
+  /** Folders of extensions (each a folder with a manifest, or a folder of such folders). */
+  dirs?: ReadonlyArray<string | ExtensionDirectory>;
+  /** Project roots whose `node_modules` are searched for packages that ship a manifest. */
+  nodeModules?: readonly string[];
+  /** This Symphony's version, checked against every `engines.symphony`. */
+  symphonyVersion?: string;
+  /** Ids run in worker threads; every other extension defaults to a child process. */
+  trusted?: readonly string[];
+  /** Overrides the isolation rule for any extension. */
+  isolation?: (ext: DiscoveredExtension) => IsolationMode | undefined;
+  /** The module started in the worker or child (default: `@symphony/sdk/runtime/entry`). */
+  entry?: string;
+  /** The sandbox's hooks: rewrite a child's command line, or replace how instances start. */
+  spawnWrapper?: SpawnWrapper;
+  launcher?: Launcher;
+  /** Call limits for every extension, and per extension (the sandbox sets these). */
+  limits?: Partial<CallLimits>;
+  limitsFor?: (manifest: ExtensionManifest) => Partial<CallLimits> | undefined;
+  /** Heap limit per instance in MB. */
+  memoryLimitMb?: number;
+  restart?: Partial<RestartPolicy>;
+  /** Environment for child processes (default: the host's; the sandbox filters it). */
+  env?: Record<string, string | undefined>;
+  /** Restart an extension when a file in its folder changes. */
+  watch?: boolean;
+  /** Settle time after the last file change before reloading. */
+  watchDebounceMs?: number;
+  pingIntervalMs?: number;
+  pingTimeoutMs?: number;
+  logger?: Logger;
+}
+
+export interface ExtensionInfo {
+  id: string;
+  version: string;
+  kind: ExtensionManifest['kind'];
+  mode: IsolationMode;
+  state: SupervisorState | 'inactive';
+  methods: string[];
+  capabilities: Array<{ name: string; method: string }>;
+  dir: string;
+  crashes: number;
+}
+
+export interface Provider {
+  id: string;
+  version: string;
+  method: string;
+  /** `id/method`, ready for `call`. */
+  uses: string;
+}
+
+export interface StageEvents {
+  /** An extension's own event (`ctx.emit`). */
+  event: [info: { id: string; name: string; payload: unknown }];
+  progress: [info: { id: string; method: string; fraction: number; message?: string }];
+  state: [info: { id: string; state: SupervisorState }];
+  activated: [info: { id: string; version: string; pid: number; startMs: number }];
+  crash: [info: { id: string; crashes: number }];
+  failed: [info: { id: string; crashes: number; recentCalls: Array<{ method: string; at: number }> }];
+  reloaded: [info: { id: string; from: string; to: string }];
+  'reload-failed': [info: { id: string; error: SymphonyError }];
+  problem: [error: SymphonyError];
+}
+
+interface Record_ {
+  ext: DiscoveredExtension;
+  mode: IsolationMode;
+  current: Supervisor | undefined;
+  watcher: FSWatcher | undefined;
+  reloading: Promise<void> | undefined;
+}
+
+/**
+ * The Stage: every known extension, started on its activation event, called by `id/method`,
+ * restarted when it crashes, and replaced without dropping calls when its files change.
+ */
+export class ExtensionHost extends EventEmitter<StageEvents> {
+  private readonly records = new Map<string, Record_>();
+  private readonly targets = new Map<string, { id: string; method: string }>();
+  private readonly logger: Logger;
+  private readonly launcher: Launcher;
+  private readonly entry: string;
+  private stopped = false;
+  /** Problems found while loading (bad manifests, conflicts); those extensions are left out. */
+  readonly problems: SymphonyError[] = [];
+
+  constructor(private readonly options: ExtensionHostOptions = {}) {
+    super();
+    this.logger = (options.logger ?? silentLogger).child({ plugin: 'stage' });
+    this.launcher = options.launcher ?? createLauncher(options.spawnWrapper ? { spawnWrapper: options.spawnWrapper } : {});
+    this.entry = options.entry ?? createRequire(import.meta.url).resolve('@symphony/sdk/runtime/entry');
+  }
+
+  /** Discovers and resolves the configured extensions, then starts the `onStartup` ones. */
+  async load(): Promise<void> {
+    const found = await discoverExtensions({ dirs: this.options.dirs ?? [], nodeModules: this.options.nodeModules ?? [] });
+    for (const problem of found.problems) this.report(problem);
+    await this.admit(found.extensions);
+  }
+
+  /** Adds one extension folder (a manifest plus its code) at run time. */
+  async register(dir: string, mode?: IsolationMode): Promise<ExtensionInfo> {
+    const ext = await loadExtension(dir, 'registered', mode);
+    await this.admit([ext], true);
+    return this.info(this.records.get(ext.manifest.id)!);
+  }
+
+  /** Adds a folder of extensions at run time. */
+  async addDirectory(dir: string | ExtensionDirectory): Promise<ExtensionInfo[]> {
+    const found = await discoverExtensions({ dirs: [dir] });
+    for (const problem of found.problems) this.report(problem);
+    await this.admit(found.extensions, true);
+    return found.extensions.map((e) => this.records.get(e.manifest.id)).filter((r) => r !== undefined).map((r) => this.info(r));
+  }
+
+  /** Calls `id/method`, starting the extension first if this is its activation. */
+  async call(uses: string, input?: unknown, options: CallOptions = {}): Promise<unknown> {
+    const target = this.target(uses);
+    const record = this.recordFor(target.id);
+    const { manifest } = record.ext;
+    const declared = manifest.contributes.methods;
+    if (Object.keys(declared).length > 0 && !Object.prototype.hasOwnProperty.call(declared, target.method)) {
+      throw new SymphonyError('E_METHOD_UNKNOWN', `${target.id} has no method "${target.method}" (it has: ${Object.keys(declared).join(', ')})`, {
+        details: { extensionId: target.id, method: target.method, methods: Object.keys(declared) },
+      });
+    }
+    const timeoutMs = options.timeoutMs ?? declared[target.method]?.timeoutMs;
+    return this.supervisorFor(record).call(target.method, input, timeoutMs === undefined ? options : { ...options, timeoutMs });
+  }
+
+  /** `id/method` parsed once per distinct string (it is on every call's path). */
+  private target(uses: string): { id: string; method: string } {
+    let target = this.targets.get(uses);
+    if (target) return target;
+    const parsed = parseUses(uses);
+    if (parsed?.kind === 'capability') {
+      const provider = this.providers(parsed.capability)[0];
+      if (!provider) {
+        throw new SymphonyError('E_CAPABILITY_UNKNOWN', `no installed extension provides "${parsed.capability}"`, { details: { capability: parsed.capability } });
+      }
+      return { id: provider.id, method: provider.method };
+    }
+    if (!parsed) throw new SymphonyError('E_INPUT_INVALID', `"${uses}" is not "<extension-id>/<method>" or "capability:<name>"`, { details: { uses } });
+    target = { id: parsed.extensionId, method: parsed.method };
+    if (this.targets.size > 10_000) this.targets.clear();
+    this.targets.set(uses, target);
+    return target;
+  }
+
+  list(): ExtensionInfo[] {
+    return [...this.records.values()].map((r) => this.info(r));
+  }
+
+  /** Extensions that provide a capability; looking them up activates those waiting for it. */
+  providers(capability: string): Provider[] {
+    const out: Provider[] = [];
+    for (const record of this.records.values()) {
+      const { manifest } = record.ext;
+      for (const cap of manifest.contributes.capabilities) {
+        if (cap.name !== capability) continue;
+        const method = cap.method ?? cap.name;
+        out.push({ id: manifest.id, version: manifest.version, method, uses: `${manifest.id}/${method}` });
+        if (manifest.activation.includes(`onCapability:${capability}`) || manifest.activation.includes('onCapability:*')) {
+          this.supervisorFor(record).start().catch(() => {});
+        }
+      }
+    }
+    return out;
+  }
+
+  /**
+   * Starts the extension's new version from its folder; new calls go to it at once, calls in
+   * flight finish on the old one, which then stops. If the new version fails to start, the old
+   * one keeps serving and the error is reported (`reload-failed`) and thrown.
+   */
+  reload(id: string): Promise<void> {
+    const record = this.recordFor(id);
+    // Reloads of one extension run one after another, so a burst of file events is safe.
+    const run = (record.reloading ?? Promise.resolve()).then(() => this.doReload(record));
+    record.reloading = run.catch(() => {}).finally(() => {
+      if (record.reloading === settled) record.reloading = undefined;
+    });
+    const settled = record.reloading;
+    return run;
+  }
+
+  /** Re-enables an extension disabled after crashing too often. */
+  enable(id: string): void {
+    this.recordFor(id).current?.enable();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    const records = [...this.records.values()];
+    for (const r of records) r.watcher?.close();
+    await Promise.all(records.map((r) => r.reloading));
+    await Promise.all(records.map((r) => r.current?.stop()));
+  }
+
+  private async doReload(record: Record_): Promise<void> {
+    const id = record.ext.manifest.id;
+    const from = record.ext.manifest.version;
+    try {
+      const ext = await loadExtension(record.ext.dir, record.ext.source, record.ext.mode);
+      if (ext.manifest.id !== id) {
+        throw new SymphonyError('E_MANIFEST_INVALID', `the manifest in ${record.ext.dir} now says id "${ext.manifest.id}", not "${id}"`, {
+          details: { id, dir: record.ext.dir },
+        });
+      }
+      resolveDependencies([...[...this.records.values()].filter((r) => r !== record).map((r) => r.ext), ext], this.options.symphonyVersion);
+      const old = record.current;
+      if (!old) {
+        record.ext = ext; // never started: the next activation uses the new version
+      } else {
+        const next = this.makeSupervisor(ext, record.mode);
+        await next.start().catch(async (error) => {
+          await next.stop().catch(() => {});
+          throw error;
+        });
+        record.ext = ext;
+        record.current = next;
+        this.logger.info({ extensionId: id, from, to: ext.manifest.version }, 'extension reloaded');
+        await old.stop(); // drains its in-flight calls first
+      }
+      this.emit('reloaded', { id, from, to: ext.manifest.version });
+    } catch (cause) {
+      const error = toSymphonyError(cause, 'E_RELOAD_FAILED');
+      this.logger.error({ extensionId: id, err: error.toJSON() }, 'extension reload failed; the previous version keeps serving');
+      this.emit('reload-failed', { id, error });
+      throw error;
+    }
+  }
+
+  private async admit(extensions: DiscoveredExtension[], strict = false): Promise<void> {
+    const known = [...this.records.values()].map((r) => r.ext);
+    const fresh = extensions.filter((e) => !this.records.has(e.manifest.id) || strict);
+    let ordered: DiscoveredExtension[];
+    try {
+      ordered = resolveDependencies([...known.filter((k) => !fresh.some((f) => f.manifest.id === k.manifest.id)), ...fresh], this.options.symphonyVersion);
+    } catch (error) {
+      if (strict) throw error;
+      // One bad package must not keep the others out: admit them one by one instead.
+      this.report(toSymphonyError(error));
+      ordered = this.admitOneByOne(known, fresh);
+    }
+    for (const ext of ordered) {
+      if (!fresh.includes(ext)) continue;
+      const existing = this.records.get(ext.manifest.id);
+      if (existing) {
+        existing.ext = ext;
+        continue;
+      }
+      const record: Record_ = { ext, mode: this.modeFor(ext), current: undefined, watcher: undefined, reloading: undefined };
+      this.records.set(ext.manifest.id, record);
+      if (this.options.watch) this.watchRecord(record);
+    }
+    for (const ext of ordered) {
+      if (fresh.includes(ext) && ext.manifest.activation.includes('onStartup')) {
+        await this.supervisorFor(this.records.get(ext.manifest.id)!).start().catch((error) => this.report(toSymphonyError(error)));
+      }
+    }
+  }
+
+  private admitOneByOne(known: DiscoveredExtension[], fresh: DiscoveredExtension[]): DiscoveredExtension[] {
+    const accepted = [...known];
+    for (const ext of fresh) {
+      try {
+        resolveDependencies([...accepted, ext], this.options.symphonyVersion);
+        accepted.push(ext);
+      } catch (error) {
+        this.report(toSymphonyError(error));
+      }
+    }
+    return resolveDependencies(accepted, this.options.symphonyVersion);
+  }
+
+  private modeFor(ext: DiscoveredExtension): IsolationMode {
+    return this.options.isolation?.(ext) ?? ext.mode ?? (this.options.trusted?.includes(ext.manifest.id) ? 'worker' : 'process');
+  }
+
+  private supervisorFor(record: Record_): Supervisor {
+    if (this.stopped) {
+      throw new SymphonyError('E_EXTENSION_STOPPED', `the stage is stopped; ${record.ext.manifest.id} cannot be called`, {
+        details: { extensionId: record.ext.manifest.id },
+      });
+    }
+    record.current ??= this.makeSupervisor(record.ext, record.mode);
+    return record.current;
+  }
+
+  private makeSupervisor(ext: DiscoveredExtension, mode: IsolationMode): Supervisor {
+    const { manifest } = ext;
+    const limits = { ...this.options.limits, ...this.options.limitsFor?.(manifest) };
+    const supervisor = new Supervisor({
+      spec: {
+        id: manifest.id,
+        mode,
+        entry: this.entry,
+        data: { module: ext.main, ...(limits.maxPayloadBytes ? { maxPayloadBytes: limits.maxPayloadBytes } : {}) },
+        cwd: ext.dir,
+        ...(mode === 'worker' ? {} : { env: this.options.env ?? { ...process.env } }),
+        ...(this.options.memoryLimitMb ? { memoryLimitMb: this.options.memoryLimitMb } : {}),
+      },
+      launcher: this.launcher,
+      limits,
+      logger: this.options.logger ?? silentLogger,
+      ...(this.options.restart ? { restart: this.options.restart } : {}),
+      ...(this.options.pingIntervalMs === undefined ? {} : { pingIntervalMs: this.options.pingIntervalMs }),
+      ...(this.options.pingTimeoutMs === undefined ? {} : { pingTimeoutMs: this.options.pingTimeoutMs }),
+    });
+    const id = manifest.id;
+    // Only the serving instance speaks for the extension; an old one draining stays quiet.
+    const live = () => this.records.get(id)?.current === supervisor;
+    supervisor.on('event', (name, payload) => this.emit('event', { id, name, payload }));
+    supervisor.on('progress', (info) => this.emit('progress', { id, ...info }));
+    supervisor.on('state', (state) => live() && this.emit('state', { id, state }));
+    supervisor.on('ready', ({ pid, startMs }) => this.emit('activated', { id, version: manifest.version, pid, startMs }));
+    supervisor.on('crash', ({ crashes }) => this.emit('crash', { id, crashes }));
+    supervisor.on('failed', ({ crashes, recentCalls }) => this.emit('failed', { id, crashes, recentCalls }));
+    return supervisor;
+  }
+
+  private watchRecord(record: Record_): void {
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      record.watcher = watch(record.ext.dir, { recursive: true }, (_event, file) => {
+        if (file && /(^|[\\/])(node_modules|\.git)([\\/]|$)/.test(file)) return;
+        clearTimeout(timer);
+        timer = setTimeout(() => this.reload(record.ext.manifest.id).catch(() => {}), this.options.watchDebounceMs ?? 100);
+      });
+      record.watcher.unref();
+    } catch (error) {
+      this.report(new SymphonyError('E_WATCH_FAILED', `cannot watch ${record.ext.dir}: ${(error as Error).message}`, { details: { dir: record.ext.dir } }));
+    }
+  }
+
+  private recordFor(id: string): Record_ {
+    const record = this.records.get(id);
+    if (!record) {
+      throw new SymphonyError('E_EXTENSION_UNKNOWN', `no extension "${id}" is installed (known: ${[...this.records.keys()].join(', ') || 'none'})`, {
+        details: { extensionId: id, known: [...this.records.keys()] },
+      });
+    }
+    return record;
+  }
+
+  private info(record: Record_): ExtensionInfo {
+    const { manifest, dir } = record.ext;
+    return {
+      id: manifest.id,
+      version: manifest.version,
+      kind: manifest.kind,
+      mode: record.mode,
+      state: record.current?.state ?? 'inactive',
+      methods: Object.keys(manifest.contributes.methods),
+      capabilities: manifest.contributes.capabilities.map((c) => ({ name: c.name, method: c.method ?? c.name })),
+      dir,
+      crashes: record.current?.crashCount ?? 0,
+    };
+  }
+
+  private report(error: SymphonyError): void {
+    this.problems.push(error);
+    this.logger.error({ err: error.toJSON() }, error.message);
+    this.emit('problem', error);
+  }
+}

@@ -1,0 +1,82 @@
+import { definePlugin, type Plugin, type PluginContext } from '@symphony/kernel';
+import { createLauncher, type CallOptions, type IsolationMode, type Launcher, type SpawnWrapper } from '@symphony/ipc-bus';
+import type { EventEmitter } from 'eventemitter3';
+import type { ExtensionDirectory } from './discover.js';
+import { ExtensionHost, type ExtensionHostOptions, type ExtensionInfo, type Provider, type StageEvents } from './host.js';
+
+/** What `kernel.service('stage')` returns. */
+export interface StageService {
+  /** Calls `extension.id/method` (or `capability:name`, first provider) with a timeout, a signal and progress. */
+  call(uses: string, input?: unknown, options?: CallOptions): Promise<unknown>;
+  list(): ExtensionInfo[];
+  providers(capability: string): Provider[];
+  /** Adds one extension folder, or a folder of extensions, at run time. */
+  register(dir: string, mode?: IsolationMode): Promise<ExtensionInfo>;
+  addDirectory(dir: string | ExtensionDirectory): Promise<ExtensionInfo[]>;
+  reload(id: string): Promise<void>;
+  enable(id: string): void;
+  /** `event`, `progress`, `state`, `activated`, `crash`, `failed`, `reloaded`, `reload-failed`, `problem`. */
+  readonly events: EventEmitter<StageEvents>;
+  readonly problems: readonly Error[];
+}
+
+declare module '@symphony/kernel' {
+  interface Services {
+    stage: StageService;
+  }
+}
+
+/** The sandbox service's hooks, found by name (the sandbox sits beside us, never imported). */
+interface SandboxHooks {
+  spawnWrapper?: SpawnWrapper;
+  wrapLauncher?: (launcher: Launcher) => Launcher;
+}
+
+/**
+ * The kernel plugin `stage`. Options (from `config.pluginOptions.stage` or the factory) are the
+ * `ExtensionHost` options; when a `sandbox` service is present, child processes start through its
+ * `spawnWrapper` and its `wrapLauncher`.
+ */
+export function createStagePlugin(defaults: ExtensionHostOptions = {}): Plugin<StageService> {
+  // One host per service object, so the same plugin object can serve several kernels.
+  const hosts = new WeakMap<StageService, ExtensionHost>();
+  return definePlugin<StageService>({
+    name: 'stage',
+    version: '0.1.0',
+    setup(ctx: PluginContext) {
+      const options: ExtensionHostOptions = { logger: ctx.logger, ...defaults, ...(ctx.options as ExtensionHostOptions) };
+      const sandbox = ctx.tryService<SandboxHooks>('sandbox');
+      if (sandbox?.spawnWrapper && !options.spawnWrapper) options.spawnWrapper = sandbox.spawnWrapper.bind(sandbox);
+      if (sandbox?.wrapLauncher && !options.launcher) {
+        options.launcher = sandbox.wrapLauncher(createLauncher(options.spawnWrapper ? { spawnWrapper: options.spawnWrapper } : {}));
+      }
+      const stage = new ExtensionHost(options);
+      const service: StageService = {
+        call: (uses, input, callOptions) => stage.call(uses, input, callOptions),
+        list: () => stage.list(),
+        providers: (capability) => stage.providers(capability),
+        register: (dir, mode) => stage.register(dir, mode),
+        addDirectory: (dir) => stage.addDirectory(dir),
+        reload: (id) => stage.reload(id),
+        enable: (id) => stage.enable(id),
+        events: stage,
+        problems: stage.problems,
+      };
+      hosts.set(service, stage);
+      return service;
+    },
+    async start(service) {
+      await hosts.get(service)!.load();
+    },
+    async stop(service) {
+      await hosts.get(service)?.stop();
+    },
+    health(service) {
+      const failed = hosts.get(service)?.list().filter((e) => e.state === 'failed').map((e) => e.id) ?? [];
+      return failed.length === 0 ? 'ok' : { status: 'degraded', detail: `disabled after crashing: ${failed.join(', ')}` };
+    },
+  });
+}
+
+/** The `stage` plugin with options from kernel config (`pluginOptions.stage`). */
+export const stagePlugin: Plugin<StageService> = createStagePlugin();

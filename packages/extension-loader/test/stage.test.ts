@@ -1,0 +1,93 @@
+import { fileURLToPath } from 'node:url';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createKernel, type Kernel } from '@symphony/kernel';
+import { stagePlugin } from '../src/index.js';
+
+const fixtures = fileURLToPath(new URL('./fixtures/', import.meta.url));
+let kernel: Kernel | undefined;
+afterEach(async () => {
+  await kernel?.stop();
+  kernel = undefined;
+});
+
+async function boot(options: Record<string, unknown> = {}) {
+  kernel = createKernel({
+    plugins: [stagePlugin],
+    config: { pluginOptions: { stage: { dirs: [`${fixtures}extensions`], nodeModules: [`${fixtures}project`], trusted: ['acme.csv'], symphonyVersion: '0.1.0', pingIntervalMs: 0, ...options } } },
+  });
+  await kernel.start();
+  return kernel.service('stage');
+}
+
+describe('the stage kernel plugin', () => {
+  it("calls kernel.service('stage').call('acme.csv/parse', input, { signal, timeoutMs }) with progress", async () => {
+    const stage = await boot();
+    const progress: number[] = [];
+    const events: unknown[] = [];
+    stage.events.on('event', (e) => events.push(e));
+    const stageProgress: unknown[] = [];
+    stage.events.on('progress', (p) => stageProgress.push(p));
+    const controller = new AbortController();
+    const rows = await stage.call('acme.csv/parse', { text: 'a,b\nc,d' }, { signal: controller.signal, timeoutMs: 5_000, onProgress: (f) => progress.push(f) });
+    expect(rows).toEqual([['a', 'b'], ['c', 'd']]);
+    expect(progress).toEqual([0.5, 1]);
+    expect(stageProgress).toContainEqual({ id: 'acme.csv', method: 'parse', fraction: 1, message: 'line 2' });
+    expect(events).toContainEqual({ id: 'acme.csv', name: 'parsed', payload: { lines: 2 } });
+    expect(await stage.call('acme.hello/hello', { name: 'ada' })).toBe('hello ada');
+  });
+
+  it('activates lazily: on first call, on capability lookup, or at startup', async () => {
+    const stage = await boot();
+    const state = (id: string) => stage.list().find((e) => e.id === id)?.state;
+    expect(state('acme.boot')).toBe('running'); // onStartup
+    expect(state('acme.csv')).toBe('inactive');
+    expect(state('acme.tagger')).toBe('inactive');
+    expect(stage.providers('classify')).toEqual([{ id: 'acme.tagger', version: '2.0.0', method: 'tag', uses: 'acme.tagger/tag' }]);
+    await new Promise<void>((resolve) => stage.events.on('activated', (e) => e.id === 'acme.tagger' && resolve()));
+    expect(state('acme.tagger')).toBe('running');
+    expect(state('acme.csv')).toBe('inactive');
+    expect(await stage.call('capability:classify', { text: 'hi!' })).toBe('loud');
+  });
+
+  it('lists extensions with their mode, methods and capabilities', async () => {
+    const stage = await boot();
+    const csv = stage.list().find((e) => e.id === 'acme.csv')!;
+    expect(csv).toMatchObject({ version: '1.2.0', kind: 'operator', mode: 'worker', methods: ['parse', 'wait', 'crash'], capabilities: [{ name: 'parse.csv', method: 'parse' }] });
+    expect(stage.list().find((e) => e.id === 'acme.hello')?.mode).toBe('process'); // third party
+    expect(stage.providers('parse.csv').map((p) => p.uses)).toEqual(['acme.csv/parse']);
+  });
+
+  it('fails fast with coded errors for unknown extensions, methods and timeouts', async () => {
+    const stage = await boot();
+    await expect(stage.call('acme.nope/parse')).rejects.toMatchObject({ code: 'E_EXTENSION_UNKNOWN' });
+    await expect(stage.call('acme.csv/nope')).rejects.toMatchObject({ code: 'E_METHOD_UNKNOWN' });
+    expect(stage.list().find((e) => e.id === 'acme.csv')?.state).toBe('inactive'); // an unknown method never starts it
+    await expect(stage.call('not a uses')).rejects.toMatchObject({ code: 'E_INPUT_INVALID' });
+    await expect(stage.call('acme.csv/wait', { ms: 5_000 }, { timeoutMs: 50 })).rejects.toMatchObject({ code: 'E_TIMEOUT' });
+    await expect(stage.call('acme.csv/wait', { ms: 5_000 }, { signal: AbortSignal.timeout(50) })).rejects.toMatchObject({ code: 'E_ABORTED' });
+  });
+
+  it('registers an extension folder at run time', async () => {
+    const stage = await boot({ dirs: [] , nodeModules: [] });
+    expect(stage.list()).toEqual([]);
+    const info = await stage.register(`${fixtures}extensions/csv`, 'worker');
+    expect(info).toMatchObject({ id: 'acme.csv', state: 'inactive' });
+    expect(await stage.call('acme.csv/parse', { text: 'x' })).toEqual([['x']]);
+    const added = await stage.addDirectory(`${fixtures}broken`);
+    expect(added).toEqual([]);
+    expect(stage.problems.map((p) => (p as { code?: string }).code)).toContain('E_MANIFEST_INVALID');
+  });
+
+  it('disables an extension past its crash budget: calls fail fast, health is degraded, enable() brings it back', async () => {
+    const stage = await boot({ restart: { maxCrashes: 2, backoffMs: 5 } });
+    const failed = new Promise((resolve) => stage.events.once('failed', resolve));
+    await expect(stage.call('acme.csv/crash')).rejects.toMatchObject({ code: 'E_EXTENSION_CRASHED' });
+    await expect(stage.call('acme.csv/crash')).rejects.toMatchObject({ code: 'E_EXTENSION_CRASHED' });
+    expect(await failed).toMatchObject({ id: 'acme.csv', crashes: 2 });
+    await expect(stage.call('acme.csv/parse', { text: 'x' })).rejects.toMatchObject({ code: 'E_EXTENSION_FAILED' });
+    expect(await kernel!.health()).toMatchObject({ status: 'degraded', plugins: { stage: { status: 'degraded' } } });
+    stage.enable('acme.csv');
+    expect(await stage.call('acme.csv/parse', { text: 'x' })).toEqual([['x']]);
+    expect((await kernel!.health()).plugins.stage?.status).toBe('ok');
+  });
+});

@@ -1,0 +1,3 @@
+import { defineProject } from 'vitest/config';
+
+export default defineProject({ test: { name: 'extension-loader', include: ['test/**/*.test.ts'], testTimeout: 20_000, hookTimeout: 20_000 } });
