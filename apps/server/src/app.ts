@@ -48,6 +48,7 @@ declare module 'fastify' {
 }
 
 const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
+const RUN_EVENT_NAMES = ['run:start', 'step:ready', 'step:start', 'step:progress', 'step:retry', 'step:end', 'step:fail', 'run:end'] as const;
 
 export interface SymphonyServer {
   app: FastifyInstance;
@@ -68,6 +69,12 @@ export async function createServer(options: ServerOptions): Promise<SymphonyServ
   }
   const sessions = options.sessions ?? new SessionStore();
   const events = new EventLog(join(options.home, 'server', 'events'));
+  // Every run event the kernel emits is logged with a sequence number for streaming and resume.
+  const bridged = RUN_EVENT_NAMES.map((name) => {
+    const listener = (e: { runId: string }) => void events.append(e.runId, name, e);
+    options.backend.kernel.events.on(name, listener);
+    return () => options.backend.kernel.events.off(name, listener);
+  });
   const limiter = new RateLimiter(options.rateLimit?.perSecond ?? 200, options.rateLimit?.burst ?? 400);
   const corsOrigins = new Set(options.corsOrigins ?? []);
   const app = Fastify({ logger: options.logger ?? false, bodyLimit: options.bodyLimit ?? 1024 * 1024, return503OnClosing: true, forceCloseConnections: true });
@@ -179,6 +186,7 @@ export async function createServer(options: ServerOptions): Promise<SymphonyServ
     async close(reason = 'server shutting down') {
       app.websocketServer?.clients.forEach((client) => client.close(1001, reason));
       await app.close();
+      for (const unbridge of bridged) unbridge();
       await options.backend.close?.();
     },
   };

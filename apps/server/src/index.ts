@@ -6,3 +6,4 @@ export { SessionStore, type Session } from './auth/sessions.js';
 export { RateLimiter } from './auth/rate-limit.js';
 export { openApiDocument, type RouteDef } from './routes.js';
 export { WS_CLOSE, type WsOptions } from './ws.js';
+export { tokensCommand } from './tokens-cli.js';

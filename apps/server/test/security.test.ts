@@ -11,6 +11,7 @@ afterAll(() => ctx.server.close());
 
 const api = (path: string, init: RequestInit = {}) => fetch(`${ctx.url}${path}`, init);
 const json = { 'content-type': 'application/json' };
+const body = (res: Response): Promise<any> => res.json();
 
 describe('authentication and scopes', () => {
   const protectedRoutes: [string, string, string][] = [
@@ -33,7 +34,7 @@ describe('authentication and scopes', () => {
   it.each(protectedRoutes)('%s %s without a token is 401', async (method, path) => {
     const res = await api(path, { method });
     expect(res.status).toBe(401);
-    expect((await res.json()).code).toBe('E_UNAUTHENTICATED');
+    expect((await body(res)).code).toBe('E_UNAUTHENTICATED');
   });
 
   it.each(protectedRoutes.filter(([, , scope]) => scope !== 'read'))('%s %s with too small a scope is 403', async (method, path) => {
@@ -67,7 +68,7 @@ describe('authentication and scopes', () => {
   it('health, readiness and the OpenAPI document are public', async () => {
     expect((await api('/health')).status).toBe(200);
     expect((await api('/ready')).status).toBe(200);
-    const doc = await (await api('/openapi.json')).json();
+    const doc = await body(await api('/openapi.json'));
     expect(doc.openapi).toBe('3.1.0');
     expect(doc.paths['/runs'].post.requestBody.content['application/json'].schema.properties.workflow).toBeDefined();
     expect(doc.paths['/runs/{id}'].get['x-required-scope']).toBe('read');
@@ -78,7 +79,7 @@ describe('web sessions', () => {
   async function login(token: string) {
     const res = await api('/auth/login', { method: 'POST', headers: json, body: JSON.stringify({ token }) });
     const cookie = res.headers.get('set-cookie') ?? '';
-    return { res, cookie: cookie.split(';')[0]!, raw: cookie, csrf: (await res.json()).csrf as string };
+    return { res, cookie: cookie.split(';')[0]!, raw: cookie, csrf: (await body(res)).csrf as string };
   }
 
   it('sets an httpOnly SameSite=Strict cookie and needs the CSRF token for changes', async () => {
@@ -116,7 +117,7 @@ describe('input limits and validation', () => {
   it('malformed JSON is 400', async () => {
     const res = await api('/runs', { method: 'POST', headers: { ...bearer(ctx.tokens.run), ...json }, body: '{"workflow": ' });
     expect(res.status).toBe(400);
-    expect((await res.json()).code).toBe('E_INPUT_INVALID');
+    expect((await body(res)).code).toBe('E_INPUT_INVALID');
   });
 
   it('an oversized body is 413', async () => {
@@ -127,17 +128,17 @@ describe('input limits and validation', () => {
   it('a body or query that fails its schema is 400 with the problem paths', async () => {
     const res = await api('/runs', { method: 'POST', headers: { ...bearer(ctx.tokens.run), ...json }, body: JSON.stringify({ workflow: 3, extra: true }) });
     expect(res.status).toBe(400);
-    const problem = await res.json();
+    const problem = await body(res);
     expect(problem.issues.map((i: { path: string }) => i.path).sort()).toEqual(['body', 'body.workflow'].sort());
     const q = await api('/runs?limit=-4', { headers: bearer(ctx.tokens.read) });
     expect(q.status).toBe(400);
-    expect((await q.json()).issues[0].path).toBe('query.limit');
+    expect((await body(q)).issues[0].path).toBe('query.limit');
   });
 
   it('a backend validation error keeps its code and paths', async () => {
     const res = await api('/runs', { method: 'POST', headers: { ...bearer(ctx.tokens.run), ...json }, body: JSON.stringify({ workflow: { steps: [] } }) });
     expect(res.status).toBe(400);
-    expect(await res.json()).toMatchObject({ code: 'E_WORKFLOW_INVALID', issues: [{ path: 'name' }] });
+    expect(await body(res)).toMatchObject({ code: 'E_WORKFLOW_INVALID', issues: [{ path: 'name' }] });
   });
 });
 
