@@ -65,7 +65,8 @@ const envArb = fc.dictionary(
   fc.oneof(fc.string(), fc.constantFrom('8080', 'true', 'debug', 'onnx', '{"a":{}}', '[]', '-1', '1e3')),
 );
 
-describe('config parser properties (fast-check)', () => {
+// Generous limit: 1,000 cases per property on a loaded 2-core CI machine; no timing is asserted.
+describe('config parser properties (fast-check)', { timeout: 60_000 }, () => {
   it('the valid fixture is valid', () => {
     expect(validateConfig(valid, { baseDir }).store).toBe('/srv/symphony/store');
   });

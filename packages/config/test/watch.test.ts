@@ -8,10 +8,10 @@ import { watchConfig, type ConfigWatcher, type SymphonyConfig } from '../src/ind
 const watchers: ConfigWatcher[] = [];
 afterEach(() => watchers.splice(0).forEach((w) => w.close()));
 
-/** Resolves with the next event of `kind`; a 5 s guard turns a missed event into a failure, not a hang. */
+/** Resolves with the next event of `kind`; a 10 s guard turns a missed event into a failure, not a hang. */
 function next<T>(watcher: ConfigWatcher, kind: 'change' | 'error'): Promise<T> {
   return new Promise((resolve, reject) => {
-    const guard = setTimeout(() => reject(new Error(`no ${kind} event`)), 5_000);
+    const guard = setTimeout(() => reject(new Error(`no ${kind} event`)), 10_000);
     const off = watcher.on(kind as 'error', (value: unknown) => {
       clearTimeout(guard);
       off();
@@ -20,7 +20,7 @@ function next<T>(watcher: ConfigWatcher, kind: 'change' | 'error'): Promise<T> {
   });
 }
 
-describe('watchConfig', () => {
+describe('watchConfig', { timeout: 30_000 }, () => {
   it('applies a valid edit, reports an invalid one and keeps the last good config in force', async () => {
     const cwd = await mkdtemp(join(tmpdir(), 'symphony-watch-'));
     const file = join(cwd, 'symphony.config.json');

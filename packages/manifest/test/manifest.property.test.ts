@@ -63,7 +63,8 @@ const mutation = fc.record({
   value: fc.oneof(fc.jsonValue({ maxDepth: 2 }), fc.string(), fc.constantFrom('${workspace}', '${nope}/x', '../x', '*', 'onStartup', '__proto__')),
 });
 
-describe('manifest parser properties (fast-check)', () => {
+// Generous limit: 1,000 cases per property on a loaded 2-core CI machine; no timing is asserted.
+describe('manifest parser properties (fast-check)', { timeout: 60_000 }, () => {
   it('the valid fixture is valid', () => {
     expect(validateManifest(valid).id).toBe('acme.csv');
   });
