@@ -234,6 +234,8 @@ export async function playQuest(quest: Quest, decide: DecideFn, weights: RewardW
         state[r.step] = 'done';
         busy -= 1;
       } else if (r.attempt >= MAX_ATTEMPTS) {
+        // The decision that spent the last attempt also lost the quest.
+        rewards[r.decision] = rr - GIVE_UP_PENALTY;
         reward -= GIVE_UP_PENALTY;
         failed = true;
       } else {

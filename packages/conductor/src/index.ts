@@ -35,3 +35,22 @@ export {
   type TrainedPolicy,
 } from './policy-file.js';
 export { curveSvg } from './curve-svg.js';
+export { PolicyManager, POLICY_ARTIFACT, type PolicyStatus, type LoadOutcome } from './model-manager.js';
+export type { Decision } from './policy.js';
+export {
+  createConductor,
+  type Conductor,
+  type ConductorOptions,
+  type ConductorServices,
+  type RunHandle,
+  type RunOptions,
+  type StepContext,
+  type StepFunction,
+  type StepRegistration,
+} from './conductor.js';
+export type { RunResult, StepSummary } from './run-execution.js';
+export type { RunRecord, StepRecord, DecisionRecord, RunStatus, StepState } from './run-store.js';
+export type { Candidate, StagePort, ArbiterPort, PoolPort, MetricsPort, StageCallOptions } from './ports.js';
+export { conductorPlugin, createConductorPlugin, type ConductorPluginOptions } from './plugin.js';
+export { loadWorkflowFile, parseWorkflowText, resolveInputs } from './workflow-file.js';
+export { evaluateExpression, evaluateCondition, resolveValue, type Scope } from './expressions.js';

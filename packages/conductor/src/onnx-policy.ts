@@ -2,7 +2,7 @@ import * as ort from 'onnxruntime-node';
 import { SymphonyError } from '@symphony/types';
 import { ACTIONS, FEATURES, argmaxAllowed, encodeInto, type DecisionContext } from './features.js';
 import { POLICY_IO } from './onnx-export.js';
-import type { Policy } from './policy.js';
+import type { Decision, Policy } from './policy.js';
 
 /**
  * The learned policy run by onnxruntime-node (CPU, one intra-op thread). Decisions asked for in
@@ -13,12 +13,13 @@ export interface OnnxPolicy extends Policy {
   probabilities(batch: readonly DecisionContext[]): Promise<Float32Array>;
   /** Inferences run so far, and decisions they served (batching shows as decisions > runs). */
   readonly stats: { runs: number; decisions: number };
+  decideDetailed(batch: readonly DecisionContext[]): Promise<Decision[]>;
   close(): Promise<void>;
 }
 
 interface Waiting {
   batch: readonly DecisionContext[];
-  resolve: (actions: number[]) => void;
+  resolve: (decisions: Decision[]) => void;
   reject: (err: unknown) => void;
 }
 
@@ -83,32 +84,40 @@ export async function createOnnxPolicy(bytes: Uint8Array, version: string): Prom
   const flush = async (): Promise<void> => {
     const waiting = queue;
     queue = [];
+    if (waiting.length === 0) return;
     const all = waiting.flatMap((w) => w.batch);
     try {
       const { features, mask, n } = encode(all);
       const probs = await infer(features, mask, n);
       let i = 0;
       for (const w of waiting) {
-        const actions: number[] = [];
-        for (let k = 0; k < w.batch.length; k++, i++) actions.push(argmaxAllowed(probs, mask, i));
-        w.resolve(actions);
+        const decisions: Decision[] = [];
+        for (let k = 0; k < w.batch.length; k++, i++) {
+          decisions.push({ action: argmaxAllowed(probs, mask, i), probabilities: Array.from(probs.subarray(i * ACTIONS, (i + 1) * ACTIONS)) });
+        }
+        w.resolve(decisions);
       }
     } catch (err) {
       for (const w of waiting) w.reject(err);
     }
   };
 
+  function decideDetailed(batch: readonly DecisionContext[]): Promise<Decision[]> {
+    if (closed) return Promise.reject(new SymphonyError('E_POLICY_CLOSED', `policy ${version} was closed`, { details: { version } }));
+    if (batch.length === 0) return Promise.resolve([]);
+    return new Promise<Decision[]>((resolve, reject) => {
+      if (queue.length === 0) queueMicrotask(() => void flush());
+      queue.push({ batch, resolve, reject });
+    });
+  }
+
   return {
     name: 'policy-onnx',
     version,
     stats,
-    decide(batch) {
-      if (closed) return Promise.reject(new SymphonyError('E_POLICY_CLOSED', `policy ${version} was closed`, { details: { version } }));
-      if (batch.length === 0) return Promise.resolve([]);
-      return new Promise<number[]>((resolve, reject) => {
-        if (queue.length === 0) queueMicrotask(() => void flush());
-        queue.push({ batch, resolve, reject });
-      });
+    decideDetailed,
+    async decide(batch) {
+      return (await decideDetailed(batch)).map((d) => d.action);
     },
     async probabilities(batch) {
       const { features, mask, n } = encode(batch);

@@ -55,7 +55,7 @@ export const DEFAULT_TRAIN = {
   batchEpisodes: 8,
   entropyCoef: 0.01,
   evalEvery: 500,
-  validationQuests: 150,
+  validationQuests: 300,
 } as const;
 
 export async function meanReward(policy: Policy | ((batch: readonly DecisionContext[]) => number[] | Promise<number[]>), seeds: readonly number[]): Promise<number> {

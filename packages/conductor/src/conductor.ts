@@ -1,0 +1,295 @@
+import { randomBytes } from 'node:crypto';
+import {
+  SymphonyError,
+  silentLogger,
+  validateWorkflow,
+  type ArtifactsService,
+  type LedgerService,
+  type Logger,
+  type SymphonyEvents,
+  type Workflow,
+  type WorkflowSource,
+} from '@symphony/types';
+import type { ConductorEnv, InvokeContext } from './conductor-env.js';
+import { HistoryBook, type CandidateStats } from './history.js';
+import { PolicyManager } from './model-manager.js';
+import { normalizeProviders, type ArbiterPort, type Candidate, type MetricsPort, type PoolPort, type StagePort } from './ports.js';
+import { RunExecution, type RunResult } from './run-execution.js';
+import { RunStore, type DecisionRecord, type RunRecord, type StepRecord } from './run-store.js';
+import { resolveInputs } from './workflow-file.js';
+import type { Policy } from './policy.js';
+
+/** A step implemented in this process (built-ins, tests, the no-op benchmark). */
+export type StepFunction = (input: unknown, ctx: StepContext) => unknown;
+export interface StepContext {
+  runId: string;
+  stepId: string;
+  attempt: number;
+  signal: AbortSignal;
+  progress(fraction: number, message?: string): void;
+}
+export interface StepRegistration {
+  /** Capabilities this step serves, making it a candidate for `capability:` steps. */
+  capabilities?: string[];
+  cost?: number;
+  capacity?: number;
+}
+
+export interface RunOptions {
+  inputs?: Record<string, unknown>;
+  /** Where the workflow came from, kept with the run. */
+  source?: string;
+  signal?: AbortSignal;
+}
+
+export interface RunHandle {
+  runId: string;
+  done: Promise<RunResult>;
+}
+
+/** Services the Conductor looks up by name; only the ledger and the artifact store are required. */
+export interface ConductorServices {
+  ledger: LedgerService<unknown, unknown>;
+  artifacts: ArtifactsService;
+  events: ConductorEnv['events'];
+  stage?: StagePort | undefined;
+  arbiter?: ArbiterPort | undefined;
+  pool?: PoolPort | undefined;
+  metrics?: MetricsPort | undefined;
+  stale?: { record(records: readonly DecisionRecord[]): void } | undefined;
+}
+
+export interface ConductorOptions {
+  /** Default concurrency of a run (a workflow's `concurrency` wins). Default 4. */
+  concurrency?: number;
+  /** Step slots shared by all runs through `pit.arbitration`. Default 16. */
+  slots?: number;
+  logger?: Logger;
+  /** The policy used when no learned model is in force. */
+  fallback: Policy;
+}
+
+export interface Conductor {
+  start(workflow: Workflow | WorkflowSource, options?: RunOptions): RunHandle;
+  run(workflow: Workflow | WorkflowSource, options?: RunOptions): Promise<RunResult>;
+  /** Continues a run that crashed, failed or was cancelled: finished steps are never re-run. */
+  resume(runId: string, options?: Omit<RunOptions, 'inputs'>): Promise<RunResult>;
+  cancel(runId: string): boolean;
+  registerStep(uses: string, fn: StepFunction, options?: StepRegistration): () => void;
+  runs(limit?: number): RunRecord[];
+  show(runId: string): { run: RunRecord; steps: StepRecord[] };
+  explain(runId: string): DecisionRecord[];
+  readonly policy: PolicyManager;
+  readonly history: HistoryBook;
+}
+
+const SLOT = 'conductor.steps';
+
+export function createConductor(services: ConductorServices, options: ConductorOptions): Conductor {
+  const logger = options.logger ?? silentLogger;
+  const store = new RunStore(services.ledger);
+  const policy = new PolicyManager(options.fallback, logger);
+  const history = loadHistory(services.ledger);
+  const builtins = new Map<string, { fn: StepFunction } & Required<StepRegistration>>();
+  const active = new Map<string, AbortController>();
+  const seqs = new Map<string, number>();
+  const decisionHistogram = services.metrics?.histogram('conductor_decision_seconds', 'Time to decide a batch of Conductor decisions', { labelNames: ['policy'], buckets: [1e-5, 2.5e-5, 1e-4, 1e-3, 1e-2] });
+  const decisionCounter = services.metrics?.counter('conductor_decisions_total', 'Conductor decisions made', { labelNames: ['policy'] });
+  let slotArbiter: ArbiterPort | undefined;
+  const ensureSlots = (arbiter: ArbiterPort): void => {
+    if (slotArbiter === arbiter) return;
+    slotArbiter = arbiter;
+    try {
+      arbiter.addResource({ id: SLOT, capacity: options.slots ?? 16, class: 'conductor' });
+    } catch (err) {
+      logger.debug({ err }, `arbitration resource ${SLOT} already present`);
+    }
+  };
+
+  const env: ConductorEnv = {
+    store,
+    ledger: services.ledger,
+    artifacts: services.artifacts,
+    events: services.events,
+    policy,
+    history,
+    inFlight: new Map(),
+    concurrency: options.concurrency ?? 4,
+    logger,
+    async candidatesFor(capability, stepId) {
+      const local: Candidate[] = [];
+      for (const [uses, b] of builtins) if (b.capabilities.includes(capability)) local.push({ uses, extensionId: uses.slice(0, uses.indexOf('/')), cost: b.cost, capacity: b.capacity });
+      const remote = services.stage?.providers ? normalizeProviders(await services.stage.providers(capability), capability) : [];
+      const all = [...remote, ...local.filter((l) => !remote.some((r) => r.uses === l.uses))];
+      if (all.length === 0) {
+        throw new SymphonyError('E_CAPABILITY_UNKNOWN', `step "${stepId}" uses capability:${capability}, but no installed extension provides it`, { details: { stepId, capability } });
+      }
+      return all;
+    },
+    async invoke(uses, input, ctx) {
+      const progress = (fraction: number, message?: string) =>
+        services.events.emit('step:progress', { runId: ctx.runId, stepId: ctx.stepId, fraction, ...(message ? { message } : {}), at: Date.now() });
+      const builtin = builtins.get(uses);
+      if (builtin) return invokeBuiltin(builtin.fn, input, ctx, progress);
+      if (!services.stage) {
+        throw new SymphonyError('E_NOT_FOUND', `no extension host (kernel service "stage") and no in-process step for "${uses}"`, { details: { uses, stepId: ctx.stepId } });
+      }
+      const extensionId = uses.slice(0, uses.indexOf('/'));
+      const pooled = services.pool?.models().some((m) => m.id === extensionId);
+      const lease = pooled ? await services.pool!.acquire(extensionId, { signal: ctx.signal, holder: `${ctx.runId}/${ctx.stepId}` }) : undefined;
+      try {
+        return await services.stage.call(uses, input, {
+          signal: ctx.signal,
+          ...(ctx.timeoutMs ? { timeoutMs: ctx.timeoutMs } : {}),
+          onProgress: (p) => {
+            const { fraction, message } = normalizeProgress(p);
+            progress(fraction, message);
+          },
+        });
+      } finally {
+        if (lease) services.pool!.release(lease);
+      }
+    },
+    async withSlot(runId, stepId, signal, fn) {
+      const arbiter = services.arbiter;
+      if (!arbiter) return fn();
+      ensureSlots(arbiter);
+      const request = { tenant: runId, run: runId, amounts: { [SLOT]: 1 }, id: `${runId}/${stepId}` };
+      const grant = arbiter.tryRequest(request) ?? (await arbiter.request(request, { signal }));
+      try {
+        return await fn();
+      } finally {
+        arbiter.release(grant);
+      }
+    },
+    nextDecisionSeq(runId) {
+      const next = (seqs.get(runId) ?? 0) + 1;
+      seqs.set(runId, next);
+      return next;
+    },
+    observeDecision(ms, n) {
+      decisionHistogram?.observe({ policy: policy.name }, ms / 1000);
+      decisionCounter?.inc({ policy: policy.name }, n);
+    },
+    recordTrace(records) {
+      if (records.length === 0 || !services.stale) return;
+      try {
+        services.stale.record(records);
+      } catch (err) {
+        logger.warn({ err }, 'pit.stale refused a decision trace');
+      }
+    },
+    async saveHistory() {
+      const db = services.ledger.db('conductor.history') as { put(k: string, v: unknown): unknown };
+      await services.ledger.transaction(() => {
+        for (const [id, stats] of history.entries()) db.put(id, stats);
+      });
+    },
+  };
+
+  function begin(run: RunRecord, prior: StepRecord[], signal?: AbortSignal): RunHandle {
+    if (active.has(run.runId)) throw new SymphonyError('E_CONFLICT', `run ${run.runId} is already running in this process`, { details: { runId: run.runId } });
+    const controller = new AbortController();
+    signal?.addEventListener('abort', () => controller.abort(), { once: true });
+    active.set(run.runId, controller);
+    const lastSeq = store.decisionsOf(run.runId).reduce((m, d) => Math.max(m, d.seq), 0);
+    seqs.set(run.runId, lastSeq);
+    const done = (async () => {
+      try {
+        await services.ledger.transaction(() => store.putRun(run));
+        return await new RunExecution(env, run, prior, controller).execute();
+      } finally {
+        active.delete(run.runId);
+        seqs.delete(run.runId);
+      }
+    })();
+    return { runId: run.runId, done };
+  }
+
+  const conductor: Conductor = {
+    policy,
+    history,
+    start(source, runOptions = {}) {
+      const workflow = validateWorkflow(source);
+      const inputs = resolveInputs(workflow, runOptions.inputs ?? {});
+      const now = Date.now();
+      const run: RunRecord = {
+        runId: newRunId(),
+        workflow,
+        inputs,
+        status: 'running',
+        createdAt: now,
+        updatedAt: now,
+        resumes: 0,
+        policy: policy.version,
+        ...(runOptions.source ? { source: runOptions.source } : {}),
+      };
+      return begin(run, [], runOptions.signal);
+    },
+    run(source, runOptions) {
+      return conductor.start(source, runOptions).done;
+    },
+    async resume(runId, runOptions = {}) {
+      const old = store.requireRun(runId);
+      if (old.status === 'succeeded') {
+        throw new SymphonyError('E_CONFLICT', `run ${runId} already succeeded: nothing to resume`, { details: { runId, status: old.status } });
+      }
+      const { error: _old, endedAt: _end, ...rest } = old;
+      const run: RunRecord = { ...rest, status: 'running', updatedAt: Date.now(), resumes: old.resumes + 1, policy: policy.version };
+      return begin(run, store.stepsOf(runId), runOptions.signal).done;
+    },
+    cancel(runId) {
+      const controller = active.get(runId);
+      controller?.abort();
+      return controller !== undefined;
+    },
+    registerStep(uses, fn, registration = {}) {
+      if (!/^[a-z][a-z0-9-]*(\.[a-z0-9][a-z0-9_-]*)+\/[A-Za-z_][A-Za-z0-9_]*$/.test(uses)) {
+        throw new SymphonyError('E_INPUT_INVALID', `step name "${uses}" must look like "<extension-id>/<method>"`, { details: { uses } });
+      }
+      builtins.set(uses, { fn, capabilities: registration.capabilities ?? [], cost: registration.cost ?? 0.5, capacity: registration.capacity ?? 4 });
+      return () => builtins.delete(uses);
+    },
+    runs: (limit) => store.listRuns(limit),
+    show(runId) {
+      return { run: store.requireRun(runId), steps: store.stepsOf(runId) };
+    },
+    explain(runId) {
+      store.requireRun(runId);
+      return store.decisionsOf(runId);
+    },
+  };
+  return conductor;
+}
+
+async function invokeBuiltin(fn: StepFunction, input: unknown, ctx: InvokeContext, progress: (f: number, m?: string) => void): Promise<unknown> {
+  if (ctx.signal.aborted) throw new SymphonyError('E_ABORTED', `step "${ctx.stepId}" was cancelled`, { details: { stepId: ctx.stepId } });
+  const call = fn(input, { runId: ctx.runId, stepId: ctx.stepId, attempt: ctx.attempt, signal: ctx.signal, progress });
+  if (!ctx.timeoutMs || !(call instanceof Promise)) return call;
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new SymphonyError('E_TIMEOUT', `step "${ctx.stepId}" took longer than ${ctx.timeoutMs} ms`, { details: { stepId: ctx.stepId, timeoutMs: ctx.timeoutMs } })), ctx.timeoutMs);
+  });
+  return Promise.race([call, timeout]).finally(() => clearTimeout(timer));
+}
+
+function normalizeProgress(p: unknown): { fraction: number; message?: string } {
+  if (typeof p === 'number') return { fraction: p > 1 ? p / 100 : p };
+  const o = (p ?? {}) as Record<string, unknown>;
+  const raw = typeof o.fraction === 'number' ? o.fraction : typeof o.progress === 'number' ? o.progress : typeof o.percent === 'number' ? o.percent / 100 : 0;
+  return { fraction: Math.max(0, Math.min(1, raw)), ...(typeof o.message === 'string' ? { message: o.message } : {}) };
+}
+
+function loadHistory(ledger: LedgerService<unknown, unknown>): HistoryBook {
+  const book = new HistoryBook();
+  const db = ledger.db('conductor.history') as { getRange(): Iterable<{ key: unknown; value: unknown }> };
+  for (const { key, value } of db.getRange()) Object.assign(book.get(String(key)), value as CandidateStats);
+  return book;
+}
+
+/** Sortable by creation time, unique across processes. */
+function newRunId(): string {
+  return `run-${Date.now().toString(36)}-${randomBytes(4).toString('hex')}`;
+}
+
+export type { SymphonyEvents };

@@ -1,0 +1,104 @@
+import { definePlugin, type Plugin, type PluginContext } from '@symphony/kernel';
+import type { ArtifactsService, LedgerService } from '@symphony/types';
+import { createConductor, type Conductor, type ConductorServices } from './conductor.js';
+import { createHeuristic, HEURISTICS, type HeuristicName } from './heuristics.js';
+import { PolicyManager } from './model-manager.js';
+import { readBundledPolicy } from './policy-file.js';
+import type { ArbiterPort, MetricsPort, PoolPort, StagePort } from './ports.js';
+
+declare module '@symphony/kernel' {
+  interface Services {
+    conductor: Conductor;
+  }
+}
+
+/**
+ * Options (`pluginOptions.conductor`): `concurrency`, `slots`, `fallback` (a heuristic name,
+ * default `ucb1`) and `policy`: `store` (default: `conductor-policy@production` from the
+ * artifact store, seeded from the bundled model on first use), `bundled`, or `heuristic`.
+ */
+export interface ConductorPluginOptions {
+  concurrency?: number;
+  slots?: number;
+  fallback?: HeuristicName;
+  policy?: 'store' | 'bundled' | 'heuristic';
+}
+
+const VERSION = '0.1.0';
+
+export function createConductorPlugin(given: ConductorPluginOptions = {}): Plugin<Conductor> {
+  return definePlugin<Conductor>({
+    name: 'conductor',
+    version: VERSION,
+    dependsOn: ['pit.ledger', 'pit.artifacts'],
+    setup(ctx) {
+      const options = { ...(ctx.options as ConductorPluginOptions), ...given };
+      const fallbackName = options.fallback && HEURISTICS.includes(options.fallback) ? options.fallback : 'ucb1';
+      // Optional collaborators are looked up at call time: they may be set up after this plugin.
+      const services: ConductorServices = {
+        ledger: ctx.service<LedgerService<unknown, unknown>>('pit.ledger'),
+        artifacts: ctx.service<ArtifactsService>('pit.artifacts'),
+        events: ctx.events,
+        get stage() {
+          return ctx.tryService<StagePort>('stage');
+        },
+        get arbiter() {
+          return ctx.tryService<ArbiterPort>('pit.arbitration');
+        },
+        get pool() {
+          return ctx.tryService<PoolPort>('pit.pool');
+        },
+        get metrics() {
+          return ctx.tryService<MetricsPort>('metrics');
+        },
+        get stale() {
+          return staleAdapter(ctx);
+        },
+      };
+      return createConductor(services, {
+        fallback: createHeuristic(fallbackName),
+        logger: ctx.logger,
+        ...(options.concurrency ? { concurrency: options.concurrency } : {}),
+        ...(options.slots ? { slots: options.slots } : {}),
+      });
+    },
+    async start(conductor, ctx) {
+      const options = { ...(ctx.options as ConductorPluginOptions), ...given };
+      await loadPolicy(conductor, ctx, options.policy ?? 'store');
+    },
+    async stop(conductor) {
+      await conductor.policy.close();
+    },
+    health(conductor) {
+      const status = conductor.policy.status();
+      return { status: status.degraded ? 'degraded' : 'ok', policy: status.version, source: status.source, ...(status.degraded ? { detail: status.degraded } : {}) };
+    },
+  });
+}
+
+export const conductorPlugin: Plugin<Conductor> = createConductorPlugin();
+
+async function loadPolicy(conductor: Conductor, ctx: PluginContext, mode: 'store' | 'bundled' | 'heuristic'): Promise<void> {
+  if (mode === 'heuristic') return;
+  const artifacts = ctx.service<ArtifactsService>('pit.artifacts');
+  if (mode === 'store') {
+    if (!artifacts.info('conductor-policy', 'production')) {
+      const bundle = await readBundledPolicy();
+      await PolicyManager.publish(artifacts, bundle.bytes, { ...bundle.metadata });
+    }
+    const outcome = await conductor.policy.loadFromStore(artifacts);
+    if (!outcome.ok) ctx.logger.warn({ err: outcome.error }, 'conductor: the stored policy did not load; deciding with the fallback heuristic');
+    return;
+  }
+  const bundle = await readBundledPolicy();
+  await conductor.policy.load(bundle.bytes, bundle.metadata.version);
+}
+
+/** `pit.stale` is optional; its decision-trace entry point is whichever of these it offers. */
+function staleAdapter(ctx: PluginContext): ConductorServices['stale'] {
+  const stale = ctx.tryService<Record<string, unknown>>('pit.stale');
+  if (!stale) return undefined;
+  const fn = ['recordDecisions', 'recordTrace', 'record', 'add'].map((k) => stale[k]).find((f): f is (x: unknown) => unknown => typeof f === 'function');
+  if (!fn) return undefined;
+  return { record: (records) => void fn.call(stale, records) };
+}

@@ -1,0 +1,118 @@
+import { SymphonyError, type ArtifactRef, type LedgerService, type SymphonyErrorJSON, type Workflow } from '@symphony/types';
+
+/**
+ * The Conductor's durable records in the shared ledger: one record per run, one per finished
+ * step (its output artifact, attempts, the candidate that served it) and every decision with
+ * its features and policy version. A step's record, its output artifact and its decisions are
+ * written in ONE ledger transaction; transactions issued in the same turn share one commit.
+ */
+export type RunStatus = 'running' | 'succeeded' | 'failed' | 'cancelled';
+export type StepState = 'done' | 'failed' | 'skipped';
+
+export interface RunRecord {
+  runId: string;
+  workflow: Workflow;
+  /** Where the workflow came from (a file path), for `runs show`. */
+  source?: string;
+  inputs: Record<string, unknown>;
+  status: RunStatus;
+  createdAt: number;
+  updatedAt: number;
+  endedAt?: number;
+  /** Times the run was resumed after a crash or a failure. */
+  resumes: number;
+  policy: string;
+  error?: SymphonyErrorJSON & { stepId?: string };
+}
+
+export interface StepRecord {
+  runId: string;
+  stepId: string;
+  state: StepState;
+  attempts: number;
+  output?: ArtifactRef;
+  /** `ext.id/method` that produced the output (the chosen candidate for capability steps). */
+  servedBy?: string;
+  error?: SymphonyErrorJSON;
+  startedAt: number;
+  endedAt: number;
+  durationMs: number;
+}
+
+export interface DecisionRecord {
+  runId: string;
+  seq: number;
+  stepId: string;
+  kind: 'select' | 'failure';
+  attempt: number;
+  capability: string;
+  candidates: { id: string; cost: number; observations: number; ewmaLatencyMs: number; failureRate: number; inFlight: number }[];
+  /** [ACTIONS, FEATURES] row-major, as the policy saw them. */
+  features: number[];
+  action: number;
+  /** `retry`, `fallback`, `give-up` or the chosen candidate on a first attempt. */
+  verdict: string;
+  chosen?: string;
+  probabilities?: number[];
+  policy: string;
+  policyVersion: string;
+  at: number;
+  /** Filled when the call the decision caused has ended. */
+  outcome?: { ok: boolean; latencyMs: number; reward: number; code?: string };
+}
+
+/** The lmdb Database surface used here (typed structurally: no lmdb import in this package). */
+interface KV {
+  get(key: unknown): unknown;
+  put(key: unknown, value: unknown): unknown;
+  getRange(options?: { start?: unknown; end?: unknown; reverse?: boolean; limit?: number }): Iterable<{ key: unknown; value: unknown }>;
+}
+
+export class RunStore {
+  private readonly runs: KV;
+  private readonly steps: KV;
+  private readonly decisions: KV;
+
+  constructor(readonly ledger: LedgerService<unknown, unknown>) {
+    this.runs = ledger.db('conductor.runs') as KV;
+    this.steps = ledger.db('conductor.steps') as KV;
+    this.decisions = ledger.db('conductor.decisions') as KV;
+  }
+
+  /** Inside a ledger transaction callback. */
+  putRun(run: RunRecord): void {
+    this.runs.put(run.runId, run);
+  }
+
+  putStep(step: StepRecord): void {
+    this.steps.put([step.runId, step.stepId], step);
+  }
+
+  putDecision(d: DecisionRecord): void {
+    this.decisions.put([d.runId, d.seq], d);
+  }
+
+  getRun(runId: string): RunRecord | undefined {
+    return this.runs.get(runId) as RunRecord | undefined;
+  }
+
+  requireRun(runId: string): RunRecord {
+    const run = this.getRun(runId);
+    if (!run) throw new SymphonyError('E_NOT_FOUND', `no run "${runId}" in ${this.ledger.path} (see "symphony runs list")`, { details: { runId, store: this.ledger.path } });
+    return run;
+  }
+
+  stepsOf(runId: string): StepRecord[] {
+    return [...this.steps.getRange({ start: [runId], end: [runId, '\uffff'] })].map((e) => e.value as StepRecord);
+  }
+
+  decisionsOf(runId: string): DecisionRecord[] {
+    return [...this.decisions.getRange({ start: [runId, 0], end: [runId, Number.MAX_SAFE_INTEGER] })].map((e) => e.value as DecisionRecord);
+  }
+
+  /** Newest first. */
+  listRuns(limit = 50): RunRecord[] {
+    const all = [...this.runs.getRange()].map((e) => e.value as RunRecord);
+    return all.sort((a, b) => b.createdAt - a.createdAt).slice(0, limit);
+  }
+}

@@ -1,0 +1,58 @@
+import { readFile } from 'node:fs/promises';
+import { parse as parseYaml } from 'yaml';
+import { SymphonyError, validationError, validateWorkflow, type Workflow } from '@symphony/types';
+
+/** Reads a workflow from YAML or JSON and validates it (every problem reported with its path). */
+export async function loadWorkflowFile(path: string): Promise<Workflow> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (cause) {
+    throw new SymphonyError('E_NOT_FOUND', `cannot read workflow file ${path}: ${(cause as Error).message}`, { details: { path }, cause });
+  }
+  return parseWorkflowText(text, path);
+}
+
+export function parseWorkflowText(text: string, source = 'workflow'): Workflow {
+  let data: unknown;
+  try {
+    data = parseYaml(text, { prettyErrors: true });
+  } catch (cause) {
+    throw new SymphonyError('E_WORKFLOW_INVALID', `${source} is not valid YAML: ${(cause as Error).message}`, { details: { path: source }, cause });
+  }
+  try {
+    return validateWorkflow(data);
+  } catch (err) {
+    if (err instanceof SymphonyError) {
+      err.details.path ??= source;
+      throw err;
+    }
+    throw err;
+  }
+}
+
+/** Applies declared types and defaults to `--input k=v` values; unknown or missing ones fail. */
+export function resolveInputs(workflow: Workflow, given: Record<string, unknown>): Record<string, unknown> {
+  const declared = workflow.inputs ?? {};
+  const out: Record<string, unknown> = {};
+  const issues: { path: string; message: string }[] = [];
+  for (const key of Object.keys(given)) if (!(key in declared)) issues.push({ path: `inputs.${key}`, message: `workflow "${workflow.name}" declares no input "${key}" (declared: ${Object.keys(declared).join(', ') || 'none'})` });
+  for (const [name, spec] of Object.entries(declared)) {
+    const raw = given[name] ?? spec.default;
+    if (raw === undefined) {
+      if (spec.required) issues.push({ path: `inputs.${name}`, message: 'is required' });
+      continue;
+    }
+    if (spec.type === 'number') {
+      const n = typeof raw === 'number' ? raw : Number(raw);
+      if (!Number.isFinite(n)) issues.push({ path: `inputs.${name}`, message: `must be a number, not "${String(raw)}"` });
+      else out[name] = n;
+    } else if (spec.type === 'boolean') {
+      if (raw === true || raw === 'true') out[name] = true;
+      else if (raw === false || raw === 'false') out[name] = false;
+      else issues.push({ path: `inputs.${name}`, message: `must be true or false, not "${String(raw)}"` });
+    } else out[name] = String(raw);
+  }
+  if (issues.length > 0) throw validationError('E_INPUT_INVALID', `inputs of workflow "${workflow.name}"`, issues);
+  return out;
+}

@@ -1,0 +1,143 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { SymphonyError, type SymphonyEvents } from '@symphony/types';
+import { removeDir, startKernel, type TestKernel } from './helpers.js';
+
+let open: TestKernel[] = [];
+afterEach(async () => {
+  for (const k of open) {
+    await k.close().catch(() => {});
+    removeDir(k.dir);
+  }
+  open = [];
+});
+const start = async (...args: Parameters<typeof startKernel>) => {
+  const k = await startKernel(...args);
+  open.push(k);
+  return k;
+};
+
+const diamond = {
+  name: 'diamond',
+  inputs: { n: { type: 'number' as const, default: 2 } },
+  steps: [
+    { id: 'a', uses: 'test.math/double', with: { x: '${{ inputs.n }}' } },
+    { id: 'b', uses: 'test.math/double', with: { x: '${{ steps.a.output.y }}' } },
+    { id: 'c', uses: 'test.math/double', with: { x: '${{ steps.a.output.y }}' } },
+    { id: 'd', uses: 'test.math/sum', with: { xs: ['${{ steps.b.output.y }}', '${{ steps.c.output.y }}'], label: 'total=${{ steps.b.output.y }}' } },
+    { id: 'e', uses: 'test.math/double', if: '${{ steps.d.output.y > 1000 }}', with: { x: 1 } },
+  ],
+};
+
+describe('orchestrator through the real kernel, ledger and artifact store', () => {
+  it('runs a DAG with expressions and conditions, storing every output as an artifact', async () => {
+    const { kernel, conductor } = await start();
+    conductor.registerStep('test.math/double', (input) => ({ y: (input as { x: number }).x * 2 }));
+    conductor.registerStep('test.math/sum', (input) => {
+      const { xs, label } = input as { xs: number[]; label: string };
+      return { y: xs.reduce((a, b) => a + b, 0), label };
+    });
+    const seen: string[] = [];
+    const on = (name: keyof SymphonyEvents) => kernel.events.on(name as 'step:end', (e: { stepId?: string }) => seen.push(`${name}:${e.stepId ?? ''}`));
+    (['run:start', 'step:start', 'step:end', 'run:end'] as const).forEach(on);
+    const result = await conductor.run(diamond, { inputs: { n: '3' } });
+    expect(result.status).toBe('succeeded');
+    const byId = Object.fromEntries(result.steps.map((s) => [s.stepId, s]));
+    expect(byId.d?.state).toBe('done');
+    expect(byId.e?.state).toBe('skipped');
+    const artifacts = kernel.service<{ value(n: string): unknown; inputsOf(r: { name: string; version: number }): { name: string }[] }>('pit.artifacts');
+    expect(artifacts.value(`runs/${result.runId}/d`)).toEqual({ y: 24, label: 'total=12' });
+    expect(artifacts.inputsOf(byId.d!.output!).map((r) => r.name).sort()).toEqual([`runs/${result.runId}/b`, `runs/${result.runId}/c`]);
+    expect(seen[0]).toBe('run:start:');
+    expect(seen.at(-1)).toBe('run:end:');
+    // Per step: start before end. Dependents may start before a parent's durable commit
+    // (pipelining); commits land in order, so a parent is never less durable than its child.
+    for (const id of ['a', 'b', 'c', 'd']) expect(seen.indexOf(`step:start:${id}`)).toBeLessThan(seen.indexOf(`step:end:${id}`));
+    expect(seen.indexOf('step:start:a')).toBeLessThan(seen.indexOf('step:start:b'));
+    expect(conductor.show(result.runId).run.status).toBe('succeeded');
+    expect(conductor.runs().map((r) => r.runId)).toContain(result.runId);
+  });
+
+  it('rejects bad inputs and unknown runs with coded errors naming what is wrong', async () => {
+    const { conductor } = await start();
+    expect(() => conductor.start(diamond, { inputs: { n: 'many' } })).toThrow(expect.objectContaining({ code: 'E_INPUT_INVALID' }));
+    expect(() => conductor.start(diamond, { inputs: { m: 1 } })).toThrow(/declares no input "m"/);
+    await expect(conductor.resume('run-nope')).rejects.toMatchObject({ code: 'E_NOT_FOUND', details: { runId: 'run-nope' } });
+    expect(() => conductor.start({ name: 'x', steps: [{ id: 'a', uses: 'nope' }] })).toThrow(expect.objectContaining({ code: 'E_WORKFLOW_INVALID' }));
+  });
+
+  it('falls back to another candidate when one crashes, and logs each decision with its features', async () => {
+    const { conductor } = await start({ fallback: 'round-robin' });
+    let crashes = 0;
+    conductor.registerStep('test.rank-fast/rank', () => {
+      crashes++;
+      throw new SymphonyError('E_EXTENSION_CRASHED', 'worker died');
+    }, { capabilities: ['rank'], cost: 0.1 });
+    conductor.registerStep('test.rank-good/rank', (input) => ({ ranked: (input as { items: number[] }).items.slice().sort((a, b) => b - a) }), { capabilities: ['rank'], cost: 0.9 });
+    const result = await conductor.run({ name: 'rank', steps: [{ id: 'r', uses: 'capability:rank', with: { items: [3, 1, 2] } }] });
+    expect(result.status).toBe('succeeded');
+    expect(result.steps[0]?.servedBy).toBe('test.rank-good/rank');
+    expect(crashes).toBeGreaterThanOrEqual(1);
+    const decisions = conductor.explain(result.runId);
+    expect(decisions[0]).toMatchObject({ kind: 'select', chosen: 'test.rank-fast/rank', policyVersion: 'heuristic:round-robin', outcome: { ok: false, code: 'E_EXTENSION_CRASHED' } });
+    expect(decisions.at(-1)).toMatchObject({ kind: 'failure', chosen: 'test.rank-good/rank', outcome: { ok: true } });
+    expect(decisions.at(-1)!.verdict).toMatch(/^fallback to test.rank-good\/rank/);
+    expect(decisions[0]!.features.length).toBeGreaterThan(50);
+  });
+
+  it('fails the run with the failing step and its error, then a resume re-runs only unfinished steps', async () => {
+    const { conductor } = await start();
+    const calls: string[] = [];
+    let broken = true;
+    conductor.registerStep('test.io/step', (input, ctx) => {
+      calls.push(ctx.stepId);
+      if (ctx.stepId === 'c' && broken) throw new SymphonyError('E_DISK', 'disk unplugged');
+      return { ok: input };
+    });
+    const wf = { name: 'chain', steps: ['a', 'b', 'c', 'd'].map((id, i, all) => ({ id, uses: 'test.io/step', ...(i ? { needs: [all[i - 1]!] } : {}) })) };
+    const first = await conductor.run(wf);
+    expect(first.status).toBe('failed');
+    expect(first.error).toMatchObject({ code: 'E_DISK', stepId: 'c' });
+    expect(first.steps.find((s) => s.stepId === 'd')?.state).toBe('skipped');
+    broken = false;
+    calls.length = 0;
+    const second = await conductor.resume(first.runId);
+    expect(second.status).toBe('succeeded');
+    expect(calls).toEqual(['c', 'd']);
+    expect(second.executed).toEqual(['c', 'd']);
+    await expect(conductor.resume(first.runId)).rejects.toMatchObject({ code: 'E_CONFLICT' });
+  });
+
+  it('retries an extension step per its retry policy', async () => {
+    const { conductor } = await start();
+    let n = 0;
+    conductor.registerStep('test.flaky/go', () => {
+      if (++n < 3) throw new SymphonyError('E_TIMEOUT', 'slow');
+      return n;
+    });
+    const r = await conductor.run({ name: 'retry', steps: [{ id: 'x', uses: 'test.flaky/go', retry: { count: 3, backoffMs: 1 } }] });
+    expect(r.status).toBe('succeeded');
+    expect(r.steps[0]?.attempts).toBe(3);
+  });
+
+  it('cancels a run cleanly: running steps see the abort, the run ends cancelled and can resume', async () => {
+    const { conductor } = await start();
+    let release!: () => void;
+    const entered = new Promise<void>((resolve) => (release = resolve));
+    conductor.registerStep('test.slow/wait', (_input, ctx) => {
+      release();
+      return new Promise((resolve, reject) => {
+        const t = setTimeout(() => resolve('late'), 10_000);
+        ctx.signal.addEventListener('abort', () => {
+          clearTimeout(t);
+          reject(new SymphonyError('E_ABORTED', 'stopped'));
+        });
+      });
+    });
+    const handle = conductor.start({ name: 'slow', steps: [{ id: 'w', uses: 'test.slow/wait' }] });
+    await entered;
+    expect(conductor.cancel(handle.runId)).toBe(true);
+    const r = await handle.done;
+    expect(r.status).toBe('cancelled');
+    expect(conductor.show(handle.runId).run.status).toBe('cancelled');
+  });
+});
