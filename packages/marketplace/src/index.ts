@@ -1,0 +1,17 @@
+export {
+  createMarketplace,
+  parseSpec,
+  type Marketplace,
+  type MarketplaceOptions,
+  type ConsentRequest,
+  type InstallReport,
+  type InstalledExtension,
+  type OutdatedRow,
+  type ProgressEvent,
+  type ProgressStep,
+} from './marketplace.js';
+export { createRegistryClient, type RegistryClient, type RemotePackument, type RemoteVersion, type RemoteSearchHit } from './registry-client.js';
+export { resolveTree, type ResolveOptions, type Resolved, type RootRequest } from './resolve.js';
+export { assertTrustedSigner, type TrustFile } from './trust.js';
+export { importCheck, type StartCandidate } from './start-check.js';
+export { LOCKFILE, type Lockfile, type LockEntry } from './layout.js';

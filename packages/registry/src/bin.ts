@@ -1,0 +1,58 @@
+#!/usr/bin/env node
+import { readFile } from 'node:fs/promises';
+import { parseArgs } from 'node:util';
+import { toSymphonyError } from '@symphony/types';
+import { openRegistry } from './registry.js';
+import { serveRegistry } from './http.js';
+
+const USAGE = `symphony-registry serve --dir <folder> [--port 0] [--host 127.0.0.1] [--admin-token <t>] [--base-path /]
+symphony-registry add-publisher --dir <folder> --name <publisher> --namespace <ns> --key <file.pub.json | base64url>`;
+
+async function main(argv: string[]): Promise<void> {
+  const [command, ...rest] = argv;
+  const { values } = parseArgs({
+    args: rest,
+    options: {
+      dir: { type: 'string' },
+      port: { type: 'string' },
+      host: { type: 'string' },
+      'admin-token': { type: 'string' },
+      'base-path': { type: 'string' },
+      name: { type: 'string' },
+      namespace: { type: 'string', multiple: true },
+      key: { type: 'string', multiple: true },
+    },
+  });
+  if (!values.dir || (command !== 'serve' && command !== 'add-publisher')) {
+    process.stderr.write(`${USAGE}\n`);
+    process.exitCode = 2;
+    return;
+  }
+  const registry = await openRegistry({ dir: values.dir });
+  if (command === 'add-publisher') {
+    const publicKeys: string[] = [];
+    for (const key of values.key ?? []) {
+      publicKeys.push(key.endsWith('.json') ? (JSON.parse(await readFile(key, 'utf8')) as { publicKey: string }).publicKey : key);
+    }
+    const publisher = await registry.registerPublisher({ name: values.name ?? '', namespaces: values.namespace ?? [], publicKeys });
+    process.stdout.write(`${JSON.stringify(publisher)}\n`);
+    return;
+  }
+  const served = await serveRegistry(registry, {
+    port: Number(values.port ?? 0),
+    host: values.host ?? '127.0.0.1',
+    ...(values['admin-token'] ? { adminToken: values['admin-token'] } : {}),
+    ...(values['base-path'] ? { basePath: values['base-path'] } : {}),
+  });
+  // One machine-readable line, so scripts and tests can wait for it.
+  process.stdout.write(`symphony-registry listening ${served.url}\n`);
+  const stop = () => void served.close().then(() => process.exit(0));
+  process.once('SIGTERM', stop);
+  process.once('SIGINT', stop);
+}
+
+main(process.argv.slice(2)).catch((error: unknown) => {
+  const e = toSymphonyError(error);
+  process.stderr.write(`error ${e.code}: ${e.message}\n`);
+  process.exitCode = 1;
+});
