@@ -1,0 +1,30 @@
+export { dagPlugin, plugin } from './plugin.js';
+export { createDagService, type DagServiceDeps } from './service.js';
+export type {
+  DagService,
+  CreateRunOptions,
+  StartedStep,
+  FailDecision,
+  RunStateView,
+  StepStateView,
+  StepState,
+  RunSummary,
+  StepOutputMeta,
+  RunEventSink,
+} from './types.js';
+export type { RunStatus, RunRecord, StepRecord, StepRecordStatus } from './checkpoint.js';
+export { buildRunGraph, type RunGraph } from './graph.js';
+export { ReadySet, StepStatus, type StepStatusCode } from './ready-set.js';
+export { upwardRanks, criticalPath, type CriticalPath } from './critical-path.js';
+export {
+  parseExpression,
+  evaluate,
+  evaluateCondition,
+  parseCondition,
+  resolveTemplate,
+  parseTemplates,
+  isTruthy,
+  type Expr,
+  type BinaryOp,
+  type ExpressionContext,
+} from './expressions.js';

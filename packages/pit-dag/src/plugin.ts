@@ -1,0 +1,36 @@
+import { definePlugin, type Plugin } from '@symphony/kernel';
+import type { ArtifactsService, LedgerService } from '@symphony/types';
+import { createDagService } from './service.js';
+import type { DagService } from './types.js';
+
+declare module '@symphony/kernel' {
+  interface Services {
+    'pit.dag': DagService;
+  }
+}
+
+/**
+ * The DAG tracker as the kernel service `pit.dag`. It keeps its checkpoints in `pit.ledger` and,
+ * when present, stores step outputs through `pit.artifacts` (both found by name: this package
+ * imports neither). Run events go to the kernel's `ctx.events`.
+ */
+export const dagPlugin: Plugin<DagService & { close(): void }> = definePlugin({
+  name: 'pit.dag',
+  version: '0.1.0',
+  dependsOn: ['pit.ledger'],
+  setup(ctx) {
+    const artifacts = ctx.tryService<ArtifactsService>('pit.artifacts');
+    return createDagService({
+      ledger: ctx.service<LedgerService>('pit.ledger'),
+      ...(artifacts ? { artifacts } : {}),
+      events: ctx.events,
+      logger: ctx.logger,
+    });
+  },
+  stop(service) {
+    service.close();
+  },
+});
+
+/** What kernel config loading (`plugins: ['@symphony/pit-dag']`) picks up. */
+export const plugin: Plugin<DagService & { close(): void }> = dagPlugin;

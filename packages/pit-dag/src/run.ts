@@ -1,0 +1,189 @@
+import {
+  SymphonyError,
+  validationError,
+  type ArtifactRef,
+  type Issue,
+  type RetryPolicy,
+  type SymphonyErrorJSON,
+  type Workflow,
+} from '@symphony/types';
+import type { RunRecord, RunStatus, StepRecord } from './checkpoint.js';
+import { upwardRanks } from './critical-path.js';
+import { parseCondition, parseTemplates } from './expressions.js';
+import { buildRunGraph, type RunGraph } from './graph.js';
+import { ReadySet, StepStatus } from './ready-set.js';
+import type { FailDecision, RunStateView, StepState } from './types.js';
+
+/** One run this process drives: the graph, its ready set and per-step bookkeeping. */
+export interface ActiveRun {
+  id: string;
+  record: RunRecord;
+  graph: RunGraph;
+  durations: Float64Array;
+  ready: ReadySet;
+  controller: AbortController;
+  attempts: Int32Array;
+  startedAt: Float64Array;
+  outputs: Array<ArtifactRef | undefined>;
+  errors: Array<SymphonyErrorJSON | undefined>;
+  /** Steps whose completion is being committed (they still count as running). */
+  completing: Uint8Array;
+  /** Decoded outputs, loaded from the artifact store on first use. */
+  values: Map<number, unknown>;
+  /** Retry backoffs and timeouts, by step. */
+  timers: Map<number, NodeJS.Timeout>;
+  stepAborts: Map<number, AbortController>;
+  failing: boolean;
+  cancelled: boolean;
+  ended: boolean;
+  done: Promise<RunStateView>;
+  resolveDone(state: RunStateView): void;
+}
+
+export function activate(record: RunRecord, graph: RunGraph, durations: Float64Array): ActiveRun {
+  const n = graph.ids.length;
+  let resolveDone!: (state: RunStateView) => void;
+  const done = new Promise<RunStateView>((resolve) => (resolveDone = resolve));
+  return {
+    id: record.runId,
+    record,
+    graph,
+    durations,
+    ready: new ReadySet(graph, upwardRanks(graph, durations)),
+    controller: new AbortController(),
+    attempts: new Int32Array(n),
+    startedAt: new Float64Array(n),
+    outputs: new Array(n).fill(undefined),
+    errors: new Array(n).fill(undefined),
+    completing: new Uint8Array(n),
+    values: new Map(),
+    timers: new Map(),
+    stepAborts: new Map(),
+    failing: false,
+    cancelled: false,
+    ended: false,
+    done,
+    resolveDone,
+  };
+}
+
+/** Graph plus up-front checks of every `${{ }}` in `with:` and `if:`, so nothing runs on a typo. */
+export function prepareGraph(workflow: Workflow): RunGraph {
+  const graph = buildRunGraph(workflow);
+  const issues: Issue[] = [];
+  workflow.steps.forEach((step, i) => {
+    try {
+      parseTemplates(step.with);
+    } catch (err) {
+      issues.push({ path: `steps[${i}].with`, message: (err as Error).message });
+    }
+    try {
+      if (step.if !== undefined) parseCondition(step.if);
+    } catch (err) {
+      issues.push({ path: `steps[${i}].if`, message: (err as Error).message });
+    }
+  });
+  if (issues.length > 0) throw validationError('E_WORKFLOW_INVALID', `workflow "${workflow.name}"`, issues);
+  return graph;
+}
+
+/** Checks given inputs against the workflow's declarations and fills defaults. */
+export function checkInputs(workflow: Workflow, given: Record<string, unknown> = {}): Record<string, unknown> {
+  const declared = workflow.inputs ?? {};
+  const issues: Issue[] = [];
+  const out: Record<string, unknown> = {};
+  for (const name of Object.keys(given)) {
+    if (!(name in declared)) issues.push({ path: `inputs.${name}`, message: `workflow "${workflow.name}" declares no input "${name}"` });
+  }
+  for (const [name, spec] of Object.entries(declared)) {
+    const value = name in given ? given[name] : spec.default;
+    if (value === undefined) {
+      if (spec.required) issues.push({ path: `inputs.${name}`, message: 'is required' });
+      continue;
+    }
+    if (typeof value !== spec.type) issues.push({ path: `inputs.${name}`, message: `must be a ${spec.type}, got ${typeof value}` });
+    out[name] = value;
+  }
+  if (issues.length > 0) throw validationError('E_INPUT_INVALID', `inputs of workflow "${workflow.name}"`, issues);
+  return out;
+}
+
+/** The retry policy's verdict on a failed attempt (`attempts` already counts it). */
+export function retryDecision(policy: RetryPolicy | undefined, attempts: number, code: string, continueOnError: boolean): FailDecision {
+  if (policy && attempts <= policy.count && (!policy.on || policy.on.length === 0 || policy.on.includes(code))) {
+    return { action: 'retry', attempt: attempts + 1, delayMs: Math.round(policy.backoffMs * policy.factor ** (attempts - 1)) };
+  }
+  return continueOnError ? { action: 'continue' } : { action: 'fail' };
+}
+
+const STATE_NAMES: Record<number, StepState> = {
+  [StepStatus.pending]: 'pending',
+  [StepStatus.ready]: 'ready',
+  [StepStatus.running]: 'running',
+  [StepStatus.retrying]: 'retrying',
+  [StepStatus.done]: 'done',
+  [StepStatus.skipped]: 'skipped',
+  [StepStatus.failed]: 'failed',
+};
+
+export function stateName(code: number): StepState {
+  return STATE_NAMES[code] ?? 'pending';
+}
+
+export function viewOfActive(run: ActiveRun, status: RunStatus): RunStateView {
+  const view = baseView(run.record, status, !run.ended);
+  view.steps = run.graph.ids.map((stepId, i) => {
+    const step: RunStateView['steps'][number] = {
+      stepId,
+      state: STATE_NAMES[run.ready.status[i] as number] as StepState,
+      attempts: run.attempts[i] as number,
+      rank: run.ready.ranks[i] as number,
+    };
+    const output = run.outputs[i];
+    const error = run.errors[i];
+    if (output) step.output = output;
+    if (error) step.error = error;
+    return step;
+  });
+  return view;
+}
+
+export function viewOfRecords(record: RunRecord, steps: Map<string, StepRecord>): RunStateView {
+  const view = baseView(record, record.status, false);
+  const graph = buildRunGraph(record.workflow);
+  const ranks = upwardRanks(graph, new Float64Array(graph.ids.length).fill(1));
+  view.steps = graph.ids.map((stepId, i) => {
+    const saved = steps.get(stepId);
+    const step: RunStateView['steps'][number] = {
+      stepId,
+      state: saved ? (saved.status as StepState) : 'pending',
+      attempts: saved?.attempts ?? 0,
+      rank: ranks[i] as number,
+    };
+    if (saved?.output) step.output = saved.output;
+    if (saved?.error) step.error = saved.error;
+    return step;
+  });
+  return view;
+}
+
+function baseView(record: RunRecord, status: RunStatus, active: boolean): RunStateView {
+  const view: RunStateView = {
+    runId: record.runId,
+    workflow: record.workflow.name,
+    status,
+    active,
+    createdAt: record.createdAt,
+    inputs: record.inputs,
+    steps: [],
+  };
+  if (record.endedAt !== undefined) view.endedAt = record.endedAt;
+  if (record.concurrency !== undefined) view.concurrency = record.concurrency;
+  return view;
+}
+
+export function notActive(runId: string, known: boolean): SymphonyError {
+  return known
+    ? new SymphonyError('E_CONFLICT', `run "${runId}" is not active in this process: resume it first (or it has ended)`, { details: { runId } })
+    : new SymphonyError('E_NOT_FOUND', `no run "${runId}"`, { details: { runId } });
+}

@@ -1,0 +1,491 @@
+import { randomUUID } from 'node:crypto';
+import {
+  SymphonyError,
+  findStepReferences,
+  silentLogger,
+  toSymphonyError,
+  validateWorkflow,
+  type ArtifactData,
+  type ArtifactRef,
+  type ArtifactsService,
+  type LedgerService,
+  type Logger,
+} from '@symphony/types';
+import { Checkpoints, type RunRecord, type RunStatus, type StepRecord } from './checkpoint.js';
+import { criticalPath } from './critical-path.js';
+import { evaluateCondition, resolveTemplate, type ExpressionContext } from './expressions.js';
+import { StepStatus } from './ready-set.js';
+import { activate, checkInputs, notActive, prepareGraph, retryDecision, stateName, viewOfActive, viewOfRecords, type ActiveRun } from './run.js';
+import type { CreateRunOptions, DagService, FailDecision, RunEventSink, RunStateView, StartedStep, StepOutputMeta } from './types.js';
+
+export interface DagServiceDeps {
+  ledger: LedgerService;
+  /** Needed for `completeWithOutput` and for reading outputs in expressions. */
+  artifacts?: ArtifactsService;
+  events?: RunEventSink;
+  logger?: Logger;
+  now?: () => number;
+}
+
+const noEvents: RunEventSink = { emit: () => false };
+
+/** The DAG tracker over the shared ledger (the `pit.dag` service). */
+export function createDagService(deps: DagServiceDeps): DagService & { close(): void } {
+  const { ledger, artifacts } = deps;
+  const events = deps.events ?? noEvents;
+  const logger = deps.logger ?? silentLogger;
+  const now = deps.now ?? Date.now;
+  const checkpoints = new Checkpoints(ledger);
+  const active = new Map<string, ActiveRun>();
+
+  function get(runId: string): ActiveRun {
+    const run = active.get(runId);
+    if (!run) throw notActive(runId, checkpoints.run(runId) !== undefined);
+    return run;
+  }
+
+  function indexOf(run: ActiveRun, stepId: string): number {
+    const i = run.graph.index.get(stepId);
+    if (i === undefined) {
+      throw new SymphonyError('E_NOT_FOUND', `run "${run.id}" has no step "${stepId}"`, { details: { runId: run.id, stepId } });
+    }
+    return i;
+  }
+
+  function requireRunning(run: ActiveRun, i: number, what: string): void {
+    if (run.ready.status[i] !== StepStatus.running || run.completing[i]) {
+      const state = run.completing[i] ? 'completing' : stateName(run.ready.status[i] as number);
+      throw new SymphonyError('E_CONFLICT', `cannot ${what} step "${run.graph.ids[i]}" of run "${run.id}": it is not running`, {
+        details: { runId: run.id, stepId: run.graph.ids[i], state },
+      });
+    }
+  }
+
+  /** Fire-and-forget write (step start): a lost one only means the attempt is not counted. */
+  function background(run: ActiveRun, write: () => void): void {
+    ledger.transaction(write).catch((err: unknown) => logger.error({ err, runId: run.id }, 'pit.dag: a checkpoint write failed'));
+  }
+
+  function stepRecord(run: ActiveRun, i: number, status: StepRecord['status'], extra: Partial<StepRecord> = {}): StepRecord {
+    const record: StepRecord = { status, attempts: run.attempts[i] as number, ...extra };
+    if (run.startedAt[i]) record.startedAt = run.startedAt[i] as number;
+    return record;
+  }
+
+  function outputValue(run: ActiveRun, i: number): unknown {
+    if (run.values.has(i)) return run.values.get(i);
+    const ref = run.outputs[i];
+    const value = ref === undefined ? null : artifacts ? artifacts.value(ref.name, ref.version) : ref;
+    run.values.set(i, value);
+    return value;
+  }
+
+  function contextFor(run: ActiveRun, i: number, source: unknown): ExpressionContext {
+    const steps: ExpressionContext['steps'] = {};
+    for (const id of findStepReferences(source)) {
+      const j = run.graph.index.get(id);
+      if (j === undefined) continue;
+      const status = run.ready.status[j];
+      const outcome = status === StepStatus.done ? 'success' : status === StepStatus.skipped ? 'skipped' : status === StepStatus.failed ? 'failure' : undefined;
+      steps[id] = outcome ? { output: outputValue(run, j), outcome } : {};
+    }
+    void i;
+    return { inputs: run.record.inputs, steps };
+  }
+
+  /** Newly ready steps: skip those whose `if:` is false (cascading), announce the rest. */
+  function settleReady(run: ActiveRun, fresh: number[]): void {
+    const at = now();
+    while (fresh.length > 0) {
+      const i = fresh.shift() as number;
+      const step = run.graph.steps[i];
+      if (run.failing || run.cancelled || run.ready.status[i] !== StepStatus.ready) continue;
+      if (step?.if !== undefined) {
+        let go: boolean;
+        try {
+          go = evaluateCondition(step.if, contextFor(run, i, step.if));
+        } catch (err) {
+          run.ready.startSpecific(i);
+          run.errors[i] = toSymphonyError(err).toJSON();
+          failForGood(run, i, toSymphonyError(err));
+          continue;
+        }
+        if (!go) {
+          run.ready.startSpecific(i);
+          run.ready.complete(i, StepStatus.skipped, (s) => fresh.push(s));
+          background(run, () => checkpoints.writeStep(run.id, step.id, stepRecord(run, i, 'skipped', { endedAt: at })));
+          events.emit('step:end', { runId: run.id, stepId: step.id, attempt: 0, skipped: true, durationMs: 0, at });
+          continue;
+        }
+      }
+      events.emit('step:ready', { runId: run.id, stepId: run.graph.ids[i] as string, at });
+    }
+  }
+
+  function failForGood(run: ActiveRun, i: number, error: SymphonyError): void {
+    const at = now();
+    run.ready.fail(i);
+    run.failing = true;
+    for (const timer of run.timers.values()) clearTimeout(timer);
+    run.timers.clear();
+    run.ready.clear();
+    background(run, () => checkpoints.writeStep(run.id, run.graph.ids[i] as string, stepRecord(run, i, 'failed', { error: error.toJSON(), endedAt: at })));
+    events.emit('step:fail', {
+      runId: run.id,
+      stepId: run.graph.ids[i] as string,
+      attempt: run.attempts[i] as number,
+      error: error.toJSON(),
+      durationMs: run.startedAt[i] ? at - (run.startedAt[i] as number) : 0,
+      at,
+    });
+  }
+
+  function maybeEnd(run: ActiveRun): void {
+    if (run.ended || run.ready.running > 0) return;
+    let status: RunStatus;
+    if (run.cancelled) status = 'cancelled';
+    else if (run.failing) status = 'failed';
+    else if (run.ready.finished === run.graph.ids.length) status = 'succeeded';
+    else return;
+    run.ended = true;
+    const endedAt = now();
+    run.record = { ...run.record, status, endedAt };
+    const record = run.record;
+    ledger
+      .transaction(() => checkpoints.writeRun(record))
+      .catch((err: unknown) => logger.error({ err, runId: run.id }, 'pit.dag: could not record the end of a run'))
+      .finally(() => {
+        active.delete(run.id);
+        events.emit('run:end', { runId: run.id, status, durationMs: endedAt - record.createdAt, at: endedAt });
+        run.resolveDone(viewOfActive(run, status));
+      });
+  }
+
+  function startStep(run: ActiveRun, i: number): StartedStep {
+    const at = now();
+    const stepId = run.graph.ids[i] as string;
+    const step = run.graph.steps[i] as NonNullable<ActiveRun['graph']['steps'][number]>;
+    const attempt = (run.attempts[i] = (run.attempts[i] as number) + 1);
+    run.startedAt[i] = at;
+    let signal = run.controller.signal;
+    if (step.timeoutMs !== undefined) {
+      const abort = new AbortController();
+      run.stepAborts.set(i, abort);
+      signal = AbortSignal.any([run.controller.signal, abort.signal]);
+      const timer = setTimeout(() => {
+        if (run.ready.status[i] !== StepStatus.running || run.attempts[i] !== attempt || run.completing[i]) return;
+        const error = new SymphonyError('E_TIMEOUT', `step "${stepId}" of run "${run.id}" took longer than ${step.timeoutMs} ms`, {
+          details: { runId: run.id, stepId, timeoutMs: step.timeoutMs, attempt },
+        });
+        abort.abort(error);
+        service.fail(run.id, stepId, error).catch((err: unknown) => logger.error({ err }, 'pit.dag: timeout handling failed'));
+      }, step.timeoutMs);
+      timer.unref();
+      run.timers.set(i, timer);
+    }
+    background(run, () => checkpoints.writeStep(run.id, stepId, stepRecord(run, i, 'running')));
+    events.emit('step:start', { runId: run.id, stepId, attempt, at });
+    return { runId: run.id, stepId, step, attempt, signal, startedAt: at };
+  }
+
+  function clearStepTimer(run: ActiveRun, i: number): void {
+    const timer = run.timers.get(i);
+    if (timer) clearTimeout(timer);
+    run.timers.delete(i);
+    run.stepAborts.delete(i);
+  }
+
+  /** Commits a completion (plus whatever `extra` writes in the same transaction), then releases successors. */
+  async function finish<T>(run: ActiveRun, i: number, extra: () => { output?: ArtifactRef; result: T }): Promise<T> {
+    requireRunning(run, i, 'complete');
+    run.completing[i] = 1;
+    const stepId = run.graph.ids[i] as string;
+    const at = now();
+    let committed: { output?: ArtifactRef; result: T };
+    try {
+      committed = await ledger.transaction(() => {
+        // Exactly-once for recorded outputs, even if two processes drive the same run.
+        if (checkpoints.step(run.id, stepId)?.status === 'done') {
+          throw new SymphonyError('E_CONFLICT', `step "${stepId}" of run "${run.id}" is already recorded as done`, { details: { runId: run.id, stepId } });
+        }
+        const out = extra();
+        checkpoints.writeStep(run.id, stepId, stepRecord(run, i, 'done', { ...(out.output ? { output: out.output } : {}), endedAt: at }));
+        checkpoints.recordDuration(run.record.workflow.name, stepId, Math.max(0, at - (run.startedAt[i] as number)));
+        return out;
+      });
+    } catch (err) {
+      run.completing[i] = 0;
+      throw toSymphonyError(err);
+    }
+    run.completing[i] = 0;
+    clearStepTimer(run, i);
+    run.outputs[i] = committed.output;
+    const fresh: number[] = [];
+    run.ready.complete(i, StepStatus.done, run.failing || run.cancelled ? undefined : (s) => fresh.push(s));
+    if (run.failing || run.cancelled) run.ready.clear();
+    const end = now();
+    events.emit('step:end', {
+      runId: run.id,
+      stepId,
+      attempt: run.attempts[i] as number,
+      ...(committed.output ? { output: committed.output } : {}),
+      durationMs: end - (run.startedAt[i] as number),
+      at: end,
+    });
+    settleReady(run, fresh);
+    maybeEnd(run);
+    return committed.result;
+  }
+
+  async function begin(run: ActiveRun, resumed: boolean, preFinished: (i: number) => number | undefined): Promise<RunStateView> {
+    active.set(run.id, run);
+    const fresh: number[] = [];
+    run.ready.restore(preFinished, (i) => fresh.push(i));
+    if (run.failing || run.cancelled) run.ready.clear();
+    events.emit('run:start', { runId: run.id, workflow: run.record.workflow.name, at: now(), resumed });
+    settleReady(run, fresh);
+    maybeEnd(run);
+    return viewOfActive(run, run.record.status);
+  }
+
+  function durationsFor(workflowName: string, ids: readonly string[], estimates: Record<string, number> = {}): Float64Array {
+    return Float64Array.from(ids, (id) => estimates[id] ?? checkpoints.estimate(workflowName, id) ?? 1);
+  }
+
+  const service: DagService & { close(): void } = {
+    async createRun(input, options: CreateRunOptions = {}) {
+      const workflow = validateWorkflow(input);
+      const graph = prepareGraph(workflow);
+      const inputs = checkInputs(workflow, options.inputs);
+      const runId = options.runId ?? `${now().toString(36)}-${randomUUID().slice(0, 8)}`;
+      const record: RunRecord = { runId, workflow, inputs, status: 'running', createdAt: now() };
+      const concurrency = options.concurrency ?? workflow.concurrency;
+      if (concurrency !== undefined) record.concurrency = concurrency;
+      await ledger.transaction(() => {
+        if (checkpoints.run(runId)) throw new SymphonyError('E_CONFLICT', `a run "${runId}" already exists`, { details: { runId } });
+        checkpoints.writeRun(record);
+      });
+      const run = activate(record, graph, durationsFor(workflow.name, graph.ids, options.estimates));
+      return begin(run, false, () => undefined);
+    },
+
+    async resume(runId) {
+      const running = active.get(runId);
+      if (running) return viewOfActive(running, running.record.status);
+      const record = checkpoints.run(runId);
+      if (!record) throw notActive(runId, false);
+      if (record.status !== 'running') {
+        throw new SymphonyError('E_CONFLICT', `run "${runId}" already ended (${record.status})`, { details: { runId, status: record.status } });
+      }
+      const graph = prepareGraph(record.workflow);
+      const run = activate(record, graph, durationsFor(record.workflow.name, graph.ids));
+      const saved = checkpoints.stepsOf(runId);
+      const finished = new Map<number, number>();
+      const rewrites: Array<[string, StepRecord]> = [];
+      const at = now();
+      const failedNow: number[] = [];
+      graph.ids.forEach((stepId, i) => {
+        const record = saved.get(stepId);
+        if (!record) return;
+        run.attempts[i] = record.attempts;
+        if (record.output) run.outputs[i] = record.output;
+        if (record.error) run.errors[i] = record.error;
+        if (record.status === 'done') finished.set(i, StepStatus.done);
+        else if (record.status === 'skipped') finished.set(i, StepStatus.skipped);
+        else if (record.status === 'failed') {
+          if (record.continued) finished.set(i, StepStatus.failed);
+          else failedNow.push(i);
+        } else if (record.status === 'running') {
+          // Interrupted by the crash: an attempt that failed with E_INTERRUPTED, per its retry policy.
+          const step = graph.steps[i] as NonNullable<(typeof graph.steps)[number]>;
+          const error = new SymphonyError('E_INTERRUPTED', `step "${stepId}" was running when the process stopped`, { details: { runId, stepId, attempt: record.attempts } });
+          const decision = retryDecision(step.retry, record.attempts, 'E_INTERRUPTED', step.continueOnError ?? false);
+          run.errors[i] = error.toJSON();
+          if (decision.action === 'retry') {
+            rewrites.push([stepId, { ...record, status: 'retrying', error: error.toJSON() }]);
+            events.emit('step:retry', { runId, stepId, attempt: decision.attempt, delayMs: 0, error: error.toJSON(), at });
+          } else if (decision.action === 'continue') {
+            rewrites.push([stepId, { ...record, status: 'failed', continued: true, error: error.toJSON(), endedAt: at }]);
+            finished.set(i, StepStatus.failed);
+          } else {
+            rewrites.push([stepId, { ...record, status: 'failed', error: error.toJSON(), endedAt: at }]);
+            failedNow.push(i);
+          }
+        }
+      });
+      if (rewrites.length > 0) await ledger.transaction(() => rewrites.forEach(([id, r]) => checkpoints.writeStep(runId, id, r)));
+      if (failedNow.length > 0) {
+        run.failing = true;
+        for (const i of failedNow) finished.set(i, StepStatus.failed);
+      }
+      return begin(run, true, (i) => finished.get(i));
+    },
+
+    ready(runId) {
+      const run = get(runId);
+      return run.ready.snapshot().map((i) => run.graph.ids[i] as string);
+    },
+
+    next(runId, max = Infinity) {
+      const run = get(runId);
+      const limit = run.record.concurrency ?? Infinity;
+      const started: StartedStep[] = [];
+      while (started.length < max && run.ready.running < limit) {
+        const i = run.ready.take();
+        if (i < 0) break;
+        started.push(startStep(run, i));
+      }
+      return started;
+    },
+
+    start(runId, stepId) {
+      const run = get(runId);
+      const i = indexOf(run, stepId);
+      if (run.ready.running >= (run.record.concurrency ?? Infinity)) {
+        throw new SymphonyError('E_CONFLICT', `run "${runId}" already runs ${run.ready.running} steps (its concurrency limit)`, {
+          details: { runId, stepId, concurrency: run.record.concurrency },
+        });
+      }
+      if (!run.ready.startSpecific(i)) {
+        throw new SymphonyError('E_CONFLICT', `step "${stepId}" of run "${runId}" is not ready`, { details: { runId, stepId } });
+      }
+      return startStep(run, i);
+    },
+
+    complete(runId, stepId, output) {
+      return Promise.resolve().then(() => {
+        const run = get(runId);
+        return finish(run, indexOf(run, stepId), () => ({ ...(output ? { output } : {}), result: undefined }));
+      });
+    },
+
+    completeWithOutput(runId, stepId, data: ArtifactData, meta: StepOutputMeta = {}) {
+      return Promise.resolve().then(() => {
+        const run = get(runId);
+        const i = indexOf(run, stepId);
+        if (!artifacts) {
+          throw new SymphonyError('E_SERVICE_UNKNOWN', 'completeWithOutput needs the pit.artifacts service', { details: { service: 'pit.artifacts' } });
+        }
+        const { name, ...artifactMeta } = meta;
+        const inputs: ArtifactRef[] = [...(artifactMeta.inputs ?? [])];
+        const g = run.graph;
+        for (let e = g.predStart[i] as number; e < (g.predStart[i + 1] as number); e++) {
+          const upstream = run.outputs[g.pred[e] as number];
+          if (upstream) inputs.push(upstream);
+        }
+        return finish(run, i, () => {
+          const output = artifacts.writeInTransaction(name ?? `${run.record.workflow.name}/${stepId}`, data, {
+            kind: 'step-output',
+            ...artifactMeta,
+            inputs,
+            producer: { ...artifactMeta.producer, runId, stepId },
+          });
+          return { output, result: output };
+        });
+      });
+    },
+
+    async fail(runId, stepId, cause) {
+      const run = get(runId);
+      const i = indexOf(run, stepId);
+      requireRunning(run, i, 'fail');
+      clearStepTimer(run, i);
+      const error = toSymphonyError(cause, 'E_STEP_FAILED');
+      const step = run.graph.steps[i] as NonNullable<(typeof run.graph.steps)[number]>;
+      const attempts = run.attempts[i] as number;
+      const decision: FailDecision =
+        run.cancelled || run.failing ? { action: 'fail' } : retryDecision(step.retry, attempts, error.code, step.continueOnError ?? false);
+      const at = now();
+      run.errors[i] = error.toJSON();
+      if (decision.action === 'retry') {
+        run.ready.park(i);
+        background(run, () => checkpoints.writeStep(run.id, stepId, stepRecord(run, i, 'retrying', { error: error.toJSON() })));
+        events.emit('step:retry', { runId, stepId, attempt: decision.attempt, delayMs: decision.delayMs, error: error.toJSON(), at });
+        const timer = setTimeout(() => {
+          run.timers.delete(i);
+          if (run.failing || run.cancelled || run.ended) return;
+          run.ready.requeue(i);
+          settleReady(run, [i]);
+        }, decision.delayMs);
+        timer.unref();
+        run.timers.set(i, timer);
+        return decision;
+      }
+      if (decision.action === 'continue') {
+        await ledger.transaction(() => checkpoints.writeStep(run.id, stepId, stepRecord(run, i, 'failed', { error: error.toJSON(), continued: true, endedAt: at })));
+        const fresh: number[] = [];
+        run.ready.complete(i, StepStatus.failed, (s) => fresh.push(s));
+        events.emit('step:fail', { runId, stepId, attempt: attempts, error: error.toJSON(), durationMs: at - (run.startedAt[i] as number), at });
+        settleReady(run, fresh);
+        maybeEnd(run);
+        return decision;
+      }
+      await ledger.transaction(() => checkpoints.writeStep(run.id, stepId, stepRecord(run, i, 'failed', { error: error.toJSON(), endedAt: at })));
+      failForGood(run, i, error);
+      maybeEnd(run);
+      return decision;
+    },
+
+    async cancel(runId, reason = 'cancelled') {
+      const run = get(runId);
+      if (run.cancelled || run.ended) return;
+      run.cancelled = true;
+      const record = { ...run.record, status: 'cancelled' as const };
+      await ledger.transaction(() => checkpoints.writeRun(record));
+      for (const timer of run.timers.values()) clearTimeout(timer);
+      run.timers.clear();
+      run.ready.clear();
+      run.controller.abort(new SymphonyError('E_ABORTED', `run "${runId}" was cancelled: ${reason}`, { details: { runId, reason } }));
+      maybeEnd(run);
+    },
+
+    state(runId) {
+      const run = active.get(runId);
+      if (run) return viewOfActive(run, run.ended ? (run.record.status as RunStatus) : run.cancelled ? 'cancelled' : run.record.status);
+      const record = checkpoints.run(runId);
+      if (!record) throw notActive(runId, false);
+      return viewOfRecords(record, checkpoints.stepsOf(runId));
+    },
+
+    runs(filter = {}) {
+      return checkpoints
+        .listRuns()
+        .filter((r) => filter.status === undefined || r.status === filter.status)
+        .map((r) => ({ runId: r.runId, workflow: r.workflow.name, status: r.status, createdAt: r.createdAt, ...(r.endedAt ? { endedAt: r.endedAt } : {}) }));
+    },
+
+    criticalPath(runId) {
+      const run = get(runId);
+      const cp = criticalPath(run.graph, run.durations, run.ready.ranks);
+      const ranks: Record<string, number> = {};
+      run.graph.ids.forEach((id, i) => (ranks[id] = run.ready.ranks[i] as number));
+      return { ...cp, ranks };
+    },
+
+    context(runId, stepId) {
+      const run = get(runId);
+      const i = indexOf(run, stepId);
+      const step = run.graph.steps[i];
+      return contextFor(run, i, [step?.with, step?.if]);
+    },
+
+    resolveInputs(runId, stepId) {
+      const run = get(runId);
+      const i = indexOf(run, stepId);
+      const step = run.graph.steps[i];
+      return (resolveTemplate(step?.with ?? {}, contextFor(run, i, step?.with)) ?? {}) as Record<string, unknown>;
+    },
+
+    whenDone(runId) {
+      const run = active.get(runId);
+      if (run) return run.done;
+      return Promise.resolve().then(() => service.state(runId));
+    },
+
+    close() {
+      for (const run of active.values()) for (const timer of run.timers.values()) clearTimeout(timer);
+      active.clear();
+    },
+  };
+  return service;
+}
