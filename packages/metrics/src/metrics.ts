@@ -1,6 +1,7 @@
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import { SymphonyError } from '@symphony/types';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics, type Metric } from 'prom-client';
+import { SymphonyError, isSymphonyError } from '@symphony/types';
 import { generateDashboard, type DashboardOptions, type GrafanaDashboard } from './dashboard.js';
+import { LayerHistogram, type Labels } from './layer-histogram.js';
 import { STANDARD_HISTOGRAMS, type StandardLabels } from './layers.js';
 
 export interface MetricsOptions {
@@ -20,26 +21,27 @@ export interface Metrics {
   /** This instance's own registry (never prom-client's global one). */
   readonly registry: Registry;
   readonly prefix: string;
-  readonly pitOp: Histogram<StandardLabels['pitOp']>;
-  readonly busCall: Histogram<StandardLabels['busCall']>;
-  readonly extensionCall: Histogram<StandardLabels['extensionCall']>;
-  readonly vdomUpdate: Histogram<StandardLabels['vdomUpdate']>;
-  readonly conductorDecision: Histogram<StandardLabels['conductorDecision']>;
+  readonly pitOp: LayerHistogram<StandardLabels['pitOp']>;
+  readonly busCall: LayerHistogram<StandardLabels['busCall']>;
+  readonly extensionCall: LayerHistogram<StandardLabels['extensionCall']>;
+  readonly vdomUpdate: LayerHistogram<StandardLabels['vdomUpdate']>;
+  readonly conductorDecision: LayerHistogram<StandardLabels['conductorDecision']>;
   /** Failures by layer and error code. */
   readonly errors: Counter<'layer' | 'code'>;
   /** Get-or-create; the prefix is added. A name reused with another type or labels is `E_METRIC_CONFLICT`. */
   counter<L extends string = never>(name: string, help: string, options?: MetricOptions<L>): Counter<L>;
   gauge<L extends string = never>(name: string, help: string, options?: MetricOptions<L>): Gauge<L>;
-  histogram<L extends string = never>(name: string, help: string, options?: MetricOptions<L> & { buckets?: readonly number[] }): Histogram<L>;
+  /** A fast histogram (see `LayerHistogram`): hold `.labels(...)` children on hot paths. */
+  histogram<L extends string = never>(name: string, help: string, options?: MetricOptions<L> & { buckets?: readonly number[] }): LayerHistogram<L>;
   /** Starts a timer; calling the result observes the elapsed seconds (and returns them). */
-  time<L extends string>(histogram: Histogram<L>, labels?: Partial<Record<L, string | number>>): () => number;
+  time<L extends string>(histogram: LayerHistogram<L>, labels?: Partial<Labels<L>>): () => number;
   /** The Prometheus text exposition of every metric in the registry. */
   expose(): Promise<string>;
   /** The `Content-Type` header for `expose()`'s text. */
   readonly contentType: string;
   /** A Grafana dashboard with panels for every metric registered here (with this prefix). */
   dashboard(options?: DashboardOptions): GrafanaDashboard;
-  /** Zeroes every metric (keeps the registrations). */
+  /** Zeroes every metric (keeps registrations; histogram series stay, at zero, for held children). */
   reset(): void;
 }
 
@@ -60,7 +62,8 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     const fullName = prefix + name;
     const existing = registry.getSingleMetric(fullName) as (M & { labelNames?: string[] }) | undefined;
     if (existing) {
-      const existingKind = existing instanceof Counter ? 'counter' : existing instanceof Gauge ? 'gauge' : existing instanceof Histogram ? 'histogram' : 'summary';
+      const existingKind =
+        existing instanceof Counter ? 'counter' : existing instanceof Gauge ? 'gauge' : existing instanceof LayerHistogram || existing instanceof Histogram ? 'histogram' : 'other';
       const sameLabels = JSON.stringify([...(existing.labelNames ?? [])].sort()) === JSON.stringify([...labelNames].sort());
       if (existingKind === kind && sameLabels) return existing;
       throw new SymphonyError('E_METRIC_CONFLICT', `metric "${fullName}" is already registered as a ${existingKind} with labels [${(existing.labelNames ?? []).join(', ')}]`, {
@@ -70,6 +73,7 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     try {
       return make(fullName);
     } catch (cause) {
+      if (isSymphonyError(cause)) throw cause;
       throw new SymphonyError('E_INPUT_INVALID', `cannot register ${kind} "${fullName}": ${(cause as Error).message}`, {
         details: { metric: fullName, labelNames: [...labelNames] },
         cause,
@@ -81,10 +85,13 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     register('counter', name, help, opts.labelNames ?? [], (n) => new Counter<L>({ name: n, help, labelNames: opts.labelNames ?? [], registers: [registry] }));
   const gauge = <L extends string = never>(name: string, help: string, opts: MetricOptions<L> = {}): Gauge<L> =>
     register('gauge', name, help, opts.labelNames ?? [], (n) => new Gauge<L>({ name: n, help, labelNames: opts.labelNames ?? [], registers: [registry] }));
-  const histogram = <L extends string = never>(name: string, help: string, opts: MetricOptions<L> & { buckets?: readonly number[] } = {}): Histogram<L> =>
-    register('histogram', name, help, opts.labelNames ?? [], (n) =>
-      new Histogram<L>({ name: n, help, labelNames: opts.labelNames ?? [], registers: [registry], ...(opts.buckets ? { buckets: [...opts.buckets] } : {}) }),
-    );
+  const histogram = <L extends string = never>(name: string, help: string, opts: MetricOptions<L> & { buckets?: readonly number[] } = {}): LayerHistogram<L> =>
+    register('histogram', name, help, opts.labelNames ?? [], (n) => {
+      if (!METRIC_NAME.test(n)) throw new Error(`invalid metric name (must match ${METRIC_NAME})`);
+      const h = new LayerHistogram<L>(n, help, opts.labelNames ?? [], opts.buckets);
+      registry.registerMetric(h as unknown as Metric);
+      return h;
+    });
 
   const standard = <K extends keyof typeof STANDARD_HISTOGRAMS>(key: K) => {
     const spec = STANDARD_HISTOGRAMS[key];
@@ -103,15 +110,7 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     counter,
     gauge,
     histogram,
-    time(h, labels) {
-      const start = process.hrtime.bigint();
-      return () => {
-        const seconds = Number(process.hrtime.bigint() - start) / 1e9;
-        if (labels) h.observe(labels as Parameters<typeof h.zero>[0], seconds);
-        else h.observe(seconds);
-        return seconds;
-      };
-    },
+    time: (h, labels) => h.startTimer(labels),
     expose: () => registry.metrics(),
     contentType: registry.contentType,
     dashboard: (dashboardOptions) => generateDashboard(registry.getMetricsAsArray(), { prefix, ...dashboardOptions }),

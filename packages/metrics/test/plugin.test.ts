@@ -11,14 +11,14 @@ describe('metricsPlugin', () => {
     kernel.events.emit('step:end', { runId: 'r', stepId: 'a', attempt: 1, durationMs: 250, at: 0 });
     kernel.events.emit('step:fail', { runId: 'r', stepId: 'b', attempt: 1, durationMs: 5, at: 0, error: { name: 'SymphonyError', code: 'E_TIMEOUT', message: 't' } });
     const text = await metrics.expose();
-    expect(text).toContain('symphony_step_duration_seconds_count{node="n1",outcome="ok"} 1');
-    expect(text).toContain('symphony_step_duration_seconds_count{node="n1",outcome="failed"} 1');
+    expect(text).toContain('symphony_step_duration_seconds_count{outcome="ok",node="n1"} 1');
+    expect(text).toContain('symphony_step_duration_seconds_count{outcome="failed",node="n1"} 1');
     expect(text).toContain('symphony_errors_total{layer="step",code="E_TIMEOUT",node="n1"} 1');
     expect(text).toMatch(/symphony_plugin_boot_seconds\{plugin="metrics",phase="start",node="n1"\} [0-9.e-]+/);
     expect(metrics.dashboard().panels.some((p) => p.title.startsWith('step duration seconds'))).toBe(true);
     await kernel.stop();
     kernel.events.emit('step:end', { runId: 'r', stepId: 'c', attempt: 1, durationMs: 1, at: 0 });
-    expect(await metrics.expose()).toContain('symphony_step_duration_seconds_count{node="n1",outcome="ok"} 1');
+    expect(await metrics.expose()).toContain('symphony_step_duration_seconds_count{outcome="ok",node="n1"} 1');
   });
 
   it('fails the kernel start, naming the plugin and the field, on bad options', async () => {
