@@ -82,9 +82,13 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
   }
 
   const counter = <L extends string = never>(name: string, help: string, opts: MetricOptions<L> = {}): Counter<L> =>
-    register('counter', name, help, opts.labelNames ?? [], (n) => new Counter<L>({ name: n, help, labelNames: opts.labelNames ?? [], registers: [registry] }));
+    register('counter', name, help, opts.labelNames ?? [], (n) =>
+      coded(new Counter<L>({ name: n, help, labelNames: opts.labelNames ?? [], registers: [registry] }), n),
+    );
   const gauge = <L extends string = never>(name: string, help: string, opts: MetricOptions<L> = {}): Gauge<L> =>
-    register('gauge', name, help, opts.labelNames ?? [], (n) => new Gauge<L>({ name: n, help, labelNames: opts.labelNames ?? [], registers: [registry] }));
+    register('gauge', name, help, opts.labelNames ?? [], (n) =>
+      coded(new Gauge<L>({ name: n, help, labelNames: opts.labelNames ?? [], registers: [registry] }), n),
+    );
   const histogram = <L extends string = never>(name: string, help: string, opts: MetricOptions<L> & { buckets?: readonly number[] } = {}): LayerHistogram<L> =>
     register('histogram', name, help, opts.labelNames ?? [], (n) => {
       if (!METRIC_NAME.test(n)) throw new Error(`invalid metric name (must match ${METRIC_NAME})`);
@@ -116,4 +120,27 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     dashboard: (dashboardOptions) => generateDashboard(registry.getMetricsAsArray(), { prefix, ...dashboardOptions }),
     reset: () => registry.resetMetrics(),
   };
+}
+
+const METHODS = ['inc', 'dec', 'set', 'setToCurrentTime', 'startTimer', 'labels', 'remove', 'zero'] as const;
+
+/**
+ * prom-client throws plain Errors for a wrong label or a negative counter increment; rethrow
+ * them as `E_INPUT_INVALID` naming the metric, on the metric and on the children `labels()` returns.
+ */
+function coded<M extends object>(metric: M, name: string): M {
+  const target = metric as Record<string, unknown>;
+  for (const method of METHODS) {
+    const original = target[method];
+    if (typeof original !== 'function') continue;
+    target[method] = function (this: unknown, ...args: unknown[]) {
+      try {
+        const result = (original as (...a: unknown[]) => unknown).apply(this, args);
+        return method === 'labels' && result && typeof result === 'object' ? coded(result, name) : result;
+      } catch (cause) {
+        throw new SymphonyError('E_INPUT_INVALID', `metric "${name}": ${(cause as Error).message}`, { details: { metric: name, method }, cause });
+      }
+    };
+  }
+  return metric;
 }

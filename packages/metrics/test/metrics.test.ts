@@ -48,6 +48,8 @@ describe('createMetrics', () => {
     expect(conflict.details.metric).toBe('app_runs_total');
     expect(failure(() => metrics.counter('runs_total', 'Runs', { labelNames: ['other'] })).code).toBe('E_METRIC_CONFLICT');
     expect(failure(() => metrics.counter('bad-name', 'x')).code).toBe('E_INPUT_INVALID');
+    expect(failure(() => runs.inc({ nope: 'x' } as never)).details).toEqual({ metric: 'app_runs_total', method: 'inc' });
+    expect(failure(() => runs.labels('ok').inc(-1)).code).toBe('E_INPUT_INVALID');
     expect(failure(() => createMetrics({ prefix: 'no spaces ' })).code).toBe('E_INPUT_INVALID');
   });
 
