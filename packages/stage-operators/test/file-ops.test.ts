@@ -1,0 +1,80 @@
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { globFiles, hashFile, listDirectory, readTextFile, statPath, writeFileAtomic, type PathGuard } from '../src/index.js';
+import { tempDir, workspaceGuard } from './helpers.js';
+
+let root: { dir: string; cleanup: () => void };
+let guard: PathGuard;
+let ws: string;
+
+beforeEach(() => {
+  root = tempDir();
+  guard = workspaceGuard(root.dir);
+  ws = guard.workspace;
+  mkdirSync(join(ws, 'src', 'deep'), { recursive: true });
+  mkdirSync(join(ws, 'node_modules', 'x'), { recursive: true });
+  writeFileSync(join(ws, 'src', 'a.ts'), 'a');
+  writeFileSync(join(ws, 'src', 'deep', 'b.ts'), 'bb');
+  writeFileSync(join(ws, 'src', 'c.js'), 'c');
+  writeFileSync(join(ws, 'node_modules', 'x', 'd.ts'), 'd');
+  writeFileSync(join(ws, '.hidden.ts'), 'h');
+  mkdirSync(join(root.dir, 'outside'));
+  writeFileSync(join(root.dir, 'outside', 'secret.ts'), 'secret');
+});
+afterEach(() => root.cleanup());
+
+describe('file_ops on real files', () => {
+  it('writes atomically, leaves no temp file, and reads back', async () => {
+    const written = await writeFileAtomic(guard, { path: join(ws, 'out', 'note.txt'), content: 'hello', mkdirs: true });
+    expect(written).toEqual({ path: join(ws, 'out', 'note.txt'), bytes: 5 });
+    await writeFileAtomic(guard, { path: 'out/note.txt', content: 'hello again' });
+    expect(readdirSync(join(ws, 'out'))).toEqual(['note.txt']);
+    expect(await readTextFile(guard, { path: 'out/note.txt' })).toMatchObject({ content: 'hello again', bytes: 11 });
+  });
+
+  it('globs with picomatch, skipping node_modules, dotfiles and links out by default', async () => {
+    symlinkSync(join(root.dir, 'outside'), join(ws, 'src', 'link-out'));
+    const { files } = await globFiles(guard, { patterns: '**/*.ts' });
+    expect(files).toEqual(['src/a.ts', 'src/deep/b.ts']);
+    expect((await globFiles(guard, { patterns: ['**/*.ts', '!src/deep/**'], dot: true })).files).toEqual(['.hidden.ts', 'src/a.ts']);
+    expect((await globFiles(guard, { patterns: '*.js', cwd: 'src' })).files).toEqual(['c.js']);
+  });
+
+  it('lists and stats', async () => {
+    const listing = await listDirectory(guard, { path: 'src', recursive: true });
+    expect(listing.entries.map((e) => `${e.type}:${e.path}`)).toEqual(['file:a.ts', 'file:c.js', 'directory:deep', 'file:deep/b.ts']);
+    expect(await statPath(guard, { path: 'src/deep/b.ts' })).toMatchObject({ type: 'file', size: 2 });
+  });
+
+  it('refuses paths outside the workspace: traversal, absolute, and a planted symlink', async () => {
+    symlinkSync(join(root.dir, 'outside', 'secret.ts'), join(ws, 'innocent.ts'));
+    await expect(readTextFile(guard, { path: '../outside/secret.ts' })).rejects.toMatchObject({ code: 'E_PERMISSION_DENIED', details: { path: join(root.dir, 'outside', 'secret.ts') } });
+    await expect(readTextFile(guard, { path: '/etc/passwd' })).rejects.toMatchObject({ code: 'E_PERMISSION_DENIED' });
+    await expect(readTextFile(guard, { path: 'innocent.ts' })).rejects.toMatchObject({ code: 'E_PERMISSION_DENIED', details: { rule: 'default-deny' } });
+    await expect(writeFileAtomic(guard, { path: '../outside/new.ts', content: 'x' })).rejects.toMatchObject({ code: 'E_PERMISSION_DENIED' });
+    expect(existsSync(join(root.dir, 'outside', 'new.ts'))).toBe(false);
+  });
+
+  it('reports a missing file as E_NOT_FOUND and a directory as E_INPUT_INVALID, with the path', async () => {
+    await expect(readTextFile(guard, { path: 'nope.txt' })).rejects.toMatchObject({ code: 'E_NOT_FOUND', details: { path: 'nope.txt' } });
+    await expect(readTextFile(guard, { path: 'src' })).rejects.toMatchObject({ code: 'E_INPUT_INVALID' });
+    await expect(writeFileAtomic(guard, { path: 'missing-dir/x.txt', content: 'x' })).rejects.toMatchObject({ code: 'E_NOT_FOUND' });
+  });
+
+  it('a 1 GB sparse file: read is refused before reading, hash streams it in flat memory', async () => {
+    const big = join(ws, 'sparse.bin');
+    const fd = openSync(big, 'w');
+    closeSync(fd);
+    await import('node:fs/promises').then((fs) => fs.truncate(big, 1024 ** 3));
+    await expect(readTextFile(guard, { path: 'sparse.bin' })).rejects.toMatchObject({ code: 'E_PAYLOAD_TOO_LARGE', details: { size: 1024 ** 3 } });
+    const before = process.memoryUsage().rss;
+    let peak = before;
+    const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 20);
+    const hashed = await hashFile(guard, { path: 'sparse.bin' });
+    clearInterval(sampler);
+    expect(hashed).toEqual({ path: big, bytes: 1024 ** 3, sha256: '49bc20df15e412a64472421e13fe86ff1c5165e18b2afccf160d4dc19fe68a14' });
+    expect(peak - before).toBeLessThan(200 * 1024 * 1024);
+    expect(readFileSync(join(ws, 'src', 'a.ts'), 'utf8')).toBe('a');
+  });
+});

@@ -1,0 +1,79 @@
+import { existsSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { checkRevision, gitBlame, gitCurrentBranch, gitDiff, gitLog, gitShow, gitStatus, type GitContext } from '../src/index.js';
+import { makeRepo, tempDir, workspaceGuard } from './helpers.js';
+
+let root: { dir: string; cleanup: () => void };
+let ctx: GitContext;
+let repo: string;
+
+beforeAll(() => {
+  root = tempDir('symphony-git-');
+  const guard = workspaceGuard(root.dir, false);
+  repo = join(guard.workspace, 'repo');
+  makeRepo(repo);
+  writeFileSync(join(repo, 'untracked.txt'), 'new');
+  writeFileSync(join(repo, 'README.md'), '# demo, edited\n');
+  ctx = { guard };
+});
+afterAll(() => root.cleanup());
+
+describe('git_ops on a real repository', () => {
+  it('log: newest first, with per-file numstat', async () => {
+    const { commits } = await gitLog(ctx, { repo: 'repo', numstat: true });
+    expect(commits.map((c) => c.subject)).toEqual(['second: touch a, add b', 'first']);
+    expect(commits[0]).toMatchObject({ author: 'Ada', email: 'ada@example.com', hash: expect.stringMatching(/^[0-9a-f]{40}$/) });
+    expect(commits[0]!.files).toEqual([
+      { path: 'src/a.ts', added: 2, deleted: 1 },
+      { path: 'src/b.ts', added: 1, deleted: 0 },
+    ]);
+    expect((await gitLog(ctx, { repo: 'repo', ref: 'feature', maxCount: 1 })).commits[0]!.subject).toBe('feature work');
+    expect((await gitLog(ctx, { repo: 'repo', ref: 'main..feature' })).commits).toHaveLength(1);
+    expect((await gitLog(ctx, { repo: 'repo', paths: ['README.md'] })).commits.map((c) => c.subject)).toEqual(['first']);
+  });
+
+  it('status, current branch, diff, blame, show', async () => {
+    const status = await gitStatus(ctx, { repo: 'repo' });
+    expect(status.branch).toBe('main');
+    expect(status.entries).toEqual(expect.arrayContaining([{ index: ' ', worktree: 'M', path: 'README.md' }, { index: '?', worktree: '?', path: 'untracked.txt' }]));
+    expect(await gitCurrentBranch(ctx, { repo: 'repo' })).toMatchObject({ branch: 'main', detached: false, head: expect.stringMatching(/^[0-9a-f]{40}$/) });
+    expect((await gitDiff(ctx, { repo: 'repo' })).diff).toContain('+# demo, edited');
+    expect((await gitDiff(ctx, { repo: 'repo', from: 'main', to: 'feature', stat: true })).files).toEqual([{ path: 'src/b.ts', added: 1, deleted: 1 }]);
+    const blame = await gitBlame(ctx, { repo: 'repo', path: 'src/a.ts' });
+    expect(blame.lines.map((l) => [l.line, l.author, l.content])).toEqual([[1, 'Ada', 'export const a = 2;'], [2, 'Ada', 'export const b = 3;']]);
+    expect((await gitShow(ctx, { repo: 'repo', ref: 'feature', path: 'src/b.ts' })).content).toBe('export const c = 5;\n');
+    expect((await gitShow(ctx, { repo: 'repo', ref: 'HEAD~1' })).content).toContain('first');
+  });
+
+  it('refuses option-looking refs before git runs: --output=/tmp/x writes nothing', async () => {
+    const target = join(root.dir, 'pwned.txt');
+    for (const call of [
+      () => gitLog(ctx, { repo: 'repo', ref: `--output=${target}` }),
+      () => gitDiff(ctx, { repo: 'repo', from: `--output=${target}` }),
+      () => gitShow(ctx, { repo: 'repo', ref: '-p' }),
+      () => gitBlame(ctx, { repo: 'repo', path: 'src/a.ts', ref: '--contents=/etc/passwd' }),
+      () => gitLog(ctx, { repo: 'repo', ref: 'main..--output=x' }),
+      () => gitLog(ctx, { repo: 'repo', since: '--all' }),
+    ]) {
+      await expect(call()).rejects.toMatchObject({ code: 'E_INPUT_INVALID' });
+    }
+    expect(existsSync(target)).toBe(false);
+    // Option-looking paths are harmless after `--`: git looks for a file by that name.
+    expect((await gitLog(ctx, { repo: 'repo', paths: [`--output=${target}`] })).commits).toEqual([]);
+    expect(existsSync(target)).toBe(false);
+  });
+
+  it('accepts real revision syntax and rejects junk', () => {
+    for (const ok of ['main', 'HEAD~3', 'HEAD^', 'a1b2c3d', 'main..feature', 'v1.0^{commit}', '@{upstream}', 'origin/main']) expect(checkRevision(ok)).toBe(ok);
+    for (const bad of ['', '-x', '--all', 'a b', 'x;rm -rf /', '$(id)', 'a\nb']) expect(() => checkRevision(bad)).toThrow(/Refusing ref/);
+  });
+
+  it('a missing repository, an unknown revision and a repo outside the workspace are coded errors', async () => {
+    await expect(gitLog(ctx, { repo: 'nope' })).rejects.toMatchObject({ code: 'E_GIT_FAILED' });
+    await expect(gitLog(ctx, { repo: 'repo', ref: 'no-such-branch' })).rejects.toMatchObject({ code: 'E_INPUT_INVALID' });
+    await expect(gitLog(ctx, { repo: '/' })).rejects.toMatchObject({ code: 'E_PERMISSION_DENIED' });
+    const plain = join(root.dir, 'ws');
+    await expect(gitStatus(ctx, { repo: plain })).rejects.toMatchObject({ code: 'E_NOT_FOUND' });
+  });
+});
