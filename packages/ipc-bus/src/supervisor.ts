@@ -75,6 +75,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   private pingTimer: NodeJS.Timeout | undefined;
   private restartTimer: NodeJS.Timeout | undefined;
   private stopping: Promise<void> | undefined;
+  private readonly stderrTail: string[] = [];
 
   constructor(private readonly options: SupervisorOptions) {
     super();
@@ -183,6 +184,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
 
   private async doLaunch(): Promise<BusClient> {
     this.setState('starting');
+    this.stderrTail.length = 0;
     const t0 = performance.now();
     let launched: Launched | undefined;
     try {
@@ -203,8 +205,11 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     } catch (cause) {
       launched?.kill('SIGKILL');
       const exit = launched ? await withDeadline(launched.exited, 1_000) : undefined;
-      const error = new SymphonyError('E_EXTENSION_START', `extension ${this.id} failed to start: ${(cause as Error).message}`, {
-        details: { extensionId: this.id, mode: this.options.spec.mode, entry: this.options.spec.entry, ...(exit ? { exit } : {}) },
+      // Let the last stderr lines arrive: they usually say why (a bad import, a syntax error).
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      const stderr = this.stderrTail.join('\n');
+      const error = new SymphonyError('E_EXTENSION_START', `extension ${this.id} failed to start: ${(cause as Error).message}${stderr ? `\n${stderr}` : ''}`, {
+        details: { extensionId: this.id, mode: this.options.spec.mode, entry: this.options.spec.entry, ...(exit ? { exit } : {}), ...(stderr ? { stderr } : {}) },
         cause,
       });
       this.logger.error({ err: error.toJSON() }, 'extension failed to start');
@@ -287,6 +292,10 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     if (!stream) return;
     const lines = createInterface({ input: stream, crlfDelay: Infinity });
     lines.on('line', (line) => {
+      if (name === 'stderr') {
+        this.stderrTail.push(line);
+        if (this.stderrTail.length > 20) this.stderrTail.shift();
+      }
       if (name === 'stderr') this.logger.warn({ stream: name }, line);
       else this.logger.info({ stream: name }, line);
       this.emit('output', { stream: name, line });
