@@ -21,3 +21,4 @@ export {
 } from './load.js';
 export { ENV_OVERRIDES, CONFIG_FILE_ENV } from './env.js';
 export { watchConfig, type ConfigWatcher, type WatchConfigOptions } from './watch.js';
+export { configPlugin, configPlugin as plugin, type ConfigService } from './plugin.js';
