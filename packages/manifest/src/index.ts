@@ -12,6 +12,7 @@ export {
   CapabilityNameSchema,
   EXTENSION_KINDS,
   PATH_VARIABLES,
+  manifestJsonSchema,
   type ExtensionManifest,
   type ExtensionManifestInput,
   type ExtensionKind,

@@ -165,3 +165,8 @@ export const ExtensionManifestSchema = z.strictObject({
 export type ExtensionManifest = z.output<typeof ExtensionManifestSchema>;
 /** What an author writes: everything with a default may be left out. */
 export type ExtensionManifestInput = z.input<typeof ExtensionManifestSchema>;
+
+/** The JSON Schema of a manifest as written, for editors (`"$schema"`). Cross-field rules are not in it. */
+export function manifestJsonSchema(): Record<string, unknown> {
+  return z.toJSONSchema(ExtensionManifestSchema, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>;
+}

@@ -8,6 +8,7 @@ import {
   expandPath,
   expandPermissionPaths,
   loadManifest,
+  manifestJsonSchema,
   parseManifest,
   satisfiesEngine,
   validateManifest,
@@ -175,5 +176,14 @@ describe('permission variables and engines', () => {
     const err = failure(() => checkEngine(manifest, '1.0.0'));
     expect(err.code).toBe('E_MANIFEST_ENGINE');
     expect(err.details).toEqual({ id: 'acme.csv', range: '^0.1.0', version: '1.0.0' });
+  });
+});
+
+describe('manifestJsonSchema', () => {
+  it('describes the manifest fields for editors', () => {
+    const schema = manifestJsonSchema() as { properties: Record<string, { enum?: string[] }>; required: string[] };
+    expect(schema.required).toEqual(expect.arrayContaining(['id', 'version', 'kind']));
+    expect(schema.properties.kind?.enum).toEqual(['instrument', 'operator', 'motif']);
+    expect(Object.keys(schema.properties)).toEqual(expect.arrayContaining(['permissions', 'contributes', 'dependencies', 'activation', 'engines']));
   });
 });
