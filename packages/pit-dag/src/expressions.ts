@@ -1,4 +1,4 @@
-import { SymphonyError } from '@symphony/types';
+import { SymphonyError, findStepReferences } from '@symphony/types';
 
 /**
  * The `${{ }}` expression language of `with:` and `if:`, parsed and evaluated here without
@@ -239,4 +239,9 @@ export function parseCondition(condition: string): Expr {
 
 export function evaluateCondition(condition: string, context: ExpressionContext): boolean {
   return isTruthy(evaluate(parseCondition(condition), context));
+}
+
+/** Step ids an `if:` reads: it may be a bare expression, so it is wrapped before scanning. */
+export function conditionReferences(condition: string, into: Set<string> = new Set()): Set<string> {
+  return findStepReferences(WHOLE.test(condition) ? condition : `\${{ ${condition} }}`, into);
 }

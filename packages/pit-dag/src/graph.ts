@@ -1,4 +1,5 @@
 import { SymphonyError, findStepReferences, validationError, type Issue, type Step, type Workflow } from '@symphony/types';
+import { conditionReferences } from './expressions.js';
 
 /**
  * A workflow as an indexed graph: steps are numbered in declaration order and edges are stored
@@ -35,7 +36,7 @@ export function buildRunGraph(workflow: Workflow): RunGraph {
   const issues: Issue[] = [];
   steps.forEach((step, i) => {
     const refs = findStepReferences(step.with);
-    if (step.if) findStepReferences(step.if, refs);
+    if (step.if) conditionReferences(step.if, refs);
     for (const ref of refs) {
       const j = index.get(ref);
       if (j === undefined) {

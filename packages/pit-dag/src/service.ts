@@ -13,7 +13,7 @@ import {
 } from '@symphony/types';
 import { Checkpoints, type RunRecord, type RunStatus, type StepRecord } from './checkpoint.js';
 import { criticalPath } from './critical-path.js';
-import { evaluateCondition, resolveTemplate, type ExpressionContext } from './expressions.js';
+import { conditionReferences, evaluateCondition, resolveTemplate, type ExpressionContext } from './expressions.js';
 import { StepStatus } from './ready-set.js';
 import { activate, checkInputs, notActive, prepareGraph, retryDecision, stateName, viewOfActive, viewOfRecords, type ActiveRun } from './run.js';
 import type { CreateRunOptions, DagService, FailDecision, RunEventSink, RunStateView, StartedStep, StepOutputMeta } from './types.js';
@@ -80,16 +80,18 @@ export function createDagService(deps: DagServiceDeps): DagService & { close(): 
     return value;
   }
 
-  function contextFor(run: ActiveRun, i: number, source: unknown): ExpressionContext {
+  /** Context holding only the steps that `withValue` / `condition` reference (outputs load lazily). */
+  function contextFor(run: ActiveRun, withValue: unknown, condition?: string): ExpressionContext {
     const steps: ExpressionContext['steps'] = {};
-    for (const id of findStepReferences(source)) {
+    const refs = findStepReferences(withValue);
+    if (condition !== undefined) conditionReferences(condition, refs);
+    for (const id of refs) {
       const j = run.graph.index.get(id);
       if (j === undefined) continue;
       const status = run.ready.status[j];
       const outcome = status === StepStatus.done ? 'success' : status === StepStatus.skipped ? 'skipped' : status === StepStatus.failed ? 'failure' : undefined;
       steps[id] = outcome ? { output: outputValue(run, j), outcome } : {};
     }
-    void i;
     return { inputs: run.record.inputs, steps };
   }
 
@@ -103,7 +105,7 @@ export function createDagService(deps: DagServiceDeps): DagService & { close(): 
       if (step?.if !== undefined) {
         let go: boolean;
         try {
-          go = evaluateCondition(step.if, contextFor(run, i, step.if));
+          go = evaluateCondition(step.if, contextFor(run, undefined, step.if));
         } catch (err) {
           run.ready.startSpecific(i);
           run.errors[i] = toSymphonyError(err).toJSON();
@@ -466,14 +468,14 @@ export function createDagService(deps: DagServiceDeps): DagService & { close(): 
       const run = get(runId);
       const i = indexOf(run, stepId);
       const step = run.graph.steps[i];
-      return contextFor(run, i, [step?.with, step?.if]);
+      return contextFor(run, step?.with, step?.if);
     },
 
     resolveInputs(runId, stepId) {
       const run = get(runId);
       const i = indexOf(run, stepId);
       const step = run.graph.steps[i];
-      return (resolveTemplate(step?.with ?? {}, contextFor(run, i, step?.with)) ?? {}) as Record<string, unknown>;
+      return (resolveTemplate(step?.with ?? {}, contextFor(run, step?.with)) ?? {}) as Record<string, unknown>;
     },
 
     whenDone(runId) {

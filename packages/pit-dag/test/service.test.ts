@@ -1,0 +1,218 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { SymphonyError } from '@symphony/types';
+import { drive, harness, type Harness } from './helpers.js';
+
+let open: Harness[] = [];
+function h(): Harness {
+  const x = harness();
+  open.push(x);
+  return x;
+}
+afterEach(async () => {
+  for (const x of open) await x.close();
+  open = [];
+});
+
+const diamond = {
+  name: 'diamond',
+  steps: [
+    { id: 'a', uses: 'acme.x/run', with: { n: '${{ inputs.n }}' } },
+    { id: 'b', uses: 'acme.x/run', needs: ['a'], with: { from: '${{ steps.a.output.n }}' } },
+    { id: 'c', uses: 'acme.x/run', needs: ['a'] },
+    { id: 'd', uses: 'acme.x/run', needs: ['b', 'c'], with: { both: ['${{ steps.b.output.from }}', '${{ steps.c.output }}'] } },
+  ],
+  inputs: { n: { type: 'number', default: 7 } },
+};
+
+describe('pit.dag: driving a run', () => {
+  it('runs a diamond, resolving with: from recorded outputs, and emits every transition in order', async () => {
+    const x = h();
+    const run = await x.dag.createRun(diamond);
+    const final = await drive(x.dag, run.runId, (s) => (s.stepId === 'c' ? 'c-out' : x.dag.resolveInputs(run.runId, s.stepId)));
+    expect(final.status).toBe('succeeded');
+    expect(x.artifacts.value('diamond/d')).toEqual({ both: [7, 'c-out'] });
+    // Lineage: d was made from b's and c's outputs.
+    const d = final.steps.find((s) => s.stepId === 'd')?.output;
+    expect(x.artifacts.inputsOf(d as never).map((r) => r.name).sort()).toEqual(['diamond/b', 'diamond/c']);
+    const names = x.events.map((e) => `${e.name}${e.payload.stepId ? `:${e.payload.stepId}` : ''}`);
+    expect(names[0]).toBe('run:start');
+    expect(names.at(-1)).toBe('run:end');
+    for (const id of ['a', 'b', 'c', 'd']) {
+      const order = ['step:ready', 'step:start', 'step:end'].map((n) => names.indexOf(`${n}:${id}`));
+      expect(order.every((k) => k > 0)).toBe(true);
+      expect(order).toEqual([...order].sort((p, q) => p - q));
+    }
+    expect(names.indexOf('step:end:b')).toBeLessThan(names.indexOf('step:start:d'));
+    expect(x.events.at(-1)?.payload).toMatchObject({ runId: run.runId, status: 'succeeded' });
+  });
+
+  it('offers the ready set critical-first and keeps to the concurrency limit', async () => {
+    const x = h();
+    const run = await x.dag.createRun(
+      {
+        name: 'fan',
+        concurrency: 2,
+        steps: [
+          { id: 'short', uses: 'acme.x/run' },
+          { id: 'long', uses: 'acme.x/run' },
+          { id: 'mid', uses: 'acme.x/run' },
+          { id: 'after', uses: 'acme.x/run', needs: ['long'] },
+        ],
+      },
+      { estimates: { short: 1, long: 10, mid: 5, after: 10 } },
+    );
+    expect(x.dag.ready(run.runId)).toEqual(['long', 'mid', 'short']);
+    expect(x.dag.criticalPath(run.runId)).toMatchObject({ path: ['long', 'after'], length: 20 });
+    const first = x.dag.next(run.runId);
+    expect(first.map((s) => s.stepId)).toEqual(['long', 'mid']);
+    expect(x.dag.next(run.runId)).toEqual([]);
+    expect(() => x.dag.start(run.runId, 'short')).toThrow(/concurrency limit/);
+    await x.dag.complete(run.runId, 'long');
+    expect(x.dag.ready(run.runId)).toEqual(['after', 'short']);
+    expect(x.dag.start(run.runId, 'short').attempt).toBe(1);
+    await expect(x.dag.complete(run.runId, 'long')).rejects.toMatchObject({ code: 'E_CONFLICT' });
+  });
+
+  it('retries per policy (backoff, codes), then fails the run and starts nothing new', async () => {
+    const x = h();
+    const run = await x.dag.createRun({
+      name: 'retry',
+      steps: [
+        { id: 'flaky', uses: 'acme.x/run', retry: { count: 2, backoffMs: 1, factor: 2, on: ['E_TIMEOUT'] } },
+        { id: 'picky', uses: 'acme.x/run', retry: { count: 5, backoffMs: 1, on: ['E_TIMEOUT'] } },
+        { id: 'later', uses: 'acme.x/run', needs: ['flaky', 'picky'] },
+      ],
+    });
+    const [flaky, picky] = x.dag.next(run.runId);
+    expect(await x.dag.fail(run.runId, flaky!.stepId, new SymphonyError('E_TIMEOUT', 'slow'))).toEqual({ action: 'retry', attempt: 2, delayMs: 1 });
+    await new Promise((r) => setTimeout(r, 20));
+    const again = x.dag.next(run.runId);
+    expect(again.map((s) => [s.stepId, s.attempt])).toEqual([['flaky', 2]]);
+    expect(await x.dag.fail(run.runId, 'flaky', new SymphonyError('E_TIMEOUT', 'slow'))).toEqual({ action: 'retry', attempt: 3, delayMs: 2 });
+    // A code outside `on` is not retried: the run fails, the in-flight step may still finish.
+    expect(await x.dag.fail(run.runId, picky!.stepId, new SymphonyError('E_PERMISSION_DENIED', 'no'))).toEqual({ action: 'fail' });
+    const final = await x.dag.whenDone(run.runId);
+    expect(() => x.dag.next(run.runId)).toThrow(/not active/); // the ended run starts nothing
+    expect(final.status).toBe('failed');
+    expect(final.steps.find((s) => s.stepId === 'later')?.state).toBe('pending');
+    expect(x.events.filter((e) => e.name === 'step:retry')).toHaveLength(2);
+    expect(x.events.find((e) => e.name === 'step:fail')?.payload).toMatchObject({ stepId: 'picky', error: { code: 'E_PERMISSION_DENIED' } });
+    expect(x.dag.runs({ status: 'failed' }).map((r) => r.runId)).toEqual([run.runId]);
+  });
+
+  it('lets continueOnError failures through and skips steps whose if: is false', async () => {
+    const x = h();
+    const run = await x.dag.createRun({
+      name: 'soft',
+      steps: [
+        { id: 'may-fail', uses: 'acme.x/run', continueOnError: true },
+        { id: 'guarded', uses: 'acme.x/run', needs: ['may-fail'], if: "${{ steps.may-fail.outcome == 'success' }}" },
+        { id: 'fallback', uses: 'acme.x/run', needs: ['may-fail'], if: "steps.may-fail.outcome == 'failure'" },
+        { id: 'end', uses: 'acme.x/run', needs: ['guarded', 'fallback'] },
+      ],
+    });
+    const final = await drive(x.dag, run.runId, (s) => {
+      if (s.stepId === 'may-fail') throw new Error('boom');
+      return s.stepId;
+    });
+    expect(final.status).toBe('succeeded');
+    expect(Object.fromEntries(final.steps.map((s) => [s.stepId, s.state]))).toEqual({ 'may-fail': 'failed', guarded: 'skipped', fallback: 'done', end: 'done' });
+    expect(x.events.find((e) => e.name === 'step:end' && e.payload.stepId === 'guarded')?.payload.skipped).toBe(true);
+  });
+
+  it('cancels: in-flight signals abort, nothing new starts, the run ends cancelled', async () => {
+    const x = h();
+    const run = await x.dag.createRun({ name: 'c', steps: [{ id: 'a', uses: 'acme.x/run' }, { id: 'b', uses: 'acme.x/run', needs: ['a'] }, { id: 'z', uses: 'acme.x/run' }] });
+    const [a] = x.dag.next(run.runId, 1);
+    await x.dag.cancel(run.runId, 'user asked');
+    expect(a!.signal.aborted).toBe(true);
+    expect((a!.signal.reason as SymphonyError).code).toBe('E_ABORTED');
+    expect(x.dag.next(run.runId)).toEqual([]);
+    await x.dag.complete(run.runId, 'a'); // finished work is still recorded
+    const final = await x.dag.whenDone(run.runId);
+    expect(final.status).toBe('cancelled');
+    expect(final.steps.map((s) => s.state)).toEqual(['done', 'pending', 'pending']);
+    await expect(x.dag.resume(run.runId)).rejects.toMatchObject({ code: 'E_CONFLICT' });
+  });
+
+  it('fails a step that outlives its timeoutMs with E_TIMEOUT and aborts its signal', async () => {
+    const x = h();
+    const run = await x.dag.createRun({ name: 't', steps: [{ id: 'slow', uses: 'acme.x/run', timeoutMs: 10 }] });
+    const [slow] = x.dag.next(run.runId);
+    const final = await x.dag.whenDone(run.runId);
+    expect(slow!.signal.aborted).toBe(true);
+    expect(final.status).toBe('failed');
+    expect(final.steps[0]?.error?.code).toBe('E_TIMEOUT');
+    await expect(x.dag.complete(run.runId, 'slow')).rejects.toMatchObject({ code: 'E_CONFLICT' });
+  });
+
+  it('validates before anything runs', async () => {
+    const x = h();
+    await expect(x.dag.createRun({ name: 'bad', steps: [{ id: 'a', uses: 'acme.x/run', if: 'inputs.x ==' }] })).rejects.toMatchObject({ code: 'E_WORKFLOW_INVALID' });
+    await expect(x.dag.createRun({ name: 'cyc', steps: [{ id: 'a', uses: 'acme.x/run', needs: ['b'] }, { id: 'b', uses: 'acme.x/run', needs: ['a'] }] })).rejects.toMatchObject({ code: 'E_CYCLE' });
+    await expect(x.dag.createRun(diamond, { inputs: { n: 'seven' } })).rejects.toMatchObject({ code: 'E_INPUT_INVALID' });
+    await expect(x.dag.createRun(diamond, { inputs: { other: 1 } })).rejects.toMatchObject({ code: 'E_INPUT_INVALID' });
+    await x.dag.createRun(diamond, { runId: 'fixed' });
+    await expect(x.dag.createRun(diamond, { runId: 'fixed' })).rejects.toMatchObject({ code: 'E_CONFLICT' });
+    expect(() => x.dag.ready('nope')).toThrow(/no run "nope"/);
+    expect(x.events.filter((e) => e.name === 'run:start')).toHaveLength(1);
+  });
+
+  it('commits the output artifact and the completion together or not at all', async () => {
+    const x = h();
+    const run = await x.dag.createRun({ name: 'atomic', steps: [{ id: 'a', uses: 'acme.x/run' }] });
+    x.dag.next(run.runId);
+    // A function cannot be stored: the artifact write throws inside the transaction...
+    await expect(x.dag.completeWithOutput(run.runId, 'a', () => 1)).rejects.toMatchObject({ code: 'E_INPUT_INVALID' });
+    expect(x.artifacts.names('atomic/')).toEqual([]);
+    expect(x.dag.state(run.runId).steps[0]?.state).toBe('running');
+    // ...and the step can still complete properly afterwards.
+    const ref = await x.dag.completeWithOutput(run.runId, 'a', { ok: true }, { tags: ['t'] });
+    expect(x.artifacts.info(ref.name, ref.version)).toMatchObject({ kind: 'step-output', tags: ['t'], producer: { runId: run.runId, stepId: 'a' } });
+    expect((await x.dag.whenDone(run.runId)).status).toBe('succeeded');
+  });
+});
+
+describe('pit.dag: resume after a restart', () => {
+  it('re-runs nothing that finished and retries the interrupted step per its policy', async () => {
+    let x = h();
+    const run = await x.dag.createRun({
+      name: 'resume',
+      steps: [
+        { id: 'a', uses: 'acme.x/run' },
+        { id: 'b', uses: 'acme.x/run', needs: ['a'], retry: { count: 1, backoffMs: 0 } },
+        { id: 'c', uses: 'acme.x/run', needs: ['b'] },
+      ],
+    });
+    x.dag.next(run.runId);
+    await x.dag.completeWithOutput(run.runId, 'a', 'A');
+    x.dag.next(run.runId); // b is running when the "process" stops
+    await x.ledger.flushed();
+    x = await x.reopen();
+    open.push(x);
+    const resumed = await x.dag.resume(run.runId);
+    expect(resumed.steps.map((s) => s.state)).toEqual(['done', 'ready', 'pending']);
+    expect(x.events.map((e) => e.name)).toEqual(['step:retry', 'run:start', 'step:ready']);
+    const ran: string[] = [];
+    const final = await drive(x.dag, run.runId, (s) => {
+      ran.push(`${s.stepId}#${s.attempt}`);
+      return x.dag.resolveInputs(run.runId, s.stepId);
+    });
+    expect(ran).toEqual(['b#2', 'c#1']);
+    expect(final.status).toBe('succeeded');
+    expect(x.dag.runs().map((r) => r.status)).toEqual(['succeeded']);
+  });
+
+  it('fails a run whose interrupted step has no retries left', async () => {
+    let x = h();
+    const run = await x.dag.createRun({ name: 'noretry', steps: [{ id: 'a', uses: 'acme.x/run' }, { id: 'b', uses: 'acme.x/run' }] });
+    x.dag.next(run.runId, 1);
+    await x.ledger.flushed();
+    x = await x.reopen();
+    open.push(x);
+    await x.dag.resume(run.runId);
+    const final = await x.dag.whenDone(run.runId);
+    expect(final.status).toBe('failed');
+    expect(final.steps[0]?.error?.code).toBe('E_INTERRUPTED');
+  });
+});
