@@ -20,6 +20,7 @@ export { Ring, RingChannel } from './ring.js';
 export {
   createLauncher,
   defaultCommandLine,
+  externalSocketLauncher,
   type CommandLine,
   type DefaultLauncherOptions,
   type ExitInfo,

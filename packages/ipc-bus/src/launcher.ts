@@ -184,3 +184,31 @@ async function launchSocket(command: CommandLine): Promise<Launched> {
 function toPath(entry: string): string {
   return entry.startsWith('file:') ? fileURLToPath(entry) : entry;
 }
+
+/**
+ * For an extension started separately (by hand, under a debugger, in another container): the
+ * host listens on `path` and each start waits for the extension to connect there (it calls the
+ * SDK's `serveExtension`, which reads `SYMPHONY_IPC_SOCKET`). The host cannot signal a process it
+ * did not start: `SIGTERM` asks it to shut down, `SIGKILL` drops the connection.
+ */
+export function externalSocketLauncher(path: string): Launcher {
+  return async () => {
+    rmSync(path, { force: true });
+    let accept!: (endpoint: BusEndpoint) => void;
+    const connected = new Promise<BusEndpoint>((resolve) => (accept = resolve));
+    const server = await listenSocket(path, (endpoint) => accept(endpoint));
+    const endpoint = await connected.finally(() => server.close());
+    const exited = new Promise<ExitInfo>((resolve) => endpoint.onClose((info) => resolve({ exitCode: info.exitCode ?? null, signal: info.signal ?? null })));
+    return {
+      endpoint,
+      pid: -1,
+      exited,
+      kill(signal) {
+        if (signal === 'SIGTERM') endpoint.postMessage([[11]]);
+        else endpoint.close();
+      },
+      stdout: null,
+      stderr: null,
+    };
+  };
+}

@@ -188,11 +188,17 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     const t0 = performance.now();
     let launched: Launched | undefined;
     try {
-      launched = await this.launcher(this.options.spec);
+      const startTimeoutMs = this.options.startTimeoutMs ?? 10_000;
+      const launching = this.launcher(this.options.spec);
+      launched = await withDeadline(launching, startTimeoutMs);
+      if (!launched) {
+        // A launch that completes after we gave up is killed, never left running unseen.
+        void launching.then((late) => late.kill('SIGKILL'), () => {});
+        throw new SymphonyError('E_TIMEOUT', `the instance did not start within ${startTimeoutMs} ms`);
+      }
       this.captureOutput(launched.stdout, 'stdout');
       this.captureOutput(launched.stderr, 'stderr');
       const client = new BusClient(launched.endpoint, { ...this.limits, peer: this.id });
-      const startTimeoutMs = this.options.startTimeoutMs ?? 10_000;
       const ready = await withDeadline(client.ready, startTimeoutMs);
       if (!ready) throw new SymphonyError('E_TIMEOUT', `no ready message within ${startTimeoutMs} ms`);
       this.wire(client, launched);

@@ -134,3 +134,33 @@ describe('Supervisor', () => {
     expect(error.details.extensionId).toBe('test.process');
   });
 });
+
+describe('unresponsive peers and separately started extensions', () => {
+  it('kills a peer that acknowledges nothing for unresponsiveMs, even before the call times out', async () => {
+    const s = track(faulty('worker', { limits: { unresponsiveMs: 300 } }));
+    await s.start();
+    const error = await s.call('loop', undefined, { timeoutMs: 60_000 }).catch((e) => e);
+    expect(error.code).toBe('E_EXTENSION_CRASHED');
+    expect(await s.call('echo', 'back')).toBe('back');
+  });
+
+  it('serves an extension that was started separately and connects to the host socket', async () => {
+    const { spawn } = await import('node:child_process');
+    const { existsSync, mkdtempSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const { externalSocketLauncher } = await import('../src/index.js');
+    const { FAULTY } = await import('./helpers.js');
+    const path = join(mkdtempSync(join(tmpdir(), 'symphony-ext-')), 'host.sock');
+    const s = track(faulty('socket', { launcher: externalSocketLauncher(path), startTimeoutMs: 10_000 }));
+    const started = s.start();
+    await expect.poll(() => existsSync(path), { timeout: 5_000 }).toBe(true); // the host is listening
+    const child = spawn(process.execPath, [FAULTY], { env: { ...process.env, SYMPHONY_IPC_SOCKET: path }, stdio: 'ignore' });
+    await started;
+    expect(await s.call('add', { a: 20, b: 22 })).toBe(42);
+    expect(await s.call('pid')).toBe(child.pid);
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    await s.stop();
+    expect(await exited).toBe(0); // it honoured the shutdown request
+  });
+});
