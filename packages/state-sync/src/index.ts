@@ -1,0 +1,10 @@
+export { openStateStore, type StateStore, type StateStoreOptions } from './store.js';
+export { openLmdbPersistence, type LmdbPersistenceOptions } from './lmdb.js';
+export type { StatePersistence, Change, Snapshot } from './persistence.js';
+export { createSyncServer, type SyncServer } from './server.js';
+export { createSyncClient, type SyncClient } from './client-store.js';
+export { applyJsonPatch, getAt, deepEqual, type Json, type JsonPatchOp } from './json-patch.js';
+export { parsePointer, formatPointer } from './pointer.js';
+export { PathSubscriptions, type PathListener } from './subscriptions.js';
+export { isSyncMessage, type SyncChannel, type SyncClientMessage, type SyncServerMessage } from './protocol.js';
+export { STATE_ERRORS, type StateErrorCode } from './errors.js';

@@ -1,0 +1,78 @@
+import { fork } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { open } from 'lmdb';
+import { afterEach, describe, expect, it } from 'vitest';
+import { hasErrorCode } from '@symphony/types';
+import { openLmdbPersistence, openStateStore, type Json } from '../src/index.js';
+
+const dirs: string[] = [];
+afterEach(() => { for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true }); });
+const tempDir = () => { const d = mkdtempSync(join(tmpdir(), 'state-sync-')); dirs.push(d); return d; };
+
+function runWriter(path: string, count: number): Promise<{ revision: number; state: Json }> {
+  return new Promise((resolve, reject) => {
+    const child = fork(new URL('./fixtures/writer.mjs', import.meta.url), [path, String(count)], { stdio: 'inherit' });
+    let reply: { revision: number; state: Json } | undefined;
+    child.on('message', (m) => { reply = m as typeof reply; });
+    child.on('exit', (code) => (code === 0 && reply ? resolve(reply) : reject(new Error(`writer exited ${code}`))));
+  });
+}
+
+describe('LMDB persistence (real files)', () => {
+  it('state survives a restart: a process writes and exits without closing; the next one loads it', async () => {
+    const path = tempDir();
+    const written = await runWriter(path, 173);
+    const store = await openStateStore({ persistence: openLmdbPersistence({ path }) });
+    expect(store.revision).toBe(written.revision);
+    expect(store.state).toEqual(written.state);
+    store.set('/after', true);
+    await store.close();
+    const again = await openStateStore({ persistence: openLmdbPersistence({ path }) });
+    expect(again.revision).toBe(174);
+    expect((again.state as { after: boolean }).after).toBe(true);
+    await again.close();
+  });
+
+  it('compaction keeps the log bounded: a snapshot replaces the changes it covers', async () => {
+    const path = tempDir();
+    const store = await openStateStore({ initial: { n: 0 }, snapshotEvery: 100, persistence: openLmdbPersistence({ path, name: 'counter' }) });
+    for (let i = 1; i <= 1050; i++) store.set('/n', i);
+    await store.flush();
+    await store.close();
+    const env = open({ path, encoding: 'msgpack' });
+    const db = env.openDB({ name: 'state-sync.counter', encoding: 'msgpack' });
+    const logKeys = [...db.getKeys({ start: ['log', 0], end: ['log', Number.MAX_SAFE_INTEGER] })];
+    expect(logKeys.length).toBe(0); // close() wrote a final snapshot
+    expect(db.get('snapshot')).toEqual({ revision: 1050, state: { n: 1050 } });
+    await env.close();
+  });
+
+  it('shares a LedgerService environment when given one', async () => {
+    const path = tempDir();
+    const root = open({ path, encoding: 'msgpack' });
+    const ledger = {
+      path, root,
+      db: (name: string) => root.openDB({ name, encoding: 'msgpack' }),
+      transaction: <T>(fn: () => T) => root.transaction(fn),
+      transactionSync: <T>(fn: () => T) => root.transactionSync(fn),
+    };
+    const store = await openStateStore({ initial: { a: 1 }, persistence: openLmdbPersistence({ ledger, name: 'ui' }) });
+    store.set('/b', 2);
+    await store.close(); // does not close the shared environment
+    const again = await openStateStore({ persistence: openLmdbPersistence({ ledger, name: 'ui' }) });
+    expect(again.state).toEqual({ a: 1, b: 2 });
+    await again.close();
+    await root.close();
+  });
+
+  it('a path that cannot be opened is E_STATE_PERSISTENCE with the path', () => {
+    const file = join(tempDir(), 'a-file');
+    writeFileSync(file, 'not a directory');
+    let e: unknown;
+    try { openLmdbPersistence({ path: join(file, 'db') }); } catch (x) { e = x; }
+    expect(hasErrorCode(e, 'E_STATE_PERSISTENCE')).toBe(true);
+    expect((e as Error).message).toContain(join(file, 'db'));
+  });
+});
