@@ -102,7 +102,8 @@ function parseYamlStrict(text: string): unknown {
   const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true, logLevel: 'silent' });
   const problem = doc.errors[0] ?? doc.warnings[0];
   if (problem) throw problem;
-  return doc.toJS({ maxAliasCount: 100 });
+  // A document of only comments is as empty as an empty file.
+  return doc.contents === null ? {} : doc.toJS({ maxAliasCount: 100 });
 }
 
 /**

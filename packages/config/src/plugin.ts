@@ -1,4 +1,6 @@
 import { dirname } from 'node:path';
+// Types only: this package sits below the kernel (DESIGN.md layers), so the plugin is a plain
+// object rather than a `definePlugin(...)` call, which would import the kernel at run time.
 import type { Plugin } from '@symphony/kernel';
 import { SymphonyError, type SymphonyErrorJSON } from '@symphony/types';
 import type { SymphonyConfig } from './schema.js';

@@ -121,6 +121,7 @@ describe('loadConfig', () => {
     expect(err.code).toBe('E_CONFIG_INVALID');
     expect(err.details).toMatchObject({ format: 'yaml', line: 3 });
     expect(failure(() => parseConfig('{"server": ', 'json')).details.format).toBe('json');
+    expect(parseConfig('# nothing set yet\n', 'yaml', { baseDir: '/srv' }).home).toBe('/srv/.symphony');
   });
 });
 

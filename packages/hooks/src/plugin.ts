@@ -1,3 +1,5 @@
+// Types only: this package sits below the kernel (DESIGN.md layers), so the plugin is a plain
+// object rather than a `definePlugin(...)` call, which would import the kernel at run time.
 import type { Plugin } from '@symphony/kernel';
 import { createHooks, type Hooks } from './hooks.js';
 import { EVENT_TO_HOOK, type SymphonyHooks } from './lifecycle.js';
