@@ -141,9 +141,9 @@ export function createConductor(services: ConductorServices, options: ConductorO
         return await services.stage.call(uses, input, {
           signal: ctx.signal,
           ...(ctx.timeoutMs ? { timeoutMs: ctx.timeoutMs } : {}),
-          onProgress: (p) => {
+          onProgress: (p, m) => {
             const { fraction, message } = normalizeProgress(p);
-            progress(fraction, message);
+            progress(fraction, typeof m === 'string' ? m : message);
           },
         });
       } finally {

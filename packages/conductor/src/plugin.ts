@@ -94,11 +94,28 @@ async function loadPolicy(conductor: Conductor, ctx: PluginContext, mode: 'store
   await conductor.policy.load(bundle.bytes, bundle.metadata.version);
 }
 
-/** `pit.stale` is optional; its decision-trace entry point is whichever of these it offers. */
+/**
+ * `pit.stale` is optional. Each decision whose call has ended becomes a trace (features, action,
+ * reward) that pit-stale scores, deduplicates and keeps for offline fine-tuning.
+ */
 function staleAdapter(ctx: PluginContext): ConductorServices['stale'] {
-  const stale = ctx.tryService<Record<string, unknown>>('pit.stale');
-  if (!stale) return undefined;
-  const fn = ['recordDecisions', 'recordTrace', 'record', 'add'].map((k) => stale[k]).find((f): f is (x: unknown) => unknown => typeof f === 'function');
-  if (!fn) return undefined;
-  return { record: (records) => void fn.call(stale, records) };
+  const stale = ctx.tryService<{ recordMany?: (traces: unknown[]) => Promise<unknown> }>('pit.stale');
+  if (!stale?.recordMany) return undefined;
+  return {
+    record(records) {
+      const traces = records
+        .filter((r) => r.outcome)
+        .map((r) => ({
+          questType: `capability:${r.capability}`,
+          state: r.features,
+          action: r.action,
+          outcome: { ...r.outcome, verdict: r.verdict, chosen: r.chosen, policy: r.policyVersion },
+          reward: r.outcome!.reward,
+          runId: r.runId,
+          stepId: r.stepId,
+          at: r.at,
+        }));
+      if (traces.length > 0) stale.recordMany!(traces).catch((err: unknown) => ctx.logger.warn({ err }, 'pit.stale refused decision traces'));
+    },
+  };
 }

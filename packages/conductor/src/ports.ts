@@ -8,7 +8,7 @@ import { SymphonyError } from '@symphony/types';
 export interface StageCallOptions {
   signal?: AbortSignal;
   timeoutMs?: number;
-  onProgress?: (progress: unknown) => void;
+  onProgress?: (progress: unknown, message?: string) => void;
 }
 
 /** `stage` (extension-loader): calls `ext.id/method` through the IPC bus. */

@@ -344,8 +344,11 @@ export class RunExecution {
     for (const s of this.steps) rank(s.id);
   }
 
+  private maxRankCache = 0;
+
   private maxRank(): number {
-    return Math.max(1, ...this.ranks.values());
+    if (this.maxRankCache === 0) for (const r of this.ranks.values()) this.maxRankCache = Math.max(this.maxRankCache, r, 1);
+    return this.maxRankCache;
   }
 }
 

@@ -1,5 +1,200 @@
-import { SymphonyError } from '@symphony/types';
+import { dirname, join, resolve } from 'node:path';
+import { writeFile } from 'node:fs/promises';
+import { loadWorkflowFile, type RunResult } from '@symphony/conductor';
+import { SymphonyError, type SymphonyEvents } from '@symphony/types';
+import { openKernel } from '../kernel.js';
+import { c, ms, table } from '../term.js';
+import { RunView } from '../run-view.js';
 
-export async function runCli(command: string, _positionals: string[], _values: Record<string, unknown>): Promise<number> {
-  throw new SymphonyError('E_INPUT_INVALID', `unknown command "${command}" (try "symphony help")`, { details: { command } });
+export interface CommonValues {
+  json?: boolean;
+  input?: string[];
+  resume?: string;
+  home?: string;
+  out?: string;
+}
+
+const RUN_EVENTS = ['run:start', 'step:ready', 'step:start', 'step:progress', 'step:retry', 'step:end', 'step:fail', 'run:end'] as const;
+
+export async function runCli(command: string, positionals: string[], values: CommonValues): Promise<number> {
+  const home = values.home ?? '.symphony';
+  switch (command) {
+    case 'run':
+      return runWorkflow(positionals[0], values, home);
+    case 'runs':
+      return runsCommand(positionals, values, home);
+    case 'artifacts':
+      return artifactsCommand(positionals, values, home);
+    default:
+      throw new SymphonyError('E_INPUT_INVALID', `unknown command "${command}" (try "symphony help")`, { details: { command } });
+  }
+}
+
+function parseInputs(pairs: string[] = []): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const pair of pairs) {
+    const eq = pair.indexOf('=');
+    if (eq <= 0) throw new SymphonyError('E_INPUT_INVALID', `--input "${pair}" must look like name=value`, { details: { input: pair } });
+    out[pair.slice(0, eq)] = pair.slice(eq + 1);
+  }
+  return out;
+}
+
+async function runWorkflow(file: string | undefined, values: CommonValues, home: string): Promise<number> {
+  if (!file && !values.resume) throw new SymphonyError('E_INPUT_INVALID', 'usage: symphony run <workflow.yaml> [--input k=v] [--resume <runId>] [--json]');
+  const workflowPath = file ? resolve(file) : undefined;
+  const workflow = workflowPath ? await loadWorkflowFile(workflowPath) : undefined;
+  const extensionDirs = workflowPath ? [join(dirname(workflowPath), 'extensions')] : [];
+  const open = await openKernel({ home, extensionDirs });
+  const conductor = open.conductor!;
+  const json = values.json === true;
+  const view = json ? undefined : new RunView();
+  const listeners = RUN_EVENTS.map((event) => {
+    const fn = (payload: Record<string, unknown>) => {
+      if (json) process.stdout.write(JSON.stringify({ type: 'event', event, ...payload }) + '\n');
+      else view!.on(event, payload);
+    };
+    open.kernel.events.on(event as keyof SymphonyEvents & 'run:start', fn as never);
+    return () => open.kernel.events.off(event as 'run:start', fn as never);
+  });
+  const stop = () => {
+    if (current) conductor.cancel(current);
+  };
+  let current: string | undefined;
+  process.once('SIGINT', stop);
+  let result: RunResult;
+  try {
+    if (values.resume) {
+      current = values.resume;
+      view?.header(`resuming ${values.resume}`, conductor.policy.status());
+      result = await conductor.resume(values.resume);
+    } else {
+      const handle = conductor.start(workflow!, { inputs: parseInputs(values.input), source: workflowPath! });
+      current = handle.runId;
+      view?.header(`${workflow!.name} · ${handle.runId}`, conductor.policy.status());
+      result = await handle.done;
+    }
+  } finally {
+    process.off('SIGINT', stop);
+    listeners.forEach((off) => off());
+    view?.stop();
+  }
+  const steps = conductor.show(result.runId).steps;
+  await open.close();
+  if (json) {
+    process.stdout.write(JSON.stringify({ type: 'result', ...result, store: resolve(home) }) + '\n');
+    return result.status === 'succeeded' ? 0 : 1;
+  }
+  const served = new Map(steps.map((s) => [s.stepId, s.servedBy]));
+  process.stdout.write(
+    '\n' +
+      table(
+        result.steps.map((s) => [
+          s.stepId,
+          stateLabel(s.state, s.reused),
+          String(s.attempts),
+          s.state === 'skipped' || s.reused ? '' : ms(s.durationMs),
+          served.get(s.stepId) ?? '',
+          s.output ? `${s.output.name}@${s.output.version}` : '',
+        ]),
+        ['step', 'state', 'attempts', 'time', 'served by', 'output artifact'],
+      ) +
+      '\n\n',
+  );
+  if (result.status === 'succeeded') {
+    process.stdout.write(`${c.green('✔')} ${result.status} in ${ms(result.durationMs)} · run ${result.runId}\n`);
+    process.stdout.write(`  artifacts: ${resolve(home)} (symphony artifacts list --home ${home}; symphony runs explain ${result.runId})\n`);
+    return 0;
+  }
+  const err = result.error;
+  process.stdout.write(`${c.red('✖')} ${result.status} in ${ms(result.durationMs)} · run ${result.runId}\n`);
+  if (err) process.stdout.write(`  step ${c.bold(err.stepId ?? '?')} failed: ${err.message} ${c.dim(`[${err.code}]`)}\n`);
+  process.stdout.write(`  resume with: symphony run --resume ${result.runId}${values.home ? ` --home ${values.home}` : ''}\n`);
+  return 1;
+}
+
+function stateLabel(state: string, reused?: boolean): string {
+  if (reused) return c.dim(`${state} (earlier)`);
+  return state === 'done' ? c.green('done') : state === 'failed' ? c.red('failed') : state === 'skipped' ? c.dim('skipped') : c.yellow(state);
+}
+
+async function runsCommand(positionals: string[], values: CommonValues, home: string): Promise<number> {
+  const [sub = 'list', runId] = positionals;
+  const open = await openKernel({ home, storeOnly: false });
+  const conductor = open.conductor!;
+  try {
+    if (sub === 'list') {
+      const runs = conductor.runs(50);
+      if (values.json) process.stdout.write(JSON.stringify(runs.map(({ workflow, ...r }) => ({ ...r, workflow: workflow.name })), null, 2) + '\n');
+      else process.stdout.write(table(runs.map((r) => [r.runId, r.workflow.name, r.status, new Date(r.createdAt).toISOString(), r.endedAt ? ms(r.endedAt - r.createdAt) : '', String(r.resumes)]), ['run', 'workflow', 'status', 'created', 'took', 'resumes']) + '\n');
+      return 0;
+    }
+    if (!runId) throw new SymphonyError('E_INPUT_INVALID', `usage: symphony runs ${sub} <runId>`);
+    if (sub === 'show') {
+      const { run, steps } = conductor.show(runId);
+      if (values.json) {
+        process.stdout.write(JSON.stringify({ run, steps }, null, 2) + '\n');
+        return 0;
+      }
+      process.stdout.write(`${c.bold(run.workflow.name)} · ${run.runId} · ${run.status}${run.source ? ` · ${run.source}` : ''}\n`);
+      process.stdout.write(`inputs: ${JSON.stringify(run.inputs)}   policy: ${run.policy}   resumes: ${run.resumes}\n\n`);
+      process.stdout.write(table(steps.map((s) => [s.stepId, s.state, String(s.attempts), ms(s.durationMs), s.servedBy ?? '', s.output ? `${s.output.name}@${s.output.version}` : s.error ? `${s.error.code}: ${s.error.message}` : '']), ['step', 'state', 'attempts', 'time', 'served by', 'output / error']) + '\n');
+      return 0;
+    }
+    if (sub === 'explain') {
+      const decisions = conductor.explain(runId);
+      if (values.json) {
+        process.stdout.write(JSON.stringify(decisions, null, 2) + '\n');
+        return 0;
+      }
+      if (decisions.length === 0) process.stdout.write('no decisions: this run has no capability steps (every step named its extension)\n');
+      for (const d of decisions) {
+        process.stdout.write(`#${d.seq} ${c.bold(d.stepId)} (capability:${d.capability}, ${d.kind}, attempt ${d.attempt + 1}) → ${c.cyan(d.verdict)}  [${d.policyVersion}]\n`);
+        d.candidates.forEach((cand, i) => {
+          const p = d.probabilities?.[i];
+          process.stdout.write(`    ${i === d.action ? '▶' : ' '} ${cand.id.padEnd(36)} p=${p === undefined ? '  -  ' : p.toFixed(3)}  cost ${cand.cost.toFixed(2)}  seen ${cand.observations}  ewma ${cand.ewmaLatencyMs.toFixed(0)} ms  fail ${(cand.failureRate * 100).toFixed(0)}%  in-flight ${cand.inFlight}\n`);
+        });
+        if (d.probabilities && d.probabilities.length > d.candidates.length) process.stdout.write(`      give up${' '.repeat(29)} p=${(d.probabilities.at(-1) ?? 0).toFixed(3)}\n`);
+        if (d.outcome) process.stdout.write(`    outcome: ${d.outcome.ok ? c.green('ok') : c.red(d.outcome.code ?? 'failed')} in ${d.outcome.latencyMs.toFixed(1)} ms, reward ${d.outcome.reward.toFixed(3)}\n`);
+      }
+      return 0;
+    }
+    throw new SymphonyError('E_INPUT_INVALID', `unknown "runs ${sub}" (list, show <runId>, explain <runId>)`, { details: { sub } });
+  } finally {
+    await open.close();
+  }
+}
+
+async function artifactsCommand(positionals: string[], values: CommonValues, home: string): Promise<number> {
+  const [sub = 'list', spec] = positionals;
+  const open = await openKernel({ home, storeOnly: true });
+  try {
+    if (sub === 'list') {
+      const names = open.artifacts.names(spec ?? '', 500);
+      const infos = names.map((n) => open.artifacts.info(n)).filter((i) => i !== undefined);
+      if (values.json) process.stdout.write(JSON.stringify(infos, null, 2) + '\n');
+      else process.stdout.write(table(infos.map((i) => [`${i.name}@${i.version}`, i.kind ?? '', `${i.size} B`, i.contentType, new Date(i.createdAt).toISOString(), i.score.toFixed(2)]), ['artifact', 'kind', 'size', 'type', 'created', 'score']) + '\n');
+      return 0;
+    }
+    if (sub === 'get') {
+      if (!spec) throw new SymphonyError('E_INPUT_INVALID', 'usage: symphony artifacts get <name[@version|@alias]> [--out file]');
+      const at = spec.lastIndexOf('@');
+      const name = at > 0 ? spec.slice(0, at) : spec;
+      const selector = at > 0 ? (/^\d+$/.test(spec.slice(at + 1)) ? Number(spec.slice(at + 1)) : spec.slice(at + 1)) : undefined;
+      const artifact = open.artifacts.get(name, selector);
+      if (!artifact) throw new SymphonyError('E_NOT_FOUND', `no artifact ${spec} in ${resolve(home)} (see "symphony artifacts list")`, { details: { name, selector } });
+      if (values.out) {
+        await writeFile(values.out, artifact.data);
+        process.stdout.write(`${c.green('✔')} wrote ${artifact.info.name}@${artifact.info.version} (${artifact.info.size} B) to ${values.out}\n`);
+      } else if (values.json) process.stdout.write(JSON.stringify({ info: artifact.info, value: open.artifacts.value(name, selector) }, null, 2) + '\n');
+      else {
+        const value = open.artifacts.value(name, selector);
+        process.stdout.write(typeof value === 'string' ? value : value instanceof Uint8Array ? `<${value.length} bytes: use --out file>\n` : JSON.stringify(value, null, 2) + '\n');
+      }
+      return 0;
+    }
+    throw new SymphonyError('E_INPUT_INVALID', `unknown "artifacts ${sub}" (list [prefix], get <name[@version]>)`, { details: { sub } });
+  } finally {
+    await open.close();
+  }
 }
