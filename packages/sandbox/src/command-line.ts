@@ -103,6 +103,7 @@ export function sandboxCommandLine(input: SandboxCommandInput): SandboxedCommand
     net: netPatterns,
     withheldEnv: withheldEnv.filter((name) => !AMBIENT_ENV.test(name)),
     ...(input.policySource ? { policy: input.policySource } : {}),
+    fs: { read: [...codeRead, ...closure.roots, ...roots.read], write: roots.write },
   });
 
   const warnings: string[] = [];

@@ -4,12 +4,15 @@
  * permission model. What it adds is a clear `E_PERMISSION_DENIED` for the things those walls
  * refuse in confusing ways (a raw `net.connect` in an empty network namespace fails with
  * ENETUNREACH; without bubblewrap Node 20 cannot refuse it at all, so here it is refused), and
- * for reads of environment variables the host withheld (they are absent either way).
+ * for reads of environment variables the host withheld (they are absent either way), and for
+ * `fs` calls on paths outside the grants, resolved through symlinks (preload-fs.ts).
  *
  * No imports beyond Node built-ins: this file must load with nothing else readable.
  */
 import dgram from 'node:dgram';
+import { syncBuiltinESMExports } from 'node:module';
 import net from 'node:net';
+import { guardFs, type FsRoots } from './preload-fs.js';
 
 interface SandboxInfo {
   id: string;
@@ -20,6 +23,8 @@ interface SandboxInfo {
   withheldEnv: string[];
   /** The policy layers as data (see `sandboxContext()` in the package). */
   policy?: unknown;
+  /** Resolved roots this process may read (code included) and write. */
+  fs?: FsRoots;
 }
 
 const BRAND = Symbol.for('symphony.error');
@@ -154,6 +159,22 @@ if (raw) {
   delete process.env.SYMPHONY_SANDBOX;
   const info = JSON.parse(raw) as SandboxInfo;
   install(info);
+  if (info.fs) {
+    const who = `${info.id}@${info.version}`;
+    guardFs(info.fs, (kind, requested, target) =>
+      denied(`Permission denied: ${who} may not ${kind === 'fs.read' ? 'read' : 'write'} "${requested}"${target !== requested ? ` (resolves to ${target})` : ''}: not within a granted path (rule default-deny).`, {
+        extensionId: info.id,
+        version: info.version,
+        kind,
+        requested,
+        target,
+        path: target,
+        rule: 'default-deny',
+      }),
+    );
+  }
+  // ESM named imports of built-ins (`import { readFileSync } from 'node:fs'`) see the guards too.
+  syncBuiltinESMExports();
   annotateAccessDenied();
   Object.defineProperty(globalThis, Symbol.for('symphony.sandbox'), { value: Object.freeze({ id: info.id, version: info.version, policy: info.policy }) });
 }

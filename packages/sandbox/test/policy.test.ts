@@ -50,6 +50,11 @@ describe('path resolution before matching', () => {
     expect(policy.decide({ kind: 'fs.write', path: join(paths.workspace, 'dir-link', 'new.txt') })).toMatchObject({ allow: false, target: join(paths.outside, 'new.txt') });
   });
 
+  it('follows a dangling link: writing through it would create a file outside', () => {
+    symlinkSync(join(paths.outside, 'not-yet.txt'), join(paths.workspace, 'dangling'));
+    expect(policy.decide({ kind: 'fs.write', path: join(paths.workspace, 'out', '..', 'dangling') })).toMatchObject({ allow: false, target: join(paths.outside, 'not-yet.txt') });
+  });
+
   it('applies .. after a symlink to the link target, as the kernel does', () => {
     mkdirSync(join(paths.outside, 'deep'));
     symlinkSync(join(paths.outside, 'deep'), join(paths.workspace, 'hop'));
