@@ -1,8 +1,9 @@
 import { SymphonyError, silentLogger, type Logger } from '@symphony/types';
 import { findDeadlock } from './deadlock.js';
 import { DecisionLog } from './decision-log.js';
-import { GrantImpl, Resource, Tenant, type ClassQueue, type Pending } from './model.js';
-import { better } from './strategies.js';
+import { GrantImpl, Resource, Tenant, TenantQueue, type ClassQueue, type Pending } from './model.js';
+import { heapFor } from './strategies.js';
+import type { IndexedHeap } from './heap.js';
 import type { ArbiterOptions, DecisionAction, DecisionRule, ResourceRequest, ResourceSpec, Strategy, WaitOptions } from './types.js';
 
 /**
@@ -16,7 +17,9 @@ export class ArbiterCore {
   readonly classes = new Map<string, ClassQueue>();
   /** Class names sorted: dispatch visits them in this order, never in insertion order. */
   classOrder: string[] = [];
-  readonly active = new Set<GrantImpl>();
+  /** Live grants that preemption or lock ordering may need to find (plain grants are not tracked: hot path). */
+  readonly preemptible = new Set<GrantImpl>();
+  readonly exclusiveGrants = new Set<GrantImpl>();
   readonly log: DecisionLog;
   readonly logger: Logger;
   readonly agingRate: number;
@@ -46,10 +49,14 @@ export class ArbiterCore {
     if (!(capacity > 0) || !Number.isFinite(capacity)) throw invalid(`resource "${spec.id}": capacity must be a positive number (got ${spec.capacity})`, { resource: spec.id });
     const cls = spec.class ?? 'default';
     this.resources.set(spec.id, new Resource(spec.id, capacity, cls, exclusive));
-    if (!this.classes.has(cls)) {
-      this.classes.set(cls, { strategy: this.options.strategies?.[cls] ?? this.options.defaultStrategy ?? 'fcfs', pending: [] });
+    let queue = this.classes.get(cls);
+    if (queue === undefined) {
+      const strategy = this.options.strategies?.[cls] ?? this.options.defaultStrategy ?? 'fcfs';
+      queue = { name: cls, strategy, byTenant: strategy === 'drf' || strategy === 'fair-share', pending: new Set(), heap: heapFor(this, strategy), resources: 0 };
+      this.classes.set(cls, queue);
       this.classOrder = [...this.classes.keys()].sort();
     }
+    queue.resources++;
   }
 
   tenant(id: string, weight: number | undefined): Tenant {
@@ -59,6 +66,7 @@ export class ArbiterCore {
       this.tenants.set(id, (t = new Tenant(id, weight ?? 1)));
     } else if (weight !== undefined && weight !== t.weight) {
       t.weight = weight;
+      if (t.queues.length !== 0) this.rebuildHeaps();
     }
     if (!(t.weight > 0)) throw invalid(`tenant "${id}": weight must be > 0 (got ${t.weight})`, { tenant: id });
     return t;
@@ -93,14 +101,17 @@ export class ArbiterCore {
       const r = this.resources.get(id) as Resource;
       const amount = amounts[id] as number;
       r.used += amount;
-      const held = (t.held.get(r) ?? 0) + amount;
-      t.held.set(r, held);
-      const share = held / r.capacity;
+      const h = t.holding(r);
+      const share = (h.amount += amount) / r.capacity;
       if (share > dominant) dominant = share;
-      if (r.holders !== undefined) r.holders.add(g);
+      if (r.holders !== undefined) {
+        r.holders.add(g);
+        this.exclusiveGrants.add(g);
+      }
     }
     t.dominant = dominant;
-    this.active.add(g);
+    if (t.queues.length !== 0) this.rekey(t);
+    if (request.preemptible === true) this.preemptible.add(g);
     this.decisions++;
     this.log.add('grant', rule, seq, request, t.id, dominant);
     return g;
@@ -110,7 +121,7 @@ export class ArbiterCore {
     if (grant.released) return false;
     grant.released = true;
     this.free(grant);
-    if (this.pendingCount !== 0) this.dispatch();
+    if (this.pendingCount !== 0 && this.batching === 0) this.dispatch();
     return true;
   }
 
@@ -123,14 +134,17 @@ export class ArbiterCore {
       const r = this.resources.get(id) as Resource;
       const amount = amounts[id] as number;
       r.used -= amount;
-      const held = (t.held.get(r) ?? 0) - amount;
-      if (held <= 1e-12) t.held.delete(r);
-      else t.held.set(r, held);
-      if ((held + amount) / r.capacity >= t.dominant) recompute = true;
+      const h = t.holding(r);
+      // The dominant share only needs recomputing if this resource was (one of) the dominant one(s).
+      if (h.amount / r.capacity >= t.dominant) recompute = true;
+      h.amount -= amount;
+      if (h.amount < 1e-12) h.amount = 0;
       if (r.holders !== undefined) r.holders.delete(grant);
     }
     if (recompute) t.recomputeDominant();
-    this.active.delete(grant);
+    if (t.queues.length !== 0) this.rekey(t);
+    if (grant.request.preemptible === true) this.preemptible.delete(grant);
+    if (this.exclusiveGrants.size !== 0) this.exclusiveGrants.delete(grant);
   }
 
   /** Queues a request (after the fast path failed) and dispatches. */
@@ -158,6 +172,7 @@ export class ArbiterCore {
         if (this.unqueue(queue, p)) reject(this.cancelled(request, seq, 'abort', 'E_ABORTED', 'was aborted'));
       };
       const p: Pending = {
+        heapIndex: -1,
         seq, request, tenant: t, holder, strategy: queue.strategy, parts, since: this.decisions, resolve, reject,
         cleanup: () => {
           if (timer !== undefined) clearTimeout(timer);
@@ -170,25 +185,21 @@ export class ArbiterCore {
         }, options.timeoutMs);
       }
       options.signal?.addEventListener('abort', onAbort, { once: true });
-      queue.pending.push(p);
+      this.push(queue, p);
       this.pendingCount++;
       t.pending++;
       for (const [r] of parts) r.waiting++;
       this.log.add('queue', queue.strategy, seq, request, t.id, t.dominant);
       if (this.options.deadlock !== 'off' && this.options.deadlock !== 'order' && parts.some(([r]) => r.exclusive)) this.breakDeadlock(p);
-      if (this.batching === 0) this.dispatch();
+      // A newcomer that does not fit changes nothing for the others (unless it may preempt).
+      if (this.batching === 0 && (fits(p) || queue.strategy === 'priority')) this.dispatch();
     });
   }
 
   /** Removes a pending request (timeout, abort, deadlock); false if it already left the queue. */
   unqueue(queue: ClassQueue, p: Pending): boolean {
-    const i = queue.pending.indexOf(p);
-    if (i < 0) return false;
-    queue.pending.splice(i, 1);
-    this.pendingCount--;
-    p.tenant.pending--;
-    for (const [r] of p.parts) r.waiting--;
-    p.cleanup();
+    if (!queue.pending.has(p)) return false;
+    this.take(queue, p);
     // Those queued behind it may fit now.
     if (this.batching === 0) queueMicrotask(() => this.dispatch());
     return true;
@@ -213,38 +224,88 @@ export class ArbiterCore {
   dispatch(): void {
     for (const cls of this.classOrder) {
       const queue = this.classes.get(cls) as ClassQueue;
-      if (queue.pending.length === 0) continue;
-      const blocked = new Set<Resource>();
-      const skipped = new Set<Pending>();
-      for (;;) {
-        let best: Pending | undefined;
-        for (const p of queue.pending) {
-          if (skipped.has(p) || p.parts.some(([r]) => blocked.has(r))) continue;
-          if (best === undefined || better(this, p, best)) best = p;
-        }
-        if (best === undefined) break;
-        let rule: DecisionRule = queue.strategy;
-        if (!fits(best) && !(queue.strategy === 'priority' && this.preemptFor(best) && ((rule = 'preemption'), true))) {
+      if (queue.pending.size !== 0) this.dispatchClass(queue);
+    }
+  }
+
+  private dispatchClass(queue: ClassQueue): void {
+    const heap = queue.heap as IndexedHeap<Pending | TenantQueue>;
+    const blocked = new Set<Resource>();
+    const aside: (Pending | TenantQueue)[] = [];
+    while (heap.size !== 0 && blocked.size < queue.resources) {
+      const top = heap.peek() as Pending | TenantQueue;
+      const p = queue.byTenant ? ((top as TenantQueue).requests[0] as Pending) : (top as Pending);
+      heap.pop();
+      if (blocked.size !== 0 && p.parts.some(([r]) => blocked.has(r))) {
+        aside.push(top);
+        continue;
+      }
+      let rule: DecisionRule = queue.strategy;
+      if (!fits(p)) {
+        if (queue.strategy === 'priority' && this.preemptFor(p)) rule = 'preemption';
+        else {
           // It waits at the head: nothing behind it may take these resources (no starvation of big requests).
-          skipped.add(best);
-          for (const [r] of best.parts) blocked.add(r);
+          for (const [r] of p.parts) blocked.add(r);
+          aside.push(top);
           continue;
         }
-        queue.pending.splice(queue.pending.indexOf(best), 1);
-        this.pendingCount--;
-        best.tenant.pending--;
-        for (const [r] of best.parts) r.waiting--;
-        best.cleanup();
-        best.resolve(this.grant(best.request, best.tenant, best.holder, best.seq, rule));
       }
+      if (queue.byTenant) heap.push(top); // take() below re-keys or drops it
+      this.take(queue, p);
+      p.resolve(this.grant(p.request, p.tenant, p.holder, p.seq, rule));
     }
+    for (const entry of aside) heap.push(entry);
+  }
+
+  /** Adds a waiting request to its class's heap. */
+  private push(queue: ClassQueue, p: Pending): void {
+    queue.pending.add(p);
+    if (!queue.byTenant) {
+      (queue.heap as IndexedHeap<Pending>).push(p);
+      return;
+    }
+    let tq = p.tenant.queues.find((q) => q.queue === queue);
+    if (tq === undefined) p.tenant.queues.push((tq = new TenantQueue(p.tenant, queue)));
+    tq.requests.push(p);
+    if (tq.heapIndex < 0) (queue.heap as IndexedHeap<TenantQueue>).push(tq);
+  }
+
+  /** Takes a request out of the waiting structures (granted, timed out, aborted or refused). */
+  private take(queue: ClassQueue, p: Pending): void {
+    queue.pending.delete(p);
+    this.pendingCount--;
+    p.tenant.pending--;
+    for (const [r] of p.parts) r.waiting--;
+    p.cleanup();
+    if (!queue.byTenant) {
+      (queue.heap as IndexedHeap<Pending>).remove(p);
+      return;
+    }
+    const t = p.tenant;
+    const tq = t.queues.find((q) => q.queue === queue) as TenantQueue;
+    tq.requests.splice(tq.requests.indexOf(p), 1);
+    const heap = queue.heap as IndexedHeap<TenantQueue>;
+    if (tq.requests.length === 0) {
+      heap.remove(tq);
+      t.queues.splice(t.queues.indexOf(tq), 1);
+    } else heap.update(tq);
+  }
+
+  /** A tenant's share changed: move it in every fair-share / DRF heap it waits in. */
+  private rekey(t: Tenant): void {
+    for (const tq of t.queues) (tq.queue.heap as IndexedHeap<TenantQueue>).update(tq);
+  }
+
+  /** Keys changed wholesale (capacity, weight): re-sort every heap. */
+  rebuildHeaps(): void {
+    for (const queue of this.classes.values()) (queue.heap as IndexedHeap<Pending | TenantQueue>).rebuild();
   }
 
   /** Frees strictly-lower-priority preemptible grants (lowest priority, youngest first) if that makes `p` fit. */
   private preemptFor(p: Pending): boolean {
     const priority = p.request.priority ?? 0;
-    const victims = [...this.active]
-      .filter((g) => g.preemptible && g.priority < priority && p.parts.some(([r]) => (g.request.amounts[r.id] ?? 0) > 0))
+    const victims = [...this.preemptible]
+      .filter((g) => g.priority < priority && p.parts.some(([r]) => (g.request.amounts[r.id] ?? 0) > 0))
       .sort((a, b) => a.priority - b.priority || b.seq - a.seq || b.id - a.id);
     const freed = new Map<Resource, number>();
     const chosen: GrantImpl[] = [];
@@ -271,7 +332,7 @@ export class ArbiterCore {
 
   private checkOrder(request: ResourceRequest, holder: string): void {
     let highest: string | undefined;
-    for (const g of this.active) {
+    for (const g of this.exclusiveGrants) {
       if (g.holder !== holder) continue;
       for (const id in g.request.amounts) if (this.resources.get(id)?.exclusive && (highest === undefined || id > highest)) highest = id;
     }

@@ -22,7 +22,10 @@ export class DecisionLog {
   private next = 0;
   total = 0;
   readonly counts: Record<DecisionAction, number> = { grant: 0, queue: 0, refuse: 0, preempt: 0, timeout: 0, abort: 0 };
-  readonly byRule: Partial<Record<DecisionRule, number>> = {};
+  // Every key present from the start: one object shape, so the counter bump stays cheap.
+  readonly byRule: Record<DecisionRule, number> = {
+    'free-capacity': 0, priority: 0, 'fair-share': 0, drf: 0, fcfs: 0, preemption: 0, deadlock: 0, 'lock-order': 0, 'wait-limit': 0,
+  };
   readonly listeners: Listener[] = [];
 
   constructor(
@@ -50,7 +53,7 @@ export class DecisionLog {
     this.next = i + 1 === this.size ? 0 : i + 1;
     this.total++;
     this.counts[action]++;
-    this.byRule[rule] = (this.byRule[rule] ?? 0) + 1;
+    this.byRule[rule]++;
     // A decision object is built only when someone listens.
     const toBus = this.bus !== undefined && this.bus.listenerCount('arbitration:decision') !== 0;
     if (this.listeners.length !== 0 || toBus) {

@@ -21,9 +21,9 @@ export function metricsOf(core: ArbiterCore): ArbiterMetrics {
   for (const id of [...core.tenants.keys()].sort()) {
     const t = core.tenants.get(id)!;
     const held: Record<string, number> = {};
-    for (const [r, amount] of t.held) held[r.id] = amount;
+    for (const h of t.holdings) if (h.amount > 0) held[h.resource.id] = h.amount;
     tenants[id] = { weight: t.weight, dominantShare: t.dominant, weightedShare: t.dominant / t.weight, held, pending: t.pending };
-    if (t.held.size > 0 || t.pending > 0) {
+    if (t.holdsAnything() || t.pending > 0) {
       weighted.push(t.dominant / t.weight);
       raw.push(t.dominant);
     }

@@ -1,3 +1,4 @@
+import type { IndexedHeap } from './heap.js';
 import type { Grant, ResourceRequest, Strategy } from './types.js';
 
 /** Internal state. Plain classes with fixed fields: one hidden shape each on the hot path. */
@@ -17,8 +18,18 @@ export class Resource {
   }
 }
 
+/** What one tenant holds of one resource; kept (at 0) once created, so the hot path never re-inserts. */
+export class Holding {
+  amount = 0;
+  constructor(readonly resource: Resource) {}
+}
+
 export class Tenant {
-  readonly held = new Map<Resource, number>();
+  /** Lookup by resource, and the same holdings as an array for cheap scans. */
+  readonly byResource = new Map<Resource, Holding>();
+  readonly holdings: Holding[] = [];
+  /** This tenant's waiting requests per tenant-keyed class (fair-share, DRF). */
+  readonly queues: TenantQueue[] = [];
   dominant = 0;
   pending = 0;
   constructor(
@@ -26,10 +37,31 @@ export class Tenant {
     public weight: number,
   ) {}
 
+  holding(r: Resource): Holding {
+    let h = this.byResource.get(r);
+    if (h === undefined) {
+      h = new Holding(r);
+      this.byResource.set(r, h);
+      this.holdings.push(h);
+    }
+    return h;
+  }
+
+  held(r: Resource): number {
+    return this.byResource.get(r)?.amount ?? 0;
+  }
+
+  holdsAnything(): boolean {
+    for (const h of this.holdings) if (h.amount > 1e-12) return true;
+    return false;
+  }
+
   recomputeDominant(): void {
     let max = 0;
-    for (const [r, amount] of this.held) {
-      const share = amount / r.capacity;
+    const holdings = this.holdings;
+    for (let i = 0; i < holdings.length; i++) {
+      const h = holdings[i] as Holding;
+      const share = h.amount / h.resource.capacity;
       if (share > max) max = share;
     }
     this.dominant = max;
@@ -64,6 +96,7 @@ export class GrantImpl implements Grant {
 }
 
 export interface Pending {
+  heapIndex: number;
   seq: number;
   request: ResourceRequest;
   tenant: Tenant;
@@ -77,7 +110,28 @@ export interface Pending {
   cleanup(): void;
 }
 
+/** One tenant's FIFO of requests in one fair-share/DRF class: the heap entry of those classes. */
+export class TenantQueue {
+  heapIndex = -1;
+  readonly requests: Pending[] = [];
+  constructor(
+    readonly tenant: Tenant,
+    readonly queue: ClassQueue,
+  ) {}
+}
+
+/**
+ * The waiting requests of one resource class. Priority and FCFS classes heap the requests
+ * themselves (their keys never change while waiting: aging adds the same amount to all); fair-share
+ * and DRF classes heap tenants, re-keyed whenever a tenant's share changes.
+ */
 export interface ClassQueue {
+  name: string;
   strategy: Strategy;
-  pending: Pending[];
+  byTenant: boolean;
+  /** All waiting requests, in arrival order. */
+  pending: Set<Pending>;
+  heap: IndexedHeap<Pending> | IndexedHeap<TenantQueue>;
+  /** Resources in the class: once all are blocked, a dispatch pass can stop. */
+  resources: number;
 }

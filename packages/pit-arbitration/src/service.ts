@@ -48,7 +48,8 @@ export function createArbiter(options: ArbiterOptions = {}): ArbiterService {
       }
       // Shrinking below what is held is allowed: holders keep their grants, newcomers wait.
       r.capacity = capacity;
-      for (const t of core.tenants.values()) if (t.held.has(r)) t.recomputeDominant();
+      for (const t of core.tenants.values()) if (t.byResource.has(r)) t.recomputeDominant();
+      core.rebuildHeaps();
       if (core.pendingCount !== 0) core.dispatch();
     },
     setWeight: (tenant, weight) => {
