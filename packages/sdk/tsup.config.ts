@@ -5,7 +5,7 @@ import { defineConfig } from 'tsup';
 export default defineConfig([
   {
     // The library: ESM + CJS + types.
-    entry: { index: 'src/index.ts', 'runtime/index': 'src/runtime/index.ts' },
+    entry: { index: 'src/index.ts', 'runtime/index': 'src/runtime/index.ts', 'testing/index': 'src/testing/index.ts', 'cli/index': 'src/cli/index.ts' },
     format: ['esm', 'cjs'],
     dts: true,
     sourcemap: true,
@@ -13,7 +13,7 @@ export default defineConfig([
   },
   {
     // The module a host starts in a worker or child process: ESM only, never imported by code.
-    entry: { 'runtime/entry': 'src/runtime/entry.ts' },
+    entry: { 'runtime/entry': 'src/runtime/entry.ts', 'cli/bin': 'src/cli/bin.ts' },
     format: ['esm'],
     sourcemap: true,
     target: 'node20',
