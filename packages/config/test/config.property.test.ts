@@ -15,6 +15,9 @@ function parsesOrCodedError(fn: () => SymphonyConfig): void {
   } catch (err) {
     if (!isSymphonyError(err)) throw new Error(`not a SymphonyError: ${String(err)}`, { cause: err });
     expect(err.code).toMatch(/^E_[A-Z_]+$/);
+    // The validator's safety net (an unexpected exception turned into a coded error) must not be
+    // what answered: that would be a TypeError inside validation, hidden.
+    expect(err.message).not.toContain('could not be validated');
     return;
   }
   const { configFile, ...input } = config;

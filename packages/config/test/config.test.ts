@@ -133,6 +133,13 @@ describe('validateConfig', () => {
     expect(failure(() => validateConfig({ pluginOptions: { constructor: {} } })).code).toBe('E_CONFIG_INVALID');
   });
 
+  it('turns even a throwing getter into E_CONFIG_INVALID', () => {
+    const hostile = Object.defineProperty({}, 'server', { enumerable: true, get: () => { throw new TypeError('gotcha'); } });
+    const err = failure(() => validateConfig(hostile));
+    expect(err.code).toBe('E_CONFIG_INVALID');
+    expect(err.cause).toBeInstanceOf(TypeError);
+  });
+
   it('exports a JSON Schema for editors', () => {
     const schema = configJsonSchema() as { properties: Record<string, unknown> };
     expect(Object.keys(schema.properties)).toEqual(expect.arrayContaining(['home', 'store', 'plugins', 'pluginOptions', 'server', 'logging', 'conductor']));

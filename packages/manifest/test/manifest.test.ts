@@ -104,6 +104,13 @@ describe('validateManifest', () => {
     expect(err.message).toContain('15 problems');
   });
 
+  it('turns even a throwing getter into E_MANIFEST_INVALID', () => {
+    const hostile = Object.defineProperty({ ...minimal }, 'kind', { enumerable: true, get: () => { throw new TypeError('gotcha'); } });
+    const err = failure(() => validateManifest(hostile));
+    expect(err.code).toBe('E_MANIFEST_INVALID');
+    expect(err.cause).toBeInstanceOf(TypeError);
+  });
+
   it('rejects non-objects and reserved method names with E_MANIFEST_INVALID', () => {
     for (const bad of [null, 42, 'text', [], { ...minimal, contributes: { methods: { constructor: {} } } }]) {
       expect(failure(() => validateManifest(bad)).code).toBe('E_MANIFEST_INVALID');
