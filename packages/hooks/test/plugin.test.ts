@@ -75,4 +75,11 @@ describe('hooksPlugin', () => {
     await settle();
     expect(calls).toBe(0);
   });
+
+  it('loads by package name from config (the `plugin` export)', async () => {
+    const kernel = createKernel({ config: { plugins: ['@symphony/hooks'] }, importer: () => import('../src/index.js') });
+    await kernel.start();
+    expect(kernel.plugins).toEqual(['hooks']);
+    await kernel.stop();
+  });
 });

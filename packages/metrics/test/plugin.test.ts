@@ -27,4 +27,11 @@ describe('metricsPlugin', () => {
     const cause = await kernel.start().catch((err: Error) => err.cause);
     expect(cause).toMatchObject({ code: 'E_CONFIG_INVALID', details: { field: 'prefix' } });
   });
+
+  it('loads by package name from config (the `plugin` export)', async () => {
+    const kernel = createKernel({ config: { plugins: ['@symphony/metrics'] }, importer: () => import('../src/index.js') });
+    await kernel.start();
+    expect(kernel.plugins).toEqual(['metrics']);
+    await kernel.stop();
+  });
 });
