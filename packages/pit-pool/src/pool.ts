@@ -1,5 +1,6 @@
 import { SymphonyError, silentLogger, type Logger } from '@symphony/types';
 import { Lease, ModelEntry, Slot, enqueueWaiter, removeWaiter, validateSpec, type Waiter } from './internals.js';
+import { loadSlot } from './load.js';
 import type {
   AcquireOptions,
   InstanceState,
@@ -239,73 +240,8 @@ export class PoolCore {
     this.stats.memoryUsedBytes += model.memory;
     this.emit(slot, 'cold', 'cold', reason);
     this.setState(slot, 'loading', reason);
-    void this.load(model, slot);
+    void loadSlot(this, model, slot);
     return true;
-  }
-
-  private async load(model: ModelEntry<any>, slot: Slot): Promise<void> {
-    const modelId = model.spec.id;
-    const timeoutMs = model.spec.loadTimeoutMs ?? this.options.loadTimeoutMs ?? 60_000;
-    const controller = new AbortController();
-    const onClose = (): void => controller.abort(closedError(modelId));
-    this.closing.signal.addEventListener('abort', onClose, { once: true });
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    try {
-      const timeout = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => {
-          const err = new SymphonyError('E_TIMEOUT', `loading an instance of model "${modelId}" took longer than ${timeoutMs} ms`, { details: { modelId, timeoutMs } });
-          controller.abort(err);
-          reject(err);
-        }, timeoutMs);
-      });
-      const value = await Promise.race([model.spec.load({ modelId, instanceId: slot.id, signal: controller.signal }), timeout]);
-      model.loading--;
-      slot.value = value;
-      this.stats.loads++;
-      if (this.closed || slot.state !== 'loading') {
-        await this.unloadValue(model, value);
-        return;
-      }
-      model.failures = 0;
-      model.status = 'ok';
-      slot.idleSince = this.now();
-      slot.lastUse = slot.seenUse = ++this.useTick;
-      this.setState(slot, 'warm');
-      slot.inFree = true;
-      model.free.push(slot);
-      this.serveWaiters(model);
-      this.ensureCapacity(model);
-    } catch (cause) {
-      model.loading--;
-      this.loadFailed(model, slot, cause);
-    } finally {
-      clearTimeout(timer);
-      this.closing.signal.removeEventListener('abort', onClose);
-    }
-  }
-
-  private loadFailed(model: ModelEntry<any>, slot: Slot, cause: unknown): void {
-    const modelId = model.spec.id;
-    this.stats.loadFailures++;
-    this.dropSlot(slot);
-    this.setState(slot, 'failed', cause instanceof Error ? cause.message : String(cause));
-    model.failures++;
-    const base = this.options.backoffBaseMs ?? 1_000;
-    const backoff = Math.min(this.options.backoffMaxMs ?? 60_000, base * 2 ** (model.failures - 1));
-    model.retryAt = this.now() + backoff;
-    model.status = model.failures >= (this.options.maxLoadFailures ?? 3) ? 'failed' : 'backoff';
-    this.logger.warn({ modelId, failures: model.failures, backoffMs: backoff, err: cause }, 'pool: model load failed');
-    if (model.slots.length !== 0) return;
-    // Nothing loaded can serve the queue: fail the waiters now rather than let them hang.
-    const err = new SymphonyError('E_POOL_LOAD_FAILED', `loading model "${modelId}" failed (${model.failures} in a row); retry after ${backoff} ms`, {
-      details: { modelId, failures: model.failures, backoffMs: backoff, status: model.status },
-      cause,
-    });
-    for (const waiter of model.waiters.splice(0)) {
-      waiter.cleanup();
-      waiter.reject(err);
-    }
-    this.starved.delete(model);
   }
 
   /** Unloads idle, unpinned instances, least recently used first, until `bytes` fit. */
@@ -374,7 +310,7 @@ export class PoolCore {
     if (model.slots.length < (model.spec.minInstances ?? 0) || model.waiters.length !== 0) this.ensureCapacity(model);
   }
 
-  private async unloadValue(model: ModelEntry<any>, value: unknown): Promise<void> {
+  async unloadValue(model: ModelEntry<any>, value: unknown): Promise<void> {
     try {
       await model.spec.unload?.(value);
     } catch (err) {

@@ -1,0 +1,70 @@
+import { SymphonyError } from '@symphony/types';
+import type { ModelEntry, Slot } from './internals.js';
+import { closedError, type PoolCore } from './pool.js';
+
+/** Loads one instance with a time limit; a failure backs the model off and may fail its waiters. */
+export async function loadSlot(core: PoolCore, model: ModelEntry<any>, slot: Slot): Promise<void> {
+  const modelId = model.spec.id;
+  const timeoutMs = model.spec.loadTimeoutMs ?? core.options.loadTimeoutMs ?? 60_000;
+  const controller = new AbortController();
+  const onClose = (): void => controller.abort(closedError(modelId));
+  core.closing.signal.addEventListener('abort', onClose, { once: true });
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  try {
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        const err = new SymphonyError('E_TIMEOUT', `loading an instance of model "${modelId}" took longer than ${timeoutMs} ms`, { details: { modelId, timeoutMs } });
+        controller.abort(err);
+        reject(err);
+      }, timeoutMs);
+    });
+    const value = await Promise.race([model.spec.load({ modelId, instanceId: slot.id, signal: controller.signal }), timeout]);
+    model.loading--;
+    slot.value = value;
+    core.stats.loads++;
+    if (core.closed || slot.state !== 'loading') {
+      await core.unloadValue(model, value);
+      return;
+    }
+    model.failures = 0;
+    model.status = 'ok';
+    slot.idleSince = core.now();
+    slot.lastUse = slot.seenUse = ++core.useTick;
+    core.setState(slot, 'warm');
+    slot.inFree = true;
+    model.free.push(slot);
+    core.serveWaiters(model);
+    core.ensureCapacity(model);
+  } catch (cause) {
+    model.loading--;
+    loadFailed(core, model, slot, cause);
+  } finally {
+    clearTimeout(timer);
+    core.closing.signal.removeEventListener('abort', onClose);
+  }
+}
+
+function loadFailed(core: PoolCore, model: ModelEntry<any>, slot: Slot, cause: unknown): void {
+  const modelId = model.spec.id;
+  core.stats.loadFailures++;
+  core.dropSlot(slot);
+  core.setState(slot, 'failed', cause instanceof Error ? cause.message : String(cause));
+  model.failures++;
+  const base = core.options.backoffBaseMs ?? 1_000;
+  const backoff = Math.min(core.options.backoffMaxMs ?? 60_000, base * 2 ** (model.failures - 1));
+  model.retryAt = core.now() + backoff;
+  model.status = model.failures >= (core.options.maxLoadFailures ?? 3) ? 'failed' : 'backoff';
+  core.logger.warn({ modelId, failures: model.failures, backoffMs: backoff, err: cause }, 'pool: model load failed');
+  if (model.slots.length !== 0) return;
+  // Nothing loaded can serve the queue: fail the waiters now rather than let them hang.
+  const err = new SymphonyError('E_POOL_LOAD_FAILED', `loading model "${modelId}" failed (${model.failures} in a row); retry after ${backoff} ms`, {
+    details: { modelId, failures: model.failures, backoffMs: backoff, status: model.status },
+    cause,
+  });
+  for (const waiter of model.waiters.splice(0)) {
+    waiter.cleanup();
+    waiter.reject(err);
+  }
+  core.starved.delete(model);
+}
+
