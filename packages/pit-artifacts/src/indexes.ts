@@ -15,12 +15,13 @@ import { SymphonyError, type ArtifactQuery, type ArtifactVersion } from '@sympho
 export const MAX_TIME = Number.MAX_SAFE_INTEGER;
 
 export function indexKeys(info: ArtifactVersion): Key[] {
-  const tail = [info.createdAt, info.name, info.version];
-  const keys: Key[] = [['t', ...tail]];
-  if (info.kind !== undefined) keys.push(['k', info.kind, ...tail]);
-  for (const tag of new Set(info.tags)) keys.push(['g', tag, ...tail]);
-  if (info.producer?.runId !== undefined) keys.push(['r', info.producer.runId, ...tail]);
-  if (info.producer?.extensionId !== undefined) keys.push(['x', info.producer.extensionId, ...tail]);
+  const { createdAt: at, name, version } = info;
+  const keys: Key[] = [['t', at, name, version]];
+  if (info.kind !== undefined) keys.push(['k', info.kind, at, name, version]);
+  const tags = info.tags.length > 1 ? new Set(info.tags) : info.tags;
+  for (const tag of tags) keys.push(['g', tag, at, name, version]);
+  if (info.producer?.runId !== undefined) keys.push(['r', info.producer.runId, at, name, version]);
+  if (info.producer?.extensionId !== undefined) keys.push(['x', info.producer.extensionId, at, name, version]);
   return keys;
 }
 

@@ -8,6 +8,8 @@ export interface ScoreInput {
   value(): unknown;
   /** Successes and failures recorded for the producing extension (or step), if any. */
   history?: { ok: number; failed: number };
+  /** The caller labelled raw bytes or text as JSON (so it may not parse). */
+  declaredJson?: boolean;
   /** Consumer feedback recorded so far for this version. */
   feedback?: { sum: number; count: number };
 }
@@ -30,9 +32,10 @@ export type SchemaCheck = ((value: unknown) => boolean) | { safeParse(value: unk
 export function schemaScorer(schemas: Readonly<Record<string, SchemaCheck>> = {}): Scorer {
   return {
     name: 'schema',
-    score({ info, value }) {
+    score({ info, value, declaredJson }) {
       const check = info.kind === undefined ? undefined : schemas[info.kind];
-      if (!check && info.contentType !== 'application/json') return undefined;
+      // JSON the store encoded itself is valid by construction: only check what callers declared.
+      if (!check && !declaredJson) return undefined;
       let decoded: unknown;
       try {
         decoded = value();

@@ -364,6 +364,7 @@ export class ArtifactStore implements ArtifactsService {
           info,
           data: bytes,
           value: () => (decoded ??= { value: decodeData(bytes, contentType) }).value,
+          declaredJson: meta.contentType !== undefined && contentType.startsWith('application/json'),
           ...(history ? { history } : {}),
         },
         this.scorers,
