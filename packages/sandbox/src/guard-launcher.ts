@@ -68,6 +68,9 @@ export function guardLaunched<L extends LaunchedLike>(launched: L, options: Guar
       record('limit', method, `pid ${launched.pid}`, `limits.cpuMs=${limits.cpuMs}`, limitHit.detail);
       failInflight('cpu', limitHit.detail);
       launched.kill('SIGKILL');
+      // The bus hears of the end now, not when the kernel reaps the process: a call made in
+      // between would otherwise go to the instance being killed.
+      deliverClose({ reason: 'exit', exitCode: null, signal: 'SIGKILL' });
     },
   });
 
@@ -169,12 +172,15 @@ export function guardLaunched<L extends LaunchedLike>(launched: L, options: Guar
     },
   };
 
+  function deliverClose(info: unknown): void {
+    const listeners = [...closeListeners];
+    closeListeners.clear();
+    for (const listener of listeners) listener(info);
+  }
+
   real.onClose((info: unknown) => {
     watchdog.stop();
-    const deliver = (): void => {
-      for (const listener of closeListeners) listener(info);
-      closeListeners.clear();
-    };
+    const deliver = (): void => deliverClose(info);
     if (limitHit || inflight.size === 0) return deliver();
     // Calls were in flight when it died: find out whether it ran out of memory before the bus
     // reports a plain crash, so the caller learns which limit it hit.

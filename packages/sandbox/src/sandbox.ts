@@ -69,10 +69,13 @@ export interface SandboxService {
   close(): void;
 }
 
-/** `dist/preload.cjs`, beside this module once built. */
+/** `dist/preload.cjs`: beside this module once built, or in ../dist when running from source (tests). */
 function preloadPath(): string {
   const here = typeof __dirname === 'string' ? __dirname : dirname(fileURLToPath(import.meta.url));
-  return join(here, 'preload.cjs');
+  const candidates = [join(here, 'preload.cjs'), join(here, '..', 'dist', 'preload.cjs')];
+  const found = candidates.find((p) => existsSync(p));
+  if (!found) throw new SymphonyError('E_INTERNAL', `The sandbox preload is missing (looked at ${candidates.join(', ')}); build @symphony/sandbox.`, { details: { path: candidates[0] } });
+  return found;
 }
 
 export function createSandbox(options: SandboxOptions): SandboxService {
