@@ -54,7 +54,7 @@ export function createLogger(options: LoggingOptions = {}): SymphonyLogger {
   const usePretty = options.pretty ?? isTTY;
 
   const console: DestinationStream = usePretty
-    ? pretty({ destination, sync: true, colorize: isTTY, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' })
+    ? pretty({ destination, sync: true, colorize: isTTY && !process.env.NO_COLOR, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' })
     : (destination as DestinationStream);
 
   const streams: StreamEntry<Level>[] = [];
