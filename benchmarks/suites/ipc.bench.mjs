@@ -9,7 +9,7 @@ import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import * as Comlink from 'comlink';
-import { BusClient, RingChannel, Supervisor, processEndpoint, workerEndpoint } from '@symphony/ipc-bus';
+import { BusClient, Ring, RingChannel, Supervisor, processEndpoint, workerEndpoint } from '@symphony/ipc-bus';
 import { measure, row } from '../lib.mjs';
 
 const require = createRequire(import.meta.url);
@@ -34,10 +34,14 @@ Comlink.expose({ echo: (x) => x }, nodeEndpoint(parentPort));`,
   'bus-echo.mjs': `import { serve, hostEndpoint } from '${BUS}';
 serve(await hostEndpoint(), { methods: ['echo'], handle: (_m, input) => input, onShutdown: () => process.exit(0) });`,
   'ring-worker.mjs': `import { workerData } from 'node:worker_threads';
-import { RingChannel } from '${BUS}';
-const inbox = new RingChannel(workerData.inbox), outbox = new RingChannel(workerData.outbox);
-const flags = new Int32Array(workerData.flags);
-for (;;) { const m = inbox.receive(); if (m === null) break; outbox.send(m); }`,
+import { Ring, RingChannel } from '${BUS}';
+if (workerData.bytes) {
+  const inbox = new Ring(workerData.inbox), outbox = new Ring(workerData.outbox);
+  for (;;) { const m = inbox.read(); if (m.byteLength === 0) break; outbox.write(m); }
+} else {
+  const inbox = new RingChannel(workerData.inbox), outbox = new RingChannel(workerData.outbox);
+  for (;;) { const m = inbox.receive(); if (m === null) break; outbox.send(m); }
+}`,
   'sab-worker.mjs': `import { workerData } from 'node:worker_threads';
 const f = new Int32Array(workerData.flags);
 for (let seen = 0;;) { Atomics.wait(f, 0, seen); seen = Atomics.load(f, 0); if (seen < 0) break; Atomics.store(f, 1, seen); Atomics.notify(f, 1); }`,
@@ -138,8 +142,15 @@ export default async function ipcSuite({ quick }) {
     stoppers.push(() => { inbox.send(null); return ringWorker.terminate(); });
     let r = 0;
     const ringRt = await measure('ring channel round trip', () => { inbox.send(payload(r++)); outbox.receive(1_000); }, opts);
+    const bytesIn = new Ring(1 << 16);
+    const bytesOut = new Ring(1 << 16);
+    const bytesWorker = new Worker(file('ring-worker.mjs'), { workerData: { bytes: true, inbox: bytesIn.buffer, outbox: bytesOut.buffer } });
+    stoppers.push(() => { bytesIn.write(new Uint8Array(0)); return bytesWorker.terminate(); });
+    const token = new TextEncoder().encode('a 24-byte token of text');
+    const bytesRt = await measure('ring round trip, bytes', () => { bytesIn.write(token); bytesOut.read(1_000); }, opts);
     rows.push(row({ layer: 'ipc shared memory', name: 'raw SAB + Atomics ping-pong (floor)', m: sabRt }));
-    rows.push(row({ layer: 'ipc shared memory', name: 'RingChannel round trip (msgpack message)', m: ringRt, floor: sabRt, aim: '≤ 10 µs' }));
+    rows.push(row({ layer: 'ipc shared memory', name: 'Ring round trip (24-byte message)', m: bytesRt, floor: sabRt, aim: '≤ 10 µs' }));
+    rows.push(row({ layer: 'ipc shared memory', name: 'RingChannel round trip (msgpack {op,id,args})', m: ringRt, floor: sabRt, aim: '≤ 10 µs' }));
 
     // ── pipelined, 64 in flight ───────────────────────────────────────────────────────────────
     const rawPipe = perCall(await measure('raw MessagePort ×64', raw.pipelined, opts), PIPELINE);

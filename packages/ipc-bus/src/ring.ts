@@ -11,7 +11,9 @@ const WRITE = 0; // byte offset the producer writes next
 const READ = 1; // byte offset the consumer reads next
 const WRITTEN = 2; // bumped after every write: the consumer waits on it
 const CONSUMED = 3; // bumped after every read: a blocked producer waits on it
-const HEADER_BYTES = 16;
+const READER_SLEEPING = 4; // set while the consumer is in Atomics.wait: only then is a notify needed
+const WRITER_SLEEPING = 5;
+const HEADER_BYTES = 32;
 const LENGTH_BYTES = 4;
 
 export class Ring {
@@ -25,7 +27,7 @@ export class Ring {
   constructor(capacityOrBuffer: number | SharedArrayBuffer) {
     this.buffer = typeof capacityOrBuffer === 'number' ? new SharedArrayBuffer(HEADER_BYTES + capacityOrBuffer) : capacityOrBuffer;
     this.capacity = this.buffer.byteLength - HEADER_BYTES;
-    this.state = new Int32Array(this.buffer, 0, 4);
+    this.state = new Int32Array(this.buffer, 0, 8);
     this.data = new Uint8Array(this.buffer, HEADER_BYTES, this.capacity);
     this.view = new DataView(this.buffer, HEADER_BYTES, this.capacity);
   }
@@ -47,11 +49,17 @@ export class Ring {
     }
     if (need > this.free) return false;
     let w = Atomics.load(this.state, WRITE);
-    w = this.put(w, lengthBytes(bytes.byteLength));
+    if (w + LENGTH_BYTES <= this.capacity) {
+      this.view.setUint32(w, bytes.byteLength);
+      w = (w + LENGTH_BYTES) % this.capacity;
+    } else {
+      w = this.put(w, lengthBytes(bytes.byteLength));
+    }
     w = this.put(w, bytes);
     Atomics.store(this.state, WRITE, w);
     Atomics.add(this.state, WRITTEN, 1);
-    Atomics.notify(this.state, WRITTEN);
+    // A notify costs about a µs; skip it unless the reader is asleep (see read()).
+    if (Atomics.load(this.state, READER_SLEEPING) !== 0) Atomics.notify(this.state, WRITTEN);
     return true;
   }
 
@@ -63,7 +71,9 @@ export class Ring {
       if (this.tryWrite(bytes)) return true;
       const left = deadline - performance.now();
       if (left <= 0) return false;
+      Atomics.store(this.state, WRITER_SLEEPING, 1);
       Atomics.wait(this.state, CONSUMED, seen, left);
+      Atomics.store(this.state, WRITER_SLEEPING, 0);
     }
   }
 
@@ -96,7 +106,11 @@ export class Ring {
       if (message) return message;
       const left = deadline - performance.now();
       if (left <= 0) return undefined;
+      // Raise the flag before sleeping: a write after this sees it and notifies; a write before
+      // it changed WRITTEN, so the wait returns at once. Nothing is missed either way.
+      Atomics.store(this.state, READER_SLEEPING, 1);
       Atomics.wait(this.state, WRITTEN, seen, left);
+      Atomics.store(this.state, READER_SLEEPING, 0);
     }
   }
 
@@ -109,8 +123,10 @@ export class Ring {
       if (message) return message;
       const left = deadline - performance.now();
       if (left <= 0) return undefined;
+      Atomics.store(this.state, READER_SLEEPING, 1);
       const waited = (Atomics as unknown as AtomicsWaitAsync).waitAsync(this.state, WRITTEN, seen, Number.isFinite(left) ? left : undefined);
       if (waited.async) await waited.value;
+      Atomics.store(this.state, READER_SLEEPING, 0);
     }
   }
 
@@ -122,7 +138,7 @@ export class Ring {
     if (first < length) out.set(this.data.subarray(0, length - first), first);
     Atomics.store(this.state, READ, (start + length) % this.capacity);
     Atomics.add(this.state, CONSUMED, 1);
-    Atomics.notify(this.state, CONSUMED);
+    if (Atomics.load(this.state, WRITER_SLEEPING) !== 0) Atomics.notify(this.state, CONSUMED);
     return out;
   }
 
