@@ -47,4 +47,20 @@ describe('Ring (SharedArrayBuffer SPSC)', () => {
       await worker.terminate();
     }
   });
+
+  it('blocks a writer on a full ring until the reader makes room, losing nothing', async () => {
+    const inbox = new RingChannel(512);
+    const outbox = new RingChannel<{ echo: unknown }>(1 << 16);
+    const worker = new Worker(fileURLToPath(new URL('./fixtures/ring-echo.mjs', import.meta.url)), {
+      workerData: { inbox: inbox.buffer, outbox: outbox.buffer },
+    });
+    try {
+      // 200 × ~100 bytes through a 512-byte ring: the writer must wait for the worker many times.
+      for (let i = 0; i < 200; i++) expect(inbox.send({ i, pad: 'p'.repeat(90) }, 5_000)).toBe(true);
+      for (let i = 0; i < 200; i++) expect(outbox.receive(5_000)).toEqual({ echo: { i, pad: 'p'.repeat(90) } });
+      inbox.send('stop');
+    } finally {
+      await worker.terminate();
+    }
+  });
 });
