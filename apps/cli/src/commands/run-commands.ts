@@ -42,8 +42,9 @@ function parseInputs(pairs: string[] = []): Record<string, string> {
 
 async function runWorkflow(file: string | undefined, values: CommonValues, home: string): Promise<number> {
   if (!file && !values.resume) throw new SymphonyError('E_INPUT_INVALID', 'usage: symphony run <workflow.yaml> [--input k=v] [--resume <runId>] [--json]');
-  const workflowPath = file ? resolve(file) : undefined;
-  const workflow = workflowPath ? await loadWorkflowFile(workflowPath) : undefined;
+  const workflowPath = file ? resolve(file) : values.resume ? await storedSource(home, values.resume) : undefined;
+  const workflow = file && workflowPath ? await loadWorkflowFile(workflowPath) : undefined;
+  // A workflow's own extensions live beside it, in `extensions/`.
   const extensionDirs = workflowPath ? [join(dirname(workflowPath), 'extensions')] : [];
   const open = await openKernel({ home, extensionDirs });
   const conductor = open.conductor!;
@@ -111,6 +112,19 @@ async function runWorkflow(file: string | undefined, values: CommonValues, home:
   if (err) process.stdout.write(`  step ${c.bold(err.stepId ?? '?')} failed: ${err.message} ${c.dim(`[${err.code}]`)}\n`);
   process.stdout.write(`  resume with: symphony run --resume ${result.runId}${values.home ? ` --home ${values.home}` : ''}\n`);
   return 1;
+}
+
+/** Where a stored run's workflow came from, so a resume loads the same extensions. */
+async function storedSource(home: string, runId: string): Promise<string | undefined> {
+  const open = await openKernel({ home, storeOnly: true });
+  try {
+    const ledger = open.kernel.service<{ db(name: string): { get(key: string): unknown } }>('pit.ledger');
+    const run = ledger.db('conductor.runs').get(runId) as { source?: string } | undefined;
+    if (!run) throw new SymphonyError('E_NOT_FOUND', `no run "${runId}" in ${resolve(home)} (see "symphony runs list")`, { details: { runId, store: resolve(home) } });
+    return run.source;
+  } finally {
+    await open.close();
+  }
 }
 
 function stateLabel(state: string, reused?: boolean): string {

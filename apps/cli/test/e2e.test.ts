@@ -1,0 +1,89 @@
+import { mkdtempSync, readFileSync, rmSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { EXAMPLE, FIXTURES, demoRepo, symphony } from './cli-harness.js';
+
+// End to end through the real CLI process: kernel, IPC bus (worker-thread extensions), Pit
+// plugins and the LMDB store on disk.
+const dirs: string[] = [];
+const tmp = (prefix: string) => {
+  const d = mkdtempSync(join(tmpdir(), prefix));
+  dirs.push(d);
+  return d;
+};
+afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+
+const result = (lines: Record<string, unknown>[]) => lines.find((l) => l.type === 'result') as { status: string; runId: string; executed: string[]; steps: { stepId: string; state: string; reused?: boolean; attempts: number }[] };
+
+describe('symphony run, end to end', () => {
+  it('runs the hotspot example on a git repository and writes the report', async () => {
+    const repo = demoRepo();
+    dirs.push(repo);
+    const run = await symphony(['run', EXAMPLE, '--json', '--input', 'top=5'], { cwd: repo, env: { SYMPHONY_WORKSPACE: repo } });
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    const r = result(run.lines);
+    expect(r.status).toBe('succeeded');
+    expect(r.steps.every((s) => s.state === 'done')).toBe(true);
+    const report = readFileSync(join(repo, '.symphony', 'reports', 'hotspots.md'), 'utf8');
+    expect(report).toContain('src/hot.js');
+    const explain = await symphony(['runs', 'explain', r.runId, '--json'], { cwd: repo });
+    const decisions = JSON.parse(explain.stdout) as { capability: string; policyVersion: string }[];
+    expect(decisions[0]).toMatchObject({ capability: 'hotspots.rank', policyVersion: 'fqg-seed1-ep8000' });
+    const get = await symphony(['artifacts', 'get', `runs/${r.runId}/ranking`, '--json'], { cwd: repo });
+    expect((JSON.parse(get.stdout) as { value: { ranked: { path: string }[] } }).value.ranked[0]!.path).toBe('src/hot.js');
+  });
+
+  it('resumes a run killed with SIGKILL mid-way without re-running any finished step', async () => {
+    const work = tmp('symphony-kill-');
+    const log = join(work, 'calls.log');
+    const home = join(work, '.symphony');
+    let runId = '';
+    const killed = await symphony(['run', join(FIXTURES, 'slow', 'workflow.yaml'), '--json', '--home', home], {
+      cwd: work,
+      env: { SLEEPY_LOG: log, SLEEPY_HANG: '1' },
+      onLine: (line, child) => {
+        if (line.event === 'run:start') runId = line.runId as string;
+        // step:end is emitted after the step's durable commit: kill right then.
+        if (line.event === 'step:end' && line.stepId === 'b') child.kill('SIGKILL');
+      },
+    });
+    expect(killed.signal).toBe('SIGKILL');
+    expect(readFileSync(log, 'utf8').trim().split('\n')).toEqual(['1', '2', '3']);
+    const resumed = await symphony(['run', '--resume', runId, '--json', '--home', home], { cwd: work, env: { SLEEPY_LOG: log } });
+    expect(resumed.code).toBe(0);
+    const r = result(resumed.lines);
+    expect(r.status).toBe('succeeded');
+    expect(r.executed).toEqual(['c', 'd']);
+    expect(r.steps.filter((s) => s.reused).map((s) => s.stepId)).toEqual(['a', 'b']);
+    // a and b ran once, in the killed process; c ran again (it never finished), then d.
+    expect(readFileSync(log, 'utf8').trim().split('\n')).toEqual(['1', '2', '3', '3', '4']);
+  });
+
+  it('recovers from an extension that crashes mid-call, per the policy decision', async () => {
+    const work = tmp('symphony-crash-');
+    const home = join(work, '.symphony');
+    const run = await symphony(['run', join(FIXTURES, 'crash', 'workflow.yaml'), '--json', '--home', home], { cwd: work, env: { CRASH_DIR: work } });
+    expect(run.code).toBe(0);
+    const r = result(run.lines);
+    expect(r.status).toBe('succeeded');
+    const ranking = r.steps.find((s) => s.stepId === 'ranking')!;
+    expect(ranking.attempts).toBeGreaterThanOrEqual(2);
+    expect(existsSync(join(work, 'flaky-a.crashed')) || existsSync(join(work, 'flaky-b.crashed'))).toBe(true);
+    const explain = await symphony(['runs', 'explain', r.runId, '--json', '--home', home], { cwd: work });
+    const decisions = JSON.parse(explain.stdout) as { kind: string; verdict: string; outcome?: { ok: boolean; code?: string } }[];
+    expect(decisions[0]!.outcome).toMatchObject({ ok: false, code: 'E_EXTENSION_CRASHED' });
+    expect(decisions.some((d) => d.kind === 'failure' && /^(retry|fallback)/.test(d.verdict))).toBe(true);
+    expect(decisions.at(-1)!.outcome?.ok).toBe(true);
+    const retries = run.lines.filter((l) => l.event === 'step:retry');
+    expect(retries.length).toBeGreaterThanOrEqual(1);
+  });
+
+  it('exits non-zero naming the failing step and its error', async () => {
+    const work = tmp('symphony-fail-');
+    const run = await symphony(['run', join(FIXTURES, 'crash', 'workflow.yaml'), '--home', join(work, '.symphony'), '--input', 'x=1'], { cwd: work });
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(/declares no input "x".*\[E_INPUT_INVALID\]/s);
+  });
+});
