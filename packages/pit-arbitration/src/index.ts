@@ -1,5 +1,5 @@
 export { createArbiter, type ArbiterService } from './service.js';
-export { arbitrationPlugin } from './plugin.js';
+export { arbitrationPlugin, type ArbitrationPluginOptions } from './plugin.js';
 export { jainIndex } from './metrics.js';
 export type {
   ArbiterMetrics,

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createKernel } from '@symphony/kernel';
+import { arbitrationPlugin } from '@symphony/pit-arbitration';
 import { createPool, poolPlugin, type Lease, type TransitionEvent } from '../src/index.js';
 import { counted, expectCode, flush } from './helpers.js';
 
@@ -113,6 +114,21 @@ describe('as a kernel plugin', () => {
     pool.release(await pool.acquire('m'));
     expect(events.map((e) => e.to)).toEqual(['cold', 'loading', 'warm', 'busy', 'warm']);
     expect(await kernel.health()).toMatchObject({ status: 'ok' });
+    await kernel.stop();
+  });
+
+  it('declares each model as a resource in pit.arbitration, so fairness counts model use', async () => {
+    const kernel = createKernel({
+      plugins: [arbitrationPlugin, poolPlugin],
+      config: { pluginOptions: { 'pit.pool': { timers: false }, 'pit.arbitration': { sampleIntervalMs: 0, strategies: { model: 'fair-share' } } } },
+    });
+    await kernel.start();
+    kernel.service('pit.pool').register({ ...counted('clf').spec, maxInstances: 2, maxConcurrency: 2 });
+    const arbiter = kernel.service('pit.arbitration');
+    const grant = arbiter.tryRequest({ tenant: 'acme', run: 'r1', amounts: { 'model:clf': 4 } });
+    expect(grant).toBeDefined();
+    expect(arbiter.tryRequest({ tenant: 'other', amounts: { 'model:clf': 1 } })).toBeUndefined();
+    expect(arbiter.metrics().tenants.acme).toMatchObject({ dominantShare: 1 });
     await kernel.stop();
   });
 });
