@@ -54,7 +54,12 @@ async function probe(core: PoolCore, model: ModelEntry<any>, slot: Slot, result:
     clearTimeout(timer);
     slot.checking = false;
   }
-  if (slot.state !== 'warm') return; // dropped while probing (unregistered, closed)
+  if (slot.state === 'draining') {
+    // Drained while probing (unregistered, closed): nobody else will unload it.
+    void core.unloadSlot(slot, 'drained');
+    return;
+  }
+  if (slot.state !== 'warm') return;
   if (error === undefined) {
     slot.inFree = true;
     model.free.push(slot);

@@ -120,6 +120,24 @@ describe('health canaries', () => {
   });
 });
 
+describe('health canaries while the model goes away', () => {
+  it('unloads an instance that was drained during its canary', async () => {
+    const pool = createPool({ timers: false });
+    let finish: (ok: boolean) => void = () => {};
+    const { spec, log } = counted('m');
+    pool.register({ ...spec, canary: () => new Promise<boolean>((resolve) => (finish = resolve)) });
+    pool.release(await pool.acquire('m'));
+    const check = pool.checkHealth();
+    const gone = pool.unregister('m');
+    finish(true);
+    await check;
+    await gone;
+    await flush();
+    expect(log.unloads).toBe(1);
+    await pool.close();
+  });
+});
+
 describe('keep-alive and pre-warming', () => {
   it('unloads instances idle past keep-alive, except pinned and minInstances', async () => {
     let now = 0;
