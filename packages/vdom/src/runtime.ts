@@ -13,6 +13,8 @@ export interface ViewContext<S, P> {
 
 export interface ViewDefinition<S = unknown, P = unknown> {
   initialState(props: P): S;
+  /** Called instead of `initialState` when the host hands back a kept state slice (hot reload). */
+  restore?(state: S, props: P): S;
   render(ctx: ViewContext<S, P>): SourceNode;
 }
 
@@ -77,7 +79,7 @@ export function createViewRuntime(views: Record<string, ViewDefinition<any, any>
       }
       const root = createUiRoot({ registry: options.registry, idPrefix: `${input.view}:` });
       if (input.base) root.hydrate(input.base);
-      const state = input.state !== undefined ? input.state : def.initialState(input.props);
+      const state = input.state !== undefined ? (def.restore ? def.restore(input.state, input.props) : input.state) : def.initialState(input.props);
       const inst: Instance = { name: input.name, def, root, state, props: input.props, dirty: false, inHandler: false };
       instances.set(input.view, inst);
       return renderInstance(input.view, inst);
