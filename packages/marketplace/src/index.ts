@@ -15,3 +15,4 @@ export { resolveTree, type ResolveOptions, type Resolved, type RootRequest } fro
 export { assertTrustedSigner, type TrustFile } from './trust.js';
 export { importCheck, type StartCandidate } from './start-check.js';
 export { LOCKFILE, type Lockfile, type LockEntry } from './layout.js';
+export { runMarketplaceCli, MARKETPLACE_USAGE, type MarketplaceCliIo } from './cli.js';
