@@ -1,4 +1,4 @@
-export { createMotif, type Motif, type MotifDefinition, type MotifMethod, type PanelDefinition, type PanelInfo } from './motif.js';
+export { createMotif, motifMethods, type MotifEmitter, type Motif, type MotifDefinition, type MotifMethod, type PanelDefinition, type PanelInfo } from './motif.js';
 export { themes, themeToCssVariables, themeStylesheet, type ThemeTokens, type ThemeName } from './themes.js';
 export {
   createRunMonitor, reduceRunEvents, describeRun, emptyMonitor, LOG_LIMIT, RUN_LIMIT,

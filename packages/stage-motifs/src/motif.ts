@@ -1,6 +1,6 @@
 import { SymphonyError } from '@symphony/types';
 import {
-  createViewRuntime, type ComponentRegistry, type UiEventInput, type UiRenderInput, type UiRenderResult, type ViewDefinition, type ViewRuntime,
+  createViewRuntime, UI_UPDATE_EVENT, type ComponentRegistry, type UiEventInput, type UiRenderInput, type UiRenderResult, type ViewDefinition, type ViewRuntime,
 } from '@symphony/vdom';
 
 /** A panel: a view with a title, contributed by a motif to the app's panel area. */
@@ -44,6 +44,25 @@ export interface Motif {
   };
   /** Updates a motif makes on its own (new data): send each as the `ui:update` bus event. */
   onUpdate(listener: (result: UiRenderResult) => void): () => void;
+}
+
+/** The part of an SDK call context this package needs: a way to send a bus event to the host. */
+export interface MotifEmitter {
+  emit(name: string, payload?: unknown): void;
+}
+
+/**
+ * The methods to serve (`defineMotif({ manifest, methods: motifMethods(motif) })`), with pushed
+ * updates wired: each call's context becomes the emitter for `ui:update` events, so updates made
+ * by data methods (`ingest`, ...) or later by timers reach the host.
+ */
+export function motifMethods(motif: Motif): Record<string, (input: any, ctx?: MotifEmitter) => unknown> {
+  let emitter: MotifEmitter | undefined;
+  motif.onUpdate((result) => emitter?.emit(UI_UPDATE_EVENT, result));
+  return Object.fromEntries(Object.entries(motif.methods).map(([name, fn]) => [name, (input: unknown, ctx?: MotifEmitter) => {
+    if (ctx && typeof ctx.emit === 'function') emitter = ctx;
+    return fn(input, ctx);
+  }]));
 }
 
 /** The Motif base: named panels over a vdom view runtime, plus the motif's data methods. */

@@ -85,8 +85,8 @@ describe('run monitor', () => {
     let tree = applyPatches({ type: 'Stack', props: {}, children: [] }, first.update!.patches);
     expect(find(tree, 'Text')!.children).toEqual(['No runs yet.']);
 
-    motif.methods.describeRun({ runId: 'r1', workflow: 'review', steps: [{ id: 'files', uses: 'acme.files/list' }, { id: 'score', needs: ['files'] }] });
-    motif.methods.ingest({ events: runEvents });
+    motif.methods.describeRun!({ runId: 'r1', workflow: 'review', steps: [{ id: 'files', uses: 'acme.files/list' }, { id: 'score', needs: ['files'] }] });
+    motif.methods.ingest!({ events: runEvents });
     for (const p of pushed) tree = applyPatches(tree, p.update!.patches);
     const table = find(tree, 'Table')!;
     expect(table.props.rows).toEqual([{ id: 'r1', workflow: 'review', status: 'running', steps: '1/2', duration: '' }]);
@@ -111,7 +111,7 @@ describe('run monitor', () => {
 describe('artifact browser', () => {
   it('lists artifacts, then versions and lineage of the selected one', async () => {
     const motif = createArtifactBrowser();
-    motif.methods.setArtifacts({ artifacts: [
+    motif.methods.setArtifacts!({ artifacts: [
       { name: 'report', versions: [{ version: 2, hash: hash('c'), parents: [{ name: 'files', version: 1, hash: hash('a') }], producer: { runId: 'r1', stepId: 'score' } }, { version: 1, hash: hash('b') }] },
     ] });
     const first = motif.methods.uiRender({ view: 'v', name: 'browser' });

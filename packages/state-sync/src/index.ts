@@ -1,7 +1,7 @@
 export { openStateStore, type StateStore, type StateStoreOptions } from './store.js';
 export { openLmdbPersistence, type LmdbPersistenceOptions } from './lmdb.js';
 export type { StatePersistence, Change, Snapshot } from './persistence.js';
-export { createSyncServer, type SyncServer } from './server.js';
+export { createSyncServer, type SyncServer, type SyncServerOptions } from './server.js';
 export { createSyncClient, type SyncClient } from './client-store.js';
 export { applyJsonPatch, getAt, deepEqual, type Json, type JsonPatchOp } from './json-patch.js';
 export { parsePointer, formatPointer } from './pointer.js';

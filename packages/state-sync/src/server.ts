@@ -1,4 +1,5 @@
 import { SymphonyError, silentLogger, toSymphonyError, type Logger } from '@symphony/types';
+import type { JsonPatchOp } from './json-patch.js';
 import type { SyncChannel, SyncClientMessage, SyncServerMessage } from './protocol.js';
 import type { StateStore } from './store.js';
 
@@ -10,7 +11,16 @@ export interface SyncServer {
 }
 
 /** The authoritative side: answers hellos, broadcasts every change, decides on proposals. */
-export function createSyncServer(store: StateStore, options: { logger?: Logger } = {}): SyncServer {
+export interface SyncServerOptions {
+  logger?: Logger;
+  /**
+   * Decides whether a client may make a change: throw (a SymphonyError, e.g.
+   * `E_PERMISSION_DENIED`) to refuse it. Default: every proposal is allowed.
+   */
+  authorize?: (ops: readonly JsonPatchOp[]) => void;
+}
+
+export function createSyncServer(store: StateStore, options: SyncServerOptions = {}): SyncServer {
   const logger = options.logger ?? silentLogger;
   const live = new Set<SyncChannel<SyncClientMessage, SyncServerMessage>>();
   const cleanups = new Map<SyncChannel<SyncClientMessage, SyncServerMessage>, () => void>();
@@ -44,6 +54,7 @@ export function createSyncServer(store: StateStore, options: { logger?: Logger }
             try {
               proposal = { channel, id: message.id };
               if (!live.has(channel)) throw new SymphonyError('E_STATE_PROTOCOL', 'Send sync.hello before proposing', { details: { id: message.id } });
+              options.authorize?.(message.ops);
               store.apply(message.ops, { baseRevision: message.base });
             } catch (err) {
               const e = toSymphonyError(err);

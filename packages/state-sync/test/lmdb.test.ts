@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { open } from 'lmdb';
 import { afterEach, describe, expect, it } from 'vitest';
 import { hasErrorCode } from '@symphony/types';
+import { closeLedger, openLedger } from '@symphony/pit-artifacts';
 import { openLmdbPersistence, openStateStore, type Json } from '../src/index.js';
 
 const dirs: string[] = [];
@@ -49,22 +50,15 @@ describe('LMDB persistence (real files)', () => {
     await env.close();
   });
 
-  it('shares a LedgerService environment when given one', async () => {
-    const path = tempDir();
-    const root = open({ path, encoding: 'msgpack' });
-    const ledger = {
-      path, root,
-      db: (name: string) => root.openDB({ name, encoding: 'msgpack' }),
-      transaction: <T>(fn: () => T) => root.transaction(fn),
-      transactionSync: <T>(fn: () => T) => root.transactionSync(fn),
-    };
+  it('shares the Pit ledger (pit.ledger) environment when given one', async () => {
+    const ledger = openLedger({ path: tempDir() });
     const store = await openStateStore({ initial: { a: 1 }, persistence: openLmdbPersistence({ ledger, name: 'ui' }) });
     store.set('/b', 2);
     await store.close(); // does not close the shared environment
     const again = await openStateStore({ persistence: openLmdbPersistence({ ledger, name: 'ui' }) });
     expect(again.state).toEqual({ a: 1, b: 2 });
     await again.close();
-    await root.close();
+    await closeLedger(ledger);
   });
 
   it('a path that cannot be opened is E_STATE_PERSISTENCE with the path', () => {
