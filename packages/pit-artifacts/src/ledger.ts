@@ -48,14 +48,21 @@ export function openLedger(options: LedgerOptions): LmdbLedger {
   let depth = 0;
   let transactions = 0;
 
+  // Errors thrown by callers' own callbacks pass through untouched; anything else is lmdb's.
+  const fromCallback = new WeakSet<object>();
   function run<T>(fn: () => T): T {
     depth++;
     try {
       return fn();
+    } catch (err) {
+      if (typeof err === 'object' && err !== null) fromCallback.add(err);
+      throw err;
     } finally {
       depth--;
     }
   }
+  const wrap = (err: unknown): unknown =>
+    typeof err === 'object' && err !== null && fromCallback.has(err) ? err : wrapLmdbError(err, path, root);
 
   const ledger: LmdbLedger = {
     path,
@@ -87,10 +94,10 @@ export function openLedger(options: LedgerOptions): LmdbLedger {
       try {
         const result = root.childTransaction(() => run(fn));
         return Promise.resolve(result as never).catch((err: unknown) => {
-          throw wrapLmdbError(err, path, root);
+          throw wrap(err);
         });
       } catch (err) {
-        return Promise.reject(wrapLmdbError(err, path, root));
+        return Promise.reject(wrap(err));
       }
     },
     transactionSync(fn) {
@@ -98,7 +105,7 @@ export function openLedger(options: LedgerOptions): LmdbLedger {
       try {
         return root.transactionSync(() => run(fn));
       } catch (err) {
-        throw wrapLmdbError(err, path, root);
+        throw wrap(err);
       }
     },
     inTransaction: () => depth > 0,
@@ -116,12 +123,9 @@ export async function closeLedger(ledger: LmdbLedger): Promise<void> {
   await ledger.root.close();
 }
 
-/**
- * Errors thrown by our own code pass through; lmdb's are coded. MDB_MAP_FULL only reaches here
- * when lmdb could not grow the map (address space or disk exhausted).
- */
-function wrapLmdbError(err: unknown, path: string, root: RootDatabase): unknown {
-  if (err instanceof SymphonyError || (err as { name?: string })?.name === 'SymphonyError') return err;
+/** lmdb's own failures as coded errors. MDB_MAP_FULL only arrives when lmdb could not grow the map. */
+function wrapLmdbError(err: unknown, path: string, root: RootDatabase): SymphonyError {
+  if (err instanceof SymphonyError) return err;
   const message = (err as Error)?.message ?? String(err);
   if (message.includes('MDB_MAP_FULL')) {
     const mapSize = (root.getStats() as { mapSize?: number }).mapSize;
@@ -130,8 +134,8 @@ function wrapLmdbError(err: unknown, path: string, root: RootDatabase): unknown 
       cause: err,
     });
   }
-  if (message.includes('Database is closed') || message.includes('closed')) {
+  if (/closed/i.test(message)) {
     return new SymphonyError('E_LEDGER_CLOSED', `the ledger at ${path} is closed`, { details: { path }, cause: err });
   }
-  return err;
+  return new SymphonyError('E_LEDGER_WRITE', `a write to the ledger at ${path} failed: ${message}`, { details: { path }, cause: err });
 }

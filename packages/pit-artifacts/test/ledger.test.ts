@@ -70,6 +70,15 @@ describe('ledger', () => {
     expect(ledger.transactionSync(() => db.get('outer'))).toBe(2);
   });
 
+  it('reports a write to a closed ledger as E_LEDGER_CLOSED', async () => {
+    const { dir, cleanup } = tempDir('ledger-');
+    const ledger = openLedger({ path: dir });
+    const db = ledger.db('t.closed') as Database;
+    await closeLedger(ledger);
+    await expectCode(ledger.transaction(() => db.putSync('a', 1)), 'E_LEDGER_CLOSED');
+    cleanup();
+  });
+
   it('grows the map instead of failing with MDB_MAP_FULL', async () => {
     const ledger = ledgerFor(64 * 1024);
     const db = ledger.db('t.big', { encoding: 'binary' }) as Database;

@@ -239,12 +239,18 @@ export function createDagService(deps: DagServiceDeps): DagService & { close(): 
     return committed.result;
   }
 
-  async function begin(run: ActiveRun, resumed: boolean, preFinished: (i: number) => number | undefined): Promise<RunStateView> {
+  async function begin(
+    run: ActiveRun,
+    resumed: boolean,
+    preFinished: (i: number) => number | undefined,
+    afterStart: () => void = () => {},
+  ): Promise<RunStateView> {
     active.set(run.id, run);
     const fresh: number[] = [];
     run.ready.restore(preFinished, (i) => fresh.push(i));
     if (run.failing || run.cancelled) run.ready.clear();
     events.emit('run:start', { runId: run.id, workflow: run.record.workflow.name, at: now(), resumed });
+    afterStart();
     settleReady(run, fresh);
     maybeEnd(run);
     return viewOfActive(run, run.record.status);
@@ -286,6 +292,7 @@ export function createDagService(deps: DagServiceDeps): DagService & { close(): 
       const rewrites: Array<[string, StepRecord]> = [];
       const at = now();
       const failedNow: number[] = [];
+      const retries: Array<() => void> = [];
       graph.ids.forEach((stepId, i) => {
         const record = saved.get(stepId);
         if (!record) return;
@@ -305,7 +312,7 @@ export function createDagService(deps: DagServiceDeps): DagService & { close(): 
           run.errors[i] = error.toJSON();
           if (decision.action === 'retry') {
             rewrites.push([stepId, { ...record, status: 'retrying', error: error.toJSON() }]);
-            events.emit('step:retry', { runId, stepId, attempt: decision.attempt, delayMs: 0, error: error.toJSON(), at });
+            retries.push(() => events.emit('step:retry', { runId, stepId, attempt: decision.attempt, delayMs: 0, error: error.toJSON(), at }));
           } else if (decision.action === 'continue') {
             rewrites.push([stepId, { ...record, status: 'failed', continued: true, error: error.toJSON(), endedAt: at }]);
             finished.set(i, StepStatus.failed);
@@ -320,7 +327,7 @@ export function createDagService(deps: DagServiceDeps): DagService & { close(): 
         run.failing = true;
         for (const i of failedNow) finished.set(i, StepStatus.failed);
       }
-      return begin(run, true, (i) => finished.get(i));
+      return begin(run, true, (i) => finished.get(i), () => retries.forEach((emit) => emit()));
     },
 
     ready(runId) {

@@ -19,8 +19,9 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-export function harness(dir = mkdtempSync(join(tmpdir(), 'pit-dag-')), owned = true): Harness {
-  const ledger = openLedger({ path: join(dir, 'ledger') });
+export function harness(dir = mkdtempSync(join(tmpdir(), 'pit-dag-')), owned = true, noSync = false): Harness {
+  // noSync only where a test runs many commits and does not kill anything.
+  const ledger = openLedger({ path: join(dir, 'ledger'), noSync });
   const artifacts = new ArtifactStore(ledger);
   const events: Harness['events'] = [];
   const emitter = new EventEmitter();
@@ -41,7 +42,7 @@ export function harness(dir = mkdtempSync(join(tmpdir(), 'pit-dag-')), owned = t
     async reopen() {
       dag.close();
       await closeLedger(ledger);
-      return harness(dir, owned);
+      return harness(dir, owned, noSync);
     },
     async close() {
       dag.close();

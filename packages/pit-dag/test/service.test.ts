@@ -192,7 +192,7 @@ describe('pit.dag: resume after a restart', () => {
     open.push(x);
     const resumed = await x.dag.resume(run.runId);
     expect(resumed.steps.map((s) => s.state)).toEqual(['done', 'ready', 'pending']);
-    expect(x.events.map((e) => e.name)).toEqual(['step:retry', 'run:start', 'step:ready']);
+    expect(x.events.map((e) => e.name)).toEqual(['run:start', 'step:retry', 'step:ready']);
     const ran: string[] = [];
     const final = await drive(x.dag, run.runId, (s) => {
       ran.push(`${s.stepId}#${s.attempt}`);

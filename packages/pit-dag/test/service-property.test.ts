@@ -1,0 +1,53 @@
+import fc from 'fast-check';
+import { afterAll, describe, expect, it } from 'vitest';
+import { drive, harness } from './helpers.js';
+
+describe('pit.dag on random DAGs (fast-check, real ledger)', () => {
+  const h = harness(undefined, true, true);
+  afterAll(() => h.close());
+
+  it('starts every step exactly once, never before its predecessors ended, and succeeds', async () => {
+    let n = 0;
+    await fc.assert(
+      fc.asyncProperty(
+        fc.integer({ min: 1, max: 14 }).chain((size) =>
+          fc.tuple(
+            fc.constant(size),
+            fc.array(fc.tuple(fc.nat(size - 1), fc.nat(size - 1)), { maxLength: size * 2 }),
+            fc.option(fc.integer({ min: 1, max: 4 }), { nil: undefined }),
+          ),
+        ),
+        async ([size, pairs, concurrency]) => {
+          const needs = Array.from({ length: size }, () => new Set<string>());
+          for (const [a, b] of pairs) if (a < b) needs[b]?.add(`s${a}`);
+          const runId = `p${n++}`;
+          await h.dag.createRun(
+            { name: 'prop', ...(concurrency ? { concurrency } : {}), steps: needs.map((ns, i) => ({ id: `s${i}`, uses: 'acme.x/run', needs: [...ns] })) },
+            { runId },
+          );
+          let running = 0;
+          let peak = 0;
+          const final = await drive(
+            h.dag,
+            runId,
+            async () => {
+              peak = Math.max(peak, ++running);
+              await new Promise((r) => setImmediate(r));
+              running--;
+            },
+            { withOutput: false },
+          );
+          expect(final.status).toBe('succeeded');
+          if (concurrency) expect(peak).toBeLessThanOrEqual(concurrency);
+          const mine = h.events.filter((e) => e.payload.runId === runId);
+          const at = (name: string, id: string) => mine.findIndex((e) => e.name === name && e.payload.stepId === id);
+          for (let i = 0; i < size; i++) {
+            expect(mine.filter((e) => e.name === 'step:start' && e.payload.stepId === `s${i}`)).toHaveLength(1);
+            for (const up of needs[i] as Set<string>) expect(at('step:end', up)).toBeLessThan(at('step:start', `s${i}`));
+          }
+        },
+      ),
+      { numRuns: 25 },
+    );
+  });
+});
