@@ -24,6 +24,10 @@ function write(v: unknown): string | undefined {
       const withJson = v as { toJSON?: () => unknown };
       if (typeof withJson.toJSON === 'function') return write(withJson.toJSON());
       if (Array.isArray(v)) {
+        // Feature vectors: all finite numbers, which JSON.stringify writes natively and identically.
+        let numeric = true;
+        for (let i = 0; i < v.length && numeric; i++) numeric = typeof v[i] === 'number' && Number.isFinite(v[i]);
+        if (numeric) return JSON.stringify(v);
         let out = '[';
         for (let i = 0; i < v.length; i++) out += (i === 0 ? '' : ',') + (write(v[i]) ?? 'null');
         return out + ']';
@@ -42,6 +46,26 @@ function write(v: unknown): string | undefined {
     default:
       return undefined; // undefined, functions, symbols: dropped like JSON.stringify does
   }
+}
+
+/**
+ * An object's canonical JSON from already-canonical member texts, keys given in sorted order
+ * (members whose text is `undefined` are dropped, as `canonicalJson` would).
+ */
+export function canonicalObject(members: readonly (readonly [string, string | undefined])[]): string {
+  let out = '{';
+  let first = true;
+  for (const [key, text] of members) {
+    if (text === undefined) continue;
+    out += (first ? '' : ',') + JSON.stringify(key) + ':' + text;
+    first = false;
+  }
+  return out + '}';
+}
+
+/** Canonical text of one member value (`undefined` when JSON would drop it). */
+export function canonicalMember(value: unknown): string | undefined {
+  return write(value);
 }
 
 export function sha256(data: string | Uint8Array): string {

@@ -1,4 +1,4 @@
-import { canonicalJson, sha256 } from './canonical.js';
+import { canonicalJson, canonicalMember, canonicalObject, sha256 } from './canonical.js';
 import { hamming, simhash } from './simhash.js';
 import type { RemovalReason, ScoreBreakdown, ScoringOptions, TraceInput, TraceRecord } from './types.js';
 
@@ -28,7 +28,8 @@ const DAY = 86_400_000;
  * reward is for its quest type) and recency. Holds the in-memory indexes it needs.
  */
 export class Scorer {
-  private readonly bands = new Map<string, Set<string>>();
+  /** Per quest type: band key (band * 65536 + 16 bits) → ids. Numeric keys: no string built per lookup. */
+  private readonly bands = new Map<string, Map<number, Set<string>>>();
   private readonly sims = new Map<string, [number, number]>();
   private readonly rewards = new Map<string, { n: number; mean: number; m2: number }>();
   readonly w: { novelty: number; informativeness: number; recency: number };
@@ -41,15 +42,27 @@ export class Scorer {
     this.nearBits = options.nearDuplicateBits ?? 3;
   }
 
-  /** The record as stored, its id (content hash) and SimHash. */
-  identify(trace: TraceInput, at: number): { record: TraceRecord; sim: [number, number] } {
+  /**
+   * The record as stored (its canonical JSON bytes), its id (content hash) and SimHash. Each
+   * field is serialised once and the two objects are assembled from the pieces, keys in order.
+   */
+  identify(trace: TraceInput, at: number): { record: TraceRecord; sim: [number, number]; text: string } {
     const { questType, state, action, outcome, reward } = trace;
-    const id = sha256(canonicalJson({ questType, state, action, outcome, reward }));
+    const a = canonicalMember(action);
+    const o = canonicalMember(outcome);
+    const q = canonicalMember(questType);
+    const r = canonicalMember(reward);
+    const st = canonicalMember(state);
+    const id = sha256(canonicalObject([['action', a], ['outcome', o], ['questType', q], ['reward', r], ['state', st]]));
     const record: TraceRecord = { id, questType, state, action, outcome, reward, at };
     if (trace.runId !== undefined) record.runId = trace.runId;
     if (trace.stepId !== undefined) record.stepId = trace.stepId;
-    if (trace.artifacts !== undefined) record.artifacts = trace.artifacts.map((a) => ({ name: a.name, version: a.version }));
-    return { record, sim: simhash(features(trace)) };
+    if (trace.artifacts !== undefined) record.artifacts = trace.artifacts.map((x) => ({ name: x.name, version: x.version }));
+    const text = canonicalObject([
+      ['action', a], ['artifacts', canonicalMember(record.artifacts)], ['at', canonicalMember(at)], ['id', JSON.stringify(id)],
+      ['outcome', o], ['questType', q], ['reward', r], ['runId', canonicalMember(record.runId)], ['state', st], ['stepId', canonicalMember(record.stepId)],
+    ]);
+    return { record, sim: simhash(features(trace)), text };
   }
 
   /** Scores a record against what is stored, without changing anything. */
@@ -93,8 +106,10 @@ export class Scorer {
 
   nearest(questType: string, sim: [number, number]): { id: string; distance: number } | undefined {
     let best: { id: string; distance: number } | undefined;
+    const byBand = this.bands.get(questType);
+    if (byBand === undefined) return undefined;
     for (let b = 0; b < BANDS; b++) {
-      const ids = this.bands.get(bandKey(questType, sim, b));
+      const ids = byBand.get(bandKey(sim, b));
       if (ids === undefined) continue;
       for (const id of ids) {
         const distance = hamming(sim, this.sims.get(id)!);
@@ -106,10 +121,12 @@ export class Scorer {
 
   add(meta: Meta): void {
     this.sims.set(meta.id, meta.sim);
+    let byBand = this.bands.get(meta.questType);
+    if (byBand === undefined) this.bands.set(meta.questType, (byBand = new Map()));
     for (let b = 0; b < BANDS; b++) {
-      const key = bandKey(meta.questType, meta.sim, b);
-      let ids = this.bands.get(key);
-      if (ids === undefined) this.bands.set(key, (ids = new Set()));
+      const key = bandKey(meta.sim, b);
+      let ids = byBand.get(key);
+      if (ids === undefined) byBand.set(key, (ids = new Set()));
       ids.add(meta.id);
     }
     // Welford's running mean and variance of rewards per quest type.
@@ -123,7 +140,8 @@ export class Scorer {
 
   remove(meta: Meta): void {
     this.sims.delete(meta.id);
-    for (let b = 0; b < BANDS; b++) this.bands.get(bandKey(meta.questType, meta.sim, b))?.delete(meta.id);
+    const byBand = this.bands.get(meta.questType);
+    for (let b = 0; b < BANDS; b++) byBand?.get(bandKey(meta.sim, b))?.delete(meta.id);
     const s = this.rewards.get(meta.questType);
     if (s === undefined || s.n === 0) return;
     if (s.n === 1) {
@@ -137,20 +155,23 @@ export class Scorer {
   }
 }
 
-function bandKey(questType: string, sim: [number, number], band: number): string {
+function bandKey(sim: [number, number], band: number): number {
   const half = band < 2 ? sim[0] : sim[1];
   const bits = band % 2 === 0 ? half & 0xffff : half >>> 16;
-  return `${questType}\u0000${band}\u0000${bits}`;
+  return band * 65_536 + bits;
 }
 
 /** State features scaled to unit length, plus the action as one feature of weight 1. */
-function* features(trace: TraceInput): Iterable<[string, number]> {
+function features(trace: TraceInput): [string, number][] {
   const entries: [string, number][] = Array.isArray(trace.state)
-    ? trace.state.map((v, i) => [`s${i}`, v])
+    ? trace.state.map((v, i) => [FEATURE_NAMES[i] ?? `s${i}`, v])
     : Object.entries(trace.state);
   let norm = 0;
   for (const [, v] of entries) norm += v * v;
   norm = Math.sqrt(norm) || 1;
-  for (const [k, v] of entries) yield [k, v / norm];
-  yield [`action=${typeof trace.action === 'object' ? canonicalJson(trace.action) : String(trace.action)}`, 1];
+  for (const e of entries) e[1] /= norm;
+  entries.push([`action=${typeof trace.action === 'object' ? canonicalJson(trace.action) : String(trace.action)}`, 1]);
+  return entries;
 }
+
+const FEATURE_NAMES = Array.from({ length: 256 }, (_, i) => `s${i}`);

@@ -6,13 +6,15 @@ export function simhash(features: Iterable<[string, number]>): [number, number] 
   const acc = new Float64Array(64);
   for (const [name, value] of features) {
     if (value === 0 || !Number.isFinite(value)) continue;
+    // xorshift32 seeded by the feature name: two 32-bit words give this feature's ±1 coordinate
+    // on each of the 64 random hyperplanes.
     let h = fnv1a(name);
-    for (let bit = 0; bit < 64; bit++) {
-      // xorshift32 stream seeded by the feature name: a fixed ±1 hyperplane coordinate per bit.
+    for (let word = 0; word < 2; word++) {
       h ^= h << 13;
       h ^= h >>> 17;
       h ^= h << 5;
-      acc[bit]! += h & 1 ? value : -value;
+      const base = word * 32;
+      for (let bit = 0; bit < 32; bit++) acc[base + bit]! += (h >>> bit) & 1 ? value : -value;
     }
   }
   let hi = 0;

@@ -1,6 +1,6 @@
 import { SymphonyError, silentLogger, type LedgerService } from '@symphony/types';
 import { readArchive, writeArchive } from './archive.js';
-import { canonicalJson, sha256 } from './canonical.js';
+import { sha256 } from './canonical.js';
 import { planByAge, planBySize, resolvePolicy, type Plan } from './retention.js';
 import { Scorer, type Meta } from './scorer.js';
 import type {
@@ -116,14 +116,14 @@ export function createStale(ledger: LedgerService, options: StaleOptions = {}): 
   function prepare(trace: TraceInput, pending: Map<string, Meta>): { result: RecordResult; meta?: Meta; bytes?: Uint8Array } {
     validateTrace(trace);
     const at = trace.at ?? now();
-    const { record, sim } = scorer.identify(trace, at);
+    const { record, sim, text } = scorer.identify(trace, at);
     const existing = metas.get(record.id) ?? pending.get(record.id);
     if (existing !== undefined && existing.tombstonedAt === undefined) {
       counts.duplicates++;
       return { result: { id: record.id, stored: false, score: scorer.score(record, sim, now(), true) } };
     }
     const score = scorer.score(record, sim, now(), false);
-    const bytes = Buffer.from(canonicalJson(record), 'utf8');
+    const bytes = Buffer.from(text, 'utf8');
     const meta: Meta = {
       id: record.id, questType: record.questType, at, bytes: bytes.length, reward: record.reward, sim,
       novelty: score.novelty, informativeness: score.informativeness, pinned: trace.pinned === true,

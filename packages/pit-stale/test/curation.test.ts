@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createStale } from '../src/index.js';
+import { canonicalJson, createStale } from '../src/index.js';
 import { expectCode, ledgerAt, trace } from './helpers.js';
 
 describe('curation', () => {
@@ -9,6 +9,10 @@ describe('curation', () => {
     const first = await stale.record(base);
     expect(first.stored).toBe(true);
     expect(first.score.novelty).toBe(1);
+    // The stored bytes are exactly the canonical JSON of the stored record.
+    expect(Buffer.from(stale.getBytes(first.id)!).toString('utf8')).toBe(canonicalJson(stale.get(first.id)));
+    const withRefs = await stale.record(trace(7, { stepId: 's1', artifacts: [{ name: 'x', version: 2 }], outcome: undefined }));
+    expect(Buffer.from(stale.getBytes(withRefs.id)!).toString('utf8')).toBe(canonicalJson(stale.get(withRefs.id)));
     const again = await stale.record({ ...base, runId: 'another-run', at: Date.now() + 5 });
     expect(again).toMatchObject({ stored: false, id: first.id, score: { novelty: 0, duplicateOf: first.id } });
     const near = await stale.record({ ...base, state: (base.state as number[]).map((v) => v * 1.001), reward: 0.15 });
@@ -18,7 +22,7 @@ describe('curation', () => {
     const other = await stale.record({ ...base, state: [-5, 3, 0.1, 9], action: 'other-tool' });
     expect(other.score.novelty).toBe(1);
     expect(stale.removals().duplicates).toBe(1);
-    expect(stale.stats().live).toBe(3);
+    expect(stale.stats().live).toBe(4);
   });
 
   it('scores surprising rewards as more informative', async () => {
