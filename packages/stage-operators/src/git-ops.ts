@@ -50,10 +50,16 @@ function checkPathArg(value: string, field = 'path'): string {
   return value;
 }
 
+const GIT_PATH = '/usr/local/bin:/usr/bin:/bin:/opt/homebrew/bin';
+
+/**
+ * The git executable. Inside the sandbox the file system outside the grants cannot even be
+ * probed, so a bare `git` is looked up on a fixed PATH when it is started instead.
+ */
 function findGit(explicit?: string): string {
   if (explicit) return explicit;
-  for (const candidate of ['/usr/bin/git', '/usr/local/bin/git', '/bin/git', '/opt/homebrew/bin/git']) if (existsSync(candidate)) return candidate;
-  throw new SymphonyError('E_NOT_FOUND', 'git is not installed (looked in /usr/bin, /usr/local/bin, /bin); install it (Debian: apt-get install git).', { details: { path: 'git' } });
+  for (const dir of GIT_PATH.split(':')) if (existsSync(`${dir}/git`)) return `${dir}/git`;
+  return 'git';
 }
 
 /** Runs git in `repo` (checked readable by the policy) and returns stdout. */
@@ -72,13 +78,16 @@ export async function runGit(ctx: GitContext, repo: string, args: string[]): Pro
         timeout: ctx.timeoutMs ?? 60_000,
         ...(ctx.signal ? { signal: ctx.signal } : {}),
         // Only what git needs; no user or system config that could run programs.
-        env: { GIT_CONFIG_NOSYSTEM: '1', GIT_CONFIG_GLOBAL: '/dev/null', GIT_TERMINAL_PROMPT: '0', GIT_OPTIONAL_LOCKS: '0', LC_ALL: 'C', HOME: cwd },
+        env: { PATH: GIT_PATH, GIT_CONFIG_NOSYSTEM: '1', GIT_CONFIG_GLOBAL: '/dev/null', GIT_TERMINAL_PROMPT: '0', GIT_OPTIONAL_LOCKS: '0', LC_ALL: 'C', HOME: cwd },
       },
       (error, stdout, stderr) => {
         if (!error) return resolve(stdout);
         const e = error as NodeJS.ErrnoException & { code?: string | number };
         if (e.code === 'ERR_ACCESS_DENIED') {
           return reject(new SymphonyError('E_PERMISSION_DENIED', 'Starting git was refused: this extension has no child_process grant.', { details: { path: git, rule: 'node-permission-model' }, cause: error }));
+        }
+        if (e.code === 'ENOENT' && git === 'git') {
+          return reject(new SymphonyError('E_NOT_FOUND', `git is not installed (looked on ${GIT_PATH}); install it (Debian: apt-get install git).`, { details: { path: 'git' }, cause: error }));
         }
         if (e.name === 'AbortError') return reject(new SymphonyError('E_ABORTED', `git ${args[0]} was cancelled.`, { details: { repo } }));
         const message = String(stderr || e.message).trim().split('\n').slice(0, 5).join('\n');

@@ -1,4 +1,5 @@
-import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { truncate } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { globFiles, hashFile, listDirectory, readTextFile, statPath, writeFileAtomic, type PathGuard } from '../src/index.js';
@@ -62,19 +63,13 @@ describe('file_ops on real files', () => {
     await expect(writeFileAtomic(guard, { path: 'missing-dir/x.txt', content: 'x' })).rejects.toMatchObject({ code: 'E_NOT_FOUND' });
   });
 
-  it('a 1 GB sparse file: read is refused before reading, hash streams it in flat memory', async () => {
+  it('a 1 GB sparse file: read is refused before a byte is read; hash streams a smaller one', async () => {
     const big = join(ws, 'sparse.bin');
-    const fd = openSync(big, 'w');
-    closeSync(fd);
-    await import('node:fs/promises').then((fs) => fs.truncate(big, 1024 ** 3));
+    closeSync(openSync(big, 'w'));
+    await truncate(big, 1024 ** 3);
     await expect(readTextFile(guard, { path: 'sparse.bin' })).rejects.toMatchObject({ code: 'E_PAYLOAD_TOO_LARGE', details: { size: 1024 ** 3 } });
-    const before = process.memoryUsage().rss;
-    let peak = before;
-    const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 20);
-    const hashed = await hashFile(guard, { path: 'sparse.bin' });
-    clearInterval(sampler);
-    expect(hashed).toEqual({ path: big, bytes: 1024 ** 3, sha256: '49bc20df15e412a64472421e13fe86ff1c5165e18b2afccf160d4dc19fe68a14' });
-    expect(peak - before).toBeLessThan(200 * 1024 * 1024);
-    expect(readFileSync(join(ws, 'src', 'a.ts'), 'utf8')).toBe('a');
+    // The full 1 GB hash runs once, in the sandboxed operator (stage.test.ts).
+    await truncate(big, 8 * 1024 ** 2);
+    expect(await hashFile(guard, { path: 'sparse.bin' })).toEqual({ path: big, bytes: 8 * 1024 ** 2, sha256: '2daeb1f36095b44b318410b3f4e8b5d989dcc7bb023d1426c492dab0a3053e74' });
   });
 });

@@ -1,0 +1,98 @@
+/**
+ * The built-in operators as they run in production: discovered by the real stage from
+ * BUILTIN_OPERATORS_DIR, each in its own sandboxed child process (bubblewrap when it can run
+ * here), called by `id/method` through the bus.
+ */
+import { closeSync, existsSync, mkdirSync, openSync, writeFileSync } from 'node:fs';
+import { truncate } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createKernel, type Kernel } from '@symphony/kernel';
+import { stagePlugin } from '@symphony/extension-loader';
+import { probeBubblewrap, sandboxPlugin } from '@symphony/sandbox';
+import { BUILTIN_OPERATORS, BUILTIN_OPERATORS_DIR } from '../src/index.js';
+import { makeRepo, tempDir } from './helpers.js';
+
+const bwrap = probeBubblewrap();
+if (!bwrap.available) console.warn(`[stage-operators] bubblewrap cannot run here; operators run degraded: ${bwrap.reason}`);
+
+let root: { dir: string; cleanup: () => void };
+let kernel: Kernel;
+let ws: string;
+const call = (uses: string, input: unknown) => kernel.service('stage').call(uses, input, { timeoutMs: 30_000 });
+
+beforeAll(async () => {
+  if (!existsSync(join(BUILTIN_OPERATORS_DIR, 'files', 'symphony.extension.json'))) throw new Error(`build @symphony/stage-operators first (${BUILTIN_OPERATORS_DIR})`);
+  root = tempDir('symphony-stage-ops-');
+  ws = join(root.dir, 'ws');
+  mkdirSync(join(ws, 'src'), { recursive: true });
+  writeFileSync(join(ws, 'src', 'a.ts'), 'export const a = 1;\n');
+  writeFileSync(join(ws, 'sales.csv'), 'region,amount\nnorth,10\nsouth,5\nnorth,7\n');
+  makeRepo(join(ws, 'repo'));
+  kernel = createKernel({
+    plugins: [sandboxPlugin, stagePlugin],
+    config: { pluginOptions: { sandbox: { home: join(root.dir, 'home'), workspace: ws }, stage: { dirs: [BUILTIN_OPERATORS_DIR] } } },
+  });
+  await kernel.start();
+});
+afterAll(async () => {
+  await kernel?.stop();
+  root?.cleanup();
+});
+
+describe('the built-in operators through the stage, sandboxed', () => {
+  it('are discovered with the documented ids and methods, in process mode', () => {
+    const listed = kernel.service('stage').list();
+    for (const op of BUILTIN_OPERATORS) {
+      const info = listed.find((e) => e.id === op.id);
+      expect(info).toMatchObject({ mode: 'process', kind: 'operator' });
+      expect(info!.methods.sort()).toEqual([...op.methods].sort());
+    }
+  });
+
+  it('symphony.files: write, read, glob; /etc/passwd refused and audited', async () => {
+    await call('symphony.files/write', { path: 'notes/today.md', content: '# hi', mkdirs: true });
+    expect(await call('symphony.files/read', { path: 'notes/today.md' })).toMatchObject({ content: '# hi' });
+    expect(await call('symphony.files/glob', { patterns: ['**/*.ts', '**/*.md'], ignore: ['repo/**'] })).toMatchObject({ files: ['notes/today.md', 'src/a.ts'] });
+    await expect(call('symphony.files/read', { path: '/etc/passwd' })).rejects.toMatchObject({ code: 'E_PERMISSION_DENIED' });
+    expect(kernel.service('sandbox').audit.read({ extensionId: 'symphony.files', kind: 'deny' }).at(-1)).toMatchObject({ target: '/etc/passwd' });
+  });
+
+  it('symphony.files/hash streams a 1 GB sparse file inside the sandbox (heap limit 256 MB)', async () => {
+    const big = join(ws, 'sparse.bin');
+    closeSync(openSync(big, 'w'));
+    await truncate(big, 1024 ** 3);
+    expect(await call('symphony.files/hash', { path: 'sparse.bin' })).toMatchObject({ bytes: 1024 ** 3, sha256: '49bc20df15e412a64472421e13fe86ff1c5165e18b2afccf160d4dc19fe68a14' });
+    await expect(call('symphony.data/parse', { path: 'sparse.bin', format: 'csv' })).rejects.toMatchObject({ code: 'E_INPUT_INVALID' });
+  });
+
+  it('symphony.data/aggregate and symphony.data/write', async () => {
+    const result = await call('symphony.data/aggregate', { source: { path: 'sales.csv' }, groupBy: ['region'], aggregate: { total: { op: 'sum', field: 'amount' } }, sort: [{ field: 'total', order: 'desc' }] });
+    expect(result).toMatchObject({ records: [{ region: 'north', total: 17 }, { region: 'south', total: 5 }] });
+    await expect(call('symphony.data/write', { path: '../escape.csv', records: [{ a: 1 }] })).rejects.toMatchObject({ code: 'E_PERMISSION_DENIED' });
+    expect(existsSync(join(root.dir, 'escape.csv'))).toBe(false);
+  });
+
+  it('symphony.git: log with numstat, current branch, and a hotspot ranking piped into symphony.data', async () => {
+    const { commits } = (await call('symphony.git/log', { repo: 'repo', numstat: true })) as { commits: Array<{ subject: string; files: Array<{ path: string; added: number; deleted: number }> }> };
+    expect(commits.map((c) => c.subject)).toEqual(['second: touch a, add b', 'first']);
+    expect(await call('symphony.git/currentBranch', { repo: 'repo' })).toMatchObject({ branch: 'main' });
+    const touches = commits.flatMap((c) => c.files.map((f) => ({ file: f.path, churn: f.added + f.deleted })));
+    const ranking = await call('symphony.data/aggregate', { source: { records: touches }, groupBy: ['file'], aggregate: { churn: { op: 'sum', field: 'churn' }, commits: { op: 'count' } }, sort: [{ field: 'churn', order: 'desc' }, { field: 'file' }], limit: 2 });
+    expect(ranking).toMatchObject({ records: [{ file: 'src/a.ts', churn: 4, commits: 2 }, { file: 'README.md', churn: 1, commits: 1 }] });
+  });
+
+  it('symphony.git refuses a ref like --output=/tmp/x and writes nothing', async () => {
+    const target = join(root.dir, 'x');
+    await expect(call('symphony.git/log', { repo: 'repo', ref: `--output=${target}` })).rejects.toMatchObject({ code: 'E_INPUT_INVALID', details: { path: 'ref' } });
+    await expect(call('symphony.git/diff', { repo: 'repo', from: '--output=/tmp/x' })).rejects.toMatchObject({ code: 'E_INPUT_INVALID' });
+    expect(existsSync(target)).toBe(false);
+  });
+
+  it('only symphony.git may start processes: the other operators have no child_process grant', () => {
+    const sandbox = kernel.service('sandbox');
+    expect(sandbox.policy('symphony.git').decide({ kind: 'child_process', command: '/usr/bin/git' }).allow).toBe(true);
+    expect(sandbox.policy('symphony.files').decide({ kind: 'child_process', command: '/usr/bin/git' }).allow).toBe(false);
+    expect(sandbox.policy('symphony.data').decide({ kind: 'child_process', command: 'sh' }).allow).toBe(false);
+  });
+});
