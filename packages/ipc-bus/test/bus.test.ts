@@ -27,7 +27,7 @@ describe('BusClient over a worker thread', () => {
 
   it('keeps code, message and the remote stack of a thrown error', async () => {
     const { client } = await connect();
-    const error = await client.call('throws').catch((e) => e);
+    const error: any = await client.call('throws').catch((e: any) => e);
     expect(isSymphonyError(error)).toBe(true);
     expect(error.code).toBe('E_ROW_INVALID');
     expect(error.message).toBe('bad input row 3');
@@ -37,7 +37,7 @@ describe('BusClient over a worker thread', () => {
 
   it('rejects an unknown method at once with E_METHOD_UNKNOWN', async () => {
     const { client } = await connect();
-    const error = await client.call('nope').catch((e) => e);
+    const error: any = await client.call('nope').catch((e: any) => e);
     expect(hasErrorCode(error, 'E_METHOD_UNKNOWN')).toBe(true);
     expect(error.details.methods).toContain('echo');
   });
@@ -54,7 +54,7 @@ describe('BusClient over a worker thread', () => {
     const controller = new AbortController();
     const call = client.call('slow', { ms: 5_000 }, { signal: controller.signal });
     setTimeout(() => controller.abort(new Error('user pressed stop')), 20);
-    const error = await call.catch((e) => e);
+    const error: any = await call.catch((e: any) => e);
     expect(error.code).toBe('E_ABORTED');
     expect(error.message).toContain('user pressed stop');
     expect(await codeOf(client.call('echo', 1, { signal: AbortSignal.abort() }))).toBe('E_ABORTED');
@@ -64,7 +64,7 @@ describe('BusClient over a worker thread', () => {
     const { client } = await connect({ maxPayloadBytes: 1_000 });
     expect(await codeOf(client.call('echo', 'x'.repeat(2_000)))).toBe('E_PAYLOAD_TOO_LARGE');
     // The extension's own cap (100,000 bytes) refuses an oversized result.
-    const error = await client.call('big', { size: 200_000 }).catch((e) => e);
+    const error: any = await client.call('big', { size: 200_000 }).catch((e: any) => e);
     expect(error.code).toBe('E_PAYLOAD_TOO_LARGE');
     expect(await client.call('echo', 'ok')).toBe('ok');
   });

@@ -49,7 +49,7 @@ describe('faults on the socket transport', () => {
   it('a malformed frame closes that connection only, then a restart', async () => {
     const s = track(faulty('socket'));
     expect(await s.call('echo', 'hi')).toBe('hi');
-    const error = await s.call('garbage').catch((e) => e);
+    const error: any = await s.call('garbage').catch((e: any) => e);
     expect(error.code).toBe('E_EXTENSION_CRASHED');
     expect(error.cause.code).toBe('E_PROTOCOL');
     expect(await s.call('echo', 'again')).toBe('again');
@@ -71,7 +71,7 @@ describe('Supervisor', () => {
     const s = track(faulty('worker', { logger, restart: { maxCrashes: 3, windowMs: 60_000, backoffMs: 5 } }));
     for (let i = 0; i < 3; i++) expect(await codeOf(s.call('exit'))).toBe('E_EXTENSION_CRASHED');
     expect(s.state).toBe('failed');
-    const error = await s.call('echo', 1).catch((e) => e);
+    const error: any = await s.call('echo', 1).catch((e: any) => e);
     expect(hasErrorCode(error, 'E_EXTENSION_FAILED')).toBe(true);
     expect(error.details.recentCalls.map((c: { method: string }) => c.method)).toEqual(['exit', 'exit', 'exit']);
     const disabled = logger.lines.find((l) => l.msg?.includes('crashed too often'));
@@ -129,7 +129,7 @@ describe('Supervisor', () => {
 
   it('reports a start failure as E_EXTENSION_START', async () => {
     const s = track(faulty('process', { spec: { entry: '/nonexistent/entry.mjs' } as any, startTimeoutMs: 3_000 }));
-    const error = await s.call('echo', 1).catch((e) => e);
+    const error: any = await s.call('echo', 1).catch((e: any) => e);
     expect(error.code).toBe('E_EXTENSION_START');
     expect(error.details.extensionId).toBe('test.process');
   });
@@ -139,7 +139,7 @@ describe('unresponsive peers and separately started extensions', () => {
   it('kills a peer that acknowledges nothing for unresponsiveMs, even before the call times out', async () => {
     const s = track(faulty('worker', { limits: { unresponsiveMs: 300 } }));
     await s.start();
-    const error = await s.call('loop', undefined, { timeoutMs: 60_000 }).catch((e) => e);
+    const error: any = await s.call('loop', undefined, { timeoutMs: 60_000 }).catch((e: any) => e);
     expect(error.code).toBe('E_EXTENSION_CRASHED');
     expect(await s.call('echo', 'back')).toBe('back');
   });

@@ -19,7 +19,6 @@ export function memoryLogger(lines: Array<{ level: string; obj: any; msg?: strin
 
 export function faulty(mode: IsolationMode, options: Partial<SupervisorOptions> = {}, id = `test.${mode}`): Supervisor {
   return new Supervisor({
-    spec: { id, mode, entry: FAULTY, env: { ...process.env, MAX_PAYLOAD: '100000' }, ...options.spec },
     restart: { backoffMs: 10, maxBackoffMs: 50, ...options.restart },
     pingIntervalMs: 0,
     pingTimeoutMs: 300,

@@ -68,7 +68,7 @@ describe.each(['worker', 'process', 'socket'] as const)('the runtime entry in %s
   it('rejects a bad input with E_INPUT_INVALID and its path, before the handler runs', async () => {
     const s = start(mode);
     const progress: number[] = [];
-    const error = await s.call('parse', { text: 42, separator: ';;' }, { onProgress: (f) => progress.push(f) }).catch((e) => e);
+    const error: any = await s.call('parse', { text: 42, separator: ';;' }, { onProgress: (f) => progress.push(f) }).catch((e: any) => e);
     expect(error.code).toBe('E_INPUT_INVALID');
     expect(error.details.issues.map((i: { path: string }) => i.path)).toEqual(['text', 'separator']);
     expect(error.details.extensionId).toBe('acme.csv');
@@ -77,7 +77,7 @@ describe.each(['worker', 'process', 'socket'] as const)('the runtime entry in %s
 
   it('rejects a handler output that breaks its schema with E_OUTPUT_INVALID', async () => {
     const s = start(mode);
-    expect((await s.call('broken', {}).catch((e) => e)).code).toBe('E_OUTPUT_INVALID');
+    expect(((await s.call('broken', {}).catch((e: any) => e)) as any).code).toBe('E_OUTPUT_INVALID');
   });
 
   it("aborts the handler's ctx.signal when the caller cancels", async () => {
@@ -88,7 +88,7 @@ describe.each(['worker', 'process', 'socket'] as const)('the runtime entry in %s
     const controller = new AbortController();
     const call = s.call('wait', { ms: 10_000 }, { signal: controller.signal });
     setTimeout(() => controller.abort(), 30);
-    expect((await call.catch((e) => e)).code).toBe('E_ABORTED');
+    expect(((await call.catch((e: any) => e)) as any).code).toBe('E_ABORTED');
     await expect.poll(() => events).toContainEqual(['aborted', { reason: 'E_ABORTED' }]);
   });
 });
