@@ -185,6 +185,8 @@ describe('artifact store: removal and garbage collection', () => {
     const [report, again] = await Promise.all([store.gc({ graceMs: 0 }), store.put('y', 'shared')]);
     expect(again.hash).toBe(first.hash);
     expect(store.value('y')).toBe('shared');
-    expect(report.blobsRemoved === 0 || store.blobs.blobs.get(first.hash)?.refs === 1).toBe(true);
+    // Whichever transaction ran first, the blob exists exactly once, referenced once, and verifies.
+    expect(report.blobsRemoved).toBeLessThanOrEqual(1);
+    expect(store.blobs.blobs.get(first.hash)?.refs).toBe(1);
   });
 });

@@ -1,5 +1,10 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { ArtifactStore, closeLedger, openLedger } from '@symphony/pit-artifacts';
 import { SymphonyError } from '@symphony/types';
+import { createDagService } from '../src/service.js';
 import { drive, harness, type Harness } from './helpers.js';
 
 let open: Harness[] = [];
@@ -170,6 +175,29 @@ describe('pit.dag: driving a run', () => {
     const ref = await x.dag.completeWithOutput(run.runId, 'a', { ok: true }, { tags: ['t'] });
     expect(x.artifacts.info(ref.name, ref.version)).toMatchObject({ kind: 'step-output', tags: ['t'], producer: { runId: run.runId, stepId: 'a' } });
     expect((await x.dag.whenDone(run.runId)).status).toBe('succeeded');
+  });
+});
+
+describe('pit.dag: duration history', () => {
+  it('learns step durations and ranks the next run by them', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pit-dag-history-'));
+    const ledger = openLedger({ path: dir });
+    let clock = 1_000;
+    const dag = createDagService({ ledger, artifacts: new ArtifactStore(ledger), now: () => clock });
+    const workflow = { name: 'learn', steps: [{ id: 'quick', uses: 'acme.x/run' }, { id: 'slow', uses: 'acme.x/run' }] };
+    const first = await dag.createRun(workflow);
+    expect(dag.ready(first.runId)).toEqual(['quick', 'slow']); // no history: declaration order
+    dag.next(first.runId);
+    clock += 5;
+    await dag.complete(first.runId, 'quick');
+    clock += 500;
+    await dag.complete(first.runId, 'slow');
+    const second = await dag.createRun(workflow);
+    expect(dag.ready(second.runId)).toEqual(['slow', 'quick']);
+    expect(dag.criticalPath(second.runId)).toMatchObject({ path: ['slow'], length: 505 });
+    dag.close();
+    await closeLedger(ledger);
+    rmSync(dir, { recursive: true, force: true });
   });
 });
 
