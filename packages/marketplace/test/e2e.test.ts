@@ -1,10 +1,10 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdir, readFile, symlink, writeFile } from 'node:fs/promises';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { tempDir } from './fixtures.js';
+import { bins, linkDependencies, run } from './processes.js';
 
 /**
  * The whole authoring-to-running path with real processes and nothing in-process:
@@ -12,46 +12,10 @@ import { tempDir } from './fixtures.js';
  * a second Symphony home trusts, searches and installs with symphony-marketplace → a workflow
  * that uses the extension runs through the Conductor in that home.
  */
-const require = createRequire(import.meta.url);
-const pkgDir = (name: string, from = require) => dirname(from.resolve(`${name}/package.json`));
-const sdkDir = pkgDir('@symphony/sdk');
-const repoRoot = join(sdkDir, '..', '..');
-const bins = {
-  sdk: join(sdkDir, 'dist', 'cli', 'bin.js'),
-  registry: join(pkgDir('@symphony/registry'), 'dist', 'bin.js'),
-  marketplace: join(fileURLToPath(new URL('..', import.meta.url)), 'dist', 'bin.js'),
-};
-
 const children: ChildProcess[] = [];
 afterAll(() => {
   for (const child of children) child.kill('SIGTERM');
 });
-
-function run(bin: string, args: string[], cwd: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [bin, ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
-
-/** What `npm install` would do in the new project, from this workspace (the machine has no registry for @symphony/*). */
-async function linkDependencies(project: string): Promise<void> {
-  const nm = join(project, 'node_modules');
-  await mkdir(join(nm, '@symphony'), { recursive: true });
-  await mkdir(join(nm, '.bin'), { recursive: true });
-  for (const name of ['sdk', 'vdom', 'extension-loader', 'kernel', 'sandbox']) await symlink(join(repoRoot, 'packages', name), join(nm, '@symphony', name), 'dir');
-  const fromSdk = createRequire(join(sdkDir, 'package.json'));
-  const fromRoot = createRequire(join(repoRoot, 'package.json'));
-  await symlink(pkgDir('zod', fromSdk), join(nm, 'zod'), 'dir');
-  await symlink(pkgDir('tsup', fromRoot), join(nm, 'tsup'), 'dir');
-  await symlink(pkgDir('typescript', fromRoot), join(nm, 'typescript'), 'dir');
-  await symlink(join('..', 'tsup', 'dist', 'cli-default.js'), join(nm, '.bin', 'tsup'));
-}
 
 function startRegistryProcess(dir: string, token: string): Promise<string> {
   return new Promise((resolve, reject) => {

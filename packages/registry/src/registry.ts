@@ -203,7 +203,7 @@ export async function openRegistry(options: RegistryOptions): Promise<Registry> 
     dir,
     publish,
     async packument(id) {
-      return get(id);
+      return structuredClone(get(id));
     },
     resolve,
     async tarball(id, v) {
@@ -232,7 +232,7 @@ export async function openRegistry(options: RegistryOptions): Promise<Registry> 
       await mutate(id, v, (_meta, p) => {
         p.distTags[tag] = v;
       });
-      return get(id);
+      return structuredClone(get(id));
     },
     async applySignedRequest(request) {
       const age = now().getTime() - request.timestamp;
