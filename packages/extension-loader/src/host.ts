@@ -35,7 +35,7 @@ export interface ExtensionHostOptions {
   launcher?: Launcher;
   /** Call limits for every extension, and per extension (the sandbox sets these). */
   limits?: Partial<CallLimits>;
-  limitsFor?: (manifest: ExtensionManifest) => Partial<CallLimits> | undefined;
+  limitsFor?: (manifest: ExtensionManifest, dir?: string) => Partial<CallLimits> | undefined;
   /** Heap limit per instance in MB. */
   memoryLimitMb?: number;
   restart?: Partial<RestartPolicy>;
@@ -311,7 +311,7 @@ export class ExtensionHost extends EventEmitter<StageEvents> {
 
   private makeSupervisor(ext: DiscoveredExtension, mode: IsolationMode): Supervisor {
     const { manifest } = ext;
-    const limits = { ...this.options.limits, ...this.options.limitsFor?.(manifest) };
+    const limits = { ...this.options.limits, ...this.options.limitsFor?.(manifest, ext.dir) };
     const supervisor = new Supervisor({
       spec: {
         id: manifest.id,

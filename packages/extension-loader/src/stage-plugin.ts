@@ -1,5 +1,6 @@
 import { definePlugin, type Plugin, type PluginContext } from '@symphony/kernel';
-import { createLauncher, type CallOptions, type IsolationMode, type Launcher, type SpawnWrapper } from '@symphony/ipc-bus';
+import { createLauncher, type CallLimits, type CallOptions, type CommandLine, type IsolationMode, type LaunchSpec, type Launcher, type SpawnWrapper } from '@symphony/ipc-bus';
+import type { ExtensionManifest } from '@symphony/manifest';
 import type { EventEmitter } from 'eventemitter3';
 import type { ExtensionDirectory } from './discover.js';
 import { ExtensionHost, type ExtensionHostOptions, type ExtensionInfo, type Provider, type StageEvents } from './host.js';
@@ -28,14 +29,44 @@ declare module '@symphony/kernel' {
 
 /** The sandbox service's hooks, found by name (the sandbox sits beside us, never imported). */
 interface SandboxHooks {
-  spawnWrapper?: SpawnWrapper;
-  wrapLauncher?: (launcher: Launcher) => Launcher;
+  spawnWrapper?(command: CommandLine, spec: LaunchSpec): CommandLine | Promise<CommandLine>;
+  wrapLauncher?(launcher: Launcher): Launcher;
+  callLimits?(id: string): Partial<CallLimits>;
+  get?(id: string): unknown;
+  register?(extension: { id: string; version: string; dir?: string; permissions?: unknown }): void;
+}
+
+/**
+ * Starts instances through the `sandbox` service when one is registered, looked up at launch time
+ * (after every plugin is set up): its `spawnWrapper` builds each child's command line and its
+ * `wrapLauncher` guards the result.
+ */
+function sandboxedLauncher(ctx: PluginContext, spawnWrapper: SpawnWrapper | undefined): Launcher {
+  return (spec) => {
+    const sandbox = ctx.tryService<SandboxHooks>('sandbox');
+    const wrapper = spawnWrapper ?? (sandbox?.spawnWrapper ? sandbox.spawnWrapper.bind(sandbox) : undefined);
+    const base = createLauncher(wrapper ? { spawnWrapper: wrapper } : {});
+    return (sandbox?.wrapLauncher ? sandbox.wrapLauncher(base) : base)(spec);
+  };
+}
+
+/** Per-extension call limits from the sandbox, registering the extension with it first. */
+function sandboxLimits(ctx: PluginContext) {
+  return (manifest: ExtensionManifest, dir?: string): Partial<CallLimits> | undefined => {
+    const sandbox = ctx.tryService<SandboxHooks>('sandbox');
+    if (!sandbox?.callLimits) return undefined;
+    if (sandbox.get && sandbox.register && sandbox.get(manifest.id) === undefined) {
+      sandbox.register({ id: manifest.id, version: manifest.version, ...(dir ? { dir } : {}), permissions: manifest.permissions });
+    }
+    return sandbox.callLimits(manifest.id);
+  };
 }
 
 /**
  * The kernel plugin `stage`. Options (from `config.pluginOptions.stage` or the factory) are the
- * `ExtensionHost` options; when a `sandbox` service is present, child processes start through its
- * `spawnWrapper` and its `wrapLauncher`.
+ * `ExtensionHost` options. When a `sandbox` service is present (register its plugin before this
+ * one for `onStartup` extensions), instances start through its `spawnWrapper` and `wrapLauncher`,
+ * and its `callLimits(id)` sets each extension's timeout, payload cap and in-flight bound.
  */
 export function createStagePlugin(defaults: ExtensionHostOptions = {}): Plugin<StageService> {
   // One host per service object, so the same plugin object can serve several kernels.
@@ -45,11 +76,8 @@ export function createStagePlugin(defaults: ExtensionHostOptions = {}): Plugin<S
     version: '0.1.0',
     setup(ctx: PluginContext) {
       const options: ExtensionHostOptions = { logger: ctx.logger, ...defaults, ...(ctx.options as ExtensionHostOptions) };
-      const sandbox = ctx.tryService<SandboxHooks>('sandbox');
-      if (sandbox?.spawnWrapper && !options.spawnWrapper) options.spawnWrapper = sandbox.spawnWrapper.bind(sandbox);
-      if (sandbox?.wrapLauncher && !options.launcher) {
-        options.launcher = sandbox.wrapLauncher(createLauncher(options.spawnWrapper ? { spawnWrapper: options.spawnWrapper } : {}));
-      }
+      options.launcher ??= sandboxedLauncher(ctx, options.spawnWrapper);
+      options.limitsFor ??= sandboxLimits(ctx);
       const stage = new ExtensionHost(options);
       const service: StageService = {
         call: (uses, input, callOptions) => stage.call(uses, input, callOptions),

@@ -1,6 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createKernel, type Kernel } from '@symphony/kernel';
+import { createKernel, definePlugin, type Kernel } from '@symphony/kernel';
 import { stagePlugin } from '../src/index.js';
 
 const fixtures = fileURLToPath(new URL('./fixtures/', import.meta.url));
@@ -89,5 +89,37 @@ describe('the stage kernel plugin', () => {
     stage.enable('acme.csv');
     expect(await stage.call('acme.csv/parse', { text: 'x' })).toEqual([['x']]);
     expect((await kernel!.health()).plugins.stage?.status).toBe('ok');
+  });
+
+  it("starts children through a `sandbox` service's spawnWrapper, wrapLauncher and callLimits", async () => {
+    const seen: string[] = [];
+    // The sandbox's side of the contract, as the stage finds it: a service named `sandbox`.
+    const sandbox = definePlugin({
+      name: 'sandbox',
+      version: '0.0.0',
+      setup: () => ({
+        spawnWrapper: (cmd: { env: Record<string, string | undefined> }, spec: { id: string; cwd?: string }) => {
+          seen.push(`wrap ${spec.id} in ${spec.cwd}`);
+          return { ...cmd, env: { ...cmd.env, SANDBOXED: '1' } };
+        },
+        wrapLauncher: (launch: (spec: { id: string }) => Promise<unknown>) => (spec: { id: string }) => {
+          seen.push(`launch ${spec.id}`);
+          return launch(spec);
+        },
+        registered: new Map<string, unknown>(),
+        get(id: string) { return this.registered.get(id); },
+        register(ext: { id: string }) { seen.push(`register ${ext.id}`); this.registered.set(ext.id, ext); },
+        callLimits: (id: string) => (id === 'acme.hello' ? { maxPayloadBytes: 100 } : {}),
+      }),
+    });
+    kernel = createKernel({
+      plugins: [sandbox, stagePlugin],
+      config: { pluginOptions: { stage: { dirs: [], nodeModules: [`${fixtures}project`], pingIntervalMs: 0 } } },
+    });
+    await kernel.start();
+    const stage = kernel.service('stage');
+    expect(await stage.call('acme.hello/hello', { name: 'bo' })).toBe('hello bo');
+    await expect(stage.call('acme.hello/hello', { name: 'x'.repeat(500) })).rejects.toMatchObject({ code: 'E_PAYLOAD_TOO_LARGE' });
+    expect(seen).toEqual(['register acme.hello', 'launch acme.hello', `wrap acme.hello in ${fixtures}project/node_modules/@acme/ext-hello`]);
   });
 });
