@@ -38,7 +38,11 @@ export function expect(core: PoolCore, model: ModelEntry<any>, count: number, in
   model.hintCount = model.hintUntil >= now ? Math.max(model.hintCount, count) : count;
   model.hintUntil = Math.max(model.hintUntil, now + inMs + grace);
   model.desired = Math.min(model.maxInstances, Math.max(model.desired, model.hintCount));
-  warmUp(core, model, 'expected');
+  // A known need outranks a forecast: idle instances of models nobody announced may go (LRU first).
+  const unannounced = (slot: Slot): boolean => slot.model !== model && !(slot.model.hintUntil >= now && slot.model.slots.length <= slot.model.hintCount);
+  while (model.slots.length < model.desired) {
+    if (!core.startLoad(model, 'expected', unannounced)) break;
+  }
 }
 
 /** Loads up to `desired`, evicting only instances of models that hold more than they want. */
