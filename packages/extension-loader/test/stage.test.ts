@@ -97,7 +97,9 @@ describe('the stage kernel plugin', () => {
     const sandbox = definePlugin({
       name: 'sandbox',
       version: '0.0.0',
-      setup: () => ({
+      setup: () => {
+        const registered = new Map<string, unknown>();
+        return {
         spawnWrapper: (cmd: { env: Record<string, string | undefined> }, spec: { id: string; cwd?: string }) => {
           seen.push(`wrap ${spec.id} in ${spec.cwd}`);
           return { ...cmd, env: { ...cmd.env, SANDBOXED: '1' } };
@@ -106,11 +108,14 @@ describe('the stage kernel plugin', () => {
           seen.push(`launch ${spec.id}`);
           return launch(spec);
         },
-        registered: new Map<string, unknown>(),
-        get(id: string) { return this.registered.get(id); },
-        register(ext: { id: string }) { seen.push(`register ${ext.id}`); this.registered.set(ext.id, ext); },
+        get: (id: string) => registered.get(id),
+        register(ext: { id: string }) {
+          seen.push(`register ${ext.id}`);
+          registered.set(ext.id, ext);
+        },
         callLimits: (id: string) => (id === 'acme.hello' ? { maxPayloadBytes: 100 } : {}),
-      }),
+        };
+      },
     });
     kernel = createKernel({
       plugins: [sandbox, stagePlugin],
