@@ -79,6 +79,16 @@ export async function createServer(options: ServerOptions): Promise<SymphonyServ
   const corsOrigins = new Set(options.corsOrigins ?? []);
   const app = Fastify({ logger: options.logger ?? false, bodyLimit: options.bodyLimit ?? 1024 * 1024, return503OnClosing: true, forceCloseConnections: true });
 
+  // JSON bodies; an empty body is no body (a bodiless POST with a JSON content type is common).
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => {
+    if (body === '') return done(null, undefined);
+    try {
+      done(null, JSON.parse(body as string));
+    } catch (err) {
+      done(new HttpProblem(400, 'E_INPUT_INVALID', `malformed JSON: ${(err as Error).message}`), undefined);
+    }
+  });
   await app.register(cookie);
   await app.register(websocket, { options: { maxPayload: 64 * 1024 } });
 

@@ -7,3 +7,5 @@ export { RateLimiter } from './auth/rate-limit.js';
 export { openApiDocument, type RouteDef } from './routes.js';
 export { WS_CLOSE, type WsOptions } from './ws.js';
 export { tokensCommand } from './tokens-cli.js';
+export { createKernelBackend } from './kernel-backend.js';
+export { serve, type ServeOptions } from './serve.js';

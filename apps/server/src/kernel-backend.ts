@@ -1,0 +1,113 @@
+import { Readable } from 'node:stream';
+import type { Kernel } from '@symphony/kernel';
+import { SymphonyError, type ArtifactsService } from '@symphony/types';
+import type { Conductor } from '@symphony/conductor';
+import type { ArtifactSummary, RunSummary, ServerBackend } from './backend.js';
+
+/** The slices of optional services the server reads, typed structurally (found by name). */
+interface StageLike {
+  list(): Array<{ id: string; version: string; kind: string; mode: string; state: string; methods: string[]; capabilities: unknown[]; crashes: number }>;
+  enable(id: string): void;
+  disable?(id: string): void | Promise<void>;
+}
+interface SandboxLike {
+  audit: { read(query?: { extensionId?: string; limit?: number }): unknown[] };
+  grants?: { list?(extensionId?: string): unknown[] };
+}
+interface MetricsLike {
+  expose(): Promise<string>;
+}
+
+/**
+ * The server's backend over a started kernel with the embedded defaults: runs through the
+ * Conductor, artifacts from `pit.artifacts`, extensions from `stage`, audit from `sandbox`,
+ * metrics from `metrics`. Optional services that are absent answer with empty lists.
+ */
+export function createKernelBackend(kernel: Kernel, options: { closeKernel?: boolean } = {}): ServerBackend {
+  const conductor = kernel.service<Conductor>('conductor');
+  const artifacts = kernel.service<ArtifactsService>('pit.artifacts');
+  const stage = kernel.tryService<StageLike>('stage');
+  const sandbox = kernel.tryService<SandboxLike>('sandbox');
+  const metrics = kernel.tryService<MetricsLike>('metrics');
+
+  const summary = (r: ReturnType<Conductor['runs']>[number]): RunSummary => ({
+    runId: r.runId,
+    workflow: r.workflow.name,
+    status: r.status,
+    startedAt: r.createdAt,
+    ...(r.endedAt ? { endedAt: r.endedAt } : {}),
+  });
+  const artifactSummary = (v: { name: string; version: number; hash: string; size?: number; kind?: string; createdAt?: number }): ArtifactSummary => ({
+    name: v.name,
+    version: v.version,
+    hash: v.hash,
+    ...(v.size !== undefined ? { size: v.size } : {}),
+    ...(v.kind ? { kind: v.kind } : {}),
+    ...(v.createdAt ? { createdAt: v.createdAt } : {}),
+  });
+  const findRun = (runId: string) => {
+    try {
+      return conductor.show(runId);
+    } catch (err) {
+      if ((err as SymphonyError).code === 'E_NOT_FOUND') return undefined;
+      throw err;
+    }
+  };
+
+  return {
+    kernel,
+    async submitRun(workflow, inputs) {
+      const handle = conductor.start(workflow as never, { inputs, source: 'api' });
+      // The run's outcome is in its record and events; a failed run must not be an unhandled rejection.
+      handle.done.catch((err) => kernel.logger.warn({ err, runId: handle.runId }, 'run failed'));
+      return { runId: handle.runId };
+    },
+    listRuns: async ({ limit }) => conductor.runs(limit).map(summary),
+    async getRun(runId) {
+      const found = findRun(runId);
+      return found ? { ...summary(found.run), steps: found.steps, error: found.run.error, resumes: found.run.resumes, policy: found.run.policy } : undefined;
+    },
+    async cancelRun(runId) {
+      if (!findRun(runId)) throw new SymphonyError('E_NOT_FOUND', `run ${runId} not found`, { details: { runId } });
+      conductor.cancel(runId);
+    },
+    async resumeRun(runId) {
+      if (!findRun(runId)) throw new SymphonyError('E_NOT_FOUND', `run ${runId} not found`, { details: { runId } });
+      conductor.resume(runId).catch((err) => kernel.logger.warn({ err, runId }, 'resumed run failed'));
+    },
+    async listArtifacts({ prefix, limit }) {
+      return artifacts
+        .names(prefix ?? '', limit)
+        .map((name) => artifacts.info(name))
+        .filter((v): v is NonNullable<typeof v> => v !== undefined)
+        .map(artifactSummary);
+    },
+    async openArtifact(name, version) {
+      const info = artifacts.info(name, version);
+      if (!info) return undefined;
+      return { artifact: artifactSummary(info), body: Readable.from(artifacts.stream(name, info.version)) };
+    },
+    async artifactLineage(name, version) {
+      return { inputs: artifacts.inputsOf({ name, version }), consumers: artifacts.consumersOf({ name, version }) };
+    },
+    listExtensions: async () => stage?.list() ?? [],
+    async setExtensionEnabled(id, enabled) {
+      if (!stage) throw new SymphonyError('E_NOT_FOUND', 'no extension host in this kernel');
+      if (!stage.list().some((e) => e.id === id)) throw new SymphonyError('E_NOT_FOUND', `no extension ${id}`, { details: { extensionId: id } });
+      if (enabled) stage.enable(id);
+      else if (stage.disable) await stage.disable(id);
+      else throw new SymphonyError('E_NOT_SUPPORTED', 'this extension host cannot disable extensions');
+    },
+    audit: async ({ extensionId, limit }) => sandbox?.audit.read({ ...(extensionId ? { extensionId } : {}), limit }) ?? [],
+    async policies() {
+      return {
+        current: conductor.policy.status(),
+        versions: artifacts.versions('conductor-policy').map(artifactSummary),
+        aliases: artifacts.aliases('conductor-policy'),
+      };
+    },
+    metrics: async () => (metrics ? metrics.expose() : ''),
+    ready: async () => kernel.state === 'started',
+    close: options.closeKernel ? () => kernel.stop() : undefined,
+  };
+}

@@ -1,0 +1,83 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import { serve } from '../src/index.js';
+import { realKernel, threeSteps } from './real-kernel.js';
+
+let ctx: { url: string; token: string; close(): Promise<void> };
+beforeAll(async () => {
+  const home = mkdtempSync(join(tmpdir(), 'symphony-serve-'));
+  const { kernel } = await realKernel(home);
+  const server = await serve({ kernel, home, port: 0 });
+  const { token } = await server.tokens.create('e2e', ['admin']);
+  ctx = { url: server.url, token, close: () => server.close() };
+});
+afterAll(() => ctx.close());
+
+const auth = () => ({ authorization: `Bearer ${ctx.token}`, 'content-type': 'application/json' });
+const get = async (path: string): Promise<any> => (await fetch(`${ctx.url}${path}`, { headers: auth() })).json();
+
+describe('the server over a real kernel, Conductor and LMDB store', () => {
+  it('runs a submitted workflow, streams its events over WebSocket and SSE, and serves its artifacts', async () => {
+    const res = await fetch(`${ctx.url}/runs`, { method: 'POST', headers: auth(), body: JSON.stringify({ workflow: threeSteps }) });
+    expect(res.status).toBe(202);
+    const { runId } = (await res.json()) as { runId: string };
+
+    const ws = new WebSocket(`${ctx.url.replace('http', 'ws')}/ws`, { headers: auth() });
+    const events: { seq: number; event: string; data: { stepId?: string } }[] = [];
+    const ended = new Promise<void>((resolve) =>
+      ws.on('message', (m) => {
+        const msg = JSON.parse(String(m));
+        if (msg.type !== 'event') return;
+        events.push(msg);
+        if (msg.event === 'run:end') resolve();
+      }),
+    );
+    await new Promise((r) => ws.on('open', r));
+    ws.send(JSON.stringify({ type: 'subscribe', runId, after: 0 }));
+    await ended;
+    ws.close();
+    expect(events.map((e) => e.seq)).toEqual(events.map((_, i) => i + 1));
+    expect(events.filter((e) => e.event === 'step:end').map((e) => e.data.stepId)).toEqual(['a', 'b', 'c']);
+
+    const run = await get(`/runs/${runId}`);
+    expect(run.status).toBe('succeeded');
+    expect(run.steps.map((s: { stepId: string }) => s.stepId)).toEqual(['a', 'b', 'c']);
+    expect((await get('/runs')).runs.some((r: { runId: string }) => r.runId === runId)).toBe(true);
+
+    const sse = await (await fetch(`${ctx.url}/runs/${runId}/events?after=0`, { headers: auth() })).text();
+    expect(sse.match(/^event: /gm)?.length).toBe(events.length);
+    expect(sse).toContain('event: run:end');
+
+    const { artifacts } = await get(`/artifacts?prefix=${encodeURIComponent(`runs/${runId}/`)}`);
+    const c = artifacts.find((a: { name: string }) => a.name.endsWith('/c'));
+    expect(c).toBeDefined();
+    const body = await fetch(`${ctx.url}/artifacts/${encodeURIComponent(c.name)}/versions/${c.version}`, { headers: auth() });
+    expect(body.status).toBe(200);
+    expect(body.headers.get('x-artifact-hash')).toBe(c.hash);
+    expect(await body.text()).toContain('hello');
+  });
+
+  it('rejects an invalid workflow with the problem paths', async () => {
+    const res = await fetch(`${ctx.url}/runs`, { method: 'POST', headers: auth(), body: JSON.stringify({ workflow: { name: 'x', steps: [{ id: 'a', uses: 'nope' }] } }) });
+    expect(res.status).toBe(400);
+    const problem = (await res.json()) as { code: string; issues: { path: string }[] };
+    expect(problem.code).toBe('E_WORKFLOW_INVALID');
+    expect(problem.issues[0]?.path).toBe('steps[0].uses');
+  });
+
+  it('serves health, readiness, metrics and policies', async () => {
+    expect((await fetch(`${ctx.url}/health`)).status).toBe(200);
+    expect((await get('/policies')).current.source).toBe('heuristic');
+    const metrics = await (await fetch(`${ctx.url}/metrics`, { headers: auth() })).text();
+    expect(metrics).toMatch(/# TYPE \w+/);
+  });
+
+  it('404s unknown runs and artifacts', async () => {
+    expect((await fetch(`${ctx.url}/runs/run-unknown`, { headers: auth() })).status).toBe(404);
+    expect((await fetch(`${ctx.url}/runs/run-unknown/cancel`, { method: 'POST', headers: auth() })).status).toBe(404);
+    expect((await fetch(`${ctx.url}/artifacts/nope/versions/1`, { headers: auth() })).status).toBe(404);
+  });
+});
