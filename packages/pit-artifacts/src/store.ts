@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import type { Database, Key } from 'lmdb';
 import {
   SymphonyError,
@@ -17,6 +16,7 @@ import { BlobStore, sha256 } from './blobs.js';
 import { BYTES_TYPE, decodeData, encodeData } from './codec.js';
 import { collectGarbage } from './gc.js';
 import { planFind, indexKeys, lineageKeys, MAX_TIME } from './indexes.js';
+import { writeChunks } from './stream-writer.js';
 import type { LmdbLedger } from './ledger.js';
 import { checkAlias, checkName, checkTag, checkVersion } from './names.js';
 import { combineScores, defaultScorers, runScorers, type SchemaCheck, type Scorer } from './scoring.js';
@@ -107,48 +107,11 @@ export class ArtifactStore implements ArtifactsService {
   async putStream(name: string, source: AsyncIterable<Uint8Array>, meta: ArtifactMeta = {}): Promise<ArtifactRef> {
     checkName(name);
     this.checkMeta(name, meta);
-    const chunkSize = this.blobs.chunkSize;
-    const whole = createHash('sha256');
-    const chunks: string[] = [];
-    const inFlight: Promise<void>[] = [];
-    let pending: Uint8Array[] = [];
-    let pendingBytes = 0;
-    let size = 0;
-    let firstChunk: Uint8Array | undefined;
-    const flush = async (bytes: Uint8Array): Promise<void> => {
-      const hash = sha256(bytes);
-      chunks.push(hash);
-      if (chunks.length === 1) firstChunk = bytes;
-      const at = this.now();
-      inFlight.push(this.ledger.transaction(() => this.blobs.writeChunk(hash, bytes, at)));
-      // At most four chunks in memory at once: each chunk commits in its own short transaction.
-      if (inFlight.length >= 4) await inFlight.shift();
-    };
-    for await (const piece of source) {
-      if (!(piece instanceof Uint8Array)) {
-        throw new SymphonyError('E_INPUT_INVALID', `artifact "${name}": a stream must yield Uint8Array chunks`, { details: { name } });
-      }
-      whole.update(piece);
-      size += piece.length;
-      pending.push(piece);
-      pendingBytes += piece.length;
-      while (pendingBytes >= chunkSize) {
-        const joined = concat(pending, pendingBytes);
-        await flush(joined.subarray(0, chunkSize));
-        const rest = joined.subarray(chunkSize);
-        pending = rest.length > 0 ? [rest] : [];
-        pendingBytes = rest.length;
-      }
-    }
-    if (pendingBytes > 0 || chunks.length === 0) await flush(concat(pending, pendingBytes));
-    await Promise.all(inFlight);
-    const hash = whole.digest('hex');
+    const blob = await writeChunks(this.blobs, source, this.now, name);
     const contentType = meta.contentType ?? BYTES_TYPE;
-    // A blob that fits in one chunk is stored inline like any small put.
-    const inline = chunks.length === 1 ? firstChunk : undefined;
     return this.ledger.transaction(() =>
-      this.record(name, hash, size, meta, contentType, inline, () =>
-        this.blobs.addRef(hash, this.now(), inline ? { data: inline } : { chunks, size }),
+      this.record(name, blob.hash, blob.size, meta, contentType, blob.inline, () =>
+        this.blobs.addRef(blob.hash, this.now(), blob.inline ? { data: blob.inline } : { chunks: blob.chunks, size: blob.size }),
       ),
     );
   }
@@ -434,17 +397,6 @@ export class ArtifactStore implements ArtifactsService {
       throw new SymphonyError('E_NOT_IN_TRANSACTION', `${what} must run inside ledger.transaction(() => ...)`, { details: { call: what } });
     }
   }
-}
-
-function concat(parts: Uint8Array[], total: number): Uint8Array {
-  if (parts.length === 1) return parts[0] as Uint8Array;
-  const out = new Uint8Array(total);
-  let offset = 0;
-  for (const part of parts) {
-    out.set(part, offset);
-    offset += part.length;
-  }
-  return out;
 }
 
 function cacheKey(name: string, version: number): string {

@@ -67,6 +67,39 @@ export function activate(record: RunRecord, graph: RunGraph, durations: Float64A
   };
 }
 
+/**
+ * The signal a started step gets: the run's, plus (with `timeoutMs`) its own that aborts with
+ * `E_TIMEOUT` and reports the failure, unless this attempt finished first.
+ */
+export function armTimeout(run: ActiveRun, i: number, attempt: number, timeoutMs: number | undefined, onTimeout: (error: SymphonyError) => void): AbortSignal {
+  if (timeoutMs === undefined) return run.controller.signal;
+  const abort = new AbortController();
+  const stepId = run.graph.ids[i] as string;
+  run.stepAborts.set(i, abort);
+  const timer = setTimeout(() => {
+    if (run.ready.status[i] !== StepStatus.running || run.attempts[i] !== attempt || run.completing[i]) return;
+    const error = new SymphonyError('E_TIMEOUT', `step "${stepId}" of run "${run.id}" took longer than ${timeoutMs} ms`, {
+      details: { runId: run.id, stepId, timeoutMs, attempt },
+    });
+    abort.abort(error);
+    onTimeout(error);
+  }, timeoutMs);
+  timer.unref();
+  run.timers.set(i, timer);
+  return AbortSignal.any([run.controller.signal, abort.signal]);
+}
+
+/** Output refs of a step's predecessors: the lineage inputs of its own output. */
+export function upstreamOutputs(run: ActiveRun, i: number): ArtifactRef[] {
+  const out: ArtifactRef[] = [];
+  const g = run.graph;
+  for (let e = g.predStart[i] as number; e < (g.predStart[i + 1] as number); e++) {
+    const upstream = run.outputs[g.pred[e] as number];
+    if (upstream) out.push(upstream);
+  }
+  return out;
+}
+
 /** Graph plus up-front checks of every `${{ }}` in `with:` and `if:`, so nothing runs on a typo. */
 export function prepareGraph(workflow: Workflow): RunGraph {
   const graph = buildRunGraph(workflow);

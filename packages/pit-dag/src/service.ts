@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import {
   SymphonyError,
-  findStepReferences,
   silentLogger,
   toSymphonyError,
   validateWorkflow,
@@ -13,9 +12,11 @@ import {
 } from '@symphony/types';
 import { Checkpoints, type RunRecord, type RunStatus, type StepRecord } from './checkpoint.js';
 import { criticalPath } from './critical-path.js';
-import { conditionReferences, evaluateCondition, resolveTemplate, type ExpressionContext } from './expressions.js';
+import { evaluateCondition, resolveTemplate, type ExpressionContext } from './expressions.js';
 import { StepStatus } from './ready-set.js';
-import { activate, checkInputs, notActive, prepareGraph, retryDecision, stateName, viewOfActive, viewOfRecords, type ActiveRun } from './run.js';
+import { planRecovery } from './recovery.js';
+import { stepContext } from './step-context.js';
+import { activate, armTimeout, checkInputs, notActive, prepareGraph, retryDecision, stateName, upstreamOutputs, viewOfActive, viewOfRecords, type ActiveRun } from './run.js';
 import type { CreateRunOptions, DagService, FailDecision, RunEventSink, RunStateView, StartedStep, StepOutputMeta } from './types.js';
 
 export interface DagServiceDeps {
@@ -72,28 +73,8 @@ export function createDagService(deps: DagServiceDeps): DagService & { close(): 
     return record;
   }
 
-  function outputValue(run: ActiveRun, i: number): unknown {
-    if (run.values.has(i)) return run.values.get(i);
-    const ref = run.outputs[i];
-    const value = ref === undefined ? null : artifacts ? artifacts.value(ref.name, ref.version) : ref;
-    run.values.set(i, value);
-    return value;
-  }
-
-  /** Context holding only the steps that `withValue` / `condition` reference (outputs load lazily). */
-  function contextFor(run: ActiveRun, withValue: unknown, condition?: string): ExpressionContext {
-    const steps: ExpressionContext['steps'] = {};
-    const refs = findStepReferences(withValue);
-    if (condition !== undefined) conditionReferences(condition, refs);
-    for (const id of refs) {
-      const j = run.graph.index.get(id);
-      if (j === undefined) continue;
-      const status = run.ready.status[j];
-      const outcome = status === StepStatus.done ? 'success' : status === StepStatus.skipped ? 'skipped' : status === StepStatus.failed ? 'failure' : undefined;
-      steps[id] = outcome ? { output: outputValue(run, j), outcome } : {};
-    }
-    return { inputs: run.record.inputs, steps };
-  }
+  const contextFor = (run: ActiveRun, withValue: unknown, condition?: string): ExpressionContext =>
+    stepContext(run, artifacts, withValue, condition);
 
   /** Newly ready steps: skip those whose `if:` is false (cascading), announce the rest. */
   function settleReady(run: ActiveRun, fresh: number[]): void {
@@ -169,22 +150,9 @@ export function createDagService(deps: DagServiceDeps): DagService & { close(): 
     const step = run.graph.steps[i] as NonNullable<ActiveRun['graph']['steps'][number]>;
     const attempt = (run.attempts[i] = (run.attempts[i] as number) + 1);
     run.startedAt[i] = at;
-    let signal = run.controller.signal;
-    if (step.timeoutMs !== undefined) {
-      const abort = new AbortController();
-      run.stepAborts.set(i, abort);
-      signal = AbortSignal.any([run.controller.signal, abort.signal]);
-      const timer = setTimeout(() => {
-        if (run.ready.status[i] !== StepStatus.running || run.attempts[i] !== attempt || run.completing[i]) return;
-        const error = new SymphonyError('E_TIMEOUT', `step "${stepId}" of run "${run.id}" took longer than ${step.timeoutMs} ms`, {
-          details: { runId: run.id, stepId, timeoutMs: step.timeoutMs, attempt },
-        });
-        abort.abort(error);
-        service.fail(run.id, stepId, error).catch((err: unknown) => logger.error({ err }, 'pit.dag: timeout handling failed'));
-      }, step.timeoutMs);
-      timer.unref();
-      run.timers.set(i, timer);
-    }
+    const signal = armTimeout(run, i, attempt, step.timeoutMs, (error) =>
+      service.fail(run.id, stepId, error).catch((err: unknown) => logger.error({ err }, 'pit.dag: timeout handling failed')),
+    );
     background(run, () => checkpoints.writeStep(run.id, stepId, stepRecord(run, i, 'running')));
     events.emit('step:start', { runId: run.id, stepId, attempt, at });
     return { runId: run.id, stepId, step, attempt, signal, startedAt: at };
@@ -287,47 +255,13 @@ export function createDagService(deps: DagServiceDeps): DagService & { close(): 
       }
       const graph = prepareGraph(record.workflow);
       const run = activate(record, graph, durationsFor(record.workflow.name, graph.ids));
-      const saved = checkpoints.stepsOf(runId);
-      const finished = new Map<number, number>();
-      const rewrites: Array<[string, StepRecord]> = [];
       const at = now();
-      const failedNow: number[] = [];
-      const retries: Array<() => void> = [];
-      graph.ids.forEach((stepId, i) => {
-        const record = saved.get(stepId);
-        if (!record) return;
-        run.attempts[i] = record.attempts;
-        if (record.output) run.outputs[i] = record.output;
-        if (record.error) run.errors[i] = record.error;
-        if (record.status === 'done') finished.set(i, StepStatus.done);
-        else if (record.status === 'skipped') finished.set(i, StepStatus.skipped);
-        else if (record.status === 'failed') {
-          if (record.continued) finished.set(i, StepStatus.failed);
-          else failedNow.push(i);
-        } else if (record.status === 'running') {
-          // Interrupted by the crash: an attempt that failed with E_INTERRUPTED, per its retry policy.
-          const step = graph.steps[i] as NonNullable<(typeof graph.steps)[number]>;
-          const error = new SymphonyError('E_INTERRUPTED', `step "${stepId}" was running when the process stopped`, { details: { runId, stepId, attempt: record.attempts } });
-          const decision = retryDecision(step.retry, record.attempts, 'E_INTERRUPTED', step.continueOnError ?? false);
-          run.errors[i] = error.toJSON();
-          if (decision.action === 'retry') {
-            rewrites.push([stepId, { ...record, status: 'retrying', error: error.toJSON() }]);
-            retries.push(() => events.emit('step:retry', { runId, stepId, attempt: decision.attempt, delayMs: 0, error: error.toJSON(), at }));
-          } else if (decision.action === 'continue') {
-            rewrites.push([stepId, { ...record, status: 'failed', continued: true, error: error.toJSON(), endedAt: at }]);
-            finished.set(i, StepStatus.failed);
-          } else {
-            rewrites.push([stepId, { ...record, status: 'failed', error: error.toJSON(), endedAt: at }]);
-            failedNow.push(i);
-          }
-        }
+      const plan = planRecovery(run, checkpoints.stepsOf(runId), at);
+      if (plan.rewrites.length > 0) await ledger.transaction(() => plan.rewrites.forEach(([id, r]) => checkpoints.writeStep(runId, id, r)));
+      run.failing = plan.failing;
+      return begin(run, true, (i) => plan.finished.get(i), () => {
+        for (const r of plan.retries) events.emit('step:retry', { runId, stepId: r.stepId, attempt: r.attempt, delayMs: 0, error: r.error, at });
       });
-      if (rewrites.length > 0) await ledger.transaction(() => rewrites.forEach(([id, r]) => checkpoints.writeStep(runId, id, r)));
-      if (failedNow.length > 0) {
-        run.failing = true;
-        for (const i of failedNow) finished.set(i, StepStatus.failed);
-      }
-      return begin(run, true, (i) => finished.get(i), () => retries.forEach((emit) => emit()));
     },
 
     ready(runId) {
@@ -376,12 +310,7 @@ export function createDagService(deps: DagServiceDeps): DagService & { close(): 
           throw new SymphonyError('E_SERVICE_UNKNOWN', 'completeWithOutput needs the pit.artifacts service', { details: { service: 'pit.artifacts' } });
         }
         const { name, ...artifactMeta } = meta;
-        const inputs: ArtifactRef[] = [...(artifactMeta.inputs ?? [])];
-        const g = run.graph;
-        for (let e = g.predStart[i] as number; e < (g.predStart[i + 1] as number); e++) {
-          const upstream = run.outputs[g.pred[e] as number];
-          if (upstream) inputs.push(upstream);
-        }
+        const inputs = [...(artifactMeta.inputs ?? []), ...upstreamOutputs(run, i)];
         return finish(run, i, () => {
           const output = artifacts.writeInTransaction(name ?? `${run.record.workflow.name}/${stepId}`, data, {
             kind: 'step-output',
