@@ -38,6 +38,8 @@ const TOKEN = /^sym_([0-9a-f]{12})_([A-Za-z0-9_-]{43})$/;
 export class TokenStore {
   private records: TokenRecord[] = [];
   private verified = new Map<string, { info: TokenInfo; until: number }>();
+  /** Verifications in progress, so a burst of requests with one new token pays for scrypt once. */
+  private pending = new Map<string, Promise<TokenInfo | undefined>>();
 
   private constructor(readonly file: string) {}
 
@@ -102,11 +104,22 @@ export class TokenStore {
     if (cached && cached.until > now && !expired(cached.info, now)) return cached.info;
     const record = this.records.find((r) => r.id === m[1]);
     if (!record || expired(record, now)) return undefined;
-    const hash = await scrypt(m[2] as string, Buffer.from(record.salt, 'base64'), 32, SCRYPT);
+    let pending = this.pending.get(digest);
+    if (!pending) {
+      pending = this.check(record, m[2] as string, digest).finally(() => this.pending.delete(digest));
+      this.pending.set(digest, pending);
+    }
+    return pending;
+  }
+
+  private async check(record: TokenRecord, secret: string, digest: string): Promise<TokenInfo | undefined> {
+    const hash = await scrypt(secret, Buffer.from(record.salt, 'base64'), 32, SCRYPT);
     if (!timingSafeEqual(hash, Buffer.from(record.hash, 'base64'))) return undefined;
+    // Revoked while we hashed: refuse.
+    if (!this.records.includes(record)) return undefined;
     const { salt: _s, hash: _h, ...info } = record;
     if (this.verified.size > 10_000) this.verified.clear();
-    this.verified.set(digest, { info, until: now + 60_000 });
+    this.verified.set(digest, { info, until: Date.now() + 60_000 });
     return info;
   }
 
