@@ -90,25 +90,32 @@ export interface CpuWatchdog {
 }
 
 /**
- * Samples the process tree's CPU while calls are in flight; a call that has used more than
- * `budgetMs` of CPU since it began triggers `onOverrun` once (the caller kills the process,
- * which fails the call and makes the bus restart it). With several calls in flight each is
- * charged all the CPU used since it began: conservative, never lenient.
+ * Samples the process tree's CPU on a timer while calls are in flight (never on the call path:
+ * reading /proc costs more than a whole bus round trip). Each call's baseline is the first
+ * sample after it began, so a call is charged the CPU used from then on; past `budgetMs`
+ * `onOverrun` fires once (the caller kills the process, which fails the call and makes the bus
+ * restart it). With several calls in flight each is charged all the CPU the process used, and
+ * calls shorter than one sampling interval are never charged: a budget, not an accounting.
  */
 export function createCpuWatchdog(options: { pid: number; budgetMs: number; intervalMs?: number; onOverrun: (callId: string, usedMs: number) => void }): CpuWatchdog {
-  const started = new Map<string, number>();
+  const baselines = new Map<string, number | undefined>();
+  const intervalMs = options.intervalMs ?? Math.max(10, Math.min(250, Math.floor(options.budgetMs / 4)));
   let timer: NodeJS.Timeout | undefined;
   const tick = (): void => {
+    if (baselines.size === 0) return pause();
     const now = processTreeCpuMs(options.pid);
     if (now === undefined) return stop();
-    for (const [callId, at] of started) {
+    for (const [callId, at] of baselines) {
+      if (at === undefined) {
+        baselines.set(callId, now);
+        continue;
+      }
       const used = now - at;
       if (used > options.budgetMs) {
-        started.delete(callId);
+        baselines.delete(callId);
         options.onOverrun(callId, used);
       }
     }
-    if (started.size === 0) pause();
   };
   const pause = (): void => {
     if (timer) clearInterval(timer);
@@ -116,21 +123,20 @@ export function createCpuWatchdog(options: { pid: number; budgetMs: number; inte
   };
   const stop = (): void => {
     pause();
-    started.clear();
+    baselines.clear();
   };
   return {
     begin(callId) {
-      const now = processTreeCpuMs(options.pid);
-      if (now === undefined) return;
-      started.set(callId, now);
+      baselines.set(callId, undefined);
       if (!timer) {
-        timer = setInterval(tick, options.intervalMs ?? Math.max(10, Math.min(250, Math.floor(options.budgetMs / 4))));
+        timer = setInterval(tick, intervalMs);
         timer.unref();
       }
     },
     end(callId) {
-      started.delete(callId);
-      if (started.size === 0) pause();
+      // The timer stops itself at its next tick when nothing is in flight: cheaper than
+      // clearing and re-arming it around every short call.
+      baselines.delete(callId);
     },
     stop,
   };

@@ -1,0 +1,104 @@
+// The sandbox's cost beside its floors, all measured in this run: a policy decision (resolve +
+// match) vs realpath(3) alone; an extension call in process mode under the sandbox (bubblewrap
+// when it can run here, Node's permission model, the in-process layer, the host-side guard) vs
+// the same call unsandboxed; and cold start, sandboxed vs not.
+import { mkdirSync, mkdtempSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { Supervisor, createLauncher } from '@symphony/ipc-bus';
+import { createPermissionSet, createPolicy, createSandbox, probeBubblewrap } from '@symphony/sandbox';
+import { measure, row } from '../lib.mjs';
+
+const require = createRequire(import.meta.url);
+const SDK = pathToFileURL(require.resolve('@symphony/sdk')).href;
+const SDK_ENTRY = require.resolve('@symphony/sdk/runtime/entry');
+
+const EXT = `import { defineOperator } from '${SDK}';
+export default defineOperator({ manifest: { id: 'bench.echo', version: '1.0.0' }, methods: { echo: (x) => x } });`;
+const MANIFEST = { id: 'bench.echo', version: '1.0.0', kind: 'operator', main: 'index.mjs', permissions: { fs: { read: ['${workspace}'] } } };
+
+async function coldStart(name, runs, start) {
+  const times = [];
+  for (let i = 0; i < runs; i++) {
+    const t0 = performance.now();
+    const cleanup = await start();
+    times.push((performance.now() - t0) * 1e6);
+    await cleanup();
+  }
+  times.sort((a, b) => a - b);
+  const mean = times.reduce((a, b) => a + b, 0) / runs;
+  return { name, medianNs: times[Math.floor(runs / 2)], p99Ns: times[runs - 1], meanNs: mean, opsPerSec: 1e9 / mean };
+}
+
+export default async function sandboxSuite({ quick }) {
+  const dir = realpathSync(mkdtempSync(join(tmpdir(), 'symphony-sandbox-bench-')));
+  const ext = join(dir, 'ext');
+  const ws = join(dir, 'ws');
+  mkdirSync(ext);
+  mkdirSync(join(ws, 'src', 'deep'), { recursive: true });
+  writeFileSync(join(ext, 'index.mjs'), EXT);
+  writeFileSync(join(ext, 'symphony.extension.json'), JSON.stringify(MANIFEST));
+  writeFileSync(join(ws, 'src', 'deep', 'file.ts'), 'x');
+  const opts = { quick, time: 1_000 };
+  const rows = [];
+  const stoppers = [];
+  const bwrap = probeBubblewrap();
+  try {
+    // ── the policy engine, in-process ─────────────────────────────────────────────────────────
+    const vars = { workspace: ws, extension: ext, tmp: join(dir, 'tmp') };
+    const policy = createPolicy({ manifest: createPermissionSet({ fs: { read: ['${workspace}'], write: ['${workspace}/out'] } }, vars) });
+    const target = join(ws, 'src', 'deep', 'file.ts');
+    const floorRealpath = await measure('realpathSync.native (floor)', () => realpathSync.native(target), { ...opts, batch: 100 });
+    const decide = await measure('policy.decide fs.read', () => policy.decide({ kind: 'fs.read', path: target }), { ...opts, batch: 100 });
+    rows.push(row({ layer: 'sandbox policy', name: 'realpath(3) of a 6-deep path (floor)', m: floorRealpath }));
+    rows.push(row({ layer: 'sandbox policy', name: 'policy.decide fs.read: resolve + match + rule id', m: decide, floor: floorRealpath, aim: 'close to realpath' }));
+
+    // ── one extension, process mode: unsandboxed vs sandboxed ───────────────────────────────────
+    const spec = (id) => ({ id, mode: 'process', entry: SDK_ENTRY, data: { module: join(ext, 'index.mjs') }, cwd: ext, env: { ...process.env } });
+    const plain = new Supervisor({ spec: spec('bench.echo'), pingIntervalMs: 0, graceMs: 100 });
+    stoppers.push(() => plain.stop());
+    await plain.start();
+    let i = 0;
+    const plainRt = await measure('process call, unsandboxed', () => plain.call('echo', [i++]), opts);
+    rows.push(row({ layer: 'sandbox call', name: 'process extension call, unsandboxed (floor)', m: plainRt }));
+
+    const variants = [{ label: 'Node permission model + in-process layer + guard, no bubblewrap', bubblewrap: 'off' }];
+    if (bwrap.available) variants.unshift({ label: 'bubblewrap + Node permission model + in-process layer + guard', bubblewrap: 'require' });
+    const sandboxes = [];
+    for (const variant of variants) {
+      const sandbox = createSandbox({ home: join(dir, `home-${variant.bubblewrap}`), workspace: ws, bubblewrap: variant.bubblewrap });
+      sandboxes.push({ variant, sandbox });
+      const launcher = sandbox.wrapLauncher(createLauncher({ spawnWrapper: sandbox.spawnWrapper }));
+      const sup = new Supervisor({ spec: spec('bench.echo'), launcher, pingIntervalMs: 0, graceMs: 100 });
+      stoppers.push(() => sup.stop(), () => sandbox.close());
+      await sup.start();
+      let j = 0;
+      const m = await measure(`process call, sandboxed (${variant.bubblewrap})`, () => sup.call('echo', [j++]), opts);
+      rows.push(row({ layer: 'sandbox call', name: `process extension call, sandboxed: ${variant.label}`, m, floor: plainRt, aim: '≤ 1.1× unsandboxed' }));
+    }
+
+    // ── cold start ──────────────────────────────────────────────────────────────────────────────
+    const runs = quick ? 3 : 8;
+    const plainCold = await coldStart('cold unsandboxed', runs, async () => {
+      const sup = new Supervisor({ spec: spec('bench.echo'), pingIntervalMs: 0, graceMs: 100 });
+      await sup.call('echo', 1);
+      return () => sup.stop();
+    });
+    rows.push(row({ layer: 'sandbox cold start', name: 'process extension spawn → first reply, unsandboxed (floor)', m: plainCold }));
+    for (const { variant, sandbox } of sandboxes) {
+      const launcher = sandbox.wrapLauncher(createLauncher({ spawnWrapper: sandbox.spawnWrapper }));
+      const cold = await coldStart(`cold ${variant.bubblewrap}`, runs, async () => {
+        const sup = new Supervisor({ spec: spec('bench.echo'), launcher, pingIntervalMs: 0, graceMs: 100 });
+        await sup.call('echo', 1);
+        return () => sup.stop();
+      });
+      rows.push(row({ layer: 'sandbox cold start', name: `spawn → first reply, sandboxed: ${variant.label}`, m: cold, floor: plainCold }));
+    }
+    return rows;
+  } finally {
+    for (const stop of stoppers.reverse()) await Promise.resolve(stop()).catch(() => {});
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
