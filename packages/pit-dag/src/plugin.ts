@@ -10,19 +10,19 @@ declare module '@symphony/kernel' {
 }
 
 /**
- * The DAG tracker as the kernel service `pit.dag`. It keeps its checkpoints in `pit.ledger` and,
- * when present, stores step outputs through `pit.artifacts` (both found by name: this package
- * imports neither). Run events go to the kernel's `ctx.events`.
+ * The DAG tracker as the kernel service `pit.dag`. It keeps its checkpoints in `pit.ledger` and
+ * stores step outputs through `pit.artifacts`, both found by name (this package imports
+ * neither). Run events go to the kernel's `ctx.events`. Without an artifact store, use
+ * `createDagService` directly (outputs are then refs the caller stored elsewhere).
  */
 export const dagPlugin: Plugin<DagService & { close(): void }> = definePlugin({
   name: 'pit.dag',
   version: '0.1.0',
-  dependsOn: ['pit.ledger'],
+  dependsOn: ['pit.ledger', 'pit.artifacts'],
   setup(ctx) {
-    const artifacts = ctx.tryService<ArtifactsService>('pit.artifacts');
     return createDagService({
       ledger: ctx.service<LedgerService>('pit.ledger'),
-      ...(artifacts ? { artifacts } : {}),
+      artifacts: ctx.service<ArtifactsService>('pit.artifacts'),
       events: ctx.events,
       logger: ctx.logger,
     });
