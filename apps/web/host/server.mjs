@@ -1,0 +1,232 @@
+// The web app's small host: a Node http server for the built app plus the WebSocket protocol
+// (README.md, "WebSocket protocol") over a real kernel whose `stage` service runs the motifs in
+// worker threads. apps/server mounts the same protocol with `attachWebProtocol`.
+import { createServer } from 'node:http';
+import { readFile, stat } from 'node:fs/promises';
+import { extname, join, normalize, resolve, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { WebSocketServer } from 'ws';
+import { createKernel } from '@symphony/kernel';
+import { createStagePlugin } from '@symphony/extension-loader';
+import { SymphonyError, toSymphonyError } from '@symphony/types';
+import { createUiHost } from '@symphony/vdom';
+import { createSyncServer, openStateStore, openLmdbPersistence, isSyncMessage } from '@symphony/state-sync';
+import { demoArtifacts, demoRun } from './demo-data.mjs';
+
+const here = fileURLToPath(new URL('.', import.meta.url));
+export const defaultDist = resolve(here, '../dist');
+export const defaultExtensions = resolve(here, 'extensions');
+
+const TYPES = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript', '.css': 'text/css', '.svg': 'image/svg+xml', '.json': 'application/json', '.png': 'image/png', '.ico': 'image/x-icon' };
+const AUDIT_LIMIT = 100;
+// What a browser may change through state-sync proposals; everything else is the server's.
+const WRITABLE = [/^\/extensions\/\d+\/enabled$/, /^\/ui\/theme$/];
+
+/**
+ * Starts the host. `demo: 'instant'` feeds the monitor a whole run at once (tests), `'live'`
+ * plays it step by step, `false` feeds nothing.
+ */
+export async function startWebHost(options = {}) {
+  const dist = options.dist ?? defaultDist;
+  const kernel = createKernel({
+    plugins: [createStagePlugin({ dirs: [options.extensionsDir ?? defaultExtensions], isolation: () => 'worker', symphonyVersion: '0.1.0', watch: options.watch ?? false })],
+  });
+  await kernel.start();
+  const stage = kernel.service('stage');
+  const protocol = await createWebProtocol({ stage, stateDir: options.stateDir });
+  const server = createServer((req, res) => serveStatic(dist, req, res));
+  protocol.attach(server);
+  await new Promise((ok) => server.listen(options.port ?? 0, options.host ?? '127.0.0.1', ok));
+  const { port } = server.address();
+  if (options.demo === 'instant') await protocol.playDemo({ delayMs: 0 });
+  else if (options.demo === 'live') void protocol.playDemo({ delayMs: 700, loop: true });
+  return {
+    url: `http://127.0.0.1:${port}`,
+    port,
+    kernel,
+    stage,
+    protocol,
+    async close() {
+      protocol.close();
+      await new Promise((ok) => server.close(ok));
+      server.closeAllConnections?.();
+      await protocol.store.close();
+      await kernel.stop();
+    },
+  };
+}
+
+/** The protocol over a `stage` service; `attach(httpServer)` adds the `/ws` endpoint. */
+export async function createWebProtocol({ stage, stateDir }) {
+  const extensions = stage.list();
+  const motifs = [];
+  for (const ext of extensions.filter((e) => e.kind === 'motif')) {
+    const panels = await stage.call(`${ext.id}/motifPanels`, {}, { timeoutMs: 10_000 });
+    motifs.push({ extension: ext.id, title: ext.id, panels });
+  }
+  const manifests = await Promise.all(extensions.map(async (e) => JSON.parse(await readFile(join(e.dir, 'symphony.extension.json'), 'utf8'))));
+  const store = await openStateStore({
+    initial: {
+      extensions: extensions.map((e, i) => ({
+        id: e.id, name: manifests[i].name ?? e.id, version: e.version, kind: e.kind, mode: e.mode, state: e.state, enabled: true,
+        description: manifests[i].description ?? '', permissions: manifests[i].permissions ?? {}, methods: e.methods, crashes: e.crashes,
+      })),
+      motifs,
+      pages: { runs: { extension: 'symphony.run-monitor', name: 'monitor' }, artifacts: { extension: 'symphony.artifact-browser', name: 'browser' } },
+      audit: [],
+      ui: { theme: 'light' },
+    },
+    historyLimit: 500,
+    ...(stateDir ? { persistence: openLmdbPersistence({ path: stateDir, name: 'web' }) } : {}),
+  });
+
+  // Appends (and trims from the front) so each audit entry is a small patch, not the whole list.
+  const audit = (entry) => {
+    const ops = [{ op: 'add', path: '/audit/-', value: entry }];
+    if (store.state.audit.length >= AUDIT_LIMIT) ops.unshift({ op: 'remove', path: '/audit/0' });
+    store.apply(ops);
+  };
+  const call = async (extensionId, method, input) => {
+    const index = store.state.extensions.findIndex((e) => e.id === extensionId);
+    const started = performance.now();
+    try {
+      if (index >= 0 && !store.state.extensions[index].enabled) {
+        throw new SymphonyError('E_PERMISSION_DENIED', `Extension ${extensionId} is disabled; enable it on the Extensions page`, { details: { extensionId } });
+      }
+      const result = await stage.call(`${extensionId}/${method}`, input, { timeoutMs: 10_000 });
+      audit({ at: Date.now(), extension: extensionId, method, ok: true, ms: Math.round(performance.now() - started) });
+      return result;
+    } catch (err) {
+      const e = toSymphonyError(err);
+      audit({ at: Date.now(), extension: extensionId, method, ok: false, code: e.code, ms: Math.round(performance.now() - started) });
+      throw e;
+    }
+  };
+
+  const ui = createUiHost({ call });
+  const onStageEvent = ({ name, payload }) => { if (name === 'ui:update') ui.push(payload); };
+  const onState = ({ id, state }) => {
+    const i = store.state.extensions.findIndex((e) => e.id === id);
+    if (i >= 0 && store.state.extensions[i].state !== state) store.apply([{ op: 'replace', path: `/extensions/${i}/state`, value: state }]);
+  };
+  // After a hot reload the new code re-renders as a diff against the tree the host kept.
+  const onReloaded = ({ id }) => { for (const v of ui.views()) if (v.extensionId === id) void ui.reattach(v.view).catch(() => undefined); };
+  stage.events.on('event', onStageEvent);
+  stage.events.on('state', onState);
+  stage.events.on('reloaded', onReloaded);
+
+  const sync = createSyncServer(store, {
+    authorize(ops) {
+      for (const op of ops) {
+        if (op.op !== 'replace' || !WRITABLE.some((re) => re.test(op.path))) {
+          throw new SymphonyError('E_PERMISSION_DENIED', `The web UI may not change ${op.path}`, { details: { path: op.path } });
+        }
+      }
+    },
+  });
+  const opening = new Map();
+  const openView = (extension, name, props) => {
+    const view = `${extension}:${name}`;
+    if (ui.views().some((v) => v.view === view)) return Promise.resolve(ui.snapshot(view));
+    if (!opening.has(view)) opening.set(view, ui.open(view, { extensionId: extension, name, props }).finally(() => opening.delete(view)));
+    return opening.get(view);
+  };
+
+  const sockets = new Set();
+  const connect = (socket) => {
+    const views = new Set();
+    const send = (message) => { if (socket.readyState === 1) socket.send(JSON.stringify(message)); };
+    const syncListeners = new Set();
+    const disconnectSync = sync.connect({ send, onMessage: (l) => { syncListeners.add(l); return () => syncListeners.delete(l); } });
+    const offUi = ui.subscribe((m) => {
+      if (!views.has(m.view)) return;
+      if (m.t === 'patch') send({ t: 'view.patch', view: m.view, from: m.from, to: m.to, patches: m.patches });
+      else send({ t: 'view.snapshot', view: m.view, rev: m.rev, tree: m.tree });
+    });
+    const fail = (view, err, extra = {}) => {
+      const e = toSymphonyError(err);
+      send({ t: 'view.error', view, code: e.code, message: e.message, ...extra });
+    };
+    socket.on('message', async (raw) => {
+      let message;
+      try { message = JSON.parse(String(raw)); } catch { return send({ t: 'error', code: 'E_INPUT_INVALID', message: 'messages must be JSON' }); }
+      if (isSyncMessage(message)) { for (const l of syncListeners) l(message); return; }
+      try {
+        switch (message.t) {
+          case 'view.open': {
+            const snap = await openView(message.extension, message.name, message.props);
+            views.add(snap.view); // from here on this socket gets the view's patches
+            const now = ui.snapshot(snap.view);
+            send({ t: 'view.snapshot', view: now.view, rev: now.rev, tree: now.tree });
+            break;
+          }
+          case 'view.close': views.delete(message.view); break;
+          case 'view.resync': { const snap = ui.snapshot(message.view); send({ t: 'view.snapshot', view: snap.view, rev: snap.rev, tree: snap.tree }); break; }
+          case 'view.event':
+            await ui.event(message.view, message.handler, message.event).catch((err) => fail(message.view, err, { handler: message.handler }));
+            break;
+          default: send({ t: 'error', code: 'E_INPUT_INVALID', message: `unknown message type ${JSON.stringify(message.t)}` });
+        }
+      } catch (err) {
+        fail(message.view ?? `${message.extension}:${message.name}`, err);
+      }
+    });
+    socket.on('close', () => { sockets.delete(socket); offUi(); disconnectSync(); });
+    sockets.add(socket);
+  };
+
+  let wss;
+  let demoStopped = false;
+  return {
+    store,
+    ui,
+    attach(httpServer) {
+      wss = new WebSocketServer({ server: httpServer, path: '/ws' });
+      wss.on('connection', connect);
+    },
+    /** Feeds the run monitor a workflow run and the artifact browser its artifacts. */
+    async playDemo({ delayMs = 0, loop = false } = {}) {
+      await call('symphony.artifact-browser', 'setArtifacts', { artifacts: demoArtifacts() });
+      for (let n = 1; !demoStopped; n++) {
+        const { describe, events } = demoRun(`run-${n}`);
+        await call('symphony.run-monitor', 'describeRun', describe);
+        for (const event of events) {
+          if (demoStopped) return;
+          if (delayMs) await new Promise((ok) => setTimeout(ok, delayMs));
+          await call('symphony.run-monitor', 'ingest', { events: [event] });
+        }
+        if (!loop) return;
+      }
+    },
+    close() {
+      demoStopped = true;
+      stage.events.off('event', onStageEvent);
+      stage.events.off('state', onState);
+      stage.events.off('reloaded', onReloaded);
+      for (const s of sockets) s.terminate();
+      wss?.close();
+      sync.close();
+    },
+  };
+}
+
+async function serveStatic(dist, req, res) {
+  const url = new URL(req.url ?? '/', 'http://localhost');
+  if (url.pathname === '/healthz') { res.writeHead(200, { 'content-type': 'text/plain' }); res.end('ok'); return; }
+  const root = resolve(dist);
+  let file = normalize(join(root, decodeURIComponent(url.pathname)));
+  if (file !== root && !file.startsWith(root + sep)) { res.writeHead(403); res.end('forbidden'); return; }
+  try {
+    if ((await stat(file)).isDirectory()) file = join(file, 'index.html');
+  } catch {
+    file = join(root, 'index.html'); // client-side routes
+  }
+  try {
+    const body = await readFile(file);
+    res.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream' });
+    res.end(body);
+  } catch {
+    res.writeHead(404, { 'content-type': 'text/plain' });
+    res.end(`Not built: run \`pnpm --filter @symphony/web build\` (looked in ${root})`);
+  }
+}

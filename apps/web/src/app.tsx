@@ -1,0 +1,67 @@
+import { useEffect, useState } from 'react';
+import { Badge } from './components/ui/badge';
+import { Button } from './components/ui/button';
+import { useAppState, useConnection, useConnectionValue } from './lib/hooks';
+import { cn } from './lib/cn';
+import { ExtensionsPage } from './pages/extensions';
+import { MotifsPage } from './pages/motifs';
+import { ArtifactsPage, RunsPage } from './pages/runs';
+
+const pages = { runs: 'Runs', extensions: 'Extensions', artifacts: 'Artifacts', motifs: 'Motifs' } as const;
+type Page = keyof typeof pages;
+
+const pageFromHash = (): Page => {
+  const name = window.location.hash.replace(/^#\/?/, '');
+  return name in pages ? (name as Page) : 'runs';
+};
+
+export function App() {
+  const connection = useConnection();
+  const [page, setPage] = useState<Page>(pageFromHash);
+  const state = useAppState();
+  const status = useConnectionValue((c) => c.status);
+  const notices = useConnectionValue((c) => c.notices);
+  useEffect(() => {
+    const onHash = () => setPage(pageFromHash());
+    window.addEventListener('hashchange', onHash);
+    return () => window.removeEventListener('hashchange', onHash);
+  }, []);
+  const theme = state?.ui.theme ?? 'light';
+  useEffect(() => { document.documentElement.classList.toggle('dark', theme === 'dark'); }, [theme]);
+
+  return (
+    <div className="flex min-h-screen flex-col">
+      <header className="flex items-center gap-4 border-b px-6 py-3">
+        <span className="text-lg font-semibold tracking-tight">Symphony</span>
+        <nav className="flex gap-1" aria-label="Pages">
+          {(Object.keys(pages) as Page[]).map((p) => (
+            <a key={p} href={`#/${p}`} data-testid={`nav-${p}`} aria-current={p === page ? 'page' : undefined}
+              className={cn('rounded-md px-3 py-1.5 text-sm font-medium', p === page ? 'bg-secondary text-secondary-foreground' : 'text-muted-foreground hover:text-foreground')}>
+              {pages[p]}
+            </a>
+          ))}
+        </nav>
+        <div className="ml-auto flex items-center gap-2">
+          <Badge tone={status === 'open' ? 'success' : 'warning'} data-testid="connection">{status === 'open' ? 'connected' : status}</Badge>
+          <Button variant="outline" size="sm" disabled={!state} onClick={() => void connection.propose([{ op: 'replace', path: '/ui/theme', value: theme === 'dark' ? 'light' : 'dark' }]).catch(() => undefined)}>
+            {theme === 'dark' ? 'Light' : 'Dark'} theme
+          </Button>
+        </div>
+      </header>
+      <main className="mx-auto w-full max-w-6xl flex-1 p-6" data-testid={`page-${page}`}>
+        <h1 className="mb-4 text-2xl font-semibold tracking-tight">{pages[page]}</h1>
+        {/* Nothing renders from half-loaded state: the state client says when it is hydrated. */}
+        {!state ? <p className="text-sm text-muted-foreground" data-testid="hydrating">Connecting to the host…</p>
+          : page === 'runs' ? <RunsPage state={state} />
+          : page === 'extensions' ? <ExtensionsPage state={state} />
+          : page === 'artifacts' ? <ArtifactsPage state={state} />
+          : <MotifsPage state={state} />}
+      </main>
+      {notices.length > 0 && (
+        <footer className="border-t px-6 py-2 text-xs text-muted-foreground" data-testid="notices">
+          {notices[notices.length - 1]!.code}: {notices[notices.length - 1]!.message}
+        </footer>
+      )}
+    </div>
+  );
+}

@@ -1,0 +1,111 @@
+import { mkdirSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { chromium, type Browser, type Page } from 'playwright-core';
+// @ts-expect-error plain JS module without types
+import { startWebHost } from '../host/server.mjs';
+import { artifactsDir, chromiumArgs, ensureBuilt, findChromium } from './helpers.js';
+
+const executablePath = findChromium();
+if (!executablePath) {
+  console.warn('[web] browser tests skipped: no Chromium at $CHROMIUM_PATH or /usr/bin/chromium (apt-get install -y chromium)');
+}
+
+type Host = { url: string; stage: { reload(id: string): Promise<void> }; close(): Promise<void> };
+
+describe.skipIf(!executablePath)('web app in a real Chromium against the test host', () => {
+  let host: Host;
+  let browser: Browser;
+  let page: Page;
+
+  beforeAll(async () => {
+    mkdirSync(artifactsDir, { recursive: true });
+    await ensureBuilt();
+    host = await startWebHost({ demo: 'instant' });
+    browser = await chromium.launch({ executablePath, headless: true, args: chromiumArgs });
+    page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    page.on('pageerror', (err) => { throw err; });
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await host?.close();
+  });
+
+  const shot = (name: string) => page.screenshot({ path: `${artifactsDir}${name}.png`, fullPage: true });
+
+  it('loads, hydrates, and shows the live run DAG; a node opens its step log and output', async () => {
+    await page.goto(`${host.url}/#/runs`);
+    await page.getByTestId('connection').filter({ hasText: 'connected' }).waitFor();
+    await page.getByRole('cell', { name: 'run-1' }).click();
+    await page.locator('g[data-node="files"][data-status="succeeded"]').waitFor();
+    expect(await page.locator('g[data-node="score"]').getAttribute('data-status')).toBe('running');
+    expect(await page.locator('g[data-node]').count()).toBe(4);
+    await page.locator('g[data-node="files"]').click();
+    await page.getByText('found 42 files').waitFor();
+    await page.getByText(/files@3/).waitFor();
+    await shot('runs');
+  });
+
+  it('an extension running in a real worker renders a form; typing and submitting runs its handler and the patched UI shows the result', async () => {
+    await page.goto(`${host.url}/#/motifs`);
+    await page.getByRole('button', { name: /Feedback form/ }).click();
+    const view = page.getByTestId('view-demo.feedback:form');
+    await view.waitFor();
+    await expect(view.getByText(/in worker thread \d+/).count()).resolves.toBe(1);
+
+    // Empty name: the extension's handler refuses it and the UI shows why.
+    await view.getByRole('button', { name: 'Submit' }).click();
+    await view.getByText('Please enter your name.').waitFor();
+
+    await view.getByLabel('Name').fill('Ada Lovelace');
+    await view.getByLabel('Rating').selectOption('4');
+    await view.getByLabel('Message').fill('Lovely engine');
+    await view.getByLabel('Keep me posted').check();
+    const rev = Number(await view.getAttribute('data-rev'));
+    await view.getByRole('button', { name: 'Submit' }).click();
+    await view.getByText('Thanks, Ada Lovelace!').waitFor();
+    await view.getByText('Rating 4/5, subscribed: Lovely engine').waitFor();
+    expect(Number(await view.getAttribute('data-rev'))).toBeGreaterThan(rev); // arrived as a patch
+    await expect(view.getByText('Please enter your name.').count()).resolves.toBe(0);
+    await shot('motifs');
+  });
+
+  it('hot reload keeps the panel on screen with its state; the new worker keeps handling events', async () => {
+    const view = page.getByTestId('view-demo.feedback:form');
+    await host.stage.reload('demo.feedback');
+    await expect(view.getByText('Thanks, Ada Lovelace!').count()).resolves.toBe(1);
+    await view.getByLabel('Name').fill('Charles');
+    await view.getByRole('button', { name: 'Submit' }).click();
+    await view.getByText('Thanks, Charles!').waitFor();
+    await view.getByText('2 submissions').waitFor();
+  });
+
+  it('the extensions page lists installed extensions with status, permissions and the audit', async () => {
+    await page.goto(`${host.url}/#/extensions`);
+    for (const id of ['demo.feedback', 'symphony.run-monitor', 'symphony.artifact-browser']) await page.getByTestId(`extension-${id}`).waitFor();
+    await page.getByRole('cell', { name: 'uiEvent' }).first().waitFor();
+    const card = page.getByTestId('extension-demo.feedback');
+    await card.getByRole('switch').click();
+    await card.getByText('Disabled').waitFor();
+    await shot('extensions');
+    await card.getByRole('switch').click();
+    await card.getByText('Enabled').waitFor();
+  });
+
+  it('the artifacts page shows versions and lineage of an artifact', async () => {
+    await page.goto(`${host.url}/#/artifacts`);
+    await page.getByRole('cell', { name: 'review-report' }).click();
+    await page.locator('g[data-node="lint-report@7"]').waitFor();
+    await page.locator('g[data-node="review-report@2"]').waitFor();
+    await shot('artifacts');
+  });
+
+  it('dark theme is a state-sync change every page follows', async () => {
+    await page.getByRole('button', { name: 'Dark theme' }).click();
+    await page.waitForFunction(() => document.documentElement.classList.contains('dark'));
+    await page.goto(`${host.url}/#/runs`);
+    await page.getByRole('cell', { name: 'run-1' }).click();
+    await page.locator('g[data-node="files"]').waitFor();
+    await shot('runs-dark');
+  });
+});
