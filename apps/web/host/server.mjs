@@ -105,15 +105,24 @@ export async function createWebProtocol({ stage, stateDir }) {
 
   const ui = createUiHost({ call });
   const onStageEvent = ({ name, payload }) => { if (name === 'ui:update') ui.push(payload); };
-  const onState = ({ id, state }) => {
-    const i = store.state.extensions.findIndex((e) => e.id === id);
-    if (i >= 0 && store.state.extensions[i].state !== state) store.apply([{ op: 'replace', path: `/extensions/${i}/state`, value: state }]);
+  // Status and crash counts follow the stage: re-read its list on every lifecycle event.
+  const onState = () => {
+    const ops = [];
+    for (const info of stage.list()) {
+      const i = store.state.extensions.findIndex((e) => e.id === info.id);
+      if (i < 0) continue;
+      if (store.state.extensions[i].state !== info.state) ops.push({ op: 'replace', path: `/extensions/${i}/state`, value: info.state });
+      if (store.state.extensions[i].crashes !== info.crashes) ops.push({ op: 'replace', path: `/extensions/${i}/crashes`, value: info.crashes });
+    }
+    if (ops.length) store.apply(ops);
   };
+  const lifecycle = ['state', 'activated', 'crash', 'failed', 'reloaded'];
   // After a hot reload the new code re-renders as a diff against the tree the host kept.
   const onReloaded = ({ id }) => { for (const v of ui.views()) if (v.extensionId === id) void ui.reattach(v.view).catch(() => undefined); };
   stage.events.on('event', onStageEvent);
-  stage.events.on('state', onState);
+  for (const name of lifecycle) stage.events.on(name, onState);
   stage.events.on('reloaded', onReloaded);
+  onState();
 
   const sync = createSyncServer(store, {
     authorize(ops) {
@@ -201,7 +210,7 @@ export async function createWebProtocol({ stage, stateDir }) {
     close() {
       demoStopped = true;
       stage.events.off('event', onStageEvent);
-      stage.events.off('state', onState);
+      for (const name of lifecycle) stage.events.off(name, onState);
       stage.events.off('reloaded', onReloaded);
       for (const s of sockets) s.terminate();
       wss?.close();
