@@ -16,3 +16,7 @@ export {
 } from './models/risk.js';
 export { bundledModelPath, classifyRisk, riskInstrument, type RiskModelName, type RiskResult } from './risk-instruments.js';
 export { createChatClient, chatInstrument, type ChatClient, type ChatClientOptions, type ChatMessage, type ChatRequest, type ChatResult } from './chat.js';
+export { BUILTIN_INSTRUMENTS_DIR, BUILTIN_INSTRUMENTS, type BuiltinInstrument } from './builtin.js';
+export { CLASSIFY_RISK, RISK_LINEAR_MANIFEST, RISK_MLP_MANIFEST, CHAT_MANIFEST } from './manifests.js';
+export { riskExtension, FileStatsSchema, ClassifyInputSchema, ClassifyOutputSchema } from './risk-extension.js';
+export { callStreaming, openTokenRing, DEFAULT_TOKEN_RING_BYTES, type StageCaller, type StreamingCallOptions, type TokenMessage, type TokenRingWriter } from './token-ring.js';

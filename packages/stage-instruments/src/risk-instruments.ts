@@ -1,14 +1,15 @@
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { SymphonyError } from '@symphony/types';
 import { onnxInstrument, type Instrument } from './instrument.js';
 import type { OnnxModel } from './onnx/runner.js';
+import { PACKAGE_DIR } from './package-dir.js';
 import { RISK_BANDS, riskFeatures, type FileStats, type RiskBand } from './models/risk.js';
 
 export type RiskModelName = 'risk-linear' | 'risk-mlp';
 
 /** Path of a bundled model file (shipped in the package's `models/`). */
 export function bundledModelPath(name: RiskModelName): string {
-  return fileURLToPath(new URL(`../models/${name}.onnx`, import.meta.url));
+  return join(PACKAGE_DIR, 'models', `${name}.onnx`);
 }
 
 export interface RiskResult {
@@ -29,8 +30,11 @@ export async function classifyRisk(model: OnnxModel, files: readonly FileStats[]
   );
 }
 
-/** A bundled risk model as an instrument: `infer(instance, files)` classifies a list of files. */
-export function riskInstrument(name: RiskModelName): Instrument<OnnxModel, readonly FileStats[], RiskResult[]> {
-  const base = onnxInstrument(name, bundledModelPath(name), { pinned: false });
+/**
+ * A bundled risk model as an instrument: `infer(instance, files)` classifies a list of files.
+ * `options` reach the session (batching) and the pool (memoryBytes, maxInstances, keepAliveMs…).
+ */
+export function riskInstrument(name: RiskModelName, options: Parameters<typeof onnxInstrument>[2] = {}): Instrument<OnnxModel, readonly FileStats[], RiskResult[]> {
+  const base = onnxInstrument(name, bundledModelPath(name), { pinned: false, ...options });
   return { ...base, infer: (model, files) => classifyRisk(model, files) };
 }

@@ -22,7 +22,7 @@ describe('OnnxModel', () => {
   it('batches concurrent calls into few inferences and answers each caller with its own row', async () => {
     const model = await OnnxModel.load(bundledModelPath('risk-mlp'), { maxBatch: 64 });
     const rows = Array.from({ length: 200 }, (_, i) => riskFeatures({ churn: i % 30, lines: 50 + i * 13, complexity: i, authors: 1 + (i % 4), ageDays: 100 + i }));
-    const singles = [];
+    const singles: Float32Array[] = [];
     for (const row of rows.slice(0, 5)) singles.push(await model.infer(row));
     const runsBefore = model.runs;
     const outs = await Promise.all(rows.map((r) => model.infer(r)));
