@@ -106,7 +106,7 @@ export class ArtifactStore implements ArtifactsService {
 
   async putStream(name: string, source: AsyncIterable<Uint8Array>, meta: ArtifactMeta = {}): Promise<ArtifactRef> {
     checkName(name);
-    this.checkMeta(name, meta);
+    this.checkMeta(meta);
     const blob = await writeChunks(this.blobs, source, this.now, name);
     const contentType = meta.contentType ?? BYTES_TYPE;
     return this.ledger.transaction(() =>
@@ -296,7 +296,7 @@ export class ArtifactStore implements ArtifactsService {
     storeBlob: () => void,
   ): ArtifactRef {
     this.assertInTransaction('put');
-    this.checkMeta(name, meta);
+    this.checkMeta(meta);
     for (const input of meta.inputs ?? []) {
       if (!this.versionsDb.doesExist([input.name, input.version])) throw notFound(input.name, input.version);
     }
@@ -345,7 +345,7 @@ export class ArtifactStore implements ArtifactsService {
     return { name, version, hash, size };
   }
 
-  private checkMeta(name: string, meta: ArtifactMeta): void {
+  private checkMeta(meta: ArtifactMeta): void {
     if (meta.kind !== undefined) checkTag(meta.kind);
     meta.tags?.forEach(checkTag);
     meta.aliases?.forEach(checkAlias);
@@ -355,7 +355,6 @@ export class ArtifactStore implements ArtifactsService {
     }
     if (meta.producer?.runId !== undefined) checkTag(meta.producer.runId);
     if (meta.producer?.extensionId !== undefined) checkTag(meta.producer.extensionId);
-    void name;
   }
 
   private resolve(name: string, selector: ArtifactSelector | undefined): Cached | undefined {

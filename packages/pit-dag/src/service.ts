@@ -417,7 +417,12 @@ export function createDagService(deps: DagServiceDeps): DagService & { close(): 
     whenDone(runId) {
       const run = active.get(runId);
       if (run) return run.done;
-      return Promise.resolve().then(() => service.state(runId));
+      return Promise.resolve().then(() => {
+        const state = service.state(runId);
+        // A run that crashed mid-way is "running" in the ledger but nobody drives it.
+        if (state.status === 'running') throw notActive(runId, true);
+        return state;
+      });
     },
 
     close() {
