@@ -117,7 +117,10 @@ export function sandboxCommandLine(input: SandboxCommandInput): SandboxedCommand
     useBwrap = true;
     const visible = [...codeRead, ...roots.read, ...roots.write];
     const cwd = visible.some((root) => isWithin(commandLine.cwd, root)) ? commandLine.cwd : closure.roots[0] ?? '/';
-    const bw = bubblewrapArgs({ readOnly: [...closure.roots, preloadDir, ...roots.read], readWrite: roots.write, network: netPatterns.length > 0, cwd, symlinks: closure.links });
+    // Socket mode: the child connects back over a Unix socket, which must be visible inside.
+    const socket = commandLine.env.SYMPHONY_IPC_SOCKET;
+    const socketDirs = socket ? [dirname(socket)] : [];
+    const bw = bubblewrapArgs({ readOnly: [...closure.roots, preloadDir, ...roots.read], readWrite: [...roots.write, ...socketDirs], network: netPatterns.length > 0, cwd, symlinks: closure.links });
     argv = [input.bubblewrap.path, ...bw, node, ...nodeArgs];
   } else {
     warnings.push(

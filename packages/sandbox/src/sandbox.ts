@@ -223,6 +223,12 @@ export function createSandbox(options: SandboxOptions): SandboxService {
     },
     async spawnWrapper(command, spec) {
       const ext = await resolveExtension(spec);
+      if (spec.mode === 'socket' && bubblewrap.available && !command.env.SYMPHONY_IPC_SOCKET) {
+        // The bus names the socket only after this hook returns, so it could not be mounted.
+        throw new SymphonyError('E_SANDBOX_UNSUPPORTED', `${ext.id}: socket mode cannot run inside bubblewrap yet (the socket path is chosen after the sandbox is built); use process mode.`, {
+          details: { extensionId: ext.id, mode: 'socket' },
+        });
+      }
       const result = sandboxCommandLine({ commandLine: command, extension: ext, policy: policy(spec.id), policySource: policySource(spec.id), limits: limits(spec.id), bubblewrap, preload, ...(prlimit ? { prlimit } : {}) });
       for (const warning of result.warnings) {
         logger.warn({ extensionId: ext.id }, warning);

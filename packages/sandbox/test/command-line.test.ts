@@ -115,6 +115,22 @@ describe('flag builders', () => {
   });
 });
 
+describe('socket mode', () => {
+  it('binds the socket directory read-write when the bus names it before the hook', () => {
+    const line = sandboxCommandLine({
+      commandLine: { command: process.execPath, args: [entry], env: { SYMPHONY_IPC_SOCKET: '/run/symphony-ipc-x/bus.sock' }, cwd: paths.workspace },
+      extension: { id: 'acme.probe', version: '1.0.0', dir: paths.extension },
+      policy: policy(),
+      limits: resolveLimits(),
+      bubblewrap: { available: true, path: '/usr/bin/bwrap' },
+      preload,
+    });
+    const i = line.args.indexOf('/run/symphony-ipc-x');
+    expect(line.args[i - 1]).toBe('--bind-try');
+    expect(line.env.SYMPHONY_IPC_SOCKET).toBe('/run/symphony-ipc-x/bus.sock');
+  });
+});
+
 describe('a process that tries every escape directly', () => {
   it.skipIf(!bwrap.available)('inside bubblewrap: every attempt fails, the planted symlink included', async () => {
     const { results, line } = await runProbe(bwrap);
