@@ -3,13 +3,14 @@ import { isSymphonyError, toSymphonyError } from '@symphony/types';
 import { evalCommand } from './commands/eval.js';
 import { TRAIN_DEFAULTS, trainCommand } from './commands/train.js';
 import { c } from './term.js';
+import { publishPolicy } from './commands/publish.js';
 
 const USAGE = `symphony <command>
 
   run <workflow.yaml> [--input k=v]... [--resume <runId>] [--json] [--home dir]
   runs list | show <runId> | explain <runId>      [--json] [--home dir]
   artifacts list | get <name[@version]> [--out file]  [--json] [--home dir]
-  train [--episodes N] [--seed S] [--out dir] [--json]
+  train [--episodes N] [--seed S] [--out dir] [--json] [--home dir]   (stores conductor-policy@production)
   eval [--quests N] [--model file.onnx] [--json]
 
 The store lives under ./.symphony/ unless --home says otherwise.`;
@@ -39,12 +40,15 @@ export async function main(argv: string[]): Promise<number> {
   }
   switch (command) {
     case 'train':
-      return trainCommand({
-        episodes: int(values.episodes, TRAIN_DEFAULTS.episodes, '--episodes'),
-        seed: int(values.seed, TRAIN_DEFAULTS.seed, '--seed'),
-        out: values.out ?? TRAIN_DEFAULTS.out,
-        json: values.json ?? false,
-      });
+      return trainCommand(
+        {
+          episodes: int(values.episodes, TRAIN_DEFAULTS.episodes, '--episodes'),
+          seed: int(values.seed, TRAIN_DEFAULTS.seed, '--seed'),
+          out: values.out ?? TRAIN_DEFAULTS.out,
+          json: values.json ?? false,
+        },
+        (bytes, metadata) => publishPolicy(values.home ?? '.symphony', bytes, metadata),
+      );
     case 'eval':
       return evalCommand({ quests: int(values.quests, 200, '--quests'), json: values.json ?? false, ...(values.model ? { model: values.model } : {}) });
     default: {

@@ -50,7 +50,9 @@ describe('symphony run, end to end', () => {
       },
     });
     expect(killed.signal).toBe('SIGKILL');
-    expect(readFileSync(log, 'utf8').trim().split('\n')).toEqual(['1', '2', '3']);
+    // Killed right after b's commit: c may or may not have been called yet.
+    const before = readFileSync(log, 'utf8').trim().split('\n');
+    expect(before.slice(0, 2)).toEqual(['1', '2']);
     const resumed = await symphony(['run', '--resume', runId, '--json', '--home', home], { cwd: work, env: { SLEEPY_LOG: log } });
     expect(resumed.code).toBe(0);
     const r = result(resumed.lines);
@@ -58,14 +60,14 @@ describe('symphony run, end to end', () => {
     expect(r.executed).toEqual(['c', 'd']);
     expect(r.steps.filter((s) => s.reused).map((s) => s.stepId)).toEqual(['a', 'b']);
     // a and b ran once, in the killed process; c ran again (it never finished), then d.
-    expect(readFileSync(log, 'utf8').trim().split('\n')).toEqual(['1', '2', '3', '3', '4']);
+    expect(readFileSync(log, 'utf8').trim().split('\n')).toEqual([...before, '3', '4']);
   });
 
   it('recovers from an extension that crashes mid-call, per the policy decision', async () => {
     const work = tmp('symphony-crash-');
     const home = join(work, '.symphony');
     const run = await symphony(['run', join(FIXTURES, 'crash', 'workflow.yaml'), '--json', '--home', home], { cwd: work, env: { CRASH_DIR: work } });
-    expect(run.code).toBe(0);
+    expect(run.code, run.stdout.slice(-2000)).toBe(0);
     const r = result(run.lines);
     expect(r.status).toBe('succeeded');
     const ranking = r.steps.find((s) => s.stepId === 'ranking')!;

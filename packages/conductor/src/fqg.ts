@@ -43,8 +43,9 @@ export interface Quest {
 }
 
 export const MAX_ATTEMPTS = 4;
-export const SUCCESS_BONUS = 1;
-export const GIVE_UP_PENALTY = 2;
+/** A finished quest is worth a lot, and a failed one costs a lot: users rerun failed workflows. */
+export const SUCCESS_BONUS = 3;
+export const GIVE_UP_PENALTY = 4;
 /** How much each step kind values quality (kind 0 is quality-critical, kind 2 is bulk work). */
 export const KIND_QUALITY_WEIGHT = [2, 1, 0.5, 1] as const;
 
@@ -204,7 +205,8 @@ export async function playQuest(quest: Quest, decide: DecideFn, weights: RewardW
         const action = actions[k] ?? GIVE_UP;
         const nCand = contexts[k]!.candidates.length;
         if (action === GIVE_UP || action < 0 || action >= nCand) {
-          rewards[decision] = -GIVE_UP_PENALTY;
+          // Giving up loses the quest: its penalty and the success bonus it forgoes.
+          rewards[decision] = -GIVE_UP_PENALTY - SUCCESS_BONUS;
           reward -= GIVE_UP_PENALTY;
           failed = true;
           return;
@@ -235,7 +237,7 @@ export async function playQuest(quest: Quest, decide: DecideFn, weights: RewardW
         busy -= 1;
       } else if (r.attempt >= MAX_ATTEMPTS) {
         // The decision that spent the last attempt also lost the quest.
-        rewards[r.decision] = rr - GIVE_UP_PENALTY;
+        rewards[r.decision] = rr - GIVE_UP_PENALTY - SUCCESS_BONUS;
         reward -= GIVE_UP_PENALTY;
         failed = true;
       } else {

@@ -82,9 +82,12 @@ async function loadPolicy(conductor: Conductor, ctx: PluginContext, mode: 'store
   if (mode === 'heuristic') return;
   const artifacts = ctx.service<ArtifactsService>('pit.artifacts');
   if (mode === 'store') {
-    if (!artifacts.info('conductor-policy', 'production')) {
-      const bundle = await readBundledPolicy();
-      await PolicyManager.publish(artifacts, bundle.bytes, { ...bundle.metadata });
+    // Seed the store with the bundled model; replace an older bundled one after an upgrade,
+    // but never a model someone trained and published (`source: 'trained'`).
+    const stored = artifacts.info('conductor-policy', 'production');
+    const bundle = await readBundledPolicy();
+    if (!stored || (stored.attributes?.source === 'bundled' && stored.attributes.sha256 !== bundle.metadata.sha256)) {
+      await PolicyManager.publish(artifacts, bundle.bytes, { ...bundle.metadata, source: 'bundled' });
     }
     const outcome = await conductor.policy.loadFromStore(artifacts);
     if (!outcome.ok) ctx.logger.warn({ err: outcome.error }, 'conductor: the stored policy did not load; deciding with the fallback heuristic');

@@ -11,7 +11,7 @@ export interface TrainArgs {
 }
 
 /** `symphony train`: trains in the Function Quest Game, writes model + curve, compares with the bundled policy. */
-export async function trainCommand(args: TrainArgs, store?: (bytes: Uint8Array, version: string) => Promise<string>): Promise<number> {
+export async function trainCommand(args: TrainArgs, store?: (bytes: Uint8Array, metadata: object) => Promise<string>): Promise<number> {
   const line = liveLine();
   const t0 = performance.now();
   const trained = await trainPolicy({
@@ -33,7 +33,7 @@ export async function trainCommand(args: TrainArgs, store?: (bytes: Uint8Array, 
   }
   const out = resolve(args.out);
   const paths = await writePolicyFiles(out, trained);
-  const alias = store ? await store(trained.bytes, trained.metadata.version) : undefined;
+  const alias = store ? await store(trained.bytes, trained.metadata) : undefined;
   const seconds = (performance.now() - t0) / 1000;
   if (args.json) {
     process.stdout.write(JSON.stringify({ ...trained.metadata, paths, alias, bundled, seconds }, null, 2) + '\n');
