@@ -127,4 +127,32 @@ describe('ready set and critical path (fast-check)', () => {
       { numRuns: 200 },
     );
   });
+
+  it('keeps the ready queue in rank order when steps are started out of order', () => {
+    fc.assert(
+      fc.property(dagArb, fc.array(fc.nat(), { maxLength: 40 }), ([n, pairs, durations, perm], picks) => {
+        const { workflow } = toWorkflow(n, pairs, perm);
+        const g = buildRunGraph(workflow);
+        const ranks = upwardRanks(g, Float64Array.from(g.ids, (id) => durations[Number(id.slice(1))] as number));
+        const ready = new ReadySet(g, ranks);
+        ready.seed();
+        let k = 0;
+        for (;;) {
+          const offered = ready.snapshot();
+          if (offered.length === 0) break;
+          const r = offered.map((i) => ranks[i] as number);
+          expect(r).toEqual([...r].sort((a, b) => b - a));
+          const pick = picks[k++];
+          // Either the scheduler's own pick (any ready step) or the queue's top.
+          const i = pick !== undefined && pick % 2 === 1 ? (offered[pick % offered.length] as number) : ready.take();
+          if (pick !== undefined && pick % 2 === 1) expect(ready.startSpecific(i)).toBe(true);
+          else expect(i).toBe(offered[0]);
+          expect(ready.startSpecific(i)).toBe(false); // already running
+          ready.complete(i);
+        }
+        expect(ready.finished).toBe(n);
+      }),
+      { numRuns: 200 },
+    );
+  });
 });
