@@ -111,6 +111,15 @@ describe('Supervisor', () => {
     expect(s.state).toBe('stopped');
   });
 
+  it('SIGKILLs a child that ignores SIGTERM once the grace period is over', async () => {
+    const s = track(faulty('process', { graceMs: 300 }));
+    await s.call('ignoreTerm');
+    const pid = (await s.call('pid')) as number;
+    await s.stop();
+    expect(s.state).toBe('stopped');
+    expect(() => process.kill(pid, 0)).toThrow(); // gone
+  });
+
   it('builds child command lines through the spawnWrapper hook', async () => {
     const seen: string[][] = [];
     const s = track(

@@ -40,7 +40,7 @@ it('1,000 calls over 8 extensions with random faults: every call settles exactly
         if ((reply as { n: number }).n !== n) wrongReplies.push(n);
       });
     } else if (r < 0.85) [call, allowed] = [s.call('throws'), ['E_ROW_INVALID']];
-    else if (r < 0.9) [call, allowed] = [s.call('exit'), []];
+    else if (r < 0.88) [call, allowed] = [s.call('exit'), []];
     else if (r < 0.94) [call, allowed] = [s.call('slow', { ms: 1_000 }, { timeoutMs: 20 }), ['E_TIMEOUT']];
     else if (r < 0.97) [call, allowed] = [s.call('nope'), ['E_METHOD_UNKNOWN']];
     else if (r < 0.99) [call, allowed] = [s.call('slow', { ms: 1_000 }, { signal: AbortSignal.timeout(10) }), ['E_ABORTED']];
