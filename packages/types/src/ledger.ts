@@ -12,7 +12,7 @@
  *   await ledger.transaction(() => {                   // ONE atomic write transaction
  *     runs.put(key, value);                            // writes inside are synchronous
  *     artifacts.writeInTransaction(name, data, meta);  // other plugins join the same transaction
- *   });                                                // resolves after the durable commit
+ *   });                                                // resolves after the (group) commit
  *
  * Rules: the callback is synchronous (never `await` inside it: the single LMDB writer would be
  * held); never hold a read transaction across an `await` (plain `db.get` / a fully consumed
@@ -51,7 +51,8 @@ export interface LedgerService<Root = unknown, Db = unknown> {
    * One write transaction: everything `fn` writes, in any plugin's sub-database, commits together
    * or not at all; a throw rolls back `fn`'s writes only and rejects with the error. `fn` runs
    * synchronously inside lmdb's batched writer, so calls made in the same event turn share one
-   * durable commit; the promise resolves after that commit. Called from inside another
+   * commit; the promise resolves after that commit (visible to readers, safe from a killed
+   * process; `flushed()` adds safety from power loss). Called from inside another
    * transaction's `fn`, it joins that transaction (as a nested, separately abortable part).
    */
   transaction<T>(fn: () => T): Promise<T>;
