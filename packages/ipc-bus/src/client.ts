@@ -363,7 +363,7 @@ export class BusClient extends EventEmitter<ClientEvents> {
   private crashError(method: string, info: CloseInfo): SymphonyError {
     const how =
       info.reason === 'exit'
-        ? `exited (${info.signal ? `signal ${info.signal}` : `code ${info.exitCode}`})`
+        ? `exited (${info.signal ? `signal ${info.signal}` : `code ${info.exitCode}`})${info.error ? `: ${info.error.message}` : ''}`
         : info.error
           ? `lost its connection: ${info.error.message}`
           : 'closed its connection';

@@ -17,7 +17,8 @@ class WorkerEndpoint extends EndpointBase implements BusEndpoint {
     super();
     target.on('message', (data: unknown) => this.dispatch(data));
     // A Worker reports its end with 'exit'; a MessagePort with 'close'.
-    target.on('exit', (exitCode: number) => this.markClosed({ reason: 'exit', exitCode }));
+    // 'error' (an uncaught exception, ERR_WORKER_OUT_OF_MEMORY) comes just before 'exit'.
+    target.on('exit', (exitCode: number) => this.markClosed({ reason: 'exit', exitCode, ...(this.lastError ? { error: this.lastError } : {}) }));
     target.on('close', () => this.markClosed({ reason: 'closed' }));
     target.on('error', (error: Error) => this.lastError = error);
   }
