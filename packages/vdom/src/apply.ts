@@ -19,8 +19,8 @@ export function applyPatches(tree: VirtualNode, patches: readonly Patch[], optio
   const owned = new WeakSet<object>(); // nodes copied during this call: safe to mutate in place
   const own = (node: VirtualNode): VirtualNode => {
     if (owned.has(node)) return node;
-    const copy: VirtualNode = { type: node.type, props: { ...node.props }, children: node.children.slice() };
-    if (node.key !== undefined) copy.key = node.key;
+    // Spread keeps the input's field order, so a patched tree serializes like a fresh one.
+    const copy: VirtualNode = { ...node, props: { ...node.props }, children: node.children.slice() };
     owned.add(copy);
     return copy;
   };
