@@ -75,10 +75,11 @@ export function guardLaunched<L extends LaunchedLike>(launched: L, options: Guar
   });
 
   function limitError(limit: string, detail: string, method: string): SymphonyErrorJSON {
+    const fatal = limit !== 'open files';
     return {
       name: 'SymphonyError',
       code: 'E_RESOURCE_LIMIT',
-      message: `${extension.id}@${extension.version} exceeded its ${limit} limit during ${method} (${detail}); it was stopped and will be restarted.`,
+      message: `${extension.id}@${extension.version} exceeded its ${limit} limit during ${method} (${detail})${fatal ? '; it was stopped and will be restarted' : ''}.`,
       details: { extensionId: extension.id, version: extension.version, method, limit },
     };
   }
@@ -121,6 +122,11 @@ export function guardLaunched<L extends LaunchedLike>(launched: L, options: Guar
     if (error.code === 'E_PERMISSION_DENIED') {
       record('deny', String(details.kind ?? method), String(details.target ?? details.requested ?? details.path ?? 'unknown'), String(details.rule ?? 'extension'), error.message);
       return error;
+    }
+    if (details.originalCode === 'EMFILE') {
+      const detail = `${method}: ${error.message}`;
+      record('limit', method, `pid ${launched.pid}`, `limits.maxOpenFiles=${limits.maxOpenFiles}`, detail);
+      return limitError('open files', `more than ${limits.maxOpenFiles} open at once`, method);
     }
     if (details.originalCode === 'ERR_ACCESS_DENIED') {
       const denied = parseAccessDenied(error.stack ?? '');

@@ -55,7 +55,7 @@ describe.each(modes)('a hostile process-mode extension, $name', ({ bubblewrap, s
       plugins: [sandboxPlugin, stagePlugin],
       config: {
         pluginOptions: {
-          sandbox: { home: join(root.dir, 'home'), workspace: ws, bubblewrap, limits: { memoryMb: 64, cpuMs: 400 } },
+          sandbox: { home: join(root.dir, 'home'), workspace: ws, bubblewrap, limits: { memoryMb: 64, cpuMs: 400, maxOpenFiles: 160 } },
           stage: {
             dirs: [join(fixtures, 'escaper')],
             env: { ...process.env, ESCAPE_SECRET: 'hunter2', ESCAPE_GRANTED: 'visible' },
@@ -105,6 +105,12 @@ describe.each(modes)('a hostile process-mode extension, $name', ({ bubblewrap, s
   it.skipIf(skip)('allocating past its memory limit: E_RESOURCE_LIMIT, audited, restarted', async () => {
     await expect(call('allocate')).rejects.toMatchObject({ code: 'E_RESOURCE_LIMIT', details: { limit: 'memory' } });
     expect(audit().at(-1)).toMatchObject({ kind: 'limit', operation: 'allocate', rule: 'limits.memoryMb=64' });
+    expect(await call('ping')).toBe('pong');
+  });
+
+  it.skipIf(skip)('opening files past its open-file limit: E_RESOURCE_LIMIT, audited', async () => {
+    await expect(call('hoardFiles', { path: join(ws, 'data.txt') })).rejects.toMatchObject({ code: 'E_RESOURCE_LIMIT', details: { limit: 'open files' } });
+    expect(audit().at(-1)).toMatchObject({ kind: 'limit', operation: 'hoardFiles', rule: 'limits.maxOpenFiles=160' });
     expect(await call('ping')).toBe('pong');
   });
 
