@@ -18,7 +18,7 @@ const comlinkDir = dirname(require.resolve('comlink'));
 const COMLINK = pathToFileURL(join(comlinkDir, '../esm/comlink.mjs')).href;
 const NODE_ADAPTER = pathToFileURL(join(comlinkDir, '../esm/node-adapter.mjs')).href;
 const BUS = url('@symphony/ipc-bus');
-const SDK = url('@symphony/sdk');
+const SDK = url('@symphony/sdk/runtime');
 const SDK_ENTRY = require.resolve('@symphony/sdk/runtime/entry');
 const PIPELINE = 64;
 
