@@ -1,7 +1,8 @@
 /**
  * Estimates how many bytes a value takes on the wire, stopping as soon as it passes `limit`, so
  * the payload cap costs nanoseconds for small messages and never walks a huge one to the end.
- * Strings count one byte per UTF-16 unit, numbers eight; binary data counts its byte length.
+ * Strings count one byte per UTF-16 unit, numbers eight; binary data counts its byte length
+ * (a SharedArrayBuffer counts as a handle: it crosses to a worker without a copy).
  */
 export function payloadSize(value: unknown, limit: number): number {
   if (value === null || typeof value !== 'object') return primitiveSize(value);
@@ -14,8 +15,10 @@ export function payloadSize(value: unknown, limit: number): number {
       total += primitiveSize(v);
     } else if (!seen.has(v)) {
       seen.add(v);
-      if (ArrayBuffer.isView(v)) total += v.byteLength;
-      else if (v instanceof ArrayBuffer || v instanceof SharedArrayBuffer) total += v.byteLength;
+      // Shared memory is shared, not copied: it costs a handle, whatever its size.
+      if (v instanceof SharedArrayBuffer) total += 8;
+      else if (ArrayBuffer.isView(v)) total += v.buffer instanceof SharedArrayBuffer ? 8 : v.byteLength;
+      else if (v instanceof ArrayBuffer) total += v.byteLength;
       else if (Array.isArray(v)) {
         total += 1;
         for (let i = 0; i < v.length; i++) stack.push(v[i]);

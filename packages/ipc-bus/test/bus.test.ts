@@ -1,7 +1,7 @@
 import { Worker } from 'node:worker_threads';
 import { afterEach, describe, expect, it } from 'vitest';
 import { hasErrorCode, isSymphonyError } from '@symphony/types';
-import { BusClient, workerEndpoint } from '../src/index.js';
+import { BusClient, RingChannel, workerEndpoint } from '../src/index.js';
 import { FAULTY, codeOf } from './helpers.js';
 
 let workers: Worker[] = [];
@@ -121,5 +121,16 @@ describe('BusClient over a worker thread', () => {
     const results = await Promise.all(Array.from({ length: 64 }, (_, i) => client.call('add', { a: i, b: 1 })));
     expect(results[63]).toBe(64);
     expect(frames).toBe(1);
+  });
+
+  it('streams through a shared-memory ring handed over in a call', async () => {
+    const { client } = await connect();
+    const ring = new RingChannel<string>(256); // small: the extension must wait for the host to read
+    const call = client.call('tokens', { ring: ring.buffer, count: 300 });
+    const tokens: string[] = [];
+    while (tokens.length < 300) tokens.push((await ring.receiveAsync(5_000))!);
+    expect(await call).toBe(300);
+    expect(tokens[0]).toBe('tok0');
+    expect(tokens[299]).toBe('tok299');
   });
 });
