@@ -3,12 +3,23 @@
 import { Bench } from 'tinybench';
 
 /**
+ * In `--quick` mode every measurement is capped here, whatever a suite asks: at most
+ * QUICK.timeMs of sampling and QUICK.iterations samples minimum (tinybench's default minimum of
+ * 64 samples alone made 40 ms operations take seconds), so the whole run stays under a minute.
+ */
+export const QUICK = { timeMs: 100, iterations: 8, warmupMs: 20, warmupIterations: 2 };
+
+/**
  * Measures `fn` with tinybench. Nanosecond operations are timed in batches of `batch` calls so
  * tinybench's own per-sample overhead does not swamp them; figures are per single call.
  * `fn` may be async (then it is awaited once per sample).
  */
 export async function measure(name, fn, { batch = 1, time = 400, quick = false, warmupTime } = {}) {
-  const bench = new Bench({ time: quick ? Math.min(time, 150) : time, warmupTime: warmupTime ?? (quick ? 30 : 100) });
+  const bench = new Bench(
+    quick
+      ? { time: Math.min(time, QUICK.timeMs), iterations: QUICK.iterations, warmupTime: Math.min(warmupTime ?? QUICK.warmupMs, QUICK.warmupMs), warmupIterations: QUICK.warmupIterations }
+      : { time, warmupTime: warmupTime ?? 100 },
+  );
   const task = batch === 1 ? fn : fn.constructor.name === 'AsyncFunction'
     ? async () => { for (let i = 0; i < batch; i++) await fn(); }
     : () => { for (let i = 0; i < batch; i++) fn(); };
@@ -29,10 +40,14 @@ export async function measure(name, fn, { batch = 1, time = 400, quick = false, 
 
 /**
  * One row of the envelope table. `floor` is the measurement of the raw floor for this layer
- * taken in the same run; `promise` is the original design's promise, `aim` Symphony's.
+ * taken in the same run; `promise` is the original design's promise, `aim` Symphony's;
+ * `envelope` (optional) names the envelope layer the row represents.
  */
-export function row({ layer, name, m, floor, promise = '', aim = '' }) {
+export function row({ layer, name, m, floor, promise = '', aim = '', envelope }) {
   return {
+    // Optional: the envelope layer this row stands for (see suites/envelope.mjs), when a suite
+    // wants to pick its own representative instead of the default case-name match.
+    ...(envelope ? { envelope } : {}),
     layer,
     case: name,
     medianNs: round(m.medianNs),
@@ -58,10 +73,19 @@ export function formatNs(ns) {
   return `${ns.toFixed(1)} ns`;
 }
 
+export function formatOps(ops) {
+  return Number.isFinite(ops) ? Math.round(ops).toLocaleString('en-US') : '';
+}
+
+/** Table cells may not hold a pipe or a newline. */
+export function cell(text) {
+  return String(text ?? '').replace(/\|/g, '\\|').replace(/\n/g, ' ');
+}
+
 export function markdownTable(rows) {
   const head = '| layer | case | median | p99 | ops/s | floor (same run) | ratio to floor | promise | aim |';
   const sep = '|---|---|---|---|---|---|---|---|---|';
   const lines = rows.map((r) =>
-    `| ${r.layer} | ${r.case} | ${formatNs(r.medianNs)} | ${formatNs(r.p99Ns)} | ${r.opsPerSec.toLocaleString('en-US')} | ${r.floor ? `${r.floor} ${formatNs(r.floorMedianNs)}` : ''} | ${r.ratio === null ? '' : `${r.ratio}×`} | ${r.promise} | ${r.aim} |`);
+    `| ${cell(r.layer)} | ${cell(r.case)} | ${formatNs(r.medianNs)} | ${formatNs(r.p99Ns)} | ${formatOps(r.opsPerSec)} | ${r.floor ? cell(`${r.floor} ${formatNs(r.floorMedianNs)}`) : ''} | ${r.ratio === null || r.ratio === undefined ? '' : `${r.ratio}×`} | ${cell(r.promise)} | ${cell(r.aim)} |`);
   return [head, sep, ...lines].join('\n');
 }

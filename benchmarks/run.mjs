@@ -1,34 +1,123 @@
 #!/usr/bin/env node
-// Runs every suite in ./suites (or those named with --only=a,b), prints one markdown table and
-// writes results/<suite>.json plus results/summary.md. `--quick` keeps the whole run under a minute.
-import { readdir, writeFile, mkdir } from 'node:fs/promises';
+// Runs every suite in ./suites (or those named with --only=a,b), each in its own child process so
+// a suite that crashes, hangs or leaks workers cannot stop or skew the others, and writes
+// results/<suite>.json, results/summary.md (every row) and results/envelope.{md,json} (the
+// DESIGN.md envelope). `--quick` caps every measurement (lib.mjs QUICK) and each suite's wall
+// time, so the whole run takes under a minute. No thresholds: the numbers are the output.
+import { spawn } from 'node:child_process';
+import { readdir, readFile, rm, writeFile, mkdir } from 'node:fs/promises';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { dirname, join } from 'node:path';
 import os from 'node:os';
 import { markdownTable } from './lib.mjs';
+import { envelopeMarkdown, envelopeRows } from './suites/envelope.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
+const resultsDir = join(here, 'results');
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
-const only = args.find((a) => a.startsWith('--only='))?.slice('--only='.length).split(',');
+const flag = (name) => args.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
+const meta = (suite) => ({ suite, quick, node: process.version, cpus: os.cpus().length, cpu: os.cpus()[0]?.model, at: new Date().toISOString() });
 
-const files = (await readdir(join(here, 'suites'))).filter((f) => f.endsWith('.bench.mjs')).sort();
-const resultsDir = join(here, 'results');
-await mkdir(resultsDir, { recursive: true });
-const all = [];
-for (const file of files) {
+/** Wall-time cap per suite, in seconds: `--suite-timeout=s`; in quick mode 12 s. */
+const suiteTimeoutS = Number(flag('suite-timeout') ?? (quick ? 12 : 900));
+
+if (flag('child')) await runChild(flag('child'));
+else await runAll();
+
+/** In the child: run one suite and write its rows. Any failure exits non-zero with the stack. */
+async function runChild(file) {
   const suite = file.replace(/\.bench\.mjs$/, '');
-  if (only && !only.includes(suite)) continue;
-  process.stderr.write(`▶ ${suite}${quick ? ' (quick)' : ''}\n`);
-  const t0 = performance.now();
   const mod = await import(pathToFileURL(join(here, 'suites', file)).href);
   const rows = await mod.default({ quick });
-  const seconds = ((performance.now() - t0) / 1000).toFixed(1);
-  process.stderr.write(`  done in ${seconds} s\n`);
-  const meta = { suite, quick, node: process.version, cpus: os.cpus().length, cpu: os.cpus()[0]?.model, at: new Date().toISOString() };
-  await writeFile(join(resultsDir, `${suite}.json`), JSON.stringify({ ...meta, rows }, null, 2) + '\n');
-  all.push(...rows);
+  await writeFile(join(resultsDir, `${suite}.json`), JSON.stringify({ ...meta(suite), rows }, null, 2) + '\n');
+  // Suites should stop what they start; a leftover worker or socket must not keep us alive.
+  process.exit(0);
 }
-const table = markdownTable(all);
-await writeFile(join(resultsDir, 'summary.md'), `# Symphony benchmarks\n\n${new Date().toISOString()}, Node ${process.version}, ${os.cpus().length} cores${quick ? ', quick mode' : ''}\n\n${table}\n`);
-console.log(table);
+
+async function runAll() {
+  const only = flag('only')?.split(',');
+  const files = (await readdir(join(here, 'suites'))).filter((f) => f.endsWith('.bench.mjs')).sort();
+  await mkdir(resultsDir, { recursive: true });
+  const started = performance.now();
+  const results = {};
+  for (const file of files) {
+    const suite = file.replace(/\.bench\.mjs$/, '');
+    if (only && !only.includes(suite)) continue;
+    process.stderr.write(`▶ ${suite}${quick ? ' (quick)' : ''}\n`);
+    const t0 = performance.now();
+    results[suite] = await runSuite(file, suite);
+    const seconds = ((performance.now() - t0) / 1000).toFixed(1);
+    process.stderr.write(results[suite].failed ? `  FAILED after ${seconds} s: ${results[suite].error.split('\n')[0]}\n` : `  done in ${seconds} s\n`);
+  }
+  const totalS = (performance.now() - started) / 1000;
+  const header = `${new Date().toISOString()}, Node ${process.version}, ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}${quick ? ', quick mode' : ''}, ${totalS.toFixed(1)} s`;
+  const failed = Object.entries(results).filter(([, r]) => r.failed);
+  const failures = failed.length === 0 ? '' : `\n\n## Failed suites\n\n${failed.map(([s, r]) => `- **${s}**: ${r.error.split('\n')[0]}`).join('\n')}\n`;
+
+  const all = Object.values(results).flatMap((r) => r.rows ?? []);
+  await writeFile(join(resultsDir, 'summary.md'), `# Symphony benchmarks\n\n${header}\n\n${markdownTable(all)}\n${failures}`);
+
+  // With --only, layers whose suites were not selected are left out rather than shown as missing.
+  const envelope = envelopeRows(results).filter((r) => !only || r.status !== 'not run');
+  const envelopeTable = envelopeMarkdown(envelope);
+  const peers = results.peers?.rows?.length ? `\n\n## Peers, same run (suites/peers.bench.mjs)\n\n${markdownTable(results.peers.rows)}\n` : '';
+  await writeFile(join(resultsDir, 'envelope.json'), JSON.stringify({ ...meta('envelope'), seconds: totalS, failed: failed.map(([s]) => s), rows: envelope }, null, 2) + '\n');
+  await writeFile(
+    join(resultsDir, 'envelope.md'),
+    `# Symphony performance envelope\n\n${header}. Each figure beside its raw floor measured in the same run (ratio = median / floor median); the original design's promise and Symphony's aim from DESIGN.md beside it. \`node benchmarks/run.mjs${quick ? ' --quick' : ''}\`.\n\n${envelopeTable}\n${peers}${failures}`,
+  );
+  console.log(envelopeTable + peers + failures);
+  process.stderr.write(`all suites in ${totalS.toFixed(1)} s; results in ${resultsDir}\n`);
+}
+
+/** Runs one suite in a child process (its own process group, killed whole on timeout). */
+async function runSuite(file, suite) {
+  const out = join(resultsDir, `${suite}.json`);
+  await rm(out, { force: true });
+  const child = spawn(process.execPath, [fileURLToPath(import.meta.url), `--child=${file}`, ...(quick ? ['--quick'] : [])], {
+    cwd: here,
+    detached: true,
+    stdio: ['ignore', 'inherit', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr.on('data', (chunk) => {
+    process.stderr.write(chunk);
+    stderr = (stderr + chunk).slice(-4000);
+  });
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    killGroup(child.pid);
+  }, suiteTimeoutS * 1000);
+  const code = await new Promise((resolve) => child.on('exit', (c, signal) => resolve(c ?? signal)));
+  clearTimeout(timer);
+  killGroup(child.pid); // whatever the suite left running (forked children, servers)
+  let error;
+  if (timedOut) error = `timed out after ${suiteTimeoutS} s${quick ? ' (quick-mode cap per suite)' : ''}`;
+  else if (code !== 0) error = `exited with ${code}: ${lastError(stderr)}`;
+  if (!error) {
+    try {
+      return JSON.parse(await readFile(out, 'utf8'));
+    } catch (err) {
+      error = `wrote no results: ${err.message}`;
+    }
+  }
+  const failed = { ...meta(suite), failed: true, error, rows: [] };
+  await writeFile(out, JSON.stringify(failed, null, 2) + '\n');
+  return failed;
+}
+
+function killGroup(pid) {
+  try {
+    process.kill(-pid, 'SIGKILL');
+  } catch {
+    // already gone
+  }
+}
+
+/** The most telling line of a crashed suite's stderr: the error message, not the stack. */
+function lastError(stderr) {
+  const lines = stderr.split('\n').map((l) => l.trim()).filter(Boolean);
+  return lines.find((l) => /^(\w*Error|SymphonyError)\b|Error:/.test(l)) ?? lines.at(-1) ?? 'no output';
+}
