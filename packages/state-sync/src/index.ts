@@ -8,3 +8,4 @@ export { parsePointer, formatPointer } from './pointer.js';
 export { PathSubscriptions, type PathListener } from './subscriptions.js';
 export { isSyncMessage, type SyncChannel, type SyncClientMessage, type SyncServerMessage } from './protocol.js';
 export { STATE_ERRORS, type StateErrorCode } from './errors.js';
+export { createStateSyncPlugin, stateSyncPlugin, type StateSyncService } from './plugin.js';
