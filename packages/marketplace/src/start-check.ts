@@ -13,14 +13,18 @@ export interface StartCandidate {
 
 /**
  * The default check after an install or update: each changed extension's entry module is
- * imported in a fresh Node process and must default-export an object. It catches a broken
+ * imported in a fresh Node process and must export a `define*()` definition. It catches a broken
  * build or a missing file without starting the extension host; an embedder with a kernel
  * passes a check that starts the extension through `stage` instead.
  */
 export async function importCheck(candidate: StartCandidate, timeoutMs = 15_000): Promise<void> {
   if (!candidate.main) return; // a motif without code has nothing to start
   const url = pathToFileURL(join(candidate.dir, candidate.main)).href;
-  const script = `const m = await import(${JSON.stringify(url)}); const d = m.default; if (!d || typeof d !== 'object') { console.error('the entry module has no default export object'); process.exit(3); }`;
+  // The same test the runtime entry applies: some export carries the define*() brand.
+  const script = `const m = await import(${JSON.stringify(url)});
+const brand = Symbol.for('symphony.extension');
+const found = [m.default, m.default && m.default.default, m.extension].some((d) => d && typeof d === 'object' && d[brand] === true);
+if (!found) { console.error('Error: the entry module exports no extension definition (export default defineOperator(...))'); process.exit(3); }`;
   await new Promise<void>((resolve, reject) => {
     const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';

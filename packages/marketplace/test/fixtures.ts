@@ -14,7 +14,7 @@ export interface Ext {
   permissions?: Record<string, unknown>;
   dependencies?: Record<string, string>;
   engines?: { symphony: string };
-  /** The entry module's source; by default one whose `hello` method names its version. */
+  /** The entry module's source; by default a (branded, as define*() makes) definition whose `hello` names its version. */
   code?: string;
 }
 
@@ -36,7 +36,7 @@ export async function startRegistry() {
     await mkdir(join(dir, 'dist'), { recursive: true });
     const manifest = { id: ext.id, version: ext.version, kind: 'operator', main: 'dist/index.js', description: `${ext.id} for tests`, permissions: ext.permissions ?? {}, dependencies: ext.dependencies ?? {}, ...(ext.engines ? { engines: ext.engines } : {}) };
     await writeFile(join(dir, 'symphony.extension.json'), JSON.stringify(manifest));
-    await writeFile(join(dir, 'dist', 'index.js'), ext.code ?? `export default { methods: { hello: () => ${JSON.stringify(`${ext.id}@${ext.version}`)} } };\n`);
+    await writeFile(join(dir, 'dist', 'index.js'), ext.code ?? `export default { [Symbol.for('symphony.extension')]: true, methods: { hello: () => ${JSON.stringify(`${ext.id}@${ext.version}`)} } };\n`);
     const pack = await packExtension({ dir, key });
     await registry.publish(pack.tarball, { integrity: pack.integrity });
     return pack;

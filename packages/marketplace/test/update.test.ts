@@ -58,6 +58,11 @@ describe('update', () => {
     expect((error as Error).message).toContain('boom at start');
     expect((await mkt.list()).map((e) => `${e.id}@${e.version}`)).toEqual(['acme.upd@1.2.0']);
     expect(await hello(mkt, 'acme.upd')).toBe('acme.upd@1.2.0');
+
+    // 1.4.0 imports fine but exports no definition: refused at the start check too.
+    await reg.publish({ id: 'acme.upd', version: '1.4.0', permissions: { fs: { read: ['${workspace}'] }, net: { hosts: ['api.example.com'] } }, code: 'export default { methods: {} };\n' });
+    await expect(mkt.update()).rejects.toMatchObject({ code: 'E_INSTALL_ROLLED_BACK', message: expect.stringContaining('exports no extension definition') });
+    expect(await hello(mkt, 'acme.upd')).toBe('acme.upd@1.2.0');
   });
 });
 

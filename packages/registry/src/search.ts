@@ -34,6 +34,10 @@ export function stem(word: string): string {
   return w;
 }
 
+function tokenize(text: string): string[] {
+  return text.split(/[^\p{L}\p{N}]+/u).filter(Boolean);
+}
+
 function processTerm(term: string): string | null {
   const lower = term.toLowerCase();
   if (STOP.has(lower)) return null;
@@ -62,7 +66,7 @@ export function createSearchIndex() {
   const index = new MiniSearch<SearchDoc>({
     fields: ['idWords', 'name', 'keywords', 'description'],
     storeFields: ['kind'],
-    tokenize: (text) => text.split(/[^\p{L}\p{N}]+/u).filter(Boolean),
+    tokenize,
     processTerm,
     searchOptions: {
       boost: { idWords: 3, name: 2.5, keywords: 2, description: 1 },
@@ -86,11 +90,16 @@ export function createSearchIndex() {
   function search(query: string, options: SearchOptions = {}): SearchHit[] {
     const limit = options.limit ?? 20;
     const hits: SearchHit[] = [];
+    const wanted = new Set(tokenize(query).map(processTerm).filter((t): t is string => t !== null)).size || 1;
     for (const result of index.search(query)) {
       const entry = current.get(result.id as string);
       if (!entry || (options.kind && entry.meta.kind !== options.kind)) continue;
       const popularity = 1 + Math.min(0.3, Math.log10(1 + entry.downloads) * 0.05);
-      const score = result.score * popularity * (entry.meta.deprecated ? 0.5 : 1);
+      // Lucene's classic coordination factor: a package that matches more of the query's words
+      // beats one that matches a single word many times ("send email" → the mailer, not every
+      // email-* package).
+      const coverage = Math.min(1, result.queryTerms.length / wanted);
+      const score = result.score * coverage * popularity * (entry.meta.deprecated ? 0.5 : 1);
       const hit: SearchHit = {
         id: entry.meta.id,
         version: entry.meta.version,

@@ -84,6 +84,23 @@ export const QUERIES: Array<[string, string]> = [
   ['validate yaml config', 'yaml.tools'],
 ];
 
+/**
+ * Written after the ranking was tuned on QUERIES (a coordination factor was added then) and
+ * never tuned against: an honest check that the ranking was not fitted to the first list.
+ */
+export const HELD_OUT_QUERIES: Array<[string, string]> = [
+  ['thumbnail png', 'pixel.image-resize'],
+  ['audio transcription', 'voxa.transcribe'],
+  ['merge pull requests on github', 'hub.pull-requests'],
+  ['zip files', 'zipper.archive'],
+  ['latitude longitude', 'geo.geocode'],
+  ['atom news', 'feeds.rss'],
+  ['optical character recognition', 'ocr.tesseract'],
+  ['run sql on postgres', 'db.postgres'],
+  ['crawl html pages', 'scrape.html'],
+  ['negative comments', 'mood.sentiment'],
+];
+
 // Decoys reuse the targets' words in other combinations, so a query has competition.
 const PUBLISHERS = ['north', 'south', 'blue', 'red', 'orbit', 'delta', 'kite', 'maple', 'quartz', 'river', 'ember', 'lumen'];
 const SUBJECTS = ['csv', 'json', 'image', 'audio', 'text', 'email', 'sql', 'git', 'log', 'metrics', 'pdf', 'html', 'yaml', 'xml', 'video', 'chart', 'table', 'vector', 'file', 'queue', 'cache', 'token', 'date', 'color', 'url'];
