@@ -14,7 +14,7 @@ export interface BuiltinOperator {
 
 /** The built-in operators, their folders and the methods a workflow can `uses:`. */
 export const BUILTIN_OPERATORS: readonly BuiltinOperator[] = [
-  { id: FILES_MANIFEST.id, dir: join(BUILTIN_OPERATORS_DIR, 'files'), methods: ['read', 'write', 'list', 'glob', 'stat', 'hash'] },
+  { id: FILES_MANIFEST.id, dir: join(BUILTIN_OPERATORS_DIR, 'files'), methods: ['read', 'write', 'list', 'glob', 'stat', 'measure', 'hash'] },
   { id: DATA_MANIFEST.id, dir: join(BUILTIN_OPERATORS_DIR, 'data'), methods: ['parse', 'write', 'transform', 'aggregate', 'join'] },
   { id: GIT_MANIFEST.id, dir: join(BUILTIN_OPERATORS_DIR, 'git'), methods: ['log', 'diff', 'status', 'blame', 'show', 'currentBranch'] },
 ];

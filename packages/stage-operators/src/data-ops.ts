@@ -76,7 +76,7 @@ async function* iterate(records: DataRecord[]): AsyncGenerator<DataRecord> {
 
 type AnyStep = Step | { join: z.output<typeof JoinSchema> };
 
-/** Applies the steps lazily: filter, map, select and limit stream; groupBy, sort and join buffer what they must. */
+/** Applies the steps lazily: filter, map, select, unnest and limit stream; groupBy, sort and join buffer what they must. */
 export async function* applySteps(ctx: DataContext, source: AsyncIterable<DataRecord>, steps: readonly AnyStep[]): AsyncGenerator<DataRecord> {
   let stream = source;
   for (const step of steps) stream = applyStep(ctx, stream, step);
@@ -105,6 +105,18 @@ async function* applyStep(ctx: DataContext, input: AsyncIterable<DataRecord>, st
     for await (const r of input) {
       yield r;
       if (++n >= step.limit) return;
+    }
+  } else if ('unnest' in step) {
+    const { field, as, keepEmpty } = step.unnest;
+    for await (const r of input) {
+      const value = getField(r, field);
+      const { [field]: _dropped, ...rest } = r;
+      const items = Array.isArray(value) ? value : value === undefined || value === null ? [] : [value];
+      if (items.length === 0 && keepEmpty) yield { ...rest, ...(as ? { [as]: null } : {}) };
+      for (const item of items) {
+        if (!as && item !== null && typeof item === 'object' && !Array.isArray(item)) yield { ...rest, ...(item as DataRecord) };
+        else yield { ...rest, [as ?? field]: item };
+      }
     }
   } else if ('sort' in step) {
     const all: DataRecord[] = [];

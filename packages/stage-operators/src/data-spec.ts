@@ -54,6 +54,8 @@ export const StepSchema = z.union([
   z.strictObject({ groupBy: z.strictObject({ keys: z.array(FieldName).max(16).default([]), aggregate: z.record(FieldName, AggregateSchema) }) }),
   z.strictObject({ sort: z.array(SortKeySchema).min(1) }),
   z.strictObject({ limit: z.number().int().min(0) }),
+  /** One record per element of an array field: object elements are merged in, others stored under `as`. */
+  z.strictObject({ unnest: z.strictObject({ field: FieldName, as: FieldName.optional(), keepEmpty: z.boolean().optional() }) }),
 ]);
 export type Step = z.output<typeof StepSchema>;
 

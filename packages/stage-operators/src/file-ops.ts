@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { lstat, mkdir, open, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
-import { basename, dirname, join, relative, sep } from 'node:path';
+import { basename, dirname, isAbsolute, join, relative, sep } from 'node:path';
 import picomatch from 'picomatch';
 import { SymphonyError } from '@symphony/types';
 import { fsError, type PathGuard } from './guard.js';
@@ -168,4 +168,43 @@ export async function hashFile(guard: PathGuard, input: { path: string; signal?:
     throw fsError(error, input.path, 'hash');
   }
   return { path, sha256: hash.digest('hex'), bytes };
+}
+
+/**
+ * Size and line count of many files (each streamed), for rankings such as "largest files":
+ * the files named in `paths`, or those matching `patterns` (as `globFiles`).
+ */
+export async function measureFiles(
+  guard: PathGuard,
+  input: { paths?: string[]; patterns?: string | string[]; cwd?: string; ignore?: string[]; limit?: number; signal?: AbortSignal },
+): Promise<{ files: Array<{ path: string; bytes: number; lines: number }> }> {
+  let base = guard.workspace;
+  let paths = input.paths;
+  if (!paths) {
+    if (input.patterns === undefined) throw new SymphonyError('E_INPUT_INVALID', 'measure needs `paths` or `patterns`.', { details: { path: 'paths' } });
+    const found = await globFiles(guard, { patterns: input.patterns, ...(input.cwd ? { cwd: input.cwd } : {}), ...(input.ignore ? { ignore: input.ignore } : {}), limit: input.limit ?? 100_000 });
+    base = found.cwd;
+    paths = found.files;
+  }
+  const files: Array<{ path: string; bytes: number; lines: number }> = [];
+  for (const path of paths) {
+    const real = guard.read(isAbsolute(path) ? path : `${base}/${path}`);
+    let bytes = 0;
+    let lines = 0;
+    let last = 10;
+    try {
+      for await (const chunk of createReadStream(real, { highWaterMark: 1024 * 1024, ...(input.signal ? { signal: input.signal } : {}) })) {
+        const buffer = chunk as Buffer;
+        bytes += buffer.length;
+        for (let at = buffer.indexOf(10); at !== -1; at = buffer.indexOf(10, at + 1)) lines++;
+        last = buffer[buffer.length - 1]!;
+      }
+    } catch (error) {
+      throw fsError(error, path, 'measure');
+    }
+    // A last line without a newline still counts.
+    if (bytes > 0 && last !== 10) lines++;
+    files.push({ path, bytes, lines });
+  }
+  return { files };
 }

@@ -2,7 +2,7 @@ export { defineBuiltinOperator, operatorEnvironment, OPERATORS_DIR, type Operato
 export { policyGuard, fsError, type PathGuard } from './guard.js';
 export { FILES_MANIFEST, DATA_MANIFEST, GIT_MANIFEST } from './manifests.js';
 export { BUILTIN_OPERATORS_DIR, BUILTIN_OPERATORS, type BuiltinOperator } from './builtin.js';
-export { readTextFile, writeFileAtomic, statPath, listDirectory, globFiles, hashFile, DEFAULT_MAX_READ_BYTES, type FileStat, type EntryType } from './file-ops.js';
+export { readTextFile, writeFileAtomic, statPath, listDirectory, globFiles, hashFile, measureFiles, DEFAULT_MAX_READ_BYTES, type FileStat, type EntryType } from './file-ops.js';
 export { readRecords, writeRecords, formatOf, type DataFormat, type CsvOptions } from './data-io.js';
 export {
   transform,

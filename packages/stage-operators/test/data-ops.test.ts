@@ -107,6 +107,29 @@ describe('data_ops: the declarative pipeline', () => {
     expect(top.records?.[0]).toMatchObject({ file: expect.stringMatching(/^src\/f\d+\.ts$/) });
   });
 
+  it('unnest turns commits with files into one record per file (the hotspot shape)', async () => {
+    const commits = [
+      { hash: 'a1', files: [{ path: 'src/a.ts', added: 2, deleted: 1 }, { path: 'src/b.ts', added: 1, deleted: 0 }] },
+      { hash: 'b2', files: [{ path: 'src/a.ts', added: 5, deleted: 5 }] },
+      { hash: 'c3', files: [] },
+    ];
+    const result = await run({
+      source: { records: commits },
+      steps: [
+        { unnest: { field: 'files' } },
+        { map: { churn: { op: 'add', args: [{ field: 'added' }, { field: 'deleted' }] } } },
+        { groupBy: { keys: ['path'], aggregate: { churn: { op: 'sum', field: 'churn' }, commits: { op: 'countDistinct', field: 'hash' } } } },
+        { sort: [{ field: 'churn', order: 'desc' }] },
+      ],
+    });
+    expect(result.records).toEqual([{ path: 'src/a.ts', churn: 13, commits: 2 }, { path: 'src/b.ts', churn: 1, commits: 1 }]);
+    expect((await run({ source: { records: [{ id: 1, tags: ['x', 'y'] }, { id: 2 }] }, steps: [{ unnest: { field: 'tags', as: 'tag', keepEmpty: true } }] })).records).toEqual([
+      { id: 1, tag: 'x' },
+      { id: 1, tag: 'y' },
+      { id: 2, tag: null },
+    ]);
+  });
+
   it('rejects specs that are not data: unknown ops, code strings, extra keys', () => {
     expect(() => TransformSchema.parse({ source: { path: 'a.csv' }, steps: [{ map: { x: { op: 'eval', args: [{ value: 'process.exit()' }] } } }] })).toThrow();
     expect(() => TransformSchema.parse({ source: { path: 'a.csv' }, steps: [{ filter: { field: 'a', op: 'eq', value: 1, where: 'x' } }] })).toThrow();

@@ -2,7 +2,7 @@ import { closeSync, existsSync, mkdirSync, openSync, readdirSync, symlinkSync, w
 import { truncate } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { globFiles, hashFile, listDirectory, readTextFile, statPath, writeFileAtomic, type PathGuard } from '../src/index.js';
+import { globFiles, hashFile, listDirectory, measureFiles, readTextFile, statPath, writeFileAtomic, type PathGuard } from '../src/index.js';
 import { tempDir, workspaceGuard } from './helpers.js';
 
 let root: { dir: string; cleanup: () => void };
@@ -40,6 +40,18 @@ describe('file_ops on real files', () => {
     expect(files).toEqual(['src/a.ts', 'src/deep/b.ts']);
     expect((await globFiles(guard, { patterns: ['**/*.ts', '!src/deep/**'], dot: true })).files).toEqual(['.hidden.ts', 'src/a.ts']);
     expect((await globFiles(guard, { patterns: '*.js', cwd: 'src' })).files).toEqual(['c.js']);
+  });
+
+  it('measures bytes and lines of globbed or named files', async () => {
+    writeFileSync(join(ws, 'src', 'lines.ts'), 'one\ntwo\nthree');
+    expect(await measureFiles(guard, { patterns: 'src/**/*.ts' })).toEqual({
+      files: [
+        { path: 'src/a.ts', bytes: 1, lines: 1 },
+        { path: 'src/deep/b.ts', bytes: 2, lines: 1 },
+        { path: 'src/lines.ts', bytes: 13, lines: 3 },
+      ],
+    });
+    await expect(measureFiles(guard, { paths: ['../outside/secret.ts'] })).rejects.toMatchObject({ code: 'E_PERMISSION_DENIED' });
   });
 
   it('lists and stats', async () => {

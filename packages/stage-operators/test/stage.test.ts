@@ -77,9 +77,32 @@ describe('the built-in operators through the stage, sandboxed', () => {
     const { commits } = (await call('symphony.git/log', { repo: 'repo', numstat: true })) as { commits: Array<{ subject: string; files: Array<{ path: string; added: number; deleted: number }> }> };
     expect(commits.map((c) => c.subject)).toEqual(['second: touch a, add b', 'first']);
     expect(await call('symphony.git/currentBranch', { repo: 'repo' })).toMatchObject({ branch: 'main' });
-    const touches = commits.flatMap((c) => c.files.map((f) => ({ file: f.path, churn: f.added + f.deleted })));
-    const ranking = await call('symphony.data/aggregate', { source: { records: touches }, groupBy: ['file'], aggregate: { churn: { op: 'sum', field: 'churn' }, commits: { op: 'count' } }, sort: [{ field: 'churn', order: 'desc' }, { field: 'file' }], limit: 2 });
-    expect(ranking).toMatchObject({ records: [{ file: 'src/a.ts', churn: 4, commits: 2 }, { file: 'README.md', churn: 1, commits: 1 }] });
+    // The hotspot pipeline, declaratively: churn per file from the commits, sizes from the files, joined.
+    const churn = (await call('symphony.data/transform', {
+      source: { records: commits },
+      steps: [
+        { unnest: { field: 'files' } },
+        { map: { churn: { op: 'add', args: [{ field: 'added' }, { field: 'deleted' }] } } },
+        { groupBy: { keys: ['path'], aggregate: { churn: { op: 'sum', field: 'churn' }, commits: { op: 'count' } } } },
+      ],
+    })) as { records: Array<Record<string, unknown>> };
+    const sizes = (await call('symphony.files/measure', { patterns: ['**/*.ts', '**/*.md'], cwd: 'repo' })) as { files: Array<Record<string, unknown>> };
+    const ranking = await call('symphony.data/transform', {
+      source: { records: churn.records },
+      steps: [
+        { join: { with: { records: sizes.files }, on: 'path' } },
+        { map: { score: { op: 'mul', args: [{ field: 'churn' }, { field: 'lines' }] } } },
+        { sort: [{ field: 'score', order: 'desc' }, { field: 'path' }] },
+        { select: ['path', 'churn', 'commits', 'lines', 'score'] },
+      ],
+      output: { path: 'hotspots.json' },
+    });
+    expect(ranking).toMatchObject({ count: 3, output: { format: 'json' } });
+    expect(await call('symphony.files/read', { path: 'hotspots.json' }).then((r) => JSON.parse((r as { content: string }).content))).toEqual([
+      { path: 'src/a.ts', churn: 4, commits: 2, lines: 2, score: 8 },
+      { path: 'README.md', churn: 1, commits: 1, lines: 1, score: 1 },
+      { path: 'src/b.ts', churn: 1, commits: 1, lines: 1, score: 1 },
+    ]);
   });
 
   it('symphony.git refuses a ref like --output=/tmp/x and writes nothing', async () => {

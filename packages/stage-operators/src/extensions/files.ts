@@ -1,12 +1,12 @@
 import { z } from 'zod';
 import { method } from '@symphony/sdk';
-import { globFiles, hashFile, listDirectory, readTextFile, statPath, writeFileAtomic } from '../file-ops.js';
+import { globFiles, hashFile, listDirectory, measureFiles, readTextFile, statPath, writeFileAtomic } from '../file-ops.js';
 import { FILES_MANIFEST } from '../manifests.js';
 import { defineBuiltinOperator } from '../operator.js';
 
 const Path = z.string().min(1).max(4096);
 
-/** symphony.files: read, write, list, glob, stat, hash. */
+/** symphony.files: read, write, list, glob, stat, measure, hash. */
 export default defineBuiltinOperator(FILES_MANIFEST, (env) => ({
   read: method(
     { input: z.strictObject({ path: Path, encoding: z.enum(['utf8', 'base64']).optional(), maxBytes: z.number().int().positive().optional() }), description: 'Read a file (up to maxBytes, 16 MiB by default).' },
@@ -35,5 +35,12 @@ export default defineBuiltinOperator(FILES_MANIFEST, (env) => ({
     (input) => globFiles(env().guard, input),
   ),
   stat: method({ input: z.strictObject({ path: Path }), description: 'Type, size, mtime and mode of a path.' }, (input) => statPath(env().guard, input)),
+  measure: method(
+    {
+      input: z.strictObject({ paths: z.array(Path).max(100_000).optional(), patterns: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]).optional(), cwd: Path.optional(), ignore: z.array(z.string()).optional(), limit: z.number().int().positive().optional() }),
+      description: 'Bytes and line count of each file named in `paths` or matching `patterns` (streamed).',
+    },
+    (input, ctx) => measureFiles(env().guard, { ...input, signal: ctx.signal }),
+  ),
   hash: method({ input: z.strictObject({ path: Path }), description: 'SHA-256 of a file of any size, streamed.' }, (input, ctx) => hashFile(env().guard, { ...input, signal: ctx.signal })),
 }));
