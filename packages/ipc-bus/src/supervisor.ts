@@ -74,6 +74,8 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   private readonly recent: RecentCall[] = [];
   private pingTimer: NodeJS.Timeout | undefined;
   private restartTimer: NodeJS.Timeout | undefined;
+  private restarting: Promise<BusClient> | undefined;
+  private cancelRestart: (() => void) | undefined;
   private stopping: Promise<void> | undefined;
   private readonly stderrTail: string[] = [];
 
@@ -112,10 +114,20 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   }
 
   async call(method: string, input?: unknown, options: CallOptions = {}): Promise<unknown> {
-    const client = this.instance && this.currentState === 'running' ? this.instance.client : await this.client();
+    let callOptions = options;
+    let client: BusClient;
+    if (this.instance && this.currentState === 'running') {
+      client = this.instance.client;
+    } else {
+      // Waiting for a start or a restart counts against the caller's time limit and signal.
+      const t0 = performance.now();
+      client = await this.waitFor(this.client(), method, options);
+      const timeoutMs = options.timeoutMs ?? this.limits.timeoutMs;
+      if (Number.isFinite(timeoutMs)) callOptions = { ...options, timeoutMs: Math.max(1, timeoutMs - (performance.now() - t0)) };
+    }
     const entry = this.remember(method);
     try {
-      const result = await client.call(method, input, options);
+      const result = await client.call(method, input, callOptions);
       entry.outcome = 'ok';
       return result;
     } catch (error) {
@@ -138,6 +150,8 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     // Refuse new calls from this moment on; a start in progress finishes first.
     this.setState('stopping');
     clearTimeout(this.restartTimer);
+    this.cancelRestart?.(); // calls waiting for the restart settle now, never hang
+    this.restarting = undefined;
     this.stopping = this.shutDown();
     return this.stopping;
   }
@@ -169,9 +183,8 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       case 'stopped':
         return Promise.reject(new SymphonyError('E_EXTENSION_STOPPED', `extension ${this.id} is ${this.currentState}`, { details: { extensionId: this.id } }));
       case 'restarting':
-        // Calls during the backoff wait for the restart instead of failing.
-        clearTimeout(this.restartTimer);
-        return this.launch();
+        // Calls during the backoff wait for the scheduled restart: a crash loop stays slowed down.
+        return this.restarting ?? this.launch();
       default:
         return this.launch();
     }
@@ -269,10 +282,50 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   private scheduleRestart(): void {
     this.setState('restarting');
     const delay = Math.min(this.policy.maxBackoffMs, this.policy.backoffMs * 2 ** Math.max(0, this.crashTimes.length - 1));
-    this.restartTimer = setTimeout(() => {
-      if (this.currentState === 'restarting') this.launch().catch(() => {});
-    }, delay);
-    this.restartTimer.unref();
+    this.restarting = new Promise<BusClient>((resolve, reject) => {
+      this.cancelRestart = () => reject(new SymphonyError('E_EXTENSION_STOPPED', `extension ${this.id} was stopped before it restarted`, { details: { extensionId: this.id } }));
+      this.restartTimer = setTimeout(() => {
+        this.restarting = undefined;
+        if (this.currentState === 'restarting') this.launch().then(resolve, reject);
+        else reject(this.currentState === 'failed' ? this.failedError() : new SymphonyError('E_EXTENSION_STOPPED', `extension ${this.id} is ${this.currentState}`, { details: { extensionId: this.id } }));
+      }, delay);
+    });
+    this.restarting.catch(() => {});
+  }
+
+  /** Rejects with `E_TIMEOUT` / `E_ABORTED` if the caller gives up before `promise` settles. */
+  private waitFor<T>(promise: Promise<T>, method: string, options: CallOptions): Promise<T> {
+    const { signal } = options;
+    const timeoutMs = options.timeoutMs ?? this.limits.timeoutMs;
+    if (!signal && !Number.isFinite(timeoutMs)) return promise;
+    return new Promise<T>((resolve, reject) => {
+      const timer = Number.isFinite(timeoutMs)
+        ? setTimeout(() => {
+            done();
+            reject(new SymphonyError('E_TIMEOUT', `${this.id}/${method} did not finish within ${timeoutMs} ms (the extension was still starting)`, { details: { extensionId: this.id, method, timeoutMs } }));
+          }, timeoutMs)
+        : undefined;
+      const onAbort = () => {
+        done();
+        reject(new SymphonyError('E_ABORTED', `${this.id}/${method} was cancelled while the extension was starting`, { details: { extensionId: this.id, method } }));
+      };
+      const done = () => {
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', onAbort);
+      };
+      if (signal?.aborted) return onAbort();
+      signal?.addEventListener('abort', onAbort, { once: true });
+      promise.then(
+        (value) => {
+          done();
+          resolve(value);
+        },
+        (error) => {
+          done();
+          reject(error);
+        },
+      );
+    });
   }
 
   private startPinging(): void {

@@ -93,6 +93,19 @@ describe('Supervisor', () => {
     expect(states).toEqual(['restarting', 'starting', 'running']);
   });
 
+  it('holds calls during the backoff (within their time limit), and settles them if stopped', async () => {
+    const s = track(faulty('worker', { restart: { maxCrashes: 10, backoffMs: 400, maxBackoffMs: 400 } }));
+    await codeOf(s.call('exit'));
+    expect(s.state).toBe('restarting');
+    expect(await codeOf(s.call('echo', 1, { timeoutMs: 50 }))).toBe('E_TIMEOUT');
+    expect(await codeOf(s.call('echo', 1, { signal: AbortSignal.timeout(50) }))).toBe('E_ABORTED');
+    expect(await s.call('echo', 2)).toBe(2); // waited for the scheduled restart
+    await codeOf(s.call('exit'));
+    const waiting = s.call('echo', 3);
+    await s.stop();
+    expect(await codeOf(waiting)).toBe('E_EXTENSION_STOPPED');
+  });
+
   it('captures stdout and stderr into the host log with the extension id', async () => {
     const logger = memoryLogger();
     const s = track(faulty('process', { logger }));
