@@ -63,6 +63,12 @@ describe('registry over HTTP on 127.0.0.1', () => {
     await expect(publishPackage({ registry: 'http://127.0.0.1:1/', tarball: pack.tarball, integrity: pack.integrity })).rejects.toMatchObject({ code: 'E_REGISTRY_UNREACHABLE' });
   });
 
+  it('publishes under a dist-tag', async () => {
+    const beta = await packFixture(root, { id: 'acme.http', version: '2.0.0-beta.1' }, acme);
+    const receipt = await publishPackage({ registry: served.url, tarball: beta.tarball, integrity: beta.integrity, tag: 'beta' });
+    expect(receipt.distTags).toMatchObject({ latest: '1.0.0', beta: '2.0.0-beta.1' });
+  });
+
   it('applies signed maintenance requests', async () => {
     await sendRegistryRequest(served.url, signRegistryRequest(acme, { action: 'deprecate', id: 'acme.http', version: '1.0.0', argument: 'use acme.fetch' }));
     expect((await json('acme.http/1.0.0')).body.deprecated).toBe('use acme.fetch');

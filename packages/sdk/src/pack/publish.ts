@@ -5,7 +5,7 @@ import { signText, type PublisherKeyPair } from './keys.js';
  * The client half of the registry's HTTP API, here so the SDK's `publish` needs no import
  * of the registry (which sits above the SDK). The wire contract:
  *
- *   PUT  /-/packages                      body = tarball, header x-symphony-integrity → 201 PublishReceipt
+ *   PUT  /-/packages[?tag=next]           body = tarball, header x-symphony-integrity → 201 PublishReceipt
  *   POST /<id>/-/<action>                 body = SignedRegistryRequest (deprecate, yank, dist-tag)
  *   errors: { error: SymphonyErrorJSON } with a 4xx/5xx status
  */
@@ -43,8 +43,9 @@ export function signRegistryRequest(
   return { ...unsigned, publicKey: pair.publicKey, signature: signText(pair.privateKeyPem, registryRequestText(unsigned)) };
 }
 
-export async function publishPackage(options: { registry: string; tarball: Buffer; integrity: string; signal?: AbortSignal }): Promise<PublishReceipt> {
+export async function publishPackage(options: { registry: string; tarball: Buffer; integrity: string; tag?: string; signal?: AbortSignal }): Promise<PublishReceipt> {
   const url = new URL('-/packages', withSlash(options.registry));
+  if (options.tag) url.searchParams.set('tag', options.tag);
   return registryFetch<PublishReceipt>(url, {
     method: 'PUT',
     headers: { 'content-type': 'application/octet-stream', 'x-symphony-integrity': options.integrity },

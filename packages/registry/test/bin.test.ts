@@ -1,0 +1,49 @@
+import { describe, expect, it } from 'vitest';
+import { spawn } from 'node:child_process';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { generateKeyPair, tempDir } from './helpers.js';
+
+const bin = fileURLToPath(new URL('../dist/bin.js', import.meta.url));
+
+function node(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [bin, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+describe('symphony-registry (the bin, in real processes)', () => {
+  it('adds a publisher from a .pub.json, serves on 127.0.0.1 and stops on SIGTERM', async () => {
+    const dir = await tempDir('registry-bin');
+    const key = generateKeyPair();
+    await writeFile(join(dir, 'acme.pub.json'), JSON.stringify({ keyId: key.keyId, publicKey: key.publicKey }));
+    const added = await node(['add-publisher', '--dir', join(dir, 'reg'), '--name', 'acme', '--namespace', 'acme', '--key', join(dir, 'acme.pub.json')]);
+    expect(added.code, added.stderr).toBe(0);
+    expect(JSON.parse(added.stdout)).toMatchObject({ name: 'acme', namespaces: ['acme'], keys: [{ keyId: key.keyId }] });
+
+    const bad = await node(['add-publisher', '--dir', join(dir, 'reg'), '--name', 'x', '--namespace', 'x', '--key', 'not-a-key']);
+    expect(bad).toMatchObject({ code: 1, stderr: expect.stringContaining('E_KEY_INVALID') });
+    expect((await node(['frobnicate', '--dir', dir])).code).toBe(2);
+
+    const server = spawn(process.execPath, [bin, 'serve', '--dir', join(dir, 'reg'), '--port', '0'], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const url = await new Promise<string>((resolve) => {
+      let out = '';
+      server.stdout.on('data', (c: Buffer) => {
+        out += c.toString();
+        const m = /listening (\S+)/.exec(out);
+        if (m?.[1]) resolve(m[1]);
+      });
+    });
+    expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/$/);
+    expect(await (await fetch(new URL('-/ping', url))).json()).toEqual({ ok: true });
+    const exited = new Promise<number | null>((resolve) => server.on('exit', (code) => resolve(code)));
+    server.kill('SIGTERM');
+    expect(await exited).toBe(0);
+  });
+});
