@@ -64,6 +64,15 @@ describe('WebSocket protocol (no browser)', () => {
     a.ws.close();
   });
 
+  it('an invalid extension tree is an error naming the node path, not a blank view', async () => {
+    const a = await client();
+    a.send({ t: 'view.open', extension: 'demo.feedback', name: 'broken' });
+    const err = await a.next((m) => m.t === 'view.error');
+    expect(err).toMatchObject({ view: 'demo.feedback:broken', code: 'E_VDOM_UNKNOWN_COMPONENT' });
+    expect(err.message).toContain('Stack > Card[1] > Marquee[0]');
+    a.ws.close();
+  });
+
   it('state sync: hydrates with a snapshot, accepts an allowed proposal, refuses others', async () => {
     const a = await client();
     a.send({ t: 'sync.hello' });

@@ -54,3 +54,17 @@ describe('component registry', () => {
     expect(hasErrorCode(catchError(() => createUiRoot().render(h('Rating', { stars: 4 }))), 'E_VDOM_UNKNOWN_COMPONENT')).toBe(true);
   });
 });
+
+describe('typed builders', () => {
+  it('take each component’s props, with functions for event props (checked by tsc: `pnpm typecheck`)', () => {
+    const onClick = () => undefined;
+    const ok = ui.button({ variant: 'outline', size: 'sm', onClick }, 'Run');
+    // @ts-expect-error not a Button variant
+    ui.button({ variant: 'loud' }, 'x');
+    // @ts-expect-error Input requires a name
+    ui.input({ label: 'no name' });
+    // @ts-expect-error Progress has no onClick
+    ui.progress({ value: 1, onClick });
+    expect(ok).toMatchObject({ type: 'Button', props: { variant: 'outline', size: 'sm' }, children: ['Run'] });
+  });
+});

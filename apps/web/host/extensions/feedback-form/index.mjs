@@ -40,6 +40,14 @@ const motif = createMotif({
           `Rating ${s.rating}/5${s.subscribe ? ', subscribed' : ''}: ${s.message || '(no message)'}`))),
         ui.badge({ key: 'count', tone: 'outline' }, `${state.submissions.length} submission${state.submissions.length === 1 ? '' : 's'}`)),
     },
+    // Shows what a mistake in an extension looks like: the render fails at the extension's side
+    // with the node's path, and the app shows that error instead of a blank panel.
+    broken: {
+      title: 'Invalid panel',
+      description: 'Renders a component that is not in the allowlist',
+      initialState: () => ({}),
+      render: () => ui.stack(null, ui.card({ title: 'Fine so far' }, ui.text(null, 'ok')), ui.card(null, { type: 'Marquee', props: {}, children: [] })),
+    },
   },
 });
 
