@@ -24,6 +24,8 @@ export interface ActiveRun {
   controller: AbortController;
   attempts: Int32Array;
   startedAt: Float64Array;
+  /** Observed durations (ms) of finished attempts, -1 when none: folded into history at the end. */
+  observed: Float64Array;
   outputs: Array<ArtifactRef | undefined>;
   errors: Array<SymphonyErrorJSON | undefined>;
   /** Steps whose completion is being committed (they still count as running). */
@@ -53,6 +55,7 @@ export function activate(record: RunRecord, graph: RunGraph, durations: Float64A
     controller: new AbortController(),
     attempts: new Int32Array(n),
     startedAt: new Float64Array(n),
+    observed: new Float64Array(n).fill(-1),
     outputs: new Array(n).fill(undefined),
     errors: new Array(n).fill(undefined),
     completing: new Uint8Array(n),

@@ -62,9 +62,27 @@ export function createDagService(deps: DagServiceDeps): DagService & { close(): 
     }
   }
 
-  /** Fire-and-forget write (step start): a lost one only means the attempt is not counted. */
-  function background(run: ActiveRun, write: () => void): void {
-    ledger.transaction(write).catch((err: unknown) => logger.error({ err, runId: run.id }, 'pit.dag: a checkpoint write failed'));
+  /*
+   * Fire-and-forget checkpoint writes (step started, skipped, retrying): a lost one only means an
+   * attempt goes uncounted. They are queued and written together in one transaction per tick;
+   * `tx` flushes the queue first, so every write reaches the ledger in the order it was made.
+   */
+  let queued: Array<() => void> = [];
+  function background(write: () => void): void {
+    if (queued.length === 0) queueMicrotask(flushQueued);
+    queued.push(write);
+  }
+  function flushQueued(): void {
+    if (queued.length === 0) return;
+    const writes = queued;
+    queued = [];
+    ledger
+      .transaction(() => writes.forEach((write) => write()))
+      .catch((err: unknown) => logger.error({ err }, 'pit.dag: a checkpoint write failed'));
+  }
+  function tx<T>(fn: () => T): Promise<T> {
+    flushQueued();
+    return ledger.transaction(fn);
   }
 
   function stepRecord(run: ActiveRun, i: number, status: StepRecord['status'], extra: Partial<StepRecord> = {}): StepRecord {
@@ -96,7 +114,7 @@ export function createDagService(deps: DagServiceDeps): DagService & { close(): 
         if (!go) {
           run.ready.startSpecific(i);
           run.ready.complete(i, StepStatus.skipped, (s) => fresh.push(s));
-          background(run, () => checkpoints.writeStep(run.id, step.id, stepRecord(run, i, 'skipped', { endedAt: at })));
+          background(() => checkpoints.writeStep(run.id, step.id, stepRecord(run, i, 'skipped', { endedAt: at })));
           events.emit('step:end', { runId: run.id, stepId: step.id, attempt: 0, skipped: true, durationMs: 0, at });
           continue;
         }
@@ -112,7 +130,7 @@ export function createDagService(deps: DagServiceDeps): DagService & { close(): 
     for (const timer of run.timers.values()) clearTimeout(timer);
     run.timers.clear();
     run.ready.clear();
-    background(run, () => checkpoints.writeStep(run.id, run.graph.ids[i] as string, stepRecord(run, i, 'failed', { error: error.toJSON(), endedAt: at })));
+    background(() => checkpoints.writeStep(run.id, run.graph.ids[i] as string, stepRecord(run, i, 'failed', { error: error.toJSON(), endedAt: at })));
     events.emit('step:fail', {
       runId: run.id,
       stepId: run.graph.ids[i] as string,
@@ -134,8 +152,13 @@ export function createDagService(deps: DagServiceDeps): DagService & { close(): 
     const endedAt = now();
     run.record = { ...run.record, status, endedAt };
     const record = run.record;
-    ledger
-      .transaction(() => checkpoints.writeRun(record))
+    tx(() => {
+      checkpoints.writeRun(record);
+      // Duration estimates for the next runs' ranks: written once per run, not per step.
+      run.observed.forEach((ms, i) => {
+        if (ms >= 0) checkpoints.recordDuration(record.workflow.name, run.graph.ids[i] as string, ms);
+      });
+    })
       .catch((err: unknown) => logger.error({ err, runId: run.id }, 'pit.dag: could not record the end of a run'))
       .finally(() => {
         active.delete(run.id);
@@ -153,7 +176,7 @@ export function createDagService(deps: DagServiceDeps): DagService & { close(): 
     const signal = armTimeout(run, i, attempt, step.timeoutMs, (error) =>
       service.fail(run.id, stepId, error).catch((err: unknown) => logger.error({ err }, 'pit.dag: timeout handling failed')),
     );
-    background(run, () => checkpoints.writeStep(run.id, stepId, stepRecord(run, i, 'running')));
+    background(() => checkpoints.writeStep(run.id, stepId, stepRecord(run, i, 'running')));
     events.emit('step:start', { runId: run.id, stepId, attempt, at });
     return { runId: run.id, stepId, step, attempt, signal, startedAt: at };
   }
@@ -173,14 +196,13 @@ export function createDagService(deps: DagServiceDeps): DagService & { close(): 
     const at = now();
     let committed: { output?: ArtifactRef; result: T };
     try {
-      committed = await ledger.transaction(() => {
+      committed = await tx(() => {
         // Exactly-once for recorded outputs, even if two processes drive the same run.
         if (checkpoints.step(run.id, stepId)?.status === 'done') {
           throw new SymphonyError('E_CONFLICT', `step "${stepId}" of run "${run.id}" is already recorded as done`, { details: { runId: run.id, stepId } });
         }
         const out = extra();
         checkpoints.writeStep(run.id, stepId, stepRecord(run, i, 'done', { ...(out.output ? { output: out.output } : {}), endedAt: at }));
-        checkpoints.recordDuration(run.record.workflow.name, stepId, Math.max(0, at - (run.startedAt[i] as number)));
         return out;
       });
     } catch (err) {
@@ -189,6 +211,7 @@ export function createDagService(deps: DagServiceDeps): DagService & { close(): 
     }
     run.completing[i] = 0;
     clearStepTimer(run, i);
+    run.observed[i] = Math.max(0, at - (run.startedAt[i] as number));
     run.outputs[i] = committed.output;
     const fresh: number[] = [];
     run.ready.complete(i, StepStatus.done, run.failing || run.cancelled ? undefined : (s) => fresh.push(s));
@@ -237,7 +260,7 @@ export function createDagService(deps: DagServiceDeps): DagService & { close(): 
       const record: RunRecord = { runId, workflow, inputs, status: 'running', createdAt: now() };
       const concurrency = options.concurrency ?? workflow.concurrency;
       if (concurrency !== undefined) record.concurrency = concurrency;
-      await ledger.transaction(() => {
+      await tx(() => {
         if (checkpoints.run(runId)) throw new SymphonyError('E_CONFLICT', `a run "${runId}" already exists`, { details: { runId } });
         checkpoints.writeRun(record);
       });
@@ -257,7 +280,7 @@ export function createDagService(deps: DagServiceDeps): DagService & { close(): 
       const run = activate(record, graph, durationsFor(record.workflow.name, graph.ids));
       const at = now();
       const plan = planRecovery(run, checkpoints.stepsOf(runId), at);
-      if (plan.rewrites.length > 0) await ledger.transaction(() => plan.rewrites.forEach(([id, r]) => checkpoints.writeStep(runId, id, r)));
+      if (plan.rewrites.length > 0) await tx(() => plan.rewrites.forEach(([id, r]) => checkpoints.writeStep(runId, id, r)));
       run.failing = plan.failing;
       return begin(run, true, (i) => plan.finished.get(i), () => {
         for (const r of plan.retries) events.emit('step:retry', { runId, stepId: r.stepId, attempt: r.attempt, delayMs: 0, error: r.error, at });
@@ -337,7 +360,7 @@ export function createDagService(deps: DagServiceDeps): DagService & { close(): 
       run.errors[i] = error.toJSON();
       if (decision.action === 'retry') {
         run.ready.park(i);
-        background(run, () => checkpoints.writeStep(run.id, stepId, stepRecord(run, i, 'retrying', { error: error.toJSON() })));
+        background(() => checkpoints.writeStep(run.id, stepId, stepRecord(run, i, 'retrying', { error: error.toJSON() })));
         events.emit('step:retry', { runId, stepId, attempt: decision.attempt, delayMs: decision.delayMs, error: error.toJSON(), at });
         const timer = setTimeout(() => {
           run.timers.delete(i);
@@ -350,7 +373,7 @@ export function createDagService(deps: DagServiceDeps): DagService & { close(): 
         return decision;
       }
       if (decision.action === 'continue') {
-        await ledger.transaction(() => checkpoints.writeStep(run.id, stepId, stepRecord(run, i, 'failed', { error: error.toJSON(), continued: true, endedAt: at })));
+        await tx(() => checkpoints.writeStep(run.id, stepId, stepRecord(run, i, 'failed', { error: error.toJSON(), continued: true, endedAt: at })));
         const fresh: number[] = [];
         run.ready.complete(i, StepStatus.failed, (s) => fresh.push(s));
         events.emit('step:fail', { runId, stepId, attempt: attempts, error: error.toJSON(), durationMs: at - (run.startedAt[i] as number), at });
@@ -358,7 +381,7 @@ export function createDagService(deps: DagServiceDeps): DagService & { close(): 
         maybeEnd(run);
         return decision;
       }
-      await ledger.transaction(() => checkpoints.writeStep(run.id, stepId, stepRecord(run, i, 'failed', { error: error.toJSON(), endedAt: at })));
+      await tx(() => checkpoints.writeStep(run.id, stepId, stepRecord(run, i, 'failed', { error: error.toJSON(), endedAt: at })));
       failForGood(run, i, error);
       maybeEnd(run);
       return decision;
@@ -369,7 +392,7 @@ export function createDagService(deps: DagServiceDeps): DagService & { close(): 
       if (run.cancelled || run.ended) return;
       run.cancelled = true;
       const record = { ...run.record, status: 'cancelled' as const };
-      await ledger.transaction(() => checkpoints.writeRun(record));
+      await tx(() => checkpoints.writeRun(record));
       for (const timer of run.timers.values()) clearTimeout(timer);
       run.timers.clear();
       run.ready.clear();
