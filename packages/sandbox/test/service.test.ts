@@ -104,6 +104,15 @@ describe('the sandbox service', () => {
   });
 });
 
+describe('the kernel plugin', () => {
+  it('refuses to be set up after the stage, which would have started extensions unsandboxed', async () => {
+    const kernel = createKernel({ plugins: [stagePlugin, sandboxPlugin], config: { pluginOptions: { sandbox: { home: join(root.dir, 'home'), workspace: ws, bubblewrap: 'off' } } } });
+    const error = await kernel.start().catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'E_PLUGIN_SETUP' });
+    expect(String((error as { message: string }).message) + String((error as { cause?: { message?: string } }).cause?.message)).toMatch(/must be registered before `stage`/);
+  });
+});
+
 describe('worker mode through the real stage', () => {
   const boot = (trusted: string[]) =>
     createKernel({
