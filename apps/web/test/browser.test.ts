@@ -16,6 +16,7 @@ describe.skipIf(!executablePath)('web app in a real Chromium against the test ho
   let host: Host;
   let browser: Browser;
   let page: Page;
+  const pageErrors: Error[] = [];
 
   beforeAll(async () => {
     mkdirSync(artifactsDir, { recursive: true });
@@ -23,7 +24,7 @@ describe.skipIf(!executablePath)('web app in a real Chromium against the test ho
     host = await startWebHost({ demo: 'instant' });
     browser = await chromium.launch({ executablePath, headless: true, args: chromiumArgs });
     page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-    page.on('pageerror', (err) => { throw err; });
+    page.on('pageerror', (err) => pageErrors.push(err));
   });
 
   afterAll(async () => {
@@ -72,12 +73,21 @@ describe.skipIf(!executablePath)('web app in a real Chromium against the test ho
 
   it('hot reload keeps the panel on screen with its state; the new worker keeps handling events', async () => {
     const view = page.getByTestId('view-demo.feedback:form');
+    const rev = Number(await view.getAttribute('data-rev'));
     await host.stage.reload('demo.feedback');
+    // The new code's first render arrives as a patch (new handler ids), on top of the kept tree.
+    await page.waitForFunction((r) => Number(document.querySelector('[data-testid="view-demo.feedback:form"]')?.getAttribute('data-rev')) > r, rev);
     await expect(view.getByText('Thanks, Ada Lovelace!').count()).resolves.toBe(1);
     await view.getByLabel('Name').fill('Charles');
     await view.getByRole('button', { name: 'Submit' }).click();
     await view.getByText('Thanks, Charles!').waitFor();
     await view.getByText('2 submissions').waitFor();
+  });
+
+  it('an extension whose tree is invalid shows the error with the node path, not a blank panel', async () => {
+    await page.getByRole('button', { name: /Invalid panel/ }).click();
+    await page.getByRole('alert').filter({ hasText: 'E_VDOM_UNKNOWN_COMPONENT' }).waitFor();
+    await page.getByRole('alert').getByText(/Stack > Card\[1\] > Marquee\[0\]/).waitFor();
   });
 
   it('the extensions page lists installed extensions with status, permissions and the audit', async () => {
@@ -107,5 +117,9 @@ describe.skipIf(!executablePath)('web app in a real Chromium against the test ho
     await page.getByRole('cell', { name: 'run-1' }).click();
     await page.locator('g[data-node="files"]').waitFor();
     await shot('runs-dark');
+  });
+
+  it('no page errors in the browser console', () => {
+    expect(pageErrors.map((e) => e.message)).toEqual([]);
   });
 });

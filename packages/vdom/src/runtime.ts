@@ -42,6 +42,9 @@ interface Instance {
 /** The extension's side of the UI protocol for a set of named views, each with a state slice. */
 export function createViewRuntime(views: Record<string, ViewDefinition<any, any>>, options: { registry?: ComponentRegistry } = {}): ViewRuntime {
   const instances = new Map<string, Instance>();
+  // Handler ids carry a tag of this runtime, so after a hot reload no id of the old code can
+  // reach a handler of the new code: the old ids are stale, and the first render replaces them.
+  const tag = Math.random().toString(36).slice(2, 8);
   const listeners = new Set<(result: UiRenderResult) => void>();
 
   const renderInstance = (view: string, inst: Instance, tree?: SourceNode): UiRenderResult => {
@@ -77,7 +80,7 @@ export function createViewRuntime(views: Record<string, ViewDefinition<any, any>
           details: { view: input.view, name: input.name },
         });
       }
-      const root = createUiRoot({ registry: options.registry, idPrefix: `${input.view}:` });
+      const root = createUiRoot({ registry: options.registry, idPrefix: `${input.view}:${tag}:` });
       if (input.base) root.hydrate(input.base);
       const state = input.state !== undefined ? (def.restore ? def.restore(input.state, input.props) : input.state) : def.initialState(input.props);
       const inst: Instance = { name: input.name, def, root, state, props: input.props, dirty: false, inHandler: false };
