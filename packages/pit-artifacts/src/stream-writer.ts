@@ -35,23 +35,28 @@ export async function writeChunks(blobs: BlobStore, source: AsyncIterable<Uint8A
     inFlight.push(blobs.ledger.transaction(() => blobs.writeChunk(hash, bytes, at)));
     if (inFlight.length >= IN_FLIGHT) await inFlight.shift();
   };
-  for await (const piece of source) {
-    if (!(piece instanceof Uint8Array)) {
-      throw new SymphonyError('E_INPUT_INVALID', `artifact "${name}": a stream must yield Uint8Array chunks`, { details: { name } });
+  try {
+    for await (const piece of source) {
+      if (!(piece instanceof Uint8Array)) {
+        throw new SymphonyError('E_INPUT_INVALID', `artifact "${name}": a stream must yield Uint8Array chunks`, { details: { name } });
+      }
+      whole.update(piece);
+      size += piece.length;
+      pending.push(piece);
+      pendingBytes += piece.length;
+      while (pendingBytes >= chunkSize) {
+        const joined = concat(pending, pendingBytes);
+        await flush(joined.subarray(0, chunkSize));
+        const rest = joined.subarray(chunkSize);
+        pending = rest.length > 0 ? [rest] : [];
+        pendingBytes = rest.length;
+      }
     }
-    whole.update(piece);
-    size += piece.length;
-    pending.push(piece);
-    pendingBytes += piece.length;
-    while (pendingBytes >= chunkSize) {
-      const joined = concat(pending, pendingBytes);
-      await flush(joined.subarray(0, chunkSize));
-      const rest = joined.subarray(chunkSize);
-      pending = rest.length > 0 ? [rest] : [];
-      pendingBytes = rest.length;
-    }
+    if (pendingBytes > 0 || chunks.length === 0) await flush(concat(pending, pendingBytes));
+  } finally {
+    // Settle what was sent, also on failure: no write outlives the call (orphans await gc).
+    await Promise.allSettled(inFlight);
   }
-  if (pendingBytes > 0 || chunks.length === 0) await flush(concat(pending, pendingBytes));
   await Promise.all(inFlight);
   const blob: WrittenBlob = { hash: whole.digest('hex'), size, chunks };
   if (chunks.length === 1 && first) blob.inline = first;

@@ -189,4 +189,35 @@ describe('artifact store: removal and garbage collection', () => {
     expect(report.blobsRemoved).toBeLessThanOrEqual(1);
     expect(store.blobs.blobs.get(first.hash)?.refs).toBe(1);
   });
+
+  it('spares a stream\'s chunks while it is being written, and collects those of an abandoned one', async () => {
+    let clock = 0;
+    const { store } = temp({ chunkSize: 100, now: () => clock });
+    let release!: () => void;
+    const paused = new Promise<void>((r) => (release = r));
+    async function* slow() {
+      yield new Uint8Array(250).fill(1);
+      await paused; // gc runs while this writer is between chunks
+      yield new Uint8Array(250).fill(2);
+    }
+    const writing = store.putStream('streamed', slow());
+    await new Promise((r) => setTimeout(r, 20));
+    clock = 30_000;
+    expect((await store.gc({ graceMs: 60_000 })).chunksRemoved).toBe(0);
+    release();
+    const ref = await writing;
+    expect(store.get('streamed')?.data.length).toBe(500);
+    expect(ref.size).toBe(500);
+
+    async function* abandoned() {
+      yield new Uint8Array(300).fill(3);
+      throw new Error('producer died');
+    }
+    await expect(store.putStream('never', abandoned())).rejects.toThrow('producer died');
+    expect((await store.gc({ graceMs: 60_000 })).chunksRemoved).toBe(0); // still young
+    clock = 200_000;
+    const report = await store.gc({ graceMs: 60_000 });
+    expect(report.chunksRemoved).toBeGreaterThan(0);
+    expect(store.get('streamed')?.data.length).toBe(500); // referenced chunks stay
+  });
 });
