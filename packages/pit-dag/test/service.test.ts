@@ -231,6 +231,26 @@ describe('pit.dag: resume after a restart', () => {
     expect(x.dag.runs().map((r) => r.status)).toEqual(['succeeded']);
   });
 
+  it('cancels during a retry backoff, and resumes a step that crashed while waiting for its retry', async () => {
+    let x = h();
+    const wf = { name: 'backoff', steps: [{ id: 'a', uses: 'acme.x/run', retry: { count: 3, backoffMs: 60_000 } }] };
+    const first = await x.dag.createRun(wf);
+    x.dag.next(first.runId);
+    expect(await x.dag.fail(first.runId, 'a', new Error('flaky'))).toMatchObject({ action: 'retry', delayMs: 60_000 });
+    await x.dag.cancel(first.runId);
+    expect((await x.dag.whenDone(first.runId)).status).toBe('cancelled');
+
+    const second = await x.dag.createRun(wf);
+    x.dag.next(second.runId);
+    await x.dag.fail(second.runId, 'a', new Error('flaky')); // waits 60 s, then the process dies
+    await x.ledger.flushed();
+    x = await x.reopen();
+    open.push(x);
+    const resumed = await x.dag.resume(second.runId);
+    expect(resumed.steps[0]).toMatchObject({ state: 'ready', attempts: 1, error: { code: 'E_STEP_FAILED' } });
+    expect(x.dag.next(second.runId)[0]?.attempt).toBe(2);
+  });
+
   it('fails a run whose interrupted step has no retries left', async () => {
     let x = h();
     const run = await x.dag.createRun({ name: 'noretry', steps: [{ id: 'a', uses: 'acme.x/run' }, { id: 'b', uses: 'acme.x/run' }] });
