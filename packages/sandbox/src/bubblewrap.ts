@@ -49,9 +49,13 @@ function findOnPath(name: string): string | undefined {
   return undefined;
 }
 
-/** The namespaces: everything is unshared; the network only when no network is granted. */
+/**
+ * The namespaces: everything is unshared; the network only when no network is granted. Every
+ * capability is dropped: run by root, bwrap would otherwise leave the child all of them
+ * (CAP_SYS_ADMIN could mount its way out of the namespace).
+ */
 function namespaceFlags(network: boolean): string[] {
-  const flags = ['--unshare-user-try', '--unshare-ipc', '--unshare-pid', '--unshare-uts', '--unshare-cgroup-try'];
+  const flags = ['--unshare-user-try', '--unshare-ipc', '--unshare-pid', '--unshare-uts', '--unshare-cgroup-try', '--cap-drop', 'ALL'];
   if (!network) flags.push('--unshare-net');
   return flags;
 }

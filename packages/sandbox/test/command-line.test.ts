@@ -145,12 +145,14 @@ describe('a process that tries every escape directly', () => {
     const args = bubblewrapArgs({ readOnly: [paths.extension], readWrite: [paths.workspace], network: false, cwd: paths.workspace });
     const script = `const fs=require('fs');const out={};try{fs.readFileSync('/etc/passwd');out.passwd='read'}catch(e){out.passwd=e.code}
 try{fs.readFileSync('${paths.workspace}/planted');out.planted='read'}catch(e){out.planted=e.code}
+out.capabilities=/CapEff:\\s*(\\w+)/.exec(fs.readFileSync('/proc/self/status','utf8'))[1];
 require('net').connect(${port},'127.0.0.1').on('connect',()=>{out.tcp='connected';console.log(JSON.stringify(out));process.exit()}).on('error',e=>{out.tcp=e.code;console.log(JSON.stringify(out))})`;
     const child = spawn(bwrap.path!, [...args, process.execPath, '-e', script], { stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     child.stdout.on('data', (c) => (stdout += c));
     await new Promise((resolve) => child.on('close', resolve));
-    expect(JSON.parse(stdout)).toEqual({ passwd: 'ENOENT', planted: 'ENOENT', tcp: 'ECONNREFUSED' });
+    // Even when the host runs as root, the sandboxed process holds no capabilities.
+    expect(JSON.parse(stdout)).toEqual({ passwd: 'ENOENT', planted: 'ENOENT', capabilities: '0000000000000000', tcp: 'ECONNREFUSED' });
   });
 
   it('without bubblewrap (degraded): Node\'s model and the in-process layer still refuse every attempt', async () => {
