@@ -1,7 +1,7 @@
 import { fileURLToPath } from 'node:url';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, expectTypeOf, it } from 'vitest';
 import { createKernel, definePlugin, type Kernel } from '@symphony/kernel';
-import { stagePlugin } from '../src/index.js';
+import { stagePlugin, type StageService } from '../src/index.js';
 
 const fixtures = fileURLToPath(new URL('./fixtures/', import.meta.url));
 let kernel: Kernel | undefined;
@@ -51,6 +51,7 @@ describe('the stage kernel plugin', () => {
 
   it('lists extensions with their mode, methods and capabilities', async () => {
     const stage = await boot();
+    expectTypeOf(stage).toEqualTypeOf<StageService>(); // kernel.service('stage') is typed by name
     const csv = stage.list().find((e) => e.id === 'acme.csv')!;
     expect(csv).toMatchObject({ version: '1.2.0', kind: 'operator', mode: 'worker', methods: ['parse', 'wait', 'crash'], capabilities: [{ name: 'parse.csv', method: 'parse' }] });
     expect(stage.list().find((e) => e.id === 'acme.hello')?.mode).toBe('process'); // third party
