@@ -22,10 +22,10 @@ export function App() {
   const status = useConnectionValue((c) => c.status);
   const notices = useConnectionValue((c) => c.notices);
   useEffect(() => {
-    const onHash = () => setPage(pageFromHash());
+    const onHash = () => { setPage(pageFromHash()); connection.clearNotices(); };
     window.addEventListener('hashchange', onHash);
     return () => window.removeEventListener('hashchange', onHash);
-  }, []);
+  }, [connection]);
   const theme = state?.ui.theme ?? 'light';
   useEffect(() => { document.documentElement.classList.toggle('dark', theme === 'dark'); }, [theme]);
 

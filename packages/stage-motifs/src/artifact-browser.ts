@@ -40,14 +40,14 @@ function renderBrowser(state: BrowserState, set: (f: (s: BrowserState) => Browse
 
 function renderArtifact(artifact: ArtifactInfo, version: number | undefined, set: (f: (s: BrowserState) => BrowserState) => void): SourceNode {
   const nodeId = (ref: { name: string; version: number }) => `${ref.name}@${ref.version}`;
-  const nodes = new Map<string, { id: string; label: string; status?: 'succeeded' | 'pending'; detail?: string }>();
+  const nodes = new Map<string, { id: string; label: string; status?: 'succeeded'; detail?: string }>();
   const edges: Array<{ from: string; to: string }> = [];
   for (const v of artifact.versions) {
     const id = nodeId({ name: artifact.name, version: v.version });
     nodes.set(id, { id, label: `${artifact.name} v${v.version}`, status: 'succeeded', detail: short(v.hash) });
     for (const p of v.parents ?? []) {
       const pid = nodeId(p);
-      if (!nodes.has(pid)) nodes.set(pid, { id: pid, label: `${p.name} v${p.version}`, status: 'pending', detail: short(p.hash) });
+      if (!nodes.has(pid)) nodes.set(pid, { id: pid, label: `${p.name} v${p.version}`, detail: short(p.hash) }); // an input made elsewhere
       edges.push({ from: pid, to: id });
     }
     if (artifact.versions.some((x) => x.version === v.version - 1)) edges.push({ from: nodeId({ name: artifact.name, version: v.version - 1 }), to: id });

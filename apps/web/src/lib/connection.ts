@@ -124,6 +124,12 @@ export class Connection {
     return view;
   }
 
+  clearNotices(): void {
+    if (this.notices.length === 0) return;
+    this.notices = [];
+    this.emit();
+  }
+
   view(view: string): ViewState | undefined {
     return this.views.get(view);
   }
