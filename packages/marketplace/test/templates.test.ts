@@ -1,4 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { spawn } from 'node:child_process';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { tempDir } from './fixtures.js';
 import { bins, linkDependencies, run } from './processes.js';
@@ -41,5 +43,43 @@ describe('symphony-sdk templates and dev', () => {
     expect(session.stdout).toContain('error E_INPUT_INVALID');
     expect(session.stdout).toContain('error E_METHOD_UNKNOWN');
     expect(session.stdout).toMatch(/count\ncountFile/);
+
+    // Hot reload: a new build in dist/ is picked up while dev keeps running.
+    const dev = spawn(process.execPath, [bins.sdk, 'dev', '--no-build'], { cwd: project, stdio: ['pipe', 'pipe', 'inherit'] });
+    let out = '';
+    const waitFor = (pattern: RegExp) => new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`dev never printed ${pattern}; it printed:\n${out}`)), 30_000);
+      const check = () => {
+        if (pattern.test(out)) {
+          clearTimeout(timer);
+          dev.stdout.off('data', check);
+          resolve();
+        }
+      };
+      dev.stdout.on('data', (c: Buffer) => {
+        out += c.toString();
+        check();
+      });
+      check();
+    });
+    try {
+      await waitFor(/running/);
+      dev.stdin.write('count {"text":"x y"}\n');
+      await waitFor(/"words":2/);
+      // A hand-written build: what tsup --watch would write after an edit.
+      await writeFile(join(project, 'dist', 'index.js'), `export default {
+  [Symbol.for('symphony.extension')]: true,
+  manifest: { id: 'acme.counter', version: '0.1.0' },
+  methods: { count: {}, countFile: {} },
+  async dispatch(method) { return { words: 42, lines: 0, characters: 0, method }; },
+};\n`);
+      await waitFor(/reloaded acme\.counter/);
+      dev.stdin.write('count {"text":"x y"}\n');
+      await waitFor(/"words":42/);
+      dev.stdin.write('.exit\n');
+      expect(await new Promise((resolve) => dev.on('exit', resolve))).toBe(0);
+    } finally {
+      dev.kill();
+    }
   }, 90_000);
 });

@@ -104,6 +104,9 @@ export async function devCommand(flags: Flags, io: CliIo): Promise<number> {
   const methods = Object.keys(host.manifest.contributes.methods);
   print(io, `${host.id}@${host.version} running (${mode} mode, hot reload on). Methods: ${methods.join(', ')}`);
   print(io, 'type: <method> <json input>   .methods   .events   .exit');
+  const stage = host.kernel.service<{ events: { on(e: string, f: (info: any) => void): void } }>('stage');
+  stage.events.on('reloaded', (info: { id: string; from: string; to: string }) => print(io, `reloaded ${info.id} (${info.from} → ${info.to})`));
+  stage.events.on('reload-failed', (info: { id: string; error: Error }) => print(io, `reload failed for ${info.id}, the previous build keeps serving: ${info.error.message}`));
   const watcher = flags.build !== false ? startWatchBuild(dir, io) : undefined;
   const rl = createInterface({ input: io.stdin, terminal: false });
   try {
