@@ -79,6 +79,21 @@ describe('createViewRuntime', () => {
     });
   });
 
+  it('a handler may return a new tree instead of changing state; a handler that changes nothing sends no patch', async () => {
+    const rt = createViewRuntime({
+      page: {
+        initialState: () => null,
+        render: () => ui.stack(null, ui.button({ onClick: () => ui.stack(null, ui.text(null, 'replaced')) }, 'go'), ui.button({ onClick: () => undefined }, 'noop')),
+      },
+    });
+    const first = rt.render({ view: 'p', name: 'page' });
+    const tree = applyPatches({ type: 'Stack', props: {}, children: [] }, first.update!.patches);
+    const noop = await rt.event({ view: 'p', handler: ((tree.children[1] as VirtualNode).props.onClick as { $handler: string }).$handler, event: { type: 'click' } });
+    expect(noop.update).toBeNull();
+    const go = await rt.event({ view: 'p', handler: ((tree.children[0] as VirtualNode).props.onClick as { $handler: string }).$handler, event: { type: 'click' } });
+    expect(applyPatches(tree, go.update!.patches)).toEqual({ type: 'Stack', props: {}, children: [{ type: 'Text', props: {}, children: ['replaced'] }] });
+  });
+
   it('an unknown view name is E_VDOM_VIEW_UNKNOWN', () => {
     let err: unknown;
     try { createViewRuntime({ counter }).render({ view: 'x', name: 'nope' }); } catch (e) { err = e; }
