@@ -1,5 +1,6 @@
 import { watch, type FSWatcher } from 'node:fs';
 import { createRequire } from 'node:module';
+import { dirname } from 'node:path';
 import { EventEmitter } from 'eventemitter3';
 import {
   Supervisor,
@@ -12,7 +13,7 @@ import {
   type SpawnWrapper,
   type SupervisorState,
 } from '@symphony/ipc-bus';
-import type { ExtensionManifest } from '@symphony/manifest';
+import { validateManifest, type ExtensionManifest } from '@symphony/manifest';
 import { SymphonyError, parseUses, silentLogger, toSymphonyError, type Logger } from '@symphony/types';
 import { discoverExtensions, loadExtension, type DiscoveredExtension, type ExtensionDirectory } from './discover.js';
 import { resolveDependencies } from './resolve.js';
@@ -48,6 +49,20 @@ export interface ExtensionHostOptions {
   pingIntervalMs?: number;
   pingTimeoutMs?: number;
   logger?: Logger;
+}
+
+/** An extension known from a manifest object rather than a manifest file. */
+export interface InMemoryExtension {
+  manifest: unknown;
+  /** Absolute path of the module that default-exports the `define*` result. */
+  main: string;
+  /** `${extension}` and the working directory (default: the folder of `main`). */
+  dir?: string;
+}
+
+function fromMemory(source: InMemoryExtension, mode?: IsolationMode): DiscoveredExtension {
+  const manifest = validateManifest(source.manifest, source.main);
+  return { manifest, main: source.main, dir: source.dir ?? dirname(source.main), source: 'registered', ...(mode ? { mode } : {}) };
 }
 
 export interface ExtensionInfo {
@@ -119,9 +134,12 @@ export class ExtensionHost extends EventEmitter<StageEvents> {
     await this.admit(found.extensions);
   }
 
-  /** Adds one extension folder (a manifest plus its code) at run time. */
-  async register(dir: string, mode?: IsolationMode): Promise<ExtensionInfo> {
-    const ext = await loadExtension(dir, 'registered', mode);
+  /**
+   * Adds one extension at run time: a folder (a manifest plus its code), or a manifest object with
+   * the path of its entry module (the code still runs in its own worker or process).
+   */
+  async register(source: string | InMemoryExtension, mode?: IsolationMode): Promise<ExtensionInfo> {
+    const ext = typeof source === 'string' ? await loadExtension(source, 'registered', mode) : fromMemory(source, mode);
     await this.admit([ext], true);
     return this.info(this.records.get(ext.manifest.id)!);
   }

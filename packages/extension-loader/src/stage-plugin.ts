@@ -3,7 +3,7 @@ import { createLauncher, type CallLimits, type CallOptions, type CommandLine, ty
 import type { ExtensionManifest } from '@symphony/manifest';
 import type { EventEmitter } from 'eventemitter3';
 import type { ExtensionDirectory } from './discover.js';
-import { ExtensionHost, type ExtensionHostOptions, type ExtensionInfo, type Provider, type StageEvents } from './host.js';
+import { ExtensionHost, type ExtensionHostOptions, type ExtensionInfo, type InMemoryExtension, type Provider, type StageEvents } from './host.js';
 
 /** What `kernel.service('stage')` returns. */
 export interface StageService {
@@ -11,8 +11,8 @@ export interface StageService {
   call(uses: string, input?: unknown, options?: CallOptions): Promise<unknown>;
   list(): ExtensionInfo[];
   providers(capability: string): Provider[];
-  /** Adds one extension folder, or a folder of extensions, at run time. */
-  register(dir: string, mode?: IsolationMode): Promise<ExtensionInfo>;
+  /** Adds one extension (a folder, or a manifest object plus its entry module), or a folder of them, at run time. */
+  register(source: string | InMemoryExtension, mode?: IsolationMode): Promise<ExtensionInfo>;
   addDirectory(dir: string | ExtensionDirectory): Promise<ExtensionInfo[]>;
   reload(id: string): Promise<void>;
   enable(id: string): void;
@@ -83,7 +83,7 @@ export function createStagePlugin(defaults: ExtensionHostOptions = {}): Plugin<S
         call: (uses, input, callOptions) => stage.call(uses, input, callOptions),
         list: () => stage.list(),
         providers: (capability) => stage.providers(capability),
-        register: (dir, mode) => stage.register(dir, mode),
+        register: (source, mode) => stage.register(source, mode),
         addDirectory: (dir) => stage.addDirectory(dir),
         reload: (id) => stage.reload(id),
         enable: (id) => stage.enable(id),

@@ -68,12 +68,19 @@ describe('the stage kernel plugin', () => {
     await expect(stage.call('acme.csv/wait', { ms: 5_000 }, { signal: AbortSignal.timeout(50) })).rejects.toMatchObject({ code: 'E_ABORTED' });
   });
 
-  it('registers an extension folder at run time', async () => {
+  it('registers an extension folder, or a manifest object with its module, at run time', async () => {
     const stage = await boot({ dirs: [] , nodeModules: [] });
     expect(stage.list()).toEqual([]);
     const info = await stage.register(`${fixtures}extensions/csv`, 'worker');
     expect(info).toMatchObject({ id: 'acme.csv', state: 'inactive' });
     expect(await stage.call('acme.csv/parse', { text: 'x' })).toEqual([['x']]);
+    const inMemory = await stage.register(
+      { manifest: { id: 'acme.tag2', version: '2.1.0', kind: 'instrument', contributes: { methods: { tag: {} }, capabilities: ['tag'] } }, main: `${fixtures}extensions/tagger/index.mjs` },
+      'worker',
+    );
+    expect(inMemory).toMatchObject({ id: 'acme.tag2', version: '2.1.0', capabilities: [{ name: 'tag', method: 'tag' }] });
+    expect(await stage.call('acme.tag2/tag', { text: 'ok' })).toBe('calm');
+    await expect(stage.register({ manifest: { id: 'acme.bad', version: 'x', kind: 'operator' }, main: '/nowhere.mjs' })).rejects.toMatchObject({ code: 'E_MANIFEST_INVALID' });
     const added = await stage.addDirectory(`${fixtures}broken`);
     expect(added).toEqual([]);
     expect(stage.problems.map((p) => (p as { code?: string }).code)).toContain('E_MANIFEST_INVALID');
