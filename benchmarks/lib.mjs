@@ -24,7 +24,10 @@ export async function measure(name, fn, { batch = 1, time = 400, quick = false, 
     ? async () => { for (let i = 0; i < batch; i++) await fn(); }
     : () => { for (let i = 0; i < batch; i++) fn(); };
   bench.add(name, task);
+  const t0 = performance.now();
   await bench.run();
+  // BENCH_TRACE=1 shows where a suite's time goes, one line per measurement.
+  if (process.env.BENCH_TRACE) process.stderr.write(`    ${((performance.now() - t0) / 1000).toFixed(2)} s  ${name}\n`);
   const result = bench.tasks[0].result;
   if (!result || result.state !== 'completed') throw new Error(`benchmark "${name}" did not complete: ${result?.error ?? result?.state}`);
   const ms = result.latency;

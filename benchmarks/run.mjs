@@ -19,8 +19,14 @@ const quick = args.includes('--quick');
 const flag = (name) => args.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
 const meta = (suite) => ({ suite, quick, node: process.version, cpus: os.cpus().length, cpu: os.cpus()[0]?.model, at: new Date().toISOString() });
 
-/** Wall-time cap per suite, in seconds: `--suite-timeout=s`; in quick mode 12 s. */
-const suiteTimeoutS = Number(flag('suite-timeout') ?? (quick ? 12 : 900));
+/** Wall-time cap per suite, in seconds: `--suite-timeout=s`; in quick mode 45 s. */
+const suiteTimeoutS = Number(flag('suite-timeout') ?? (quick ? 45 : 900));
+/**
+ * Suites run at a time: `--jobs=n`. One in a full run, so no suite disturbs another's figures.
+ * Quick mode runs 3 at once: most suites spend their quick time spawning processes and waiting
+ * on disk, not on the CPU, and a smoke check's figures are indicative only.
+ */
+const jobs = Math.max(1, Number(flag('jobs') ?? (quick ? 3 : 1)));
 
 if (flag('child')) await runChild(flag('child'));
 else await runAll();
@@ -41,21 +47,32 @@ async function runAll() {
   await mkdir(resultsDir, { recursive: true });
   const started = performance.now();
   const results = {};
+  const queue = [];
   for (const file of files) {
     const suite = file.replace(/\.bench\.mjs$/, '');
-    if (only && !only.includes(suite)) continue;
-    process.stderr.write(`▶ ${suite}${quick ? ' (quick)' : ''}\n`);
-    const t0 = performance.now();
-    results[suite] = await runSuite(file, suite);
-    const seconds = ((performance.now() - t0) / 1000).toFixed(1);
-    process.stderr.write(results[suite].failed ? `  FAILED after ${seconds} s: ${results[suite].error.split('\n')[0]}\n` : `  done in ${seconds} s\n`);
+    if (!only || only.includes(suite)) queue.push({ file, suite, lastSeconds: await lastSeconds(suite) });
   }
+  // Longest first (by the last run's time), so parallel lanes finish together.
+  if (jobs > 1) queue.sort((a, b) => b.lastSeconds - a.lastSeconds);
+  const lane = async () => {
+    for (let next = queue.shift(); next; next = queue.shift()) {
+      const { file, suite } = next;
+      process.stderr.write(`▶ ${suite}${quick ? ' (quick)' : ''}\n`);
+      const t0 = performance.now();
+      results[suite] = await runSuite(file, suite);
+      const seconds = (performance.now() - t0) / 1000;
+      results[suite].seconds = Math.round(seconds * 10) / 10;
+      await writeFile(join(resultsDir, `${suite}.json`), JSON.stringify(results[suite], null, 2) + '\n');
+      process.stderr.write(results[suite].failed ? `  ${suite} FAILED after ${seconds.toFixed(1)} s: ${results[suite].error.split('\n')[0]}\n` : `  ${suite} done in ${seconds.toFixed(1)} s\n`);
+    }
+  };
+  await Promise.all(Array.from({ length: jobs }, lane));
   const totalS = (performance.now() - started) / 1000;
-  const header = `${new Date().toISOString()}, Node ${process.version}, ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}${quick ? ', quick mode' : ''}, ${totalS.toFixed(1)} s`;
+  const header = `${new Date().toISOString()}, Node ${process.version}, ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}${quick ? ', quick mode' : ''}, ${jobs} suite${jobs > 1 ? 's' : ''} at a time${jobs > 1 ? ' (figures indicative only)' : ''}, ${totalS.toFixed(1)} s in all`;
   const failed = Object.entries(results).filter(([, r]) => r.failed);
   const failures = failed.length === 0 ? '' : `\n\n## Failed suites\n\n${failed.map(([s, r]) => `- **${s}**: ${r.error.split('\n')[0]}`).join('\n')}\n`;
 
-  const all = Object.values(results).flatMap((r) => r.rows ?? []);
+  const all = Object.keys(results).sort().flatMap((suite) => results[suite].rows ?? []);
   await writeFile(join(resultsDir, 'summary.md'), `# Symphony benchmarks\n\n${header}\n\n${markdownTable(all)}\n${failures}`);
 
   // With --only, layers whose suites were not selected are left out rather than shown as missing.
@@ -120,4 +137,13 @@ function killGroup(pid) {
 function lastError(stderr) {
   const lines = stderr.split('\n').map((l) => l.trim()).filter(Boolean);
   return lines.find((l) => /^(\w*Error|SymphonyError)\b|Error:/.test(l)) ?? lines.at(-1) ?? 'no output';
+}
+
+/** How long the suite took last time (from its results file), for scheduling; 0 if unknown. */
+async function lastSeconds(suite) {
+  try {
+    return JSON.parse(await readFile(join(resultsDir, `${suite}.json`), 'utf8')).seconds ?? 0;
+  } catch {
+    return 0;
+  }
 }
