@@ -8,6 +8,7 @@ import { createLogger } from '@symphony/logging';
 import { metricsPlugin } from '@symphony/metrics';
 import { arbitrationPlugin } from '@symphony/pit-arbitration';
 import { pitStorePlugins } from '@symphony/pit-artifacts';
+import { dagPlugin } from '@symphony/pit-dag';
 import { poolPlugin } from '@symphony/pit-pool';
 import { stalePlugin } from '@symphony/pit-stale';
 import { BUILTIN_OPERATORS_DIR } from '@symphony/stage-operators';
@@ -36,7 +37,7 @@ export async function openKernel(choice: KernelChoice): Promise<OpenKernel> {
   const home = resolve(choice.home);
   const level = (process.env.SYMPHONY_LOG as KernelChoice['logLevel']) ?? choice.logLevel ?? 'warn';
   const logger = createLogger({ level, destination: process.stderr, name: 'symphony' });
-  const plugins: AnyPlugin[] = [...pitStorePlugins({ ledger: { path: join(home, 'ledger') } })];
+  const plugins: AnyPlugin[] = [...pitStorePlugins({ ledger: { path: join(home, 'ledger') } }), dagPlugin];
   if (!choice.storeOnly) {
     const dirs = [BUILTIN_OPERATORS_DIR, ...(choice.extensionDirs ?? []).filter((d) => existsSync(d))];
     plugins.push(

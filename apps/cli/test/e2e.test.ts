@@ -31,7 +31,9 @@ describe('symphony run, end to end', () => {
     const explain = await symphony(['runs', 'explain', r.runId, '--json'], { cwd: repo });
     const decisions = JSON.parse(explain.stdout) as { capability: string; policyVersion: string }[];
     expect(decisions[0]).toMatchObject({ capability: 'hotspots.rank', policyVersion: 'fqg-seed1-ep8000' });
-    const get = await symphony(['artifacts', 'get', `runs/${r.runId}/ranking`, '--json'], { cwd: repo });
+    const ranking = r.steps.find((s) => s.stepId === 'ranking') as unknown as { output: { name: string; version: number } };
+    expect(ranking.output.name).toBe('hotspots/ranking');
+    const get = await symphony(['artifacts', 'get', `${ranking.output.name}@${ranking.output.version}`, '--json'], { cwd: repo });
     expect((JSON.parse(get.stdout) as { value: { ranked: { path: string }[] } }).value.ranked[0]!.path).toBe('src/hot.js');
   });
 

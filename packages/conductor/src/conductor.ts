@@ -15,6 +15,7 @@ import { HistoryBook, type CandidateStats } from './history.js';
 import { PolicyManager } from './model-manager.js';
 import { normalizeProviders, type ArbiterPort, type Candidate, type MetricsPort, type PoolPort, type StagePort } from './ports.js';
 import { RunExecution, type RunResult } from './run-execution.js';
+import { DagExecution, type DagPort } from './dag-execution.js';
 import { RunStore, type DecisionRecord, type RunRecord, type StepRecord } from './run-store.js';
 import { resolveInputs } from './workflow-file.js';
 import type { Policy } from './policy.js';
@@ -57,6 +58,8 @@ export interface ConductorServices {
   pool?: PoolPort | undefined;
   metrics?: MetricsPort | undefined;
   stale?: { record(records: readonly DecisionRecord[]): void } | undefined;
+  /** `pit.dag`: when present it owns run graphs, ready sets, retries and checkpoints. */
+  dag?: DagPort | undefined;
 }
 
 export interface ConductorOptions {
@@ -187,7 +190,7 @@ export function createConductor(services: ConductorServices, options: ConductorO
     },
   };
 
-  function begin(run: RunRecord, prior: StepRecord[], signal?: AbortSignal): RunHandle {
+  function begin(run: RunRecord, prior: StepRecord[], signal?: AbortSignal, resume = false): RunHandle {
     if (active.has(run.runId)) throw new SymphonyError('E_CONFLICT', `run ${run.runId} is already running in this process`, { details: { runId: run.runId } });
     const controller = new AbortController();
     signal?.addEventListener('abort', () => controller.abort(), { once: true });
@@ -197,6 +200,9 @@ export function createConductor(services: ConductorServices, options: ConductorO
     const done = (async () => {
       try {
         await services.ledger.transaction(() => store.putRun(run));
+        const dag = services.dag;
+        // Without pit.dag the Conductor tracks the run itself, in its own ledger records.
+        if (dag) return await new DagExecution(env, dag, run, controller).execute(resume);
         return await new RunExecution(env, run, prior, controller).execute();
       } finally {
         active.delete(run.runId);
@@ -236,7 +242,7 @@ export function createConductor(services: ConductorServices, options: ConductorO
       }
       const { error: _old, endedAt: _end, ...rest } = old;
       const run: RunRecord = { ...rest, status: 'running', updatedAt: Date.now(), resumes: old.resumes + 1, policy: policy.version };
-      return begin(run, store.stepsOf(runId), runOptions.signal).done;
+      return begin(run, store.stepsOf(runId), runOptions.signal, true).done;
     },
     cancel(runId) {
       const controller = active.get(runId);
@@ -252,7 +258,33 @@ export function createConductor(services: ConductorServices, options: ConductorO
     },
     runs: (limit) => store.listRuns(limit),
     show(runId) {
-      return { run: store.requireRun(runId), steps: store.stepsOf(runId) };
+      const run = store.requireRun(runId);
+      const mine = store.stepsOf(runId);
+      const dag = services.dag;
+      if (!dag) return { run, steps: mine };
+      let view: ReturnType<DagPort['state']>;
+      try {
+        view = dag.state(runId);
+      } catch {
+        return { run, steps: mine };
+      }
+      const steps: StepRecord[] = view.steps.map((s) => {
+        const own = mine.find((m) => m.stepId === s.stepId);
+        const state = s.state === 'done' || s.state === 'failed' || s.state === 'skipped' ? s.state : 'failed';
+        return {
+          runId,
+          stepId: s.stepId,
+          state: s.state === 'pending' || s.state === 'ready' || s.state === 'running' || s.state === 'retrying' ? (own?.state ?? state) : state,
+          attempts: s.attempts,
+          ...(s.output ? { output: s.output } : {}),
+          ...(own?.servedBy ? { servedBy: own.servedBy } : {}),
+          ...(s.error ? { error: s.error } : {}),
+          startedAt: own?.startedAt ?? 0,
+          endedAt: own?.endedAt ?? 0,
+          durationMs: own?.durationMs ?? 0,
+        };
+      });
+      return { run, steps };
     },
     explain(runId) {
       store.requireRun(runId);

@@ -5,6 +5,7 @@ import { createHeuristic, HEURISTICS, type HeuristicName } from './heuristics.js
 import { PolicyManager } from './model-manager.js';
 import { readBundledPolicy } from './policy-file.js';
 import type { ArbiterPort, MetricsPort, PoolPort, StagePort } from './ports.js';
+import type { DagPort } from './dag-execution.js';
 
 declare module '@symphony/kernel' {
   interface Services {
@@ -53,6 +54,9 @@ export function createConductorPlugin(given: ConductorPluginOptions = {}): Plugi
         },
         get stale() {
           return staleAdapter(ctx);
+        },
+        get dag() {
+          return ctx.tryService<DagPort>('pit.dag');
         },
       };
       return createConductor(services, {

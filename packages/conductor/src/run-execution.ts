@@ -1,8 +1,8 @@
 import { SymphonyError, findStepReferences, parseUses, toSymphonyError, type ArtifactRef, type ArtifactsService, type Step, type SymphonyErrorJSON } from '@symphony/types';
-import { ACTIONS, FEATURES, encodeInto, type DecisionContext } from './features.js';
+import type { DecisionContext } from './features.js';
 import { evaluateCondition, resolveValue, type Scope } from './expressions.js';
 import type { DecisionRecord, RunRecord, RunStatus, RunStore, StepRecord } from './run-store.js';
-import { decisionContext, decisionRecord, runAttempts, type AttemptEnv, type StepPlan } from './step-attempts.js';
+import { decisionContext, decisionRecord, encodeRow, runAttempts, sizeOf, type AttemptEnv, type StepPlan } from './step-attempts.js';
 import type { Candidate } from './ports.js';
 import type { ConductorEnv } from './conductor-env.js';
 
@@ -213,7 +213,7 @@ export class RunExecution {
         const commit = this.env.ledger.transaction(() => {
           // Inside the callback: the parents' callbacks, queued earlier, have set their refs.
           const inputs = this.dependencies(step).map((d) => this.refs.get(d)).filter((r): r is ArtifactRef => r !== undefined);
-          const ref = this.artifacts.writeInTransaction(`runs/${this.run.runId}/${step.id}`, output ?? null, {
+          const ref = this.artifacts.writeInTransaction(`${this.run.workflow.name}/${step.id}`, output ?? null, {
             kind: 'step-output',
             producer: { runId: this.run.runId, stepId: step.id, extensionId },
             inputs,
@@ -349,21 +349,6 @@ export class RunExecution {
   private maxRank(): number {
     if (this.maxRankCache === 0) for (const r of this.ranks.values()) this.maxRankCache = Math.max(this.maxRankCache, r, 1);
     return this.maxRankCache;
-  }
-}
-
-function encodeRow(ctx: DecisionContext): number[] {
-  const features = new Float32Array(ACTIONS * FEATURES);
-  encodeInto(ctx, features, new Float32Array(ACTIONS), 0);
-  return Array.from(features, (x) => Math.round(x * 1e5) / 1e5);
-}
-
-/** Input size in decision units (10 KB of JSON = 1). */
-function sizeOf(input: unknown): number {
-  try {
-    return (JSON.stringify(input)?.length ?? 0) / 10_000;
-  } catch {
-    return 1;
   }
 }
 

@@ -1,5 +1,5 @@
 import { SymphonyError, toSymphonyError, type Step } from '@symphony/types';
-import { GIVE_UP, MAX_CANDIDATES, type CandidateView, type DecisionContext } from './features.js';
+import { ACTIONS, FEATURES, GIVE_UP, MAX_CANDIDATES, encodeInto, type CandidateView, type DecisionContext } from './features.js';
 import { HistoryBook, rewardOf, type CallOutcome } from './history.js';
 import type { DecisionRecord } from './run-store.js';
 import type { Decision } from './policy.js';
@@ -30,6 +30,8 @@ export interface StepPlan {
   /** Capability steps: the candidates and the first decision (made in the tick's batch). */
   capability?: string;
   candidates?: Candidate[];
+  /** One attempt only: the DAG tracker's retry policy schedules the next one. */
+  singleAttempt?: boolean;
 }
 
 export interface AttemptResult {
@@ -95,7 +97,7 @@ export async function runAttempts(
   encode: (ctx: DecisionContext) => number[],
 ): Promise<AttemptResult> {
   const step = plan.step;
-  const maxAttempts = plan.capability ? Math.max(DEFAULT_MAX_ATTEMPTS, (step.retry?.count ?? 0) + 1) : (step.retry?.count ?? 0) + 1;
+  const maxAttempts = plan.capability ? Math.max(DEFAULT_MAX_ATTEMPTS, (step.retry?.count ?? 0) + 1) : plan.singleAttempt ? 1 : (step.retry?.count ?? 0) + 1;
   let slot = first?.decision.action ?? 0;
   let record = first?.record;
   if (record) records.push(record);
@@ -177,4 +179,20 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
 
 function round(x: number): number {
   return Math.round(x * 1e4) / 1e4;
+}
+
+/** A decision's feature rows as logged (rounded: they are for explaining and replay). */
+export function encodeRow(ctx: DecisionContext): number[] {
+  const features = new Float32Array(ACTIONS * FEATURES);
+  encodeInto(ctx, features, new Float32Array(ACTIONS), 0);
+  return Array.from(features, (x) => Math.round(x * 1e5) / 1e5);
+}
+
+/** Input size in decision units (10 KB of JSON = 1). */
+export function sizeOf(input: unknown): number {
+  try {
+    return (JSON.stringify(input)?.length ?? 0) / 10_000;
+  } catch {
+    return 1;
+  }
 }

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { createKernel, type Kernel } from '@symphony/kernel';
 import { pitStorePlugins } from '@symphony/pit-artifacts';
 import { arbitrationPlugin } from '@symphony/pit-arbitration';
+import { dagPlugin } from '@symphony/pit-dag';
 import { createConductorPlugin, type Conductor, type ConductorPluginOptions } from '../src/index.js';
 
 export interface TestKernel {
@@ -14,9 +15,10 @@ export interface TestKernel {
 }
 
 /** A real kernel with the real LMDB ledger, artifact store, arbitration and the Conductor. */
-export async function startKernel(options: ConductorPluginOptions = {}, dir = mkdtempSync(join(tmpdir(), 'conductor-'))): Promise<TestKernel> {
+export async function startKernel(options: ConductorPluginOptions & { dag?: boolean } = {}, dir = mkdtempSync(join(tmpdir(), 'conductor-'))): Promise<TestKernel> {
+  const { dag, ...conductorOptions } = options;
   const kernel = createKernel({
-    plugins: [...pitStorePlugins({ ledger: { path: join(dir, 'ledger'), noSync: true } }), arbitrationPlugin, createConductorPlugin({ policy: 'heuristic', ...options })],
+    plugins: [...pitStorePlugins({ ledger: { path: join(dir, 'ledger'), noSync: true } }), arbitrationPlugin, ...(dag ? [dagPlugin] : []), createConductorPlugin({ policy: 'heuristic', ...conductorOptions })],
     config: { home: dir, pluginOptions: { 'pit.arbitration': { sampleIntervalMs: 0 } } },
   });
   await kernel.start();

@@ -9,33 +9,16 @@ const BRANCH = /\b(if|else|for|while|case|catch|switch|elif|except|match|when|un
 export default defineOperator({
   manifest: { id: 'hotspots.analysis', version: '0.1.0' },
   methods: {
-    /** git log commits → one record per (commit, file) with the lines it touched. */
-    changes({ commits }) {
-      const records = [];
-      for (const commit of commits ?? []) {
-        for (const file of commit.files ?? []) {
-          if (!file.path) continue;
-          records.push({ path: file.path, commit: commit.hash, author: commit.email || commit.author, lines: (file.added ?? 0) + (file.deleted ?? 0) });
-        }
-      }
-      return { records, commits: (commits ?? []).length };
-    },
-
-    /** Lines, bytes and decision points of each file (files that cannot be read are left out). */
-    async measure({ repo = '.', paths = [] }, ctx) {
+    /** Decision points of each file measured by symphony.files/measure (unreadable files are left out). */
+    async complexity({ repo = '.', paths = [] }, ctx) {
       const records = [];
       let done = 0;
-      for (const path of paths) {
+      for (const entry of paths) {
+        const path = typeof entry === 'string' ? entry : entry.path;
         if (ctx.signal.aborted) throw ctx.signal.reason;
         try {
           const text = await readFile(join(repo, path), 'utf8');
-          if (text.length <= 2_000_000) {
-            const lines = text.split('\n');
-            const code = lines.filter((l) => l.trim() !== '' && !/^\s*(\/\/|#|\*|\/\*)/.test(l)).length;
-            let maxIndent = 0;
-            for (const l of lines) maxIndent = Math.max(maxIndent, (/^ */.exec(l)?.[0].length ?? 0));
-            records.push({ path, lines: lines.length, code, bytes: text.length, complexity: (text.match(BRANCH) ?? []).length + 1, maxIndent });
-          }
+          if (text.length <= 2_000_000) records.push({ path, complexity: (text.match(BRANCH) ?? []).length + 1 });
         } catch {
           // deleted, binary or unreadable: nothing to measure
         }
@@ -51,12 +34,12 @@ export default defineOperator({
       const lines = [
         `# Hotspots in ${repo === '.' ? 'this repository' : repo}`,
         '',
-        `The ${rows.length} files where frequent change meets size and complexity, from the last ${commits} commits.`,
+        `The ${rows.length} file${rows.length === 1 ? '' : 's'} where frequent change meets size and complexity, from at most the last ${commits} commits.`,
         `Ranked by **${ranking.method}** (${ranking.implementation}).`,
         '',
-        '| # | file | commits | authors | lines churned | code lines | complexity | score |',
+        '| # | file | commits | authors | lines churned | lines | complexity | score |',
         '|---:|---|---:|---:|---:|---:|---:|---:|',
-        ...rows.map((r, i) => `| ${i + 1} | \`${r.path}\` | ${r.commits} | ${r.authors} | ${r.churn} | ${r.code} | ${r.complexity} | ${r.score.toFixed(3)} |`),
+        ...rows.map((r, i) => `| ${i + 1} | \`${r.path}\` | ${r.commits} | ${r.authors} | ${r.churn} | ${r.lines} | ${r.complexity} | ${r.score.toFixed(3)} |`),
         '',
         `Files considered: ${ranking.considered}.`,
         '',

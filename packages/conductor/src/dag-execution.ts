@@ -1,0 +1,221 @@
+import { toSymphonyError, type ArtifactRef, type Step, type SymphonyErrorJSON } from '@symphony/types';
+import type { ConductorEnv } from './conductor-env.js';
+import type { DecisionContext } from './features.js';
+import type { Decision } from './policy.js';
+import type { DecisionRecord, RunRecord, RunStatus } from './run-store.js';
+import type { RunResult, StepSummary } from './run-execution.js';
+import { decisionContext, decisionRecord, encodeRow, runAttempts, sizeOf, type AttemptEnv, type StepPlan } from './step-attempts.js';
+
+/** The part of `pit.dag` the Conductor drives (typed structurally: no import of pit-dag). */
+export interface DagPort {
+  createRun(workflow: unknown, options?: { runId?: string; inputs?: Record<string, unknown>; concurrency?: number }): Promise<DagRunView>;
+  resume(runId: string): Promise<DagRunView>;
+  next(runId: string, max?: number): { runId: string; stepId: string; step: Step; attempt: number; signal: AbortSignal; startedAt: number }[];
+  resolveInputs(runId: string, stepId: string): Record<string, unknown>;
+  completeWithOutput(runId: string, stepId: string, data: unknown, meta?: Record<string, unknown>): Promise<ArtifactRef>;
+  fail(runId: string, stepId: string, error: unknown): Promise<{ action: 'retry' | 'continue' | 'fail' }>;
+  cancel(runId: string, reason?: string): Promise<void>;
+  criticalPath(runId: string): { ranks: Record<string, number> };
+  whenDone(runId: string): Promise<DagRunView>;
+  ready(runId: string): string[];
+  state(runId: string): DagRunView;
+}
+
+export interface DagRunView {
+  runId: string;
+  status: RunStatus;
+  steps: { stepId: string; state: string; attempts: number; output?: ArtifactRef; error?: SymphonyErrorJSON }[];
+}
+
+/**
+ * One run driven through `pit.dag`: the tracker owns the run graph, the ready set (critical path
+ * first), retries, checkpoints and run events; the Conductor picks candidates, calls the Stage,
+ * and hands each output back with `completeWithOutput` (artifact + completion in one
+ * transaction). Decisions are written in the same event turn, so they share that commit.
+ */
+export class DagExecution {
+  private readonly executed: string[] = [];
+  private readonly timing = new Map<string, { durationMs: number; servedBy: string }>();
+  /** Calls made per step in this process (a capability step's fallbacks are calls within one attempt of the tracker). */
+  private readonly calls = new Map<string, number>();
+  private ranks: Record<string, number> = {};
+  private maxRank = 1;
+  private running = 0;
+  private dirty = true;
+  private wake: (() => void) | undefined;
+  private readonly started = performance.now();
+
+  constructor(
+    private readonly env: ConductorEnv,
+    private readonly dag: DagPort,
+    private readonly run: RunRecord,
+    private readonly controller: AbortController,
+  ) {}
+
+  async execute(resume: boolean): Promise<RunResult> {
+    const { runId } = this.run;
+    if (resume) await this.dag.resume(runId);
+    else await this.dag.createRun(this.run.workflow, { runId, inputs: this.run.inputs, concurrency: this.run.workflow.concurrency ?? this.env.concurrency });
+    this.ranks = this.dag.criticalPath(runId).ranks;
+    this.maxRank = Math.max(1, ...Object.values(this.ranks));
+    let view: DagRunView | undefined;
+    const done = this.dag.whenDone(runId).then((v) => {
+      view = v;
+      this.poke();
+    });
+    const onAbort = () => void this.dag.cancel(runId, 'cancelled by the user').catch(() => {});
+    this.controller.signal.addEventListener('abort', onAbort, { once: true });
+    // A retry's backoff ends in the tracker: its step:ready is our cue to look again.
+    const onReady = (e: { runId: string }) => {
+      if (e.runId === runId) this.poke();
+    };
+    const events = this.env.events as unknown as { on(n: string, f: (e: { runId: string }) => void): void; off(n: string, f: (e: { runId: string }) => void): void };
+    events.on('step:ready', onReady);
+    try {
+      while (!view) {
+        this.dirty = false;
+        const started = this.controller.signal.aborted ? [] : this.dag.next(runId);
+        if (started.length > 0) this.launch(started);
+        if (!this.dirty && !view) await new Promise<void>((resolve) => (this.wake = resolve));
+      }
+      await done;
+    } finally {
+      events.off('step:ready', onReady);
+      this.controller.signal.removeEventListener('abort', onAbort);
+    }
+    const final = view as DagRunView;
+    const failed = final.steps.find((s) => s.state === 'failed' && s.error);
+    const error = failed?.error ? { ...stripStack(failed.error), stepId: failed.stepId } : undefined;
+    const record: RunRecord = { ...this.run, status: final.status, updatedAt: Date.now(), endedAt: Date.now(), ...(error ? { error } : {}) };
+    await this.env.ledger.transaction(() => this.env.store.putRun(record));
+    await this.env.saveHistory();
+    const mine = new Set(this.executed);
+    const steps: StepSummary[] = final.steps.map((s) => {
+      const t = this.timing.get(s.stepId);
+      const stored = t ? undefined : this.env.store.stepsOf(runId).find((r) => r.stepId === s.stepId);
+      const servedBy = t?.servedBy ?? stored?.servedBy;
+      return {
+        stepId: s.stepId,
+        state: s.state === 'done' || s.state === 'failed' || s.state === 'skipped' ? s.state : 'pending',
+        attempts: Math.max(s.attempts, this.calls.get(s.stepId) ?? 0),
+        durationMs: t?.durationMs ?? 0,
+        ...(servedBy ? { servedBy } : {}),
+        ...(s.output ? { output: s.output } : {}),
+        ...(s.error && s.state === 'failed' ? { error: stripStack(s.error) } : {}),
+        ...(s.state === 'done' && !mine.has(s.stepId) ? { reused: true } : {}),
+      };
+    });
+    return { runId, status: final.status, durationMs: performance.now() - this.started, steps, executed: this.executed, ...(error ? { error } : {}) };
+  }
+
+  private poke(): void {
+    this.dirty = true;
+    const wake = this.wake;
+    this.wake = undefined;
+    wake?.();
+  }
+
+  private launch(started: ReturnType<DagPort['next']>): void {
+    const { runId } = this.run;
+    const plans: { plan: StepPlan; signal: AbortSignal }[] = [];
+    for (const s of started) {
+      if (!this.executed.includes(s.stepId)) this.executed.push(s.stepId);
+      let input: unknown;
+      try {
+        input = this.dag.resolveInputs(runId, s.stepId);
+      } catch (err) {
+        this.settle(this.dag.fail(runId, s.stepId, err));
+        continue;
+      }
+      const capability = s.step.uses.startsWith('capability:') ? s.step.uses.slice('capability:'.length) : undefined;
+      const plan: StepPlan = { step: s.step, input, inputSize: sizeOf(input), remainingCriticalPath: (this.ranks[s.stepId] ?? 0) / this.maxRank, singleAttempt: true, ...(capability ? { capability } : {}) };
+      plans.push({ plan, signal: AbortSignal.any([s.signal, this.controller.signal]) });
+    }
+    const capability = plans.filter((p) => p.plan.capability);
+    const first = capability.length > 0 ? this.decideFirst(capability.map((p) => p.plan), capability.map((p) => p.signal)) : Promise.resolve(new Map<string, { decision: Decision; record: DecisionRecord }>());
+    for (const { plan, signal } of plans) {
+      const records: DecisionRecord[] = [];
+      const t0 = performance.now();
+      this.running++;
+      const work = first
+        .then((decided) => this.env.withSlot(runId, plan.step.id, signal, () => runAttempts(this.attemptEnv(plan, signal), plan, decided.get(plan.step.id), records, encodeRow)))
+        .then(
+          async ({ output, servedBy, attempts }) => {
+            const durationMs = performance.now() - t0;
+            this.timing.set(plan.step.id, { durationMs, servedBy });
+            const decisions = this.writeDecisions(records);
+            const ref = await this.dag.completeWithOutput(runId, plan.step.id, output ?? null, { producer: { extensionId: servedBy.slice(0, servedBy.indexOf('/')) } });
+            await decisions;
+            await this.env.ledger.transaction(() =>
+              this.env.store.putStep({ runId, stepId: plan.step.id, state: 'done', attempts, output: ref, servedBy, startedAt: Date.now() - durationMs, endedAt: Date.now(), durationMs }),
+            );
+            this.env.recordTrace(records);
+          },
+          async (err: unknown) => {
+            const decisions = this.writeDecisions(records);
+            await this.dag.fail(runId, plan.step.id, toSymphonyError(err, 'E_STEP_FAILED'));
+            await decisions;
+            this.env.recordTrace(records);
+          },
+        );
+      this.settle(work);
+    }
+  }
+
+  private settle(work: Promise<unknown>): void {
+    work
+      .catch((err: unknown) => this.env.logger.warn({ err, runId: this.run.runId }, 'conductor: the DAG tracker refused a step result'))
+      .finally(() => {
+        this.running--;
+        this.poke();
+      });
+  }
+
+  private writeDecisions(records: DecisionRecord[]): Promise<unknown> {
+    if (records.length === 0) return Promise.resolve();
+    return this.env.ledger.transaction(() => records.forEach((r) => this.env.store.putDecision(r)));
+  }
+
+  /** Every capability step started in this tick is decided in ONE policy batch. */
+  private async decideFirst(plans: StepPlan[], signals: AbortSignal[]): Promise<Map<string, { decision: Decision; record: DecisionRecord }>> {
+    const out = new Map<string, { decision: Decision; record: DecisionRecord }>();
+    for (const plan of plans) plan.candidates = await this.env.candidatesFor(plan.capability as string, plan.step.id);
+    const envs = plans.map((p, i) => this.attemptEnv(p, signals[i] as AbortSignal));
+    const contexts: DecisionContext[] = plans.map((p, i) => decisionContext(envs[i] as AttemptEnv, p, 0));
+    const t0 = performance.now();
+    const decisions = await this.env.policy.decideDetailed(contexts);
+    this.env.observeDecision(performance.now() - t0, contexts.length);
+    plans.forEach((plan, i) => {
+      const decision = decisions[i] ?? { action: 0 };
+      out.set(plan.step.id, { decision, record: decisionRecord(envs[i] as AttemptEnv, plan, contexts[i] as DecisionContext, decision, encodeRow(contexts[i] as DecisionContext)) });
+    });
+    return out;
+  }
+
+  private attemptEnv(plan: StepPlan, signal: AbortSignal): AttemptEnv {
+    const env = this.env;
+    const runId = this.run.runId;
+    return {
+      runId,
+      history: env.history,
+      inFlight: env.inFlight,
+      decide: (contexts) => env.policy.decideDetailed(contexts),
+      policyName: () => env.policy.name,
+      policyVersion: () => env.policy.version,
+      nextSeq: () => env.nextDecisionSeq(runId),
+      invoke: (uses, input, attempt) => {
+        this.calls.set(plan.step.id, (this.calls.get(plan.step.id) ?? 0) + 1);
+        return env.invoke(uses, input, { runId, stepId: plan.step.id, attempt, signal, timeoutMs: undefined });
+      },
+      onRetry: (attempt, delayMs, error) => env.events.emit('step:retry', { runId, stepId: plan.step.id, attempt, delayMs, error: error.toJSON(), at: Date.now() }),
+      signal,
+      loadShare: () => Math.min(1, this.running / Math.max(1, this.run.workflow.concurrency ?? env.concurrency)),
+      queueLength: () => this.dag.ready(runId).length,
+    };
+  }
+}
+
+function stripStack(e: SymphonyErrorJSON): SymphonyErrorJSON {
+  const { stack: _s, ...rest } = e;
+  return rest;
+}
