@@ -1,5 +1,7 @@
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, expectTypeOf, it } from 'vitest';
+import type { ArtifactsService, LedgerService } from '@symphony/types';
+import type { ArtifactStore } from '../src/store.js';
 import type { Database } from 'lmdb';
 import { createKernel, definePlugin, type Kernel } from '@symphony/kernel';
 import { artifactsPlugin, ledgerPlugin, pitStorePlugins, plugins } from '../src/plugin.js';
@@ -48,6 +50,9 @@ describe('kernel plugins', () => {
     );
     await kernel.start();
     expect(kernel.service('pit.ledger').path).toBe(join(dir.dir, 'ledger'));
+    expectTypeOf(kernel.service('pit.artifacts')).toEqualTypeOf<ArtifactStore>();
+    expectTypeOf(kernel.service('pit.artifacts')).toMatchTypeOf<ArtifactsService>();
+    expectTypeOf(kernel.service('pit.ledger')).toMatchTypeOf<LedgerService>();
     const ref = await kernel.service('pit.artifacts').put('hello', 'world');
     expect(kernel.service('pit.artifacts').value('hello', ref.version)).toBe('world');
     const health = await kernel.health();

@@ -1,7 +1,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, expectTypeOf, it } from 'vitest';
+import type { DagService } from '../src/types.js';
 import { createKernel } from '@symphony/kernel';
 import { pitStorePlugins } from '@symphony/pit-artifacts';
 import type { RunEvents } from '@symphony/types';
@@ -18,6 +19,8 @@ describe('pit.dag kernel plugin', () => {
     const seen: Array<keyof RunEvents> = [];
     for (const name of ['run:start', 'step:ready', 'step:start', 'step:end', 'run:end'] as const) kernel.events.on(name, () => seen.push(name));
     const dag = kernel.service('pit.dag');
+    expectTypeOf(dag).toEqualTypeOf<DagService>();
+    expectTypeOf(dag.next).returns.toEqualTypeOf<import('../src/types.js').StartedStep[]>();
     const run = await dag.createRun({ name: 'k', steps: [{ id: 'only', uses: 'acme.x/run' }] });
     const [step] = dag.next(run.runId);
     const ref = await dag.completeWithOutput(run.runId, step!.stepId, { answer: 42 });
