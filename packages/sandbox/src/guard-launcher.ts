@@ -1,7 +1,7 @@
 import type { Readable } from 'node:stream';
 import type { SymphonyErrorJSON } from '@symphony/types';
 import type { AuditLog } from './audit-log.js';
-import { createCpuWatchdog, type ResourceLimits } from './limits.js';
+import { CANCEL_GRACE_MS, createCpuWatchdog, type ResourceLimits } from './limits.js';
 
 /*
  * Host-side guard around one launched extension: it watches the frames crossing the bus (the
@@ -62,6 +62,16 @@ export function guardLaunched<L extends LaunchedLike>(launched: L, options: Guar
   const watchdog = createCpuWatchdog({
     pid: launched.pid,
     budgetMs: limits.cpuMs,
+    // The bus times the call out at wallTimeMs and cancels it; this catches a handler that ignores that.
+    wallBudgetMs: limits.wallTimeMs + CANCEL_GRACE_MS,
+    onWallOverrun(callId, elapsedMs) {
+      const method = inflight.get(Number(callId)) ?? 'unknown';
+      limitHit = { limit: 'wall time', detail: `${method} still running ${Math.round(elapsedMs)} ms after it began, past its ${limits.wallTimeMs} ms limit and ${CANCEL_GRACE_MS} ms to stop` };
+      record('limit', method, `pid ${launched.pid}`, `limits.wallTimeMs=${limits.wallTimeMs}`, limitHit.detail);
+      failInflight('wall time', limitHit.detail);
+      launched.kill('SIGKILL');
+      deliverClose({ reason: 'exit', exitCode: null, signal: 'SIGKILL' });
+    },
     onOverrun(callId, usedMs) {
       const method = inflight.get(Number(callId)) ?? 'unknown';
       limitHit = { limit: 'cpu', detail: `used ${Math.round(usedMs)} ms of CPU in ${method}, budget ${limits.cpuMs} ms` };
@@ -78,7 +88,7 @@ export function guardLaunched<L extends LaunchedLike>(launched: L, options: Guar
     const fatal = limit !== 'open files';
     return {
       name: 'SymphonyError',
-      code: 'E_RESOURCE_LIMIT',
+      code: limit === 'wall time' ? 'E_TIMEOUT' : 'E_RESOURCE_LIMIT',
       message: `${extension.id}@${extension.version} exceeded its ${limit} limit during ${method} (${detail})${fatal ? '; it was stopped and will be restarted' : ''}.`,
       details: { extensionId: extension.id, version: extension.version, method, limit },
     };

@@ -5,7 +5,10 @@ import { SymphonyError } from '@symphony/types';
 export interface ResourceLimits {
   /** V8 heap limit (`--max-old-space-size` / worker `maxOldGenerationSizeMb`). */
   memoryMb: number;
-  /** Wall time per call before the caller gets `E_TIMEOUT`. */
+  /**
+   * Wall time per call: the bus's timeout (the caller gets `E_TIMEOUT`, the handler is cancelled).
+   * A handler that ignores the cancellation and still runs `CANCEL_GRACE_MS` later is killed.
+   */
   wallTimeMs: number;
   /** CPU time per call; past it the process is killed (and restarted by the bus). */
   cpuMs: number;
@@ -16,6 +19,9 @@ export interface ResourceLimits {
   /** Open file descriptors (RLIMIT_NOFILE through `prlimit`, where available). */
   maxOpenFiles: number;
 }
+
+/** How long a cancelled handler may take to stop before its process is killed. */
+export const CANCEL_GRACE_MS = 1_000;
 
 export const DEFAULT_LIMITS: Readonly<ResourceLimits> = Object.freeze({
   memoryMb: 256,
@@ -97,20 +103,36 @@ export interface CpuWatchdog {
  * restart it). With several calls in flight each is charged all the CPU the process used, and
  * calls shorter than one sampling interval are never charged: a budget, not an accounting.
  */
-export function createCpuWatchdog(options: { pid: number; budgetMs: number; intervalMs?: number; onOverrun: (callId: string, usedMs: number) => void }): CpuWatchdog {
-  const baselines = new Map<string, number | undefined>();
-  const intervalMs = options.intervalMs ?? Math.max(10, Math.min(250, Math.floor(options.budgetMs / 4)));
+export function createCpuWatchdog(options: {
+  pid: number;
+  budgetMs: number;
+  intervalMs?: number;
+  onOverrun: (callId: string, usedMs: number) => void;
+  /** A wall-time ceiling per call, checked on the same ticks. */
+  wallBudgetMs?: number;
+  onWallOverrun?: (callId: string, elapsedMs: number) => void;
+}): CpuWatchdog {
+  const baselines = new Map<string, { cpu: number | undefined; startedAt: number }>();
+  const shortest = Math.min(options.budgetMs, options.wallBudgetMs ?? Infinity);
+  const intervalMs = options.intervalMs ?? Math.max(10, Math.min(250, Math.floor(shortest / 4)));
   let timer: NodeJS.Timeout | undefined;
   const tick = (): void => {
     if (baselines.size === 0) return pause();
     const now = processTreeCpuMs(options.pid);
     if (now === undefined) return stop();
-    for (const [callId, at] of baselines) {
-      if (at === undefined) {
-        baselines.set(callId, now);
+    const wallNow = performance.now();
+    for (const [callId, call] of baselines) {
+      const elapsed = wallNow - call.startedAt;
+      if (options.wallBudgetMs !== undefined && elapsed > options.wallBudgetMs) {
+        baselines.delete(callId);
+        options.onWallOverrun?.(callId, elapsed);
         continue;
       }
-      const used = now - at;
+      if (call.cpu === undefined) {
+        call.cpu = now;
+        continue;
+      }
+      const used = now - call.cpu;
       if (used > options.budgetMs) {
         baselines.delete(callId);
         options.onOverrun(callId, used);
@@ -127,7 +149,7 @@ export function createCpuWatchdog(options: { pid: number; budgetMs: number; inte
   };
   return {
     begin(callId) {
-      baselines.set(callId, undefined);
+      baselines.set(callId, { cpu: undefined, startedAt: performance.now() });
       if (!timer) {
         timer = setInterval(tick, intervalMs);
         timer.unref();

@@ -1,7 +1,6 @@
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { definePlugin, type Plugin } from '@symphony/kernel';
-import { SymphonyError } from '@symphony/types';
 import type { PermissionRequest } from './permission-set.js';
 import type { ResourceLimits } from './limits.js';
 import { createSandbox, type SandboxService } from './sandbox.js';
@@ -21,13 +20,6 @@ export const sandboxPlugin: Plugin<SandboxService> = definePlugin<SandboxService
   name: 'sandbox',
   version: '0.1.0',
   setup(ctx) {
-    // The stage looks the sandbox up while it is set up; set up after it, the sandbox would
-    // never be asked and every extension would start unsandboxed. Refuse that loudly.
-    if (ctx.has('stage')) {
-      throw new SymphonyError('E_PLUGIN_ORDER', 'The `sandbox` plugin must be registered before `stage`: the stage was set up first, so its extensions would start without the sandbox.', {
-        details: { plugin: 'sandbox', before: 'stage' },
-      });
-    }
     const o = ctx.options as { home?: string; workspace?: string; limits?: Partial<ResourceLimits>; deny?: PermissionRequest; bubblewrap?: 'auto' | 'off' | 'require'; trusted?: string[] };
     const home = o.home ?? (ctx.config.home as string | undefined) ?? join(homedir(), '.symphony');
     const workspace = o.workspace ?? (ctx.config.workspace as string | undefined) ?? process.cwd();

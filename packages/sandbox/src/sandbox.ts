@@ -83,8 +83,6 @@ export function createSandbox(options: SandboxOptions): SandboxService {
   const audit = createAuditLog(join(options.home, 'audit.jsonl'));
   const grants = createGrantStore(join(options.home, 'grants.json'));
   const extensions = new Map<string, SandboxedExtension>();
-  /** Registered from a manifest on disk (re-read at each launch: a hot reload may bring a new version). */
-  const discovered = new Set<string>();
   const policies = new Map<string, Policy>();
   const wrapsPending = new Map<string, number>();
   const mode = options.bubblewrap ?? 'auto';
@@ -112,16 +110,22 @@ export function createSandbox(options: SandboxOptions): SandboxService {
     return ext;
   }
 
-  /** The registered extension, or the one whose manifest sits in the folder the stage starts it in. */
+  /**
+   * What the sandbox enforces for an extension about to start: the manifest in the folder the
+   * stage starts it in (re-read at every launch, so a hot reload's new version and permissions
+   * apply), with the embedder's `trusted` mark and limits from any registration; an extension
+   * with no manifest on disk must have been registered.
+   */
   async function resolveExtension(spec: { id: string; cwd?: string }): Promise<SandboxedExtension> {
-    if (extensions.has(spec.id) && !discovered.has(spec.id)) return extensions.get(spec.id)!;
-    if (!spec.cwd) return known(spec.id);
-    const loaded = await loadManifest(spec.cwd).catch((error: unknown) => {
-      throw new SymphonyError('E_PERMISSION_DENIED', `The sandbox cannot read the manifest of ${spec.id} in ${spec.cwd}, so it cannot know its permissions: ${(error as Error).message}`, {
+    const registered = extensions.get(spec.id);
+    const loaded = spec.cwd ? await loadManifest(spec.cwd).catch((error: unknown) => error as Error) : undefined;
+    if (loaded === undefined || loaded instanceof Error) {
+      if (registered) return registered;
+      throw new SymphonyError('E_PERMISSION_DENIED', `The sandbox cannot read the manifest of ${spec.id}${spec.cwd ? ` in ${spec.cwd}` : ''}, so it cannot know its permissions${loaded ? `: ${loaded.message}` : ''}.`, {
         details: { extensionId: spec.id, path: spec.cwd },
-        cause: error,
+        ...(loaded ? { cause: loaded } : {}),
       });
-    });
+    }
     if (loaded.manifest.id !== spec.id) {
       throw new SymphonyError('E_PERMISSION_DENIED', `The manifest in ${spec.cwd} is for ${loaded.manifest.id}, not ${spec.id}.`, { details: { extensionId: spec.id, path: loaded.file } });
     }
@@ -130,14 +134,13 @@ export function createSandbox(options: SandboxOptions): SandboxService {
       version: loaded.manifest.version,
       dir: loaded.dir,
       permissions: loaded.manifest.permissions,
-      trusted: options.trusted?.includes(spec.id) ?? false,
+      trusted: registered?.trusted ?? options.trusted?.includes(spec.id) ?? false,
+      ...(registered?.limits ? { limits: registered.limits } : {}),
     };
-    const previous = extensions.get(spec.id);
-    if (!previous || previous.version !== ext.version || JSON.stringify(previous.permissions) !== JSON.stringify(ext.permissions)) {
+    if (!registered || registered.version !== ext.version || registered.dir !== ext.dir || JSON.stringify(registered.permissions) !== JSON.stringify(ext.permissions)) {
       extensions.set(spec.id, ext);
       policies.delete(spec.id);
     }
-    discovered.add(spec.id);
     return extensions.get(spec.id)!;
   }
 
@@ -183,12 +186,10 @@ export function createSandbox(options: SandboxOptions): SandboxService {
     bubblewrap,
     register(extension) {
       extensions.set(extension.id, { ...extension, trusted: extension.trusted ?? options.trusted?.includes(extension.id) ?? false });
-      discovered.delete(extension.id);
       policies.delete(extension.id);
     },
     unregister(id) {
       extensions.delete(id);
-      discovered.delete(id);
       policies.delete(id);
     },
     get: (id) => extensions.get(id),

@@ -126,3 +126,35 @@ describe.each(modes)('a hostile process-mode extension, $name', ({ bubblewrap, s
     else expect(warnings.some((w) => /SANDBOX DEGRADED/.test(w.detail ?? ''))).toBe(false);
   });
 });
+
+describe('a handler that ignores cancellation after its wall-time limit', () => {
+  it('times out for the caller (E_TIMEOUT), then is killed, audited and restarted', async () => {
+    const root = tempDir();
+    const ws = join(root.dir, 'ws');
+    mkdirSync(ws);
+    const kernel = createKernel({
+      plugins: [sandboxPlugin, stagePlugin],
+      config: {
+        pluginOptions: {
+          sandbox: { home: join(root.dir, 'home'), workspace: ws, bubblewrap: bwrap.available ? 'require' : 'off', limits: { wallTimeMs: 500 } },
+          stage: { dirs: [join(fixtures, 'escaper')], restart: { maxCrashes: 20, backoffMs: 10 } },
+        },
+      },
+    });
+    try {
+      await kernel.start();
+      // Starting counts against a call's time: pings get room for it, `hang` gets the 500 ms limit.
+      const call = (method: string, timeoutMs?: number) => kernel.service('stage').call(`evil.escaper/${method}`, {}, timeoutMs ? { timeoutMs } : {});
+      expect(await call('ping', 20_000)).toBe('pong');
+      await expect(call('hang')).rejects.toMatchObject({ code: 'E_TIMEOUT' });
+      const sandbox = kernel.service('sandbox');
+      // The process answers pings, so the bus would keep it; the sandbox ends it 1 s later.
+      for (let i = 0; i < 100 && sandbox.audit.read({ kind: 'limit' }).length === 0; i++) await new Promise((r) => setTimeout(r, 50));
+      expect(sandbox.audit.read({ kind: 'limit' }).at(-1)).toMatchObject({ operation: 'hang', rule: 'limits.wallTimeMs=500' });
+      expect(await call('ping', 20_000)).toBe('pong');
+    } finally {
+      await kernel.stop();
+      root.cleanup();
+    }
+  });
+});

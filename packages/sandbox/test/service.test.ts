@@ -105,11 +105,18 @@ describe('the sandbox service', () => {
 });
 
 describe('the kernel plugin', () => {
-  it('refuses to be set up after the stage, which would have started extensions unsandboxed', async () => {
-    const kernel = createKernel({ plugins: [stagePlugin, sandboxPlugin], config: { pluginOptions: { sandbox: { home: join(root.dir, 'home'), workspace: ws, bubblewrap: 'off' } } } });
-    const error = await kernel.start().catch((e: unknown) => e);
-    expect(error).toMatchObject({ code: 'E_PLUGIN_SETUP' });
-    expect(String((error as { message: string }).message) + String((error as { cause?: { message?: string } }).cause?.message)).toMatch(/must be registered before `stage`/);
+  it('works in either registration order: the stage finds the sandbox when it launches', async () => {
+    const kernel = createKernel({
+      plugins: [stagePlugin, sandboxPlugin],
+      config: { pluginOptions: { sandbox: { home: join(root.dir, 'home'), workspace: ws, bubblewrap: 'off' }, stage: { dirs: [join(fixtures, 'escaper')] } } },
+    });
+    await kernel.start();
+    try {
+      await expect(kernel.service('stage').call('evil.escaper/readPasswd')).rejects.toMatchObject({ code: 'E_PERMISSION_DENIED' });
+      expect(kernel.service('sandbox').audit.read({ kind: 'deny' })).toHaveLength(1);
+    } finally {
+      await kernel.stop();
+    }
   });
 });
 
