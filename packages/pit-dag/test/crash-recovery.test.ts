@@ -14,14 +14,19 @@ const here = fileURLToPath(new URL('.', import.meta.url));
 const child = join(here, 'fixtures', 'crash-child.mjs');
 const TRIALS = 20;
 
-/** Runs the child; kills it with SIGKILL `killAfterMs` after it starts driving (never if undefined). */
-function runChild(args: string[], killAfterMs?: number): Promise<'killed' | 'finished'> {
+/**
+ * Runs the child and SIGKILLs it once it has reported `killAfterCommits` committed steps (never
+ * if undefined): a random point of the run, from "just started" to "almost done".
+ */
+function runChild(args: string[], killAfterCommits?: number): Promise<'killed' | 'finished'> {
   return new Promise((resolve, reject) => {
     const proc = fork(child, args, { execArgv: [], stdio: ['ignore', 'ignore', 'pipe', 'ipc'] });
     let stderr = '';
+    let commits = 0;
     proc.stderr?.on('data', (d) => (stderr += d));
     proc.on('message', (m) => {
-      if (m === 'started' && killAfterMs !== undefined) setTimeout(() => proc.kill('SIGKILL'), killAfterMs);
+      if (m === 'committed') commits++;
+      if (killAfterCommits !== undefined && (m === 'started' || m === 'committed') && commits >= killAfterCommits) proc.kill('SIGKILL');
     });
     proc.on('exit', (code, signal) => {
       if (signal === 'SIGKILL') resolve('killed');
@@ -46,9 +51,9 @@ describe.skipIf(!existsSync(join(here, '..', 'dist', 'index.js')))('crash recove
       const log = join(dir, `${runId}.log`);
       writeFileSync(log, '');
       // One or two processes killed at random points...
-      for (let k = 0; k < 1 + (trial % 4 === 3 ? 1 : 0); k++) {
-        if ((await runChild([ledgerPath, runId, log], Math.random() * 80)) === 'killed') kills++;
-      }
+      // (at most 35 of the 50 steps in, so the kill lands before the run can finish)
+      if ((await runChild([ledgerPath, runId, log], Math.floor(Math.random() * 36))) === 'killed') kills++;
+      if (trial % 4 === 3 && (await runChild([ledgerPath, runId, log], Math.floor(Math.random() * 6))) === 'killed') kills++;
       // ...then a fresh process (this one) resumes the run and drives it to the end.
       const ledger = openLedger({ path: ledgerPath });
       const artifacts = new ArtifactStore(ledger);
