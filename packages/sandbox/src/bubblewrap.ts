@@ -33,7 +33,7 @@ function probe(explicit?: string): BubblewrapStatus {
   if (version.status !== 0) return { available: false, path, reason: `\`${path} --version\` failed: ${(version.stderr || version.error?.message || '').trim()}` };
   const node = realpathSync(process.execPath);
   const args = [...runtimeMounts(), '--proc', '/proc', '--dev', '/dev', ...namespaceFlags(false), node, '-e', 'process.exit(42)'];
-  const run = spawnSync(path, args, { encoding: "utf8", timeout: 30_000, env: {} });
+  const run = spawnSync(path, args, { encoding: 'utf8', timeout: 30_000, env: {} });
   if (run.status !== 42) {
     const why = (run.stderr || run.error?.message || `exit ${run.status}`).trim();
     return { available: false, path, version: version.stdout.trim(), reason: `bwrap cannot create a sandbox here (${why}); user namespaces may be disabled` };
