@@ -114,20 +114,12 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   }
 
   async call(method: string, input?: unknown, options: CallOptions = {}): Promise<unknown> {
-    let callOptions = options;
-    let client: BusClient;
-    if (this.instance && this.currentState === 'running') {
-      client = this.instance.client;
-    } else {
-      // Waiting for a start or a restart counts against the caller's time limit and signal.
-      const t0 = performance.now();
-      client = await this.waitFor(this.client(), method, options);
-      const timeoutMs = options.timeoutMs ?? this.limits.timeoutMs;
-      if (Number.isFinite(timeoutMs)) callOptions = { ...options, timeoutMs: Math.max(1, timeoutMs - (performance.now() - t0)) };
-    }
+    // A start or restart in progress is bounded by startTimeoutMs (and the caller's signal); the
+    // call's own time limit starts once the extension is up, so a cold start is not a timeout.
+    const client = this.instance && this.currentState === 'running' ? this.instance.client : await this.waitFor(this.client(), method, options.signal);
     const entry = this.remember(method);
     try {
-      const result = await client.call(method, input, callOptions);
+      const result = await client.call(method, input, options);
       entry.outcome = 'ok';
       return result;
     } catch (error) {
@@ -293,38 +285,14 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     this.restarting.catch(() => {});
   }
 
-  /** Rejects with `E_TIMEOUT` / `E_ABORTED` if the caller gives up before `promise` settles. */
-  private waitFor<T>(promise: Promise<T>, method: string, options: CallOptions): Promise<T> {
-    const { signal } = options;
-    const timeoutMs = options.timeoutMs ?? this.limits.timeoutMs;
-    if (!signal && !Number.isFinite(timeoutMs)) return promise;
+  /** Rejects with `E_ABORTED` if the caller gives up before `promise` settles. */
+  private waitFor<T>(promise: Promise<T>, method: string, signal: AbortSignal | undefined): Promise<T> {
+    if (!signal) return promise;
     return new Promise<T>((resolve, reject) => {
-      const timer = Number.isFinite(timeoutMs)
-        ? setTimeout(() => {
-            done();
-            reject(new SymphonyError('E_TIMEOUT', `${this.id}/${method} did not finish within ${timeoutMs} ms (the extension was still starting)`, { details: { extensionId: this.id, method, timeoutMs } }));
-          }, timeoutMs)
-        : undefined;
-      const onAbort = () => {
-        done();
-        reject(new SymphonyError('E_ABORTED', `${this.id}/${method} was cancelled while the extension was starting`, { details: { extensionId: this.id, method } }));
-      };
-      const done = () => {
-        clearTimeout(timer);
-        signal?.removeEventListener('abort', onAbort);
-      };
-      if (signal?.aborted) return onAbort();
-      signal?.addEventListener('abort', onAbort, { once: true });
-      promise.then(
-        (value) => {
-          done();
-          resolve(value);
-        },
-        (error) => {
-          done();
-          reject(error);
-        },
-      );
+      const onAbort = () => reject(new SymphonyError('E_ABORTED', `${this.id}/${method} was cancelled while the extension was starting`, { details: { extensionId: this.id, method } }));
+      if (signal.aborted) return onAbort();
+      signal.addEventListener('abort', onAbort, { once: true });
+      promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
     });
   }
 
