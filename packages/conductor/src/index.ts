@@ -16,7 +16,7 @@ export type { Policy, SyncPolicy } from './policy.js';
 export { createHeuristic, HEURISTICS, type HeuristicName } from './heuristics.js';
 export { createMlpPolicy } from './mlp-policy.js';
 export { createOnnxPolicy, type OnnxPolicy } from './onnx-policy.js';
-export { exportPolicyOnnx, POLICY_IO } from './onnx-export.js';
+export { exportPolicyOnnx, importPolicyOnnx, POLICY_IO } from './onnx-export.js';
 export { generateQuest, playQuest, MAX_ATTEMPTS, type Quest, type QuestResult, type DecideFn } from './fqg.js';
 export { train, DEFAULT_TRAIN, type TrainOptions, type TrainProgress, type TrainResult, type CurvePoint } from './trainer.js';
 export type { Mlp, Layer } from './mlp.js';

@@ -1,4 +1,5 @@
 import onnxProto from 'onnx-proto';
+import { SymphonyError } from '@symphony/types';
 import { ACTIONS, FEATURE_NAMES, FEATURES } from './features.js';
 import type { Mlp } from './mlp.js';
 
@@ -77,4 +78,27 @@ export function exportPolicyOnnx(model: Mlp, version: string): Uint8Array {
     ],
   });
   return onnx.ModelProto.encode(modelProto).finish();
+}
+
+/** Reads the weights back out of a policy model written by `exportPolicyOnnx` (float32 → float64). */
+export function importPolicyOnnx(bytes: Uint8Array): Mlp {
+  const model = onnx.ModelProto.decode(bytes);
+  const tensors = new Map((model.graph?.initializer ?? []).map((t) => [t.name ?? '', t]));
+  const floats = (name: string): Float64Array => {
+    const t = tensors.get(name);
+    if (!t) throw new SymphonyError('E_POLICY_INVALID', `policy model has no initializer "${name}"`, { details: { name } });
+    const raw = t.rawData && t.rawData.length > 0 ? t.rawData : undefined;
+    // A Buffer's slice() is a view into a shared pool: copy into a buffer of our own.
+    const f32 = raw ? new Float32Array(Uint8Array.from(raw).buffer) : Float32Array.from(t.floatData ?? []);
+    return Float64Array.from(f32);
+  };
+  const layers: Mlp['layers'] = [];
+  for (let l = 0; tensors.has(`W${l}`); l++) {
+    const dims = (tensors.get(`W${l}`)?.dims ?? []).map(Number);
+    layers.push({ inputs: dims[0] ?? 0, outputs: dims[1] ?? 0, w: floats(`W${l}`), b: floats(`B${l}`) });
+  }
+  if (layers.length === 0 || layers[0]?.inputs !== FEATURES) {
+    throw new SymphonyError('E_POLICY_INVALID', `policy model does not take ${FEATURES} features per action row`, { details: { inputs: layers[0]?.inputs } });
+  }
+  return { layers };
 }

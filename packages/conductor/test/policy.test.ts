@@ -10,6 +10,7 @@ import {
   createRng,
   encodeBatch,
   exportPolicyOnnx,
+  importPolicyOnnx,
   generateQuest,
   playQuest,
   readBundledPolicy,
@@ -106,6 +107,9 @@ describe('training and the ONNX policy', () => {
     expect(policy.stats.runs - before.runs).toBe(1);
     expect(policy.stats.decisions - before.decisions).toBe(7);
     expect([...x, ...y, ...z]).toEqual(ts.decide(contexts.slice(0, 7)));
+    // The weights read back from the file give the same forward pass.
+    const reread = createMlpPolicy(importPolicyOnnx(exportPolicyOnnx(model, 'test')));
+    expect(Array.from(reread.probabilities(contexts))).toEqual(Array.from(tsProbs));
     await policy.close();
     await expect(policy.decide(contexts.slice(0, 1))).rejects.toMatchObject({ code: 'E_POLICY_CLOSED' });
   });
