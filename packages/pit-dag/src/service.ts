@@ -123,12 +123,20 @@ export function createDagService(deps: DagServiceDeps): DagService & { close(): 
     }
   }
 
+  /** Drops pending retry backoffs; running steps keep their timeouts, so a hung one still ends. */
+  function stopRetries(run: ActiveRun): void {
+    for (const [i, timer] of run.timers) {
+      if (run.ready.status[i] !== StepStatus.retrying) continue;
+      clearTimeout(timer);
+      run.timers.delete(i);
+    }
+  }
+
   function failForGood(run: ActiveRun, i: number, error: SymphonyError): void {
     const at = now();
     run.ready.fail(i);
     run.failing = true;
-    for (const timer of run.timers.values()) clearTimeout(timer);
-    run.timers.clear();
+    stopRetries(run);
     run.ready.clear();
     background(() => checkpoints.writeStep(run.id, run.graph.ids[i] as string, stepRecord(run, i, 'failed', { error: error.toJSON(), endedAt: at })));
     events.emit('step:fail', {
@@ -393,8 +401,7 @@ export function createDagService(deps: DagServiceDeps): DagService & { close(): 
       run.cancelled = true;
       const record = { ...run.record, status: 'cancelled' as const };
       await tx(() => checkpoints.writeRun(record));
-      for (const timer of run.timers.values()) clearTimeout(timer);
-      run.timers.clear();
+      stopRetries(run);
       run.ready.clear();
       run.controller.abort(new SymphonyError('E_ABORTED', `run "${runId}" was cancelled: ${reason}`, { details: { runId, reason } }));
       maybeEnd(run);

@@ -140,6 +140,16 @@ describe('pit.dag: driving a run', () => {
     await expect(x.dag.resume(run.runId)).rejects.toMatchObject({ code: 'E_CONFLICT' });
   });
 
+  it('still ends a cancelled run whose step ignores its signal, once the step times out', async () => {
+    const x = h();
+    const run = await x.dag.createRun({ name: 'stuck', steps: [{ id: 'hung', uses: 'acme.x/run', timeoutMs: 20 }, { id: 'next', uses: 'acme.x/run', needs: ['hung'] }] });
+    x.dag.next(run.runId);
+    await x.dag.cancel(run.runId);
+    const final = await x.dag.whenDone(run.runId);
+    expect(final.status).toBe('cancelled');
+    expect(final.steps.map((s) => [s.state, s.error?.code])).toEqual([['failed', 'E_TIMEOUT'], ['pending', undefined]]);
+  });
+
   it('fails a step that outlives its timeoutMs with E_TIMEOUT and aborts its signal', async () => {
     const x = h();
     const run = await x.dag.createRun({ name: 't', steps: [{ id: 'slow', uses: 'acme.x/run', timeoutMs: 10 }] });
