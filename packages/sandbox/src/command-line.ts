@@ -45,6 +45,8 @@ export interface SandboxCommandInput {
   prlimit?: string;
   /** The policy as data, handed to the child for its own early checks (`sandboxContext()`). */
   policySource?: PolicySource;
+  /** `${workspace}`: the child's working directory when it may read it, so relative paths mean the workspace. */
+  workspace?: string;
 }
 
 /** Names every process has and libraries read casually; withheld silently rather than loudly. */
@@ -106,6 +108,9 @@ export function sandboxCommandLine(input: SandboxCommandInput): SandboxedCommand
     fs: { read: [...codeRead, ...closure.roots, ...roots.read], write: roots.write },
   });
 
+  // Relative paths in an extension mean the workspace (as in the built-in operators), not its own folder.
+  const workspaceAccess = input.workspace ? policy.decide({ kind: 'fs.read', path: input.workspace }) : undefined;
+  const childCwd = workspaceAccess?.allow ? workspaceAccess.target : commandLine.cwd;
   const warnings: string[] = [];
   if (refused.length > 0) warnings.push(`${extension.id}: environment ${refused.join(', ')} granted but never passed (they could disable the sandbox).`);
   if (droppedFlags.length > 0) warnings.push(`${extension.id}: Node flags ${droppedFlags.join(' ')} dropped (they would undo the sandbox).`);
@@ -116,7 +121,7 @@ export function sandboxCommandLine(input: SandboxCommandInput): SandboxedCommand
   if (input.bubblewrap.available && input.bubblewrap.path) {
     useBwrap = true;
     const visible = [...codeRead, ...roots.read, ...roots.write];
-    const cwd = visible.some((root) => isWithin(commandLine.cwd, root)) ? commandLine.cwd : closure.roots[0] ?? '/';
+    const cwd = visible.some((root) => isWithin(childCwd, root)) ? childCwd : closure.roots[0] ?? '/';
     // Socket mode: the child connects back over a Unix socket, which must be visible inside.
     const socket = commandLine.env.SYMPHONY_IPC_SOCKET;
     const socketDirs = socket ? [dirname(socket)] : [];
@@ -139,7 +144,8 @@ export function sandboxCommandLine(input: SandboxCommandInput): SandboxedCommand
     command: argv[0]!,
     args: argv.slice(1),
     env,
-    cwd: useBwrap ? commandLine.cwd : commandLine.cwd,
+    // bwrap itself starts in the host folder and `--chdir`s inside; without it the child starts there.
+    cwd: useBwrap ? commandLine.cwd : childCwd,
     layers: { bubblewrap: useBwrap, nodePermission: true, openFileLimit },
     warnings,
     withheldEnv,

@@ -230,7 +230,7 @@ export function createSandbox(options: SandboxOptions): SandboxService {
           details: { extensionId: ext.id, mode: 'socket' },
         });
       }
-      const result = sandboxCommandLine({ commandLine: command, extension: ext, policy: policy(spec.id), policySource: policySource(spec.id), limits: limits(spec.id), bubblewrap, preload, ...(prlimit ? { prlimit } : {}) });
+      const result = sandboxCommandLine({ commandLine: command, extension: ext, policy: policy(spec.id), policySource: policySource(spec.id), workspace: options.workspace, limits: limits(spec.id), bubblewrap, preload, ...(prlimit ? { prlimit } : {}) });
       for (const warning of result.warnings) {
         logger.warn({ extensionId: ext.id }, warning);
         audit.append({ kind: 'warning', extensionId: ext.id, version: ext.version, operation: 'launch', target: 'sandbox', rule: result.layers.bubblewrap ? 'flags' : 'no-bubblewrap', detail: warning });

@@ -76,6 +76,9 @@ describe.each(modes)('a hostile process-mode extension, $name', ({ bubblewrap, s
     expect(await call('ping')).toBe('pong');
     expect(await call('readWorkspace', { path: join(ws, 'data.txt') })).toBe('workspace data');
     expect(await call('env', { name: 'ESCAPE_GRANTED' })).toBe('visible');
+    // Relative paths mean the workspace: the child runs there, not in its own folder.
+    expect(await call('cwd')).toBe(ws);
+    expect(await call('readWorkspace', { path: 'data.txt' })).toBe('workspace data');
   });
 
   const refusals: Array<[string, string, () => unknown, string | RegExp]> = [
