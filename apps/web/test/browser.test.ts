@@ -1,7 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chromium, type Browser, type Page } from 'playwright-core';
-// @ts-expect-error plain JS module without types
 import { startWebHost } from '../host/server.mjs';
 import { artifactsDir, chromiumArgs, ensureBuilt, findChromium } from './helpers.js';
 

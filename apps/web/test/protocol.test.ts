@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import type { VirtualNode } from '@symphony/vdom';
-// @ts-expect-error plain JS module without types
 import { startWebHost } from '../host/server.mjs';
 
 type Host = { url: string; close(): Promise<void> };
