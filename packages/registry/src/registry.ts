@@ -28,8 +28,10 @@ export interface Registry {
   packument(id: string): Promise<Packument>;
   /** A version, a range (`^1.2`) or a dist-tag (`latest`, `next`) → the version's metadata. */
   resolve(id: string, spec?: string): Promise<VersionMeta>;
-  /** The tarball bytes of one exact version; counts a download. */
+  /** The tarball bytes of one exact version; counts a download (written in the background). */
   tarball(id: string, version: string): Promise<{ data: Buffer; meta: VersionMeta }>;
+  /** Resolves when every background write (download counts) has landed. */
+  flush(): Promise<void>;
   deprecate(id: string, version: string, message: string): Promise<VersionMeta>;
   yank(id: string, version: string, yanked?: boolean): Promise<VersionMeta>;
   setDistTag(id: string, tag: string, version: string): Promise<Packument>;
@@ -52,6 +54,7 @@ export async function openRegistry(options: RegistryOptions): Promise<Registry> 
   const now = options.now ?? (() => new Date());
   const maxAge = options.requestMaxAgeMs ?? 5 * 60_000;
   const queue = createKeyedQueue();
+  const background = new Set<Promise<void>>();
   const packuments = new Map<string, Packument>();
   const index = createSearchIndex();
   const publishersPath = join(dir, 'publishers.json');
@@ -209,11 +212,16 @@ export async function openRegistry(options: RegistryOptions): Promise<Registry> 
     async tarball(id, v) {
       const meta = version(get(id), v);
       const data = await readFile(join(packageDir(id), meta.tarball));
-      // Counting is best-effort: a lost count must never fail a download.
-      void mutate(id, v, (m) => {
+      // Counting is best-effort and off the download's path: a lost count never fails a download.
+      const counted = mutate(id, v, (m) => {
         m.downloads += 1;
-      }).catch(() => undefined);
+      }).then(() => undefined, () => undefined);
+      background.add(counted);
+      void counted.then(() => background.delete(counted));
       return { data, meta };
+    },
+    async flush() {
+      await Promise.all([...background]);
     },
     deprecate: (id, v, message) =>
       mutate(id, v, (meta) => {
