@@ -105,7 +105,7 @@ export function sandboxCommandLine(input: SandboxCommandInput): SandboxedCommand
     net: netPatterns,
     withheldEnv: withheldEnv.filter((name) => !AMBIENT_ENV.test(name)),
     ...(input.policySource ? { policy: input.policySource } : {}),
-    fs: { read: [...codeRead, ...closure.roots, ...roots.read], write: roots.write },
+    fs: { read: [...codeRead, ...roots.read], write: roots.write },
   });
 
   // Relative paths in an extension mean the workspace (as in the built-in operators), not its own folder.
@@ -130,8 +130,8 @@ export function sandboxCommandLine(input: SandboxCommandInput): SandboxedCommand
   } else {
     warnings.push(
       `SANDBOX DEGRADED for ${extension.id}: bubblewrap is unavailable (${input.bubblewrap.reason ?? 'unknown reason'}). ` +
-        'The extension runs under Node\'s permission model and Symphony\'s checks only: a symlink planted inside a granted path can lead ' +
-        'outside it, and network access cannot be blocked by the OS. Install bubblewrap to close these gaps.',
+        'The extension runs under Node\'s permission model and Symphony\'s in-process checks only: a granted child process runs unconfined, ' +
+        'network access is refused only inside the process, and a symlink swapped between check and use is not caught. Install bubblewrap to close these gaps.',
     );
     argv = [node, ...nodeArgs];
   }
@@ -160,3 +160,4 @@ function hasAnyRule(policy: Policy, kind: 'child_process'): boolean {
 function netGrantPatterns(policy: Policy): string[] {
   return policy.effective().net;
 }
+
