@@ -223,3 +223,27 @@ export function notActive(runId: string, known: boolean): SymphonyError {
     ? new SymphonyError('E_CONFLICT', `run "${runId}" is not active in this process: resume it first (or it has ended)`, { details: { runId } })
     : new SymphonyError('E_NOT_FOUND', `no run "${runId}"`, { details: { runId } });
 }
+
+export function indexOf(run: ActiveRun, stepId: string): number {
+  const i = run.graph.index.get(stepId);
+  if (i === undefined) {
+    throw new SymphonyError('E_NOT_FOUND', `run "${run.id}" has no step "${stepId}"`, { details: { runId: run.id, stepId } });
+  }
+  return i;
+}
+
+/** Throws `E_CONFLICT` unless step i is running (and not already being completed). */
+export function requireRunning(run: ActiveRun, i: number, what: string): void {
+  if (run.ready.status[i] !== StepStatus.running || run.completing[i]) {
+    const state = run.completing[i] ? 'completing' : stateName(run.ready.status[i] as number);
+    throw new SymphonyError('E_CONFLICT', `cannot ${what} step "${run.graph.ids[i]}" of run "${run.id}": it is not running`, {
+      details: { runId: run.id, stepId: run.graph.ids[i], state },
+    });
+  }
+}
+
+export function stepRecord(run: ActiveRun, i: number, status: StepRecord['status'], extra: Partial<StepRecord> = {}): StepRecord {
+  const record: StepRecord = { status, attempts: run.attempts[i] as number, ...extra };
+  if (run.startedAt[i]) record.startedAt = run.startedAt[i] as number;
+  return record;
+}

@@ -10,13 +10,28 @@ import {
   type LedgerService,
   type Logger,
 } from '@symphony/types';
-import { Checkpoints, type RunRecord, type RunStatus, type StepRecord } from './checkpoint.js';
+import { Checkpoints, type RunRecord, type RunStatus } from './checkpoint.js';
 import { criticalPath } from './critical-path.js';
 import { evaluateCondition, resolveTemplate, type ExpressionContext } from './expressions.js';
 import { StepStatus } from './ready-set.js';
 import { planRecovery } from './recovery.js';
 import { stepContext } from './step-context.js';
-import { activate, armTimeout, checkInputs, notActive, prepareGraph, retryDecision, stateName, upstreamOutputs, viewOfActive, viewOfRecords, type ActiveRun } from './run.js';
+import {
+  activate,
+  armTimeout,
+  checkInputs,
+  indexOf,
+  notActive,
+  prepareGraph,
+  requireRunning,
+  retryDecision,
+  stepRecord,
+  upstreamOutputs,
+  viewOfActive,
+  viewOfRecords,
+  type ActiveRun,
+} from './run.js';
+import { WriteQueue } from './write-queue.js';
 import type { CreateRunOptions, DagService, FailDecision, RunEventSink, RunStateView, StartedStep, StepOutputMeta } from './types.js';
 
 export interface DagServiceDeps {
@@ -45,51 +60,9 @@ export function createDagService(deps: DagServiceDeps): DagService & { close(): 
     return run;
   }
 
-  function indexOf(run: ActiveRun, stepId: string): number {
-    const i = run.graph.index.get(stepId);
-    if (i === undefined) {
-      throw new SymphonyError('E_NOT_FOUND', `run "${run.id}" has no step "${stepId}"`, { details: { runId: run.id, stepId } });
-    }
-    return i;
-  }
-
-  function requireRunning(run: ActiveRun, i: number, what: string): void {
-    if (run.ready.status[i] !== StepStatus.running || run.completing[i]) {
-      const state = run.completing[i] ? 'completing' : stateName(run.ready.status[i] as number);
-      throw new SymphonyError('E_CONFLICT', `cannot ${what} step "${run.graph.ids[i]}" of run "${run.id}": it is not running`, {
-        details: { runId: run.id, stepId: run.graph.ids[i], state },
-      });
-    }
-  }
-
-  /*
-   * Fire-and-forget checkpoint writes (step started, skipped, retrying): a lost one only means an
-   * attempt goes uncounted. They are queued and written together in one transaction per tick;
-   * `tx` flushes the queue first, so every write reaches the ledger in the order it was made.
-   */
-  let queued: Array<() => void> = [];
-  function background(write: () => void): void {
-    if (queued.length === 0) queueMicrotask(flushQueued);
-    queued.push(write);
-  }
-  function flushQueued(): void {
-    if (queued.length === 0) return;
-    const writes = queued;
-    queued = [];
-    ledger
-      .transaction(() => writes.forEach((write) => write()))
-      .catch((err: unknown) => logger.error({ err }, 'pit.dag: a checkpoint write failed'));
-  }
-  function tx<T>(fn: () => T): Promise<T> {
-    flushQueued();
-    return ledger.transaction(fn);
-  }
-
-  function stepRecord(run: ActiveRun, i: number, status: StepRecord['status'], extra: Partial<StepRecord> = {}): StepRecord {
-    const record: StepRecord = { status, attempts: run.attempts[i] as number, ...extra };
-    if (run.startedAt[i]) record.startedAt = run.startedAt[i] as number;
-    return record;
-  }
+  const writes = new WriteQueue(ledger, logger);
+  const background = (write: () => void): void => writes.later(write);
+  const tx = <T>(fn: () => T): Promise<T> => writes.now(fn);
 
   const contextFor = (run: ActiveRun, withValue: unknown, condition?: string): ExpressionContext =>
     stepContext(run, artifacts, withValue, condition);
@@ -259,6 +232,24 @@ export function createDagService(deps: DagServiceDeps): DagService & { close(): 
     return Float64Array.from(ids, (id) => estimates[id] ?? checkpoints.estimate(workflowName, id) ?? 1);
   }
 
+  const resuming = new Map<string, Promise<RunStateView>>();
+  async function resumeRun(runId: string): Promise<RunStateView> {
+    const record = checkpoints.run(runId);
+    if (!record) throw notActive(runId, false);
+    if (record.status !== 'running') {
+      throw new SymphonyError('E_CONFLICT', `run "${runId}" already ended (${record.status})`, { details: { runId, status: record.status } });
+    }
+    const graph = prepareGraph(record.workflow);
+    const run = activate(record, graph, durationsFor(record.workflow.name, graph.ids));
+    const at = now();
+    const plan = planRecovery(run, checkpoints.stepsOf(runId), at);
+    if (plan.rewrites.length > 0) await tx(() => plan.rewrites.forEach(([id, r]) => checkpoints.writeStep(runId, id, r)));
+    run.failing = plan.failing;
+    return begin(run, true, (i) => plan.finished.get(i), () => {
+      for (const r of plan.retries) events.emit('step:retry', { runId, stepId: r.stepId, attempt: r.attempt, delayMs: 0, error: r.error, at });
+    });
+  }
+
   const service: DagService & { close(): void } = {
     async createRun(input, options: CreateRunOptions = {}) {
       const workflow = validateWorkflow(input);
@@ -276,23 +267,16 @@ export function createDagService(deps: DagServiceDeps): DagService & { close(): 
       return begin(run, false, () => undefined);
     },
 
-    async resume(runId) {
+    resume(runId) {
       const running = active.get(runId);
-      if (running) return viewOfActive(running, running.record.status);
-      const record = checkpoints.run(runId);
-      if (!record) throw notActive(runId, false);
-      if (record.status !== 'running') {
-        throw new SymphonyError('E_CONFLICT', `run "${runId}" already ended (${record.status})`, { details: { runId, status: record.status } });
+      if (running) return Promise.resolve(viewOfActive(running, running.record.status));
+      // Two resume calls at once share one: a run is driven by at most one ActiveRun.
+      let pending = resuming.get(runId);
+      if (!pending) {
+        pending = resumeRun(runId).finally(() => resuming.delete(runId));
+        resuming.set(runId, pending);
       }
-      const graph = prepareGraph(record.workflow);
-      const run = activate(record, graph, durationsFor(record.workflow.name, graph.ids));
-      const at = now();
-      const plan = planRecovery(run, checkpoints.stepsOf(runId), at);
-      if (plan.rewrites.length > 0) await tx(() => plan.rewrites.forEach(([id, r]) => checkpoints.writeStep(runId, id, r)));
-      run.failing = plan.failing;
-      return begin(run, true, (i) => plan.finished.get(i), () => {
-        for (const r of plan.retries) events.emit('step:retry', { runId, stepId: r.stepId, attempt: r.attempt, delayMs: 0, error: r.error, at });
-      });
+      return pending;
     },
 
     ready(runId) {

@@ -228,7 +228,8 @@ describe('pit.dag: resume after a restart', () => {
     await x.ledger.flushed();
     x = await x.reopen();
     open.push(x);
-    const resumed = await x.dag.resume(run.runId);
+    const [resumed, again] = await Promise.all([x.dag.resume(run.runId), x.dag.resume(run.runId)]);
+    expect(again).toEqual(resumed); // one resume, shared
     expect(resumed.steps.map((s) => s.state)).toEqual(['done', 'ready', 'pending']);
     expect(x.events.map((e) => e.name)).toEqual(['run:start', 'step:retry', 'step:ready']);
     const ran: string[] = [];
