@@ -53,7 +53,15 @@ export function openLedger(options: LedgerOptions): LmdbLedger {
   function run<T>(fn: () => T): T {
     depth++;
     try {
-      return fn();
+      const result = fn();
+      // An async callback would hold LMDB's single writer across awaits: refuse it (its writes roll back).
+      if (typeof (result as { then?: unknown } | undefined)?.then === 'function') {
+        (result as Promise<unknown>).catch(() => {});
+        throw new SymphonyError('E_LEDGER_ASYNC_CALLBACK', `a ledger transaction callback returned a promise: it must be synchronous (ledger ${path})`, {
+          details: { path },
+        });
+      }
+      return result;
     } catch (err) {
       if (typeof err === 'object' && err !== null) fromCallback.add(err);
       throw err;

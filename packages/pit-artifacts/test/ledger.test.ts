@@ -56,6 +56,18 @@ describe('ledger', () => {
     expect(db.get('c')).toBe(3);
   });
 
+  it('refuses an async callback, which would hold the single writer across awaits', async () => {
+    const ledger = ledgerFor();
+    const db = ledger.db('t.async') as Database;
+    await expectCode(
+      ledger.transaction(async () => {
+        db.putSync('a', 1);
+      }),
+      'E_LEDGER_ASYNC_CALLBACK',
+    );
+    expect(db.get('a')).toBeUndefined();
+  });
+
   it('joins an outer transaction when nested, and knows when it is inside one', async () => {
     const ledger = ledgerFor();
     const db = ledger.db('t.nested') as Database;
