@@ -4,6 +4,7 @@ import { evalCommand } from './commands/eval.js';
 import { TRAIN_DEFAULTS, trainCommand } from './commands/train.js';
 import { c } from './term.js';
 import { publishPolicy } from './commands/publish.js';
+import { replayCommand } from './commands/replay.js';
 
 const USAGE = `symphony <command>
 
@@ -11,6 +12,7 @@ const USAGE = `symphony <command>
   runs list | show <runId> | explain <runId>      [--json] [--home dir]
   artifacts list | get <name[@version]> [--out file]  [--json] [--home dir]
   train [--episodes N] [--seed S] [--out dir] [--json] [--home dir]   (stores conductor-policy@production)
+  train --replay [--home dir]    fine-tune on decision traces curated by pit.stale (offline)
   eval [--quests N] [--model file.onnx] [--json]
 
 The store lives under ./.symphony/ unless --home says otherwise.`;
@@ -31,6 +33,7 @@ export async function main(argv: string[]): Promise<number> {
       quests: { type: 'string' },
       model: { type: 'string' },
       policy: { type: 'string' },
+      replay: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -40,6 +43,7 @@ export async function main(argv: string[]): Promise<number> {
   }
   switch (command) {
     case 'train':
+      if (values.replay) return replayCommand({ home: values.home ?? '.symphony', json: values.json ?? false, epochs: int(values.episodes, 5, '--episodes') });
       return trainCommand(
         {
           episodes: int(values.episodes, TRAIN_DEFAULTS.episodes, '--episodes'),

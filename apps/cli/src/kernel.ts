@@ -21,6 +21,8 @@ export interface KernelChoice {
   extensionDirs?: string[];
   /** Only the store (runs/artifacts inspection, train): no Stage, no Conductor policy load. */
   storeOnly?: boolean;
+  /** With `storeOnly`: also pit.stale (curated decision traces). */
+  withStale?: boolean;
   /** Log level on stderr; SYMPHONY_LOG overrides. Default `warn`. */
   logLevel?: 'debug' | 'info' | 'warn' | 'error' | 'silent';
 }
@@ -38,6 +40,7 @@ export async function openKernel(choice: KernelChoice): Promise<OpenKernel> {
   const level = (process.env.SYMPHONY_LOG as KernelChoice['logLevel']) ?? choice.logLevel ?? 'warn';
   const logger = createLogger({ level, destination: process.stderr, name: 'symphony' });
   const plugins: AnyPlugin[] = [...pitStorePlugins({ ledger: { path: join(home, 'ledger') } }), dagPlugin];
+  if (choice.storeOnly && choice.withStale) plugins.push(stalePlugin);
   if (!choice.storeOnly) {
     const dirs = [BUILTIN_OPERATORS_DIR, ...(choice.extensionDirs ?? []).filter((d) => existsSync(d))];
     plugins.push(

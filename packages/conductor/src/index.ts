@@ -54,3 +54,4 @@ export type { Candidate, StagePort, ArbiterPort, PoolPort, MetricsPort, StageCal
 export { conductorPlugin, createConductorPlugin, type ConductorPluginOptions } from './plugin.js';
 export { loadWorkflowFile, parseWorkflowText, resolveInputs } from './workflow-file.js';
 export { evaluateExpression, evaluateCondition, resolveValue, type Scope } from './expressions.js';
+export { fineTune, maskOf, type LoggedDecision, type FineTuneOptions } from './fine-tune.js';

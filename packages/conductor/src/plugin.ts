@@ -116,7 +116,7 @@ function staleAdapter(ctx: PluginContext): ConductorServices['stale'] {
           questType: `capability:${r.capability}`,
           state: r.features,
           action: r.action,
-          outcome: { ...r.outcome, verdict: r.verdict, chosen: r.chosen, policy: r.policyVersion },
+          outcome: { ...r.outcome, verdict: r.verdict, chosen: r.chosen, policy: r.policyVersion, ...(r.probabilities ? { probabilities: r.probabilities } : {}) },
           reward: r.outcome!.reward,
           runId: r.runId,
           stepId: r.stepId,
