@@ -297,9 +297,12 @@ export class ArtifactStore implements ArtifactsService {
   ): ArtifactRef {
     this.assertInTransaction('put');
     this.checkMeta(meta);
-    for (const input of meta.inputs ?? []) {
-      if (!this.versionsDb.doesExist([input.name, input.version])) throw notFound(input.name, input.version);
-    }
+    // Lineage records the inputs as stored (their real hashes), and only ones that exist.
+    const inputs: ArtifactRef[] = (meta.inputs ?? []).map((input) => {
+      const stored = this.versionsDb.get([input.name, input.version]);
+      if (!stored) throw notFound(input.name, input.version);
+      return { name: input.name, version: input.version, hash: stored.hash, size: stored.size };
+    });
     storeBlob();
     const head = this.heads.get(name);
     const version = (head?.last ?? 0) + 1;
@@ -311,7 +314,7 @@ export class ArtifactStore implements ArtifactsService {
       size,
       contentType,
       tags: meta.tags ?? [],
-      inputs: (meta.inputs ?? []).map((i) => ({ name: i.name, version: i.version, hash: i.hash })),
+      inputs,
       createdAt: now,
       score: 0.5,
       scores: {},
