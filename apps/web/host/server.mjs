@@ -19,6 +19,9 @@ export const defaultExtensions = resolve(here, 'extensions');
 
 const TYPES = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript', '.css': 'text/css', '.svg': 'image/svg+xml', '.json': 'application/json', '.png': 'image/png', '.ico': 'image/x-icon' };
 const AUDIT_LIMIT = 100;
+// A client this far behind loses patches instead of growing the server's memory; its next patch
+// reveals the gap (`from` is not its revision) and it asks for a snapshot.
+const MAX_BUFFERED_BYTES = 4 << 20;
 // What a browser may change through state-sync proposals; everything else is the server's.
 const WRITABLE = [/^\/extensions\/\d+\/enabled$/, /^\/ui\/theme$/];
 
@@ -144,7 +147,12 @@ export async function createWebProtocol({ stage, stateDir }) {
   const sockets = new Set();
   const connect = (socket) => {
     const views = new Set();
-    const send = (message) => { if (socket.readyState === 1) socket.send(JSON.stringify(message)); };
+    const send = (message) => {
+      if (socket.readyState !== 1) return;
+      // (a patch acknowledging this client's own proposal is never dropped)
+      if (socket.bufferedAmount > MAX_BUFFERED_BYTES && (message.t === 'view.patch' || (message.t === 'sync.patch' && message.id === undefined))) return;
+      socket.send(JSON.stringify(message));
+    };
     const syncListeners = new Set();
     const disconnectSync = sync.connect({ send, onMessage: (l) => { syncListeners.add(l); return () => syncListeners.delete(l); } });
     const offUi = ui.subscribe((m) => {

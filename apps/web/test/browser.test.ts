@@ -9,7 +9,7 @@ if (!executablePath) {
   console.warn('[web] browser tests skipped: no Chromium at $CHROMIUM_PATH or /usr/bin/chromium (apt-get install -y chromium)');
 }
 
-type Host = { url: string; stage: { reload(id: string): Promise<void> }; close(): Promise<void> };
+type Host = Awaited<ReturnType<typeof startWebHost>>;
 
 describe.skipIf(!executablePath)('web app in a real Chromium against the test host', () => {
   let host: Host;
@@ -44,6 +44,13 @@ describe.skipIf(!executablePath)('web app in a real Chromium against the test ho
     await page.getByText('found 42 files').waitFor();
     await page.getByText(/files@3/).waitFor();
     await shot('runs');
+
+    // Live: a Conductor event arriving at the motif shows up as a patch, no reload.
+    await host.stage.call('symphony.run-monitor/ingest', { events: [
+      { name: 'step:end', payload: { runId: 'run-1', stepId: 'score', attempt: 2, durationMs: 900, at: Date.now() } },
+    ] });
+    await page.locator('g[data-node="score"][data-status="succeeded"]').waitFor();
+    await page.getByText('3 of 4 steps finished').waitFor();
   });
 
   it('an extension running in a real worker renders a form; typing and submitting runs its handler and the patched UI shows the result', async () => {

@@ -70,25 +70,31 @@ export function createSyncClient(channel: SyncChannel<SyncServerMessage, SyncCli
         markHydrated();
         recompute();
         break;
-      case 'sync.patch':
-        if (awaitingSnapshot || message.rev <= revision) break; // the snapshot on its way covers it
-        if (message.from !== revision) { resync(); break; } // missed a revision
-        try {
-          confirmed = applyJsonPatch(confirmed, message.ops);
-        } catch {
-          resync();
-          break;
+      case 'sync.patch': {
+        // Our own proposal, committed: it leaves the pending list whether or not this patch is
+        // applied (a snapshot that covers it may have come first, or be on its way).
+        const mine = message.id === undefined ? -1 : pending.findIndex((p) => p.id === message.id);
+        const [acked] = mine >= 0 ? pending.splice(mine, 1) : [];
+        let applied = false;
+        if (!awaitingSnapshot && message.rev > revision) {
+          if (message.from !== revision) {
+            resync(); // missed a revision
+          } else {
+            try {
+              confirmed = applyJsonPatch(confirmed, message.ops);
+              revision = message.rev;
+              applied = true;
+              markHydrated();
+            } catch {
+              resync();
+            }
+          }
         }
-        revision = message.rev;
-        markHydrated();
-        {
-          // Our own proposal, now committed: it leaves the pending list as it lands in `confirmed`.
-          const mine = message.id === undefined ? -1 : pending.findIndex((p) => p.id === message.id);
-          const [acked] = mine >= 0 ? pending.splice(mine, 1) : [];
-          recompute(pending.length ? undefined : message.ops);
-          acked?.resolve(message.rev);
-        }
+        // With proposals still pending the whole view may shift: notify every path then.
+        if (applied || acked) recompute(pending.length ? undefined : message.ops);
+        acked?.resolve(message.rev);
         break;
+      }
       case 'sync.reject': {
         // Later proposals were built on top of the refused one: refuse them too.
         const i = pending.findIndex((p) => p.id === message.id);
