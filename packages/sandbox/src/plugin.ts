@@ -14,13 +14,13 @@ declare module '@symphony/kernel' {
 /**
  * The kernel plugin `sandbox`. Options (`config.plugins.sandbox` or plugin options): `home`
  * (default `config.home` or ~/.symphony), `workspace` (default `config.workspace` or the cwd),
- * `limits`, `deny`, `bubblewrap: 'auto' | 'off' | 'require'`, `trusted` (ids allowed in worker mode).
+ * `limits`, `limitsFor` (per extension id), `deny`, `bubblewrap: 'auto' | 'off' | 'require'`, `trusted` (ids allowed in worker mode).
  */
 export const sandboxPlugin: Plugin<SandboxService> = definePlugin<SandboxService>({
   name: 'sandbox',
   version: '0.1.0',
   setup(ctx) {
-    const o = ctx.options as { home?: string; workspace?: string; limits?: Partial<ResourceLimits>; deny?: PermissionRequest; bubblewrap?: 'auto' | 'off' | 'require'; trusted?: string[] };
+    const o = ctx.options as { home?: string; workspace?: string; limits?: Partial<ResourceLimits>; limitsFor?: Record<string, Partial<ResourceLimits>>; deny?: PermissionRequest; bubblewrap?: 'auto' | 'off' | 'require'; trusted?: string[] };
     const home = o.home ?? (ctx.config.home as string | undefined) ?? join(homedir(), '.symphony');
     const workspace = o.workspace ?? (ctx.config.workspace as string | undefined) ?? process.cwd();
     return createSandbox({
@@ -28,6 +28,7 @@ export const sandboxPlugin: Plugin<SandboxService> = definePlugin<SandboxService
       workspace,
       logger: ctx.logger,
       ...(o.limits ? { limits: o.limits } : {}),
+      ...(o.limitsFor ? { limitsFor: o.limitsFor } : {}),
       ...(o.deny ? { deny: o.deny } : {}),
       ...(o.bubblewrap ? { bubblewrap: o.bubblewrap } : {}),
       ...(o.trusted ? { trusted: o.trusted } : {}),

@@ -31,7 +31,10 @@ export interface SandboxOptions {
   home: string;
   /** `${workspace}`. */
   workspace: string;
+  /** Limits for every extension (see `DEFAULT_LIMITS`)... */
   limits?: Partial<ResourceLimits>;
+  /** ...and per extension id, over those. */
+  limitsFor?: Readonly<Record<string, Partial<ResourceLimits>>>;
   /** Paths, hosts... no extension may ever have, whatever it is granted. */
   deny?: PermissionRequest;
   logger?: Logger;
@@ -172,7 +175,7 @@ export function createSandbox(options: SandboxOptions): SandboxService {
   }
 
   function limits(id: string): ResourceLimits {
-    return resolveLimits({ ...options.limits, ...known(id).limits });
+    return resolveLimits({ ...options.limits, ...options.limitsFor?.[id], ...known(id).limits });
   }
 
   function auditDecision(id: string, decision: Decision): void {

@@ -3,7 +3,7 @@
  * BUILTIN_OPERATORS_DIR, each in its own sandboxed child process (bubblewrap when it can run
  * here), called by `id/method` through the bus.
  */
-import { closeSync, existsSync, mkdirSync, openSync, writeFileSync } from 'node:fs';
+import { appendFileSync, closeSync, existsSync, mkdirSync, openSync, statSync, writeFileSync } from 'node:fs';
 import { truncate } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -31,7 +31,13 @@ beforeAll(async () => {
   makeRepo(join(ws, 'repo'));
   kernel = createKernel({
     plugins: [sandboxPlugin, stagePlugin],
-    config: { pluginOptions: { sandbox: { home: join(root.dir, 'home'), workspace: ws }, stage: { dirs: [BUILTIN_OPERATORS_DIR] } } },
+    config: {
+      pluginOptions: {
+        // symphony.data gets a 48 MB heap, so a file larger than that must stream to be read at all.
+        sandbox: { home: join(root.dir, 'home'), workspace: ws, limitsFor: { 'symphony.data': { memoryMb: 48 } } },
+        stage: { dirs: [BUILTIN_OPERATORS_DIR] },
+      },
+    },
   });
   await kernel.start();
 });
@@ -64,6 +70,18 @@ describe('the built-in operators through the stage, sandboxed', () => {
     await truncate(big, 1024 ** 3);
     expect(await call('symphony.files/hash', { path: 'sparse.bin' })).toMatchObject({ bytes: 1024 ** 3, sha256: '49bc20df15e412a64472421e13fe86ff1c5165e18b2afccf160d4dc19fe68a14' });
     await expect(call('symphony.data/parse', { path: 'sparse.bin', format: 'csv' })).rejects.toMatchObject({ code: 'E_INPUT_INVALID' });
+  });
+
+  it('symphony.data streams an NDJSON file larger than its whole heap limit', async () => {
+    const line = (i: number) => JSON.stringify({ file: `src/module-${i % 97}.ts`, added: i % 13, note: 'x'.repeat(40) });
+    const chunk = Array.from({ length: 10_000 }, (_, i) => line(i)).join('\n') + '\n';
+    const big = join(ws, 'churn.ndjson');
+    writeFileSync(big, '');
+    for (let i = 0; i < 64; i++) appendFileSync(big, chunk); // ~56 MB, 640,000 records
+    expect(statSync(big).size).toBeGreaterThan(48 * 1024 * 1024);
+    const result = (await call('symphony.data/aggregate', { source: { path: 'churn.ndjson' }, groupBy: ['file'], aggregate: { added: { op: 'sum', field: 'added' }, n: { op: 'count' } } })) as { records: Array<{ n: number }> };
+    expect(result.records).toHaveLength(97);
+    expect(result.records.reduce((sum, r) => sum + r.n, 0)).toBe(640_000);
   });
 
   it('symphony.data/aggregate and symphony.data/write', async () => {
