@@ -66,7 +66,9 @@ export function row({ layer, name, m, floor, promise = '', aim = '', envelope })
 
 export function round(x) {
   if (x === null || x === undefined || !Number.isFinite(x)) return x;
-  return x >= 100 ? Math.round(x) : Math.round(x * 100) / 100;
+  if (Math.abs(x) >= 100) return Math.round(x);
+  // Below 1 keep two significant digits, so a 0.003× ratio does not print as 0×.
+  return Math.abs(x) >= 1 || x === 0 ? Math.round(x * 100) / 100 : Number(x.toPrecision(2));
 }
 
 export function formatNs(ns) {

@@ -6,7 +6,7 @@
 // when no row carries the tag, the default `picks` below match rows by suite and case name. The
 // floor is the row's own floor, or `floor` (another row of the same run) when the design names a
 // different raw floor for the layer.
-import { cell, formatNs, formatOps } from '../lib.mjs';
+import { cell, formatNs, formatOps, round } from '../lib.mjs';
 
 export const ENVELOPE = [
   {
@@ -81,7 +81,9 @@ export const ENVELOPE = [
     promise: '0.5-2 ms, 10K ops/s',
     aim: '≤ 25 µs median per decision end to end; ≥ 200K decisions/s batched',
     picks: [
-      { suite: 'conductor', case: /decision/i },
+      { suite: 'conductor', case: /^ONNX policy decision, batch 1/ },
+      { suite: 'conductor', case: /^ONNX policy decisions, batch of 64/ },
+      { suite: 'conductor', case: /^ONNX policy decisions, 64 decide\(\) calls in one tick/ },
     ],
   },
   {
@@ -143,7 +145,7 @@ function resolve(layer, pick, results) {
     opsPerSec: m.opsPerSec,
     floor: floor.name || '',
     floorMedianNs: floor.medianNs ?? null,
-    ratio: ratio === null ? null : Math.round(ratio * 100) / 100,
+    ratio: ratio === null ? null : round(ratio),
   };
 }
 

@@ -31,6 +31,8 @@ export function openTokenRing(buffer: SharedArrayBuffer, timeoutMs = 10_000): To
 /** The slice of the `stage` service a streaming call needs (structural: no import of the loader). */
 export interface StageCaller {
   call(uses: string, input?: unknown, options?: { signal?: AbortSignal; timeoutMs?: number }): Promise<unknown>;
+  /** When present, used to refuse early an extension that cannot share memory. */
+  list?(): readonly { id: string; mode?: string }[];
 }
 
 export interface StreamingCallOptions {
@@ -50,6 +52,13 @@ export interface StreamingCallOptions {
  * processes cannot share memory.
  */
 export async function callStreaming<T = unknown>(stage: StageCaller, uses: string, input: Record<string, unknown>, options: StreamingCallOptions): Promise<T> {
+  const extensionId = uses.slice(0, uses.indexOf('/'));
+  const mode = stage.list?.().find((e) => e.id === extensionId)?.mode;
+  if (mode !== undefined && mode !== 'worker') {
+    throw new SymphonyError('E_INPUT_INVALID', `${extensionId} runs in ${mode} mode, and a token ring needs shared memory: list "${extensionId}" in the stage's \`trusted\` ids so it runs in a worker thread`, {
+      details: { extensionId, mode, uses },
+    });
+  }
   const channel = new RingChannel<TokenMessage>(options.ringBytes ?? DEFAULT_TOKEN_RING_BYTES);
   let settled = false;
   const call = stage

@@ -114,6 +114,19 @@ describe('symphony.chat streams tokens to the host through the shared-memory rin
     expect(result.text).toBe(tokens.join(''));
   });
 
+  it('refuses, before calling, to stream from an extension in a child process (no shared memory)', async () => {
+    const untrusted = createKernel({ plugins: [stagePlugin], config: { pluginOptions: { stage: { dirs: [BUILTIN_INSTRUMENTS_DIR] } } } });
+    await untrusted.start();
+    try {
+      await expect(callStreaming(untrusted.service('stage'), 'symphony.chat/complete', request('gated'), { onToken: () => {} })).rejects.toMatchObject({
+        code: 'E_INPUT_INVALID',
+        details: { extensionId: 'symphony.chat', mode: 'process' },
+      });
+    } finally {
+      await untrusted.stop();
+    }
+  });
+
   it('a refused key comes back as E_PERMISSION_DENIED through the bus', async () => {
     await expect(callStreaming(stage(), 'symphony.chat/complete', request('gated', 'sk-wrong'), { onToken: () => {} })).rejects.toMatchObject({ code: 'E_PERMISSION_DENIED' });
   });
