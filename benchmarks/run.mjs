@@ -28,6 +28,15 @@ const suiteTimeoutS = Number(flag('suite-timeout') ?? (quick ? 45 : 900));
  */
 const jobs = Math.max(1, Number(flag('jobs') ?? (quick ? 3 : 1)));
 
+// Suites run in their own process groups: on Ctrl-C take them down too.
+const running = new Set();
+for (const signal of ['SIGINT', 'SIGTERM']) {
+  process.once(signal, () => {
+    for (const pid of running) killGroup(pid);
+    process.exit(130);
+  });
+}
+
 if (flag('child')) await runChild(flag('child'));
 else await runAll();
 
@@ -86,6 +95,8 @@ async function runAll() {
   );
   console.log(envelopeTable + peers + failures);
   process.stderr.write(`all suites in ${totalS.toFixed(1)} s; results in ${resultsDir}\n`);
+  // A failed suite is a row in the tables, not a failed run; `--strict` makes it one.
+  if (args.includes('--strict') && failed.length > 0) process.exitCode = 1;
 }
 
 /** Runs one suite in a child process (its own process group, killed whole on timeout). */
@@ -97,6 +108,7 @@ async function runSuite(file, suite) {
     detached: true,
     stdio: ['ignore', 'inherit', 'pipe'],
   });
+  running.add(child.pid);
   let stderr = '';
   child.stderr.on('data', (chunk) => {
     process.stderr.write(chunk);
@@ -110,6 +122,7 @@ async function runSuite(file, suite) {
   const code = await new Promise((resolve) => child.on('exit', (c, signal) => resolve(c ?? signal)));
   clearTimeout(timer);
   killGroup(child.pid); // whatever the suite left running (forked children, servers)
+  running.delete(child.pid);
   let error;
   if (timedOut) error = `timed out after ${suiteTimeoutS} s${quick ? ' (quick-mode cap per suite)' : ''}`;
   else if (code !== 0) error = `exited with ${code}: ${lastError(stderr)}`;
