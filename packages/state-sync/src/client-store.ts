@@ -20,6 +20,8 @@ export interface SyncClient {
   subscribe(pointer: string, listener: PathListener): () => void;
   /** Any change to `state` (server patch, snapshot, optimistic update, rollback). */
   onChange(listener: (state: Json) => void): () => void;
+  /** Asks the server for a snapshot (done on its own when a revision is missed). */
+  resync(): void;
   /** Stats for tests and diagnostics. */
   readonly resyncs: number;
   close(): void;
@@ -124,6 +126,7 @@ export function createSyncClient(channel: SyncChannel<SyncServerMessage, SyncCli
         channel.send({ t: 'sync.propose', id, base, ops });
       });
     },
+    resync,
     subscribe: (pointer, listener) => subs.add(pointer, listener),
     onChange(listener) {
       listeners.add(listener);

@@ -98,6 +98,19 @@ describe('sync protocol', () => {
       }), { numRuns: 200 });
   });
 
+  it('a proposal acknowledged while a snapshot is on its way is applied once, not twice', async () => {
+    const store = await openStateStore({ initial: { items: [] } });
+    const server = createSyncServer(store);
+    const { client, idle } = await connected(store, server);
+    await client.whenHydrated();
+    const done = client.propose([{ op: 'add', path: '/items/-', value: 'x' }]);
+    client.resync(); // the server answers the proposal first, then the snapshot
+    expect(await done).toBe(1);
+    await idle();
+    expect(client.state).toEqual({ items: ['x'] });
+    expect(client.pending).toBe(0);
+  });
+
   it('a client that missed a revision resyncs from a snapshot', async () => {
     const store = await openStateStore({ initial: { n: 0 } });
     const server = createSyncServer(store);
