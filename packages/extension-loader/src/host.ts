@@ -5,6 +5,7 @@ import { EventEmitter } from 'eventemitter3';
 import {
   Supervisor,
   createLauncher,
+  externalSocketLauncher,
   type CallLimits,
   type CallOptions,
   type IsolationMode,
@@ -42,6 +43,13 @@ export interface ExtensionHostOptions {
   restart?: Partial<RestartPolicy>;
   /** Environment for child processes (default: the host's; the sandbox filters it). */
   env?: Record<string, string | undefined>;
+  /**
+   * Extensions started separately, by id: the host listens on the socket path given and waits
+   * (up to `externalWaitMs`) for the extension to connect, e.g. one run under a debugger with
+   * `SYMPHONY_IPC_SOCKET=<path> SYMPHONY_LAUNCH_DATA='{"module":"<main>"}' node <sdk runtime entry>`.
+   */
+  external?: Readonly<Record<string, string>>;
+  externalWaitMs?: number;
   /** Restart an extension when a file in its folder changes. */
   watch?: boolean;
   /** Settle time after the last file change before reloading. */
@@ -340,7 +348,9 @@ export class ExtensionHost extends EventEmitter<StageEvents> {
         ...(mode === 'worker' ? {} : { env: this.options.env ?? { ...process.env } }),
         ...(this.options.memoryLimitMb ? { memoryLimitMb: this.options.memoryLimitMb } : {}),
       },
-      launcher: this.launcher,
+      // An extension run by hand (a debugger, another container) connects to its own socket.
+      launcher: this.options.external?.[manifest.id] ? externalSocketLauncher(this.options.external[manifest.id]!) : this.launcher,
+      ...(this.options.external?.[manifest.id] ? { startTimeoutMs: this.options.externalWaitMs ?? 60_000 } : {}),
       limits,
       logger: this.options.logger ?? silentLogger,
       ...(this.options.restart ? { restart: this.options.restart } : {}),

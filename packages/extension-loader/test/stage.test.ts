@@ -135,4 +135,28 @@ describe('the stage kernel plugin', () => {
     await expect(stage.call('acme.hello/hello', { name: 'x'.repeat(500) })).rejects.toMatchObject({ code: 'E_PAYLOAD_TOO_LARGE' });
     expect(seen).toEqual(['register acme.hello', 'launch acme.hello', `wrap acme.hello in ${fixtures}project/node_modules/@acme/ext-hello`]);
   });
+
+  it('waits for an extension started separately on its socket (external)', async () => {
+    const { spawn } = await import('node:child_process');
+    const { existsSync, mkdtempSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const { createRequire } = await import('node:module');
+    const socket = join(mkdtempSync(join(tmpdir(), 'symphony-external-')), 'acme.csv.sock');
+    const stage = await boot({ external: { 'acme.csv': socket } });
+    const call = stage.call('acme.csv/parse', { text: 'p,q' });
+    await expect.poll(() => existsSync(socket), { timeout: 5_000 }).toBe(true);
+    // What a developer would run by hand, e.g. under --inspect.
+    const entry = createRequire(import.meta.url).resolve('@symphony/sdk/runtime/entry');
+    const child = spawn(process.execPath, [entry], {
+      env: { ...process.env, SYMPHONY_IPC_SOCKET: socket, SYMPHONY_LAUNCH_DATA: JSON.stringify({ module: `${fixtures}extensions/csv/index.mjs` }) },
+      stdio: 'ignore',
+    });
+    expect(await call).toEqual([['p', 'q']]);
+    expect(stage.list().find((e) => e.id === 'acme.csv')?.state).toBe('running');
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    await kernel!.stop();
+    kernel = undefined;
+    expect(await exited).toBe(0);
+  });
 });
