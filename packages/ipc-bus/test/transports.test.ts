@@ -4,7 +4,11 @@ import * as Comlink from 'comlink';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { isSymphonyError } from '@symphony/types';
-import { FrameDecoder, asComlinkEndpoint, encodeFrame, processEndpoint } from '../src/index.js';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { MessageChannel } from 'node:worker_threads';
+import { FrameDecoder, asComlinkEndpoint, connectSocket, encodeFrame, listenSocket, processEndpoint, workerEndpoint } from '../src/index.js';
 
 describe('socket frames', () => {
   it("any split of encoded frames decodes to the same values (a __proto__ key arrives as __proto_)", () => {
@@ -36,6 +40,29 @@ describe('socket frames', () => {
 });
 
 describe('comlink over a bus endpoint', () => {
+  it('wraps a MessagePort endpoint', async () => {
+    const { port1, port2 } = new MessageChannel();
+    Comlink.expose({ neg: (a: number) => -a }, asComlinkEndpoint(workerEndpoint(port1)));
+    const api = Comlink.wrap<{ neg(a: number): number }>(asComlinkEndpoint(workerEndpoint(port2)));
+    expect(await api.neg(5)).toBe(-5);
+    port1.close();
+  });
+
+  it('wraps a unix socket endpoint (msgpack frames)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'symphony-comlink-'));
+    const path = join(dir, 's.sock');
+    const server = await listenSocket(path, (endpoint) => Comlink.expose({ mul: (a: number, b: number) => a * b }, asComlinkEndpoint(endpoint)));
+    const client = await connectSocket(path);
+    try {
+      const api = Comlink.wrap<{ mul(a: number, b: number): number }>(asComlinkEndpoint(client));
+      expect(await api.mul(6, 7)).toBe(42);
+    } finally {
+      client.close();
+      server.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('wraps a child process endpoint (comlink ships no adapter for it)', async () => {
     const child = fork(fileURLToPath(new URL('./fixtures/comlink-child.mjs', import.meta.url)), [], { serialization: 'advanced' });
     try {
