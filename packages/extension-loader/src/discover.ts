@@ -1,6 +1,6 @@
 import { readdir, stat } from 'node:fs/promises';
-import { isAbsolute, join, resolve } from 'node:path';
-import { MANIFEST_FILES, loadManifest, type ExtensionManifest } from '@symphony/manifest';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { MANIFEST_FILES, loadManifest, validateManifest, type ExtensionManifest } from '@symphony/manifest';
 import { SymphonyError, toSymphonyError } from '@symphony/types';
 import type { IsolationMode } from '@symphony/ipc-bus';
 
@@ -67,6 +67,21 @@ export async function loadExtension(dir: string, source: ExtensionSource, mode?:
     source,
     ...(mode ? { mode } : {}),
   };
+}
+
+/** An extension known from a manifest object rather than a manifest file. */
+export interface InMemoryExtension {
+  manifest: unknown;
+  /** Absolute path of the module that default-exports the `define*` result. */
+  main: string;
+  /** `${extension}` and the working directory (default: the folder of `main`). */
+  dir?: string;
+}
+
+/** An in-memory extension, validated like a manifest file. */
+export function extensionFromManifest(source: InMemoryExtension, mode?: IsolationMode): DiscoveredExtension {
+  const manifest = validateManifest(source.manifest, source.main);
+  return { manifest, main: source.main, dir: source.dir ?? dirname(source.main), source: 'registered', ...(mode ? { mode } : {}) };
 }
 
 async function collect(folder: string, source: ExtensionSource, mode: IsolationMode | undefined, result: DiscoveryResult): Promise<void> {

@@ -1,6 +1,5 @@
 import { watch, type FSWatcher } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname } from 'node:path';
 import { EventEmitter } from 'eventemitter3';
 import {
   Supervisor,
@@ -14,9 +13,9 @@ import {
   type SpawnWrapper,
   type SupervisorState,
 } from '@symphony/ipc-bus';
-import { validateManifest, type ExtensionManifest } from '@symphony/manifest';
+import type { ExtensionManifest } from '@symphony/manifest';
 import { SymphonyError, parseUses, silentLogger, toSymphonyError, type Logger } from '@symphony/types';
-import { discoverExtensions, loadExtension, type DiscoveredExtension, type ExtensionDirectory } from './discover.js';
+import { discoverExtensions, extensionFromManifest, loadExtension, type DiscoveredExtension, type ExtensionDirectory, type InMemoryExtension } from './discover.js';
 import { resolveDependencies } from './resolve.js';
 
 export interface ExtensionHostOptions {
@@ -57,20 +56,6 @@ export interface ExtensionHostOptions {
   pingIntervalMs?: number;
   pingTimeoutMs?: number;
   logger?: Logger;
-}
-
-/** An extension known from a manifest object rather than a manifest file. */
-export interface InMemoryExtension {
-  manifest: unknown;
-  /** Absolute path of the module that default-exports the `define*` result. */
-  main: string;
-  /** `${extension}` and the working directory (default: the folder of `main`). */
-  dir?: string;
-}
-
-function fromMemory(source: InMemoryExtension, mode?: IsolationMode): DiscoveredExtension {
-  const manifest = validateManifest(source.manifest, source.main);
-  return { manifest, main: source.main, dir: source.dir ?? dirname(source.main), source: 'registered', ...(mode ? { mode } : {}) };
 }
 
 export interface ExtensionInfo {
@@ -147,7 +132,7 @@ export class ExtensionHost extends EventEmitter<StageEvents> {
    * the path of its entry module (the code still runs in its own worker or process).
    */
   async register(source: string | InMemoryExtension, mode?: IsolationMode): Promise<ExtensionInfo> {
-    const ext = typeof source === 'string' ? await loadExtension(source, 'registered', mode) : fromMemory(source, mode);
+    const ext = typeof source === 'string' ? await loadExtension(source, 'registered', mode) : extensionFromManifest(source, mode);
     await this.admit([ext], true);
     return this.info(this.records.get(ext.manifest.id)!);
   }

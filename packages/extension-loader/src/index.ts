@@ -1,4 +1,4 @@
-export { ExtensionHost, type ExtensionHostOptions, type ExtensionInfo, type InMemoryExtension, type Provider, type StageEvents } from './host.js';
-export { discoverExtensions, loadExtension, type DiscoveredExtension, type DiscoveryResult, type ExtensionDirectory, type ExtensionSource } from './discover.js';
+export { ExtensionHost, type ExtensionHostOptions, type ExtensionInfo, type Provider, type StageEvents } from './host.js';
+export { discoverExtensions, extensionFromManifest, loadExtension, type DiscoveredExtension, type DiscoveryResult, type ExtensionDirectory, type ExtensionSource, type InMemoryExtension } from './discover.js';
 export { resolveDependencies, type Resolvable } from './resolve.js';
 export { createStagePlugin, stagePlugin, type StageService } from './stage-plugin.js';

@@ -2,8 +2,8 @@ import { definePlugin, type Plugin, type PluginContext } from '@symphony/kernel'
 import { createLauncher, type CallLimits, type CallOptions, type CommandLine, type IsolationMode, type LaunchSpec, type Launcher, type SpawnWrapper } from '@symphony/ipc-bus';
 import type { ExtensionManifest } from '@symphony/manifest';
 import type { EventEmitter } from 'eventemitter3';
-import type { ExtensionDirectory } from './discover.js';
-import { ExtensionHost, type ExtensionHostOptions, type ExtensionInfo, type InMemoryExtension, type Provider, type StageEvents } from './host.js';
+import type { ExtensionDirectory, InMemoryExtension } from './discover.js';
+import { ExtensionHost, type ExtensionHostOptions, type ExtensionInfo, type Provider, type StageEvents } from './host.js';
 
 /** What `kernel.service('stage')` returns. */
 export interface StageService {
