@@ -10,6 +10,7 @@
  * No imports beyond Node built-ins: this file must load with nothing else readable.
  */
 import dgram from 'node:dgram';
+import dns from 'node:dns';
 import { syncBuiltinESMExports } from 'node:module';
 import net from 'node:net';
 import { guardFs, type FsRoots } from './preload-fs.js';
@@ -115,6 +116,28 @@ function install(info: SandboxInfo): void {
       return original.apply(this, args);
     };
     Object.defineProperty(dgram.Socket.prototype, method, { value: guarded, writable: false, configurable: false });
+  }
+
+  // Name lookups carry data out too (DNS exfiltration): no net grant, no lookups.
+  if (info.net.length === 0) {
+    const refuseDns = (method: string) => (): never => {
+      throw denied(`Permission denied: ${who} may not resolve host names (dns.${method}; no net grant; rule default-deny).`, {
+        extensionId: info.id,
+        version: info.version,
+        kind: 'net',
+        requested: `dns.${method}`,
+        target: 'dns',
+        rule: 'default-deny',
+      });
+    };
+    const targets = [dns as unknown as Record<string, unknown>, dns.promises as unknown as Record<string, unknown>, dns.Resolver.prototype as unknown as Record<string, unknown>, dns.promises.Resolver.prototype as unknown as Record<string, unknown>];
+    for (const target of targets) {
+      for (const name of Object.keys(target)) {
+        if ((name === 'lookup' || name === 'lookupService' || name === 'reverse' || name.startsWith('resolve')) && typeof target[name] === 'function') {
+          Object.defineProperty(target, name, { value: refuseDns(name), writable: false, configurable: false });
+        }
+      }
+    }
   }
 
   if (info.withheldEnv.length > 0) {

@@ -83,6 +83,8 @@ function expectCommonWalls(results: Record<string, { ok: boolean; code?: string;
   // The secret never reaches the process; reading it is refused loudly by the preload.
   expect(results.envSecret).toMatchObject({ ok: false, code: 'E_PERMISSION_DENIED' });
   expect(results.tcp).toMatchObject({ ok: false, code: 'E_PERMISSION_DENIED' });
+  expect(results.dns).toMatchObject({ ok: false, code: 'E_PERMISSION_DENIED' });
+  expect(results.dnsPromises).toMatchObject({ ok: false, code: 'E_PERMISSION_DENIED' });
   expect(existsSync(join(paths.outside, 'pwned.txt'))).toBe(false);
 }
 
