@@ -19,14 +19,14 @@ const quick = args.includes('--quick');
 const flag = (name) => args.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
 const meta = (suite) => ({ suite, quick, node: process.version, cpus: os.cpus().length, cpu: os.cpus()[0]?.model, at: new Date().toISOString() });
 
-/** Wall-time cap per suite, in seconds: `--suite-timeout=s`; in quick mode 45 s. */
-const suiteTimeoutS = Number(flag('suite-timeout') ?? (quick ? 45 : 900));
+/** Wall-time cap per suite, in seconds: `--suite-timeout=s`; in quick mode 40 s. */
+const suiteTimeoutS = Number(flag('suite-timeout') ?? (quick ? 40 : 900));
 /**
  * Suites run at a time: `--jobs=n`. One in a full run, so no suite disturbs another's figures.
- * Quick mode runs 3 at once: most suites spend their quick time spawning processes and waiting
+ * Quick mode runs 4 at once: most suites spend their quick time spawning processes and waiting
  * on disk, not on the CPU, and a smoke check's figures are indicative only.
  */
-const jobs = Math.max(1, Number(flag('jobs') ?? (quick ? 3 : 1)));
+const jobs = Math.max(1, Number(flag('jobs') ?? (quick ? 4 : 1)));
 
 // Suites run in their own process groups: on Ctrl-C take them down too.
 const running = new Set();
