@@ -1,6 +1,7 @@
 import type { TransferListItem } from 'node:worker_threads';
 import { EventEmitter } from 'eventemitter3';
-import { SymphonyError, type SymphonyErrorJSON } from '@symphony/types';
+import { SymphonyError } from '@symphony/types';
+import { abortError, remoteError, stripUndefined, timeoutError } from './errors.js';
 import type { BusEndpoint, CloseInfo, MessageEventLike } from './endpoint.js';
 import { FrameWriter } from './frame-writer.js';
 import { payloadSize } from './payload.js';
@@ -378,29 +379,4 @@ export class BusClient extends EventEmitter<ClientEvents> {
       details: { extensionId: this.peer, method, methods: [...(this.methods ?? [])] },
     });
   }
-}
-
-function remoteError(json: SymphonyErrorJSON, peer: string, method: string): SymphonyError {
-  const error = SymphonyError.fromJSON(json);
-  error.details.extensionId ??= peer;
-  error.details.method ??= method;
-  return error;
-}
-
-function timeoutError(peer: string, method: string, timeoutMs: number, state: string): SymphonyError {
-  return new SymphonyError('E_TIMEOUT', `${peer}/${method} did not finish within ${timeoutMs} ms (${state})`, {
-    details: { extensionId: peer, method, timeoutMs },
-  });
-}
-
-function abortError(peer: string, method: string, signal: AbortSignal): SymphonyError {
-  const reason = signal.reason instanceof Error ? signal.reason.message : signal.reason === undefined ? '' : String(signal.reason);
-  return new SymphonyError('E_ABORTED', `${peer}/${method} was cancelled${reason ? `: ${reason}` : ''}`, {
-    details: { extensionId: peer, method },
-    ...(signal.reason === undefined ? {} : { cause: signal.reason }),
-  });
-}
-
-function stripUndefined<T extends object>(value: T): Partial<T> {
-  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
