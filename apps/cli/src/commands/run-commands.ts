@@ -1,6 +1,6 @@
 import { dirname, join, resolve } from 'node:path';
 import { writeFile } from 'node:fs/promises';
-import { loadWorkflowFile, type RunResult } from '@symphony/conductor';
+import { loadWorkflowFile, resolveInputs, type RunResult } from '@symphony/conductor';
 import { SymphonyError, type SymphonyEvents } from '@symphony/types';
 import { openKernel } from '../kernel.js';
 import { c, ms, table } from '../term.js';
@@ -44,6 +44,8 @@ async function runWorkflow(file: string | undefined, values: CommonValues, home:
   if (!file && !values.resume) throw new SymphonyError('E_INPUT_INVALID', 'usage: symphony run <workflow.yaml> [--input k=v] [--resume <runId>] [--json]');
   const workflowPath = file ? resolve(file) : values.resume ? await storedSource(home, values.resume) : undefined;
   const workflow = file && workflowPath ? await loadWorkflowFile(workflowPath) : undefined;
+  // Bad inputs fail before anything starts.
+  const inputs = workflow ? resolveInputs(workflow, parseInputs(values.input)) : {};
   // A workflow's own extensions live beside it, in `extensions/`.
   const extensionDirs = workflowPath ? [join(dirname(workflowPath), 'extensions')] : [];
   const open = await openKernel({ home, extensionDirs });
@@ -70,7 +72,7 @@ async function runWorkflow(file: string | undefined, values: CommonValues, home:
       view?.header(`resuming ${values.resume}`, conductor.policy.status());
       result = await conductor.resume(values.resume);
     } else {
-      const handle = conductor.start(workflow!, { inputs: parseInputs(values.input), source: workflowPath! });
+      const handle = conductor.start(workflow!, { inputs, source: workflowPath! });
       current = handle.runId;
       view?.header(`${workflow!.name} · ${handle.runId}`, conductor.policy.status());
       result = await handle.done;
