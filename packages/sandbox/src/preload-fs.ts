@@ -67,7 +67,7 @@ export function guardFs(roots: FsRoots, deny: Deny): void {
   const symlink: Check = (a) => check('fs.write', a[1], false);
 
   const table: Record<string, Check> = {
-    readFile: read, readdir: read, opendir: read, stat: read, access: read, realpath: read, watch: read, watchFile: read, statfs: read,
+    readFile: read, readdir: read, opendir: read, stat: read, access: read, exists: read, realpath: read, watch: read, watchFile: read, statfs: read,
     lstat: readNoFollow, readlink: readNoFollow,
     writeFile: write, appendFile: write, mkdir: write, mkdtemp: write, truncate: write, chmod: write, chown: write, utimes: write,
     rm: writeNoFollow, rmdir: writeNoFollow, unlink: writeNoFollow, lchown: writeNoFollow, lutimes: writeNoFollow,
