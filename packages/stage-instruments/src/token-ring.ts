@@ -4,28 +4,67 @@ import { SymphonyError } from '@symphony/types';
 /** What travels through a token ring: a piece of text, or the end of the stream. */
 export type TokenMessage = { t: string } | { end: true };
 
-/** The extension's side: writes tokens into the ring the host passed in the call's input. */
+/** The extension's side: puts tokens into the ring the host passed in the call's input. */
 export interface TokenRingWriter {
+  /** Sends a token now if the ring has room, else queues it until the host has read. Never blocks. */
   write(token: string): void;
-  end(): void;
+  /**
+   * Sends the end marker after every queued token and resolves once all are in the ring, so the
+   * call's reply never overtakes its tokens. An aborted `signal` drops what is still queued.
+   */
+  end(signal?: AbortSignal): Promise<void>;
 }
 
 export const DEFAULT_TOKEN_RING_BYTES = 64 * 1024;
 
 /**
- * Opens the writer end. A full ring blocks this thread (the extension's worker, never the host)
- * until the host reads, up to `timeoutMs`; past that the host stopped reading and the call fails.
+ * Opens the writer end. It never blocks the extension's thread (a thread stuck in Atomics.wait
+ * could not answer the bus's pings nor a cancel): a full ring queues tokens in memory and retries
+ * every millisecond. If the host reads nothing for `timeoutMs`, the next write or `end` fails with
+ * `E_OVERLOADED`.
  */
 export function openTokenRing(buffer: SharedArrayBuffer, timeoutMs = 10_000): TokenRingWriter {
   const channel = new RingChannel<TokenMessage>(buffer);
-  const send = (message: TokenMessage) => {
-    if (!channel.send(message, timeoutMs)) {
-      throw new SymphonyError('E_OVERLOADED', `the host read no token for ${timeoutMs} ms; the token ring of ${channel.ring.capacity} bytes stayed full`, {
-        details: { capacity: channel.ring.capacity, timeoutMs },
-      });
-    }
+  const queue: TokenMessage[] = [];
+  let failure: SymphonyError | undefined;
+  let flushing: Promise<void> | undefined;
+  let dropped = false;
+  const drain = () => {
+    while (queue.length > 0 && channel.trySend(queue[0]!)) queue.shift();
   };
-  return { write: (t) => send({ t }), end: () => send({ end: true }) };
+  const flushLater = (): Promise<void> =>
+    (flushing ??= (async () => {
+      let deadline = performance.now() + timeoutMs;
+      while (queue.length > 0 && !dropped) {
+        await new Promise((resolve) => setTimeout(resolve, 1));
+        const before = queue.length;
+        drain();
+        if (queue.length < before) deadline = performance.now() + timeoutMs;
+        else if (performance.now() > deadline) {
+          failure = new SymphonyError('E_OVERLOADED', `the host read no token for ${timeoutMs} ms; the ${channel.ring.capacity}-byte token ring stayed full`, {
+            details: { capacity: channel.ring.capacity, timeoutMs, queued: queue.length },
+          });
+          queue.length = 0;
+        }
+      }
+      flushing = undefined;
+    })());
+  const send = (message: TokenMessage) => {
+    if (failure) throw failure;
+    queue.push(message);
+    drain();
+    if (queue.length > 0) void flushLater();
+  };
+  return {
+    write: (t) => send({ t }),
+    async end(signal) {
+      send({ end: true });
+      if (signal?.aborted) dropped = true;
+      else signal?.addEventListener('abort', () => (dropped = true), { once: true });
+      if (flushing) await flushing;
+      if (failure) throw failure;
+    },
+  };
 }
 
 /** The slice of the `stage` service a streaming call needs (structural: no import of the loader). */
@@ -60,9 +99,12 @@ export async function callStreaming<T = unknown>(stage: StageCaller, uses: strin
     });
   }
   const channel = new RingChannel<TokenMessage>(options.ringBytes ?? DEFAULT_TOKEN_RING_BYTES);
+  // If the consumer's onToken throws, nobody reads the ring any more: cancel the call too.
+  const stop = new AbortController();
+  const signal = options.signal ? AbortSignal.any([options.signal, stop.signal]) : stop.signal;
   let settled = false;
   const call = stage
-    .call(uses, { ...input, [options.field ?? 'tokens']: channel.buffer }, { signal: options.signal, timeoutMs: options.timeoutMs })
+    .call(uses, { ...input, [options.field ?? 'tokens']: channel.buffer }, { signal, timeoutMs: options.timeoutMs })
     .finally(() => (settled = true));
   // Everything the extension wrote is in the ring before its reply is posted, so once the call
   // has settled a non-blocking drain finds the rest; until then wait on the ring itself.
@@ -74,7 +116,12 @@ export async function callStreaming<T = unknown>(stage: StageCaller, uses: strin
         continue;
       }
       if ('end' in message) return;
-      options.onToken(message.t);
+      try {
+        options.onToken(message.t);
+      } catch (err) {
+        stop.abort(err);
+        throw err;
+      }
     }
   })();
   const [result] = await Promise.all([call, pump]);

@@ -7,6 +7,7 @@ import { existsSync } from 'node:fs';
 import { createServer, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
+import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createKernel, type Kernel } from '@symphony/kernel';
 import { stagePlugin } from '@symphony/extension-loader';
@@ -24,7 +25,7 @@ const sse = (res: ServerResponse, t: string) => res.write(`data: ${JSON.stringif
 const server = createServer(async (req, res) => {
   let body = '';
   for await (const chunk of req) body += chunk;
-  const { model } = JSON.parse(body) as { model: string };
+  const { model, messages } = JSON.parse(body) as { model: string; messages: { content: string }[] };
   if (req.headers.authorization !== 'Bearer sk-local') return void res.writeHead(401).end('{"error":"bad key"}');
   res.writeHead(200, { 'content-type': 'text/event-stream' });
   if (model === 'gated') {
@@ -32,6 +33,9 @@ const server = createServer(async (req, res) => {
     for (const t of ['one ', 'two ', 'three ']) sse(res, t);
     await gate();
     sse(res, 'four');
+  } else if (model === 'script') {
+    // The tokens to stream are the user's message, as a JSON array.
+    for (const t of JSON.parse(messages.at(-1)!.content) as string[]) sse(res, t);
   } else if (model === 'long') {
     for (let i = 0; i < 2_000; i++) sse(res, `token-${String(i).padStart(4, '0')}-${'x'.repeat(80)}|`);
   }
@@ -112,6 +116,35 @@ describe('symphony.chat streams tokens to the host through the shared-memory rin
     expect(tokens).toHaveLength(2_000);
     expect(tokens.every((t, i) => t.startsWith(`token-${String(i).padStart(4, '0')}-`))).toBe(true);
     expect(result.text).toBe(tokens.join(''));
+  });
+
+  it('property: any token sequence reaches the host intact and in order through a small ring', async () => {
+    const token = fc.string({ unit: 'binary', minLength: 1, maxLength: 120 });
+    await fc.assert(
+      fc.asyncProperty(fc.array(token, { maxLength: 60 }), async (tokens) => {
+        const seen: string[] = [];
+        const ask = { ...request('script'), messages: [{ role: 'user', content: JSON.stringify(tokens) }] };
+        const result = await callStreaming<ChatResult>(stage(), 'symphony.chat/complete', ask, { ringBytes: 512, timeoutMs: 30_000, onToken: (t) => seen.push(t) });
+        expect(seen).toEqual(tokens);
+        expect(result.text).toBe(tokens.join(''));
+      }),
+      { numRuns: 25 },
+    );
+  });
+
+  it('a consumer whose onToken throws gets that error, and the call is cancelled', async () => {
+    const boom = new Error('consumer gave up');
+    await expect(
+      callStreaming(stage(), 'symphony.chat/complete', request('long'), {
+        ringBytes: 1024,
+        onToken: () => {
+          throw boom;
+        },
+      }),
+    ).rejects.toBe(boom);
+    // The extension is still healthy afterwards.
+    const again = await callStreaming<ChatResult>(stage(), 'symphony.chat/complete', { ...request('script'), messages: [{ role: 'user', content: '["ok"]' }] }, { onToken: () => {} });
+    expect(again.text).toBe('ok');
   });
 
   it('refuses, before calling, to stream from an extension in a child process (no shared memory)', async () => {

@@ -43,10 +43,9 @@ export default defineExtension({
           ...(sink ? { onToken: (t: string) => sink.write(t) } : {}),
         });
       } finally {
-        // Best effort: if the host stopped reading, the call's own outcome is what matters.
-        try {
-          sink?.end();
-        } catch {}
+        // Every token is in the ring before the reply goes out. Best effort: if the host stopped
+        // reading, the call's own outcome is what matters.
+        await sink?.end(ctx.signal).catch(() => {});
       }
     }),
   },
