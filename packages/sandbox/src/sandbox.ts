@@ -97,7 +97,7 @@ export function createSandbox(options: SandboxOptions): SandboxService {
     if (mode === 'require') {
       throw new SymphonyError('E_SANDBOX_UNAVAILABLE', `bubblewrap is required but cannot run: ${bubblewrap.reason}.`, { details: { reason: bubblewrap.reason } });
     }
-    logger.warn({ reason: bubblewrap.reason }, 'SANDBOX DEGRADED: bubblewrap is unavailable; process-mode extensions run under Node\'s permission model and Symphony\'s checks only (symlink escapes and raw network access are not blocked by the OS). Install bubblewrap.');
+    logger.warn({ reason: bubblewrap.reason }, 'SANDBOX DEGRADED: bubblewrap is unavailable; process-mode extensions run under Node\'s permission model and Symphony\'s in-process checks only (a granted child process runs unconfined, network access is refused only in-process). Install bubblewrap; see the @symphony/sandbox README.');
   }
 
   grants.onChange = (ext, record, change) => {
