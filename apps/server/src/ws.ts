@@ -16,7 +16,7 @@ export interface WsOptions {
 export const WS_CLOSE = { slowConsumer: 4008, unauthorized: 4401, forbidden: 4403, badMessage: 4400 } as const;
 
 /**
- * `/ws`: run events for the web UI and scripts. Authenticated at the upgrade (bearer header or
+ * `/ws/runs`: run events for scripts and shells (the web UI's own protocol is at `/ws`). Authenticated at the upgrade (bearer header or
  * session cookie from the same origin). Client → server: `{type:'subscribe', runId, after}`,
  * `{type:'unsubscribe', runId}`, `{type:'ping'}`. Server → client: `{type:'event', runId, seq,
  * event, data}`, `{type:'subscribed', runId, after}`, `{type:'pong'}`, `{type:'error', code, message}`.
@@ -37,7 +37,7 @@ export function attachWebSocket(
         await reply.code(problem.status).send({ code: problem.code, message: problem.message });
       }
     });
-    scope.get('/ws', { websocket: true }, (socket: WebSocket) => {
+    scope.get('/ws/runs', { websocket: true }, (socket: WebSocket) => {
       const subscriptions = new Map<string, (e: LoggedEvent) => void>();
       let alive = true;
       const heartbeat = setInterval(() => {

@@ -25,7 +25,7 @@ describe('the server over a real kernel, Conductor and LMDB store', () => {
     expect(res.status).toBe(202);
     const { runId } = (await res.json()) as { runId: string };
 
-    const ws = new WebSocket(`${ctx.url.replace('http', 'ws')}/ws`, { headers: auth() });
+    const ws = new WebSocket(`${ctx.url.replace('http', 'ws')}/ws/runs`, { headers: auth() });
     const events: { seq: number; event: string; data: { stepId?: string } }[] = [];
     const ended = new Promise<void>((resolve) =>
       ws.on('message', (m) => {
@@ -51,12 +51,13 @@ describe('the server over a real kernel, Conductor and LMDB store', () => {
     expect(sse.match(/^event: /gm)?.length).toBe(events.length);
     expect(sse).toContain('event: run:end');
 
-    const { artifacts } = await get(`/artifacts?prefix=${encodeURIComponent(`runs/${runId}/`)}`);
-    const c = artifacts.find((a: { name: string }) => a.name.endsWith('/c'));
-    expect(c).toBeDefined();
-    const body = await fetch(`${ctx.url}/artifacts/${encodeURIComponent(c.name)}/versions/${c.version}`, { headers: auth() });
+    const output = run.steps.find((st: { stepId: string }) => st.stepId === 'c').output as { name: string; version: number; hash: string };
+    const { artifacts } = await get(`/artifacts?prefix=${encodeURIComponent(output.name)}`);
+    const c = artifacts.find((a: { name: string }) => a.name === output.name);
+    expect(c).toMatchObject({ hash: output.hash });
+    const body = await fetch(`${ctx.url}/artifacts/${encodeURIComponent(output.name)}/versions/${output.version}`, { headers: auth() });
     expect(body.status).toBe(200);
-    expect(body.headers.get('x-artifact-hash')).toBe(c.hash);
+    expect(body.headers.get('x-artifact-hash')).toBe(output.hash);
     expect(await body.text()).toContain('hello');
   });
 

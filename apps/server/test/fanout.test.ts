@@ -14,7 +14,7 @@ describe('WebSocket fan-out', () => {
     const { kernel, conductor } = await realKernel(home);
     const server = await serve({ kernel, home, port: 0, rateLimit: { perSecond: 1e6, burst: 1e6 } });
     const { token } = await server.tokens.create('fanout', ['read']);
-    const wsUrl = `${server.url.replace('http', 'ws')}/ws`;
+    const wsUrl = `${server.url.replace('http', 'ws')}/ws/runs`;
     const workflow = { name: 'fanout', steps: Array.from({ length: 20 }, (_, i) => ({ id: `s${i}`, uses: 'test.steps/echo', with: { i }, ...(i ? { needs: [`s${i - 1}`] } : {}) })) };
     const handle = conductor.start(workflow);
     const runId = handle.runId;

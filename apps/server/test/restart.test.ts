@@ -39,7 +39,7 @@ describe('restarting the server mid-run', () => {
     const first = await startServer(home);
     const { runId } = (await (await fetch(`${first.url}/runs`, { method: 'POST', headers, body: JSON.stringify({ workflow: slowChain }) })).json()) as { runId: string };
     const seen: Msg[] = [];
-    const ws = new WebSocket(`${first.url.replace('http', 'ws')}/ws`, { headers });
+    const ws = new WebSocket(`${first.url.replace('http', 'ws')}/ws/runs`, { headers });
     await new Promise((r) => ws.on('open', r));
     const twoDone = new Promise<void>((resolve) =>
       ws.on('message', (m) => {
@@ -60,7 +60,7 @@ describe('restarting the server mid-run', () => {
       expect(second.resumed).toContain(runId);
       const lastSeq = seen.at(-1)!.seq;
       const caughtUp: Msg[] = [];
-      const ws2 = new WebSocket(`${second.url.replace('http', 'ws')}/ws`, { headers });
+      const ws2 = new WebSocket(`${second.url.replace('http', 'ws')}/ws/runs`, { headers });
       await new Promise((r) => ws2.on('open', r));
       const ended = new Promise<void>((resolve) =>
         ws2.on('message', (m) => {

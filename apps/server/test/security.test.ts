@@ -208,7 +208,7 @@ describe('binding, CORS and rate limits', () => {
 });
 
 describe('WebSocket upgrades', () => {
-  const wsUrl = () => ctx.url.replace('http', 'ws') + '/ws';
+  const wsUrl = () => ctx.url.replace('http', 'ws') + '/ws/runs';
   const outcome = (ws: WebSocket) =>
     new Promise<string>((resolve) => {
       ws.on('open', () => resolve('open'));
