@@ -58,7 +58,8 @@ describe('end to end: create → test → pack → publish → install in anothe
     });
     expect(registered.status).toBe(200);
 
-    const published = await run(bins.sdk, ['publish', '--registry', registryUrl, '--key', key.privateKeyPath], project);
+    // `test` just built dist/; publish packs that build, signs it and uploads it.
+    const published = await run(bins.sdk, ['publish', '--registry', registryUrl, '--key', key.privateKeyPath, '--no-build'], project);
     expect(published.code, published.stderr).toBe(0);
     expect(published.stdout).toContain('published acme.word-count@0.1.0');
     const again = await run(bins.sdk, ['publish', '--registry', registryUrl, '--key', key.privateKeyPath, '--no-build'], project);

@@ -35,7 +35,8 @@ describe('symphony-sdk templates and dev', () => {
     expect((await run(bins.sdk, ['create', 'operator', 'acme.counter'], root)).code).toBe(0);
     const project = join(root, 'counter');
     await linkDependencies(project);
-    expect((await run(bins.sdk, ['test'], project)).code).toBe(0); // builds dist/ once
+    const built = await new Promise<number | null>((resolve) => spawn('npm', ['run', 'build', '--silent'], { cwd: project, stdio: 'ignore' }).on('close', resolve));
+    expect(built).toBe(0);
     const session = await run(bins.sdk, ['dev', '--no-build'], project, 'count {"text":"a b c"}\ncount {"text":1}\nnope {}\n.methods\n.exit\n');
     expect(session.code, session.stderr).toBe(0);
     expect(session.stdout).toContain('acme.counter@0.1.0 running (process mode');
