@@ -129,6 +129,11 @@ describe('publish refusals', () => {
   it('refuses a publisher that does not own the namespace, and an unowned namespace', async () => {
     const squat = await packFixture(root, { id: 'acme.squat', version: '1.0.0' }, evil);
     await expect(registry.publish(squat.tarball)).rejects.toMatchObject({ code: 'E_NAMESPACE_FORBIDDEN', details: { namespace: 'acme', owner: 'acme', signer: 'evil' } });
+    const unknownKey = generateKeyPair();
+    const unsigned = await packFixture(root, { id: 'acme.unknownkey', version: '1.0.0' }, unknownKey);
+    const refused = await registry.publish(unsigned.tarball).catch((e: unknown) => e);
+    expect(refused).toMatchObject({ code: 'E_NAMESPACE_FORBIDDEN', details: { keyId: unknownKey.keyId, owner: 'acme' } });
+    expect((refused as Error).message).toContain(`key ${unknownKey.keyId}`);
     const stranger = await packFixture(root, { id: 'nobody.thing', version: '1.0.0' }, acme);
     await expect(registry.publish(stranger.tarball)).rejects.toMatchObject({ code: 'E_NAMESPACE_UNOWNED', details: { namespace: 'nobody' } });
     await expect(registry.registerPublisher({ name: 'evil', namespaces: ['acme'], publicKeys: [] })).rejects.toMatchObject({ code: 'E_NAMESPACE_FORBIDDEN' });
