@@ -18,7 +18,9 @@ export interface RecoveryPlan {
 /**
  * Replays saved records onto a freshly activated run: finished steps stay finished (never
  * re-run), and a step that was running when the process died counts as an attempt that failed
- * with `E_INTERRUPTED`, so its retry policy decides whether it runs again.
+ * with `E_INTERRUPTED`. The host's crash is not the step's fault, so the first interruption
+ * always earns one more attempt; a step interrupted again on that attempt (it may be what kills
+ * the process) is left to its retry policy, so a crashing step cannot loop forever.
  */
 export function planRecovery(run: ActiveRun, saved: ReadonlyMap<string, StepRecord>, at: number): RecoveryPlan {
   const plan: RecoveryPlan = { finished: new Map(), rewrites: [], retries: [], failing: false };
@@ -39,7 +41,9 @@ export function planRecovery(run: ActiveRun, saved: ReadonlyMap<string, StepReco
         details: { runId: run.id, stepId, attempt: record.attempts },
       }).toJSON();
       run.errors[i] = error;
-      const decision = retryDecision(step.retry, record.attempts, 'E_INTERRUPTED', step.continueOnError ?? false);
+      const interruptedBefore = record.error?.code === 'E_INTERRUPTED';
+      let decision = retryDecision(step.retry, record.attempts, 'E_INTERRUPTED', step.continueOnError ?? false);
+      if (decision.action !== 'retry' && !interruptedBefore) decision = { action: 'retry', attempt: record.attempts + 1, delayMs: 0 };
       if (decision.action === 'retry') {
         plan.rewrites.push([stepId, { ...record, status: 'retrying', error }]);
         plan.retries.push({ stepId, attempt: decision.attempt, error });

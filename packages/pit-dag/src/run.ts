@@ -245,5 +245,7 @@ export function requireRunning(run: ActiveRun, i: number, what: string): void {
 export function stepRecord(run: ActiveRun, i: number, status: StepRecord['status'], extra: Partial<StepRecord> = {}): StepRecord {
   const record: StepRecord = { status, attempts: run.attempts[i] as number, ...extra };
   if (run.startedAt[i]) record.startedAt = run.startedAt[i] as number;
+  // A re-run after an interruption remembers it, so a second interruption is not forgiven.
+  if (status === 'running' && run.errors[i]?.code === 'E_INTERRUPTED') record.error = run.errors[i];
   return record;
 }

@@ -262,11 +262,19 @@ describe('pit.dag: resume after a restart', () => {
     expect(x.dag.next(second.runId)[0]?.attempt).toBe(2);
   });
 
-  it('fails a run whose interrupted step has no retries left', async () => {
+  it('re-runs an interrupted step once without retries, and fails it when it is interrupted again', async () => {
     let x = h();
     const run = await x.dag.createRun({ name: 'noretry', steps: [{ id: 'a', uses: 'acme.x/run' }, { id: 'b', uses: 'acme.x/run' }] });
     x.dag.next(run.runId, 1);
     await x.ledger.flushed();
+    x = await x.reopen();
+    open.push(x);
+    await x.dag.resume(run.runId);
+    // The crash was the host's: the step gets attempt 2 even though it has no retries.
+    const again = x.dag.next(run.runId, 1);
+    expect(again[0]).toMatchObject({ stepId: 'a', attempt: 2 });
+    await x.ledger.flushed();
+    // Interrupted a second time in a row: now its (empty) retry policy decides.
     x = await x.reopen();
     open.push(x);
     await x.dag.resume(run.runId);
