@@ -92,3 +92,24 @@ describe.each(['worker', 'process', 'socket'] as const)('the runtime entry in %s
     await expect.poll(() => events).toContainEqual(['aborted', { reason: 'E_ABORTED' }]);
   });
 });
+
+describe.each(['process', 'socket'] as const)('a host that dies (%s mode)', (mode) => {
+  it('leaves no orphaned extension process behind', async () => {
+    const { spawn } = await import('node:child_process');
+    const host = spawn(process.execPath, [fileURLToPath(new URL('./fixtures/host-that-dies.mjs', import.meta.url)), mode], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    host.stdout.on('data', (chunk) => (out += chunk));
+    await new Promise((resolve) => host.once('exit', resolve));
+    const pid = Number(out.trim());
+    expect(pid).toBeGreaterThan(0);
+    const alive = () => {
+      try {
+        process.kill(pid, 0);
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    await expect.poll(alive, { timeout: 10_000, interval: 50 }).toBe(false);
+  });
+});

@@ -9,6 +9,11 @@ export interface ServeExtensionOptions {
   maxPayloadBytes?: number;
   /** Runs when the host asks it to stop and no call is left; by default the thread or process exits. */
   onShutdown?: () => void;
+  /**
+   * Runs when the connection to the host is gone (the host died or dropped it); by default the
+   * thread or process exits, so a dead host never leaves orphaned extensions behind.
+   */
+  onDisconnect?: () => void;
 }
 
 /** Serves a definition's methods over the bus: the extension side of every call. */
@@ -16,6 +21,7 @@ export async function serveExtension(definition: ExtensionDefinition, options: S
   const endpoint = options.endpoint ?? (await hostEndpoint());
   const extension = { id: definition.manifest.id, version: definition.manifest.version };
   const maxPayloadBytes = options.maxPayloadBytes ?? numberFromEnv('SYMPHONY_MAX_PAYLOAD_BYTES');
+  endpoint.onClose(options.onDisconnect ?? (() => process.exit(0)));
   return serve(endpoint, {
     methods: Object.keys(definition.methods),
     handle: (method, input, call) => definition.dispatch(method, input, createContext(call, extension)),
