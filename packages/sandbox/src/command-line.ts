@@ -106,6 +106,8 @@ export function sandboxCommandLine(input: SandboxCommandInput): SandboxedCommand
     withheldEnv: withheldEnv.filter((name) => !AMBIENT_ENV.test(name)),
     ...(input.policySource ? { policy: input.policySource } : {}),
     fs: { read: [...codeRead, ...roots.read], write: roots.write },
+    childProcess,
+    worker,
   });
 
   // Relative paths in an extension mean the workspace (as in the built-in operators), not its own folder.

@@ -9,6 +9,7 @@
  *
  * No imports beyond Node built-ins: this file must load with nothing else readable.
  */
+import childProcess from 'node:child_process';
 import dgram from 'node:dgram';
 import dns from 'node:dns';
 import { syncBuiltinESMExports } from 'node:module';
@@ -26,6 +27,9 @@ interface SandboxInfo {
   policy?: unknown;
   /** Resolved roots this process may read (code included) and write. */
   fs?: FsRoots;
+  /** Whether it may start processes / worker threads (Node's model refuses them otherwise). */
+  childProcess?: boolean;
+  worker?: boolean;
 }
 
 const BRAND = Symbol.for('symphony.error');
@@ -116,6 +120,25 @@ function install(info: SandboxInfo): void {
       return original.apply(this, args);
     };
     Object.defineProperty(dgram.Socket.prototype, method, { value: guarded, writable: false, configurable: false });
+  }
+
+  // Node's model refuses these too, but without saying what was started; name it for the audit.
+  if (info.childProcess === false) {
+    const cp = childProcess as unknown as Record<string, unknown>;
+    for (const name of ['spawn', 'spawnSync', 'exec', 'execSync', 'execFile', 'execFileSync', 'fork']) {
+      const refuse = (command: unknown): never => {
+        const target = typeof command === 'string' ? command.split(' ')[0]! : String(command);
+        throw denied(`Permission denied: ${who} may not start a process ("${target}"; no child_process grant; rule default-deny).`, {
+          extensionId: info.id,
+          version: info.version,
+          kind: 'child_process',
+          requested: target,
+          target,
+          rule: 'default-deny',
+        });
+      };
+      Object.defineProperty(cp, name, { value: refuse, writable: false, configurable: false });
+    }
   }
 
   // Name lookups carry data out too (DNS exfiltration): no net grant, no lookups.
