@@ -90,7 +90,7 @@ async function loadPolicy(conductor: Conductor, ctx: PluginContext, mode: 'store
     // but never a model someone trained and published (`source: 'trained'`).
     const stored = artifacts.info('conductor-policy', 'production');
     const bundle = await readBundledPolicy();
-    if (!stored || (stored.attributes?.source === 'bundled' && stored.attributes.sha256 !== bundle.metadata.sha256)) {
+    if (!stored || (stored.attributes?.source !== 'trained' && stored.attributes?.sha256 !== bundle.metadata.sha256)) {
       await PolicyManager.publish(artifacts, bundle.bytes, { ...bundle.metadata, source: 'bundled' });
     }
     const outcome = await conductor.policy.loadFromStore(artifacts);
