@@ -5,6 +5,16 @@ import type { StageService } from '@symphony/extension-loader';
 import type { StateStore } from '@symphony/state-sync';
 import type { UiHost } from '@symphony/vdom';
 
+/** The slice of a `ws` WebSocket the protocol uses. */
+export interface WebSocketLike {
+  readonly readyState: number;
+  readonly bufferedAmount: number;
+  send(data: string): void;
+  on(event: 'message', listener: (data: unknown) => void): unknown;
+  on(event: 'close', listener: () => void): unknown;
+  terminate(): void;
+}
+
 export declare const defaultDist: string;
 export declare const defaultExtensions: string;
 
@@ -13,8 +23,10 @@ export interface WebProtocol {
   store: StateStore;
   /** The vdom host: one tree per `<extensionId>:<viewName>`. */
   ui: UiHost;
-  /** Adds the `/ws` WebSocket endpoint to an http server. */
+  /** Adds an unauthenticated `/ws` WebSocket endpoint to an http server (the test host). */
   attach(server: Server): void;
+  /** Serves one already accepted (and authenticated) WebSocket with the protocol. */
+  connect(socket: WebSocketLike): void;
   /** Feeds the run monitor a workflow run and the artifact browser its artifacts. */
   playDemo(options?: { delayMs?: number; loop?: boolean }): Promise<void>;
   close(): void;

@@ -1,6 +1,6 @@
 // The web app's small host: a Node http server for the built app plus the WebSocket protocol
 // (README.md, "WebSocket protocol") over a real kernel whose `stage` service runs the motifs in
-// worker threads. apps/server mounts the same protocol with `attachWebProtocol`.
+// worker threads. apps/server mounts the same protocol on its authenticated `/ws` with `connect(socket)`.
 import { createServer } from 'node:http';
 import { readFile, stat } from 'node:fs/promises';
 import { extname, join, normalize, resolve, sep } from 'node:path';
@@ -59,7 +59,10 @@ export async function startWebHost(options = {}) {
   };
 }
 
-/** The protocol over a `stage` service; `attach(httpServer)` adds the `/ws` endpoint. */
+/**
+ * The protocol over a `stage` service. `attach(httpServer)` adds an (unauthenticated) `/ws`
+ * endpoint; a server that authenticates upgrades itself hands each accepted socket to `connect`.
+ */
 export async function createWebProtocol({ stage, stateDir }) {
   const extensions = stage.list();
   const motifs = [];
@@ -197,6 +200,8 @@ export async function createWebProtocol({ stage, stateDir }) {
   return {
     store,
     ui,
+    /** Serves one accepted WebSocket (a host that authenticates upgrades itself calls this). */
+    connect,
     attach(httpServer) {
       wss = new WebSocketServer({ server: httpServer, path: '/ws' });
       wss.on('connection', connect);

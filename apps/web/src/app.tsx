@@ -2,6 +2,7 @@ import { useEffect, useState } from 'react';
 import { Badge } from './components/ui/badge';
 import { Button } from './components/ui/button';
 import { useAppState, useConnection, useConnectionValue } from './lib/hooks';
+import { useApi } from './lib/api';
 import { cn } from './lib/cn';
 import { ExtensionsPage } from './pages/extensions';
 import { MotifsPage } from './pages/motifs';
@@ -17,6 +18,7 @@ const pageFromHash = (): Page => {
 
 export function App() {
   const connection = useConnection();
+  const { auth, logout } = useApi();
   const [page, setPage] = useState<Page>(pageFromHash);
   const state = useAppState();
   const status = useConnectionValue((c) => c.status);
@@ -46,6 +48,7 @@ export function App() {
           <Button variant="outline" size="sm" disabled={!state} onClick={() => void connection.propose([{ op: 'replace', path: '/ui/theme', value: theme === 'dark' ? 'light' : 'dark' }]).catch(() => undefined)}>
             {theme === 'dark' ? 'Light' : 'Dark'} theme
           </Button>
+          {auth.status === 'authed' && <Button variant="ghost" size="sm" data-testid="logout" onClick={logout}>Log out</Button>}
         </div>
       </header>
       <main className="mx-auto w-full max-w-6xl flex-1 p-6" data-testid={`page-${page}`}>

@@ -1,12 +1,27 @@
+import { canRun, useApi } from '../lib/api';
 import type { AppState } from '../lib/hooks';
 import { VdomView } from '../vdom/view';
+import { ArtifactContents } from './artifact-contents';
+import { StartRun } from './start-run';
 
-/** Runs: the run monitor motif's panel (live DAG, step logs and outputs), rendered from its vdom. */
+/** Runs: the run monitor motif's panel (live DAG, step logs and outputs), and on the server a "Start a run" form. */
 export function RunsPage({ state }: { state: AppState }) {
-  return <VdomView extension={state.pages.runs.extension} name={state.pages.runs.name} />;
+  const { auth } = useApi();
+  return (
+    <>
+      {canRun(auth) && <StartRun />}
+      <VdomView extension={state.pages.runs.extension} name={state.pages.runs.name} />
+    </>
+  );
 }
 
-/** Artifacts: the artifact browser motif's panel (versions, lineage). */
+/** Artifacts: the artifact browser motif's panel (versions, lineage), and on the server their contents. */
 export function ArtifactsPage({ state }: { state: AppState }) {
-  return <VdomView extension={state.pages.artifacts.extension} name={state.pages.artifacts.name} />;
+  const { auth } = useApi();
+  return (
+    <>
+      <VdomView extension={state.pages.artifacts.extension} name={state.pages.artifacts.name} />
+      {auth.status === 'authed' && <ArtifactContents />}
+    </>
+  );
 }

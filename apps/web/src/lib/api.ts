@@ -1,0 +1,122 @@
+import { createContext, useContext } from 'react';
+
+/**
+ * Where the app runs: behind `apps/server` (`authed` after a login with an API token, `login`
+ * until then) or on the test host, which has no HTTP API and no authentication (`open`).
+ */
+export type AuthState =
+  | { status: 'checking' }
+  | { status: 'open' }
+  | { status: 'login'; error?: string }
+  | { status: 'authed'; scopes: string[] };
+
+export interface WorkflowEntry {
+  name: string;
+  description?: string;
+  inputs: Record<string, { type: string; default?: unknown; description?: string; required?: boolean }>;
+  steps: number;
+}
+
+export interface ArtifactSummary {
+  name: string;
+  version: number;
+  hash: string;
+  size?: number;
+}
+
+export class ApiError extends Error {
+  constructor(readonly status: number, readonly code: string, message: string) {
+    super(message);
+  }
+}
+
+/**
+ * The server's HTTP API from the browser. The session lives in an httpOnly cookie the page never
+ * sees; the CSRF token that must accompany every state-changing request is kept here (and read
+ * again from `GET /auth/session` after a reload).
+ */
+export class Api {
+  private csrf: string | undefined;
+
+  /** Asks the server who we are; a host without the API (no JSON answer) means `open`. */
+  async session(): Promise<AuthState> {
+    let res: Response;
+    try {
+      res = await fetch('/auth/session', { credentials: 'same-origin', headers: { accept: 'application/json' } });
+    } catch {
+      return { status: 'login', error: 'The server cannot be reached.' };
+    }
+    if (res.status === 401) return { status: 'login' };
+    if (!res.ok || !(res.headers.get('content-type') ?? '').includes('application/json')) return { status: 'open' };
+    const body = (await res.json()) as { scopes: string[]; csrf?: string };
+    this.csrf = body.csrf;
+    return { status: 'authed', scopes: body.scopes };
+  }
+
+  async login(token: string): Promise<AuthState> {
+    const res = await fetch('/auth/login', { method: 'POST', credentials: 'same-origin', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ token }) });
+    if (!res.ok) {
+      const problem = await this.problem(res);
+      return { status: 'login', error: res.status === 401 ? 'That token is not valid (or has expired or been revoked).' : problem.message };
+    }
+    const body = (await res.json()) as { csrf: string; scopes: string[] };
+    this.csrf = body.csrf;
+    return { status: 'authed', scopes: body.scopes };
+  }
+
+  async logout(): Promise<void> {
+    await this.request('POST', '/auth/logout').catch(() => undefined);
+    this.csrf = undefined;
+  }
+
+  async workflows(): Promise<WorkflowEntry[]> {
+    return ((await this.request('GET', '/workflows')) as { workflows: WorkflowEntry[] }).workflows;
+  }
+
+  async startRun(workflowName: string, inputs: Record<string, string | number | boolean>): Promise<string> {
+    return ((await this.request('POST', '/runs', { workflowName, inputs })) as { runId: string }).runId;
+  }
+
+  async artifacts(): Promise<ArtifactSummary[]> {
+    return ((await this.request('GET', '/artifacts?limit=200')) as { artifacts: ArtifactSummary[] }).artifacts;
+  }
+
+  /** An artifact version's bytes as text (the first `limit` bytes). */
+  async artifactText(name: string, version: number, limit = 64 * 1024): Promise<{ text: string; truncated: boolean }> {
+    const res = await fetch(`/artifacts/${encodeURIComponent(name)}/versions/${version}`, { credentials: 'same-origin' });
+    if (!res.ok) throw await this.problem(res);
+    const bytes = new Uint8Array(await res.arrayBuffer());
+    return { text: new TextDecoder().decode(bytes.subarray(0, limit)), truncated: bytes.length > limit };
+  }
+
+  private async request(method: 'GET' | 'POST', path: string, body?: unknown): Promise<unknown> {
+    const headers: Record<string, string> = { accept: 'application/json' };
+    if (body !== undefined) headers['content-type'] = 'application/json';
+    if (method !== 'GET' && this.csrf) headers['x-csrf-token'] = this.csrf;
+    const res = await fetch(path, { method, credentials: 'same-origin', headers, ...(body !== undefined ? { body: JSON.stringify(body) } : {}) });
+    if (!res.ok) throw await this.problem(res);
+    return res.json();
+  }
+
+  private async problem(res: Response): Promise<ApiError> {
+    const body = (await res.json().catch(() => ({}))) as { code?: string; message?: string };
+    return new ApiError(res.status, body.code ?? `HTTP_${res.status}`, body.message ?? res.statusText);
+  }
+}
+
+export interface ApiContextValue {
+  api: Api;
+  auth: AuthState;
+  logout(): void;
+}
+
+export const ApiContext = createContext<ApiContextValue | null>(null);
+
+/** The API and the login state; undefined API features when the app runs on the test host. */
+export function useApi(): ApiContextValue {
+  const value = useContext(ApiContext);
+  if (!value) throw new Error('useApi outside <ApiContext.Provider>');
+  return value;
+}
+
+export const canRun = (auth: AuthState): boolean => auth.status === 'authed' && auth.scopes.some((s) => s === 'run' || s === 'admin');

@@ -1,0 +1,30 @@
+import { useState, type FormEvent } from 'react';
+import { Alert } from '../components/ui/alert';
+import { Button } from '../components/ui/button';
+import { Card } from '../components/ui/card';
+import { Field, Input } from '../components/ui/fields';
+
+/** The server wants a login: an API token (`symphony tokens create --scope run`) becomes a session. */
+export function LoginPage({ error, onLogin }: { error?: string; onLogin(token: string): Promise<void> }) {
+  const [token, setToken] = useState('');
+  const [busy, setBusy] = useState(false);
+  const submit = async (e: FormEvent) => {
+    e.preventDefault();
+    if (!token.trim()) return;
+    setBusy(true);
+    try { await onLogin(token.trim()); } finally { setBusy(false); }
+  };
+  return (
+    <div className="flex min-h-screen items-center justify-center p-6" data-testid="page-login">
+      <Card className="w-full max-w-md" title="Symphony" description="Log in with an API token. Create one with `symphony tokens create --scope run`; it is shown once.">
+        <form className="flex flex-col gap-4" onSubmit={(e) => void submit(e)}>
+          <Field label="API token" htmlFor="token">
+            <Input id="token" name="token" type="password" autoComplete="off" autoFocus value={token} onChange={(e) => setToken(e.target.value)} placeholder="sym_…" />
+          </Field>
+          {error && <Alert tone="destructive" title="Not logged in" data-testid="login-error">{error}</Alert>}
+          <Button type="submit" disabled={busy || !token.trim()}>{busy ? 'Logging in…' : 'Log in'}</Button>
+        </form>
+      </Card>
+    </div>
+  );
+}
