@@ -24,6 +24,16 @@ describe('socket frames', () => {
     );
   });
 
+  it('decodes a large frame that arrives in many chunks', () => {
+    const big = new Uint8Array(4 * 1024 * 1024).map((_, i) => i % 251);
+    const bytes = encodeFrame([[2, 1, big]]);
+    const decoder = new FrameDecoder();
+    const out: any[] = [];
+    for (let i = 0; i < bytes.length; i += 65_536) decoder.push(bytes.subarray(i, i + 65_536), (v) => out.push(v));
+    expect(out).toHaveLength(1);
+    expect(Buffer.from(out[0][0][2]).equals(Buffer.from(big))).toBe(true);
+  });
+
   it('arbitrary bytes either decode or fail with E_PROTOCOL, never anything else', () => {
     fc.assert(
       fc.property(fc.uint8Array({ maxLength: 64 }), (bytes) => {

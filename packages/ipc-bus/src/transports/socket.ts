@@ -29,23 +29,32 @@ export function encodeFrame(value: unknown): Buffer {
  * not msgpack; the caller closes the connection, since the stream can no longer be trusted.
  */
 export class FrameDecoder {
-  private buffer: Buffer = Buffer.alloc(0);
+  // Chunks are kept as they arrive and joined only once a whole frame is there: a large frame
+  // that comes in many pieces is copied once, not once per piece.
+  private chunks: Buffer[] = [];
+  private buffered = 0;
+  private bodyLength = -1; // -1: waiting for a header
 
   constructor(private readonly maxFrameBytes = DEFAULT_MAX_FRAME_BYTES) {}
 
   push(chunk: Buffer, onFrame: (value: unknown) => void): void {
-    this.buffer = this.buffer.length === 0 ? chunk : Buffer.concat([this.buffer, chunk]);
-    let offset = 0;
-    while (this.buffer.length - offset >= HEADER_BYTES) {
-      const length = this.buffer.readUInt32BE(offset);
-      if (length > this.maxFrameBytes) {
-        throw new SymphonyError('E_PROTOCOL', `a socket frame announced ${length} bytes, over the ${this.maxFrameBytes}-byte cap`, {
-          details: { length, maxFrameBytes: this.maxFrameBytes },
-        });
+    this.chunks.push(chunk);
+    this.buffered += chunk.length;
+    for (;;) {
+      if (this.bodyLength < 0) {
+        if (this.buffered < HEADER_BYTES) return;
+        const length = this.take(HEADER_BYTES).readUInt32BE(0);
+        if (length > this.maxFrameBytes) {
+          throw new SymphonyError('E_PROTOCOL', `a socket frame announced ${length} bytes, over the ${this.maxFrameBytes}-byte cap`, {
+            details: { length, maxFrameBytes: this.maxFrameBytes },
+          });
+        }
+        this.bodyLength = length;
       }
-      if (this.buffer.length - offset - HEADER_BYTES < length) break;
-      const body = this.buffer.subarray(offset + HEADER_BYTES, offset + HEADER_BYTES + length);
-      offset += HEADER_BYTES + length;
+      if (this.buffered < this.bodyLength) return;
+      const body = this.take(this.bodyLength);
+      const length = this.bodyLength;
+      this.bodyLength = -1;
       let value: unknown;
       try {
         value = packr.unpack(body);
@@ -57,7 +66,30 @@ export class FrameDecoder {
       }
       onFrame(value);
     }
-    this.buffer = offset === this.buffer.length ? Buffer.alloc(0) : this.buffer.subarray(offset);
+  }
+
+  /** Removes the first `n` buffered bytes (n <= buffered). */
+  private take(n: number): Buffer {
+    const first = this.chunks[0]!;
+    let out: Buffer;
+    if (first.length >= n) {
+      out = first.subarray(0, n);
+      if (first.length === n) this.chunks.shift();
+      else this.chunks[0] = first.subarray(n);
+    } else {
+      out = Buffer.allocUnsafe(n);
+      let filled = 0;
+      while (filled < n) {
+        const head = this.chunks[0]!;
+        const used = Math.min(head.length, n - filled);
+        head.copy(out, filled, 0, used);
+        filled += used;
+        if (used === head.length) this.chunks.shift();
+        else this.chunks[0] = head.subarray(used);
+      }
+    }
+    this.buffered -= n;
+    return out;
   }
 }
 
