@@ -47,20 +47,20 @@ afterAll(() => {
   root?.cleanup();
 });
 
-function policy() {
+function policy(net: string[] = []) {
   return createPolicy({
-    manifest: createPermissionSet({ fs: { read: ['${workspace}'], write: ['${workspace}'] }, env: ['SYMPHONY_TEST_GRANTED'] }, paths),
+    manifest: createPermissionSet({ fs: { read: ['${workspace}'], write: ['${workspace}'] }, env: ['SYMPHONY_TEST_GRANTED'], net }, paths),
   });
 }
 
-async function runProbe(status: BubblewrapStatus): Promise<{ results: Record<string, { ok: boolean; code?: string; value?: string }>; stderr: string; line: ReturnType<typeof sandboxCommandLine> }> {
+async function runProbe(status: BubblewrapStatus, net: string[] = []): Promise<{ results: Record<string, { ok: boolean; code?: string; value?: string }>; stderr: string; line: ReturnType<typeof sandboxCommandLine> }> {
   const base: CommandLine = {
     command: process.execPath,
     args: [entry, paths.workspace, paths.outside, String(port)],
     env: { ...process.env, SYMPHONY_TEST_SECRET: 'hunter2', SYMPHONY_TEST_GRANTED: 'visible' },
     cwd: paths.workspace,
   };
-  const line = sandboxCommandLine({ commandLine: base, extension: { id: 'acme.probe', version: '1.0.0', dir: paths.extension }, policy: policy(), limits: resolveLimits(), bubblewrap: status, preload });
+  const line = sandboxCommandLine({ commandLine: base, extension: { id: 'acme.probe', version: '1.0.0', dir: paths.extension }, policy: policy(net), limits: resolveLimits(), bubblewrap: status, preload });
   const child = spawn(line.command, line.args, { env: line.env as NodeJS.ProcessEnv, cwd: line.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
@@ -141,6 +141,15 @@ describe('a process that tries every escape directly', () => {
     expectCommonWalls(results);
     expect(results.plantedSymlink).toMatchObject({ ok: false, code: 'E_PERMISSION_DENIED' });
   });
+
+  const netGranted = async (status: BubblewrapStatus): Promise<void> => {
+    const { results, line } = await runProbe(status, ['127.0.0.1:*']);
+    if (status.available) expect(line.args).not.toContain('--unshare-net');
+    expect(results.tcp).toMatchObject({ ok: true, value: 'connected' });
+    expect(results.readPasswd?.ok).toBe(false);
+  };
+  it.skipIf(!bwrap.available)('a net grant for 127.0.0.1 lets that connection through, inside bubblewrap', () => netGranted(bwrap));
+  it('a net grant for 127.0.0.1 lets that connection through, without bubblewrap', () => netGranted({ available: false, reason: 'forced off by the test' }));
 
   it.skipIf(!bwrap.available)('inside bubblewrap, code that slips past the in-process layer still meets the namespaces', async () => {
     // No preload, no Node permission flags: only the mount and network namespaces.
