@@ -36,7 +36,7 @@ export function operatorEnvironment(manifest: { id: string; version: string; per
     return { id: inside.id, version: inside.version, workspace: inside.vars.workspace, policy: inside.policy, guard: policyGuard(inside.policy, inside.vars.workspace, inside), sandboxed: true };
   }
   const workspace = process.env.SYMPHONY_WORKSPACE ?? process.cwd();
-  const policy = policyFromSource({ manifest: (manifest.permissions ?? {}) as never, vars: { workspace, extension: dir, tmp: join(tmpdir(), `symphony-${manifest.id}`) } });
+  const policy = policyFromSource({ manifest: manifest.permissions ?? {}, vars: { workspace, extension: dir, tmp: join(tmpdir(), `symphony-${manifest.id}`) } });
   return { id: manifest.id, version: manifest.version, workspace, policy, guard: policyGuard(policy, workspace, manifest), sandboxed: false };
 }
 
