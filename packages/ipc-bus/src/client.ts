@@ -136,8 +136,8 @@ export class BusClient extends EventEmitter<ClientEvents> {
         }),
       );
     }
-    if (this.pending.size < this.limits.maxInFlight) return this.send(method, input, options, options.timeoutMs ?? this.limits.timeoutMs);
-    return this.queue(method, input, options);
+    if (this.pending.size < this.limits.maxInFlight) return this.send(method, input, options, options.timeoutMs ?? this.limits.timeoutMs, size);
+    return this.queue(method, input, options, size);
   }
 
   /** Round trip of a health ping in ms; rejects with `E_TIMEOUT` if no pong comes back in time. */
@@ -175,7 +175,7 @@ export class BusClient extends EventEmitter<ClientEvents> {
     this.closeWith(info);
   }
 
-  private send(method: string, input: unknown, options: CallOptions, timeoutMs: number): Promise<unknown> {
+  private send(method: string, input: unknown, options: CallOptions, timeoutMs: number, size: number): Promise<unknown> {
     const id = this.nextId++;
     return new Promise<unknown>((resolve, reject) => {
       const entry: Pending = {
@@ -199,12 +199,12 @@ export class BusClient extends EventEmitter<ClientEvents> {
         signal.addEventListener('abort', entry.onAbort, { once: true });
       }
       this.pending.set(id, entry);
-      this.writer.push([Op.Request, id, method, input, options.onProgress ? FLAG_PROGRESS : 0], options.transfer);
+      this.writer.push([Op.Request, id, method, input, options.onProgress ? FLAG_PROGRESS : 0], options.transfer, size);
     });
   }
 
   /** Waits for a free slot, honouring the caller's signal and time limit while it waits. */
-  private queue(method: string, input: unknown, options: CallOptions): Promise<unknown> {
+  private queue(method: string, input: unknown, options: CallOptions, size: number): Promise<unknown> {
     const started = performance.now();
     const timeoutMs = options.timeoutMs ?? this.limits.timeoutMs;
     return new Promise<unknown>((resolve, reject) => {
@@ -222,7 +222,7 @@ export class BusClient extends EventEmitter<ClientEvents> {
         options.signal?.removeEventListener('abort', onAbort);
         if (this.closedWith) return reject(this.crashError(method, this.closedWith));
         const left = timeoutMs - (performance.now() - started);
-        this.send(method, input, options, left).then(resolve, reject);
+        this.send(method, input, options, left, size).then(resolve, reject);
       };
       if (Number.isFinite(timeoutMs)) {
         timer = setTimeout(() => leave(timeoutError(this.peer, method, timeoutMs, 'waiting for a free slot')), timeoutMs);

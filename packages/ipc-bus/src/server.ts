@@ -66,10 +66,10 @@ export function serve(endpoint: BusEndpoint, options: ServeOptions): BusServer {
     unacked.clear();
   };
 
-  const finish = (ctx: CallContext, message: Message, transfer?: readonly TransferListItem[]): void => {
+  const finish = (ctx: CallContext, message: Message, transfer?: readonly TransferListItem[], bytes?: number): void => {
     if (!running.delete(ctx.id)) return;
     unacked.delete(ctx.id);
-    if (!ctx.cancelled) writer.push(message, transfer);
+    if (!ctx.cancelled) writer.push(message, transfer, bytes);
     if (shuttingDown && running.size === 0) options.onShutdown?.();
   };
 
@@ -81,7 +81,7 @@ export function serve(endpoint: BusEndpoint, options: ServeOptions): BusServer {
       });
       return finish(ctx, [Op.Fail, ctx.id, encodeError(error)]);
     }
-    finish(ctx, [Op.Reply, ctx.id, result], ctx.transferList);
+    finish(ctx, [Op.Reply, ctx.id, result], ctx.transferList, size);
   };
 
   const onRequest = (id: number, method: string, input: unknown, flags: number): void => {

@@ -123,6 +123,20 @@ describe('BusClient over a worker thread', () => {
     expect(frames).toBe(1);
   });
 
+  it('sends a frame early once it holds about a MiB, so batches stay bounded', async () => {
+    const { client, worker } = await connect({ maxPayloadBytes: 10_000_000 });
+    const sizes: number[] = [];
+    const post = worker.postMessage.bind(worker);
+    worker.postMessage = (value: unknown, transfer?: any) => {
+      sizes.push((value as unknown[]).length);
+      post(value, transfer);
+    };
+    const big = () => new Uint8Array(600_000).fill(1).buffer;
+    const sums = await Promise.all([client.call('echo', 1), client.call('sum', big()), client.call('sum', big()), client.call('sum', big())]);
+    expect(sums).toEqual([1, 600_000, 600_000, 600_000]);
+    expect(sizes).toEqual([2, 1, 1]);
+  });
+
   it('streams through a shared-memory ring handed over in a call', async () => {
     const { client } = await connect();
     const ring = new RingChannel<string>(256); // small: the extension must wait for the host to read

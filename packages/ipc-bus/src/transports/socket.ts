@@ -5,7 +5,8 @@ import { EndpointBase, type BusEndpoint } from '../endpoint.js';
 
 /** Frame header: a 4-byte big-endian body length, then a msgpack body. */
 const HEADER_BYTES = 4;
-export const DEFAULT_MAX_FRAME_BYTES = 64 * 1024 * 1024;
+// Frames stay near one payload (the writer flushes at ~1 MiB), so twice the default payload cap.
+export const DEFAULT_MAX_FRAME_BYTES = 128 * 1024 * 1024;
 
 // Records off: both ends may be different builds, and frames must decode on their own.
 const packr = new Packr({ useRecords: false });
