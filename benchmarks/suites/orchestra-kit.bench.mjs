@@ -21,7 +21,11 @@ function writeExtension(root, id, version, sizeBytes = 200_000) {
   const dir = join(root, `${id}-${version}`);
   mkdirSync(join(dir, 'dist'), { recursive: true });
   const words = [];
-  for (let i = 0; words.join(' ').length < sizeBytes; i++) words.push(WORDS[(i * 7919) % WORDS.length]);
+  for (let i = 0, length = 0; length < sizeBytes; i++) {
+    const word = WORDS[(i * 7919) % WORDS.length];
+    words.push(word);
+    length += word.length + 1;
+  }
   writeFileSync(join(dir, 'symphony.extension.json'), JSON.stringify({
     id, version, kind: 'operator', main: 'dist/index.js',
     description: `${WORDS[id.length % WORDS.length]} ${WORDS[(id.length * 3) % WORDS.length]} tools for ${id}`,
@@ -65,9 +69,9 @@ export default async function orchestraKitSuite({ quick }) {
   const packed = await measure('packExtension (read, hash, sign, stage, tar, gzip)', () => packExtension({ dir: source, key }), slow);
   rows.push(row({ layer, name: packed.name, m: packed, floor: floorGzip }));
 
-  // A registry with 240 packages (80 in quick mode), 4 versions of one.
+  // A registry with 240 packages (60 in quick mode), 4 versions of one.
   const registry = await openRegistry({ dir: join(root, 'registry') });
-  const count = quick ? 80 : 240;
+  const count = quick ? 60 : 240;
   const ids = Array.from({ length: count }, (_, i) => `p${i % 12}.${WORDS[i % WORDS.length]}-${WORDS[(i * 7) % WORDS.length]}-${i}`);
   await registry.registerPublisher({ name: 'bench', namespaces: [...new Set(ids.map((id) => id.split('.')[0]))].concat('acme'), publicKeys: [key.publicKey] });
   for (const id of ids) {
