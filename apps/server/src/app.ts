@@ -14,6 +14,8 @@ import { scopeAllows, TokenStore, type Scope, type TokenInfo } from './auth/toke
 import { apiRoutes } from './api.js';
 import { openApiDocument } from './routes.js';
 import { attachWebSocket, type WsOptions } from './ws.js';
+import { mountWeb, type MountedWeb, type WebOptions } from './web.js';
+import { withWebRoutes, WorkflowCatalog } from './workflows.js';
 
 export interface ServerOptions {
   backend: ServerBackend;
@@ -32,6 +34,10 @@ export interface ServerOptions {
   rateLimit?: { perSecond: number; burst: number };
   ws?: Partial<WsOptions>;
   logger?: boolean;
+  /** Host the web UI: its protocol at `/ws` (authenticated), its pages fed with the kernel's runs and artifacts, its files at `/`. */
+  web?: WebOptions;
+  /** Workflow files (or folders of them) that `GET /workflows` lists and `POST /runs {workflowName}` starts. */
+  workflows?: string[];
 }
 
 export interface Caller {
@@ -55,6 +61,8 @@ export interface SymphonyServer {
   events: EventLog;
   tokens: TokenStore;
   sessions: SessionStore;
+  /** The mounted web UI, when `web` was given. */
+  web?: MountedWeb;
   listen(): Promise<string>;
   close(reason?: string): Promise<void>;
 }
@@ -142,7 +150,7 @@ export async function createServer(options: ServerOptions): Promise<SymphonyServ
     if (allowed !== true) throw new HttpProblem(429, 'E_RATE_LIMITED', 'too many requests', undefined, { 'retry-after': String(Math.ceil(allowed / 1000)) });
   }
 
-  const routes = apiRoutes({ backend: options.backend, events, tokens, sessions });
+  const routes = withWebRoutes(apiRoutes({ backend: options.backend, events, tokens, sessions }), { backend: options.backend, catalog: new WorkflowCatalog(options.workflows ?? []) });
   for (const route of routes) {
     app.route({
       method: route.method,
@@ -163,24 +171,23 @@ export async function createServer(options: ServerOptions): Promise<SymphonyServ
   const document = openApiDocument(routes, { title: 'Symphony server API', version: '0.1.0' });
   app.get('/openapi.json', async () => document);
 
-  attachWebSocket(app, {
-    events,
-    authenticate: async (request) => {
-      const caller = await authenticate(request);
-      // A browser sends cookies on cross-site WebSocket upgrades too: check where it came from.
-      const origin = request.headers.origin;
-      if (caller.kind === 'session' && origin && !corsOrigins.has(origin) && new URL(origin).host !== request.headers.host) {
-        throw new HttpProblem(403, 'E_FORBIDDEN', 'cross-origin WebSocket refused');
-      }
-      if (!scopeAllows(caller.scopes, 'read')) throw new HttpProblem(403, 'E_FORBIDDEN', 'this needs the "read" scope');
-      return caller;
-    },
-    options: options.ws,
-  });
+  const authenticateUpgrade = async (request: FastifyRequest): Promise<Caller> => {
+    const caller = await authenticate(request);
+    // A browser sends cookies on cross-site WebSocket upgrades too: check where it came from.
+    const origin = request.headers.origin;
+    if (caller.kind === 'session' && origin && !corsOrigins.has(origin) && new URL(origin).host !== request.headers.host) {
+      throw new HttpProblem(403, 'E_FORBIDDEN', 'cross-origin WebSocket refused');
+    }
+    if (!scopeAllows(caller.scopes, 'read')) throw new HttpProblem(403, 'E_FORBIDDEN', 'this needs the "read" scope');
+    return caller;
+  };
+  attachWebSocket(app, { events, authenticate: authenticateUpgrade, options: options.ws });
 
-  if (options.webRoot && existsSync(options.webRoot)) {
+  const web = options.web ? await mountWeb(app, { backend: options.backend, events, web: options.web, authenticateUpgrade }) : undefined;
+  const webRoot = options.webRoot ?? web?.dist;
+  if (webRoot && existsSync(webRoot)) {
     // @fastify/static resolves inside `root` only; `..` and encoded traversal are refused.
-    await app.register(fastifyStatic, { root: options.webRoot, prefix: '/', wildcard: true, index: 'index.html' });
+    await app.register(fastifyStatic, { root: webRoot, prefix: '/', wildcard: true, index: 'index.html' });
   }
 
   let url = '';
@@ -189,6 +196,7 @@ export async function createServer(options: ServerOptions): Promise<SymphonyServ
     events,
     tokens,
     sessions,
+    ...(web ? { web } : {}),
     async listen() {
       url = await app.listen({ host, port: options.port ?? 7777 });
       return url;
@@ -197,6 +205,7 @@ export async function createServer(options: ServerOptions): Promise<SymphonyServ
       app.websocketServer?.clients.forEach((client) => client.close(1001, reason));
       await app.close();
       for (const unbridge of bridged) unbridge();
+      await web?.close();
       await options.backend.close?.();
     },
   };

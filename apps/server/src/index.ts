@@ -9,3 +9,6 @@ export { WS_CLOSE, type WsOptions } from './ws.js';
 export { tokensCommand } from './tokens-cli.js';
 export { createKernelBackend } from './kernel-backend.js';
 export { serve, type ServeOptions } from './serve.js';
+export { mountWeb, type WebOptions, type MountedWeb } from './web.js';
+export { feedMotifs, type MotifFeedOptions } from './web-feed.js';
+export { WorkflowCatalog, withWebRoutes, type WorkflowEntry } from './workflows.js';

@@ -38,6 +38,7 @@ export async function serve(options: ServeOptions): Promise<SymphonyServer & { u
       const deadline = Date.now() + grace;
       await server.app.close();
       server.app.websocketServer?.clients.forEach((c) => c.close(1001, 'server restarting: reconnect and resume'));
+      await server.web?.close();
       // Short runs may finish within the grace period; the rest are checkpointed and resume later.
       while (Date.now() < deadline && conductor.runs(1000).some((r) => r.status === 'running')) {
         await new Promise((r) => setTimeout(r, 100));

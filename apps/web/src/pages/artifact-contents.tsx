@@ -4,6 +4,15 @@ import { Button } from '../components/ui/button';
 import { Card } from '../components/ui/card';
 import { useApi, type ArtifactSummary } from '../lib/api';
 
+/** JSON values (most step outputs) indented; anything else as it is. */
+function pretty(text: string): string {
+  try {
+    return JSON.stringify(JSON.parse(text), null, 2);
+  } catch {
+    return text;
+  }
+}
+
 /** Opens an artifact's bytes (`GET /artifacts/:name/versions/:version`), shown as text. */
 export function ArtifactContents() {
   const { api } = useApi();
@@ -15,7 +24,8 @@ export function ArtifactContents() {
   const show = async (ref: ArtifactSummary) => {
     setOpen({ ref });
     try {
-      setOpen({ ref, ...(await api.artifactText(ref.name, ref.version)) });
+      const { text, truncated } = await api.artifactText(ref.name, ref.version);
+      setOpen({ ref, text: truncated ? text : pretty(text), truncated });
     } catch (err) {
       setOpen({ ref, error: (err as Error).message });
     }
@@ -33,7 +43,7 @@ export function ArtifactContents() {
       </div>
       {open?.error && <Alert tone="destructive" title="Could not open it">{open.error}</Alert>}
       {open?.text !== undefined && (
-        <pre className="max-h-96 overflow-auto rounded-md bg-muted p-3 text-xs" data-testid="artifact-text" data-artifact={`${open.ref.name}@${open.ref.version}`}>
+        <pre className="max-h-[32rem] overflow-auto whitespace-pre-wrap break-words rounded-md bg-muted p-3 text-xs" data-testid="artifact-text" data-artifact={`${open.ref.name}@${open.ref.version}`}>
           {open.text}{open.truncated ? '\n…' : ''}
         </pre>
       )}

@@ -50,7 +50,7 @@ export function Graph({ nodes, edges, selected, onNodeClick }: { nodes: GraphNod
         const b = pos.get(e.to);
         if (!a || !b) return null;
         const x1 = a.x + W; const y1 = a.y + H / 2; const x2 = b.x; const y2 = b.y + H / 2;
-        return <path key={`${e.from}->${e.to}`} d={`M ${x1} ${y1} C ${x1 + GAP_X / 2} ${y1}, ${x2 - GAP_X / 2} ${y2}, ${x2 - 2} ${y2}`} fill="none" stroke="var(--muted-foreground)" strokeWidth={1.2} markerEnd="url(#arrow)" />;
+        return <path key={`${e.from}->${e.to}`} data-edge={`${e.from}->${e.to}`} d={`M ${x1} ${y1} C ${x1 + GAP_X / 2} ${y1}, ${x2 - GAP_X / 2} ${y2}, ${x2 - 2} ${y2}`} fill="none" stroke="var(--muted-foreground)" strokeWidth={1.2} markerEnd="url(#arrow)" />;
       })}
       {nodes.map((n) => {
         const p = pos.get(n.id)!;

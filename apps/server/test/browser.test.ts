@@ -1,0 +1,179 @@
+/// <reference lib="dom" />
+/// <reference lib="dom.iterable" />
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { serve } from '../src/index.js';
+import { chromiumArgs, demoRepo, embeddedKernel, ensureWebBuilt, EXAMPLE_WORKFLOW, findChromium } from './web-kernel.js';
+
+const artifactsDir = fileURLToPath(new URL('../test-artifacts/', import.meta.url));
+const executablePath = findChromium();
+if (!executablePath) console.warn('[server] browser tests skipped: no Chromium at $CHROMIUM_PATH or /usr/bin/chromium (apt-get install -y chromium)');
+
+let server: Awaited<ReturnType<typeof serve>>;
+let tokens: { run: string; read: string };
+let repo: string;
+const dirs: string[] = [];
+
+beforeAll(async () => {
+  ensureWebBuilt();
+  repo = demoRepo();
+  const home = mkdtempSync(join(tmpdir(), 'symphony-web-home-'));
+  dirs.push(repo, home);
+  // The operators' workspace (what files and git may touch), read by the extension workers.
+  process.env.SYMPHONY_WORKSPACE = repo;
+  const kernel = await embeddedKernel(home);
+  server = await serve({ kernel, home, port: 0, web: {}, workflows: [EXAMPLE_WORKFLOW] });
+  tokens = { run: (await server.tokens.create('browser', ['run'])).token, read: (await server.tokens.create('reader', ['read'])).token };
+}, 60_000);
+
+afterAll(async () => {
+  await server?.close();
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
+
+const wsOutcome = (url: string, headers: Record<string, string> = {}) =>
+  new Promise<string>((resolve) => {
+    const ws = new WebSocket(url, { headers });
+    ws.on('open', () => {
+      // An accepted socket speaks the UI protocol: a state-sync hello gets the state snapshot.
+      ws.send(JSON.stringify({ t: 'sync.hello' }));
+      ws.on('message', (m) => {
+        const message = JSON.parse(String(m)) as { t: string };
+        if (message.t === 'sync.snapshot') (ws.close(), resolve('snapshot'));
+      });
+    });
+    ws.on('unexpected-response', (_req, res) => resolve(`refused ${res.statusCode}`));
+    ws.on('error', () => resolve('error'));
+  });
+
+describe('the web UI protocol at /ws on the real server', () => {
+  const wsUrl = () => `${server.url.replace('http', 'ws')}/ws`;
+
+  it('refuses an upgrade without auth, with a bad token, or with a session cookie from another origin', async () => {
+    expect(await wsOutcome(wsUrl())).toBe('refused 401');
+    expect(await wsOutcome(wsUrl(), { authorization: `Bearer sym_000000000000_${'B'.repeat(43)}` })).toBe('refused 401');
+    expect(await wsOutcome(wsUrl(), { cookie: 'sym_session=made-up.signature' })).toBe('refused 401');
+    const login = await fetch(`${server.url}/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ token: tokens.read }) });
+    const cookie = (login.headers.get('set-cookie') ?? '').split(';')[0]!;
+    expect(await wsOutcome(wsUrl(), { cookie, origin: 'https://evil.example' })).toBe('refused 403');
+    expect(await wsOutcome(wsUrl(), { cookie, origin: server.url })).toBe('snapshot');
+    expect(await wsOutcome(wsUrl(), { authorization: `Bearer ${tokens.read}` })).toBe('snapshot');
+  });
+
+  it('lists the configured workflows and starts one by name, refusing unknown names and inputs', async () => {
+    const headers = { authorization: `Bearer ${tokens.run}`, 'content-type': 'application/json' };
+    const { workflows } = (await (await fetch(`${server.url}/workflows`, { headers })).json()) as { workflows: Array<{ name: string; inputs: Record<string, unknown>; steps: number }> };
+    expect(workflows).toEqual([expect.objectContaining({ name: 'hotspots', steps: 8 })]);
+    expect(Object.keys(workflows[0]!.inputs)).toEqual(['repo', 'commits', 'top', 'report']);
+    const unknown = await fetch(`${server.url}/runs`, { method: 'POST', headers, body: JSON.stringify({ workflowName: 'nope' }) });
+    expect(unknown.status).toBe(404);
+    const badInput = await fetch(`${server.url}/runs`, { method: 'POST', headers, body: JSON.stringify({ workflowName: 'hotspots', inputs: { commits: 'many', colour: 'red' } }) });
+    expect(badInput.status).toBe(400);
+    expect(((await badInput.json()) as { issues: { path: string }[] }).issues.map((i) => i.path).sort()).toEqual(['inputs.colour', 'inputs.commits']);
+    const both = await fetch(`${server.url}/runs`, { method: 'POST', headers, body: JSON.stringify({ workflowName: 'hotspots', workflow: { name: 'x' } }) });
+    expect(both.status).toBe(400);
+  });
+});
+
+describe.skipIf(!executablePath)('the web UI in a real Chromium through the real server', { timeout: 60_000 }, () => {
+  let browser: Browser;
+  let page: Page;
+  const pageErrors: Error[] = [];
+  const shot = (name: string) => page.screenshot({ path: `${artifactsDir}${name}.png`, fullPage: true });
+
+  beforeAll(async () => {
+    mkdirSync(artifactsDir, { recursive: true });
+    browser = await chromium.launch({ executablePath, headless: true, args: chromiumArgs });
+    page = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
+    page.on('pageerror', (err) => pageErrors.push(err));
+  }, 60_000);
+  afterAll(async () => {
+    await browser?.close();
+  });
+
+  it('asks for a token, refuses a wrong one, and logs in with a right one', async () => {
+    await page.goto(`${server.url}/#/runs`);
+    await page.getByTestId('page-login').waitFor();
+    await page.getByLabel('API token').fill('sym_000000000000_' + 'A'.repeat(43));
+    await page.getByRole('button', { name: 'Log in' }).click();
+    await page.getByTestId('login-error').waitFor();
+    await page.getByLabel('API token').fill(tokens.run);
+    await page.getByRole('button', { name: 'Log in' }).click();
+    await page.getByTestId('connection').filter({ hasText: 'connected' }).waitFor();
+    // The session is an httpOnly cookie: the page's script cannot read it.
+    expect(await page.evaluate(() => document.cookie)).not.toContain('sym_session');
+  });
+
+  it('starts the hotspot example from the Runs page and watches its DAG update live', async () => {
+    const view = page.getByTestId('view-symphony.run-monitor:monitor');
+    await view.waitFor();
+    // Record every state the page shows without reloading: the run's row and each DAG node.
+    await page.evaluate(() => {
+      const seen: string[] = ((window as unknown as { __seen: string[] }).__seen = []);
+      const record = () => {
+        for (const row of document.querySelectorAll('tr')) seen.push(`row:${row.textContent}`);
+        for (const g of document.querySelectorAll('g[data-node]')) seen.push(`node:${g.getAttribute('data-node')}:${g.getAttribute('data-status')}`);
+      };
+      new MutationObserver(record).observe(document.body, { subtree: true, childList: true, attributes: true, characterData: true });
+    });
+    const rev = Number(await view.getAttribute('data-rev'));
+    // The form starts at the workflow's declared defaults; point `repo` at the test's repository.
+    expect(await page.locator('#input-top').inputValue()).toBe('15');
+    await page.locator('#input-repo').fill(repo);
+    await page.getByRole('button', { name: 'Start' }).click();
+    const started = await page.getByTestId('started-run').locator('code').textContent();
+    const runId = started!.trim();
+    await page.getByRole('cell', { name: runId }).click();
+    const nodes = ['history', 'churn', 'sizes', 'complexity', 'joined', 'ranking', 'report', 'save'];
+    for (const id of nodes) await page.locator(`g[data-node="${id}"]`).waitFor();
+    await shot('server-runs-live');
+    await page.locator('g[data-node="save"][data-status="succeeded"]').waitFor({ timeout: 45_000 });
+    await page.getByText('8 of 8 steps finished').waitFor();
+    for (const id of nodes) expect(await page.locator(`g[data-node="${id}"]`).getAttribute('data-status')).toBe('succeeded');
+    expect(Number(await view.getAttribute('data-rev'))).toBeGreaterThan(rev); // it all arrived as patches
+
+    const seen = await page.evaluate(() => (window as unknown as { __seen: string[] }).__seen);
+    const row = seen.filter((s) => s.startsWith(`row:${runId}`));
+    // The row appeared while the run was running and changed to succeeded, live.
+    expect(row.some((s) => s.includes('running'))).toBe(true);
+    expect(row.at(-1)).toContain('succeeded');
+    // ... and the selected run's DAG showed steps before they finished, then each succeeded.
+    expect(seen.some((s) => /^node:\w+:(pending|ready|running)$/.test(s))).toBe(true);
+    // The edges are the workflow's data flow (describeRun), e.g. joined -> ranking -> report -> save.
+    for (const edge of ['history->churn', 'sizes->complexity', 'joined->ranking', 'ranking->report', 'report->save']) {
+      expect(await page.locator(`path[data-edge="${edge}"]`).count()).toBe(1);
+    }
+
+    await page.locator('g[data-node="ranking"]').click();
+    await page.getByText(/hotspots\/ranking@\d+/).waitFor();
+    await shot('server-runs');
+  });
+
+  it('opens an artifact of the run on the Artifacts page', async () => {
+    await page.goto(`${server.url}/#/artifacts`);
+    await page.getByTestId('connection').filter({ hasText: 'connected' }).waitFor();
+    await page.getByRole('cell', { name: 'hotspots/report' }).click();
+    await page.locator('g[data-node^="hotspots/report@"]').first().waitFor();
+    await page.getByTestId('open-hotspots/report').click();
+    const text = page.getByTestId('artifact-text');
+    await text.waitFor();
+    expect(await text.textContent()).toContain('src/hot.js');
+    await shot('server-artifacts');
+  });
+
+  it('logs out: the session ends and the login screen returns', async () => {
+    await page.getByTestId('logout').click();
+    await page.getByTestId('page-login').waitFor();
+    await page.reload();
+    await page.getByTestId('page-login').waitFor();
+  });
+
+  it('no page errors in the browser console', () => {
+    expect(pageErrors.map((e) => e.message)).toEqual([]);
+  });
+});

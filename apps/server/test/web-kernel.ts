@@ -1,0 +1,71 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createKernel, type AnyPlugin } from '@symphony/kernel';
+import { createConductorPlugin } from '@symphony/conductor';
+import { createStagePlugin } from '@symphony/extension-loader';
+import { metricsPlugin } from '@symphony/metrics';
+import { arbitrationPlugin } from '@symphony/pit-arbitration';
+import { pitStorePlugins } from '@symphony/pit-artifacts';
+import { dagPlugin } from '@symphony/pit-dag';
+import { poolPlugin } from '@symphony/pit-pool';
+import { stalePlugin } from '@symphony/pit-stale';
+import { BUILTIN_OPERATORS_DIR } from '@symphony/stage-operators';
+
+export const EXAMPLE_DIR = fileURLToPath(new URL('../../../examples/hotspots/', import.meta.url));
+export const EXAMPLE_WORKFLOW = join(EXAMPLE_DIR, 'workflow.yaml');
+export const WEB_DIR = fileURLToPath(new URL('../../web/', import.meta.url));
+
+/**
+ * The CLI's embedded composition (apps/cli/src/kernel.ts): the LMDB store under `home`, pit-dag,
+ * arbitration, pool, stale, metrics, the stage with the built-in operators and the hotspot
+ * example's extensions in worker threads, and the Conductor with its bundled policy.
+ */
+export async function embeddedKernel(home: string) {
+  const dirs = [BUILTIN_OPERATORS_DIR, join(EXAMPLE_DIR, 'extensions')];
+  const plugins: AnyPlugin[] = [
+    ...pitStorePlugins({ ledger: { path: join(home, 'ledger') } }),
+    dagPlugin,
+    arbitrationPlugin,
+    poolPlugin,
+    stalePlugin,
+    metricsPlugin,
+    createStagePlugin({ dirs: dirs.map((path) => ({ path, mode: 'worker' as const })), symphonyVersion: '0.1.0' }),
+    createConductorPlugin(),
+  ];
+  const kernel = createKernel({ plugins, config: { home, pluginOptions: { 'pit.arbitration': { sampleIntervalMs: 0 }, 'pit.pool': { timers: false } } } });
+  await kernel.start();
+  return kernel;
+}
+
+/** A small git repository with history: `src/hot.js` changes every commit and grows. */
+export function demoRepo(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'symphony-web-repo-'));
+  const git = (...args: string[]) => execFileSync('git', args, { cwd: dir, stdio: 'ignore' });
+  git('init', '-q');
+  git('config', 'user.email', 'web@symphony.invalid');
+  git('config', 'user.name', 'web');
+  mkdirSync(join(dir, 'src'));
+  for (let round = 1; round <= 4; round++) {
+    writeFileSync(join(dir, 'src', 'hot.js'), Array.from({ length: round * 5 }, (_, i) => `if (x === ${i}) { y(); } else { z(); }`).join('\n'));
+    if (round % 2 === 0) writeFileSync(join(dir, 'src', 'cold.js'), `export const round = ${round};\n`);
+    git('add', '-A');
+    git('commit', '-q', '-m', `round ${round}`);
+  }
+  return dir;
+}
+
+/** `CHROMIUM_PATH`, else Debian's chromium; undefined when neither exists (the browser tests skip). */
+export function findChromium(): string | undefined {
+  return [process.env.CHROMIUM_PATH, '/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p): p is string => Boolean(p) && existsSync(p as string));
+}
+
+export const chromiumArgs = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-dev-shm-usage'];
+
+/** The server serves the built web app; build it once if `pnpm build` has not run. */
+export function ensureWebBuilt(): void {
+  if (existsSync(join(WEB_DIR, 'dist', 'index.html'))) return;
+  execFileSync('pnpm', ['exec', 'vite', 'build', '--logLevel', 'warn'], { cwd: WEB_DIR, stdio: 'inherit' });
+}
