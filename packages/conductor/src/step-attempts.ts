@@ -122,7 +122,7 @@ export async function runAttempts(
     if (record) record.outcome = { ok: !error, latencyMs: round(latencyMs), reward: round(reward), ...(error ? { code: error.code } : {}) };
     if (!error) return { output, servedBy: uses, attempts: attempt };
     if (env.signal.aborted) throw new SymphonyError('E_ABORTED', `step "${step.id}" was cancelled`, { details: { stepId: step.id }, cause: error });
-    if (attempt >= maxAttempts) throw withStep(error, step.id, attempt);
+    if (attempt >= maxAttempts) throw plan.singleAttempt && !plan.capability ? tagStep(error, step.id) : withStep(error, step.id, attempt);
 
     if (plan.capability && plan.candidates) {
       const ctx = decisionContext(env, plan, attempt, slot);
@@ -143,6 +143,11 @@ export async function runAttempts(
       await sleep(delayMs, env.signal);
     }
   }
+}
+
+/** The tracker counts attempts itself: keep the message, add the step. */
+function tagStep(error: SymphonyError, stepId: string): SymphonyError {
+  return new SymphonyError(error.code, `step "${stepId}": ${error.message}`, { details: { ...error.details, stepId }, cause: error });
 }
 
 function backoff(step: Step, attempt: number): number {

@@ -82,7 +82,8 @@ async function runWorkflow(file: string | undefined, values: CommonValues, home:
     listeners.forEach((off) => off());
     view?.stop();
   }
-  const steps = conductor.show(result.runId).steps;
+  const shown = conductor.show(result.runId);
+  const steps = shown.steps;
   await open.close();
   if (json) {
     process.stdout.write(JSON.stringify({ type: 'result', ...result, store: resolve(home) }) + '\n');
@@ -112,7 +113,9 @@ async function runWorkflow(file: string | undefined, values: CommonValues, home:
   const err = result.error;
   process.stdout.write(`${c.red('✖')} ${result.status} in ${ms(result.durationMs)} · run ${result.runId}\n`);
   if (err) process.stdout.write(`  step ${c.bold(err.stepId ?? '?')} failed: ${err.message} ${c.dim(`[${err.code}]`)}\n`);
-  process.stdout.write(`  resume with: symphony run --resume ${result.runId}${values.home ? ` --home ${values.home}` : ''}\n`);
+  // pit.dag ends failed and cancelled runs for good (resume is for runs cut off by a crash).
+  const source = shown.run.source;
+  if (source) process.stdout.write(`  run it again with: symphony run ${source}${values.home ? ` --home ${values.home}` : ''}\n`);
   return 1;
 }
 
