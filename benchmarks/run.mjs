@@ -2,8 +2,9 @@
 // Runs every suite in ./suites (or those named with --only=a,b), each in its own child process so
 // a suite that crashes, hangs or leaks workers cannot stop or skew the others, and writes
 // results/<suite>.json, results/summary.md (every row) and results/envelope.{md,json} (the
-// DESIGN.md envelope). `--quick` caps every measurement (lib.mjs QUICK) and each suite's wall
-// time, so the whole run takes under a minute. No thresholds: the numbers are the output.
+// DESIGN.md envelope; *.quick.* after a quick run; --only prints them without writing).
+// `--quick` caps every measurement (lib.mjs QUICK) and each suite's wall time, so the whole run
+// takes under a minute. No thresholds: the numbers are the output.
 import { spawn } from 'node:child_process';
 import { readdir, readFile, rm, writeFile, mkdir } from 'node:fs/promises';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -82,18 +83,22 @@ async function runAll() {
   const failures = failed.length === 0 ? '' : `\n\n## Failed suites\n\n${failed.map(([s, r]) => `- **${s}**: ${r.error.split('\n')[0]}`).join('\n')}\n`;
 
   const all = Object.keys(results).sort().flatMap((suite) => results[suite].rows ?? []);
-  await writeFile(join(resultsDir, 'summary.md'), `# Symphony benchmarks\n\n${header}\n\n${markdownTable(all)}\n${failures}`);
-
   // With --only, layers whose suites were not selected are left out rather than shown as missing.
   const envelope = envelopeRows(results).filter((r) => !only || r.status !== 'not run');
   const envelopeTable = envelopeMarkdown(envelope);
   const peers = results.peers?.rows?.length ? `\n\n## Peers, same run (suites/peers.bench.mjs)\n\n${markdownTable(results.peers.rows)}\n` : '';
-  await writeFile(join(resultsDir, 'envelope.json'), JSON.stringify({ ...meta('envelope'), seconds: totalS, failed: failed.map(([s]) => s), rows: envelope }, null, 2) + '\n');
-  await writeFile(
-    join(resultsDir, 'envelope.md'),
-    `# Symphony performance envelope\n\n${header}. Each figure beside its raw floor measured in the same run (ratio = median / floor median); the original design's promise and Symphony's aim from DESIGN.md beside it. \`node benchmarks/run.mjs${quick ? ' --quick' : ''}\`.\n\n${envelopeTable}\n${peers}${failures}`,
-  );
   console.log(envelopeTable + peers + failures);
+  // The tables stand for one whole run: a run of some suites (--only) only prints them, so it
+  // never leaves an envelope that mixes runs; a quick run writes its own *.quick.* files.
+  if (!only) {
+    const suffix = quick ? '.quick' : '';
+    await writeFile(join(resultsDir, `summary${suffix}.md`), `# Symphony benchmarks\n\n${header}\n\n${markdownTable(all)}\n${failures}`);
+    await writeFile(join(resultsDir, `envelope${suffix}.json`), JSON.stringify({ ...meta('envelope'), seconds: totalS, failed: failed.map(([s]) => s), rows: envelope }, null, 2) + '\n');
+    await writeFile(
+      join(resultsDir, `envelope${suffix}.md`),
+      `# Symphony performance envelope${quick ? ' (quick smoke run)' : ''}\n\n${header}. Each figure beside its raw floor measured in the same run (ratio = median / floor median); the original design's promise and Symphony's aim from DESIGN.md beside it. \`node benchmarks/run.mjs${quick ? ' --quick' : ''}\`.\n\n${envelopeTable}\n${peers}${failures}`,
+    );
+  }
   process.stderr.write(`all suites in ${totalS.toFixed(1)} s; results in ${resultsDir}\n`);
   // A failed suite is a row in the tables, not a failed run; `--strict` makes it one.
   if (args.includes('--strict') && failed.length > 0) process.exitCode = 1;
