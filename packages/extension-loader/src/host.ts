@@ -216,6 +216,11 @@ export class ExtensionHost extends EventEmitter<StageEvents> {
     return run;
   }
 
+  /** Starts an extension ahead of its first call (pre-warming); resolves once it is ready. */
+  async activate(id: string): Promise<void> {
+    await this.supervisorFor(this.recordFor(id)).start();
+  }
+
   /** Re-enables an extension disabled after crashing too often. */
   enable(id: string): void {
     this.recordFor(id).current?.enable();

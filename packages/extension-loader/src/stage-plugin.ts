@@ -15,6 +15,8 @@ export interface StageService {
   register(source: string | InMemoryExtension, mode?: IsolationMode): Promise<ExtensionInfo>;
   addDirectory(dir: string | ExtensionDirectory): Promise<ExtensionInfo[]>;
   reload(id: string): Promise<void>;
+  /** Starts an extension before its first call (pre-warming), whatever its activation events. */
+  activate(id: string): Promise<void>;
   enable(id: string): void;
   /** `event`, `progress`, `state`, `activated`, `crash`, `failed`, `reloaded`, `reload-failed`, `problem`. */
   readonly events: EventEmitter<StageEvents>;
@@ -86,6 +88,7 @@ export function createStagePlugin(defaults: ExtensionHostOptions = {}): Plugin<S
         register: (source, mode) => stage.register(source, mode),
         addDirectory: (dir) => stage.addDirectory(dir),
         reload: (id) => stage.reload(id),
+        activate: (id) => stage.activate(id),
         enable: (id) => stage.enable(id),
         events: stage,
         problems: stage.problems,

@@ -47,6 +47,9 @@ describe('the stage kernel plugin', () => {
     expect(state('acme.tagger')).toBe('running');
     expect(state('acme.csv')).toBe('inactive');
     expect(await stage.call('capability:classify', { text: 'hi!' })).toBe('loud');
+    await stage.activate('acme.csv'); // pre-warming, as a pool manager would
+    expect(state('acme.csv')).toBe('running');
+    await expect(stage.activate('acme.none')).rejects.toMatchObject({ code: 'E_EXTENSION_UNKNOWN' });
   });
 
   it('lists extensions with their mode, methods and capabilities', async () => {
