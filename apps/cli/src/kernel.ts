@@ -12,6 +12,7 @@ import { dagPlugin } from '@symphony/pit-dag';
 import { poolPlugin } from '@symphony/pit-pool';
 import { stalePlugin } from '@symphony/pit-stale';
 import { BUILTIN_OPERATORS_DIR } from '@symphony/stage-operators';
+import { BUILTIN_INSTRUMENTS_DIR } from '@symphony/stage-instruments';
 import type { ArtifactsService } from '@symphony/types';
 
 export interface KernelChoice {
@@ -42,14 +43,14 @@ export async function openKernel(choice: KernelChoice): Promise<OpenKernel> {
   const plugins: AnyPlugin[] = [...pitStorePlugins({ ledger: { path: join(home, 'ledger') } }), dagPlugin];
   if (choice.storeOnly && choice.withStale) plugins.push(stalePlugin);
   if (!choice.storeOnly) {
-    const dirs = [BUILTIN_OPERATORS_DIR, ...(choice.extensionDirs ?? []).filter((d) => existsSync(d))];
+    const dirs = [BUILTIN_OPERATORS_DIR, BUILTIN_INSTRUMENTS_DIR, ...(choice.extensionDirs ?? []).filter((d) => existsSync(d))];
     plugins.push(
       arbitrationPlugin,
       poolPlugin,
       stalePlugin,
       metricsPlugin,
       hooksPlugin,
-      // Built-in operators and a workflow's own extensions are ours: worker threads (fast).
+      // Built-in operators and instruments and a workflow's own extensions are ours: worker threads (fast).
       createStagePlugin({ dirs: dirs.map((path) => ({ path, mode: 'worker' as const })), symphonyVersion: '0.1.0' }),
       createConductorPlugin(),
     );

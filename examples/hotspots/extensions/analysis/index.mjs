@@ -28,18 +28,35 @@ export default defineOperator({
       return { records, measured: records.length };
     },
 
+    /** Joined records → what the risk instruments take (files with no size or complexity are left out). */
+    riskInputs({ records = [] }) {
+      const now = Date.now();
+      const files = records
+        .filter((r) => typeof r.lines === 'number' && typeof r.complexity === 'number')
+        .map((r) => ({
+          path: r.path,
+          churn: Math.max(0, r.churn ?? 0),
+          lines: r.lines,
+          complexity: r.complexity,
+          authors: r.authors ?? 1,
+          ageDays: r.firstSeen ? Math.max(0, Math.round((now - Date.parse(r.firstSeen)) / 86_400_000)) : 0,
+        }));
+      return { files };
+    },
+
     /** The ranking as a Markdown report. */
-    report({ repo, commits, ranking }) {
+    report({ repo, commits, ranking, risk }) {
       const rows = ranking.ranked ?? [];
+      const bands = new Map((risk?.results ?? []).map((r) => [r.path, r.band]));
       const lines = [
         `# Hotspots in ${repo === '.' ? 'this repository' : repo}`,
         '',
         `The ${rows.length} file${rows.length === 1 ? '' : 's'} where frequent change meets size and complexity, from at most the last ${commits} commits.`,
-        `Ranked by **${ranking.method}** (${ranking.implementation}).`,
+        `Ranked by **${ranking.method}** (${ranking.implementation}); risk bands by the ${risk?.model ?? '?'} model.`,
         '',
-        '| # | file | commits | authors | lines churned | lines | complexity | score |',
-        '|---:|---|---:|---:|---:|---:|---:|---:|',
-        ...rows.map((r, i) => `| ${i + 1} | \`${r.path}\` | ${r.commits} | ${r.authors} | ${r.churn} | ${r.lines} | ${r.complexity} | ${r.score.toFixed(3)} |`),
+        '| # | file | commits | authors | lines churned | lines | complexity | score | risk |',
+        '|---:|---|---:|---:|---:|---:|---:|---:|---|',
+        ...rows.map((r, i) => `| ${i + 1} | \`${r.path}\` | ${r.commits} | ${r.authors} | ${r.churn} | ${r.lines} | ${r.complexity} | ${r.score.toFixed(3)} | ${bands.get(r.path) ?? ''} |`),
         '',
         `Files considered: ${ranking.considered}.`,
         '',
