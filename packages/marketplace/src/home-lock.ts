@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, open, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { SymphonyError } from '@symphony/types';
+import { SymphonyError, isSymphonyError } from '@symphony/types';
 
 /**
  * One marketplace operation per home at a time, across processes: an exclusive lock file
@@ -32,9 +32,20 @@ export async function withHomeLock<T>(root: string, work: () => Promise<T>, wait
   }
   try {
     return await work();
+  } catch (error) {
+    throw asSymphonyError(error);
   } finally {
     await rm(file, { force: true });
   }
+}
+
+/** File-system and network failures leave the marketplace as coded errors naming what failed. */
+export function asSymphonyError(error: unknown): SymphonyError {
+  if (isSymphonyError(error)) return error;
+  const errno = (error as NodeJS.ErrnoException).code;
+  const path = (error as NodeJS.ErrnoException).path;
+  if (errno) return new SymphonyError('E_IO', `${errno}${path ? ` on ${path}` : ''}: ${(error as Error).message}`, { details: { errno, ...(path ? { path } : {}) }, cause: error });
+  return new SymphonyError('E_INTERNAL', (error as Error)?.message ?? String(error), { cause: error });
 }
 
 function isAlive(pid: number): boolean {

@@ -78,11 +78,19 @@ export function createRegistryClient(url: string, fetchImpl: typeof fetch = fetc
     return response;
   }
 
+  async function json<T>(response: Response, what: string): Promise<T> {
+    try {
+      return (await response.json()) as T;
+    } catch (cause) {
+      throw new SymphonyError('E_REGISTRY_FAILED', `the registry at ${base} answered ${what} with something that is not JSON`, { details: { url: response.url }, cause });
+    }
+  }
+
   return {
     url: base,
     async packument(id, signal) {
       const response = await get(encodeURIComponent(id), signal, true);
-      return response ? ((await response.json()) as RemotePackument) : undefined;
+      return response ? json<RemotePackument>(response, id) : undefined;
     },
     async tarball(meta, signal) {
       const response = await get(`${encodeURIComponent(meta.id)}/-/${encodeURIComponent(meta.tarball)}`, signal, false);
@@ -92,7 +100,7 @@ export function createRegistryClient(url: string, fetchImpl: typeof fetch = fetc
       const params = new URLSearchParams({ q: query, limit: String(options.limit ?? 20) });
       if (options.kind) params.set('kind', options.kind);
       const response = await get(`-/search?${params}`, options.signal, false);
-      return ((await (response as Response).json()) as { results: RemoteSearchHit[] }).results;
+      return (await json<{ results: RemoteSearchHit[] }>(response as Response, 'search')).results;
     },
   };
 }

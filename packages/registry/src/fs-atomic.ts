@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import { SymphonyError, isSymphonyError } from '@symphony/types';
 
 /** Write to a sibling temp file, then rename: readers see the old file or the new one, never half. */
 export async function writeFileAtomic(path: string, data: string | Buffer): Promise<void> {
@@ -11,17 +12,30 @@ export async function writeFileAtomic(path: string, data: string | Buffer): Prom
     await rename(temp, path);
   } catch (error) {
     await rm(temp, { force: true });
-    throw error;
+    throw ioError(error, path);
   }
 }
 
 export async function readJson<T>(path: string): Promise<T | undefined> {
+  let text: string;
   try {
-    return JSON.parse(await readFile(path, 'utf8')) as T;
+    text = await readFile(path, 'utf8');
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw error;
+    throw ioError(error, path);
   }
+  try {
+    return JSON.parse(text) as T;
+  } catch (cause) {
+    throw new SymphonyError('E_REGISTRY_CORRUPT', `${path} is not valid JSON; restore it from a backup or remove the package folder`, { details: { path }, cause });
+  }
+}
+
+/** A file-system failure as a coded error naming the path (disk full, permissions, ...). */
+export function ioError(error: unknown, path: string): SymphonyError {
+  if (isSymphonyError(error)) return error;
+  const code = (error as NodeJS.ErrnoException).code ?? 'EIO';
+  return new SymphonyError('E_IO', `${code} on ${path}: ${(error as Error).message}`, { details: { path, errno: code }, cause: error });
 }
 
 /** Serialises async work per key, so two publishes of one package never interleave their writes. */

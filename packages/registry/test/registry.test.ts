@@ -139,6 +139,13 @@ describe('publish refusals', () => {
     await expect(registry.registerPublisher({ name: 'evil', namespaces: ['acme'], publicKeys: [] })).rejects.toMatchObject({ code: 'E_NAMESPACE_FORBIDDEN' });
   });
 
+  it('names a corrupt metadata file instead of starting with half the packages', async () => {
+    const dir = await tempDir('corrupt');
+    await mkdir(join(dir, 'packages', 'acme.broken'), { recursive: true });
+    await writeFile(join(dir, 'packages', 'acme.broken', 'packument.json'), '{ not json');
+    await expect(openRegistry({ dir })).rejects.toMatchObject({ code: 'E_REGISTRY_CORRUPT', details: { path: join(dir, 'packages', 'acme.broken', 'packument.json') } });
+  });
+
   it('refuses a file that is not a Symphony package at all', async () => {
     await expect(registry.publish(Buffer.from('hello'))).rejects.toMatchObject({ code: 'E_PACKAGE_INVALID' });
   });
