@@ -1,4 +1,4 @@
-import { writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { pathToFileURL } from 'node:url';
 import { defineConfig } from 'tsup';
 
@@ -18,6 +18,7 @@ export default defineConfig([
     async onSuccess() {
       for (const name of OPERATORS) {
         const mod = await import(pathToFileURL(`${process.cwd()}/dist/extensions/${name}/index.js`).href + `?t=${Date.now()}`);
+        await mkdir(`dist/extensions/${name}`, { recursive: true });
         await writeFile(`dist/extensions/${name}/symphony.extension.json`, JSON.stringify(mod.default.manifest, null, 2) + '\n');
       }
     },

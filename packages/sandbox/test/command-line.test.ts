@@ -38,7 +38,8 @@ beforeAll(async () => {
   writeFileSync(join(paths.extension, 'package.json'), JSON.stringify({ name: 'probe', version: '1.0.0' }));
   entry = join(paths.extension, 'escape-probe.cjs');
   copyFileSync(join(here, 'fixtures', 'escape-probe.cjs'), entry);
-  server = createServer((socket) => socket.end('hello'));
+  // Clients hang up at once; a reset on the server side is expected, not an error.
+  server = createServer((socket) => socket.on('error', () => {}).end('hello'));
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   port = (server.address() as { port: number }).port;
 });
