@@ -79,6 +79,7 @@ export class DagExecution {
         if (!this.dirty && !view) await new Promise<void>((resolve) => (this.wake = resolve));
       }
       await done;
+      await Promise.all(this.writes);
     } finally {
       events.off('step:ready', onReady);
       this.controller.signal.removeEventListener('abort', onAbort);
@@ -143,18 +144,20 @@ export class DagExecution {
           async ({ output, servedBy, attempts }) => {
             const durationMs = performance.now() - t0;
             this.timing.set(plan.step.id, { durationMs, servedBy });
-            const decisions = this.writeDecisions(records);
-            const ref = await this.dag.completeWithOutput(runId, plan.step.id, output ?? null, { producer: { extensionId: servedBy.slice(0, servedBy.indexOf('/')) } });
-            await decisions;
-            await this.env.ledger.transaction(() =>
-              this.env.store.putStep({ runId, stepId: plan.step.id, state: 'done', attempts, output: ref, servedBy, startedAt: Date.now() - durationMs, endedAt: Date.now(), durationMs }),
+            // Our records go in the same event turn as the tracker's completion: one group
+            // commit, and the next steps wait only for the tracker's.
+            this.track(
+              this.env.ledger.transaction(() => {
+                records.forEach((r) => this.env.store.putDecision(r));
+                this.env.store.putStep({ runId, stepId: plan.step.id, state: 'done', attempts, servedBy, startedAt: Date.now() - durationMs, endedAt: Date.now(), durationMs });
+              }),
             );
+            await this.dag.completeWithOutput(runId, plan.step.id, output ?? null, { producer: { extensionId: servedBy.slice(0, servedBy.indexOf('/')) } });
             this.env.recordTrace(records);
           },
           async (err: unknown) => {
-            const decisions = this.writeDecisions(records);
+            if (records.length > 0) this.track(this.env.ledger.transaction(() => records.forEach((r) => this.env.store.putDecision(r))));
             await this.dag.fail(runId, plan.step.id, toSymphonyError(err, 'E_STEP_FAILED'));
-            await decisions;
             this.env.recordTrace(records);
           },
         );
@@ -171,9 +174,10 @@ export class DagExecution {
       });
   }
 
-  private writeDecisions(records: DecisionRecord[]): Promise<unknown> {
-    if (records.length === 0) return Promise.resolve();
-    return this.env.ledger.transaction(() => records.forEach((r) => this.env.store.putDecision(r)));
+  private readonly writes: Promise<unknown>[] = [];
+
+  private track(write: Promise<unknown>): void {
+    this.writes.push(write.catch((err: unknown) => this.env.logger.warn({ err, runId: this.run.runId }, 'conductor: could not record a decision or step')));
   }
 
   /** Every capability step started in this tick is decided in ONE policy batch. */
