@@ -1,18 +1,5 @@
 import type { z } from 'zod';
-import type { Issue } from '@symphony/types';
-
-const IDENTIFIER = /^[A-Za-z_$][A-Za-z0-9_$-]*$/;
-
-/** `server.port`, `plugins[2]`, `pluginOptions["pit.dag"]`. */
-export function formatPath(path: ReadonlyArray<PropertyKey>): string {
-  let out = '';
-  for (const part of path) {
-    if (typeof part === 'number') out += `[${part}]`;
-    else if (typeof part === 'string' && IDENTIFIER.test(part)) out += out === '' ? part : `.${part}`;
-    else out += `[${JSON.stringify(String(part))}]`;
-  }
-  return out || '(root)';
-}
+import { formatPath, type Issue } from '@symphony/types';
 
 /**
  * zod issues as `{ path, message }`, one per problem (an unknown key is reported at its own
@@ -32,3 +19,5 @@ export function toIssues(error: z.ZodError, envSources: ReadonlyMap<string, stri
   }
   return out;
 }
+
+export { formatPath };

@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import type { Issue } from '@symphony/types';
+import { formatPath, type Issue } from '@symphony/types';
 
 /**
  * zod issues as `{ path, message }`, one per problem: an unknown-keys issue becomes one issue per
@@ -25,15 +25,4 @@ function depth(issues: z.core.$ZodIssue[]): number {
   return Math.max(0, ...issues.map((i) => i.path.length));
 }
 
-const IDENTIFIER = /^[A-Za-z_$][A-Za-z0-9_$-]*$/;
-
-/** `contributes.methods.parse.input`, `permissions.fs.read[2]`, `dependencies["acme.csv"]`. */
-export function formatPath(path: ReadonlyArray<PropertyKey>): string {
-  let out = '';
-  for (const part of path) {
-    if (typeof part === 'number') out += `[${part}]`;
-    else if (typeof part === 'string' && IDENTIFIER.test(part)) out += out === '' ? part : `.${part}`;
-    else out += `[${JSON.stringify(String(part))}]`;
-  }
-  return out || '(root)';
-}
+export { formatPath };

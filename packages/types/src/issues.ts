@@ -7,11 +7,15 @@ export interface Issue {
   message: string;
 }
 
+const IDENTIFIER = /^[A-Za-z_$][A-Za-z0-9_$-]*$/;
+
+/** `server.port`, `steps[2].uses`, `dependencies["acme.csv"]` (keys that are not identifiers are quoted). */
 export function formatPath(path: ReadonlyArray<PropertyKey>): string {
   let out = '';
   for (const part of path) {
     if (typeof part === 'number') out += `[${part}]`;
-    else out += out === '' ? String(part) : `.${String(part)}`;
+    else if (typeof part === 'string' && IDENTIFIER.test(part)) out += out === '' ? part : `.${part}`;
+    else out += `[${JSON.stringify(String(part))}]`;
   }
   return out || '(root)';
 }
