@@ -148,7 +148,7 @@ export async function createMarketplace(options: MarketplaceOptions): Promise<Ma
       for (const [id, { meta }] of resolved) {
         const previous = lock.extensions[id];
         const root = requested.get(id);
-        const requestedRange = root === undefined ? undefined : savedRange(root, meta.version, previous?.requested);
+        const requestedRange = root === undefined ? undefined : savedRange(root, meta.version);
         if (meta.deprecated) report.warnings.push(`${id}@${meta.version} is deprecated: ${meta.deprecated}`);
         if (previous && previous.version === meta.version) {
           next.extensions[id] = { ...previous, ...(requestedRange ? { requested: requestedRange } : {}) };
@@ -321,9 +321,9 @@ export async function createMarketplace(options: MarketplaceOptions): Promise<Ma
 }
 
 /** What the lockfile remembers the user asked for: a tag or `*` becomes `^<resolved>`, like npm. */
-function savedRange(spec: string, version: string, previous: string | undefined): string {
+function savedRange(spec: string, version: string): string {
   if (spec === 'latest' || spec === '*' || !semver.validRange(spec)) return semver.prerelease(version) ? version : `^${version}`;
-  return spec === previous ? previous : spec;
+  return spec;
 }
 
 function sameRequests(a: Lockfile, b: Lockfile): boolean {
