@@ -12,6 +12,7 @@ import { pitStorePlugins } from '@symphony/pit-artifacts';
 import { dagPlugin } from '@symphony/pit-dag';
 import { poolPlugin } from '@symphony/pit-pool';
 import { stalePlugin } from '@symphony/pit-stale';
+import { BUILTIN_INSTRUMENTS_DIR } from '@symphony/stage-instruments';
 import { BUILTIN_OPERATORS_DIR } from '@symphony/stage-operators';
 
 export const EXAMPLE_DIR = fileURLToPath(new URL('../../../examples/hotspots/', import.meta.url));
@@ -20,11 +21,11 @@ export const WEB_DIR = fileURLToPath(new URL('../../web/', import.meta.url));
 
 /**
  * The CLI's embedded composition (apps/cli/src/kernel.ts): the LMDB store under `home`, pit-dag,
- * arbitration, pool, stale, metrics, the stage with the built-in operators and the hotspot
- * example's extensions in worker threads, and the Conductor with its bundled policy.
+ * arbitration, pool, stale, metrics, the stage with the built-in operators and instruments and the
+ * hotspot example's extensions in worker threads, and the Conductor with its bundled policy.
  */
 export async function embeddedKernel(home: string) {
-  const dirs = [BUILTIN_OPERATORS_DIR, join(EXAMPLE_DIR, 'extensions')];
+  const dirs = [BUILTIN_OPERATORS_DIR, BUILTIN_INSTRUMENTS_DIR, join(EXAMPLE_DIR, 'extensions')];
   const plugins: AnyPlugin[] = [
     ...pitStorePlugins({ ledger: { path: join(home, 'ledger') } }),
     dagPlugin,
