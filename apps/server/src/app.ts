@@ -183,7 +183,7 @@ export async function createServer(options: ServerOptions): Promise<SymphonyServ
   };
   attachWebSocket(app, { events, authenticate: authenticateUpgrade, options: options.ws });
 
-  const web = options.web ? await mountWeb(app, { backend: options.backend, events, web: options.web, authenticateUpgrade }) : undefined;
+  const web = options.web ? await mountWeb(app, { backend: options.backend, events, web: options.web, authenticateUpgrade, ...(options.ws?.heartbeatMs ? { heartbeatMs: options.ws.heartbeatMs } : {}) }) : undefined;
   const webRoot = options.webRoot ?? web?.dist;
   if (webRoot && existsSync(webRoot)) {
     // @fastify/static resolves inside `root` only; `..` and encoded traversal are refused.

@@ -11,6 +11,10 @@ interface StageCaller {
   call(uses: string, input?: unknown, options?: { timeoutMs?: number }): Promise<unknown>;
 }
 type EventRecord = { name: string; payload: { runId: string } & Record<string, unknown> };
+/** Events per `ingest` call, and jobs waiting at most (a stuck stage must not grow our memory). */
+const MAX_BATCH = 500;
+const MAX_QUEUED = 10_000;
+
 type Job = { kind: 'events'; events: EventRecord[] } | { kind: 'call'; uses: string; input: unknown };
 
 export interface MotifFeedOptions {
@@ -42,6 +46,7 @@ export function feedMotifs(options: MotifFeedOptions): { idle(): Promise<void>; 
   const queue: Job[] = [];
   let pumping: Promise<void> | undefined;
   let stopped = false;
+  let dropping = false;
 
   const pump = async () => {
     while (queue.length > 0 && !stopped) {
@@ -50,7 +55,7 @@ export function feedMotifs(options: MotifFeedOptions): { idle(): Promise<void>; 
       let input: unknown;
       if (job.kind === 'events') {
         const batch = [...job.events];
-        while (queue[0]?.kind === 'events') batch.push(...(queue.shift() as { events: EventRecord[] }).events);
+        while (queue[0]?.kind === 'events' && batch.length + queue[0].events.length <= MAX_BATCH) batch.push(...(queue.shift() as { events: EventRecord[] }).events);
         uses = `${RUN_MONITOR}/ingest`;
         input = { events: batch };
       } else {
@@ -67,6 +72,12 @@ export function feedMotifs(options: MotifFeedOptions): { idle(): Promise<void>; 
   };
   const enqueue = (job: Job) => {
     if (stopped) return;
+    if (queue.length >= MAX_QUEUED) {
+      // The UI falls behind rather than the server running out of memory; a restart reseeds it.
+      queue.shift();
+      if (!dropping) options.logger.warn({ queued: queue.length }, 'web UI feed is behind: dropping its oldest updates');
+      dropping = true;
+    } else dropping = false;
     queue.push(job);
     pumping ??= pump().finally(() => (pumping = undefined));
   };

@@ -38,7 +38,7 @@ export interface MountedWeb {
  */
 export async function mountWeb(
   app: FastifyInstance,
-  deps: { backend: ServerBackend; events: EventLog; web: WebOptions; authenticateUpgrade(request: FastifyRequest): Promise<Caller> },
+  deps: { backend: ServerBackend; events: EventLog; web: WebOptions; authenticateUpgrade(request: FastifyRequest): Promise<Caller>; heartbeatMs?: number },
 ): Promise<MountedWeb> {
   const kernel = deps.backend.kernel;
   const logger = kernel.logger as Logger;
@@ -71,7 +71,18 @@ export async function mountWeb(
         await reply.code(problem.status).send({ code: problem.code, message: problem.message });
       }
     });
-    scope.get('/ws', { websocket: true }, (socket: WebSocket) => protocol.connect(socket));
+    scope.get('/ws', { websocket: true }, (socket: WebSocket) => {
+      // Heartbeats as on /ws/runs: a client that misses a pong is dropped (it reconnects and resyncs).
+      let alive = true;
+      const heartbeat = setInterval(() => {
+        if (!alive) return socket.terminate();
+        alive = false;
+        socket.ping();
+      }, deps.heartbeatMs ?? 15_000);
+      socket.on('pong', () => (alive = true));
+      socket.on('close', () => clearInterval(heartbeat));
+      protocol.connect(socket);
+    });
   });
 
   let closed: Promise<void> | undefined;

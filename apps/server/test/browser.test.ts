@@ -144,6 +144,7 @@ describe.skipIf(!executablePath)('the web UI in a real Chromium through the real
     await page.getByLabel('API token').fill('sym_000000000000_' + 'A'.repeat(43));
     await page.getByRole('button', { name: 'Log in' }).click();
     await page.getByTestId('login-error').waitFor();
+    await shot('server-login');
     await page.getByLabel('API token').fill(tokens.run);
     await page.getByRole('button', { name: 'Log in' }).click();
     await page.getByTestId('connection').filter({ hasText: 'connected' }).waitFor();
