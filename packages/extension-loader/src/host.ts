@@ -4,6 +4,7 @@ import { EventEmitter } from 'eventemitter3';
 import {
   Supervisor,
   createLauncher,
+  createWarmLauncher,
   externalSocketLauncher,
   type CallLimits,
   type CallOptions,
@@ -12,6 +13,7 @@ import {
   type RestartPolicy,
   type SpawnWrapper,
   type SupervisorState,
+  type WarmLauncher,
 } from '@symphony/ipc-bus';
 import type { ExtensionManifest } from '@symphony/manifest';
 import { SymphonyError, parseUses, silentLogger, toSymphonyError, type Logger } from '@symphony/types';
@@ -33,7 +35,15 @@ export interface ExtensionHostOptions {
   entry?: string;
   /** The sandbox's hooks: rewrite a child's command line, or replace how instances start. */
   spawnWrapper?: SpawnWrapper;
+  /** Replaces how instances start entirely (then `spawnWrapper`, `wrapLauncher`, `prewarm` are unused). */
   launcher?: Launcher;
+  /** Wraps the default launcher (the sandbox's guard: isolation check, CPU budget, audit). */
+  wrapLauncher?: (launcher: Launcher) => Launcher;
+  /**
+   * Worker threads kept booted with the SDK runtime loaded, so activating a worker-mode
+   * extension costs its own module only (default 0: none). Costs a worker's memory per spare.
+   */
+  prewarm?: number;
   /** Call limits for every extension, and per extension (the sandbox sets these). */
   limits?: Partial<CallLimits>;
   limitsFor?: (manifest: ExtensionManifest, dir?: string) => Partial<CallLimits> | undefined;
@@ -108,6 +118,7 @@ export class ExtensionHost extends EventEmitter<StageEvents> {
   private readonly targets = new Map<string, { id: string; method: string }>();
   private readonly logger: Logger;
   private readonly launcher: Launcher;
+  private warm: WarmLauncher | undefined;
   private readonly entry: string;
   private stopped = false;
   /** Problems found while loading (bad manifests, conflicts); those extensions are left out. */
@@ -116,8 +127,25 @@ export class ExtensionHost extends EventEmitter<StageEvents> {
   constructor(private readonly options: ExtensionHostOptions = {}) {
     super();
     this.logger = (options.logger ?? silentLogger).child({ plugin: 'stage' });
-    this.launcher = options.launcher ?? createLauncher(options.spawnWrapper ? { spawnWrapper: options.spawnWrapper } : {});
     this.entry = options.entry ?? createRequire(import.meta.url).resolve('@symphony/sdk/runtime/entry');
+    this.launcher = options.launcher ?? this.defaultLauncher();
+  }
+
+  /** Spawned children through `spawnWrapper`, spares first if `prewarm`, all behind `wrapLauncher`. */
+  private defaultLauncher(): Launcher {
+    const plain = createLauncher(this.options.spawnWrapper ? { spawnWrapper: this.options.spawnWrapper } : {});
+    const { prewarm = 0, memoryLimitMb } = this.options;
+    if (prewarm > 0) {
+      // Spares run only the SDK runtime until told which extension to load, after the
+      // wrapper (the sandbox's guard) has approved that extension's launch.
+      this.warm = createWarmLauncher(plain, {
+        size: prewarm,
+        spare: { mode: 'worker', entry: this.entry, data: { deferred: true }, ...(memoryLimitMb ? { memoryLimitMb } : {}) },
+        load: (spec) => ({ load: spec.data }),
+      });
+    }
+    const base = this.warm ?? plain;
+    return this.options.wrapLauncher ? this.options.wrapLauncher(base) : base;
   }
 
   /** Discovers and resolves the configured extensions, then starts the `onStartup` ones. */
@@ -232,6 +260,7 @@ export class ExtensionHost extends EventEmitter<StageEvents> {
     for (const r of records) r.watcher?.close();
     await Promise.all(records.map((r) => r.reloading));
     await Promise.all(records.map((r) => r.current?.stop()));
+    await this.warm?.close();
   }
 
   private async doReload(record: Record_): Promise<void> {

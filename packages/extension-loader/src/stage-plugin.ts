@@ -1,5 +1,5 @@
 import { definePlugin, type Plugin, type PluginContext } from '@symphony/kernel';
-import { createLauncher, type CallLimits, type CallOptions, type CommandLine, type IsolationMode, type LaunchSpec, type Launcher, type SpawnWrapper } from '@symphony/ipc-bus';
+import { type CallLimits, type CallOptions, type CommandLine, type IsolationMode, type LaunchSpec, type Launcher, type SpawnWrapper } from '@symphony/ipc-bus';
 import type { ExtensionManifest } from '@symphony/manifest';
 import type { EventEmitter } from 'eventemitter3';
 import type { ExtensionDirectory, InMemoryExtension } from './discover.js';
@@ -39,15 +39,19 @@ interface SandboxHooks {
 }
 
 /**
- * Starts instances through the `sandbox` service when one is registered, looked up at launch time
- * (after every plugin is set up): its `spawnWrapper` builds each child's command line and its
- * `wrapLauncher` guards the result.
+ * The `sandbox` service's hooks, looked up at launch time (after every plugin is set up): its
+ * `spawnWrapper` builds each child's command line and its `wrapLauncher` guards each launch.
  */
-function sandboxedLauncher(ctx: PluginContext, spawnWrapper: SpawnWrapper | undefined): Launcher {
-  return (spec) => {
+function sandboxSpawnWrapper(ctx: PluginContext): SpawnWrapper {
+  return (command, spec) => {
     const sandbox = ctx.tryService<SandboxHooks>('sandbox');
-    const wrapper = spawnWrapper ?? (sandbox?.spawnWrapper ? sandbox.spawnWrapper.bind(sandbox) : undefined);
-    const base = createLauncher(wrapper ? { spawnWrapper: wrapper } : {});
+    return sandbox?.spawnWrapper ? sandbox.spawnWrapper(command, spec) : command;
+  };
+}
+
+function sandboxWrapLauncher(ctx: PluginContext): (launcher: Launcher) => Launcher {
+  return (base) => (spec) => {
+    const sandbox = ctx.tryService<SandboxHooks>('sandbox');
     return (sandbox?.wrapLauncher ? sandbox.wrapLauncher(base) : base)(spec);
   };
 }
@@ -78,7 +82,8 @@ export function createStagePlugin(defaults: ExtensionHostOptions = {}): Plugin<S
     version: '0.1.0',
     setup(ctx: PluginContext) {
       const options: ExtensionHostOptions = { logger: ctx.logger, ...defaults, ...(ctx.options as ExtensionHostOptions) };
-      options.launcher ??= sandboxedLauncher(ctx, options.spawnWrapper);
+      options.spawnWrapper ??= sandboxSpawnWrapper(ctx);
+      options.wrapLauncher ??= sandboxWrapLauncher(ctx);
       options.limitsFor ??= sandboxLimits(ctx);
       const stage = new ExtensionHost(options);
       const service: StageService = {

@@ -162,4 +162,16 @@ describe('the stage kernel plugin', () => {
     kernel = undefined;
     expect(await exited).toBe(0);
   });
+
+  it('activates worker extensions from pre-warmed spares (prewarm)', async () => {
+    const stage = await boot({ prewarm: 1, trusted: ['acme.csv', 'acme.tagger'] });
+    const activated: Array<{ id: string; startMs: number }> = [];
+    stage.events.on('activated', (e) => activated.push(e));
+    // Spares boot in the background; two activations in a row use one and its replacement.
+    expect(await stage.call('acme.csv/parse', { text: 'a,b' })).toEqual([['a', 'b']]);
+    expect(await stage.call('acme.tagger/tag', { text: 'hey!' })).toBe('loud');
+    expect(stage.list().filter((e) => e.mode === 'worker').map((e) => e.id)).toEqual(['acme.csv', 'acme.tagger']);
+    expect(activated.map((e) => e.id)).toEqual(['acme.csv', 'acme.tagger']);
+    await expect(stage.call('acme.csv/wait', { ms: 5_000 }, { timeoutMs: 50 })).rejects.toMatchObject({ code: 'E_TIMEOUT' });
+  });
 });

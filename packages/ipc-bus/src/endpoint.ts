@@ -36,9 +36,17 @@ export class EndpointBase {
   protected readonly listeners = new Set<MessageListener>();
   private readonly closeListeners = new Set<(info: CloseInfo) => void>();
   private closedWith: CloseInfo | undefined;
+  private readonly backlog: unknown[] = [];
 
   addEventListener(_type: 'message', listener: MessageListener): void {
     this.listeners.add(listener);
+    // Messages that came before anyone listened (a fast peer's ready) go to the first listener.
+    if (this.backlog.length > 0) {
+      const held = this.backlog.splice(0);
+      queueMicrotask(() => {
+        for (const data of held) this.dispatch(data);
+      });
+    }
   }
 
   removeEventListener(_type: 'message', listener: MessageListener): void {
@@ -60,6 +68,11 @@ export class EndpointBase {
   }
 
   protected dispatch(data: unknown): void {
+    if (this.closedWith) return;
+    if (this.listeners.size === 0) {
+      this.backlog.push(data);
+      return;
+    }
     const event = { data };
     for (const listener of this.listeners) listener(event);
   }

@@ -30,6 +30,7 @@ export {
   type LaunchSpec,
   type SpawnWrapper,
 } from './launcher.js';
+export { createWarmLauncher, type WarmLauncher, type WarmLauncherOptions } from './warm-launcher.js';
 export {
   Supervisor,
   type RecentCall,

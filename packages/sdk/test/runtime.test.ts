@@ -1,7 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, expectTypeOf, it } from 'vitest';
 import { z } from 'zod';
-import { Supervisor } from '@symphony/ipc-bus';
+import { Supervisor, createLauncher, createWarmLauncher } from '@symphony/ipc-bus';
 import { defineInstrument, defineMotif, defineOperator, isExtensionDefinition, method, type MethodInput, type MethodOutput } from '../src/index.js';
 
 const ENTRY = fileURLToPath(new URL('../dist/runtime/entry.js', import.meta.url));
@@ -111,5 +111,28 @@ describe.each(['process', 'socket'] as const)('a host that dies (%s mode)', (mod
       }
     };
     await expect.poll(alive, { timeout: 10_000, interval: 50 }).toBe(false);
+  });
+});
+
+describe('pre-warmed workers (createWarmLauncher + the deferred runtime entry)', () => {
+  it('hands a booted spare to the next worker launch, which then loads the extension', async () => {
+    const base = createLauncher();
+    const warm = createWarmLauncher(base, { size: 1, spare: { mode: 'worker', entry: ENTRY, data: { deferred: true } }, load: (spec) => ({ load: spec.data }) });
+    try {
+      const a = new Supervisor({ spec: { id: 'acme.csv', mode: 'worker', entry: ENTRY, data: { module: CSV } }, launcher: warm, pingIntervalMs: 0 });
+      const b = new Supervisor({ spec: { id: 'acme.csv', mode: 'worker', entry: ENTRY, data: { module: CSV } }, launcher: warm, pingIntervalMs: 0 });
+      running.push(a, b);
+      expect(await a.call('parse', { text: 'x,y' })).toEqual([['x', 'y']]);
+      expect(await b.call('whoami', {})).toEqual({ id: 'acme.csv', version: '1.2.0', method: 'whoami' });
+      expect(warm.served).toBe(2);
+      // A launch a spare cannot serve (another mode) goes to the base launcher.
+      const c = new Supervisor({ spec: { id: 'acme.csv', mode: 'process', entry: ENTRY, data: { module: CSV }, env: { ...process.env } }, launcher: warm, pingIntervalMs: 0 });
+      running.push(c);
+      expect(await c.call('whoami', {})).toMatchObject({ id: 'acme.csv' });
+      expect(warm.served).toBe(2);
+    } finally {
+      await Promise.all(running.splice(0).map((s) => s.stop()));
+      await warm.close();
+    }
   });
 });

@@ -4,7 +4,7 @@
  * takes its default export (a `define*` result) and serves it over the bus.
  */
 import { pathToFileURL } from 'node:url';
-import { workerData } from 'node:worker_threads';
+import { parentPort, workerData } from 'node:worker_threads';
 import { SymphonyError } from '@symphony/types';
 import { isExtensionDefinition } from './define.js';
 import { serveExtension } from './serve.js';
@@ -12,6 +12,15 @@ import { serveExtension } from './serve.js';
 interface LaunchData {
   module?: string;
   maxPayloadBytes?: number;
+  /** A pre-warmed worker: boot now, learn which extension to load from the first message. */
+  deferred?: boolean;
+}
+
+/** The first message a deferred worker receives (see `@symphony/ipc-bus` `createWarmLauncher`). */
+async function deferredLaunchData(): Promise<LaunchData> {
+  if (!parentPort) throw new SymphonyError('E_EXTENSION_START', 'a deferred start needs a worker thread');
+  const message = await new Promise<unknown>((resolve) => parentPort!.once('message', resolve));
+  return ((message as { load?: LaunchData }).load ?? {}) as LaunchData;
 }
 
 function launchData(): LaunchData {
@@ -22,7 +31,8 @@ function launchData(): LaunchData {
 }
 
 async function main(): Promise<void> {
-  const data = launchData();
+  const initial = launchData();
+  const data = initial.deferred ? await deferredLaunchData() : initial;
   if (!data.module) throw new SymphonyError('E_EXTENSION_START', 'no extension module to load (workerData.module, SYMPHONY_LAUNCH_DATA or argv[2])');
   const href = data.module.startsWith('file:') ? data.module : pathToFileURL(data.module).href;
   const mod = (await import(href)) as Record<string, unknown>;
