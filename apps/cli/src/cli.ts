@@ -14,11 +14,15 @@ const USAGE = `symphony <command>
   train [--episodes N] [--seed S] [--out dir] [--json] [--home dir]   (stores conductor-policy@production)
   train --replay [--home dir]    fine-tune on decision traces curated by pit.stale (offline)
   eval [--quests N] [--model file.onnx] [--json]
+  serve [--host 127.0.0.1] [--port 7777] [--home dir]   the HTTP + WebSocket API and the web UI
+  tokens create --scope <read|run|admin> [--name n] [--ttl-days d] | list | revoke <id>   [--home dir]
 
 The store lives under ./.symphony/ unless --home says otherwise.`;
 
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
+  // Commands with flags of their own take the raw arguments.
+  if (command === 'tokens') return (await import('./commands/serve.js')).tokensCliCommand(rest);
   const { values, positionals } = parseArgs({
     args: rest,
     allowPositionals: true,
@@ -34,6 +38,8 @@ export async function main(argv: string[]): Promise<number> {
       model: { type: 'string' },
       policy: { type: 'string' },
       replay: { type: 'boolean', default: false },
+      host: { type: 'string' },
+      port: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -53,6 +59,8 @@ export async function main(argv: string[]): Promise<number> {
         },
         (bytes, metadata) => publishPolicy(values.home ?? '.symphony', bytes, metadata),
       );
+    case 'serve':
+      return (await import('./commands/serve.js')).serveCommand(values);
     case 'eval':
       return evalCommand({ quests: int(values.quests, 200, '--quests'), json: values.json ?? false, ...(values.model ? { model: values.model } : {}) });
     default: {

@@ -1,0 +1,43 @@
+import { resolve } from 'node:path';
+import { serve, tokensCommand } from '@symphony/server';
+import { SymphonyError } from '@symphony/types';
+import { openKernel } from '../kernel.js';
+
+export interface ServeValues {
+  home?: string;
+  host?: string;
+  port?: string;
+}
+
+/**
+ * `symphony serve [--host 127.0.0.1] [--port 7777] [--home .symphony]`: the embedded kernel behind
+ * the HTTP + WebSocket API. Runs a previous server left running resume; SIGTERM shuts down
+ * gracefully. Binding beyond loopback needs an API token (`symphony tokens create`).
+ */
+export async function serveCommand(values: ServeValues): Promise<number> {
+  const home = resolve(values.home ?? '.symphony');
+  const port = values.port === undefined ? 7777 : Number(values.port);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new SymphonyError('E_INPUT_INVALID', `--port must be a port number, not "${values.port}"`, { details: { port: values.port } });
+  }
+  const open = await openKernel({ home, logLevel: 'info' });
+  try {
+    const server = await serve({ kernel: open.kernel, home, host: values.host ?? '127.0.0.1', port });
+    process.stdout.write(`Symphony server on ${server.url} (store ${home})\n`);
+    if (server.resumed.length) process.stdout.write(`resumed ${server.resumed.length} interrupted run(s): ${server.resumed.join(', ')}\n`);
+    if (server.tokens.size === 0) process.stdout.write('no API tokens yet: create one with `symphony tokens create --scope admin`\n');
+  } catch (err) {
+    await open.close();
+    throw err;
+  }
+  // serve() owns the process from here: it exits after a graceful shutdown on SIGTERM/SIGINT.
+  return new Promise<number>(() => {});
+}
+
+/** `symphony tokens create|list|revoke` over the store's token file. */
+export function tokensCliCommand(args: string[]): Promise<number> {
+  const homeAt = args.indexOf('--home');
+  const home = resolve(homeAt >= 0 ? (args[homeAt + 1] ?? '.symphony') : '.symphony');
+  const rest = homeAt >= 0 ? [...args.slice(0, homeAt), ...args.slice(homeAt + 2)] : args;
+  return tokensCommand(rest, home);
+}
