@@ -76,6 +76,16 @@ describe('the web UI protocol at /ws on the real server', () => {
     expect(await wsOutcome(wsUrl(), { authorization: `Bearer ${tokens.read}` })).toBe('snapshot');
   });
 
+  it('the web routes need auth too: 401 without a token, 403 for a POST without the run scope', async () => {
+    for (const [method, path] of [['GET', '/workflows'], ['GET', '/auth/session'], ['POST', '/runs']]) {
+      expect((await fetch(`${server.url}${path}`, { method })).status).toBe(401);
+    }
+    const res = await fetch(`${server.url}/runs`, { method: 'POST', headers: { authorization: `Bearer ${tokens.read}`, 'content-type': 'application/json' }, body: JSON.stringify({ workflowName: 'hotspots' }) });
+    expect(res.status).toBe(403);
+    const session = await (await fetch(`${server.url}/auth/session`, { headers: { authorization: `Bearer ${tokens.read}` } })).json();
+    expect(session).toEqual({ kind: 'token', scopes: ['read'] }); // no CSRF token outside a web session
+  });
+
   it('lists the configured workflows and starts one by name, refusing unknown names and inputs', async () => {
     const headers = { authorization: `Bearer ${tokens.run}`, 'content-type': 'application/json' };
     const { workflows } = (await (await fetch(`${server.url}/workflows`, { headers })).json()) as { workflows: Array<{ name: string; inputs: Record<string, unknown>; steps: number }> };
