@@ -9,11 +9,13 @@ import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import * as Comlink from 'comlink';
-import { BusClient, Ring, RingChannel, Supervisor, processEndpoint, workerEndpoint } from '@symphony/ipc-bus';
+import { BusClient, Ring, RingChannel, Supervisor, createLauncher, createWarmLauncher, processEndpoint, workerEndpoint } from '@symphony/ipc-bus';
 import { measure, row } from '../lib.mjs';
 
 const require = createRequire(import.meta.url);
-const url = (specifier) => pathToFileURL(require.resolve(specifier)).href;
+// The ESM files (import.meta.resolve), as an extension imports them: require.resolve would pick
+// the CJS builds and load a second copy of every dependency.
+const url = (specifier) => import.meta.resolve(specifier);
 const comlinkDir = dirname(require.resolve('comlink'));
 const COMLINK = pathToFileURL(join(comlinkDir, '../esm/comlink.mjs')).href;
 const NODE_ADAPTER = pathToFileURL(join(comlinkDir, '../esm/node-adapter.mjs')).href;
@@ -200,6 +202,19 @@ export default async function ipcSuite({ quick }) {
       await sup.call('echo', 1);
       return () => sup.stop();
     });
+    // The same activation from a spare worker that booted ahead of time (stage option `prewarm`).
+    const warm = createWarmLauncher(createLauncher(), { size: 1, spare: { mode: 'worker', entry: SDK_ENTRY, data: { deferred: true } }, load: (spec) => ({ load: spec.data }) });
+    stoppers.push(() => warm.close());
+    const settle = () => new Promise((resolve) => setTimeout(resolve, quick ? 1_000 : 1_500)); // let the next spare boot (untimed)
+    await settle();
+    const warmCold = await coldStart('extension worker, pre-warmed', runs, async () => {
+      const sup = new Supervisor({ spec: { id: 'bench.cold', mode: 'worker', entry: SDK_ENTRY, data: { module: file('ext.mjs') } }, launcher: warm, pingIntervalMs: 0, graceMs: 100 });
+      await sup.call('echo', 1);
+      return async () => {
+        await sup.stop();
+        await settle();
+      };
+    });
     const rawForkCold = await coldStart('raw fork', runs, async () => {
       const child = fork(file('raw-child.mjs'), [], { serialization: 'advanced' });
       await ready(child);
@@ -212,6 +227,7 @@ export default async function ipcSuite({ quick }) {
     });
     rows.push(row({ layer: 'ipc cold start', name: 'raw new Worker → first message (floor)', m: rawWorkerCold }));
     rows.push(row({ layer: 'ipc cold start', name: 'worker extension: spawn → first reply (SDK entry, zod, manifest check)', m: extWorkerCold, floor: rawWorkerCold }));
+    rows.push(row({ layer: 'ipc cold start', name: 'worker extension from a pre-warmed spare: activation → first reply', m: warmCold, floor: rawWorkerCold }));
     rows.push(row({ layer: 'ipc cold start', name: 'raw fork → first message (floor)', m: rawForkCold }));
     rows.push(row({ layer: 'ipc cold start', name: 'process extension: spawn → first reply (SDK entry, zod, manifest check)', m: extProcCold, floor: rawForkCold }));
     return rows;
