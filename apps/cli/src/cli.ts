@@ -14,7 +14,8 @@ const USAGE = `symphony <command>
   train [--episodes N] [--seed S] [--out dir] [--json] [--home dir]   (stores conductor-policy@production)
   train --replay [--home dir]    fine-tune on decision traces curated by pit.stale (offline)
   eval [--quests N] [--model file.onnx] [--json]
-  serve [--host 127.0.0.1] [--port 7777] [--home dir]   the HTTP + WebSocket API and the web UI
+  ext <create|dev|test|pack|publish|keys|install|update|uninstall|list|outdated|search|audit> ...
+  serve [--host 127.0.0.1] [--port 7777] [--workflow file|dir]... [--home dir]   the HTTP + WebSocket API and the web UI
   tokens create --scope <read|run|admin> [--name n] [--ttl-days d] | list | revoke <id>   [--home dir]
 
 The store lives under ./.symphony/ unless --home says otherwise.`;
@@ -23,6 +24,7 @@ export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   // Commands with flags of their own take the raw arguments.
   if (command === 'tokens') return (await import('./commands/serve.js')).tokensCliCommand(rest);
+  if (command === 'ext') return (await import('./commands/ext.js')).extCommand(rest);
   const { values, positionals } = parseArgs({
     args: rest,
     allowPositionals: true,
@@ -40,6 +42,7 @@ export async function main(argv: string[]): Promise<number> {
       replay: { type: 'boolean', default: false },
       host: { type: 'string' },
       port: { type: 'string' },
+      workflow: { type: 'string', multiple: true },
       help: { type: 'boolean', short: 'h' },
     },
   });

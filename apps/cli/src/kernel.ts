@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { createKernel, type AnyPlugin, type Kernel } from '@symphony/kernel';
 import { createConductorPlugin, type Conductor } from '@symphony/conductor';
@@ -11,6 +11,8 @@ import { pitStorePlugins } from '@symphony/pit-artifacts';
 import { dagPlugin } from '@symphony/pit-dag';
 import { poolPlugin } from '@symphony/pit-pool';
 import { stalePlugin } from '@symphony/pit-stale';
+import { sandboxPlugin } from '@symphony/sandbox';
+import { loadManifest } from '@symphony/manifest';
 import { BUILTIN_OPERATORS_DIR } from '@symphony/stage-operators';
 import { BUILTIN_INSTRUMENTS_DIR } from '@symphony/stage-instruments';
 import type { ArtifactsService } from '@symphony/types';
@@ -24,6 +26,8 @@ export interface KernelChoice {
   storeOnly?: boolean;
   /** With `storeOnly`: also pit.stale (curated decision traces). */
   withStale?: boolean;
+  /** Folders of extensions added later (e.g. the web UI's motifs) that may also run in worker threads. */
+  alsoTrust?: string[];
   /** Log level on stderr; SYMPHONY_LOG overrides. Default `warn`. */
   logLevel?: 'debug' | 'info' | 'warn' | 'error' | 'silent';
 }
@@ -42,24 +46,23 @@ export async function openKernel(choice: KernelChoice): Promise<OpenKernel> {
   const logger = createLogger({ level, destination: process.stderr, name: 'symphony' });
   const plugins: AnyPlugin[] = [...pitStorePlugins({ ledger: { path: join(home, 'ledger') } }), dagPlugin];
   if (choice.storeOnly && choice.withStale) plugins.push(stalePlugin);
+  const pluginOptions: Record<string, Record<string, unknown>> = { 'pit.arbitration': { sampleIntervalMs: 0 }, 'pit.pool': { timers: false } };
   if (!choice.storeOnly) {
-    const dirs = [BUILTIN_OPERATORS_DIR, BUILTIN_INSTRUMENTS_DIR, ...(choice.extensionDirs ?? []).filter((d) => existsSync(d))];
-    plugins.push(
-      arbitrationPlugin,
-      poolPlugin,
-      stalePlugin,
-      metricsPlugin,
-      hooksPlugin,
-      // Built-in operators and instruments and a workflow's own extensions are ours: worker threads (fast).
-      createStagePlugin({ dirs: dirs.map((path) => ({ path, mode: 'worker' as const })), symphonyVersion: '0.1.0' }),
-      createConductorPlugin(),
-    );
+    // Built-in operators and instruments and a workflow's own extensions are ours: worker threads (fast).
+    const trustedDirs = [BUILTIN_OPERATORS_DIR, BUILTIN_INSTRUMENTS_DIR, ...(choice.extensionDirs ?? []).filter((d) => existsSync(d))];
+    const dirs: { path: string; mode: 'worker' | 'process' }[] = trustedDirs.map((path) => ({ path, mode: 'worker' }));
+    plugins.push(arbitrationPlugin, poolPlugin, stalePlugin, metricsPlugin, hooksPlugin);
+    // Extensions installed by the marketplace are third-party code: child processes under the
+    // sandbox (set up before the stage, which starts processes through it).
+    const installed = join(home, 'extensions');
+    if (existsSync(installed)) {
+      dirs.push({ path: installed, mode: 'process' });
+      plugins.push(sandboxPlugin);
+      pluginOptions.sandbox = { home, workspace: process.env.SYMPHONY_WORKSPACE ?? process.cwd(), trusted: await extensionIds([...trustedDirs, ...(choice.alsoTrust ?? [])]) };
+    }
+    plugins.push(createStagePlugin({ dirs, symphonyVersion: '0.1.0' }), createConductorPlugin());
   }
-  const kernel = createKernel({
-    plugins,
-    logger,
-    config: { home, pluginOptions: { 'pit.arbitration': { sampleIntervalMs: 0 }, 'pit.pool': { timers: false } } },
-  });
+  const kernel = createKernel({ plugins, logger, config: { home, pluginOptions } });
   await kernel.start();
   return {
     kernel,
@@ -67,4 +70,20 @@ export async function openKernel(choice: KernelChoice): Promise<OpenKernel> {
     artifacts: kernel.service<ArtifactsService>('pit.artifacts'),
     close: () => kernel.stop(),
   };
+}
+
+/** Ids of the extensions in folders of extension folders (the ones trusted to run in worker threads). */
+async function extensionIds(dirs: string[]): Promise<string[]> {
+  const ids: string[] = [];
+  for (const dir of dirs) {
+    for (const entry of readdirSync(dir, { withFileTypes: true })) {
+      if (!entry.isDirectory() && !entry.isSymbolicLink()) continue;
+      try {
+        ids.push((await loadManifest(join(dir, entry.name))).manifest.id);
+      } catch {
+        // Not an extension folder; the stage reports real problems when it loads the folder.
+      }
+    }
+  }
+  return ids;
 }

@@ -1,4 +1,5 @@
-import { resolve } from 'node:path';
+import { existsSync, statSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { serve, tokensCommand } from '@symphony/server';
 import { SymphonyError } from '@symphony/types';
 import { openKernel } from '../kernel.js';
@@ -7,6 +8,13 @@ export interface ServeValues {
   home?: string;
   host?: string;
   port?: string;
+  /** Workflow files or folders the web UI offers to start (default: ./workflows, and the hotspot example when present). */
+  workflow?: string[];
+}
+
+function workflowSources(given: string[] | undefined): string[] {
+  if (given?.length) return given.map((p) => resolve(p));
+  return ['workflows', join('examples', 'hotspots', 'workflow.yaml')].map((p) => resolve(p)).filter((p) => existsSync(p));
 }
 
 /**
@@ -20,9 +28,14 @@ export async function serveCommand(values: ServeValues): Promise<number> {
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
     throw new SymphonyError('E_INPUT_INVALID', `--port must be a port number, not "${values.port}"`, { details: { port: values.port } });
   }
-  const open = await openKernel({ home, logLevel: 'info' });
+  const workflows = workflowSources(values.workflow);
+  // Operators resolve `${workspace}` paths against this; serving from a project makes it the workspace.
+  process.env.SYMPHONY_WORKSPACE ??= process.cwd();
+  const workflowExtensions = workflows.map((p) => join(statSync(p).isDirectory() ? p : dirname(p), 'extensions'));
+  const { defaultExtensions } = await import('@symphony/web/host');
+  const open = await openKernel({ home, logLevel: 'info', extensionDirs: workflowExtensions, alsoTrust: [defaultExtensions] });
   try {
-    const server = await serve({ kernel: open.kernel, home, host: values.host ?? '127.0.0.1', port });
+    const server = await serve({ kernel: open.kernel, home, host: values.host ?? '127.0.0.1', port, web: {}, workflows });
     process.stdout.write(`Symphony server on ${server.url} (store ${home})\n`);
     if (server.resumed.length) process.stdout.write(`resumed ${server.resumed.length} interrupted run(s): ${server.resumed.join(', ')}\n`);
     if (server.tokens.size === 0) process.stdout.write('no API tokens yet: create one with `symphony tokens create --scope admin`\n');
