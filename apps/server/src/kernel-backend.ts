@@ -59,7 +59,13 @@ export function createKernelBackend(kernel: Kernel, options: { closeKernel?: boo
     async submitRun(workflow, inputs) {
       const handle = conductor.start(workflow as never, { inputs, source: 'api' });
       // The run's outcome is in its record and events; a failed run must not be an unhandled rejection.
-      handle.done.catch((err) => kernel.logger.warn({ err, runId: handle.runId }, 'run failed'));
+      let settled = false;
+      handle.done.then(
+        () => (settled = true),
+        (err) => ((settled = true), kernel.logger.warn({ err, runId: handle.runId }, 'run failed')),
+      );
+      // Answer once the run is recorded, so a client's next `GET /runs/:id` finds it.
+      for (let i = 0; i < 200 && !settled && !findRun(handle.runId); i++) await new Promise((r) => setTimeout(r, 10));
       return { runId: handle.runId };
     },
     listRuns: async ({ limit }) => conductor.runs(limit).map(summary),

@@ -121,12 +121,13 @@ async function viewText(view: 'symphony.run-monitor:monitor' | 'symphony.artifac
   }
 }
 
-/** Polls `GET /runs/:id` until the run ends (a 404 just after submission means "not recorded yet"). */
+/** Polls `GET /runs/:id` until the run ends (the run is recorded before `POST /runs` answers). */
 async function runToEnd(runId: string, bearer: string): Promise<{ status: string }> {
   for (let i = 0; i < 1200; i++) {
     const res = await fetch(`${server.url}/runs/${runId}`, { headers: { authorization: `Bearer ${bearer}` } });
     const run = (await res.json()) as { status?: string };
-    if (res.ok && run.status !== 'running') return run as { status: string };
+    if (!res.ok) throw new Error(`GET /runs/${runId} answered ${res.status}`);
+    if (run.status !== 'running') return run as { status: string };
     await new Promise((r) => setTimeout(r, 50));
   }
   throw new Error(`run ${runId} did not end`);

@@ -24,6 +24,8 @@ describe('the server over a real kernel, Conductor and LMDB store', () => {
     const res = await fetch(`${ctx.url}/runs`, { method: 'POST', headers: auth(), body: JSON.stringify({ workflow: threeSteps }) });
     expect(res.status).toBe(202);
     const { runId } = (await res.json()) as { runId: string };
+    // Recorded before the answer: a client can look it up at once.
+    expect((await fetch(`${ctx.url}/runs/${runId}`, { headers: auth() })).status).toBe(200);
 
     const ws = new WebSocket(`${ctx.url.replace('http', 'ws')}/ws/runs`, { headers: auth() });
     const events: { seq: number; event: string; data: { stepId?: string } }[] = [];
