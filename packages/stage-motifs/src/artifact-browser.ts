@@ -23,7 +23,23 @@ interface BrowserState { artifacts: ArtifactInfo[]; name?: string; version?: num
 const short = (hash: string) => hash.slice(0, 12);
 const producerText = (p?: Producer) => (p ? [p.runId && `run ${p.runId}`, p.stepId && `step ${p.stepId}`, p.extensionId].filter(Boolean).join(' · ') : '');
 
-function renderBrowser(state: BrowserState, set: (f: (s: BrowserState) => BrowserState) => void): SourceNode {
+type SetBrowser = (f: (s: BrowserState) => BrowserState) => void;
+
+// Handlers built once per view instance, so their ids survive live re-renders (see run-monitor).
+const browserHandlers = new WeakMap<SetBrowser, { selectName: (e: { value?: unknown }) => void; selectVersion: (e: { value?: unknown }) => void }>();
+function handlersFor(set: SetBrowser) {
+  let h = browserHandlers.get(set);
+  if (!h) {
+    h = {
+      selectName: (e) => set((s) => ({ ...s, name: String(e.value), version: undefined })),
+      selectVersion: (e) => set((s) => ({ ...s, version: Number(e.value) })),
+    };
+    browserHandlers.set(set, h);
+  }
+  return h;
+}
+
+function renderBrowser(state: BrowserState, set: SetBrowser): SourceNode {
   const selected = state.artifacts.find((a) => a.name === state.name);
   return ui.stack({ gap: 4 },
     ui.card({ title: 'Artifacts', description: `${state.artifacts.length} artifact${state.artifacts.length === 1 ? '' : 's'}` },
@@ -33,7 +49,7 @@ function renderBrowser(state: BrowserState, set: (f: (s: BrowserState) => Browse
           const latest = a.versions[a.versions.length - 1];
           return { id: a.name, latest: latest ? `v${latest.version}` : '', versions: a.versions.length, hash: latest ? short(latest.hash) : '' };
         }),
-        onRowClick: (e) => set((s) => ({ ...s, name: String(e.value), version: undefined })),
+        onRowClick: handlersFor(set).selectName,
       })),
     selected ? renderArtifact(selected, state.version, set) : null);
 }
@@ -58,7 +74,7 @@ function renderArtifact(artifact: ArtifactInfo, version: number | undefined, set
       ui.table({
         columns: [{ key: 'id', label: 'Version' }, { key: 'hash', label: 'Hash' }, { key: 'size', label: 'Size' }, { key: 'producer', label: 'Producer' }, { key: 'quality', label: 'Quality' }],
         rows: artifact.versions.map((v) => ({ id: v.version, hash: short(v.hash), size: v.size ?? null, producer: producerText(v.producer), quality: v.quality ?? null })),
-        onRowClick: (e) => set((s) => ({ ...s, version: Number(e.value) })),
+        onRowClick: handlersFor(set).selectVersion,
       })),
     ui.card({ title: 'Lineage', description: 'What each version was made from' },
       ui.graph({ nodes: [...nodes.values()], edges, ...(current ? { selected: nodeId({ name: artifact.name, version: current.version }) } : {}) })),

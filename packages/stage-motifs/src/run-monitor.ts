@@ -113,7 +113,24 @@ interface MonitorState { data: MonitorData; run?: string; step?: string }
 
 const runTone = { running: 'warning', succeeded: 'success', failed: 'destructive', cancelled: 'secondary' } as const;
 
-function renderMonitor(state: MonitorState, set: (f: (s: MonitorState) => MonitorState) => void): SourceNode {
+type SetMonitor = (f: (s: MonitorState) => MonitorState) => void;
+
+// Handlers built once per view instance (its setState is stable): a handler id that survives
+// re-renders means a click racing a live update still reaches its handler instead of going stale.
+const monitorHandlers = new WeakMap<SetMonitor, { selectRun: (e: { value?: unknown }) => void; selectStep: (e: { value?: unknown }) => void }>();
+function handlersFor(set: SetMonitor) {
+  let h = monitorHandlers.get(set);
+  if (!h) {
+    h = {
+      selectRun: (e) => set((s) => ({ ...s, run: String(e.value), step: undefined })),
+      selectStep: (e) => set((s) => ({ ...s, step: String(e.value) })),
+    };
+    monitorHandlers.set(set, h);
+  }
+  return h;
+}
+
+function renderMonitor(state: MonitorState, set: SetMonitor): SourceNode {
   const { data } = state;
   const selected = state.run ? data.runs[state.run] : undefined;
   const rows = data.runOrder.map((id) => {
@@ -126,7 +143,7 @@ function renderMonitor(state: MonitorState, set: (f: (s: MonitorState) => Monito
       rows.length === 0 ? ui.text({ tone: 'muted' }, 'No runs yet.') : ui.table({
         columns: [{ key: 'id', label: 'Run' }, { key: 'workflow', label: 'Workflow' }, { key: 'status', label: 'Status' }, { key: 'steps', label: 'Steps' }, { key: 'duration', label: 'Duration' }],
         rows,
-        onRowClick: (e) => set((s) => ({ ...s, run: String(e.value), step: undefined })),
+        onRowClick: handlersFor(set).selectRun,
       })),
     selected ? renderRun(selected, state.step, set) : null);
 }
@@ -144,7 +161,7 @@ function renderRun(run: RunView, stepId: string | undefined, set: (f: (s: Monito
         nodes: steps.map((s) => ({ id: s.id, label: s.id, status: s.status, detail: s.uses ?? `attempt ${s.attempt}` })),
         edges: steps.flatMap((s) => s.needs.map((from) => ({ from, to: s.id }))),
         ...(stepId ? { selected: stepId } : {}),
-        onNodeClick: (e) => set((s) => ({ ...s, step: String(e.value) })),
+        onNodeClick: handlersFor(set).selectStep,
       })),
     current ? ui.card({ title: `Step ${current.id}`, description: current.uses ?? '', key: `step-${current.id}` },
       ui.stack({ direction: 'row', gap: 2 }, ui.badge({ tone: current.status === 'failed' ? 'destructive' : 'secondary' }, current.status),

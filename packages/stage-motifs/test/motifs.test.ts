@@ -106,6 +106,22 @@ describe('run monitor', () => {
     expect(blocks[0]).toBe('listed 10 files');
     expect(blocks[1]).toContain('files@1');
   });
+  it('keeps handler ids across live updates, so a click racing an update still lands', async () => {
+    const motif = createRunMonitor();
+    const pushed: UiRenderResult[] = [];
+    motif.onUpdate((r) => pushed.push(r));
+    let tree = applyPatches({ type: 'Stack', props: {}, children: [] }, motif.methods.uiRender({ view: 'v', name: 'monitor' }).update!.patches);
+    motif.methods.ingest!({ events: runEvents.slice(0, 2) });
+    for (const p of pushed.splice(0)) tree = applyPatches(tree, p.update!.patches);
+    const clicked = handler(find(tree, 'Table'), 'onRowClick');
+    // The click is in flight while more events re-render the view.
+    motif.methods.ingest!({ events: runEvents.slice(2) });
+    for (const p of pushed.splice(0)) tree = applyPatches(tree, p.update!.patches);
+    expect(handler(find(tree, 'Table'), 'onRowClick')).toBe(clicked);
+    const result = await motif.methods.uiEvent({ view: 'v', handler: clicked, event: { type: 'click', value: 'r1' } });
+    tree = applyPatches(tree, result.update!.patches);
+    expect(find(tree, 'Graph')).toBeDefined();
+  });
 });
 
 describe('artifact browser', () => {

@@ -37,6 +37,8 @@ interface Instance {
   props: unknown;
   dirty: boolean;
   inHandler: boolean;
+  /** One setState per instance, so views can build their handlers once and keep their ids. */
+  setState?: ViewContext<unknown, unknown>['setState'];
 }
 
 /** The extension's side of the UI protocol for a set of named views, each with a state slice. */
@@ -56,14 +58,14 @@ export function createViewRuntime(views: Record<string, ViewDefinition<any, any>
   const context = (view: string, inst: Instance): ViewContext<unknown, unknown> => ({
     state: inst.state,
     props: inst.props,
-    setState(next) {
+    setState: (inst.setState ??= (next) => {
       inst.state = typeof next === 'function' ? (next as (s: unknown) => unknown)(inst.state) : next;
       inst.dirty = true;
       if (!inst.inHandler) {
         const result = renderInstance(view, inst);
         for (const l of listeners) l(result);
       }
-    },
+    }),
   });
 
   const instanceOf = (view: string): Instance => {
