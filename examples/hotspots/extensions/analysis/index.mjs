@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { resolve } from 'node:path';
 import { defineOperator } from '@symphony/sdk';
 
 // Decision points that add a path through the code: a cheap, language-agnostic proxy for
@@ -13,11 +13,13 @@ export default defineOperator({
     async complexity({ repo = '.', paths = [] }, ctx) {
       const records = [];
       let done = 0;
+      // Like the built-in operators, a relative repo is relative to the workspace, not to wherever the host started.
+      const root = resolve(process.env.SYMPHONY_WORKSPACE ?? process.cwd(), repo);
       for (const entry of paths) {
         const path = typeof entry === 'string' ? entry : entry.path;
         if (ctx.signal.aborted) throw ctx.signal.reason;
         try {
-          const text = await readFile(join(repo, path), 'utf8');
+          const text = await readFile(resolve(root, path), 'utf8');
           if (text.length <= 2_000_000) records.push({ path, complexity: (text.match(BRANCH) ?? []).length + 1 });
         } catch {
           // deleted, binary or unreadable: nothing to measure
