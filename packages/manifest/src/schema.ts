@@ -98,6 +98,8 @@ export const CapabilitySchema = z.preprocess(
     /** The method that provides it; defaults to the method of the same name. */
     method: MethodKeySchema.optional(),
     description: z.string().max(2000).optional(),
+    /** Relative cost of one call, 0 (cheapest) to 1 (dearest): the Conductor weighs it when it picks a provider. */
+    cost: z.number().min(0).max(1).optional(),
   }),
 );
 export type Capability = z.output<typeof CapabilitySchema>;

@@ -8,9 +8,8 @@ const common = { version: '0.1.0', engines: { symphony: '*' }, license: 'MIT', a
 export const CLASSIFY_RISK = 'classify-risk';
 
 /**
- * The cheaper candidate: softmax regression, 18 parameters, 79.1% held-out accuracy. The manifest
- * schema has no cost field, so cost and quality are stated in the description and learned by the
- * Conductor from outcomes.
+ * The cheaper candidate: softmax regression, 18 parameters, 79.1% held-out accuracy. Its
+ * capability declares the lower cost; quality the Conductor learns from outcomes.
  */
 export const RISK_LINEAR_MANIFEST: BuiltinManifest = {
   ...common,
@@ -19,7 +18,7 @@ export const RISK_LINEAR_MANIFEST: BuiltinManifest = {
   description: 'Classifies source files into risk bands (low/medium/high) from churn, size, complexity, authors and age. Softmax regression: 18 parameters, 79.1% held-out accuracy; the cheaper candidate.',
   keywords: ['risk', 'classifier', 'onnx', 'cheap'],
   permissions: { fs: { read: ['${extension}'] } },
-  contributes: { capabilities: [{ name: CLASSIFY_RISK, method: 'classify' }] },
+  contributes: { capabilities: [{ name: CLASSIFY_RISK, method: 'classify', cost: 0.2 }] },
 };
 
 /** The more accurate candidate: an MLP 5 → 16 → 3, 147 parameters, 85.6% held-out accuracy. */
@@ -30,7 +29,7 @@ export const RISK_MLP_MANIFEST: BuiltinManifest = {
   description: 'Classifies source files into risk bands (low/medium/high) from churn, size, complexity, authors and age. MLP 5-16-3: 147 parameters, 85.6% held-out accuracy; the more accurate candidate.',
   keywords: ['risk', 'classifier', 'onnx', 'accurate'],
   permissions: { fs: { read: ['${extension}'] } },
-  contributes: { capabilities: [{ name: CLASSIFY_RISK, method: 'classify' }] },
+  contributes: { capabilities: [{ name: CLASSIFY_RISK, method: 'classify', cost: 0.5 }] },
 };
 
 /**
