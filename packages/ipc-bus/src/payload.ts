@@ -8,13 +8,22 @@ export function payloadSize(value: unknown, limit: number): number {
   if (value === null || typeof value !== 'object') return primitiveSize(value);
   let total = 0;
   const stack: unknown[] = [value];
-  const seen = new Set<object>();
+  // Cycle guard: the root needs only a flag; the set is made once a nested object turns up, so
+  // flat payloads allocate nothing.
+  let rootDone = false;
+  let seen: Set<object> | undefined;
+  const firstVisit = (v: object): boolean => {
+    if (v === value) return rootDone ? false : (rootDone = true);
+    seen ??= new Set<object>();
+    if (seen.has(v)) return false;
+    seen.add(v);
+    return true;
+  };
   while (stack.length > 0) {
     const v = stack.pop();
     if (v === null || typeof v !== 'object') {
       total += primitiveSize(v);
-    } else if (!seen.has(v)) {
-      seen.add(v);
+    } else if (firstVisit(v)) {
       // Shared memory is shared, not copied: it costs a handle, whatever its size.
       if (v instanceof SharedArrayBuffer) total += 8;
       else if (ArrayBuffer.isView(v)) total += v.buffer instanceof SharedArrayBuffer ? 8 : v.byteLength;

@@ -73,15 +73,19 @@ export function serve(endpoint: BusEndpoint, options: ServeOptions): BusServer {
     if (shuttingDown && running.size === 0) options.onShutdown?.();
   };
 
-  const onResult = (ctx: CallContext, result: unknown): void => {
+  /** The reply (or the payload-cap failure) for a result. */
+  const replyFor = (ctx: CallContext, result: unknown): [Message, number] => {
     const size = payloadSize(result, maxPayloadBytes);
-    if (size > maxPayloadBytes) {
-      const error = new SymphonyError('E_PAYLOAD_TOO_LARGE', `the result of ${ctx.method} is about ${size} bytes, over the ${maxPayloadBytes}-byte cap`, {
-        details: { method: ctx.method, bytes: size, maxPayloadBytes },
-      });
-      return finish(ctx, [Op.Fail, ctx.id, encodeError(error)]);
-    }
-    finish(ctx, [Op.Reply, ctx.id, result], ctx.transferList, size);
+    if (size <= maxPayloadBytes) return [[Op.Reply, ctx.id, result], size];
+    const error = new SymphonyError('E_PAYLOAD_TOO_LARGE', `the result of ${ctx.method} is about ${size} bytes, over the ${maxPayloadBytes}-byte cap`, {
+      details: { method: ctx.method, bytes: size, maxPayloadBytes },
+    });
+    return [[Op.Fail, ctx.id, encodeError(error)], 0];
+  };
+
+  const onResult = (ctx: CallContext, result: unknown): void => {
+    const [message, size] = replyFor(ctx, result);
+    finish(ctx, message, ctx.transferList, size);
   };
 
   const onRequest = (id: number, method: string, input: unknown, flags: number): void => {
@@ -93,26 +97,30 @@ export function serve(endpoint: BusEndpoint, options: ServeOptions): BusServer {
       return;
     }
     const ctx = new CallContext(id, method, (flags & FLAG_PROGRESS) !== 0, writer);
+    let result: unknown;
+    try {
+      result = options.handle(method, input, ctx);
+    } catch (error) {
+      writer.push([Op.Fail, id, encodeError(error)]);
+      return;
+    }
+    if (result === null || typeof result !== 'object' || typeof (result as PromiseLike<unknown>).then !== 'function') {
+      // Answered within the tick: the reply is its own ack and nothing needs tracking.
+      const [message, size] = replyFor(ctx, result);
+      writer.push(message, ctx.transferList, size);
+      return;
+    }
+    // Still running: track it for cancel and shutdown, and acknowledge it at the end of the tick.
     running.set(id, ctx);
     unacked.add(id);
     if (!ackScheduled) {
       ackScheduled = true;
       setImmediate(flushAcks);
     }
-    let result: unknown;
-    try {
-      result = options.handle(method, input, ctx);
-    } catch (error) {
-      return finish(ctx, [Op.Fail, id, encodeError(error)]);
-    }
-    if (result !== null && typeof result === 'object' && typeof (result as PromiseLike<unknown>).then === 'function') {
-      (result as PromiseLike<unknown>).then(
-        (value) => onResult(ctx, value),
-        (error) => finish(ctx, [Op.Fail, id, encodeError(error)]),
-      );
-    } else {
-      onResult(ctx, result);
-    }
+    (result as PromiseLike<unknown>).then(
+      (value) => onResult(ctx, value),
+      (error) => finish(ctx, [Op.Fail, id, encodeError(error)]),
+    );
   };
 
   const onMessage = (event: MessageEventLike): void => {
