@@ -86,6 +86,8 @@ export interface Provider {
   method: string;
   /** `id/method`, ready for `call`. */
   uses: string;
+  /** The capability's declared relative cost (0..1), when the manifest gives one. */
+  cost?: number;
 }
 
 export interface StageEvents {
@@ -219,7 +221,7 @@ export class ExtensionHost extends EventEmitter<StageEvents> {
       for (const cap of manifest.contributes.capabilities) {
         if (cap.name !== capability) continue;
         const method = cap.method ?? cap.name;
-        out.push({ id: manifest.id, version: manifest.version, method, uses: `${manifest.id}/${method}` });
+        out.push({ id: manifest.id, version: manifest.version, method, uses: `${manifest.id}/${method}`, ...(cap.cost === undefined ? {} : { cost: cap.cost }) });
         if (manifest.activation.includes(`onCapability:${capability}`) || manifest.activation.includes('onCapability:*')) {
           this.supervisorFor(record).start().catch(() => {});
         }

@@ -68,6 +68,9 @@ describe('risk models as Stage extensions', () => {
     expect(listed.find((e) => e.id === 'symphony.risk-linear')).toMatchObject({ mode: 'worker' });
     expect(listed.find((e) => e.id === 'symphony.risk-mlp')).toMatchObject({ mode: 'process' });
     expect(stage().providers(CLASSIFY_RISK).map((p) => p.uses).sort()).toEqual(['symphony.risk-linear/classify', 'symphony.risk-mlp/classify']);
+    // Their declared costs reach the Conductor through the providers list: linear is the cheaper.
+    const cost = Object.fromEntries(stage().providers(CLASSIFY_RISK).map((p) => [p.id, (p as { cost?: number }).cost]));
+    expect(cost).toEqual({ 'symphony.risk-linear': 0.2, 'symphony.risk-mlp': 0.5 });
   });
 
   it('classify held-out files; the MLP is the more accurate candidate, as its manifest says', async () => {
