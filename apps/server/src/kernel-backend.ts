@@ -65,7 +65,10 @@ export function createKernelBackend(kernel: Kernel, options: { closeKernel?: boo
         (err) => ((settled = true), kernel.logger.warn({ err, runId: handle.runId }, 'run failed')),
       );
       // Answer once the run is recorded, so a client's next `GET /runs/:id` finds it.
-      for (let i = 0; i < 200 && !settled && !findRun(handle.runId); i++) await new Promise((r) => setTimeout(r, 10));
+      // The record lands within a commit or two, so poll with a short, growing interval (capped at 2 s).
+      for (let waited = 0, step = 1; waited < 2000 && !settled && !findRun(handle.runId); waited += step, step = Math.min(step * 2, 20)) {
+        await new Promise((r) => setTimeout(r, step));
+      }
       return { runId: handle.runId };
     },
     listRuns: async ({ limit }) => conductor.runs(limit).map(summary),
