@@ -4,6 +4,8 @@ import { HttpProblem } from './http-errors.js';
 import type { SessionStore } from './auth/sessions.js';
 import type { TokenStore } from './auth/tokens.js';
 import { defineRoutes } from './routes.js';
+import { resolveInputs } from '@symphony/conductor';
+import type { WorkflowCatalog } from './workflows.js';
 import * as S from './schemas.js';
 
 export interface ApiDeps {
@@ -11,9 +13,11 @@ export interface ApiDeps {
   events: EventLog;
   tokens: TokenStore;
   sessions: SessionStore;
+  /** Workflows that `GET /workflows` lists and `POST /runs { workflowName }` starts. */
+  catalog: WorkflowCatalog;
 }
 
-export function apiRoutes({ backend, events, tokens, sessions }: ApiDeps) {
+export function apiRoutes({ backend, events, tokens, sessions, catalog }: ApiDeps) {
   const notFound = (what: string) => new HttpProblem(404, 'E_NOT_FOUND', `${what} not found`);
   return defineRoutes([
     {
@@ -56,16 +60,37 @@ export function apiRoutes({ backend, events, tokens, sessions }: ApiDeps) {
       },
     },
     {
+      method: 'GET', url: '/auth/session', scope: 'read', summary: 'The caller: kind, scopes, and for a web session its CSRF token (other origins cannot read it: strict CORS)',
+      handler: async ({ request }) => {
+        const caller = request.caller;
+        if (!caller) throw new HttpProblem(401, 'E_UNAUTHENTICATED', 'authentication required');
+        return { kind: caller.kind, scopes: caller.scopes, ...(caller.session ? { csrf: caller.session.csrf, expiresAt: caller.session.expiresAt } : {}) };
+      },
+    },
+    {
       method: 'GET', url: '/runs', scope: 'read', query: S.ListQuery, summary: 'List runs, newest first',
       handler: async ({ query }) => ({ runs: await backend.listRuns({ limit: query.limit }) }),
     },
     {
-      method: 'POST', url: '/runs', scope: 'run', body: S.SubmitRunBody, summary: 'Submit a workflow run', returns: '`{ runId }` (202)',
+      method: 'POST', url: '/runs', scope: 'run', body: S.SubmitRunBody, summary: 'Submit a workflow run (a workflow document, or `workflowName` of a configured one)', returns: '`{ runId }` (202)',
       handler: async ({ body, reply }) => {
-        const { runId } = await backend.submitRun(body.workflow, body.inputs);
+        let workflow: unknown = body.workflow;
+        let inputs: Record<string, unknown> = body.inputs;
+        if (body.workflowName !== undefined) {
+          const found = await catalog.load(body.workflowName);
+          workflow = found.workflow;
+          // Declared types and defaults apply, as on the command line; unknown inputs are refused.
+          inputs = resolveInputs(found.workflow, body.inputs);
+        }
+        const { runId } = await backend.submitRun(workflow, inputs as Record<string, string | number | boolean>);
         void reply.code(202);
         return { runId };
       },
+    },
+    {
+      method: 'GET', url: '/workflows', scope: 'read', summary: 'Workflows this server can start by name',
+      returns: '`{ workflows: [{ name, description, file, inputs, steps }], problems: [{ file, code, message }] }`',
+      handler: async () => catalog.list(),
     },
     {
       method: 'GET', url: '/runs/:id', scope: 'read', params: S.RunParams, summary: 'One run with its steps',

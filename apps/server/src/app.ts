@@ -15,7 +15,7 @@ import { apiRoutes } from './api.js';
 import { openApiDocument } from './routes.js';
 import { attachWebSocket, type WsOptions } from './ws.js';
 import { mountWeb, type MountedWeb, type WebOptions } from './web.js';
-import { withWebRoutes, WorkflowCatalog } from './workflows.js';
+import { WorkflowCatalog } from './workflows.js';
 
 export interface ServerOptions {
   backend: ServerBackend;
@@ -150,7 +150,7 @@ export async function createServer(options: ServerOptions): Promise<SymphonyServ
     if (allowed !== true) throw new HttpProblem(429, 'E_RATE_LIMITED', 'too many requests', undefined, { 'retry-after': String(Math.ceil(allowed / 1000)) });
   }
 
-  const routes = withWebRoutes(apiRoutes({ backend: options.backend, events, tokens, sessions }), { backend: options.backend, catalog: new WorkflowCatalog(options.workflows ?? []) });
+  const routes = apiRoutes({ backend: options.backend, events, tokens, sessions, catalog: new WorkflowCatalog(options.workflows ?? []) });
   for (const route of routes) {
     app.route({
       method: route.method,

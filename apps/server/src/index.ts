@@ -11,4 +11,4 @@ export { createKernelBackend } from './kernel-backend.js';
 export { serve, type ServeOptions } from './serve.js';
 export { mountWeb, type WebOptions, type MountedWeb } from './web.js';
 export { feedMotifs, type MotifFeedOptions } from './web-feed.js';
-export { WorkflowCatalog, withWebRoutes, type WorkflowEntry } from './workflows.js';
+export { WorkflowCatalog, type WorkflowEntry } from './workflows.js';

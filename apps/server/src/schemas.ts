@@ -22,12 +22,15 @@ export const ArtifactParams = z
     version: z.preprocess((v) => (v === '' ? undefined : v), z.coerce.number().int().positive().optional()),
   })
   .strict();
+/** `POST /runs`: a workflow document, or the name of a configured workflow (`GET /workflows`). */
 export const SubmitRunBody = z
   .object({
-    workflow: z.record(z.string(), z.unknown()),
+    workflow: z.record(z.string(), z.unknown()).optional(),
+    workflowName: z.string().min(1).max(200).optional(),
     inputs: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).default({}),
   })
-  .strict();
+  .strict()
+  .refine((b) => (b.workflow === undefined) !== (b.workflowName === undefined), { message: 'send either "workflow" (a workflow document) or "workflowName" (see GET /workflows)' });
 
 /** Messages a WebSocket client may send. */
 export const ClientMessage = z.discriminatedUnion('type', [

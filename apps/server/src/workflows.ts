@@ -1,11 +1,7 @@
 import { readdirSync, statSync } from 'node:fs';
 import { extname, join, resolve } from 'node:path';
-import { z } from 'zod';
-import { loadWorkflowFile, resolveInputs } from '@symphony/conductor';
+import { loadWorkflowFile } from '@symphony/conductor';
 import { SymphonyError, toSymphonyError, type Workflow } from '@symphony/types';
-import type { ServerBackend } from './backend.js';
-import { HttpProblem } from './http-errors.js';
-import { defineRoutes, type RouteDef } from './routes.js';
 
 /** A workflow the server offers to start by name (`GET /workflows`). */
 export interface WorkflowEntry {
@@ -67,56 +63,4 @@ export class WorkflowCatalog {
     }
     return { workflow: await loadWorkflowFile(entry.file), file: entry.file };
   }
-}
-
-const Inputs = z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).default({});
-/** `POST /runs`: a workflow document, or the name of a configured workflow (`GET /workflows`). */
-export const SubmitRunBody = z
-  .object({
-    workflow: z.record(z.string(), z.unknown()).optional(),
-    workflowName: z.string().min(1).max(200).optional(),
-    inputs: Inputs,
-  })
-  .strict()
-  .refine((b) => (b.workflow === undefined) !== (b.workflowName === undefined), { message: 'send either "workflow" (a workflow document) or "workflowName" (see GET /workflows)' });
-
-/**
- * Routes for the web UI beside the API's own: `GET /workflows`, `POST /runs` by document or by
- * name (it replaces the document-only route), and `GET /auth/session` (who the caller is, and the
- * session's CSRF token, so a reloaded page keeps working; other origins cannot read it: strict CORS).
- */
-export function withWebRoutes(routes: RouteDef[], deps: { backend: ServerBackend; catalog: WorkflowCatalog }): RouteDef[] {
-  const extra = defineRoutes([
-    {
-      method: 'GET', url: '/workflows', scope: 'read', summary: 'Workflows this server can start by name',
-      returns: '`{ workflows: [{ name, description, file, inputs, steps }], problems: [{ file, code, message }] }`',
-      handler: async () => deps.catalog.list(),
-    },
-    {
-      method: 'POST', url: '/runs', scope: 'run', body: SubmitRunBody, summary: 'Submit a workflow run (a workflow document, or `workflowName` of a configured one)', returns: '`{ runId }` (202)',
-      handler: async ({ body, reply }) => {
-        let workflow: unknown = body.workflow;
-        let inputs: Record<string, unknown> = body.inputs;
-        if (body.workflowName !== undefined) {
-          const found = await deps.catalog.load(body.workflowName);
-          workflow = found.workflow;
-          // Declared types and defaults apply, as on the command line; unknown inputs are refused.
-          inputs = resolveInputs(found.workflow, body.inputs);
-        }
-        const { runId } = await deps.backend.submitRun(workflow, inputs as Record<string, string | number | boolean>);
-        void reply.code(202);
-        return { runId };
-      },
-    },
-    {
-      method: 'GET', url: '/auth/session', scope: 'read', summary: 'The caller: kind, scopes, and for a web session its CSRF token',
-      handler: async ({ request }) => {
-        const caller = request.caller;
-        if (!caller) throw new HttpProblem(401, 'E_UNAUTHENTICATED', 'authentication required');
-        return { kind: caller.kind, scopes: caller.scopes, ...(caller.session ? { csrf: caller.session.csrf, expiresAt: caller.session.expiresAt } : {}) };
-      },
-    },
-  ]);
-  const replaced = new Set(extra.map((r) => `${r.method} ${r.url}`));
-  return [...routes.filter((r) => !replaced.has(`${r.method} ${r.url}`)), ...extra];
 }
