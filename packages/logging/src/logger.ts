@@ -82,10 +82,10 @@ export function createLogger(options: LoggingOptions = {}): SymphonyLogger {
   );
   owned.set(multi, {
     flush() {
-      file?.stream.flushSync();
+      file?.flush();
     },
     close() {
-      file?.close();
+      return file?.close();
     },
   });
   return logger;
@@ -109,14 +109,24 @@ function openFile(path: string) {
   }
   stream.on('error', (err: Error) => process.stderr.write(`symphony logging: writing ${target} failed: ${err.message}\n`));
   let closed = false;
+  // sonic-boom's flushSync while an asynchronous write is in flight writes the later lines first,
+  // so flushing here is asynchronous (it waits for the write in flight); only process exit, which
+  // cannot wait, flushes synchronously.
+  const flushed = () => new Promise<void>((done) => stream.flush((err) => (err ? process.stderr.write(`symphony logging: flushing ${target} failed: ${err.message}\n`) : undefined, done())));
   return {
     stream,
-    close() {
+    flush(): void {
+      if (!closed) stream.flush();
+    },
+    async close(): Promise<void> {
       if (closed) return;
       closed = true;
       openFiles.delete(stream);
-      stream.flushSync();
-      stream.end(); // closes the fd too
+      await flushed();
+      await new Promise<void>((done) => {
+        stream.once('close', done);
+        stream.end(); // closes the fd too
+      });
     },
   };
 }
@@ -128,16 +138,14 @@ function checkLevel(level: unknown, field: string): LogLevel {
   });
 }
 
-/** Writes out everything buffered for the file exporter (a child logger flushes its root's). */
+/** Starts writing out everything buffered for the file exporter, in order (a child logger flushes its root's). */
 export function flushLogger(logger: SymphonyLogger): void {
   exportersOf(logger)?.flush();
 }
 
 /** Flushes and closes the file exporter; pass the logger or any of its children. */
 export async function closeLogger(logger: SymphonyLogger): Promise<void> {
-  exportersOf(logger)?.close();
-  // Let the closing stream finish its last asynchronous write.
-  await new Promise<void>((resolveDone) => setImmediate(resolveDone));
+  await exportersOf(logger)?.close();
 }
 
 function exportersOf(logger: SymphonyLogger) {

@@ -62,6 +62,19 @@ describe('createLogger', () => {
     expect(out.lines().map((l) => (JSON.parse(l) as { msg: string }).msg)).toEqual(['put failed']);
   });
 
+  it('keeps lines in order when flushed while a write is in flight', async () => {
+    const dir = await tempDir();
+    const path = join(dir, 'order.log');
+    const logger = createLogger({ destination: sink().stream, level: 'error', file: { path, level: 'debug' } });
+    for (let i = 0; i < 300; i++) {
+      logger.debug({ i }, 'line');
+      if (i % 50 === 0) flushLogger(logger);
+    }
+    await closeLogger(logger);
+    const seen = (await readFile(path, 'utf8')).trim().split('\n').map((l) => (JSON.parse(l) as { i: number }).i);
+    expect(seen).toEqual(Array.from({ length: 300 }, (_, i) => i));
+  });
+
   it('appends to an existing file and redacts secrets', async () => {
     const dir = await tempDir();
     const path = join(dir, 'app.log');
