@@ -1,7 +1,6 @@
 import { lstat, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, sep } from 'node:path';
-import { create } from 'tar';
 import { SymphonyError } from '@symphony/types';
 import { keyPairFromPem, signText, type PublisherKeyPair } from './keys.js';
 import {
@@ -101,6 +100,8 @@ async function copyInto(from: string, to: string): Promise<void> {
 
 // Sorted, fixed mtime, no owners: the same folder packs to the same bytes.
 async function tarDirectory(cwd: string, relPaths: string[]): Promise<Buffer> {
+  // Loaded on use: every extension imports this package, and only packing needs tar.
+  const { create } = await import('tar');
   const entries = relPaths.map((p) => `package/${p}`).sort();
   const chunks: Buffer[] = [];
   const stream = create({ gzip: true, cwd, portable: true, mtime: new Date(0), noDirRecurse: true }, entries);

@@ -1,6 +1,6 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve, sep } from 'node:path';
-import { Parser, type ReadEntry } from 'tar';
+import type { ReadEntry } from 'tar';
 import { SymphonyError } from '@symphony/types';
 import { keyIdOf, verifyText } from './keys.js';
 import {
@@ -140,6 +140,8 @@ function parseJsonEntry<T>(raw: Map<string, Buffer>, path: string, source: strin
 }
 
 async function untar(tarball: Buffer, source: string): Promise<Map<string, Buffer>> {
+  // Loaded on use, like pack.ts: extensions import this package without ever reading a tarball.
+  const { Parser } = await import('tar');
   const files = new Map<string, Buffer>();
   let total = 0;
   let problem: SymphonyError | undefined;
