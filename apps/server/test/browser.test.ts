@@ -22,6 +22,7 @@ let home: string;
 let example: { workflow: Workflow; steps: string[]; edges: string[] };
 let tokens: { run: string; read: string };
 let repo: string;
+let kernel: Awaited<ReturnType<typeof embeddedKernel>>;
 const dirs: string[] = [];
 
 beforeAll(async () => {
@@ -37,7 +38,7 @@ beforeAll(async () => {
   dirs.push(repo, home);
   // The operators' workspace (what files and git may touch), read by the extension workers.
   process.env.SYMPHONY_WORKSPACE = repo;
-  const kernel = await embeddedKernel(home);
+  kernel = await embeddedKernel(home);
   server = await serve({ kernel, home, port: 0, web: {}, workflows: [EXAMPLE_WORKFLOW] });
   tokens = { run: (await server.tokens.create('browser', ['run'])).token, read: (await server.tokens.create('reader', ['read'])).token };
 }, 60_000);
@@ -98,6 +99,23 @@ describe('the web UI protocol at /ws on the real server', () => {
     expect(((await badInput.json()) as { issues: { path: string }[] }).issues.map((i) => i.path).sort()).toEqual(['inputs.colour', 'inputs.commits']);
     const both = await fetch(`${server.url}/runs`, { method: 'POST', headers, body: JSON.stringify({ workflowName: 'hotspots', workflow: { name: 'x' } }) });
     expect(both.status).toBe(400);
+  });
+
+  it('disables and enables an extension (admin only); a disabled one is refused and leaves the capability to the other', async () => {
+    const admin = { authorization: `Bearer ${(await server.tokens.create('ops', ['admin'])).token}` };
+    const reader = { authorization: `Bearer ${tokens.read}` };
+    const state = async () =>
+      ((await (await fetch(`${server.url}/extensions`, { headers: admin })).json()) as { extensions: Array<{ id: string; state: string }> }).extensions.find((e) => e.id === 'symphony.risk-mlp')?.state;
+    expect((await fetch(`${server.url}/extensions/symphony.risk-mlp/disable`, { method: 'POST', headers: reader })).status).toBe(403);
+    expect((await fetch(`${server.url}/extensions/symphony.risk-mlp/disable`, { method: 'POST', headers: admin })).status).toBe(200);
+    expect(await state()).toBe('disabled');
+    const stage = kernel.service<{ providers(c: string): Array<{ id: string }>; call(uses: string, input: unknown): Promise<unknown> }>('stage');
+    expect(stage.providers('classify-risk').map((p) => p.id)).toEqual(['symphony.risk-linear']);
+    await expect(stage.call('symphony.risk-mlp/classify', { files: [] })).rejects.toMatchObject({ code: 'E_EXTENSION_DISABLED' });
+    expect((await fetch(`${server.url}/extensions/symphony.risk-mlp/enable`, { method: 'POST', headers: admin })).status).toBe(200);
+    expect(await state()).not.toBe('disabled');
+    expect(stage.providers('classify-risk').map((p) => p.id).sort()).toEqual(['symphony.risk-linear', 'symphony.risk-mlp']);
+    expect((await fetch(`${server.url}/extensions/acme.nothing/enable`, { method: 'POST', headers: admin })).status).toBe(404);
   });
 });
 

@@ -73,7 +73,7 @@ export interface ExtensionInfo {
   version: string;
   kind: ExtensionManifest['kind'];
   mode: IsolationMode;
-  state: SupervisorState | 'inactive';
+  state: SupervisorState | 'inactive' | 'disabled';
   methods: string[];
   capabilities: Array<{ name: string; method: string }>;
   dir: string;
@@ -94,7 +94,7 @@ export interface StageEvents {
   /** An extension's own event (`ctx.emit`). */
   event: [info: { id: string; name: string; payload: unknown }];
   progress: [info: { id: string; method: string; fraction: number; message?: string }];
-  state: [info: { id: string; state: SupervisorState }];
+  state: [info: { id: string; state: SupervisorState | 'inactive' | 'disabled' }];
   activated: [info: { id: string; version: string; pid: number; startMs: number }];
   crash: [info: { id: string; crashes: number }];
   failed: [info: { id: string; crashes: number; recentCalls: Array<{ method: string; at: number }> }];
@@ -109,6 +109,8 @@ interface Record_ {
   current: Supervisor | undefined;
   watcher: FSWatcher | undefined;
   reloading: Promise<void> | undefined;
+  /** Turned off by the user: calls are refused and it is no capability's provider until enabled. */
+  disabled?: boolean;
 }
 
 /**
@@ -179,6 +181,9 @@ export class ExtensionHost extends EventEmitter<StageEvents> {
   async call(uses: string, input?: unknown, options: CallOptions = {}): Promise<unknown> {
     const target = this.target(uses);
     const record = this.recordFor(target.id);
+    if (record.disabled) {
+      throw new SymphonyError('E_EXTENSION_DISABLED', `${target.id} is disabled; enable it to call it again`, { details: { extensionId: target.id } });
+    }
     const { manifest } = record.ext;
     const declared = manifest.contributes.methods;
     if (Object.keys(declared).length > 0 && !Object.prototype.hasOwnProperty.call(declared, target.method)) {
@@ -217,6 +222,7 @@ export class ExtensionHost extends EventEmitter<StageEvents> {
   providers(capability: string): Provider[] {
     const out: Provider[] = [];
     for (const record of this.records.values()) {
+      if (record.disabled) continue;
       const { manifest } = record.ext;
       for (const cap of manifest.contributes.capabilities) {
         if (cap.name !== capability) continue;
@@ -251,9 +257,26 @@ export class ExtensionHost extends EventEmitter<StageEvents> {
     await this.supervisorFor(this.recordFor(id)).start();
   }
 
-  /** Re-enables an extension disabled after crashing too often. */
+  /** Re-enables an extension that was disabled, or that failed after crashing too often. */
   enable(id: string): void {
-    this.recordFor(id).current?.enable();
+    const record = this.recordFor(id);
+    record.disabled = false;
+    record.current?.enable();
+    this.emit('state', { id, state: record.current?.state ?? 'inactive' });
+  }
+
+  /**
+   * Turns an extension off: new calls are refused with `E_EXTENSION_DISABLED`, it stops being a
+   * capability provider, and its worker or process stops once calls in flight have drained.
+   */
+  async disable(id: string): Promise<void> {
+    const record = this.recordFor(id);
+    record.disabled = true;
+    this.targets.clear(); // capability routes may have pointed at it
+    this.emit('state', { id, state: 'disabled' });
+    const running = record.current;
+    record.current = undefined;
+    await running?.stop();
   }
 
   async stop(): Promise<void> {
@@ -421,7 +444,7 @@ export class ExtensionHost extends EventEmitter<StageEvents> {
       version: manifest.version,
       kind: manifest.kind,
       mode: record.mode,
-      state: record.current?.state ?? 'inactive',
+      state: record.disabled ? 'disabled' : (record.current?.state ?? 'inactive'),
       methods: Object.keys(manifest.contributes.methods),
       capabilities: manifest.contributes.capabilities.map((c) => ({ name: c.name, method: c.method ?? c.name })),
       dir,

@@ -18,6 +18,8 @@ export interface StageService {
   /** Starts an extension before its first call (pre-warming), whatever its activation events. */
   activate(id: string): Promise<void>;
   enable(id: string): void;
+  /** Turns an extension off (calls refused with `E_EXTENSION_DISABLED`) until `enable(id)`. */
+  disable(id: string): Promise<void>;
   /** `event`, `progress`, `state`, `activated`, `crash`, `failed`, `reloaded`, `reload-failed`, `problem`. */
   readonly events: EventEmitter<StageEvents>;
   readonly problems: readonly Error[];
@@ -95,6 +97,7 @@ export function createStagePlugin(defaults: ExtensionHostOptions = {}): Plugin<S
         reload: (id) => stage.reload(id),
         activate: (id) => stage.activate(id),
         enable: (id) => stage.enable(id),
+        disable: (id) => stage.disable(id),
         events: stage,
         problems: stage.problems,
       };

@@ -52,6 +52,22 @@ describe('the stage kernel plugin', () => {
     await expect(stage.activate('acme.none')).rejects.toMatchObject({ code: 'E_EXTENSION_UNKNOWN' });
   });
 
+  it('disables an extension: calls refused, no longer a provider, its worker stopped; enable brings it back', async () => {
+    const stage = await boot();
+    const state = (id: string) => stage.list().find((e) => e.id === id)?.state;
+    expect(await stage.call('capability:classify', { text: 'hi!' })).toBe('loud');
+    expect(state('acme.tagger')).toBe('running');
+    await stage.disable('acme.tagger');
+    expect(state('acme.tagger')).toBe('disabled');
+    expect(stage.providers('classify')).toEqual([]);
+    await expect(stage.call('acme.tagger/tag', { text: 'x' })).rejects.toMatchObject({ code: 'E_EXTENSION_DISABLED' });
+    await expect(stage.call('capability:classify', { text: 'x' })).rejects.toMatchObject({ code: 'E_CAPABILITY_UNKNOWN' });
+    stage.enable('acme.tagger');
+    expect(stage.providers('classify').map((p) => p.id)).toEqual(['acme.tagger']);
+    expect(await stage.call('acme.tagger/tag', { text: 'hi!' })).toBe('loud');
+    await expect(stage.disable('acme.none')).rejects.toMatchObject({ code: 'E_EXTENSION_UNKNOWN' });
+  });
+
   it('lists extensions with their mode, methods and capabilities', async () => {
     const stage = await boot();
     expectTypeOf(stage).toEqualTypeOf<StageService>(); // kernel.service('stage') is typed by name
