@@ -86,6 +86,18 @@ export async function createWebProtocol({ stage, stateDir }) {
     ...(stateDir ? { persistence: openLmdbPersistence({ path: stateDir, name: 'web' }) } : {}),
   });
 
+  // The Extensions page's switch turns the extension off in the stage itself (calls refused,
+  // no longer a capability provider), not only in this UI; a persisted `false` applies at start.
+  const applyEnabled = (id, enabled) => {
+    if (typeof stage.disable !== 'function') return;
+    if (enabled === false) void stage.disable(id).catch(() => undefined);
+    else if (enabled === true) stage.enable(id);
+  };
+  const offEnabled = store.state.extensions.map((e, i) => {
+    if (e.enabled === false) applyEnabled(e.id, false);
+    return store.subscribe(`/extensions/${i}/enabled`, (value) => applyEnabled(e.id, value));
+  });
+
   // Appends (and trims from the front) so each audit entry is a small patch, not the whole list.
   const audit = (entry) => {
     const ops = [{ op: 'add', path: '/audit/-', value: entry }];
@@ -222,6 +234,7 @@ export async function createWebProtocol({ stage, stateDir }) {
     },
     close() {
       demoStopped = true;
+      for (const off of offEnabled) off();
       stage.events.off('event', onStageEvent);
       for (const name of lifecycle) stage.events.off(name, onState);
       stage.events.off('reloaded', onReloaded);

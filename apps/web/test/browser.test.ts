@@ -102,10 +102,16 @@ describe.skipIf(!executablePath)('web app in a real Chromium against the test ho
     await page.getByRole('cell', { name: 'uiEvent' }).first().waitFor();
     const card = page.getByTestId('extension-demo.feedback');
     await card.getByRole('switch').click();
-    await card.getByText('Disabled').waitFor();
+    await card.getByText('Disabled', { exact: true }).waitFor();
+    // The switch turns the extension off in the stage itself, not only in the UI: its status follows.
+    await card.getByText('disabled', { exact: true }).waitFor();
+    const stageState = () => host.stage.list().find((e: { id: string }) => e.id === 'demo.feedback')?.state;
+    expect(stageState()).toBe('disabled');
+    await expect(host.stage.call('demo.feedback/uiRender', { view: 'x', name: 'form' })).rejects.toMatchObject({ code: 'E_EXTENSION_DISABLED' });
     await shot('extensions');
     await card.getByRole('switch').click();
-    await card.getByText('Enabled').waitFor();
+    await card.getByText('Enabled', { exact: true }).waitFor();
+    expect(stageState()).not.toBe('disabled');
   });
 
   it('the artifacts page shows versions and lineage of an artifact', async () => {
