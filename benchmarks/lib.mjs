@@ -94,3 +94,17 @@ export function markdownTable(rows) {
     `| ${cell(r.layer)} | ${cell(r.case)} | ${formatNs(r.medianNs)} | ${formatNs(r.p99Ns)} | ${formatOps(r.opsPerSec)} | ${r.floor ? cell(`${r.floor} ${formatNs(r.floorMedianNs)}`) : ''} | ${r.ratio === null || r.ratio === undefined ? '' : `${r.ratio}×`} | ${cell(r.promise)} | ${cell(r.aim)} |`);
   return [head, sep, ...lines].join('\n');
 }
+
+/** Times `start` (which returns its own cleanup, not timed) `runs` times: median, max, 1/mean. */
+export async function coldStart(name, runs, start) {
+  const times = [];
+  for (let i = 0; i < runs; i++) {
+    const t0 = performance.now();
+    const cleanup = await start();
+    times.push((performance.now() - t0) * 1e6);
+    await cleanup();
+  }
+  times.sort((a, b) => a - b);
+  const mean = times.reduce((a, b) => a + b, 0) / runs;
+  return { name, medianNs: times[Math.floor(runs / 2)], p99Ns: times[runs - 1], meanNs: mean, opsPerSec: 1e9 / mean };
+}

@@ -10,7 +10,7 @@ import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import * as Comlink from 'comlink';
 import { BusClient, Ring, RingChannel, Supervisor, createLauncher, createWarmLauncher, processEndpoint, workerEndpoint } from '@symphony/ipc-bus';
-import { measure, row } from '../lib.mjs';
+import { measure, row, coldStart } from '../lib.mjs';
 
 const require = createRequire(import.meta.url);
 // The ESM files (import.meta.resolve), as an extension imports them: require.resolve would pick
@@ -68,20 +68,6 @@ function rawPeer(target) {
 async function ready(target) {
   // The far side is up once it echoes one message.
   await new Promise((resolve) => { target.once('message', resolve); (target.postMessage ? target.postMessage.bind(target) : target.send.bind(target))(payload(-1)); });
-}
-
-/** Times `start` (which returns its own cleanup, not timed) `runs` times: median, max, 1/mean. */
-async function coldStart(name, runs, start) {
-  const times = [];
-  for (let i = 0; i < runs; i++) {
-    const t0 = performance.now();
-    const cleanup = await start();
-    times.push((performance.now() - t0) * 1e6);
-    await cleanup();
-  }
-  times.sort((a, b) => a - b);
-  const mean = times.reduce((a, b) => a + b, 0) / runs;
-  return { name, medianNs: times[Math.floor(runs / 2)], p99Ns: times[runs - 1], meanNs: mean, opsPerSec: 1e9 / mean };
 }
 
 function perCall(m, n) {

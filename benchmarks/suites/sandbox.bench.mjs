@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Supervisor, createLauncher } from '@symphony/ipc-bus';
 import { createPermissionSet, createPolicy, createSandbox, probeBubblewrap } from '@symphony/sandbox';
-import { measure, row } from '../lib.mjs';
+import { measure, row, coldStart } from '../lib.mjs';
 
 const require = createRequire(import.meta.url);
 const SDK = pathToFileURL(require.resolve('@symphony/sdk')).href;
@@ -18,19 +18,6 @@ const SDK_ENTRY = require.resolve('@symphony/sdk/runtime/entry');
 const EXT = `import { defineOperator } from '${SDK}';
 export default defineOperator({ manifest: { id: 'bench.echo', version: '1.0.0' }, methods: { echo: (x) => x } });`;
 const MANIFEST = { id: 'bench.echo', version: '1.0.0', kind: 'operator', main: 'index.mjs', permissions: { fs: { read: ['${workspace}'] } } };
-
-async function coldStart(name, runs, start) {
-  const times = [];
-  for (let i = 0; i < runs; i++) {
-    const t0 = performance.now();
-    const cleanup = await start();
-    times.push((performance.now() - t0) * 1e6);
-    await cleanup();
-  }
-  times.sort((a, b) => a - b);
-  const mean = times.reduce((a, b) => a + b, 0) / runs;
-  return { name, medianNs: times[Math.floor(runs / 2)], p99Ns: times[runs - 1], meanNs: mean, opsPerSec: 1e9 / mean };
-}
 
 export default async function sandboxSuite({ quick }) {
   const dir = realpathSync(mkdtempSync(join(tmpdir(), 'symphony-sandbox-bench-')));
