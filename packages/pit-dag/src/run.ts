@@ -222,6 +222,8 @@ export function viewOfRecords(record: RunRecord, steps: Map<string, StepRecord>)
     if (saved?.error) step.error = saved.error;
     if (saved?.interruptions) step.interruptions = saved.interruptions;
     if (saved?.servedBy) step.servedBy = saved.servedBy;
+    if (saved?.startedAt) step.startedAt = saved.startedAt;
+    if (saved?.endedAt) step.endedAt = saved.endedAt;
     return step;
   });
   return view;

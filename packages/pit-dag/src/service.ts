@@ -528,6 +528,10 @@ export function createDagService(deps: DagServiceDeps): DagService & { close(): 
       return viewOfRecords(record, checkpoints.stepsOf(runId));
     },
 
+    record(runId) {
+      return checkpoints.run(runId);
+    },
+
     runs(filter = {}) {
       return checkpoints
         .listRuns()

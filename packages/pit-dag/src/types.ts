@@ -1,5 +1,5 @@
 import type { ArtifactData, ArtifactMeta, ArtifactRef, RunEvents, Step, SymphonyErrorJSON } from '@symphony/types';
-import type { RunStatus } from './checkpoint.js';
+import type { RunRecord, RunStatus } from './checkpoint.js';
 import type { ExpressionContext } from './expressions.js';
 
 export type StepState =
@@ -50,6 +50,9 @@ export interface StepStateView {
   interruptions?: number;
   /** `extension/method` that served the step, when its driver said so. */
   servedBy?: string;
+  /** From the ledger (views of runs this process does not drive). */
+  startedAt?: number;
+  endedAt?: number;
   output?: ArtifactRef;
   error?: SymphonyErrorJSON;
   /** Upward rank (ms of work from this step to the end of the longest chain). */
@@ -140,6 +143,8 @@ export interface DagService {
   /** Aborts in-flight steps' signals and starts nothing new; resolves once recorded. */
   cancel(runId: string, reason?: string): Promise<void>;
   state(runId: string): RunStateView;
+  /** The stored run record (checksummed: `E_LEDGER_CORRUPT` when damaged); undefined when unknown. */
+  record(runId: string): RunRecord | undefined;
   runs(filter?: { status?: RunStatus }): RunSummary[];
   criticalPath(runId: string): { path: string[]; length: number; ranks: Record<string, number> };
   /** `inputs` and the outputs (decoded from the artifact store) of the steps a step references. */
