@@ -134,7 +134,7 @@ export function sandboxCommandLine(input: SandboxCommandInput): SandboxedCommand
     // Socket mode: the child connects back over a Unix socket, which must be visible inside.
     const socket = commandLine.env.SYMPHONY_IPC_SOCKET;
     const socketDirs = socket ? [dirname(socket)] : [];
-    const bw = bubblewrapArgs({ readOnly: [...closure.roots, preloadDir, ...roots.read], readWrite: [...roots.write, ...socketDirs], network: netPatterns.length > 0, cwd, symlinks: closure.links });
+    const bw = bubblewrapArgs({ readOnly: [...closure.roots, preloadDir, ...roots.read], readWrite: [...roots.write, ...socketDirs], network: netPatterns.length > 0, cwd, symlinks: closure.links, masks: policy.protectedPaths().map((p) => p.root) });
     argv = [input.bubblewrap.path, ...bw, node, ...nodeArgs];
   } else {
     warnings.push(
@@ -143,6 +143,12 @@ export function sandboxCommandLine(input: SandboxCommandInput): SandboxedCommand
         'network access is refused only inside the process, and a symlink swapped between check and use is not caught. Install bubblewrap to close these gaps.',
     );
     argv = [node, ...nodeArgs];
+    for (const shielded of policy.protectedPaths()) {
+      const wide = [...roots.read, ...roots.write].filter((root) => isWithin(shielded.root, root));
+      if (wide.length > 0) {
+        warnings.push(`${extension.id}: its grant of ${wide.join(', ')} contains the Symphony home ${shielded.root}; without bubblewrap only Symphony's in-process checks keep the extension out of it.`);
+      }
+    }
   }
   let openFileLimit = false;
   if (input.prlimit) {

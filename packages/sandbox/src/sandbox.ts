@@ -94,6 +94,14 @@ export function createSandbox(options: SandboxOptions): SandboxService {
   const bubblewrap: BubblewrapStatus = mode === 'off' ? { available: false, reason: 'disabled by configuration (bubblewrap: off)' } : probeBubblewrap();
   const prlimit = ['/usr/bin/prlimit', '/bin/prlimit'].find((p) => existsSync(p));
   const preload = preloadPath();
+  mkdirSync(options.home, { recursive: true });
+  const realHome = realpathSync(options.home);
+  const realWorkspace = existsSync(options.workspace) ? realpathSync(options.workspace) : options.workspace;
+  if (isWithin(realHome, realWorkspace)) {
+    throw new SymphonyError('E_HOME_IN_WORKSPACE', `The Symphony home ${realHome} lies inside the workspace ${realWorkspace}: an extension granted the workspace could read its tokens and grants or rewrite its audit log. Use a home outside the workspace (the default is $XDG_DATA_HOME/symphony; --home or SYMPHONY_HOME to choose).`, {
+      details: { path: realHome, workspace: realWorkspace },
+    });
+  }
 
   if (!bubblewrap.available) {
     if (mode === 'require') {
@@ -169,7 +177,7 @@ export function createSandbox(options: SandboxOptions): SandboxService {
 
   function variables(id: string): PathVariables {
     const ext = known(id);
-    const tmp = join(options.home, 'tmp', id);
+    const tmp = join(realHome, 'tmp', id);
     mkdirSync(tmp, { recursive: true });
     return { workspace: options.workspace, extension: ext.dir ?? join(tmpdir(), 'symphony-no-extension-dir'), tmp };
   }
@@ -177,12 +185,15 @@ export function createSandbox(options: SandboxOptions): SandboxService {
   function policySource(id: string): PolicySource {
     const ext = known(id);
     const userRules = grants.asRequests(ext);
+    const vars = variables(id);
+    const except = [vars.tmp, ...(ext.dir && existsSync(ext.dir) ? [realpathSync(ext.dir)] : [])].filter((path) => isWithin(path, realHome));
     return {
+      protectedPaths: [{ root: realHome, except, rule: 'host:home' }],
       ...(ext.permissions ? { manifest: ext.permissions } : {}),
       granted: userRules.granted,
       revoked: userRules.revoked,
       ...(options.deny ? { hostDeny: options.deny } : {}),
-      vars: variables(id),
+      vars,
     };
   }
 
