@@ -1,4 +1,5 @@
-import { type ArtifactRef, type LedgerService, type SymphonyErrorJSON, type Workflow } from '@symphony/types';
+import { SymphonyError, type ArtifactRef, type LedgerService, type SymphonyErrorJSON, type Workflow } from '@symphony/types';
+import type { DecisionReason } from './explore.js';
 
 /**
  * The Conductor's durable records in the shared ledger: one record per run, one per finished
@@ -56,6 +57,8 @@ export interface DecisionRecord {
   verdict: string;
   chosen?: string;
   probabilities?: number[];
+  /** Each candidate's value estimate and uncertainty, exploration, ties, in one readable `why`. */
+  reason?: DecisionReason;
   policy: string;
   policyVersion: string;
   at: number;

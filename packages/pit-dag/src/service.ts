@@ -141,14 +141,18 @@ export function createDagService(deps: DagServiceDeps): DagService & { close(): 
   const contextFor = (run: ActiveRun, withValue: unknown, condition?: string): ExpressionContext =>
     stepContext(run, artifacts, withValue, condition);
 
-  /** Newly ready steps: skip those whose `if:` is false (cascading), announce the rest. */
+  /**
+   * Newly ready steps: skip those whose `if:` is false (cascading), announce the rest. GitHub's
+   * rule: a step without `if:` runs on `success()` only, so once the run is failing only steps
+   * whose `if:` calls a status function (`always()`, `failure()`) can still run.
+   */
   function settleReady(run: ActiveRun, fresh: number[]): void {
     const at = now();
     while (fresh.length > 0) {
       const i = fresh.shift() as number;
       const step = run.graph.steps[i];
-      if (run.failing || run.cancelled || run.ready.status[i] !== StepStatus.ready) continue;
-      if (step?.if !== undefined) {
+      if (!step || run.cancelled || run.ready.status[i] !== StepStatus.ready) continue;
+      if (step.if !== undefined || run.failing) {
         let go: boolean;
         try {
           go = evaluateCondition(step.if, contextFor(run, undefined, step.if));
@@ -181,10 +185,18 @@ export function createDagService(deps: DagServiceDeps): DagService & { close(): 
 
   function failForGood(run: ActiveRun, i: number, error: SymphonyError): void {
     const at = now();
-    run.ready.fail(i);
+    // Successors are released (as failed), so `if: failure()` / `always()` steps can run; the
+    // steps already queued were admitted on success() and are judged again below.
+    // (A queued retry of a step that already ran is not judged again: it just never starts.)
+    const fresh = run.cancelled ? [] : run.ready.snapshot().filter((q) => run.attempts[q] === 0);
+    run.ready.clear();
+    if (run.cancelled) run.ready.fail(i);
+    else {
+      for (const q of fresh) run.ready.requeue(q);
+      run.ready.complete(i, StepStatus.failed, (s) => fresh.push(s));
+    }
     run.failing = true;
     stopRetries(run);
-    run.ready.clear();
     backgroundFor(run, () => checkpoints.writeStep(run.id, run.graph.ids[i] as string, stepRecord(run, i, 'failed', { error: error.toJSON(), endedAt: at })));
     events.emit('step:fail', {
       runId: run.id,
@@ -194,13 +206,18 @@ export function createDagService(deps: DagServiceDeps): DagService & { close(): 
       durationMs: run.startedAt[i] ? at - (run.startedAt[i] as number) : 0,
       at,
     });
+    settleReady(run, fresh);
   }
 
   function maybeEnd(run: ActiveRun): void {
     if (run.ended || run.ready.running > 0 || run.pendingCommits > 0) return;
     let status: RunStatus;
     if (run.cancelled) status = 'cancelled';
-    else if (run.failing) status = 'failed';
+    else if (run.failing) {
+      // `if: always()` / `failure()` steps still queued run before the run ends.
+      if (run.ready.readyCount > 0) return;
+      status = 'failed';
+    }
     else if (run.ready.finished === run.graph.ids.length) status = 'succeeded';
     else return;
     run.ended = true;
@@ -267,8 +284,8 @@ export function createDagService(deps: DagServiceDeps): DagService & { close(): 
     run.observed[i] = Math.max(0, at - (run.startedAt[i] as number));
     if (value.has) run.values.set(i, value.value);
     const fresh: number[] = [];
-    run.ready.complete(i, StepStatus.done, run.failing || run.cancelled ? undefined : (s) => fresh.push(s));
-    if (run.failing || run.cancelled) run.ready.clear();
+    run.ready.complete(i, StepStatus.done, run.cancelled ? undefined : (s) => fresh.push(s));
+    if (run.cancelled) run.ready.clear();
     run.pendingCommits++;
     const committed = tx(() => {
       fence(checkpoints, run.id, run.owner);
@@ -314,7 +331,7 @@ export function createDagService(deps: DagServiceDeps): DagService & { close(): 
     ensureHeartbeat();
     const fresh: number[] = [];
     run.ready.restore(preFinished, (i) => fresh.push(i));
-    if (run.failing || run.cancelled) run.ready.clear();
+    if (run.cancelled) run.ready.clear();
     events.emit('run:start', { runId: run.id, workflow: run.record.workflow.name, at: now(), resumed });
     afterStart();
     settleReady(run, fresh);
