@@ -208,9 +208,9 @@ export function createConductor(services: ConductorServices, options: ConductorO
       }
     },
     async saveHistory() {
-      const db = services.ledger.db('conductor.history') as { put(k: string, v: unknown): unknown };
+      const db = services.ledger.db('conductor.history') as { putSync(k: string, v: unknown): unknown };
       await services.ledger.transaction(() => {
-        for (const [id, stats] of history.entries()) db.put(id, stats);
+        for (const [id, stats] of history.entries()) db.putSync(id, stats);
       });
     },
   };
