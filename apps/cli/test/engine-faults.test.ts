@@ -40,12 +40,16 @@ describe('one driver per run (the lease)', () => {
   it('a resume while the original lives is refused with E_RUN_LOCKED naming the holder; the original finishes alone', async () => {
     const home = freshHome();
     const log = join(work, `log-${n}`);
+    const gate = join(work, `gate-${n}`);
     let resumed: Promise<Awaited<ReturnType<typeof symphony>>> | undefined;
-    const original = await symphony(['run', join(ENGINE, 'slow-chain.yaml'), '--json', '--home', home], {
+    const original = await symphony(['run', join(ENGINE, 'gated.yaml'), '--json', '--home', home], {
       cwd: work,
-      env: { ENGINE_LOG: log },
+      env: { ENGINE_LOG: log, ENGINE_GATE: gate },
       onLine: (line) => {
-        if (line.event === 'step:end' && line.stepId === 'a' && !resumed) resumed = symphony(['run', '--resume', String(line.runId), '--json', '--home', home], { cwd: work, env: { ENGINE_LOG: log } });
+        // Step b waits at the gate until the second driver has been refused.
+        if (line.event === 'step:end' && line.stepId === 'a' && !resumed) {
+          resumed = symphony(['run', '--resume', String(line.runId), '--json', '--home', home], { cwd: work, env: { ENGINE_LOG: log } }).finally(() => writeFileSync(gate, ''));
+        }
       },
     });
     const second = await resumed!;
@@ -55,7 +59,7 @@ describe('one driver per run (the lease)', () => {
     const refused = result(second.lines);
     expect(refused?.error).toMatchObject({ code: 'E_RUN_LOCKED', details: { pid: expect.any(Number), host: expect.any(String), since: expect.any(Number) } });
     // Nothing ran twice.
-    expect(execs(log).sort()).toEqual(['exec a', 'exec b', 'exec c', 'exec d']);
+    expect(execs(log).sort()).toEqual(['exec a', 'exec b', 'exec c']);
   });
 
   it('two concurrent resumes of a crashed run: one drives it to the end, the other is refused; no acknowledged step re-runs', async () => {
