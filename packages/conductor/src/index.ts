@@ -55,3 +55,15 @@ export { conductorPlugin, createConductorPlugin, type ConductorPluginOptions } f
 export { loadWorkflowFile, parseWorkflowText, resolveInputs } from './workflow-file.js';
 export { evaluateExpression, evaluateCondition, resolveValue, type Scope } from './expressions.js';
 export { fineTune, maskOf, type LoggedDecision, type FineTuneOptions } from './fine-tune.js';
+export {
+  validateWorkflowSource,
+  parseWorkflowSource,
+  loadWorkflow,
+  formatDiagnostics,
+  workflowInvalid,
+  didYouMean,
+  type WorkflowDiagnostic,
+  type ExtensionCatalogEntry,
+  type ValidateWorkflowOptions,
+  type WorkflowValidation,
+} from './workflow-validate.js';

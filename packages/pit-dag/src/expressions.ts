@@ -51,7 +51,9 @@ const STATUS_NAMES = ['success', 'failure', 'always', 'cancelled'] as const;
 const STATUS_INFO: FunctionInfo[] = STATUS_NAMES.map((name) => ({ name, minArgs: 0, maxArgs: 0 }));
 
 function invalid(source: string, why: string, column?: number): SymphonyError {
-  return new SymphonyError('E_EXPRESSION_INVALID', `expression "${source}" is invalid${column === undefined ? '' : ` at ${column}`}: ${why}`, {
+  // The column is in details.position (and in a validation diagnostic's line:column).
+  why = why.replace(/\. Located at position \d+ within expression:[\s\S]*$/, '');
+  return new SymphonyError('E_EXPRESSION_INVALID', `expression "${source.trim()}" is invalid: ${why}`, {
     details: { expression: source, ...(column === undefined ? {} : { position: column }) },
   });
 }
