@@ -4,7 +4,7 @@ import { HttpProblem } from './http-errors.js';
 import type { SessionStore } from './auth/sessions.js';
 import type { TokenStore } from './auth/tokens.js';
 import { defineRoutes } from './routes.js';
-import { resolveInputs } from '@symphony/conductor';
+import { parseWorkflowSource, resolveInputs, type ExtensionCatalogEntry } from '@symphony/conductor';
 import type { WorkflowCatalog } from './workflows.js';
 import * as S from './schemas.js';
 
@@ -74,10 +74,16 @@ export function apiRoutes({ backend, events, tokens, sessions, catalog }: ApiDep
     {
       method: 'POST', url: '/runs', scope: 'run', body: S.SubmitRunBody, summary: 'Submit a workflow run (a workflow document, or `workflowName` of a configured one)', returns: '`{ runId }` (202)',
       handler: async ({ body, reply }) => {
-        let workflow: unknown = body.workflow;
+        // The whole workflow is validated, `uses:` against the installed extensions, before a run
+        // record exists: E_WORKFLOW_INVALID (400) with `diagnostics` [{ file, line, column, stepId, message, suggestion }].
+        const extensions = stageExtensions(backend.kernel);
+        let workflow: unknown;
         let inputs: Record<string, unknown> = body.inputs;
-        if (body.workflowName !== undefined) {
-          const found = await catalog.load(body.workflowName);
+        if (body.workflowName === undefined) {
+          // Positions refer to the document as JSON with two-space indentation.
+          workflow = parseWorkflowSource(JSON.stringify(body.workflow, null, 2), { file: 'body.workflow', ...(extensions ? { extensions } : {}) });
+        } else {
+          const found = await catalog.load(body.workflowName, extensions ? { extensions } : {});
           workflow = found.workflow;
           // Declared types and defaults apply, as on the command line; unknown inputs are refused.
           inputs = resolveInputs(found.workflow, body.inputs);
@@ -177,3 +183,14 @@ export function apiRoutes({ backend, events, tokens, sessions, catalog }: ApiDep
   ]);
 }
 
+
+/** What `uses:` can name (the Stage's extensions and the Conductor's registered steps), when there is a Conductor. */
+function stageExtensions(kernel: ServerBackend['kernel']): (() => ExtensionCatalogEntry[]) | undefined {
+  let conductor: { extensions(): ExtensionCatalogEntry[] };
+  try {
+    conductor = kernel.service<{ extensions(): ExtensionCatalogEntry[] }>('conductor');
+  } catch {
+    return undefined;
+  }
+  return () => conductor.extensions();
+}

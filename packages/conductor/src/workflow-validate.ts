@@ -105,7 +105,9 @@ export function didYouMean(word: string, candidates: Iterable<string>): string |
     }
   }
   if (best === undefined) return undefined;
-  const limit = Math.max(1, Math.floor(Math.max(word.length, best.length) / 3));
+  // Short words only match by case (`c` is no typo of `a`); longer ones within a third of their length.
+  const longest = Math.max(word.length, best.length);
+  const limit = longest < 3 ? 0 : Math.max(1, Math.floor(longest / 3));
   return bestDistance <= limit ? best : undefined;
 }
 
@@ -440,7 +442,8 @@ export function formatDiagnostics(diagnostics: readonly WorkflowDiagnostic[]): s
 export function workflowInvalid(diagnostics: WorkflowDiagnostic[], file: string): SymphonyError {
   const count = `${diagnostics.length} problem${diagnostics.length === 1 ? '' : 's'}`;
   return new SymphonyError('E_WORKFLOW_INVALID', `workflow ${file} is invalid (${count}):\n${formatDiagnostics(diagnostics)}`, {
-    details: { path: file, diagnostics },
+    // `issues` ({ path, message }) as every other validation error has them; `diagnostics` with positions.
+    details: { path: file, diagnostics, issues: diagnostics.map((d) => ({ path: d.path, message: d.message })) },
   });
 }
 

@@ -152,6 +152,7 @@ describe('validateWorkflowSource', () => {
       writeFileSync(file, 'name: x\nsteps:\n  - id: a\n    uses: symphony.files/reed\n');
       const err = await loadWorkflow(file, { extensions }).catch((e: unknown) => e);
       expect(isSymphonyError(err) && err.code).toBe('E_WORKFLOW_INVALID');
+      expect((err as { details: { issues: unknown[] } }).details.issues).toEqual([{ path: 'steps[0].uses', message: expect.stringContaining('no method "reed"') }]);
       expect((err as { details: { diagnostics: unknown[] } }).details.diagnostics).toEqual([
         { file, line: 4, column: 11, stepId: 'a', path: 'steps[0].uses', message: 'extension "symphony.files" has no method "reed" (did you mean "symphony.files/read"?)', suggestion: 'symphony.files/read' },
       ]);
