@@ -30,6 +30,14 @@ describe('the JSON Schema for workflow files', () => {
     expect(validateWorkflowSource(text).diagnostics).toEqual([]);
   });
 
+  it("accepts the reference's own example (docs/workflows.md)", () => {
+    const doc = readFileSync(join(root, 'docs/workflows.md'), 'utf8');
+    const text = /```yaml\n([\s\S]*?)```/.exec(doc)?.[1] ?? '';
+    expect(text).toContain('steps:');
+    expect(validate(parse(text)), JSON.stringify(validate.errors)).toBe(true);
+    expect(validateWorkflowSource(text).diagnostics).toEqual([]);
+  });
+
   it('names exactly the keys the validator knows, at every level', () => {
     const keys = (o: { properties: object }) => Object.keys(o.properties).sort();
     expect(keys(schema as { properties: object })).toEqual(Object.keys(WorkflowSchema.shape).sort());
