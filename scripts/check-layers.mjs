@@ -14,7 +14,7 @@ const LAYERS = [
   ['kernel'],
   ['ipc-bus', 'sandbox', 'vdom', 'state-sync', 'pit-*'],
   ['extension-loader', 'sdk', 'stage-*'],
-  ['conductor'],
+  ['conductor', 'runtime', 'scale-out'],
   ['registry', 'marketplace'],
 ];
 const layerOf = (name) => {

@@ -33,6 +33,10 @@ export const ERROR_CODES = {
   E_PAYLOAD_TOO_LARGE: 'a message exceeds the payload cap',
   E_ARTIFACT_CORRUPT: "an artifact's bytes do not match its hash",
   E_DEADLOCK: 'a resource request would deadlock and was refused',
+  E_RESOURCE_LIMIT: 'an extension exceeded a resource limit (output, message size, memory) and was stopped',
+  E_DEPENDENCY_INVALID: "an extension's package names a dependency that is not a valid npm name or resolves outside its own node_modules",
+  E_FILES_TAMPERED: "an installed extension's files no longer match the hashes its publisher signed",
+  E_HOME_IN_WORKSPACE: 'the Symphony home lies inside the workspace, where extensions and workflows could reach it',
 } as const;
 
 export type KnownErrorCode = keyof typeof ERROR_CODES;

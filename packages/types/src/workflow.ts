@@ -39,6 +39,8 @@ export const StepSchema = z
     retry: RetryPolicySchema.optional(),
     timeoutMs: z.number().int().positive().max(86_400_000).optional(),
     continueOnError: z.boolean().optional(),
+    /** Capability steps: `false` turns the Conductor's bounded exploration off for this step. */
+    explore: z.boolean().optional(),
   })
   .strict();
 
