@@ -111,6 +111,9 @@ export function didYouMean(word: string, candidates: Iterable<string>): string |
   return bestDistance <= limit ? best : undefined;
 }
 
+/** Names that plain objects treat specially: never a step id or an input name. */
+const RESERVED = new Set(['__proto__', 'constructor', 'prototype']);
+
 const mean = (s: string | undefined): string => (s === undefined ? '' : ` (did you mean "${s}"?)`);
 
 /**
@@ -195,7 +198,11 @@ export function validateWorkflowSource(source: string, options: ValidateWorkflow
   const index = new Map(ids.map((id, i) => [id, i] as const));
   const folded = new Map(ids.map((id, i) => [id.toLowerCase(), i] as const));
   const seen = new Map<string, number>();
+  for (const name of Object.keys(workflow.inputs ?? {})) {
+    if (RESERVED.has(name)) report(['inputs', name], `"${name}" cannot be an input name`, { key: true });
+  }
   workflow.steps.forEach((step, i) => {
+    if (RESERVED.has(step.id)) report(['steps', i, 'id'], `"${step.id}" cannot be a step id`);
     const other = seen.get(step.id.toLowerCase());
     if (other !== undefined) report(['steps', i, 'id'], `duplicate step id "${step.id}" (step ${other + 1} has it${ids[other] === step.id ? '' : ` as "${ids[other]}"`}; ids are case-insensitive in expressions)`);
     else seen.set(step.id.toLowerCase(), i);
@@ -418,6 +425,10 @@ function schemaIssue(
   let value: unknown = data;
   for (const p of path) value = value && typeof value === 'object' ? (value as Record<string | number, unknown>)[p] : undefined;
   const last = path[path.length - 1];
+  if (path.length === 0 && issue.code === 'invalid_type') {
+    report(path, `a workflow file is a mapping with "name" and "steps"; this one holds ${value === null || value === undefined ? 'nothing' : Array.isArray(value) ? 'a list' : `a ${typeof value}`}`);
+    return;
+  }
   if (value === undefined && issue.code === 'invalid_type' && typeof last === 'string') {
     report(path, `missing required key "${last}"`);
     return;

@@ -141,6 +141,10 @@ describe('validateWorkflowSource', () => {
     ]);
     expect(lines('name: x\nsteps: [\n')[0]).toMatch(/^wf\.yaml:3:1: not valid YAML/);
     expect(lines('name: x\nname: y\nsteps: []\n')[0]).toMatch(/^wf\.yaml:2:1: not valid YAML: Map keys must be unique/);
+    expect(lines('')).toEqual(['wf.yaml:1:1: a workflow file is a mapping with "name" and "steps"; this one holds nothing']);
+    expect(lines('- a\n')).toEqual(['wf.yaml:1:1: a workflow file is a mapping with "name" and "steps"; this one holds a list']);
+    const reserved = 'name: x\ninputs: { constructor: { type: string } }\nsteps:\n  - { id: __proto__, uses: symphony.files/read }\n';
+    expect(lines(reserved)).toEqual(['wf.yaml:2:11: "constructor" cannot be an input name', 'wf.yaml:4:11: "__proto__" cannot be a step id [step __proto__]']);
     const json = '{\n  "name": "x",\n  "steps": [\n    { "id": "a", "uses": "symphony.files/read", "nedds": [] }\n  ]\n}\n';
     expect(lines(json)).toEqual(['wf.yaml:4:49: unknown key "nedds" (did you mean "needs"?) [step a]']);
   });

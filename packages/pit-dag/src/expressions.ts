@@ -193,7 +193,8 @@ function fromData(d: data.ExpressionData): unknown {
       return (d as data.Array).values().map(fromData);
     default: {
       const out: Record<string, unknown> = {};
-      for (const { key, value } of (d as data.Dictionary).pairs()) out[key] = fromData(value);
+      // defineProperty: a `__proto__` key (fromJSON('{"__proto__":…}')) stays a plain key.
+      for (const { key, value } of (d as data.Dictionary).pairs()) Object.defineProperty(out, key, { value: fromData(value), enumerable: true, writable: true, configurable: true });
       return out;
     }
   }

@@ -240,6 +240,11 @@ describe('templates', () => {
     }
     expect(() => parseTemplates({ a: ['ok ${{ inputs.x }}', '${{ nope.x }}'] })).toThrow(/nope/);
   });
+  it('a __proto__ key in data pollutes nothing', () => {
+    value('fromJSON(\'{"__proto__":{"polluted":1}}\')');
+    resolveTemplate('${{ fromJSON(\'{"__proto__":{"polluted":1}}\') }}', context);
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+  });
   it('truthiness is GitHub’s', () => {
     for (const v of [false, 0, -0, '', null, undefined, Number.NaN]) expect(isTruthy(v)).toBe(false);
     for (const v of [true, 1, -1, 'false', '0', [], {}]) expect(isTruthy(v)).toBe(true);
