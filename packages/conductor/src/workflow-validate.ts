@@ -17,6 +17,7 @@ import {
   conditionSource,
   expressionReferences,
   parseExpression,
+  templateSpans,
   type Expr,
 } from '@symphony/pit-dag';
 
@@ -277,26 +278,22 @@ export function validateWorkflowSource(source: string, options: ValidateWorkflow
   const checkTemplate = (path: Path, i: number, value: unknown): void => {
     if (typeof value === 'string') {
       if (!value.includes('${{')) return;
+      const base = nodeAt(path)?.range?.[0] ?? 0;
       let searchFrom = 0;
-      let rest = 0;
-      for (;;) {
-        const open = value.indexOf('${{', rest);
-        if (open < 0) break;
-        const close = value.indexOf('}}', open + 3);
-        if (close < 0) {
-          report(path, '"${{" has no closing "}}"', { ...withOffset(offsetIn(path, '${{', searchFrom)) });
+      for (const span of templateSpans(value)) {
+        const text = span.end < 0 ? '${{' : value.slice(span.start, span.end);
+        const start = offsetIn(path, text, searchFrom);
+        if (start !== undefined) searchFrom = start - base + 1;
+        if (span.end < 0) {
+          report(path, '"${{" has no closing "}}"', withOffset(start));
           break;
         }
-        const inner = value.slice(open + 3, close);
-        const start = offsetIn(path, `\${{${inner}}}`, searchFrom);
-        if (start !== undefined) searchFrom = start - (nodeAt(path)?.range?.[0] ?? 0) + 1;
         const innerOffset = start === undefined ? undefined : start + 3;
         try {
-          checkExpression(path, i, parseExpression(inner), innerOffset);
+          checkExpression(path, i, parseExpression(span.inner), innerOffset);
         } catch (err) {
-          report(path, expressionMessage(err), { ...withOffset(innerOffset === undefined ? undefined : innerOffset + positionOf(err)) });
+          report(path, expressionMessage(err), withOffset(innerOffset === undefined ? undefined : innerOffset + positionOf(err)));
         }
-        rest = close + 2;
       }
     } else if (Array.isArray(value)) value.forEach((v, k) => checkTemplate([...path, k], i, v));
     else if (value && typeof value === 'object') for (const [k, v] of Object.entries(value)) checkTemplate([...path, k], i, v);
