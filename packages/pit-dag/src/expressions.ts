@@ -223,7 +223,7 @@ function run(expr: Expr, context: ExpressionContext): data.ExpressionData {
   try {
     return new Evaluator(expr.ast, contextData(context), statusFunctions(context)).evaluate();
   } catch (err) {
-    throw new SymphonyError('E_EXPRESSION_INVALID', `expression "${expr.source}" failed: ${(err as Error).message}`, {
+    throw new SymphonyError('E_EXPRESSION_INVALID', `expression "${expr.source.trim()}" failed: ${(err as Error).message}`, {
       details: { expression: expr.source },
       cause: err,
     });
