@@ -156,6 +156,18 @@ export class TokenStore {
     return check.ok ? check.info : undefined;
   }
 
+  /**
+   * The token's info if it was verified within the last minute (no hashing: one SHA-256), so a
+   * client that holds a good token is not refused with the guessers sharing its address.
+   */
+  cached(token: string): TokenInfo | undefined {
+    if (!TOKEN.test(token)) return undefined;
+    this.refresh();
+    const hit = this.verified.get(createHash('sha256').update(token).digest('hex'));
+    const now = this.opts.now();
+    return hit && hit.until > now && !expired(hit.info, now) ? hit.info : undefined;
+  }
+
   /** Like `verify`, with the reason for a refusal (the server answers `locked` and `busy` with 429/503). */
   async check(token: string): Promise<TokenCheck> {
     const m = TOKEN.exec(token);
