@@ -2,7 +2,8 @@
 // across a restart, floods of bad tokens, slowloris at the default open-file limit, malformed
 // input. Every server here is real, on 127.0.0.1; the floods hit a server in its own process.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { createRequire } from 'node:module';
 import { connect, type Socket } from 'node:net';
 import { join } from 'node:path';
@@ -10,7 +11,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Validator } from '@seriousme/openapi-schema-validator';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { createServer, tokensCommand } from '../src/index.js';
+import { createServer, TokenStore, tokensCommand } from '../src/index.js';
 import { bearer, startServer, tinyBackend } from './helpers.js';
 
 const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
@@ -91,6 +92,33 @@ describe('tokens and sessions take effect at once', () => {
     expect(await closed).toBe(4401);
     // The other tokens were not disturbed.
     expect((await fetch(`${ctx.url}/runs`, { headers: bearer(ctx.tokens.read) })).status).toBe(200);
+  });
+
+  it('ten writers creating tokens at once (CLIs, the server) lose none of them', async () => {
+    const home = mkdtempSync(join(tmpdir(), 'symphony-tokens-'));
+    cleanups.push(() => rmSync(home, { recursive: true, force: true }));
+    const file = join(home, 'tokens.json');
+    const stores = await Promise.all(Array.from({ length: 10 }, () => TokenStore.open(file)));
+    const created = await Promise.all(stores.map((store, i) => store.create(`w${i}`, ['read'])));
+    const fresh = await TokenStore.open(file);
+    expect(fresh.list().map((t) => t.id).sort()).toEqual(created.map((c) => c.info.id).sort());
+    for (const c of created) expect(await fresh.verify(c.token)).toMatchObject({ id: c.info.id });
+    await Promise.all(created.slice(0, 5).map((c, i) => stores[9 - i]!.revoke(c.info.id)));
+    expect((await TokenStore.open(file)).list().map((t) => t.id).sort()).toEqual(created.slice(5).map((c) => c.info.id).sort());
+  });
+
+  it('a login loop with a good token keeps at most 50 sessions for it: the oldest end', async () => {
+    const ctx = await startServer();
+    cleanups.push(() => ctx.server.close());
+    const cookies: string[] = [];
+    for (let i = 0; i < 55; i++) {
+      const res = await fetch(`${ctx.url}/auth/login`, { method: 'POST', headers: json, body: JSON.stringify({ token: ctx.tokens.read }) });
+      cookies.push((res.headers.get('set-cookie') ?? '').split(';')[0]!);
+    }
+    const live = await Promise.all(cookies.map(async (cookie) => (await fetch(`${ctx.url}/auth/session`, { headers: { cookie } })).status));
+    expect(live.slice(0, 5)).toEqual([401, 401, 401, 401, 401]);
+    expect(live.slice(5).every((s) => s === 200)).toBe(true);
+    expect((JSON.parse(readFileSync(join(ctx.home, 'server', 'sessions.json'), 'utf8')) as { sessions: unknown[] }).sessions).toHaveLength(50);
   });
 
   it('a web session survives a restart of the server over the same home; logout ends it', async () => {
