@@ -6,13 +6,14 @@ import { pitStorePlugins } from '@symphony/pit-artifacts';
 import { poolPlugin } from '@symphony/pit-pool';
 import { stalePlugin } from '@symphony/pit-stale';
 import { metricsPlugin } from '@symphony/metrics';
+import { dagPlugin } from '@symphony/pit-dag';
 
 /**
  * The Pit and the Conductor over a real LMDB store under `home`, with in-process test steps:
  * `test.steps/echo` returns its input, `test.steps/wait` sleeps `ms` then returns `{ waited }`.
  */
 export async function realKernel(home: string) {
-  const plugins: AnyPlugin[] = [...pitStorePlugins({ ledger: { path: join(home, 'ledger') } }), arbitrationPlugin, poolPlugin, stalePlugin, metricsPlugin, createConductorPlugin({ policy: 'heuristic' })];
+  const plugins: AnyPlugin[] = [...pitStorePlugins({ ledger: { path: join(home, 'ledger') } }), dagPlugin, arbitrationPlugin, poolPlugin, stalePlugin, metricsPlugin, createConductorPlugin({ policy: 'heuristic' })];
   const kernel = createKernel({ plugins, config: { home, pluginOptions: { 'pit.arbitration': { sampleIntervalMs: 0 }, 'pit.pool': { timers: false } } } });
   await kernel.start();
   const conductor = kernel.service<Conductor>('conductor');
