@@ -1,4 +1,5 @@
 import { vdomError } from './errors.js';
+import { setOwn } from './own.js';
 import type { Patch, VChild, VirtualNode } from './types.js';
 
 export interface ApplyOptions {
@@ -65,7 +66,7 @@ export function applyPatches(tree: VirtualNode, patches: readonly Patch[], optio
     const node = reach(patch);
     if (!node) { drop(patch, 'targets a node that does not exist'); continue; }
     switch (patch.op) {
-      case 'set': node.props[patch.name] = patch.value; break;
+      case 'set': setOwn(node.props, patch.name, patch.value); break;
       case 'unset': delete node.props[patch.name]; break;
       case 'insert':
         if (patch.index > node.children.length) { drop(patch, `inserts past the end (${node.children.length} children)`); break; }
