@@ -56,3 +56,31 @@ describe('prop names from data are ordinary keys', () => {
     }
   });
 });
+
+describe('patches from a peer are data, never property paths', () => {
+  it('refuses indices, names and ops that are not what a patch holds, without touching a prototype', () => {
+    const tree: VirtualNode = { type: 'Stack', props: {}, children: [{ type: 'Text', props: {}, children: ['a'] }] };
+    const hostile = [
+      { op: 'set', path: ['__proto__'], name: 'polluted', value: true },
+      { op: 'replace', path: ['__proto__'], node: { polluted: true } },
+      { op: 'insert', path: [], index: '__proto__', node: 'x' },
+      { op: 'move', path: [], from: 0, to: -1 },
+      { op: 'set', path: [0], name: { toString: () => '__proto__' }, value: 1 },
+      { op: 'text', path: [0, 0], text: 42 },
+      { op: 'frobnicate', path: [] },
+      { op: 'remove', path: [0.5], index: 0 },
+    ] as unknown as Patch[];
+    const dropped: string[] = [];
+    const out = applyPatches(tree, hostile, { onDropped: (_p, reason) => dropped.push(reason) });
+    expect(dropped).toHaveLength(hostile.length);
+    expect(JSON.stringify(out)).toBe(JSON.stringify(tree));
+    expect(Object.getPrototypeOf(out.children)).toBe(Array.prototype);
+    expect(({} as { polluted?: unknown }).polluted).toBeUndefined();
+    expect(([] as unknown as { polluted?: unknown }).polluted).toBeUndefined();
+    for (const patch of hostile) {
+      let e: unknown;
+      try { applyPatches(tree, [patch], { strict: true }); } catch (x) { e = x; }
+      expect(hasErrorCode(e, 'E_VDOM_PATCH_TARGET'), JSON.stringify(patch)).toBe(true);
+    }
+  });
+});
