@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { createPool, type Lease } from '../src/index.js';
 import { counted, flush } from './helpers.js';
@@ -60,5 +61,33 @@ describe('withLease with an explicit holder', () => {
     await expect(second!).resolves.toBe('second ran');
     expect(pool.model('m').instances[0]?.active).toBe(0);
     await pool.close();
+  });
+
+  it('random interleavings of calls under a few holders leave only the leases taken outside them (property)', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.scheduler(), fc.array(fc.record({ holder: fc.constantFrom('h1', 'h2', undefined), extra: fc.nat(2), fail: fc.boolean() }), { minLength: 1, maxLength: 6 }), async (s, calls) => {
+        const pool = createPool({ timers: false });
+        pool.register({ ...counted('m').spec, maxConcurrency: 4, maxInstances: 2 });
+        const outside = await pool.acquire('m', { holder: 'h1' });
+        const runs = calls.map(({ holder, extra, fail }) => s.schedule(Promise.resolve(), `call ${holder}`).then(() =>
+          pool.withLease('m', async (_i, lease) => {
+            for (let k = 0; k < extra; k++) {
+              await s.schedule(Promise.resolve(), 'inner acquire');
+              void pool.acquire('m', { holder: lease.holder! }).catch(() => {});
+            }
+            await s.schedule(Promise.resolve(), 'work');
+            if (fail) throw new Error('crashed');
+            return 'ok';
+          }, holder === undefined ? {} : { holder }).catch((err: Error) => err.message)));
+        const results = await s.waitFor(Promise.all(runs));
+        await flush();
+        expect(results.every((r) => r === 'ok' || r === 'crashed')).toBe(true);
+        const active = pool.model('m').instances.reduce((n, i) => n + i.active, 0);
+        expect(active).toBe(1); // only the lease taken outside every call
+        expect(outside.released).toBe(false);
+        await pool.close();
+      }),
+      { numRuns: 40 },
+    );
   });
 });
