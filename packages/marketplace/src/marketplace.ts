@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { readFile, rm } from 'node:fs/promises';
 import semver from 'semver';
 import { readPackage, summarizePermissions, writePackageFiles, type VerifiedPackage } from '@symphony/sdk';
+import { isPackageName } from '@symphony/sandbox';
 import { SymphonyError, isSymphonyError } from '@symphony/types';
 import { createRegistryClient, type RegistryClient, type RemotePackument, type RemoteSearchHit, type RemoteVersion } from './registry-client.js';
 import { resolveTree, type RootRequest } from './resolve.js';
@@ -10,7 +11,7 @@ import { verifyMetadata } from './metadata.js';
 import { admitMetadata, readRegistryState, saveRegistryState, type RegistryState } from './registry-state.js';
 import { verifyStoreEntry } from './store-verify.js';
 import { PROTO_NAMES, nullRecord, own } from './own.js';
-import { importCheck, type StartCandidate } from './start-check.js';
+import { sandboxedStartCheck, type StartCandidate } from './start-check.js';
 import { withHomeLock, writeJsonAtomic } from './home-lock.js';
 import {
   LOCKFILE, collectGarbage, commitGeneration, commitStoreEntry, currentGeneration, hasStoreEntry, paths, prepare,
@@ -42,8 +43,15 @@ export interface MarketplaceOptions {
   registries: string[];
   /** Asked once per operation with every permission that needs consent; false refuses the whole operation. */
   consent?: (requests: ConsentRequest[]) => boolean | Promise<boolean>;
-  /** Runs after the new set is live; a throw rolls back to the previous set. Default: `importCheck` each. */
+  /**
+   * Runs after the new set is live; a throw rolls back to the previous set. Default:
+   * `sandboxedStartCheck` (each changed extension started in its sandbox, as a real start does).
+   */
   startCheck?: (candidates: StartCandidate[]) => Promise<void>;
+  /** `${workspace}` for the default start check (default: a fresh empty folder). */
+  workspace?: string;
+  /** The default start check's sandbox: `auto` (default), `off` (degraded), `require`. */
+  bubblewrap?: 'auto' | 'off' | 'require';
   /** The running Symphony version, matched against `engines.symphony`. */
   symphonyVersion?: string;
   onProgress?: (event: ProgressEvent) => void;
@@ -121,6 +129,7 @@ export async function createMarketplace(options: MarketplaceOptions): Promise<Ma
   const trustPath = join(options.home, 'trust.json');
   const progress = (event: ProgressEvent) => options.onProgress?.(event);
   await withHomeLock(p.root, () => prepare(p));
+  const defaultCheck = sandboxedStartCheck({ home: options.home, ...(options.workspace ? { workspace: options.workspace } : {}), ...(options.bubblewrap ? { bubblewrap: options.bubblewrap } : {}) });
 
   async function readTrust(): Promise<TrustFile> {
     try {
@@ -295,6 +304,8 @@ export async function createMarketplace(options: MarketplaceOptions): Promise<Ma
         const client = sources.get(id) as RegistryClient;
         const pkg = await fetchVerified(meta);
         const publisher = assertTrustedSigner(trust, id, pkg.signature);
+        assertDependencyNames(pkg.packageJson, `${id}@${meta.version}`);
+        progress({ step: 'verified', id, version: meta.version });
         // Consent is asked about the signed manifest, never the registry's summary of it.
         const permissions = summarizePermissions(pkg.manifest.permissions);
         const added = permissions.filter((line) => !(previous?.permissions ?? []).includes(line));
@@ -356,8 +367,7 @@ export async function createMarketplace(options: MarketplaceOptions): Promise<Ma
         ...(pkg.manifest.main ? { main: pkg.manifest.main } : {}),
       }));
       try {
-        if (options.startCheck) await options.startCheck(candidates);
-        else for (const candidate of candidates) await importCheck(candidate);
+        await (options.startCheck ?? defaultCheck)(candidates);
       } catch (error) {
         // Roll back: the previous set goes live again, untouched.
         if (generation > 0) await switchTo(p, generation);
@@ -476,4 +486,24 @@ function savedRange(spec: string, version: string): string {
 function sameRequests(a: Lockfile, b: Lockfile): boolean {
   const ids = new Set([...Object.keys(a.extensions), ...Object.keys(b.extensions)]);
   return [...ids].every((id) => a.extensions[id]?.requested === b.extensions[id]?.requested);
+}
+
+/**
+ * The sandbox is built from an installed package's `package.json`: every dependency name must be
+ * one npm accepts (no `../../etc`, no absolute path), or the install is refused before any file
+ * is written. (At load the sandbox also confines them to the package's own `node_modules`.)
+ */
+function assertDependencyNames(packageJson: Record<string, unknown> | undefined, source: string): void {
+  if (!packageJson) return;
+  for (const field of ['dependencies', 'optionalDependencies', 'peerDependencies', 'bundleDependencies', 'bundledDependencies']) {
+    const value = packageJson[field];
+    const names = Array.isArray(value) ? value : value && typeof value === 'object' ? Object.keys(value) : [];
+    for (const name of names) {
+      if (typeof name !== 'string' || !isPackageName(name)) {
+        throw new SymphonyError('E_DEPENDENCY_INVALID', `${source}: package.json ${field} names ${JSON.stringify(name)}, which is not a valid npm package name; refusing to install it.`, {
+          details: { source, field, dependency: String(name) },
+        });
+      }
+    }
+  }
 }
