@@ -103,7 +103,7 @@ export interface Marketplace {
   /**
    * Re-verifies the live installation: the lockfile's own integrity, and every entry against its
    * store folder (signature, file hashes, no extra files, permissions and dependencies exactly the
-   * signed manifest's). Throws `E_LOCKFILE_TAMPERED` or `E_STORE_TAMPERED`; run it before starting.
+   * signed manifest's). Throws `E_LOCKFILE_TAMPERED` or `E_FILES_TAMPERED`; run it before starting.
    */
   verify(): Promise<Array<{ id: string; version: string }>>;
 }
@@ -250,6 +250,7 @@ export async function createMarketplace(options: MarketplaceOptions): Promise<Ma
             details: { id: meta.id, version: meta.version, engines: engine, symphonyVersion: options.symphonyVersion },
           });
         }
+        assertDependencyNames(pkg.packageJson, key);
         progress({ step: 'verified', id: meta.id, version: meta.version });
         downloaded.set(key, pkg);
         return pkg;
@@ -304,8 +305,6 @@ export async function createMarketplace(options: MarketplaceOptions): Promise<Ma
         const client = sources.get(id) as RegistryClient;
         const pkg = await fetchVerified(meta);
         const publisher = assertTrustedSigner(trust, id, pkg.signature);
-        assertDependencyNames(pkg.packageJson, `${id}@${meta.version}`);
-        progress({ step: 'verified', id, version: meta.version });
         // Consent is asked about the signed manifest, never the registry's summary of it.
         const permissions = summarizePermissions(pkg.manifest.permissions);
         const added = permissions.filter((line) => !(previous?.permissions ?? []).includes(line));

@@ -177,10 +177,10 @@ describe('the lockfile and the store', () => {
     // An installed file changed on disk: verify (at start), install and update refuse; the CLI exits 1.
     const entry = join(mkt.extensionsDir, 'acme.lk', 'dist', 'index.js');
     await writeFile(entry, 'export default { methods: { hello: () => "evil" } };\n');
-    await expect(mkt.verify()).rejects.toMatchObject({ code: 'E_STORE_TAMPERED', details: { id: 'acme.lk', path: 'dist/index.js' } });
-    await expect(mkt.update()).rejects.toMatchObject({ code: 'E_STORE_TAMPERED' });
+    await expect(mkt.verify()).rejects.toMatchObject({ code: 'E_FILES_TAMPERED', details: { id: 'acme.lk', path: 'dist/index.js' } });
+    await expect(mkt.update()).rejects.toMatchObject({ code: 'E_FILES_TAMPERED' });
     const cli = await run(bins.marketplace, ['verify', '--home', home], root);
-    expect(cli).toMatchObject({ code: 1, stderr: expect.stringContaining('E_STORE_TAMPERED') });
+    expect(cli).toMatchObject({ code: 1, stderr: expect.stringContaining('E_FILES_TAMPERED') });
     // Uninstalling the altered one still works; reinstalling replaces the altered store folder.
     await mkt.uninstall('acme.lk');
     const again = await mkt.install('acme.lk');
