@@ -56,6 +56,8 @@ export interface MarketplaceOptions {
   symphonyVersion?: string;
   onProgress?: (event: ProgressEvent) => void;
   fetch?: typeof fetch;
+  /** Per registry request, first byte to last (default 60 s); answers are also capped in size (`CLIENT_LIMITS`). */
+  requestTimeoutMs?: number;
   /**
    * The public key each registry signs its metadata with, by URL. A registry not listed is
    * pinned on first use (its key is remembered in `.marketplace/registries.json`).
@@ -125,7 +127,8 @@ export function parseSpec(text: string): RootRequest {
 
 export async function createMarketplace(options: MarketplaceOptions): Promise<Marketplace> {
   const p = paths(options.home);
-  const clients: RegistryClient[] = options.registries.map((url) => createRegistryClient(url, options.fetch));
+  const clients: RegistryClient[] = options.registries.map((url) =>
+    createRegistryClient(url, { ...(options.fetch ? { fetch: options.fetch } : {}), ...(options.requestTimeoutMs ? { timeoutMs: options.requestTimeoutMs } : {}) }));
   const trustPath = join(options.home, 'trust.json');
   const progress = (event: ProgressEvent) => options.onProgress?.(event);
   await withHomeLock(p.root, () => prepare(p));

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { generateKeyPair, sendRegistryRequest, signRegistryRequest, type PublisherKeyPair } from '@symphony/sdk';
 import { createMarketplace, LOCKFILE, type MarketplaceOptions } from '../src/index.js';
 import { tempDir } from './fixtures.js';
-import { editJson, spawnRegistry, startMirror, type Mirror, type SpawnedRegistry } from './hostile.js';
+import { HANG, editJson, spawnRegistry, startMirror, type Mirror, type SpawnedRegistry } from './hostile.js';
 import { bins, run } from './processes.js';
 
 // Issue 23's attacks on the install path, each against the real registry process (`a`), a
@@ -96,6 +96,18 @@ describe('a hostile mirror', () => {
       expect(await mkt.list()).toEqual([]);
     }
     mirror.rewrite = () => undefined;
+  });
+
+  it('sending endless or never-ending answers is cut off with a code (size cap, timeout)', async () => {
+    await a.publish({ id: 'acme.endless', version: '1.0.0' }, acme);
+    mirror.rewrite = (path, body) => (path === 'acme.endless' ? editJson(body, (p) => { p.padding = 'x'.repeat(17 * 1024 * 1024); }) : undefined);
+    try {
+      await expect((await market([mirror.url])).install('acme.endless')).rejects.toMatchObject({ code: 'E_PAYLOAD_TOO_LARGE' });
+      mirror.rewrite = (path) => (path === 'acme.endless' ? HANG : undefined);
+      await expect((await market([mirror.url], undefined, { requestTimeoutMs: 300 })).install('acme.endless')).rejects.toMatchObject({ code: 'E_TIMEOUT' });
+    } finally {
+      mirror.rewrite = () => undefined;
+    }
   });
 
   it('switching to another registry key after the first use is refused (E_REGISTRY_KEY_CHANGED)', async () => {

@@ -63,8 +63,9 @@ export async function spawnRegistry(root: string, name: string): Promise<Spawned
   };
 }
 
-/** What the mirror does with one upstream answer: return new bytes, or undefined to pass it through. */
+/** What the mirror does with one upstream answer: new bytes, `'hang'` (headers, then silence), or undefined to pass it through. */
 export type Rewrite = (path: string, body: Buffer) => Buffer | string | undefined;
+export const HANG = 'hang';
 
 export interface Mirror {
   url: string;
@@ -82,13 +83,21 @@ export async function startMirror(upstream: string): Promise<Mirror> {
       const answer = await fetch(new URL(path, mirror.upstream));
       const body = Buffer.from(await answer.arrayBuffer());
       const out = mirror.rewrite(decodeURIComponent(path), body) ?? body;
+      if (out === HANG) {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.write('{');
+        return; // never finishes: the client's timeout must end it
+      }
       res.writeHead(answer.status, { 'content-type': answer.headers.get('content-type') ?? 'application/octet-stream' });
       res.end(out);
     })().catch(() => res.destroy());
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   mirror.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
-  mirror.close = () => new Promise<void>((resolve) => server.close(() => resolve()));
+  mirror.close = () => new Promise<void>((resolve) => {
+    server.closeAllConnections();
+    server.close(() => resolve());
+  });
   return mirror;
 }
 
