@@ -56,6 +56,8 @@ export interface MarketplaceOptions {
   symphonyVersion?: string;
   onProgress?: (event: ProgressEvent) => void;
   fetch?: typeof fetch;
+  /** Per registry request, first byte to last (default 60 s); answers are also capped in size (`CLIENT_LIMITS`). */
+  requestTimeoutMs?: number;
   /**
    * The public key each registry signs its metadata with, by URL. A registry not listed is
    * pinned on first use (its key is remembered in `.marketplace/registries.json`).
@@ -103,7 +105,7 @@ export interface Marketplace {
   /**
    * Re-verifies the live installation: the lockfile's own integrity, and every entry against its
    * store folder (signature, file hashes, no extra files, permissions and dependencies exactly the
-   * signed manifest's). Throws `E_LOCKFILE_TAMPERED` or `E_STORE_TAMPERED`; run it before starting.
+   * signed manifest's). Throws `E_LOCKFILE_TAMPERED` or `E_FILES_TAMPERED`; run it before starting.
    */
   verify(): Promise<Array<{ id: string; version: string }>>;
 }
@@ -125,7 +127,8 @@ export function parseSpec(text: string): RootRequest {
 
 export async function createMarketplace(options: MarketplaceOptions): Promise<Marketplace> {
   const p = paths(options.home);
-  const clients: RegistryClient[] = options.registries.map((url) => createRegistryClient(url, options.fetch));
+  const clients: RegistryClient[] = options.registries.map((url) =>
+    createRegistryClient(url, { ...(options.fetch ? { fetch: options.fetch } : {}), ...(options.requestTimeoutMs ? { timeoutMs: options.requestTimeoutMs } : {}) }));
   const trustPath = join(options.home, 'trust.json');
   const progress = (event: ProgressEvent) => options.onProgress?.(event);
   await withHomeLock(p.root, () => prepare(p));
@@ -250,6 +253,7 @@ export async function createMarketplace(options: MarketplaceOptions): Promise<Ma
             details: { id: meta.id, version: meta.version, engines: engine, symphonyVersion: options.symphonyVersion },
           });
         }
+        assertDependencyNames(pkg.packageJson, key);
         progress({ step: 'verified', id: meta.id, version: meta.version });
         downloaded.set(key, pkg);
         return pkg;
@@ -304,8 +308,6 @@ export async function createMarketplace(options: MarketplaceOptions): Promise<Ma
         const client = sources.get(id) as RegistryClient;
         const pkg = await fetchVerified(meta);
         const publisher = assertTrustedSigner(trust, id, pkg.signature);
-        assertDependencyNames(pkg.packageJson, `${id}@${meta.version}`);
-        progress({ step: 'verified', id, version: meta.version });
         // Consent is asked about the signed manifest, never the registry's summary of it.
         const permissions = summarizePermissions(pkg.manifest.permissions);
         const added = permissions.filter((line) => !(previous?.permissions ?? []).includes(line));
