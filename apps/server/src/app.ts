@@ -163,7 +163,7 @@ export async function createServer(options: ServerOptions): Promise<SymphonyServ
   app.setErrorHandler((err, request, reply) => {
     const problem = toProblem(err);
     if (problem.status >= 500) request.log.error({ err }, 'request failed');
-    void reply.code(problem.status).headers(problem.headers).send({ code: problem.code, message: problem.message, ...(problem.issues ? { issues: problem.issues } : {}) });
+    void reply.code(problem.status).headers(problem.headers).send({ code: problem.code, message: problem.message, ...(problem.issues ? { issues: problem.issues } : {}), ...(problem.diagnostics ? { diagnostics: problem.diagnostics } : {}) });
   });
   app.setNotFoundHandler((request, reply) => {
     void reply.code(404).send({ code: 'E_NOT_FOUND', message: `no route ${request.method} ${request.url.split('?')[0]}` });

@@ -71,5 +71,16 @@ export type { RunRecord, StepRecord, DecisionRecord, RunStatus, StepState } from
 export type { Candidate, StagePort, ArbiterPort, PoolPort, MetricsPort, StageCallOptions } from './ports.js';
 export { conductorPlugin, createConductorPlugin, type ConductorPluginOptions } from './plugin.js';
 export { loadWorkflowFile, parseWorkflowText, resolveInputs } from './workflow-file.js';
-export { evaluateExpression, evaluateCondition, resolveValue, type Scope } from './expressions.js';
 export { fineTune, maskOf, type LoggedDecision, type FineTuneOptions } from './fine-tune.js';
+export {
+  validateWorkflowSource,
+  parseWorkflowSource,
+  loadWorkflow,
+  formatDiagnostics,
+  workflowInvalid,
+  didYouMean,
+  type WorkflowDiagnostic,
+  type ExtensionCatalogEntry,
+  type ValidateWorkflowOptions,
+  type WorkflowValidation,
+} from './workflow-validate.js';

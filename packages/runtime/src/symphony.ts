@@ -3,7 +3,7 @@ import { join, resolve } from 'node:path';
 import { createKernel, type AnyPlugin, type Kernel } from '@symphony/kernel';
 import {
   createConductorPlugin,
-  loadWorkflowFile,
+  loadWorkflow,
   type Conductor,
   type ConductorPluginOptions,
   type RunHandle,
@@ -155,7 +155,9 @@ export async function createSymphony(options: SymphonyOptions): Promise<Symphony
     async run(workflow, runOptions = {}) {
       if (typeof workflow === 'string') {
         const path = resolve(workflow);
-        return needConductor().run(await loadWorkflowFile(path), { source: path, ...runOptions });
+        // Validated whole, `uses:` against what is installed, before a run exists (E_WORKFLOW_INVALID).
+        const c = needConductor();
+        return c.run(await loadWorkflow(path, { file: workflow, extensions: () => c.extensions() }), { source: path, ...runOptions });
       }
       return needConductor().run(workflow, runOptions);
     },

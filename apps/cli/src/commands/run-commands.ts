@@ -1,6 +1,6 @@
 import { dirname, join, resolve } from 'node:path';
 import { writeFile } from 'node:fs/promises';
-import { loadWorkflowFile, resolveInputs, type RunResult } from '@symphony/conductor';
+import { loadWorkflow, resolveInputs, type RunResult } from '@symphony/conductor';
 import { SymphonyError, type SymphonyEvents } from '@symphony/types';
 import { openKernel } from '../kernel.js';
 import { c, ms, table } from '../term.js';
@@ -26,7 +26,7 @@ export async function runCli(command: string, positionals: string[], values: Com
     case 'artifacts':
       return artifactsCommand(positionals, values, home);
     default:
-      throw new SymphonyError('E_INPUT_INVALID', `unknown command "${command}" (try "symphony help")`, { details: { command } });
+      throw new SymphonyError('E_USAGE', `unknown command "${command}" (try "symphony help")`, { details: { command } });
   }
 }
 
@@ -34,21 +34,32 @@ function parseInputs(pairs: string[] = []): Record<string, string> {
   const out: Record<string, string> = {};
   for (const pair of pairs) {
     const eq = pair.indexOf('=');
-    if (eq <= 0) throw new SymphonyError('E_INPUT_INVALID', `--input "${pair}" must look like name=value`, { details: { input: pair } });
+    if (eq <= 0) throw new SymphonyError('E_USAGE', `--input "${pair}" must look like name=value`, { details: { input: pair } });
     out[pair.slice(0, eq)] = pair.slice(eq + 1);
   }
   return out;
 }
 
 async function runWorkflow(file: string | undefined, values: CommonValues, home: string): Promise<number> {
-  if (!file && !values.resume) throw new SymphonyError('E_INPUT_INVALID', 'usage: symphony run <workflow.yaml> [--input k=v] [--resume <runId>] [--json]');
+  if (!file && !values.resume) throw new SymphonyError('E_USAGE', 'usage: symphony run <workflow.yaml> [--input k=v] [--resume <runId>] [--json]');
   const workflowPath = file ? resolve(file) : values.resume ? await storedSource(home, values.resume) : undefined;
-  const workflow = file && workflowPath ? await loadWorkflowFile(workflowPath) : undefined;
+  // The whole workflow is validated before anything opens (E_WORKFLOW_INVALID, with file:line:col).
+  let workflow = file && workflowPath ? await loadWorkflow(workflowPath, { file }) : undefined;
   // Bad inputs fail before anything starts.
   const inputs = workflow ? resolveInputs(workflow, parseInputs(values.input)) : {};
   // A workflow's own extensions live beside it, in `extensions/`.
   const extensionDirs = workflowPath ? [join(dirname(workflowPath), 'extensions')] : [];
   const open = await openKernel({ home, extensionDirs });
+  if (workflow && workflowPath) {
+    // Then every `uses:` against what the Stage has installed, before a run record exists.
+    const conductor = open.conductor!;
+    try {
+      workflow = await loadWorkflow(workflowPath, { ...(file ? { file } : {}), extensions: () => conductor.extensions() });
+    } catch (err) {
+      await open.close();
+      throw err;
+    }
+  }
   const conductor = open.conductor!;
   const json = values.json === true;
   const view = json ? undefined : new RunView();
@@ -148,7 +159,7 @@ async function runsCommand(positionals: string[], values: CommonValues, home: st
       else process.stdout.write(table(runs.map((r) => [r.runId, r.workflow.name, r.status, new Date(r.createdAt).toISOString(), r.endedAt ? ms(r.endedAt - r.createdAt) : '', String(r.resumes)]), ['run', 'workflow', 'status', 'created', 'took', 'resumes']) + '\n');
       return 0;
     }
-    if (!runId) throw new SymphonyError('E_INPUT_INVALID', `usage: symphony runs ${sub} <runId>`);
+    if (!runId) throw new SymphonyError('E_USAGE', `usage: symphony runs ${sub} <runId>`);
     if (sub === 'show') {
       const { run, steps } = conductor.show(runId);
       if (values.json) {
@@ -181,7 +192,7 @@ async function runsCommand(positionals: string[], values: CommonValues, home: st
       }
       return 0;
     }
-    throw new SymphonyError('E_INPUT_INVALID', `unknown "runs ${sub}" (list, show <runId>, explain <runId>)`, { details: { sub } });
+    throw new SymphonyError('E_USAGE', `unknown "runs ${sub}" (list, show <runId>, explain <runId>)`, { details: { sub } });
   } finally {
     await open.close();
   }
@@ -199,7 +210,7 @@ async function artifactsCommand(positionals: string[], values: CommonValues, hom
       return 0;
     }
     if (sub === 'get') {
-      if (!spec) throw new SymphonyError('E_INPUT_INVALID', 'usage: symphony artifacts get <name[@version|@alias]> [--out file]');
+      if (!spec) throw new SymphonyError('E_USAGE', 'usage: symphony artifacts get <name[@version|@alias]> [--out file]');
       const at = spec.lastIndexOf('@');
       const name = at > 0 ? spec.slice(0, at) : spec;
       const selector = at > 0 ? (/^\d+$/.test(spec.slice(at + 1)) ? Number(spec.slice(at + 1)) : spec.slice(at + 1)) : undefined;
@@ -215,7 +226,7 @@ async function artifactsCommand(positionals: string[], values: CommonValues, hom
       }
       return 0;
     }
-    throw new SymphonyError('E_INPUT_INVALID', `unknown "artifacts ${sub}" (list [prefix], get <name[@version]>)`, { details: { sub } });
+    throw new SymphonyError('E_USAGE', `unknown "artifacts ${sub}" (list [prefix], get <name[@version]>)`, { details: { sub } });
   } finally {
     await open.close();
   }
