@@ -54,6 +54,8 @@ export interface SymphonyOptions {
   withStale?: boolean;
   /** Which policy the Conductor decides with (default `store`: the published one, seeded from the bundled model). */
   policy?: ConductorPluginOptions['policy'];
+  /** Crashes of one extension one run tolerates (default 20; a workflow's `crashBudget` wins). */
+  crashBudget?: number;
   /** Steps implemented in this process, by `<extension-id>/<method>` (tests, benchmarks, embedders). */
   steps?: Record<string, StepDefinition>;
   /** Skip fsync (tests and benchmarks only): commits survive a killed process but not a power loss. */
@@ -122,7 +124,10 @@ export async function createSymphony(options: SymphonyOptions): Promise<Symphony
       plugins.push(sandboxPlugin);
       pluginOptions.sandbox = { home, workspace, trusted: await extensionIds([...trustedDirs, ...(options.alsoTrust ?? [])]) };
     }
-    plugins.push(createStagePlugin({ dirs, symphonyVersion: '0.1.0' }), createConductorPlugin(options.policy ? { policy: options.policy } : {}));
+    // The Conductor budgets extension crashes per run (`crashBudget`); the stage itself only
+    // backs its restarts off, so a crash never disables an extension behind a run's retries.
+    const restart = { maxCrashes: Number.MAX_SAFE_INTEGER, windowMs: 60_000, backoffMs: 20, maxBackoffMs: 1_000 };
+    plugins.push(createStagePlugin({ dirs, symphonyVersion: '0.1.0', restart }), createConductorPlugin({ ...(options.policy ? { policy: options.policy } : {}), ...(options.crashBudget !== undefined ? { crashBudget: options.crashBudget } : {}) }));
   }
   plugins.push(...(options.plugins ?? []));
   for (const [name, value] of Object.entries(options.pluginOptions ?? {})) pluginOptions[name] = { ...pluginOptions[name], ...value };
