@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { defaultHome } from '@symphony/config';
 import { isSymphonyError, toSymphonyError } from '@symphony/types';
 import { evalCommand } from './commands/eval.js';
 import { TRAIN_DEFAULTS, trainCommand } from './commands/train.js';
@@ -18,7 +19,8 @@ const USAGE = `symphony <command>
   serve [--host 127.0.0.1] [--port 7777] [--workflow file|dir]... [--home dir]   the HTTP + WebSocket API and the web UI
   tokens create --scope <read|run|admin> [--name n] [--ttl-days d] | list | revoke <id>   [--home dir]
 
-The store lives under ./.symphony/ unless --home says otherwise.`;
+The home (ledger, tokens, grants, audit log, installed extensions) is --home, else $SYMPHONY_HOME,
+else $XDG_DATA_HOME/symphony, else ~/.local/share/symphony: never inside the workspace.`;
 
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
@@ -52,7 +54,7 @@ export async function main(argv: string[]): Promise<number> {
   }
   switch (command) {
     case 'train':
-      if (values.replay) return replayCommand({ home: values.home ?? '.symphony', json: values.json ?? false, epochs: int(values.episodes, 5, '--episodes') });
+      if (values.replay) return replayCommand({ home: defaultHome({ flag: values.home }), json: values.json ?? false, epochs: int(values.episodes, 5, '--episodes') });
       return trainCommand(
         {
           episodes: int(values.episodes, TRAIN_DEFAULTS.episodes, '--episodes'),
@@ -60,7 +62,7 @@ export async function main(argv: string[]): Promise<number> {
           out: values.out ?? TRAIN_DEFAULTS.out,
           json: values.json ?? false,
         },
-        (bytes, metadata) => publishPolicy(values.home ?? '.symphony', bytes, metadata),
+        (bytes, metadata) => publishPolicy(defaultHome({ flag: values.home }), bytes, metadata),
       );
     case 'serve':
       return (await import('./commands/serve.js')).serveCommand(values);

@@ -1,5 +1,6 @@
-import { existsSync, readdirSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { existsSync, readdirSync, realpathSync } from 'node:fs';
+import { join, resolve, sep } from 'node:path';
+import { SymphonyError } from '@symphony/types';
 import { createKernel, type AnyPlugin, type Kernel } from '@symphony/kernel';
 import { createConductorPlugin, type Conductor } from '@symphony/conductor';
 import { createStagePlugin } from '@symphony/extension-loader';
@@ -18,7 +19,7 @@ import { BUILTIN_INSTRUMENTS_DIR } from '@symphony/stage-instruments';
 import type { ArtifactsService } from '@symphony/types';
 
 export interface KernelChoice {
-  /** The store (`.symphony` by default): the ledger lives in `<home>/ledger`. */
+  /** The home (`defaultHome()` of @symphony/config): the ledger lives in `<home>/ledger`. */
   home: string;
   /** Extension folders besides the built-in operators (a workflow's `extensions/`). */
   extensionDirs?: string[];
@@ -48,6 +49,11 @@ export async function openKernel(choice: KernelChoice): Promise<OpenKernel> {
   if (choice.storeOnly && choice.withStale) plugins.push(stalePlugin);
   const pluginOptions: Record<string, Record<string, unknown>> = { 'pit.arbitration': { sampleIntervalMs: 0 }, 'pit.pool': { timers: false } };
   if (!choice.storeOnly) {
+    // The home is never inside a path an extension or a workflow may reach.
+    const workspace = resolve(process.env.SYMPHONY_WORKSPACE ?? process.cwd());
+    assertHomeOutsideWorkspace(home, workspace);
+    // Built-in operators run in worker threads of this process: they read the home from here to deny it.
+    process.env.SYMPHONY_HOME = home;
     // Built-in operators and instruments and a workflow's own extensions are ours: worker threads (fast).
     const trustedDirs = [BUILTIN_OPERATORS_DIR, BUILTIN_INSTRUMENTS_DIR, ...(choice.extensionDirs ?? []).filter((d) => existsSync(d))];
     const dirs: { path: string; mode: 'worker' | 'process' }[] = trustedDirs.map((path) => ({ path, mode: 'worker' }));
@@ -58,7 +64,7 @@ export async function openKernel(choice: KernelChoice): Promise<OpenKernel> {
     if (existsSync(installed)) {
       dirs.push({ path: installed, mode: 'process' });
       plugins.push(sandboxPlugin);
-      pluginOptions.sandbox = { home, workspace: process.env.SYMPHONY_WORKSPACE ?? process.cwd(), trusted: await extensionIds([...trustedDirs, ...(choice.alsoTrust ?? [])]) };
+      pluginOptions.sandbox = { home, workspace, trusted: await extensionIds([...trustedDirs, ...(choice.alsoTrust ?? [])]) };
     }
     plugins.push(createStagePlugin({ dirs, symphonyVersion: '0.1.0' }), createConductorPlugin());
   }
@@ -86,4 +92,22 @@ async function extensionIds(dirs: string[]): Promise<string[]> {
     }
   }
   return ids;
+}
+
+/** `E_HOME_IN_WORKSPACE` when the home lies inside (or is) the workspace, real paths compared. */
+export function assertHomeOutsideWorkspace(home: string, workspace: string): void {
+  const real = (p: string): string => {
+    try {
+      return realpathSync(p);
+    } catch {
+      return resolve(p);
+    }
+  };
+  const h = real(home);
+  const w = real(workspace);
+  if (h === w || h.startsWith(w.endsWith(sep) ? w : w + sep)) {
+    throw new SymphonyError('E_HOME_IN_WORKSPACE', `the home ${h} is inside the workspace ${w}, where extensions and workflows could read its tokens and rewrite its grants; choose a home outside it (--home, SYMPHONY_HOME; the default is $XDG_DATA_HOME/symphony or ~/.local/share/symphony)`, {
+      details: { path: h, workspace: w },
+    });
+  }
 }

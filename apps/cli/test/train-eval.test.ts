@@ -10,14 +10,14 @@ afterAll(() => rmSync(work, { recursive: true, force: true }));
 describe('symphony train and eval', () => {
   it('trains a few episodes, writes the model and the curve, and stores it as conductor-policy@production', async () => {
     const out = join(work, 'models');
-    const run = await symphony(['train', '--episodes', '20', '--seed', '3', '--out', out, '--json', '--home', join(work, '.symphony')], { cwd: work });
+    const run = await symphony(['train', '--episodes', '20', '--seed', '3', '--out', out, '--json', '--home', `${work}-home`], { cwd: work });
     expect(run.code, run.stderr).toBe(0);
     const report = JSON.parse(run.stdout) as { version: string; sha256: string; alias: string; bundled: { same: boolean } };
     expect(report.version).toBe('fqg-seed3-ep20');
     expect(report.alias).toMatch(/^conductor-policy@production \(version 1\)$/);
     expect(report.bundled.same).toBe(false);
     expect(readFileSync(join(out, 'training-curve.svg'), 'utf8')).toContain('<path');
-    const listed = await symphony(['artifacts', 'list', 'conductor-policy', '--json', '--home', join(work, '.symphony')], { cwd: work });
+    const listed = await symphony(['artifacts', 'list', 'conductor-policy', '--json', '--home', `${work}-home`], { cwd: work });
     expect(JSON.parse(listed.stdout)).toMatchObject([{ name: 'conductor-policy', kind: 'model', attributes: { version: 'fqg-seed3-ep20', source: 'trained' } }]);
   });
 

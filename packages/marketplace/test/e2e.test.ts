@@ -93,7 +93,8 @@ describe('end to end: create → test → pack → publish → install in anothe
       ],
     };
     await writeFile(join(home, 'count.workflow.json'), JSON.stringify(workflow));
-    const ran = await run(fileURLToPath(new URL('./run-workflow.mjs', import.meta.url)), [home, join(home, 'count.workflow.json')], root);
+    await mkdir(join(root, 'workspace'), { recursive: true });
+    const ran = await run(fileURLToPath(new URL('./run-workflow.mjs', import.meta.url)), [home, join(home, 'count.workflow.json'), join(root, 'workspace')], root);
     expect(ran.code, ran.stderr).toBe(0);
     const result = JSON.parse(ran.stdout.trim().split('\n').at(-1) as string);
     expect(result).toMatchObject({

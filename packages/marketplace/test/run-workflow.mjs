@@ -9,7 +9,8 @@ import { sandboxPlugin } from '@symphony/sandbox';
 import { createConductorPlugin } from '@symphony/conductor';
 import { pitStorePlugins } from '@symphony/pit-artifacts';
 
-const [home, workflowFile] = process.argv.slice(2);
+// The workspace is its own folder: a home inside it is refused (E_HOME_IN_WORKSPACE).
+const [home, workflowFile, workspace] = process.argv.slice(2);
 const kernel = createKernel({
   plugins: [
     ...pitStorePlugins({ ledger: { path: join(home, 'ledger') } }),
@@ -17,7 +18,7 @@ const kernel = createKernel({
     createStagePlugin({ dirs: [{ path: join(home, 'extensions'), mode: 'process' }], symphonyVersion: '0.1.0' }),
     createConductorPlugin(),
   ],
-  config: { home, workspace: home, pluginOptions: { sandbox: { home, workspace: home } } },
+  config: { home, workspace, pluginOptions: { sandbox: { home, workspace } } },
 });
 await kernel.start();
 try {
