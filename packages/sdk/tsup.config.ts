@@ -15,6 +15,8 @@ export default defineConfig([
     // The module a host starts in a worker or child process: ESM only, never imported by code.
     entry: { 'runtime/entry': 'src/runtime/entry.ts', 'cli/bin': 'src/cli/bin.ts' },
     format: ['esm'],
+    // Types too, so the `./runtime/entry` subpath resolves to a declaration like every other one.
+    dts: { entry: { 'runtime/entry': 'src/runtime/entry.ts' } },
     sourcemap: true,
     target: 'node20',
   },
