@@ -56,7 +56,7 @@ describe('symphony run, end to end', () => {
     const before = readFileSync(log, 'utf8').trim().split('\n');
     expect(before.slice(0, 2)).toEqual(['1', '2']);
     const resumed = await symphony(['run', '--resume', runId, '--json', '--home', home], { cwd: work, env: { SLEEPY_LOG: log } });
-    expect(resumed.code).toBe(0);
+    expect(resumed.code, resumed.stderr).toBe(0);
     const r = result(resumed.lines);
     expect(r.status).toBe('succeeded');
     expect(r.executed).toEqual(['c', 'd']);
