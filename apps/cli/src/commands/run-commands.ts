@@ -1,6 +1,7 @@
 import { dirname, join, resolve } from 'node:path';
 import { writeFile } from 'node:fs/promises';
 import { inspectRuns, loadWorkflow, resolveInputs, type RunResult } from '@symphony/conductor';
+import { defaultHome } from '@symphony/config';
 import { SymphonyError, toSymphonyError, type SymphonyEvents } from '@symphony/types';
 import { openKernel } from '../kernel.js';
 import { c, ms, table } from '../term.js';
@@ -17,7 +18,7 @@ export interface CommonValues {
 const RUN_EVENTS = ['run:start', 'step:ready', 'step:start', 'step:progress', 'step:retry', 'step:end', 'step:fail', 'run:end'] as const;
 
 export async function runCli(command: string, positionals: string[], values: CommonValues): Promise<number> {
-  const home = values.home ?? '.symphony';
+  const home = defaultHome({ flag: values.home });
   switch (command) {
     case 'run':
       return runWorkflow(positionals[0], values, home);
