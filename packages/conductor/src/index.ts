@@ -66,7 +66,7 @@ export {
   type StepFunction,
   type StepRegistration,
 } from './conductor.js';
-export type { RunResult, StepSummary } from './run-execution.js';
+export type { RunResult, StepSummary, DagPort } from './dag-execution.js';
 export type { RunRecord, StepRecord, DecisionRecord, RunStatus, StepState } from './run-store.js';
 export type { Candidate, StagePort, ArbiterPort, PoolPort, MetricsPort, StageCallOptions } from './ports.js';
 export { conductorPlugin, createConductorPlugin, type ConductorPluginOptions } from './plugin.js';
