@@ -11,6 +11,7 @@ import {
   type WorkflowSource,
 } from '@symphony/types';
 import type { ConductorEnv, InvokeContext } from './conductor-env.js';
+import { describeReason } from './explore.js';
 import { HistoryBook, type CandidateStats } from './history.js';
 import { PolicyManager } from './model-manager.js';
 import { normalizeProviders, type ArbiterPort, type Candidate, type MetricsPort, type PoolPort, type StagePort } from './ports.js';
@@ -298,7 +299,8 @@ export function createConductor(services: ConductorServices, options: ConductorO
     },
     explain(runId) {
       requireRun(runId);
-      return store.decisionsOf(runId);
+      // The reason's sentence is written here, at explain time, to keep it off the decision path.
+      return store.decisionsOf(runId).map((d) => (d.reason ? { ...d, reason: { ...d.reason, why: describeReason(d.reason, d.action) } } : d));
     },
   };
   return conductor;

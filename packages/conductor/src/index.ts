@@ -54,7 +54,7 @@ export {
 export { curveSvg } from './curve-svg.js';
 export { PolicyManager, POLICY_ARTIFACT, type PolicyStatus, type LoadOutcome } from './model-manager.js';
 export type { Decision } from './policy.js';
-export { reasonFor, withReasons, EXPLORE_DEFAULTS, type ExploreOptions, type DecisionReason, type CandidateReason } from './explore.js';
+export { reasonFor, withReasons, describeReason, EXPLORE_DEFAULTS, type ExploreOptions, type DecisionReason, type CandidateReason } from './explore.js';
 export {
   createConductor,
   type Conductor,
