@@ -30,7 +30,7 @@ describe('symphony run, end to end', () => {
     expect(report).toContain('src/hot.js');
     const explain = await symphony(['runs', 'explain', r.runId, '--json'], { cwd: repo });
     const decisions = JSON.parse(explain.stdout) as { capability: string; policyVersion: string }[];
-    expect(decisions[0]).toMatchObject({ capability: 'hotspots.rank', policyVersion: 'fqg-seed1-ep8000' });
+    expect(decisions[0]).toMatchObject({ capability: 'hotspots.rank', policyVersion: 'fqg-seed1-ep16000' });
     const ranking = r.steps.find((s) => s.stepId === 'ranking') as unknown as { output: { name: string; version: number } };
     expect(ranking.output.name).toBe('hotspots/ranking');
     const get = await symphony(['artifacts', 'get', `${ranking.output.name}@${ranking.output.version}`, '--json'], { cwd: repo });

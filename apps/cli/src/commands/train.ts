@@ -183,7 +183,9 @@ export async function trainCommand(args: TrainArgs): Promise<number> {
       `  sha256     ${m.sha256}`,
       `  curve      ${paths.curve}`,
       `  stored as  ${stored}`,
-      gate.quests > 0
+      gate.productionRefused
+        ? `  gate       production ${gate.production.version} cannot run here (${gate.productionRefused}); candidate ${gate.candidate.meanReward.toFixed(3)} on ${gate.quests} validation quests`
+        : gate.quests > 0
         ? `  gate       ${gate.quests} validation quests: candidate ${gate.candidate.meanReward.toFixed(3)} vs production ${gate.production.meanReward.toFixed(3)}, paired difference ${gate.difference >= 0 ? '+' : ''}${gate.difference.toFixed(3)} (95% CI ${gate.ci95[0].toFixed(3)} .. ${gate.ci95[1].toFixed(3)})`
         : '',
       `  ${verdict}`,
