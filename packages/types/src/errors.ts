@@ -8,6 +8,7 @@ export const ERROR_CODES = {
   E_INPUT_INVALID: 'an argument or payload failed validation',
   E_CONFIG_INVALID: 'symphony.config failed validation',
   E_MANIFEST_INVALID: 'an extension manifest failed validation',
+  E_MANIFEST_MISMATCH: "an extension's manifest disagrees with its code or its package.json (methods, input schemas, version)",
   E_WORKFLOW_INVALID: 'a workflow failed validation',
   E_NOT_FOUND: 'the named thing does not exist',
   E_CONFLICT: 'the request conflicts with the current state',
