@@ -5,6 +5,7 @@ import { readPackage, summarizePermissions, writePackageFiles } from '@symphony/
 import { SymphonyError, isSymphonyError } from '@symphony/types';
 import { createRegistryClient, type RegistryClient, type RemotePackument, type RemoteSearchHit, type RemoteVersion } from './registry-client.js';
 import { resolveTree, type RootRequest } from './resolve.js';
+import { createNpmRegistryClient, isNpmRegistry } from './npm-client.js';
 import { addTrust, assertTrustedSigner, emptyTrust, type TrustFile } from './trust.js';
 import { importCheck, type StartCandidate } from './start-check.js';
 import { withHomeLock, writeJsonAtomic } from './home-lock.js';
@@ -96,7 +97,7 @@ export function parseSpec(text: string): RootRequest {
 
 export async function createMarketplace(options: MarketplaceOptions): Promise<Marketplace> {
   const p = paths(options.home);
-  const clients: RegistryClient[] = options.registries.map((url) => createRegistryClient(url, options.fetch));
+  const clients: RegistryClient[] = options.registries.map((url) => (isNpmRegistry(url) ? createNpmRegistryClient(url, options.fetch) : createRegistryClient(url, options.fetch)));
   const trustPath = join(options.home, 'trust.json');
   const progress = (event: ProgressEvent) => options.onProgress?.(event);
   await withHomeLock(p.root, () => prepare(p));
@@ -163,6 +164,12 @@ export async function createMarketplace(options: MarketplaceOptions): Promise<Ma
         if (pkg.id !== id || pkg.version !== meta.version) {
           throw new SymphonyError('E_INTEGRITY_MISMATCH', `the registry served ${pkg.id}@${pkg.version} for ${id}@${meta.version}`, {
             details: { id, version: meta.version, got: `${pkg.id}@${pkg.version}` },
+          });
+        }
+        // The registry's metadata chose this version and its dependencies: the signed manifest must agree.
+        if (JSON.stringify(sortedEntries(pkg.manifest.dependencies ?? {})) !== JSON.stringify(sortedEntries(meta.dependencies ?? {}))) {
+          throw new SymphonyError('E_INTEGRITY_MISMATCH', `the registry's metadata for ${id}@${meta.version} lists other dependencies than its signed manifest`, {
+            details: { id, version: meta.version, registry: meta.dependencies, manifest: pkg.manifest.dependencies },
           });
         }
         const publisher = assertTrustedSigner(trust, id, pkg.signature);
@@ -329,4 +336,8 @@ function savedRange(spec: string, version: string): string {
 function sameRequests(a: Lockfile, b: Lockfile): boolean {
   const ids = new Set([...Object.keys(a.extensions), ...Object.keys(b.extensions)]);
   return [...ids].every((id) => a.extensions[id]?.requested === b.extensions[id]?.requested);
+}
+
+function sortedEntries(record: Record<string, string>): Array<[string, string]> {
+  return Object.entries(record).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
 }

@@ -10,7 +10,7 @@ import type { PackageManifest } from './manifest-file.js';
  * manifest file: the id and version must match, every declared method must exist, and declared
  * JSON Schemas must agree with the zod ones. Returns the definition's manifest (with the
  * zod-derived schemas of every method), or `undefined` when there is no built entry or it does not
- * export a definition (nothing to compare). Disagreement is `E_MANIFEST_MISMATCH`, every line named.
+ * export a definition, or fails to load (nothing to compare). Disagreement is `E_MANIFEST_MISMATCH`, every line named.
  */
 export async function checkManifestAgainstCode(dir: string, manifest: PackageManifest): Promise<PackageManifest | undefined> {
   if (!manifest.main) return undefined;
@@ -25,14 +25,14 @@ export async function checkManifestAgainstCode(dir: string, manifest: PackageMan
   try {
     // A fresh URL each time, so a rebuilt entry is read again in a long-lived process.
     mod = (await import(`${pathToFileURL(entry).href}?check=${Date.now()}`)) as { default?: unknown };
-  } catch (cause) {
-    throw new SymphonyError('E_MANIFEST_MISMATCH', `cannot load ${join(dir, manifest.main)} to compare it with the manifest: ${(cause as Error).message}`, {
-      details: { path: entry },
-      cause,
-    });
+  } catch {
+    // Code that cannot load here (it needs its host, or is broken) has nothing to compare; the
+    // install-time start check and the author's tests are where a broken entry is caught.
+    return undefined;
   }
   const definition = mod.default;
-  if (!isExtensionDefinition(definition)) return undefined;
+  // A branded object without a manifest (hand-made, not from define*()) has nothing to compare.
+  if (!isExtensionDefinition(definition) || typeof definition.manifest !== 'object' || definition.manifest === null || typeof definition.methods !== 'object') return undefined;
   const lines = driftOf(manifest, definition);
   if (lines.length > 0) {
     throw new SymphonyError('E_MANIFEST_MISMATCH', `the manifest and the code of ${manifest.id} disagree:\n  ${lines.join('\n  ')}`, {
