@@ -2,7 +2,7 @@
 // Enforces DESIGN.md's layering on package.json dependencies and on `src/` imports:
 // a package may depend on packages of lower layers (and of its own layer, except that Pit
 // packages never import each other: they meet through kernel services by name). The kernel
-// stays tiny: @symphony/types + eventemitter3 only, under 1,000 lines of source.
+// stays tiny: @symphony/types + eventemitter3 + npm's semver only, under 1,000 lines of source.
 import { readdirSync, readFileSync, existsSync, statSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -14,7 +14,7 @@ const LAYERS = [
   ['kernel'],
   ['ipc-bus', 'sandbox', 'vdom', 'state-sync', 'pit-*'],
   ['extension-loader', 'sdk', 'stage-*'],
-  ['conductor'],
+  ['conductor', 'runtime', 'scale-out'],
   ['registry', 'marketplace'],
 ];
 const layerOf = (name) => {
@@ -47,8 +47,8 @@ for (const dir of dirs) {
     if (isPit(pkg.name) && isPit(dep)) problems.push(`${pkg.name} imports ${dep}: Pit packages meet through kernel services, never imports`);
   }
   if (pkg.name === '@symphony/kernel') {
-    const external = Object.keys(pkg.dependencies ?? {}).filter((d) => d !== '@symphony/types' && d !== 'eventemitter3');
-    if (external.length) problems.push(`@symphony/kernel must depend only on @symphony/types and eventemitter3, not ${external.join(', ')}`);
+    const external = Object.keys(pkg.dependencies ?? {}).filter((d) => d !== '@symphony/types' && d !== 'eventemitter3' && d !== 'semver');
+    if (external.length) problems.push(`@symphony/kernel must depend only on @symphony/types, eventemitter3 and semver, not ${external.join(', ')}`);
     const lines = sourceFiles(join(dir, 'src')).reduce((n, f) => n + readFileSync(f, 'utf8').split('\n').length, 0);
     if (lines >= 1000) problems.push(`@symphony/kernel has ${lines} lines of source: keep it under 1,000`);
   }

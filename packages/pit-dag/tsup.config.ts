@@ -7,4 +7,6 @@ export default defineConfig({
   clean: true,
   sourcemap: true,
   target: 'node20',
+  // GitHub's expression package ships ESM only: bundle it so the CJS build can be required too.
+  noExternal: ['@actions/expressions'],
 });

@@ -51,3 +51,23 @@ export function validate<S extends z.ZodType>(schema: S, value: unknown, where: 
   const issues = issuesFromZod(result.error).map((i) => ({ ...i, path: `${where}.${i.path}`.replace(/\.\(root\)$/, '') }));
   throw new HttpProblem(400, 'E_INPUT_INVALID', `invalid ${where}: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`, issues);
 }
+
+/**
+ * True when `text` (JSON) nests arrays or objects deeper than `max`: one pass over the
+ * characters, skipping strings, so a 100k-deep array is refused without being parsed.
+ */
+export function jsonDepthExceeds(text: string, max: number): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 92 /* \ */) i++;
+      else if (c === 34 /* " */) inString = false;
+    } else if (c === 34) inString = true;
+    else if (c === 91 /* [ */ || c === 123 /* { */) {
+      if (++depth > max) return true;
+    } else if (c === 93 /* ] */ || c === 125 /* } */) depth--;
+  }
+  return false;
+}

@@ -83,7 +83,7 @@ describe('web sessions', () => {
   }
 
   it('sets an httpOnly SameSite=Strict cookie and needs the CSRF token for changes', async () => {
-    const { res, cookie, raw, csrf } = await login(ctx.tokens.run);
+    const { res, cookie, raw, csrf } = await login(ctx.tokens.admin);
     expect(res.status).toBe(200);
     expect(raw).toMatch(/HttpOnly/i);
     expect(raw).toMatch(/SameSite=Strict/i);
@@ -100,7 +100,7 @@ describe('web sessions', () => {
     expect((await api('/runs', { headers: { cookie: `sym_session=${id}.forgedsignature` } })).status).toBe(401);
     expect((await api('/runs', { headers: { cookie: 'sym_session=made-up' } })).status).toBe(401);
     let now = Date.now();
-    const sessions = new SessionStore(undefined, 1000, () => now);
+    const sessions = new SessionStore(undefined, { ttlMs: 1000, now: () => now });
     const info = (await ctx.server.tokens.verify(ctx.tokens.read))!;
     const { cookie: c } = sessions.create(info);
     expect(sessions.fromCookie(c)).toBeDefined();
@@ -136,7 +136,7 @@ describe('input limits and validation', () => {
   });
 
   it('a backend validation error keeps its code and paths', async () => {
-    const res = await api('/runs', { method: 'POST', headers: { ...bearer(ctx.tokens.run), ...json }, body: JSON.stringify({ workflow: { steps: [] } }) });
+    const res = await api('/runs', { method: 'POST', headers: { ...bearer(ctx.tokens.admin), ...json }, body: JSON.stringify({ workflow: { steps: [] } }) });
     expect(res.status).toBe(400);
     expect(await body(res)).toMatchObject({ code: 'E_WORKFLOW_INVALID', issues: [{ path: 'name' }] });
   });

@@ -14,8 +14,7 @@ import type { ConductorEnv, InvokeContext } from './conductor-env.js';
 import { HistoryBook, type CandidateStats } from './history.js';
 import { PolicyManager } from './model-manager.js';
 import { normalizeProviders, type ArbiterPort, type Candidate, type MetricsPort, type PoolPort, type StagePort } from './ports.js';
-import { RunExecution, type RunResult } from './run-execution.js';
-import { DagExecution, type DagPort } from './dag-execution.js';
+import { DagExecution, type DagPort, type DagRunRecord, type RunResult } from './dag-execution.js';
 import { RunStore, type DecisionRecord, type RunRecord, type StepRecord } from './run-store.js';
 import { resolveInputs } from './workflow-file.js';
 import type { Policy } from './policy.js';
@@ -58,8 +57,8 @@ export interface ConductorServices {
   pool?: PoolPort | undefined;
   metrics?: MetricsPort | undefined;
   stale?: { record(records: readonly DecisionRecord[]): void } | undefined;
-  /** `pit.dag`: when present it owns run graphs, ready sets, retries and checkpoints. */
-  dag?: DagPort | undefined;
+  /** `pit.dag`, the one engine: it owns run graphs, ready sets, retries, leases and checkpoints. */
+  dag: DagPort | undefined;
 }
 
 export interface ConductorOptions {
@@ -75,7 +74,10 @@ export interface ConductorOptions {
 export interface Conductor {
   start(workflow: Workflow | WorkflowSource, options?: RunOptions): RunHandle;
   run(workflow: Workflow | WorkflowSource, options?: RunOptions): Promise<RunResult>;
-  /** Continues a run that crashed, failed or was cancelled: finished steps are never re-run. */
+  /**
+   * Continues a run a crash interrupted: acknowledged steps are never re-run. `E_RUN_LOCKED` while
+   * another live process drives it; `E_CONFLICT` for a run that already ended.
+   */
   resume(runId: string, options?: Omit<RunOptions, 'inputs'>): Promise<RunResult>;
   cancel(runId: string): boolean;
   registerStep(uses: string, fn: StepFunction, options?: StepRegistration): () => void;
@@ -190,7 +192,14 @@ export function createConductor(services: ConductorServices, options: ConductorO
     },
   };
 
-  function begin(run: RunRecord, prior: StepRecord[], signal?: AbortSignal, resume = false): RunHandle {
+  const requireDag = (): DagPort => {
+    const dag = services.dag;
+    if (!dag) throw new SymphonyError('E_SERVICE_UNKNOWN', 'the Conductor runs workflows through pit.dag: register its plugin (@symphony/pit-dag)', { details: { service: 'pit.dag' } });
+    return dag;
+  };
+
+  function begin(run: { runId: string; workflow: Workflow; inputs: Record<string, unknown>; meta: { source?: string; policy: string } }, signal?: AbortSignal, resume = false): RunHandle {
+    const dag = requireDag();
     if (active.has(run.runId)) throw new SymphonyError('E_CONFLICT', `run ${run.runId} is already running in this process`, { details: { runId: run.runId } });
     const controller = new AbortController();
     signal?.addEventListener('abort', () => controller.abort(), { once: true });
@@ -199,11 +208,7 @@ export function createConductor(services: ConductorServices, options: ConductorO
     seqs.set(run.runId, lastSeq);
     const done = (async () => {
       try {
-        await services.ledger.transaction(() => store.putRun(run));
-        const dag = services.dag;
-        // Without pit.dag the Conductor tracks the run itself, in its own ledger records.
-        if (dag) return await new DagExecution(env, dag, run, controller).execute(resume);
-        return await new RunExecution(env, run, prior, controller).execute();
+        return await new DagExecution(env, dag, run, controller).execute(resume);
       } finally {
         active.delete(run.runId);
         seqs.delete(run.runId);
@@ -212,37 +217,44 @@ export function createConductor(services: ConductorServices, options: ConductorO
     return { runId: run.runId, done };
   }
 
+  const toRunRecord = (r: DagRunRecord): RunRecord => ({
+    runId: r.runId,
+    workflow: r.workflow,
+    inputs: r.inputs,
+    status: r.status,
+    createdAt: r.createdAt,
+    updatedAt: r.endedAt ?? r.createdAt,
+    resumes: r.resumes ?? 0,
+    policy: typeof r.meta?.policy === 'string' ? r.meta.policy : '',
+    ...(typeof r.meta?.source === 'string' ? { source: r.meta.source } : {}),
+    ...(r.endedAt !== undefined ? { endedAt: r.endedAt } : {}),
+    ...(r.error ? { error: r.error } : {}),
+  });
+  const requireRun = (runId: string): DagRunRecord => {
+    const record = requireDag().record(runId);
+    if (!record) throw new SymphonyError('E_NOT_FOUND', `no run "${runId}" in ${services.ledger.path} (see "symphony runs list")`, { details: { runId, store: services.ledger.path } });
+    return record;
+  };
+
   const conductor: Conductor = {
     policy,
     history,
     start(source, runOptions = {}) {
       const workflow = validateWorkflow(source);
       const inputs = resolveInputs(workflow, runOptions.inputs ?? {});
-      const now = Date.now();
-      const run: RunRecord = {
-        runId: newRunId(),
-        workflow,
-        inputs,
-        status: 'running',
-        createdAt: now,
-        updatedAt: now,
-        resumes: 0,
-        policy: policy.version,
-        ...(runOptions.source ? { source: runOptions.source } : {}),
-      };
-      return begin(run, [], runOptions.signal);
+      const meta = { policy: policy.version, ...(runOptions.source ? { source: runOptions.source } : {}) };
+      return begin({ runId: newRunId(), workflow, inputs, meta }, runOptions.signal);
     },
     run(source, runOptions) {
       return conductor.start(source, runOptions).done;
     },
     async resume(runId, runOptions = {}) {
-      const old = store.requireRun(runId);
-      if (old.status === 'succeeded') {
-        throw new SymphonyError('E_CONFLICT', `run ${runId} already succeeded: nothing to resume`, { details: { runId, status: old.status } });
+      const old = requireRun(runId);
+      if (old.status !== 'running') {
+        throw new SymphonyError('E_CONFLICT', `run ${runId} already ended (${old.status}): nothing to resume`, { details: { runId, status: old.status } });
       }
-      const { error: _old, endedAt: _end, ...rest } = old;
-      const run: RunRecord = { ...rest, status: 'running', updatedAt: Date.now(), resumes: old.resumes + 1, policy: policy.version };
-      return begin(run, store.stepsOf(runId), runOptions.signal, true).done;
+      const meta = { policy: policy.version, ...(typeof old.meta?.source === 'string' ? { source: old.meta.source } : {}) };
+      return begin({ runId, workflow: old.workflow, inputs: old.inputs, meta }, runOptions.signal, true).done;
     },
     cancel(runId) {
       const controller = active.get(runId);
@@ -256,38 +268,36 @@ export function createConductor(services: ConductorServices, options: ConductorO
       builtins.set(uses, { fn, capabilities: registration.capabilities ?? [], cost: registration.cost ?? 0.5, capacity: registration.capacity ?? 4 });
       return () => builtins.delete(uses);
     },
-    runs: (limit) => store.listRuns(limit),
+    runs(limit = 50) {
+      const dag = requireDag();
+      return dag
+        .runs()
+        .sort((a, b) => b.createdAt - a.createdAt)
+        .slice(0, limit)
+        .map((r) => dag.record(r.runId))
+        .filter((r): r is DagRunRecord => r !== undefined)
+        .map(toRunRecord);
+    },
     show(runId) {
-      const run = store.requireRun(runId);
-      const mine = store.stepsOf(runId);
-      const dag = services.dag;
-      if (!dag) return { run, steps: mine };
-      let view: ReturnType<DagPort['state']>;
-      try {
-        view = dag.state(runId);
-      } catch {
-        return { run, steps: mine };
-      }
-      const steps: StepRecord[] = view.steps.map((s) => {
-        const own = mine.find((m) => m.stepId === s.stepId);
-        const state = s.state === 'done' || s.state === 'failed' || s.state === 'skipped' ? s.state : 'failed';
-        return {
-          runId,
-          stepId: s.stepId,
-          state: s.state === 'pending' || s.state === 'ready' || s.state === 'running' || s.state === 'retrying' ? (own?.state ?? state) : state,
-          attempts: s.attempts,
-          ...(s.output ? { output: s.output } : {}),
-          ...(own?.servedBy ? { servedBy: own.servedBy } : {}),
-          ...(s.error ? { error: s.error } : {}),
-          startedAt: own?.startedAt ?? 0,
-          endedAt: own?.endedAt ?? 0,
-          durationMs: own?.durationMs ?? 0,
-        };
-      });
+      const run = toRunRecord(requireRun(runId));
+      const view = requireDag().state(runId);
+      const steps: StepRecord[] = view.steps.map((s) => ({
+        runId,
+        stepId: s.stepId,
+        state: s.state as StepRecord['state'],
+        attempts: s.attempts,
+        ...(s.interruptions ? { interruptions: s.interruptions } : {}),
+        ...(s.output ? { output: s.output } : {}),
+        ...(s.servedBy ? { servedBy: s.servedBy } : {}),
+        ...(s.error ? { error: s.error } : {}),
+        startedAt: s.startedAt ?? 0,
+        endedAt: s.endedAt ?? 0,
+        durationMs: s.startedAt && s.endedAt ? s.endedAt - s.startedAt : 0,
+      }));
       return { run, steps };
     },
     explain(runId) {
-      store.requireRun(runId);
+      requireRun(runId);
       return store.decisionsOf(runId);
     },
   };

@@ -1,30 +1,87 @@
-import { toSymphonyError, type ArtifactRef, type Step, type SymphonyErrorJSON } from '@symphony/types';
+import { toSymphonyError, type ArtifactRef, type Step, type SymphonyErrorJSON, type Workflow } from '@symphony/types';
 import type { ConductorEnv } from './conductor-env.js';
 import type { DecisionContext } from './features.js';
 import type { Decision } from './policy.js';
-import type { DecisionRecord, RunRecord, RunStatus } from './run-store.js';
-import type { RunResult, StepSummary } from './run-execution.js';
+import type { DecisionRecord, RunStatus } from './run-store.js';
 import { decisionContext, decisionRecord, encodeRow, runAttempts, sizeOf, type AttemptEnv, type StepPlan } from './step-attempts.js';
+
+export interface StepSummary {
+  stepId: string;
+  state: 'done' | 'failed' | 'skipped' | 'pending';
+  attempts: number;
+  durationMs: number;
+  servedBy?: string;
+  output?: ArtifactRef;
+  error?: SymphonyErrorJSON;
+  /** Host crashes during this step (they never count as attempts). */
+  interruptions?: number;
+  /** True when the output came from an earlier process (a resumed run). */
+  reused?: boolean;
+}
+
+export interface RunResult {
+  runId: string;
+  status: RunStatus;
+  durationMs: number;
+  steps: StepSummary[];
+  error?: SymphonyErrorJSON & { stepId?: string };
+  /** Steps this process executed (resumed runs leave finished steps alone). */
+  executed: string[];
+}
+
+/** What the Conductor keeps with a run in pit.dag's record. */
+export interface RunMeta {
+  source?: string;
+  policy: string;
+}
 
 /** The part of `pit.dag` the Conductor drives (typed structurally: no import of pit-dag). */
 export interface DagPort {
-  createRun(workflow: unknown, options?: { runId?: string; inputs?: Record<string, unknown>; concurrency?: number }): Promise<DagRunView>;
+  createRun(workflow: unknown, options?: { runId?: string; inputs?: Record<string, unknown>; concurrency?: number; meta?: Record<string, unknown> }): Promise<DagRunView>;
   resume(runId: string): Promise<DagRunView>;
   next(runId: string, max?: number): { runId: string; stepId: string; step: Step; attempt: number; signal: AbortSignal; startedAt: number }[];
   resolveInputs(runId: string, stepId: string): Record<string, unknown>;
-  completeWithOutput(runId: string, stepId: string, data: unknown, meta?: Record<string, unknown>): Promise<ArtifactRef>;
+  completeWithOutput(runId: string, stepId: string, data: unknown, meta?: Record<string, unknown> & { servedBy?: string }): Promise<ArtifactRef>;
   fail(runId: string, stepId: string, error: unknown): Promise<{ action: 'retry' | 'continue' | 'fail' }>;
   cancel(runId: string, reason?: string): Promise<void>;
   criticalPath(runId: string): { ranks: Record<string, number> };
   whenDone(runId: string): Promise<DagRunView>;
   ready(runId: string): string[];
   state(runId: string): DagRunView;
+  record(runId: string): DagRunRecord | undefined;
+  runs(filter?: { status?: RunStatus }): Array<{ runId: string; createdAt: number }>;
 }
 
 export interface DagRunView {
   runId: string;
   status: RunStatus;
-  steps: { stepId: string; state: string; attempts: number; output?: ArtifactRef; error?: SymphonyErrorJSON }[];
+  createdAt: number;
+  endedAt?: number;
+  resumes: number;
+  error?: SymphonyErrorJSON & { stepId?: string };
+  steps: {
+    stepId: string;
+    state: string;
+    attempts: number;
+    interruptions?: number;
+    servedBy?: string;
+    output?: ArtifactRef;
+    error?: SymphonyErrorJSON;
+    startedAt?: number;
+    endedAt?: number;
+  }[];
+}
+
+export interface DagRunRecord {
+  runId: string;
+  workflow: Workflow;
+  inputs: Record<string, unknown>;
+  status: RunStatus;
+  createdAt: number;
+  endedAt?: number;
+  resumes?: number;
+  meta?: Record<string, unknown>;
+  error?: SymphonyErrorJSON & { stepId?: string };
 }
 
 /**
@@ -48,21 +105,30 @@ export class DagExecution {
   constructor(
     private readonly env: ConductorEnv,
     private readonly dag: DagPort,
-    private readonly run: RunRecord,
+    private readonly run: { runId: string; workflow: Workflow; inputs: Record<string, unknown>; meta: RunMeta },
     private readonly controller: AbortController,
   ) {}
 
   async execute(resume: boolean): Promise<RunResult> {
     const { runId } = this.run;
     if (resume) await this.dag.resume(runId);
-    else await this.dag.createRun(this.run.workflow, { runId, inputs: this.run.inputs, concurrency: this.run.workflow.concurrency ?? this.env.concurrency });
+    else await this.dag.createRun(this.run.workflow, { runId, inputs: this.run.inputs, concurrency: this.run.workflow.concurrency ?? this.env.concurrency, meta: { ...this.run.meta } });
     this.ranks = this.dag.criticalPath(runId).ranks;
     this.maxRank = Math.max(1, ...Object.values(this.ranks));
     let view: DagRunView | undefined;
-    const done = this.dag.whenDone(runId).then((v) => {
-      view = v;
-      this.poke();
-    });
+    let halted: unknown;
+    const done = this.dag.whenDone(runId).then(
+      (v) => {
+        view = v;
+        this.poke();
+      },
+      (err: unknown) => {
+        // The run stopped in this process without ending (ledger full, lease lost): it stays
+        // `running` in the ledger, to resume once the cause is fixed.
+        halted = err ?? new Error('halted');
+        this.poke();
+      },
+    );
     const onAbort = () => void this.dag.cancel(runId, 'cancelled by the user').catch(() => {});
     this.controller.signal.addEventListener('abort', onAbort, { once: true });
     // A retry's backoff ends in the tracker: its step:ready is our cue to look again.
@@ -72,29 +138,27 @@ export class DagExecution {
     const events = this.env.events as unknown as { on(n: string, f: (e: { runId: string }) => void): void; off(n: string, f: (e: { runId: string }) => void): void };
     events.on('step:ready', onReady);
     try {
-      while (!view) {
+      while (!view && !halted) {
         this.dirty = false;
         const started = this.controller.signal.aborted ? [] : this.dag.next(runId);
         if (started.length > 0) this.launch(started);
-        if (!this.dirty && !view) await new Promise<void>((resolve) => (this.wake = resolve));
+        if (!this.dirty && !view && !halted) await new Promise<void>((resolve) => (this.wake = resolve));
       }
       await done;
       await Promise.all(this.writes);
+      if (halted) throw toSymphonyError(halted);
     } finally {
       events.off('step:ready', onReady);
       this.controller.signal.removeEventListener('abort', onAbort);
     }
     const final = view as DagRunView;
     const failed = final.steps.find((s) => s.state === 'failed' && s.error);
-    const error = failed?.error ? { ...stripStack(failed.error), stepId: failed.stepId } : undefined;
-    const record: RunRecord = { ...this.run, status: final.status, updatedAt: Date.now(), endedAt: Date.now(), ...(error ? { error } : {}) };
-    await this.env.ledger.transaction(() => this.env.store.putRun(record));
+    const error = final.error ? stripStack(final.error) : failed?.error ? { ...stripStack(failed.error), stepId: failed.stepId } : undefined;
     await this.env.saveHistory();
     const mine = new Set(this.executed);
     const steps: StepSummary[] = final.steps.map((s) => {
       const t = this.timing.get(s.stepId);
-      const stored = t ? undefined : this.env.store.stepsOf(runId).find((r) => r.stepId === s.stepId);
-      const servedBy = t?.servedBy ?? stored?.servedBy;
+      const servedBy = t?.servedBy ?? s.servedBy;
       return {
         stepId: s.stepId,
         state: s.state === 'done' || s.state === 'failed' || s.state === 'skipped' ? s.state : 'pending',
@@ -103,6 +167,7 @@ export class DagExecution {
         ...(servedBy ? { servedBy } : {}),
         ...(s.output ? { output: s.output } : {}),
         ...(s.error && s.state === 'failed' ? { error: stripStack(s.error) } : {}),
+        ...(s.interruptions ? { interruptions: s.interruptions } : {}),
         ...(s.state === 'done' && !mine.has(s.stepId) ? { reused: true } : {}),
       };
     });
@@ -141,18 +206,12 @@ export class DagExecution {
       const work = first
         .then((decided) => this.env.withSlot(runId, plan.step.id, signal, () => runAttempts(this.attemptEnv(plan, signal), plan, decided.get(plan.step.id), records, encodeRow)))
         .then(
-          async ({ output, servedBy, attempts }) => {
+          async ({ output, servedBy }) => {
             const durationMs = performance.now() - t0;
             this.timing.set(plan.step.id, { durationMs, servedBy });
-            // Our records go in the same event turn as the tracker's completion: one group
-            // commit, and the next steps wait only for the tracker's.
-            this.track(
-              this.env.ledger.transaction(() => {
-                records.forEach((r) => this.env.store.putDecision(r));
-                this.env.store.putStep({ runId, stepId: plan.step.id, state: 'done', attempts, servedBy, startedAt: Date.now() - durationMs, endedAt: Date.now(), durationMs });
-              }),
-            );
-            await this.dag.completeWithOutput(runId, plan.step.id, output ?? null, { producer: { extensionId: servedBy.slice(0, servedBy.indexOf('/')) } });
+            // Decisions go in the same event turn as the tracker's completion: one group commit.
+            if (records.length > 0) this.track(this.env.ledger.transaction(() => records.forEach((r) => this.env.store.putDecision(r))));
+            await this.dag.completeWithOutput(runId, plan.step.id, output ?? null, { servedBy, producer: { extensionId: servedBy.slice(0, servedBy.indexOf('/')) } });
             this.env.recordTrace(records);
           },
           async (err: unknown) => {

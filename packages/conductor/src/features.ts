@@ -69,6 +69,8 @@ export interface DecisionContext {
   /** Whether "give up" is allowed here (never on a first attempt). */
   canGiveUp: boolean;
   candidates: CandidateView[];
+  /** `false` when the step said `explore: false`: the policy's choice stands. */
+  explore?: boolean;
 }
 
 export interface EncodedBatch {

@@ -99,7 +99,22 @@ export interface QuestResult {
   decisionRewards: number[];
 }
 
-export type DecideFn = (batch: readonly DecisionContext[]) => number[] | Promise<number[]>;
+/**
+ * What an informed oracle may see beside each decision: the true, current parameters of the
+ * step's candidates (a copy), and where the step stands. Policies never get this.
+ */
+export interface HiddenView {
+  step: QuestStep;
+  candidates: readonly QuestCandidate[];
+}
+
+export type DecideFn = (batch: readonly DecisionContext[], hidden: readonly HiddenView[]) => number[] | Promise<number[]>;
+
+export interface PlayOptions {
+  weights?: RewardWeights;
+  /** Seed of the game's noise (outcomes, drift); default derived from the quest seed. */
+  noiseSeed?: number;
+}
 
 interface Running {
   step: number;
@@ -114,8 +129,9 @@ interface Running {
 }
 
 /** Plays one quest with `decide`; same quest + same decisions = same result, bit for bit. */
-export async function playQuest(quest: Quest, decide: DecideFn, weights: RewardWeights = DEFAULT_REWARD): Promise<QuestResult> {
-  const rng = createRng(quest.seed ^ 0x0a11ce);
+export async function playQuest(quest: Quest, decide: DecideFn, options: PlayOptions = {}): Promise<QuestResult> {
+  const weights = options.weights ?? DEFAULT_REWARD;
+  const rng = createRng(options.noiseSeed ?? quest.seed ^ 0x0a11ce);
   const caps = quest.capabilities.map((list) => list.map((c) => ({ ...c })));
   const book = new HistoryBook();
   const steps = quest.steps;
@@ -197,7 +213,8 @@ export async function playQuest(quest: Quest, decide: DecideFn, weights: RewardW
     }
     if (asks.length > 0) {
       const contexts = asks.map((a) => contextFor(a.step, a.previous, ready.length));
-      const out = decide(contexts);
+      const hidden = asks.map((a) => ({ step: steps[a.step]!, candidates: caps[steps[a.step]!.capability]!.map((c) => ({ ...c })) }));
+      const out = decide(contexts, hidden);
       const actions = Array.isArray(out) ? out : await out;
       asks.forEach((ask, k) => {
         const decision = rewards.length;

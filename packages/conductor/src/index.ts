@@ -13,15 +13,32 @@ export {
 } from './features.js';
 export { HistoryBook, DEFAULT_REWARD, rewardOf, predictLatencyMs, type CallOutcome, type CandidateStats, type RewardWeights } from './history.js';
 export type { Policy, SyncPolicy } from './policy.js';
-export { createHeuristic, HEURISTICS, type HeuristicName } from './heuristics.js';
+export { createHeuristic, expectedCallValue, sampleBeta, HEURISTICS, STRONG_BASELINES, TUNED, type HeuristicName, type HeuristicOptions, type StrongBaseline } from './heuristics.js';
+export { createOracle, trueCallValue, trueFailureProbability, ORACLE_RETRY_COST, type InformedPolicy, type OracleOptions } from './oracle.js';
 export { createMlpPolicy } from './mlp-policy.js';
 export { createOnnxPolicy, type OnnxPolicy } from './onnx-policy.js';
 export { exportPolicyOnnx, importPolicyOnnx, POLICY_IO } from './onnx-export.js';
-export { generateQuest, playQuest, MAX_ATTEMPTS, type Quest, type QuestResult, type DecideFn } from './fqg.js';
+export { generateQuest, playQuest, MAX_ATTEMPTS, KIND_QUALITY_WEIGHT, type Quest, type QuestCandidate, type QuestStep, type QuestResult, type DecideFn, type HiddenView, type PlayOptions } from './fqg.js';
 export { train, DEFAULT_TRAIN, type TrainOptions, type TrainProgress, type TrainResult, type CurvePoint } from './trainer.js';
 export type { Mlp, Layer } from './mlp.js';
-export { evaluateAll, evaluatePolicy, compare, type EvalReport, type PolicySummary, type Comparison } from './evaluate.js';
-export { heldOutSeeds, validationSeeds, trainingQuestSeed, HELD_OUT_BASE, VALIDATION_BASE } from './seeds.js';
+export {
+  evaluateAll,
+  evaluatePolicy,
+  evaluateSuite,
+  compare,
+  meanCi,
+  tuneBaselines,
+  strongBaselines,
+  TUNING_GRID,
+  type EvalReport,
+  type EvaluablePolicy,
+  type PolicySummary,
+  type Comparison,
+  type SuiteOptions,
+  type TunedBaselines,
+} from './evaluate.js';
+export { heldOutSeeds, validationSeeds, trainingQuestSeed, HELD_OUT_BASE, VALIDATION_BASE, VALIDATION_SPAN, TRAIN_BASE } from './seeds.js';
+export { gateCandidate, publishCandidate, promote, rollback, storedPolicy, CANDIDATE, PRODUCTION, PREVIOUS, type GateResult } from './lifecycle.js';
 export {
   trainPolicy,
   writePolicyFiles,
@@ -37,6 +54,7 @@ export {
 export { curveSvg } from './curve-svg.js';
 export { PolicyManager, POLICY_ARTIFACT, type PolicyStatus, type LoadOutcome } from './model-manager.js';
 export type { Decision } from './policy.js';
+export { reasonFor, withReasons, EXPLORE_DEFAULTS, type ExploreOptions, type DecisionReason, type CandidateReason } from './explore.js';
 export {
   createConductor,
   type Conductor,
@@ -48,7 +66,7 @@ export {
   type StepFunction,
   type StepRegistration,
 } from './conductor.js';
-export type { RunResult, StepSummary } from './run-execution.js';
+export type { RunResult, StepSummary, DagPort } from './dag-execution.js';
 export type { RunRecord, StepRecord, DecisionRecord, RunStatus, StepState } from './run-store.js';
 export type { Candidate, StagePort, ArbiterPort, PoolPort, MetricsPort, StageCallOptions } from './ports.js';
 export { conductorPlugin, createConductorPlugin, type ConductorPluginOptions } from './plugin.js';

@@ -2,6 +2,7 @@ import { SymphonyError, silentLogger, toSymphonyError, type ArtifactsService, ty
 import type { DecisionContext } from './features.js';
 import { createOnnxPolicy } from './onnx-policy.js';
 import type { Decision, Policy } from './policy.js';
+import { withReasons, type ExploreOptions } from './explore.js';
 
 /**
  * Holds the policy in force. A new model is loaded and probed beside the current one and then
@@ -37,6 +38,8 @@ export class PolicyManager implements Policy {
   constructor(
     private readonly fallback: Policy,
     private readonly logger: Logger = silentLogger,
+    /** Bounded exploration of little-seen candidates (`false`: none; ties are still broken by estimate). */
+    private readonly exploration: ExploreOptions | false = {},
   ) {
     this.current = fallback;
   }
@@ -96,7 +99,14 @@ export class PolicyManager implements Policy {
     return this.decideDetailed(batch).then((ds) => ds.map((d) => d.action));
   }
 
+  /** The policy's decisions, tie-broken and explored, each with its reason. */
   async decideDetailed(batch: readonly DecisionContext[]): Promise<Decision[]> {
+    const decisions = await this.decideRaw(batch);
+    if (this.exploration === false) return withReasons(batch.map((c) => ({ ...c, explore: false })), decisions);
+    return withReasons(batch, decisions, this.exploration);
+  }
+
+  private async decideRaw(batch: readonly DecisionContext[]): Promise<Decision[]> {
     const policy = this.current;
     this.inFlight.set(policy, (this.inFlight.get(policy) ?? 0) + 1);
     try {
@@ -113,7 +123,7 @@ export class PolicyManager implements Policy {
         this.current = back;
         this.retire(policy);
       }
-      return this.decideDetailed(batch);
+      return this.decideRaw(batch);
     } finally {
       const left = (this.inFlight.get(policy) ?? 1) - 1;
       this.inFlight.set(policy, left);

@@ -1,9 +1,12 @@
+import type { DecisionReason } from './explore.js';
 import type { DecisionContext } from './features.js';
 
 /** One decision: the action row chosen, and the distribution it came from when there is one. */
 export interface Decision {
   action: number;
   probabilities?: number[];
+  /** Why: each candidate's value estimate and uncertainty, exploration, ties (PolicyManager). */
+  reason?: DecisionReason;
 }
 
 /** A decision maker: given a batch of decision contexts, one action per context. */

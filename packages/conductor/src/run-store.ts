@@ -1,4 +1,5 @@
 import { SymphonyError, type ArtifactRef, type LedgerService, type SymphonyErrorJSON, type Workflow } from '@symphony/types';
+import type { DecisionReason } from './explore.js';
 
 /**
  * The Conductor's durable records in the shared ledger: one record per run, one per finished
@@ -7,7 +8,7 @@ import { SymphonyError, type ArtifactRef, type LedgerService, type SymphonyError
  * written in ONE ledger transaction; transactions issued in the same turn share one commit.
  */
 export type RunStatus = 'running' | 'succeeded' | 'failed' | 'cancelled';
-export type StepState = 'done' | 'failed' | 'skipped';
+export type StepState = 'done' | 'failed' | 'skipped' | 'pending' | 'ready' | 'running' | 'retrying';
 
 export interface RunRecord {
   runId: string;
@@ -34,6 +35,8 @@ export interface StepRecord {
   /** `ext.id/method` that produced the output (the chosen candidate for capability steps). */
   servedBy?: string;
   error?: SymphonyErrorJSON;
+  /** Host crashes during this step's attempts (they do not count as attempts). */
+  interruptions?: number;
   startedAt: number;
   endedAt: number;
   durationMs: number;
@@ -54,6 +57,8 @@ export interface DecisionRecord {
   verdict: string;
   chosen?: string;
   probabilities?: number[];
+  /** Each candidate's value estimate and uncertainty, exploration, ties, in one readable `why`. */
+  reason?: DecisionReason;
   policy: string;
   policyVersion: string;
   at: number;
@@ -68,51 +73,24 @@ interface KV {
   getRange(options?: { start?: unknown; end?: unknown; reverse?: boolean; limit?: number }): Iterable<{ key: unknown; value: unknown }>;
 }
 
+/**
+ * The Conductor's own records: its decisions (features, action, policy version) for `explain`
+ * and offline training. Runs and steps live in pit.dag's checksummed records; `RunRecord` and
+ * `StepRecord` above are the Conductor's views of them.
+ */
 export class RunStore {
-  private readonly runs: KV;
-  private readonly steps: KV;
   private readonly decisions: KV;
 
   constructor(readonly ledger: LedgerService<unknown, unknown>) {
-    this.runs = ledger.db('conductor.runs') as KV;
-    this.steps = ledger.db('conductor.steps') as KV;
     this.decisions = ledger.db('conductor.decisions') as KV;
   }
 
   /** Inside a ledger transaction callback. */
-  putRun(run: RunRecord): void {
-    this.runs.put(run.runId, run);
-  }
-
-  putStep(step: StepRecord): void {
-    this.steps.put([step.runId, step.stepId], step);
-  }
-
   putDecision(d: DecisionRecord): void {
     this.decisions.put([d.runId, d.seq], d);
   }
 
-  getRun(runId: string): RunRecord | undefined {
-    return this.runs.get(runId) as RunRecord | undefined;
-  }
-
-  requireRun(runId: string): RunRecord {
-    const run = this.getRun(runId);
-    if (!run) throw new SymphonyError('E_NOT_FOUND', `no run "${runId}" in ${this.ledger.path} (see "symphony runs list")`, { details: { runId, store: this.ledger.path } });
-    return run;
-  }
-
-  stepsOf(runId: string): StepRecord[] {
-    return [...this.steps.getRange({ start: [runId], end: [runId, '\uffff'] })].map((e) => e.value as StepRecord);
-  }
-
   decisionsOf(runId: string): DecisionRecord[] {
     return [...this.decisions.getRange({ start: [runId, 0], end: [runId, Number.MAX_SAFE_INTEGER] })].map((e) => e.value as DecisionRecord);
-  }
-
-  /** Newest first. */
-  listRuns(limit = 50): RunRecord[] {
-    const all = [...this.runs.getRange()].map((e) => e.value as RunRecord);
-    return all.sort((a, b) => b.createdAt - a.createdAt).slice(0, limit);
   }
 }

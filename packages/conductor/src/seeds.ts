@@ -4,6 +4,8 @@
  * tuning step ever sees.
  */
 export const VALIDATION_BASE = 500_000;
+/** Seeds VALIDATION_BASE .. VALIDATION_BASE + VALIDATION_SPAN - 1 are reserved for validation. */
+export const VALIDATION_SPAN = 100_000;
 export const HELD_OUT_BASE = 900_000;
 export const TRAIN_BASE = 10_000_000;
 export const MAX_EPISODES = 1_000_000;
@@ -13,6 +15,7 @@ export function trainingQuestSeed(seed: number, episode: number): number {
 }
 
 export function validationSeeds(count: number): number[] {
+  if (count > VALIDATION_SPAN) throw new RangeError(`at most ${VALIDATION_SPAN} validation seeds`);
   return Array.from({ length: count }, (_, i) => VALIDATION_BASE + i);
 }
 

@@ -57,6 +57,7 @@ export function decisionContext(env: AttemptEnv, plan: StepPlan, attempt: number
     globalLoad: env.loadShare(),
     canGiveUp: previous !== undefined,
     candidates: candidateViews(env, plan.candidates ?? []),
+    ...(plan.step.explore === false ? { explore: false } : {}),
     ...(previous === undefined ? {} : { previous }),
   };
 }
@@ -78,6 +79,7 @@ export function decisionRecord(env: AttemptEnv, plan: StepPlan, ctx: DecisionCon
     verdict,
     ...(chosen ? { chosen: chosen.uses } : {}),
     ...(decision.probabilities ? { probabilities: decision.probabilities.map(round) } : {}),
+    ...(decision.reason ? { reason: decision.reason } : {}),
     policy: env.policyName(),
     policyVersion: env.policyVersion(),
     at: Date.now(),

@@ -14,11 +14,11 @@ export interface TestKernel {
   close(): Promise<void>;
 }
 
-/** A real kernel with the real LMDB ledger, artifact store, arbitration and the Conductor. */
-export async function startKernel(options: ConductorPluginOptions & { dag?: boolean } = {}, dir = mkdtempSync(join(tmpdir(), 'conductor-'))): Promise<TestKernel> {
-  const { dag, ...conductorOptions } = options;
+/** A real kernel with the real LMDB ledger, artifact store, arbitration, pit.dag (the one engine) and the Conductor. */
+export async function startKernel(options: ConductorPluginOptions = {}, dir = mkdtempSync(join(tmpdir(), 'conductor-'))): Promise<TestKernel> {
+  const conductorOptions = options;
   const kernel = createKernel({
-    plugins: [...pitStorePlugins({ ledger: { path: join(dir, 'ledger'), noSync: true } }), arbitrationPlugin, ...(dag ? [dagPlugin] : []), createConductorPlugin({ policy: 'heuristic', ...conductorOptions })],
+    plugins: [...pitStorePlugins({ ledger: { path: join(dir, 'ledger'), noSync: true } }), arbitrationPlugin, dagPlugin, createConductorPlugin({ policy: 'heuristic', ...conductorOptions })],
     config: { home: dir, pluginOptions: { 'pit.arbitration': { sampleIntervalMs: 0 } } },
   });
   await kernel.start();

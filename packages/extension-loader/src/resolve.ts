@@ -1,6 +1,15 @@
-import semver from 'semver';
+import { satisfies } from '@symphony/kernel';
 import type { ExtensionManifest } from '@symphony/manifest';
 import { SymphonyError } from '@symphony/types';
+
+/** The kernel's range semantics (npm's semver, pre-releases included); unreadable never fits. */
+function fits(version: string, range: string): boolean {
+  try {
+    return satisfies(version, range);
+  } catch {
+    return false;
+  }
+}
 
 export interface Resolvable {
   manifest: Pick<ExtensionManifest, 'id' | 'version' | 'dependencies' | 'engines'>;
@@ -26,7 +35,7 @@ export function resolveDependencies<T extends Resolvable>(extensions: readonly T
   }
   for (const ext of extensions) {
     const { id, version, engines, dependencies } = ext.manifest;
-    if (symphonyVersion && !semver.satisfies(symphonyVersion, engines.symphony, { includePrerelease: true })) {
+    if (symphonyVersion && !fits(symphonyVersion, engines.symphony)) {
       throw new SymphonyError('E_MANIFEST_ENGINE', `extension "${id}@${version}" needs Symphony ${engines.symphony}, but this is ${symphonyVersion}`, {
         details: { id, range: engines.symphony, version: symphonyVersion },
       });
@@ -38,7 +47,7 @@ export function resolveDependencies<T extends Resolvable>(extensions: readonly T
           details: { id, dependency: dep, range },
         });
       }
-      if (!semver.satisfies(target.manifest.version, range, { includePrerelease: true })) {
+      if (!fits(target.manifest.version, range)) {
         throw new SymphonyError(
           'E_DEPENDENCY_CONFLICT',
           `extension "${id}@${version}" needs "${dep}@${range}", but "${dep}@${target.manifest.version}" is installed`,

@@ -12,4 +12,4 @@ export {
 } from './plugin.js';
 export { orderPlugins } from './order.js';
 export { loadPlugins } from './load.js';
-export { satisfies, parseVersion } from './semver.js';
+export { satisfies, parseVersion, compareVersions, validRange, RANGE_OPTIONS, type RangeOptions } from './semver.js';

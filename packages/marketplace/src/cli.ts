@@ -109,7 +109,7 @@ export async function runMarketplaceCli(argv: string[], io: MarketplaceCliIo = {
         out(`registry:    ${info.registry}`);
         out(`dist-tags:   ${Object.entries(info.distTags).map(([t, v]) => `${t}=${v}`).join(', ') || 'none'}`);
         out(`versions:    ${semver.rsort(Object.keys(info.versions).filter((v) => semver.valid(v))).join(', ')}`);
-        if (Object.keys(meta.dependencies).length > 0) out(`depends on:  ${Object.entries(meta.dependencies).map(([d, r]) => `${d}@${r}`).join(', ')}`);
+        if (Object.keys(meta.dependencies ?? {}).length > 0) out(`depends on:  ${Object.entries(meta.dependencies ?? {}).map(([d, r]) => `${d}@${r}`).join(', ')}`);
         out('installing it asks you to grant:');
         for (const line of meta.permissions) out(`  ${line}`);
         if (meta.permissions.length === 0) out('  nothing (no permissions)');

@@ -14,6 +14,6 @@ export { createRegistryClient, type RegistryClient, type RemotePackument, type R
 export { createNpmRegistryClient, isNpmRegistry, NPM_PREFIX } from './npm-client.js';
 export { resolveTree, type ResolveOptions, type Resolved, type RootRequest } from './resolve.js';
 export { assertTrustedSigner, type TrustFile } from './trust.js';
-export { importCheck, type StartCandidate } from './start-check.js';
+export { sandboxedStartCheck, type SandboxedStartCheckOptions, type StartCandidate } from './start-check.js';
 export { LOCKFILE, type Lockfile, type LockEntry } from './layout.js';
 export { runMarketplaceCli, MARKETPLACE_USAGE, type MarketplaceCliIo } from './cli.js';

@@ -1,7 +1,8 @@
-import { randomBytes } from 'node:crypto';
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { lstat, mkdir, readFile, readdir, readlink, rename, rm, rmdir, symlink, writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { SymphonyError } from '@symphony/types';
+import { canonicalJson, nullRecord } from './own.js';
 
 /**
  * The on-disk shape of an installation (everything under one Symphony home):
@@ -11,6 +12,7 @@ import { SymphonyError } from '@symphony/types';
  *   <home>/.marketplace/generations/<n>/symphony-lock.json
  *   <home>/.marketplace/store/<id>@<version>/         verified, unpacked, never modified
  *   <home>/.marketplace/staging/                      work in progress (deleted on open)
+ *   <home>/.marketplace/lock.key                      the key of the lockfiles' own integrity (HMAC)
  *
  * A store entry or a generation only appears by renaming a finished temp folder, and the live
  * set only changes by renaming a new symlink over `extensions`. So a process killed at any
@@ -33,6 +35,12 @@ export interface LockEntry {
 export interface Lockfile {
   lockfileVersion: 1;
   extensions: Record<string, LockEntry>;
+  /**
+   * `hmac-sha256-<base64>` over the rest of the file (keys sorted), keyed by `.marketplace/lock.key`:
+   * a hand edit (an integrity, a permission) is refused with `E_LOCKFILE_TAMPERED`. Absent only in
+   * lockfiles written before it existed; those are accepted once every entry re-verifies.
+   */
+  integrity?: string;
 }
 
 export const LOCKFILE = 'symphony-lock.json';
@@ -53,6 +61,12 @@ export type Paths = ReturnType<typeof paths>;
 export async function prepare(p: Paths): Promise<void> {
   await mkdir(p.store, { recursive: true });
   await mkdir(p.generations, { recursive: true });
+  const keyPath = join(p.root, 'lock.key');
+  if (!(await lstat(keyPath).catch(() => undefined))) {
+    await writeFile(keyPath, randomBytes(32).toString('base64'), { mode: 0o600, flag: 'wx' }).catch((error: NodeJS.ErrnoException) => {
+      if (error.code !== 'EEXIST') throw error;
+    });
+  }
   // Leftovers of an install that was killed: never part of the live set, safe to drop.
   await rm(p.staging, { recursive: true, force: true });
   await mkdir(p.staging, { recursive: true });
@@ -77,14 +91,45 @@ export async function currentGeneration(p: Paths): Promise<number> {
   return Number.isInteger(n) ? n : 0;
 }
 
-export async function readLockfile(p: Paths, generation: number): Promise<Lockfile> {
-  if (generation === 0) return { lockfileVersion: 1, extensions: {} };
-  const file = join(p.generations, String(generation), LOCKFILE);
+async function lockKey(p: Paths): Promise<Buffer> {
+  const path = join(p.root, 'lock.key');
   try {
-    return JSON.parse(await readFile(file, 'utf8')) as Lockfile;
+    return Buffer.from((await readFile(path, 'utf8')).trim(), 'base64');
+  } catch (cause) {
+    throw new SymphonyError('E_LOCKFILE_INVALID', `cannot read ${path}, the key of the lockfile's integrity: ${(cause as Error).message}`, { details: { path }, cause });
+  }
+}
+
+function lockIntegrity(key: Buffer, lock: Lockfile): string {
+  return `hmac-sha256-${createHmac('sha256', key).update(canonicalJson({ lockfileVersion: lock.lockfileVersion, extensions: lock.extensions })).digest('base64')}`;
+}
+
+export async function readLockfile(p: Paths, generation: number): Promise<Lockfile> {
+  if (generation === 0) return { lockfileVersion: 1, extensions: nullRecord() };
+  const file = join(p.generations, String(generation), LOCKFILE);
+  let lock: Lockfile;
+  try {
+    lock = JSON.parse(await readFile(file, 'utf8')) as Lockfile;
   } catch (cause) {
     throw new SymphonyError('E_LOCKFILE_INVALID', `cannot read ${file}: ${(cause as Error).message}`, { details: { path: file }, cause });
   }
+  if (!lock || lock.lockfileVersion !== 1 || typeof lock.extensions !== 'object' || !lock.extensions || Array.isArray(lock.extensions)) {
+    throw new SymphonyError('E_LOCKFILE_INVALID', `${file} is not a version 1 lockfile`, { details: { path: file } });
+  }
+  for (const [id, entry] of Object.entries(lock.extensions)) {
+    if (!/^[a-z][a-z0-9-]*(\.[a-z0-9][a-z0-9_-]*)+$/.test(id) || !entry || typeof entry.version !== 'string' || !Array.isArray(entry.permissions)
+      || typeof entry.dependencies !== 'object' || !entry.dependencies) {
+      throw new SymphonyError('E_LOCKFILE_INVALID', `${file} has a malformed entry "${id}"`, { details: { path: file, id } });
+    }
+  }
+  if (lock.integrity !== undefined) {
+    const expected = Buffer.from(lockIntegrity(await lockKey(p), lock));
+    const given = Buffer.from(String(lock.integrity));
+    if (expected.length !== given.length || !timingSafeEqual(expected, given)) {
+      throw new SymphonyError('E_LOCKFILE_TAMPERED', `${file} was edited by hand (its integrity does not match); restore the previous generation or reinstall`, { details: { path: file } });
+    }
+  }
+  return { ...lock, extensions: nullRecord(Object.entries(lock.extensions)) };
 }
 
 export function storeName(id: string, version: string): string {
@@ -120,7 +165,9 @@ export async function commitGeneration(p: Paths, previous: number, lock: Lockfil
   for (const [id, entry] of Object.entries(lock.extensions)) {
     await symlink(relative(join(p.generations, String(next)), join(p.store, storeName(id, entry.version))), join(staged, id), 'dir');
   }
-  await writeFile(join(staged, LOCKFILE), `${JSON.stringify(sortLock(lock), null, 2)}\n`);
+  const sorted = sortLock(lock);
+  sorted.integrity = lockIntegrity(await lockKey(p), sorted);
+  await writeFile(join(staged, LOCKFILE), `${JSON.stringify(sorted, null, 2)}\n`);
   await rename(staged, join(p.generations, String(next)));
   await switchTo(p, next);
   return next;

@@ -19,7 +19,7 @@ interface NpmVersion {
   deprecated?: string;
   dist?: { tarball?: string; integrity?: string };
   /** Written by `symphony-sdk pack` from the signed manifest (see `NpmSymphonyField` in the SDK). */
-  symphony?: { id?: string; kind?: string; dependencies?: Record<string, string>; engines?: { symphony?: string }; permissions?: string[] };
+  symphony?: { id?: string; kind?: string; dependencies?: Record<string, string>; engines?: { symphony?: string }; permissions?: string[]; keyId?: string };
 }
 
 /**
@@ -29,7 +29,10 @@ interface NpmVersion {
  * for Symphony's registry. Only versions whose package.json carries the `symphony` field that
  * `symphony-sdk pack` writes count; everything else on the registry is not an extension. The
  * registry's metadata only guides resolution: after download, the signed manifest must say the
- * same (checked by the marketplace).
+ * same: the signature's key must be the `keyId` the metadata named, and resolution reads
+ * dependencies from the signed manifest. What npm metadata cannot give is freshness: a registry
+ * may withhold a newer version (Symphony's registry signs its metadata with a timestamp that only
+ * moves forward). Use an npm registry for distribution; Symphony's for that guarantee and search.
  */
 export function createNpmRegistryClient(url: string, fetchImpl: typeof fetch = fetch): RegistryClient {
   const raw = url.startsWith(NPM_PREFIX) ? url.slice(NPM_PREFIX.length) : url;
@@ -70,7 +73,7 @@ export function createNpmRegistryClient(url: string, fetchImpl: typeof fetch = f
       const versions: Record<string, RemoteVersion> = {};
       for (const [version, v] of Object.entries(doc.versions ?? {})) {
         const s = v?.symphony;
-        if (!s || s.id !== id || v.version !== version || !v.dist?.tarball || !v.dist.integrity) continue;
+        if (!s || s.id !== id || v.version !== version || typeof s.keyId !== 'string' || !v.dist?.tarball || !v.dist.integrity) continue;
         versions[version] = {
           id,
           version,
@@ -83,7 +86,7 @@ export function createNpmRegistryClient(url: string, fetchImpl: typeof fetch = f
           integrity: v.dist.integrity,
           tarball: v.dist.tarball,
           publisher: id.slice(0, id.indexOf('.')),
-          keyId: '',
+          keyId: s.keyId,
           ...(v.deprecated ? { deprecated: v.deprecated } : {}),
         };
       }

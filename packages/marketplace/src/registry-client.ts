@@ -13,7 +13,8 @@ export interface RemoteVersion {
   keywords: string[];
   permissions: string[];
   engines: { symphony?: string };
-  dependencies: Record<string, string>;
+  /** The registry's unsigned summary, for display only: resolution reads the signed manifest. */
+  dependencies?: Record<string, string>;
   integrity: string;
   tarball: string;
   publisher: string;
@@ -27,6 +28,8 @@ export interface RemotePackument {
   publisher: string;
   distTags: Record<string, string>;
   versions: Record<string, RemoteVersion>;
+  /** The registry's signature over the resolution facts (see metadata.ts); the marketplace resolves from it only. */
+  signed?: { keyId: string; publicKey: string; payload: string; signature: string };
 }
 
 export interface RemoteSearchHit {

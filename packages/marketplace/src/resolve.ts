@@ -1,6 +1,7 @@
 import semver from 'semver';
 import { SymphonyError } from '@symphony/types';
 import type { RemotePackument, RemoteVersion } from './registry-client.js';
+import { PROTO_NAMES, own } from './own.js';
 
 export interface RootRequest {
   id: string;
@@ -23,6 +24,15 @@ interface Constraint {
 export interface ResolveOptions {
   roots: RootRequest[];
   packument(id: string): Promise<RemotePackument>;
+  /**
+   * The dependencies of one chosen version, read from its publisher-signed manifest (never from
+   * registry metadata, which a mirror can edit). Ids this callback leaves out are not resolved.
+   */
+  dependencies(meta: RemoteVersion): Promise<Record<string, string>>;
+  /** Installed versions: they stay acceptable even when yanked since (npm keeps them too). */
+  installed?: ReadonlyMap<string, string>;
+  /** Versions never to go below (an update's installed versions); a lower pick is `E_DOWNGRADE_REFUSED`. */
+  floor?: ReadonlyMap<string, string>;
   /** Versions to keep when they still satisfy every constraint (the lockfile's). */
   prefer?: ReadonlyMap<string, string>;
   /** The running Symphony version, checked against `engines.symphony`. */
@@ -65,9 +75,9 @@ export async function resolveTree(options: ResolveOptions): Promise<Map<string, 
       if (expanded.has(edge.id)) continue;
       expanded.add(edge.id);
       paths.set(edge.id, edge.via);
-      const meta = packument.versions[choices.get(edge.id) as string] as RemoteVersion;
+      const meta = own(packument.versions, choices.get(edge.id) as string) as RemoteVersion;
       const here = [...edge.via.filter((v) => v !== '(request)'), `${meta.id}@${meta.version}`];
-      for (const [dep, depRange] of Object.entries(meta.dependencies ?? {})) queue.push({ id: dep, range: depRange, via: here });
+      for (const [dep, depRange] of Object.entries(await options.dependencies(meta))) queue.push({ id: dep, range: depRange, via: here });
     }
 
     let changed = false;
@@ -87,7 +97,7 @@ export async function resolveTree(options: ResolveOptions): Promise<Map<string, 
     if (!changed) {
       const out = new Map<string, Resolved>();
       for (const [id, version] of choices) {
-        out.set(id, { meta: (packuments.get(id) as RemotePackument).versions[version] as RemoteVersion, path: paths.get(id) ?? [] });
+        out.set(id, { meta: own((packuments.get(id) as RemotePackument).versions, version) as RemoteVersion, path: paths.get(id) ?? [] });
       }
       return out;
     }
@@ -99,9 +109,9 @@ export async function resolveTree(options: ResolveOptions): Promise<Map<string, 
 
 /** A dist-tag becomes the exact version it points at; anything else must be a semver range. */
 function rangeFor(packument: RemotePackument, spec: string): string {
-  const tagged = packument.distTags[spec];
-  if (tagged) return tagged;
-  if (semver.validRange(spec)) return spec;
+  const tagged = typeof spec === 'string' && !PROTO_NAMES.has(spec) ? own(packument.distTags, spec) : undefined;
+  if (typeof tagged === 'string') return tagged;
+  if (typeof spec === 'string' && !PROTO_NAMES.has(spec) && semver.validRange(spec)) return spec;
   throw new SymphonyError('E_INPUT_INVALID', `"${spec}" is neither a semver range nor a dist-tag of ${packument.id}`, {
     details: { id: packument.id, spec, distTags: packument.distTags },
   });
@@ -109,17 +119,26 @@ function rangeFor(packument: RemotePackument, spec: string): string {
 
 function pick(packument: RemotePackument, list: Constraint[], options: ResolveOptions, via: string[]): string {
   const all = Object.values(packument.versions);
-  // Yanked versions are only taken when asked for exactly (an old lockfile).
+  const installed = options.installed?.get(packument.id);
+  // Yanked versions are only taken when asked for exactly, or when already installed (they stay, with a warning).
   const candidates = all
-    .filter((v) => !v.yanked || list.every((c) => c.range === v.version))
+    .filter((v) => !v.yanked || v.version === installed || list.every((c) => c.range === v.version))
     .filter((v) => list.every((c) => semver.satisfies(v.version, c.range, { includePrerelease: semver.prerelease(v.version) !== null && c.range === v.version })));
   const engineOk = candidates.filter(
     (v) => !options.symphonyVersion || !v.engines?.symphony || semver.satisfies(options.symphonyVersion, v.engines.symphony, { includePrerelease: true }),
   );
+  const floor = options.floor?.get(packument.id);
+  const allowed = floor ? engineOk.filter((v) => semver.gte(v.version, floor)) : engineOk;
   const preferred = options.prefer?.get(packument.id);
-  if (preferred && engineOk.some((v) => v.version === preferred)) return preferred;
-  const best = semver.rsort(engineOk.map((v) => v.version))[0];
+  if (preferred && allowed.some((v) => v.version === preferred)) return preferred;
+  const best = semver.rsort(allowed.map((v) => v.version))[0];
   if (best) return best;
+  if (floor && engineOk.length > 0) {
+    const below = semver.rsort(engineOk.map((v) => v.version))[0] as string;
+    throw new SymphonyError('E_DOWNGRADE_REFUSED', `updating ${packument.id} would go down from the installed ${floor} to ${below}; an update never downgrades (to do it on purpose: install ${packument.id}@${below})`, {
+      details: { id: packument.id, installed: floor, candidate: below },
+    });
+  }
 
   const who = (c: Constraint) => `${c.via.filter((v) => v !== '(request)').concat(packument.id).join(' > ')} requires ${c.range}`;
   const available = all.filter((v) => !v.yanked).map((v) => v.version);

@@ -36,10 +36,17 @@ export async function startRegistry() {
     await mkdir(join(dir, 'dist'), { recursive: true });
     const manifest = { id: ext.id, version: ext.version, kind: 'operator', main: 'dist/index.js', description: `${ext.id} for tests`, permissions: ext.permissions ?? {}, dependencies: ext.dependencies ?? {}, ...(ext.engines ? { engines: ext.engines } : {}) };
     await writeFile(join(dir, 'symphony.extension.json'), JSON.stringify(manifest));
-    await writeFile(join(dir, 'dist', 'index.js'), ext.code ?? `export default { [Symbol.for('symphony.extension')]: true, methods: { hello: () => ${JSON.stringify(`${ext.id}@${ext.version}`)} } };\n`);
+    await writeFile(join(dir, 'dist', 'index.js'), ext.code ?? definitionSource(ext.id, ext.version));
     const pack = await packExtension({ dir, key });
     await registry.publish(pack.tarball, { integrity: pack.integrity });
     return pack;
   }
   return { root, registry, url: served.url, acme, other, publish, close: () => served.close() };
+}
+
+/** A module exporting what `defineOperator()` returns (brand, manifest, dispatch), without importing the SDK. */
+export function definitionSource(id: string, version: string, methods = `{ hello: () => ${JSON.stringify(`${id}@${version}`)} }`): string {
+  return `const methods = ${methods};
+export default { [Symbol.for('symphony.extension')]: true, kind: 'operator', manifest: { id: ${JSON.stringify(id)}, version: ${JSON.stringify(version)}, kind: 'operator' }, methods, dispatch: (method, input, ctx) => methods[method](input, ctx) };
+`;
 }

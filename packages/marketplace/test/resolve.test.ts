@@ -20,6 +20,9 @@ function packuments(spec: Record<string, Record<string, { deps?: Record<string, 
   return out;
 }
 
+// In these unit tests the fake metadata carries the manifest's dependencies; the marketplace reads the signed manifest.
+const dependencies = async (meta: RemoteVersion) => meta.dependencies ?? {};
+
 const lookup = (map: Map<string, RemotePackument>) => async (id: string) => {
   const p = map.get(id);
   if (!p) throw Object.assign(new Error(`no ${id}`), { code: 'E_NOT_FOUND' });
@@ -33,19 +36,40 @@ describe('resolveTree', () => {
       'a.mid': { '1.0.0': { deps: { 'a.lib': '~1.1.0' } } },
       'a.lib': { '1.0.0': {}, '1.1.3': {}, '1.2.0': {} },
     });
-    const out = await resolveTree({ roots: [{ id: 'a.app', spec: 'latest' }], packument: lookup(map) });
+    const out = await resolveTree({ roots: [{ id: 'a.app', spec: 'latest' }], packument: lookup(map), dependencies });
     expect(out.get('a.lib')?.meta.version).toBe('1.1.3');
   });
 
   it('skips yanked versions and versions for another Symphony, and keeps a locked version that still fits', async () => {
     const map = packuments({ 'a.lib': { '1.0.0': {}, '1.1.0': { engine: '>=2.0.0' }, '1.2.0': { yanked: true } } });
-    const picked = await resolveTree({ roots: [{ id: 'a.lib', spec: '^1.0.0' }], packument: lookup(map), symphonyVersion: '0.1.0' });
+    const picked = await resolveTree({ roots: [{ id: 'a.lib', spec: '^1.0.0' }], packument: lookup(map), dependencies, symphonyVersion: '0.1.0' });
     expect(picked.get('a.lib')?.meta.version).toBe('1.0.0');
-    await expect(resolveTree({ roots: [{ id: 'a.lib', spec: '1.1.0' }], packument: lookup(map), symphonyVersion: '0.1.0' })).rejects.toMatchObject({ code: 'E_ENGINE_INCOMPATIBLE' });
-    const exactYanked = await resolveTree({ roots: [{ id: 'a.lib', spec: '1.2.0' }], packument: lookup(map) });
+    await expect(resolveTree({ roots: [{ id: 'a.lib', spec: '1.1.0' }], packument: lookup(map), dependencies, symphonyVersion: '0.1.0' })).rejects.toMatchObject({ code: 'E_ENGINE_INCOMPATIBLE' });
+    const exactYanked = await resolveTree({ roots: [{ id: 'a.lib', spec: '1.2.0' }], packument: lookup(map), dependencies });
     expect(exactYanked.get('a.lib')?.meta.version).toBe('1.2.0');
-    const locked = await resolveTree({ roots: [{ id: 'a.lib', spec: '^1.0.0' }], packument: lookup(map), prefer: new Map([['a.lib', '1.0.0']]) });
+    const locked = await resolveTree({ roots: [{ id: 'a.lib', spec: '^1.0.0' }], packument: lookup(map), dependencies, prefer: new Map([['a.lib', '1.0.0']]) });
     expect(locked.get('a.lib')?.meta.version).toBe('1.0.0');
+  });
+
+  it('keeps an installed version that was yanked since, and an update never goes below the installed version', async () => {
+    const map = packuments({ 'a.lib': { '1.0.0': {}, '1.1.0': { yanked: true } } });
+    const installed = new Map([['a.lib', '1.1.0']]);
+    const kept = await resolveTree({ roots: [{ id: 'a.lib', spec: '^1.0.0' }], packument: lookup(map), dependencies, installed, prefer: installed });
+    expect(kept.get('a.lib')?.meta).toMatchObject({ version: '1.1.0', yanked: true });
+    // An update (no preference, floor at the installed version) keeps it rather than going down to 1.0.0.
+    const updated = await resolveTree({ roots: [{ id: 'a.lib', spec: '^1.0.0' }], packument: lookup(map), dependencies, installed, floor: installed });
+    expect(updated.get('a.lib')?.meta.version).toBe('1.1.0');
+    // A registry that no longer lists the installed version cannot make an update downgrade.
+    const hidden = packuments({ 'a.lib': { '1.0.0': {} } });
+    await expect(resolveTree({ roots: [{ id: 'a.lib', spec: '^1.0.0' }], packument: lookup(hidden), dependencies, installed, floor: installed }))
+      .rejects.toMatchObject({ code: 'E_DOWNGRADE_REFUSED', details: { id: 'a.lib', installed: '1.1.0', candidate: '1.0.0' } });
+  });
+
+  it('answers Object.prototype names as specs with E_INPUT_INVALID, never a prototype member', async () => {
+    const map = packuments({ 'a.lib': { '1.0.0': {} } });
+    for (const spec of ['constructor', '__proto__', 'toString', 'hasOwnProperty']) {
+      await expect(resolveTree({ roots: [{ id: 'a.lib', spec }], packument: lookup(map), dependencies })).rejects.toMatchObject({ code: 'E_INPUT_INVALID' });
+    }
   });
 
   it('either satisfies every range in the tree or refuses with a code (fast-check)', async () => {
@@ -61,11 +85,11 @@ describe('resolveTree', () => {
       fc.asyncProperty(graphArb, fc.constantFrom(...ids), rangeArb, async (graph, root, rootRange) => {
         const map = packuments(graph);
         try {
-          const out = await resolveTree({ roots: [{ id: root, spec: rootRange }], packument: lookup(map) });
+          const out = await resolveTree({ roots: [{ id: root, spec: rootRange }], packument: lookup(map), dependencies });
           // Every edge of the resolved tree is satisfied by the chosen version.
           expect(semver.satisfies(out.get(root)?.meta.version as string, rootRange)).toBe(true);
           for (const { meta } of out.values()) {
-            for (const [dep, range] of Object.entries(meta.dependencies)) {
+            for (const [dep, range] of Object.entries(meta.dependencies ?? {})) {
               expect(out.has(dep)).toBe(true);
               expect(semver.satisfies(out.get(dep)?.meta.version as string, range, { includePrerelease: true })).toBe(true);
             }

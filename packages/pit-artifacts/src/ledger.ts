@@ -21,6 +21,11 @@ export interface LedgerOptions {
    * pages) but not a power loss.
    */
   noSync?: boolean;
+  /**
+   * Open for reading only (a store on a read-only disk, or one you may not write): every write
+   * transaction fails with `E_LEDGER_READONLY`. Default false.
+   */
+  readOnly?: boolean;
 }
 
 /**
@@ -29,7 +34,8 @@ export interface LedgerOptions {
  */
 export function openLedger(options: LedgerOptions): LmdbLedger {
   const path = resolve(options.path);
-  mkdirSync(path, { recursive: true });
+  const readOnly = options.readOnly === true;
+  if (!readOnly) mkdirSync(path, { recursive: true });
   let root: RootDatabase;
   try {
     root = open({
@@ -37,6 +43,7 @@ export function openLedger(options: LedgerOptions): LmdbLedger {
       mapSize: options.mapSize ?? 64 * 1024 * 1024,
       maxDbs: options.maxDbs ?? 128,
       noSync: options.noSync ?? false,
+      ...(readOnly ? { readOnly: true } : {}),
     });
   } catch (cause) {
     throw new SymphonyError('E_LEDGER_OPEN', `cannot open the ledger at ${path}: ${(cause as Error).message}`, {

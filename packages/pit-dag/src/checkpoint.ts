@@ -1,11 +1,16 @@
-import type { ArtifactRef, LedgerService, SymphonyErrorJSON, Workflow } from '@symphony/types';
+import { crc32 } from 'node:zlib';
+import { SymphonyError, type ArtifactRef, type LedgerService, type SymphonyErrorJSON, type Workflow } from '@symphony/types';
 
 /**
- * The DAG tracker's durable state, in the shared ledger (sub-databases `dag.*`). A checkpoint is
- * one small record per step transition, so its cost does not grow with the size of the run:
- *   dag.runs     runId -> RunRecord
- *   dag.steps    [runId, stepId] -> StepRecord
- *   dag.history  [workflowName, stepId] -> { ms, n }   (duration estimates for ranks)
+ * The DAG tracker's durable state, in the shared ledger. A checkpoint is one small record per
+ * step transition, so its cost does not grow with the size of the run:
+ *   dag.run-records   runId -> RunRecord            (checksummed)
+ *   dag.step-records  [runId, stepId] -> StepRecord (checksummed)
+ *   dag.leases        runId -> Lease                (checksummed): who drives the run
+ *   dag.history       [workflowName, stepId] -> { ms, n }   (duration estimates for ranks)
+ *
+ * Run, step and lease records are stored as `crc32 (4 bytes, LE) + UTF-8 JSON`: a damaged
+ * record is `E_LEDGER_CORRUPT` naming the ledger and the key, never a wrong answer.
  */
 export type RunStatus = 'running' | 'succeeded' | 'failed' | 'cancelled';
 
@@ -17,50 +22,121 @@ export interface RunRecord {
   createdAt: number;
   endedAt?: number;
   concurrency?: number;
+  /** Times the run was resumed by another driver (after a crash). */
+  resumes?: number;
+  /** What the caller keeps with the run (the Conductor: source file, policy version). */
+  meta?: Record<string, unknown>;
+  /** The error that ended a failed run, with the step it came from. */
+  error?: SymphonyErrorJSON & { stepId?: string };
 }
 
 export type StepRecordStatus = 'running' | 'retrying' | 'done' | 'skipped' | 'failed';
 
 export interface StepRecord {
   status: StepRecordStatus;
-  /** Attempts started so far. */
+  /** Attempts started so far (attempts cut off by a host crash are not counted). */
   attempts: number;
+  /** Times an attempt of this step was cut off by the host dying (bounded by `maxInterruptions`). */
+  interruptions?: number;
   output?: ArtifactRef;
   error?: SymphonyErrorJSON;
   /** A failure that `continueOnError` let the run go past. */
   continued?: boolean;
+  /** `extension/method` that produced the output (the chosen candidate for capability steps). */
+  servedBy?: string;
   startedAt?: number;
   endedAt?: number;
+}
+
+/** The run's lease: exactly one driver at a time; `epoch` grows with every new holder (fencing). */
+export interface Lease {
+  owner: string;
+  epoch: number;
+  pid: number;
+  host: string;
+  since: number;
+  heartbeatAt: number;
 }
 
 /** The slice of lmdb's Database API the tracker uses (structural: no lmdb import here). */
 interface Db<V> {
   get(key: unknown): V | undefined;
   putSync(key: unknown, value: V): unknown;
+  removeSync(key: unknown): unknown;
   getRange(options: { start?: unknown; end?: unknown; limit?: number }): Iterable<{ key: unknown; value: V }>;
 }
 
 const EWMA = 0.3;
+const BINARY = { encoding: 'binary' as const };
+
+export function encodeRecord(value: unknown): Buffer {
+  const json = Buffer.from(JSON.stringify(value));
+  const out = Buffer.allocUnsafe(json.length + 4);
+  out.writeUInt32LE(crc32(json), 0);
+  json.copy(out, 4);
+  return out;
+}
+
+export function decodeRecord<T>(bytes: Uint8Array | undefined, where: () => { path: string; db: string; key: unknown }): T | undefined {
+  if (bytes === undefined) return undefined;
+  const buf = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const body = buf.subarray(4);
+  let value: T | undefined;
+  if (buf.length >= 4 && buf.readUInt32LE(0) === crc32(body)) {
+    try {
+      value = JSON.parse(body.toString('utf8')) as T;
+    } catch {
+      value = undefined;
+    }
+  }
+  if (value === undefined) {
+    const at = where();
+    throw new SymphonyError('E_LEDGER_CORRUPT', `a record in the ledger at ${at.path} is damaged (${at.db} ${JSON.stringify(at.key)}): its checksum does not match`, {
+      details: { path: at.path, db: at.db, key: at.key as never },
+    });
+  }
+  return value;
+}
 
 export class Checkpoints {
-  private readonly runs: Db<RunRecord>;
-  private readonly steps: Db<StepRecord>;
+  private readonly runs: Db<Uint8Array>;
+  private readonly steps: Db<Uint8Array>;
+  private readonly leases: Db<Uint8Array>;
   private readonly history: Db<{ ms: number; n: number }>;
 
   constructor(readonly ledger: LedgerService) {
-    this.runs = ledger.db('dag.runs') as Db<RunRecord>;
-    this.steps = ledger.db('dag.steps') as Db<StepRecord>;
+    this.runs = ledger.db('dag.run-records', BINARY) as Db<Uint8Array>;
+    this.steps = ledger.db('dag.step-records', BINARY) as Db<Uint8Array>;
+    this.leases = ledger.db('dag.leases', BINARY) as Db<Uint8Array>;
     this.history = ledger.db('dag.history') as Db<{ ms: number; n: number }>;
+  }
+
+  private where(db: string, key: unknown) {
+    return () => ({ path: this.ledger.path, db, key });
   }
 
   /** Inside a ledger transaction. */
   writeRun(record: RunRecord): void {
-    this.runs.putSync(record.runId, record);
+    this.runs.putSync(record.runId, encodeRecord(record));
   }
 
   /** Inside a ledger transaction. */
   writeStep(runId: string, stepId: string, record: StepRecord): void {
-    this.steps.putSync([runId, stepId], record);
+    this.steps.putSync([runId, stepId], encodeRecord(record));
+  }
+
+  /** Inside a ledger transaction. */
+  writeLease(runId: string, lease: Lease): void {
+    this.leases.putSync(runId, encodeRecord(lease));
+  }
+
+  /** Inside a ledger transaction. */
+  removeLease(runId: string): void {
+    this.leases.removeSync(runId);
+  }
+
+  lease(runId: string): Lease | undefined {
+    return decodeRecord<Lease>(this.leases.get(runId), this.where('dag.leases', runId));
   }
 
   /** Inside a ledger transaction: folds one observed duration into the step's estimate. */
@@ -75,20 +151,22 @@ export class Checkpoints {
   }
 
   run(runId: string): RunRecord | undefined {
-    return this.runs.get(runId);
+    return decodeRecord<RunRecord>(this.runs.get(runId), this.where('dag.run-records', runId));
   }
 
   step(runId: string, stepId: string): StepRecord | undefined {
-    return this.steps.get([runId, stepId]);
+    return decodeRecord<StepRecord>(this.steps.get([runId, stepId]), this.where('dag.step-records', [runId, stepId]));
   }
 
   stepsOf(runId: string): Map<string, StepRecord> {
     const out = new Map<string, StepRecord>();
-    for (const { key, value } of this.steps.getRange({ start: [runId], end: [runId, '\uffff'] })) out.set((key as [string, string])[1], value);
+    for (const { key, value } of this.steps.getRange({ start: [runId], end: [runId, '\uffff'] })) {
+      out.set((key as [string, string])[1], decodeRecord<StepRecord>(value, this.where('dag.step-records', key)) as StepRecord);
+    }
     return out;
   }
 
   listRuns(): RunRecord[] {
-    return [...this.runs.getRange({})].map((e) => e.value);
+    return [...this.runs.getRange({})].map((e) => decodeRecord<RunRecord>(e.value, this.where('dag.run-records', e.key)) as RunRecord);
   }
 }

@@ -1,200 +1,235 @@
-import { SymphonyError, findStepReferences } from '@symphony/types';
+import { Evaluator, Lexer, Parser, data, type Expr as ActionsExpr } from '@actions/expressions';
+import { ContextAccess, FunctionCall, Grouping, IndexAccess, Literal, Logical, Binary, Unary } from '@actions/expressions/ast';
+import { ExpressionError } from '@actions/expressions/errors';
+import type { FunctionDefinition, FunctionInfo } from '@actions/expressions/funcs/info';
+import { SymphonyError } from '@symphony/types';
 
 /**
- * The `${{ }}` expression language of `with:` and `if:`, parsed and evaluated here without
- * `eval`: literals (numbers, 'strings', "strings", true, false, null), paths rooted at `steps`
- * or `inputs` (`steps.x.output.items[0]`, `steps.x.outcome`, `inputs.name`), `==`, `!=`, `<`,
- * `<=`, `>`, `>=`, `&&`, `||`, `!` and parentheses. Nothing else exists: no calls, no globals.
+ * `${{ }}` and `if:` in GitHub Actions' own dialect, parsed and evaluated by GitHub's
+ * `@actions/expressions`: literals, `steps.<id>.output|outcome|conclusion`, `inputs.<name>`,
+ * `job.status`, `==` (loose, case-insensitive for strings), `!=`, `<`, `<=`, `>`, `>=`, `&&`,
+ * `||`, `!`, indexes, `*` filters, `contains`, `startsWith`, `endsWith`, `format`, `join`,
+ * `toJSON`, `fromJSON`, `case`, and the status functions `success()`, `failure()`, `always()`,
+ * `cancelled()`. No `eval`, no other names.
  */
-export type Expr =
-  | { type: 'literal'; value: string | number | boolean | null }
-  | { type: 'path'; root: 'steps' | 'inputs'; keys: Array<string | number> }
-  | { type: 'not'; operand: Expr }
-  | { type: 'binary'; op: BinaryOp; left: Expr; right: Expr };
+export interface Expr {
+  /** The text inside `${{ }}`, as written. */
+  readonly source: string;
+  /** GitHub's syntax tree. */
+  readonly ast: ActionsExpr;
+  /** Does it call `success()`, `failure()`, `always()` or `cancelled()`? */
+  readonly usesStatus: boolean;
+}
+/** The comparison and logical operators of the dialect (for reference; the tree is GitHub's). */
 export type BinaryOp = '==' | '!=' | '<' | '<=' | '>' | '>=' | '&&' | '||';
 
-/** What paths resolve against: the run's inputs and each finished step's output and outcome. */
+/** A step as expressions see it: GitHub's `outcome` (before continue-on-error) and `conclusion` (after). */
+export type StepOutcome = 'success' | 'failure' | 'skipped' | 'cancelled';
+
+/** What expressions read: the run's inputs, each finished step, and the run's status so far. */
 export interface ExpressionContext {
   inputs: Record<string, unknown>;
-  steps: Record<string, { output?: unknown; outcome?: 'success' | 'failure' | 'skipped' }>;
+  steps: Record<string, { output?: unknown; outcome?: StepOutcome; conclusion?: StepOutcome }>;
+  /**
+   * The status the status functions read (GitHub's `job.status`): `failure` once a step failed
+   * for good, `cancelled` once the run was cancelled. Absent means `success`.
+   */
+  job?: { status: 'success' | 'failure' | 'cancelled' };
 }
 
-const MAX_DEPTH = 64;
+/** The context names an expression may use; anything else is a parse error. */
+export const EXPRESSION_CONTEXTS: readonly string[] = ['steps', 'inputs', 'job'];
+/** The properties a step offers to expressions. */
+export const STEP_PROPERTIES: readonly string[] = ['output', 'outcome', 'conclusion'];
+/** The functions the dialect knows (GitHub's names; calls are case-insensitive). */
+export const EXPRESSION_FUNCTIONS: readonly string[] = [
+  'contains', 'startsWith', 'endsWith', 'format', 'join', 'toJSON', 'fromJSON', 'case',
+  'success', 'failure', 'always', 'cancelled',
+];
 
-type Token = { kind: 'num' | 'str' | 'ident' | 'op'; text: string; value?: string | number; at: number };
+const STATUS_NAMES = ['success', 'failure', 'always', 'cancelled'] as const;
+const STATUS_INFO: FunctionInfo[] = STATUS_NAMES.map((name) => ({ name, minArgs: 0, maxArgs: 0 }));
 
-function invalid(source: string, at: number, why: string): SymphonyError {
-  return new SymphonyError('E_EXPRESSION_INVALID', `expression "${source}" is invalid at ${at}: ${why}`, {
-    details: { expression: source, position: at },
+function invalid(source: string, why: string, column?: number): SymphonyError {
+  return new SymphonyError('E_EXPRESSION_INVALID', `expression "${source}" is invalid${column === undefined ? '' : ` at ${column}`}: ${why}`, {
+    details: { expression: source, ...(column === undefined ? {} : { position: column }) },
   });
 }
 
-function tokenize(source: string): Token[] {
-  const tokens: Token[] = [];
-  let i = 0;
-  while (i < source.length) {
-    const c = source[i] as string;
-    if (c === ' ' || c === '\t' || c === '\n' || c === '\r') {
-      i++;
-    } else if (/[0-9]/.test(c) || (c === '-' && /[0-9]/.test(source[i + 1] ?? ''))) {
-      const m = /^-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?/.exec(source.slice(i));
-      if (!m) throw invalid(source, i, 'malformed number');
-      tokens.push({ kind: 'num', text: m[0], value: Number(m[0]), at: i });
-      i += m[0].length;
-    } else if (c === "'" || c === '"') {
-      let j = i + 1;
-      let value = '';
-      for (;;) {
-        if (j >= source.length) throw invalid(source, i, 'unterminated string');
-        const d = source[j] as string;
-        // GitHub style: a doubled quote inside a string is one quote.
-        if (d === c && source[j + 1] === c) {
-          value += c;
-          j += 2;
-        } else if (d === c) break;
-        else {
-          value += d;
-          j++;
-        }
-      }
-      tokens.push({ kind: 'str', text: source.slice(i, j + 1), value, at: i });
-      i = j + 1;
-    } else if (/[A-Za-z_]/.test(c)) {
-      const m = /^[A-Za-z_][A-Za-z0-9_-]*/.exec(source.slice(i)) as RegExpExecArray;
-      tokens.push({ kind: 'ident', text: m[0], at: i });
-      i += m[0].length;
-    } else {
-      const two = source.slice(i, i + 2);
-      if (['==', '!=', '<=', '>=', '&&', '||'].includes(two)) {
-        tokens.push({ kind: 'op', text: two, at: i });
-        i += 2;
-      } else if ('!<>().[]'.includes(c)) {
-        tokens.push({ kind: 'op', text: c, at: i });
-        i++;
-      } else throw invalid(source, i, `unexpected character "${c}"`);
-    }
-  }
-  return tokens;
-}
+const cache = new Map<string, Expr>();
+const CACHE_MAX = 4096;
 
-/** Parses one expression (the text inside `${{ }}`); throws `E_EXPRESSION_INVALID`. */
+/** Parses one expression (the text inside `${{ }}`); throws `E_EXPRESSION_INVALID` with the column. */
 export function parseExpression(source: string): Expr {
-  const tokens = tokenize(source);
-  let pos = 0;
-  const peek = (): Token | undefined => tokens[pos];
-  const at = (): number => peek()?.at ?? source.length;
-  const accept = (text: string): boolean => {
-    if (peek()?.kind === 'op' && peek()?.text === text) {
-      pos++;
-      return true;
-    }
-    return false;
-  };
-  const expect = (text: string): void => {
-    if (!accept(text)) throw invalid(source, at(), `expected "${text}"`);
-  };
-  function binary(next: (depth: number) => Expr, ops: readonly BinaryOp[], depth: number, chain: boolean): Expr {
-    let left = next(depth);
-    for (;;) {
-      const t = peek();
-      if (t?.kind !== 'op' || !ops.includes(t.text as BinaryOp)) return left;
-      pos++;
-      left = { type: 'binary', op: t.text as BinaryOp, left, right: next(depth) };
-      if (!chain) {
-        const again = peek();
-        if (again?.kind === 'op' && ops.includes(again.text as BinaryOp)) throw invalid(source, again.at, 'comparisons do not chain: add parentheses');
-        return left;
-      }
-    }
+  const hit = cache.get(source);
+  if (hit) return hit;
+  if (source.trim() === '') throw invalid(source, 'the expression is empty', 0);
+  let ast: ActionsExpr;
+  try {
+    const lexed = new Lexer(source).lex();
+    ast = new Parser(lexed.tokens, [...EXPRESSION_CONTEXTS], STATUS_INFO).parse();
+  } catch (err) {
+    // GitHub's positions are 0-based columns within the expression.
+    // The lexer says "Located at position N" (1-based) instead.
+    const located = /Located at position (\d+)/.exec((err as Error).message);
+    const column = err instanceof ExpressionError ? err.pos.column : located ? Number(located[1]) - 1 : undefined;
+    throw invalid(source, (err as Error).message, column);
   }
-  const or = (d: number): Expr => binary(and, ['||'], d, true);
-  const and = (d: number): Expr => binary(comparison, ['&&'], d, true);
-  const comparison = (d: number): Expr => binary(unary, ['==', '!=', '<', '<=', '>', '>='], d, false);
-  function unary(depth: number): Expr {
-    if (depth > MAX_DEPTH) throw invalid(source, at(), `nested more than ${MAX_DEPTH} levels`);
-    if (accept('!')) return { type: 'not', operand: unary(depth + 1) };
-    if (accept('(')) {
-      const inner = or(depth + 1);
-      expect(')');
-      return inner;
-    }
-    const t = peek();
-    if (!t) throw invalid(source, source.length, 'unexpected end');
-    pos++;
-    if (t.kind === 'num' || t.kind === 'str') return { type: 'literal', value: t.value as string | number };
-    if (t.kind === 'ident') {
-      if (t.text === 'true' || t.text === 'false') return { type: 'literal', value: t.text === 'true' };
-      if (t.text === 'null') return { type: 'literal', value: null };
-      if (t.text !== 'steps' && t.text !== 'inputs') throw invalid(source, t.at, `unknown name "${t.text}" (use steps.<id>... or inputs.<name>)`);
-      const keys: Array<string | number> = [];
-      for (;;) {
-        if (accept('.')) {
-          const key = peek();
-          if (key?.kind !== 'ident') throw invalid(source, at(), 'expected a property name after "."');
-          pos++;
-          keys.push(key.text);
-        } else if (accept('[')) {
-          const key = peek();
-          if (key?.kind !== 'num' && key?.kind !== 'str') throw invalid(source, at(), 'expected a number or string index');
-          pos++;
-          keys.push(key.value as string | number);
-          expect(']');
-        } else break;
-      }
-      if (keys.length === 0) throw invalid(source, t.at, `"${t.text}" needs a property`);
-      return { type: 'path', root: t.text, keys };
-    }
-    throw invalid(source, t.at, `unexpected "${t.text}"`);
-  }
-  const expr = or(0);
-  if (pos < tokens.length) throw invalid(source, at(), `unexpected "${peek()?.text}"`);
+  const expr: Expr = { source, ast, usesStatus: callsStatus(ast) };
+  if (cache.size >= CACHE_MAX) cache.clear();
+  cache.set(source, expr);
   return expr;
 }
 
+function children(node: ActionsExpr): ActionsExpr[] {
+  if (node instanceof Unary) return [node.expr];
+  if (node instanceof Binary) return [node.left, node.right];
+  if (node instanceof Logical) return node.args;
+  if (node instanceof Grouping) return [node.group];
+  if (node instanceof IndexAccess) return [node.expr, node.index];
+  if (node instanceof FunctionCall) return node.args;
+  return [];
+}
+
+function callsStatus(node: ActionsExpr): boolean {
+  if (node instanceof FunctionCall && (STATUS_NAMES as readonly string[]).includes(node.functionName.lexeme.toLowerCase())) return true;
+  return children(node).some(callsStatus);
+}
+
+/** A reference an expression makes: `steps.<id>[.<property>]` or `inputs.<name>`, with its column. */
+export interface ExpressionReference {
+  context: 'steps' | 'inputs' | 'job';
+  /** The step id or input name; undefined when computed (`steps[format(...)]`, `steps.*`). */
+  name?: string;
+  /** For steps: the property read after the id (`output`, `outcome`, ...), when literal. */
+  property?: string;
+  column: number;
+}
+
+/** Every `steps.x` / `inputs.y` reference in a parsed expression. */
+export function expressionReferences(expr: Expr): ExpressionReference[] {
+  const out: ExpressionReference[] = [];
+  const literalKey = (node: ActionsExpr): string | undefined =>
+    node instanceof Literal && node.literal.kind === data.Kind.String ? (node.literal as data.StringData).value : undefined;
+  const visit = (node: ActionsExpr, parent?: ActionsExpr, grandparent?: ActionsExpr): void => {
+    if (node instanceof ContextAccess) {
+      const context = node.name.lexeme.toLowerCase() as ExpressionReference['context'];
+      const ref: ExpressionReference = { context, column: node.name.range.start.column };
+      if (parent instanceof IndexAccess && parent.expr === node) {
+        const name = literalKey(parent.index);
+        if (name !== undefined) ref.name = name;
+        if (grandparent instanceof IndexAccess && grandparent.expr === parent) {
+          const property = literalKey(grandparent.index);
+          if (property !== undefined) ref.property = property;
+        }
+      }
+      out.push(ref);
+      return;
+    }
+    if (node instanceof IndexAccess) {
+      visit(node.expr, node, parent);
+      visit(node.index, node, parent);
+      return;
+    }
+    for (const child of children(node)) visit(child, node, parent);
+  };
+  visit(expr.ast);
+  return out;
+}
+
+/** GitHub's falsy values: `false`, `0`, `-0`, `NaN`, `''` and null (undefined too); all else is truthy. */
 export function isTruthy(value: unknown): boolean {
   return !(value === false || value === 0 || value === '' || value === null || value === undefined || Number.isNaN(value));
 }
 
-/** Evaluates a parsed expression. A missing property is `null`, never an error. */
-export function evaluate(expr: Expr, context: ExpressionContext): unknown {
-  switch (expr.type) {
-    case 'literal':
-      return expr.value;
-    case 'not':
-      return !isTruthy(evaluate(expr.operand, context));
-    case 'path': {
-      let value: unknown = context[expr.root];
-      for (const key of expr.keys) {
-        if (value === null || typeof value !== 'object' || !Object.prototype.hasOwnProperty.call(value, key)) return null;
-        value = (value as Record<string | number, unknown>)[key];
-      }
-      return value === undefined ? null : value;
+/** Plain JSON-like data → GitHub's expression data. Non-plain objects go through their JSON form. */
+function toData(value: unknown, depth = 0): data.ExpressionData {
+  if (value === null || value === undefined) return new data.Null();
+  switch (typeof value) {
+    case 'string':
+      return new data.StringData(value);
+    case 'number':
+      return new data.NumberData(value);
+    case 'boolean':
+      return new data.BooleanData(value);
+    case 'bigint':
+      return new data.NumberData(Number(value));
+    case 'object':
+      break;
+    default:
+      return new data.Null();
+  }
+  if (depth > 64) return new data.Null();
+  if (Array.isArray(value)) return new data.Array(...value.map((v) => toData(v, depth + 1)));
+  const proto = Object.getPrototypeOf(value) as unknown;
+  if (proto !== Object.prototype && proto !== null) {
+    let json: unknown;
+    try {
+      json = JSON.parse(JSON.stringify(value) ?? 'null');
+    } catch {
+      return new data.Null();
     }
-    case 'binary': {
-      const left = evaluate(expr.left, context);
-      if (expr.op === '&&') return isTruthy(left) ? evaluate(expr.right, context) : left;
-      if (expr.op === '||') return isTruthy(left) ? left : evaluate(expr.right, context);
-      const right = evaluate(expr.right, context);
-      if (expr.op === '==') return equal(left, right);
-      if (expr.op === '!=') return !equal(left, right);
-      // Ordering only between two numbers or two strings; anything else is false.
-      if (!((typeof left === 'number' && typeof right === 'number') || (typeof left === 'string' && typeof right === 'string'))) return false;
-      if (expr.op === '<') return left < right;
-      if (expr.op === '<=') return left <= right;
-      if (expr.op === '>') return left > right;
-      return left >= right;
+    return toData(json, depth + 1);
+  }
+  const dict = new data.Dictionary();
+  for (const [k, v] of Object.entries(value as Record<string, unknown>)) dict.add(k, toData(v, depth + 1));
+  return dict;
+}
+
+/** GitHub's expression data → plain values (numbers stay numbers, NaN stays NaN). */
+function fromData(d: data.ExpressionData): unknown {
+  switch (d.kind) {
+    case data.Kind.Null:
+      return null;
+    case data.Kind.Boolean:
+      return (d as data.BooleanData).value;
+    case data.Kind.Number:
+      return (d as data.NumberData).value;
+    case data.Kind.String:
+      return (d as data.StringData).value;
+    case data.Kind.Array:
+      return (d as data.Array).values().map(fromData);
+    default: {
+      const out: Record<string, unknown> = {};
+      for (const { key, value } of (d as data.Dictionary).pairs()) out[key] = fromData(value);
+      return out;
     }
   }
 }
 
-/** Strict for primitives (no coercion); structural for arrays and objects. */
-function equal(a: unknown, b: unknown): boolean {
-  if (a === b) return true;
-  if (a === null || b === null || typeof a !== 'object' || typeof b !== 'object') return false;
-  if (Array.isArray(a) !== Array.isArray(b)) return false;
-  const ka = Object.keys(a);
-  const kb = Object.keys(b);
-  return ka.length === kb.length && ka.every((k) => Object.prototype.hasOwnProperty.call(b, k) && equal((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]));
+function statusFunctions(context: ExpressionContext): Map<string, FunctionDefinition> {
+  const status = context.job?.status ?? 'success';
+  const fn = (name: string, value: () => boolean): [string, FunctionDefinition] => [name, { name, minArgs: 0, maxArgs: 0, call: () => new data.BooleanData(value()) }];
+  return new Map([
+    fn('success', () => status === 'success'),
+    fn('failure', () => status === 'failure'),
+    fn('cancelled', () => status === 'cancelled'),
+    fn('always', () => true),
+  ]);
+}
+
+function contextData(context: ExpressionContext): data.Dictionary {
+  const dict = new data.Dictionary();
+  dict.add('inputs', toData(context.inputs ?? {}));
+  dict.add('steps', toData(context.steps ?? {}));
+  dict.add('job', toData({ status: context.job?.status ?? 'success' }));
+  return dict;
+}
+
+function run(expr: Expr, context: ExpressionContext): data.ExpressionData {
+  try {
+    return new Evaluator(expr.ast, contextData(context), statusFunctions(context)).evaluate();
+  } catch (err) {
+    throw new SymphonyError('E_EXPRESSION_INVALID', `expression "${expr.source}" failed: ${(err as Error).message}`, {
+      details: { expression: expr.source },
+      cause: err,
+    });
+  }
+}
+
+/** Evaluates a parsed expression to a plain value. A missing property is `null`, never an error. */
+export function evaluate(expr: Expr, context: ExpressionContext): unknown {
+  return fromData(run(expr, context));
 }
 
 const WHOLE = /^\s*\$\{\{([\s\S]*?)\}\}\s*$/;
@@ -208,19 +243,25 @@ export function parseTemplates(value: unknown, out: Expr[] = []): Expr[] {
   return out;
 }
 
+/** Text for a value interpolated into a longer string: GitHub's string form; objects as JSON. */
+function interpolated(d: data.ExpressionData): string {
+  if (d.kind === data.Kind.Null) return '';
+  if (d.kind === data.Kind.Array || d.kind === data.Kind.Dictionary) return JSON.stringify(fromData(d));
+  return d.coerceString();
+}
+
 /**
  * Resolves a step's `with:` against the context: a string that is exactly one `${{ expr }}`
  * becomes the value itself (any type); expressions embedded in longer strings are interpolated
- * as text (objects as JSON); objects and arrays are resolved recursively.
+ * as text (GitHub's string forms; objects and arrays as JSON); objects and arrays are resolved
+ * recursively.
  */
 export function resolveTemplate(value: unknown, context: ExpressionContext): unknown {
   if (typeof value === 'string') {
+    if (!value.includes('${{')) return value;
     const whole = WHOLE.exec(value);
     if (whole && !(whole[1] as string).includes('}}')) return evaluate(parseExpression(whole[1] as string), context);
-    return value.replace(EMBEDDED, (_, src: string) => {
-      const v = evaluate(parseExpression(src), context);
-      return v === null ? '' : typeof v === 'object' ? JSON.stringify(v) : String(v);
-    });
+    return value.replace(EMBEDDED, (_, src: string) => interpolated(run(parseExpression(src), context)));
   }
   if (Array.isArray(value)) return value.map((v) => resolveTemplate(v, context));
   if (value && typeof value === 'object') {
@@ -231,17 +272,66 @@ export function resolveTemplate(value: unknown, context: ExpressionContext): unk
   return value;
 }
 
-/** `if:` as `${{ expr }}` or a bare `expr`; true when the result is truthy. */
-export function parseCondition(condition: string): Expr {
+/** The expression text of an `if:`, written as `${{ expr }}` or as a bare `expr`. */
+export function conditionSource(condition: string): string {
   const whole = WHOLE.exec(condition);
-  return parseExpression(whole ? (whole[1] as string) : condition);
+  return whole && !(whole[1] as string).includes('}}') ? (whole[1] as string) : condition;
 }
 
-export function evaluateCondition(condition: string, context: ExpressionContext): boolean {
-  return isTruthy(evaluate(parseCondition(condition), context));
+/** `if:` as `${{ expr }}` or a bare `expr`. */
+export function parseCondition(condition: string): Expr {
+  return parseExpression(conditionSource(condition));
 }
 
-/** Step ids an `if:` reads: it may be a bare expression, so it is wrapped before scanning. */
+/**
+ * GitHub's rule: an `if:` that calls no status function means `success() && (expr)`, and a step
+ * without `if:` runs only on `success()`. So `if: always()` runs after a failure, `if: failure()`
+ * only after one, and `if: inputs.x` never after one.
+ */
+export function evaluateCondition(condition: string | undefined, context: ExpressionContext): boolean {
+  const status = context.job?.status ?? 'success';
+  if (condition === undefined) return status === 'success';
+  const expr = parseCondition(condition);
+  if (!expr.usesStatus && status !== 'success') return false;
+  return isTruthy(evaluate(expr, context));
+}
+
+/** Does this `if:` (or its absence) let the step run once the run has failed or been cancelled? */
+export function conditionUsesStatus(condition: string | undefined): boolean {
+  if (condition === undefined) return false;
+  try {
+    return parseCondition(condition).usesStatus;
+  } catch {
+    return false;
+  }
+}
+
+/** Step ids that `value` (a `with:` tree) or an `if:` reads; `*` when computed (`steps.*`, `steps[x]`). */
+function addReferences(expr: Expr, into: Set<string>): void {
+  for (const ref of expressionReferences(expr)) if (ref.context === 'steps') into.add(ref.name ?? '*');
+}
+
+export function templateReferences(value: unknown, into: Set<string> = new Set()): Set<string> {
+  if (typeof value === 'string') {
+    if (!value.includes('${{')) return into;
+    for (const m of value.matchAll(EMBEDDED)) {
+      try {
+        addReferences(parseExpression(m[1] as string), into);
+      } catch {
+        // Invalid expressions are reported by validation; they reference nothing here.
+      }
+    }
+  } else if (Array.isArray(value)) for (const v of value) templateReferences(v, into);
+  else if (value && typeof value === 'object') for (const v of Object.values(value)) templateReferences(v, into);
+  return into;
+}
+
+/** Step ids an `if:` reads: it may be a bare expression. */
 export function conditionReferences(condition: string, into: Set<string> = new Set()): Set<string> {
-  return findStepReferences(WHOLE.test(condition) ? condition : `\${{ ${condition} }}`, into);
+  try {
+    addReferences(parseCondition(condition), into);
+  } catch {
+    // Reported by validation.
+  }
+  return into;
 }

@@ -1,5 +1,5 @@
-import { SymphonyError, findStepReferences, validationError, type Issue, type Step, type Workflow } from '@symphony/types';
-import { conditionReferences } from './expressions.js';
+import { SymphonyError, validationError, type Issue, type Step, type Workflow } from '@symphony/types';
+import { conditionReferences, templateReferences } from './expressions.js';
 
 /**
  * A workflow as an indexed graph: steps are numbered in declaration order and edges are stored
@@ -33,12 +33,17 @@ export function buildRunGraph(workflow: Workflow): RunGraph {
   const ids = steps.map((s) => s.id);
   const index = new Map(ids.map((id, i) => [id, i] as const));
   const preds: Array<Set<number>> = steps.map((step) => new Set((step.needs ?? []).map((id) => index.get(id) as number)));
+  // Expressions read contexts case-insensitively, as GitHub does: `steps.Build` is `build`.
+  const folded = new Map(ids.map((id, i) => [id.toLowerCase(), i] as const));
+  const lookup = (ref: string): number | undefined => index.get(ref) ?? folded.get(ref.toLowerCase());
   const issues: Issue[] = [];
   steps.forEach((step, i) => {
-    const refs = findStepReferences(step.with);
+    const refs = templateReferences(step.with);
     if (step.if) conditionReferences(step.if, refs);
+    // A computed reference (`steps.*`, `steps[expr]`) adds no edge: it reads what has finished.
+    refs.delete('*');
     for (const ref of refs) {
-      const j = index.get(ref);
+      const j = lookup(ref);
       if (j === undefined) {
         issues.push({ path: `steps[${i}]`, message: `references unknown step "${ref}"` });
       } else if (j === i) {
@@ -49,7 +54,7 @@ export function buildRunGraph(workflow: Workflow): RunGraph {
     }
     // Earlier steps referenced without `needs` become implicit dependencies.
     for (const ref of refs) {
-      const j = index.get(ref);
+      const j = lookup(ref);
       if (j !== undefined && j !== i && j < i) preds[i]?.add(j);
     }
   });

@@ -1,5 +1,6 @@
 export { dagPlugin, plugin } from './plugin.js';
-export { createDagService, type DagServiceDeps } from './service.js';
+export { createDagService, DEFAULT_LEASE_TTL_MS, type DagServiceDeps } from './service.js';
+export { DEFAULT_MAX_INTERRUPTIONS } from './recovery.js';
 export type {
   DagService,
   CreateRunOptions,
@@ -12,7 +13,7 @@ export type {
   StepOutputMeta,
   RunEventSink,
 } from './types.js';
-export type { RunStatus, RunRecord, StepRecord, StepRecordStatus } from './checkpoint.js';
+export type { RunStatus, RunRecord, StepRecord, StepRecordStatus, Lease } from './checkpoint.js';
 export { buildRunGraph, type RunGraph } from './graph.js';
 export { ReadySet, StepStatus, type StepStatusCode } from './ready-set.js';
 export { upwardRanks, criticalPath, type CriticalPath } from './critical-path.js';
@@ -24,7 +25,15 @@ export {
   resolveTemplate,
   parseTemplates,
   isTruthy,
+  conditionSource,
+  expressionReferences,
+  templateReferences,
+  EXPRESSION_CONTEXTS,
+  EXPRESSION_FUNCTIONS,
+  STEP_PROPERTIES,
   type Expr,
   type BinaryOp,
   type ExpressionContext,
+  type ExpressionReference,
+  type StepOutcome,
 } from './expressions.js';

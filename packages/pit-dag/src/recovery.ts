@@ -1,7 +1,7 @@
 import { SymphonyError, type SymphonyErrorJSON } from '@symphony/types';
 import type { StepRecord } from './checkpoint.js';
 import { StepStatus } from './ready-set.js';
-import { retryDecision, type ActiveRun } from './run.js';
+import type { ActiveRun } from './run.js';
 
 /** What a restart has to do with a run's saved step records. */
 export interface RecoveryPlan {
@@ -15,19 +15,24 @@ export interface RecoveryPlan {
   failing: boolean;
 }
 
+/** Interruptions of one step (host crashes during its attempts) after which the step fails `E_INTERRUPTED`. */
+export const DEFAULT_MAX_INTERRUPTIONS = 3;
+
 /**
  * Replays saved records onto a freshly activated run: finished steps stay finished (never
- * re-run), and a step that was running when the process died counts as an attempt that failed
- * with `E_INTERRUPTED`. The host's crash is not the step's fault, so the first interruption
- * always earns one more attempt; a step interrupted again on that attempt (it may be what kills
- * the process) is left to its retry policy, so a crashing step cannot loop forever.
+ * re-run). A step that was running when the process died was cut off by the host, not by its
+ * own failure: that attempt does not count against its `retry` (it runs again with the same
+ * attempt number). A separate count of interruptions, bounded by `maxInterruptions`, ends a step
+ * that keeps killing the host (`E_INTERRUPTED`), so a crashing step cannot loop forever.
  */
-export function planRecovery(run: ActiveRun, saved: ReadonlyMap<string, StepRecord>, at: number): RecoveryPlan {
+export function planRecovery(run: ActiveRun, saved: ReadonlyMap<string, StepRecord>, at: number, maxInterruptions = DEFAULT_MAX_INTERRUPTIONS): RecoveryPlan {
   const plan: RecoveryPlan = { finished: new Map(), rewrites: [], retries: [], failing: false };
   run.graph.ids.forEach((stepId, i) => {
     const record = saved.get(stepId);
     if (!record) return;
     run.attempts[i] = record.attempts;
+    run.interruptions[i] = record.interruptions ?? 0;
+    if (record.servedBy) run.servedBy[i] = record.servedBy;
     if (record.output) run.outputs[i] = record.output;
     if (record.error) run.errors[i] = record.error;
     if (record.status === 'done') plan.finished.set(i, StepStatus.done);
@@ -37,19 +42,19 @@ export function planRecovery(run: ActiveRun, saved: ReadonlyMap<string, StepReco
       if (!record.continued) plan.failing = true;
     } else if (record.status === 'running') {
       const step = run.graph.steps[i] as NonNullable<(typeof run.graph.steps)[number]>;
-      const error = new SymphonyError('E_INTERRUPTED', `step "${stepId}" was running when the process stopped`, {
-        details: { runId: run.id, stepId, attempt: record.attempts },
+      const interruptions = (run.interruptions[i] = (record.interruptions ?? 0) + 1);
+      const error = new SymphonyError('E_INTERRUPTED', `step "${stepId}" was running when the process stopped (interruption ${interruptions} of at most ${maxInterruptions})`, {
+        details: { runId: run.id, stepId, attempt: record.attempts, interruptions, maxInterruptions },
       }).toJSON();
       run.errors[i] = error;
-      const interruptedBefore = record.error?.code === 'E_INTERRUPTED';
-      let decision = retryDecision(step.retry, record.attempts, 'E_INTERRUPTED', step.continueOnError ?? false);
-      if (decision.action !== 'retry' && !interruptedBefore) decision = { action: 'retry', attempt: record.attempts + 1, delayMs: 0 };
-      if (decision.action === 'retry') {
-        plan.rewrites.push([stepId, { ...record, status: 'retrying', error }]);
-        plan.retries.push({ stepId, attempt: decision.attempt, error });
+      if (interruptions <= maxInterruptions) {
+        // The cut-off attempt is given back: the next one carries the same number.
+        run.attempts[i] = Math.max(0, record.attempts - 1);
+        plan.rewrites.push([stepId, { ...record, attempts: run.attempts[i] as number, interruptions, status: 'retrying', error }]);
+        plan.retries.push({ stepId, attempt: record.attempts, error });
       } else {
-        const continued = decision.action === 'continue';
-        plan.rewrites.push([stepId, { ...record, status: 'failed', error, endedAt: at, ...(continued ? { continued } : {}) }]);
+        const continued = step.continueOnError === true;
+        plan.rewrites.push([stepId, { ...record, interruptions, status: 'failed', error, endedAt: at, ...(continued ? { continued } : {}) }]);
         plan.finished.set(i, StepStatus.failed);
         if (!continued) plan.failing = true;
       }

@@ -35,17 +35,31 @@ export interface ActiveRun {
   /** Retry backoffs and timeouts, by step. */
   timers: Map<number, NodeJS.Timeout>;
   stepAborts: Map<number, AbortController>;
+  /** Times each step's attempts were cut off by the host dying (restored from the records). */
+  interruptions: Int32Array;
+  /** `extension/method` that served each step, when the caller said so. */
+  servedBy: Array<string | undefined>;
   failing: boolean;
   cancelled: boolean;
   ended: boolean;
+  /** This driver's lease token (every write is fenced by it). */
+  owner: string;
+  /** Completions handed to the ledger and not yet durable (`step:end` waits for them). */
+  pendingCommits: number;
+  /** Set when the run stopped in this process without ending (lease lost, ledger full). */
+  halted?: SymphonyError;
   done: Promise<RunStateView>;
   resolveDone(state: RunStateView): void;
+  rejectDone(error: SymphonyError): void;
 }
 
-export function activate(record: RunRecord, graph: RunGraph, durations: Float64Array): ActiveRun {
+export function activate(record: RunRecord, graph: RunGraph, durations: Float64Array, owner: string): ActiveRun {
   const n = graph.ids.length;
   let resolveDone!: (state: RunStateView) => void;
-  const done = new Promise<RunStateView>((resolve) => (resolveDone = resolve));
+  let rejectDone!: (error: SymphonyError) => void;
+  const done = new Promise<RunStateView>((resolve, reject) => ((resolveDone = resolve), (rejectDone = reject)));
+  // Nobody may be waiting on a run that halts: that must not be an unhandled rejection.
+  done.catch(() => {});
   return {
     id: record.runId,
     record,
@@ -62,11 +76,16 @@ export function activate(record: RunRecord, graph: RunGraph, durations: Float64A
     values: new Map(),
     timers: new Map(),
     stepAborts: new Map(),
+    interruptions: new Int32Array(n),
+    servedBy: new Array(n).fill(undefined),
     failing: false,
     cancelled: false,
     ended: false,
+    owner,
+    pendingCommits: 0,
     done,
     resolveDone,
+    rejectDone,
   };
 }
 
@@ -87,7 +106,7 @@ export function armTimeout(run: ActiveRun, i: number, attempt: number, timeoutMs
     abort.abort(error);
     onTimeout(error);
   }, timeoutMs);
-  timer.unref();
+  // Not unref'd: while a step may still time out, the process must not end under it.
   run.timers.set(i, timer);
   return AbortSignal.any([run.controller.signal, abort.signal]);
 }
@@ -179,6 +198,9 @@ export function viewOfActive(run: ActiveRun, status: RunStatus): RunStateView {
     const error = run.errors[i];
     if (output) step.output = output;
     if (error) step.error = error;
+    if (run.interruptions[i]) step.interruptions = run.interruptions[i] as number;
+    const servedBy = run.servedBy[i];
+    if (servedBy) step.servedBy = servedBy;
     return step;
   });
   return view;
@@ -198,6 +220,10 @@ export function viewOfRecords(record: RunRecord, steps: Map<string, StepRecord>)
     };
     if (saved?.output) step.output = saved.output;
     if (saved?.error) step.error = saved.error;
+    if (saved?.interruptions) step.interruptions = saved.interruptions;
+    if (saved?.servedBy) step.servedBy = saved.servedBy;
+    if (saved?.startedAt) step.startedAt = saved.startedAt;
+    if (saved?.endedAt) step.endedAt = saved.endedAt;
     return step;
   });
   return view;
@@ -211,10 +237,13 @@ function baseView(record: RunRecord, status: RunStatus, active: boolean): RunSta
     active,
     createdAt: record.createdAt,
     inputs: record.inputs,
+    resumes: record.resumes ?? 0,
     steps: [],
   };
   if (record.endedAt !== undefined) view.endedAt = record.endedAt;
   if (record.concurrency !== undefined) view.concurrency = record.concurrency;
+  if (record.meta) view.meta = record.meta;
+  if (record.error) view.error = record.error;
   return view;
 }
 
@@ -245,7 +274,8 @@ export function requireRunning(run: ActiveRun, i: number, what: string): void {
 export function stepRecord(run: ActiveRun, i: number, status: StepRecord['status'], extra: Partial<StepRecord> = {}): StepRecord {
   const record: StepRecord = { status, attempts: run.attempts[i] as number, ...extra };
   if (run.startedAt[i]) record.startedAt = run.startedAt[i] as number;
-  // A re-run after an interruption remembers it, so a second interruption is not forgiven.
-  if (status === 'running' && run.errors[i]?.code === 'E_INTERRUPTED') record.error = run.errors[i];
+  if (run.interruptions[i]) record.interruptions = run.interruptions[i] as number;
+  const servedBy = run.servedBy[i];
+  if (servedBy) record.servedBy = servedBy;
   return record;
 }

@@ -9,12 +9,14 @@ import {
   type ArtifactsService,
   type LedgerService,
   type Logger,
+  type SymphonyErrorJSON,
 } from '@symphony/types';
 import { Checkpoints, type RunRecord, type RunStatus } from './checkpoint.js';
+import { acquireLease, dropOwner, fence, newOwner } from './lease.js';
 import { criticalPath } from './critical-path.js';
 import { evaluateCondition, resolveTemplate, type ExpressionContext } from './expressions.js';
 import { StepStatus } from './ready-set.js';
-import { planRecovery } from './recovery.js';
+import { DEFAULT_MAX_INTERRUPTIONS, planRecovery } from './recovery.js';
 import { stepContext } from './step-context.js';
 import {
   activate,
@@ -41,7 +43,15 @@ export interface DagServiceDeps {
   events?: RunEventSink;
   logger?: Logger;
   now?: () => number;
+  /** Host crashes one step may suffer before it fails `E_INTERRUPTED`. Default 3. */
+  maxInterruptions?: number;
+  /** A run's lease expires when its holder has not renewed it for this long. Default 30 s. */
+  leaseTtlMs?: number;
 }
+
+/** Failures of the store itself: the run stops in this process (still `running`, resumable). */
+const HALTING = new Set(['E_LEDGER_FULL', 'E_LEDGER_WRITE', 'E_LEDGER_CLOSED', 'E_LEDGER_CORRUPT', 'E_LEDGER_READONLY', 'E_RUN_LOCKED']);
+export const DEFAULT_LEASE_TTL_MS = 30_000;
 
 const noEvents: RunEventSink = { emit: () => false };
 
@@ -53,6 +63,49 @@ export function createDagService(deps: DagServiceDeps): DagService & { close(): 
   const now = deps.now ?? Date.now;
   const checkpoints = new Checkpoints(ledger);
   const active = new Map<string, ActiveRun>();
+  const maxInterruptions = deps.maxInterruptions ?? DEFAULT_MAX_INTERRUPTIONS;
+  const leaseTtlMs = deps.leaseTtlMs ?? DEFAULT_LEASE_TTL_MS;
+  let heartbeat: NodeJS.Timeout | undefined;
+
+  /** Renews the leases of the runs this process drives (unref'd: a run's own work keeps the process alive). */
+  function ensureHeartbeat(): void {
+    if (heartbeat || active.size === 0) return;
+    heartbeat = setInterval(() => {
+      if (active.size === 0) {
+        clearInterval(heartbeat);
+        heartbeat = undefined;
+        return;
+      }
+      const at = now();
+      for (const run of active.values()) {
+        if (run.ended) continue;
+        tx(() => {
+          const lease = checkpoints.lease(run.id);
+          fence(checkpoints, run.id, run.owner);
+          checkpoints.writeLease(run.id, { ...(lease as NonNullable<typeof lease>), heartbeatAt: at });
+        }).catch((err: unknown) => halt(run, err));
+      }
+    }, Math.max(50, Math.floor(leaseTtlMs / 3)));
+    heartbeat.unref();
+  }
+
+  /** The run stops here without ending: in-flight steps are aborted, its record stays `running`. */
+  function halt(run: ActiveRun, cause: unknown): void {
+    const error = toSymphonyError(cause, 'E_LEDGER_WRITE');
+    if (run.ended) return;
+    run.ended = true;
+    run.halted = error;
+    for (const timer of run.timers.values()) clearTimeout(timer);
+    run.timers.clear();
+    run.ready.clear();
+    run.controller.abort(error);
+    active.delete(run.id);
+    dropOwner(run.owner);
+    logger.error({ err: error, runId: run.id }, 'pit.dag: the run stopped in this process (resume it once the cause is fixed)');
+    run.rejectDone(error);
+  }
+
+  const halting = (err: unknown): boolean => HALTING.has(toSymphonyError(err).code);
 
   function get(runId: string): ActiveRun {
     const run = active.get(runId);
@@ -60,21 +113,46 @@ export function createDagService(deps: DagServiceDeps): DagService & { close(): 
     return run;
   }
 
+  /** A fire-and-forget checkpoint of one run, fenced by its lease (a refused one halts the run). */
+  function backgroundFor(run: ActiveRun, write: () => void): void {
+    background(() => {
+      try {
+        fence(checkpoints, run.id, run.owner);
+        write();
+      } catch (err) {
+        queueMicrotask(() => halt(run, err));
+      }
+    });
+  }
+
   const writes = new WriteQueue(ledger, logger);
   const background = (write: () => void): void => writes.later(write);
   const tx = <T>(fn: () => T): Promise<T> => writes.now(fn);
+  /** A transaction of one run, fenced by its lease; a store failure halts the run. */
+  const fenced = <T>(run: ActiveRun, fn: () => T): Promise<T> =>
+    tx(() => {
+      fence(checkpoints, run.id, run.owner);
+      return fn();
+    }).catch((err: unknown) => {
+      if (halting(err)) halt(run, err);
+      throw toSymphonyError(err);
+    });
 
   const contextFor = (run: ActiveRun, withValue: unknown, condition?: string): ExpressionContext =>
     stepContext(run, artifacts, withValue, condition);
 
-  /** Newly ready steps: skip those whose `if:` is false (cascading), announce the rest. */
+  /**
+   * Newly ready steps: skip those whose `if:` is false (cascading), announce the rest. GitHub's
+   * rule: a step without `if:` runs on `success()` only, so once the run is failing only steps
+   * whose `if:` calls a status function (`always()`, `failure()`) can still run.
+   */
   function settleReady(run: ActiveRun, fresh: number[]): void {
     const at = now();
     while (fresh.length > 0) {
       const i = fresh.shift() as number;
       const step = run.graph.steps[i];
-      if (run.failing || run.cancelled || run.ready.status[i] !== StepStatus.ready) continue;
-      if (step?.if !== undefined) {
+      if (!step || run.cancelled || run.ready.status[i] !== StepStatus.ready) continue;
+      if (step.if !== undefined || run.failing) {
         let go: boolean;
         try {
           go = evaluateCondition(step.if, contextFor(run, undefined, step.if));
@@ -87,7 +165,7 @@ export function createDagService(deps: DagServiceDeps): DagService & { close(): 
         if (!go) {
           run.ready.startSpecific(i);
           run.ready.complete(i, StepStatus.skipped, (s) => fresh.push(s));
-          background(() => checkpoints.writeStep(run.id, step.id, stepRecord(run, i, 'skipped', { endedAt: at })));
+          backgroundFor(run, () => checkpoints.writeStep(run.id, step.id, stepRecord(run, i, 'skipped', { endedAt: at })));
           events.emit('step:end', { runId: run.id, stepId: step.id, attempt: 0, skipped: true, durationMs: 0, at });
           continue;
         }
@@ -107,11 +185,19 @@ export function createDagService(deps: DagServiceDeps): DagService & { close(): 
 
   function failForGood(run: ActiveRun, i: number, error: SymphonyError): void {
     const at = now();
-    run.ready.fail(i);
+    // Successors are released (as failed), so `if: failure()` / `always()` steps can run; the
+    // steps already queued were admitted on success() and are judged again below.
+    // (A queued retry of a step that already ran is not judged again: it just never starts.)
+    const fresh = run.cancelled ? [] : run.ready.snapshot().filter((q) => run.attempts[q] === 0);
+    run.ready.clear();
+    if (run.cancelled) run.ready.fail(i);
+    else {
+      for (const q of fresh) run.ready.requeue(q);
+      run.ready.complete(i, StepStatus.failed, (s) => fresh.push(s));
+    }
     run.failing = true;
     stopRetries(run);
-    run.ready.clear();
-    background(() => checkpoints.writeStep(run.id, run.graph.ids[i] as string, stepRecord(run, i, 'failed', { error: error.toJSON(), endedAt: at })));
+    backgroundFor(run, () => checkpoints.writeStep(run.id, run.graph.ids[i] as string, stepRecord(run, i, 'failed', { error: error.toJSON(), endedAt: at })));
     events.emit('step:fail', {
       runId: run.id,
       stepId: run.graph.ids[i] as string,
@@ -120,32 +206,46 @@ export function createDagService(deps: DagServiceDeps): DagService & { close(): 
       durationMs: run.startedAt[i] ? at - (run.startedAt[i] as number) : 0,
       at,
     });
+    settleReady(run, fresh);
   }
 
   function maybeEnd(run: ActiveRun): void {
-    if (run.ended || run.ready.running > 0) return;
+    if (run.ended || run.ready.running > 0 || run.pendingCommits > 0) return;
     let status: RunStatus;
     if (run.cancelled) status = 'cancelled';
-    else if (run.failing) status = 'failed';
+    else if (run.failing) {
+      // `if: always()` / `failure()` steps still queued run before the run ends.
+      if (run.ready.readyCount > 0) return;
+      status = 'failed';
+    }
     else if (run.ready.finished === run.graph.ids.length) status = 'succeeded';
     else return;
     run.ended = true;
     const endedAt = now();
-    run.record = { ...run.record, status, endedAt };
-    const record = run.record;
+    const failedAt = status === 'failed' ? run.graph.ids.findIndex((_, i) => run.ready.status[i] === StepStatus.failed && run.errors[i]) : -1;
+    const failure = failedAt >= 0 ? { ...stripStack(run.errors[failedAt] as NonNullable<(typeof run.errors)[number]>), stepId: run.graph.ids[failedAt] as string } : undefined;
+    const record: RunRecord = { ...run.record, status, endedAt, ...(failure ? { error: failure } : {}) };
     tx(() => {
+      fence(checkpoints, run.id, run.owner);
       checkpoints.writeRun(record);
+      checkpoints.removeLease(run.id);
       // Duration estimates for the next runs' ranks: written once per run, not per step.
       run.observed.forEach((ms, i) => {
         if (ms >= 0) checkpoints.recordDuration(record.workflow.name, run.graph.ids[i] as string, ms);
       });
-    })
-      .catch((err: unknown) => logger.error({ err, runId: run.id }, 'pit.dag: could not record the end of a run'))
-      .finally(() => {
+    }).then(
+      () => {
+        run.record = record;
         active.delete(run.id);
+        dropOwner(run.owner);
         events.emit('run:end', { runId: run.id, status, durationMs: endedAt - record.createdAt, at: endedAt });
         run.resolveDone(viewOfActive(run, status));
-      });
+      },
+      (err: unknown) => {
+        run.ended = false;
+        halt(run, err);
+      },
+    );
   }
 
   function startStep(run: ActiveRun, i: number): StartedStep {
@@ -157,7 +257,7 @@ export function createDagService(deps: DagServiceDeps): DagService & { close(): 
     const signal = armTimeout(run, i, attempt, step.timeoutMs, (error) =>
       service.fail(run.id, stepId, error).catch((err: unknown) => logger.error({ err }, 'pit.dag: timeout handling failed')),
     );
-    background(() => checkpoints.writeStep(run.id, stepId, stepRecord(run, i, 'running')));
+    backgroundFor(run, () => checkpoints.writeStep(run.id, stepId, stepRecord(run, i, 'running')));
     events.emit('step:start', { runId: run.id, stepId, attempt, at });
     return { runId: run.id, stepId, step, attempt, signal, startedAt: at };
   }
@@ -169,46 +269,56 @@ export function createDagService(deps: DagServiceDeps): DagService & { close(): 
     run.stepAborts.delete(i);
   }
 
-  /** Commits a completion (plus whatever `extra` writes in the same transaction), then releases successors. */
-  async function finish<T>(run: ActiveRun, i: number, extra: () => { output?: ArtifactRef; result: T }): Promise<T> {
+  /**
+   * Completes step i with pipelined release: its successors are released at once (its output
+   * value is in memory), its completion (plus whatever `extra` writes, in the same transaction)
+   * goes to the ledger, where completions of the same turn share one commit (group commit), and
+   * `step:end` (the acknowledgement that it will never run again) is emitted only once that commit
+   * is durable. A commit that fails (ledger full, lease lost) halts the run in this process.
+   */
+  function finish<T>(run: ActiveRun, i: number, value: { has: boolean; value?: unknown }, extra: () => { output?: ArtifactRef; result: T }): Promise<T> {
     requireRunning(run, i, 'complete');
-    run.completing[i] = 1;
     const stepId = run.graph.ids[i] as string;
     const at = now();
-    let committed: { output?: ArtifactRef; result: T };
-    try {
-      committed = await tx(() => {
-        // Exactly-once for recorded outputs, even if two processes drive the same run.
-        if (checkpoints.step(run.id, stepId)?.status === 'done') {
-          throw new SymphonyError('E_CONFLICT', `step "${stepId}" of run "${run.id}" is already recorded as done`, { details: { runId: run.id, stepId } });
-        }
-        const out = extra();
-        checkpoints.writeStep(run.id, stepId, stepRecord(run, i, 'done', { ...(out.output ? { output: out.output } : {}), endedAt: at }));
-        return out;
-      });
-    } catch (err) {
-      run.completing[i] = 0;
-      throw toSymphonyError(err);
-    }
-    run.completing[i] = 0;
     clearStepTimer(run, i);
     run.observed[i] = Math.max(0, at - (run.startedAt[i] as number));
-    run.outputs[i] = committed.output;
+    if (value.has) run.values.set(i, value.value);
     const fresh: number[] = [];
-    run.ready.complete(i, StepStatus.done, run.failing || run.cancelled ? undefined : (s) => fresh.push(s));
-    if (run.failing || run.cancelled) run.ready.clear();
-    const end = now();
-    events.emit('step:end', {
-      runId: run.id,
-      stepId,
-      attempt: run.attempts[i] as number,
-      ...(committed.output ? { output: committed.output } : {}),
-      durationMs: end - (run.startedAt[i] as number),
-      at: end,
+    run.ready.complete(i, StepStatus.done, run.cancelled ? undefined : (s) => fresh.push(s));
+    if (run.cancelled) run.ready.clear();
+    run.pendingCommits++;
+    const committed = tx(() => {
+      fence(checkpoints, run.id, run.owner);
+      const out = extra();
+      if (out.output) run.outputs[i] = out.output;
+      checkpoints.writeStep(run.id, stepId, stepRecord(run, i, 'done', { ...(out.output ? { output: out.output } : {}), endedAt: at }));
+      return out;
     });
+    const acknowledged = committed.then(
+      (out) => {
+        run.pendingCommits--;
+        if (run.halted) throw run.halted;
+        const end = now();
+        events.emit('step:end', {
+          runId: run.id,
+          stepId,
+          attempt: run.attempts[i] as number,
+          ...(out.output ? { output: out.output } : {}),
+          durationMs: end - (run.startedAt[i] as number),
+          at: end,
+        });
+        maybeEnd(run);
+        return out.result;
+      },
+      (err: unknown) => {
+        run.pendingCommits--;
+        const error = toSymphonyError(err);
+        halt(run, error);
+        throw error;
+      },
+    );
     settleReady(run, fresh);
-    maybeEnd(run);
-    return committed.result;
+    return acknowledged;
   }
 
   async function begin(
@@ -218,9 +328,10 @@ export function createDagService(deps: DagServiceDeps): DagService & { close(): 
     afterStart: () => void = () => {},
   ): Promise<RunStateView> {
     active.set(run.id, run);
+    ensureHeartbeat();
     const fresh: number[] = [];
     run.ready.restore(preFinished, (i) => fresh.push(i));
-    if (run.failing || run.cancelled) run.ready.clear();
+    if (run.cancelled) run.ready.clear();
     events.emit('run:start', { runId: run.id, workflow: run.record.workflow.name, at: now(), resumed });
     afterStart();
     settleReady(run, fresh);
@@ -240,15 +351,32 @@ export function createDagService(deps: DagServiceDeps): DagService & { close(): 
       throw new SymphonyError('E_CONFLICT', `run "${runId}" already ended (${record.status})`, { details: { runId, status: record.status } });
     }
     const graph = prepareGraph(record.workflow);
-    const run = activate(record, graph, durationsFor(record.workflow.name, graph.ids));
+    const owner = newOwner();
+    const run = activate(record, graph, durationsFor(record.workflow.name, graph.ids), owner);
     const at = now();
-    const plan = planRecovery(run, checkpoints.stepsOf(runId), at);
-    if (plan.rewrites.length > 0) await tx(() => plan.rewrites.forEach(([id, r]) => checkpoints.writeStep(runId, id, r)));
-    run.failing = plan.failing;
+    try {
+      // The lease first, in the same transaction as the rewrites: a second driver never gets here.
+      await tx(() => {
+        acquireLease(checkpoints, runId, owner, at, leaseTtlMs);
+        const saved = checkpoints.stepsOf(runId);
+        const plan = planRecovery(run, saved, at, maxInterruptions);
+        plan.rewrites.forEach(([id, r]) => checkpoints.writeStep(runId, id, r));
+        run.record = { ...record, resumes: (record.resumes ?? 0) + 1 };
+        checkpoints.writeRun(run.record);
+        run.failing = plan.failing;
+        recovered.set(runId, plan);
+      });
+    } catch (err) {
+      dropOwner(owner);
+      throw toSymphonyError(err);
+    }
+    const plan = recovered.get(runId) as ReturnType<typeof planRecovery>;
+    recovered.delete(runId);
     return begin(run, true, (i) => plan.finished.get(i), () => {
       for (const r of plan.retries) events.emit('step:retry', { runId, stepId: r.stepId, attempt: r.attempt, delayMs: 0, error: r.error, at });
     });
   }
+  const recovered = new Map<string, ReturnType<typeof planRecovery>>();
 
   const service: DagService & { close(): void } = {
     async createRun(input, options: CreateRunOptions = {}) {
@@ -259,11 +387,19 @@ export function createDagService(deps: DagServiceDeps): DagService & { close(): 
       const record: RunRecord = { runId, workflow, inputs, status: 'running', createdAt: now() };
       const concurrency = options.concurrency ?? workflow.concurrency;
       if (concurrency !== undefined) record.concurrency = concurrency;
-      await tx(() => {
-        if (checkpoints.run(runId)) throw new SymphonyError('E_CONFLICT', `a run "${runId}" already exists`, { details: { runId } });
-        checkpoints.writeRun(record);
-      });
-      const run = activate(record, graph, durationsFor(workflow.name, graph.ids, options.estimates));
+      if (options.meta) record.meta = options.meta;
+      const owner = newOwner();
+      try {
+        await tx(() => {
+          if (checkpoints.run(runId)) throw new SymphonyError('E_CONFLICT', `a run "${runId}" already exists`, { details: { runId } });
+          acquireLease(checkpoints, runId, owner, record.createdAt, leaseTtlMs);
+          checkpoints.writeRun(record);
+        });
+      } catch (err) {
+        dropOwner(owner);
+        throw toSymphonyError(err);
+      }
+      const run = activate(record, graph, durationsFor(workflow.name, graph.ids, options.estimates), owner);
       return begin(run, false, () => undefined);
     },
 
@@ -310,23 +446,31 @@ export function createDagService(deps: DagServiceDeps): DagService & { close(): 
       return startStep(run, i);
     },
 
-    complete(runId, stepId, output) {
-      return Promise.resolve().then(() => {
+    complete(runId, stepId, output, meta = {}) {
+      try {
         const run = get(runId);
-        return finish(run, indexOf(run, stepId), () => ({ ...(output ? { output } : {}), result: undefined }));
-      });
+        const i = indexOf(run, stepId);
+        if (meta.servedBy) run.servedBy[i] = meta.servedBy;
+        return finish(run, i, { has: false }, () => ({ ...(output ? { output } : {}), result: undefined }));
+      } catch (err) {
+        return Promise.reject(err);
+      }
     },
 
     completeWithOutput(runId, stepId, data: ArtifactData, meta: StepOutputMeta = {}) {
-      return Promise.resolve().then(() => {
+      try {
         const run = get(runId);
         const i = indexOf(run, stepId);
+        requireRunning(run, i, 'complete');
         if (!artifacts) {
           throw new SymphonyError('E_SERVICE_UNKNOWN', 'completeWithOutput needs the pit.artifacts service', { details: { service: 'pit.artifacts' } });
         }
-        const { name, ...artifactMeta } = meta;
-        const inputs = [...(artifactMeta.inputs ?? []), ...upstreamOutputs(run, i)];
-        return finish(run, i, () => {
+        const { name, servedBy, ...artifactMeta } = meta;
+        if (servedBy) run.servedBy[i] = servedBy;
+        // The value successors see is exactly what the store will decode (checked before release).
+        const value = data instanceof Uint8Array || typeof data === 'string' ? data : jsonRoundTrip(data, stepId);
+        return finish(run, i, { has: true, value }, () => {
+          const inputs = [...(artifactMeta.inputs ?? []), ...upstreamOutputs(run, i)];
           const output = artifacts.writeInTransaction(name ?? `${run.record.workflow.name}/${stepId}`, data, {
             kind: 'step-output',
             ...artifactMeta,
@@ -335,7 +479,9 @@ export function createDagService(deps: DagServiceDeps): DagService & { close(): 
           });
           return { output, result: output };
         });
-      });
+      } catch (err) {
+        return Promise.reject(err);
+      }
     },
 
     async fail(runId, stepId, cause) {
@@ -352,7 +498,7 @@ export function createDagService(deps: DagServiceDeps): DagService & { close(): 
       run.errors[i] = error.toJSON();
       if (decision.action === 'retry') {
         run.ready.park(i);
-        background(() => checkpoints.writeStep(run.id, stepId, stepRecord(run, i, 'retrying', { error: error.toJSON() })));
+        backgroundFor(run, () => checkpoints.writeStep(run.id, stepId, stepRecord(run, i, 'retrying', { error: error.toJSON() })));
         events.emit('step:retry', { runId, stepId, attempt: decision.attempt, delayMs: decision.delayMs, error: error.toJSON(), at });
         const timer = setTimeout(() => {
           run.timers.delete(i);
@@ -360,12 +506,12 @@ export function createDagService(deps: DagServiceDeps): DagService & { close(): 
           run.ready.requeue(i);
           settleReady(run, [i]);
         }, decision.delayMs);
-        timer.unref();
+        // Not unref'd: a run waiting out a backoff is still running, and so is its process.
         run.timers.set(i, timer);
         return decision;
       }
       if (decision.action === 'continue') {
-        await tx(() => checkpoints.writeStep(run.id, stepId, stepRecord(run, i, 'failed', { error: error.toJSON(), continued: true, endedAt: at })));
+        await fenced(run, () => checkpoints.writeStep(run.id, stepId, stepRecord(run, i, 'failed', { error: error.toJSON(), continued: true, endedAt: at })));
         const fresh: number[] = [];
         run.ready.complete(i, StepStatus.failed, (s) => fresh.push(s));
         events.emit('step:fail', { runId, stepId, attempt: attempts, error: error.toJSON(), durationMs: at - (run.startedAt[i] as number), at });
@@ -373,7 +519,7 @@ export function createDagService(deps: DagServiceDeps): DagService & { close(): 
         maybeEnd(run);
         return decision;
       }
-      await tx(() => checkpoints.writeStep(run.id, stepId, stepRecord(run, i, 'failed', { error: error.toJSON(), endedAt: at })));
+      await fenced(run, () => checkpoints.writeStep(run.id, stepId, stepRecord(run, i, 'failed', { error: error.toJSON(), endedAt: at })));
       failForGood(run, i, error);
       maybeEnd(run);
       return decision;
@@ -384,7 +530,7 @@ export function createDagService(deps: DagServiceDeps): DagService & { close(): 
       if (run.cancelled || run.ended) return;
       run.cancelled = true;
       const record = { ...run.record, status: 'cancelled' as const };
-      await tx(() => checkpoints.writeRun(record));
+      await fenced(run, () => checkpoints.writeRun(record));
       stopRetries(run);
       run.ready.clear();
       run.controller.abort(new SymphonyError('E_ABORTED', `run "${runId}" was cancelled: ${reason}`, { details: { runId, reason } }));
@@ -399,11 +545,23 @@ export function createDagService(deps: DagServiceDeps): DagService & { close(): 
       return viewOfRecords(record, checkpoints.stepsOf(runId));
     },
 
+    record(runId) {
+      return checkpoints.run(runId);
+    },
+
     runs(filter = {}) {
       return checkpoints
         .listRuns()
         .filter((r) => filter.status === undefined || r.status === filter.status)
-        .map((r) => ({ runId: r.runId, workflow: r.workflow.name, status: r.status, createdAt: r.createdAt, ...(r.endedAt ? { endedAt: r.endedAt } : {}) }));
+        .map((r) => ({
+          runId: r.runId,
+          workflow: r.workflow.name,
+          status: r.status,
+          createdAt: r.createdAt,
+          resumes: r.resumes ?? 0,
+          ...(r.endedAt ? { endedAt: r.endedAt } : {}),
+          ...(r.meta ? { meta: r.meta } : {}),
+        }));
     },
 
     criticalPath(runId) {
@@ -440,9 +598,32 @@ export function createDagService(deps: DagServiceDeps): DagService & { close(): 
     },
 
     close() {
-      for (const run of active.values()) for (const timer of run.timers.values()) clearTimeout(timer);
+      if (heartbeat) clearInterval(heartbeat);
+      heartbeat = undefined;
+      for (const run of active.values()) {
+        for (const timer of run.timers.values()) clearTimeout(timer);
+        run.ended = true;
+        // Its lease becomes takeable at once (this process no longer drives it).
+        dropOwner(run.owner);
+      }
       active.clear();
     },
   };
   return service;
+}
+
+function jsonRoundTrip(data: unknown, stepId: string): unknown {
+  let json: string | undefined;
+  try {
+    json = JSON.stringify(data);
+  } catch (cause) {
+    throw new SymphonyError('E_INPUT_INVALID', `the output of step "${stepId}" is not bytes, text or JSON-serialisable (${(cause as Error).message})`, { details: { stepId }, cause });
+  }
+  if (json === undefined) throw new SymphonyError('E_INPUT_INVALID', `the output of step "${stepId}" (${typeof data}) cannot be stored: use bytes, text or JSON`, { details: { stepId } });
+  return JSON.parse(json);
+}
+
+function stripStack(e: SymphonyErrorJSON): SymphonyErrorJSON {
+  const { stack: _s, ...rest } = e;
+  return rest;
 }

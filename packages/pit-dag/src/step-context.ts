@@ -1,5 +1,5 @@
-import { findStepReferences, type ArtifactsService } from '@symphony/types';
-import { conditionReferences, type ExpressionContext } from './expressions.js';
+import type { ArtifactsService } from '@symphony/types';
+import { conditionReferences, templateReferences, type ExpressionContext, type StepOutcome } from './expressions.js';
 import { StepStatus } from './ready-set.js';
 import type { ActiveRun } from './run.js';
 
@@ -10,17 +10,27 @@ import type { ActiveRun } from './run.js';
  */
 export function stepContext(run: ActiveRun, artifacts: ArtifactsService | undefined, withValue: unknown, condition?: string): ExpressionContext {
   const steps: ExpressionContext['steps'] = {};
-  const refs = findStepReferences(withValue);
+  const refs = templateReferences(withValue);
   if (condition !== undefined) conditionReferences(condition, refs);
-  for (const id of refs) {
-    const j = run.graph.index.get(id);
+  // A computed reference (`steps.*`) reads every step; otherwise only the named ones are loaded.
+  const ids = refs.has('*') ? run.graph.ids : refs;
+  for (const id of ids) {
+    const j = run.graph.index.get(id) ?? caseFolded(run, id);
     if (j === undefined) continue;
     const status = run.ready.status[j];
-    const outcome = status === StepStatus.done ? 'success' : status === StepStatus.skipped ? 'skipped' : status === StepStatus.failed ? 'failure' : undefined;
-    steps[id] = outcome ? { output: outputValue(run, artifacts, j), outcome } : {};
+    const outcome: StepOutcome | undefined =
+      status === StepStatus.done ? 'success' : status === StepStatus.skipped ? 'skipped' : status === StepStatus.failed ? 'failure' : undefined;
+    if (!outcome) {
+      steps[id] = {};
+      continue;
+    }
+    // GitHub's conclusion: a failure that continue-on-error let through concludes as success.
+    const conclusion: StepOutcome = outcome === 'failure' && run.graph.steps[j]?.continueOnError ? 'success' : outcome;
+    steps[id] = { output: outputValue(run, artifacts, j), outcome, conclusion };
   }
-  return { inputs: run.record.inputs, steps };
+  return { inputs: run.record.inputs, steps, job: { status: run.cancelled ? 'cancelled' : run.failing ? 'failure' : 'success' } };
 }
+
 
 function outputValue(run: ActiveRun, artifacts: ArtifactsService | undefined, i: number): unknown {
   if (run.values.has(i)) return run.values.get(i);
@@ -28,4 +38,11 @@ function outputValue(run: ActiveRun, artifacts: ArtifactsService | undefined, i:
   const value = ref === undefined ? null : artifacts ? artifacts.value(ref.name, ref.version) : ref;
   run.values.set(i, value);
   return value;
+}
+
+/** Expressions read step ids case-insensitively (GitHub's contexts are). */
+function caseFolded(run: ActiveRun, id: string): number | undefined {
+  const lower = id.toLowerCase();
+  const i = run.graph.ids.findIndex((s) => s.toLowerCase() === lower);
+  return i < 0 ? undefined : i;
 }

@@ -1,5 +1,5 @@
 import type { ArtifactData, ArtifactMeta, ArtifactRef, RunEvents, Step, SymphonyErrorJSON } from '@symphony/types';
-import type { RunStatus } from './checkpoint.js';
+import type { RunRecord, RunStatus } from './checkpoint.js';
 import type { ExpressionContext } from './expressions.js';
 
 export type StepState =
@@ -20,6 +20,8 @@ export interface CreateRunOptions {
   concurrency?: number;
   /** Duration estimates (ms) by step id; otherwise from history, else 1. Drives the ranks. */
   estimates?: Record<string, number>;
+  /** Kept with the run record (e.g. the workflow's source file); shown by `state` and `runs`. */
+  meta?: Record<string, unknown>;
 }
 
 /** A step handed to the scheduler by `next`/`start`. */
@@ -42,7 +44,15 @@ export type FailDecision =
 export interface StepStateView {
   stepId: string;
   state: StepState;
+  /** Attempts started (an attempt cut off by a host crash is given back). */
   attempts: number;
+  /** Host crashes during this step's attempts. */
+  interruptions?: number;
+  /** `extension/method` that served the step, when its driver said so. */
+  servedBy?: string;
+  /** From the ledger (views of runs this process does not drive). */
+  startedAt?: number;
+  endedAt?: number;
   output?: ArtifactRef;
   error?: SymphonyErrorJSON;
   /** Upward rank (ms of work from this step to the end of the longest chain). */
@@ -59,6 +69,11 @@ export interface RunStateView {
   endedAt?: number;
   inputs: Record<string, unknown>;
   concurrency?: number;
+  /** Times another driver took the run over after a crash. */
+  resumes: number;
+  meta?: Record<string, unknown>;
+  /** Why a failed run failed: the first step that failed for good. */
+  error?: SymphonyErrorJSON & { stepId?: string };
   steps: StepStateView[];
 }
 
@@ -68,12 +83,16 @@ export interface RunSummary {
   status: RunStatus;
   createdAt: number;
   endedAt?: number;
+  resumes: number;
+  meta?: Record<string, unknown>;
 }
 
 /** Where `completeWithOutput` stores the output: artifact metadata plus an optional name. */
 export interface StepOutputMeta extends ArtifactMeta {
   /** Artifact name; defaults to `<workflow name>/<step id>` (a new version per run). */
   name?: string;
+  /** `extension/method` that produced the output (kept in the step record). */
+  servedBy?: string;
 }
 
 /** The run events emitter (the kernel's `ctx.events` fits). */
@@ -95,7 +114,11 @@ export interface RunEventSink {
  */
 export interface DagService {
   createRun(workflow: unknown, options?: CreateRunOptions): Promise<RunStateView>;
-  /** Continues a run found in the ledger after a crash; finished steps are never re-run. */
+  /**
+   * Continues a run found in the ledger after a crash; acknowledged steps are never re-run.
+   * Takes the run's lease: `E_RUN_LOCKED` (naming pid, host, since) while another live process
+   * drives it; a dead holder's lease is taken over.
+   */
   resume(runId: string): Promise<RunStateView>;
   /** The ready steps, highest upward rank (most critical) first. */
   ready(runId: string): string[];
@@ -103,21 +126,35 @@ export interface DagService {
   next(runId: string, max?: number): StartedStep[];
   /** Starts one particular ready step (`E_CONFLICT` if it is not ready or no slot is free). */
   start(runId: string, stepId: string): StartedStep;
-  /** Records a running step as done (with its output ref); resolves after the durable commit. */
-  complete(runId: string, stepId: string, output?: ArtifactRef): Promise<void>;
-  /** Stores `data` as the step's output artifact and completes the step in ONE transaction. */
+  /**
+   * Records a running step as done (with its output ref). Successors are released at once;
+   * resolves (and `step:end` is emitted) after the durable commit.
+   */
+  complete(runId: string, stepId: string, output?: ArtifactRef, meta?: { servedBy?: string }): Promise<void>;
+  /**
+   * Stores `data` as the step's output artifact and completes the step in ONE transaction.
+   * Pipelined: successors may start as soon as this is called (they see `data`); the promise
+   * resolves, and `step:end` is emitted, only once the completion is durable. Rejects with
+   * `E_LEDGER_FULL` / `E_RUN_LOCKED` / ... when the commit fails (the run then halts here).
+   */
   completeWithOutput(runId: string, stepId: string, data: ArtifactData, meta?: StepOutputMeta): Promise<ArtifactRef>;
   /** Records a failed attempt; the step's retry policy decides what happens next. */
   fail(runId: string, stepId: string, error: unknown): Promise<FailDecision>;
   /** Aborts in-flight steps' signals and starts nothing new; resolves once recorded. */
   cancel(runId: string, reason?: string): Promise<void>;
   state(runId: string): RunStateView;
+  /** The stored run record (checksummed: `E_LEDGER_CORRUPT` when damaged); undefined when unknown. */
+  record(runId: string): RunRecord | undefined;
   runs(filter?: { status?: RunStatus }): RunSummary[];
   criticalPath(runId: string): { path: string[]; length: number; ranks: Record<string, number> };
   /** `inputs` and the outputs (decoded from the artifact store) of the steps a step references. */
   context(runId: string, stepId: string): ExpressionContext;
   /** The step's `with:` with every `${{ }}` resolved. */
   resolveInputs(runId: string, stepId: string): Record<string, unknown>;
-  /** Resolves with the final state when the run ends (at once for an ended run). */
+  /**
+   * Resolves with the final state when the run ends (at once for an ended run). Rejects when the
+   * run halts in this process without ending (`E_LEDGER_FULL`, `E_RUN_LOCKED`, ...): it stays
+   * `running` in the ledger and can be resumed.
+   */
   whenDone(runId: string): Promise<RunStateView>;
 }

@@ -68,10 +68,14 @@ describe.skipIf(!existsSync(join(here, '..', 'dist', 'index.js')))('crash recove
       }
 
       const executions = new Map<string, string[]>();
+      const acknowledged = new Set<string>();
       for (const line of readFileSync(log, 'utf8').split('\n')) {
         const [kind, stepId, nonce] = line.split(' ');
         if (kind === 'error') throw new Error(`child reported: ${line}`);
+        // An acknowledged step (its completion durable, step:end emitted) never runs again.
+        if (kind === 'exec') expect(acknowledged.has(stepId as string), `${stepId} ran again after it was acknowledged`).toBe(false);
         if (kind === 'exec') executions.set(stepId as string, [...(executions.get(stepId as string) ?? []), nonce as string]);
+        if (kind === 'committed') acknowledged.add(stepId as string);
       }
       const state = dag.state(runId);
       expect(state.status).toBe('succeeded');

@@ -47,7 +47,11 @@ describe('pit.dag: driving a run', () => {
       expect(order.every((k) => k > 0)).toBe(true);
       expect(order).toEqual([...order].sort((p, q) => p - q));
     }
-    expect(names.indexOf('step:end:b')).toBeLessThan(names.indexOf('step:start:d'));
+    // Pipelined release: d is ready once b and c started and completed in memory; every step's
+    // acknowledgement (step:end) still comes before the run ends.
+    expect(names.indexOf('step:start:b')).toBeLessThan(names.indexOf('step:ready:d'));
+    expect(names.indexOf('step:start:c')).toBeLessThan(names.indexOf('step:ready:d'));
+    for (const id of ['a', 'b', 'c', 'd']) expect(names.indexOf(`step:end:${id}`)).toBeLessThan(names.indexOf('run:end'));
     expect(x.events.at(-1)?.payload).toMatchObject({ runId: run.runId, status: 'succeeded' });
   });
 
@@ -212,7 +216,7 @@ describe('pit.dag: duration history', () => {
 });
 
 describe('pit.dag: resume after a restart', () => {
-  it('re-runs nothing that finished and retries the interrupted step per its policy', async () => {
+  it('re-runs nothing that finished and re-runs the interrupted step without spending an attempt', async () => {
     let x = h();
     const run = await x.dag.createRun({
       name: 'resume',
@@ -237,8 +241,10 @@ describe('pit.dag: resume after a restart', () => {
       ran.push(`${s.stepId}#${s.attempt}`);
       return x.dag.resolveInputs(run.runId, s.stepId);
     });
-    expect(ran).toEqual(['b#2', 'c#1']);
+    // The host's crash is not the step's: b runs again as attempt 1, its one retry still unspent.
+    expect(ran).toEqual(['b#1', 'c#1']);
     expect(final.status).toBe('succeeded');
+    expect(final.steps.find((s) => s.stepId === 'b')).toMatchObject({ attempts: 1, interruptions: 1 });
     expect(x.dag.runs().map((r) => r.status)).toEqual(['succeeded']);
   });
 
@@ -262,24 +268,28 @@ describe('pit.dag: resume after a restart', () => {
     expect(x.dag.next(second.runId)[0]?.attempt).toBe(2);
   });
 
-  it('re-runs an interrupted step once without retries, and fails it when it is interrupted again', async () => {
+  it('never spends attempts on host crashes, and fails a step that kills its host more than maxInterruptions times', async () => {
     let x = h();
     const run = await x.dag.createRun({ name: 'noretry', steps: [{ id: 'a', uses: 'acme.x/run' }, { id: 'b', uses: 'acme.x/run' }] });
     x.dag.next(run.runId, 1);
     await x.ledger.flushed();
-    x = await x.reopen();
-    open.push(x);
-    await x.dag.resume(run.runId);
-    // The crash was the host's: the step gets attempt 2 even though it has no retries.
-    const again = x.dag.next(run.runId, 1);
-    expect(again[0]).toMatchObject({ stepId: 'a', attempt: 2 });
-    await x.ledger.flushed();
-    // Interrupted a second time in a row: now its (empty) retry policy decides.
+    // Three host crashes (the default bound): each time the step runs again as attempt 1.
+    for (let crash = 1; crash <= 3; crash++) {
+      x = await x.reopen();
+      open.push(x);
+      await x.dag.resume(run.runId);
+      const again = x.dag.next(run.runId, 1);
+      expect(again[0]).toMatchObject({ stepId: 'a', attempt: 1 });
+      expect(x.dag.state(run.runId).steps[0]?.interruptions).toBe(crash);
+      await x.ledger.flushed();
+    }
+    // The fourth interruption ends it: E_INTERRUPTED, the run fails.
     x = await x.reopen();
     open.push(x);
     await x.dag.resume(run.runId);
     const final = await x.dag.whenDone(run.runId);
     expect(final.status).toBe('failed');
-    expect(final.steps[0]?.error?.code).toBe('E_INTERRUPTED');
+    expect(final.steps[0]).toMatchObject({ attempts: 1, interruptions: 4, error: { code: 'E_INTERRUPTED' } });
+    expect(final.error).toMatchObject({ code: 'E_INTERRUPTED', stepId: 'a' });
   });
 });

@@ -1,11 +1,12 @@
 #!/usr/bin/env node
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import { toSymphonyError } from '@symphony/types';
+import { SymphonyError, toSymphonyError } from '@symphony/types';
 import { openRegistry } from './registry.js';
 import { serveRegistry } from './http.js';
 
 const USAGE = `symphony-registry serve --dir <folder> [--port 0] [--host 127.0.0.1] [--admin-token <t>] [--base-path /]
+    [--reserved-namespace <ns>]... [--uploads-per-minute 30] [--upload-burst 10] [--max-upload-bytes 33554432]
 symphony-registry add-publisher --dir <folder> --name <publisher> --namespace <ns> --key <file.pub.json | base64url>`;
 
 async function main(argv: string[]): Promise<void> {
@@ -21,6 +22,10 @@ async function main(argv: string[]): Promise<void> {
       name: { type: 'string' },
       namespace: { type: 'string', multiple: true },
       key: { type: 'string', multiple: true },
+      'reserved-namespace': { type: 'string', multiple: true },
+      'uploads-per-minute': { type: 'string' },
+      'upload-burst': { type: 'string' },
+      'max-upload-bytes': { type: 'string' },
     },
   });
   if (!values.dir || (command !== 'serve' && command !== 'add-publisher')) {
@@ -28,7 +33,7 @@ async function main(argv: string[]): Promise<void> {
     process.exitCode = 2;
     return;
   }
-  const registry = await openRegistry({ dir: values.dir });
+  const registry = await openRegistry({ dir: values.dir, ...(values['reserved-namespace'] ? { reservedNamespaces: values['reserved-namespace'] } : {}) });
   if (command === 'add-publisher') {
     const publicKeys: string[] = [];
     for (const key of values.key ?? []) {
@@ -43,6 +48,11 @@ async function main(argv: string[]): Promise<void> {
     host: values.host ?? '127.0.0.1',
     ...(values['admin-token'] ? { adminToken: values['admin-token'] } : {}),
     ...(values['base-path'] ? { basePath: values['base-path'] } : {}),
+    ...(values['max-upload-bytes'] ? { maxUploadBytes: positive(values['max-upload-bytes'], '--max-upload-bytes') } : {}),
+    uploadLimit: {
+      ...(values['uploads-per-minute'] ? { perMinute: positive(values['uploads-per-minute'], '--uploads-per-minute') } : {}),
+      ...(values['upload-burst'] ? { burst: positive(values['upload-burst'], '--upload-burst') } : {}),
+    },
   });
   // One machine-readable line, so scripts and tests can wait for it.
   process.stdout.write(`symphony-registry listening ${served.url}\n`);
@@ -51,8 +61,14 @@ async function main(argv: string[]): Promise<void> {
   process.once('SIGINT', stop);
 }
 
+function positive(text: string, flag: string): number {
+  const n = Number(text);
+  if (!Number.isFinite(n) || n <= 0) throw new SymphonyError('E_USAGE', `${flag} needs a positive number, got "${text}"`, { details: { flag } });
+  return n;
+}
+
 main(process.argv.slice(2)).catch((error: unknown) => {
   const e = toSymphonyError(error);
   process.stderr.write(`error ${e.code}: ${e.message}\n`);
-  process.exitCode = 1;
+  process.exitCode = e.code === 'E_USAGE' ? 2 : 1;
 });

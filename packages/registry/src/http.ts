@@ -12,6 +12,12 @@ export interface RegistryHttpOptions {
   adminToken?: string;
   /** Largest upload accepted. */
   maxUploadBytes?: number;
+  /**
+   * Uploads per client address: a token bucket of `burst` uploads refilled at `perMinute`, and
+   * at most `concurrent` uploads of one client in flight. Beyond it: 429 `E_RATE_LIMITED`.
+   */
+  uploadLimit?: { perMinute?: number; burst?: number; concurrent?: number };
+  now?: () => number;
 }
 
 /** A request handler: returns false when the path is not under `basePath`, so a host can fall through. */
@@ -24,6 +30,8 @@ const STATUS: Record<string, number> = {
   E_CONFLICT: 409,
   E_NAMESPACE_FORBIDDEN: 403,
   E_NAMESPACE_UNOWNED: 403,
+  E_NAMESPACE_RESERVED: 403,
+  E_RATE_LIMITED: 429,
   E_UNAUTHORIZED: 401,
   E_PAYLOAD_TOO_LARGE: 413,
   E_INTEGRITY_MISMATCH: 422,
@@ -38,6 +46,7 @@ const STATUS: Record<string, number> = {
 /**
  * The registry's HTTP API:
  *   GET  /-/ping                         → { ok: true }
+ *   GET  /-/key                          → { keyId, publicKey } of the key that signs metadata
  *   GET  /-/search?q=&limit=&kind=       → { results: SearchHit[] }
  *   PUT  /-/packages                     tarball body, x-symphony-integrity → 201 VersionMeta
  *   PUT  /-/publishers/<name>            admin; { namespaces, publicKeys } → Publisher
@@ -50,17 +59,23 @@ const STATUS: Record<string, number> = {
 export function createRegistryHandler(registry: Registry, options: RegistryHttpOptions = {}): RegistryHandler {
   const base = (options.basePath ?? '/').replace(/\/+$/, '');
   const maxUpload = options.maxUploadBytes ?? 32 * 1024 * 1024;
+  const limiter = createUploadLimiter(options.uploadLimit ?? {}, options.now ?? Date.now);
 
   return async (req, res) => {
     const url = new URL(req.url ?? '/', 'http://registry.local');
     if (base && url.pathname !== base && !url.pathname.startsWith(`${base}/`)) return false;
-    const segments = url.pathname.slice(base.length).split('/').filter(Boolean).map(decodeURIComponent);
     try {
+      const segments = url.pathname.slice(base.length).split('/').filter(Boolean).map(decodeSegment);
       await route(req, res, url, segments);
     } catch (error) {
       const e = toSymphonyError(error);
-      const { stack: _stack, ...body } = e.toJSON();
-      sendJson(res, STATUS[e.code] ?? 500, { error: body });
+      const { stack: _stack, cause: _cause, ...body } = e.toJSON();
+      const status = Object.hasOwn(STATUS, e.code) ? (STATUS[e.code] as number) : 500;
+      if (status === 429 && typeof e.details.retryAfterSeconds === 'number') res.setHeader('retry-after', String(e.details.retryAfterSeconds));
+      // An upload refused before its body was read: close rather than drain up to 32 MiB.
+      if (!req.complete) res.setHeader('connection', 'close');
+      if (!res.headersSent) sendJson(res, status, { error: body });
+      else res.destroy();
     }
     return true;
   };
@@ -68,7 +83,8 @@ export function createRegistryHandler(registry: Registry, options: RegistryHttpO
   async function route(req: IncomingMessage, res: ServerResponse, url: URL, s: string[]): Promise<void> {
     const method = req.method ?? 'GET';
     if (s[0] === '-') {
-      if (method === 'GET' && s[1] === 'ping') return sendJson(res, 200, { ok: true });
+      if (method === 'GET' && s[1] === 'ping' && s.length === 2) return sendJson(res, 200, { ok: true });
+      if (method === 'GET' && s[1] === 'key' && s.length === 2) return sendJson(res, 200, registry.key);
       if (method === 'GET' && s[1] === 'search') {
         const limit = Math.min(100, Math.max(1, Number(url.searchParams.get('limit') ?? 20) || 20));
         const kind = url.searchParams.get('kind') ?? undefined;
@@ -76,10 +92,18 @@ export function createRegistryHandler(registry: Registry, options: RegistryHttpO
         return sendJson(res, 200, { results });
       }
       if (method === 'PUT' && s[1] === 'packages' && s.length === 2) {
-        const body = await readBody(req, maxUpload);
-        const integrity = header(req, 'x-symphony-integrity');
-        const tag = url.searchParams.get('tag') ?? undefined;
-        const meta = await registry.publish(body, { ...(integrity ? { integrity } : {}), ...(tag ? { tag } : {}) });
+        const declared = Number(header(req, 'content-length') ?? 0);
+        if (declared > maxUpload) throw new SymphonyError('E_PAYLOAD_TOO_LARGE', `the upload is ${declared} bytes; the limit is ${maxUpload}`, { details: { limit: maxUpload } });
+        const release = limiter.acquire(req.socket.remoteAddress ?? 'unknown');
+        let meta;
+        try {
+          const body = await readBody(req, maxUpload);
+          const integrity = header(req, 'x-symphony-integrity');
+          const tag = url.searchParams.get('tag') ?? undefined;
+          meta = await registry.publish(body, { ...(integrity ? { integrity } : {}), ...(tag ? { tag } : {}) });
+        } finally {
+          release();
+        }
         const { readme: _readme, ...summary } = meta;
         return sendJson(res, 201, { ...summary, distTags: (await registry.packument(meta.id)).distTags });
       }
@@ -121,6 +145,47 @@ export function createRegistryHandler(registry: Registry, options: RegistryHttpO
   }
 }
 
+function decodeSegment(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    throw new SymphonyError('E_INPUT_INVALID', `"${segment.slice(0, 100)}" is not a valid URL path segment`, { details: {} });
+  }
+}
+
+/** Per-client upload admission: a token bucket plus a cap on uploads in flight. */
+function createUploadLimiter(limit: NonNullable<RegistryHttpOptions['uploadLimit']>, now: () => number) {
+  const perMinute = limit.perMinute ?? 30;
+  const burst = limit.burst ?? 10;
+  const concurrent = limit.concurrent ?? 2;
+  const clients = new Map<string, { tokens: number; at: number; inFlight: number }>();
+  return {
+    acquire(client: string): () => void {
+      const t = now();
+      const state = clients.get(client) ?? { tokens: burst, at: t, inFlight: 0 };
+      state.tokens = Math.min(burst, state.tokens + ((t - state.at) / 60_000) * perMinute);
+      state.at = t;
+      clients.set(client, state);
+      if (state.inFlight >= concurrent || state.tokens < 1) {
+        const retryAfterSeconds = state.tokens < 1 ? Math.max(1, Math.ceil(((1 - state.tokens) * 60) / perMinute)) : 1;
+        throw new SymphonyError('E_RATE_LIMITED', `too many uploads from ${client}${state.inFlight >= concurrent ? ` (${concurrent} in flight)` : ''}; retry in ${retryAfterSeconds} s`, {
+          details: { client, retryAfterSeconds },
+        });
+      }
+      state.tokens -= 1;
+      state.inFlight += 1;
+      // Forget idle, full buckets so the map stays bounded by active clients.
+      if (clients.size > 10_000) for (const [k, v] of clients) if (v.inFlight === 0 && v.tokens >= burst - 1) clients.delete(k);
+      let released = false;
+      return () => {
+        if (released) return;
+        released = true;
+        state.inFlight -= 1;
+      };
+    },
+  };
+}
+
 function parseJson<T>(body: Buffer): T {
   try {
     return JSON.parse(body.toString('utf8')) as T;
@@ -157,7 +222,7 @@ export async function serveRegistry(
   options: RegistryHttpOptions & { port?: number; host?: string } = {},
 ): Promise<{ url: string; server: Server; close(): Promise<void> }> {
   const handler = createRegistryHandler(registry, options);
-  const server = createServer((req, res) => {
+  const server = createServer({ requestTimeout: 120_000, headersTimeout: 30_000 }, (req, res) => {
     void handler(req, res).then((handled) => {
       if (!handled) sendJson(res, 404, { error: { name: 'SymphonyError', code: 'E_NOT_FOUND', message: `nothing at ${req.url}` } });
     });

@@ -1,4 +1,5 @@
-export { openRegistry, namespaceOf, type Registry, type RegistryOptions, type PublishOptions } from './registry.js';
+export { openRegistry, namespaceOf, RESERVED_NAMESPACES, type Registry, type RegistryOptions, type PublishOptions } from './registry.js';
 export { createRegistryHandler, serveRegistry, type RegistryHandler, type RegistryHttpOptions } from './http.js';
 export { createSearchIndex, stem } from './search.js';
-export type { Packument, VersionMeta, Publisher, PublisherKey, SearchHit, SearchOptions } from './types.js';
+export { METADATA_SIGNING_PREFIX } from './metadata.js';
+export type { SignedMetadata, SignedMetadataDocument, Packument, VersionMeta, Publisher, PublisherKey, SearchHit, SearchOptions } from './types.js';

@@ -5,6 +5,7 @@ import { keyIdOf, publicKeyObject, readPackage, summarizePermissions, registryRe
 import { SymphonyError } from '@symphony/types';
 import { createKeyedQueue, readJson, writeFileAtomic } from './fs-atomic.js';
 import { createSearchIndex } from './search.js';
+import { loadRegistryKey, metadataDocument, signMetadata, signatureCurrent, signedTimestamp } from './metadata.js';
 import type { Packument, Publisher, SearchHit, SearchOptions, VersionMeta } from './types.js';
 
 export interface RegistryOptions {
@@ -12,6 +13,8 @@ export interface RegistryOptions {
   dir: string;
   /** How old a signed deprecate/yank/dist-tag request may be (replay window). */
   requestMaxAgeMs?: number;
+  /** Namespaces nobody may register or publish under, on top of `symphony` (always reserved). */
+  reservedNamespaces?: string[];
   now?: () => Date;
 }
 
@@ -41,9 +44,40 @@ export interface Registry {
   registerPublisher(input: { name: string; namespaces: string[]; publicKeys: string[] }): Promise<Publisher>;
   publishers(): Promise<Publisher[]>;
   list(): Promise<string[]>;
+  /** The public half of the key that signs this registry's metadata (clients pin it). */
+  readonly key: { keyId: string; publicKey: string };
+  /** Namespaces nobody may publish under (`symphony` plus the operator's). */
+  readonly reservedNamespaces: readonly string[];
 }
 
 const ID = /^[a-z][a-z0-9-]*(\.[a-z0-9][a-z0-9_-]*)+$/;
+const NAME = /^[a-z][a-z0-9-]*$/;
+const TAG = /^[a-z][a-z0-9._-]{0,63}$/i;
+/** Names that mean something on every plain object: never a key, a tag or a publisher. */
+const PROTO_NAMES = new Set(Object.getOwnPropertyNames(Object.prototype));
+export const RESERVED_NAMESPACES: readonly string[] = ['symphony'];
+
+/** `record[key]` only when the key is the record's own (never `constructor`, `__proto__`, ...). */
+function own<T>(record: Record<string, T>, key: string): T | undefined {
+  return Object.hasOwn(record, key) ? record[key] : undefined;
+}
+
+function invalidInput(message: string, details: Record<string, unknown>): SymphonyError {
+  return new SymphonyError('E_INPUT_INVALID', message, { details });
+}
+
+/** A version as a lookup key: exactly a semver version, or a 400. */
+function checkVersion(id: string, v: unknown): string {
+  if (typeof v !== 'string' || semver.valid(v) !== v) throw invalidInput(`"${String(v)}" is not a semver version of ${id}`, { id, version: v });
+  return v;
+}
+
+function checkTag(id: string, tag: unknown): string {
+  if (typeof tag !== 'string' || !TAG.test(tag) || PROTO_NAMES.has(tag) || semver.validRange(tag) !== null) {
+    throw invalidInput(`"${String(tag)}" is not a dist-tag name (letters first, like latest or next; not a version or range)`, { id, tag });
+  }
+  return tag;
+}
 
 export function namespaceOf(id: string): string {
   return id.slice(0, id.indexOf('.'));
@@ -53,32 +87,63 @@ export async function openRegistry(options: RegistryOptions): Promise<Registry> 
   const dir = options.dir;
   const now = options.now ?? (() => new Date());
   const maxAge = options.requestMaxAgeMs ?? 5 * 60_000;
+  const reserved = [...new Set([...RESERVED_NAMESPACES, ...(options.reservedNamespaces ?? [])])];
   const queue = createKeyedQueue();
   const background = new Set<Promise<void>>();
   const packuments = new Map<string, Packument>();
   const index = createSearchIndex();
   const publishersPath = join(dir, 'publishers.json');
-  let publishers: Record<string, Publisher> = (await readJson<{ publishers: Record<string, Publisher> }>(publishersPath))?.publishers ?? {};
+  // A Map, so a publisher named like an Object.prototype member can never reach the prototype.
+  let publishers = new Map<string, Publisher>(Object.entries((await readJson<{ publishers: Record<string, Publisher> }>(publishersPath))?.publishers ?? {}));
 
   await mkdir(join(dir, 'packages'), { recursive: true });
+  const key = await loadRegistryKey(dir);
+  let lastTimestamp = 0;
+  const stale: Packument[] = [];
   for (const id of await readdir(join(dir, 'packages'))) {
+    if (!ID.test(id)) continue;
     const packument = await readJson<Packument>(join(dir, 'packages', id, 'packument.json'));
-    if (packument) {
+    if (packument && packument.id === id) {
       packuments.set(id, packument);
       index.update(packument);
+      lastTimestamp = Math.max(lastTimestamp, signedTimestamp(packument));
+      if (!signatureCurrent(packument, key)) stale.push(packument);
     }
   }
 
   const packageDir = (id: string) => join(dir, 'packages', id);
 
+  /** Strictly increasing across every signature this registry makes, restarts included. */
+  function nextTimestamp(): number {
+    lastTimestamp = Math.max(lastTimestamp + 1, now().getTime());
+    return lastTimestamp;
+  }
+
+  function sign(packument: Packument): void {
+    packument.signed = signMetadata(key, metadataDocument(packument, key.keyId, nextTimestamp()));
+  }
+
+  function checkId(id: unknown): string {
+    if (typeof id !== 'string' || !ID.test(id)) throw invalidInput(`"${String(id)}" is not an extension id (<namespace>.<name>, lowercase)`, { id });
+    return id;
+  }
+
+  function checkNamespaceFree(namespace: string, details: Record<string, unknown>): void {
+    if (reserved.includes(namespace)) {
+      throw new SymphonyError('E_NAMESPACE_RESERVED', `the namespace "${namespace}" is reserved (${reserved.join(', ')}); nobody may publish under it`, {
+        details: { ...details, namespace, reserved },
+      });
+    }
+  }
+
   function get(id: string): Packument {
-    const packument = ID.test(id) ? packuments.get(id) : undefined;
+    const packument = packuments.get(checkId(id));
     if (!packument) throw new SymphonyError('E_NOT_FOUND', `no package "${id}" in this registry`, { details: { id } });
     return packument;
   }
 
   function version(packument: Packument, v: string): VersionMeta {
-    const meta = packument.versions[v];
+    const meta = own(packument.versions, checkVersion(packument.id, v));
     if (!meta) {
       throw new SymphonyError('E_NOT_FOUND', `${packument.id} has no version ${v} (has ${Object.keys(packument.versions).join(', ')})`, {
         details: { id: packument.id, version: v },
@@ -87,15 +152,16 @@ export async function openRegistry(options: RegistryOptions): Promise<Registry> 
     return meta;
   }
 
-  async function save(packument: Packument): Promise<void> {
+  async function save(packument: Packument, resign = true): Promise<void> {
     packument.modified = now().toISOString();
+    if (resign || !signatureCurrent(packument, key)) sign(packument);
     await writeFileAtomic(join(packageDir(packument.id), 'packument.json'), JSON.stringify(packument, null, 1));
     packuments.set(packument.id, packument);
     index.update(packument);
   }
 
   function ownerOf(namespace: string): Publisher | undefined {
-    return Object.values(publishers).find((p) => p.namespaces.includes(namespace));
+    return [...publishers.values()].find((p) => p.namespaces.includes(namespace));
   }
 
   /** The publisher that owns the id's namespace, if `publicKey` is one of its keys; else a refusal. */
@@ -109,7 +175,7 @@ export async function openRegistry(options: RegistryOptions): Promise<Registry> 
       });
     }
     if (!owner.keys.some((k) => k.publicKey === publicKey)) {
-      const signer = Object.values(publishers).find((p) => p.keys.some((k) => k.publicKey === publicKey));
+      const signer = [...publishers.values()].find((p) => p.keys.some((k) => k.publicKey === publicKey));
       throw new SymphonyError('E_NAMESPACE_FORBIDDEN', `${signer ? `publisher "${signer.name}"` : `key ${keyId}`} does not own the namespace "${namespace}" (owned by "${owner.name}")`, {
         details: { id, namespace, keyId, owner: owner.name, signer: signer?.name },
       });
@@ -120,13 +186,15 @@ export async function openRegistry(options: RegistryOptions): Promise<Registry> 
   async function publish(tarball: Buffer, opts: PublishOptions = {}): Promise<VersionMeta> {
     const pkg = await readPackage(tarball, { source: 'the uploaded package', ...(opts.integrity ? { integrity: opts.integrity } : {}) });
     const { id, version: v, manifest } = pkg;
-    if (!ID.test(id) || !semver.valid(v)) {
+    if (!ID.test(id) || semver.valid(v) !== v) {
       throw new SymphonyError('E_MANIFEST_INVALID', `"${id}@${v}" is not a valid extension id and semver version`, { details: { id, version: v } });
     }
+    checkNamespaceFree(namespaceOf(id), { id });
+    if (opts.tag !== undefined) checkTag(id, opts.tag);
     const owner = authorize(id, pkg.signature.publicKey);
     return queue(id, async () => {
       const existing = packuments.get(id);
-      if (existing?.versions[v]) {
+      if (existing && own(existing.versions, v)) {
         throw new SymphonyError('E_VERSION_EXISTS', `${id}@${v} is already published; versions are immutable, bump the version`, {
           details: { id, version: v },
         });
@@ -141,7 +209,7 @@ export async function openRegistry(options: RegistryOptions): Promise<Registry> 
         permissions: summarizePermissions(manifest.permissions ?? {}),
         permissionsRaw: (manifest.permissions as Record<string, unknown> | undefined) ?? {},
         engines: { ...(manifest.engines?.symphony ? { symphony: manifest.engines.symphony } : {}) },
-        dependencies: { ...(manifest.dependencies ?? {}) },
+        dependencies: Object.fromEntries(Object.entries(manifest.dependencies ?? {})),
         integrity: pkg.integrity,
         tarball: tarballName(id, v),
         size: tarball.length,
@@ -162,7 +230,7 @@ export async function openRegistry(options: RegistryOptions): Promise<Registry> 
         : { id, publisher: owner.name, distTags: {}, versions: {}, created: stamp, modified: stamp };
       packument.versions[v] = meta;
       const tag = opts.tag ?? (semver.prerelease(v) ? 'next' : 'latest');
-      const current = packument.distTags[tag];
+      const current = own(packument.distTags, tag);
       // `latest` only moves forward on its own; an explicit tag always moves.
       if (opts.tag || !current || semver.gt(v, current)) packument.distTags[tag] = v;
       await writeFileAtomic(join(packageDir(id), meta.tarball), tarball);
@@ -173,10 +241,12 @@ export async function openRegistry(options: RegistryOptions): Promise<Registry> 
 
   async function resolve(id: string, spec = 'latest'): Promise<VersionMeta> {
     const packument = get(id);
-    if (packument.versions[spec]) return packument.versions[spec] as VersionMeta;
-    const tagged = packument.distTags[spec];
+    if (typeof spec !== 'string') throw invalidInput(`the version spec of ${id} must be a string`, { id });
+    const exact = semver.valid(spec) === spec ? own(packument.versions, spec) : undefined;
+    if (exact) return exact;
+    const tagged = TAG.test(spec) && !PROTO_NAMES.has(spec) ? own(packument.distTags, spec) : undefined;
     if (tagged) return version(packument, tagged);
-    const range = semver.validRange(spec);
+    const range = PROTO_NAMES.has(spec) ? null : semver.validRange(spec);
     if (!range) {
       throw new SymphonyError('E_INPUT_INVALID', `"${spec}" is neither a version, a semver range nor a dist-tag of ${id} (tags: ${Object.keys(packument.distTags).join(', ')})`, {
         details: { id, spec },
@@ -192,18 +262,25 @@ export async function openRegistry(options: RegistryOptions): Promise<Registry> 
     return version(packument, best);
   }
 
-  async function mutate(id: string, v: string, change: (meta: VersionMeta, p: Packument) => void): Promise<VersionMeta> {
+  async function mutate(id: string, v: string, change: (meta: VersionMeta, p: Packument) => void, resign = true): Promise<VersionMeta> {
+    get(id);
+    checkVersion(id, v);
     return queue(id, async () => {
       const packument = structuredClone(get(id));
       const meta = version(packument, v);
       change(meta, packument);
-      await save(packument);
+      await save(packument, resign);
       return meta;
     });
   }
 
+  // Packuments written before metadata was signed (or edited on disk) are signed afresh on open.
+  for (const packument of stale) await save(packument);
+
   const registry: Registry = {
     dir,
+    key: { keyId: key.keyId, publicKey: key.publicKey },
+    reservedNamespaces: reserved,
     publish,
     async packument(id) {
       return structuredClone(get(id));
@@ -215,7 +292,7 @@ export async function openRegistry(options: RegistryOptions): Promise<Registry> 
       // Counting is best-effort and off the download's path: a lost count never fails a download.
       const counted = mutate(id, v, (m) => {
         m.downloads += 1;
-      }).then(() => undefined, () => undefined);
+      }, false).then(() => undefined, () => undefined);
       background.add(counted);
       void counted.then(() => background.delete(counted));
       return { data, meta };
@@ -225,7 +302,8 @@ export async function openRegistry(options: RegistryOptions): Promise<Registry> 
     },
     deprecate: (id, v, message) =>
       mutate(id, v, (meta) => {
-        if (message) meta.deprecated = message;
+        if (typeof message !== 'string') throw invalidInput('a deprecation message must be a string', { id, version: v });
+        if (message) meta.deprecated = message.slice(0, 1000);
         else delete meta.deprecated;
       }),
     yank: (id, v, yanked = true) =>
@@ -234,15 +312,18 @@ export async function openRegistry(options: RegistryOptions): Promise<Registry> 
         else delete meta.yanked;
       }),
     async setDistTag(id, tag, v) {
-      if (semver.validRange(tag) && !/^[a-z]/i.test(tag)) {
-        throw new SymphonyError('E_INPUT_INVALID', `"${tag}" looks like a version or range; dist-tags are names like latest or next`, { details: { id, tag } });
-      }
+      checkTag(id, tag);
       await mutate(id, v, (_meta, p) => {
         p.distTags[tag] = v;
       });
       return structuredClone(get(id));
     },
     async applySignedRequest(request) {
+      if (!request || typeof request !== 'object' || typeof request.timestamp !== 'number' || typeof request.publicKey !== 'string'
+        || typeof request.signature !== 'string' || typeof request.keyId !== 'string' || typeof request.version !== 'string') {
+        throw invalidInput('a signed registry request needs action, id, version, argument, keyId, timestamp, publicKey and signature', {});
+      }
+      checkId(request.id);
       const age = now().getTime() - request.timestamp;
       if (!(age >= -60_000 && age <= maxAge)) {
         throw new SymphonyError('E_REQUEST_EXPIRED', `the signed request is ${Math.round(age / 1000)} s old; sign a fresh one`, {
@@ -270,16 +351,19 @@ export async function openRegistry(options: RegistryOptions): Promise<Registry> 
     },
     async registerPublisher(input) {
       return queue('\0publishers', async () => {
-        if (!/^[a-z][a-z0-9-]*$/.test(input.name)) {
+        if (typeof input.name !== 'string' || !NAME.test(input.name) || PROTO_NAMES.has(input.name)) {
           throw new SymphonyError('E_INPUT_INVALID', `publisher name "${input.name}" must be lowercase letters, digits and -`, { details: { name: input.name } });
         }
+        if (!Array.isArray(input.namespaces) || !Array.isArray(input.publicKeys)) throw invalidInput('namespaces and publicKeys must be lists', { name: input.name });
         for (const ns of input.namespaces) {
+          if (typeof ns !== 'string' || !NAME.test(ns) || PROTO_NAMES.has(ns)) throw invalidInput(`namespace "${String(ns)}" must be lowercase letters, digits and -`, { namespace: ns });
+          checkNamespaceFree(ns, { publisher: input.name });
           const owner = ownerOf(ns);
           if (owner && owner.name !== input.name) {
             throw new SymphonyError('E_NAMESPACE_FORBIDDEN', `namespace "${ns}" already belongs to publisher "${owner.name}"`, { details: { namespace: ns, owner: owner.name } });
           }
         }
-        const previous = publishers[input.name];
+        const previous = publishers.get(input.name);
         const stamp = now().toISOString();
         const keys = [...(previous?.keys ?? [])];
         for (const publicKey of input.publicKeys) {
@@ -288,14 +372,14 @@ export async function openRegistry(options: RegistryOptions): Promise<Registry> 
           if (!keys.some((k) => k.keyId === keyId)) keys.push({ keyId, publicKey, addedAt: stamp });
         }
         const publisher: Publisher = { name: input.name, namespaces: [...new Set([...(previous?.namespaces ?? []), ...input.namespaces])], keys };
-        const next = { ...publishers, [input.name]: publisher };
-        await writeFileAtomic(publishersPath, JSON.stringify({ publishers: next }, null, 1));
+        const next = new Map(publishers).set(input.name, publisher);
+        await writeFileAtomic(publishersPath, JSON.stringify({ publishers: Object.fromEntries(next) }, null, 1));
         publishers = next;
         return publisher;
       });
     },
     async publishers() {
-      return Object.values(publishers);
+      return [...publishers.values()];
     },
     async list() {
       return [...packuments.keys()].sort();

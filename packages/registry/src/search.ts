@@ -121,7 +121,8 @@ export function createSearchIndex() {
 
 /** The version search shows: `latest` unless yanked, else the newest version not yanked. */
 function displayVersion(packument: Packument): VersionMeta | undefined {
-  const tagged = packument.distTags.latest ? packument.versions[packument.distTags.latest] : undefined;
+  const latest = Object.hasOwn(packument.distTags, 'latest') ? packument.distTags.latest : undefined;
+  const tagged = latest && Object.hasOwn(packument.versions, latest) ? packument.versions[latest] : undefined;
   if (tagged && !tagged.yanked) return tagged;
   const live = Object.values(packument.versions).filter((v) => !v.yanked);
   return live.sort((a, b) => (a.publishedAt < b.publishedAt ? 1 : -1))[0];

@@ -36,6 +36,8 @@ export interface Packument {
   versions: Record<string, VersionMeta>;
   created: string;
   modified: string;
+  /** The registry's signature over the resolution facts, with a monotonically increasing timestamp. */
+  signed?: SignedMetadata;
 }
 
 export interface PublisherKey {
@@ -66,4 +68,24 @@ export interface SearchHit {
 export interface SearchOptions {
   limit?: number;
   kind?: string;
+}
+
+/** What the registry signs for one package (see metadata.ts); `payload` is its exact JSON. */
+export interface SignedMetadataDocument {
+  format: 1;
+  /** The registry key's id. */
+  registry: string;
+  id: string;
+  /** Milliseconds, registry-wide, strictly increasing with every change the registry signs. */
+  timestamp: number;
+  distTags: Record<string, string>;
+  versions: Record<string, { integrity: string; keyId: string; engines?: { symphony: string }; yanked?: true; deprecated?: string }>;
+}
+
+export interface SignedMetadata {
+  keyId: string;
+  publicKey: string;
+  /** `JSON.stringify(SignedMetadataDocument)`; the signature is over `symphony-registry-metadata/v1\n` + payload. */
+  payload: string;
+  signature: string;
 }

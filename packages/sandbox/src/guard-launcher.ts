@@ -1,6 +1,8 @@
 import type { Readable } from 'node:stream';
 import type { SymphonyErrorJSON } from '@symphony/types';
 import type { AuditLog } from './audit-log.js';
+import type { PermissionKind } from './permission-set.js';
+import { grantAdvice } from './policy.js';
 import { CANCEL_GRACE_MS, createCpuWatchdog, type ResourceLimits } from './limits.js';
 
 /*
@@ -33,6 +35,7 @@ export interface LaunchedLike {
   exited: Promise<{ exitCode: number | null; signal: string | null }>;
   kill(signal: 'SIGTERM' | 'SIGKILL'): void;
   stderr: Readable | null;
+  stdout?: Readable | null;
 }
 
 export interface GuardOptions {
@@ -50,10 +53,54 @@ export function guardLaunched<L extends LaunchedLike>(launched: L, options: Guar
   const wrapped = new Map<Listener, Listener>();
   const closeListeners = new Set<(info: unknown) => void>();
   let limitHit: { limit: string; detail: string } | undefined;
+  const started = Date.now();
   let stderrTail = '';
   launched.stderr?.on('data', (chunk: Buffer | string) => {
     stderrTail = (stderrTail + chunk.toString()).slice(-8192);
   });
+  watchOutput(launched.stdout ?? null, 'stdout');
+  watchOutput(launched.stderr, 'stderr');
+
+  /**
+   * stdout/stderr are bounded on the host side whatever the extension writes: a line longer than
+   * `maxOutputLineBytes` is truncated by the bus and audited here (once per stream), and more than
+   * `maxOutputBytesPerSecond` (a burst of 4× in any one window) kills the process (E_RESOURCE_LIMIT).
+   */
+  function watchOutput(stream: Readable | null, name: 'stdout' | 'stderr'): void {
+    if (!stream) return;
+    let windowStart = Date.now();
+    let windowBytes = 0;
+    let total = 0;
+    let lineBytes = 0;
+    let truncatedAudited = false;
+    stream.on('data', (chunk: Buffer | string) => {
+      if (limitHit) return;
+      const size = typeof chunk === 'string' ? Buffer.byteLength(chunk) : chunk.length;
+      total += size;
+      const now = Date.now();
+      if (now - windowStart >= 1000) {
+        windowStart = now;
+        windowBytes = 0;
+      }
+      windowBytes += size;
+      if (windowBytes > limits.maxOutputBytesPerSecond * 4 || total > limits.maxOutputBytesPerSecond * Math.max(4, (now - started) / 1000 + 4)) {
+        limitHit = { limit: 'output', detail: `wrote ${total} bytes to ${name}, over ${limits.maxOutputBytesPerSecond} bytes/s` };
+        record('limit', name, `pid ${launched.pid}`, `limits.maxOutputBytesPerSecond=${limits.maxOutputBytesPerSecond}`, limitHit.detail);
+        failInflight('output', limitHit.detail);
+        launched.kill('SIGKILL');
+        deliverClose({ reason: 'exit', exitCode: null, signal: 'SIGKILL' });
+        return;
+      }
+      const text = typeof chunk === 'string' ? chunk : chunk.toString('latin1');
+      const newline = text.lastIndexOf('\n');
+      lineBytes = newline < 0 ? lineBytes + text.length : text.length - newline - 1;
+      if (newline >= 0 && newline > limits.maxOutputLineBytes) lineBytes = Math.max(lineBytes, longestLine(text));
+      if (lineBytes > limits.maxOutputLineBytes && !truncatedAudited) {
+        truncatedAudited = true;
+        record('limit', name, `pid ${launched.pid}`, `limits.maxOutputLineBytes=${limits.maxOutputLineBytes}`, `a ${name} line longer than ${limits.maxOutputLineBytes} bytes was truncated`);
+      }
+    });
+  }
 
   const record = (kind: 'deny' | 'limit', operation: string, target: string, rule: string, detail?: string): void => {
     audit.append({ kind, extensionId: extension.id, version: extension.version, operation, target, rule, ...(detail ? { detail } : {}) });
@@ -146,7 +193,7 @@ export function guardLaunched<L extends LaunchedLike>(launched: L, options: Guar
       return {
         name: 'SymphonyError',
         code: 'E_PERMISSION_DENIED',
-        message: `Permission denied: ${extension.id}@${extension.version} tried ${kind}${denied?.resource ? ` on "${denied.resource}"` : ''} in ${method}, which its grants do not allow (Node permission model). Grant it in the manifest or with \`symphony ext grant\`.`,
+        message: `Permission denied: ${extension.id}@${extension.version} tried ${kind}${denied?.resource ? ` on "${denied.resource}"` : ''} in ${method}, which its grants do not allow (Node permission model). ${grantAdvice({ kind: (kind.startsWith('FileSystemWrite') ? 'fs.write' : kind.startsWith('FileSystem') ? 'fs.read' : kind === 'ChildProcess' ? 'child_process' : kind === 'WorkerThreads' ? 'worker' : kind) as PermissionKind, rule: 'node-permission-model', target }, extension.id)}`,
         details: { extensionId: extension.id, version: extension.version, method, kind, target, path: target, rule: 'node-permission-model', originalCode: 'ERR_ACCESS_DENIED' },
         ...(error.stack ? { stack: error.stack } : {}),
       };
@@ -207,12 +254,35 @@ export function guardLaunched<L extends LaunchedLike>(launched: L, options: Guar
         const detail = `V8 heap limit of ${limits.memoryMb} MB reached`;
         for (const method of new Set(inflight.values())) record('limit', method, `pid ${launched.pid}`, `limits.memoryMb=${limits.memoryMb}`, detail);
         failInflight('memory', detail);
+      } else if (hostKilled === 'SIGKILL' && inflight.size > 0) {
+        // The host ended it (it stopped answering health pings: a busy loop that never yields),
+        // which is a time limit, not a crash of the extension's own making.
+        const detail = 'stopped answering the host (a loop that never yields?) and was killed';
+        for (const method of new Set(inflight.values())) record('limit', method, `pid ${launched.pid}`, 'unresponsive', detail);
+        failInflight('wall time', detail);
       }
       deliver();
     });
   });
 
-  return { ...launched, endpoint } as L;
+  let hostKilled: string | undefined;
+  const kill = (signal: 'SIGTERM' | 'SIGKILL'): void => {
+    hostKilled = signal === 'SIGKILL' ? 'SIGKILL' : (hostKilled ?? signal);
+    launched.kill(signal);
+  };
+  return { ...launched, endpoint, kill } as L;
+}
+
+function longestLine(text: string): number {
+  let longest = 0;
+  let from = 0;
+  for (;;) {
+    const at = text.indexOf('\n', from);
+    const end = at < 0 ? text.length : at;
+    longest = Math.max(longest, end - from);
+    if (at < 0) return longest;
+    from = at + 1;
+  }
 }
 
 function isOutOfMemory(stderr: string, exit: { exitCode: number | null; signal: string | null } | undefined): boolean {

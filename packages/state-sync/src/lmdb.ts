@@ -2,6 +2,7 @@ import { open, type Database, type RootDatabase } from 'lmdb';
 import type { LedgerService } from '@symphony/types';
 import { hasErrorCode, toSymphonyError } from '@symphony/types';
 import { stateError } from './errors.js';
+import type { Json } from './json-patch.js';
 import type { Change, Snapshot, StatePersistence } from './persistence.js';
 
 export interface LmdbPersistenceOptions {
@@ -15,6 +16,14 @@ export interface LmdbPersistenceOptions {
 
 const SNAPSHOT = 'snapshot';
 const LOG = 'log';
+
+// Documents are stored as JSON text inside the msgpack record: msgpack decoders rename a
+// `__proto__` member (msgpackr reads it as `__proto_`), JSON.parse keeps it as an ordinary key.
+// Records written before (`state` / `ops` as msgpack) still load.
+interface StoredSnapshot { revision: number; json?: string; state?: Json }
+interface StoredChange { revision: number; json?: string; ops?: Change['ops'] }
+const snapshotOf = (s: StoredSnapshot): Snapshot => ({ revision: s.revision, state: typeof s.json === 'string' ? JSON.parse(s.json) as Json : s.state ?? {} });
+const changeOf = (c: StoredChange): Change => ({ revision: c.revision, ops: typeof c.json === 'string' ? JSON.parse(c.json) as Change['ops'] : c.ops ?? [] });
 
 /**
  * Snapshot + change log in LMDB. Appends go through lmdb's batched async writes (many changes in
@@ -46,10 +55,11 @@ export function openLmdbPersistence(options: LmdbPersistenceOptions): StatePersi
   return {
     async load() {
       try {
-        const snapshot = db.get(SNAPSHOT) as Snapshot | undefined;
+        const stored = db.get(SNAPSHOT) as StoredSnapshot | undefined;
+        const snapshot = stored ? snapshotOf(stored) : undefined;
         const changes: Change[] = [];
         for (const { value } of db.getRange({ start: [LOG, (snapshot?.revision ?? 0) + 1], end: [LOG, Number.MAX_SAFE_INTEGER] })) {
-          changes.push(value as Change);
+          changes.push(changeOf(value as StoredChange));
         }
         if (!snapshot && changes.length === 0) return undefined;
         return { snapshot: snapshot ?? { revision: 0, state: {} }, changes };
@@ -58,11 +68,11 @@ export function openLmdbPersistence(options: LmdbPersistenceOptions): StatePersi
       }
     },
     append(change) {
-      track(db.put([LOG, change.revision], change));
+      track(db.put([LOG, change.revision], { revision: change.revision, json: JSON.stringify(change.ops) } satisfies StoredChange));
     },
     compact(snapshot) {
       track(db.transaction(() => {
-        db.put(SNAPSHOT, snapshot);
+        db.put(SNAPSHOT, { revision: snapshot.revision, json: JSON.stringify(snapshot.state) } satisfies StoredSnapshot);
         for (const key of db.getKeys({ start: [LOG, 0], end: [LOG, snapshot.revision + 1] })) db.remove(key);
       }));
     },

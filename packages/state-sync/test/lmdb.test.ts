@@ -46,7 +46,7 @@ describe('LMDB persistence (real files)', () => {
     const db = env.openDB({ name: 'state-sync.counter', encoding: 'msgpack' });
     const logKeys = [...db.getKeys({ start: ['log', 0], end: ['log', Number.MAX_SAFE_INTEGER] })];
     expect(logKeys.length).toBe(0); // close() wrote a final snapshot
-    expect(db.get('snapshot')).toEqual({ revision: 1050, state: { n: 1050 } });
+    expect(db.get('snapshot')).toEqual({ revision: 1050, json: '{"n":1050}' });
     await env.close();
   });
 
@@ -68,5 +68,34 @@ describe('LMDB persistence (real files)', () => {
     try { openLmdbPersistence({ path: join(file, 'db') }); } catch (x) { e = x; }
     expect(hasErrorCode(e, 'E_STATE_PERSISTENCE')).toBe(true);
     expect((e as Error).message).toContain(join(file, 'db'));
+  });
+
+  it('a __proto__ member survives a restart as an ordinary key (snapshot and log)', async () => {
+    const path = tempDir();
+    const store = await openStateStore({ initial: {}, snapshotEvery: 2, persistence: openLmdbPersistence({ path }) });
+    store.set('/__proto__', { polluted: true });     // folded into a snapshot (snapshotEvery: 2)
+    store.set('/a', JSON.parse('{"__proto__":{"x":1},"__proto_":2}') as Json);
+    store.set('/b', JSON.parse('{"__proto__":3}') as Json); // only in the log
+    const expected = JSON.stringify(store.state);
+    await store.flush();
+    const again = await openStateStore({ persistence: openLmdbPersistence({ path }) });
+    expect(JSON.stringify(again.state)).toBe(expected);
+    expect(Object.getPrototypeOf(again.state)).toBe(Object.prototype);
+    expect((again.state as { polluted?: unknown }).polluted).toBeUndefined();
+    await again.close();
+    await store.close();
+  });
+
+  it('still loads records written before documents were stored as JSON text', async () => {
+    const path = tempDir();
+    const env = open({ path, encoding: 'msgpack' });
+    const db = env.openDB({ name: 'state-sync.state', encoding: 'msgpack' });
+    await db.put('snapshot', { revision: 3, state: { a: 1 } });
+    await db.put(['log', 4], { revision: 4, ops: [{ op: 'add', path: '/b', value: 2 }] });
+    await env.close();
+    const store = await openStateStore({ persistence: openLmdbPersistence({ path }) });
+    expect(store.revision).toBe(4);
+    expect(store.state).toEqual({ a: 1, b: 2 });
+    await store.close();
   });
 });

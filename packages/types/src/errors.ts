@@ -9,7 +9,8 @@ export const ERROR_CODES = {
   E_CONFIG_INVALID: 'symphony.config failed validation',
   E_MANIFEST_INVALID: 'an extension manifest failed validation',
   E_MANIFEST_MISMATCH: "an extension's manifest disagrees with its code or its package.json (methods, input schemas, version)",
-  E_WORKFLOW_INVALID: 'a workflow failed validation',
+  E_WORKFLOW_INVALID: 'a workflow failed validation (details.diagnostics: file, line, column, stepId, message, suggestion)',
+  E_EXPRESSION_INVALID: 'a ${{ }} expression does not parse or cannot be evaluated',
   E_NOT_FOUND: 'the named thing does not exist',
   E_CONFLICT: 'the request conflicts with the current state',
   E_TIMEOUT: 'the operation did not finish within its time limit',
@@ -32,6 +33,10 @@ export const ERROR_CODES = {
   E_PAYLOAD_TOO_LARGE: 'a message exceeds the payload cap',
   E_ARTIFACT_CORRUPT: "an artifact's bytes do not match its hash",
   E_DEADLOCK: 'a resource request would deadlock and was refused',
+  E_RESOURCE_LIMIT: 'an extension exceeded a resource limit (output, message size, memory) and was stopped',
+  E_DEPENDENCY_INVALID: "an extension's package names a dependency that is not a valid npm name or resolves outside its own node_modules",
+  E_FILES_TAMPERED: "an installed extension's files no longer match the hashes its publisher signed",
+  E_HOME_IN_WORKSPACE: 'the Symphony home lies inside the workspace, where extensions and workflows could reach it',
 } as const;
 
 export type KnownErrorCode = keyof typeof ERROR_CODES;

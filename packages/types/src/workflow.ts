@@ -38,6 +38,8 @@ export const StepSchema = z
     retry: RetryPolicySchema.optional(),
     timeoutMs: z.number().int().positive().max(86_400_000).optional(),
     continueOnError: z.boolean().optional(),
+    /** Capability steps: `false` turns the Conductor's bounded exploration off for this step. */
+    explore: z.boolean().optional(),
   })
   .strict();
 
@@ -115,16 +117,19 @@ export function validateWorkflow(input: unknown): Workflow {
     if (ids.has(step.id)) issues.push({ path: `steps[${i}].id`, message: `duplicate step id "${step.id}"` });
     ids.add(step.id);
   });
+  // Expressions read contexts case-insensitively (GitHub's rule): `steps.Build` is step `build`.
+  const folded = new Set([...ids].map((id) => id.toLowerCase()));
+  const known = (ref: string): boolean => ids.has(ref) || folded.has(ref.toLowerCase());
   workflow.steps.forEach((step, i) => {
     step.needs?.forEach((need, j) => {
       if (!ids.has(need)) issues.push({ path: `steps[${i}].needs[${j}]`, message: `unknown step "${need}"` });
       if (need === step.id) issues.push({ path: `steps[${i}].needs[${j}]`, message: 'a step cannot need itself' });
     });
     for (const ref of findStepReferences(step.with)) {
-      if (!ids.has(ref)) issues.push({ path: `steps[${i}].with`, message: `references unknown step "${ref}"` });
+      if (!known(ref)) issues.push({ path: `steps[${i}].with`, message: `references unknown step "${ref}"` });
     }
     if (step.if) for (const ref of findStepReferences(step.if)) {
-      if (!ids.has(ref)) issues.push({ path: `steps[${i}].if`, message: `references unknown step "${ref}"` });
+      if (!known(ref)) issues.push({ path: `steps[${i}].if`, message: `references unknown step "${ref}"` });
     }
   });
   if (issues.length > 0) throw validationError('E_WORKFLOW_INVALID', `workflow "${workflow.name}"`, issues);

@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import {
-  PolicyManager,
   POLICY_ARTIFACT,
+  promote as promoteVersion,
+  publishCandidate,
   createMlpPolicy,
   evaluatePolicy,
   exportPolicyOnnx,
@@ -50,9 +51,10 @@ export async function replayCommand(args: { home: string; json: boolean; epochs:
     const attributes = { version, sha256, base: base.version, traces: traces.length, validationBefore: rBefore, validationAfter: rAfter, source: 'trained' };
     // Only a model that does not lose on validation quests takes over `production`.
     const promote = rAfter >= rBefore;
-    const alias = promote
-      ? await PolicyManager.publish(open.artifacts, bytes, attributes)
-      : await open.artifacts.put(POLICY_ARTIFACT, bytes, { kind: 'model', contentType: 'application/onnx', attributes }).then((ref) => `${ref.name}@${ref.version} (not promoted: production stays ${base.version})`);
+    // Stored as the candidate; promoted (keeping the old production as `previous`) when not worse.
+    const number = await publishCandidate(open.artifacts, bytes, attributes);
+    if (promote) await promoteVersion(open.artifacts, number);
+    const alias = promote ? `${POLICY_ARTIFACT}@production (version ${number})` : `${POLICY_ARTIFACT}@candidate (version ${number}; not promoted: production stays ${base.version})`;
     const report = { version, traces: traces.length, base: base.version, validationBefore: rBefore, validationAfter: rAfter, stored: alias };
     if (args.json) process.stdout.write(JSON.stringify(report, null, 2) + '\n');
     else

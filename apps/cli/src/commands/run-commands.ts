@@ -169,9 +169,12 @@ async function runsCommand(positionals: string[], values: CommonValues, home: st
       if (decisions.length === 0) process.stdout.write('no decisions: this run has no capability steps (every step named its extension)\n');
       for (const d of decisions) {
         process.stdout.write(`#${d.seq} ${c.bold(d.stepId)} (capability:${d.capability}, ${d.kind}, attempt ${d.attempt + 1}) → ${c.cyan(d.verdict)}  [${d.policyVersion}]\n`);
+        if (d.reason) process.stdout.write(`    why: ${d.reason.why}${d.reason.explored ? c.yellow(' [exploration]') : ''}${d.reason.tie ? c.yellow(' [tie]') : ''}\n`);
         d.candidates.forEach((cand, i) => {
           const p = d.probabilities?.[i];
-          process.stdout.write(`    ${i === d.action ? '▶' : ' '} ${cand.id.padEnd(36)} p=${p === undefined ? '  -  ' : p.toFixed(3)}  cost ${cand.cost.toFixed(2)}  seen ${cand.observations}  ewma ${cand.ewmaLatencyMs.toFixed(0)} ms  fail ${(cand.failureRate * 100).toFixed(0)}%  in-flight ${cand.inFlight}\n`);
+          const r = d.reason?.candidates[i];
+          const estimate = r ? `  value ${r.value.toFixed(3)} ± ${r.uncertainty.toFixed(3)}` : '';
+          process.stdout.write(`    ${i === d.action ? '▶' : ' '} ${cand.id.padEnd(36)} p=${p === undefined ? '  -  ' : p.toFixed(3)}${estimate}  cost ${cand.cost.toFixed(2)}  seen ${cand.observations}  ewma ${cand.ewmaLatencyMs.toFixed(0)} ms  fail ${(cand.failureRate * 100).toFixed(0)}%  in-flight ${cand.inFlight}\n`);
         });
         if (d.probabilities && d.probabilities.length > d.candidates.length) process.stdout.write(`      give up${' '.repeat(29)} p=${(d.probabilities.at(-1) ?? 0).toFixed(3)}\n`);
         if (d.outcome) process.stdout.write(`    outcome: ${d.outcome.ok ? c.green('ok') : c.red(d.outcome.code ?? 'failed')} in ${d.outcome.latencyMs.toFixed(1)} ms, reward ${d.outcome.reward.toFixed(3)}\n`);

@@ -38,7 +38,7 @@ export async function testCommand(flags: Flags, io: CliIo): Promise<number> {
   // The manifest and the built code must agree before any test runs (pack checks the same).
   const manifestFile = await findManifestFile(dir);
   await checkManifestAgainstCode(dir, parseManifestText(manifestFile.name, await readFile(manifestFile.path, 'utf8')));
-  await packedPackageJson(dir, parseManifestText(manifestFile.name, await readFile(manifestFile.path, 'utf8')));
+  await packedPackageJson(dir, parseManifestText(manifestFile.name, await readFile(manifestFile.path, 'utf8')), '');
   const files = await findTests(dir);
   if (files.length === 0) {
     throw new SymphonyError('E_NOT_FOUND', `no tests in ${dir}/test (files named *.test.mjs, *.test.js or *.test.cjs)`, { details: { path: join(dir, 'test') } });

@@ -55,7 +55,7 @@ export async function packExtension(options: PackOptions): Promise<PackResult> {
   const manifest = parseManifestText(manifestFile.name, await readFile(manifestFile.path, 'utf8'));
   const paths = await selectFiles(options.dir, manifestFile.name);
   // package.json goes in with a `symphony` field derived from the manifest (npm registries show it).
-  const packageJson = await packedPackageJson(options.dir, manifest);
+  const packageJson = await packedPackageJson(options.dir, manifest, pair.keyId);
   // The built code must agree with the manifest; the packed manifest then carries the JSON
   // Schemas derived from the code's zod schemas (a JSON manifest file; TOML stays as written).
   const fromCode = await checkManifestAgainstCode(options.dir, manifest);

@@ -16,6 +16,8 @@ export interface NpmSymphonyField {
   dependencies: Record<string, string>;
   engines: { symphony?: string };
   permissions: string[];
+  /** The signing key's id: which trusted publisher a version claims, before the tarball is fetched. */
+  keyId: string;
 }
 
 /**
@@ -23,7 +25,7 @@ export interface NpmSymphonyField {
  * A package.json whose `version` differs from the manifest's is refused (`E_MANIFEST_MISMATCH`):
  * npm and Symphony would disagree about which version this is.
  */
-export async function packedPackageJson(dir: string, manifest: PackageManifest): Promise<Buffer | undefined> {
+export async function packedPackageJson(dir: string, manifest: PackageManifest, keyId: string): Promise<Buffer | undefined> {
   let text: string;
   try {
     text = await readFile(join(dir, 'package.json'), 'utf8');
@@ -51,6 +53,7 @@ export async function packedPackageJson(dir: string, manifest: PackageManifest):
     dependencies: { ...(manifest.dependencies ?? {}) },
     engines: { ...(manifest.engines?.symphony ? { symphony: manifest.engines.symphony } : {}) },
     permissions: summarizePermissions(manifest.permissions),
+    keyId,
   };
   return Buffer.from(`${JSON.stringify({ ...pkg, symphony }, null, 2)}\n`);
 }

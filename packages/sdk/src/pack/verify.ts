@@ -28,6 +28,8 @@ export interface VerifiedPackage {
   integrity: string;
   files: PackFile[];
   signature: PackSignature;
+  /** The exact bytes of `.symphony/files.json` the signature covers (kept so an installed copy can be re-verified). */
+  filesDocument: Buffer;
   /** The verified bytes of every listed file, by relative path. */
   contents: ReadonlyMap<string, Buffer>;
   /** `package.json` of the extension, when it ships one (description, keywords, readme fallbacks). */
@@ -72,6 +74,19 @@ export async function readPackage(tarball: Buffer, options: ReadPackageOptions =
     });
   }
 
+  const listed = new Set<string>();
+  for (const file of filesDoc.files as unknown[]) {
+    const f = file as Partial<PackFile> | null;
+    if (!f || typeof f !== 'object' || typeof f.path !== 'string' || typeof f.sha256 !== 'string' || typeof f.size !== 'number') {
+      throw invalid(source, `${FILES_PATH} has an entry that is not { path, sha256, size }`, FILES_PATH);
+    }
+    // The signed list is checked in canonical form only: `./index.mjs` beside `index.mjs` is refused, not merged.
+    if (!isCanonicalPackagePath(f.path) || f.path === FILES_PATH || f.path === SIGNATURE_PATH) {
+      throw invalid(source, `${FILES_PATH} lists "${f.path}", which is not a canonical relative path`, String(f.path));
+    }
+    if (listed.has(f.path)) throw invalid(source, `${FILES_PATH} lists ${f.path} twice`, f.path);
+    listed.add(f.path);
+  }
   const contents = new Map<string, Buffer>();
   for (const file of filesDoc.files) {
     const data = raw.get(file.path);
@@ -98,7 +113,7 @@ export async function readPackage(tarball: Buffer, options: ReadPackageOptions =
       details: { source, signed: `${signature.id}@${signature.version}`, manifest: `${manifest.id}@${manifest.version}` },
     });
   }
-  const result: VerifiedPackage = { id: manifest.id, version: manifest.version, manifest, integrity, files: filesDoc.files, signature, contents };
+  const result: VerifiedPackage = { id: manifest.id, version: manifest.version, manifest, integrity, files: filesDoc.files, signature, filesDocument: raw.get(FILES_PATH) as Buffer, contents };
   const pkg = contents.get('package.json');
   if (pkg) {
     try {
@@ -123,6 +138,8 @@ export async function writePackageFiles(pkg: VerifiedPackage, dir: string): Prom
   }
   await mkdir(join(root, '.symphony'), { recursive: true });
   await writeFile(join(root, SIGNATURE_PATH), `${JSON.stringify(pkg.signature, null, 2)}\n`);
+  // The signed file list, byte for byte: with the signature it makes the folder verifiable on its own.
+  if (pkg.filesDocument) await writeFile(join(root, FILES_PATH), pkg.filesDocument);
 }
 
 function invalid(source: string, why: string, path: string): SymphonyError {
@@ -139,51 +156,96 @@ function parseJsonEntry<T>(raw: Map<string, Buffer>, path: string, source: strin
   }
 }
 
+/** Longest entry path accepted (bytes of `package/…`); pack never makes one near it. */
+const MAX_PATH_LENGTH = 1024;
+/** Tar headers, padding and pax records on top of the files' own bytes. */
+const MAX_TAR_OVERHEAD = MAX_ENTRIES * 1536 + 1024 * 1024;
+
+/**
+ * A path inside the package in its one canonical form: `/`-separated, relative, no empty,
+ * `.` or `..` segment, no backslash, no NUL. Anything else is refused rather than normalised,
+ * so two spellings of one file (`index.mjs`, `./index.mjs`) can never both be signed.
+ */
+export function isCanonicalPackagePath(path: string): boolean {
+  return typeof path === 'string' && path.length > 0 && Buffer.byteLength(path) <= MAX_PATH_LENGTH
+    && !path.includes('\\') && !path.includes('\0')
+    && path.split('/').every((part) => part !== '' && part !== '.' && part !== '..');
+}
+
+/**
+ * Streams the tarball through an asynchronous gunzip (zlib's thread pool, so the event loop
+ * keeps serving) into tar's parser, and stops at the first chunk past a limit: unpacked bytes,
+ * entries (directories count), path length. Nothing is inflated after a limit is crossed.
+ */
 async function untar(tarball: Buffer, source: string): Promise<Map<string, Buffer>> {
   // Loaded on use, like pack.ts: extensions import this package without ever reading a tarball.
   const { Parser } = await import('tar');
+  const { createGunzip } = await import('node:zlib');
   const files = new Map<string, Buffer>();
-  let total = 0;
+  const seen = new Set<string>();
+  let content = 0;
+  let inflated = 0;
+  let entries = 0;
   let problem: SymphonyError | undefined;
-  const fail = (why: string, path: string) => {
-    problem ??= invalid(source, why, path);
-  };
+  let stopped = false;
   await new Promise<void>((resolvePromise) => {
+    const gunzip = createGunzip({ chunkSize: 64 * 1024 });
+    const stop = () => {
+      if (stopped) return;
+      stopped = true;
+      gunzip.removeAllListeners('data');
+      gunzip.on('error', () => undefined);
+      gunzip.destroy();
+      resolvePromise();
+    };
+    const fail = (why: string, path: string) => {
+      problem ??= invalid(source, why, path);
+      stop();
+    };
     const parser = new Parser({
       strict: true,
+      maxMetaEntrySize: MAX_PATH_LENGTH * 4,
       onReadEntry: (entry: ReadEntry) => {
+        if (stopped) return entry.resume();
         const path = entry.path;
+        entries += 1;
+        if (entries > MAX_ENTRIES) return fail(`more than ${MAX_ENTRIES} entries (directories count)`, path.slice(0, 200));
+        if (Buffer.byteLength(path) > MAX_PATH_LENGTH) return fail(`an entry path is longer than ${MAX_PATH_LENGTH} bytes`, `${path.slice(0, 200)}…`);
         if (entry.type === 'Directory') return entry.resume();
-        if (entry.type !== 'File' && entry.type !== 'OldFile') {
-          fail(`${path} is a ${entry.type}; packages may only hold regular files`, path);
-          return entry.resume();
-        }
+        if (entry.type !== 'File' && entry.type !== 'OldFile') return fail(`${path} is a ${entry.type}; packages may only hold regular files`, path);
         const rel = path.startsWith(PACKAGE_ROOT) ? path.slice(PACKAGE_ROOT.length) : '';
-        if (!rel || rel.split('/').some((part) => part === '..' || part === '') || rel.includes('\\')) {
-          fail(`entry "${path}" is outside package/ or not a plain relative path`, path);
-          return entry.resume();
-        }
-        if (files.has(rel) || files.size >= MAX_ENTRIES) {
-          fail(files.has(rel) ? `${rel} appears twice` : `more than ${MAX_ENTRIES} files`, rel);
-          return entry.resume();
-        }
+        if (!isCanonicalPackagePath(rel)) return fail(`entry "${path}" is outside package/ or not a canonical relative path (no "", ".", ".." segments or backslashes)`, path);
+        // One file per spelling: a case or Unicode-normalisation twin would overwrite it on some file systems.
+        const key = rel.normalize('NFC').toLowerCase();
+        if (files.has(rel) || seen.has(key)) return fail(`${rel} appears twice (or differs from another entry only by case or Unicode form)`, rel);
+        seen.add(key);
+        if (content + entry.size > MAX_UNPACKED_BYTES) return fail(`unpacks to more than ${MAX_UNPACKED_BYTES} bytes`, rel);
         const parts: Buffer[] = [];
         entry.on('data', (chunk: Buffer) => {
-          total += chunk.length;
-          if (total > MAX_UNPACKED_BYTES) fail(`unpacks to more than ${MAX_UNPACKED_BYTES} bytes`, rel);
+          if (stopped) return;
+          content += chunk.length;
+          if (content > MAX_UNPACKED_BYTES) fail(`unpacks to more than ${MAX_UNPACKED_BYTES} bytes`, rel);
           else parts.push(chunk);
         });
-        entry.on('end', () => files.set(rel, Buffer.concat(parts)));
+        entry.on('end', () => {
+          if (!stopped) files.set(rel, Buffer.concat(parts));
+        });
       },
     });
     parser.on('warn', (_code: string, message: string | Error) => fail(`not a valid gzipped tarball (${String(message)})`, '(tarball)'));
-    parser.on('error', (error: Error) => {
-      fail(`not a valid gzipped tarball (${error.message})`, '(tarball)');
-      resolvePromise();
+    parser.on('error', (error: Error) => fail(`not a valid gzipped tarball (${error.message})`, '(tarball)'));
+    parser.on('end', () => stop());
+    parser.on('close', () => stop());
+    gunzip.on('data', (chunk: Buffer) => {
+      inflated += chunk.length;
+      if (inflated > MAX_UNPACKED_BYTES + MAX_TAR_OVERHEAD) return fail(`unpacks to more than ${MAX_UNPACKED_BYTES} bytes`, '(tarball)');
+      parser.write(chunk);
     });
-    parser.on('close', () => resolvePromise());
-    parser.on('end', () => resolvePromise());
-    parser.end(tarball);
+    gunzip.on('error', (error: Error) => fail(`not a valid gzipped tarball (${error.message})`, '(tarball)'));
+    gunzip.on('end', () => {
+      if (!stopped) parser.end();
+    });
+    gunzip.end(tarball);
   });
   if (problem) throw problem;
   if (files.size === 0) throw invalid(source, 'the tarball is empty', '(tarball)');

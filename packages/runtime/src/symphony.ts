@@ -1,0 +1,187 @@
+import { existsSync, readdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { createKernel, type AnyPlugin, type Kernel } from '@symphony/kernel';
+import {
+  createConductorPlugin,
+  loadWorkflowFile,
+  type Conductor,
+  type ConductorPluginOptions,
+  type RunHandle,
+  type RunOptions,
+  type RunResult,
+  type StepFunction,
+  type StepRegistration,
+} from '@symphony/conductor';
+import { createStagePlugin } from '@symphony/extension-loader';
+import { hooksPlugin } from '@symphony/hooks';
+import { createLogger } from '@symphony/logging';
+import { loadManifest } from '@symphony/manifest';
+import { metricsPlugin } from '@symphony/metrics';
+import { arbitrationPlugin } from '@symphony/pit-arbitration';
+import { pitStorePlugins } from '@symphony/pit-artifacts';
+import { dagPlugin, type DagService } from '@symphony/pit-dag';
+import { poolPlugin } from '@symphony/pit-pool';
+import { stalePlugin } from '@symphony/pit-stale';
+import { sandboxPlugin } from '@symphony/sandbox';
+import { BUILTIN_INSTRUMENTS_DIR } from '@symphony/stage-instruments';
+import { BUILTIN_OPERATORS_DIR } from '@symphony/stage-operators';
+import { SymphonyError, type ArtifactsService, type LedgerService, type Logger, type Workflow, type WorkflowSource } from '@symphony/types';
+
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent';
+
+/** An in-process step: a function, or a function with its capabilities (for `capability:` steps). */
+export type StepDefinition = StepFunction | ({ run: StepFunction } & StepRegistration);
+
+export interface SymphonyOptions {
+  /** The store: the ledger lives in `<home>/ledger`, installed extensions in `<home>/extensions`. */
+  home: string;
+  /** Where operators resolve `${workspace}` paths (and the sandbox confines them). Default `process.cwd()`. */
+  workspace?: string;
+  /** Folders of your own extensions (trusted: worker threads), besides the built-in ones. Missing folders are skipped. */
+  extensions?: string[];
+  /** Folders of extensions that also count as trusted (worker threads) although they load later. */
+  alsoTrust?: string[];
+  /** Built-in operators and instruments (default true). */
+  builtins?: boolean;
+  /**
+   * `full` (default): the Pit, the Stage and the Conductor. `store`: only the ledger, the artifact
+   * store and pit.dag, to inspect runs and artifacts without starting extensions.
+   */
+  mode?: 'full' | 'store';
+  /** Open the store read-only (`runs`, `artifacts`, `explain` on a store you may not write). Implies `mode: 'store'`. */
+  readOnly?: boolean;
+  /** With `mode: 'store'`: also pit.stale (curated decision traces). */
+  withStale?: boolean;
+  /** Which policy the Conductor decides with (default `store`: the published one, seeded from the bundled model). */
+  policy?: ConductorPluginOptions['policy'];
+  /** Steps implemented in this process, by `<extension-id>/<method>` (tests, benchmarks, embedders). */
+  steps?: Record<string, StepDefinition>;
+  /** Skip fsync (tests and benchmarks only): commits survive a killed process but not a power loss. */
+  noSync?: boolean;
+  logger?: Logger;
+  /** Log level of the default logger (on stderr); `SYMPHONY_LOG` overrides it. Default `warn`. */
+  logLevel?: LogLevel;
+  /** Plugins added after the defaults. */
+  plugins?: AnyPlugin[];
+  /** Per-plugin options, merged over the defaults (`{ 'pit.dag': { maxInterruptions: 5 } }`). */
+  pluginOptions?: Record<string, Record<string, unknown>>;
+}
+
+export interface Symphony {
+  readonly kernel: Kernel;
+  /** The store directory (absolute). */
+  readonly home: string;
+  readonly workspace: string;
+  /** The Conductor (`E_KERNEL_STATE` in `store` mode). */
+  readonly conductor: Conductor;
+  /** pit.dag: the one engine that executes runs. */
+  readonly dag: DagService;
+  readonly artifacts: ArtifactsService;
+  readonly ledger: LedgerService;
+  /** Runs a workflow (an object, or the path of a `.yaml`/`.yml`/`.json` file) to its end. */
+  run(workflow: Workflow | WorkflowSource | string, options?: RunOptions): Promise<RunResult>;
+  /** Starts a run; `done` resolves when it ends. */
+  start(workflow: Workflow | WorkflowSource, options?: RunOptions): RunHandle;
+  /** Continues a run that a crash interrupted: acknowledged steps never run again. */
+  resume(runId: string, options?: Omit<RunOptions, 'inputs'>): Promise<RunResult>;
+  /** Stops the kernel (waits for pending ledger commits). */
+  close(): Promise<void>;
+}
+
+/**
+ * The embedded defaults, composed once: the LMDB store under `home`, pit.dag, arbitration,
+ * pool, stale, metrics and hooks, the Stage with the built-in operators and instruments (worker
+ * threads), extensions installed under `<home>/extensions` as sandboxed child processes, and the
+ * Conductor with its policy. The kernel is started when the promise resolves.
+ */
+export async function createSymphony(options: SymphonyOptions): Promise<Symphony> {
+  const home = resolve(options.home);
+  const workspace = resolve(options.workspace ?? process.env.SYMPHONY_WORKSPACE ?? process.cwd());
+  const level = (process.env.SYMPHONY_LOG as LogLevel | undefined) ?? options.logLevel ?? 'warn';
+  const logger = options.logger ?? createLogger({ level, destination: process.stderr, name: 'symphony' });
+  const storeOnly = options.mode === 'store' || options.readOnly === true;
+  const ledgerOptions = { path: join(home, 'ledger'), ...(options.noSync ? { noSync: true } : {}), ...(options.readOnly ? { readOnly: true } : {}) };
+  const plugins: AnyPlugin[] = [...pitStorePlugins({ ledger: ledgerOptions }), dagPlugin];
+  const pluginOptions: Record<string, Record<string, unknown>> = {
+    // No background timers: a CLI process ends when its run ends.
+    'pit.arbitration': { sampleIntervalMs: 0 },
+    'pit.pool': { timers: false },
+  };
+  if (storeOnly) {
+    if (options.withStale) plugins.push(stalePlugin);
+  } else {
+    const builtins = options.builtins === false ? [] : [BUILTIN_OPERATORS_DIR, BUILTIN_INSTRUMENTS_DIR];
+    const trustedDirs = [...builtins, ...(options.extensions ?? []).map((d) => resolve(d)).filter((d) => existsSync(d))];
+    const dirs: { path: string; mode: 'worker' | 'process' }[] = trustedDirs.map((path) => ({ path, mode: 'worker' }));
+    plugins.push(arbitrationPlugin, poolPlugin, stalePlugin, metricsPlugin, hooksPlugin);
+    // Extensions installed by the marketplace are third-party code: child processes under the
+    // sandbox (set up before the stage, which starts processes through it).
+    const installed = join(home, 'extensions');
+    if (existsSync(installed)) {
+      dirs.push({ path: installed, mode: 'process' });
+      plugins.push(sandboxPlugin);
+      pluginOptions.sandbox = { home, workspace, trusted: await extensionIds([...trustedDirs, ...(options.alsoTrust ?? [])]) };
+    }
+    plugins.push(createStagePlugin({ dirs, symphonyVersion: '0.1.0' }), createConductorPlugin(options.policy ? { policy: options.policy } : {}));
+  }
+  plugins.push(...(options.plugins ?? []));
+  for (const [name, value] of Object.entries(options.pluginOptions ?? {})) pluginOptions[name] = { ...pluginOptions[name], ...value };
+  const kernel = createKernel({ plugins, logger, config: { home, pluginOptions } });
+  await kernel.start();
+  const conductor = storeOnly ? undefined : kernel.service<Conductor>('conductor');
+  for (const [uses, def] of Object.entries(options.steps ?? {})) {
+    if (!conductor) break;
+    if (typeof def === 'function') conductor.registerStep(uses, def);
+    else {
+      const { run, ...registration } = def;
+      conductor.registerStep(uses, run, registration);
+    }
+  }
+  const needConductor = (): Conductor => {
+    if (conductor) return conductor;
+    throw new SymphonyError('E_KERNEL_STATE', 'this Symphony was created with mode "store" (or readOnly): it cannot run workflows', { details: { home } });
+  };
+  let closing: Promise<void> | undefined;
+  const symphony: Symphony = {
+    kernel,
+    home,
+    workspace,
+    get conductor() {
+      return needConductor();
+    },
+    dag: kernel.service<DagService>('pit.dag'),
+    artifacts: kernel.service<ArtifactsService>('pit.artifacts'),
+    ledger: kernel.service<LedgerService>('pit.ledger'),
+    async run(workflow, runOptions = {}) {
+      if (typeof workflow === 'string') {
+        const path = resolve(workflow);
+        return needConductor().run(await loadWorkflowFile(path), { source: path, ...runOptions });
+      }
+      return needConductor().run(workflow, runOptions);
+    },
+    start: (workflow, runOptions) => needConductor().start(workflow, runOptions),
+    resume: (runId, runOptions) => needConductor().resume(runId, runOptions),
+    close() {
+      closing ??= kernel.stop();
+      return closing;
+    },
+  };
+  return symphony;
+}
+
+/** Ids of the extensions in folders of extension folders (the ones trusted to run in worker threads). */
+async function extensionIds(dirs: string[]): Promise<string[]> {
+  const ids: string[] = [];
+  for (const dir of dirs) {
+    if (!existsSync(dir)) continue;
+    for (const entry of readdirSync(dir, { withFileTypes: true })) {
+      if (!entry.isDirectory() && !entry.isSymbolicLink()) continue;
+      try {
+        ids.push((await loadManifest(join(dir, entry.name))).manifest.id);
+      } catch {
+        // Not an extension folder; the stage reports real problems when it loads the folder.
+      }
+    }
+  }
+  return ids;
+}
