@@ -4,7 +4,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { generateKeyPair, packExtension, type PublisherKeyPair } from '@symphony/sdk';
 import { createMarketplace } from '../src/index.js';
-import { tempDir } from './fixtures.js';
+import { definitionSource, tempDir } from './fixtures.js';
 
 /**
  * An npm-protocol registry (packuments at /<name>, tarballs at /<name>/-/<file>) on 127.0.0.1,
@@ -41,7 +41,7 @@ async function publish(packages: Map<string, Published>, base: string, key: Publ
   await mkdir(join(dir, 'dist'));
   await writeFile(join(dir, 'symphony.extension.json'), JSON.stringify({ id, version, kind: 'operator', main: 'dist/index.js', permissions: { fs: { read: ['${workspace}'] } } }));
   await writeFile(join(dir, 'package.json'), JSON.stringify({ name: id, version, description: `${id} from npm` }));
-  await writeFile(join(dir, 'dist', 'index.js'), `export default { [Symbol.for('symphony.extension')]: true, methods: { hello: () => ${JSON.stringify(version)} } };\n`);
+  await writeFile(join(dir, 'dist', 'index.js'), definitionSource(id, version));
   const pack = await packExtension({ dir, key });
   const entry = packages.get(id) ?? { name: id, versions: {}, tarballs: new Map<string, Buffer>() };
   const file = `${id}-${version}.tgz`;
@@ -76,7 +76,7 @@ describe('extensions from an npm-protocol registry (npm:<url>)', () => {
     expect(await mkt.outdated()).toEqual([{ id: 'acme.hello', current: '1.0.0', wanted: '1.1.0', latest: '1.1.0' }]);
   });
 
-  it('refuses metadata that disagrees with the signed manifest, a tampered tarball and a tarball on another host', async () => {
+  it('follows the signed package, not the metadata; refuses a tampered tarball and a tarball on another host', async () => {
     const packages = new Map<string, Published>();
     const base = await npmRegistry(packages);
     const key = generateKeyPair();
@@ -84,10 +84,14 @@ describe('extensions from an npm-protocol registry (npm:<url>)', () => {
     const mkt = await createMarketplace({ home, registries: [`npm:${base}`], consent: () => true });
     await mkt.trust('acme', ['acme'], key.publicKey);
 
-    // The registry claims no dependencies... and a dependency the signed manifest does not have.
-    await publish(packages, base, key, 'acme.liar', '1.0.0', (meta) => ((meta.symphony as Record<string, unknown>).dependencies = { 'acme.extra': '^1.0.0' }));
+    // The registry's metadata names another signing key than the tarball's signature.
+    await publish(packages, base, key, 'acme.liar', '1.0.0', (meta) => ((meta.symphony as Record<string, unknown>).keyId = 'k-someone-else'));
+    await expect(mkt.install('acme.liar')).rejects.toMatchObject({ code: expect.stringMatching(/^E_SIGNER_(MISMATCH|UNTRUSTED)$/) });
+    // ...or dependencies the signed manifest does not have: resolution reads the signed manifest.
     await publish(packages, base, key, 'acme.extra', '1.0.0');
-    await expect(mkt.install('acme.liar')).rejects.toMatchObject({ code: 'E_INTEGRITY_MISMATCH' });
+    await publish(packages, base, key, 'acme.deps', '1.0.0', (meta) => ((meta.symphony as Record<string, unknown>).dependencies = { 'acme.extra': '^1.0.0' }));
+    expect((await mkt.install('acme.deps')).added).toEqual([{ id: 'acme.deps', version: '1.0.0' }]);
+    await mkt.uninstall('acme.deps');
 
     await publish(packages, base, key, 'acme.swapped', '1.0.0');
     const swapped = packages.get('acme.swapped') as Published;

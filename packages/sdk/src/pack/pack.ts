@@ -59,7 +59,8 @@ export async function packExtension(options: PackOptions): Promise<PackResult> {
   // The built code must agree with the manifest; the packed manifest then carries the JSON
   // Schemas derived from the code's zod schemas (a JSON manifest file; TOML stays as written).
   const fromCode = await checkManifestAgainstCode(options.dir, manifest);
-  const manifestBytes = fromCode && manifestFile.name.endsWith('.json') ? Buffer.from(`${JSON.stringify(fromCode, null, 2)}\n`) : undefined;
+  // Only the methods come from the code; every other field stays as the author wrote it.
+  const manifestBytes = fromCode && manifestFile.name.endsWith('.json') ? withCodeMethods(await readFile(manifestFile.path, 'utf8'), fromCode) : undefined;
   const contents = async (path: string) => {
     if (path === 'package.json' && packageJson) return packageJson;
     if (path === manifestFile.name && manifestBytes) return manifestBytes;
@@ -97,7 +98,7 @@ export async function packExtension(options: PackOptions): Promise<PackResult> {
     return {
       id: manifest.id,
       version: manifest.version,
-      manifest: fromCode ?? manifest,
+      manifest: manifestBytes ? parseManifestText(manifestFile.name, manifestBytes.toString('utf8')) : manifest,
       tarball,
       integrity: integrityOf(tarball),
       files,
@@ -107,6 +108,13 @@ export async function packExtension(options: PackOptions): Promise<PackResult> {
   } finally {
     await rm(staging, { recursive: true, force: true });
   }
+}
+
+function withCodeMethods(fileText: string, fromCode: PackageManifest): Buffer {
+  const file = JSON.parse(fileText) as Record<string, unknown> & { contributes?: Record<string, unknown> };
+  const methods = (fromCode.contributes as { methods?: unknown } | undefined)?.methods;
+  const next = methods === undefined ? file : { ...file, contributes: { ...(file.contributes ?? {}), methods } };
+  return Buffer.from(`${JSON.stringify(next, null, 2)}\n`);
 }
 
 // Sorted, fixed mtime, no owners: the same folder packs to the same bytes.
