@@ -9,6 +9,7 @@ export const ERROR_CODES = {
   E_USAGE: 'a command was called the wrong way (the CLI exits 2)',
   E_CONFIG_INVALID: 'symphony.config failed validation',
   E_MANIFEST_INVALID: 'an extension manifest failed validation',
+  E_MANIFEST_MISMATCH: "an extension's manifest disagrees with its code or its package.json (methods, input schemas, version)",
   E_WORKFLOW_INVALID: 'a workflow failed validation (details.diagnostics: file, line, column, stepId, message, suggestion)',
   E_EXPRESSION_INVALID: 'a ${{ }} expression does not parse or cannot be evaluated',
   E_NOT_FOUND: 'the named thing does not exist',
