@@ -15,7 +15,8 @@ const USAGE = `symphony <command>
   serve [--host 127.0.0.1] [--port 7777] [--workflow file|dir]... [--home dir]   the HTTP + WebSocket API and the web UI
   tokens create --scope <read|run|admin> [--name n] [--ttl-days d] | list | revoke <id>   [--home dir]
 
-The store lives under ./.symphony/ unless --home says otherwise.`;
+The home (ledger, tokens, grants, audit log, installed extensions) is --home, else $SYMPHONY_HOME,
+else $XDG_DATA_HOME/symphony, else ~/.local/share/symphony: never inside the workspace.`;
 
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;

@@ -59,6 +59,8 @@ export const WorkflowSchema = z
     description: z.string().optional(),
     inputs: z.record(z.string(), WorkflowInputSchema).optional(),
     concurrency: z.number().int().positive().max(1024).optional(),
+    /** Crashes of one extension this run tolerates (each a failed attempt); past it, calls fail `E_EXTENSION_FAILED`. */
+    crashBudget: z.number().int().min(0).max(100_000).optional(),
     steps: z.array(StepSchema).min(1),
   })
   .strict();
