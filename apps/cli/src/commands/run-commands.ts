@@ -3,6 +3,7 @@ import { writeFile } from 'node:fs/promises';
 import { inspectRuns, loadWorkflow, resolveInputs, type RunResult } from '@symphony/conductor';
 import { defaultHome } from '@symphony/config';
 import { SymphonyError, toSymphonyError, type SymphonyEvents } from '@symphony/types';
+import { installedExtensions } from '@symphony/runtime';
 import { openKernel } from '../kernel.js';
 import { c, ms, table } from '../term.js';
 import { RunView } from '../run-view.js';
@@ -44,26 +45,18 @@ function parseInputs(pairs: string[] = []): Record<string, string> {
 async function runWorkflow(file: string | undefined, values: CommonValues, home: string): Promise<number> {
   if (!file && !values.resume) throw new SymphonyError('E_USAGE', 'usage: symphony run <workflow.yaml> [--input k=v] [--resume <runId>] [--json]');
   const workflowPath = file ? resolve(file) : values.resume ? await storedSource(home, values.resume) : undefined;
-  // The whole workflow is validated before anything opens (E_WORKFLOW_INVALID, with file:line:col).
-  let workflow = file && workflowPath ? await loadWorkflow(workflowPath, { file }) : undefined;
-  // Bad inputs fail before anything starts.
-  const inputs = workflow ? resolveInputs(workflow, parseInputs(values.input)) : {};
   // A workflow's own extensions live beside it, in `extensions/`.
   const extensionDirs = workflowPath ? [join(dirname(workflowPath), 'extensions')] : [];
+  // The whole workflow is validated, every `uses:` against the extensions this run would load (read
+  // from their manifests), before anything opens: E_WORKFLOW_INVALID with file:line:col, and no
+  // store, home or run record is created.
+  const workflow = file && workflowPath ? await loadWorkflow(workflowPath, { file, extensions: await installedExtensions({ home, extensions: extensionDirs }) }) : undefined;
+  // Bad inputs fail before anything starts.
+  const inputs = workflow ? resolveInputs(workflow, parseInputs(values.input)) : {};
   // Until the run has ended and succeeded, this process has failed: if anything lets the event
   // loop drain mid-run, it must not exit 0.
   process.exitCode = 1;
   const open = await openKernel({ home, extensionDirs });
-  if (workflow && workflowPath) {
-    // Then every `uses:` against what the Stage has installed, before a run record exists.
-    const conductor = open.conductor!;
-    try {
-      workflow = await loadWorkflow(workflowPath, { ...(file ? { file } : {}), extensions: () => conductor.extensions() });
-    } catch (err) {
-      await open.close();
-      throw err;
-    }
-  }
   const conductor = open.conductor!;
   const json = values.json === true;
   const view = json ? undefined : new RunView();
