@@ -1,8 +1,8 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createSymphony, type Symphony } from '../src/index.js';
+import { createSymphony, installedExtensions, type Symphony } from '../src/index.js';
 
 const dirs: string[] = [];
 const open: Symphony[] = [];
@@ -42,6 +42,16 @@ describe('createSymphony', () => {
       { file, line: 4, column: 11, stepId: 'a', path: 'steps[0].uses', message: 'extension "t.steps" has no method "ad" (did you mean "t.steps/add"?)', suggestion: 't.steps/add' },
     ]);
     expect(symphony.dag.runs()).toEqual([]);
+  });
+
+  it('installedExtensions lists what the Stage would load, from manifests, creating nothing', async () => {
+    const dir = tempDir();
+    const home = join(dir, 'home');
+    const catalog = await installedExtensions({ home });
+    expect(catalog.find((e) => e.id === 'symphony.files')?.methods).toContain('read');
+    expect(catalog.some((e) => (e.capabilities ?? []).includes('classify-risk'))).toBe(true);
+    expect(existsSync(home)).toBe(false);
+    expect(await installedExtensions({ home, builtins: false })).toEqual([]);
   });
 
   it('store mode opens without the Stage and refuses to run', async () => {
