@@ -25,7 +25,9 @@ export async function installedExtensions(options: { home?: string; extensions?:
       if (!entry.isDirectory() && !entry.isSymbolicLink()) continue;
       try {
         const { manifest } = await loadManifest(join(dir, entry.name));
-        out.push({ id: manifest.id, methods: Object.keys(manifest.contributes.methods), capabilities: manifest.contributes.capabilities.map((c) => c.name) });
+        const inputs: Record<string, unknown> = {};
+        for (const [method, spec] of Object.entries(manifest.contributes.methods)) if (spec.input) inputs[method] = spec.input;
+        out.push({ id: manifest.id, methods: Object.keys(manifest.contributes.methods), capabilities: manifest.contributes.capabilities.map((c) => c.name), inputs });
       } catch {
         // Not an extension folder; the stage reports real problems when it loads the folder.
       }
