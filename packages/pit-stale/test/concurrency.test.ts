@@ -245,6 +245,29 @@ describe('the plugin beside another process', () => {
   });
 });
 
+describe('killed at random moments', () => {
+  it('a process killed mid-pass leaves a ledger whose counters add up, and its lock is taken over', async () => {
+    for (const delay of [40, 150, 400]) {
+      const path = join(tempDir(), 'ledger');
+      const child = fork(new URL('./fixtures/churn.mjs', import.meta.url), [path, tempDir()], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      await new Promise<void>((resolve, reject) => {
+        child.once('message', () => resolve());
+        child.once('exit', (code) => reject(new Error(`churn exited early (${code})`)));
+      });
+      await new Promise((resolve) => setTimeout(resolve, delay));
+      expect(child.exitCode).toBeNull(); // still churning when it is killed
+      child.kill('SIGKILL');
+      await exited;
+      const ledger = ledgerAt(path);
+      const stale = createStale(ledger);
+      expectConsistent(ledger, stale);
+      await stale.close();
+      await close(ledger);
+    }
+  }, 60_000);
+});
+
 describe('random interleavings (fast-check scheduler, real LMDB)', () => {
   it('keep counters exact, the cap across overlapping passes, every pin, and every protection', async () => {
     const ops = ['record', 'retention', 'cleanup', 'purge', 'undo', 'pin', 'unpin', 'restore', 'advance'] as const;
