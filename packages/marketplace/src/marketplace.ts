@@ -6,6 +6,7 @@ import { isPackageName } from '@symphony/sandbox';
 import { SymphonyError, isSymphonyError } from '@symphony/types';
 import { createRegistryClient, type RegistryClient, type RemotePackument, type RemoteSearchHit, type RemoteVersion } from './registry-client.js';
 import { resolveTree, type RootRequest } from './resolve.js';
+import { createNpmRegistryClient, isNpmRegistry } from './npm-client.js';
 import { addTrust, assertTrustedSigner, emptyTrust, holdersOf, signerTrusted, type TrustFile } from './trust.js';
 import { verifyMetadata } from './metadata.js';
 import { admitMetadata, readRegistryState, saveRegistryState, type RegistryState } from './registry-state.js';
@@ -56,6 +57,8 @@ export interface MarketplaceOptions {
   symphonyVersion?: string;
   onProgress?: (event: ProgressEvent) => void;
   fetch?: typeof fetch;
+  /** Per registry request, first byte to last (default 60 s); answers are also capped in size (`CLIENT_LIMITS`). */
+  requestTimeoutMs?: number;
   /**
    * The public key each registry signs its metadata with, by URL. A registry not listed is
    * pinned on first use (its key is remembered in `.marketplace/registries.json`).
@@ -103,7 +106,7 @@ export interface Marketplace {
   /**
    * Re-verifies the live installation: the lockfile's own integrity, and every entry against its
    * store folder (signature, file hashes, no extra files, permissions and dependencies exactly the
-   * signed manifest's). Throws `E_LOCKFILE_TAMPERED` or `E_STORE_TAMPERED`; run it before starting.
+   * signed manifest's). Throws `E_LOCKFILE_TAMPERED` or `E_FILES_TAMPERED`; run it before starting.
    */
   verify(): Promise<Array<{ id: string; version: string }>>;
 }
@@ -125,7 +128,10 @@ export function parseSpec(text: string): RootRequest {
 
 export async function createMarketplace(options: MarketplaceOptions): Promise<Marketplace> {
   const p = paths(options.home);
-  const clients: RegistryClient[] = options.registries.map((url) => createRegistryClient(url, options.fetch));
+  const clients: RegistryClient[] = options.registries.map((url) =>
+    isNpmRegistry(url)
+      ? createNpmRegistryClient(url, options.fetch)
+      : createRegistryClient(url, { ...(options.fetch ? { fetch: options.fetch } : {}), ...(options.requestTimeoutMs ? { timeoutMs: options.requestTimeoutMs } : {}) }));
   const trustPath = join(options.home, 'trust.json');
   const progress = (event: ProgressEvent) => options.onProgress?.(event);
   await withHomeLock(p.root, () => prepare(p));
@@ -166,9 +172,16 @@ export async function createMarketplace(options: MarketplaceOptions): Promise<Ma
       const raw = await client.packument(id);
       if (!raw) continue;
       try {
-        const verified = verifyMetadata(raw, id, client.url);
-        admitMetadata(state, client.url, id, verified, own(options.registryKeys, client.url));
-        let packument = verified.packument;
+        // An npm-protocol registry has no Symphony-signed metadata: its versions are filtered by
+        // trust below and each tarball's publisher signature is checked after download; there is
+        // no freshness guarantee (see npm-client.ts). Symphony's registries must sign theirs.
+        let packument: RemotePackument;
+        if (isNpmRegistry(client.url)) packument = raw;
+        else {
+          const verified = verifyMetadata(raw, id, client.url);
+          admitMetadata(state, client.url, id, verified, own(options.registryKeys, client.url));
+          packument = verified.packument;
+        }
         if (trust) {
           const versions = nullRecord(Object.entries(packument.versions).filter(([, v]) => signerTrusted(trust, id, v.keyId)));
           if (Object.keys(versions).length === 0) {
@@ -250,6 +263,7 @@ export async function createMarketplace(options: MarketplaceOptions): Promise<Ma
             details: { id: meta.id, version: meta.version, engines: engine, symphonyVersion: options.symphonyVersion },
           });
         }
+        assertDependencyNames(pkg.packageJson, key);
         progress({ step: 'verified', id: meta.id, version: meta.version });
         downloaded.set(key, pkg);
         return pkg;
@@ -304,8 +318,6 @@ export async function createMarketplace(options: MarketplaceOptions): Promise<Ma
         const client = sources.get(id) as RegistryClient;
         const pkg = await fetchVerified(meta);
         const publisher = assertTrustedSigner(trust, id, pkg.signature);
-        assertDependencyNames(pkg.packageJson, `${id}@${meta.version}`);
-        progress({ step: 'verified', id, version: meta.version });
         // Consent is asked about the signed manifest, never the registry's summary of it.
         const permissions = summarizePermissions(pkg.manifest.permissions);
         const added = permissions.filter((line) => !(previous?.permissions ?? []).includes(line));
