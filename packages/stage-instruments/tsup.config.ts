@@ -11,7 +11,7 @@ export default defineConfig([
   {
     entry: Object.fromEntries(EXTENSIONS.map((name) => [`extensions/${name}/index`, `src/extensions/${name}.ts`])),
     format: ['esm'],
-    dts: false,
+    dts: true,
     clean: false,
     sourcemap: true,
     target: 'node20',

@@ -1,10 +1,11 @@
 import type { ServerBackend } from './backend.js';
 import type { EventLog } from './event-log.js';
 import { HttpProblem } from './http-errors.js';
+import type { FastifyRequest } from 'fastify';
 import type { SessionStore } from './auth/sessions.js';
-import type { TokenStore } from './auth/tokens.js';
+import { scopeAllows, type TokenInfo, type TokenStore } from './auth/tokens.js';
 import { defineRoutes } from './routes.js';
-import { resolveInputs } from '@symphony/conductor';
+import { parseWorkflowSource, resolveInputs, type ExtensionCatalogEntry } from '@symphony/conductor';
 import type { WorkflowCatalog } from './workflows.js';
 import * as S from './schemas.js';
 
@@ -15,9 +16,13 @@ export interface ApiDeps {
   sessions: SessionStore;
   /** Workflows that `GET /workflows` lists and `POST /runs { workflowName }` starts. */
   catalog: WorkflowCatalog;
+  /** Verifies a token for a request, with the server's failure limits (throws an HttpProblem). */
+  checkToken(request: FastifyRequest, token: string): Promise<TokenInfo>;
+  /** A web session ended: its open sockets close. */
+  onLogout?(sessionId: string): void;
 }
 
-export function apiRoutes({ backend, events, tokens, sessions, catalog }: ApiDeps) {
+export function apiRoutes({ backend, events, sessions, catalog, checkToken, onLogout }: ApiDeps) {
   const notFound = (what: string) => new HttpProblem(404, 'E_NOT_FOUND', `${what} not found`);
   return defineRoutes([
     {
@@ -25,7 +30,8 @@ export function apiRoutes({ backend, events, tokens, sessions, catalog }: ApiDep
       handler: async ({ reply }) => {
         const health = await backend.kernel.health();
         void reply.code(health.status === 'down' ? 503 : 200);
-        return health;
+        // Public: statuses only. Plugin details (store paths, sizes, messages) stay inside.
+        return { status: health.status, plugins: Object.fromEntries(Object.entries(health.plugins).map(([name, p]) => [name, { status: p.status }])) };
       },
     },
     {
@@ -43,9 +49,8 @@ export function apiRoutes({ backend, events, tokens, sessions, catalog }: ApiDep
     {
       method: 'POST', url: '/auth/login', scope: 'public', body: S.LoginBody, summary: 'Exchange an API token for a web session cookie',
       returns: '`{ csrf, scopes }`; sets the httpOnly `sym_session` cookie',
-      handler: async ({ body, reply }) => {
-        const info = await tokens.verify(body.token);
-        if (!info) throw new HttpProblem(401, 'E_UNAUTHENTICATED', 'invalid or expired API token');
+      handler: async ({ body, request, reply }) => {
+        const info = await checkToken(request, body.token);
         const { cookie, session } = sessions.create(info);
         void reply.setCookie('sym_session', cookie, { httpOnly: true, sameSite: 'strict', path: '/', secure: false, maxAge: 8 * 3600 });
         return { csrf: session.csrf, scopes: session.scopes };
@@ -54,7 +59,10 @@ export function apiRoutes({ backend, events, tokens, sessions, catalog }: ApiDep
     {
       method: 'POST', url: '/auth/logout', scope: 'read', summary: 'End the web session',
       handler: async ({ request, reply }) => {
-        if (request.caller?.session) sessions.destroy(request.caller.session.id);
+        if (request.caller?.session) {
+          sessions.destroy(request.caller.session.id);
+          onLogout?.(request.caller.session.id);
+        }
         void reply.clearCookie('sym_session', { path: '/' });
         return { ok: true };
       },
@@ -72,12 +80,26 @@ export function apiRoutes({ backend, events, tokens, sessions, catalog }: ApiDep
       handler: async ({ query }) => ({ runs: await backend.listRuns({ limit: query.limit }) }),
     },
     {
-      method: 'POST', url: '/runs', scope: 'run', body: S.SubmitRunBody, summary: 'Submit a workflow run (a workflow document, or `workflowName` of a configured one)', returns: '`{ runId }` (202)',
-      handler: async ({ body, reply }) => {
-        let workflow: unknown = body.workflow;
+      method: 'POST', url: '/runs', scope: 'run', body: S.SubmitRunBody,
+      summary: 'Start a run: `workflowName` of a configured workflow with `inputs` (scope `run`), or a whole workflow document (scope `admin`: a document chooses its own steps)',
+      returns: '`{ runId }` (202)',
+      handler: async ({ body, request, reply }) => {
+        // A workflow document names any operator with any arguments (file writes, git): that is
+        // code execution, so only `admin` may send one. `run` starts what the server was
+        // configured with, like a CI token that may trigger a pipeline but not rewrite it.
+        if (body.workflow !== undefined && !scopeAllows(request.caller?.scopes ?? [], 'admin')) {
+          throw new HttpProblem(403, 'E_FORBIDDEN', 'submitting a workflow document needs the "admin" scope; with "run", start a configured workflow by `workflowName` (GET /workflows)');
+        }
+        // The whole workflow is validated, `uses:` against the installed extensions, before a run
+        // record exists: E_WORKFLOW_INVALID (400) with `diagnostics` [{ file, line, column, stepId, message, suggestion }].
+        const extensions = stageExtensions(backend.kernel);
+        let workflow: unknown;
         let inputs: Record<string, unknown> = body.inputs;
-        if (body.workflowName !== undefined) {
-          const found = await catalog.load(body.workflowName);
+        if (body.workflowName === undefined) {
+          // Positions refer to the document as JSON with two-space indentation.
+          workflow = parseWorkflowSource(JSON.stringify(body.workflow, null, 2), { file: 'body.workflow', ...(extensions ? { extensions } : {}) });
+        } else {
+          const found = await catalog.load(body.workflowName, extensions ? { extensions } : {});
           workflow = found.workflow;
           // Declared types and defaults apply, as on the command line; unknown inputs are refused.
           inputs = resolveInputs(found.workflow, body.inputs);
@@ -108,6 +130,8 @@ export function apiRoutes({ backend, events, tokens, sessions, catalog }: ApiDep
       method: 'GET', url: '/runs/:id/events', scope: 'read', params: S.RunParams, query: S.EventsQuery,
       summary: "A run's events as Server-Sent Events (resume with `Last-Event-ID` or `?after=`)",
       handler: async ({ params, query, request, reply }) => {
+        // An unknown run is 404 now, not a stream that waits forever.
+        if (!(await backend.getRun(params.id)) && events.since(params.id, 0).length === 0) throw notFound(`run ${params.id}`);
         const lastId = Number(request.headers['last-event-id']);
         let after = Number.isInteger(lastId) && lastId > 0 ? lastId : query.after;
         reply.hijack();
@@ -177,3 +201,14 @@ export function apiRoutes({ backend, events, tokens, sessions, catalog }: ApiDep
   ]);
 }
 
+
+/** What `uses:` can name (the Stage's extensions and the Conductor's registered steps), when there is a Conductor. */
+function stageExtensions(kernel: ServerBackend['kernel']): (() => ExtensionCatalogEntry[]) | undefined {
+  let conductor: { extensions(): ExtensionCatalogEntry[] };
+  try {
+    conductor = kernel.service<{ extensions(): ExtensionCatalogEntry[] }>('conductor');
+  } catch {
+    return undefined;
+  }
+  return () => conductor.extensions();
+}

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
 import cookie from '@fastify/cookie';
 import fastifyStatic from '@fastify/static';
@@ -7,10 +7,10 @@ import websocket from '@fastify/websocket';
 import { SymphonyError } from '@symphony/types';
 import type { ServerBackend } from './backend.js';
 import { EventLog } from './event-log.js';
-import { HttpProblem, toProblem, validate } from './http-errors.js';
+import { HttpProblem, jsonDepthExceeds, toProblem, validate } from './http-errors.js';
 import { RateLimiter } from './auth/rate-limit.js';
 import { SessionStore, type Session } from './auth/sessions.js';
-import { scopeAllows, TokenStore, type Scope, type TokenInfo } from './auth/tokens.js';
+import { scopeAllows, TokenStore, type Scope, type TokenInfo, type TokenStoreOptions } from './auth/tokens.js';
 import { apiRoutes } from './api.js';
 import { openApiDocument } from './routes.js';
 import { attachWebSocket, type WsOptions } from './ws.js';
@@ -32,6 +32,15 @@ export interface ServerOptions {
   /** Origins allowed to call the API from a browser (CORS). Same-origin always works. */
   corsOrigins?: string[];
   rateLimit?: { perSecond: number; burst: number };
+  /**
+   * Failed authentications allowed per client address (a token bucket, checked before any
+   * hashing). Default 20 at once, then one every 2 s.
+   */
+  authFailures?: { perSecond: number; burst: number };
+  /** Lockout of a token id after repeated wrong secrets, and the bound on concurrent hashing. */
+  tokenGuard?: Omit<TokenStoreOptions, 'now'>;
+  /** Connection limits against slow or idle clients (slowloris). */
+  limits?: ConnectionLimits;
   ws?: Partial<WsOptions>;
   logger?: boolean;
   /** Host the web UI: its protocol at `/ws` (authenticated), its pages fed with the kernel's runs and artifacts, its files at `/`. */
@@ -40,10 +49,26 @@ export interface ServerOptions {
   workflows?: string[];
 }
 
+export interface ConnectionLimits {
+  /** Time a client has to send a request's headers. Default 10 000 ms. */
+  headersTimeoutMs?: number;
+  /** Time a client has to send a whole request. Default 30 000 ms. */
+  requestTimeoutMs?: number;
+  /** How long an idle keep-alive connection stays open. Default 5 000 ms. */
+  keepAliveTimeoutMs?: number;
+  /**
+   * Open connections at most; more are closed as soon as they are accepted, so the process never
+   * runs out of file descriptors. Default: the process's open-file limit less 256 (at least 64).
+   */
+  maxConnections?: number;
+}
+
 export interface Caller {
   kind: 'token' | 'session';
   id: string;
   scopes: Scope[];
+  /** The API token this caller proved (for a session, the token it logged in with). */
+  tokenId: string;
   session?: Session;
 }
 
@@ -69,13 +94,13 @@ export interface SymphonyServer {
 
 export async function createServer(options: ServerOptions): Promise<SymphonyServer> {
   const host = options.host ?? '127.0.0.1';
-  const tokens = options.tokens ?? (await TokenStore.open(join(options.home, 'tokens.json')));
+  const tokens = options.tokens ?? (await TokenStore.open(join(options.home, 'tokens.json'), options.tokenGuard));
   if (!LOOPBACK.has(host) && tokens.size === 0) {
     throw new SymphonyError('E_CONFIG_INVALID', `refusing to listen on ${host} with no API tokens: create one with \`symphony tokens create --scope admin\` or bind 127.0.0.1`, {
       details: { host },
     });
   }
-  const sessions = options.sessions ?? new SessionStore();
+  const sessions = options.sessions ?? SessionStore.open(join(options.home, 'server'));
   const events = new EventLog(join(options.home, 'server', 'events'));
   // Every run event the kernel emits is logged with a sequence number for streaming and resume.
   const bridged = RUN_EVENT_NAMES.map((name) => {
@@ -84,13 +109,48 @@ export async function createServer(options: ServerOptions): Promise<SymphonyServ
     return () => options.backend.kernel.events.off(name, listener);
   });
   const limiter = new RateLimiter(options.rateLimit?.perSecond ?? 200, options.rateLimit?.burst ?? 400);
+  const failures = new RateLimiter(options.authFailures?.perSecond ?? 0.5, options.authFailures?.burst ?? 20);
   const corsOrigins = new Set(options.corsOrigins ?? []);
-  const app = Fastify({ logger: options.logger ?? false, bodyLimit: options.bodyLimit ?? 1024 * 1024, return503OnClosing: true, forceCloseConnections: true });
+  const limits = options.limits ?? {};
+  const headersTimeout = limits.headersTimeoutMs ?? 10_000;
+  const app = Fastify({
+    logger: options.logger ?? false,
+    bodyLimit: options.bodyLimit ?? 1024 * 1024,
+    return503OnClosing: true,
+    forceCloseConnections: true,
+    // Slow clients lose their connection instead of holding it: headers and whole requests have
+    // deadlines (checked every second), idle keep-alives end soon. WebSockets are exempt once upgraded.
+    http: { headersTimeout, connectionsCheckingInterval: Math.min(1000, headersTimeout) },
+    requestTimeout: Math.max(limits.requestTimeoutMs ?? 30_000, headersTimeout),
+    keepAliveTimeout: limits.keepAliveTimeoutMs ?? 5_000,
+  });
+  app.server.maxConnections = limits.maxConnections ?? defaultMaxConnections();
+
+  // Open sockets by the token they authenticated with (and web sessions), closed when it is revoked.
+  const liveSockets = new Map<{ close(code?: number, reason?: string): void }, Caller>();
+  const endSockets = (match: (caller: Caller) => boolean, reason: string) => {
+    for (const [socket, caller] of liveSockets) if (match(caller)) socket.close(4401, reason);
+  };
+  const offRevoked = tokens.onRevoked((ids) => {
+    sessions.destroyForTokens(ids);
+    endSockets((c) => ids.includes(c.tokenId), 'token revoked');
+  });
+  // Picks up `symphony tokens revoke` from another process even while no request comes in.
+  const tokenWatch = setInterval(() => {
+    try {
+      tokens.list();
+    } catch (err) {
+      app.log.warn({ err }, 'cannot re-read the token store');
+    }
+  }, 1000);
+  tokenWatch.unref();
 
   // JSON bodies; an empty body is no body (a bodiless POST with a JSON content type is common).
   app.removeContentTypeParser('application/json');
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => {
     if (body === '') return done(null, undefined);
+    // Nesting deep enough to overflow a recursive validator is refused before it is parsed.
+    if (jsonDepthExceeds(body as string, MAX_JSON_DEPTH)) return done(new HttpProblem(400, 'E_INPUT_INVALID', `JSON nested deeper than ${MAX_JSON_DEPTH} levels`), undefined);
     try {
       done(null, JSON.parse(body as string));
     } catch (err) {
@@ -103,7 +163,7 @@ export async function createServer(options: ServerOptions): Promise<SymphonyServ
   app.setErrorHandler((err, request, reply) => {
     const problem = toProblem(err);
     if (problem.status >= 500) request.log.error({ err }, 'request failed');
-    void reply.code(problem.status).headers(problem.headers).send({ code: problem.code, message: problem.message, ...(problem.issues ? { issues: problem.issues } : {}) });
+    void reply.code(problem.status).headers(problem.headers).send({ code: problem.code, message: problem.message, ...(problem.issues ? { issues: problem.issues } : {}), ...(problem.diagnostics ? { diagnostics: problem.diagnostics } : {}) });
   });
   app.setNotFoundHandler((request, reply) => {
     void reply.code(404).send({ code: 'E_NOT_FOUND', message: `no route ${request.method} ${request.url.split('?')[0]}` });
@@ -126,17 +186,42 @@ export async function createServer(options: ServerOptions): Promise<SymphonyServ
     }
   });
 
+  /**
+   * Checks an API token for a client address. An address that failed too often is refused (429)
+   * before any hashing; a token id locked out after repeated wrong secrets is 429 too; too many
+   * hashes waiting is 503. Every other refusal is 401 and spends the address's failure budget.
+   */
+  async function checkToken(request: FastifyRequest, token: string | undefined): Promise<TokenInfo> {
+    const known = token === undefined ? undefined : tokens.cached(token);
+    if (known) return known;
+    const address = request.ip;
+    const blocked = failures.peek(address);
+    if (blocked !== true) throw new HttpProblem(429, 'E_RATE_LIMITED', 'too many failed authentications from this address', undefined, { 'retry-after': String(Math.ceil(blocked / 1000)) });
+    const check = token === undefined ? ({ ok: false, reason: 'malformed' } as const) : await tokens.check(token);
+    if (check.ok) return check.info;
+    if (check.reason === 'busy') throw new HttpProblem(503, 'E_BUSY', 'too many authentications in progress: retry shortly', undefined, { 'retry-after': '1' });
+    if (check.reason === 'locked') {
+      throw new HttpProblem(429, 'E_RATE_LIMITED', `token ${check.tokenId} is locked after repeated failures`, undefined, { 'retry-after': String(Math.ceil((check.retryAfterMs ?? 1000) / 1000)) });
+    }
+    failures.take(address);
+    throw new HttpProblem(401, 'E_UNAUTHENTICATED', 'invalid or expired API token', undefined, { 'www-authenticate': 'Bearer' });
+  }
+
   /** Who is calling: a bearer token, or a web session cookie. Throws 401 when neither is valid. */
   async function authenticate(request: FastifyRequest): Promise<Caller> {
     const auth = request.headers.authorization;
     if (auth) {
       const m = /^Bearer (\S+)$/.exec(auth);
-      const info: TokenInfo | undefined = m ? await tokens.verify(m[1] as string) : undefined;
-      if (!info) throw new HttpProblem(401, 'E_UNAUTHENTICATED', 'invalid or expired API token', undefined, { 'www-authenticate': 'Bearer' });
-      return { kind: 'token', id: info.id, scopes: info.scopes };
+      const info = await checkToken(request, m?.[1]);
+      return { kind: 'token', id: info.id, scopes: info.scopes, tokenId: info.id };
     }
     const session = sessions.fromCookie(request.cookies.sym_session);
-    if (session) return { kind: 'session', id: session.id, scopes: session.scopes, session };
+    if (session) {
+      // The token behind the session must still be live (revoked from the CLI: the session ends).
+      const token = tokens.get(session.tokenId);
+      if (token) return { kind: 'session', id: session.id, scopes: session.scopes, tokenId: session.tokenId, session };
+      sessions.destroy(session.id);
+    }
     throw new HttpProblem(401, 'E_UNAUTHENTICATED', 'authentication required: send `Authorization: Bearer <token>` or log in', undefined, { 'www-authenticate': 'Bearer' });
   }
 
@@ -150,7 +235,15 @@ export async function createServer(options: ServerOptions): Promise<SymphonyServ
     if (allowed !== true) throw new HttpProblem(429, 'E_RATE_LIMITED', 'too many requests', undefined, { 'retry-after': String(Math.ceil(allowed / 1000)) });
   }
 
-  const routes = apiRoutes({ backend: options.backend, events, tokens, sessions, catalog: new WorkflowCatalog(options.workflows ?? []) });
+  const routes = apiRoutes({
+    backend: options.backend,
+    events,
+    tokens,
+    sessions,
+    catalog: new WorkflowCatalog(options.workflows ?? []),
+    checkToken,
+    onLogout: (sessionId) => endSockets((c) => c.session?.id === sessionId, 'logged out'),
+  });
   for (const route of routes) {
     app.route({
       method: route.method,
@@ -175,15 +268,19 @@ export async function createServer(options: ServerOptions): Promise<SymphonyServ
     const caller = await authenticate(request);
     // A browser sends cookies on cross-site WebSocket upgrades too: check where it came from.
     const origin = request.headers.origin;
-    if (caller.kind === 'session' && origin && !corsOrigins.has(origin) && new URL(origin).host !== request.headers.host) {
+    if (caller.kind === 'session' && origin && !corsOrigins.has(origin) && originHost(origin) !== request.headers.host) {
       throw new HttpProblem(403, 'E_FORBIDDEN', 'cross-origin WebSocket refused');
     }
     if (!scopeAllows(caller.scopes, 'read')) throw new HttpProblem(403, 'E_FORBIDDEN', 'this needs the "read" scope');
     return caller;
   };
-  attachWebSocket(app, { events, authenticate: authenticateUpgrade, options: options.ws });
+  const track = (socket: { close(code?: number, reason?: string): void; once(event: 'close', l: () => void): unknown }, caller: Caller) => {
+    liveSockets.set(socket, caller);
+    socket.once('close', () => liveSockets.delete(socket));
+  };
+  attachWebSocket(app, { events, authenticate: authenticateUpgrade, track, options: options.ws });
 
-  const web = options.web ? await mountWeb(app, { backend: options.backend, events, web: options.web, authenticateUpgrade, ...(options.ws?.heartbeatMs ? { heartbeatMs: options.ws.heartbeatMs } : {}) }) : undefined;
+  const web = options.web ? await mountWeb(app, { backend: options.backend, events, web: options.web, authenticateUpgrade, track, ...(options.ws?.heartbeatMs ? { heartbeatMs: options.ws.heartbeatMs } : {}) }) : undefined;
   const webRoot = options.webRoot ?? web?.dist;
   if (webRoot && existsSync(webRoot)) {
     // @fastify/static resolves inside `root` only; `..` and encoded traversal are refused.
@@ -202,6 +299,8 @@ export async function createServer(options: ServerOptions): Promise<SymphonyServ
       return url;
     },
     async close(reason = 'server shutting down') {
+      clearInterval(tokenWatch);
+      offRevoked();
       app.websocketServer?.clients.forEach((client) => client.close(1001, reason));
       await app.close();
       for (const unbridge of bridged) unbridge();
@@ -209,4 +308,27 @@ export async function createServer(options: ServerOptions): Promise<SymphonyServ
       await options.backend.close?.();
     },
   };
+}
+
+/** Nesting depth accepted in JSON bodies (workflows nest a few levels; validators recurse). */
+const MAX_JSON_DEPTH = 64;
+
+/** An Origin header's host, or undefined when it is not a URL (refused like a foreign origin). */
+function originHost(origin: string): string | undefined {
+  try {
+    return new URL(origin).host;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The open-file limit less a reserve for the store, logs and extensions (Linux; else 4096). */
+function defaultMaxConnections(): number {
+  try {
+    const m = /^Max open files\s+(\d+)/m.exec(readFileSync('/proc/self/limits', 'utf8'));
+    if (m) return Math.max(64, Number(m[1]) - 256);
+  } catch {
+    // not Linux
+  }
+  return 4096;
 }

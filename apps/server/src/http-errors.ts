@@ -9,6 +9,8 @@ export class HttpProblem extends Error {
     message: string,
     readonly issues?: Issue[],
     readonly headers: Record<string, string> = {},
+    /** A workflow's validation diagnostics (E_WORKFLOW_INVALID): file, line, column, stepId, message, suggestion. */
+    readonly diagnostics?: unknown[],
   ) {
     super(message);
   }
@@ -32,7 +34,8 @@ export function toProblem(err: unknown): HttpProblem {
   if (err instanceof HttpProblem) return err;
   if (isSymphonyError(err)) {
     const issues = Array.isArray(err.details.issues) ? (err.details.issues as Issue[]) : undefined;
-    return new HttpProblem(STATUS_BY_CODE[err.code] ?? 500, err.code, err.message, issues);
+    const diagnostics = Array.isArray(err.details.diagnostics) ? (err.details.diagnostics as unknown[]) : undefined;
+    return new HttpProblem(STATUS_BY_CODE[err.code] ?? 500, err.code, err.message, issues, {}, diagnostics);
   }
   const fastifyErr = err as { statusCode?: number; code?: string; message?: string };
   if (fastifyErr.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return new HttpProblem(413, 'E_PAYLOAD_TOO_LARGE', 'request body is too large');
@@ -50,4 +53,24 @@ export function validate<S extends z.ZodType>(schema: S, value: unknown, where: 
   if (result.success) return result.data;
   const issues = issuesFromZod(result.error).map((i) => ({ ...i, path: `${where}.${i.path}`.replace(/\.\(root\)$/, '') }));
   throw new HttpProblem(400, 'E_INPUT_INVALID', `invalid ${where}: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`, issues);
+}
+
+/**
+ * True when `text` (JSON) nests arrays or objects deeper than `max`: one pass over the
+ * characters, skipping strings, so a 100k-deep array is refused without being parsed.
+ */
+export function jsonDepthExceeds(text: string, max: number): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 92 /* \ */) i++;
+      else if (c === 34 /* " */) inString = false;
+    } else if (c === 34) inString = true;
+    else if (c === 91 /* [ */ || c === 123 /* { */) {
+      if (++depth > max) return true;
+    } else if (c === 93 /* ] */ || c === 125 /* } */) depth--;
+  }
+  return false;
 }

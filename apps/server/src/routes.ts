@@ -24,14 +24,20 @@ export function defineRoutes(routes: RouteDef[]): RouteDef[] {
 /** OpenAPI 3.1 from the route table: the zod schemas become JSON Schema. */
 export function openApiDocument(routes: RouteDef[], info: { title: string; version: string }) {
   const paths: Record<string, Record<string, unknown>> = {};
-  for (const r of routes) {
-    const path = r.url.replace(/:([A-Za-z]+)\??/g, '{$1}');
+  // OpenAPI has no optional path parameters: `/a/:b?` is documented as `/a` and `/a/{b}`.
+  const variants = (url: string): Array<{ url: string; absent: string[] }> => {
+    const m = /\/:([A-Za-z]+)\?$/.exec(url);
+    return m ? [{ url: url.slice(0, m.index), absent: [m[1] as string] }, { url: url.replace(/\?$/, ''), absent: [] }] : [{ url, absent: [] }];
+  };
+  for (const r of routes.flatMap((route) => variants(route.url).map((v) => ({ ...route, url: v.url, absent: v.absent })))) {
+    const path = r.url.replace(/:([A-Za-z]+)/g, '{$1}');
     const parameters: unknown[] = [];
     for (const [where, schema] of [['path', r.params], ['query', r.query]] as const) {
       if (!schema) continue;
       const json = z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) as { properties?: Record<string, unknown>; required?: string[] };
       for (const [name, s] of Object.entries(json.properties ?? {})) {
-        parameters.push({ name, in: where, required: where === 'path' ? !r.url.includes(`:${name}?`) : (json.required ?? []).includes(name), schema: s });
+        if (where === 'path' && r.absent.includes(name)) continue;
+        parameters.push({ name, in: where, required: where === 'path' ? true : (json.required ?? []).includes(name), schema: s });
       }
     }
     const op: Record<string, unknown> = {

@@ -1,3 +1,4 @@
+import { createHash, randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
@@ -5,6 +6,7 @@ import type { WebSocket } from 'ws';
 import { SymphonyError, type Logger } from '@symphony/types';
 import type { StageService } from '@symphony/extension-loader';
 import type { Caller } from './app.js';
+import { scopeAllows } from './auth/tokens.js';
 import type { EventLog } from './event-log.js';
 import { toProblem } from './http-errors.js';
 import { ARTIFACT_BROWSER, feedMotifs, RUN_MONITOR } from './web-feed.js';
@@ -38,7 +40,15 @@ export interface MountedWeb {
  */
 export async function mountWeb(
   app: FastifyInstance,
-  deps: { backend: ServerBackend; events: EventLog; web: WebOptions; authenticateUpgrade(request: FastifyRequest): Promise<Caller>; heartbeatMs?: number },
+  deps: {
+    backend: ServerBackend;
+    events: EventLog;
+    web: WebOptions;
+    authenticateUpgrade(request: FastifyRequest): Promise<Caller>;
+    /** Registers an accepted socket with its caller (closed when the token is revoked or the session ends). */
+    track?(socket: WebSocket, caller: Caller): void;
+    heartbeatMs?: number;
+  },
 ): Promise<MountedWeb> {
   const kernel = deps.backend.kernel;
   const logger = kernel.logger as Logger;
@@ -65,13 +75,15 @@ export async function mountWeb(
   app.register(async (scope) => {
     scope.addHook('preValidation', async (request, reply) => {
       try {
-        await deps.authenticateUpgrade(request);
+        (request as FastifyRequest & { wsCaller?: Caller }).wsCaller = await deps.authenticateUpgrade(request);
       } catch (err) {
         const problem = toProblem(err);
         await reply.code(problem.status).send({ code: problem.code, message: problem.message });
       }
     });
-    scope.get('/ws', { websocket: true }, (socket: WebSocket) => {
+    scope.get('/ws', { websocket: true }, (socket: WebSocket, request: FastifyRequest) => {
+      const caller = (request as FastifyRequest & { wsCaller?: Caller }).wsCaller as Caller;
+      deps.track?.(socket, caller);
       // Heartbeats as on /ws/runs: a client that misses a pong is dropped (it reconnects and resyncs).
       let alive = true;
       const heartbeat = setInterval(() => {
@@ -81,7 +93,11 @@ export async function mountWeb(
       }, deps.heartbeatMs ?? 15_000);
       socket.on('pong', () => (alive = true));
       socket.on('close', () => clearInterval(heartbeat));
-      protocol.connect(socket);
+      // The same scopes as the REST API decide every change made over the socket; UI state
+      // (selected run, open step, filters) belongs to the web session (or, for a bearer token,
+      // to this one socket), never shared with other browsers.
+      const session = caller.session ? createHash('sha256').update(caller.session.id).digest('base64url').slice(0, 22) : undefined;
+      protocol.connect(socket, { ...(session ? { session } : { session: `t${randomBytes(15).toString('base64url')}`, ephemeral: true }), can: (scope) => scopeAllows(caller.scopes, scope) });
     });
   });
 

@@ -24,7 +24,13 @@ export const WS_CLOSE = { slowConsumer: 4008, unauthorized: 4401, forbidden: 440
  */
 export function attachWebSocket(
   app: FastifyInstance,
-  deps: { events: EventLog; authenticate(request: FastifyRequest): Promise<Caller>; options?: Partial<WsOptions> },
+  deps: {
+    events: EventLog;
+    authenticate(request: FastifyRequest): Promise<Caller>;
+    /** Registers an accepted socket with its caller (closed when the token is revoked). */
+    track?(socket: WebSocket, caller: Caller): void;
+    options?: Partial<WsOptions>;
+  },
 ): void {
   const opts: WsOptions = { heartbeatMs: 15_000, maxBufferedBytes: 1024 * 1024, ...deps.options };
   app.register(async (scope) => {
@@ -37,7 +43,9 @@ export function attachWebSocket(
         await reply.code(problem.status).send({ code: problem.code, message: problem.message });
       }
     });
-    scope.get('/ws/runs', { websocket: true }, (socket: WebSocket) => {
+    scope.get('/ws/runs', { websocket: true }, (socket: WebSocket, request: FastifyRequest) => {
+      const caller = (request as FastifyRequest & { wsCaller?: Caller }).wsCaller;
+      if (caller) deps.track?.(socket, caller);
       const subscriptions = new Map<string, (e: LoggedEvent) => void>();
       let alive = true;
       const heartbeat = setInterval(() => {

@@ -33,7 +33,7 @@ type Msg = { type: string; seq: number; event: string; data: { stepId?: string; 
 describe('restarting the server mid-run', () => {
   it('resumes the checkpointed run, and a reconnecting client catches up on every event it missed', async () => {
     const home = mkdtempSync(join(tmpdir(), 'symphony-restart-'));
-    const { token } = await (await TokenStore.open(join(home, 'tokens.json'))).create('restart', ['run']);
+    const { token } = await (await TokenStore.open(join(home, 'tokens.json'))).create('restart', ['admin']);
     const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
 
     const first = await startServer(home);

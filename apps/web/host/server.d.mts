@@ -15,18 +15,31 @@ export interface WebSocketLike {
   terminate(): void;
 }
 
+/** What an authenticated socket may do and whose UI state it has. */
+export interface WebAccess {
+  session?: string;
+  /** The session ends with this socket: its views are closed at once. */
+  ephemeral?: boolean;
+  can(scope: 'read' | 'run' | 'admin'): boolean;
+}
+
 export declare const defaultDist: string;
 export declare const defaultExtensions: string;
 
 export interface WebProtocol {
-  /** The app's state document (extensions, motifs, pages, audit, ui). */
+  /** The app's state document (extensions, motifs, pages, audit). */
   store: StateStore;
-  /** The vdom host: one tree per `<extensionId>:<viewName>`. */
+  /** The vdom host: one tree per `<extensionId>:<viewName>` (per session: `<extensionId>:<viewName>~<session>`). */
   ui: UiHost;
   /** Adds an unauthenticated `/ws` WebSocket endpoint to an http server (the test host). */
   attach(server: Server): void;
-  /** Serves one already accepted (and authenticated) WebSocket with the protocol. */
-  connect(socket: WebSocketLike): void;
+  /**
+   * Serves one already accepted (and authenticated) WebSocket with the protocol. `access.session`
+   * (1-64 of `[A-Za-z0-9_-]`) gives the session its own views (selection, filters); `access.can`
+   * answers whether the caller holds a scope, checked for every state change (enabling an
+   * extension needs `admin`). Without `access`: shared views, everything allowed (the test host).
+   */
+  connect(socket: WebSocketLike, access?: WebAccess): void;
   /** Feeds the run monitor a workflow run and the artifact browser its artifacts. */
   playDemo(options?: { delayMs?: number; loop?: boolean }): Promise<void>;
   close(): void;

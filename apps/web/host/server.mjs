@@ -22,8 +22,12 @@ const AUDIT_LIMIT = 100;
 // A client this far behind loses patches instead of growing the server's memory; its next patch
 // reveals the gap (`from` is not its revision) and it asks for a snapshot.
 const MAX_BUFFERED_BYTES = 4 << 20;
-// What a browser may change through state-sync proposals; everything else is the server's.
-const WRITABLE = [/^\/extensions\/\d+\/enabled$/, /^\/ui\/theme$/];
+// What a browser may change through state-sync proposals, and the scope it needs (the same as
+// the REST route that does the same thing); everything else is the server's. UI preferences
+// (theme) are not shared state: each browser keeps its own.
+const WRITABLE = [{ path: /^\/extensions\/\d+\/enabled$/, scope: 'admin' }];
+// How long a session's own views outlive its last socket (a reload finds its selection again).
+const SESSION_VIEW_GRACE_MS = 10 * 60_000;
 
 /**
  * Starts the host. `demo: 'instant'` feeds the monitor a whole run at once (tests), `'live'`
@@ -80,7 +84,6 @@ export async function createWebProtocol({ stage, stateDir }) {
       motifs,
       pages: { runs: { extension: 'symphony.run-monitor', name: 'monitor' }, artifacts: { extension: 'symphony.artifact-browser', name: 'browser' } },
       audit: [],
-      ui: { theme: 'light' },
     },
     historyLimit: 500,
     ...(stateDir ? { persistence: openLmdbPersistence({ path: stateDir, name: 'web' }) } : {}),
@@ -142,25 +145,57 @@ export async function createWebProtocol({ stage, stateDir }) {
   stage.events.on('reloaded', onReloaded);
   onState();
 
+  // The connection whose proposal is being decided (state-sync calls `authorize` synchronously
+  // from the message dispatch below).
+  let deciding;
   const sync = createSyncServer(store, {
     authorize(ops) {
       for (const op of ops) {
-        if (op.op !== 'replace' || !WRITABLE.some((re) => re.test(op.path))) {
-          throw new SymphonyError('E_PERMISSION_DENIED', `The web UI may not change ${op.path}`, { details: { path: op.path } });
+        const rule = op.op === 'replace' ? WRITABLE.find((w) => w.path.test(op.path)) : undefined;
+        if (!rule) throw new SymphonyError('E_PERMISSION_DENIED', `The web UI may not change ${op.path}`, { details: { path: op.path } });
+        if (!deciding?.can(rule.scope)) {
+          throw new SymphonyError('E_PERMISSION_DENIED', `Changing ${op.path} needs the "${rule.scope}" scope`, { details: { path: op.path, scope: rule.scope } });
         }
       }
     },
   });
   const opening = new Map();
-  const openView = (extension, name, props) => {
-    const view = `${extension}:${name}`;
+  const openView = (view, extension, name, props) => {
     if (ui.views().some((v) => v.view === view)) return Promise.resolve(ui.snapshot(view));
     if (!opening.has(view)) opening.set(view, ui.open(view, { extensionId: extension, name, props }).finally(() => opening.delete(view)));
     return opening.get(view);
   };
+  // Per-session views: sockets of one session share them; the last one leaving starts a timer.
+  const sessionSockets = new Map();
+  const sessionTimers = new Map();
+  const releaseSession = (key) => {
+    sessionTimers.delete(key);
+    if (sessionSockets.get(key)?.size) return;
+    sessionSockets.delete(key);
+    for (const v of ui.views()) if (v.view.endsWith(`~${key}`)) ui.close(v.view);
+  };
 
   const sockets = new Set();
-  const connect = (socket) => {
+  /**
+   * Serves one socket. `access` (from a server that authenticated it): `session`, a key whose
+   * views (selection, filters) are this session's own (kept for a while after its last socket
+   * closes, unless `ephemeral`), and `can(scope)`, the caller's scopes
+   * (`read` < `run` < `admin`). Without it (this unauthenticated test host) every socket shares
+   * one set of views and may do everything.
+   */
+  const connect = (socket, access) => {
+    const can = access?.can ?? (() => true);
+    const key = access?.session;
+    if (key !== undefined && !/^[A-Za-z0-9_-]{1,64}$/.test(key)) throw new TypeError('session keys are 1-64 characters of [A-Za-z0-9_-]');
+    if (key !== undefined) {
+      clearTimeout(sessionTimers.get(key));
+      sessionTimers.delete(key);
+      if (!sessionSockets.has(key)) sessionSockets.set(key, new Set());
+      sessionSockets.get(key).add(socket);
+    }
+    // Client view ids stay `<extension>:<name>`; inside, a session's views carry its key.
+    const inner = (view) => (key === undefined ? view : `${view}~${key}`);
+    const outer = (view) => (key === undefined ? view : view.slice(0, -(key.length + 1)));
     const views = new Set();
     const send = (message) => {
       if (socket.readyState !== 1) return;
@@ -172,30 +207,45 @@ export async function createWebProtocol({ stage, stateDir }) {
     const disconnectSync = sync.connect({ send, onMessage: (l) => { syncListeners.add(l); return () => syncListeners.delete(l); } });
     const offUi = ui.subscribe((m) => {
       if (!views.has(m.view)) return;
-      if (m.t === 'patch') send({ t: 'view.patch', view: m.view, from: m.from, to: m.to, patches: m.patches });
-      else send({ t: 'view.snapshot', view: m.view, rev: m.rev, tree: m.tree });
+      if (m.t === 'patch') send({ t: 'view.patch', view: outer(m.view), from: m.from, to: m.to, patches: m.patches });
+      else send({ t: 'view.snapshot', view: outer(m.view), rev: m.rev, tree: m.tree });
     });
     const fail = (view, err, extra = {}) => {
       const e = toSymphonyError(err);
       send({ t: 'view.error', view, code: e.code, message: e.message, ...extra });
     };
+    const isText = (v) => typeof v === 'string' && v.length > 0 && v.length <= 256;
     socket.on('message', async (raw) => {
       let message;
       try { message = JSON.parse(String(raw)); } catch { return send({ t: 'error', code: 'E_INPUT_INVALID', message: 'messages must be JSON' }); }
-      if (isSyncMessage(message)) { for (const l of syncListeners) l(message); return; }
+      if (message === null || typeof message !== 'object') return send({ t: 'error', code: 'E_INPUT_INVALID', message: 'messages must be JSON objects' });
+      if (isSyncMessage(message)) {
+        deciding = { can };
+        try { for (const l of syncListeners) l(message); } finally { deciding = undefined; }
+        return;
+      }
       try {
         switch (message.t) {
           case 'view.open': {
-            const snap = await openView(message.extension, message.name, message.props);
+            if (!isText(message.extension) || !isText(message.name) || message.extension.includes('~') || message.name.includes('~')) throw new SymphonyError('E_INPUT_INVALID', 'view.open needs an extension id and a view name', { details: {} });
+            const view = inner(`${message.extension}:${message.name}`);
+            const snap = await openView(view, message.extension, message.name, message.props);
             views.add(snap.view); // from here on this socket gets the view's patches
             const now = ui.snapshot(snap.view);
-            send({ t: 'view.snapshot', view: now.view, rev: now.rev, tree: now.tree });
+            send({ t: 'view.snapshot', view: outer(now.view), rev: now.rev, tree: now.tree });
             break;
           }
-          case 'view.close': views.delete(message.view); break;
-          case 'view.resync': { const snap = ui.snapshot(message.view); send({ t: 'view.snapshot', view: snap.view, rev: snap.rev, tree: snap.tree }); break; }
+          case 'view.close': views.delete(inner(String(message.view))); break;
+          case 'view.resync': {
+            if (!views.has(inner(String(message.view)))) throw new SymphonyError('E_VDOM_VIEW_UNKNOWN', `No view "${message.view}" is open; open it first`, { details: { view: message.view } });
+            const snap = ui.snapshot(inner(message.view));
+            send({ t: 'view.snapshot', view: message.view, rev: snap.rev, tree: snap.tree });
+            break;
+          }
           case 'view.event':
-            await ui.event(message.view, message.handler, message.event).catch((err) => fail(message.view, err, { handler: message.handler }));
+            // Only views this socket opened (its session's own): never another session's.
+            if (!views.has(inner(String(message.view)))) throw new SymphonyError('E_VDOM_VIEW_UNKNOWN', `No view "${message.view}" is open; open it first`, { details: { view: message.view } });
+            await ui.event(inner(message.view), message.handler, message.event).catch((err) => fail(message.view, err, { handler: message.handler }));
             break;
           default: send({ t: 'error', code: 'E_INPUT_INVALID', message: `unknown message type ${JSON.stringify(message.t)}` });
         }
@@ -203,7 +253,21 @@ export async function createWebProtocol({ stage, stateDir }) {
         fail(message.view ?? `${message.extension}:${message.name}`, err);
       }
     });
-    socket.on('close', () => { sockets.delete(socket); offUi(); disconnectSync(); });
+    socket.on('close', () => {
+      sockets.delete(socket);
+      offUi();
+      disconnectSync();
+      if (key === undefined) return;
+      const others = sessionSockets.get(key);
+      others?.delete(socket);
+      if (others?.size || sessionTimers.has(key)) return;
+      if (access?.ephemeral) releaseSession(key);
+      else {
+        const timer = setTimeout(() => releaseSession(key), SESSION_VIEW_GRACE_MS);
+        timer.unref?.();
+        sessionTimers.set(key, timer);
+      }
+    });
     sockets.add(socket);
   };
 
@@ -239,6 +303,8 @@ export async function createWebProtocol({ stage, stateDir }) {
       for (const name of lifecycle) stage.events.off(name, onState);
       stage.events.off('reloaded', onReloaded);
       for (const s of sockets) s.terminate();
+      for (const timer of sessionTimers.values()) clearTimeout(timer);
+      sessionTimers.clear();
       wss?.close();
       sync.close();
     },

@@ -8,6 +8,9 @@ import { ExtensionsPage } from './pages/extensions';
 import { MotifsPage } from './pages/motifs';
 import { ArtifactsPage, RunsPage } from './pages/runs';
 
+const THEME_KEY = 'symphony.theme';
+const readTheme = (): string | null => { try { return localStorage.getItem(THEME_KEY); } catch { return null; } };
+
 const pages = { runs: 'Runs', extensions: 'Extensions', artifacts: 'Artifacts', motifs: 'Motifs' } as const;
 type Page = keyof typeof pages;
 
@@ -28,8 +31,12 @@ export function App() {
     window.addEventListener('hashchange', onHash);
     return () => window.removeEventListener('hashchange', onHash);
   }, [connection]);
-  const theme = state?.ui.theme ?? 'light';
-  useEffect(() => { document.documentElement.classList.toggle('dark', theme === 'dark'); }, [theme]);
+  // The theme is this browser's own choice, never shared with other sessions.
+  const [theme, setTheme] = useState<'light' | 'dark'>(() => (readTheme() === 'dark' ? 'dark' : 'light'));
+  useEffect(() => {
+    document.documentElement.classList.toggle('dark', theme === 'dark');
+    try { localStorage.setItem(THEME_KEY, theme); } catch { /* storage may be off: the choice lasts this page */ }
+  }, [theme]);
 
   return (
     <div className="flex min-h-screen flex-col">
@@ -45,7 +52,7 @@ export function App() {
         </nav>
         <div className="ml-auto flex items-center gap-2">
           <Badge tone={status === 'open' ? 'success' : 'warning'} data-testid="connection">{status === 'open' ? 'connected' : status}</Badge>
-          <Button variant="outline" size="sm" disabled={!state} onClick={() => void connection.propose([{ op: 'replace', path: '/ui/theme', value: theme === 'dark' ? 'light' : 'dark' }]).catch(() => undefined)}>
+          <Button variant="outline" size="sm" onClick={() => setTheme(theme === 'dark' ? 'light' : 'dark')}>
             {theme === 'dark' ? 'Light' : 'Dark'} theme
           </Button>
           {auth.status === 'authed' && <Button variant="ghost" size="sm" data-testid="logout" onClick={logout}>Log out</Button>}

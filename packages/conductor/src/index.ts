@@ -57,6 +57,7 @@ export type { Decision } from './policy.js';
 export { reasonFor, withReasons, describeReason, EXPLORE_DEFAULTS, type ExploreOptions, type DecisionReason, type CandidateReason } from './explore.js';
 export {
   createConductor,
+  DEFAULT_CRASH_BUDGET,
   type Conductor,
   type ConductorOptions,
   type ConductorServices,
@@ -67,9 +68,21 @@ export {
   type StepRegistration,
 } from './conductor.js';
 export type { RunResult, StepSummary, DagPort } from './dag-execution.js';
+export { inspectRuns, type RunViews } from './run-views.js';
 export type { RunRecord, StepRecord, DecisionRecord, RunStatus, StepState } from './run-store.js';
 export type { Candidate, StagePort, ArbiterPort, PoolPort, MetricsPort, StageCallOptions } from './ports.js';
 export { conductorPlugin, createConductorPlugin, type ConductorPluginOptions } from './plugin.js';
 export { loadWorkflowFile, parseWorkflowText, resolveInputs } from './workflow-file.js';
-export { evaluateExpression, evaluateCondition, resolveValue, type Scope } from './expressions.js';
 export { fineTune, maskOf, type LoggedDecision, type FineTuneOptions } from './fine-tune.js';
+export {
+  validateWorkflowSource,
+  parseWorkflowSource,
+  loadWorkflow,
+  formatDiagnostics,
+  workflowInvalid,
+  didYouMean,
+  type WorkflowDiagnostic,
+  type ExtensionCatalogEntry,
+  type ValidateWorkflowOptions,
+  type WorkflowValidation,
+} from './workflow-validate.js';

@@ -14,12 +14,15 @@ declare module '@symphony/kernel' {
 }
 
 /**
- * Options (`pluginOptions.conductor`): `concurrency`, `slots`, `fallback` (a heuristic name,
+ * Options (`pluginOptions.conductor`): `concurrency`, `slots`, `crashBudget` (crashes of one
+ * extension one run tolerates, default 20), `fallback` (a heuristic name,
  * default `ev-greedy`, the strongest deterministic baseline) and `policy`: `store` (default: `conductor-policy@production` from the
  * artifact store, seeded from the bundled model on first use), `bundled`, or `heuristic`.
  */
 export interface ConductorPluginOptions {
   concurrency?: number;
+  /** Crashes of one extension one run tolerates (default 20; a workflow's `crashBudget` wins). */
+  crashBudget?: number;
   slots?: number;
   fallback?: HeuristicName;
   policy?: 'store' | 'bundled' | 'heuristic';
@@ -64,6 +67,7 @@ export function createConductorPlugin(given: ConductorPluginOptions = {}): Plugi
         logger: ctx.logger,
         ...(options.concurrency ? { concurrency: options.concurrency } : {}),
         ...(options.slots ? { slots: options.slots } : {}),
+        ...(options.crashBudget !== undefined ? { crashBudget: options.crashBudget } : {}),
       });
     },
     async start(conductor, ctx) {

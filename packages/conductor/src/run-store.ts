@@ -1,4 +1,4 @@
-import { type ArtifactRef, type LedgerService, type SymphonyErrorJSON, type Workflow } from '@symphony/types';
+import { SymphonyError, type ArtifactRef, type LedgerService, type SymphonyErrorJSON, type Workflow } from '@symphony/types';
 import type { DecisionReason } from './explore.js';
 
 /**

@@ -1,4 +1,3 @@
-import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
 import { EventEmitter } from 'eventemitter3';
 import { SymphonyError, silentLogger, type Logger } from '@symphony/types';
@@ -317,8 +316,9 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
 
   private captureOutput(stream: Readable | null, name: 'stdout' | 'stderr'): void {
     if (!stream) return;
-    const lines = createInterface({ input: stream, crlfDelay: Infinity });
-    lines.on('line', (line) => {
+    // Not readline: a line is kept up to MAX_OUTPUT_LINE characters and the rest only counted,
+    // so an extension writing 700 MB without a newline costs the host a few KiB, never a crash.
+    const splitter = new LineSplitter(MAX_OUTPUT_LINE, (line) => {
       if (name === 'stderr') {
         this.stderrTail.push(line);
         if (this.stderrTail.length > 20) this.stderrTail.shift();
@@ -327,6 +327,10 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       else this.logger.info({ stream: name }, line);
       this.emit('output', { stream: name, line });
     });
+    stream.setEncoding('utf8');
+    stream.on('data', (chunk: string) => splitter.push(chunk));
+    stream.on('end', () => splitter.end());
+    stream.on('error', () => splitter.end());
   }
 
   private remember(method: string): RecentCall {
@@ -360,4 +364,51 @@ function withDeadline<T>(promise: Promise<T>, ms: number): Promise<T | undefined
       timer = setTimeout(() => resolve(undefined), ms);
     }),
   ]).finally(() => clearTimeout(timer));
+}
+
+/** Longest line of an extension's stdout/stderr the host keeps; the rest of the line is counted and dropped. */
+export const MAX_OUTPUT_LINE = 8 * 1024;
+
+/** Splits text into lines, keeping at most `max` characters of each (a longer one ends with a note of what was cut). */
+export class LineSplitter {
+  private current = '';
+  private dropped = 0;
+
+  constructor(
+    private readonly max: number,
+    private readonly onLine: (line: string) => void,
+  ) {}
+
+  push(chunk: string): void {
+    let start = 0;
+    for (;;) {
+      const newline = chunk.indexOf('\n', start);
+      const piece = chunk.slice(start, newline < 0 ? undefined : newline);
+      this.take(piece);
+      if (newline < 0) return;
+      this.flush();
+      start = newline + 1;
+    }
+  }
+
+  end(): void {
+    if (this.current.length > 0 || this.dropped > 0) this.flush();
+  }
+
+  private take(piece: string): void {
+    const room = this.max - this.current.length;
+    if (piece.length <= room) this.current += piece;
+    else {
+      this.current += piece.slice(0, Math.max(0, room));
+      this.dropped += piece.length - Math.max(0, room);
+    }
+  }
+
+  private flush(): void {
+    let line = this.current.endsWith('\r') ? this.current.slice(0, -1) : this.current;
+    if (this.dropped > 0) line += ` …[${this.dropped} more characters dropped]`;
+    this.current = '';
+    this.dropped = 0;
+    this.onLine(line);
+  }
 }

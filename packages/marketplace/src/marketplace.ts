@@ -2,15 +2,17 @@ import { join } from 'node:path';
 import { readFile, rm } from 'node:fs/promises';
 import semver from 'semver';
 import { readPackage, summarizePermissions, writePackageFiles, type VerifiedPackage } from '@symphony/sdk';
+import { isPackageName } from '@symphony/sandbox';
 import { SymphonyError, isSymphonyError } from '@symphony/types';
 import { createRegistryClient, type RegistryClient, type RemotePackument, type RemoteSearchHit, type RemoteVersion } from './registry-client.js';
 import { resolveTree, type RootRequest } from './resolve.js';
+import { createNpmRegistryClient, isNpmRegistry } from './npm-client.js';
 import { addTrust, assertTrustedSigner, emptyTrust, holdersOf, signerTrusted, type TrustFile } from './trust.js';
 import { verifyMetadata } from './metadata.js';
 import { admitMetadata, readRegistryState, saveRegistryState, type RegistryState } from './registry-state.js';
 import { verifyStoreEntry } from './store-verify.js';
 import { PROTO_NAMES, nullRecord, own } from './own.js';
-import { importCheck, type StartCandidate } from './start-check.js';
+import { sandboxedStartCheck, type StartCandidate } from './start-check.js';
 import { withHomeLock, writeJsonAtomic } from './home-lock.js';
 import {
   LOCKFILE, collectGarbage, commitGeneration, commitStoreEntry, currentGeneration, hasStoreEntry, paths, prepare,
@@ -42,12 +44,21 @@ export interface MarketplaceOptions {
   registries: string[];
   /** Asked once per operation with every permission that needs consent; false refuses the whole operation. */
   consent?: (requests: ConsentRequest[]) => boolean | Promise<boolean>;
-  /** Runs after the new set is live; a throw rolls back to the previous set. Default: `importCheck` each. */
+  /**
+   * Runs after the new set is live; a throw rolls back to the previous set. Default:
+   * `sandboxedStartCheck` (each changed extension started in its sandbox, as a real start does).
+   */
   startCheck?: (candidates: StartCandidate[]) => Promise<void>;
+  /** `${workspace}` for the default start check (default: a fresh empty folder). */
+  workspace?: string;
+  /** The default start check's sandbox: `auto` (default), `off` (degraded), `require`. */
+  bubblewrap?: 'auto' | 'off' | 'require';
   /** The running Symphony version, matched against `engines.symphony`. */
   symphonyVersion?: string;
   onProgress?: (event: ProgressEvent) => void;
   fetch?: typeof fetch;
+  /** Per registry request, first byte to last (default 60 s); answers are also capped in size (`CLIENT_LIMITS`). */
+  requestTimeoutMs?: number;
   /**
    * The public key each registry signs its metadata with, by URL. A registry not listed is
    * pinned on first use (its key is remembered in `.marketplace/registries.json`).
@@ -95,7 +106,7 @@ export interface Marketplace {
   /**
    * Re-verifies the live installation: the lockfile's own integrity, and every entry against its
    * store folder (signature, file hashes, no extra files, permissions and dependencies exactly the
-   * signed manifest's). Throws `E_LOCKFILE_TAMPERED` or `E_STORE_TAMPERED`; run it before starting.
+   * signed manifest's). Throws `E_LOCKFILE_TAMPERED` or `E_FILES_TAMPERED`; run it before starting.
    */
   verify(): Promise<Array<{ id: string; version: string }>>;
 }
@@ -117,10 +128,14 @@ export function parseSpec(text: string): RootRequest {
 
 export async function createMarketplace(options: MarketplaceOptions): Promise<Marketplace> {
   const p = paths(options.home);
-  const clients: RegistryClient[] = options.registries.map((url) => createRegistryClient(url, options.fetch));
+  const clients: RegistryClient[] = options.registries.map((url) =>
+    isNpmRegistry(url)
+      ? createNpmRegistryClient(url, options.fetch)
+      : createRegistryClient(url, { ...(options.fetch ? { fetch: options.fetch } : {}), ...(options.requestTimeoutMs ? { timeoutMs: options.requestTimeoutMs } : {}) }));
   const trustPath = join(options.home, 'trust.json');
   const progress = (event: ProgressEvent) => options.onProgress?.(event);
   await withHomeLock(p.root, () => prepare(p));
+  const defaultCheck = sandboxedStartCheck({ home: options.home, ...(options.workspace ? { workspace: options.workspace } : {}), ...(options.bubblewrap ? { bubblewrap: options.bubblewrap } : {}) });
 
   async function readTrust(): Promise<TrustFile> {
     try {
@@ -157,9 +172,16 @@ export async function createMarketplace(options: MarketplaceOptions): Promise<Ma
       const raw = await client.packument(id);
       if (!raw) continue;
       try {
-        const verified = verifyMetadata(raw, id, client.url);
-        admitMetadata(state, client.url, id, verified, own(options.registryKeys, client.url));
-        let packument = verified.packument;
+        // An npm-protocol registry has no Symphony-signed metadata: its versions are filtered by
+        // trust below and each tarball's publisher signature is checked after download; there is
+        // no freshness guarantee (see npm-client.ts). Symphony's registries must sign theirs.
+        let packument: RemotePackument;
+        if (isNpmRegistry(client.url)) packument = raw;
+        else {
+          const verified = verifyMetadata(raw, id, client.url);
+          admitMetadata(state, client.url, id, verified, own(options.registryKeys, client.url));
+          packument = verified.packument;
+        }
         if (trust) {
           const versions = nullRecord(Object.entries(packument.versions).filter(([, v]) => signerTrusted(trust, id, v.keyId)));
           if (Object.keys(versions).length === 0) {
@@ -241,6 +263,7 @@ export async function createMarketplace(options: MarketplaceOptions): Promise<Ma
             details: { id: meta.id, version: meta.version, engines: engine, symphonyVersion: options.symphonyVersion },
           });
         }
+        assertDependencyNames(pkg.packageJson, key);
         progress({ step: 'verified', id: meta.id, version: meta.version });
         downloaded.set(key, pkg);
         return pkg;
@@ -356,8 +379,7 @@ export async function createMarketplace(options: MarketplaceOptions): Promise<Ma
         ...(pkg.manifest.main ? { main: pkg.manifest.main } : {}),
       }));
       try {
-        if (options.startCheck) await options.startCheck(candidates);
-        else for (const candidate of candidates) await importCheck(candidate);
+        await (options.startCheck ?? defaultCheck)(candidates);
       } catch (error) {
         // Roll back: the previous set goes live again, untouched.
         if (generation > 0) await switchTo(p, generation);
@@ -476,4 +498,24 @@ function savedRange(spec: string, version: string): string {
 function sameRequests(a: Lockfile, b: Lockfile): boolean {
   const ids = new Set([...Object.keys(a.extensions), ...Object.keys(b.extensions)]);
   return [...ids].every((id) => a.extensions[id]?.requested === b.extensions[id]?.requested);
+}
+
+/**
+ * The sandbox is built from an installed package's `package.json`: every dependency name must be
+ * one npm accepts (no `../../etc`, no absolute path), or the install is refused before any file
+ * is written. (At load the sandbox also confines them to the package's own `node_modules`.)
+ */
+function assertDependencyNames(packageJson: Record<string, unknown> | undefined, source: string): void {
+  if (!packageJson) return;
+  for (const field of ['dependencies', 'optionalDependencies', 'peerDependencies', 'bundleDependencies', 'bundledDependencies']) {
+    const value = packageJson[field];
+    const names = Array.isArray(value) ? value : value && typeof value === 'object' ? Object.keys(value) : [];
+    for (const name of names) {
+      if (typeof name !== 'string' || !isPackageName(name)) {
+        throw new SymphonyError('E_DEPENDENCY_INVALID', `${source}: package.json ${field} names ${JSON.stringify(name)}, which is not a valid npm package name; refusing to install it.`, {
+          details: { source, field, dependency: String(name) },
+        });
+      }
+    }
+  }
 }

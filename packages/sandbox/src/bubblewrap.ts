@@ -90,6 +90,11 @@ export interface BubblewrapArgsOptions {
   network: boolean;
   /** Working directory inside the sandbox. */
   cwd: string;
+  /**
+   * Paths hidden behind an empty tmpfs when a bound path contains them (the home below a granted
+   * `/`): mounted in depth order, so deeper binds (the extension's own code) show through again.
+   */
+  masks?: readonly string[];
   /** Symlinks to recreate inside (pnpm's `node_modules` links outside the bound roots). */
   symlinks?: ReadonlyArray<{ link: string; target: string }>;
   execPath?: string;
@@ -111,13 +116,18 @@ export function bubblewrapArgs(options: BubblewrapArgsOptions): string[] {
       if (existsSync(file)) args.push('--ro-bind-try', file, file);
     }
   }
-  const binds = new Map<string, 'ro' | 'rw'>();
+  const binds = new Map<string, 'ro' | 'rw' | 'mask'>();
   for (const path of options.readOnly) if (!binds.has(path)) binds.set(path, 'ro');
   for (const path of options.readWrite) binds.set(path, 'rw');
+  for (const path of options.masks ?? []) {
+    const shown = [...binds.keys()].some((bound) => bound !== path && (path.startsWith(bound + sep) || bound === sep));
+    if (shown) binds.set(path, 'mask');
+  }
   const ordered = [...binds.entries()].sort(([a], [b]) => depth(a) - depth(b) || a.localeCompare(b));
   for (const [path, mode] of ordered) {
     // `-try`: a granted path that does not exist yet is simply absent, not a failure to start.
-    args.push(mode === 'rw' ? '--bind-try' : '--ro-bind-try', path, path);
+    if (mode === 'mask') args.push('--tmpfs', path);
+    else args.push(mode === 'rw' ? '--bind-try' : '--ro-bind-try', path, path);
   }
   for (const { link, target } of options.symlinks ?? []) {
     if (!ordered.some(([path]) => link === path || link.startsWith(path + sep))) args.push('--symlink', target, link);

@@ -1,5 +1,6 @@
 import { realpathSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { SymphonyError } from '@symphony/types';
 import { bubblewrapArgs, type BubblewrapStatus } from './bubblewrap.js';
 import { filterEnv } from './env-filter.js';
@@ -47,12 +48,17 @@ export interface SandboxCommandInput {
   policySource?: PolicySource;
   /** `${workspace}`: the child's working directory when it may read it, so relative paths mean the workspace. */
   workspace?: string;
+  /**
+   * The extension's folder holds third-party code (installed from a registry): its `package.json`
+   * dependencies are validated and confined to its own `node_modules` (see `moduleClosure`).
+   */
+  confineCode?: boolean;
 }
 
 /** Names every process has and libraries read casually; withheld silently rather than loudly. */
 const AMBIENT_ENV = /^(PATH|HOME|USER|LOGNAME|SHELL|PWD|OLDPWD|SHLVL|TERM|TZ|LANG|LANGUAGE|LC_[A-Z_]+|TMPDIR|TMP|TEMP|HOSTNAME|COLUMNS|LINES|NODE_[A-Z_]+|DEBUG|FORCE_COLOR|NO_COLOR|CI|_)$/;
 
-const PROTOCOL_ENV = ['SYMPHONY_LAUNCH_DATA', 'SYMPHONY_IPC_SOCKET'];
+const PROTOCOL_ENV = ['SYMPHONY_LAUNCH_DATA', 'SYMPHONY_IPC_SOCKET', 'SYMPHONY_IPC_FD'];
 
 /**
  * Turns the bus's plain `node [flags] entry [args]` into the sandboxed one:
@@ -87,7 +93,8 @@ export function sandboxCommandLine(input: SandboxCommandInput): SandboxedCommand
   const requestedHeap = callerFlags.find((flag) => flag.startsWith('--max-old-space-size='));
   const heapMb = Math.min(limits.memoryMb, requestedHeap ? Number(requestedHeap.split('=')[1]) || limits.memoryMb : limits.memoryMb);
 
-  const closure = moduleClosure([entry, ...(extension.dir ? [extension.dir] : [])]);
+  const launchEnv = realModulePath(commandLine.env, extension);
+  const closure = moduleClosure([entry, ...(extension.dir ? [extension.dir] : [])], input.confineCode && extension.dir ? { confined: [extension.dir] } : {});
   const roots = policy.fsRoots();
   const preloadDir = dirname(input.preload);
   const codeRead = [...closure.roots, ...closure.links.map((l) => l.link), preloadDir];
@@ -96,9 +103,11 @@ export function sandboxCommandLine(input: SandboxCommandInput): SandboxedCommand
   const flags = nodePermissionFlags({ read: [...codeRead, ...roots.read, ...roots.write], write: roots.write, childProcess, worker });
 
   const netPatterns = netGrantPatterns(policy);
-  const { env, dropped, refused } = filterEnv(commandLine.env, policy, [...PROTOCOL_ENV, ...(input.protocolEnv ?? [])]);
+  const { env, dropped, refused } = filterEnv(launchEnv, policy, [...PROTOCOL_ENV, ...(input.protocolEnv ?? [])]);
   const hostNames = Object.keys(input.hostEnv ?? process.env).filter((name) => !(name in env));
   const withheldEnv = [...new Set([...dropped, ...refused, ...hostNames])];
+  // msgpackr (the bus's socket codec) would probe for its native addon: refused here, and noise in the audit.
+  env.MSGPACKR_NATIVE_ACCELERATION_DISABLED = 'true';
   env.SYMPHONY_SANDBOX = JSON.stringify({
     id: extension.id,
     version: extension.version,
@@ -127,7 +136,7 @@ export function sandboxCommandLine(input: SandboxCommandInput): SandboxedCommand
     // Socket mode: the child connects back over a Unix socket, which must be visible inside.
     const socket = commandLine.env.SYMPHONY_IPC_SOCKET;
     const socketDirs = socket ? [dirname(socket)] : [];
-    const bw = bubblewrapArgs({ readOnly: [...closure.roots, preloadDir, ...roots.read], readWrite: [...roots.write, ...socketDirs], network: netPatterns.length > 0, cwd, symlinks: closure.links });
+    const bw = bubblewrapArgs({ readOnly: [...closure.roots, preloadDir, ...roots.read], readWrite: [...roots.write, ...socketDirs], network: netPatterns.length > 0, cwd, symlinks: closure.links, masks: policy.protectedPaths().map((p) => p.root) });
     argv = [input.bubblewrap.path, ...bw, node, ...nodeArgs];
   } else {
     warnings.push(
@@ -136,6 +145,12 @@ export function sandboxCommandLine(input: SandboxCommandInput): SandboxedCommand
         'network access is refused only inside the process, and a symlink swapped between check and use is not caught. Install bubblewrap to close these gaps.',
     );
     argv = [node, ...nodeArgs];
+    for (const shielded of policy.protectedPaths()) {
+      const wide = [...roots.read, ...roots.write].filter((root) => isWithin(shielded.root, root));
+      if (wide.length > 0) {
+        warnings.push(`${extension.id}: its grant of ${wide.join(', ')} contains the Symphony home ${shielded.root}; without bubblewrap only Symphony's in-process checks keep the extension out of it.`);
+      }
+    }
   }
   let openFileLimit = false;
   if (input.prlimit) {
@@ -153,6 +168,38 @@ export function sandboxCommandLine(input: SandboxCommandInput): SandboxedCommand
     withheldEnv,
     droppedFlags,
   };
+}
+
+/**
+ * The module the runtime entry loads, named by its real path: an installed extension is reached
+ * through the home's `extensions` link chain, which is neither mounted nor granted; its real
+ * folder is. A module whose real path leaves the extension's real folder is refused.
+ */
+function realModulePath(env: Record<string, string | undefined>, extension: { id: string; dir?: string }): Record<string, string | undefined> {
+  const raw = env.SYMPHONY_LAUNCH_DATA;
+  if (!raw || !extension.dir) return env;
+  let data: Record<string, unknown>;
+  try {
+    data = JSON.parse(raw) as Record<string, unknown>;
+  } catch {
+    return env;
+  }
+  if (typeof data.module !== 'string') return env;
+  const path = data.module.startsWith('file:') ? fileURLToPath(data.module) : data.module;
+  let real: string;
+  let realDir: string;
+  try {
+    real = realpathSync(path);
+    realDir = realpathSync(extension.dir);
+  } catch {
+    return env; // a missing module: the entry reports it
+  }
+  if (!isWithin(real, realDir)) {
+    throw new SymphonyError('E_PERMISSION_DENIED', `${extension.id}: its entry module ${path} resolves to ${real}, outside its own folder ${realDir}.`, {
+      details: { extensionId: extension.id, path: real },
+    });
+  }
+  return { ...env, SYMPHONY_LAUNCH_DATA: JSON.stringify({ ...data, module: real }) };
 }
 
 function hasAnyRule(policy: Policy, kind: 'child_process'): boolean {

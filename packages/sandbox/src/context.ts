@@ -1,6 +1,6 @@
 import type { PathVariables, PermissionRequest } from './permission-set.js';
 import { createPermissionSet } from './permission-set.js';
-import { createPolicy, type Policy } from './policy.js';
+import { createPolicy, type Policy, type ProtectedPath } from './policy.js';
 
 /** The rule layers as plain data: what the host hands a sandboxed process so it can check itself. */
 export interface PolicySource {
@@ -8,6 +8,8 @@ export interface PolicySource {
   granted?: PermissionRequest;
   revoked?: PermissionRequest;
   hostDeny?: PermissionRequest;
+  /** Paths no grant reaches (the home), with their exceptions: see `PolicyLayers.protectedPaths`. */
+  protectedPaths?: ReadonlyArray<ProtectedPath>;
   vars: PathVariables;
 }
 
@@ -18,6 +20,7 @@ export function policyFromSource(source: PolicySource): Policy {
     ...(source.revoked ? { revoked: createPermissionSet(source.revoked, source.vars, 'grant') } : {}),
     ...(source.hostDeny ? { hostDeny: createPermissionSet(source.hostDeny, source.vars, 'host') } : {}),
     cwd: source.vars.workspace,
+    ...(source.protectedPaths ? { protectedPaths: source.protectedPaths } : {}),
   });
 }
 

@@ -1,6 +1,8 @@
 import type { Readable } from 'node:stream';
 import type { SymphonyErrorJSON } from '@symphony/types';
 import type { AuditLog } from './audit-log.js';
+import type { PermissionKind } from './permission-set.js';
+import { grantAdvice } from './policy.js';
 import { CANCEL_GRACE_MS, createCpuWatchdog, type ResourceLimits } from './limits.js';
 
 /*
@@ -13,6 +15,10 @@ import { CANCEL_GRACE_MS, createCpuWatchdog, type ResourceLimits } from './limit
  *  - name memory exhaustion (E_RESOURCE_LIMIT) instead of a bare crash.
  */
 const OP_REQUEST = 0;
+/** The preload's refusal report on stderr: this mark, then one JSON object, then a newline. */
+export const DENIAL_MARK = '\u001esymphony-denied ';
+/** Refusal reports audited per instance; past this they are only counted in the log by the bus. */
+const MAX_REPORTED_DENIALS = 1000;
 const OP_REPLY = 2;
 const OP_FAIL = 3;
 
@@ -33,6 +39,7 @@ export interface LaunchedLike {
   exited: Promise<{ exitCode: number | null; signal: string | null }>;
   kill(signal: 'SIGTERM' | 'SIGKILL'): void;
   stderr: Readable | null;
+  stdout?: Readable | null;
 }
 
 export interface GuardOptions {
@@ -50,10 +57,93 @@ export function guardLaunched<L extends LaunchedLike>(launched: L, options: Guar
   const wrapped = new Map<Listener, Listener>();
   const closeListeners = new Set<(info: unknown) => void>();
   let limitHit: { limit: string; detail: string } | undefined;
+  const started = Date.now();
   let stderrTail = '';
+  let markerLine = '';
+  let reported = 0;
   launched.stderr?.on('data', (chunk: Buffer | string) => {
-    stderrTail = (stderrTail + chunk.toString()).slice(-8192);
+    const text = chunk.toString();
+    stderrTail = (stderrTail + text).slice(-8192);
+    // The preload reports every refusal on stderr (one marked line each), even one the
+    // extension catches and hides: each becomes an audit entry (bounded per instance).
+    markerLine = (markerLine + text).slice(-65536);
+    let newline: number;
+    while ((newline = markerLine.indexOf('\n')) >= 0) {
+      const line = markerLine.slice(0, newline);
+      markerLine = markerLine.slice(newline + 1);
+      const at = line.indexOf(DENIAL_MARK);
+      if (at < 0 || reported >= MAX_REPORTED_DENIALS) continue;
+      try {
+        const d = JSON.parse(line.slice(at + DENIAL_MARK.length)) as Record<string, unknown>;
+        reported++;
+        const message = typeof d.message === 'string' ? d.message.slice(0, 1024) : '';
+        if (once(message, 'stderr')) record('deny', String(d.kind ?? 'unknown').slice(0, 64), String(d.target ?? 'unknown').slice(0, 512), String(d.rule ?? 'default-deny').slice(0, 128), message || undefined);
+      } catch {
+        // not a report: ordinary output
+      }
+    }
   });
+  watchOutput(launched.stdout ?? null, 'stdout');
+  watchOutput(launched.stderr, 'stderr');
+
+  /**
+   * stdout/stderr are bounded on the host side whatever the extension writes: a line longer than
+   * `maxOutputLineBytes` is truncated by the bus and audited here (once per stream), and more than
+   * `maxOutputBytesPerSecond` (a burst of 4× in any one window) kills the process (E_RESOURCE_LIMIT).
+   */
+  function watchOutput(stream: Readable | null, name: 'stdout' | 'stderr'): void {
+    if (!stream) return;
+    let windowStart = Date.now();
+    let windowBytes = 0;
+    let total = 0;
+    let lineBytes = 0;
+    let truncatedAudited = false;
+    stream.on('data', (chunk: Buffer | string) => {
+      if (limitHit) return;
+      const size = typeof chunk === 'string' ? Buffer.byteLength(chunk) : chunk.length;
+      total += size;
+      const now = Date.now();
+      if (now - windowStart >= 1000) {
+        windowStart = now;
+        windowBytes = 0;
+      }
+      windowBytes += size;
+      if (windowBytes > limits.maxOutputBytesPerSecond * 4 || total > limits.maxOutputBytesPerSecond * Math.max(4, (now - started) / 1000 + 4)) {
+        limitHit = { limit: 'output', detail: `wrote ${total} bytes to ${name}, over ${limits.maxOutputBytesPerSecond} bytes/s` };
+        record('limit', name, `pid ${launched.pid}`, `limits.maxOutputBytesPerSecond=${limits.maxOutputBytesPerSecond}`, limitHit.detail);
+        failInflight('output', limitHit.detail);
+        launched.kill('SIGKILL');
+        deliverClose({ reason: 'exit', exitCode: null, signal: 'SIGKILL' });
+        return;
+      }
+      const text = typeof chunk === 'string' ? chunk : chunk.toString('latin1');
+      const newline = text.lastIndexOf('\n');
+      lineBytes = newline < 0 ? lineBytes + text.length : text.length - newline - 1;
+      if (newline >= 0 && newline > limits.maxOutputLineBytes) lineBytes = Math.max(lineBytes, longestLine(text));
+      if (lineBytes > limits.maxOutputLineBytes && !truncatedAudited) {
+        truncatedAudited = true;
+        record('limit', name, `pid ${launched.pid}`, `limits.maxOutputLineBytes=${limits.maxOutputLineBytes}`, `a ${name} line longer than ${limits.maxOutputLineBytes} bytes was truncated`);
+      }
+    });
+  }
+
+  /**
+   * A refusal reported by the preload arrives twice, on stderr and (if the extension lets it
+   * propagate) as the call's error, in either order: whichever comes first is audited.
+   */
+  const seenBy = { stderr: new Map<string, number>(), reply: new Map<string, number>() };
+  const once = (message: string, via: 'stderr' | 'reply'): boolean => {
+    const other = seenBy[via === 'stderr' ? 'reply' : 'stderr'];
+    const count = other.get(message) ?? 0;
+    if (count > 0) {
+      if (count === 1) other.delete(message);
+      else other.set(message, count - 1);
+      return false;
+    }
+    const mine = seenBy[via];
+    if (mine.size < MAX_REPORTED_DENIALS) mine.set(message, (mine.get(message) ?? 0) + 1);
+    return true;
+  };
 
   const record = (kind: 'deny' | 'limit', operation: string, target: string, rule: string, detail?: string): void => {
     audit.append({ kind, extensionId: extension.id, version: extension.version, operation, target, rule, ...(detail ? { detail } : {}) });
@@ -130,7 +220,8 @@ export function guardLaunched<L extends LaunchedLike>(launched: L, options: Guar
     if (!error || typeof error !== 'object') return error;
     const details = (error.details ?? {}) as Record<string, unknown>;
     if (error.code === 'E_PERMISSION_DENIED') {
-      record('deny', String(details.kind ?? method), String(details.target ?? details.requested ?? details.path ?? 'unknown'), String(details.rule ?? 'extension'), error.message);
+      // The preload reports its own refusals on stderr too: audited once, by whichever comes first.
+      if (details.reported !== true || once(String(error.message).slice(0, 1024), 'reply')) record('deny', String(details.kind ?? method), String(details.target ?? details.requested ?? details.path ?? 'unknown'), String(details.rule ?? 'extension'), error.message);
       return error;
     }
     if (details.originalCode === 'EMFILE') {
@@ -146,7 +237,7 @@ export function guardLaunched<L extends LaunchedLike>(launched: L, options: Guar
       return {
         name: 'SymphonyError',
         code: 'E_PERMISSION_DENIED',
-        message: `Permission denied: ${extension.id}@${extension.version} tried ${kind}${denied?.resource ? ` on "${denied.resource}"` : ''} in ${method}, which its grants do not allow (Node permission model). Grant it in the manifest or with \`symphony ext grant\`.`,
+        message: `Permission denied: ${extension.id}@${extension.version} tried ${kind}${denied?.resource ? ` on "${denied.resource}"` : ''} in ${method}, which its grants do not allow (Node permission model). ${grantAdvice({ kind: (kind.startsWith('FileSystemWrite') ? 'fs.write' : kind.startsWith('FileSystem') ? 'fs.read' : kind === 'ChildProcess' ? 'child_process' : kind === 'WorkerThreads' ? 'worker' : kind) as PermissionKind, rule: 'node-permission-model', target }, extension.id)}`,
         details: { extensionId: extension.id, version: extension.version, method, kind, target, path: target, rule: 'node-permission-model', originalCode: 'ERR_ACCESS_DENIED' },
         ...(error.stack ? { stack: error.stack } : {}),
       };
@@ -196,6 +287,14 @@ export function guardLaunched<L extends LaunchedLike>(launched: L, options: Guar
 
   real.onClose((info: unknown) => {
     watchdog.stop();
+    const error = (info as { error?: { code?: string; details?: Record<string, unknown> } } | undefined)?.error;
+    if (!limitHit && error?.code === 'E_PAYLOAD_TOO_LARGE' && error.details?.maxFrameBytes !== undefined) {
+      // The bus refused a frame from its header (a forged or runaway reply): the extension ends here.
+      limitHit = { limit: 'message size', detail: `sent a ${String(error.details.bytes)}-byte frame, over the host's ${String(error.details.maxFrameBytes)}-byte cap` };
+      record('limit', [...new Set(inflight.values())].join(',') || 'ipc', `pid ${launched.pid}`, `maxFrameBytes=${String(error.details.maxFrameBytes)}`, limitHit.detail);
+      failInflight('message size', limitHit.detail);
+      launched.kill('SIGKILL');
+    }
     const deliver = (): void => deliverClose(info);
     if (limitHit || inflight.size === 0) return deliver();
     // Calls were in flight when it died: find out whether it ran out of memory before the bus
@@ -207,12 +306,35 @@ export function guardLaunched<L extends LaunchedLike>(launched: L, options: Guar
         const detail = `V8 heap limit of ${limits.memoryMb} MB reached`;
         for (const method of new Set(inflight.values())) record('limit', method, `pid ${launched.pid}`, `limits.memoryMb=${limits.memoryMb}`, detail);
         failInflight('memory', detail);
+      } else if (hostKilled === 'SIGKILL' && inflight.size > 0) {
+        // The host ended it (it stopped answering health pings: a busy loop that never yields),
+        // which is a time limit, not a crash of the extension's own making.
+        const detail = 'stopped answering the host (a loop that never yields?) and was killed';
+        for (const method of new Set(inflight.values())) record('limit', method, `pid ${launched.pid}`, 'unresponsive', detail);
+        failInflight('wall time', detail);
       }
       deliver();
     });
   });
 
-  return { ...launched, endpoint } as L;
+  let hostKilled: string | undefined;
+  const kill = (signal: 'SIGTERM' | 'SIGKILL'): void => {
+    hostKilled = signal === 'SIGKILL' ? 'SIGKILL' : (hostKilled ?? signal);
+    launched.kill(signal);
+  };
+  return { ...launched, endpoint, kill } as L;
+}
+
+function longestLine(text: string): number {
+  let longest = 0;
+  let from = 0;
+  for (;;) {
+    const at = text.indexOf('\n', from);
+    const end = at < 0 ? text.length : at;
+    longest = Math.max(longest, end - from);
+    if (at < 0) return longest;
+    from = at + 1;
+  }
 }
 
 function isOutOfMemory(stderr: string, exit: { exitCode: number | null; signal: string | null } | undefined): boolean {

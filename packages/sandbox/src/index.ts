@@ -18,7 +18,8 @@ export { createAuditLog, type AuditEntry, type AuditKind, type AuditLog, type Au
 export { bubblewrapArgs, probeBubblewrap, runtimeMounts, type BubblewrapArgsOptions, type BubblewrapStatus } from './bubblewrap.js';
 export { nodePermissionFlags, permissionFlag, type NodePermissionOptions } from './node-flags.js';
 export { filterEnv, type EnvFilterResult } from './env-filter.js';
-export { moduleClosure, type ModuleClosure } from './module-closure.js';
+export { moduleClosure, isPackageName, type ModuleClosure, type ModuleClosureOptions } from './module-closure.js';
+export { verifySignedFiles } from './installed-files.js';
 export { sandboxCommandLine, type CommandLine, type SandboxCommandInput, type SandboxedCommandLine } from './command-line.js';
 export { guardLaunched, type EndpointLike, type LaunchedLike, type GuardOptions } from './guard-launcher.js';
 export { DEFAULT_LIMITS, resolveLimits, processTreeCpuMs, createCpuWatchdog, type CpuWatchdog, type ResourceLimits } from './limits.js';

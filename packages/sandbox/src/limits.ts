@@ -18,6 +18,13 @@ export interface ResourceLimits {
   maxConcurrentCalls: number;
   /** Open file descriptors (RLIMIT_NOFILE through `prlimit`, where available). */
   maxOpenFiles: number;
+  /**
+   * Bytes of stdout + stderr per second (over a one-second window, with `4×` this as the burst
+   * allowed in any one window); past it the process is killed with `E_RESOURCE_LIMIT`.
+   */
+  maxOutputBytesPerSecond: number;
+  /** Longest stdout/stderr line kept; a longer one is truncated and audited (once per stream per start). */
+  maxOutputLineBytes: number;
 }
 
 /** How long a cancelled handler may take to stop before its process is killed. */
@@ -30,6 +37,8 @@ export const DEFAULT_LIMITS: Readonly<ResourceLimits> = Object.freeze({
   maxPayloadBytes: 16 * 1024 * 1024,
   maxConcurrentCalls: 16,
   maxOpenFiles: 256,
+  maxOutputBytesPerSecond: 1024 * 1024,
+  maxOutputLineBytes: 8 * 1024,
 });
 
 /** Fills defaults and refuses nonsense (zero, negative, non-integer) with the field named. */

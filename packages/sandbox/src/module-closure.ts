@@ -1,5 +1,7 @@
 import { existsSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { dirname, join, sep } from 'node:path';
+import { SymphonyError } from '@symphony/types';
+import validateName from 'validate-npm-package-name';
 
 /** Bound on the walk: a dependency tree larger than this is not an extension runtime. */
 const MAX_PACKAGES = 2000;
@@ -19,11 +21,24 @@ export interface ModuleClosure {
  * directories and the links leading to them are listed, so a mount namespace or Node's
  * `--allow-fs-read` that shows only these still lets the code load, and nothing else.
  */
-export function moduleClosure(entries: readonly string[]): ModuleClosure {
+export interface ModuleClosureOptions {
+  /**
+   * Package folders holding third-party code (an installed extension). Their `package.json` is
+   * not a fact until checked: every dependency name must be a valid npm package name, and it is
+   * looked up only under that package's own `node_modules`, its real path inside it; anything
+   * else throws `E_DEPENDENCY_INVALID` rather than reaching a mount or a permission flag.
+   */
+  confined?: readonly string[];
+}
+
+export function moduleClosure(entries: readonly string[], options: ModuleClosureOptions = {}): ModuleClosure {
   const paths = new Set<string>();
   const links = new Map<string, string>();
   const seen = new Set<string>();
   const queue: string[] = [];
+  /** package root → the `node_modules` folder its dependencies must stay in (confined ones only). */
+  const fence = new Map<string, string>();
+  const confined = (options.confined ?? []).filter((dir) => existsSync(dir)).map((dir) => realpathSync(dir));
   for (const entry of entries) {
     if (!existsSync(entry)) continue;
     const real = realpathSync(entry);
@@ -31,14 +46,28 @@ export function moduleClosure(entries: readonly string[]): ModuleClosure {
     paths.add(root ?? (statSync(real).isDirectory() ? real : dirname(real)));
     if (root) queue.push(root);
   }
+  for (const dir of confined) fence.set(dir, join(dir, 'node_modules'));
   while (queue.length > 0 && seen.size < MAX_PACKAGES) {
     const root = queue.shift()!;
     if (seen.has(root)) continue;
     seen.add(root);
     paths.add(root);
+    const limit = fence.get(root) ?? confined.find((dir) => root === dir || root.startsWith(dir + sep));
+    const boundary = limit === undefined ? undefined : limit.endsWith(`${sep}node_modules`) ? limit : join(limit, 'node_modules');
     for (const name of dependencyNames(root)) {
-      const found = findDependency(root, name);
+      if (!isPackageName(name)) {
+        throw new SymphonyError('E_DEPENDENCY_INVALID', `${join(root, 'package.json')} names the dependency ${JSON.stringify(name)}, which is not a valid npm package name; refusing to build a sandbox from it.`, {
+          details: { path: join(root, 'package.json'), dependency: name },
+        });
+      }
+      const found = findDependency(root, name, boundary);
       if (!found) continue; // optional or peer dependency not installed
+      if (boundary !== undefined && !found.real.startsWith(boundary + sep)) {
+        throw new SymphonyError('E_DEPENDENCY_INVALID', `the dependency ${name} of ${root} resolves to ${found.real}, outside ${boundary}; an installed extension's dependencies must lie in its own node_modules.`, {
+          details: { path: found.real, dependency: name, boundary },
+        });
+      }
+      if (boundary !== undefined) fence.set(found.real, boundary);
       if (found.link !== found.real) links.set(found.link, found.real);
       paths.add(found.real);
       if (!seen.has(found.real)) queue.push(found.real);
@@ -68,10 +97,21 @@ function dependencyNames(root: string): string[] {
   }
 }
 
-/** Node's lookup: `<dir>/node_modules/<name>` for `dir` = the package root and each ancestor. */
-function findDependency(root: string, name: string): { link: string; real: string } | undefined {
+/** A name npm itself would accept for a new or an existing package (no `..`, no slashes but a scope's). */
+export function isPackageName(name: string): boolean {
+  const result = validateName(name);
+  return (result.validForNewPackages || result.validForOldPackages) && !name.includes('..') && !name.includes('\\');
+}
+
+/**
+ * Node's lookup: `<dir>/node_modules/<name>` for `dir` = the package root and each ancestor;
+ * with a `boundary` (a confined package's `node_modules`), no ancestor above it is searched.
+ */
+function findDependency(root: string, name: string, boundary?: string): { link: string; real: string } | undefined {
   let dir = root;
+  const stop = boundary === undefined ? undefined : dirname(boundary);
   for (;;) {
+    if (stop !== undefined && dir !== stop && !dir.startsWith(stop + sep)) return undefined;
     if (!dir.endsWith(`${sep}node_modules`)) {
       const candidate = join(dir, 'node_modules', name);
       if (existsSync(candidate)) return { link: candidate, real: realpathSync(candidate) };

@@ -23,8 +23,10 @@ export interface NodePermissionOptions {
  */
 export function nodePermissionFlags(options: NodePermissionOptions): string[] {
   const flags = [permissionFlag(options.nodeVersion)];
-  for (const path of new Set(options.read)) flags.push(`--allow-fs-read=${path}`);
-  for (const path of new Set(options.write)) flags.push(`--allow-fs-write=${path}`);
+  // Only the outermost paths: Node 20 denies listing or creating in a granted folder when a path
+  // below it is passed too (its radix tree stops at the deeper entry).
+  for (const path of outermost(options.read)) flags.push(`--allow-fs-read=${path}`);
+  for (const path of outermost(options.write)) flags.push(`--allow-fs-write=${path}`);
   if (options.childProcess) flags.push('--allow-child-process');
   if (options.worker) flags.push('--allow-worker');
   return flags;
@@ -33,4 +35,14 @@ export function nodePermissionFlags(options: NodePermissionOptions): string[] {
 /** Flags a sandboxed child may not carry over from the caller: they would reopen what we closed. */
 export function isUnsafeNodeFlag(flag: string): boolean {
   return /^--(allow-|permission|experimental-permission|experimental-loader|loader|import|require|inspect|experimental-policy|policy-integrity)|^-r$/.test(flag);
+}
+
+/** The paths not inside another one of the list. */
+export function outermost(paths: readonly string[]): string[] {
+  const sorted = [...new Set(paths)].sort((a, b) => a.length - b.length);
+  const kept: string[] = [];
+  for (const path of sorted) {
+    if (!kept.some((k) => path === k || path.startsWith(k.endsWith('/') ? k : `${k}/`))) kept.push(path);
+  }
+  return kept;
 }

@@ -37,6 +37,20 @@ export interface PolicyLayers {
   manifest: PermissionSet;
   /** Resolve relative paths against this (the workspace). */
   cwd?: string;
+  /**
+   * Paths no grant reaches (the Symphony home: tokens, grants, audit log, ledger, installed code),
+   * checked before every other layer, each with the few places below it that stay reachable
+   * (the extension's own folder and its `${tmp}`). Real paths.
+   */
+  protectedPaths?: ReadonlyArray<ProtectedPath>;
+}
+
+export interface ProtectedPath {
+  root: string;
+  /** Below `root` but still decided by the other layers. */
+  except?: readonly string[];
+  /** Shown in the decision: `host:home`. */
+  rule?: string;
 }
 
 export interface Policy {
@@ -45,6 +59,8 @@ export interface Policy {
   require(request: AccessRequest): Decision;
   /** Every path root the OS layers must expose: read-only and read-write. */
   fsRoots(): { read: string[]; write: string[] };
+  /** The protected paths (the home), for the OS layers to mask. */
+  protectedPaths(): ReadonlyArray<ProtectedPath>;
   /** Granted (manifest + user) value patterns, minus those revoked word for word. */
   effective(): { net: string[]; child_process: string[]; env: string[] };
 }
@@ -90,12 +106,21 @@ export function createPolicy(layers: PolicyLayers): Policy {
     // read also revokes write.
     const widen = (set: PermissionSet, allow: boolean): PathRule[] =>
       (kind === 'fs.read') === allow ? [...set.fsRead, ...set.fsWrite] : kind === 'fs.read' ? set.fsRead : set.fsWrite;
+    const shielded = protectedBy(target);
+    if (shielded) {
+      const rule = shielded.rule ?? 'host:home';
+      return { allow: false, kind, requested, target, rule, reason: `${target} is inside the Symphony home (${shielded.root}), which no grant reaches` };
+    }
     for (const [set, allow] of allowOrder) {
       if (!set) continue;
       const rule = widen(set, allow).find((r) => pathMatches(r, target));
       if (rule) return { allow, kind, requested, target, rule: rule.id, reason: `${allow ? 'allowed' : 'denied'} by ${rule.source} rule "${rule.pattern}"` };
     }
     return { allow: false, kind, requested, target, rule: 'default-deny', reason: `${target} is not within any granted ${kind} path` };
+  }
+
+  function protectedBy(target: string): ProtectedPath | undefined {
+    return layers.protectedPaths?.find((p) => isWithin(target, p.root) && !(p.except ?? []).some((e) => isWithin(target, e)));
   }
 
   function decideValue(kind: PermissionKind, requested: string, target: string, pick: (set: PermissionSet) => ValueRule[]): Decision {
@@ -119,8 +144,9 @@ export function createPolicy(layers: PolicyLayers): Policy {
     const revokedWrite = new Set([...(layers.revoked?.fsWrite ?? []), ...(layers.hostDeny?.fsWrite ?? [])].map((r) => r.root));
     const revokedRead = new Set([...(layers.revoked?.fsRead ?? []), ...(layers.hostDeny?.fsRead ?? [])].map((r) => r.root));
     const sets = [layers.granted, layers.manifest].filter((s): s is PermissionSet => s !== undefined);
-    const write = unique(sets.flatMap((s) => s.fsWrite.map((r) => r.root)).filter((root) => !revokedWrite.has(root) && !revokedRead.has(root)));
-    const read = unique(sets.flatMap((s) => s.fsRead.map((r) => r.root)).filter((root) => !revokedRead.has(root) && !write.includes(root)));
+    const open = (root: string) => !protectedBy(root);
+    const write = unique(sets.flatMap((s) => s.fsWrite.map((r) => r.root)).filter((root) => !revokedWrite.has(root) && !revokedRead.has(root) && open(root)));
+    const read = unique(sets.flatMap((s) => s.fsRead.map((r) => r.root)).filter((root) => !revokedRead.has(root) && !write.includes(root) && open(root)));
     return { read, write };
   }
 
@@ -135,6 +161,7 @@ export function createPolicy(layers: PolicyLayers): Policy {
   return {
     decide,
     effective,
+    protectedPaths: () => layers.protectedPaths ?? [],
     require(request) {
       const decision = decide(request);
       if (!decision.allow) throw permissionDenied(decision);
@@ -162,7 +189,14 @@ function unique(values: string[]): string[] {
 /** The error every denial becomes: the decision travels in `details`. */
 export function permissionDenied(decision: Decision, extension?: { id: string; version?: string }): SymphonyError {
   const who = extension ? `${extension.id}${extension.version ? `@${extension.version}` : ''}` : 'the extension';
-  return new SymphonyError('E_PERMISSION_DENIED', `Permission denied: ${who} may not ${decision.kind} "${decision.requested}" (${decision.reason}; rule ${decision.rule}). Grant it in the manifest or with \`symphony ext grant\`.`, {
+  return new SymphonyError('E_PERMISSION_DENIED', `Permission denied: ${who} may not ${decision.kind} "${decision.requested}" (${decision.reason}; rule ${decision.rule}). ${grantAdvice(decision, extension?.id)}`, {
     details: { ...(extension ? { extensionId: extension.id, version: extension.version } : {}), kind: decision.kind, requested: decision.requested, target: decision.target, rule: decision.rule, path: decision.target },
   });
+}
+
+/** What a person can do about a denial: the real command, or nothing when the host forbids it. */
+export function grantAdvice(decision: Pick<Decision, 'kind' | 'rule' | 'target'>, id = '<id>'): string {
+  if (decision.rule.startsWith('host')) return 'No grant can allow this.';
+  const value = decision.kind === 'worker' ? 'true' : JSON.stringify(decision.target);
+  return `Grant it in the manifest, or with \`symphony ext grant ${id} ${decision.kind} ${value}\`.`;
 }

@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, realpathSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -9,6 +9,8 @@ import { probeBubblewrap, type BubblewrapStatus } from './bubblewrap.js';
 import { sandboxCommandLine, type CommandLine } from './command-line.js';
 import { createGrantStore, type GrantStore } from './grant-store.js';
 import { guardLaunched, type LaunchedLike } from './guard-launcher.js';
+import { verifySignedFiles } from './installed-files.js';
+import { isWithin } from './resolve-path.js';
 import { resolveLimits, type ResourceLimits } from './limits.js';
 import { policyFromSource, type PolicySource } from './context.js';
 import type { PathVariables, PermissionRequest } from './permission-set.js';
@@ -92,6 +94,14 @@ export function createSandbox(options: SandboxOptions): SandboxService {
   const bubblewrap: BubblewrapStatus = mode === 'off' ? { available: false, reason: 'disabled by configuration (bubblewrap: off)' } : probeBubblewrap();
   const prlimit = ['/usr/bin/prlimit', '/bin/prlimit'].find((p) => existsSync(p));
   const preload = preloadPath();
+  mkdirSync(options.home, { recursive: true });
+  const realHome = realpathSync(options.home);
+  const realWorkspace = existsSync(options.workspace) ? realpathSync(options.workspace) : options.workspace;
+  if (isWithin(realHome, realWorkspace)) {
+    throw new SymphonyError('E_HOME_IN_WORKSPACE', `The Symphony home ${realHome} lies inside the workspace ${realWorkspace}: an extension granted the workspace could read its tokens and grants or rewrite its audit log. Use a home outside the workspace (the default is $XDG_DATA_HOME/symphony; --home or SYMPHONY_HOME to choose).`, {
+      details: { path: realHome, workspace: realWorkspace },
+    });
+  }
 
   if (!bubblewrap.available) {
     if (mode === 'require') {
@@ -104,6 +114,24 @@ export function createSandbox(options: SandboxOptions): SandboxService {
     policies.delete(ext.id);
     audit.append({ kind: change === 'grant' ? 'grant' : 'revoke', extensionId: ext.id, version: ext.version, operation: change, target: `${record.permission} ${record.value}`, rule: 'user' });
   };
+
+  /** Installed from a registry (it lives under the home): third-party code whose package facts are checked. */
+  function isInstalled(dir: string): boolean {
+    try {
+      return isWithin(realpathSync(dir), realpathSync(options.home));
+    } catch {
+      return false;
+    }
+  }
+
+  function verifyInstalledFiles(ext: SandboxedExtension): void {
+    try {
+      verifySignedFiles(ext.dir as string);
+    } catch (error) {
+      audit.append({ kind: 'refuse', extensionId: ext.id, version: ext.version, operation: 'launch', target: ext.dir as string, rule: 'files-tampered', detail: (error as Error).message });
+      throw error;
+    }
+  }
 
   function known(id: string): SandboxedExtension {
     const ext = extensions.get(id);
@@ -149,7 +177,7 @@ export function createSandbox(options: SandboxOptions): SandboxService {
 
   function variables(id: string): PathVariables {
     const ext = known(id);
-    const tmp = join(options.home, 'tmp', id);
+    const tmp = join(realHome, 'tmp', id);
     mkdirSync(tmp, { recursive: true });
     return { workspace: options.workspace, extension: ext.dir ?? join(tmpdir(), 'symphony-no-extension-dir'), tmp };
   }
@@ -157,12 +185,15 @@ export function createSandbox(options: SandboxOptions): SandboxService {
   function policySource(id: string): PolicySource {
     const ext = known(id);
     const userRules = grants.asRequests(ext);
+    const vars = variables(id);
+    const except = [vars.tmp, ...(ext.dir && existsSync(ext.dir) ? [realpathSync(ext.dir)] : [])].filter((path) => isWithin(path, realHome));
     return {
+      protectedPaths: [{ root: realHome, except, rule: 'host:home' }],
       ...(ext.permissions ? { manifest: ext.permissions } : {}),
       granted: userRules.granted,
       revoked: userRules.revoked,
       ...(options.deny ? { hostDeny: options.deny } : {}),
-      vars: variables(id),
+      vars,
     };
   }
 
@@ -233,7 +264,9 @@ export function createSandbox(options: SandboxOptions): SandboxService {
           details: { extensionId: ext.id, mode: 'socket' },
         });
       }
-      const result = sandboxCommandLine({ commandLine: command, extension: ext, policy: policy(spec.id), policySource: policySource(spec.id), workspace: options.workspace, limits: limits(spec.id), bubblewrap, preload, ...(prlimit ? { prlimit } : {}) });
+      const installed = ext.dir !== undefined && isInstalled(ext.dir);
+      if (installed) verifyInstalledFiles(ext);
+      const result = sandboxCommandLine({ commandLine: command, extension: ext, policy: policy(spec.id), policySource: policySource(spec.id), workspace: options.workspace, limits: limits(spec.id), bubblewrap, preload, confineCode: installed, ...(prlimit ? { prlimit } : {}) });
       for (const warning of result.warnings) {
         logger.warn({ extensionId: ext.id }, warning);
         audit.append({ kind: 'warning', extensionId: ext.id, version: ext.version, operation: 'launch', target: 'sandbox', rule: result.layers.bubblewrap ? 'flags' : 'no-bubblewrap', detail: warning });

@@ -6,8 +6,10 @@
 export const ERROR_CODES = {
   E_INTERNAL: 'an unexpected failure inside Symphony (a bug: please report it)',
   E_INPUT_INVALID: 'an argument or payload failed validation',
+  E_USAGE: 'a command was called the wrong way (the CLI exits 2)',
   E_CONFIG_INVALID: 'symphony.config failed validation',
   E_MANIFEST_INVALID: 'an extension manifest failed validation',
+  E_MANIFEST_MISMATCH: "an extension's manifest disagrees with its code or its package.json (methods, input schemas, version)",
   E_WORKFLOW_INVALID: 'a workflow failed validation (details.diagnostics: file, line, column, stepId, message, suggestion)',
   E_EXPRESSION_INVALID: 'a ${{ }} expression does not parse or cannot be evaluated',
   E_NOT_FOUND: 'the named thing does not exist',
@@ -32,6 +34,22 @@ export const ERROR_CODES = {
   E_PAYLOAD_TOO_LARGE: 'a message exceeds the payload cap',
   E_ARTIFACT_CORRUPT: "an artifact's bytes do not match its hash",
   E_DEADLOCK: 'a resource request would deadlock and was refused',
+  E_ARCHIVE_CORRUPT: 'an archive (its manifest, file or a record) does not match its checksums or is malformed',
+  E_STALE_NO_ARCHIVE: 'pit.stale has no archive target configured for this call',
+  E_STALE_LOCKED: 'another pit.stale instance (in this or another process) holds the ledger; one instance per ledger',
+  E_STALE_CLOSED: 'the pit.stale instance was closed',
+  E_RESOURCE_LIMIT: 'an extension exceeded a resource limit (output, message size, memory) and was stopped',
+  E_DEPENDENCY_INVALID: "an extension's package names a dependency that is not a valid npm name or resolves outside its own node_modules",
+  E_FILES_TAMPERED: "an installed extension's files no longer match the hashes its publisher signed",
+  E_HOME_IN_WORKSPACE: 'the Symphony home lies inside the workspace, where extensions and workflows could reach it',
+  E_RATE_LIMITED: 'too many requests from one client; retry after the Retry-After delay',
+  E_NAMESPACE_RESERVED: 'the namespace is reserved (symphony, or one the operator added): nobody may publish, trust or install under it',
+  E_METADATA_UNSIGNED: 'a registry served package metadata without its signature',
+  E_METADATA_INVALID: "a registry's signed metadata does not verify or is about another package",
+  E_METADATA_ROLLBACK: 'a registry served signed metadata older than the newest already seen from it (a stale mirror or a replay)',
+  E_REGISTRY_KEY_CHANGED: 'a registry signed its metadata with another key than the one pinned or configured for it',
+  E_DOWNGRADE_REFUSED: 'an update would go below the installed version; downgrades need an explicit install of that version',
+  E_LOCKFILE_TAMPERED: "the lockfile was edited by hand (its own integrity, the registry's signed integrity or the signed manifest disagree)",
 } as const;
 
 export type KnownErrorCode = keyof typeof ERROR_CODES;

@@ -120,3 +120,11 @@ export function useApi(): ApiContextValue {
 }
 
 export const canRun = (auth: AuthState): boolean => auth.status === 'authed' && auth.scopes.some((s) => s === 'run' || s === 'admin');
+
+const RANK: Record<string, number> = { read: 0, run: 1, admin: 2 };
+/**
+ * Whether this session holds `scope` (`read` < `run` < `admin`), to disable controls it may not
+ * use. Only a hint: the server checks the same scope on every change, over HTTP and the socket.
+ */
+export const can = (auth: AuthState, scope: 'read' | 'run' | 'admin'): boolean =>
+  auth.status === 'open' || (auth.status === 'authed' && auth.scopes.some((s) => (RANK[s] ?? -1) >= RANK[scope]!));

@@ -37,5 +37,4 @@ export interface AppState {
   motifs: Array<{ extension: string; title: string; panels: Array<{ name: string; title: string; description?: string }> }>;
   pages: { runs: { extension: string; name: string }; artifacts: { extension: string; name: string } };
   audit: Array<{ at: number; extension: string; method: string; ok: boolean; code?: string; ms: number }>;
-  ui: { theme: 'light' | 'dark' };
 }

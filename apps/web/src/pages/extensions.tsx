@@ -6,12 +6,15 @@ import { Switch } from '../components/ui/fields';
 import { CodeBlock } from '../components/ui/misc';
 import { Table } from '../components/ui/table';
 import { useConnection, type AppState } from '../lib/hooks';
+import { can, useApi } from '../lib/api';
 
 const stateTone = (s: string) => (s === 'running' || s === 'ready' ? 'success' : s === 'failed' ? 'destructive' : s === 'inactive' ? 'secondary' : 'warning');
 
 /** Installed extensions with status, permissions and the audit of calls made for the UI. */
 export function ExtensionsPage({ state }: { state: AppState }) {
   const connection = useConnection();
+  const { auth } = useApi();
+  const admin = can(auth, 'admin');
   const [error, setError] = useState<string>();
   const toggle = (index: number, enabled: boolean) => {
     setError(undefined);
@@ -21,6 +24,7 @@ export function ExtensionsPage({ state }: { state: AppState }) {
   return (
     <div className="flex flex-col gap-4">
       {error && <Alert tone="destructive" title="Not changed">{error}</Alert>}
+      {!admin && <p className="text-sm text-muted-foreground" data-testid="needs-admin">Enabling and disabling extensions needs a token with the admin scope.</p>}
       <div className="grid gap-4 lg:grid-cols-2">
         {state.extensions.map((ext, i) => (
           <Card key={ext.id} title={<span className="flex items-center gap-2">{ext.name}<Badge tone="outline">{ext.version}</Badge></span>} description={ext.description} data-testid={`extension-${ext.id}`}>
@@ -31,7 +35,7 @@ export function ExtensionsPage({ state }: { state: AppState }) {
               <Badge tone={stateTone(ext.state)}>{ext.state}</Badge>
               {ext.crashes > 0 && <Badge tone="destructive">{ext.crashes} crashes</Badge>}
             </div>
-            <Switch id={`enable-${i}`} label={ext.enabled ? 'Enabled' : 'Disabled'} checked={ext.enabled} onCheckedChange={(v) => toggle(i, v)} />
+            <Switch id={`enable-${i}`} label={ext.enabled ? 'Enabled' : 'Disabled'} checked={ext.enabled} disabled={!admin} title={admin ? undefined : 'needs the admin scope'} onCheckedChange={(v) => toggle(i, v)} />
             <div className="text-sm font-medium">Permissions</div>
             <CodeBlock code={Object.keys(ext.permissions).length ? JSON.stringify(ext.permissions, null, 2) : 'none requested'} language="json" />
             <div className="text-xs text-muted-foreground">Methods: {ext.methods.join(', ')}</div>

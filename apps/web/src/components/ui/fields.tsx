@@ -26,15 +26,15 @@ export function Checkbox({ label, id, ...props }: InputHTMLAttributes<HTMLInputE
 }
 
 /** A switch that still submits with its form (a hidden checkbox carries the value). */
-export function Switch({ label, name, id, defaultChecked, checked, onCheckedChange }: { label?: string; name?: string; id: string; defaultChecked?: boolean; checked?: boolean; onCheckedChange?: (v: boolean) => void }) {
+export function Switch({ label, name, id, defaultChecked, checked, disabled, title, onCheckedChange }: { label?: string; name?: string; id: string; defaultChecked?: boolean; checked?: boolean; disabled?: boolean; title?: string; onCheckedChange?: (v: boolean) => void }) {
   const [inner, setInner] = useState(defaultChecked ?? false);
   const on = checked ?? inner;
   return (
     <label htmlFor={id} className="flex items-center gap-2 text-sm">
       <button
-        id={id} type="button" role="switch" aria-checked={on}
-        onClick={() => { setInner(!on); onCheckedChange?.(!on); }}
-        className={cn('relative inline-flex h-5 w-9 shrink-0 cursor-pointer items-center rounded-full transition-colors', on ? 'bg-primary' : 'bg-input')}
+        id={id} type="button" role="switch" aria-checked={on} disabled={disabled} title={title}
+        onClick={() => { if (disabled) return; setInner(!on); onCheckedChange?.(!on); }}
+        className={cn('relative inline-flex h-5 w-9 shrink-0 cursor-pointer items-center rounded-full transition-colors disabled:cursor-not-allowed disabled:opacity-50', on ? 'bg-primary' : 'bg-input')}
       >
         <span className={cn('block size-4 rounded-full bg-background shadow transition-transform', on ? 'translate-x-4.5' : 'translate-x-0.5')} />
       </button>
