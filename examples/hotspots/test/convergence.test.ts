@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -18,11 +18,13 @@ const WEIGHTED = 'hotspots.rank-weighted/rank';
 
 /** RUNS runs of the ranking step on one repository's records, in one home (its own history). */
 async function choices(records: unknown[], policy: 'bundled' | 'heuristic'): Promise<{ chosen: string[]; explored: number }> {
-  const home = mkdtempSync(join(tmpdir(), 'hotspots-conv-'));
-  homes.push(home);
+  const dir = mkdtempSync(join(tmpdir(), 'hotspots-conv-'));
+  homes.push(dir);
+  const workspace = join(dir, 'repo');
+  mkdirSync(workspace);
   const symphony = await createSymphony({
-    home,
-    workspace: home,
+    home: join(dir, 'home'),
+    workspace,
     extensions: [extensions],
     builtins: false,
     noSync: true,
