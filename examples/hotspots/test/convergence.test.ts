@@ -44,6 +44,9 @@ async function choices(records: unknown[], policy: 'bundled' | 'heuristic'): Pro
       const [decision] = symphony.conductor.explain(runId);
       chosen.push(decision!.chosen!);
       if (decision!.reason?.explored) explored++;
+      // explain gives the reason: every candidate's estimate and uncertainty, and one sentence.
+      expect(decision!.reason!.candidates.map((c) => c.id)).toEqual(expect.arrayContaining([CHURN, WEIGHTED]));
+      expect(decision!.reason!.why).toMatch(decision!.reason!.explored ? /^explored / : /^(policy's choice|the policy scored)/);
     }
   } finally {
     await symphony.close();
