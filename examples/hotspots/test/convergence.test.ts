@@ -36,6 +36,10 @@ async function choices(records: unknown[], policy: 'bundled' | 'heuristic'): Pro
   const chosen: string[] = [];
   let explored = 0;
   try {
+    // Start both workers first: a cold start (a second or more on a loaded machine) in the first
+    // observed latency would otherwise drown the quality and cost difference this test is about.
+    const stage = symphony.kernel.service<{ call(uses: string, input: unknown): Promise<unknown> }>('stage');
+    for (const uses of [CHURN, WEIGHTED]) await stage.call(uses, { records: [], top: 1 });
     const workflow = { name: 'rank', steps: [{ id: 'ranking', uses: 'capability:hotspots.rank', with: { records, top: 5 } }] };
     for (let i = 0; i < RUNS; i++) {
       const result = await symphony.run(workflow);
