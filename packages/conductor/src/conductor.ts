@@ -12,7 +12,6 @@ import {
   type WorkflowSource,
 } from '@symphony/types';
 import type { ConductorEnv, InvokeContext } from './conductor-env.js';
-import { describeReason } from './explore.js';
 import { HistoryBook, type CandidateStats } from './history.js';
 import { PolicyManager } from './model-manager.js';
 import { normalizeProviders, type ArbiterPort, type Candidate, type MetricsPort, type PoolPort, type StagePort } from './ports.js';
@@ -300,8 +299,7 @@ export function createConductor(services: ConductorServices, options: ConductorO
     },
     runs: (limit) => views().runs(limit),
     show: (runId) => views().show(runId),
-    // The reason's sentence is written here, at explain time, to keep it off the decision path.
-    explain: (runId) => views().explain(runId).map((d) => (d.reason ? { ...d, reason: { ...d.reason, why: describeReason(d.reason, d.action) } } : d)),
+    explain: (runId) => views().explain(runId),
   };
   return conductor;
 }
