@@ -109,6 +109,11 @@ describe('uploads that try to freeze the registry', () => {
     expect(await upload(bomb)).toMatchObject({ status: 422, body: { error: { code: 'E_PACKAGE_INVALID', message: expect.stringContaining('longer than 1024 bytes') } } });
   });
 
+  it('queues, rather than refuses, parallel uploads of one client within its budget', async () => {
+    const answers = await Promise.all(Array.from({ length: 6 }, () => upload(Buffer.from('not a tarball'))));
+    expect(answers.map((r) => r.status)).toEqual([422, 422, 422, 422, 422, 422]);
+  });
+
   it('limits uploads per client, answering 429 with Retry-After, and keeps serving reads', async () => {
     const limited = await spawnRegistry(`${root}/limited`, ['--upload-burst', '2', '--uploads-per-minute', '1']);
     try {
