@@ -147,6 +147,11 @@ export async function createMarketplace(options: MarketplaceOptions): Promise<Ma
   const reserved = [...new Set(['symphony', ...(options.reservedNamespaces ?? [])])];
   const statePath = join(p.root, 'registries.json');
 
+  function checkId(id: string): string {
+    if (typeof id !== 'string' || !ID.test(id)) throw new SymphonyError('E_INPUT_INVALID', `"${String(id)}" is not an extension id (<namespace>.<name>, lowercase)`, { details: { id } });
+    return id;
+  }
+
   function checkNotReserved(id: string): void {
     const namespace = id.slice(0, id.indexOf('.'));
     if (reserved.includes(namespace)) {
@@ -162,8 +167,7 @@ export async function createMarketplace(options: MarketplaceOptions): Promise<Ma
    * an untrusted signer) is skipped for the next one; when none qualifies, the first refusal.
    */
   async function findPackument(id: string, state: RegistryState, trust?: TrustFile): Promise<{ packument: RemotePackument; client: RegistryClient }> {
-    if (!ID.test(id)) throw new SymphonyError('E_INPUT_INVALID', `"${id}" is not an extension id`, { details: { id } });
-    checkNotReserved(id);
+    checkNotReserved(checkId(id));
     const refusals: SymphonyError[] = [];
     for (const client of clients) {
       const raw = await client.packument(id);
@@ -432,6 +436,7 @@ export async function createMarketplace(options: MarketplaceOptions): Promise<Ma
       const lock = await currentLock();
       const targets = new Set(ids ?? Object.keys(lock.extensions));
       for (const id of targets) {
+        checkId(id);
         if (!own(lock.extensions, id)) throw new SymphonyError('E_NOT_FOUND', `${id} is not installed`, { details: { id } });
       }
       // Updated ids lose their preference, so the resolver picks the newest compatible version,
@@ -440,7 +445,7 @@ export async function createMarketplace(options: MarketplaceOptions): Promise<Ma
     },
     async uninstall(id) {
       const lock = await currentLock();
-      const entry = own(lock.extensions, id);
+      const entry = own(lock.extensions, checkId(id));
       if (!entry) throw new SymphonyError('E_NOT_FOUND', `${id} is not installed`, { details: { id } });
       const dependents = Object.entries(lock.extensions).filter(([other, e]) => other !== id && own(e.dependencies, id) !== undefined).map(([other]) => other);
       if (dependents.length > 0) {

@@ -220,7 +220,8 @@ describe('names', () => {
       await expect(mkt.install(`acme.rb@${name}`)).rejects.toMatchObject({ code: 'E_INPUT_INVALID' });
       await expect(mkt.install(name)).rejects.toMatchObject({ code: 'E_INPUT_INVALID' });
       await expect(mkt.info(name)).rejects.toMatchObject({ code: 'E_INPUT_INVALID' });
-      await expect(mkt.update([name])).rejects.toMatchObject({ code: 'E_NOT_FOUND' });
+      await expect(mkt.update([name])).rejects.toMatchObject({ code: 'E_INPUT_INVALID' });
+      await expect(mkt.uninstall(name)).rejects.toMatchObject({ code: 'E_INPUT_INVALID' });
     }
     expect(await mkt.list()).toEqual([]);
   });
