@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { isSymphonyError, toSymphonyError } from '@symphony/types';
+import { SymphonyError, isSymphonyError, toSymphonyError } from '@symphony/types';
 import { c } from './term.js';
 
 const USAGE = `symphony <command>
@@ -15,7 +15,8 @@ const USAGE = `symphony <command>
   serve [--host 127.0.0.1] [--port 7777] [--workflow file|dir]... [--home dir]   the HTTP + WebSocket API and the web UI
   tokens create --scope <read|run|admin> [--name n] [--ttl-days d] | list | revoke <id>   [--home dir]
 
-The store lives under ./.symphony/ unless --home says otherwise.`;
+The home (ledger, tokens, grants, audit log, installed extensions) is --home, else $SYMPHONY_HOME,
+else $XDG_DATA_HOME/symphony, else ~/.local/share/symphony: never inside the workspace.`;
 
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
@@ -59,14 +60,27 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
+/** Usage errors exit 2: a bad flag (node's parseArgs) or `E_USAGE`; everything else exits 1. */
+function isUsageError(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return code === 'E_USAGE' || (typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS'));
+}
+
 main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;
   },
   (err: unknown) => {
-    const e = toSymphonyError(err);
-    process.stderr.write(`${c.red('✖')} ${e.message}${isSymphonyError(err) ? ` ${c.dim(`[${e.code}]`)}` : ''}\n`);
-    if (process.env.SYMPHONY_DEBUG) process.stderr.write(`${e.stack}\n`);
-    process.exitCode = 1;
+    const usage = isUsageError(err);
+    const e = usage && !isSymphonyError(err) ? new SymphonyError('E_USAGE', (err as Error).message) : toSymphonyError(err);
+    if (process.argv.includes('--json')) {
+      // With --json the error is one JSON object on stdout (no stack), for scripts and CI.
+      const { stack: _stack, cause: _cause, ...error } = e.toJSON();
+      process.stdout.write(JSON.stringify({ type: 'error', error }) + '\n');
+    } else {
+      process.stderr.write(`${c.red('✖')} ${e.message}${isSymphonyError(e) ? ` ${c.dim(`[${e.code}]`)}` : ''}\n`);
+      if (process.env.SYMPHONY_DEBUG) process.stderr.write(`${e.stack}\n`);
+    }
+    process.exitCode = usage ? 2 : 1;
   },
 );

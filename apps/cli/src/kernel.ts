@@ -5,7 +5,7 @@ import { createSymphony, type LogLevel, type Symphony } from '@symphony/runtime'
 import type { ArtifactsService } from '@symphony/types';
 
 export interface KernelChoice {
-  /** The store (`.symphony` by default): the ledger lives in `<home>/ledger`. */
+  /** The home (`defaultHome()` of @symphony/config): the ledger lives in `<home>/ledger`. */
   home: string;
   /** Extension folders besides the built-in operators (a workflow's `extensions/`). */
   extensionDirs?: string[];

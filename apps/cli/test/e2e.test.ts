@@ -30,7 +30,7 @@ describe('symphony run, end to end', () => {
     expect(report).toContain('src/hot.js');
     const explain = await symphony(['runs', 'explain', r.runId, '--json'], { cwd: repo });
     const decisions = JSON.parse(explain.stdout) as { capability: string; policyVersion: string }[];
-    expect(decisions[0]).toMatchObject({ capability: 'hotspots.rank', policyVersion: 'fqg-seed1-ep8000' });
+    expect(decisions[0]).toMatchObject({ capability: 'hotspots.rank', policyVersion: 'fqg-seed1-ep16000' });
     const ranking = r.steps.find((s) => s.stepId === 'ranking') as unknown as { output: { name: string; version: number } };
     expect(ranking.output.name).toBe('hotspots/ranking');
     const get = await symphony(['artifacts', 'get', `${ranking.output.name}@${ranking.output.version}`, '--json'], { cwd: repo });
@@ -40,7 +40,7 @@ describe('symphony run, end to end', () => {
   it('resumes a run killed with SIGKILL mid-way without re-running any finished step', async () => {
     const work = tmp('symphony-kill-');
     const log = join(work, 'calls.log');
-    const home = join(work, '.symphony');
+    const home = `${work}-home`;
     let runId = '';
     const killed = await symphony(['run', join(FIXTURES, 'slow', 'workflow.yaml'), '--json', '--home', home], {
       cwd: work,
@@ -56,7 +56,7 @@ describe('symphony run, end to end', () => {
     const before = readFileSync(log, 'utf8').trim().split('\n');
     expect(before.slice(0, 2)).toEqual(['1', '2']);
     const resumed = await symphony(['run', '--resume', runId, '--json', '--home', home], { cwd: work, env: { SLEEPY_LOG: log } });
-    expect(resumed.code).toBe(0);
+    expect(resumed.code, resumed.stderr).toBe(0);
     const r = result(resumed.lines);
     expect(r.status).toBe('succeeded');
     expect(r.executed).toEqual(['c', 'd']);
@@ -67,7 +67,7 @@ describe('symphony run, end to end', () => {
 
   it('recovers from an extension that crashes mid-call, per the policy decision', async () => {
     const work = tmp('symphony-crash-');
-    const home = join(work, '.symphony');
+    const home = `${work}-home`;
     const run = await symphony(['run', join(FIXTURES, 'crash', 'workflow.yaml'), '--json', '--home', home], { cwd: work, env: { CRASH_DIR: work } });
     expect(run.code, run.stdout.slice(-2000)).toBe(0);
     const r = result(run.lines);
@@ -86,7 +86,7 @@ describe('symphony run, end to end', () => {
 
   it('exits non-zero naming the failing step and its error', async () => {
     const work = tmp('symphony-fail-');
-    const run = await symphony(['run', join(FIXTURES, 'crash', 'workflow.yaml'), '--home', join(work, '.symphony'), '--input', 'x=1'], { cwd: work });
+    const run = await symphony(['run', join(FIXTURES, 'crash', 'workflow.yaml'), '--home', `${work}-home`, '--input', 'x=1'], { cwd: work });
     expect(run.code).toBe(1);
     expect(run.stderr).toMatch(/declares no input "x".*\[E_INPUT_INVALID\]/s);
   });

@@ -5,7 +5,7 @@ import type { FastifyRequest } from 'fastify';
 import type { SessionStore } from './auth/sessions.js';
 import { scopeAllows, type TokenInfo, type TokenStore } from './auth/tokens.js';
 import { defineRoutes } from './routes.js';
-import { resolveInputs } from '@symphony/conductor';
+import { parseWorkflowSource, resolveInputs, type ExtensionCatalogEntry } from '@symphony/conductor';
 import type { WorkflowCatalog } from './workflows.js';
 import * as S from './schemas.js';
 
@@ -90,10 +90,16 @@ export function apiRoutes({ backend, events, sessions, catalog, checkToken, onLo
         if (body.workflow !== undefined && !scopeAllows(request.caller?.scopes ?? [], 'admin')) {
           throw new HttpProblem(403, 'E_FORBIDDEN', 'submitting a workflow document needs the "admin" scope; with "run", start a configured workflow by `workflowName` (GET /workflows)');
         }
-        let workflow: unknown = body.workflow;
+        // The whole workflow is validated, `uses:` against the installed extensions, before a run
+        // record exists: E_WORKFLOW_INVALID (400) with `diagnostics` [{ file, line, column, stepId, message, suggestion }].
+        const extensions = stageExtensions(backend.kernel);
+        let workflow: unknown;
         let inputs: Record<string, unknown> = body.inputs;
-        if (body.workflowName !== undefined) {
-          const found = await catalog.load(body.workflowName);
+        if (body.workflowName === undefined) {
+          // Positions refer to the document as JSON with two-space indentation.
+          workflow = parseWorkflowSource(JSON.stringify(body.workflow, null, 2), { file: 'body.workflow', ...(extensions ? { extensions } : {}) });
+        } else {
+          const found = await catalog.load(body.workflowName, extensions ? { extensions } : {});
           workflow = found.workflow;
           // Declared types and defaults apply, as on the command line; unknown inputs are refused.
           inputs = resolveInputs(found.workflow, body.inputs);
@@ -195,3 +201,14 @@ export function apiRoutes({ backend, events, sessions, catalog, checkToken, onLo
   ]);
 }
 
+
+/** What `uses:` can name (the Stage's extensions and the Conductor's registered steps), when there is a Conductor. */
+function stageExtensions(kernel: ServerBackend['kernel']): (() => ExtensionCatalogEntry[]) | undefined {
+  let conductor: { extensions(): ExtensionCatalogEntry[] };
+  try {
+    conductor = kernel.service<{ extensions(): ExtensionCatalogEntry[] }>('conductor');
+  } catch {
+    return undefined;
+  }
+  return () => conductor.extensions();
+}

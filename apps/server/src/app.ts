@@ -163,7 +163,7 @@ export async function createServer(options: ServerOptions): Promise<SymphonyServ
   app.setErrorHandler((err, request, reply) => {
     const problem = toProblem(err);
     if (problem.status >= 500) request.log.error({ err }, 'request failed');
-    void reply.code(problem.status).headers(problem.headers).send({ code: problem.code, message: problem.message, ...(problem.issues ? { issues: problem.issues } : {}) });
+    void reply.code(problem.status).headers(problem.headers).send({ code: problem.code, message: problem.message, ...(problem.issues ? { issues: problem.issues } : {}), ...(problem.diagnostics ? { diagnostics: problem.diagnostics } : {}) });
   });
   app.setNotFoundHandler((request, reply) => {
     void reply.code(404).send({ code: 'E_NOT_FOUND', message: `no route ${request.method} ${request.url.split('?')[0]}` });
@@ -192,6 +192,8 @@ export async function createServer(options: ServerOptions): Promise<SymphonyServ
    * hashes waiting is 503. Every other refusal is 401 and spends the address's failure budget.
    */
   async function checkToken(request: FastifyRequest, token: string | undefined): Promise<TokenInfo> {
+    const known = token === undefined ? undefined : tokens.cached(token);
+    if (known) return known;
     const address = request.ip;
     const blocked = failures.peek(address);
     if (blocked !== true) throw new HttpProblem(429, 'E_RATE_LIMITED', 'too many failed authentications from this address', undefined, { 'retry-after': String(Math.ceil(blocked / 1000)) });

@@ -26,7 +26,7 @@ export interface PolicyBundle {
   metadata: PolicyMetadata;
 }
 
-export const DEFAULT_EPISODES = 8000;
+export const DEFAULT_EPISODES = 16000;
 export const POLICY_FILE = 'conductor-policy.onnx';
 export const POLICY_ALIAS = 'conductor-policy@production';
 

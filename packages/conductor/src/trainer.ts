@@ -1,4 +1,4 @@
-import { ACTIONS, FEATURES, encodeInto, type DecisionContext } from './features.js';
+import { ACTIONS, FEATURES, GLOBAL_FEATURES, encodeInto, type DecisionContext } from './features.js';
 import { generateQuest, playQuest } from './fqg.js';
 import { createHeuristic, HEURISTICS, type HeuristicName } from './heuristics.js';
 import { adamStep, backwardDecision, cloneMlp, createAdam, createMlp, forwardDecision, zeroGradients, type Mlp, type Trace } from './mlp.js';
@@ -8,9 +8,10 @@ import { createRng } from './rng.js';
 import { trainingQuestSeed, validationSeeds } from './seeds.js';
 
 /**
- * REINFORCE with a baseline in the Function Quest Game. Each decision is credited with the
- * reward of the call it caused (a contextual-bandit credit assignment: it keeps the variance low
- * and matches what the Conductor observes in a real run). Every checkpoint is scored greedily on
+ * REINFORCE with a learned baseline in the Function Quest Game. Each decision is credited with
+ * the reward of the call it caused (a contextual-bandit credit assignment: it keeps the variance
+ * low and matches what the Conductor observes in a real run); the baseline is a linear value
+ * model of the decision's state (its global features), fitted by least squares as training goes. Every checkpoint is scored greedily on
  * validation quests; the best one is kept. Fully deterministic for a given seed.
  */
 export interface TrainOptions {
@@ -50,11 +51,11 @@ export interface TrainResult {
 }
 
 export const DEFAULT_TRAIN = {
-  hidden: [32, 16],
-  learningRate: 3e-3,
-  batchEpisodes: 8,
+  hidden: [64, 32],
+  learningRate: 1e-3,
+  batchEpisodes: 16,
   entropyCoef: 0.01,
-  evalEvery: 500,
+  evalEvery: 1000,
   validationQuests: 300,
 } as const;
 
@@ -85,7 +86,10 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     action: number;
     kind: number;
   }
-  const baseline = [0, 0];
+  // Learned baseline: b(s) = v . g(s) + v0 over the global features, per decision kind.
+  const G = GLOBAL_FEATURES.length;
+  const value = [new Float64Array(G + 1), new Float64Array(G + 1)];
+  const valueLr = 0.02;
   const spread = [1, 1];
   let best = { model: cloneMlp(model), episode: 0, reward: await meanReward(createMlpPolicy(model), valSeeds) };
   const curve: CurvePoint[] = [{ episode: 0, trainReward: 0, validationReward: best.reward }];
@@ -125,10 +129,14 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       for (const { samples: ss, rewards } of pending) {
         ss.forEach((s, k) => {
           const r = rewards[k] ?? 0;
-          const b = baseline[s.kind] as number;
+          const v = value[s.kind] as Float64Array;
+          let b = v[G] as number;
+          for (let j = 0; j < G; j++) b += (v[j] as number) * (s.features[j] as number);
           const advantage = (r - b) / Math.sqrt(spread[s.kind] as number);
-          baseline[s.kind] = b + 0.05 * (r - b);
-          spread[s.kind] = (spread[s.kind] as number) + 0.05 * ((r - b) ** 2 - (spread[s.kind] as number));
+          const err = r - b;
+          v[G] = (v[G] as number) + valueLr * err;
+          for (let j = 0; j < G; j++) v[j] = (v[j] as number) + valueLr * err * (s.features[j] as number);
+          spread[s.kind] = (spread[s.kind] as number) + 0.05 * (err ** 2 - (spread[s.kind] as number));
           forwardDecision(model, s.features, s.mask, 0, new Float64Array(ACTIONS), trace);
           backwardDecision(model, trace, s.action, advantage, opts.entropyCoef, grads);
           count += 1;

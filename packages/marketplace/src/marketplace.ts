@@ -6,6 +6,7 @@ import { isPackageName } from '@symphony/sandbox';
 import { SymphonyError, isSymphonyError } from '@symphony/types';
 import { createRegistryClient, type RegistryClient, type RemotePackument, type RemoteSearchHit, type RemoteVersion } from './registry-client.js';
 import { resolveTree, type RootRequest } from './resolve.js';
+import { createNpmRegistryClient, isNpmRegistry } from './npm-client.js';
 import { addTrust, assertTrustedSigner, emptyTrust, holdersOf, signerTrusted, type TrustFile } from './trust.js';
 import { verifyMetadata } from './metadata.js';
 import { admitMetadata, readRegistryState, saveRegistryState, type RegistryState } from './registry-state.js';
@@ -128,7 +129,9 @@ export function parseSpec(text: string): RootRequest {
 export async function createMarketplace(options: MarketplaceOptions): Promise<Marketplace> {
   const p = paths(options.home);
   const clients: RegistryClient[] = options.registries.map((url) =>
-    createRegistryClient(url, { ...(options.fetch ? { fetch: options.fetch } : {}), ...(options.requestTimeoutMs ? { timeoutMs: options.requestTimeoutMs } : {}) }));
+    isNpmRegistry(url)
+      ? createNpmRegistryClient(url, options.fetch)
+      : createRegistryClient(url, { ...(options.fetch ? { fetch: options.fetch } : {}), ...(options.requestTimeoutMs ? { timeoutMs: options.requestTimeoutMs } : {}) }));
   const trustPath = join(options.home, 'trust.json');
   const progress = (event: ProgressEvent) => options.onProgress?.(event);
   await withHomeLock(p.root, () => prepare(p));
@@ -173,9 +176,16 @@ export async function createMarketplace(options: MarketplaceOptions): Promise<Ma
       const raw = await client.packument(id);
       if (!raw) continue;
       try {
-        const verified = verifyMetadata(raw, id, client.url);
-        admitMetadata(state, client.url, id, verified, own(options.registryKeys, client.url));
-        let packument = verified.packument;
+        // An npm-protocol registry has no Symphony-signed metadata: its versions are filtered by
+        // trust below and each tarball's publisher signature is checked after download; there is
+        // no freshness guarantee (see npm-client.ts). Symphony's registries must sign theirs.
+        let packument: RemotePackument;
+        if (isNpmRegistry(client.url)) packument = raw;
+        else {
+          const verified = verifyMetadata(raw, id, client.url);
+          admitMetadata(state, client.url, id, verified, own(options.registryKeys, client.url));
+          packument = verified.packument;
+        }
         if (trust) {
           const versions = nullRecord(Object.entries(packument.versions).filter(([, v]) => signerTrusted(trust, id, v.keyId)));
           if (Object.keys(versions).length === 0) {

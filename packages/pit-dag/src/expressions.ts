@@ -51,7 +51,9 @@ const STATUS_NAMES = ['success', 'failure', 'always', 'cancelled'] as const;
 const STATUS_INFO: FunctionInfo[] = STATUS_NAMES.map((name) => ({ name, minArgs: 0, maxArgs: 0 }));
 
 function invalid(source: string, why: string, column?: number): SymphonyError {
-  return new SymphonyError('E_EXPRESSION_INVALID', `expression "${source}" is invalid${column === undefined ? '' : ` at ${column}`}: ${why}`, {
+  // The column is in details.position (and in a validation diagnostic's line:column).
+  why = why.replace(/\. Located at position \d+ within expression:[\s\S]*$/, '');
+  return new SymphonyError('E_EXPRESSION_INVALID', `expression "${source.trim()}" is invalid: ${why}`, {
     details: { expression: source, ...(column === undefined ? {} : { position: column }) },
   });
 }
@@ -191,7 +193,8 @@ function fromData(d: data.ExpressionData): unknown {
       return (d as data.Array).values().map(fromData);
     default: {
       const out: Record<string, unknown> = {};
-      for (const { key, value } of (d as data.Dictionary).pairs()) out[key] = fromData(value);
+      // defineProperty: a `__proto__` key (fromJSON('{"__proto__":…}')) stays a plain key.
+      for (const { key, value } of (d as data.Dictionary).pairs()) Object.defineProperty(out, key, { value: fromData(value), enumerable: true, writable: true, configurable: true });
       return out;
     }
   }
@@ -232,12 +235,70 @@ export function evaluate(expr: Expr, context: ExpressionContext): unknown {
   return fromData(run(expr, context));
 }
 
-const WHOLE = /^\s*\$\{\{([\s\S]*?)\}\}\s*$/;
-const EMBEDDED = /\$\{\{([\s\S]*?)\}\}/g;
+/** One `${{ … }}` in a string: `start` at `$`, `end` after the closing `}}` (-1 when unterminated). */
+export interface TemplateSpan {
+  start: number;
+  end: number;
+  /** The text between `${{` and `}}`. */
+  inner: string;
+}
+
+/**
+ * The `${{ }}` spans of a string, as GitHub reads them: a `}}` inside a '…' string literal does
+ * not close the expression (`${{ format('}}{0}', x) }}`).
+ */
+export function templateSpans(text: string): TemplateSpan[] {
+  const out: TemplateSpan[] = [];
+  let from = 0;
+  for (;;) {
+    const start = text.indexOf('${{', from);
+    if (start < 0) return out;
+    let i = start + 3;
+    let inString = false;
+    let end = -1;
+    while (i < text.length) {
+      const ch = text[i];
+      if (inString) {
+        if (ch === "'") {
+          if (text[i + 1] === "'") i++;
+          else inString = false;
+        }
+      } else if (ch === "'") inString = true;
+      else if (ch === '}' && text[i + 1] === '}') {
+        end = i + 2;
+        break;
+      }
+      i++;
+    }
+    if (end < 0) {
+      out.push({ start, end: -1, inner: text.slice(start + 3) });
+      return out;
+    }
+    out.push({ start, end, inner: text.slice(start + 3, end - 2) });
+    from = end;
+  }
+}
+
+/** The single span when `text` is exactly one `${{ }}` (surrounding whitespace allowed). */
+function wholeSpan(text: string): TemplateSpan | undefined {
+  const spans = templateSpans(text);
+  const only = spans[0];
+  if (spans.length !== 1 || !only || only.end < 0) return undefined;
+  return text.slice(0, only.start).trim() === '' && text.slice(only.end).trim() === '' ? only : undefined;
+}
+
+function unterminated(text: string): SymphonyError {
+  return new SymphonyError('E_EXPRESSION_INVALID', `"\${{" has no closing "}}" in "${text}"`, { details: { expression: text } });
+}
 
 /** Every expression inside a `with:` value or `if:` string, parsed (for validation up front). */
 export function parseTemplates(value: unknown, out: Expr[] = []): Expr[] {
-  if (typeof value === 'string') for (const m of value.matchAll(EMBEDDED)) out.push(parseExpression(m[1] as string));
+  if (typeof value === 'string') {
+    for (const span of templateSpans(value)) {
+      if (span.end < 0) throw unterminated(value);
+      out.push(parseExpression(span.inner));
+    }
+  }
   else if (Array.isArray(value)) for (const v of value) parseTemplates(v, out);
   else if (value && typeof value === 'object') for (const v of Object.values(value)) parseTemplates(v, out);
   return out;
@@ -259,9 +320,16 @@ function interpolated(d: data.ExpressionData): string {
 export function resolveTemplate(value: unknown, context: ExpressionContext): unknown {
   if (typeof value === 'string') {
     if (!value.includes('${{')) return value;
-    const whole = WHOLE.exec(value);
-    if (whole && !(whole[1] as string).includes('}}')) return evaluate(parseExpression(whole[1] as string), context);
-    return value.replace(EMBEDDED, (_, src: string) => interpolated(run(parseExpression(src), context)));
+    const whole = wholeSpan(value);
+    if (whole) return evaluate(parseExpression(whole.inner), context);
+    let out = '';
+    let at = 0;
+    for (const span of templateSpans(value)) {
+      if (span.end < 0) throw unterminated(value);
+      out += value.slice(at, span.start) + interpolated(run(parseExpression(span.inner), context));
+      at = span.end;
+    }
+    return out + value.slice(at);
   }
   if (Array.isArray(value)) return value.map((v) => resolveTemplate(v, context));
   if (value && typeof value === 'object') {
@@ -274,8 +342,7 @@ export function resolveTemplate(value: unknown, context: ExpressionContext): unk
 
 /** The expression text of an `if:`, written as `${{ expr }}` or as a bare `expr`. */
 export function conditionSource(condition: string): string {
-  const whole = WHOLE.exec(condition);
-  return whole && !(whole[1] as string).includes('}}') ? (whole[1] as string) : condition;
+  return wholeSpan(condition)?.inner ?? condition;
 }
 
 /** `if:` as `${{ expr }}` or a bare `expr`. */
@@ -314,9 +381,9 @@ function addReferences(expr: Expr, into: Set<string>): void {
 export function templateReferences(value: unknown, into: Set<string> = new Set()): Set<string> {
   if (typeof value === 'string') {
     if (!value.includes('${{')) return into;
-    for (const m of value.matchAll(EMBEDDED)) {
+    for (const span of templateSpans(value)) {
       try {
-        addReferences(parseExpression(m[1] as string), into);
+        addReferences(parseExpression(span.inner), into);
       } catch {
         // Invalid expressions are reported by validation; they reference nothing here.
       }

@@ -12,7 +12,7 @@ import {
   type SymphonyErrorJSON,
 } from '@symphony/types';
 import { Checkpoints, type RunRecord, type RunStatus } from './checkpoint.js';
-import { acquireLease, dropOwner, fence, newOwner } from './lease.js';
+import { acquireLease, dropOwner, fence, holderAlive, newOwner } from './lease.js';
 import { criticalPath } from './critical-path.js';
 import { evaluateCondition, resolveTemplate, type ExpressionContext } from './expressions.js';
 import { StepStatus } from './ready-set.js';
@@ -547,6 +547,12 @@ export function createDagService(deps: DagServiceDeps): DagService & { close(): 
 
     record(runId) {
       return checkpoints.run(runId);
+    },
+
+    holder(runId) {
+      const lease = checkpoints.lease(runId);
+      if (!lease || !holderAlive(lease, now(), leaseTtlMs)) return undefined;
+      return { pid: lease.pid, host: lease.host, since: lease.since, self: active.get(runId)?.owner === lease.owner };
     },
 
     runs(filter = {}) {

@@ -209,6 +209,10 @@ describe('templates', () => {
     expect(resolveTemplate({ a: ['n=${{ inputs.count }}', 'plain'], b: 4 }, context)).toEqual({ a: ['n=3', 'plain'], b: 4 });
     expect(resolveTemplate('${{ null }}|${{ true }}|${{ 1.50 }}|${{ inputs.labels }}', context)).toBe('|true|1.5|["bug","help wanted"]');
     expect(resolveTemplate('no expression {{ here }}', context)).toBe('no expression {{ here }}');
+    // A `}}` inside a string literal does not close the expression.
+    expect(resolveTemplate("${{ format('{{{0}}}', 'x') }}", context)).toBe('{x}');
+    expect(resolveTemplate("a ${{ '}}' }} b ${{ inputs.count }}", context)).toBe('a }} b 3');
+    expect(() => resolveTemplate('open ${{ inputs.count', context)).toThrow(/no closing/);
   });
   it('finds every reference with its column, including inside functions', () => {
     const refs = expressionReferences(parseExpression("success() && contains(steps.fetch.output.items, 1) || inputs.name == 'x'"));
@@ -239,6 +243,11 @@ describe('templates', () => {
       if (column !== undefined) expect((error as { details: { position?: number } }).details.position).toBe(column);
     }
     expect(() => parseTemplates({ a: ['ok ${{ inputs.x }}', '${{ nope.x }}'] })).toThrow(/nope/);
+  });
+  it('a __proto__ key in data pollutes nothing', () => {
+    value('fromJSON(\'{"__proto__":{"polluted":1}}\')');
+    resolveTemplate('${{ fromJSON(\'{"__proto__":{"polluted":1}}\') }}', context);
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
   });
   it('truthiness is GitHub’s', () => {
     for (const v of [false, 0, -0, '', null, undefined, Number.NaN]) expect(isTruthy(v)).toBe(false);

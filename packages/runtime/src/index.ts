@@ -1,1 +1,1 @@
-export { createSymphony, type Symphony, type SymphonyOptions, type StepDefinition, type LogLevel } from './symphony.js';
+export { createSymphony, assertHomeOutsideWorkspace, type Symphony, type SymphonyOptions, type StepDefinition, type LogLevel } from './symphony.js';

@@ -30,6 +30,20 @@ describe('createSymphony', () => {
     expect(symphony.dag.state(result.runId).status).toBe('succeeded');
   });
 
+  it('refuses an invalid workflow file before a run exists: every uses: is checked against what is installed', async () => {
+    const dir = tempDir();
+    const file = join(dir, 'bad.yaml');
+    writeFileSync(file, ['name: bad', 'steps:', '  - id: a', '    uses: t.steps/ad', '  - id: b', '    uses: t.steps/add', '    if: failure() && steps.a.outcome', ''].join('\n'));
+    const symphony = await createSymphony({ home: join(dir, 'home'), builtins: false, policy: 'heuristic', noSync: true, logLevel: 'silent', steps: { 't.steps/add': (input) => input } });
+    open.push(symphony);
+    const err = await symphony.run(file).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'E_WORKFLOW_INVALID' });
+    expect((err as { details: { diagnostics: unknown[] } }).details.diagnostics).toEqual([
+      { file, line: 4, column: 11, stepId: 'a', path: 'steps[0].uses', message: 'extension "t.steps" has no method "ad" (did you mean "t.steps/add"?)', suggestion: 't.steps/add' },
+    ]);
+    expect(symphony.dag.runs()).toEqual([]);
+  });
+
   it('store mode opens without the Stage and refuses to run', async () => {
     const dir = tempDir();
     const symphony = await createSymphony({ home: dir, mode: 'store', logLevel: 'silent' });
