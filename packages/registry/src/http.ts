@@ -16,7 +16,7 @@ export interface RegistryHttpOptions {
    * Uploads per client address: a token bucket of `burst` uploads refilled at `perMinute`, and
    * at most `concurrent` uploads of one client parsed at once (8 more wait). Beyond: 429 `E_RATE_LIMITED`.
    */
-  uploadLimit?: { perMinute?: number; burst?: number; concurrent?: number };
+  uploadLimit?: { perMinute?: number; burst?: number; concurrent?: number; concurrentTotal?: number };
   now?: () => number;
 }
 
@@ -153,39 +153,67 @@ function decodeSegment(segment: string): string {
   }
 }
 
+/** A counting semaphore whose released slot passes straight to the next waiter (no barging). */
+function createSlots(limit: number, maxWaiting: number) {
+  let inUse = 0;
+  const waiting: Array<() => void> = [];
+  return {
+    get idle() {
+      return inUse === 0 && waiting.length === 0;
+    },
+    /** Resolves once a slot is held; false (and no slot) when the queue is full. */
+    async take(): Promise<boolean> {
+      if (inUse < limit) {
+        inUse += 1;
+        return true;
+      }
+      if (waiting.length >= maxWaiting) return false;
+      await new Promise<void>((resolve) => waiting.push(resolve));
+      return true;
+    },
+    give(): void {
+      const next = waiting.shift();
+      if (next) next();
+      else inUse -= 1;
+    },
+  };
+}
+
 /**
  * Per-client upload admission: a token bucket (refused beyond it with a Retry-After), then at
- * most `concurrent` uploads of one client parsed at a time; the next few wait for a slot
- * (their bodies stay unread in the socket), and beyond those the client is refused too.
+ * most `concurrent` uploads of one client and `concurrentTotal` of all clients parsed at a time;
+ * the next ones wait for a slot (their bodies stay unread in the socket), beyond that: refused.
  */
 function createUploadLimiter(limit: NonNullable<RegistryHttpOptions['uploadLimit']>, now: () => number) {
   const perMinute = limit.perMinute ?? 30;
   const burst = limit.burst ?? 10;
   const concurrent = limit.concurrent ?? 2;
-  const maxWaiting = 8;
-  const clients = new Map<string, { tokens: number; at: number; inFlight: number; waiting: Array<() => void> }>();
+  const total = createSlots(limit.concurrentTotal ?? 4, 64);
+  const clients = new Map<string, { tokens: number; at: number; slots: ReturnType<typeof createSlots> }>();
   const refuse = (client: string, why: string, retryAfterSeconds: number) =>
     new SymphonyError('E_RATE_LIMITED', `too many uploads from ${client} (${why}); retry in ${retryAfterSeconds} s`, { details: { client, retryAfterSeconds } });
   return {
     async acquire(client: string): Promise<() => void> {
       const t = now();
-      const state = clients.get(client) ?? { tokens: burst, at: t, inFlight: 0, waiting: [] };
+      const state = clients.get(client) ?? { tokens: burst, at: t, slots: createSlots(concurrent, 8) };
       state.tokens = Math.min(burst, state.tokens + ((t - state.at) / 60_000) * perMinute);
       state.at = t;
       clients.set(client, state);
       if (state.tokens < 1) throw refuse(client, `${burst} per burst, ${perMinute} a minute`, Math.max(1, Math.ceil(((1 - state.tokens) * 60) / perMinute)));
-      if (state.inFlight >= concurrent && state.waiting.length >= maxWaiting) throw refuse(client, `${concurrent} in flight and ${maxWaiting} waiting`, 1);
       state.tokens -= 1;
-      if (state.inFlight >= concurrent) await new Promise<void>((resolve) => state.waiting.push(resolve));
-      state.inFlight += 1;
+      if (!(await state.slots.take())) throw refuse(client, `${concurrent} in flight and 8 waiting`, 1);
+      if (!(await total.take())) {
+        state.slots.give();
+        throw refuse(client, 'the registry is busy with other uploads', 5);
+      }
       // Forget idle, full buckets so the map stays bounded by active clients.
-      if (clients.size > 10_000) for (const [k, v] of clients) if (v.inFlight === 0 && v.waiting.length === 0 && v.tokens >= burst - 1) clients.delete(k);
+      if (clients.size > 10_000) for (const [k, v] of clients) if (v.slots.idle && v.tokens >= burst - 1) clients.delete(k);
       let released = false;
       return () => {
         if (released) return;
         released = true;
-        state.inFlight -= 1;
-        state.waiting.shift()?.();
+        total.give();
+        state.slots.give();
       };
     },
   };
