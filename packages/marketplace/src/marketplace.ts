@@ -8,7 +8,7 @@ import { createRegistryClient, type RegistryClient, type RemotePackument, type R
 import { resolveTree, type RootRequest } from './resolve.js';
 import { createNpmRegistryClient, isNpmRegistry } from './npm-client.js';
 import { addTrust, assertTrustedSigner, emptyTrust, holdersOf, signerTrusted, type TrustFile } from './trust.js';
-import { verifyMetadata } from './metadata.js';
+import { DEFAULT_MAX_METADATA_AGE_MS, verifyMetadata } from './metadata.js';
 import { admitMetadata, readRegistryState, saveRegistryState, type RegistryState } from './registry-state.js';
 import { verifyStoreEntry } from './store-verify.js';
 import { PROTO_NAMES, nullRecord, own } from './own.js';
@@ -59,6 +59,10 @@ export interface MarketplaceOptions {
   fetch?: typeof fetch;
   /** Per registry request, first byte to last (default 60 s); answers are also capped in size (`CLIENT_LIMITS`). */
   requestTimeoutMs?: number;
+  /** How old a registry's freshness signature may be before its metadata is refused (`E_METADATA_EXPIRED`); default 24 h. */
+  maxMetadataAgeMs?: number;
+  /** The clock freshness is judged by (default `Date.now`). */
+  now?: () => number;
   /**
    * The public key each registry signs its metadata with, by URL. A registry not listed is
    * pinned on first use (its key is remembered in `.marketplace/registries.json`).
@@ -113,7 +117,7 @@ export interface Marketplace {
 
 const ID = /^[a-z][a-z0-9-]*(\.[a-z0-9][a-z0-9_-]*)+$/;
 /** Codes after which the next registry is asked instead of failing: this registry cannot serve a trusted, fresh copy. */
-const FALL_THROUGH = new Set(['E_METADATA_UNSIGNED', 'E_METADATA_INVALID', 'E_METADATA_ROLLBACK', 'E_REGISTRY_KEY_CHANGED', 'E_SIGNER_UNTRUSTED', 'E_SIGNER_MISMATCH']);
+const FALL_THROUGH = new Set(['E_METADATA_UNSIGNED', 'E_METADATA_INVALID', 'E_METADATA_ROLLBACK', 'E_METADATA_EXPIRED', 'E_REGISTRY_KEY_CHANGED', 'E_SIGNER_UNTRUSTED', 'E_SIGNER_MISMATCH']);
 
 /** `acme.csv@^1.2` → `{ id: 'acme.csv', spec: '^1.2' }`; a bare id means the `latest` tag. */
 export function parseSpec(text: string): RootRequest {
@@ -182,7 +186,7 @@ export async function createMarketplace(options: MarketplaceOptions): Promise<Ma
         let packument: RemotePackument;
         if (isNpmRegistry(client.url)) packument = raw;
         else {
-          const verified = verifyMetadata(raw, id, client.url);
+          const verified = verifyMetadata(raw, id, client.url, { now: (options.now ?? Date.now)(), maxAgeMs: options.maxMetadataAgeMs ?? DEFAULT_MAX_METADATA_AGE_MS });
           admitMetadata(state, client.url, id, verified, own(options.registryKeys, client.url));
           packument = verified.packument;
         }

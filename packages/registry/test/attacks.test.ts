@@ -153,10 +153,14 @@ describe('signed metadata', () => {
     const key = (await call('-/key')).body as { keyId: string; publicKey: string };
     const publicKey = createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x: key.publicKey }, format: 'jwk' });
     const signed = async () => {
-      const { signed: s } = (await call('acme.http')).body;
+      const { signed: s, fresh: f } = (await call('acme.http')).body;
       expect(s.keyId).toBe(key.keyId);
       expect(verify(null, Buffer.from(`symphony-registry-metadata/v1\n${s.payload}`), publicKey, Buffer.from(s.signature, 'base64url'))).toBe(true);
-      return JSON.parse(s.payload);
+      // Each answer also carries a serve-time freshness signature naming that snapshot.
+      expect(verify(null, Buffer.from(`symphony-registry-freshness/v1\n${f.payload}`), publicKey, Buffer.from(f.signature, 'base64url'))).toBe(true);
+      const doc = JSON.parse(s.payload);
+      expect(JSON.parse(f.payload)).toMatchObject({ registry: key.keyId, id: 'acme.http', snapshot: doc.timestamp, issuedAt: expect.any(Number) });
+      return doc;
     };
     const before = await signed();
     expect(Object.keys(before.versions)).toEqual(['1.0.0', '1.1.0']);
