@@ -46,6 +46,7 @@ export const ERROR_CODES = {
   E_NAMESPACE_RESERVED: 'the namespace is reserved (symphony, or one the operator added): nobody may publish, trust or install under it',
   E_METADATA_UNSIGNED: 'a registry served package metadata without its signature',
   E_METADATA_INVALID: "a registry's signed metadata does not verify or is about another package",
+  E_METADATA_EXPIRED: "a registry's freshness signature is missing or older than the client accepts (a mirror frozen in time)",
   E_METADATA_ROLLBACK: 'a registry served signed metadata older than the newest already seen from it (a stale mirror or a replay)',
   E_REGISTRY_KEY_CHANGED: 'a registry signed its metadata with another key than the one pinned or configured for it',
   E_DOWNGRADE_REFUSED: 'an update would go below the installed version; downgrades need an explicit install of that version',
