@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import { isSymphonyError, toSymphonyError } from '@symphony/types';
 import { c } from './term.js';
+import { COMMAND_HELP, cliVersion, isUsageError, wantsHelp } from './help.js';
 
 const USAGE = `symphony <command>
 
@@ -11,14 +12,29 @@ const USAGE = `symphony <command>
   train --rollback [--home dir]  put the previous production policy back
   train --replay [--home dir]    fine-tune on decision traces curated by pit.stale (offline)
   eval [--seed-base N] [--quests N] [--seed S] [--home dir | --model file.onnx] [--json]
-  ext <create|dev|test|pack|publish|keys|install|update|uninstall|list|outdated|search|audit> ...
+  ext <create|dev|test|pack|publish|keys|install|update|uninstall|list|outdated|search|info|trust|audit> ...
   serve [--host 127.0.0.1] [--port 7777] [--workflow file|dir]... [--home dir]   the HTTP + WebSocket API and the web UI
   tokens create --scope <read|run|admin> [--name n] [--ttl-days d] | list | revoke <id>   [--home dir]
+
+  -h, --help           this help; \`symphony <command> --help\` for a command's options
+  -V, --version        the version
 
 The store lives under ./.symphony/ unless --home says otherwise.`;
 
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
+  if (command === '-V' || command === '--version') {
+    process.stdout.write(`${cliVersion()}\n`);
+    return 0;
+  }
+  if (command === '-h' || command === '--help' || command === 'help') {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
+  if (command && Object.hasOwn(COMMAND_HELP, command) && wantsHelp(rest)) {
+    process.stdout.write(`${COMMAND_HELP[command]}\n`);
+    return 0;
+  }
   // Commands with flags of their own take the raw arguments.
   if (command === 'tokens') return (await import('./commands/serve.js')).tokensCliCommand(rest);
   if (command === 'ext') return (await import('./commands/ext.js')).extCommand(rest);
@@ -45,8 +61,8 @@ export async function main(argv: string[]): Promise<number> {
       help: { type: 'boolean', short: 'h' },
     },
   });
-  if (!command || command === 'help' || command === '--help' || values.help) {
-    process.stdout.write(`${USAGE}\n`);
+  if (!command || values.help) {
+    (command ? process.stdout : process.stderr).write(`${USAGE}\n`);
     return command ? 0 : 2;
   }
   switch (command) {
@@ -65,8 +81,10 @@ main(process.argv.slice(2)).then(
   },
   (err: unknown) => {
     const e = toSymphonyError(err);
+    const usage = isUsageError(err) || (isSymphonyError(err) && e.code === 'E_USAGE');
     process.stderr.write(`${c.red('✖')} ${e.message}${isSymphonyError(err) ? ` ${c.dim(`[${e.code}]`)}` : ''}\n`);
+    if (usage) process.stderr.write(`${c.dim('see: symphony --help')}\n`);
     if (process.env.SYMPHONY_DEBUG) process.stderr.write(`${e.stack}\n`);
-    process.exitCode = 1;
+    process.exitCode = usage ? 2 : 1;
   },
 );
