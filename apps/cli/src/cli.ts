@@ -1,5 +1,4 @@
 import { parseArgs } from 'node:util';
-import { isSymphonyError, toSymphonyError } from '@symphony/types';
 import { c } from './term.js';
 import { COMMAND_HELP, cliVersion, isUsageError, wantsHelp } from './help.js';
 
@@ -79,7 +78,9 @@ main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;
   },
-  (err: unknown) => {
+  async (err: unknown) => {
+    // Loaded on failure only: `--help`, `--version` and the dispatch itself load nothing more.
+    const { isSymphonyError, toSymphonyError } = await import('@symphony/types');
     const e = toSymphonyError(err);
     const usage = isUsageError(err) || (isSymphonyError(err) && e.code === 'E_USAGE');
     process.stderr.write(`${c.red('✖')} ${e.message}${isSymphonyError(err) ? ` ${c.dim(`[${e.code}]`)}` : ''}\n`);

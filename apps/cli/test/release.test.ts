@@ -29,7 +29,7 @@ let env: Record<string, string> = {};
 afterAll(() => {
   registry?.kill('SIGTERM');
   rmSync(ROOT, { recursive: true, force: true });
-});
+}, 120_000);
 
 /** One command as a user types it: output kept, a bounded time, the clean environment. */
 async function sh(command: string, args: string[], cwd: string, extra: Record<string, string> = {}): Promise<{ stdout: string; stderr: string }> {
@@ -113,7 +113,8 @@ async function mirror(storage: string, packages: Map<string, Found>): Promise<vo
     const doc = { name, versions: {} as Record<string, unknown>, 'dist-tags': {} as Record<string, string>, _distfiles: {}, _attachments: {} as Record<string, unknown>, _uplinks: {}, _rev: '1-0', time: {} };
     for (const p of versions) {
       const file = `${name.split('/').pop() as string}-${p.version}.tgz`;
-      await exec('tar', ['-czf', join(dir, file), '--exclude=./node_modules', ...excludes(p), '--transform', 's,^\\.,package,', '-C', p.dir, '.']);
+      // --hard-dereference: pnpm's store hard-links identical files, and npm drops link entries.
+      await exec('tar', ['-czf', join(dir, file), '--hard-dereference', '--exclude=./node_modules', ...excludes(p), '--transform', 's,^\\.,package,', '-C', p.dir, '.']);
       const data = readFileSync(join(dir, file));
       const shasum = createHash('sha1').update(data).digest('hex');
       const integrity = `sha512-${createHash('sha512').update(data).digest('base64')}`;

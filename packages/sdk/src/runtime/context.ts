@@ -16,6 +16,13 @@ export interface ExtensionContext {
   /** The extension's id and version, and the method being called. */
   readonly extension: { readonly id: string; readonly version: string };
   readonly method: string;
+  /**
+   * The workspace: the folder `${workspace}` in the manifest's permissions names, absolute.
+   * Resolve a relative path a caller passes against it (`path.resolve(ctx.workspace, input.path)`).
+   * It is the host's `SYMPHONY_WORKSPACE`, else the extension's working directory, which the host
+   * (and the sandbox, for installed extensions) sets to the workspace.
+   */
+  readonly workspace: string;
   /** Aborted when the caller cancels or its time limit passes: stop work and return or throw. */
   readonly signal: AbortSignal;
   /** Structured logs that land in the host's log with the extension id. */
@@ -33,6 +40,7 @@ export function createContext(call: ServerCallContext, extension: { id: string; 
   return {
     extension,
     method: call.method,
+    workspace: process.env.SYMPHONY_WORKSPACE || process.cwd(),
     get signal() {
       return call.signal;
     },
