@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { c } from './term.js';
+import { ce } from './term.js';
 import { COMMAND_HELP, cliVersion, isUsageError, wantsHelp } from './help.js';
 
 const USAGE = `symphony <command>
@@ -20,7 +20,10 @@ const USAGE = `symphony <command>
 
 The store lives under ./.symphony/ unless --home says otherwise.`;
 
-export async function main(argv: string[]): Promise<number> {
+export async function main(args: string[]): Promise<number> {
+  // --log-json anywhere: JSON log lines even on a terminal (they are JSON already when not a TTY).
+  const argv = args.filter((a) => a !== '--log-json');
+  if (argv.length !== args.length) process.env.SYMPHONY_LOG_JSON = '1';
   const [command, ...rest] = argv;
   if (command === '-V' || command === '--version') {
     process.stdout.write(`${cliVersion()}\n`);
@@ -83,8 +86,8 @@ main(process.argv.slice(2)).then(
     const { isSymphonyError, toSymphonyError } = await import('@symphony/types');
     const e = toSymphonyError(err);
     const usage = isUsageError(err) || (isSymphonyError(err) && e.code === 'E_USAGE');
-    process.stderr.write(`${c.red('✖')} ${e.message}${isSymphonyError(err) ? ` ${c.dim(`[${e.code}]`)}` : ''}\n`);
-    if (usage) process.stderr.write(`${c.dim('see: symphony --help')}\n`);
+    process.stderr.write(`${ce.red('✖')} ${e.message}${isSymphonyError(err) ? ` ${ce.dim(`[${e.code}]`)}` : ''}\n`);
+    if (usage) process.stderr.write(`${ce.dim('see: symphony --help')}\n`);
     if (process.env.SYMPHONY_DEBUG) process.stderr.write(`${e.stack}\n`);
     process.exitCode = usage ? 2 : 1;
   },
