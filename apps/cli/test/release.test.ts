@@ -175,11 +175,16 @@ beforeAll(async () => {
 
   registry = spawn(process.execPath, [join(REPO, 'node_modules/verdaccio/bin/verdaccio'), '--config', join(config, 'config.yaml'), '--listen', `127.0.0.1:${port}`], {
     cwd: config,
-    stdio: ['ignore', 'ignore', 'inherit'],
+    stdio: ['ignore', 'pipe', 'pipe'],
   });
+  let said = '';
+  registry.stdout?.on('data', (c: Buffer) => (said += c.toString()));
+  registry.stderr?.on('data', (c: Buffer) => (said += c.toString()));
   for (let i = 0; ; i++) {
+    // Ours, not another process on a reused port: the child must still be running.
+    if (registry.exitCode !== null) throw new Error(`verdaccio exited ${registry.exitCode}: ${said}`);
     const up = await fetch(`${url}-/ping`).then((r) => r.ok, () => false);
-    if (up) break;
+    if (up && registry.exitCode === null) break;
     if (i > 150) throw new Error('verdaccio did not start within 30 s');
     await new Promise((r) => setTimeout(r, 200));
   }
