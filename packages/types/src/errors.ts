@@ -6,7 +6,7 @@
 export const ERROR_CODES = {
   E_INTERNAL: 'an unexpected failure inside Symphony (a bug: please report it)',
   E_INPUT_INVALID: 'an argument or payload failed validation',
-  E_USAGE: 'a command was called the wrong way (the CLI exits 2)',
+  E_USAGE: 'a command was given arguments it does not accept (the CLIs exit 2)',
   E_CONFIG_INVALID: 'symphony.config failed validation',
   E_MANIFEST_INVALID: 'an extension manifest failed validation',
   E_MANIFEST_MISMATCH: "an extension's manifest disagrees with its code or its package.json (methods, input schemas, version)",

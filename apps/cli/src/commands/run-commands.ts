@@ -28,7 +28,7 @@ export async function runCli(command: string, positionals: string[], values: Com
     case 'artifacts':
       return artifactsCommand(positionals, values, home);
     default:
-      throw new SymphonyError('E_USAGE', `unknown command "${command}" (try "symphony help")`, { details: { command } });
+      throw new SymphonyError('E_USAGE', `unknown command "${command}" (try "symphony --help")`, { details: { command } });
   }
 }
 
