@@ -284,7 +284,29 @@ export async function createServer(options: ServerOptions): Promise<SymphonyServ
   const webRoot = options.webRoot ?? web?.dist;
   if (webRoot && existsSync(webRoot)) {
     // @fastify/static resolves inside `root` only; `..` and encoded traversal are refused.
-    await app.register(fastifyStatic, { root: webRoot, prefix: '/', wildcard: true, index: 'index.html' });
+    await app.register(fastifyStatic, {
+      root: webRoot,
+      prefix: '/',
+      wildcard: true,
+      index: 'index.html',
+      // The build writes .br and .gz beside each file; a client that accepts them gets those.
+      preCompressed: true,
+      cacheControl: false,
+      setHeaders(res, path) {
+        // Content-hashed names under assets/ never change: cache them for a year. Everything
+        // else (index.html, the manifest, icons) is revalidated so a new build shows at once.
+        void res.header('cache-control', /[\\/]assets[\\/]/.test(path) ? 'public, max-age=31536000, immutable' : 'no-cache');
+      },
+    });
+    // Deep links (`/runs/:id`, `/runs/:id/steps/:step`, `/extensions`, ...) share their paths
+    // with the API: a browser navigating there (it asks for HTML) gets the app, which then reads
+    // the path; API clients asking for JSON get the API as before.
+    app.addHook('onRequest', async (request, reply) => {
+      if (request.method !== 'GET' || !isAppRoute(request.url.split('?')[0] ?? '')) return;
+      const accept = request.headers.accept ?? '';
+      if (!/\btext\/html\b/.test(accept) || (request.headers['sec-fetch-dest'] && request.headers['sec-fetch-dest'] !== 'document')) return;
+      await reply.header('cache-control', 'no-cache').sendFile('index.html');
+    });
   }
 
   let url = '';
@@ -308,6 +330,11 @@ export async function createServer(options: ServerOptions): Promise<SymphonyServ
       await options.backend.close?.();
     },
   };
+}
+
+/** The web app's own routes (answered with index.html for a browser's navigation). */
+export function isAppRoute(path: string): boolean {
+  return /^\/(?:$|runs(?:\/[^/]+(?:\/steps\/[^/]+)?)?|extensions|artifacts|motifs)\/?$/.test(path);
 }
 
 /** Nesting depth accepted in JSON bodies (workflows nest a few levels; validators recurse). */
