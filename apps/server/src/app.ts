@@ -10,6 +10,7 @@ import { EventLog } from './event-log.js';
 import { HttpProblem, jsonDepthExceeds, toProblem, validate } from './http-errors.js';
 import { RateLimiter } from './auth/rate-limit.js';
 import { SessionStore, type Session } from './auth/sessions.js';
+import { LoginCodes } from './auth/login-codes.js';
 import { scopeAllows, TokenStore, type Scope, type TokenInfo, type TokenStoreOptions } from './auth/tokens.js';
 import { apiRoutes } from './api.js';
 import { openApiDocument } from './routes.js';
@@ -86,6 +87,8 @@ export interface SymphonyServer {
   events: EventLog;
   tokens: TokenStore;
   sessions: SessionStore;
+  /** One-time login codes for a local launcher: `issue(tokenInfo)`, exchanged by `POST /auth/login { code }`. */
+  loginCodes: LoginCodes;
   /** The mounted web UI, when `web` was given. */
   web?: MountedWeb;
   listen(): Promise<string>;
@@ -101,6 +104,7 @@ export async function createServer(options: ServerOptions): Promise<SymphonyServ
     });
   }
   const sessions = options.sessions ?? SessionStore.open(join(options.home, 'server'));
+  const loginCodes = new LoginCodes();
   const events = new EventLog(join(options.home, 'server', 'events'));
   // Every run event the kernel emits is logged with a sequence number for streaming and resume.
   const bridged = RUN_EVENT_NAMES.map((name) => {
@@ -242,6 +246,15 @@ export async function createServer(options: ServerOptions): Promise<SymphonyServ
     sessions,
     catalog: new WorkflowCatalog(options.workflows ?? []),
     checkToken,
+    redeemCode(request, code) {
+      const blocked = failures.peek(request.ip);
+      if (blocked !== true) throw new HttpProblem(429, 'E_RATE_LIMITED', 'too many failed authentications from this address', undefined, { 'retry-after': String(Math.ceil(blocked / 1000)) });
+      const info = loginCodes.redeem(code);
+      // The token behind the code must still be live (revoked meanwhile: no session).
+      if (info && tokens.get(info.id)) return info;
+      failures.take(request.ip);
+      throw new HttpProblem(401, 'E_UNAUTHENTICATED', 'this login code is unknown, used or expired');
+    },
     onLogout: (sessionId) => endSockets((c) => c.session?.id === sessionId, 'logged out'),
   });
   for (const route of routes) {
@@ -315,6 +328,7 @@ export async function createServer(options: ServerOptions): Promise<SymphonyServ
     events,
     tokens,
     sessions,
+    loginCodes,
     ...(web ? { web } : {}),
     async listen() {
       url = await app.listen({ host, port: options.port ?? 7777 });
