@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -20,13 +20,16 @@ describe.skipIf(!REDIS_SERVER)(`scale-out over a real redis-server${REDIS_SERVER
   let worker: ScaleWorker;
   let scale: ScaleOut;
   let raw: Redis;
+  let ws: string;
 
   beforeAll(async () => {
     redis = await startRedis();
     dir = mkdtempSync(join(tmpdir(), 'sym-scale-'));
+    ws = join(dir, 'ws');
+    mkdirSync(ws);
     // The coordinator has no acme.work: every step of it must run on the worker.
-    coordinator = await createSymphony({ home: join(dir, 'coord'), workspace: dir, builtins: false, policy: 'heuristic', noSync: true, logLevel: 'silent' });
-    workerHost = await createSymphony({ home: join(dir, 'worker'), workspace: dir, builtins: false, extensions: [FIXTURES], policy: 'heuristic', noSync: true, logLevel: 'silent' });
+    coordinator = await createSymphony({ home: join(dir, 'coord'), workspace: ws, builtins: false, policy: 'heuristic', noSync: true, logLevel: 'silent' });
+    workerHost = await createSymphony({ home: join(dir, 'worker'), workspace: ws, builtins: false, extensions: [FIXTURES], policy: 'heuristic', noSync: true, logLevel: 'silent' });
     worker = await startScaleWorker({ redis: redis.url, secret: SECRET, stage: workerHost.kernel.service<WorkerStage>('stage'), concurrency: 2, inlineLimit: 1024 });
     scale = await attachScaleOut(coordinator, { redis: redis.url, secret: SECRET }, { inlineLimit: 1024, sweepMs: 200 });
     raw = new Redis(redis.url);
@@ -58,7 +61,7 @@ describe.skipIf(!REDIS_SERVER)(`scale-out over a real redis-server${REDIS_SERVER
   });
 
   it('routes capability: steps to what the workers provide', async () => {
-    const result = await coordinator.run({ name: 'cap', steps: [{ id: 'c', capability: 'echo.any', with: { hello: 'x' } }] } as never);
+    const result = await coordinator.run({ name: 'cap', steps: [{ id: 'c', uses: 'capability:echo.any', with: { hello: 'x' } }] } as never);
     expect(result.status).toBe('succeeded');
     expect(coordinator.artifacts.value('cap/c')).toMatchObject({ echoed: { hello: 'x' } });
   });
@@ -128,7 +131,7 @@ describe.skipIf(!REDIS_SERVER)(`scale-out over a real redis-server${REDIS_SERVER
   });
 
   async function attachScaleOutOnFresh() {
-    const symphony = await createSymphony({ home: join(dir, `c-${Math.random()}`), workspace: dir, builtins: false, policy: 'heuristic', noSync: true, logLevel: 'silent' });
+    const symphony = await createSymphony({ home: join(dir, `c-${Math.random()}`), workspace: ws, builtins: false, policy: 'heuristic', noSync: true, logLevel: 'silent' });
     const s = await attachScaleOut(symphony, { redis: redis.url, secret: SECRET }, { inlineLimit: 1024, maxBlobBytes: 10_000 });
     return {
       symphony,
