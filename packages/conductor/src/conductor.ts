@@ -172,6 +172,7 @@ export function createConductor(services: ConductorServices, options: ConductorO
       try {
         return await services.stage.call(uses, input, {
           signal: ctx.signal,
+          step: { runId: ctx.runId, stepId: ctx.stepId, attempt: ctx.attempt },
           ...(ctx.timeoutMs ? { timeoutMs: ctx.timeoutMs } : {}),
           onProgress: (p, m) => {
             const { fraction, message } = normalizeProgress(p);
