@@ -1,3 +1,4 @@
+import type { ExtensionCatalogEntry } from './workflow-validate.js';
 import { randomBytes } from 'node:crypto';
 import {
   SymphonyError,
@@ -93,6 +94,11 @@ export interface Conductor {
   resume(runId: string, options?: Omit<RunOptions, 'inputs'>): Promise<RunResult>;
   cancel(runId: string): boolean;
   registerStep(uses: string, fn: StepFunction, options?: StepRegistration): () => void;
+  /**
+   * What a workflow's `uses:` can name: the Stage's extensions plus the steps registered here,
+   * as `validateWorkflowSource({ extensions })` takes them.
+   */
+  extensions(): ExtensionCatalogEntry[];
   runs(limit?: number): RunRecord[];
   show(runId: string): { run: RunRecord; steps: StepRecord[] };
   explain(runId: string): DecisionRecord[];
@@ -166,6 +172,7 @@ export function createConductor(services: ConductorServices, options: ConductorO
       try {
         return await services.stage.call(uses, input, {
           signal: ctx.signal,
+          step: { runId: ctx.runId, stepId: ctx.stepId, attempt: ctx.attempt },
           ...(ctx.timeoutMs ? { timeoutMs: ctx.timeoutMs } : {}),
           onProgress: (p, m) => {
             const { fraction, message } = normalizeProgress(p);
@@ -282,6 +289,21 @@ export function createConductor(services: ConductorServices, options: ConductorO
       }
       builtins.set(uses, { fn, capabilities: registration.capabilities ?? [], cost: registration.cost ?? 0.5, capacity: registration.capacity ?? 4 });
       return () => builtins.delete(uses);
+    },
+    extensions() {
+      const byId = new Map<string, { id: string; methods: string[]; capabilities: string[] }>();
+      for (const e of services.stage?.list?.() ?? []) {
+        byId.set(e.id, { id: e.id, methods: [...e.methods], capabilities: (e.capabilities ?? []).map((c) => (typeof c === 'string' ? c : c.name)) });
+      }
+      for (const [uses, b] of builtins) {
+        const slash = uses.indexOf('/');
+        const id = uses.slice(0, slash);
+        const entry = byId.get(id) ?? { id, methods: [], capabilities: [] };
+        entry.methods.push(uses.slice(slash + 1));
+        entry.capabilities.push(...b.capabilities);
+        byId.set(id, entry);
+      }
+      return [...byId.values()];
     },
     runs: (limit) => views().runs(limit),
     show: (runId) => views().show(runId),

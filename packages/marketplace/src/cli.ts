@@ -5,7 +5,10 @@ import { createInterface } from 'node:readline/promises';
 import type { Readable, Writable } from 'node:stream';
 import { parseArgs } from 'node:util';
 import { SymphonyError, toSymphonyError } from '@symphony/types';
-import { createMarketplace, type ConsentRequest, type InstallReport } from './marketplace.js';
+import semver from 'semver';
+import { createMarketplace, parseSpec, type ConsentRequest, type InstallReport } from './marketplace.js';
+import { currentGeneration, paths, readLockfile } from './layout.js';
+import type { RemotePackument, RemoteVersion } from './registry-client.js';
 
 export interface MarketplaceCliIo {
   stdout: Writable;
@@ -18,15 +21,17 @@ export interface MarketplaceCliIo {
 export const MARKETPLACE_USAGE = `symphony-marketplace <command> [--home <dir>] [--registry <url>]...
 
   search <words>                 find extensions across the registries
-  info <id>                      versions, dist-tags and permissions of one extension
+  info <id>[@version|@tag]       publisher, description, versions and the permissions it asks for
   install <id>[@range]...        resolve, verify, ask consent, install atomically [--yes]
-  update [id...]                 newest compatible versions (new permissions need consent) [--yes]
+  update [id[@tag|@range]...]    newest compatible versions, or the tag/range given (new permissions need consent) [--yes]
   uninstall <id>                 remove it and the dependencies nothing else needs
   list                           what is installed (from the lockfile)
   outdated                       installed versions with newer ones available
   trust <publisher> --namespace <ns> --key <file.pub.json | base64url>
+  verify                         re-verify the lockfile and every installed folder against its signature
 
-  --home defaults to $SYMPHONY_HOME or ~/.symphony; --registry to $SYMPHONY_REGISTRY.`;
+  --home defaults to $SYMPHONY_HOME or ~/.symphony; --registry to $SYMPHONY_REGISTRY, then to the
+  registries the lockfile recorded. An npm-protocol registry is written npm:<url>.`;
 
 /** `symphony-marketplace …` as a function (apps/cli maps `symphony ext install …` onto it). */
 export async function runMarketplaceCli(argv: string[], io: MarketplaceCliIo = { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin, cwd: process.cwd(), env: process.env }): Promise<number> {
@@ -51,7 +56,11 @@ export async function runMarketplaceCli(argv: string[], io: MarketplaceCliIo = {
       return 2;
     }
     const home = resolve(io.cwd, values.home ?? io.env.SYMPHONY_HOME ?? join(homedir(), '.symphony'));
-    const registries = values.registry ?? (io.env.SYMPHONY_REGISTRY ? io.env.SYMPHONY_REGISTRY.split(',') : []);
+    // --registry, else $SYMPHONY_REGISTRY, else the registries the lockfile recorded (update, outdated).
+    const registries = values.registry ?? (io.env.SYMPHONY_REGISTRY ? io.env.SYMPHONY_REGISTRY.split(',') : await lockfileRegistries(home));
+    if (registries.length === 0 && ['search', 'info', 'install', 'update', 'outdated'].includes(command)) {
+      throw new SymphonyError('E_USAGE', `no registry to ask: pass --registry <url> (npm:<url> for an npm registry) or set SYMPHONY_REGISTRY`, { details: { command } });
+    }
     const consent = async (requests: ConsentRequest[]): Promise<boolean> => {
       for (const r of requests) {
         out(`${r.id}@${r.version} (publisher ${r.publisher})${r.previousVersion ? ` updating from ${r.previousVersion}` : ''} asks for:`);
@@ -84,17 +93,41 @@ export async function runMarketplaceCli(argv: string[], io: MarketplaceCliIo = {
         return 0;
       }
       case 'info': {
-        const info = await mkt.info(need(args[0], 'info <id>'));
-        out(JSON.stringify(values.json ? info : { id: info.id, distTags: info.distTags, versions: Object.keys(info.versions), registry: info.registry }, null, values.json ? 0 : 2));
+        const { id, spec } = parseSpec(need(args[0], 'info <id>[@version|@tag|@range]'));
+        const info = await mkt.info(id);
+        const version = pickVersion(info, spec);
+        if (!version) throw new SymphonyError('E_NOT_FOUND', `${id} has no version matching "${spec}" (versions: ${Object.keys(info.versions).join(', ')})`, { details: { id, spec } });
+        const meta = info.versions[version] as RemoteVersion;
+        if (values.json) {
+          out(JSON.stringify({ ...info, selected: meta }));
+          return 0;
+        }
+        out(`${id}@${version}${meta.deprecated ? `  (deprecated: ${meta.deprecated})` : ''}${meta.yanked ? '  (yanked)' : ''}`);
+        if (meta.description) out(meta.description);
+        out('');
+        out(`publisher:   ${meta.publisher || info.publisher}${meta.keyId ? ` (key ${meta.keyId})` : ''}`);
+        out(`kind:        ${meta.kind || '?'}`);
+        out(`registry:    ${info.registry}`);
+        out(`dist-tags:   ${Object.entries(info.distTags).map(([t, v]) => `${t}=${v}`).join(', ') || 'none'}`);
+        out(`versions:    ${semver.rsort(Object.keys(info.versions).filter((v) => semver.valid(v))).join(', ')}`);
+        if (Object.keys(meta.dependencies ?? {}).length > 0) out(`depends on:  ${Object.entries(meta.dependencies ?? {}).map(([d, r]) => `${d}@${r}`).join(', ')}`);
+        out('installing it asks you to grant:');
+        for (const line of meta.permissions) out(`  ${line}`);
+        if (meta.permissions.length === 0) out('  nothing (no permissions)');
         return 0;
       }
       case 'install':
         if (args.length === 0) need(undefined, 'install <id>[@range]...');
         report(await mkt.install(args));
         return 0;
-      case 'update':
-        report(await mkt.update(args.length > 0 ? args : undefined));
+      case 'update': {
+        // `update acme.csv@latest` / `@2` moves that extension to the tag or range given.
+        const withSpec = args.filter((a) => a.indexOf('@', 1) > 0);
+        if (withSpec.length > 0) report(await mkt.install(withSpec));
+        const plain = args.filter((a) => a.indexOf('@', 1) < 0);
+        if (plain.length > 0 || args.length === 0) report(await mkt.update(plain.length > 0 ? plain : undefined));
         return 0;
+      }
       case 'uninstall':
         report(await mkt.uninstall(need(args[0], 'uninstall <id>')));
         return 0;
@@ -118,6 +151,12 @@ export async function runMarketplaceCli(argv: string[], io: MarketplaceCliIo = {
         out(`trusting ${publisher} for ${(values.namespace ?? [publisher]).join(', ')}`);
         return 0;
       }
+      case 'verify': {
+        const verified = await mkt.verify();
+        if (values.json) out(JSON.stringify(verified));
+        else out(`${verified.length} installed extension${verified.length === 1 ? '' : 's'} verified`);
+        return 0;
+      }
       default:
         throw new SymphonyError('E_USAGE', `unknown command "${command}"\n${MARKETPLACE_USAGE}`, { details: { command } });
     }
@@ -125,6 +164,26 @@ export async function runMarketplaceCli(argv: string[], io: MarketplaceCliIo = {
     const e = toSymphonyError(error, 'E_USAGE');
     io.stderr.write(`error ${e.code}: ${e.message}\n`);
     return e.code === 'E_USAGE' ? 2 : 1;
+  }
+}
+
+/** A dist-tag, an exact version or the highest version in a range. */
+function pickVersion(info: RemotePackument, spec: string): string | undefined {
+  const tagged = Object.prototype.hasOwnProperty.call(info.distTags, spec) ? info.distTags[spec] : undefined;
+  if (tagged && Object.prototype.hasOwnProperty.call(info.versions, tagged)) return tagged;
+  if (Object.prototype.hasOwnProperty.call(info.versions, spec)) return spec;
+  if (!semver.validRange(spec)) return undefined;
+  return semver.maxSatisfying(Object.keys(info.versions).filter((v) => !info.versions[v]?.yanked), spec) ?? undefined;
+}
+
+/** The registries the current lockfile installed from (for update and outdated without --registry). */
+async function lockfileRegistries(home: string): Promise<string[]> {
+  try {
+    const p = paths(home);
+    const lock = await readLockfile(p, await currentGeneration(p));
+    return [...new Set(Object.values(lock.extensions).map((e) => e.registry).filter((r): r is string => typeof r === 'string' && r !== ''))];
+  } catch {
+    return [];
   }
 }
 

@@ -1,9 +1,10 @@
-import { existsSync, readdirSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { existsSync, readdirSync, realpathSync } from 'node:fs';
+import { join, resolve, sep } from 'node:path';
+import { defaultHome } from '@symphony/config';
 import { createKernel, type AnyPlugin, type Kernel } from '@symphony/kernel';
 import {
   createConductorPlugin,
-  loadWorkflowFile,
+  loadWorkflow,
   type Conductor,
   type ConductorPluginOptions,
   type RunHandle,
@@ -33,8 +34,13 @@ export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent';
 export type StepDefinition = StepFunction | ({ run: StepFunction } & StepRegistration);
 
 export interface SymphonyOptions {
-  /** The store: the ledger lives in `<home>/ledger`, installed extensions in `<home>/extensions`. */
-  home: string;
+  /**
+   * The home: the ledger lives in `<home>/ledger`, installed extensions in `<home>/extensions`,
+   * tokens, grants and the audit log beside them. Default `defaultHome()` of `@symphony/config`
+   * (`SYMPHONY_HOME`, else `$XDG_DATA_HOME/symphony`, else `~/.local/share/symphony`). In `full`
+   * mode a home inside (or equal to) the workspace is refused with `E_HOME_IN_WORKSPACE`.
+   */
+  home?: string;
   /** Where operators resolve `${workspace}` paths (and the sandbox confines them). Default `process.cwd()`. */
   workspace?: string;
   /**
@@ -100,7 +106,7 @@ export interface Symphony {
  * Conductor with its policy. The kernel is started when the promise resolves.
  */
 export async function createSymphony(options: SymphonyOptions): Promise<Symphony> {
-  const home = resolve(options.home);
+  const home = defaultHome(options.home === undefined ? {} : { flag: options.home });
   const workspace = resolve(options.workspace ?? process.env.SYMPHONY_WORKSPACE ?? process.cwd());
   const level = (process.env.SYMPHONY_LOG as LogLevel | undefined) ?? options.logLevel ?? 'warn';
   const logger = options.logger ?? createLogger({ level, destination: process.stderr, name: 'symphony' });
@@ -115,6 +121,10 @@ export async function createSymphony(options: SymphonyOptions): Promise<Symphony
   if (storeOnly) {
     if (options.withStale) plugins.push(stalePlugin);
   } else {
+    // The home is never inside a path an extension or a workflow may reach.
+    assertHomeOutsideWorkspace(home, workspace);
+    // The built-in operators run in worker threads of this process and deny the home they find here.
+    process.env.SYMPHONY_HOME = home;
     const builtins = options.builtins === false ? [] : [BUILTIN_OPERATORS_DIR, BUILTIN_INSTRUMENTS_DIR];
     const own = (options.extensions ?? []).map((e) => (typeof e === 'string' ? { path: resolve(e), mode: 'worker' as const } : { path: resolve(e.path), mode: e.mode })).filter((e) => existsSync(e.path));
     const trustedDirs = [...builtins, ...own.filter((e) => e.mode === 'worker').map((e) => e.path)];
@@ -164,7 +174,9 @@ export async function createSymphony(options: SymphonyOptions): Promise<Symphony
     async run(workflow, runOptions = {}) {
       if (typeof workflow === 'string') {
         const path = resolve(workflow);
-        return needConductor().run(await loadWorkflowFile(path), { source: path, ...runOptions });
+        // Validated whole, `uses:` against what is installed, before a run exists (E_WORKFLOW_INVALID).
+        const c = needConductor();
+        return c.run(await loadWorkflow(path, { file: workflow, extensions: () => c.extensions() }), { source: path, ...runOptions });
       }
       return needConductor().run(workflow, runOptions);
     },
@@ -193,4 +205,22 @@ async function extensionIds(dirs: string[]): Promise<string[]> {
     }
   }
   return ids;
+}
+
+/** `E_HOME_IN_WORKSPACE` when the home lies inside (or is) the workspace, real paths compared. */
+export function assertHomeOutsideWorkspace(home: string, workspace: string): void {
+  const real = (p: string): string => {
+    try {
+      return realpathSync(p);
+    } catch {
+      return resolve(p);
+    }
+  };
+  const h = real(home);
+  const w = real(workspace);
+  if (h === w || h.startsWith(w.endsWith(sep) ? w : w + sep)) {
+    throw new SymphonyError('E_HOME_IN_WORKSPACE', `the home ${h} is inside the workspace ${w}, where extensions and workflows could read its tokens and rewrite its grants; choose a home outside it (--home, SYMPHONY_HOME; the default is $XDG_DATA_HOME/symphony or ~/.local/share/symphony)`, {
+      details: { path: h, workspace: w },
+    });
+  }
 }

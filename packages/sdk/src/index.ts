@@ -5,6 +5,7 @@ export {
   defineMotif,
   method,
   isExtensionDefinition,
+  manifestDrift,
   serveExtension,
   type AnyMethod,
   type ExtensionContext,

@@ -34,7 +34,8 @@ export const StepSchema = z
     uses: UsesSchema,
     with: z.record(z.string(), z.unknown()).optional(),
     needs: z.array(StepIdSchema).optional(),
-    if: z.string().max(1000).optional(),
+    /** A GitHub Actions expression; `if: false` / `if: true` (YAML booleans) are read as the expressions they spell. */
+    if: z.preprocess((v) => (typeof v === 'boolean' || typeof v === 'number' ? String(v) : v), z.string().max(1000)).optional(),
     retry: RetryPolicySchema.optional(),
     timeoutMs: z.number().int().positive().max(86_400_000).optional(),
     continueOnError: z.boolean().optional(),

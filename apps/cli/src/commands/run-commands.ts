@@ -1,7 +1,9 @@
 import { dirname, join, resolve } from 'node:path';
 import { writeFile } from 'node:fs/promises';
-import { inspectRuns, loadWorkflowFile, resolveInputs, type RunResult } from '@symphony/conductor';
+import { inspectRuns, loadWorkflow, resolveInputs, type RunResult } from '@symphony/conductor';
+import { defaultHome } from '@symphony/config';
 import { SymphonyError, toSymphonyError, type SymphonyEvents } from '@symphony/types';
+import { installedExtensions } from '@symphony/runtime';
 import { openKernel } from '../kernel.js';
 import { c, ms, table } from '../term.js';
 import { RunView } from '../run-view.js';
@@ -17,7 +19,7 @@ export interface CommonValues {
 const RUN_EVENTS = ['run:start', 'step:ready', 'step:start', 'step:progress', 'step:retry', 'step:end', 'step:fail', 'run:end'] as const;
 
 export async function runCli(command: string, positionals: string[], values: CommonValues): Promise<number> {
-  const home = values.home ?? '.symphony';
+  const home = defaultHome({ flag: values.home });
   switch (command) {
     case 'run':
       return runWorkflow(positionals[0], values, home);
@@ -26,7 +28,7 @@ export async function runCli(command: string, positionals: string[], values: Com
     case 'artifacts':
       return artifactsCommand(positionals, values, home);
     default:
-      throw new SymphonyError('E_INPUT_INVALID', `unknown command "${command}" (try "symphony help")`, { details: { command } });
+      throw new SymphonyError('E_USAGE', `unknown command "${command}" (try "symphony --help")`, { details: { command } });
   }
 }
 
@@ -34,20 +36,23 @@ function parseInputs(pairs: string[] = []): Record<string, string> {
   const out: Record<string, string> = {};
   for (const pair of pairs) {
     const eq = pair.indexOf('=');
-    if (eq <= 0) throw new SymphonyError('E_INPUT_INVALID', `--input "${pair}" must look like name=value`, { details: { input: pair } });
+    if (eq <= 0) throw new SymphonyError('E_USAGE', `--input "${pair}" must look like name=value`, { details: { input: pair } });
     out[pair.slice(0, eq)] = pair.slice(eq + 1);
   }
   return out;
 }
 
 async function runWorkflow(file: string | undefined, values: CommonValues, home: string): Promise<number> {
-  if (!file && !values.resume) throw new SymphonyError('E_INPUT_INVALID', 'usage: symphony run <workflow.yaml> [--input k=v] [--resume <runId>] [--json]');
+  if (!file && !values.resume) throw new SymphonyError('E_USAGE', 'usage: symphony run <workflow.yaml> [--input k=v] [--resume <runId>] [--json]');
   const workflowPath = file ? resolve(file) : values.resume ? await storedSource(home, values.resume) : undefined;
-  const workflow = file && workflowPath ? await loadWorkflowFile(workflowPath) : undefined;
-  // Bad inputs fail before anything starts.
-  const inputs = workflow ? resolveInputs(workflow, parseInputs(values.input)) : {};
   // A workflow's own extensions live beside it, in `extensions/`.
   const extensionDirs = workflowPath ? [join(dirname(workflowPath), 'extensions')] : [];
+  // The whole workflow is validated, every `uses:` against the extensions this run would load (read
+  // from their manifests), before anything opens: E_WORKFLOW_INVALID with file:line:col, and no
+  // store, home or run record is created.
+  const workflow = file && workflowPath ? await loadWorkflow(workflowPath, { file, extensions: await installedExtensions({ home, extensions: extensionDirs }) }) : undefined;
+  // Bad inputs fail before anything starts.
+  const inputs = workflow ? resolveInputs(workflow, parseInputs(values.input)) : {};
   // Until the run has ended and succeeded, this process has failed: if anything lets the event
   // loop drain mid-run, it must not exit 0.
   process.exitCode = 1;
@@ -200,7 +205,7 @@ async function runsCommand(positionals: string[], values: CommonValues, home: st
       else process.stdout.write(table(runs.map((r) => [r.runId, r.workflow.name, r.status, new Date(r.createdAt).toISOString(), r.endedAt ? ms(r.endedAt - r.createdAt) : '', String(r.resumes)]), ['run', 'workflow', 'status', 'created', 'took', 'resumes']) + '\n');
       return 0;
     }
-    if (!runId) throw new SymphonyError('E_INPUT_INVALID', `usage: symphony runs ${sub} <runId>`);
+    if (!runId) throw new SymphonyError('E_USAGE', `usage: symphony runs ${sub} <runId>`);
     if (sub === 'show') {
       const { run, steps } = conductor.show(runId);
       if (values.json) {
@@ -233,7 +238,7 @@ async function runsCommand(positionals: string[], values: CommonValues, home: st
       }
       return 0;
     }
-    throw new SymphonyError('E_INPUT_INVALID', `unknown "runs ${sub}" (list, show <runId>, explain <runId>)`, { details: { sub } });
+    throw new SymphonyError('E_USAGE', `unknown "runs ${sub}" (list, show <runId>, explain <runId>)`, { details: { sub } });
   } finally {
     await open.close();
   }
@@ -251,7 +256,7 @@ async function artifactsCommand(positionals: string[], values: CommonValues, hom
       return 0;
     }
     if (sub === 'get') {
-      if (!spec) throw new SymphonyError('E_INPUT_INVALID', 'usage: symphony artifacts get <name[@version|@alias]> [--out file]');
+      if (!spec) throw new SymphonyError('E_USAGE', 'usage: symphony artifacts get <name[@version|@alias]> [--out file]');
       const at = spec.lastIndexOf('@');
       const name = at > 0 ? spec.slice(0, at) : spec;
       const selector = at > 0 ? (/^\d+$/.test(spec.slice(at + 1)) ? Number(spec.slice(at + 1)) : spec.slice(at + 1)) : undefined;
@@ -267,7 +272,7 @@ async function artifactsCommand(positionals: string[], values: CommonValues, hom
       }
       return 0;
     }
-    throw new SymphonyError('E_INPUT_INVALID', `unknown "artifacts ${sub}" (list [prefix], get <name[@version]>)`, { details: { sub } });
+    throw new SymphonyError('E_USAGE', `unknown "artifacts ${sub}" (list [prefix], get <name[@version]>)`, { details: { sub } });
   } finally {
     await open.close();
   }

@@ -1,5 +1,5 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
-import { basename, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { SymphonyError } from '@symphony/types';
 import { generateKeyPair, readKeyPair, writeKeyPair } from '../pack/keys.js';
@@ -7,6 +7,9 @@ import { integrityOf } from '../pack/format.js';
 import { packExtension, type PackResult } from '../pack/pack.js';
 import { publishPackage } from '../pack/publish.js';
 import { readPackage } from '../pack/verify.js';
+import { findManifestFile, parseManifestText } from '../pack/manifest-file.js';
+import { checkManifestAgainstCode } from '../pack/code-check.js';
+import { packedPackageJson } from '../pack/package-json.js';
 import { createTestHost } from '../testing/test-host.js';
 import { createExtension, describeCreated } from './create.js';
 import { defaultKeyDir, defaultKeyPath, print, type CliIo } from './io.js';
@@ -32,6 +35,10 @@ export async function createCommand(positionals: string[], flags: Flags, io: Cli
 export async function testCommand(flags: Flags, io: CliIo): Promise<number> {
   const dir = resolve(io.cwd, str(flags.dir) ?? '.');
   if (flags.build !== false) await build(dir, io);
+  // The manifest and the built code must agree before any test runs (pack checks the same).
+  const manifestFile = await findManifestFile(dir);
+  await checkManifestAgainstCode(dir, parseManifestText(manifestFile.name, await readFile(manifestFile.path, 'utf8')));
+  await packedPackageJson(dir, parseManifestText(manifestFile.name, await readFile(manifestFile.path, 'utf8')), '');
   const files = await findTests(dir);
   if (files.length === 0) {
     throw new SymphonyError('E_NOT_FOUND', `no tests in ${dir}/test (files named *.test.mjs, *.test.js or *.test.cjs)`, { details: { path: join(dir, 'test') } });
@@ -43,7 +50,7 @@ export async function testCommand(flags: Flags, io: CliIo): Promise<number> {
 export async function packCommand(flags: Flags, io: CliIo): Promise<PackResult & { file: string }> {
   const dir = resolve(io.cwd, str(flags.dir) ?? '.');
   if (flags.build !== false) await build(dir, io);
-  const key = await readKeyPair(resolve(io.cwd, str(flags.key) ?? defaultKeyPath(io)));
+  const key = await packKey(dir, flags, io);
   const result = await packExtension({ dir, key });
   const outDir = resolve(io.cwd, str(flags.out) ?? dir);
   await mkdir(outDir, { recursive: true });
@@ -56,6 +63,28 @@ export async function packCommand(flags: Flags, io: CliIo): Promise<PackResult &
     print(io, `  integrity ${result.integrity}`);
   }
   return { ...result, file };
+}
+
+/**
+ * The signing key: `--key`, else the default one; when neither is given and the default does not
+ * exist yet, it is generated (like `ssh-keygen` on first use) and its location printed.
+ */
+async function packKey(dir: string, flags: Flags, io: CliIo) {
+  const explicit = str(flags.key);
+  const path = resolve(io.cwd, explicit ?? defaultKeyPath(io));
+  try {
+    return await readKeyPair(path);
+  } catch (error) {
+    if (explicit || io.env.SYMPHONY_SIGNING_KEY || (error as SymphonyError).code !== 'E_NOT_FOUND') throw error;
+  }
+  const manifestFile = await findManifestFile(dir);
+  const manifest = parseManifestText(manifestFile.name, await readFile(manifestFile.path, 'utf8'));
+  const publisher = manifest.id.slice(0, manifest.id.indexOf('.'));
+  const pair = generateKeyPair();
+  const written = await writeKeyPair(dirname(path), pair, { name: basename(path).replace(/\.key$/, ''), publisher });
+  print(io, `generated a signing key for "${publisher}": ${written.privateKeyPath} (keep it secret; back it up)`);
+  print(io, `  users trust it with: symphony ext trust ${publisher} --key ${pair.publicKey}`);
+  return pair;
 }
 
 export async function publishCommand(positionals: string[], flags: Flags, io: CliIo): Promise<number> {

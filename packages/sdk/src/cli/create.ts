@@ -2,7 +2,8 @@ import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { EXTENSION_KINDS, type ExtensionKind } from '@symphony/manifest';
 import { SymphonyError } from '@symphony/types';
-import { sdkRoot, sdkVersion } from './io.js';
+import { sdkRoot } from './io.js';
+import { templateVersions } from './versions.js';
 
 export interface CreateOptions {
   kind: string;
@@ -11,7 +12,7 @@ export interface CreateOptions {
   /** The folder the project folder is made in. */
   parent: string;
   publisher?: string;
-  /** Version range written for the @symphony/* dependencies; default `^<this SDK's version>`. */
+  /** Version range written for every @symphony/* dependency; default `^<that package's version>` each. */
   symphonyRange?: string;
 }
 
@@ -42,13 +43,19 @@ export async function createExtension(options: CreateOptions): Promise<Created> 
     __NAME__: short,
     __TITLE__: short.split(/[-_]/).map((w) => w.charAt(0).toUpperCase() + w.slice(1)).join(' '),
     __KIND__: kind,
-    __SYMPHONY_RANGE__: options.symphonyRange ?? `^${sdkVersion()}`,
   };
+  const versions = options.symphonyRange === undefined ? templateVersions(sdkRoot()) : {};
   const templates = join(sdkRoot(), 'templates');
   const files: string[] = [];
   for (const source of [join(templates, '_shared'), join(templates, kind)]) {
     for (const file of await listFiles(source)) {
-      const text = (await readFile(join(source, file), 'utf8')).replace(/__[A-Z_]+__/g, (m) => values[m] ?? m);
+      let text = (await readFile(join(source, file), 'utf8')).replace(/__[A-Z_]+__/g, (m) => values[m] ?? m);
+      // Each @symphony/* dependency at a range of its own version, which exists on the registry.
+      text = text.replace(/"(@symphony\/[a-z-]+)": "__SYMPHONY_RANGE__"/g, (_, name: string) => {
+        const range = options.symphonyRange ?? (versions[name] ? `^${versions[name]}` : undefined);
+        if (!range) throw new SymphonyError('E_INTERNAL', `the SDK does not know which version of ${name} to ask for`, { details: { name } });
+        return `"${name}": "${range}"`;
+      });
       const target = file.replace(/\.tmpl$/, '').replace(/(^|\/)gitignore$/, '$1.gitignore');
       await mkdir(join(dir, target, '..'), { recursive: true });
       await writeFile(join(dir, target), text);

@@ -16,6 +16,8 @@ import {
   type PackSignature,
 } from './format.js';
 import { findManifestFile, parseManifestText, type PackageManifest } from './manifest-file.js';
+import { packedPackageJson } from './package-json.js';
+import { checkManifestAgainstCode } from './code-check.js';
 
 export interface PackOptions {
   /** The extension's folder (holds the manifest). */
@@ -52,10 +54,22 @@ export async function packExtension(options: PackOptions): Promise<PackResult> {
   const manifestFile = await findManifestFile(options.dir);
   const manifest = parseManifestText(manifestFile.name, await readFile(manifestFile.path, 'utf8'));
   const paths = await selectFiles(options.dir, manifestFile.name);
+  // package.json goes in with a `symphony` field derived from the manifest (npm registries show it).
+  const packageJson = await packedPackageJson(options.dir, manifest, pair.keyId);
+  // The built code must agree with the manifest; the packed manifest then carries the JSON
+  // Schemas derived from the code's zod schemas (a JSON manifest file; TOML stays as written).
+  const fromCode = await checkManifestAgainstCode(options.dir, manifest);
+  // Only the methods come from the code; every other field stays as the author wrote it.
+  const manifestBytes = fromCode && manifestFile.name.endsWith('.json') ? withCodeMethods(await readFile(manifestFile.path, 'utf8'), fromCode) : undefined;
+  const contents = async (path: string) => {
+    if (path === 'package.json' && packageJson) return packageJson;
+    if (path === manifestFile.name && manifestBytes) return manifestBytes;
+    return readFile(join(options.dir, path));
+  };
 
   const files: PackFile[] = [];
   for (const path of paths) {
-    const data = await readFile(join(options.dir, path));
+    const data = await contents(path);
     files.push({ path, sha256: sha256Hex(data), size: data.length });
   }
   const filesDoc: FilesDocument = { format: PACKAGE_FORMAT, files };
@@ -73,7 +87,10 @@ export async function packExtension(options: PackOptions): Promise<PackResult> {
   const staging = await mkdtemp(join(tmpdir(), 'symphony-pack-'));
   try {
     const root = join(staging, 'package');
-    for (const path of paths) await copyInto(join(options.dir, path), join(root, path));
+    for (const path of paths) {
+      await mkdir(dirname(join(root, path)), { recursive: true });
+      await writeFile(join(root, path), await contents(path));
+    }
     await mkdir(join(root, '.symphony'), { recursive: true });
     await writeFile(join(root, FILES_PATH), filesBytes);
     await writeFile(join(root, SIGNATURE_PATH), `${JSON.stringify(signature, null, 2)}\n`);
@@ -81,7 +98,7 @@ export async function packExtension(options: PackOptions): Promise<PackResult> {
     return {
       id: manifest.id,
       version: manifest.version,
-      manifest,
+      manifest: manifestBytes ? parseManifestText(manifestFile.name, manifestBytes.toString('utf8')) : manifest,
       tarball,
       integrity: integrityOf(tarball),
       files,
@@ -93,9 +110,11 @@ export async function packExtension(options: PackOptions): Promise<PackResult> {
   }
 }
 
-async function copyInto(from: string, to: string): Promise<void> {
-  await mkdir(dirname(to), { recursive: true });
-  await writeFile(to, await readFile(from));
+function withCodeMethods(fileText: string, fromCode: PackageManifest): Buffer {
+  const file = JSON.parse(fileText) as Record<string, unknown> & { contributes?: Record<string, unknown> };
+  const methods = (fromCode.contributes as { methods?: unknown } | undefined)?.methods;
+  const next = methods === undefined ? file : { ...file, contributes: { ...(file.contributes ?? {}), methods } };
+  return Buffer.from(`${JSON.stringify(next, null, 2)}\n`);
 }
 
 // Sorted, fixed mtime, no owners: the same folder packs to the same bytes.

@@ -88,23 +88,70 @@ function define<M extends Record<string, AnyMethod>>(kind: ExtensionKind, defini
   return result;
 }
 
-/** Declares every method in the manifest (with JSON Schemas from zod) unless the author did. */
+/**
+ * Declares every method in the manifest with the JSON Schemas derived from its zod schemas. A
+ * method the author declared keeps what they wrote (description, timeout) and gains the derived
+ * schemas it lacks; a schema they wrote themselves stays, and `manifestDrift` compares the two.
+ */
 function withMethods(contributes: ManifestInput['contributes'], methods: Record<string, AnyMethod>): ManifestInput['contributes'] {
   const declared = { ...(contributes?.methods ?? {}) } as Record<string, Record<string, unknown>>;
   for (const [name, m] of Object.entries(methods)) {
-    if (declared[name]) continue;
-    const entry: Record<string, unknown> = {};
+    const entry: Record<string, unknown> = { ...(Object.prototype.hasOwnProperty.call(declared, name) ? declared[name] : {}) };
     if (typeof m !== 'function') {
-      if (m.description) entry.description = m.description;
-      if (m.timeoutMs) entry.timeoutMs = m.timeoutMs;
+      if (m.description && entry.description === undefined) entry.description = m.description;
+      if (m.timeoutMs && entry.timeoutMs === undefined) entry.timeoutMs = m.timeoutMs;
       const input = jsonSchemaOf(m.input);
       const output = jsonSchemaOf(m.output);
-      if (input) entry.input = input;
-      if (output) entry.output = output;
+      if (input && entry.input === undefined) entry.input = input;
+      if (output && entry.output === undefined) entry.output = output;
     }
     declared[name] = entry;
   }
   return { ...(contributes ?? {}), methods: declared } as ManifestInput['contributes'];
+}
+
+/**
+ * Where a manifest written by hand and the code disagree: a declared method the code does not
+ * define, or a declared input/output JSON Schema whose properties or required fields differ from
+ * the zod schema's. One line each; empty when they agree. `symphony-sdk pack` and `test` refuse
+ * a package with any (`E_MANIFEST_MISMATCH`).
+ */
+export function manifestDrift(declared: ManifestInput | ExtensionManifest, definition: ExtensionDefinition): string[] {
+  const out: string[] = [];
+  const written = (declared.contributes?.methods ?? {}) as Record<string, Record<string, unknown>>;
+  for (const name of Object.keys(written)) {
+    if (!Object.prototype.hasOwnProperty.call(definition.methods, name)) {
+      out.push(`the manifest declares method "${name}", which the code does not define (it defines ${Object.keys(definition.methods).join(', ') || 'none'})`);
+      continue;
+    }
+    const m = definition.methods[name];
+    if (typeof m === 'function' || m === undefined) continue;
+    for (const part of ['input', 'output'] as const) {
+      const hand = written[name]?.[part];
+      const derived = jsonSchemaOf(m[part]);
+      if (hand === undefined || derived === undefined) continue;
+      const diff = schemaDifference(hand, derived);
+      if (diff) out.push(`method "${name}": the ${part} schema in the manifest ${diff}`);
+    }
+  }
+  return out;
+}
+
+function schemaDifference(hand: unknown, derived: Record<string, unknown>): string | undefined {
+  const shape = (s: unknown) => {
+    const o = (s ?? {}) as { type?: unknown; properties?: Record<string, unknown>; required?: unknown };
+    return {
+      type: JSON.stringify(o.type ?? null),
+      properties: Object.keys(o.properties ?? {}).sort().join(', '),
+      required: (Array.isArray(o.required) ? [...(o.required as string[])] : []).sort().join(', '),
+    };
+  };
+  const a = shape(hand);
+  const b = shape(derived);
+  if (a.type !== b.type) return `has type ${a.type} where the code's zod schema has ${b.type}`;
+  if (a.properties !== b.properties) return `has properties {${a.properties}} where the code's zod schema has {${b.properties}}`;
+  if (a.required !== b.required) return `requires {${a.required}} where the code's zod schema requires {${b.required}}`;
+  return undefined;
 }
 
 function jsonSchemaOf(schema: z.ZodType | undefined): Record<string, unknown> | undefined {

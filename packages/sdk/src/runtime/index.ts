@@ -4,6 +4,7 @@ export {
   defineMotif,
   method,
   isExtensionDefinition,
+  manifestDrift,
   type AnyMethod,
   type ExtensionDefinition,
   type ManifestInput,
