@@ -14,7 +14,7 @@ import { validateWorkflow } from '@symphony/types';
 import { ArtifactStore, closeLedger, openLedger } from '@symphony/pit-artifacts';
 import { createDagService } from '@symphony/pit-dag';
 import { createSymphony } from '@symphony/runtime';
-import { measure, row } from '../lib.mjs';
+import { coldStart, measure, row } from '../lib.mjs';
 
 const STEPS = 1_000;
 const CLI = fileURLToPath(new URL('../../apps/cli/dist/cli.js', import.meta.url));
@@ -117,7 +117,13 @@ export default async function engineSuite({ quick }) {
     await closeLedger(ledger);
 
     const lg = await langGraphChain(steps, dir);
-    const lgM = lg.run ? perStep(await measure(`LangGraph.js + SqliteSaver: ${steps}-step chain (per step)`, lg.run, { quick, time: quick ? 300 : 3000 }), steps) : undefined;
+    // Whole runs of seconds each: a few timed runs (tinybench's 64-sample minimum would take minutes).
+    const runs = quick ? 2 : 5;
+    const timed = (name, fn) => coldStart(name, runs, async () => {
+      await fn();
+      return () => {};
+    });
+    const lgM = lg.run ? perStep(await timed(`LangGraph.js + SqliteSaver: ${steps}-step chain (per step)`, lg.run), steps) : undefined;
     const pg = await pGraphChain(steps);
     const pgM = pg.run ? perStep(await measure(`p-graph: ${steps}-step chain, no persistence (per step)`, pg.run, opts), steps) : undefined;
 
@@ -134,15 +140,15 @@ export default async function engineSuite({ quick }) {
     const file = join(dir, 'chain.yaml');
     writeFileSync(file, ['name: yaml-chain', 'steps:', ...Array.from({ length: cliSteps }, (_, i) => `  - { id: s${i}, uses: bench.noop/run${i ? `, needs: [s${i - 1}]` : ''} }`)].join('\n') + '\n');
     let h = 0;
-    const api = perStep(await measure(`API: createSymphony().run(chain.yaml), ${cliSteps} extension steps (per step)`, async () => {
+    const api = perStep(await timed(`API: createSymphony().run(chain.yaml), ${cliSteps} extension steps, incl. start + close (per step)`, async () => {
       const symphony = await createSymphony({ home: join(dir, `api-${h++}`), builtins: false, policy: 'heuristic', extensions: [join(dir, 'extensions')], logLevel: 'silent' });
       const result = await symphony.run(file);
       await symphony.close();
       if (result.status !== 'succeeded') throw new Error(`API run ${result.status}`);
-    }, { quick, time: quick ? 300 : 4000 }), cliSteps);
-    const cli = perStep(await measure(`symphony run chain.yaml, ${cliSteps} extension steps, whole process (per step)`, () => {
+    }), cliSteps);
+    const cli = perStep(await timed(`symphony run chain.yaml, ${cliSteps} extension steps, whole process (per step)`, () => {
       execFileSync(process.execPath, [CLI, 'run', file, '--json', '--home', join(dir, `cli-${h++}`)], { stdio: 'ignore' });
-    }, { quick, time: quick ? 300 : 4000 }), cliSteps);
+    }), cliSteps);
     rows.push(row({ layer: 'engine: symphony run vs API', name: `${api.name} (floor)`, m: api }));
     rows.push(row({ layer: 'engine: symphony run vs API', name: cli.name, m: cli, floor: api, aim: '≤ 2× the API path per step' }));
   } finally {

@@ -7,9 +7,11 @@ import { CLI, FIXTURES, symphony } from './cli-harness.js';
 
 const ENGINE = join(FIXTURES, 'engine');
 const work = mkdtempSync(join(tmpdir(), 'symphony-engine-'));
-afterAll(() => process.env.KEEP_WORK || rmSync(work, { recursive: true, force: true }));
+// Homes live outside the workspace (the current directory), as the CLI requires.
+const homes = mkdtempSync(join(tmpdir(), 'symphony-engine-homes-'));
+afterAll(() => process.env.KEEP_WORK || [work, homes].forEach((d) => rmSync(d, { recursive: true, force: true })));
 let n = 0;
-const freshHome = () => join(work, `home-${++n}`);
+const freshHome = () => join(homes, `home-${++n}`);
 const result = (lines: Record<string, unknown>[]) => lines.find((l) => l.type === 'result') as Record<string, any> | undefined;
 const execs = (log: string) => (existsSync(log) ? readFileSync(log, 'utf8').trim().split('\n').filter(Boolean) : []);
 
@@ -109,15 +111,15 @@ describe('storage faults', () => {
     flip('"status":"done"', '"status":"dome"');
     const step = await symphony(['runs', 'show', runId, '--json', '--home', home], { cwd: work });
     expect(step.code).toBe(1);
-    expect(step.stderr).toContain('E_LEDGER_CORRUPT');
+    expect(step.stdout + step.stderr).toContain('E_LEDGER_CORRUPT');
     expect(step.stdout).not.toContain('dome');
     // The run record: "succeeded" becomes ")ucceeded".
     flip('"status":"succeeded"', '"status":")ucceeded"');
     for (const args of [['runs', 'show', runId], ['runs', 'list']]) {
       const shown = await symphony([...args, '--json', '--home', home], { cwd: work });
       expect(shown.code).toBe(1);
-      expect(shown.stderr).toContain('E_LEDGER_CORRUPT');
-      expect(shown.stderr).toContain(join(home, 'ledger'));
+      expect(shown.stdout + shown.stderr).toContain('E_LEDGER_CORRUPT');
+      expect(shown.stdout + shown.stderr).toContain(join(home, 'ledger'));
       expect(shown.stdout).not.toContain('ucceeded');
     }
   });
