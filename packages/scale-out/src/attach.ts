@@ -10,7 +10,7 @@ export interface ScaleOutConfig {
   prefix?: string;
   /** Extension ids that always run on this machine (e.g. operators writing the local workspace). */
   local?: string[];
-  /** BullMQ priority of a run's steps (0 highest); default: from the run's tenant weight, else 0. */
+  /** BullMQ priority of a step (1 highest); default: from the run's dominant share in pit.arbitration (least served first). */
   priority?: (step: { runId: string; stepId: string; uses: string }) => number;
 }
 
@@ -67,6 +67,17 @@ export async function attachScaleOut(symphony: Symphony, config: ScaleOutConfig,
   const logger = extra.logger ?? (kernel as unknown as { logger?: Logger }).logger;
   const dispatcher = await createDispatcher({ ...extra, redis: config.redis, secret: config.secret, ...(config.prefix ? { prefix: config.prefix } : {}), ...(metrics && !extra.metrics ? { metrics } : {}), ...(logger ? { logger } : {}) });
   const local = new Set(config.local ?? []);
+  // Fairness across machines: a run's BullMQ priority follows its tenant's dominant share in
+  // pit.arbitration (the least-served tenant first; 1 is BullMQ's highest priority after 0).
+  const arbiter = kernel.tryService?.<{ metrics?(): { tenants: Record<string, { dominantShare?: number }> } }>('pit.arbitration');
+  const priorityOf =
+    config.priority ??
+    (arbiter?.metrics
+      ? (step: { runId: string }) => {
+          const share = arbiter.metrics!().tenants[step.runId]?.dominantShare ?? 0;
+          return 1 + Math.round(Math.min(1, Math.max(0, share)) * 1000);
+        }
+      : undefined);
   const original = { call: stage.call, list: stage.list, providers: stage.providers };
   const remoteHas = (extensionId: string) => !local.has(extensionId) && dispatcher.extensions().has(extensionId);
   stage.call = (uses, input, options = {}) => {
@@ -80,7 +91,7 @@ export async function attachScaleOut(symphony: Symphony, config: ScaleOutConfig,
       ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}),
       ...(options.signal ? { signal: options.signal } : {}),
       ...(options.onProgress ? { onProgress: options.onProgress } : {}),
-      ...(config.priority ? { priority: config.priority(step) } : {}),
+      ...(priorityOf ? { priority: priorityOf(step) } : {}),
     });
   };
   stage.list = () => {

@@ -125,11 +125,11 @@ export async function createDispatcher(options: DispatcherOptions): Promise<Disp
   let closed = false;
 
   const m = options.metrics;
-  const gDepth = m?.gauge('symphony_scaleout_queue_depth', 'Jobs waiting in each scale-out queue', { labelNames: ['queue', 'state'] });
-  const gWorkers = m?.gauge('symphony_scaleout_workers', 'Live scale-out workers serving each queue', { labelNames: ['queue'] });
-  const hWait = m?.histogram('symphony_scaleout_wait_seconds', 'Time a dispatched step waited in its queue', { labelNames: ['queue'], buckets: [0.001, 0.005, 0.02, 0.1, 0.5, 2, 10, 60] });
-  const hRun = m?.histogram('symphony_scaleout_run_seconds', 'Time a dispatched step ran on its worker', { labelNames: ['queue'], buckets: [0.001, 0.01, 0.1, 1, 10, 60, 600] });
-  const cDone = m?.counter('symphony_scaleout_jobs_total', 'Dispatched steps by queue and outcome', { labelNames: ['queue', 'outcome'] });
+  const gDepth = m?.gauge('scaleout_queue_depth', 'Jobs waiting in each scale-out queue', { labelNames: ['queue', 'state'] });
+  const gWorkers = m?.gauge('scaleout_workers', 'Live scale-out workers serving each queue', { labelNames: ['queue'] });
+  const hWait = m?.histogram('scaleout_wait_seconds', 'Time a dispatched step waited in its queue', { labelNames: ['queue'], buckets: [0.001, 0.005, 0.02, 0.1, 0.5, 2, 10, 60] });
+  const hRun = m?.histogram('scaleout_run_seconds', 'Time a dispatched step ran on its worker', { labelNames: ['queue'], buckets: [0.001, 0.01, 0.1, 1, 10, 60, 600] });
+  const cDone = m?.counter('scaleout_jobs_total', 'Dispatched steps by queue and outcome', { labelNames: ['queue', 'outcome'] });
 
   const settle = async (jobId: string, how: { returnvalue?: unknown; failedReason?: string }) => {
     const w = waiters.get(jobId);

@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createSymphony, type Symphony } from '@symphony/runtime';
-import { attachScaleOut, createDispatcher, type ScaleOut } from '../src/index.js';
+import { Job, Queue } from 'bullmq';
+import { attachScaleOut, createDispatcher, jobIdFor, type ScaleOut } from '../src/index.js';
 import { REDIS_SERVER, SKIP_REASON, startRedis, type TestRedis } from './redis-server.js';
 
 const SECRET = 'fault-secret-0123456789';
@@ -97,6 +98,34 @@ describe.skipIf(!REDIS_SERVER)(`scale-out faults, with real processes${REDIS_SER
     expect(log.filter((l) => l.startsWith('start s'))).toHaveLength(2);
     expect(log.filter((l) => l.startsWith('end s'))).toHaveLength(1);
     expect(log[0]!.split(' ')[2]).not.toBe(log[1]!.split(' ')[2]);
+  });
+
+  it('a worker paused (SIGSTOP) past its lock: the job is re-delivered and its late result is fenced off by the lock token', async () => {
+    const marker = join(dir, 'stop-worker.log');
+    const a = child('worker-proc.mjs', [redis.url, join(dir, 'wsa'), '1000', '1']);
+    await a.line('ready');
+    const { symphony, scale } = await coordinator(join(dir, 'c5'));
+    await until('the worker in the registry', async () => (await scale.dispatcher.refresh(), scale.dispatcher.extensions().has('acme.work')));
+    const run = symphony.run({ name: 'stop-worker', steps: [{ id: 's', uses: 'acme.work/slow', with: { ms: 1200, marker, tag: 's' } }] } as never);
+    await until('the step started on worker A', () => lines(marker).some((l) => l.startsWith('start s')));
+    a.proc.kill('SIGSTOP');
+    const b = child('worker-proc.mjs', [redis.url, join(dir, 'wsb'), '1000', '1']);
+    await b.line('ready');
+    const result = await run;
+    expect(result.status).toBe('succeeded');
+    expect(symphony.artifacts.value('stop-worker/s')).toMatchObject({ pid: b.proc.pid });
+    // A wakes up, finishes its copy, and cannot complete the job any more (its lock is gone).
+    a.proc.kill('SIGCONT');
+    await until('A finished its late copy', () => lines(marker).filter((l) => l.startsWith('end s')).length === 2);
+    await new Promise((r) => setTimeout(r, 300));
+    const queue = new Queue('ext.acme.work', { connection: { host: '127.0.0.1', port: redis.port }, prefix: 'symphony' });
+    try {
+      const job = await Job.fromId(queue, jobIdFor(result.runId, 's', 1));
+      expect(await job!.getState()).toBe('completed');
+      expect(JSON.parse((job!.returnvalue as { body: string }).body).output.pid).toBe(b.proc.pid);
+    } finally {
+      await queue.close();
+    }
   });
 
   it('the coordinator SIGKILLed: a restarted one resumes the run, re-attaches to the job by id and collects the result', async () => {

@@ -60,6 +60,16 @@ describe.skipIf(!REDIS_SERVER)(`scale-out over a real redis-server${REDIS_SERVER
     }
   });
 
+  it('shows queue depth, wait, run time, jobs and workers on the kernel metrics (/metrics)', async () => {
+    await coordinator.run({ name: 'metered', steps: [{ id: 'a', uses: 'acme.work/echo', with: {} }] } as never);
+    await new Promise((r) => setTimeout(r, 500)); // one sweep: depths and workers
+    const text = await coordinator.kernel.service<{ expose(): Promise<string> }>('metrics').expose();
+    expect(text).toMatch(/symphony_scaleout_jobs_total\{queue="ext\.acme\.work",outcome="ok"\} [1-9]/);
+    expect(text).toMatch(/symphony_scaleout_workers\{queue="ext\.acme\.work"\} 1/);
+    expect(text).toContain('symphony_scaleout_queue_depth{queue="ext.acme.work",state="waiting"}');
+    expect(text).toContain('symphony_scaleout_wait_seconds_bucket');
+  });
+
   it('routes capability: steps to what the workers provide', async () => {
     const result = await coordinator.run({ name: 'cap', steps: [{ id: 'c', uses: 'capability:echo.any', with: { hello: 'x' } }] } as never);
     expect(result.status).toBe('succeeded');
