@@ -1,7 +1,7 @@
 import { Redis } from 'ioredis';
 import { Job, Queue, QueueEvents } from 'bullmq';
 import { SymphonyError, toSymphonyError, type Logger } from '@symphony/types';
-import { redisOptions, redact, type RedisTarget } from './connection.js';
+import { probe, redisOptions, redact, type RedisTarget } from './connection.js';
 import { DEFAULT_INLINE_LIMIT, DEFAULT_MAX_BLOB_BYTES, getValue, putValue } from './blobs.js';
 import { checkResult, DEFAULT_PREFIX, errorFromReason, jobIdFor, queueName, type JobEnvelope } from './protocol.js';
 import { seal, verify, type Signed } from './sign.js';
@@ -236,7 +236,12 @@ export async function createDispatcher(options: DispatcherOptions): Promise<Disp
     return out;
   };
 
-  await redis.ping().catch(() => undefined);
+  try {
+    if (!(await probe(redis, url))) logger?.warn({ redis: url }, `scale-out: Redis at ${url} does not answer yet: steps wait until it does`);
+  } catch (err) {
+    redis.disconnect();
+    throw err;
+  }
   await refresh().catch(() => undefined);
 
   return {

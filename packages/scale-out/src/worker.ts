@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { UnrecoverableError, Worker, type Job } from 'bullmq';
 import { SymphonyError, toSymphonyError, type Logger } from '@symphony/types';
-import { redisOptions, redact, type RedisTarget } from './connection.js';
+import { probe, redisOptions, redact, type RedisTarget } from './connection.js';
 import { DEFAULT_INLINE_LIMIT, DEFAULT_MAX_BLOB_BYTES, getValue, putValue } from './blobs.js';
 import { checkJob, DEFAULT_PREFIX, queueName, reasonOf, type ResultEnvelope } from './protocol.js';
 import { seal, verify, type Signed } from './sign.js';
@@ -80,6 +80,13 @@ export async function startScaleWorker(options: ScaleWorkerOptions): Promise<Sca
   const ids = new Set(mine.map((e) => e.id));
   const redis = new Redis({ ...connection, lazyConnect: false });
   redis.on('error', () => {});
+  const url = redact(typeof options.redis === 'string' ? options.redis : options.redis.url);
+  try {
+    if (!(await probe(redis, url))) logger?.warn({ redis: url }, `scale-out worker: Redis at ${url} does not answer yet: waiting for it`);
+  } catch (err) {
+    redis.disconnect();
+    throw err;
+  }
 
   const processor = async (job: Job): Promise<Signed> => {
     const started = Date.now();
@@ -160,7 +167,7 @@ export async function startScaleWorker(options: ScaleWorkerOptions): Promise<Sca
   await beat();
   const timer = setInterval(beat, HEARTBEAT_MS);
   timer.unref();
-  logger?.info({ id, queues: workers.map((w) => w.name), redis: redact(typeof options.redis === 'string' ? options.redis : options.redis.url) }, 'scale-out worker started');
+  logger?.info({ id, queues: workers.map((w) => w.name), redis: url }, 'scale-out worker started');
 
   let closing: Promise<void> | undefined;
   return {

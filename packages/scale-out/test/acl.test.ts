@@ -1,0 +1,65 @@
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createSymphony, type Symphony } from '@symphony/runtime';
+import { attachScaleOut, createDispatcher, redisOptions, scaleOutFromEnv, startScaleWorker, type WorkerStage } from '../src/index.js';
+import { REDIS_SERVER, SKIP_REASON, startRedis, type TestRedis } from './redis-server.js';
+
+const FIXTURES = fileURLToPath(new URL('./fixtures/extensions', import.meta.url));
+// The ACL the README and deploy/docker-compose.yml give: no default user; one user limited to
+// the `symphony:*` keys, without @dangerous commands except INFO (BullMQ reads the server version).
+const ACL = ['--user', 'default', 'off', '--user', 'symphony', 'on', '>s3cret-pw', '~symphony:*', '&*', '+@all', '-@dangerous', '+info'];
+
+describe('scale-out settings', () => {
+  it('reads the environment: URL, secret, ACL user and password, TLS; refuses a URL without a secret', () => {
+    expect(scaleOutFromEnv({})).toBeUndefined();
+    expect(() => scaleOutFromEnv({ SYMPHONY_REDIS_URL: 'redis://h:1' })).toThrow(expect.objectContaining({ code: 'E_CONFIG_INVALID' }));
+    const c = scaleOutFromEnv({ SYMPHONY_REDIS_URL: 'redis://h:1', SYMPHONY_SCALE_OUT_SECRET: 's', SYMPHONY_REDIS_USERNAME: 'u', SYMPHONY_REDIS_PASSWORD: 'p', SYMPHONY_REDIS_TLS: '1', SYMPHONY_SCALE_OUT_LOCAL: 'a.b, c.d' })!;
+    expect(c).toMatchObject({ secret: 's', local: ['a.b', 'c.d'], redis: { url: 'redis://h:1', username: 'u', password: 'p', tls: true } });
+    expect(redisOptions(c.redis)).toMatchObject({ host: 'h', port: 1, username: 'u', password: 'p', tls: {} });
+    expect(redisOptions({ url: 'rediss://x:y@h/2', tls: { rejectUnauthorized: true, servername: 'h' } })).toMatchObject({ db: 2, username: 'x', password: 'y', tls: { rejectUnauthorized: true, servername: 'h' } });
+    expect(() => redisOptions('http://h')).toThrow(expect.objectContaining({ code: 'E_INPUT_INVALID' }));
+    expect(() => redisOptions('redis://u:pw@h/x')).toThrow(expect.not.stringContaining('pw'));
+  });
+});
+
+describe.skipIf(!REDIS_SERVER)(`scale-out with a Redis ACL user${REDIS_SERVER ? '' : ` (${SKIP_REASON})`}`, () => {
+  let redis: TestRedis;
+  let dir: string;
+  const open: Array<() => Promise<void>> = [];
+  beforeAll(async () => {
+    redis = await startRedis(ACL);
+    dir = mkdtempSync(join(tmpdir(), 'sym-acl-'));
+    mkdirSync(join(dir, 'ws'));
+  });
+  afterAll(async () => {
+    for (const c of open.reverse()) await c();
+    await redis?.cleanup();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('runs a step with both sides authenticated as the restricted ACL user', async () => {
+    const url = `redis://symphony:s3cret-pw@127.0.0.1:${redis.port}`;
+    const host: Symphony = await createSymphony({ home: join(dir, 'w'), workspace: join(dir, 'ws'), builtins: false, extensions: [FIXTURES], policy: 'heuristic', noSync: true, logLevel: 'silent' });
+    open.push(() => host.close());
+    const worker = await startScaleWorker({ redis: url, secret: 'k', stage: host.kernel.service<WorkerStage>('stage') });
+    open.push(() => worker.close());
+    const coordinator = await createSymphony({ home: join(dir, 'c'), workspace: join(dir, 'ws'), builtins: false, policy: 'heuristic', noSync: true, logLevel: 'silent' });
+    open.push(() => coordinator.close());
+    const scale = await attachScaleOut(coordinator, { redis: { url: `redis://127.0.0.1:${redis.port}`, username: 'symphony', password: 's3cret-pw' }, secret: 'k' });
+    open.push(() => scale.detach());
+    const result = await coordinator.run({ name: 'acl', steps: [{ id: 'a', uses: 'acme.work/echo', with: { ok: 1 } }] } as never);
+    expect(result.status).toBe('succeeded');
+    expect(coordinator.artifacts.value('acl/a')).toMatchObject({ echoed: { ok: 1 } });
+  });
+
+  it('a wrong password or an unknown user is E_REDIS_UNAVAILABLE naming the login, on both sides', async () => {
+    const host: Symphony = await createSymphony({ home: join(dir, 'w2'), workspace: join(dir, 'ws'), builtins: false, extensions: [FIXTURES], policy: 'heuristic', noSync: true, logLevel: 'silent' });
+    open.push(() => host.close());
+    const bad = `redis://symphony:wrong@127.0.0.1:${redis.port}`;
+    await expect(startScaleWorker({ redis: bad, secret: 'k', stage: host.kernel.service<WorkerStage>('stage') })).rejects.toMatchObject({ code: 'E_REDIS_UNAVAILABLE', message: expect.stringContaining('refused the login') });
+    await expect(createDispatcher({ redis: `redis://127.0.0.1:${redis.port}`, secret: 'k' })).rejects.toMatchObject({ code: 'E_REDIS_UNAVAILABLE' });
+  });
+});
