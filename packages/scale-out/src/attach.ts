@@ -1,7 +1,9 @@
 import { SymphonyError, type Logger } from '@symphony/types';
 import type { Symphony } from '@symphony/runtime';
-import type { RedisTarget } from './connection.js';
-import { createDispatcher, type Dispatcher, type DispatcherOptions, type MetricsLike } from './dispatcher.js';
+import { probe, redact, redisOptions, type RedisTarget } from './connection.js';
+import { DEFAULT_PREFIX } from './protocol.js';
+import { WORKER_TTL_MS } from './worker.js';
+import { createDispatcher, type Dispatcher, type DispatcherOptions, type MetricsLike, type WorkerEntry } from './dispatcher.js';
 
 /** `scaleOut` in symphony.config, or the `SYMPHONY_REDIS_*` / `SYMPHONY_SCALE_OUT_*` environment. */
 export interface ScaleOutConfig {
@@ -23,6 +25,7 @@ export interface ScaleOutConfig {
 export function scaleOutFromEnv(env: Record<string, string | undefined> = process.env, fromConfig?: Partial<ScaleOutConfig>): ScaleOutConfig | undefined {
   const url = env.SYMPHONY_REDIS_URL || (typeof fromConfig?.redis === 'string' ? fromConfig.redis : fromConfig?.redis?.url);
   if (!url) return undefined;
+  redisOptions(url); // E_INPUT_INVALID before anything else
   const secret = env.SYMPHONY_SCALE_OUT_SECRET || fromConfig?.secret;
   if (!secret) throw new SymphonyError('E_CONFIG_INVALID', 'scale-out is on (SYMPHONY_REDIS_URL or scaleOut.redis) but has no shared secret: set SYMPHONY_SCALE_OUT_SECRET (the same on the coordinator and every worker)', { details: { field: 'scaleOut.secret' } });
   const base: RedisTarget = typeof fromConfig?.redis === 'object' ? { ...fromConfig.redis, url } : { url };
@@ -127,4 +130,32 @@ export async function attachScaleOut(symphony: Symphony, config: ScaleOutConfig,
       await dispatcher.close();
     },
   };
+}
+
+/**
+ * The extensions live workers serve, read once from the registry (for validating a workflow's
+ * `uses:` before a coordinator starts). Redis unreachable within 3 s: an empty list.
+ */
+export async function workerCatalog(config: Pick<ScaleOutConfig, 'redis' | 'prefix'>): Promise<Array<{ id: string; methods: string[]; capabilities: string[] }>> {
+  const { Redis } = await import('ioredis');
+  const target = typeof config.redis === 'string' ? config.redis : config.redis.url;
+  const redis = new Redis({ ...redisOptions(config.redis), lazyConnect: true, maxRetriesPerRequest: 1, retryStrategy: () => null });
+  redis.on('error', () => {});
+  try {
+    if (!(await probe(redis, redact(target)))) return [];
+    const all = await redis.hgetall(`${config.prefix ?? DEFAULT_PREFIX}:workers`);
+    const out = new Map<string, { id: string; methods: string[]; capabilities: string[] }>();
+    for (const json of Object.values(all)) {
+      try {
+        const w = JSON.parse(json) as WorkerEntry;
+        if (Date.now() - w.seen > WORKER_TTL_MS) continue;
+        for (const e of w.extensions) if (!out.has(e.id)) out.set(e.id, { id: e.id, methods: [...e.methods], capabilities: e.capabilities.map((c) => (typeof c === 'string' ? c : c.name)) });
+      } catch {
+        // a malformed entry is skipped (the dispatcher drops it)
+      }
+    }
+    return [...out.values()];
+  } finally {
+    redis.disconnect();
+  }
 }

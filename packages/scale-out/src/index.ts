@@ -1,4 +1,4 @@
-export { attachScaleOut, scaleOutFromEnv, type ScaleOut, type ScaleOutConfig } from './attach.js';
+export { attachScaleOut, scaleOutFromEnv, workerCatalog, type ScaleOut, type ScaleOutConfig } from './attach.js';
 export { createDispatcher, type Dispatcher, type DispatcherOptions, type DispatchRequest, type DispatchStatus, type MetricsLike, type RemoteExtension, type WorkerEntry } from './dispatcher.js';
 export { startScaleWorker, HEARTBEAT_MS, WORKER_TTL_MS, type ScaleWorker, type ScaleWorkerOptions, type WorkerStage } from './worker.js';
 export { redisOptions, redact, type RedisTarget } from './connection.js';
