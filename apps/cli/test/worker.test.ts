@@ -20,7 +20,7 @@ describe('symphony worker', () => {
     const cwd = mkdtempSync(join(tmpdir(), 'sym-worker-usage-'));
     cleanup.push(() => rmSync(cwd, { recursive: true, force: true }));
     const env = { SYMPHONY_REDIS_URL: '' };
-    for (const args of [['worker'], ['worker', '--redis', 'redis://127.0.0.1:1', '--concurrency', '0'], ['worker', '--bogus']]) {
+    for (const args of [['worker'], ['worker', '--redis', 'redis://127.0.0.1:1', '--concurrency', '0'], ['worker', '--bogus'], ['worker', '--redis', 'redis://127.0.0.1:1', '--limit', 'fast']]) {
       const r = await symphony(args, { cwd, env });
       expect(r.code, args.join(' ')).toBe(2);
       expect(r.stderr).toContain('[E_USAGE]');

@@ -84,6 +84,22 @@ describe.skipIf(!REDIS_SERVER)(`scale-out over a real redis-server${REDIS_SERVER
     }
   });
 
+  it('a cancelled dispatch withdraws its job from the queue (E_ABORTED)', async () => {
+    const ac = new AbortController();
+    const pending = scale.dispatcher.dispatch({ runId: 'cancel', stepId: 's', attempt: 1, uses: 'nobody.serves/this', input: {}, signal: ac.signal });
+    const queue = new Queue('ext.nobody.serves', { connection: { host: '127.0.0.1', port: redis.port }, prefix: 'symphony' });
+    try {
+      for (let i = 0; i < 200 && !(await Job.fromId(queue, jobIdFor('cancel', 's', 1))); i++) await new Promise((r) => setTimeout(r, 10));
+      expect(await Job.fromId(queue, jobIdFor('cancel', 's', 1))).toBeDefined();
+      ac.abort();
+      await expect(pending).rejects.toMatchObject({ code: 'E_ABORTED' });
+      for (let i = 0; i < 200 && (await Job.fromId(queue, jobIdFor('cancel', 's', 1))); i++) await new Promise((r) => setTimeout(r, 10));
+      expect(await Job.fromId(queue, jobIdFor('cancel', 's', 1))).toBeUndefined();
+    } finally {
+      await queue.close();
+    }
+  });
+
   it('routes capability: steps to what the workers provide', async () => {
     const result = await coordinator.run({ name: 'cap', steps: [{ id: 'c', uses: 'capability:echo.any', with: { hello: 'x' } }] } as never);
     expect(result.status).toBe('succeeded');

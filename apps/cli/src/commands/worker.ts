@@ -6,13 +6,15 @@ import { scaleOutFromEnv, startScaleWorker, type WorkerStage } from '@symphony/s
 import { SymphonyError } from '@symphony/types';
 
 export const WORKER_USAGE = `symphony worker --redis <redis://[user:password@]host:port> [--concurrency N] [--extensions id,id...]
-                 [--extension-dir dir]... [--lock-ms N] [--secret-file file] [--tls] [--home dir]
+                 [--extension-dir dir]... [--lock-ms N] [--limit jobs/ms] [--secret-file file] [--tls] [--home dir]
 
 Runs the steps a scale-out coordinator dispatches through BullMQ on Redis, with this machine's
 Stage (installed extensions under the home, sandboxed as in a local run). The shared secret that
 signs jobs comes from --secret-file or $SYMPHONY_SCALE_OUT_SECRET (never the command line);
 --redis defaults to $SYMPHONY_REDIS_URL; ACL user and password go in the URL or in
-$SYMPHONY_REDIS_USERNAME / $SYMPHONY_REDIS_PASSWORD. SIGTERM finishes running steps and stops.`;
+$SYMPHONY_REDIS_USERNAME / $SYMPHONY_REDIS_PASSWORD. SIGTERM finishes running steps and stops. --limit caps each queue's rate across all its
+workers (BullMQ's limiter); --lock-ms is how long a silent worker keeps a job before it is
+re-delivered (default 30000).`;
 
 /** `symphony worker`: a kernel with the Stage consuming the queues of the extensions it has. */
 export async function workerCli(argv: readonly string[]): Promise<number> {
@@ -27,6 +29,7 @@ export async function workerCli(argv: readonly string[]): Promise<number> {
       extensions: { type: 'string', multiple: true },
       'extension-dir': { type: 'string', multiple: true },
       'lock-ms': { type: 'string' },
+      limit: { type: 'string' },
       'secret-file': { type: 'string' },
       tls: { type: 'boolean', default: false },
       home: { type: 'string' },
@@ -42,6 +45,8 @@ export async function workerCli(argv: readonly string[]): Promise<number> {
   if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 1024) throw usage(`--concurrency must be an integer from 1 to 1024, not "${values.concurrency}"`);
   const lockMs = values['lock-ms'] === undefined ? undefined : Number(values['lock-ms']);
   if (lockMs !== undefined && (!Number.isInteger(lockMs) || lockMs < 500)) throw usage(`--lock-ms must be an integer of at least 500, not "${values['lock-ms']}"`);
+  const limit = values.limit === undefined ? undefined : /^(\d+)\/(\d+)$/.exec(values.limit);
+  if (limit === null || (limit && (Number(limit[1]) < 1 || Number(limit[2]) < 1))) throw usage(`--limit must be <jobs>/<milliseconds> (e.g. 100/1000), not "${values.limit}"`);
   const env = { ...process.env };
   if (values.redis) env.SYMPHONY_REDIS_URL = values.redis;
   if (values['secret-file']) env.SYMPHONY_SCALE_OUT_SECRET = readFileSync(values['secret-file'], 'utf8').trim();
@@ -60,6 +65,7 @@ export async function workerCli(argv: readonly string[]): Promise<number> {
       concurrency,
       ...(values.extensions ? { extensions: values.extensions.flatMap((e) => e.split(',')).map((e) => e.trim()).filter(Boolean) } : {}),
       ...(lockMs ? { lockDuration: lockMs, stalledInterval: lockMs } : {}),
+      ...(limit ? { limiter: { max: Number(limit[1]), duration: Number(limit[2]) } } : {}),
       logger: symphony.kernel.logger,
     });
   } catch (err) {
