@@ -22,18 +22,21 @@ export interface ScaleOutConfig {
  * `SYMPHONY_REDIS_PASSWORD`, `SYMPHONY_REDIS_TLS=1`, `SYMPHONY_SCALE_OUT_PREFIX`,
  * `SYMPHONY_SCALE_OUT_LOCAL` (comma-separated extension ids). Undefined when the URL is unset.
  */
-export function scaleOutFromEnv(env: Record<string, string | undefined> = process.env, fromConfig?: Partial<ScaleOutConfig>): ScaleOutConfig | undefined {
-  const url = env.SYMPHONY_REDIS_URL || (typeof fromConfig?.redis === 'string' ? fromConfig.redis : fromConfig?.redis?.url);
+export function scaleOutFromEnv(env: Record<string, string | undefined> = process.env, config?: Partial<ScaleOutConfig> & { username?: string; tls?: boolean }): ScaleOutConfig | undefined {
+  // symphony.config's `scaleOut` has the ACL user and TLS beside the URL: fold them into the target.
+  const { username, tls, ...fromConfig } = config ?? {};
+  if (typeof fromConfig.redis === 'string' && (username || tls)) fromConfig.redis = { url: fromConfig.redis, ...(username ? { username } : {}), ...(tls ? { tls: true } : {}) };
+  const url = env.SYMPHONY_REDIS_URL || (typeof fromConfig.redis === 'string' ? fromConfig.redis : fromConfig.redis?.url);
   if (!url) return undefined;
   redisOptions(url); // E_INPUT_INVALID before anything else
-  const secret = env.SYMPHONY_SCALE_OUT_SECRET || fromConfig?.secret;
+  const secret = env.SYMPHONY_SCALE_OUT_SECRET || fromConfig.secret;
   if (!secret) throw new SymphonyError('E_CONFIG_INVALID', 'scale-out is on (SYMPHONY_REDIS_URL or scaleOut.redis) but has no shared secret: set SYMPHONY_SCALE_OUT_SECRET (the same on the coordinator and every worker)', { details: { field: 'scaleOut.secret' } });
-  const base: RedisTarget = typeof fromConfig?.redis === 'object' ? { ...fromConfig.redis, url } : { url };
+  const base: RedisTarget = typeof fromConfig.redis === 'object' ? { ...fromConfig.redis, url } : { url };
   if (env.SYMPHONY_REDIS_USERNAME) base.username = env.SYMPHONY_REDIS_USERNAME;
   if (env.SYMPHONY_REDIS_PASSWORD) base.password = env.SYMPHONY_REDIS_PASSWORD;
   if (env.SYMPHONY_REDIS_TLS === '1' || env.SYMPHONY_REDIS_TLS === 'true') base.tls = typeof base.tls === 'object' ? base.tls : true;
-  const local = env.SYMPHONY_SCALE_OUT_LOCAL ? env.SYMPHONY_SCALE_OUT_LOCAL.split(',').map((s) => s.trim()).filter(Boolean) : fromConfig?.local;
-  const prefix = env.SYMPHONY_SCALE_OUT_PREFIX || fromConfig?.prefix;
+  const local = env.SYMPHONY_SCALE_OUT_LOCAL ? env.SYMPHONY_SCALE_OUT_LOCAL.split(',').map((s) => s.trim()).filter(Boolean) : fromConfig.local;
+  const prefix = env.SYMPHONY_SCALE_OUT_PREFIX || fromConfig.prefix;
   return { ...fromConfig, redis: base, secret, ...(local ? { local } : {}), ...(prefix ? { prefix } : {}) };
 }
 
