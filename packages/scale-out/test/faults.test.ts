@@ -148,7 +148,7 @@ describe.skipIf(!REDIS_SERVER)(`scale-out faults, with real processes${REDIS_SER
     expect(lines(marker).filter((l) => l.startsWith('start slow'))).toHaveLength(1);
   });
 
-  it('Redis restarted (AOF) and unreachable for a while: dispatch pauses with a status, resumes, nothing lost', async () => {
+  it('Redis SIGKILLed and restarted from its AOF, unreachable meanwhile: dispatch pauses with a status, resumes, nothing lost', async () => {
     const marker = join(dir, 'redis-restart.log');
     const w = child('worker-proc.mjs', [redis.url, join(dir, 'wd'), '2000', '2']);
     await w.line('ready');
@@ -156,7 +156,8 @@ describe.skipIf(!REDIS_SERVER)(`scale-out faults, with real processes${REDIS_SER
     await until('the worker in the registry', async () => (await scale.dispatcher.refresh(), scale.dispatcher.extensions().has('acme.work')));
     const run = symphony.run({ name: 'redis-restart', steps: [{ id: 'a', uses: 'acme.work/slow', with: { ms: 300, marker, tag: 'a' } }, { id: 'b', uses: 'acme.work/slow', with: { ms: 300, marker, tag: 'b' } }, { id: 'c', uses: 'acme.work/echo', needs: ['a', 'b'], with: { ok: true } }] } as never);
     await until('a step started', () => lines(marker).length > 0);
-    await redis.stop();
+    // SIGKILL: only what the AOF (appendfsync always) holds survives.
+    await redis.stop(true);
     await until('status down', () => scale.dispatcher.status().redis === 'down');
     expect(scale.dispatcher.status().pending).toBeGreaterThanOrEqual(0);
     await new Promise((r) => setTimeout(r, 300));
