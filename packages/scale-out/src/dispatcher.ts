@@ -214,6 +214,8 @@ export async function createDispatcher(options: DispatcherOptions): Promise<Disp
         next.set(e.id, r);
       }
     }
+    // A queue whose last worker left shows 0, not its last count.
+    for (const id of remote.keys()) if (!next.has(id)) gWorkers?.set({ queue: queueName(id) }, 0);
     remote = next;
     for (const [id, r] of remote) gWorkers?.set({ queue: queueName(id) }, r.workers);
   };
