@@ -13,7 +13,7 @@ import { createDispatcher, startScaleWorker } from '@symphony/scale-out';
 import { measure, row, round } from '../lib.mjs';
 
 const REDIS = ['/usr/bin/redis-server', '/usr/local/bin/redis-server'].find((p) => existsSync(p));
-const SECRET = 'bench-secret';
+const SECRET = 'bench-secret-0123456789';
 const stage = { call: async (_uses, input) => input, list: () => [{ id: 'bench.echo', methods: ['echo'] }] };
 
 export default async function ({ quick }) {

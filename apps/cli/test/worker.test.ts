@@ -35,7 +35,7 @@ describe('symphony worker', () => {
     cleanup.push(() => redis.kill('SIGKILL'));
     await waitPort(port);
     const url = `redis://127.0.0.1:${port}`;
-    const secret = { SYMPHONY_SCALE_OUT_SECRET: 'cli-test-secret' };
+    const secret = { SYMPHONY_SCALE_OUT_SECRET: 'cli-test-secret-0123456789' };
     const workerLog = join(dir, 'worker.log');
     const coordLog = join(dir, 'coord.log');
     const worker: ChildProcess = spawn(process.execPath, [CLI, 'worker', '--redis', url, '--extension-dir', join(FIXTURES, 'slow', 'extensions'), '--extensions', 'test.sleepy', '--home', join(dir, 'whome')], {

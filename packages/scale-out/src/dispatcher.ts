@@ -4,7 +4,7 @@ import { SymphonyError, toSymphonyError, type Logger } from '@symphony/types';
 import { probe, redisOptions, redact, type RedisTarget } from './connection.js';
 import { DEFAULT_INLINE_LIMIT, DEFAULT_MAX_BLOB_BYTES, getValue, putValue } from './blobs.js';
 import { checkResult, DEFAULT_PREFIX, errorFromReason, jobIdFor, queueName, type JobEnvelope } from './protocol.js';
-import { seal, verify, type Signed } from './sign.js';
+import { checkSecret, seal, verify, type Signed } from './sign.js';
 import { WORKER_TTL_MS } from './worker.js';
 
 export interface DispatcherOptions {
@@ -96,7 +96,7 @@ interface Waiter {
 
 /** Dispatches steps as signed BullMQ jobs and collects their results (by event, and by id on a sweep). */
 export async function createDispatcher(options: DispatcherOptions): Promise<Dispatcher> {
-  if (!options.secret) throw new SymphonyError('E_CONFIG_INVALID', 'scale-out needs a shared secret to sign jobs (scaleOut.secret or SYMPHONY_SCALE_OUT_SECRET)', {});
+  checkSecret(options.secret);
   const prefix = options.prefix ?? DEFAULT_PREFIX;
   const connection = redisOptions(options.redis);
   const url = redact(typeof options.redis === 'string' ? options.redis : options.redis.url);

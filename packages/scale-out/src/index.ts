@@ -4,4 +4,4 @@ export { startScaleWorker, HEARTBEAT_MS, WORKER_TTL_MS, type ScaleWorker, type S
 export { redisOptions, redact, type RedisTarget } from './connection.js';
 export { putBlob, streamBlob, putValue, getValue, isBlobRef, CHUNK_BYTES, DEFAULT_INLINE_LIMIT, DEFAULT_MAX_BLOB_BYTES, type BlobRef } from './blobs.js';
 export { jobIdFor, queueName, DEFAULT_PREFIX, type JobEnvelope, type ResultEnvelope } from './protocol.js';
-export { sign, verify, seal, type Signed } from './sign.js';
+export { sign, verify, seal, checkSecret, MIN_SECRET_BYTES, type Signed } from './sign.js';

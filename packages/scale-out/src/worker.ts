@@ -6,7 +6,7 @@ import { SymphonyError, toSymphonyError, type Logger } from '@symphony/types';
 import { probe, redisOptions, redact, type RedisTarget } from './connection.js';
 import { DEFAULT_INLINE_LIMIT, DEFAULT_MAX_BLOB_BYTES, getValue, putValue } from './blobs.js';
 import { checkJob, DEFAULT_PREFIX, queueName, reasonOf, type ResultEnvelope } from './protocol.js';
-import { seal, verify, type Signed } from './sign.js';
+import { checkSecret, seal, verify, type Signed } from './sign.js';
 
 /** The part of the Stage (`kernel.service('stage')`) a worker drives. */
 export interface WorkerStage {
@@ -62,7 +62,7 @@ export const WORKER_TTL_MS = 10_000;
  * bad payloads with a coded failure (the job fails; the worker stays up).
  */
 export async function startScaleWorker(options: ScaleWorkerOptions): Promise<ScaleWorker> {
-  if (!options.secret) throw new SymphonyError('E_INPUT_INVALID', 'scale-out: a worker needs the shared secret (SYMPHONY_SCALE_OUT_SECRET) to verify jobs', {});
+  checkSecret(options.secret);
   const prefix = options.prefix ?? DEFAULT_PREFIX;
   const connection = redisOptions(options.redis);
   const id = options.id ?? `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;

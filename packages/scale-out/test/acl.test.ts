@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSymphony, type Symphony } from '@symphony/runtime';
-import { attachScaleOut, createDispatcher, redisOptions, scaleOutFromEnv, startScaleWorker, type WorkerStage } from '../src/index.js';
+import { attachScaleOut, checkSecret, createDispatcher, redisOptions, scaleOutFromEnv, startScaleWorker, type WorkerStage } from '../src/index.js';
 import { REDIS_SERVER, SKIP_REASON, startRedis, type TestRedis } from './redis-server.js';
 
 const FIXTURES = fileURLToPath(new URL('./fixtures/extensions', import.meta.url));
@@ -22,6 +22,7 @@ describe('scale-out settings', () => {
     expect(redisOptions({ url: 'rediss://x:y@h/2', tls: { rejectUnauthorized: true, servername: 'h' } })).toMatchObject({ db: 2, username: 'x', password: 'y', tls: { rejectUnauthorized: true, servername: 'h' } });
     // symphony.config's scaleOut: user and TLS beside the URL; the secret from the environment.
     expect(scaleOutFromEnv({ SYMPHONY_SCALE_OUT_SECRET: 's' }, { redis: 'redis://h:2', username: 'u', tls: true, local: ['x.y'] })).toEqual({ redis: { url: 'redis://h:2', username: 'u', tls: true }, secret: 's', local: ['x.y'] });
+    expect(() => checkSecret('short')).toThrow(expect.objectContaining({ code: 'E_CONFIG_INVALID' }));
     expect(() => redisOptions('http://h')).toThrow(expect.objectContaining({ code: 'E_INPUT_INVALID' }));
     expect(() => redisOptions('redis://u:pw@h/x')).toThrow(expect.not.stringContaining('pw'));
   });
@@ -46,11 +47,11 @@ describe.skipIf(!REDIS_SERVER)(`scale-out with a Redis ACL user${REDIS_SERVER ? 
     const url = `redis://symphony:s3cret-pw@127.0.0.1:${redis.port}`;
     const host: Symphony = await createSymphony({ home: join(dir, 'w'), workspace: join(dir, 'ws'), builtins: false, extensions: [FIXTURES], policy: 'heuristic', noSync: true, logLevel: 'silent' });
     open.push(() => host.close());
-    const worker = await startScaleWorker({ redis: url, secret: 'k', stage: host.kernel.service<WorkerStage>('stage') });
+    const worker = await startScaleWorker({ redis: url, secret: 'acl-test-secret-0123456789', stage: host.kernel.service<WorkerStage>('stage') });
     open.push(() => worker.close());
     const coordinator = await createSymphony({ home: join(dir, 'c'), workspace: join(dir, 'ws'), builtins: false, policy: 'heuristic', noSync: true, logLevel: 'silent' });
     open.push(() => coordinator.close());
-    const scale = await attachScaleOut(coordinator, { redis: { url: `redis://127.0.0.1:${redis.port}`, username: 'symphony', password: 's3cret-pw' }, secret: 'k' });
+    const scale = await attachScaleOut(coordinator, { redis: { url: `redis://127.0.0.1:${redis.port}`, username: 'symphony', password: 's3cret-pw' }, secret: 'acl-test-secret-0123456789' });
     open.push(() => scale.detach());
     const result = await coordinator.run({ name: 'acl', steps: [{ id: 'a', uses: 'acme.work/echo', with: { ok: 1 } }] } as never);
     expect(result.status).toBe('succeeded');
@@ -61,7 +62,7 @@ describe.skipIf(!REDIS_SERVER)(`scale-out with a Redis ACL user${REDIS_SERVER ? 
     const host: Symphony = await createSymphony({ home: join(dir, 'w2'), workspace: join(dir, 'ws'), builtins: false, extensions: [FIXTURES], policy: 'heuristic', noSync: true, logLevel: 'silent' });
     open.push(() => host.close());
     const bad = `redis://symphony:wrong@127.0.0.1:${redis.port}`;
-    await expect(startScaleWorker({ redis: bad, secret: 'k', stage: host.kernel.service<WorkerStage>('stage') })).rejects.toMatchObject({ code: 'E_REDIS_UNAVAILABLE', message: expect.stringContaining('refused the login') });
-    await expect(createDispatcher({ redis: `redis://127.0.0.1:${redis.port}`, secret: 'k' })).rejects.toMatchObject({ code: 'E_REDIS_UNAVAILABLE' });
+    await expect(startScaleWorker({ redis: bad, secret: 'acl-test-secret-0123456789', stage: host.kernel.service<WorkerStage>('stage') })).rejects.toMatchObject({ code: 'E_REDIS_UNAVAILABLE', message: expect.stringContaining('refused the login') });
+    await expect(createDispatcher({ redis: `redis://127.0.0.1:${redis.port}`, secret: 'acl-test-secret-0123456789' })).rejects.toMatchObject({ code: 'E_REDIS_UNAVAILABLE' });
   });
 });
