@@ -10,7 +10,7 @@ export interface ScaleOutConfig {
   redis: string | RedisTarget;
   secret: string;
   prefix?: string;
-  /** Extension ids that always run on this machine (e.g. operators writing the local workspace). */
+  /** Extension ids that always run on this machine; default: the built-in operators this machine has (they act on its workspace). */
   local?: string[];
   /** BullMQ priority of a step (1 highest); default: from the run's dominant share in pit.arbitration (least served first). */
   priority?: (step: { runId: string; stepId: string; uses: string }) => number;
@@ -72,7 +72,10 @@ export async function attachScaleOut(symphony: Symphony, config: ScaleOutConfig,
   }
   const logger = extra.logger ?? (kernel as unknown as { logger?: Logger }).logger;
   const dispatcher = await createDispatcher({ ...extra, redis: config.redis, secret: config.secret, ...(config.prefix ? { prefix: config.prefix } : {}), ...(metrics && !extra.metrics ? { metrics } : {}), ...(logger ? { logger } : {}) });
-  const local = new Set(config.local ?? []);
+  // By default the built-in operators (symphony.files, .git, .data…) stay here: they act on this
+  // machine's workspace. `local: []` dispatches them too (workers sharing the workspace).
+  const builtinOperators = (stage.list?.() ?? []).filter((e) => e.id.startsWith('symphony.') && (e as { kind?: string }).kind === 'operator').map((e) => e.id);
+  const local = new Set(config.local ?? builtinOperators);
   // Fairness across machines: a run's BullMQ priority follows its tenant's dominant share in
   // pit.arbitration (the least-served tenant first; 1 is BullMQ's highest priority after 0).
   const arbiter = kernel.tryService?.<{ metrics?(): { tenants: Record<string, { dominantShare?: number }> } }>('pit.arbitration');

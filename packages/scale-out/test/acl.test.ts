@@ -1,4 +1,5 @@
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -64,5 +65,44 @@ describe.skipIf(!REDIS_SERVER)(`scale-out with a Redis ACL user${REDIS_SERVER ? 
     const bad = `redis://symphony:wrong@127.0.0.1:${redis.port}`;
     await expect(startScaleWorker({ redis: bad, secret: 'acl-test-secret-0123456789', stage: host.kernel.service<WorkerStage>('stage') })).rejects.toMatchObject({ code: 'E_REDIS_UNAVAILABLE', message: expect.stringContaining('refused the login') });
     await expect(createDispatcher({ redis: `redis://127.0.0.1:${redis.port}`, secret: 'acl-test-secret-0123456789' })).rejects.toMatchObject({ code: 'E_REDIS_UNAVAILABLE' });
+  });
+});
+
+describe.skipIf(!REDIS_SERVER)(`scale-out keeps the built-in operators local by default${REDIS_SERVER ? '' : ` (${SKIP_REASON})`}`, () => {
+  it('a symphony.files step writes the coordinator workspace even when a worker serves symphony.files; local: [] dispatches it', async () => {
+    const redis = await startRedis();
+    const dir = mkdtempSync(join(tmpdir(), 'sym-local-'));
+    const closers: Array<() => Promise<void> | void> = [];
+    const before = process.env.SYMPHONY_WORKSPACE;
+    try {
+      for (const d of ['cws', 'wws']) mkdirSync(join(dir, d));
+      const secret = 'local-test-secret-0123456789';
+      // The worker: another process whose workspace is wws (the operators resolve paths against it).
+      const env: NodeJS.ProcessEnv = { ...process.env, SYMPHONY_SCALE_OUT_SECRET: secret, WORKER_BUILTINS: '1', SYMPHONY_LOG: 'silent' };
+      delete env.SYMPHONY_WORKSPACE;
+      const worker = spawn(process.execPath, [fileURLToPath(new URL('./worker-proc.mjs', import.meta.url)), redis.url, join(dir, 'w')], { cwd: join(dir, 'wws'), env, stdio: ['ignore', 'pipe', 'inherit'] });
+      closers.push(() => void worker.kill('SIGKILL'));
+      await new Promise<void>((resolve, reject) => {
+        worker.stdout!.on('data', (d) => String(d).includes('ready') && resolve());
+        worker.once('exit', (code) => reject(new Error(`worker exited ${code}`)));
+      });
+      process.env.SYMPHONY_WORKSPACE = join(dir, 'cws');
+      for (const [name, local, where] of [['default', undefined, 'cws'], ['dispatched', [] as string[], 'wws']] as const) {
+        const coordinator = await createSymphony({ home: join(dir, `c-${name}`), workspace: join(dir, 'cws'), policy: 'heuristic', noSync: true, logLevel: 'silent' });
+        closers.push(() => coordinator.close());
+        const scale = await attachScaleOut(coordinator, { redis: redis.url, secret, ...(local ? { local } : {}) });
+        closers.push(() => scale.detach());
+        expect(scale.dispatcher.extensions().has('symphony.files')).toBe(true);
+        const result = await coordinator.run({ name: `w-${name}`, steps: [{ id: 'w', uses: 'symphony.files/write', with: { path: `${name}.txt`, content: name } }] } as never);
+        expect(result.status, JSON.stringify(result.error)).toBe('succeeded');
+        expect(existsSync(join(dir, where, `${name}.txt`)), `${name}.txt in ${where}`).toBe(true);
+      }
+    } finally {
+      if (before === undefined) delete process.env.SYMPHONY_WORKSPACE;
+      else process.env.SYMPHONY_WORKSPACE = before;
+      for (const c of closers.reverse()) await c();
+      await redis.cleanup();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
