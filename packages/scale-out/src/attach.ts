@@ -20,7 +20,7 @@ export interface ScaleOutConfig {
  * The scale-out settings from the environment: `SYMPHONY_REDIS_URL` (required to turn scale-out
  * on), `SYMPHONY_SCALE_OUT_SECRET` (required then), `SYMPHONY_REDIS_USERNAME`,
  * `SYMPHONY_REDIS_PASSWORD`, `SYMPHONY_REDIS_TLS=1`, `SYMPHONY_SCALE_OUT_PREFIX`,
- * `SYMPHONY_SCALE_OUT_LOCAL` (comma-separated extension ids). Undefined when the URL is unset.
+ * `SYMPHONY_SCALE_OUT_LOCAL` (comma-separated extension ids, or `none`). Undefined when the URL is unset.
  */
 export function scaleOutFromEnv(env: Record<string, string | undefined> = process.env, config?: Partial<ScaleOutConfig> & { username?: string; tls?: boolean }): ScaleOutConfig | undefined {
   // symphony.config's `scaleOut` has the ACL user and TLS beside the URL: fold them into the target.
@@ -35,7 +35,8 @@ export function scaleOutFromEnv(env: Record<string, string | undefined> = proces
   if (env.SYMPHONY_REDIS_USERNAME) base.username = env.SYMPHONY_REDIS_USERNAME;
   if (env.SYMPHONY_REDIS_PASSWORD) base.password = env.SYMPHONY_REDIS_PASSWORD;
   if (env.SYMPHONY_REDIS_TLS === '1' || env.SYMPHONY_REDIS_TLS === 'true') base.tls = typeof base.tls === 'object' ? base.tls : true;
-  const local = env.SYMPHONY_SCALE_OUT_LOCAL ? env.SYMPHONY_SCALE_OUT_LOCAL.split(',').map((s) => s.trim()).filter(Boolean) : fromConfig.local;
+  // `none`: nothing stays local (the built-in operators are dispatched too).
+  const local = env.SYMPHONY_SCALE_OUT_LOCAL ? (env.SYMPHONY_SCALE_OUT_LOCAL.trim() === 'none' ? [] : env.SYMPHONY_SCALE_OUT_LOCAL.split(',').map((s) => s.trim()).filter(Boolean)) : fromConfig.local;
   const prefix = env.SYMPHONY_SCALE_OUT_PREFIX || fromConfig.prefix;
   return { ...fromConfig, redis: base, secret, ...(local ? { local } : {}), ...(prefix ? { prefix } : {}) };
 }

@@ -21,6 +21,7 @@ describe('scale-out settings', () => {
     expect(c).toMatchObject({ secret: 's', local: ['a.b', 'c.d'], redis: { url: 'redis://h:1', username: 'u', password: 'p', tls: true } });
     expect(redisOptions(c.redis)).toMatchObject({ host: 'h', port: 1, username: 'u', password: 'p', tls: {} });
     expect(redisOptions({ url: 'rediss://x:y@h/2', tls: { rejectUnauthorized: true, servername: 'h' } })).toMatchObject({ db: 2, username: 'x', password: 'y', tls: { rejectUnauthorized: true, servername: 'h' } });
+    expect(scaleOutFromEnv({ SYMPHONY_REDIS_URL: 'redis://h:1', SYMPHONY_SCALE_OUT_SECRET: 's', SYMPHONY_SCALE_OUT_LOCAL: 'none' })!.local).toEqual([]);
     // symphony.config's scaleOut: user and TLS beside the URL; the secret from the environment.
     expect(scaleOutFromEnv({ SYMPHONY_SCALE_OUT_SECRET: 's' }, { redis: 'redis://h:2', username: 'u', tls: true, local: ['x.y'] })).toEqual({ redis: { url: 'redis://h:2', username: 'u', tls: true }, secret: 's', local: ['x.y'] });
     expect(() => checkSecret('short')).toThrow(expect.objectContaining({ code: 'E_CONFIG_INVALID' }));
