@@ -149,7 +149,13 @@ export async function startScaleWorker(options: ScaleWorkerOptions): Promise<Sca
       maxStalledCount: options.maxStalledCount ?? 1,
       ...(options.limiter ? { limiter: options.limiter } : {}),
     });
-    w.on('error', (err) => logger?.warn({ err: String(err), queue: queueName(ext.id) }, `scale-out worker: ${err.message}`));
+    // While Redis is away every reconnect attempt errors: one line per queue per 10 s is enough.
+    let lastLog = 0;
+    w.on('error', (err) => {
+      if (Date.now() - lastLog < 10_000) return;
+      lastLog = Date.now();
+      logger?.warn({ err: String(err), queue: queueName(ext.id) }, `scale-out worker: ${err.message} (jobs resume when Redis answers)`);
+    });
     workers.push(w);
   }
 
