@@ -22,6 +22,7 @@ import {
   generateQuest,
   playQuest,
   readBundledPolicy,
+  PolicyManager,
 } from '@symphony/conductor';
 import { measure, row } from '../lib.mjs';
 
@@ -69,6 +70,14 @@ async function decisions(quick) {
   rows.push(row({ layer: LAYER, name: 'ONNX policy decisions, batch of 64 (per decision)', m: d64, floor: raw64, promise: DECISION_PROMISE, aim: DECISION_AIM }));
   const tick = perDecision(await measure('same tick', () => Promise.all(ctxs.map((c) => onnx.decide([c]))), opts), 64);
   rows.push(row({ layer: LAYER, name: 'ONNX policy decisions, 64 decide() calls in one tick coalesced (per decision)', m: tick, floor: raw64, promise: DECISION_PROMISE, aim: DECISION_AIM }));
+  // What a run pays: the policy in force behind the manager, plus each decision's reason and bounded exploration.
+  const manager = new PolicyManager(createHeuristic('ucb1'));
+  await manager.load(bytes, metadata.version);
+  const m1 = await measure('Conductor decision with reason + exploration (PolicyManager), batch 1', () => manager.decideDetailed(one), opts);
+  rows.push(row({ layer: LAYER, name: m1.name, m: m1, floor: raw1, promise: DECISION_PROMISE, aim: DECISION_AIM }));
+  const m64 = perDecision(await measure('manager batch 64', () => manager.decideDetailed(ctxs), opts), 64);
+  rows.push(row({ layer: LAYER, name: 'Conductor decisions with reasons + exploration, batch of 64 (per decision)', m: m64, floor: raw64, promise: DECISION_PROMISE, aim: DECISION_AIM }));
+  await manager.close();
   const tsm = await measure('TypeScript forward pass decision, batch 1 (same weights)', () => ts.decide(one), opts);
   rows.push(row({ layer: LAYER, name: tsm.name, m: tsm, floor: raw1 }));
   const ucb = createHeuristic('ucb1');
@@ -87,8 +96,8 @@ async function overhead(quick) {
   const repeats = quick ? 2 : 5;
   const wide = { name: 'noop-wide', concurrency: 64, steps: Array.from({ length: n }, (_, i) => ({ id: `s${i}`, uses: 'bench.noop/run' })) };
   const chain = { name: 'noop-chain', steps: Array.from({ length: n }, (_, i) => ({ id: `s${i}`, uses: 'bench.noop/run', ...(i ? { needs: [`s${i - 1}`] } : {}) })) };
-  // The third pass skips fsync: what orchestration costs when the disk is not the bottleneck.
-  for (const [dag, noSync] of [[false, false], [true, false], [false, true]]) {
+  // pit.dag is the one engine; the second pass skips fsync: what orchestration costs when the disk is not the bottleneck.
+  for (const [dag, noSync] of [[true, false], [true, true]]) {
     const floor = noSync ? storageFloorNoSync : storageFloor;
     const dir = mkdtempSync(join(tmpdir(), 'bench-conductor-'));
     const kernel = createKernel({

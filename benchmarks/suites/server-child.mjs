@@ -1,12 +1,7 @@
 // A server process for the load benchmark: the real kernel (LMDB store, Pit, Conductor with a
 // no-op step) behind the real API, or (argv[3] === 'raw') a bare node:http floor.
 import { createServer as createHttp } from 'node:http';
-import { join } from 'node:path';
-import { createKernel } from '@symphony/kernel';
-import { createConductorPlugin } from '@symphony/conductor';
-import { arbitrationPlugin } from '@symphony/pit-arbitration';
-import { pitStorePlugins } from '@symphony/pit-artifacts';
-import { poolPlugin } from '@symphony/pit-pool';
+import { createSymphony } from '@symphony/runtime';
 import { serve } from '@symphony/server';
 
 const [home, mode] = process.argv.slice(2);
@@ -15,12 +10,7 @@ if (mode === 'raw') {
   const server = createHttp((req, res) => res.writeHead(200, { 'content-type': 'application/json' }).end(body));
   server.listen(0, '127.0.0.1', () => process.stdout.write(`${JSON.stringify({ url: `http://127.0.0.1:${server.address().port}` })}\n`));
 } else {
-  const kernel = createKernel({
-    plugins: [...pitStorePlugins({ ledger: { path: join(home, 'ledger') } }), arbitrationPlugin, poolPlugin, createConductorPlugin({ policy: 'heuristic' })],
-    config: { home, pluginOptions: { 'pit.arbitration': { sampleIntervalMs: 0 }, 'pit.pool': { timers: false } } },
-  });
-  await kernel.start();
-  kernel.service('conductor').registerStep('bench.noop/run', () => ({ ok: true }));
+  const { kernel } = await createSymphony({ home, builtins: false, policy: 'heuristic', logLevel: 'silent', steps: { 'bench.noop/run': () => ({ ok: true }) } });
   const server = await serve({ kernel, home, port: 0, rateLimit: { perSecond: 1e9, burst: 1e9 } });
   const { token } = await server.tokens.create('bench', ['run']);
   process.stdout.write(`${JSON.stringify({ url: server.url, token })}\n`);

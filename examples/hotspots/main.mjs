@@ -1,7 +1,9 @@
 #!/usr/bin/env node
 // The README's first command: a hotspot analysis of this repository (or, outside a git
 // checkout, of a small repository made in a temp dir), with the embedded defaults: the LMDB
-// store under ./.symphony/, the bundled ONNX policy and the built-in operators.
+// store in the Symphony home (SYMPHONY_HOME, else $XDG_DATA_HOME/symphony, else
+// ~/.local/share/symphony: never inside the analysed workspace), the bundled ONNX policy and the
+// built-in operators. The report is a workflow output written into the workspace.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

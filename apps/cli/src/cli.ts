@@ -13,12 +13,15 @@ const USAGE = `symphony <command>
   eval [--seed-base N] [--quests N] [--seed S] [--home dir | --model file.onnx] [--json]
   ext <create|dev|test|pack|publish|keys|install|update|uninstall|list|outdated|search|info|trust|audit> ...
   serve [--host 127.0.0.1] [--port 7777] [--workflow file|dir]... [--home dir]   the HTTP + WebSocket API and the web UI
+  worker --redis <url> [--concurrency N] [--extensions id,...]   run dispatched steps (scale-out over BullMQ on Redis)
   tokens create --scope <read|run|admin> [--name n] [--ttl-days d] | list | revoke <id>   [--home dir]
 
-  -h, --help           this help; \`symphony <command> --help\` for a command's options
+  -h, --help           this help; `symphony <command> --help` for a command's options
   -V, --version        the version
+      --log-json       JSON log lines even on a terminal
 
-The store lives under ./.symphony/ unless --home says otherwise.`;
+The home (ledger, tokens, grants, audit log, installed extensions) is --home, else $SYMPHONY_HOME,
+else $XDG_DATA_HOME/symphony, else ~/.local/share/symphony: never inside the workspace.`;
 
 export async function main(args: string[]): Promise<number> {
   // --log-json anywhere: JSON log lines even on a terminal (they are JSON already when not a TTY).
@@ -42,6 +45,7 @@ export async function main(args: string[]): Promise<number> {
   if (command === 'ext') return (await import('./commands/ext.js')).extCommand(rest);
   if (command === 'train') return (await import('./commands/train.js')).trainCli(rest);
   if (command === 'eval') return (await import('./commands/eval.js')).evalCli(rest);
+  if (command === 'worker') return (await import('./commands/worker.js')).workerCli(rest);
   const { values, positionals } = parseArgs({
     args: rest,
     allowPositionals: true,
@@ -83,12 +87,18 @@ main(process.argv.slice(2)).then(
   },
   async (err: unknown) => {
     // Loaded on failure only: `--help`, `--version` and the dispatch itself load nothing more.
-    const { isSymphonyError, toSymphonyError } = await import('@symphony/types');
-    const e = toSymphonyError(err);
-    const usage = isUsageError(err) || (isSymphonyError(err) && e.code === 'E_USAGE');
-    process.stderr.write(`${ce.red('✖')} ${e.message}${isSymphonyError(err) ? ` ${ce.dim(`[${e.code}]`)}` : ''}\n`);
-    if (usage) process.stderr.write(`${ce.dim('see: symphony --help')}\n`);
-    if (process.env.SYMPHONY_DEBUG) process.stderr.write(`${e.stack}\n`);
+    const { SymphonyError, isSymphonyError, toSymphonyError } = await import('@symphony/types');
+    const usage = isUsageError(err);
+    const e = usage && !isSymphonyError(err) ? new SymphonyError('E_USAGE', (err as Error).message) : toSymphonyError(err);
+    if (process.argv.includes('--json')) {
+      // With --json the error is one JSON object on stdout (no stack), for scripts and CI.
+      const { stack: _stack, cause: _cause, ...error } = e.toJSON();
+      process.stdout.write(JSON.stringify({ type: 'error', error }) + '\n');
+    } else {
+      process.stderr.write(`${ce.red('✖')} ${e.message}${isSymphonyError(e) ? ` ${ce.dim(`[${e.code}]`)}` : ''}\n`);
+      if (usage) process.stderr.write(`${ce.dim('see: symphony --help')}\n`);
+      if (process.env.SYMPHONY_DEBUG) process.stderr.write(`${e.stack}\n`);
+    }
     process.exitCode = usage ? 2 : 1;
   },
 );

@@ -16,10 +16,16 @@ export interface CliRun {
   stderr: string;
 }
 
+/**
+ * The home every run of this test process uses unless the test passes `--home` or its own
+ * `SYMPHONY_HOME`: a temp folder outside any workspace, never the user's real data directory.
+ */
+export const TEST_HOME = mkdtempSync(join(tmpdir(), 'symphony-cli-home-'));
+
 /** Runs `symphony ...` as a real child process; `onLine` sees each --json line as it arrives. */
 export function symphony(args: string[], options: { cwd: string; env?: Record<string, string>; onLine?: (line: Record<string, unknown>, child: ChildProcess) => void }): Promise<CliRun> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { cwd: options.cwd, env: { ...process.env, NO_COLOR: '1', ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [CLI, ...args], { cwd: options.cwd, env: { ...process.env, NO_COLOR: '1', SYMPHONY_HOME: TEST_HOME, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     let pending = '';

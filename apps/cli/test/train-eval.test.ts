@@ -17,7 +17,7 @@ describe('symphony train and eval', () => {
     expect(report.version).toBe('fqg-seed3-ep20');
     // The bundled policy was seeded as production (version 1); the candidate is version 2 and loses the gate.
     expect(report.candidate).toBe('conductor-policy@candidate (version 2)');
-    expect(report.gate).toMatchObject({ better: false, quests: 20, production: { version: 'fqg-seed1-ep8000' } });
+    expect(report.gate).toMatchObject({ better: false, quests: 20, production: { version: 'fqg-seed1-ep16000' } });
     expect(report.promoted).toBe(false);
     expect(report.bundled.same).toBe(false);
     expect(readFileSync(join(out, 'training-curve.svg'), 'utf8')).toContain('<path');
@@ -32,7 +32,7 @@ describe('symphony train and eval', () => {
 
     const back = await symphony(['train', '--rollback', '--json', '--home', home], { cwd: work });
     expect(back.code, back.stderr).toBe(0);
-    expect(JSON.parse(back.stdout)).toMatchObject({ production: 1, previous: 3, version: 'fqg-seed1-ep8000' });
+    expect(JSON.parse(back.stdout)).toMatchObject({ production: 1, previous: 3, version: 'fqg-seed1-ep16000' });
     expect((await evalHome()).model).toContain('conductor-policy@production (version 1)');
   });
 

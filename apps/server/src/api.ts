@@ -5,7 +5,7 @@ import type { FastifyRequest } from 'fastify';
 import type { SessionStore } from './auth/sessions.js';
 import { scopeAllows, type TokenInfo, type TokenStore } from './auth/tokens.js';
 import { defineRoutes } from './routes.js';
-import { resolveInputs } from '@symphony/conductor';
+import { parseWorkflowSource, resolveInputs, type ExtensionCatalogEntry } from '@symphony/conductor';
 import type { WorkflowCatalog } from './workflows.js';
 import * as S from './schemas.js';
 
@@ -20,9 +20,11 @@ export interface ApiDeps {
   checkToken(request: FastifyRequest, token: string): Promise<TokenInfo>;
   /** A web session ended: its open sockets close. */
   onLogout?(sessionId: string): void;
+  /** Redeems a one-time login code (`POST /auth/login { code }`), with the same failure limits as tokens. */
+  redeemCode(request: FastifyRequest, code: string): TokenInfo;
 }
 
-export function apiRoutes({ backend, events, sessions, catalog, checkToken, onLogout }: ApiDeps) {
+export function apiRoutes({ backend, events, sessions, catalog, checkToken, onLogout, redeemCode }: ApiDeps) {
   const notFound = (what: string) => new HttpProblem(404, 'E_NOT_FOUND', `${what} not found`);
   return defineRoutes([
     {
@@ -50,7 +52,7 @@ export function apiRoutes({ backend, events, sessions, catalog, checkToken, onLo
       method: 'POST', url: '/auth/login', scope: 'public', body: S.LoginBody, summary: 'Exchange an API token for a web session cookie',
       returns: '`{ csrf, scopes }`; sets the httpOnly `sym_session` cookie',
       handler: async ({ body, request, reply }) => {
-        const info = await checkToken(request, body.token);
+        const info = 'code' in body ? redeemCode(request, body.code) : await checkToken(request, body.token);
         const { cookie, session } = sessions.create(info);
         void reply.setCookie('sym_session', cookie, { httpOnly: true, sameSite: 'strict', path: '/', secure: false, maxAge: 8 * 3600 });
         return { csrf: session.csrf, scopes: session.scopes };
@@ -90,10 +92,16 @@ export function apiRoutes({ backend, events, sessions, catalog, checkToken, onLo
         if (body.workflow !== undefined && !scopeAllows(request.caller?.scopes ?? [], 'admin')) {
           throw new HttpProblem(403, 'E_FORBIDDEN', 'submitting a workflow document needs the "admin" scope; with "run", start a configured workflow by `workflowName` (GET /workflows)');
         }
-        let workflow: unknown = body.workflow;
+        // The whole workflow is validated, `uses:` against the installed extensions, before a run
+        // record exists: E_WORKFLOW_INVALID (400) with `diagnostics` [{ file, line, column, stepId, message, suggestion }].
+        const extensions = stageExtensions(backend.kernel);
+        let workflow: unknown;
         let inputs: Record<string, unknown> = body.inputs;
-        if (body.workflowName !== undefined) {
-          const found = await catalog.load(body.workflowName);
+        if (body.workflowName === undefined) {
+          // Positions refer to the document as JSON with two-space indentation.
+          workflow = parseWorkflowSource(JSON.stringify(body.workflow, null, 2), { file: 'body.workflow', ...(extensions ? { extensions } : {}) });
+        } else {
+          const found = await catalog.load(body.workflowName, extensions ? { extensions } : {});
           workflow = found.workflow;
           // Declared types and defaults apply, as on the command line; unknown inputs are refused.
           inputs = resolveInputs(found.workflow, body.inputs);
@@ -193,5 +201,17 @@ export function apiRoutes({ backend, events, sessions, catalog, checkToken, onLo
       handler: async () => backend.policies(),
     },
   ]);
+}
+
+
+/** What `uses:` can name (the Stage's extensions and the Conductor's registered steps), when there is a Conductor. */
+function stageExtensions(kernel: ServerBackend['kernel']): (() => ExtensionCatalogEntry[]) | undefined {
+  let conductor: { extensions(): ExtensionCatalogEntry[] };
+  try {
+    conductor = kernel.service<{ extensions(): ExtensionCatalogEntry[] }>('conductor');
+  } catch {
+    return undefined;
+  }
+  return () => conductor.extensions();
 }
 

@@ -9,6 +9,8 @@ export class HttpProblem extends Error {
     message: string,
     readonly issues?: Issue[],
     readonly headers: Record<string, string> = {},
+    /** A workflow's validation diagnostics (E_WORKFLOW_INVALID): file, line, column, stepId, message, suggestion. */
+    readonly diagnostics?: unknown[],
   ) {
     super(message);
   }
@@ -32,7 +34,8 @@ export function toProblem(err: unknown): HttpProblem {
   if (err instanceof HttpProblem) return err;
   if (isSymphonyError(err)) {
     const issues = Array.isArray(err.details.issues) ? (err.details.issues as Issue[]) : undefined;
-    return new HttpProblem(STATUS_BY_CODE[err.code] ?? 500, err.code, err.message, issues);
+    const diagnostics = Array.isArray(err.details.diagnostics) ? (err.details.diagnostics as unknown[]) : undefined;
+    return new HttpProblem(STATUS_BY_CODE[err.code] ?? 500, err.code, err.message, issues, {}, diagnostics);
   }
   const fastifyErr = err as { statusCode?: number; code?: string; message?: string };
   if (fastifyErr.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return new HttpProblem(413, 'E_PAYLOAD_TOO_LARGE', 'request body is too large');

@@ -23,10 +23,18 @@ export async function serve(options: ServeOptions): Promise<SymphonyServer & { u
   const conductor = options.kernel.service<Conductor>('conductor');
   const resumed: string[] = [];
   if (options.resumeInterrupted !== false) {
+    // Only runs nobody drives: a run whose lease a live process holds (a `symphony run` still
+    // going, another server) is left to it. The lease itself is the guard (resume takes it in one
+    // transaction or fails E_RUN_LOCKED); this check only keeps the report honest.
+    const dag = options.kernel.tryService<{ holder(runId: string): unknown }>('pit.dag');
     for (const run of conductor.runs(1000)) {
-      if (run.status !== 'running') continue;
+      if (run.status !== 'running' || dag?.holder(run.runId)) continue;
       resumed.push(run.runId);
-      conductor.resume(run.runId).catch((err) => options.kernel.logger.warn({ err, runId: run.runId }, 'resumed run failed'));
+      conductor.resume(run.runId).catch((err: { code?: string }) =>
+        err?.code === 'E_RUN_LOCKED'
+          ? options.kernel.logger.info({ err, runId: run.runId }, 'another process drives this run: not resumed')
+          : options.kernel.logger.warn({ err, runId: run.runId }, 'resumed run failed'),
+      );
     }
   }
   const url = await server.listen();

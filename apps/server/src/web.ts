@@ -97,7 +97,7 @@ export async function mountWeb(
       // (selected run, open step, filters) belongs to the web session (or, for a bearer token,
       // to this one socket), never shared with other browsers.
       const session = caller.session ? createHash('sha256').update(caller.session.id).digest('base64url').slice(0, 22) : undefined;
-      protocol.connect(socket, { ...(session ? { session } : { session: `t${randomBytes(15).toString('base64url')}` }), can: (scope) => scopeAllows(caller.scopes, scope) });
+      protocol.connect(socket, { ...(session ? { session } : { session: `t${randomBytes(15).toString('base64url')}`, ephemeral: true }), can: (scope) => scopeAllows(caller.scopes, scope) });
     });
   });
 

@@ -1,6 +1,6 @@
 import { readdirSync, statSync } from 'node:fs';
 import { extname, join, resolve } from 'node:path';
-import { loadWorkflowFile } from '@symphony/conductor';
+import { loadWorkflow, loadWorkflowFile, type ValidateWorkflowOptions } from '@symphony/conductor';
 import { SymphonyError, toSymphonyError, type Workflow } from '@symphony/types';
 
 /** A workflow the server offers to start by name (`GET /workflows`). */
@@ -55,12 +55,12 @@ export class WorkflowCatalog {
   }
 
   /** The named workflow, parsed and validated. */
-  async load(name: string): Promise<{ workflow: Workflow; file: string }> {
+  async load(name: string, options: Pick<ValidateWorkflowOptions, 'extensions'> = {}): Promise<{ workflow: Workflow; file: string }> {
     const { workflows } = await this.list();
     const entry = workflows.find((w) => w.name === name);
     if (!entry) {
       throw new SymphonyError('E_NOT_FOUND', `no configured workflow named "${name}" (configured: ${workflows.map((w) => w.name).join(', ') || 'none'})`, { details: { workflowName: name } });
     }
-    return { workflow: await loadWorkflowFile(entry.file), file: entry.file };
+    return { workflow: await loadWorkflow(entry.file, options), file: entry.file };
   }
 }

@@ -181,6 +181,15 @@ describe.skipIf(!executablePath)('the web UI in a real Chromium through the real
     expect(await page.evaluate(() => document.cookie)).not.toContain('sym_session');
   });
 
+  it('a session without admin sees the extension switches disabled (the server refuses the change anyway)', async () => {
+    await page.goto(`${server.url}/#/extensions`);
+    await page.getByTestId('needs-admin').waitFor();
+    const switches = page.getByRole('switch');
+    expect(await switches.count()).toBeGreaterThan(0);
+    for (const sw of await switches.all()) expect(await sw.isDisabled()).toBe(true);
+    await page.goto(`${server.url}/#/runs`);
+  });
+
   it('starts the hotspot example from the Runs page and watches its DAG update live', async () => {
     const view = page.getByTestId('view-symphony.run-monitor:monitor');
     await view.waitFor();

@@ -71,6 +71,34 @@ describe('the server over a real kernel, Conductor and LMDB store', () => {
     expect(problem.issues[0]?.path).toBe('steps[0].uses');
   });
 
+  it('validates the whole workflow, uses: against the installed extensions, before any run exists', async () => {
+    const before = (await get('/runs')).runs.length;
+    const workflow = {
+      name: 'bad',
+      steps: [
+        { id: 'a', uses: 'test.steps/ecoh' },
+        { id: 'b', uses: 'test.steps/echo', needs: ['a'], if: '${{ steps.a.outcome = 1 }}', with: { x: '${{ steps.c.output }}' } },
+      ],
+    };
+    const res = await fetch(`${ctx.url}/runs`, { method: 'POST', headers: auth(), body: JSON.stringify({ workflow }) });
+    expect(res.status).toBe(400);
+    const problem = (await res.json()) as { code: string; diagnostics: Array<Record<string, unknown>> };
+    expect(problem.code).toBe('E_WORKFLOW_INVALID');
+    expect(problem.diagnostics.map((d) => [d.stepId, d.path, d.line, d.suggestion])).toEqual([
+      ['a', 'steps[0].uses', 6, 'test.steps/echo'],
+      ['b', 'steps[1].if', 14, undefined],
+      ['b', 'steps[1].with.x', 16, undefined],
+    ]);
+    // Every problem at once; with the expressions fixed, the unknown method alone remains.
+    workflow.steps[1] = { id: 'b', uses: 'test.steps/echo', needs: ['a'] } as never;
+    const again = await fetch(`${ctx.url}/runs`, { method: 'POST', headers: auth(), body: JSON.stringify({ workflow }) });
+    const second = (await again.json()) as { diagnostics: Array<Record<string, unknown>> };
+    expect(second.diagnostics).toEqual([
+      { file: 'body.workflow', line: 6, column: 15, stepId: 'a', path: 'steps[0].uses', message: 'extension "test.steps" has no method "ecoh" (did you mean "test.steps/echo"?)', suggestion: 'test.steps/echo' },
+    ]);
+    expect((await get('/runs')).runs.length).toBe(before);
+  });
+
   it('serves health, readiness, metrics and policies', async () => {
     expect((await fetch(`${ctx.url}/health`)).status).toBe(200);
     expect((await get('/policies')).current.source).toBe('heuristic');

@@ -88,7 +88,7 @@ describe('web sessions', () => {
     expect(raw).toMatch(/HttpOnly/i);
     expect(raw).toMatch(/SameSite=Strict/i);
     expect((await api('/runs', { headers: { cookie } })).status).toBe(200);
-    const body = JSON.stringify({ workflow: { name: 'w', steps: [] } });
+    const body = JSON.stringify({ workflow: { name: 'w', steps: [{ id: 'a', uses: 'test.x/run' }] } }); // valid: validated before a run exists
     expect((await api('/runs', { method: 'POST', headers: { cookie, ...json }, body })).status).toBe(403);
     expect((await api('/runs', { method: 'POST', headers: { cookie, ...json, 'x-csrf-token': 'nope' }, body })).status).toBe(403);
     expect((await api('/runs', { method: 'POST', headers: { cookie, ...json, 'x-csrf-token': csrf }, body })).status).toBe(202);
@@ -136,7 +136,7 @@ describe('input limits and validation', () => {
   });
 
   it('a backend validation error keeps its code and paths', async () => {
-    const res = await api('/runs', { method: 'POST', headers: { ...bearer(ctx.tokens.admin), ...json }, body: JSON.stringify({ workflow: { steps: [] } }) });
+    const res = await api('/runs', { method: 'POST', headers: { ...bearer(ctx.tokens.admin), ...json }, body: JSON.stringify({ workflow: { steps: [{ id: 'a', uses: 'test.x/run' }] } }) });
     expect(res.status).toBe(400);
     expect(await body(res)).toMatchObject({ code: 'E_WORKFLOW_INVALID', issues: [{ path: 'name' }] });
   });

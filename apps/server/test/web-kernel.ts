@@ -3,42 +3,20 @@ import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createKernel, type AnyPlugin } from '@symphony/kernel';
-import { createConductorPlugin } from '@symphony/conductor';
-import { createStagePlugin } from '@symphony/extension-loader';
-import { metricsPlugin } from '@symphony/metrics';
-import { arbitrationPlugin } from '@symphony/pit-arbitration';
-import { pitStorePlugins } from '@symphony/pit-artifacts';
-import { dagPlugin } from '@symphony/pit-dag';
-import { poolPlugin } from '@symphony/pit-pool';
-import { stalePlugin } from '@symphony/pit-stale';
-import { BUILTIN_INSTRUMENTS_DIR } from '@symphony/stage-instruments';
-import { BUILTIN_OPERATORS_DIR } from '@symphony/stage-operators';
+import { createSymphony } from '@symphony/runtime';
 
 export const EXAMPLE_DIR = fileURLToPath(new URL('../../../examples/hotspots/', import.meta.url));
 export const EXAMPLE_WORKFLOW = join(EXAMPLE_DIR, 'workflow.yaml');
 export const WEB_DIR = fileURLToPath(new URL('../../web/', import.meta.url));
 
 /**
- * The CLI's embedded composition (apps/cli/src/kernel.ts): the LMDB store under `home`, pit-dag,
- * arbitration, pool, stale, metrics, the stage with the built-in operators and instruments and the
- * hotspot example's extensions in worker threads, and the Conductor with its bundled policy.
+ * The CLI's embedded composition (`@symphony/runtime`): the LMDB store under `home`, the Pit, the
+ * stage with the built-in operators and instruments and the hotspot example's extensions in
+ * worker threads, and the Conductor with its bundled policy.
  */
 export async function embeddedKernel(home: string) {
-  const dirs = [BUILTIN_OPERATORS_DIR, BUILTIN_INSTRUMENTS_DIR, join(EXAMPLE_DIR, 'extensions')];
-  const plugins: AnyPlugin[] = [
-    ...pitStorePlugins({ ledger: { path: join(home, 'ledger') } }),
-    dagPlugin,
-    arbitrationPlugin,
-    poolPlugin,
-    stalePlugin,
-    metricsPlugin,
-    createStagePlugin({ dirs: dirs.map((path) => ({ path, mode: 'worker' as const })), symphonyVersion: '0.1.0' }),
-    createConductorPlugin(),
-  ];
-  const kernel = createKernel({ plugins, config: { home, pluginOptions: { 'pit.arbitration': { sampleIntervalMs: 0 }, 'pit.pool': { timers: false } } } });
-  await kernel.start();
-  return kernel;
+  const symphony = await createSymphony({ home, extensions: [join(EXAMPLE_DIR, 'extensions')], logLevel: 'silent' });
+  return symphony.kernel;
 }
 
 /** A small git repository with history: `src/hot.js` changes every commit and grows. */

@@ -18,6 +18,8 @@ export interface WebSocketLike {
 /** What an authenticated socket may do and whose UI state it has. */
 export interface WebAccess {
   session?: string;
+  /** The session ends with this socket: its views are closed at once. */
+  ephemeral?: boolean;
   can(scope: 'read' | 'run' | 'admin'): boolean;
 }
 

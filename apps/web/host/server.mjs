@@ -178,7 +178,8 @@ export async function createWebProtocol({ stage, stateDir }) {
   const sockets = new Set();
   /**
    * Serves one socket. `access` (from a server that authenticated it): `session`, a key whose
-   * views (selection, filters) are this session's own, and `can(scope)`, the caller's scopes
+   * views (selection, filters) are this session's own (kept for a while after its last socket
+   * closes, unless `ephemeral`), and `can(scope)`, the caller's scopes
    * (`read` < `run` < `admin`). Without it (this unauthenticated test host) every socket shares
    * one set of views and may do everything.
    */
@@ -259,7 +260,9 @@ export async function createWebProtocol({ stage, stateDir }) {
       if (key === undefined) return;
       const others = sessionSockets.get(key);
       others?.delete(socket);
-      if (!others?.size && !sessionTimers.has(key)) {
+      if (others?.size || sessionTimers.has(key)) return;
+      if (access?.ephemeral) releaseSession(key);
+      else {
         const timer = setTimeout(() => releaseSession(key), SESSION_VIEW_GRACE_MS);
         timer.unref?.();
         sessionTimers.set(key, timer);

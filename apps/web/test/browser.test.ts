@@ -122,8 +122,10 @@ describe.skipIf(!executablePath)('web app in a real Chromium against the test ho
     await shot('artifacts');
   });
 
-  it('dark theme is a state-sync change every page follows', async () => {
+  it('dark theme is this browser\'s own choice, kept across pages and reloads', async () => {
     await page.getByRole('button', { name: 'Dark theme' }).click();
+    await page.waitForFunction(() => document.documentElement.classList.contains('dark'));
+    await page.reload();
     await page.waitForFunction(() => document.documentElement.classList.contains('dark'));
     await page.goto(`${host.url}/#/runs`);
     await page.getByRole('cell', { name: 'run-1' }).click();

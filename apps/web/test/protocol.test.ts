@@ -77,10 +77,15 @@ describe('WebSocket protocol (no browser)', () => {
     a.send({ t: 'sync.hello' });
     const snap = await a.next((m) => m.t === 'sync.snapshot');
     expect(snap.state.extensions.map((e: { id: string }) => e.id).sort()).toEqual(['demo.feedback', 'symphony.artifact-browser', 'symphony.run-monitor']);
-    a.send({ t: 'sync.propose', id: 'x1', base: snap.rev, ops: [{ op: 'replace', path: '/ui/theme', value: 'dark' }] });
-    expect((await a.next((m) => m.t === 'sync.patch' && m.id === 'x1')).ops[0].value).toBe('dark');
+    // (The test host gives every socket every scope; the server's sockets carry the caller's.)
+    a.send({ t: 'sync.propose', id: 'x1', base: snap.rev, ops: [{ op: 'replace', path: '/extensions/0/enabled', value: true }] });
+    expect((await a.next((m) => m.t === 'sync.patch' && m.id === 'x1')).ops[0].value).toBe(true);
     a.send({ t: 'sync.propose', id: 'x2', base: snap.rev + 1, ops: [{ op: 'replace', path: '/pages', value: {} }] });
     expect((await a.next((m) => m.t === 'sync.reject')).code).toBe('E_PERMISSION_DENIED');
+    // UI preferences are each browser's own, not shared state.
+    expect(snap.state.ui).toBeUndefined();
+    a.send({ t: 'sync.propose', id: 'x3', base: snap.rev + 1, ops: [{ op: 'replace', path: '/ui/theme', value: 'dark' }] });
+    expect((await a.next((m) => m.t === 'sync.reject' && m.id === 'x3')).code).toBe('E_PERMISSION_DENIED');
     a.ws.close();
   });
 });

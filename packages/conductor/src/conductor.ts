@@ -1,3 +1,4 @@
+import type { ExtensionCatalogEntry } from './workflow-validate.js';
 import { randomBytes } from 'node:crypto';
 import {
   SymphonyError,
@@ -14,8 +15,9 @@ import type { ConductorEnv, InvokeContext } from './conductor-env.js';
 import { HistoryBook, type CandidateStats } from './history.js';
 import { PolicyManager } from './model-manager.js';
 import { normalizeProviders, type ArbiterPort, type Candidate, type MetricsPort, type PoolPort, type StagePort } from './ports.js';
-import { DagExecution, type DagPort, type DagRunRecord, type RunResult } from './dag-execution.js';
+import { DagExecution, type DagPort, type RunResult } from './dag-execution.js';
 import { RunStore, type DecisionRecord, type RunRecord, type StepRecord } from './run-store.js';
+import { inspectRunsLazy } from './run-views.js';
 import { resolveInputs } from './workflow-file.js';
 import type { Policy } from './policy.js';
 
@@ -61,9 +63,20 @@ export interface ConductorServices {
   dag: DagPort | undefined;
 }
 
+/** Crashes of one extension a run tolerates when neither the workflow nor the config says. */
+export const DEFAULT_CRASH_BUDGET = 20;
+/** Crash reports of one extension this close together are one crash (all its in-flight calls fail at once). */
+const CRASH_COALESCE_MS = 25;
+
 export interface ConductorOptions {
   /** Default concurrency of a run (a workflow's `concurrency` wins). Default 4. */
   concurrency?: number;
+  /**
+   * Crashes of one extension one run tolerates (a workflow's `crashBudget` wins). Each crash is a
+   * failed attempt (E_EXTENSION_CRASHED) that the step's `retry` may retry, on a restarted
+   * extension; past the budget, the run's calls to it fail E_EXTENSION_FAILED. Default 20.
+   */
+  crashBudget?: number;
   /** Step slots shared by all runs through `pit.arbitration`. Default 16. */
   slots?: number;
   logger?: Logger;
@@ -81,6 +94,11 @@ export interface Conductor {
   resume(runId: string, options?: Omit<RunOptions, 'inputs'>): Promise<RunResult>;
   cancel(runId: string): boolean;
   registerStep(uses: string, fn: StepFunction, options?: StepRegistration): () => void;
+  /**
+   * What a workflow's `uses:` can name: the Stage's extensions plus the steps registered here,
+   * as `validateWorkflowSource({ extensions })` takes them.
+   */
+  extensions(): ExtensionCatalogEntry[];
   runs(limit?: number): RunRecord[];
   show(runId: string): { run: RunRecord; steps: StepRecord[] };
   explain(runId: string): DecisionRecord[];
@@ -97,6 +115,8 @@ export function createConductor(services: ConductorServices, options: ConductorO
   const history = loadHistory(services.ledger);
   const builtins = new Map<string, { fn: StepFunction } & Required<StepRegistration>>();
   const active = new Map<string, AbortController>();
+  /** Per run: its crash budget and the crashes of each extension so far. */
+  const crashes = new Map<string, { budget: number; by: Map<string, number>; lastAt: Map<string, number> }>();
   const seqs = new Map<string, number>();
   const decisionHistogram = services.metrics?.histogram('conductor_decision_seconds', 'Time to decide a batch of Conductor decisions', { labelNames: ['policy'], buckets: [1e-5, 2.5e-5, 1e-4, 1e-3, 1e-2] });
   const decisionCounter = services.metrics?.counter('conductor_decisions_total', 'Conductor decisions made', { labelNames: ['policy'] });
@@ -140,17 +160,34 @@ export function createConductor(services: ConductorServices, options: ConductorO
         throw new SymphonyError('E_NOT_FOUND', `no extension host (kernel service "stage") and no in-process step for "${uses}"`, { details: { uses, stepId: ctx.stepId } });
       }
       const extensionId = uses.slice(0, uses.indexOf('/'));
+      const budget = crashes.get(ctx.runId);
+      const crashed = budget?.by.get(extensionId) ?? 0;
+      if (budget && crashed >= budget.budget) {
+        throw new SymphonyError('E_EXTENSION_FAILED', `extension ${extensionId} crashed ${crashed} times in run ${ctx.runId} (its crash budget): not called again in this run`, {
+          details: { extensionId, runId: ctx.runId, crashes: crashed, crashBudget: budget.budget },
+        });
+      }
       const pooled = services.pool?.models().some((m) => m.id === extensionId);
       const lease = pooled ? await services.pool!.acquire(extensionId, { signal: ctx.signal, holder: `${ctx.runId}/${ctx.stepId}` }) : undefined;
       try {
         return await services.stage.call(uses, input, {
           signal: ctx.signal,
+          step: { runId: ctx.runId, stepId: ctx.stepId, attempt: ctx.attempt },
           ...(ctx.timeoutMs ? { timeoutMs: ctx.timeoutMs } : {}),
           onProgress: (p, m) => {
             const { fraction, message } = normalizeProgress(p);
             progress(fraction, typeof m === 'string' ? m : message);
           },
         });
+      } catch (err) {
+        // A crash is a failed attempt (the step's retry decides); the stage restarts the extension.
+        // One crash fails every call it had in flight at once: those count as one crash.
+        if (budget && (err as SymphonyError)?.code === 'E_EXTENSION_CRASHED') {
+          const at = performance.now();
+          if (at - (budget.lastAt.get(extensionId) ?? -Infinity) > CRASH_COALESCE_MS) budget.by.set(extensionId, (budget.by.get(extensionId) ?? 0) + 1);
+          budget.lastAt.set(extensionId, at);
+        }
+        throw err;
       } finally {
         if (lease) services.pool!.release(lease);
       }
@@ -185,9 +222,9 @@ export function createConductor(services: ConductorServices, options: ConductorO
       }
     },
     async saveHistory() {
-      const db = services.ledger.db('conductor.history') as { put(k: string, v: unknown): unknown };
+      const db = services.ledger.db('conductor.history') as { putSync(k: string, v: unknown): unknown };
       await services.ledger.transaction(() => {
-        for (const [id, stats] of history.entries()) db.put(id, stats);
+        for (const [id, stats] of history.entries()) db.putSync(id, stats);
       });
     },
   };
@@ -204,6 +241,7 @@ export function createConductor(services: ConductorServices, options: ConductorO
     const controller = new AbortController();
     signal?.addEventListener('abort', () => controller.abort(), { once: true });
     active.set(run.runId, controller);
+    crashes.set(run.runId, { budget: run.workflow.crashBudget ?? options.crashBudget ?? DEFAULT_CRASH_BUDGET, by: new Map(), lastAt: new Map() });
     const lastSeq = store.decisionsOf(run.runId).reduce((m, d) => Math.max(m, d.seq), 0);
     seqs.set(run.runId, lastSeq);
     const done = (async () => {
@@ -212,29 +250,13 @@ export function createConductor(services: ConductorServices, options: ConductorO
       } finally {
         active.delete(run.runId);
         seqs.delete(run.runId);
+        crashes.delete(run.runId);
       }
     })();
     return { runId: run.runId, done };
   }
 
-  const toRunRecord = (r: DagRunRecord): RunRecord => ({
-    runId: r.runId,
-    workflow: r.workflow,
-    inputs: r.inputs,
-    status: r.status,
-    createdAt: r.createdAt,
-    updatedAt: r.endedAt ?? r.createdAt,
-    resumes: r.resumes ?? 0,
-    policy: typeof r.meta?.policy === 'string' ? r.meta.policy : '',
-    ...(typeof r.meta?.source === 'string' ? { source: r.meta.source } : {}),
-    ...(r.endedAt !== undefined ? { endedAt: r.endedAt } : {}),
-    ...(r.error ? { error: r.error } : {}),
-  });
-  const requireRun = (runId: string): DagRunRecord => {
-    const record = requireDag().record(runId);
-    if (!record) throw new SymphonyError('E_NOT_FOUND', `no run "${runId}" in ${services.ledger.path} (see "symphony runs list")`, { details: { runId, store: services.ledger.path } });
-    return record;
-  };
+  const views = inspectRunsLazy(() => requireDag(), services.ledger, store);
 
   const conductor: Conductor = {
     policy,
@@ -249,7 +271,7 @@ export function createConductor(services: ConductorServices, options: ConductorO
       return conductor.start(source, runOptions).done;
     },
     async resume(runId, runOptions = {}) {
-      const old = requireRun(runId);
+      const old = views().record(runId);
       if (old.status !== 'running') {
         throw new SymphonyError('E_CONFLICT', `run ${runId} already ended (${old.status}): nothing to resume`, { details: { runId, status: old.status } });
       }
@@ -268,38 +290,24 @@ export function createConductor(services: ConductorServices, options: ConductorO
       builtins.set(uses, { fn, capabilities: registration.capabilities ?? [], cost: registration.cost ?? 0.5, capacity: registration.capacity ?? 4 });
       return () => builtins.delete(uses);
     },
-    runs(limit = 50) {
-      const dag = requireDag();
-      return dag
-        .runs()
-        .sort((a, b) => b.createdAt - a.createdAt)
-        .slice(0, limit)
-        .map((r) => dag.record(r.runId))
-        .filter((r): r is DagRunRecord => r !== undefined)
-        .map(toRunRecord);
+    extensions() {
+      const byId = new Map<string, { id: string; methods: string[]; capabilities: string[] }>();
+      for (const e of services.stage?.list?.() ?? []) {
+        byId.set(e.id, { id: e.id, methods: [...e.methods], capabilities: (e.capabilities ?? []).map((c) => (typeof c === 'string' ? c : c.name)) });
+      }
+      for (const [uses, b] of builtins) {
+        const slash = uses.indexOf('/');
+        const id = uses.slice(0, slash);
+        const entry = byId.get(id) ?? { id, methods: [], capabilities: [] };
+        entry.methods.push(uses.slice(slash + 1));
+        entry.capabilities.push(...b.capabilities);
+        byId.set(id, entry);
+      }
+      return [...byId.values()];
     },
-    show(runId) {
-      const run = toRunRecord(requireRun(runId));
-      const view = requireDag().state(runId);
-      const steps: StepRecord[] = view.steps.map((s) => ({
-        runId,
-        stepId: s.stepId,
-        state: s.state as StepRecord['state'],
-        attempts: s.attempts,
-        ...(s.interruptions ? { interruptions: s.interruptions } : {}),
-        ...(s.output ? { output: s.output } : {}),
-        ...(s.servedBy ? { servedBy: s.servedBy } : {}),
-        ...(s.error ? { error: s.error } : {}),
-        startedAt: s.startedAt ?? 0,
-        endedAt: s.endedAt ?? 0,
-        durationMs: s.startedAt && s.endedAt ? s.endedAt - s.startedAt : 0,
-      }));
-      return { run, steps };
-    },
-    explain(runId) {
-      requireRun(runId);
-      return store.decisionsOf(runId);
-    },
+    runs: (limit) => views().runs(limit),
+    show: (runId) => views().show(runId),
+    explain: (runId) => views().explain(runId),
   };
   return conductor;
 }

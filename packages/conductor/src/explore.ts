@@ -38,8 +38,10 @@ export interface DecisionReason {
   policyChoice: number;
   explored: boolean;
   tie: boolean;
-  /** One sentence a person can read. */
-  why: string;
+  /** Set when the step said `explore: false` (or exploration is off). */
+  exploreOff?: boolean;
+  /** One sentence a person can read (filled by `describeReason`, at explain time). */
+  why?: string;
 }
 
 export const EXPLORE_DEFAULTS = { maxObservations: 3, scale: 0.5 } as const;
@@ -59,9 +61,8 @@ export function reasonFor(ctx: DecisionContext, decision: Decision, options: Exp
   const policyChoice = decision.action;
   let action = policyChoice;
   let tie = false;
-  let why: string;
   if (action === GIVE_UP || !candidates[action]) {
-    return { action, reason: { candidates, policyChoice, explored: false, tie: false, why: 'the policy gave up on this step' } };
+    return { action, reason: { candidates, policyChoice, explored: false, tie: false } };
   }
   // Ties in the policy's probabilities: the higher estimate, then the less seen.
   if (probs) {
@@ -91,16 +92,25 @@ export function reasonFor(ctx: DecisionContext, decision: Decision, options: Exp
       action = best;
     }
   }
-  const picked = candidates[action]!;
-  if (explored) {
-    why = `explored ${picked.id}: seen ${picked.observations} time(s), estimate ${fmt(picked.value)} ± ${fmt(picked.uncertainty)} could beat ${candidates[policyChoice]!.id}'s ${fmt(candidates[policyChoice]!.value)}`;
-  } else if (tie) {
-    why = `the policy scored ${candidates.filter((_, i) => Math.abs(((probs?.[i] ?? 0) as number) - ((probs?.[policyChoice] ?? 0) as number)) <= TIE).map((c) => c.id).join(' and ')} equally; ${picked.id} has the higher estimate (${fmt(picked.value)})`;
-  } else {
-    const p = picked.probability;
-    why = `policy's choice${p === undefined ? '' : ` (p=${fmt(p)})`}; estimate ${fmt(picked.value)} ± ${fmt(picked.uncertainty)} over ${picked.observations} observation(s)${ctx.explore === false ? '; exploration is off for this step' : ''}`;
+  return { action, reason: { candidates, policyChoice, explored, tie, ...(ctx.explore === false ? { exploreOff: true } : {}) } };
+}
+
+/** The reason as one sentence: why this candidate (or giving up) was chosen. */
+export function describeReason(reason: DecisionReason, action: number): string {
+  const { candidates, policyChoice } = reason;
+  const picked = candidates[action];
+  if (!picked) return 'the policy gave up on this step';
+  const original = candidates[policyChoice];
+  if (reason.explored && original) {
+    return `explored ${picked.id}: seen ${picked.observations} time(s), estimate ${fmt(picked.value)} ± ${fmt(picked.uncertainty)} could beat ${original.id}'s ${fmt(original.value)}`;
   }
-  return { action, reason: { candidates, policyChoice, explored, tie, why } };
+  if (reason.tie) {
+    const top = original?.probability;
+    const tied = candidates.filter((c) => top !== undefined && c.probability !== undefined && Math.abs(c.probability - top) <= 1e-4).map((c) => c.id);
+    return `the policy scored ${tied.join(' and ')} equally; ${picked.id} has the higher estimate (${fmt(picked.value)})`;
+  }
+  const p = picked.probability;
+  return `policy's choice${p === undefined ? '' : ` (p=${fmt(p)})`}; estimate ${fmt(picked.value)} ± ${fmt(picked.uncertainty)} over ${picked.observations} observation(s)${reason.exploreOff ? '; exploration is off for this step' : ''}`;
 }
 
 /** Applies tie-breaking and bounded exploration to a batch of decisions, with their reasons. */

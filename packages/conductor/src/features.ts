@@ -1,4 +1,4 @@
-import { predictLatencyMs, type CandidateStats } from './history.js';
+import { predictLatencyMs, qualityFor, type CandidateStats } from './history.js';
 
 /**
  * The decision a policy makes, and its feature encoding. Every decision picks one action row:
@@ -11,6 +11,8 @@ export const MAX_CANDIDATES = 4;
 export const ACTIONS = MAX_CANDIDATES + 1;
 export const GIVE_UP = MAX_CANDIDATES;
 export const STEP_KINDS = 4;
+/** How much each step kind values quality (kind 0 is quality-critical, kind 2 is bulk work). */
+export const KIND_QUALITY_WEIGHT = [2, 1, 0.5, 1] as const;
 
 export const GLOBAL_FEATURES = [
   'is_failure',
@@ -19,6 +21,9 @@ export const GLOBAL_FEATURES = [
   'remaining_critical_path',
   'queue_length',
   'global_load',
+  'slack',
+  'remaining_budget',
+  'time_used',
   'kind_0',
   'kind_1',
   'kind_2',
@@ -35,6 +40,9 @@ export const CANDIDATE_FEATURES = [
   'consecutive_failures',
   'is_previous',
   'mean_reward',
+  'uncertainty',
+  'kind_quality',
+  'expected_value',
   'is_give_up',
 ] as const;
 export const FEATURE_NAMES: readonly string[] = [...GLOBAL_FEATURES, ...CANDIDATE_FEATURES];
@@ -64,6 +72,12 @@ export interface DecisionContext {
   queueLength: number;
   /** Busy share of all slots, 0..1. */
   globalLoad: number;
+  /** The step's slack: how much longer it could take without delaying the run, as a share of the critical path (0 = on it). Default 0. */
+  slack?: number;
+  /** Share of the run's cost budget still unspent, 0..1. Default 1 (no budget). */
+  remainingBudget?: number;
+  /** Share of the run's deadline already used, 0..2. Default 0 (no deadline). */
+  timeUsed?: number;
   /** Slot of the candidate that just failed (failure decisions). */
   previous?: number;
   /** Whether "give up" is allowed here (never on a first attempt). */
@@ -92,7 +106,13 @@ export function encodeInto(ctx: DecisionContext, features: Float32Array | Float6
   const g3 = clamp01(ctx.remainingCriticalPath);
   const g4 = Math.min(ctx.queueLength, 10) / 10;
   const g5 = clamp01(ctx.globalLoad);
+  const g6 = clamp01(ctx.slack ?? 0);
+  const g7 = clamp01(ctx.remainingBudget ?? 1);
+  const g8 = Math.min(2, Math.max(0, ctx.timeUsed ?? 0)) / 2;
   const kind = ((ctx.stepKind % STEP_KINDS) + STEP_KINDS) % STEP_KINDS;
+  const qw = KIND_QUALITY_WEIGHT[kind] as number;
+  const G = GLOBAL_FEATURES.length;
+  const K = 9;
   for (let a = 0; a < ACTIONS; a++) {
     const o = base + a * FEATURES;
     features[o] = g0;
@@ -101,27 +121,37 @@ export function encodeInto(ctx: DecisionContext, features: Float32Array | Float6
     features[o + 3] = g3;
     features[o + 4] = g4;
     features[o + 5] = g5;
-    for (let k = 0; k < STEP_KINDS; k++) features[o + 6 + k] = k === kind ? 1 : 0;
-    const c = o + GLOBAL_FEATURES.length;
+    features[o + 6] = g6;
+    features[o + 7] = g7;
+    features[o + 8] = g8;
+    for (let k = 0; k < STEP_KINDS; k++) features[o + K + k] = k === kind ? 1 : 0;
+    const c = o + G;
     const cand = a < MAX_CANDIDATES ? ctx.candidates[a] : undefined;
     if (cand) {
       const s = cand.stats;
+      const overload = Math.max(0, cand.inFlight + 1 - cand.capacity);
+      const latencyS = predictLatencyMs(s, ctx.inputSize) / 1000;
+      const quality = qualityFor(s, kind);
+      const pOk = Math.max(0, 1 - s.ewmaFail - 0.12 * overload);
       features[c] = cand.cost;
       features[c + 1] = Math.log1p(s.n) / 3;
       features[c + 2] = s.ewmaFail;
       features[c + 3] = s.ewmaQuality;
-      features[c + 4] = predictLatencyMs(s, ctx.inputSize) / 1000;
+      features[c + 4] = latencyS;
       features[c + 5] = s.ewmaLatencyMs / 1000;
       features[c + 6] = cand.capacity > 0 ? Math.min(cand.inFlight / cand.capacity, 3) : 3;
       features[c + 7] = Math.min(s.consecutiveFailures, 3) / 3;
       features[c + 8] = ctx.previous === a ? 1 : 0;
       features[c + 9] = s.meanReward;
-      features[c + 10] = 0;
+      features[c + 10] = 1 / Math.sqrt(1 + s.n);
+      features[c + 11] = quality;
+      features[c + 12] = pOk * qw * quality - (1 - pOk) * 0.5 - cand.cost - latencyS * (1 + 0.8 * overload);
+      features[c + 13] = 0;
       mask[i * ACTIONS + a] = 0;
     } else {
       for (let k = 0; k < CANDIDATE_FEATURES.length; k++) features[c + k] = 0;
       const giveUp = a === GIVE_UP;
-      features[c + 10] = giveUp ? 1 : 0;
+      features[c + 13] = giveUp ? 1 : 0;
       mask[i * ACTIONS + a] = giveUp && ctx.canGiveUp ? 0 : MASKED;
     }
   }

@@ -1,5 +1,5 @@
 import { SymphonyError } from '@symphony/types';
-import { ACTIONS, FEATURES, GIVE_UP, MASKED, MAX_CANDIDATES } from './features.js';
+import { ACTIONS, CANDIDATE_FEATURES, FEATURES, GIVE_UP, GLOBAL_FEATURES, MASKED, MAX_CANDIDATES } from './features.js';
 import { adamStep, backwardDecision, cloneMlp, createAdam, forwardDecision, zeroGradients, type Mlp, type Trace } from './mlp.js';
 import { createRng } from './rng.js';
 
@@ -37,8 +37,8 @@ export function maskOf(features: readonly number[]): Float64Array {
       continue;
     }
     if (a >= MAX_CANDIDATES) continue;
-    const off = a * FEATURES + 10;
-    for (let k = 0; k < FEATURES - 11; k++) if (features[off + k] !== 0) mask[a] = 0;
+    const off = a * FEATURES + GLOBAL_FEATURES.length;
+    for (let k = 0; k < CANDIDATE_FEATURES.length - 1; k++) if (features[off + k] !== 0) mask[a] = 0;
   }
   return mask;
 }

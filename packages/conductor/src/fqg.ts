@@ -1,14 +1,20 @@
-import { GIVE_UP, MAX_CANDIDATES, STEP_KINDS, type CandidateView, type DecisionContext } from './features.js';
+import { GIVE_UP, KIND_QUALITY_WEIGHT, MAX_CANDIDATES, STEP_KINDS, type CandidateView, type DecisionContext } from './features.js';
 import { DEFAULT_REWARD, HistoryBook, rewardOf, type RewardWeights } from './history.js';
 import { createRng, type Rng } from './rng.js';
 
 /**
- * The Function Quest Game: each quest is a workflow of capability steps whose candidate
+ * The Function Quest Game (v2): each quest is a workflow of capability steps whose candidate
  * functions have hidden latency (a base plus a per-size slope), failure probability, quality
  * and capacity. The hidden values drift, candidates fall into outages and recover, one of them
  * degrades sharply mid-quest, and concurrent steps contend for each candidate's capacity. The
  * best candidate therefore depends on the input size, the current load and recent failures:
  * a context-free bandit is the baseline to beat.
+ *
+ * Structure matters too, as in real workflows: a candidate's quality differs by step kind
+ * (input kind); each step has a slack on the quest's critical path (computed from nominal
+ * durations), and a second spent on a critical step costs three times one spent on a step with
+ * slack; each quest has a cost budget (calls beyond it cost three times their price) and a
+ * deadline (finishing late loses part of the bonus).
  */
 export interface QuestCandidate {
   id: string;
@@ -17,6 +23,8 @@ export interface QuestCandidate {
   slopeMs: number;
   failP: number;
   quality: number;
+  /** Quality by step kind (what this implementation is good at). */
+  kindQuality: number[];
   capacity: number;
   outageRate: number;
   inOutage: boolean;
@@ -31,6 +39,9 @@ export interface QuestStep {
   needs: number[];
   /** Upward rank: expected work on the longest path from this step to the end. */
   rank: number;
+  /** Float on the critical path of nominal durations, as a share of its length (0: critical). */
+  slack: number;
+  critical: boolean;
 }
 
 export interface Quest {
@@ -40,14 +51,23 @@ export interface Quest {
   steps: QuestStep[];
   /** Dispatch count after which one candidate per capability degrades. */
   shiftAfter: number;
+  /** Cost units the quest may spend before calls cost triple. */
+  budget: number;
+  /** Finishing after this loses DEADLINE_PENALTY. */
+  deadlineMs: number;
 }
 
 export const MAX_ATTEMPTS = 4;
 /** A finished quest is worth a lot, and a failed one costs a lot: users rerun failed workflows. */
 export const SUCCESS_BONUS = 3;
 export const GIVE_UP_PENALTY = 4;
-/** How much each step kind values quality (kind 0 is quality-critical, kind 2 is bulk work). */
-export const KIND_QUALITY_WEIGHT = [2, 1, 0.5, 1] as const;
+export { KIND_QUALITY_WEIGHT };
+/** Latency weight of a call on a critical step, and on a step with slack. */
+export const CRITICAL_LATENCY_WEIGHT = 1.5;
+export const SLACK_LATENCY_WEIGHT = 0.5;
+/** Price multiplier of the part of a call beyond the budget (on top of the price). */
+export const OVER_BUDGET_WEIGHT = 2;
+export const DEADLINE_PENALTY = 2;
 
 export function generateQuest(seed: number): Quest {
   const rng = createRng(seed);
@@ -64,6 +84,7 @@ export function generateQuest(seed: number): Quest {
         slopeMs: Math.exp(rng.uniform(Math.log(5), Math.log(200))),
         failP: rng.uniform(0.01, 0.25),
         quality: rng.uniform(0.4, 1),
+        kindQuality: [],
         capacity: rng.int(1, 3),
         outageRate: rng.uniform(0, 0.08),
         inOutage: false,
@@ -77,7 +98,7 @@ export function generateQuest(seed: number): Quest {
   for (let i = 0; i < nSteps; i++) {
     const needs: number[] = [];
     for (let j = Math.max(0, i - 6); j < i; j++) if (needs.length < 2 && rng.chance(0.2)) needs.push(j);
-    steps.push({ id: `s${i}`, capability: rng.int(0, nCaps - 1), kind: rng.int(0, STEP_KINDS - 1), size: Math.exp(rng.normal() * 1.1), needs, rank: 0 });
+    steps.push({ id: `s${i}`, capability: rng.int(0, nCaps - 1), kind: rng.int(0, STEP_KINDS - 1), size: Math.exp(rng.normal() * 1.1), needs, rank: 0, slack: 0, critical: false });
   }
   for (let i = nSteps - 1; i >= 0; i--) {
     const step = steps[i]!;
@@ -85,7 +106,33 @@ export function generateQuest(seed: number): Quest {
     for (const other of steps) if (other.needs.includes(i)) after = Math.max(after, other.rank);
     step.rank = 1 + step.size * 0.2 + after;
   }
-  return { seed, concurrency: rng.int(2, 6), capabilities, steps, shiftAfter: rng.int(4, nSteps) };
+  const concurrency = rng.int(2, 6);
+  const shiftAfter = rng.int(4, nSteps);
+  // Drawn last, from their own stream, so the v1 draws above stay as they were.
+  const kq = rng.fork(0x6b71);
+  for (const list of capabilities) for (const c of list) c.kindQuality = Array.from({ length: STEP_KINDS }, () => clamp(c.quality + 0.25 * kq.normal(), 0.05, 1));
+  // Nominal duration of a step: the mean of its candidates' latencies at its size.
+  const nominal = steps.map((st) => {
+    const list = capabilities[st.capability]!;
+    return list.reduce((a, c) => a + c.baseMs + c.slopeMs * st.size, 0) / list.length;
+  });
+  const down = steps.map(() => 0); // longest path ending with the step
+  const up = steps.map(() => 0); // longest path starting with the step
+  for (let i = 0; i < nSteps; i++) down[i] = nominal[i]! + Math.max(0, ...steps[i]!.needs.map((n) => down[n]!));
+  for (let i = nSteps - 1; i >= 0; i--) {
+    let after = 0;
+    for (let j = i + 1; j < nSteps; j++) if (steps[j]!.needs.includes(i)) after = Math.max(after, up[j]!);
+    up[i] = nominal[i]! + after;
+  }
+  const cp = Math.max(...steps.map((_, i) => down[i]! + up[i]! - nominal[i]!));
+  steps.forEach((st, i) => {
+    const through = down[i]! + up[i]! - nominal[i]!;
+    st.slack = Math.max(0, cp - through) / cp;
+    st.critical = st.slack < 0.05;
+  });
+  const work = nominal.reduce((a, b) => a + b, 0);
+  const meanCost = steps.reduce((a, st) => a + capabilities[st.capability]!.reduce((x, c) => x + c.cost, 0) / capabilities[st.capability]!.length, 0);
+  return { seed, concurrency, capabilities, steps, shiftAfter, budget: round3(meanCost * 1.1), deadlineMs: Math.round(1.3 * Math.max(cp, work / concurrency)) };
 }
 
 export interface QuestResult {
@@ -106,6 +153,9 @@ export interface QuestResult {
 export interface HiddenView {
   step: QuestStep;
   candidates: readonly QuestCandidate[];
+  /** Cost spent so far and the quest's budget. */
+  spent: number;
+  budget: number;
 }
 
 export type DecideFn = (batch: readonly DecisionContext[], hidden: readonly HiddenView[]) => number[] | Promise<number[]>;
@@ -126,13 +176,21 @@ interface Running {
   latencyMs: number;
   quality: number;
   cost: number;
+  /** Cost of this call beyond the budget. */
+  over: number;
+}
+
+/** Reward of one finished call in the game: the shared reward, with structure-aware latency and budget terms. */
+export function gameCallReward(step: QuestStep, outcome: { ok: boolean; latencyMs: number; quality: number; cost: number; size: number }, over: number, weights: RewardWeights = DEFAULT_REWARD): number {
+  const lw = step.critical ? CRITICAL_LATENCY_WEIGHT : SLACK_LATENCY_WEIGHT;
+  return rewardOf({ ...outcome, latencyMs: outcome.latencyMs * lw }, weights, KIND_QUALITY_WEIGHT[step.kind]) - OVER_BUDGET_WEIGHT * weights.cost * over;
 }
 
 /** Plays one quest with `decide`; same quest + same decisions = same result, bit for bit. */
 export async function playQuest(quest: Quest, decide: DecideFn, options: PlayOptions = {}): Promise<QuestResult> {
   const weights = options.weights ?? DEFAULT_REWARD;
   const rng = createRng(options.noiseSeed ?? quest.seed ^ 0x0a11ce);
-  const caps = quest.capabilities.map((list) => list.map((c) => ({ ...c })));
+  const caps = quest.capabilities.map((list) => list.map((c) => ({ ...c, kindQuality: c.kindQuality.slice() })));
   const book = new HistoryBook();
   const steps = quest.steps;
   const state: ('pending' | 'running' | 'done')[] = steps.map(() => 'pending');
@@ -148,6 +206,7 @@ export async function playQuest(quest: Quest, decide: DecideFn, options: PlayOpt
   let reward = 0;
   let failed = false;
   let failures: { step: number; slot: number }[] = [];
+  let lastDecision = -1;
 
   const contextFor = (stepIndex: number, previous: number | undefined, queueLength: number): DecisionContext => {
     const step = steps[stepIndex]!;
@@ -160,6 +219,9 @@ export async function playQuest(quest: Quest, decide: DecideFn, options: PlayOpt
       remainingCriticalPath: step.rank / maxRank,
       queueLength,
       globalLoad: busy / quest.concurrency,
+      slack: step.slack,
+      remainingBudget: Math.max(0, quest.budget - cost) / quest.budget,
+      timeUsed: now / quest.deadlineMs,
       canGiveUp: previous !== undefined,
       candidates,
       ...(previous === undefined ? {} : { previous }),
@@ -181,6 +243,8 @@ export async function playQuest(quest: Quest, decide: DecideFn, options: PlayOpt
       c.baseMs *= Math.exp(0.03 * rng.normal());
       c.slopeMs *= Math.exp(0.03 * rng.normal());
       c.quality = clamp(c.quality + 0.01 * rng.normal(), 0.05, 1);
+      const k = c.kindQuality;
+      k[step.kind] = clamp((k[step.kind] as number) + 0.01 * rng.normal(), 0.05, 1);
     }
     const cand = list[slot]!;
     cand.inOutage = cand.inOutage ? !rng.chance(0.25) : rng.chance(cand.outageRate);
@@ -189,12 +253,13 @@ export async function playQuest(quest: Quest, decide: DecideFn, options: PlayOpt
     const ok = !rng.chance(pFail);
     let latencyMs = (cand.baseMs + cand.slopeMs * step.size) * (1 + 0.8 * overload) * Math.exp(0.15 * rng.normal());
     if (!ok) latencyMs *= rng.uniform(0.3, 1);
-    const quality = ok ? clamp(cand.quality + 0.05 * rng.normal(), 0, 1) : 0;
+    const quality = ok ? clamp((cand.kindQuality[step.kind] as number) + 0.05 * rng.normal(), 0, 1) : 0;
+    const over = Math.max(0, Math.min(cand.cost, cost + cand.cost - quest.budget));
     cand.inFlight += 1;
     attempts[stepIndex]! += 1;
     calls += 1;
     cost += cand.cost;
-    running.push({ step: stepIndex, slot, attempt: attempts[stepIndex]!, decision, endsAt: now + latencyMs, ok, latencyMs, quality, cost: cand.cost });
+    running.push({ step: stepIndex, slot, attempt: attempts[stepIndex]!, decision, endsAt: now + latencyMs, ok, latencyMs, quality, cost: cand.cost, over });
   };
 
   while (!failed) {
@@ -213,7 +278,7 @@ export async function playQuest(quest: Quest, decide: DecideFn, options: PlayOpt
     }
     if (asks.length > 0) {
       const contexts = asks.map((a) => contextFor(a.step, a.previous, ready.length));
-      const hidden = asks.map((a) => ({ step: steps[a.step]!, candidates: caps[steps[a.step]!.capability]!.map((c) => ({ ...c })) }));
+      const hidden = asks.map((a) => ({ step: steps[a.step]!, candidates: caps[steps[a.step]!.capability]!.map((c) => ({ ...c, kindQuality: c.kindQuality.slice() })), spent: cost, budget: quest.budget }));
       const out = decide(contexts, hidden);
       const actions = Array.isArray(out) ? out : await out;
       asks.forEach((ask, k) => {
@@ -244,8 +309,9 @@ export async function playQuest(quest: Quest, decide: DecideFn, options: PlayOpt
       const step = steps[r.step]!;
       const cand = caps[step.capability]![r.slot]!;
       cand.inFlight -= 1;
-      const outcome = { ok: r.ok, latencyMs: r.latencyMs, quality: r.quality, cost: r.cost, size: step.size };
-      const rr = rewardOf(outcome, weights, KIND_QUALITY_WEIGHT[step.kind]);
+      const outcome = { ok: r.ok, latencyMs: r.latencyMs, quality: r.quality, cost: r.cost, size: step.size, kind: step.kind };
+      const rr = gameCallReward(step, outcome, r.over, weights);
+      lastDecision = r.decision;
       book.record(cand.id, outcome, rr);
       rewards[r.decision] = rr;
       reward += rr;
@@ -265,6 +331,11 @@ export async function playQuest(quest: Quest, decide: DecideFn, options: PlayOpt
   }
   const success = !failed && state.every((s) => s === 'done');
   if (success) reward += SUCCESS_BONUS;
+  if (success && now > quest.deadlineMs) {
+    // Late: the decision whose call finished last carries it (it is the one that ended late).
+    reward -= DEADLINE_PENALTY;
+    if (lastDecision >= 0) rewards[lastDecision] = (rewards[lastDecision] as number) - DEADLINE_PENALTY;
+  }
   return { seed: quest.seed, reward, success, cost, makespanMs: now, calls, decisionRewards: rewards };
 }
 

@@ -12,6 +12,8 @@ export interface CallOutcome {
   cost: number;
   /** Input size in the decision's size units. */
   size: number;
+  /** Step kind (0..3) the call served; quality is also tracked per kind. Default 1. */
+  kind?: number;
 }
 
 export interface RewardWeights {
@@ -37,6 +39,9 @@ export interface CandidateStats {
   ewmaQuality: number;
   meanReward: number;
   consecutiveFailures: number;
+  /** EWMA quality per step kind, and successful calls per kind (providers differ by input kind). */
+  kq?: number[];
+  kn?: number[];
   // Decayed sums for latency = a + b * size.
   sw: number;
   sx: number;
@@ -58,6 +63,8 @@ export function emptyStats(): CandidateStats {
     ewmaQuality: PRIOR.quality,
     meanReward: 0,
     consecutiveFailures: 0,
+    kq: [PRIOR.quality, PRIOR.quality, PRIOR.quality, PRIOR.quality],
+    kn: [0, 0, 0, 0],
     sw: 0,
     sx: 0,
     sy: 0,
@@ -71,7 +78,14 @@ export function recordOutcome(s: CandidateStats, o: CallOutcome, reward: number)
   s.n += 1;
   s.ewmaLatencyMs += a * (o.latencyMs - s.ewmaLatencyMs);
   s.ewmaFail += a * ((o.ok ? 0 : 1) - s.ewmaFail);
-  if (o.ok) s.ewmaQuality += (s.n === 1 ? 1 : ALPHA) * (o.quality - s.ewmaQuality);
+  if (o.ok) {
+    s.ewmaQuality += (s.n === 1 ? 1 : ALPHA) * (o.quality - s.ewmaQuality);
+    const k = (((o.kind ?? 1) % 4) + 4) % 4;
+    const kq = (s.kq ??= [PRIOR.quality, PRIOR.quality, PRIOR.quality, PRIOR.quality]);
+    const kn = (s.kn ??= [0, 0, 0, 0]);
+    kn[k] = (kn[k] as number) + 1;
+    kq[k] = (kq[k] as number) + (kn[k] === 1 ? 1 : ALPHA) * (o.quality - (kq[k] as number));
+  }
   s.meanReward += (reward - s.meanReward) / Math.min(s.n, 10);
   s.consecutiveFailures = o.ok ? 0 : s.consecutiveFailures + 1;
   if (o.ok) {
@@ -81,6 +95,12 @@ export function recordOutcome(s: CandidateStats, o: CallOutcome, reward: number)
     s.sxx = s.sxx * DECAY + o.size * o.size;
     s.sxy = s.sxy * DECAY + o.size * o.latencyMs;
   }
+}
+
+/** Quality expected for a step of `kind`: the per-kind EWMA once seen, else the overall one. */
+export function qualityFor(s: CandidateStats, kind: number): number {
+  const k = ((kind % 4) + 4) % 4;
+  return s.kn && (s.kn[k] as number) > 0 && s.kq ? (s.kq[k] as number) : s.ewmaQuality;
 }
 
 /** Latency expected at `size`: the fitted line where two sizes were seen, else the EWMA. */

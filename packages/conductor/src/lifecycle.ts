@@ -19,14 +19,28 @@ export interface GateResult {
   difference: number;
   ci95: [number, number];
   quests: number;
-  /** True when the candidate's mean reward is higher on the validation seeds. */
+  /** True when the candidate's mean reward is higher on the validation seeds (or production cannot load). */
   better: boolean;
+  /** Why production could not be played (e.g. a model for other features): the candidate wins. */
+  productionRefused?: string;
 }
 
 /** Plays both models on the same validation quests. */
 export async function gateCandidate(candidate: { bytes: Uint8Array; version: string }, production: { bytes: Uint8Array; version: string }, seeds: readonly number[]): Promise<GateResult> {
   const cand = await createOnnxPolicy(candidate.bytes, candidate.version);
-  const prod = await createOnnxPolicy(production.bytes, production.version);
+  let prod: Awaited<ReturnType<typeof createOnnxPolicy>>;
+  try {
+    prod = await createOnnxPolicy(production.bytes, production.version);
+  } catch (err) {
+    // A production model this Conductor cannot run decides nothing: any working candidate beats it.
+    try {
+      const c = await evaluatePolicy(cand, seeds);
+      const why = err instanceof SymphonyError ? `${err.code}: ${err.message}` : String(err);
+      return { candidate: { version: candidate.version, meanReward: c.meanReward }, production: { version: production.version, meanReward: NaN }, difference: NaN, ci95: [NaN, NaN], quests: seeds.length, better: true, productionRefused: why };
+    } finally {
+      await cand.close();
+    }
+  }
   try {
     const c = await evaluatePolicy(cand, seeds);
     const p = await evaluatePolicy(prod, seeds);

@@ -1,11 +1,11 @@
 import { GIVE_UP, type DecisionContext } from './features.js';
-import { GIVE_UP_PENALTY, KIND_QUALITY_WEIGHT, MAX_ATTEMPTS, SUCCESS_BONUS, type HiddenView, type QuestCandidate } from './fqg.js';
+import { CRITICAL_LATENCY_WEIGHT, GIVE_UP_PENALTY, KIND_QUALITY_WEIGHT, MAX_ATTEMPTS, OVER_BUDGET_WEIGHT, SLACK_LATENCY_WEIGHT, SUCCESS_BONUS, type HiddenView, type QuestCandidate } from './fqg.js';
 import { DEFAULT_REWARD } from './history.js';
 
 /**
  * The informed oracle: an upper reference for evaluation, never a policy for real runs. It
  * knows each candidate's true current parameters (latency base and slope, failure probability,
- * quality, outage state, load) and picks the call with the highest expected reward, counting
+ * quality by step kind, outage state, load, the step's place on the critical path, the budget) and picks the call with the highest expected reward, counting
  * what a failure costs beyond the call: the value of the next attempt, and the lost quest on
  * the last one. It does not know the random draws, so it is not clairvoyant.
  */
@@ -33,12 +33,15 @@ export function trueFailureProbability(c: QuestCandidate): number {
 /** Expected reward of one call to `c` for `view`'s step, before the consequences of a failure. */
 export function trueCallValue(view: HiddenView, c: QuestCandidate): { value: number; pFail: number } {
   const overload = Math.max(0, c.inFlight + 1 - c.capacity);
-  const seconds = ((c.baseMs + c.slopeMs * view.step.size) * (1 + 0.8 * overload)) / 1000;
+  const lw = view.step.critical ? CRITICAL_LATENCY_WEIGHT : SLACK_LATENCY_WEIGHT;
+  const seconds = (lw * ((c.baseMs + c.slopeMs * view.step.size) * (1 + 0.8 * overload))) / 1000;
   const pFail = trueFailureProbability(c);
   const w = DEFAULT_REWARD;
   const qw = KIND_QUALITY_WEIGHT[view.step.kind] as number;
   // Failed calls end early (latency x U(0.3, 1), mean 0.65).
-  const value = (1 - pFail) * (w.quality * qw * c.quality - w.latency * seconds) + pFail * (-w.failure - 0.65 * w.latency * seconds) - w.cost * c.cost;
+  const quality = c.kindQuality[view.step.kind] ?? c.quality;
+  const over = Math.max(0, Math.min(c.cost, view.spent + c.cost - view.budget));
+  const value = (1 - pFail) * (w.quality * qw * quality - w.latency * seconds) + pFail * (-w.failure - 0.65 * w.latency * seconds) - w.cost * c.cost - OVER_BUDGET_WEIGHT * w.cost * over;
   return { value, pFail };
 }
 

@@ -14,12 +14,15 @@ declare module '@symphony/kernel' {
 }
 
 /**
- * Options (`pluginOptions.conductor`): `concurrency`, `slots`, `fallback` (a heuristic name,
- * default `ucb1`) and `policy`: `store` (default: `conductor-policy@production` from the
+ * Options (`pluginOptions.conductor`): `concurrency`, `slots`, `crashBudget` (crashes of one
+ * extension one run tolerates, default 20), `fallback` (a heuristic name,
+ * default `ev-greedy`, the strongest deterministic baseline) and `policy`: `store` (default: `conductor-policy@production` from the
  * artifact store, seeded from the bundled model on first use), `bundled`, or `heuristic`.
  */
 export interface ConductorPluginOptions {
   concurrency?: number;
+  /** Crashes of one extension one run tolerates (default 20; a workflow's `crashBudget` wins). */
+  crashBudget?: number;
   slots?: number;
   fallback?: HeuristicName;
   policy?: 'store' | 'bundled' | 'heuristic';
@@ -34,7 +37,7 @@ export function createConductorPlugin(given: ConductorPluginOptions = {}): Plugi
     dependsOn: ['pit.ledger', 'pit.artifacts'],
     setup(ctx) {
       const options = { ...(ctx.options as ConductorPluginOptions), ...given };
-      const fallbackName = options.fallback && HEURISTICS.includes(options.fallback) ? options.fallback : 'ucb1';
+      const fallbackName = options.fallback && HEURISTICS.includes(options.fallback) ? options.fallback : 'ev-greedy';
       // Optional collaborators are looked up at call time: they may be set up after this plugin.
       const services: ConductorServices = {
         ledger: ctx.service<LedgerService<unknown, unknown>>('pit.ledger'),
@@ -64,6 +67,7 @@ export function createConductorPlugin(given: ConductorPluginOptions = {}): Plugi
         logger: ctx.logger,
         ...(options.concurrency ? { concurrency: options.concurrency } : {}),
         ...(options.slots ? { slots: options.slots } : {}),
+        ...(options.crashBudget !== undefined ? { crashBudget: options.crashBudget } : {}),
       });
     },
     async start(conductor, ctx) {
@@ -94,7 +98,11 @@ async function loadPolicy(conductor: Conductor, ctx: PluginContext, mode: 'store
       await PolicyManager.publish(artifacts, bundle.bytes, { ...bundle.metadata, source: 'bundled' });
     }
     const outcome = await conductor.policy.loadFromStore(artifacts);
-    if (!outcome.ok) ctx.logger.warn({ err: outcome.error }, 'conductor: the stored policy did not load; deciding with the fallback heuristic');
+    if (outcome.ok) return;
+    // E.g. a model trained for an older feature set: the bundled one still decides better than a heuristic.
+    ctx.logger.warn({ err: outcome.error }, 'conductor: the stored policy did not load; deciding with the bundled policy');
+    const loaded = await conductor.policy.load(bundle.bytes, bundle.metadata.version);
+    if (!loaded.ok) ctx.logger.warn({ err: loaded.error }, 'conductor: the bundled policy did not load either; deciding with the fallback heuristic');
     return;
   }
   const bundle = await readBundledPolicy();

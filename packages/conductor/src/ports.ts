@@ -9,12 +9,16 @@ export interface StageCallOptions {
   signal?: AbortSignal;
   timeoutMs?: number;
   onProgress?: (progress: unknown, message?: string) => void;
+  /** Which run, step and attempt the call serves (a dispatching Stage derives idempotent job ids from it). */
+  step?: { runId: string; stepId: string; attempt: number };
 }
 
 /** `stage` (extension-loader): calls `ext.id/method` through the IPC bus. */
 export interface StagePort {
   call(target: string, input: unknown, options?: StageCallOptions): Promise<unknown>;
   providers?(capability: string): unknown;
+  /** The installed extensions (the Stage's `list()`), for validating `uses:` before a run. */
+  list?(): ReadonlyArray<{ id: string; methods: readonly string[]; capabilities?: ReadonlyArray<string | { name: string }> }>;
 }
 
 /** `pit.arbitration`: slots shared by every run in the process. */

@@ -1,4 +1,4 @@
-import { ACTIONS, FEATURES, encodeInto, type DecisionContext } from './features.js';
+import { ACTIONS, FEATURES, GLOBAL_FEATURES, encodeInto, type DecisionContext } from './features.js';
 import { generateQuest, playQuest } from './fqg.js';
 import { createHeuristic, HEURISTICS, type HeuristicName } from './heuristics.js';
 import { adamStep, backwardDecision, cloneMlp, createAdam, createMlp, forwardDecision, zeroGradients, type Mlp, type Trace } from './mlp.js';
@@ -8,9 +8,10 @@ import { createRng } from './rng.js';
 import { trainingQuestSeed, validationSeeds } from './seeds.js';
 
 /**
- * REINFORCE with a baseline in the Function Quest Game. Each decision is credited with the
- * reward of the call it caused (a contextual-bandit credit assignment: it keeps the variance low
- * and matches what the Conductor observes in a real run). Every checkpoint is scored greedily on
+ * REINFORCE with a learned baseline in the Function Quest Game. Each decision is credited with
+ * the reward of the call it caused (a contextual-bandit credit assignment: it keeps the variance
+ * low and matches what the Conductor observes in a real run); the baseline is a linear value
+ * model of the decision's state (its global features), fitted by least squares as training goes. Every checkpoint is scored greedily on
  * validation quests; the best one is kept. Fully deterministic for a given seed.
  */
 export interface TrainOptions {
@@ -21,6 +22,10 @@ export interface TrainOptions {
   /** Episodes per gradient step. */
   batchEpisodes?: number;
   entropyCoef?: number;
+  /** PPO: gradient epochs over each batch with the clipped ratio objective (1 = plain REINFORCE). */
+  ppoEpochs?: number;
+  /** PPO ratio clip. */
+  clip?: number;
   /** Validate every this many episodes. */
   evalEvery?: number;
   validationQuests?: number;
@@ -50,11 +55,13 @@ export interface TrainResult {
 }
 
 export const DEFAULT_TRAIN = {
-  hidden: [32, 16],
-  learningRate: 3e-3,
-  batchEpisodes: 8,
+  hidden: [64, 32],
+  learningRate: 1e-3,
+  batchEpisodes: 16,
   entropyCoef: 0.01,
-  evalEvery: 500,
+  ppoEpochs: 1,
+  clip: 0.2,
+  evalEvery: 1000,
   validationQuests: 300,
 } as const;
 
@@ -84,8 +91,13 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     mask: Float64Array;
     action: number;
     kind: number;
+    /** Probability of the action when it was sampled (PPO's ratio denominator). */
+    p: number;
   }
-  const baseline = [0, 0];
+  // Learned baseline: b(s) = v . g(s) + v0 over the global features, per decision kind.
+  const G = GLOBAL_FEATURES.length;
+  const value = [new Float64Array(G + 1), new Float64Array(G + 1)];
+  const valueLr = 0.02;
   const spread = [1, 1];
   let best = { model: cloneMlp(model), episode: 0, reward: await meanReward(createMlpPolicy(model), valSeeds) };
   const curve: CurvePoint[] = [{ episode: 0, trainReward: 0, validationReward: best.reward }];
@@ -112,7 +124,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
           }
         }
         if (mask[action] !== 0) action = probs.indexOf(Math.max(...probs));
-        samples.push({ features, mask, action, kind: ctx.kind === 'failure' ? 1 : 0 });
+        samples.push({ features, mask, action, kind: ctx.kind === 'failure' ? 1 : 0, p: probs[action] as number });
         return action;
       });
     const result = await playQuest(generateQuest(trainingQuestSeed(opts.seed, episode)), decide);
@@ -120,22 +132,38 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     pending.push({ samples, rewards: result.decisionRewards });
 
     if (pending.length >= opts.batchEpisodes) {
-      let count = 0;
       const trace: Trace = { acts: [], probs: new Float64Array(ACTIONS) };
+      // Advantages against the learned baseline (which learns from each sample once).
+      const batch: { s: Sample; advantage: number }[] = [];
       for (const { samples: ss, rewards } of pending) {
         ss.forEach((s, k) => {
           const r = rewards[k] ?? 0;
-          const b = baseline[s.kind] as number;
+          const v = value[s.kind] as Float64Array;
+          let b = v[G] as number;
+          for (let j = 0; j < G; j++) b += (v[j] as number) * (s.features[j] as number);
           const advantage = (r - b) / Math.sqrt(spread[s.kind] as number);
-          baseline[s.kind] = b + 0.05 * (r - b);
-          spread[s.kind] = (spread[s.kind] as number) + 0.05 * ((r - b) ** 2 - (spread[s.kind] as number));
-          forwardDecision(model, s.features, s.mask, 0, new Float64Array(ACTIONS), trace);
-          backwardDecision(model, trace, s.action, advantage, opts.entropyCoef, grads);
-          count += 1;
+          const err = r - b;
+          v[G] = (v[G] as number) + valueLr * err;
+          for (let j = 0; j < G; j++) v[j] = (v[j] as number) + valueLr * err * (s.features[j] as number);
+          spread[s.kind] = (spread[s.kind] as number) + 0.05 * (err ** 2 - (spread[s.kind] as number));
+          batch.push({ s, advantage });
         });
       }
-      adamStep(model, adam, grads, count);
-      grads = zeroGradients(model);
+      for (let epoch = 0; epoch < opts.ppoEpochs; epoch++) {
+        for (const { s, advantage } of batch) {
+          forwardDecision(model, s.features, s.mask, 0, new Float64Array(ACTIONS), trace);
+          let a = advantage;
+          if (opts.ppoEpochs > 1) {
+            // Clipped surrogate: d(-min(rA, clip(r)A)) is rA(p - onehot) inside the trust region, 0 outside.
+            const ratio = (trace.probs[s.action] as number) / Math.max(s.p, 1e-12);
+            const inside = advantage >= 0 ? ratio < 1 + opts.clip : ratio > 1 - opts.clip;
+            a = inside ? advantage * ratio : 0;
+          }
+          backwardDecision(model, trace, s.action, a, opts.entropyCoef, grads);
+        }
+        adamStep(model, adam, grads, batch.length);
+        grads = zeroGradients(model);
+      }
       pending = [];
     }
 

@@ -1,34 +1,17 @@
-import { readFile } from 'node:fs/promises';
-import { parse as parseYaml } from 'yaml';
-import { SymphonyError, validationError, validateWorkflow, type Workflow } from '@symphony/types';
+import { validationError, type Workflow } from '@symphony/types';
+import { loadWorkflow, parseWorkflowSource } from './workflow-validate.js';
 
-/** Reads a workflow from YAML or JSON and validates it (every problem reported with its path). */
+/**
+ * Reads a workflow from YAML or JSON and validates it whole; `E_WORKFLOW_INVALID` carries
+ * `details.diagnostics` (file, line, column, step id, did-you-mean). `uses:` is checked for form
+ * only: pass `extensions` to `loadWorkflow` to check it against what is installed.
+ */
 export async function loadWorkflowFile(path: string): Promise<Workflow> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (cause) {
-    throw new SymphonyError('E_NOT_FOUND', `cannot read workflow file ${path}: ${(cause as Error).message}`, { details: { path }, cause });
-  }
-  return parseWorkflowText(text, path);
+  return loadWorkflow(path);
 }
 
 export function parseWorkflowText(text: string, source = 'workflow'): Workflow {
-  let data: unknown;
-  try {
-    data = parseYaml(text, { prettyErrors: true });
-  } catch (cause) {
-    throw new SymphonyError('E_WORKFLOW_INVALID', `${source} is not valid YAML: ${(cause as Error).message}`, { details: { path: source }, cause });
-  }
-  try {
-    return validateWorkflow(data);
-  } catch (err) {
-    if (err instanceof SymphonyError) {
-      err.details.path ??= source;
-      throw err;
-    }
-    throw err;
-  }
+  return parseWorkflowSource(text, { file: source });
 }
 
 /** Applies declared types and defaults to `--input k=v` values; unknown or missing ones fail. */

@@ -16,6 +16,7 @@ import {
   evaluateSuite,
   exportPolicyOnnx,
   gateCandidate,
+  generateQuest,
   meanCi,
   playQuest,
   promote,
@@ -82,7 +83,7 @@ describe('evaluation statistics', () => {
 
 /** A quest of one step with the given candidates (no mid-quest shift). */
 function tinyQuest(seed: number, candidates: QuestCandidate[], size: number, kind: number): Quest {
-  return { seed, concurrency: 1, capabilities: [candidates], steps: [{ id: 's0', capability: 0, kind, size, needs: [], rank: 1 }], shiftAfter: 1e9 };
+  return { seed, concurrency: 1, capabilities: [candidates], steps: [{ id: 's0', capability: 0, kind, size, needs: [], rank: 1, slack: 0, critical: true }], shiftAfter: 1e9, budget: 100, deadlineMs: 1e9 };
 }
 
 describe('the informed oracle', () => {
@@ -98,6 +99,7 @@ describe('the informed oracle', () => {
         slopeMs: rng.uniform(5, 200),
         failP: rng.uniform(0.01, 0.4),
         quality: rng.uniform(0.4, 1),
+        kindQuality: [rng.uniform(0.4, 1), rng.uniform(0.4, 1), rng.uniform(0.4, 1), rng.uniform(0.4, 1)],
         capacity: 1,
         outageRate: rng.uniform(0, 0.08),
         inOutage: rng.chance(0.2),
@@ -134,13 +136,23 @@ describe('the informed oracle', () => {
     expect(checked).toBe(6);
   });
 
+  it('playing a quest never changes it: the same quest object replays identically', async () => {
+    const quest = generateQuest(4_200_000);
+    const before = JSON.stringify(quest);
+    const h = createHeuristic('ev-greedy');
+    const a = await playQuest(quest, (b) => h.decide(b));
+    const b = await playQuest(quest, (b2) => h.decide(b2));
+    expect(b).toEqual(a);
+    expect(JSON.stringify(quest)).toBe(before);
+  });
+
   it('never gives up and never picks a candidate that is not there', () => {
     const oracle = createOracle();
-    const c: QuestCandidate = { id: 'a', cost: 0.1, baseMs: 10, slopeMs: 10, failP: 0.9, quality: 0.5, capacity: 1, outageRate: 0, inOutage: true, inFlight: 5 };
+    const c: QuestCandidate = { id: 'a', cost: 0.1, baseMs: 10, slopeMs: 10, failP: 0.9, quality: 0.5, kindQuality: [0.5, 0.5, 0.5, 0.5], capacity: 1, outageRate: 0, inOutage: true, inFlight: 5 };
     const quest = tinyQuest(1, [c], 1, 0);
     const ctx = { kind: 'failure' as const, stepKind: 0, inputSize: 1, attempt: MAX_ATTEMPTS - 1, remainingCriticalPath: 1, queueLength: 0, globalLoad: 1, canGiveUp: true, previous: 0, candidates: [] };
-    expect(oracle.decideInformed([ctx], [{ step: quest.steps[0]!, candidates: [c] }])).toEqual([0]);
-    expect(oracle.decideInformed([ctx], [{ step: quest.steps[0]!, candidates: [] }])).toEqual([GIVE_UP]);
+    expect(oracle.decideInformed([ctx], [{ step: quest.steps[0]!, candidates: [c], spent: 0, budget: 100 }])).toEqual([0]);
+    expect(oracle.decideInformed([ctx], [{ step: quest.steps[0]!, candidates: [], spent: 0, budget: 100 }])).toEqual([GIVE_UP]);
   });
 });
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { EXPLORE_DEFAULTS, HistoryBook, PolicyManager, createHeuristic, rewardOf, type DecisionContext, type Policy } from '../src/index.js';
+import { EXPLORE_DEFAULTS, describeReason, HistoryBook, PolicyManager, createHeuristic, rewardOf, type DecisionContext, type Policy } from '../src/index.js';
 
 /** Two candidates: `cheap` is what "cheapest" always picks; `good` costs more and works better. */
 function contextFor(book: HistoryBook, explore?: boolean): DecisionContext {
@@ -47,7 +47,7 @@ describe('bounded exploration', () => {
     expect(explored).toBeLessThanOrEqual(EXPLORE_DEFAULTS.maxObservations);
     const [d] = await manager.decideDetailed([contextFor(new HistoryBook())]);
     expect(d!.reason).toMatchObject({ explored: true, policyChoice: 0, candidates: [{ id: 'x.cheap/rank', observations: 0 }, { id: 'x.good/rank', observations: 0 }] });
-    expect(d!.reason!.why).toMatch(/^explored x\.good\/rank/);
+    expect(describeReason(d!.reason!, d!.action)).toMatch(/^explored x\.good\/rank/);
     expect(d!.reason!.candidates[1]!.uncertainty).toBeCloseTo(EXPLORE_DEFAULTS.scale, 9);
   });
 
@@ -59,7 +59,7 @@ describe('bounded exploration', () => {
     expect(explored).toBe(0);
     expect(picks.every((p) => p === 'x.cheap/rank')).toBe(true);
     const [d] = await off.decideDetailed([contextFor(new HistoryBook())]);
-    expect(d!.reason!.why).toContain('exploration is off');
+    expect(describeReason(d!.reason!, d!.action)).toContain('exploration is off');
   });
 
   it('after a failure nothing is explored (the policy decides retry, fallback or give up)', async () => {
@@ -80,6 +80,6 @@ describe('bounded exploration', () => {
     const [d] = await manager.decideDetailed([contextFor(book)]);
     expect(d).toMatchObject({ action: 1, reason: { tie: true, explored: false, policyChoice: 0 } });
     expect(d!.reason!.candidates[1]!.value).toBeGreaterThan(d!.reason!.candidates[0]!.value);
-    expect(d!.reason!.why).toContain('equally');
+    expect(describeReason(d!.reason!, d!.action)).toBe('the policy scored x.cheap/rank and x.good/rank equally; x.good/rank has the higher estimate (' + d!.reason!.candidates[1]!.value.toFixed(3) + ')');
   });
 });

@@ -22,3 +22,4 @@ export {
 export { ENV_OVERRIDES, CONFIG_FILE_ENV } from './env.js';
 export { watchConfig, type ConfigWatcher, type WatchConfigOptions } from './watch.js';
 export { configPlugin, configPlugin as plugin, type ConfigService } from './plugin.js';
+export { defaultHome } from './home.js';

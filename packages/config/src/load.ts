@@ -4,6 +4,7 @@ import { parseDocument, YAMLError } from 'yaml';
 import { z } from 'zod';
 import { SymphonyError, isSymphonyError, validationError, type Issue } from '@symphony/types';
 import { CONFIG_FILE_ENV, applyEnv } from './env.js';
+import { defaultHome } from './home.js';
 import { toIssues } from './issues.js';
 import { SymphonyConfigSchema, type SymphonyConfig, type SymphonyConfigInput } from './schema.js';
 
@@ -57,7 +58,7 @@ export function validateConfig(input: unknown, options: ValidateConfigOptions = 
       if (configFile) err.details.file = configFile;
       throw err;
     }
-    return resolvePaths(result.data, baseDir, configFile);
+    return resolvePaths(result.data, baseDir, configFile, options.env ?? {});
   } catch (err) {
     if (isSymphonyError(err)) throw err;
     // A hostile object (a throwing getter) or a validator bug: still a coded error, never a crash.
@@ -166,9 +167,9 @@ async function isFile(path: string): Promise<boolean> {
 
 type Parsed = z.output<typeof SymphonyConfigSchema>;
 
-function resolvePaths(parsed: Parsed, baseDir: string, configFile: string | null): SymphonyConfig {
+function resolvePaths(parsed: Parsed, baseDir: string, configFile: string | null, env: Env): SymphonyConfig {
   const { $schema: _schema, ...rest } = parsed;
-  const home = resolve(baseDir, parsed.home);
+  const home = parsed.home === undefined ? defaultHome({ env }) : resolve(baseDir, parsed.home);
   return {
     ...rest,
     home,

@@ -31,8 +31,11 @@ const PluginOptionsSchema = z.custom<Record<string, unknown>>(isPlainObject, 'mu
 export const SymphonyConfigSchema = z.strictObject({
   /** For editors: the URL or path of this document's JSON Schema. */
   $schema: z.string().optional(),
-  /** Symphony's own folder: store, extensions, logs. Relative paths are relative to the config file. */
-  home: PathSchema.default('.symphony'),
+  /**
+   * Symphony's own folder: store, extensions, tokens, grants, logs. Relative paths are relative to
+   * the config file. Default `defaultHome()`: the platform data directory, never the workspace.
+   */
+  home: PathSchema.optional(),
   /** The artifact store (LMDB); defaults to `<home>/store`. */
   store: PathSchema.optional(),
   /** The folder `${workspace}` stands for in extension permissions; defaults to the config's folder. */

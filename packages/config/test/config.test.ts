@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { isSymphonyError, type Issue, type SymphonyError } from '@symphony/types';
-import { configJsonSchema, findConfigFile, loadConfig, parseConfig, validateConfig } from '../src/index.js';
+import { configJsonSchema, defaultHome, findConfigFile, loadConfig, parseConfig, validateConfig } from '../src/index.js';
 
 const tempDir = () => mkdtemp(join(tmpdir(), 'symphony-config-'));
 
@@ -28,16 +28,17 @@ function failure(fn: () => unknown): SymphonyError {
 }
 
 describe('loadConfig', () => {
-  it('works with no file at all: store under ./.symphony/, loopback server', async () => {
+  it('works with no file at all: the home in the platform data dir (never the workspace), loopback server', async () => {
     const cwd = await tempDir();
-    const config = await loadConfig({ cwd, env: {} });
+    const data = join(cwd, 'xdg-data');
+    const config = await loadConfig({ cwd, env: { XDG_DATA_HOME: data } });
     expect(config).toEqual({
-      home: join(cwd, '.symphony'),
-      store: join(cwd, '.symphony', 'store'),
+      home: join(data, 'symphony'),
+      store: join(data, 'symphony', 'store'),
       workspace: cwd,
       plugins: [],
       pluginOptions: {},
-      extensions: { dirs: [join(cwd, '.symphony', 'extensions')] },
+      extensions: { dirs: [join(data, 'symphony', 'extensions')] },
       conductor: { policy: 'heuristic', maxParallel: 4 },
       server: { host: '127.0.0.1', port: 7777 },
       logging: { level: 'info' },
@@ -121,7 +122,8 @@ describe('loadConfig', () => {
     expect(err.code).toBe('E_CONFIG_INVALID');
     expect(err.details).toMatchObject({ format: 'yaml', line: 3 });
     expect(failure(() => parseConfig('{"server": ', 'json')).details.format).toBe('json');
-    expect(parseConfig('# nothing set yet\n', 'yaml', { baseDir: '/srv' }).home).toBe('/srv/.symphony');
+    expect(parseConfig('# nothing set yet\n', 'yaml', { baseDir: '/srv', env: { SYMPHONY_HOME: '/var/lib/symphony' } }).home).toBe('/var/lib/symphony');
+    expect(parseConfig('home: .sym\n', 'yaml', { baseDir: '/srv' }).home).toBe('/srv/.sym');
   });
 });
 
@@ -143,5 +145,16 @@ describe('validateConfig', () => {
   it('exports a JSON Schema for editors', () => {
     const schema = configJsonSchema() as { properties: Record<string, unknown> };
     expect(Object.keys(schema.properties)).toEqual(expect.arrayContaining(['home', 'store', 'plugins', 'pluginOptions', 'server', 'logging', 'conductor']));
+  });
+});
+
+describe('defaultHome', () => {
+  it('--home, then SYMPHONY_HOME, then XDG_DATA_HOME/symphony, then the platform data dir', () => {
+    const env = { SYMPHONY_HOME: 'h', XDG_DATA_HOME: '/xdg' };
+    expect(defaultHome({ flag: 'f', env, cwd: '/w' })).toBe('/w/f');
+    expect(defaultHome({ env, cwd: '/w' })).toBe('/w/h');
+    expect(defaultHome({ env: { XDG_DATA_HOME: '/xdg' } })).toBe('/xdg/symphony');
+    expect(defaultHome({ env: {}, userHome: '/home/u', platform: 'linux' })).toBe('/home/u/.local/share/symphony');
+    expect(defaultHome({ env: {}, userHome: '/Users/u', platform: 'darwin' })).toBe('/Users/u/Library/Application Support/symphony');
   });
 });

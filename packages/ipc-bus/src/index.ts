@@ -2,6 +2,7 @@ export { Op, FLAG_PROGRESS, isFrame, type Frame, type Message, type HostMessage,
 export type { BusEndpoint, CloseInfo, MessageEventLike, MessageListener } from './endpoint.js';
 export { workerEndpoint } from './transports/worker.js';
 export { processEndpoint } from './transports/process.js';
+export { pipeEndpoint, inheritedPipeEndpoint, DEFAULT_PIPE_FRAME_BYTES, type PipeEndpointOptions } from './transports/pipe.js';
 export {
   socketEndpoint,
   connectSocket,

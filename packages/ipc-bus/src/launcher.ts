@@ -7,7 +7,8 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { SymphonyError } from '@symphony/types';
 import type { BusEndpoint } from './endpoint.js';
-import { processEndpoint } from './transports/process.js';
+import type { Socket } from 'node:net';
+import { pipeEndpoint } from './transports/pipe.js';
 import { listenSocket } from './transports/socket.js';
 import { workerEndpoint } from './transports/worker.js';
 
@@ -92,7 +93,7 @@ export function createLauncher(options: DefaultLauncherOptions = {}): Launcher {
     if (spec.mode === 'worker') return launchWorker(spec);
     const base = defaultCommandLine(spec);
     const command = options.spawnWrapper ? await options.spawnWrapper(base, spec) : base;
-    return spec.mode === 'process' ? launchProcess(command) : launchSocket(command);
+    return spec.mode === 'process' ? launchProcess(command, frameCap(spec)) : launchSocket(command);
   };
 }
 
@@ -140,15 +141,29 @@ function childKill(child: ChildProcess) {
   };
 }
 
-function launchProcess(command: CommandLine): Launched {
+/**
+ * `process` mode: the channel is a socket pair on fd 3 with length-prefixed structured-clone
+ * frames (`pipeEndpoint`), so the host refuses an oversized frame from its header instead of
+ * buffering it as Node's IPC would. The child runs in its own process group (`detached`), so a
+ * signal it sends to "its group" never reaches the host; it still dies with the host (its channel closes).
+ */
+function launchProcess(command: CommandLine, maxFrameBytes?: number): Launched {
   const child = spawn(command.command, command.args, {
     cwd: command.cwd,
-    env: command.env as NodeJS.ProcessEnv,
-    stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
-    serialization: 'advanced',
+    env: { ...command.env, SYMPHONY_IPC_FD: '3' } as NodeJS.ProcessEnv,
+    stdio: ['ignore', 'pipe', 'pipe', 'pipe'],
+    detached: true,
   });
   const exited = trackExit(child);
-  return { endpoint: processEndpoint(child), pid: child.pid ?? -1, exited, kill: childKill(child), stdout: child.stdout, stderr: child.stderr };
+  const channel = child.stdio[3] as Socket;
+  const endpoint = pipeEndpoint(channel, { child, ...(maxFrameBytes ? { maxFrameBytes } : {}) });
+  return { endpoint, pid: child.pid ?? -1, exited, kill: childKill(child), stdout: child.stdout, stderr: child.stderr };
+}
+
+/** A frame may carry one payload at the cap plus the envelope: twice the cap, plus a MiB. */
+function frameCap(spec: LaunchSpec): number | undefined {
+  const cap = (spec.data as { maxPayloadBytes?: unknown } | undefined)?.maxPayloadBytes;
+  return typeof cap === 'number' && cap > 0 ? 2 * cap + 1024 * 1024 : undefined;
 }
 
 async function launchSocket(command: CommandLine): Promise<Launched> {

@@ -28,6 +28,7 @@ export const MARKETPLACE_USAGE = `symphony-marketplace <command> [--home <dir>] 
   list                           what is installed (from the lockfile)
   outdated                       installed versions with newer ones available
   trust <publisher> --namespace <ns> --key <file.pub.json | base64url>
+  verify                         re-verify the lockfile and every installed folder against its signature
 
   --home defaults to $SYMPHONY_HOME or ~/.symphony; --registry to $SYMPHONY_REGISTRY, then to the
   registries the lockfile recorded. An npm-protocol registry is written npm:<url>.`;
@@ -148,6 +149,12 @@ export async function runMarketplaceCli(argv: string[], io: MarketplaceCliIo = {
         const publicKey = key.endsWith('.json') ? (JSON.parse(await readFile(resolve(io.cwd, key), 'utf8')) as { publicKey: string }).publicKey : key;
         await mkt.trust(publisher, values.namespace ?? [publisher], publicKey);
         out(`trusting ${publisher} for ${(values.namespace ?? [publisher]).join(', ')}`);
+        return 0;
+      }
+      case 'verify': {
+        const verified = await mkt.verify();
+        if (values.json) out(JSON.stringify(verified));
+        else out(`${verified.length} installed extension${verified.length === 1 ? '' : 's'} verified`);
         return 0;
       }
       default:

@@ -10,7 +10,7 @@ export {
   type ProgressEvent,
   type ProgressStep,
 } from './marketplace.js';
-export { createRegistryClient, type RegistryClient, type RemotePackument, type RemoteVersion, type RemoteSearchHit } from './registry-client.js';
+export { CLIENT_LIMITS, createRegistryClient, type RegistryClientOptions, type RegistryClient, type RemotePackument, type RemoteVersion, type RemoteSearchHit } from './registry-client.js';
 export { createNpmRegistryClient, isNpmRegistry, NPM_PREFIX } from './npm-client.js';
 export { resolveTree, type ResolveOptions, type Resolved, type RootRequest } from './resolve.js';
 export { assertTrustedSigner, type TrustFile } from './trust.js';

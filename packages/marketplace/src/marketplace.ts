@@ -8,7 +8,7 @@ import { createRegistryClient, type RegistryClient, type RemotePackument, type R
 import { resolveTree, type RootRequest } from './resolve.js';
 import { createNpmRegistryClient, isNpmRegistry } from './npm-client.js';
 import { addTrust, assertTrustedSigner, emptyTrust, holdersOf, signerTrusted, type TrustFile } from './trust.js';
-import { verifyMetadata } from './metadata.js';
+import { DEFAULT_MAX_METADATA_AGE_MS, verifyMetadata } from './metadata.js';
 import { admitMetadata, readRegistryState, saveRegistryState, type RegistryState } from './registry-state.js';
 import { verifyStoreEntry } from './store-verify.js';
 import { PROTO_NAMES, nullRecord, own } from './own.js';
@@ -57,6 +57,12 @@ export interface MarketplaceOptions {
   symphonyVersion?: string;
   onProgress?: (event: ProgressEvent) => void;
   fetch?: typeof fetch;
+  /** Per registry request, first byte to last (default 60 s); answers are also capped in size (`CLIENT_LIMITS`). */
+  requestTimeoutMs?: number;
+  /** How old a registry's freshness signature may be before its metadata is refused (`E_METADATA_EXPIRED`); default 24 h. */
+  maxMetadataAgeMs?: number;
+  /** The clock freshness is judged by (default `Date.now`). */
+  now?: () => number;
   /**
    * The public key each registry signs its metadata with, by URL. A registry not listed is
    * pinned on first use (its key is remembered in `.marketplace/registries.json`).
@@ -104,14 +110,14 @@ export interface Marketplace {
   /**
    * Re-verifies the live installation: the lockfile's own integrity, and every entry against its
    * store folder (signature, file hashes, no extra files, permissions and dependencies exactly the
-   * signed manifest's). Throws `E_LOCKFILE_TAMPERED` or `E_STORE_TAMPERED`; run it before starting.
+   * signed manifest's). Throws `E_LOCKFILE_TAMPERED` or `E_FILES_TAMPERED`; run it before starting.
    */
   verify(): Promise<Array<{ id: string; version: string }>>;
 }
 
 const ID = /^[a-z][a-z0-9-]*(\.[a-z0-9][a-z0-9_-]*)+$/;
 /** Codes after which the next registry is asked instead of failing: this registry cannot serve a trusted, fresh copy. */
-const FALL_THROUGH = new Set(['E_METADATA_UNSIGNED', 'E_METADATA_INVALID', 'E_METADATA_ROLLBACK', 'E_REGISTRY_KEY_CHANGED', 'E_SIGNER_UNTRUSTED', 'E_SIGNER_MISMATCH']);
+const FALL_THROUGH = new Set(['E_METADATA_UNSIGNED', 'E_METADATA_INVALID', 'E_METADATA_ROLLBACK', 'E_METADATA_EXPIRED', 'E_REGISTRY_KEY_CHANGED', 'E_SIGNER_UNTRUSTED', 'E_SIGNER_MISMATCH']);
 
 /** `acme.csv@^1.2` → `{ id: 'acme.csv', spec: '^1.2' }`; a bare id means the `latest` tag. */
 export function parseSpec(text: string): RootRequest {
@@ -126,7 +132,10 @@ export function parseSpec(text: string): RootRequest {
 
 export async function createMarketplace(options: MarketplaceOptions): Promise<Marketplace> {
   const p = paths(options.home);
-  const clients: RegistryClient[] = options.registries.map((url) => (isNpmRegistry(url) ? createNpmRegistryClient(url, options.fetch) : createRegistryClient(url, options.fetch)));
+  const clients: RegistryClient[] = options.registries.map((url) =>
+    isNpmRegistry(url)
+      ? createNpmRegistryClient(url, options.fetch)
+      : createRegistryClient(url, { ...(options.fetch ? { fetch: options.fetch } : {}), ...(options.requestTimeoutMs ? { timeoutMs: options.requestTimeoutMs } : {}) }));
   const trustPath = join(options.home, 'trust.json');
   const progress = (event: ProgressEvent) => options.onProgress?.(event);
   await withHomeLock(p.root, () => prepare(p));
@@ -145,6 +154,11 @@ export async function createMarketplace(options: MarketplaceOptions): Promise<Ma
   const reserved = [...new Set(['symphony', ...(options.reservedNamespaces ?? [])])];
   const statePath = join(p.root, 'registries.json');
 
+  function checkId(id: string): string {
+    if (typeof id !== 'string' || !ID.test(id)) throw new SymphonyError('E_INPUT_INVALID', `"${String(id)}" is not an extension id (<namespace>.<name>, lowercase)`, { details: { id } });
+    return id;
+  }
+
   function checkNotReserved(id: string): void {
     const namespace = id.slice(0, id.indexOf('.'));
     if (reserved.includes(namespace)) {
@@ -160,8 +174,7 @@ export async function createMarketplace(options: MarketplaceOptions): Promise<Ma
    * an untrusted signer) is skipped for the next one; when none qualifies, the first refusal.
    */
   async function findPackument(id: string, state: RegistryState, trust?: TrustFile): Promise<{ packument: RemotePackument; client: RegistryClient }> {
-    if (!ID.test(id)) throw new SymphonyError('E_INPUT_INVALID', `"${id}" is not an extension id`, { details: { id } });
-    checkNotReserved(id);
+    checkNotReserved(checkId(id));
     const refusals: SymphonyError[] = [];
     for (const client of clients) {
       const raw = await client.packument(id);
@@ -173,7 +186,7 @@ export async function createMarketplace(options: MarketplaceOptions): Promise<Ma
         let packument: RemotePackument;
         if (isNpmRegistry(client.url)) packument = raw;
         else {
-          const verified = verifyMetadata(raw, id, client.url);
+          const verified = verifyMetadata(raw, id, client.url, { now: (options.now ?? Date.now)(), maxAgeMs: options.maxMetadataAgeMs ?? DEFAULT_MAX_METADATA_AGE_MS });
           admitMetadata(state, client.url, id, verified, own(options.registryKeys, client.url));
           packument = verified.packument;
         }
@@ -258,6 +271,7 @@ export async function createMarketplace(options: MarketplaceOptions): Promise<Ma
             details: { id: meta.id, version: meta.version, engines: engine, symphonyVersion: options.symphonyVersion },
           });
         }
+        assertDependencyNames(pkg.packageJson, key);
         progress({ step: 'verified', id: meta.id, version: meta.version });
         downloaded.set(key, pkg);
         return pkg;
@@ -312,8 +326,6 @@ export async function createMarketplace(options: MarketplaceOptions): Promise<Ma
         const client = sources.get(id) as RegistryClient;
         const pkg = await fetchVerified(meta);
         const publisher = assertTrustedSigner(trust, id, pkg.signature);
-        assertDependencyNames(pkg.packageJson, `${id}@${meta.version}`);
-        progress({ step: 'verified', id, version: meta.version });
         // Consent is asked about the signed manifest, never the registry's summary of it.
         const permissions = summarizePermissions(pkg.manifest.permissions);
         const added = permissions.filter((line) => !(previous?.permissions ?? []).includes(line));
@@ -438,6 +450,7 @@ export async function createMarketplace(options: MarketplaceOptions): Promise<Ma
       const lock = await currentLock();
       const targets = new Set(ids ?? Object.keys(lock.extensions));
       for (const id of targets) {
+        checkId(id);
         if (!own(lock.extensions, id)) throw new SymphonyError('E_NOT_FOUND', `${id} is not installed`, { details: { id } });
       }
       // Updated ids lose their preference, so the resolver picks the newest compatible version,
@@ -446,7 +459,7 @@ export async function createMarketplace(options: MarketplaceOptions): Promise<Ma
     },
     async uninstall(id) {
       const lock = await currentLock();
-      const entry = own(lock.extensions, id);
+      const entry = own(lock.extensions, checkId(id));
       if (!entry) throw new SymphonyError('E_NOT_FOUND', `${id} is not installed`, { details: { id } });
       const dependents = Object.entries(lock.extensions).filter(([other, e]) => other !== id && own(e.dependencies, id) !== undefined).map(([other]) => other);
       if (dependents.length > 0) {

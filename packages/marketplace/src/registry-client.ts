@@ -30,6 +30,8 @@ export interface RemotePackument {
   versions: Record<string, RemoteVersion>;
   /** The registry's signature over the resolution facts (see metadata.ts); the marketplace resolves from it only. */
   signed?: { keyId: string; publicKey: string; payload: string; signature: string };
+  /** Signed when served (freshness): `{ registry, id, snapshot, issuedAt }`. */
+  fresh?: { keyId: string; publicKey: string; payload: string; signature: string };
 }
 
 export interface RemoteSearchHit {
@@ -52,58 +54,110 @@ export interface RegistryClient {
   search(query: string, options?: { limit?: number; kind?: string; signal?: AbortSignal }): Promise<RemoteSearchHit[]>;
 }
 
-export function createRegistryClient(url: string, fetchImpl: typeof fetch = fetch): RegistryClient {
-  const base = url.endsWith('/') ? url : `${url}/`;
+/** Caps on what a registry may send (TUF's endless-data attack): metadata, tarballs, search answers. */
+export const CLIENT_LIMITS = { metadataBytes: 16 * 1024 * 1024, tarballBytes: 64 * 1024 * 1024, searchBytes: 4 * 1024 * 1024, timeoutMs: 60_000 };
 
-  async function get(path: string, signal: AbortSignal | undefined, allow404: boolean): Promise<Response | undefined> {
+export interface RegistryClientOptions {
+  fetch?: typeof fetch;
+  /** Per request, headers to last byte (default 60 s): a registry that drips bytes is `E_TIMEOUT`. */
+  timeoutMs?: number;
+}
+
+export function createRegistryClient(url: string, fetchOrOptions: typeof fetch | RegistryClientOptions = {}): RegistryClient {
+  const base = url.endsWith('/') ? url : `${url}/`;
+  const opts: RegistryClientOptions = typeof fetchOrOptions === 'function' ? { fetch: fetchOrOptions } : fetchOrOptions;
+  const fetchImpl = opts.fetch ?? fetch;
+  const timeoutMs = opts.timeoutMs ?? CLIENT_LIMITS.timeoutMs;
+
+  /** One GET, read to the end within `limit` bytes and the timeout; `undefined` for an allowed 404. */
+  async function get(path: string, signal: AbortSignal | undefined, allow404: boolean, limit: number): Promise<Buffer | undefined> {
     const target = new URL(path, base);
+    const timer = AbortSignal.timeout(timeoutMs);
+    const combined = signal ? AbortSignal.any([signal, timer]) : timer;
+    const fail = (cause: unknown): SymphonyError => {
+      if (signal?.aborted) return new SymphonyError('E_ABORTED', `request to ${target.href} was cancelled`, { details: { url: target.href }, cause });
+      if (timer.aborted) return new SymphonyError('E_TIMEOUT', `the registry at ${target.origin} did not answer ${target.pathname} within ${timeoutMs} ms`, { details: { url: target.href, timeoutMs }, cause });
+      if (cause instanceof SymphonyError) return cause;
+      return new SymphonyError('E_REGISTRY_UNREACHABLE', `cannot reach the registry at ${target.origin}: ${(cause as Error).message}`, { details: { url: target.href }, cause });
+    };
     let response: Response;
     try {
-      response = await fetchImpl(target, signal ? { signal } : {});
+      response = await fetchImpl(target, { signal: combined });
     } catch (cause) {
-      if (signal?.aborted) throw new SymphonyError('E_ABORTED', `request to ${target.href} was cancelled`, { details: { url: target.href }, cause });
-      throw new SymphonyError('E_REGISTRY_UNREACHABLE', `cannot reach the registry at ${target.origin}: ${(cause as Error).message}`, {
-        details: { url: target.href },
-        cause,
-      });
+      throw fail(cause);
     }
     if (response.status === 404 && allow404) {
-      await response.body?.cancel();
+      await response.body?.cancel().catch(() => undefined);
       return undefined;
     }
+    let body: Buffer;
+    try {
+      body = await readCapped(response, response.ok ? limit : 64 * 1024, target.href);
+    } catch (cause) {
+      throw fail(cause);
+    }
     if (!response.ok) {
-      const body = (await response.json().catch(() => undefined)) as { error?: SymphonyErrorJSON } | undefined;
-      if (body?.error?.code) throw SymphonyError.fromJSON(body.error);
+      let error: SymphonyErrorJSON | undefined;
+      try {
+        error = (JSON.parse(body.toString('utf8')) as { error?: SymphonyErrorJSON }).error;
+      } catch {
+        error = undefined;
+      }
+      if (error?.code) throw SymphonyError.fromJSON(error);
       throw new SymphonyError('E_REGISTRY_FAILED', `the registry answered ${response.status} for ${target.pathname}`, {
         details: { url: target.href, status: response.status },
       });
     }
-    return response;
+    return body;
   }
 
-  async function json<T>(response: Response, what: string): Promise<T> {
+  function json<T>(body: Buffer, what: string): T {
     try {
-      return (await response.json()) as T;
+      return JSON.parse(body.toString('utf8')) as T;
     } catch (cause) {
-      throw new SymphonyError('E_REGISTRY_FAILED', `the registry at ${base} answered ${what} with something that is not JSON`, { details: { url: response.url }, cause });
+      throw new SymphonyError('E_REGISTRY_FAILED', `the registry at ${base} answered ${what} with something that is not JSON`, { details: { url: base }, cause });
     }
   }
 
   return {
     url: base,
     async packument(id, signal) {
-      const response = await get(encodeURIComponent(id), signal, true);
-      return response ? json<RemotePackument>(response, id) : undefined;
+      const body = await get(encodeURIComponent(id), signal, true, CLIENT_LIMITS.metadataBytes);
+      return body ? json<RemotePackument>(body, id) : undefined;
     },
     async tarball(meta, signal) {
-      const response = await get(`${encodeURIComponent(meta.id)}/-/${encodeURIComponent(meta.tarball)}`, signal, false);
-      return Buffer.from(await (response as Response).arrayBuffer());
+      return (await get(`${encodeURIComponent(meta.id)}/-/${encodeURIComponent(meta.tarball)}`, signal, false, CLIENT_LIMITS.tarballBytes)) as Buffer;
     },
     async search(query, options = {}) {
       const params = new URLSearchParams({ q: query, limit: String(options.limit ?? 20) });
       if (options.kind) params.set('kind', options.kind);
-      const response = await get(`-/search?${params}`, options.signal, false);
-      return (await json<{ results: RemoteSearchHit[] }>(response as Response, 'search')).results;
+      const body = (await get(`-/search?${params}`, options.signal, false, CLIENT_LIMITS.searchBytes)) as Buffer;
+      return json<{ results: RemoteSearchHit[] }>(body, 'search').results;
     },
   };
+}
+
+/** Reads a response body, stopping (and cancelling it) at the first chunk past `limit`. */
+async function readCapped(response: Response, limit: number, url: string): Promise<Buffer> {
+  const declared = Number(response.headers.get('content-length') ?? 0);
+  const tooLarge = () => new SymphonyError('E_PAYLOAD_TOO_LARGE', `${url} sent more than ${limit} bytes; refusing the rest`, { details: { url, limit } });
+  if (declared > limit) {
+    await response.body?.cancel().catch(() => undefined);
+    throw tooLarge();
+  }
+  if (!response.body) return Buffer.alloc(0);
+  const chunks: Buffer[] = [];
+  let size = 0;
+  const reader = response.body.getReader();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > limit) {
+      await reader.cancel().catch(() => undefined);
+      throw tooLarge();
+    }
+    chunks.push(Buffer.from(value));
+  }
+  return Buffer.concat(chunks);
 }

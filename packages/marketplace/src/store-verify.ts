@@ -28,7 +28,7 @@ const MAX_FILES = 10_000;
 export async function verifyStoreEntry(dir: string, id: string, claim: StoreClaim, trust: TrustFile): Promise<PackageManifest> {
   const at = `${id}@${claim.version}`;
   const tampered = (why: string, path: string) =>
-    new SymphonyError('E_STORE_TAMPERED', `the installed copy of ${at} was altered (${why}); uninstall it and install it again`, { details: { id, version: claim.version, path } });
+    new SymphonyError('E_FILES_TAMPERED', `the installed copy of ${at} was altered (${why}); uninstall it and install it again`, { details: { id, version: claim.version, path } });
 
   const info = await lstat(dir).catch(() => undefined);
   if (!info?.isDirectory()) throw tampered(info ? 'its store entry is not a plain folder' : 'its store folder is missing', '.');

@@ -93,7 +93,9 @@ describe('end to end: create → test → pack → publish → install in anothe
       ],
     };
     await writeFile(join(home, 'count.workflow.json'), JSON.stringify(workflow));
-    const ran = await run(fileURLToPath(new URL('./run-workflow.mjs', import.meta.url)), [home, join(home, 'count.workflow.json')], root);
+    const workspace = join(root, 'consumer-workspace');
+    await mkdir(workspace, { recursive: true });
+    const ran = await run(fileURLToPath(new URL('./run-workflow.mjs', import.meta.url)), [home, join(home, 'count.workflow.json'), workspace], root);
     expect(ran.code, ran.stderr).toBe(0);
     const result = JSON.parse(ran.stdout.trim().split('\n').at(-1) as string);
     expect(result).toMatchObject({

@@ -1,6 +1,6 @@
 import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { generateKeyPair, packExtension, type PublisherKeyPair } from '@symphony/sdk';
 import { openRegistry, serveRegistry, type Registry } from '@symphony/registry';
 
@@ -16,6 +16,8 @@ export interface Ext {
   engines?: { symphony: string };
   /** The entry module's source; by default a (branded, as define*() makes) definition whose `hello` names its version. */
   code?: string;
+  /** More files of the package, by relative path (a `package.json`, say). */
+  files?: Record<string, string>;
 }
 
 /**
@@ -37,6 +39,10 @@ export async function startRegistry() {
     const manifest = { id: ext.id, version: ext.version, kind: 'operator', main: 'dist/index.js', description: `${ext.id} for tests`, permissions: ext.permissions ?? {}, dependencies: ext.dependencies ?? {}, ...(ext.engines ? { engines: ext.engines } : {}) };
     await writeFile(join(dir, 'symphony.extension.json'), JSON.stringify(manifest));
     await writeFile(join(dir, 'dist', 'index.js'), ext.code ?? definitionSource(ext.id, ext.version));
+    for (const [path, content] of Object.entries(ext.files ?? {})) {
+      await mkdir(dirname(join(dir, path)), { recursive: true });
+      await writeFile(join(dir, path), content);
+    }
     const pack = await packExtension({ dir, key });
     await registry.publish(pack.tarball, { integrity: pack.integrity });
     return pack;

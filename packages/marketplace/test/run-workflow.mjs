@@ -1,31 +1,17 @@
-// A separate Symphony installation running one workflow: the kernel with the LMDB store, the
-// sandbox, the Stage over `<home>/extensions` (third-party code, so child processes) and the
-// Conductor. Prints one JSON line: the run's status and each step's output.
+// A separate Symphony installation running one workflow through the runtime's one composition
+// (kernel, LMDB store, sandbox, the Stage over `<home>/extensions` as child processes, the
+// Conductor). Prints one JSON line: the run's status and each step's output.
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { createKernel } from '@symphony/kernel';
-import { createStagePlugin } from '@symphony/extension-loader';
-import { sandboxPlugin } from '@symphony/sandbox';
-import { createConductorPlugin } from '@symphony/conductor';
-import { pitStorePlugins } from '@symphony/pit-artifacts';
+import { createSymphony } from '@symphony/runtime';
 
-const [home, workflowFile] = process.argv.slice(2);
-const kernel = createKernel({
-  plugins: [
-    ...pitStorePlugins({ ledger: { path: join(home, 'ledger') } }),
-    sandboxPlugin,
-    createStagePlugin({ dirs: [{ path: join(home, 'extensions'), mode: 'process' }], symphonyVersion: '0.1.0' }),
-    createConductorPlugin(),
-  ],
-  config: { home, workspace: home, pluginOptions: { sandbox: { home, workspace: home } } },
-});
-await kernel.start();
+// The workspace is its own folder: the sandbox refuses a home inside the workspace.
+const [home, workflowFile, workspace] = process.argv.slice(2);
+const symphony = await createSymphony({ home, workspace, builtins: false });
 try {
-  const result = await kernel.service('conductor').run(JSON.parse(readFileSync(workflowFile, 'utf8')));
-  const artifacts = kernel.service('pit.artifacts');
-  const outputs = Object.fromEntries(result.steps.map((s) => [s.stepId, s.output ? artifacts.value(s.output.name, s.output.version) : null]));
+  const result = await symphony.run(JSON.parse(readFileSync(workflowFile, 'utf8')));
+  const outputs = Object.fromEntries(result.steps.map((s) => [s.stepId, s.output ? symphony.artifacts.value(s.output.name, s.output.version) : null]));
   const servedBy = Object.fromEntries(result.steps.map((s) => [s.stepId, s.servedBy ?? null]));
   console.log(JSON.stringify({ status: result.status, outputs, servedBy, error: result.error ?? null }));
 } finally {
-  await kernel.stop();
+  await symphony.close();
 }

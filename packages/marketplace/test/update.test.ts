@@ -63,7 +63,7 @@ describe('update', () => {
     await reg.publish({ id: 'acme.upd', version: '1.4.0', permissions: { fs: { read: ['${workspace}'] }, net: { hosts: ['api.example.com'] } }, code: 'export default { methods: {} };\n' });
     await expect(mkt.update()).rejects.toMatchObject({ code: 'E_INSTALL_ROLLED_BACK', message: expect.stringContaining('exports no extension definition') });
     expect(await hello(mkt, 'acme.upd')).toBe('acme.upd@1.2.0');
-  });
+  }, 30_000); // six operations, each starting the changed extension in its sandbox
 });
 
 function runChild(args: string[]): Promise<{ signal: NodeJS.Signals | null; stdout: string }> {

@@ -51,7 +51,9 @@ const STATUS_NAMES = ['success', 'failure', 'always', 'cancelled'] as const;
 const STATUS_INFO: FunctionInfo[] = STATUS_NAMES.map((name) => ({ name, minArgs: 0, maxArgs: 0 }));
 
 function invalid(source: string, why: string, column?: number): SymphonyError {
-  return new SymphonyError('E_EXPRESSION_INVALID', `expression "${source}" is invalid${column === undefined ? '' : ` at ${column}`}: ${why}`, {
+  // The column is in details.position (and in a validation diagnostic's line:column).
+  why = why.replace(/\. Located at position \d+ within expression:[\s\S]*$/, '');
+  return new SymphonyError('E_EXPRESSION_INVALID', `expression "${source.trim()}" is invalid: ${why}`, {
     details: { expression: source, ...(column === undefined ? {} : { position: column }) },
   });
 }
@@ -191,7 +193,8 @@ function fromData(d: data.ExpressionData): unknown {
       return (d as data.Array).values().map(fromData);
     default: {
       const out: Record<string, unknown> = {};
-      for (const { key, value } of (d as data.Dictionary).pairs()) out[key] = fromData(value);
+      // defineProperty: a `__proto__` key (fromJSON('{"__proto__":…}')) stays a plain key.
+      for (const { key, value } of (d as data.Dictionary).pairs()) Object.defineProperty(out, key, { value: fromData(value), enumerable: true, writable: true, configurable: true });
       return out;
     }
   }
@@ -220,7 +223,7 @@ function run(expr: Expr, context: ExpressionContext): data.ExpressionData {
   try {
     return new Evaluator(expr.ast, contextData(context), statusFunctions(context)).evaluate();
   } catch (err) {
-    throw new SymphonyError('E_EXPRESSION_INVALID', `expression "${expr.source}" failed: ${(err as Error).message}`, {
+    throw new SymphonyError('E_EXPRESSION_INVALID', `expression "${expr.source.trim()}" failed: ${(err as Error).message}`, {
       details: { expression: expr.source },
       cause: err,
     });
@@ -229,15 +232,123 @@ function run(expr: Expr, context: ExpressionContext): data.ExpressionData {
 
 /** Evaluates a parsed expression to a plain value. A missing property is `null`, never an error. */
 export function evaluate(expr: Expr, context: ExpressionContext): unknown {
+  const path = simplePath(expr.source);
+  if (path) return walk(path, context);
   return fromData(run(expr, context));
 }
 
-const WHOLE = /^\s*\$\{\{([\s\S]*?)\}\}\s*$/;
-const EMBEDDED = /\$\{\{([\s\S]*?)\}\}/g;
+/**
+ * The common case, `steps.a.output.items` or `inputs.name`: a context and dotted property
+ * names, nothing else. Such a path is read directly (GitHub's semantics: names match
+ * case-insensitively, a missing or non-object step in the path gives null) instead of converting
+ * the whole context into GitHub's data model and back, which costs in proportion to the outputs.
+ */
+const SIMPLE_PATH = /^\s*([A-Za-z_][A-Za-z0-9_-]*(?:\.[A-Za-z_][A-Za-z0-9_-]*)+)\s*$/;
+const KEYWORDS = new Set(['true', 'false', 'null', 'nan', 'infinity']);
+const pathCache = new Map<string, string[] | null>();
+
+function simplePath(source: string): string[] | undefined {
+  let path = pathCache.get(source);
+  if (path === undefined) {
+    const m = SIMPLE_PATH.exec(source);
+    const parts = m ? (m[1] as string).split('.') : null;
+    path = parts && EXPRESSION_CONTEXTS.includes((parts[0] as string).toLowerCase()) && !parts.some((p) => KEYWORDS.has(p.toLowerCase())) ? parts : null;
+    if (pathCache.size >= CACHE_MAX) pathCache.clear();
+    pathCache.set(source, path);
+  }
+  return path ?? undefined;
+}
+
+function property(value: unknown, key: string): unknown {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return undefined;
+  const record = value as Record<string, unknown>;
+  if (Object.prototype.hasOwnProperty.call(record, key)) return record[key];
+  const lower = key.toLowerCase();
+  for (const k of Object.keys(record)) if (k.toLowerCase() === lower) return record[k];
+  return undefined;
+}
+
+function walk(path: readonly string[], context: ExpressionContext): unknown {
+  const root = (path[0] as string).toLowerCase();
+  let value: unknown = root === 'inputs' ? context.inputs ?? {} : root === 'steps' ? context.steps ?? {} : { status: context.job?.status ?? 'success' };
+  for (let i = 1; i < path.length; i++) {
+    value = property(value, path[i] as string);
+    if (value === undefined) return null;
+  }
+  // As GitHub's data model would give it: plain JSON (a Buffer, a Date, ... in their JSON form).
+  if (value === undefined || typeof value === 'function' || typeof value === 'symbol') return null;
+  if (typeof value === 'bigint') return Number(value);
+  if (typeof value === 'object' && value !== null && !Array.isArray(value)) {
+    const proto = Object.getPrototypeOf(value) as unknown;
+    if (proto !== Object.prototype && proto !== null) return fromData(toData(value));
+  }
+  return value;
+}
+
+/** One `${{ … }}` in a string: `start` at `$`, `end` after the closing `}}` (-1 when unterminated). */
+export interface TemplateSpan {
+  start: number;
+  end: number;
+  /** The text between `${{` and `}}`. */
+  inner: string;
+}
+
+/**
+ * The `${{ }}` spans of a string, as GitHub reads them: a `}}` inside a '…' string literal does
+ * not close the expression (`${{ format('}}{0}', x) }}`).
+ */
+export function templateSpans(text: string): TemplateSpan[] {
+  const out: TemplateSpan[] = [];
+  let from = 0;
+  for (;;) {
+    const start = text.indexOf('${{', from);
+    if (start < 0) return out;
+    let i = start + 3;
+    let inString = false;
+    let end = -1;
+    while (i < text.length) {
+      const ch = text[i];
+      if (inString) {
+        if (ch === "'") {
+          if (text[i + 1] === "'") i++;
+          else inString = false;
+        }
+      } else if (ch === "'") inString = true;
+      else if (ch === '}' && text[i + 1] === '}') {
+        end = i + 2;
+        break;
+      }
+      i++;
+    }
+    if (end < 0) {
+      out.push({ start, end: -1, inner: text.slice(start + 3) });
+      return out;
+    }
+    out.push({ start, end, inner: text.slice(start + 3, end - 2) });
+    from = end;
+  }
+}
+
+/** The single span when `text` is exactly one `${{ }}` (surrounding whitespace allowed). */
+function wholeSpan(text: string): TemplateSpan | undefined {
+  const spans = templateSpans(text);
+  const only = spans[0];
+  if (spans.length !== 1 || !only || only.end < 0) return undefined;
+  return text.slice(0, only.start).trim() === '' && text.slice(only.end).trim() === '' ? only : undefined;
+}
+
+function unterminated(text: string): SymphonyError {
+  return new SymphonyError('E_EXPRESSION_INVALID', `"\${{" has no closing "}}" in "${text}"`, { details: { expression: text } });
+}
 
 /** Every expression inside a `with:` value or `if:` string, parsed (for validation up front). */
 export function parseTemplates(value: unknown, out: Expr[] = []): Expr[] {
-  if (typeof value === 'string') for (const m of value.matchAll(EMBEDDED)) out.push(parseExpression(m[1] as string));
+  if (typeof value === 'string') {
+    for (const span of templateSpans(value)) {
+      if (span.end < 0) throw unterminated(value);
+      out.push(parseExpression(span.inner));
+    }
+  }
   else if (Array.isArray(value)) for (const v of value) parseTemplates(v, out);
   else if (value && typeof value === 'object') for (const v of Object.values(value)) parseTemplates(v, out);
   return out;
@@ -250,6 +361,11 @@ function interpolated(d: data.ExpressionData): string {
   return d.coerceString();
 }
 
+function interpolatedPlain(v: unknown): string {
+  if (v !== null && typeof v === 'object') return JSON.stringify(v);
+  return interpolated(toData(v));
+}
+
 /**
  * Resolves a step's `with:` against the context: a string that is exactly one `${{ expr }}`
  * becomes the value itself (any type); expressions embedded in longer strings are interpolated
@@ -259,9 +375,20 @@ function interpolated(d: data.ExpressionData): string {
 export function resolveTemplate(value: unknown, context: ExpressionContext): unknown {
   if (typeof value === 'string') {
     if (!value.includes('${{')) return value;
-    const whole = WHOLE.exec(value);
-    if (whole && !(whole[1] as string).includes('}}')) return evaluate(parseExpression(whole[1] as string), context);
-    return value.replace(EMBEDDED, (_, src: string) => interpolated(run(parseExpression(src), context)));
+    const whole = wholeSpan(value);
+    if (whole) {
+      const path = simplePath(whole.inner);
+      return path ? walk(path, context) : evaluate(parseExpression(whole.inner), context);
+    }
+    let out = '';
+    let at = 0;
+    for (const span of templateSpans(value)) {
+      if (span.end < 0) throw unterminated(value);
+      const path = simplePath(span.inner);
+      out += value.slice(at, span.start) + (path ? interpolatedPlain(walk(path, context)) : interpolated(run(parseExpression(span.inner), context)));
+      at = span.end;
+    }
+    return out + value.slice(at);
   }
   if (Array.isArray(value)) return value.map((v) => resolveTemplate(v, context));
   if (value && typeof value === 'object') {
@@ -274,8 +401,7 @@ export function resolveTemplate(value: unknown, context: ExpressionContext): unk
 
 /** The expression text of an `if:`, written as `${{ expr }}` or as a bare `expr`. */
 export function conditionSource(condition: string): string {
-  const whole = WHOLE.exec(condition);
-  return whole && !(whole[1] as string).includes('}}') ? (whole[1] as string) : condition;
+  return wholeSpan(condition)?.inner ?? condition;
 }
 
 /** `if:` as `${{ expr }}` or a bare `expr`. */
@@ -314,9 +440,14 @@ function addReferences(expr: Expr, into: Set<string>): void {
 export function templateReferences(value: unknown, into: Set<string> = new Set()): Set<string> {
   if (typeof value === 'string') {
     if (!value.includes('${{')) return into;
-    for (const m of value.matchAll(EMBEDDED)) {
+    for (const span of templateSpans(value)) {
+      const path = simplePath(span.inner);
+      if (path) {
+        if ((path[0] as string).toLowerCase() === 'steps') into.add(path[1] as string);
+        continue;
+      }
       try {
-        addReferences(parseExpression(m[1] as string), into);
+        addReferences(parseExpression(span.inner), into);
       } catch {
         // Invalid expressions are reported by validation; they reference nothing here.
       }

@@ -26,6 +26,8 @@ export {
   parseTemplates,
   isTruthy,
   conditionSource,
+  templateSpans,
+  type TemplateSpan,
   expressionReferences,
   templateReferences,
   EXPRESSION_CONTEXTS,

@@ -12,7 +12,7 @@ import {
   type SymphonyErrorJSON,
 } from '@symphony/types';
 import { Checkpoints, type RunRecord, type RunStatus } from './checkpoint.js';
-import { acquireLease, dropOwner, fence, newOwner } from './lease.js';
+import { acquireLease, dropOwner, fence, holderAlive, newOwner } from './lease.js';
 import { criticalPath } from './critical-path.js';
 import { evaluateCondition, resolveTemplate, type ExpressionContext } from './expressions.js';
 import { StepStatus } from './ready-set.js';
@@ -115,18 +115,21 @@ export function createDagService(deps: DagServiceDeps): DagService & { close(): 
 
   /** A fire-and-forget checkpoint of one run, fenced by its lease (a refused one halts the run). */
   function backgroundFor(run: ActiveRun, write: () => void): void {
-    background(() => {
-      try {
-        fence(checkpoints, run.id, run.owner);
-        write();
-      } catch (err) {
-        queueMicrotask(() => halt(run, err));
-      }
-    });
+    background(
+      () => {
+        try {
+          fence(checkpoints, run.id, run.owner);
+          write();
+        } catch (err) {
+          queueMicrotask(() => halt(run, err));
+        }
+      },
+      (err) => halt(run, err),
+    );
   }
 
   const writes = new WriteQueue(ledger, logger);
-  const background = (write: () => void): void => writes.later(write);
+  const background = (write: () => void, onFail?: (err: unknown) => void): void => writes.later(write, onFail);
   const tx = <T>(fn: () => T): Promise<T> => writes.now(fn);
   /** A transaction of one run, fenced by its lease; a store failure halts the run. */
   const fenced = <T>(run: ActiveRun, fn: () => T): Promise<T> =>
@@ -547,6 +550,12 @@ export function createDagService(deps: DagServiceDeps): DagService & { close(): 
 
     record(runId) {
       return checkpoints.run(runId);
+    },
+
+    holder(runId) {
+      const lease = checkpoints.lease(runId);
+      if (!lease || !holderAlive(lease, now(), leaseTtlMs)) return undefined;
+      return { pid: lease.pid, host: lease.host, since: lease.since, self: active.get(runId)?.owner === lease.owner };
     },
 
     runs(filter = {}) {

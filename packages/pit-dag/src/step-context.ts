@@ -21,12 +21,12 @@ export function stepContext(run: ActiveRun, artifacts: ArtifactsService | undefi
     const outcome: StepOutcome | undefined =
       status === StepStatus.done ? 'success' : status === StepStatus.skipped ? 'skipped' : status === StepStatus.failed ? 'failure' : undefined;
     if (!outcome) {
-      steps[id] = {};
+      define(steps, id, {});
       continue;
     }
     // GitHub's conclusion: a failure that continue-on-error let through concludes as success.
     const conclusion: StepOutcome = outcome === 'failure' && run.graph.steps[j]?.continueOnError ? 'success' : outcome;
-    steps[id] = { output: outputValue(run, artifacts, j), outcome, conclusion };
+    define(steps, id, { output: outputValue(run, artifacts, j), outcome, conclusion });
   }
   return { inputs: run.record.inputs, steps, job: { status: run.cancelled ? 'cancelled' : run.failing ? 'failure' : 'success' } };
 }
@@ -45,4 +45,9 @@ function caseFolded(run: ActiveRun, id: string): number | undefined {
   const lower = id.toLowerCase();
   const i = run.graph.ids.findIndex((s) => s.toLowerCase() === lower);
   return i < 0 ? undefined : i;
+}
+
+/** An own property even for a key such as `__proto__`. */
+function define(target: object, key: string, value: unknown): void {
+  Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
 }

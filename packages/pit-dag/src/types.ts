@@ -143,6 +143,8 @@ export interface DagService {
   /** Aborts in-flight steps' signals and starts nothing new; resolves once recorded. */
   cancel(runId: string, reason?: string): Promise<void>;
   state(runId: string): RunStateView;
+  /** The live driver of a run (this process or another), or undefined when nobody holds its lease. */
+  holder(runId: string): { pid: number; host: string; since: number; self: boolean } | undefined;
   /** The stored run record (checksummed: `E_LEDGER_CORRUPT` when damaged); undefined when unknown. */
   record(runId: string): RunRecord | undefined;
   runs(filter?: { status?: RunStatus }): RunSummary[];

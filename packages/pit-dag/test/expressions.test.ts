@@ -209,6 +209,10 @@ describe('templates', () => {
     expect(resolveTemplate({ a: ['n=${{ inputs.count }}', 'plain'], b: 4 }, context)).toEqual({ a: ['n=3', 'plain'], b: 4 });
     expect(resolveTemplate('${{ null }}|${{ true }}|${{ 1.50 }}|${{ inputs.labels }}', context)).toBe('|true|1.5|["bug","help wanted"]');
     expect(resolveTemplate('no expression {{ here }}', context)).toBe('no expression {{ here }}');
+    // A `}}` inside a string literal does not close the expression.
+    expect(resolveTemplate("${{ format('{{{0}}}', 'x') }}", context)).toBe('{x}');
+    expect(resolveTemplate("a ${{ '}}' }} b ${{ inputs.count }}", context)).toBe('a }} b 3');
+    expect(() => resolveTemplate('open ${{ inputs.count', context)).toThrow(/no closing/);
   });
   it('finds every reference with its column, including inside functions', () => {
     const refs = expressionReferences(parseExpression("success() && contains(steps.fetch.output.items, 1) || inputs.name == 'x'"));
@@ -240,6 +244,11 @@ describe('templates', () => {
     }
     expect(() => parseTemplates({ a: ['ok ${{ inputs.x }}', '${{ nope.x }}'] })).toThrow(/nope/);
   });
+  it('a __proto__ key in data pollutes nothing', () => {
+    value('fromJSON(\'{"__proto__":{"polluted":1}}\')');
+    resolveTemplate('${{ fromJSON(\'{"__proto__":{"polluted":1}}\') }}', context);
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+  });
   it('truthiness is GitHub’s', () => {
     for (const v of [false, 0, -0, '', null, undefined, Number.NaN]) expect(isTruthy(v)).toBe(false);
     for (const v of [true, 1, -1, 'false', '0', [], {}]) expect(isTruthy(v)).toBe(true);
@@ -257,6 +266,24 @@ describe('expression properties (fast-check)', () => {
         }
       }),
       { numRuns: 500 },
+    );
+  });
+  it('the direct read of a plain path (steps.a.b, inputs.x) agrees with GitHub\'s evaluator', () => {
+    const key = fc.constantFrom('a', 'B', 'items', 'output', 'x-y', 'n');
+    const leaf = fc.oneof(fc.integer(), fc.double({ noNaN: false }), fc.string({ maxLength: 4 }), fc.boolean(), fc.constant(null));
+    const tree = fc.letrec((tie) => ({
+      node: fc.oneof({ depthSize: 'small' }, leaf, fc.array(tie('node'), { maxLength: 3 }), fc.dictionary(key, tie('node'), { maxKeys: 3 })),
+    })).node;
+    fc.assert(
+      fc.property(fc.dictionary(key, tree, { maxKeys: 4 }), fc.dictionary(key, tree, { maxKeys: 4 }), fc.constantFrom('inputs', 'steps', 'INPUTS'), fc.array(fc.constantFrom('a', 'b', 'items', 'OUTPUT', 'x-y', 'n', 'length'), { minLength: 1, maxLength: 4 }), (inputs, steps, root, keys) => {
+        const ctx = { inputs, steps } as unknown as ExpressionContext;
+        const source = [root, ...keys].join('.');
+        const direct = evaluate(parseExpression(source), ctx);
+        const github = evaluate(parseExpression(`(${source})`), ctx); // parenthesised: GitHub's evaluator
+        expect(direct).toEqual(github);
+        expect(resolveTemplate(`<\${{ ${source} }}>`, ctx)).toBe(resolveTemplate(`<\${{ (${source}) }}>`, ctx));
+      }),
+      { numRuns: 400 },
     );
   });
   it('string literals round-trip, quotes doubled', () => {

@@ -50,6 +50,34 @@ export function createPool(options: PoolOptions = {}): PoolService {
     );
   }
 
+  const scopes = new Map<string, { depth: number; before: { leases: Set<Lease<any>>; waiters: Set<unknown> } }>();
+
+  /** The leases and waits a holder has right now. */
+  const holderState = (holder: string): { leases: Set<Lease<any>>; waiters: Set<unknown> } => ({
+    leases: new Set(core.holders.get(holder)),
+    waiters: new Set([...core.models.values()].flatMap((m) => m.waiters.filter((w) => w.holder === holder))),
+  });
+
+  /** Cancels a holder's waits, then frees its leases, except those in `kept`. */
+  function reclaimNewer(holder: string, kept: { leases: Set<Lease<any>>; waiters: Set<unknown> }): number {
+    // Waits first: a lease freed below must not go to a wait of the same holder.
+    for (const model of core.models.values()) {
+      for (const waiter of model.waiters.filter((w) => w.holder === holder && !kept.waiters.has(w))) {
+        model.waiters.splice(model.waiters.indexOf(waiter), 1);
+        waiter.cleanup();
+        waiter.reject(new SymphonyError('E_ABORTED', `holder "${holder}" ended while waiting for model "${model.spec.id}"`, { details: { holder, modelId: model.spec.id } }));
+      }
+    }
+    let count = 0;
+    const leases = core.holders.get(holder);
+    if (kept.leases.size === 0) core.holders.delete(holder);
+    for (const lease of [...(leases ?? [])]) {
+      if (!kept.leases.has(lease) && core.release(lease)) count++;
+    }
+    core.stats.reclaimed += count;
+    return count;
+  }
+
   const pool: PoolService = {
     register: (spec) => {
       if (core.closed) throw closedError(spec.id);
@@ -75,32 +103,38 @@ export function createPool(options: PoolOptions = {}): PoolService {
     acquire: (modelId, opts) => core.acquire(modelId, opts),
     release: (lease) => core.release(lease),
     async withLease(modelId, fn, opts = {}) {
-      const holder = opts.holder ?? `pool-call#${++holderSeq}`;
-      const lease = await core.acquire<any>(modelId, { ...opts, holder });
-      try {
-        return await fn(lease.instance, lease);
-      } finally {
-        core.release(lease);
-        if (opts.holder === undefined) pool.reclaim(holder);
-      }
-    },
-    reclaim(holder) {
-      let count = 0;
-      const leases = core.holders.get(holder);
-      core.holders.delete(holder);
-      for (const lease of leases ?? []) {
-        if (core.release(lease)) count++;
-      }
-      core.stats.reclaimed += count;
-      for (const model of core.models.values()) {
-        for (const waiter of model.waiters.filter((w) => w.holder === holder)) {
-          model.waiters.splice(model.waiters.indexOf(waiter), 1);
-          waiter.cleanup();
-          waiter.reject(new SymphonyError('E_ABORTED', `holder "${holder}" ended while waiting for model "${model.spec.id}"`, { details: { holder, modelId: model.spec.id } }));
+      if (opts.holder === undefined) {
+        const holder = `pool-call#${++holderSeq}`;
+        const lease = await core.acquire<any>(modelId, { ...opts, holder });
+        try {
+          return await fn(lease.instance, lease);
+        } finally {
+          core.release(lease);
+          pool.reclaim(holder);
         }
       }
-      return count;
+      // A caller's own holder may have leases and waits from before: those stay. What was taken
+      // under it since the first of its withLease calls now in flight began goes back when the
+      // last of them ends (so parallel calls under one holder never free each other's leases).
+      const holder = opts.holder;
+      const scope = scopes.get(holder) ?? { depth: 0, before: holderState(holder) };
+      scopes.set(holder, scope);
+      scope.depth++;
+      try {
+        const lease = await core.acquire<any>(modelId, opts);
+        try {
+          return await fn(lease.instance, lease);
+        } finally {
+          core.release(lease);
+        }
+      } finally {
+        if (--scope.depth === 0) {
+          scopes.delete(holder);
+          reclaimNewer(holder, scope.before);
+        }
+      }
     },
+    reclaim: (holder) => reclaimNewer(holder, { leases: new Set(), waiters: new Set() }),
     expect(modelId, hint = {}) {
       expect(core, core.entry(modelId), hint.count ?? 1, hint.inMs ?? 0);
     },

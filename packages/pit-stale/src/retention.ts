@@ -31,8 +31,11 @@ function passCap(live: number, fraction: number): number {
   return Math.floor(live * fraction);
 }
 
-/** Age: older than `keepDays` and not among the best `keepBestPerType` of its quest type; oldest first. */
-export function planByAge(live: Meta[], policy: ReturnType<typeof resolvePolicy>, now: number, value: Value, protection: Protection): Plan {
+/**
+ * Age: older than `keepDays` and not among the best `keepBestPerType` of its quest type; oldest
+ * first. At most `cap` records (default: `maxRemoveFraction` of `live`).
+ */
+export function planByAge(live: Meta[], policy: ReturnType<typeof resolvePolicy>, now: number, value: Value, protection: Protection, cap = passCap(live.length, policy.maxRemoveFraction)): Plan {
   const keep = new Set<string>();
   const byType = new Map<string, Meta[]>();
   for (const m of live) {
@@ -46,16 +49,16 @@ export function planByAge(live: Meta[], policy: ReturnType<typeof resolvePolicy>
   }
   const cutoff = now - policy.keepDays * DAY;
   const due = live.filter((m) => m.at < cutoff && !keep.has(m.id)).sort((a, b) => a.at - b.at || (a.id < b.id ? -1 : 1));
-  return take(due, passCap(live.length, policy.maxRemoveFraction), protection, () => false);
+  return take(due, cap, protection, () => false);
 }
 
-/** Size: lowest value first until live bytes are at or under `maxBytes`. */
-export function planBySize(live: Meta[], maxBytes: number, liveBytes: number, policy: ReturnType<typeof resolvePolicy>, value: Value, protection: Protection): Plan {
+/** Size: lowest value first until live bytes are at or under `maxBytes`; at most `cap` records. */
+export function planBySize(live: Meta[], maxBytes: number, liveBytes: number, policy: ReturnType<typeof resolvePolicy>, value: Value, protection: Protection, cap = passCap(live.length, policy.maxRemoveFraction)): Plan {
   if (liveBytes <= maxBytes) return { chosen: [], protected: [], deferred: 0 };
   const values = new Map(live.map((m) => [m.id, value(m)]));
   const order = [...live].sort((a, b) => values.get(a.id)! - values.get(b.id)! || a.at - b.at || (a.id < b.id ? -1 : 1));
   let remaining = liveBytes;
-  return take(order, passCap(live.length, policy.maxRemoveFraction), protection, (m) => {
+  return take(order, cap, protection, (m) => {
     if (remaining <= maxBytes) return true;
     remaining -= m.bytes;
     return false;

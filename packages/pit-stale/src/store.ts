@@ -1,6 +1,8 @@
-import { SymphonyError, silentLogger, type LedgerService } from '@symphony/types';
+import { randomUUID } from 'node:crypto';
+import { SymphonyError, silentLogger, toSymphonyError, type LedgerService } from '@symphony/types';
 import { readArchive, writeArchive } from './archive.js';
 import { sha256 } from './canonical.js';
+import { acquireLock } from './lock.js';
 import { planByAge, planBySize, resolvePolicy, type Plan } from './retention.js';
 import { Scorer, type Meta } from './scorer.js';
 import type {
@@ -14,13 +16,15 @@ interface Db<V> {
   get(key: string): V | undefined;
   putSync(key: string, value: V): unknown;
   removeSync(key: string): unknown;
-  getRange(options?: { start?: string; end?: string }): Iterable<{ key: unknown; value: V }>;
+  getRange(options?: { start?: string; end?: string; limit?: number }): Iterable<{ key: unknown; value: V }>;
 }
 
 export interface RecordResult {
   id: string;
   /** `false` for an exact duplicate (dropped, counted). */
   stored: boolean;
+  /** True when queued for the instance that holds the ledger (`queueTraces`): stored when it takes it in. */
+  queued?: boolean;
   score: ScoreBreakdown;
 }
 
@@ -53,15 +57,47 @@ export interface StaleService {
   archives(): ArchiveManifest[];
   removals(): RemovalCounts;
   stats(): { live: number; tombstoned: number; liveBytes: number; questTypes: Record<string, number> };
+  /** Waits for queued operations, then gives the ledger's lock up; later mutations fail with `E_STALE_CLOSED`. */
+  close(): Promise<void>;
 }
 
 const COUNTERS_KEY = 'removals';
+const INBOX = 'stale.inbox';
 
+/**
+ * Queues traces in the ledger for the instance that holds it (another process), which takes them
+ * in before its next operation: what the plugin does with `record*` while it stands by. Each is
+ * validated here (`E_INPUT_INVALID`); its score is provisional (against nothing stored).
+ */
+export async function queueTraces(ledger: LedgerService, traces: TraceInput[], options: Pick<StaleOptions, 'scoring' | 'now'> = {}): Promise<RecordResult[]> {
+  const now = options.now ?? Date.now;
+  const scorer = new Scorer(options.scoring);
+  const inbox = ledger.db(INBOX, { encoding: 'string' }) as Db<string>;
+  const queued = traces.map((trace) => {
+    validateTrace(trace);
+    const at = trace.at ?? now();
+    const { record, sim } = scorer.identify(trace, at);
+    return { result: { id: record.id, stored: true, queued: true, score: scorer.score(record, sim, now(), false) } as RecordResult, text: JSON.stringify({ ...trace, at }) };
+  });
+  const stamp = `${now().toString(36).padStart(10, '0')}-${process.pid}-${randomUUID()}`;
+  await ledger.transaction(() => queued.forEach((q, i) => inbox.putSync(`${stamp}-${String(i).padStart(6, '0')}`, q.text)));
+  return queued.map((q) => q.result);
+}
+
+/**
+ * Opens the stale store on `ledger`. One instance per ledger: a second one, in this process or
+ * another, fails with `E_STALE_LOCKED` while the first is open (a dead holder's lock is taken
+ * over). Every mutating call runs alone, in call order, against the store's own view, which is
+ * then exactly the ledger's.
+ */
 export function createStale(ledger: LedgerService, options: StaleOptions = {}): StaleService {
+  const lock = acquireLock(ledger, ledger.db('stale.lock') as Parameters<typeof acquireLock>[1]);
   const records = ledger.db('stale.records', { encoding: 'binary' }) as Db<Uint8Array>;
   const metaDb = ledger.db('stale.meta') as Db<Meta>;
   const archiveDb = ledger.db('stale.archives') as Db<ArchiveManifest>;
   const counterDb = ledger.db('stale.counters') as Db<RemovalCounts>;
+  // Absent when a read-only environment predates the inbox: then nothing is queued.
+  const inbox = ledger.db(INBOX, { encoding: 'string' }) as Db<string> | undefined;
   const now = options.now ?? Date.now;
   const logger = options.logger ?? silentLogger;
   const policy = resolvePolicy(options.retention);
@@ -80,6 +116,47 @@ export function createStale(ledger: LedgerService, options: StaleOptions = {}): 
   }
 
   const live = (): Meta[] => [...metas.values()].filter((m) => m.tombstonedAt === undefined);
+  const hasQueued = (): boolean => {
+    for (const _ of inbox?.getRange({ limit: 1 }) ?? []) return true;
+    return false;
+  };
+
+  // Mutations run one at a time, in call order: each plans and commits against a view no other
+  // call changes meanwhile (a pin during a retention pass waits for it, and is not lost).
+  let closed = false;
+  let queue: Promise<unknown> = Promise.resolve();
+  function exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const run = queue.then(async () => {
+      if (closed) throw new SymphonyError('E_STALE_CLOSED', `the stale store on ${ledger.path} is closed`, { details: { path: ledger.path } });
+      await ingestInbox();
+      return fn();
+    });
+    queue = run.then(() => undefined, () => undefined);
+    return run;
+  }
+  /** A ledger write transaction that first checks this instance still holds the lock. */
+  const write = <T>(fn: () => T): Promise<T> => ledger.transaction(() => {
+    lock.fence();
+    return fn();
+  });
+
+  // Removal passes called while another is queued or running share one cap: Promise.all of a
+  // retention pass and a cleanup never takes more than `maxRemoveFraction` of the live records
+  // counted when the first of them started.
+  let passesInFlight = 0;
+  let passWindow: { base: number; used: number } | undefined;
+  async function removalPass(dryRun: boolean, fn: (cap: number, window: { base: number; used: number }) => Promise<CleanupReport>): Promise<CleanupReport> {
+    if (!dryRun) passesInFlight++;
+    try {
+      return await exclusive(() => {
+        const window = passWindow ?? { base: live().length, used: 0 };
+        if (!dryRun) passWindow = window;
+        return fn(Math.max(0, Math.floor(window.base * policy.maxRemoveFraction) - window.used), window);
+      });
+    } finally {
+      if (!dryRun && --passesInFlight === 0) passWindow = undefined;
+    }
+  }
   const read = (id: string): TraceRecord | undefined => {
     const bytes = records.get(id);
     return bytes === undefined ? undefined : (JSON.parse(Buffer.from(bytes).toString('utf8')) as TraceRecord);
@@ -119,7 +196,6 @@ export function createStale(ledger: LedgerService, options: StaleOptions = {}): 
     const { record, sim, text } = scorer.identify(trace, at);
     const existing = metas.get(record.id) ?? pending.get(record.id);
     if (existing !== undefined && existing.tombstonedAt === undefined) {
-      counts.duplicates++;
       return { result: { id: record.id, stored: false, score: scorer.score(record, sim, now(), true) } };
     }
     const score = scorer.score(record, sim, now(), false);
@@ -132,31 +208,74 @@ export function createStale(ledger: LedgerService, options: StaleOptions = {}): 
     return { result: { id: record.id, stored: true, score }, meta, bytes };
   }
 
-  async function store(traces: TraceInput[]): Promise<RecordResult[]> {
+  /**
+   * Takes in traces other processes queued while this instance held the ledger (`queueTraces`),
+   * oldest first, removing them from the inbox in the transaction that stores them.
+   */
+  async function ingestInbox(): Promise<void> {
+    for (let round = 0; round < 100; round++) {
+      let batch: { key: string; value: string }[];
+      try {
+        batch = [...(inbox?.getRange({ limit: 500 }) ?? [])] as { key: string; value: string }[];
+      } catch (err) {
+        // lmdb's own error for a read on a closed environment: give it the ledger's code.
+        if (/closed/i.test((err as Error).message)) throw new SymphonyError('E_LEDGER_CLOSED', `the ledger at ${ledger.path} is closed`, { details: { path: ledger.path }, cause: err });
+        throw toSymphonyError(err);
+      }
+      if (batch.length === 0) return;
+      const traces: TraceInput[] = [];
+      const keys: string[] = [];
+      const bad: string[] = [];
+      for (const { key, value } of batch) {
+        try {
+          const trace = JSON.parse(value) as TraceInput;
+          validateTrace(trace);
+          traces.push(trace);
+          keys.push(key);
+        } catch (err) {
+          logger.warn({ key, err }, 'stale: dropped an invalid queued trace');
+          bad.push(key);
+        }
+      }
+      await store(traces, [...keys, ...bad]);
+    }
+  }
+
+  /** Stores traces in one transaction; `inboxKeys` (queued traces being taken in) go in the same one. */
+  async function store(traces: TraceInput[], inboxKeys: string[] = []): Promise<RecordResult[]> {
     const pending = new Map<string, Meta>();
     const writes: { meta: Meta; bytes: Uint8Array }[] = [];
-    const results = traces.map((trace) => {
-      const prepared = prepare(trace, pending);
-      if (prepared.meta && prepared.bytes) {
-        pending.set(prepared.meta.id, prepared.meta);
-        writes.push({ meta: prepared.meta, bytes: prepared.bytes });
-        // Indexed at once, so a near-duplicate later in the same batch is scored as one.
-        scorer.add(prepared.meta);
-      }
-      return prepared.result;
-    });
+    let results: RecordResult[];
     try {
-      await ledger.transaction(() => {
+      results = traces.map((trace) => {
+        const prepared = prepare(trace, pending);
+        if (prepared.meta && prepared.bytes) {
+          pending.set(prepared.meta.id, prepared.meta);
+          writes.push({ meta: prepared.meta, bytes: prepared.bytes });
+          // Indexed at once, so a near-duplicate later in the same batch is scored as one.
+          scorer.add(prepared.meta);
+        }
+        return prepared.result;
+      });
+    } catch (err) {
+      for (const { meta } of writes) scorer.remove(meta); // an invalid trace: nothing of the batch stays
+      throw err;
+    }
+    const duplicates = results.filter((r) => !r.stored).length;
+    try {
+      await write(() => {
         for (const { meta, bytes } of writes) {
           records.putSync(meta.id, bytes);
           metaDb.putSync(meta.id, meta);
         }
-        if (writes.length < traces.length) counterDb.putSync(COUNTERS_KEY, counts);
+        if (duplicates > 0) counterDb.putSync(COUNTERS_KEY, { ...counts, duplicates: counts.duplicates + duplicates });
+        for (const key of inboxKeys) inbox?.removeSync(key);
       });
     } catch (err) {
       for (const { meta } of writes) scorer.remove(meta);
       throw err;
     }
+    counts.duplicates += duplicates;
     for (const { meta } of writes) {
       metas.set(meta.id, meta);
       liveBytes += meta.bytes;
@@ -166,9 +285,14 @@ export function createStale(ledger: LedgerService, options: StaleOptions = {}): 
 
   async function tombstone(chosen: Meta[], reason: RemovalReason, archiveId?: string): Promise<void> {
     const at = now();
-    const updated = chosen.map((m) => ({ ...m, tombstonedAt: at, reason, ...(archiveId ? { archiveId } : {}) }));
+    // From the current metadata (not the plan's copies): nothing is written over a newer state.
+    const updated = chosen
+      .map((m) => metas.get(m.id))
+      .filter((m): m is Meta => m !== undefined && m.tombstonedAt === undefined && !m.pinned)
+      .map((m) => ({ ...m, tombstonedAt: at, reason, ...(archiveId ? { archiveId } : {}) }));
+    if (updated.length === 0) return;
     const next = { ...counts, tombstoned: { ...counts.tombstoned, [reason]: counts.tombstoned[reason] + updated.length } };
-    await ledger.transaction(() => {
+    await write(() => {
       for (const m of updated) metaDb.putSync(m.id, m);
       counterDb.putSync(COUNTERS_KEY, next);
     });
@@ -191,7 +315,7 @@ export function createStale(ledger: LedgerService, options: StaleOptions = {}): 
     return out;
   }
 
-  async function archive(ids: string[]): Promise<ArchiveManifest> {
+  async function archiveRecords(ids: string[]): Promise<ArchiveManifest> {
     if (!options.archive) throw new SymphonyError('E_STALE_NO_ARCHIVE', 'no archive target is configured: pass `archive: createDirectoryTarget(dir)`', { details: {} });
     const entries = ids.map((id) => {
       const bytes = records.get(id);
@@ -203,16 +327,16 @@ export function createStale(ledger: LedgerService, options: StaleOptions = {}): 
     const stamp = new Date(createdAt).toISOString().replace(/[-:.]/g, '');
     const id = `stale-${stamp}-${++archiveSeq}-${sha256(ids.join('\n')).slice(0, 8)}`;
     const manifest = await writeArchive(options.archive, id, entries, createdAt);
-    await ledger.transaction(() => archiveDb.putSync(id, manifest));
+    await write(() => archiveDb.putSync(id, manifest));
     logger.info({ archiveId: id, count: entries.length, target: options.archive.name }, 'stale: archived');
     return manifest;
   }
 
   const service: StaleService = {
     async record(trace) {
-      return (await store([trace]))[0]!;
+      return (await exclusive(() => store([trace])))[0]!;
     },
-    recordMany: (traces) => store(traces),
+    recordMany: (traces) => exclusive(() => store(traces)),
     score(trace) {
       validateTrace(trace);
       const { record, sim } = scorer.identify(trace, trace.at ?? now());
@@ -246,38 +370,49 @@ export function createStale(ledger: LedgerService, options: StaleOptions = {}): 
       }
       return out;
     },
-    async pin(id) {
-      await setPinned(id, true);
-    },
-    async unpin(id) {
-      await setPinned(id, false);
-    },
-    async applyRetention(opts = {}) {
-      const plan = planByAge(live(), policy, now(), (m) => scorer.value(m, now()), protection);
+    pin: (id) => exclusive(() => setPinned(id, true)),
+    unpin: (id) => exclusive(() => setPinned(id, false)),
+    applyRetention(opts = {}) {
       const dryRun = opts.dryRun === true;
-      if (dryRun || plan.chosen.length === 0) return report(plan, 'age', dryRun);
-      const manifest = options.archive ? await archive(plan.chosen.map((m) => m.id)) : undefined;
-      const out = report(plan, 'age', false, manifest?.id);
-      await tombstone(plan.chosen, 'age', manifest?.id);
-      return out;
+      return removalPass(dryRun, async (cap, window) => {
+        const plan = planByAge(live(), policy, now(), (m) => scorer.value(m, now()), protection, cap);
+        if (dryRun || plan.chosen.length === 0) return report(plan, 'age', dryRun);
+        const manifest = options.archive ? await archiveRecords(plan.chosen.map((m) => m.id)) : undefined;
+        const out = report(plan, 'age', false, manifest?.id);
+        await tombstone(plan.chosen, 'age', manifest?.id);
+        window.used += plan.chosen.length;
+        return out;
+      });
     },
-    async cleanup(opts = {}) {
+    cleanup(opts = {}) {
       const maxBytes = opts.maxBytes ?? policy.maxBytes;
       const dryRun = opts.dryRun === true;
-      if (maxBytes === undefined) return report({ chosen: [], protected: [], deferred: 0 }, 'size', dryRun);
-      const plan = planBySize(live(), maxBytes, liveBytes, policy, (m) => scorer.value(m, now()), protection);
-      const out = report(plan, 'size', dryRun);
-      if (!dryRun && plan.chosen.length > 0) await tombstone(plan.chosen, 'size');
-      return out;
+      return removalPass(dryRun, async (cap, window) => {
+        if (maxBytes === undefined) return report({ chosen: [], protected: [], deferred: 0 }, 'size', dryRun);
+        const plan = planBySize(live(), maxBytes, liveBytes, policy, (m) => scorer.value(m, now()), protection, cap);
+        const out = report(plan, 'size', dryRun);
+        if (!dryRun && plan.chosen.length > 0) {
+          await tombstone(plan.chosen, 'size');
+          window.used += plan.chosen.length;
+        }
+        return out;
+      });
     },
-    async purge(opts = {}) {
+    purge: (opts = {}) => exclusive(async () => {
       const t = now();
-      const due = [...metas.values()].filter((m) => m.tombstonedAt !== undefined && t - m.tombstonedAt >= policy.graceMs && !m.pinned);
+      // Every protection is checked again now: a record pinned, aliased or linked in lineage
+      // since it was tombstoned stays (tombstoned, so `undo` can bring it back).
+      const due = [...metas.values()].filter((m) => {
+        if (m.tombstonedAt === undefined || t - m.tombstonedAt < policy.graceMs) return false;
+        const why = protection(m);
+        if (why !== undefined) logger.info({ id: m.id, why }, 'stale: kept at purge time');
+        return why === undefined;
+      });
       const removals = due.map((m): Removal => ({ id: m.id, questType: m.questType, reason: m.reason ?? 'manual', value: scorer.value(m, t), bytes: m.bytes, at: m.at, ...(m.archiveId ? { archiveId: m.archiveId } : {}) }));
       if (opts.dryRun || due.length === 0) return removals;
       const purged = { ...counts.purged };
       for (const r of removals) purged[r.reason]++;
-      await ledger.transaction(() => {
+      await write(() => {
         for (const m of due) {
           records.removeSync(m.id);
           metaDb.removeSync(m.id);
@@ -287,28 +422,18 @@ export function createStale(ledger: LedgerService, options: StaleOptions = {}): 
       counts.purged = purged;
       for (const m of due) metas.delete(m.id);
       return removals;
-    },
-    async undo(filter = {}) {
+    }),
+    undo: (filter = {}) => exclusive(async () => {
       const ids = filter.ids ? new Set(filter.ids) : undefined;
       const back = [...metas.values()].filter((m) => m.tombstonedAt !== undefined && (!ids || ids.has(m.id)) && (!filter.reason || m.reason === filter.reason));
       if (back.length === 0) return 0;
-      const restored = back.map(({ tombstonedAt: _t, reason: _r, archiveId: _a, ...m }) => m as Meta);
-      await ledger.transaction(() => {
-        for (const m of restored) metaDb.putSync(m.id, m);
-        counterDb.putSync(COUNTERS_KEY, { ...counts, undone: counts.undone + restored.length });
-      });
-      counts.undone += restored.length;
-      for (const m of restored) {
-        metas.set(m.id, m);
-        scorer.add(m);
-        liveBytes += m.bytes;
-      }
-      return restored.length;
-    },
-    archive,
-    async restore(archiveId) {
+      await revive(back.map(({ tombstonedAt: _t, reason: _r, archiveId: _a, ...m }) => m as Meta));
+      return back.length;
+    }),
+    archive: (ids) => exclusive(() => archiveRecords(ids)),
+    restore: (archiveId) => exclusive(async () => {
       if (!options.archive) throw new SymphonyError('E_STALE_NO_ARCHIVE', 'no archive target is configured to restore from', { details: { archiveId } });
-      const { records: lines } = await readArchive(options.archive, archiveId);
+      const { records: lines } = await readArchive(options.archive, archiveId, archiveDb.get(archiveId));
       const parsed = lines.map((bytes) => ({ bytes, record: JSON.parse(Buffer.from(bytes).toString('utf8')) as TraceRecord }));
       const t = now();
       const metasBack: Meta[] = [];
@@ -325,17 +450,22 @@ export function createStale(ledger: LedgerService, options: StaleOptions = {}): 
             })();
         metasBack.push(meta);
       }
-      await ledger.transaction(() => {
-        for (const { bytes, record } of parsed) if (metasBack.some((m) => m.id === record.id)) records.putSync(record.id, bytes);
+      const back = new Set(metasBack.map((m) => m.id));
+      // A tombstoned record brought back counts as undone, so the counters still add up.
+      const untombstoned = metasBack.filter((m) => metas.get(m.id)?.tombstonedAt !== undefined).length;
+      await write(() => {
+        for (const { bytes, record } of parsed) if (back.has(record.id)) records.putSync(record.id, bytes);
         for (const m of metasBack) metaDb.putSync(m.id, m);
+        if (untombstoned > 0) counterDb.putSync(COUNTERS_KEY, { ...counts, undone: counts.undone + untombstoned });
       });
+      counts.undone += untombstoned;
       for (const m of metasBack) {
         metas.set(m.id, m);
         scorer.add(m);
         liveBytes += m.bytes;
       }
       return parsed.map((p) => p.record);
-    },
+    }),
     archives: () => [...archiveDb.getRange()].map((e) => e.value),
     removals: () => structuredClone(counts),
     stats() {
@@ -348,15 +478,44 @@ export function createStale(ledger: LedgerService, options: StaleOptions = {}): 
       }
       return { live: liveCount, tombstoned: metas.size - liveCount, liveBytes, questTypes };
     },
+    close: () => {
+      if (closed) return queue.then(() => undefined);
+      return exclusive(async () => {
+        closed = true;
+        lock.release();
+      });
+    },
   };
+
+  /** Brings tombstoned records back live (as `metas`, without their tombstone), counted as undone. */
+  async function revive(restored: Meta[]): Promise<void> {
+    await write(() => {
+      for (const m of restored) metaDb.putSync(m.id, m);
+      counterDb.putSync(COUNTERS_KEY, { ...counts, undone: counts.undone + restored.length });
+    });
+    counts.undone += restored.length;
+    for (const m of restored) {
+      metas.set(m.id, m);
+      scorer.add(m);
+      liveBytes += m.bytes;
+    }
+  }
 
   async function setPinned(id: string, pinned: boolean): Promise<void> {
     const meta = metas.get(id);
     if (meta === undefined) throw new SymphonyError('E_NOT_FOUND', `no stored trace ${id}`, { details: { id } });
+    if (pinned && meta.tombstonedAt !== undefined) {
+      // Pinning a tombstoned record brings it back: a pinned record is never out of the data.
+      const { tombstonedAt: _t, reason: _r, archiveId: _a, ...kept } = meta;
+      await revive([{ ...kept, pinned: true } as Meta]);
+      return;
+    }
     const next = { ...meta, pinned };
-    await ledger.transaction(() => metaDb.putSync(id, next));
+    await write(() => metaDb.putSync(id, next));
     metas.set(id, next);
   }
 
+  // Traces other processes queued while they stood by: taken in now, not at the first call.
+  if (hasQueued()) exclusive(async () => undefined).catch((err: unknown) => logger.warn({ err }, 'stale: could not take in queued traces'));
   return service;
 }

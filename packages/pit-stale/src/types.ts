@@ -147,4 +147,6 @@ export interface ArchiveManifest {
   bytes: number;
   uncompressedBytes: number;
   records: { id: string; questType: string; at: number; sha256: string; bytes: number }[];
+  /** sha-256 of the canonical JSON of every other field (absent in archives written before it). */
+  manifestSha256?: string;
 }

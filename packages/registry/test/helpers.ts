@@ -1,4 +1,6 @@
+import { spawn } from 'node:child_process';
 import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { create } from 'tar';
@@ -60,3 +62,72 @@ export async function forgePackage(files: Record<string, string>, id: string, ve
 }
 
 export { generateKeyPair };
+
+/**
+ * A ustar archive written byte by byte, so a test can say exactly what a hostile publisher
+ * would put in it (`package/./x`, 10,001 directories, a header claiming 2 GiB) without a tar
+ * library tidying it up. `size` overrides the header's size field (the data is written as given).
+ */
+export function rawTar(entries: Array<{ path: string; data?: Buffer | string; type?: 'file' | 'dir' | 'longname'; size?: number }>, end = true): Buffer {
+  const blocks: Buffer[] = [];
+  for (const given of entries) {
+    // A GNU long name: an `L` entry whose data is the next entry's path.
+    const entry = given.type === 'longname' ? { ...given, path: '././@LongLink', data: `${given.path}\0` } : given;
+    const data = Buffer.from(entry.data ?? '');
+    const header = Buffer.alloc(512);
+    header.write(entry.path, 0, 100, 'utf8');
+    header.write(entry.type === 'dir' ? '0000755\0' : '0000644\0', 100, 'ascii');
+    header.write('0000000\0', 108, 'ascii');
+    header.write('0000000\0', 116, 'ascii');
+    header.write(`${(entry.size ?? data.length).toString(8).padStart(11, '0')}\0`, 124, 'ascii');
+    header.write('00000000000\0', 136, 'ascii');
+    header.write('        ', 148, 'ascii');
+    header.write(entry.type === 'dir' ? '5' : entry.type === 'longname' ? 'L' : '0', 156, 'ascii');
+    header.write('ustar\0', 257, 'ascii');
+    header.write('00', 263, 'ascii');
+    let sum = 0;
+    for (const byte of header) sum += byte;
+    header.write(`${sum.toString(8).padStart(6, '0')}\0 `, 148, 'ascii');
+    blocks.push(header, data, Buffer.alloc((512 - (data.length % 512)) % 512));
+  }
+  if (end) blocks.push(Buffer.alloc(1024));
+  return Buffer.concat(blocks);
+}
+
+/** Signed files.json + signature.json entries for `files`, as the packer would write them. */
+export function signedEntries(files: Record<string, string>, id: string, version: string, key: PublisherKeyPair): Array<{ path: string; data: Buffer }> {
+  const list = Object.entries(files).map(([path, text]) => ({ path, sha256: sha256Hex(Buffer.from(text)), size: Buffer.byteLength(text) }));
+  const filesBytes = Buffer.from(JSON.stringify({ format: PACKAGE_FORMAT, files: list }));
+  const fields = { id, version, filesSha256: sha256Hex(filesBytes), keyId: key.keyId };
+  const signature = { format: PACKAGE_FORMAT, algorithm: 'ed25519', ...fields, publicKey: key.publicKey, signature: signText(key.privateKeyPem, signingText(fields)) };
+  return [
+    ...Object.entries(files).map(([path, text]) => ({ path: `package/${path}`, data: Buffer.from(text) })),
+    { path: `package/${FILES_PATH}`, data: filesBytes },
+    { path: `package/${SIGNATURE_PATH}`, data: Buffer.from(JSON.stringify(signature)) },
+  ];
+}
+
+/** The real `symphony-registry serve` in a child process on 127.0.0.1; resolves once it prints its URL. */
+export async function spawnRegistry(dir: string, extra: string[] = []): Promise<{ url: string; stop(): Promise<void> }> {
+  const bin = fileURLToPath(new URL('../dist/bin.js', import.meta.url));
+  const child = spawn(process.execPath, [bin, 'serve', '--dir', dir, '--port', '0', ...extra], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+  const url = await new Promise<string>((resolve, reject) => {
+    let out = '';
+    child.stdout.on('data', (c: Buffer) => {
+      out += c.toString();
+      const m = /listening (\S+)/.exec(out);
+      if (m?.[1]) resolve(m[1]);
+    });
+    child.on('exit', (code) => reject(new Error(`symphony-registry exited ${code}: ${stderr}`)));
+  });
+  return {
+    url,
+    stop: () => new Promise<void>((resolve) => {
+      if (child.exitCode !== null) return resolve();
+      child.once('exit', () => resolve());
+      child.kill('SIGTERM');
+    }),
+  };
+}

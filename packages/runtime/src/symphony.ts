@@ -1,9 +1,10 @@
-import { existsSync, readdirSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { existsSync, readdirSync, realpathSync } from 'node:fs';
+import { join, resolve, sep } from 'node:path';
+import { defaultHome } from '@symphony/config';
 import { createKernel, type AnyPlugin, type Kernel } from '@symphony/kernel';
 import {
   createConductorPlugin,
-  loadWorkflowFile,
+  loadWorkflow,
   type Conductor,
   type ConductorPluginOptions,
   type RunHandle,
@@ -33,12 +34,20 @@ export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent';
 export type StepDefinition = StepFunction | ({ run: StepFunction } & StepRegistration);
 
 export interface SymphonyOptions {
-  /** The store: the ledger lives in `<home>/ledger`, installed extensions in `<home>/extensions`. */
-  home: string;
+  /**
+   * The home: the ledger lives in `<home>/ledger`, installed extensions in `<home>/extensions`,
+   * tokens, grants and the audit log beside them. Default `defaultHome()` of `@symphony/config`
+   * (`SYMPHONY_HOME`, else `$XDG_DATA_HOME/symphony`, else `~/.local/share/symphony`). In `full`
+   * mode a home inside (or equal to) the workspace is refused with `E_HOME_IN_WORKSPACE`.
+   */
+  home?: string;
   /** Where operators resolve `${workspace}` paths (and the sandbox confines them). Default `process.cwd()`. */
   workspace?: string;
-  /** Folders of your own extensions (trusted: worker threads), besides the built-in ones. Missing folders are skipped. */
-  extensions?: string[];
+  /**
+   * Folders of your own extensions, besides the built-in ones: a path runs them in worker threads
+   * (trusted, fast); `{ path, mode: 'process' }` in child processes. Missing folders are skipped.
+   */
+  extensions?: Array<string | { path: string; mode: 'worker' | 'process' }>;
   /** Folders of extensions that also count as trusted (worker threads) although they load later. */
   alsoTrust?: string[];
   /** Built-in operators and instruments (default true). */
@@ -54,6 +63,8 @@ export interface SymphonyOptions {
   withStale?: boolean;
   /** Which policy the Conductor decides with (default `store`: the published one, seeded from the bundled model). */
   policy?: ConductorPluginOptions['policy'];
+  /** Crashes of one extension one run tolerates (default 20; a workflow's `crashBudget` wins). */
+  crashBudget?: number;
   /** Steps implemented in this process, by `<extension-id>/<method>` (tests, benchmarks, embedders). */
   steps?: Record<string, StepDefinition>;
   /** Skip fsync (tests and benchmarks only): commits survive a killed process but not a power loss. */
@@ -95,7 +106,7 @@ export interface Symphony {
  * Conductor with its policy. The kernel is started when the promise resolves.
  */
 export async function createSymphony(options: SymphonyOptions): Promise<Symphony> {
-  const home = resolve(options.home);
+  const home = defaultHome(options.home === undefined ? {} : { flag: options.home });
   const workspace = resolve(options.workspace ?? process.env.SYMPHONY_WORKSPACE ?? process.cwd());
   const level = (process.env.SYMPHONY_LOG as LogLevel | undefined) ?? options.logLevel ?? 'warn';
   const logger = options.logger ?? createLogger({ level, destination: process.stderr, name: 'symphony' });
@@ -110,9 +121,14 @@ export async function createSymphony(options: SymphonyOptions): Promise<Symphony
   if (storeOnly) {
     if (options.withStale) plugins.push(stalePlugin);
   } else {
+    // The home is never inside a path an extension or a workflow may reach.
+    assertHomeOutsideWorkspace(home, workspace);
+    // The built-in operators run in worker threads of this process and deny the home they find here.
+    process.env.SYMPHONY_HOME = home;
     const builtins = options.builtins === false ? [] : [BUILTIN_OPERATORS_DIR, BUILTIN_INSTRUMENTS_DIR];
-    const trustedDirs = [...builtins, ...(options.extensions ?? []).map((d) => resolve(d)).filter((d) => existsSync(d))];
-    const dirs: { path: string; mode: 'worker' | 'process' }[] = trustedDirs.map((path) => ({ path, mode: 'worker' }));
+    const own = (options.extensions ?? []).map((e) => (typeof e === 'string' ? { path: resolve(e), mode: 'worker' as const } : { path: resolve(e.path), mode: e.mode })).filter((e) => existsSync(e.path));
+    const trustedDirs = [...builtins, ...own.filter((e) => e.mode === 'worker').map((e) => e.path)];
+    const dirs: { path: string; mode: 'worker' | 'process' }[] = [...builtins.map((path) => ({ path, mode: 'worker' as const })), ...own];
     plugins.push(arbitrationPlugin, poolPlugin, stalePlugin, metricsPlugin, hooksPlugin);
     // Extensions installed by the marketplace are third-party code: child processes under the
     // sandbox (set up before the stage, which starts processes through it).
@@ -122,7 +138,10 @@ export async function createSymphony(options: SymphonyOptions): Promise<Symphony
       plugins.push(sandboxPlugin);
       pluginOptions.sandbox = { home, workspace, trusted: await extensionIds([...trustedDirs, ...(options.alsoTrust ?? [])]) };
     }
-    plugins.push(createStagePlugin({ dirs, symphonyVersion: '0.1.0' }), createConductorPlugin(options.policy ? { policy: options.policy } : {}));
+    // The Conductor budgets extension crashes per run (`crashBudget`); the stage itself only
+    // backs its restarts off, so a crash never disables an extension behind a run's retries.
+    const restart = { maxCrashes: Number.MAX_SAFE_INTEGER, windowMs: 60_000, backoffMs: 20, maxBackoffMs: 1_000 };
+    plugins.push(createStagePlugin({ dirs, symphonyVersion: '0.1.0', restart }), createConductorPlugin({ ...(options.policy ? { policy: options.policy } : {}), ...(options.crashBudget !== undefined ? { crashBudget: options.crashBudget } : {}) }));
   }
   plugins.push(...(options.plugins ?? []));
   for (const [name, value] of Object.entries(options.pluginOptions ?? {})) pluginOptions[name] = { ...pluginOptions[name], ...value };
@@ -155,7 +174,9 @@ export async function createSymphony(options: SymphonyOptions): Promise<Symphony
     async run(workflow, runOptions = {}) {
       if (typeof workflow === 'string') {
         const path = resolve(workflow);
-        return needConductor().run(await loadWorkflowFile(path), { source: path, ...runOptions });
+        // Validated whole, `uses:` against what is installed, before a run exists (E_WORKFLOW_INVALID).
+        const c = needConductor();
+        return c.run(await loadWorkflow(path, { file: workflow, extensions: () => c.extensions() }), { source: path, ...runOptions });
       }
       return needConductor().run(workflow, runOptions);
     },
@@ -184,4 +205,22 @@ async function extensionIds(dirs: string[]): Promise<string[]> {
     }
   }
   return ids;
+}
+
+/** `E_HOME_IN_WORKSPACE` when the home lies inside (or is) the workspace, real paths compared. */
+export function assertHomeOutsideWorkspace(home: string, workspace: string): void {
+  const real = (p: string): string => {
+    try {
+      return realpathSync(p);
+    } catch {
+      return resolve(p);
+    }
+  };
+  const h = real(home);
+  const w = real(workspace);
+  if (h === w || h.startsWith(w.endsWith(sep) ? w : w + sep)) {
+    throw new SymphonyError('E_HOME_IN_WORKSPACE', `the home ${h} is inside the workspace ${w}, where extensions and workflows could read its tokens and rewrite its grants; choose a home outside it (--home, SYMPHONY_HOME; the default is $XDG_DATA_HOME/symphony or ~/.local/share/symphony)`, {
+      details: { path: h, workspace: w },
+    });
+  }
 }

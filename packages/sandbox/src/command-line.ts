@@ -58,7 +58,7 @@ export interface SandboxCommandInput {
 /** Names every process has and libraries read casually; withheld silently rather than loudly. */
 const AMBIENT_ENV = /^(PATH|HOME|USER|LOGNAME|SHELL|PWD|OLDPWD|SHLVL|TERM|TZ|LANG|LANGUAGE|LC_[A-Z_]+|TMPDIR|TMP|TEMP|HOSTNAME|COLUMNS|LINES|NODE_[A-Z_]+|DEBUG|FORCE_COLOR|NO_COLOR|CI|_)$/;
 
-const PROTOCOL_ENV = ['SYMPHONY_LAUNCH_DATA', 'SYMPHONY_IPC_SOCKET'];
+const PROTOCOL_ENV = ['SYMPHONY_LAUNCH_DATA', 'SYMPHONY_IPC_SOCKET', 'SYMPHONY_IPC_FD'];
 
 /**
  * Turns the bus's plain `node [flags] entry [args]` into the sandboxed one:
@@ -106,6 +106,8 @@ export function sandboxCommandLine(input: SandboxCommandInput): SandboxedCommand
   const { env, dropped, refused } = filterEnv(launchEnv, policy, [...PROTOCOL_ENV, ...(input.protocolEnv ?? [])]);
   const hostNames = Object.keys(input.hostEnv ?? process.env).filter((name) => !(name in env));
   const withheldEnv = [...new Set([...dropped, ...refused, ...hostNames])];
+  // msgpackr (the bus's socket codec) would probe for its native addon: refused here, and noise in the audit.
+  env.MSGPACKR_NATIVE_ACCELERATION_DISABLED = 'true';
   env.SYMPHONY_SANDBOX = JSON.stringify({
     id: extension.id,
     version: extension.version,

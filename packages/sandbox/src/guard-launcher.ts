@@ -15,6 +15,10 @@ import { CANCEL_GRACE_MS, createCpuWatchdog, type ResourceLimits } from './limit
  *  - name memory exhaustion (E_RESOURCE_LIMIT) instead of a bare crash.
  */
 const OP_REQUEST = 0;
+/** The preload's refusal report on stderr: this mark, then one JSON object, then a newline. */
+export const DENIAL_MARK = '\u001esymphony-denied ';
+/** Refusal reports audited per instance; past this they are only counted in the log by the bus. */
+const MAX_REPORTED_DENIALS = 1000;
 const OP_REPLY = 2;
 const OP_FAIL = 3;
 
@@ -55,8 +59,29 @@ export function guardLaunched<L extends LaunchedLike>(launched: L, options: Guar
   let limitHit: { limit: string; detail: string } | undefined;
   const started = Date.now();
   let stderrTail = '';
+  let markerLine = '';
+  let reported = 0;
   launched.stderr?.on('data', (chunk: Buffer | string) => {
-    stderrTail = (stderrTail + chunk.toString()).slice(-8192);
+    const text = chunk.toString();
+    stderrTail = (stderrTail + text).slice(-8192);
+    // The preload reports every refusal on stderr (one marked line each), even one the
+    // extension catches and hides: each becomes an audit entry (bounded per instance).
+    markerLine = (markerLine + text).slice(-65536);
+    let newline: number;
+    while ((newline = markerLine.indexOf('\n')) >= 0) {
+      const line = markerLine.slice(0, newline);
+      markerLine = markerLine.slice(newline + 1);
+      const at = line.indexOf(DENIAL_MARK);
+      if (at < 0 || reported >= MAX_REPORTED_DENIALS) continue;
+      try {
+        const d = JSON.parse(line.slice(at + DENIAL_MARK.length)) as Record<string, unknown>;
+        reported++;
+        const message = typeof d.message === 'string' ? d.message.slice(0, 1024) : '';
+        if (once(message, 'stderr')) record('deny', String(d.kind ?? 'unknown').slice(0, 64), String(d.target ?? 'unknown').slice(0, 512), String(d.rule ?? 'default-deny').slice(0, 128), message || undefined);
+      } catch {
+        // not a report: ordinary output
+      }
+    }
   });
   watchOutput(launched.stdout ?? null, 'stdout');
   watchOutput(launched.stderr, 'stderr');
@@ -101,6 +126,24 @@ export function guardLaunched<L extends LaunchedLike>(launched: L, options: Guar
       }
     });
   }
+
+  /**
+   * A refusal reported by the preload arrives twice, on stderr and (if the extension lets it
+   * propagate) as the call's error, in either order: whichever comes first is audited.
+   */
+  const seenBy = { stderr: new Map<string, number>(), reply: new Map<string, number>() };
+  const once = (message: string, via: 'stderr' | 'reply'): boolean => {
+    const other = seenBy[via === 'stderr' ? 'reply' : 'stderr'];
+    const count = other.get(message) ?? 0;
+    if (count > 0) {
+      if (count === 1) other.delete(message);
+      else other.set(message, count - 1);
+      return false;
+    }
+    const mine = seenBy[via];
+    if (mine.size < MAX_REPORTED_DENIALS) mine.set(message, (mine.get(message) ?? 0) + 1);
+    return true;
+  };
 
   const record = (kind: 'deny' | 'limit', operation: string, target: string, rule: string, detail?: string): void => {
     audit.append({ kind, extensionId: extension.id, version: extension.version, operation, target, rule, ...(detail ? { detail } : {}) });
@@ -177,7 +220,8 @@ export function guardLaunched<L extends LaunchedLike>(launched: L, options: Guar
     if (!error || typeof error !== 'object') return error;
     const details = (error.details ?? {}) as Record<string, unknown>;
     if (error.code === 'E_PERMISSION_DENIED') {
-      record('deny', String(details.kind ?? method), String(details.target ?? details.requested ?? details.path ?? 'unknown'), String(details.rule ?? 'extension'), error.message);
+      // The preload reports its own refusals on stderr too: audited once, by whichever comes first.
+      if (details.reported !== true || once(String(error.message).slice(0, 1024), 'reply')) record('deny', String(details.kind ?? method), String(details.target ?? details.requested ?? details.path ?? 'unknown'), String(details.rule ?? 'extension'), error.message);
       return error;
     }
     if (details.originalCode === 'EMFILE') {
@@ -243,6 +287,14 @@ export function guardLaunched<L extends LaunchedLike>(launched: L, options: Guar
 
   real.onClose((info: unknown) => {
     watchdog.stop();
+    const error = (info as { error?: { code?: string; details?: Record<string, unknown> } } | undefined)?.error;
+    if (!limitHit && error?.code === 'E_PAYLOAD_TOO_LARGE' && error.details?.maxFrameBytes !== undefined) {
+      // The bus refused a frame from its header (a forged or runaway reply): the extension ends here.
+      limitHit = { limit: 'message size', detail: `sent a ${String(error.details.bytes)}-byte frame, over the host's ${String(error.details.maxFrameBytes)}-byte cap` };
+      record('limit', [...new Set(inflight.values())].join(',') || 'ipc', `pid ${launched.pid}`, `maxFrameBytes=${String(error.details.maxFrameBytes)}`, limitHit.detail);
+      failInflight('message size', limitHit.detail);
+      launched.kill('SIGKILL');
+    }
     const deliver = (): void => deliverClose(info);
     if (limitHit || inflight.size === 0) return deliver();
     // Calls were in flight when it died: find out whether it ran out of memory before the bus

@@ -12,6 +12,8 @@
 import childProcess from 'node:child_process';
 import dgram from 'node:dgram';
 import dns from 'node:dns';
+import fs from 'node:fs';
+import inspector from 'node:inspector';
 import { syncBuiltinESMExports } from 'node:module';
 import net from 'node:net';
 import { guardFs, type FsRoots } from './preload-fs.js';
@@ -34,7 +36,23 @@ interface SandboxInfo {
 
 const BRAND = Symbol.for('symphony.error');
 
+/** Captured before any extension code runs: patching `fs.writeSync` later cannot hide a report. */
+const writeSync = fs.writeSync;
+/** The host's guard audits each line starting with this (see guard-launcher.ts `DENIAL_MARK`). */
+const DENIAL_MARK = '\u001esymphony-denied ';
+
+/** Tells the host about a refusal on stderr, so it is audited even when the extension swallows the error. */
+function report(message: string, details: Record<string, unknown>): void {
+  try {
+    writeSync(2, `${DENIAL_MARK}${JSON.stringify({ kind: details.kind, target: details.target, rule: details.rule, message })}\n`);
+  } catch {
+    // stderr closed: the host is gone or not listening
+  }
+}
+
 function denied(message: string, details: Record<string, unknown>): Error {
+  report(message, details);
+  details = { ...details, reported: true };
   const error = new Error(message) as Error & { code: string; details: Record<string, unknown>; toJSON(): unknown };
   error.name = 'SymphonyError';
   error.code = 'E_PERMISSION_DENIED';
@@ -86,10 +104,26 @@ function target(args: unknown[]): { host: string; port: string; path?: string } 
 function install(info: SandboxInfo): void {
   const who = `${info.id}@${info.version}`;
   const originalConnect = net.Socket.prototype.connect;
+  const busSocket = process.env.SYMPHONY_IPC_SOCKET;
+  const netDenied = (what: string, requested: string) =>
+    denied(`Permission denied: ${who} may not ${what} (no net grant; rule default-deny).`, {
+      extensionId: info.id,
+      version: info.version,
+      kind: 'net',
+      requested,
+      target: requested,
+      rule: 'default-deny',
+    });
   const guardedConnect = function (this: net.Socket, ...args: unknown[]) {
     const t = target(args);
-    // Unix sockets are files: the mount namespace and Node's fs permissions decide those.
-    if (!t.path && !netAllowed(info.net, t.host, t.port)) {
+    // Unix and abstract sockets reach other processes (a desktop bus, a docker socket): only the
+    // host's own bus socket, or a grant naming `unix:<path>` (or `*`), may be connected.
+    if (t.path !== undefined) {
+      const allowed = t.path === busSocket || info.net.some((p) => p.trim() === '*' || p.trim() === `unix:${t.path}`);
+      if (!allowed) throw netDenied(`connect to the unix socket ${JSON.stringify(t.path)}`, `unix:${t.path}`);
+      return (originalConnect as (...a: unknown[]) => net.Socket).apply(this, args);
+    }
+    if (!netAllowed(info.net, t.host, t.port)) {
       const error = denied(`Permission denied: ${who} may not open a network connection to ${t.host}:${t.port} (no net grant; rule default-deny).`, {
         extensionId: info.id,
         version: info.version,
@@ -120,6 +154,97 @@ function install(info: SandboxInfo): void {
       return original.apply(this, args);
     };
     Object.defineProperty(dgram.Socket.prototype, method, { value: guarded, writable: false, configurable: false });
+  }
+
+  // Listening makes the extension a server other processes (or the network) can reach.
+  const originalListen = net.Server.prototype.listen;
+  const guardedListen = function (this: net.Server, ...args: unknown[]) {
+    if (!info.net.some((p) => p.trim() === '*')) throw netDenied('listen for connections', 'listen');
+    return (originalListen as (...a: unknown[]) => net.Server).apply(this, args);
+  };
+  Object.defineProperty(net.Server.prototype, 'listen', { value: guardedListen, writable: false, configurable: false });
+
+  // Signals: only to itself (without bubblewrap the host and every other process of the user are
+  // visible; SIGUSR1 would open the host's inspector), and to the processes it started itself;
+  // never to its parent, another process or a process group.
+  const originalKill = process.kill.bind(process);
+  // The processes it started itself (every async start goes through ChildProcess#spawn).
+  const started = new Set<number>();
+  if (info.childProcess === true) {
+    const proto = childProcess.ChildProcess.prototype as unknown as { spawn: (...a: unknown[]) => unknown };
+    const originalSpawn = proto.spawn;
+    Object.defineProperty(proto, 'spawn', {
+      value: function (this: { pid?: number }, ...args: unknown[]) {
+        const result = originalSpawn.apply(this, args);
+        if (typeof this.pid === 'number') started.add(this.pid);
+        return result;
+      },
+      writable: false,
+      configurable: false,
+    });
+  }
+  const guardedKill = (pid: number, signal?: string | number): true => {
+    const n = Number(pid);
+    const own = n === process.pid;
+    const child = started.has(n);
+    if (!own && !child) {
+      throw denied(`Permission denied: ${who} may not send a signal (${String(signal ?? 'SIGTERM')}) to process ${String(pid)} (only to itself; rule default-deny).`, {
+        extensionId: info.id,
+        version: info.version,
+        kind: 'signal',
+        requested: `${String(signal ?? 'SIGTERM')} ${String(pid)}`,
+        target: `pid ${String(pid)}`,
+        rule: 'default-deny',
+      });
+    }
+    return originalKill(pid, signal) as true;
+  };
+  Object.defineProperty(process, 'kill', { value: guardedKill, writable: false, configurable: false });
+  const internals = process as unknown as Record<string, unknown>;
+  if (typeof internals._kill === 'function') {
+    const rawKill = internals._kill as (pid: number, sig: number) => number;
+    Object.defineProperty(process, '_kill', {
+      value: (pid: number, sig: number) => {
+        guardedKill(pid, sig);
+        return rawKill.call(process, pid, sig);
+      },
+      writable: false,
+      configurable: false,
+    });
+  }
+
+  // Native code is outside every wall but the OS ones: no addons (Node's model refuses them too).
+  Object.defineProperty(process, 'dlopen', {
+    value: (_module: unknown, filename: unknown) => {
+      throw denied(`Permission denied: ${who} may not load native code (${String(filename)}; rule default-deny).`, {
+        extensionId: info.id,
+        version: info.version,
+        kind: 'dlopen',
+        requested: String(filename),
+        target: String(filename),
+        rule: 'default-deny',
+      });
+    },
+    writable: false,
+    configurable: false,
+  });
+
+  // The inspector runs any code in this process and listens on a port.
+  const refuseInspector = (what: string) => (): never => {
+    throw denied(`Permission denied: ${who} may not use the inspector (${what}; rule default-deny).`, {
+      extensionId: info.id,
+      version: info.version,
+      kind: 'inspector',
+      requested: what,
+      target: 'inspector',
+      rule: 'default-deny',
+    });
+  };
+  const insp = inspector as unknown as Record<string, unknown>;
+  Object.defineProperty(insp, 'open', { value: refuseInspector('inspector.open'), writable: false, configurable: false });
+  const sessionProto = (inspector.Session as unknown as { prototype: Record<string, unknown> }).prototype;
+  for (const name of ['connect', 'connectToMainThread']) {
+    Object.defineProperty(sessionProto, name, { value: refuseInspector(`Session.${name}`), writable: false, configurable: false });
   }
 
   // Node's model refuses these too, but without saying what was started; name it for the audit.

@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, lstatSync, readFileSync, realpathSync, type Stats } from 'node:fs';
+import { dirname, join, resolve as resolvePath, sep } from 'node:path';
 import { SymphonyError } from '@symphony/types';
 import type { PathGuard } from './guard.js';
 
@@ -15,11 +16,25 @@ const SAFE_CONFIG = [
   '-c', 'core.hooksPath=/dev/null',
   '-c', 'core.pager=cat',
   '-c', 'core.quotePath=false',
+  '-c', 'core.sshCommand=false',
+  '-c', 'core.askPass=',
+  '-c', 'core.editor=false',
+  '-c', 'core.gitProxy=',
+  '-c', 'credential.helper=',
+  '-c', 'gpg.program=false',
+  '-c', 'sequence.editor=false',
   '-c', 'color.ui=never',
   '-c', 'diff.external=',
   '-c', 'protocol.allow=never',
   '--no-pager',
 ];
+
+/**
+ * Repository config keys that make git run a program or look outside the repository. A repo whose
+ * own config sets any of them is refused before git runs there: `-c` can switch off the fixed
+ * names above, not `filter.<any>.clean` or `diff.<any>.textconv`.
+ */
+const DANGEROUS_CONFIG = /^(filter\..+\.(clean|smudge|process)|diff\.external|diff\..+\.(command|textconv)|merge\..+\.driver|core\.(fsmonitor|sshcommand|hookspath|pager|editor|askpass|gitproxy|worktree|attributesfile|excludesfile)|credential\..*|include\.path|includeif\..+|gpg\..*program|uploadpack\..+|remote\..+\.(uploadpack|receivepack|vcs|proxy)|sequence\.editor|pager\..+|alias\..+)$/i;
 
 const MAX_OUTPUT_BYTES = 64 * 1024 * 1024;
 
@@ -66,10 +81,14 @@ function findGit(explicit?: string): string {
 export async function runGit(ctx: GitContext, repo: string, args: string[]): Promise<string> {
   const cwd = ctx.guard.read(repo);
   const git = findGit(ctx.git);
+  if (!existsSync(cwd)) {
+    throw new SymphonyError('E_GIT_FAILED', `git ${args[0]} failed in ${repo}: cannot change to '${cwd}': No such file or directory`, { details: { path: repo, command: args[0] } });
+  }
+  const found = await locateRepository(ctx, cwd, git);
   return new Promise<string>((resolve, reject) => {
     execFile(
       git,
-      [...SAFE_CONFIG, '-C', cwd, ...args],
+      [...SAFE_CONFIG, '-c', `safe.directory=${found.top}`, '-C', cwd, ...args],
       {
         cwd,
         shell: false,
@@ -78,7 +97,7 @@ export async function runGit(ctx: GitContext, repo: string, args: string[]): Pro
         timeout: ctx.timeoutMs ?? 60_000,
         ...(ctx.signal ? { signal: ctx.signal } : {}),
         // Only what git needs; no user or system config that could run programs.
-        env: { PATH: GIT_PATH, GIT_CONFIG_NOSYSTEM: '1', GIT_CONFIG_GLOBAL: '/dev/null', GIT_TERMINAL_PROMPT: '0', GIT_OPTIONAL_LOCKS: '0', LC_ALL: 'C', HOME: cwd },
+        env: { ...safeEnv(cwd), GIT_DIR: found.gitDir, GIT_WORK_TREE: found.top },
       },
       (error, stdout, stderr) => {
         if (!error) return resolve(stdout);
@@ -101,6 +120,110 @@ export async function runGit(ctx: GitContext, repo: string, args: string[]): Pro
       },
     );
   });
+}
+
+/** Only what git needs; no user or system config (which could run programs), no discovery above the workspace. */
+function safeEnv(cwd: string): Record<string, string> {
+  return { PATH: GIT_PATH, GIT_CONFIG_NOSYSTEM: '1', GIT_CONFIG_GLOBAL: '/dev/null', GIT_ATTR_NOSYSTEM: '1', GIT_NO_REPLACE_OBJECTS: '1', GIT_TERMINAL_PROMPT: '0', GIT_OPTIONAL_LOCKS: '0', GIT_PROTOCOL_FROM_USER: '0', LC_ALL: 'C', HOME: cwd };
+}
+
+/**
+ * The repository a git operation runs in, found the way git would but only inside the workspace:
+ * the nearest `.git` at or above `cwd` and not above the workspace. A `.git` file's `gitdir:`
+ * must stay inside the workspace (and out of every path the policy refuses, like the home), and
+ * the repository's own config must not name a program to run. Refusals are E_PERMISSION_DENIED.
+ */
+async function locateRepository(ctx: GitContext, cwd: string, git: string): Promise<{ top: string; gitDir: string }> {
+  const workspace = realOrSelf(ctx.guard.workspace);
+  const deny = (why: string, path: string, rule: string): SymphonyError =>
+    new SymphonyError('E_PERMISSION_DENIED', `Refusing to run git in ${cwd}: ${why}.`, { details: { path, rule } });
+  let dir = cwd;
+  for (;;) {
+    const dotGit = join(dir, '.git');
+    const info = lstatOrUndefined(dotGit);
+    if (info) {
+      let gitDir: string;
+      if (info.isDirectory()) gitDir = dotGit;
+      else if (info.isFile()) {
+        const text = readFileSync(dotGit, 'utf8');
+        const target = /^gitdir:\s*(.+?)\s*$/m.exec(text)?.[1];
+        if (!target) throw deny(`${dotGit} is a file without a gitdir: line`, dotGit, 'host:gitdir');
+        gitDir = resolvePath(dir, target);
+      } else throw deny(`${dotGit} is neither a folder nor a gitdir file`, dotGit, 'host:gitdir');
+      const real = realOrSelf(gitDir);
+      // A linked worktree (`git worktree add`) keeps its git directory in the main repository,
+      // which names this `.git` file back: a link nobody inside the workspace can forge.
+      const worktree = info.isFile() && !isInside(real, workspace) && linksBack(real, dotGit);
+      if (!isInside(real, workspace) && !worktree) throw deny(`its git directory ${real} lies outside the workspace ${workspace} (and is not a worktree of a repository that names it back)`, real, 'host:gitdir-outside-workspace');
+      const decision = worktree ? real : ctx.guard.readGitInternals(real); // the policy's other refusals (the home) apply too
+      const common = commonDir(decision);
+      if (!worktree && !isInside(common, workspace)) throw deny(`its common git directory ${common} lies outside the workspace`, common, 'host:gitdir-outside-workspace');
+      for (const config of new Set([join(decision, 'config'), join(common, 'config'), join(decision, 'config.worktree')])) {
+        const key = await dangerousKey(git, config, cwd);
+        if (key) throw deny(`its config ${config} sets ${key}, which makes git run a program or reach outside the repository; remove it to use the git operators here`, config, 'host:git-config');
+      }
+      return { top: dir, gitDir: decision };
+    }
+    if (dir === workspace || !isInside(dir, workspace)) break;
+    const parent = dirname(dir);
+    if (parent === dir) break;
+    dir = parent;
+  }
+  throw new SymphonyError('E_NOT_FOUND', `git failed in ${cwd}: not a git repository (or none inside the workspace ${workspace})`, { details: { path: cwd } });
+}
+
+/** `<gitdir>/gitdir` of a linked worktree names the worktree's `.git` file. */
+function linksBack(gitDir: string, dotGit: string): boolean {
+  try {
+    const named = readFileSync(join(gitDir, 'gitdir'), 'utf8').trim();
+    return realOrSelf(resolvePath(gitDir, named)) === realOrSelf(dotGit) && existsSync(join(gitDir, 'commondir'));
+  } catch {
+    return false;
+  }
+}
+
+function commonDir(gitDir: string): string {
+  try {
+    const text = readFileSync(join(gitDir, 'commondir'), 'utf8').trim();
+    return realOrSelf(resolvePath(gitDir, text));
+  } catch {
+    return gitDir;
+  }
+}
+
+/** The first key of a config file that could run a program, read by git itself without following includes. */
+function dangerousKey(git: string, file: string, cwd: string): Promise<string | undefined> {
+  if (!existsSync(file)) return Promise.resolve(undefined);
+  return new Promise((resolve, reject) => {
+    execFile(git, ['config', '--file', file, '--no-includes', '--null', '--list'], { cwd, shell: false, encoding: 'utf8', maxBuffer: 4 * 1024 * 1024, timeout: 10_000, env: safeEnv(cwd) }, (error, stdout) => {
+      if (error) return reject(new SymphonyError('E_PERMISSION_DENIED', `Refusing to run git: its config ${file} cannot be read safely (${String(error.message).split('\n')[0]}).`, { details: { path: file, rule: 'host:git-config' }, cause: error }));
+      for (const entry of stdout.split('\0')) {
+        const key = entry.split('\n', 1)[0]!;
+        if (key && DANGEROUS_CONFIG.test(key)) return resolve(key);
+      }
+      resolve(undefined);
+    });
+  });
+}
+
+function lstatOrUndefined(path: string): Stats | undefined {
+  try {
+    return lstatSync(path);
+  } catch {
+    return undefined;
+  }
+}
+
+function realOrSelf(path: string): string {
+  try {
+    return realpathSync(path);
+  } catch {
+    return path;
+  }
+}
+
+function isInside(path: string, root: string): boolean {
+  return path === root || path.startsWith(root.endsWith(sep) ? root : root + sep);
 }
 
 export interface Commit {

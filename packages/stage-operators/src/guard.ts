@@ -1,3 +1,4 @@
+import { basename, sep } from 'node:path';
 import { SymphonyError } from '@symphony/types';
 import { permissionDenied, type Policy } from '@symphony/sandbox';
 
@@ -10,18 +11,25 @@ export interface PathGuard {
   readonly workspace: string;
   read(path: string): string;
   write(path: string): string;
+  /** The policy's read check alone, for git's own files that only git (never a file operator) opens. */
+  readGitInternals(path: string): string;
 }
 
 export function policyGuard(policy: Policy, workspace: string, extension?: { id: string; version: string }): PathGuard {
-  const check = (kind: 'fs.read' | 'fs.write', path: string): string => {
+  const check = (kind: 'fs.read' | 'fs.write', path: string, gitInternals = false): string => {
     if (typeof path !== 'string' || path === '') {
       throw new SymphonyError('E_INPUT_INVALID', `A ${kind === 'fs.read' ? 'path to read' : 'path to write'} is required.`, { details: { path } });
     }
     const decision = policy.decide({ kind, path });
     if (!decision.allow) throw permissionDenied(decision, extension);
+    // git's own files decide what git runs (config filters, hooks, a `.git` file's `gitdir:`):
+    // no file operator reads or writes them, whatever the grants say.
+    if (!gitInternals && (decision.target.split(sep).includes('.git') || basename(decision.target) === '.git')) {
+      throw permissionDenied({ ...decision, allow: false, rule: 'host:git-internals', reason: `${decision.target} is inside git's own files (.git), which file operators never touch` }, extension);
+    }
     return decision.target;
   };
-  return { workspace, read: (path) => check('fs.read', path), write: (path) => check('fs.write', path) };
+  return { workspace, read: (path) => check('fs.read', path), write: (path) => check('fs.write', path), readGitInternals: (path) => check('fs.read', path, true) };
 }
 
 /** Node's errno errors as SymphonyErrors a caller can act on, with the path. */

@@ -1,5 +1,6 @@
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { realpathSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { defineOperator, type AnyMethod, type ExtensionDefinition, type ManifestInput } from '@symphony/sdk';
 import { policyFromSource, sandboxContext, type Policy } from '@symphony/sandbox';
@@ -36,8 +37,22 @@ export function operatorEnvironment(manifest: { id: string; version: string; per
     return { id: inside.id, version: inside.version, workspace: inside.vars.workspace, policy: inside.policy, guard: policyGuard(inside.policy, inside.vars.workspace, inside), sandboxed: true };
   }
   const workspace = process.env.SYMPHONY_WORKSPACE ?? process.cwd();
-  const policy = policyFromSource({ manifest: manifest.permissions ?? {}, vars: { workspace, extension: dir, tmp: join(tmpdir(), `symphony-${manifest.id}`) } });
+  // The host's home (SYMPHONY_HOME, set by the CLI and the runtime): no path of it, whatever the manifest says.
+  const home = process.env.SYMPHONY_HOME ? realOrResolved(process.env.SYMPHONY_HOME) : undefined;
+  const policy = policyFromSource({
+    manifest: manifest.permissions ?? {},
+    vars: { workspace, extension: dir, tmp: join(tmpdir(), `symphony-${manifest.id}`) },
+    ...(home ? { protectedPaths: [{ root: home, rule: 'host:home' }] } : {}),
+  });
   return { id: manifest.id, version: manifest.version, workspace, policy, guard: policyGuard(policy, workspace, manifest), sandboxed: false };
+}
+
+function realOrResolved(path: string): string {
+  try {
+    return realpathSync(path);
+  } catch {
+    return resolve(path);
+  }
 }
 
 /**

@@ -2,7 +2,8 @@ import { closeSync, existsSync, mkdirSync, openSync, readdirSync, symlinkSync, w
 import { truncate } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { globFiles, hashFile, listDirectory, measureFiles, readTextFile, statPath, writeFileAtomic, type PathGuard } from '../src/index.js';
+import { createPermissionSet, createPolicy } from '@symphony/sandbox';
+import { globFiles, hashFile, listDirectory, measureFiles, policyGuard, readTextFile, statPath, writeFileAtomic, type PathGuard } from '../src/index.js';
 import { tempDir, workspaceGuard } from './helpers.js';
 
 let root: { dir: string; cleanup: () => void };
@@ -83,5 +84,33 @@ describe('file_ops on real files', () => {
     // The full 1 GB hash runs once, in the sandboxed operator (stage.test.ts).
     await truncate(big, 8 * 1024 ** 2);
     expect(await hashFile(guard, { path: 'sparse.bin' })).toEqual({ path: big, bytes: 8 * 1024 ** 2, sha256: '2daeb1f36095b44b318410b3f4e8b5d989dcc7bb023d1426c492dab0a3053e74' });
+  });
+});
+
+describe('the workspace minus git internals and minus the home', () => {
+  it('never writes or reads inside .git, nor creates a .git file (gitdir: redirect)', async () => {
+    mkdirSync(join(ws, 'repo', '.git'), { recursive: true });
+    writeFileSync(join(ws, 'repo', '.git', 'config'), '[core]\n');
+    for (const call of [
+      () => writeFileAtomic(guard, { path: join(ws, 'repo', '.git', 'config'), content: "[filter \"pwn\"]\n\tclean = sh -c 'id'\n" }),
+      () => writeFileAtomic(guard, { path: join(ws, 'other', '.git'), content: 'gitdir: /etc\n', mkdirs: true }),
+      () => writeFileAtomic(guard, { path: 'repo/.git/hooks/pre-commit', content: '#!/bin/sh\nid\n', mkdirs: true }),
+      () => readTextFile(guard, { path: 'repo/.git/config' }),
+    ]) {
+      await expect(call()).rejects.toMatchObject({ code: 'E_PERMISSION_DENIED', details: { rule: 'host:git-internals' } });
+    }
+    expect(existsSync(join(ws, 'other', '.git'))).toBe(false);
+  });
+
+  it('denies the home even when it lies under a granted path', async () => {
+    const home = join(ws, 'home-by-mistake');
+    mkdirSync(home);
+    writeFileSync(join(home, 'tokens.json'), '{"secret":1}');
+    const vars = { workspace: ws, extension: join(root.dir, 'ext'), tmp: join(root.dir, 'tmp') };
+    const policy = createPolicy({ manifest: createPermissionSet({ fs: { read: ['${workspace}'], write: ['${workspace}'] } }, vars), cwd: ws, protectedPaths: [{ root: home }] });
+    const shielded = policyGuard(policy, ws, { id: 'symphony.test', version: '0.0.0' });
+    await expect(readTextFile(shielded, { path: join(home, 'tokens.json') })).rejects.toMatchObject({ code: 'E_PERMISSION_DENIED', details: { rule: 'host:home' } });
+    await expect(writeFileAtomic(shielded, { path: 'home-by-mistake/grants.json', content: '{}' })).rejects.toMatchObject({ code: 'E_PERMISSION_DENIED', details: { rule: 'host:home' } });
+    expect(await readTextFile(shielded, { path: 'src/a.ts' })).toMatchObject({ content: 'a' });
   });
 });

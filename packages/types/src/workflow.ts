@@ -34,7 +34,8 @@ export const StepSchema = z
     uses: UsesSchema,
     with: z.record(z.string(), z.unknown()).optional(),
     needs: z.array(StepIdSchema).optional(),
-    if: z.string().max(1000).optional(),
+    /** A GitHub Actions expression; `if: false` / `if: true` (YAML booleans) are read as the expressions they spell. */
+    if: z.preprocess((v) => (typeof v === 'boolean' || typeof v === 'number' ? String(v) : v), z.string().max(1000)).optional(),
     retry: RetryPolicySchema.optional(),
     timeoutMs: z.number().int().positive().max(86_400_000).optional(),
     continueOnError: z.boolean().optional(),
@@ -58,6 +59,8 @@ export const WorkflowSchema = z
     description: z.string().optional(),
     inputs: z.record(z.string(), WorkflowInputSchema).optional(),
     concurrency: z.number().int().positive().max(1024).optional(),
+    /** Crashes of one extension this run tolerates (each a failed attempt); past it, calls fail `E_EXTENSION_FAILED`. */
+    crashBudget: z.number().int().min(0).max(100_000).optional(),
     steps: z.array(StepSchema).min(1),
   })
   .strict();

@@ -1,4 +1,5 @@
 import { vdomError } from './errors.js';
+import { setOwn } from './own.js';
 import type { Patch, VChild, VirtualNode } from './types.js';
 
 export interface ApplyOptions {
@@ -48,6 +49,8 @@ export function applyPatches(tree: VirtualNode, patches: readonly Patch[], optio
   };
 
   for (const patch of patches) {
+    const malformed = malformedReason(patch);
+    if (malformed) { drop(patch, malformed); continue; }
     if (patch.op === 'replace' || patch.op === 'text') {
       const next: VChild = patch.op === 'replace' ? patch.node : patch.text;
       if (patch.path.length === 0) {
@@ -65,7 +68,7 @@ export function applyPatches(tree: VirtualNode, patches: readonly Patch[], optio
     const node = reach(patch);
     if (!node) { drop(patch, 'targets a node that does not exist'); continue; }
     switch (patch.op) {
-      case 'set': node.props[patch.name] = patch.value; break;
+      case 'set': setOwn(node.props, patch.name, patch.value); break;
       case 'unset': delete node.props[patch.name]; break;
       case 'insert':
         if (patch.index > node.children.length) { drop(patch, `inserts past the end (${node.children.length} children)`); break; }
@@ -84,4 +87,23 @@ export function applyPatches(tree: VirtualNode, patches: readonly Patch[], optio
     }
   }
   return root;
+}
+
+const isIndex = (value: unknown): value is number => typeof value === 'number' && Number.isInteger(value) && value >= 0;
+
+/**
+ * Why a patch (perhaps decoded from a peer) cannot be applied as data: indices that are not
+ * non-negative integers (`children['__proto__']` would reach a prototype), a prop name that is
+ * not a string, an unknown op. Undefined when it is well formed.
+ */
+function malformedReason(patch: Patch): string | undefined {
+  if (typeof patch !== 'object' || patch === null || !Array.isArray(patch.path) || !patch.path.every(isIndex)) return 'has a path that is not a list of child indices';
+  switch (patch.op) {
+    case 'set': case 'unset': return typeof patch.name === 'string' ? undefined : 'has a prop name that is not a string';
+    case 'insert': case 'remove': return isIndex(patch.index) ? undefined : 'has an index that is not a child index';
+    case 'move': return isIndex(patch.from) && isIndex(patch.to) ? undefined : 'moves from or to something that is not a child index';
+    case 'text': return typeof patch.text === 'string' ? undefined : 'has text that is not a string';
+    case 'replace': return typeof patch.node === 'string' || (typeof patch.node === 'object' && patch.node !== null) ? undefined : 'replaces with something that is not a node';
+    default: return `has an unknown op ${JSON.stringify((patch as { op: unknown }).op)}`;
+  }
 }

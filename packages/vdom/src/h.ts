@@ -1,3 +1,4 @@
+import { setOwn } from './own.js';
 import type { HandlerRef, PropValue, UiEvent, VirtualNode } from './types.js';
 
 /**
@@ -33,7 +34,7 @@ export function h(type: string, props?: (SourceProps & { key?: string | number }
       const value = props[name];
       if (value === undefined) continue;
       if (name === 'key') node.key = value as string | number;
-      else node.props[name] = value;
+      else setOwn(node.props, name, value);
     }
   }
   flattenInto(children, node.children);

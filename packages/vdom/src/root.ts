@@ -1,5 +1,6 @@
 import { diff } from './diff.js';
 import { vdomError } from './errors.js';
+import { setOwn } from './own.js';
 import type { SourceChild, SourceNode, UiHandler } from './h.js';
 import { defaultRegistry, type ComponentRegistry } from './registry.js';
 import type { Path, PropValue, Props, UiEvent, UiUpdate, VChild, VirtualNode } from './types.js';
@@ -54,15 +55,15 @@ export function createUiRoot(options: UiRootOptions = {}): UiRoot {
     const here = [...types, source.type];
     const props: Props = {};
     let handlers: Array<[string, UiHandler]> | undefined;
-    for (const name in source.props) {
+    for (const name of Object.keys(source.props)) {
       const value = source.props[name];
       if (value === undefined) continue;
       if (typeof value === 'function') {
         const id = idFor(value);
         (handlers ??= []).push([id, value]);
-        props[name] = { $handler: id };
+        setOwn(props, name, { $handler: id });
       } else {
-        props[name] = value as PropValue;
+        setOwn(props, name, value);
       }
     }
     const children: VChild[] = source.children.map((child: SourceChild, i) =>

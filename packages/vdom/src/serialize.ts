@@ -1,6 +1,7 @@
 import { Packr } from 'msgpackr';
 import { toSymphonyError } from '@symphony/types';
 import { vdomError } from './errors.js';
+import { setOwn } from './own.js';
 import type { Patch, VirtualNode } from './types.js';
 
 export type Encoding = 'json' | 'binary';
@@ -41,6 +42,39 @@ function fromTuple(t: unknown, at: number): Patch {
 
 // Plain maps, no shared record structures: both ends decode without agreeing on state first.
 const packr = new Packr({ useRecords: false, moreTypes: false });
+// msgpackr reads a map key `__proto__` as `__proto_` (to avoid a prototype change). Data that
+// holds those bytes is decoded into Maps instead and rebuilt with own properties, so a prop named
+// `__proto__` survives the binary form as it does JSON.
+const mapsPackr = new Packr({ useRecords: false, moreTypes: false, mapsAsObjects: false });
+const PROTO_KEY = [...'__proto__'].map((c) => c.charCodeAt(0));
+
+/** True when `bytes` contain the UTF-8 of `__proto__` (no Buffer: this module runs in browsers). */
+function mentionsProto(bytes: Uint8Array): boolean {
+  const first = PROTO_KEY[0]!;
+  for (let at = bytes.indexOf(first); at >= 0 && at <= bytes.length - PROTO_KEY.length; at = bytes.indexOf(first, at + 1)) {
+    let i = 1;
+    while (i < PROTO_KEY.length && bytes[at + i] === PROTO_KEY[i]) i++;
+    if (i === PROTO_KEY.length) return true;
+  }
+  return false;
+}
+
+function unpack(data: Uint8Array): unknown {
+  if (!mentionsProto(data)) return packr.unpack(data);
+  return fromMaps(mapsPackr.unpack(data), 0);
+}
+
+function fromMaps(value: unknown, depth: number): unknown {
+  if (depth > 10_000) throw vdomError('E_VDOM_DECODE', 'Encoded data is nested too deeply', {});
+  if (Array.isArray(value)) return value.map((item) => fromMaps(item, depth + 1));
+  if (!(value instanceof Map)) return value;
+  const out: Record<string, unknown> = {};
+  for (const [key, item] of value) {
+    if (typeof key !== 'string') throw vdomError('E_VDOM_DECODE', `Encoded data has a map key that is not a string (${typeof key})`, {});
+    setOwn(out, key, fromMaps(item, depth + 1));
+  }
+  return out;
+}
 
 /**
  * JSON (a string, readable, what the WebSocket carries) or binary (msgpack of opcode tuples:
@@ -56,7 +90,7 @@ export function encodePatches(patches: readonly Patch[], encoding: Encoding): st
 export function decodePatches(data: string | Uint8Array): Patch[] {
   let parsed: unknown;
   try {
-    parsed = typeof data === 'string' ? JSON.parse(data) : packr.unpack(data);
+    parsed = typeof data === 'string' ? JSON.parse(data) : unpack(data);
   } catch (err) {
     throw vdomError('E_VDOM_DECODE', `Could not decode patches: ${toSymphonyError(err).message}`, { encoding: typeof data === 'string' ? 'json' : 'binary' });
   }
@@ -74,7 +108,7 @@ export function encodeTree(tree: VirtualNode, encoding: Encoding): string | Uint
 export function decodeTree(data: string | Uint8Array): VirtualNode {
   let parsed: unknown;
   try {
-    parsed = typeof data === 'string' ? JSON.parse(data) : packr.unpack(data);
+    parsed = typeof data === 'string' ? JSON.parse(data) : unpack(data);
   } catch (err) {
     throw vdomError('E_VDOM_DECODE', `Could not decode tree: ${toSymphonyError(err).message}`, {});
   }

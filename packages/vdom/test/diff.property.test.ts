@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { applyPatches, decodePatches, diff, encodePatches, type Patch, type VChild, type VirtualNode } from '../src/index.js';
+import { jsonLength, nodeLowerBound } from '../src/json-size.js';
 
 // Random trees over a few types, props and keys; siblings are keyed by unique keys or unkeyed,
 // so reorders, inserts and removals of keyed children all occur.
@@ -75,4 +76,39 @@ describe('diff/apply round trip (property)', () => {
       expect(applyPatches(a, patches, { strict: true })).toEqual(b);
     }), { numRuns: 300 });
   });
+
+  it('the patch list is never larger than replacing the whole tree, and still rebuilds b (property)', () => {
+    const replaceSize = (b: VirtualNode) => JSON.stringify([{ op: 'replace', path: [], node: b }]).length;
+    fc.assert(fc.property(tree, tree, fc.integer(), fc.boolean(), (a, other, seed, related) => {
+      let s = seed >>> 0;
+      const rnd = () => ((s = (s * 1664525 + 1013904223) >>> 0) / 2 ** 32);
+      const b = related ? mutate(a, rnd, other) : { ...other, type: a.type };
+      const patches = diff(a, b);
+      expect(JSON.stringify(patches).length).toBeLessThanOrEqual(replaceSize(b));
+      expect(applyPatches(a, patches, { strict: true })).toEqual(b);
+    }), { numRuns: 1000 });
+  }, 60_000);
+
+  it('a subtree whose patches outweigh it is replaced, a light change stays a patch', () => {
+    const cell = (v: number): VirtualNode => ({ type: 'Text', props: { a: v, b: v, c: v, d: v, e: v }, children: [] });
+    const a: VirtualNode = { type: 'Stack', props: {}, children: [cell(1), cell(1)] };
+    const b: VirtualNode = { type: 'Stack', props: {}, children: [cell(2), cell(1)] };
+    expect(diff(a, b)).toEqual([{ op: 'replace', path: [0], node: b.children[0] }]);
+    const c: VirtualNode = { type: 'Stack', props: {}, children: [{ ...cell(1), props: { ...cell(1).props, e: 2 } }, cell(1)] };
+    expect(diff(a, c)).toEqual([{ op: 'set', path: [0], name: 'e', value: 2 }]);
+  });
+
+  it('jsonLength is the length of JSON.stringify, and stops at a limit (property)', () => {
+    const value = fc.oneof(fc.jsonValue({ maxDepth: 4 }), tree, fc.string({ unit: 'binary' }), fc.double());
+    fc.assert(fc.property(value, fc.nat({ max: 300 }), (v, limit) => {
+      const exact = JSON.stringify(v).length;
+      expect(jsonLength(v)).toBe(exact);
+      const capped = jsonLength(v, limit);
+      if (exact < limit) expect(capped).toBe(exact);
+      else expect(capped).toBeGreaterThanOrEqual(limit);
+      if (typeof v === 'object' && v !== null && 'children' in v) {
+        expect(nodeLowerBound(v, limit)).toBeLessThanOrEqual(exact);
+      }
+    }), { numRuns: 1000 });
+  }, 60_000);
 });

@@ -1,19 +1,25 @@
 import { join, resolve } from 'node:path';
 import { USAGE as SDK_USAGE, runSdkCli } from '@symphony/sdk/cli';
 import { MARKETPLACE_USAGE, runMarketplaceCli } from '@symphony/marketplace';
-import { createAuditLog } from '@symphony/sandbox';
+import { loadManifest } from '@symphony/manifest';
+import { createAuditLog, createGrantStore, type PermissionKind } from '@symphony/sandbox';
+import { defaultHome } from '@symphony/config';
 import { SymphonyError } from '@symphony/types';
 
 const AUTHORING = new Set(['create', 'dev', 'test', 'pack', 'publish', 'keys']);
-const MARKET = new Set(['install', 'update', 'uninstall', 'list', 'outdated', 'search', 'info', 'trust']);
+const MARKET = new Set<string>(['install', 'update', 'uninstall', 'list', 'outdated', 'search', 'info', 'trust']);
 
 export const EXT_USAGE = `symphony ext <command>
 
   create | dev | test | pack | publish | keys     author an extension (symphony-sdk)
   install | update | uninstall | list | outdated | search | info | trust   the marketplace
   audit [--extension <id>] [--limit N] [--json]   the sandbox's audit log
+  grant <id>[@version] <permission> <value>       allow beyond the manifest (fs.read, fs.write, net, child_process, env, worker)
+  revoke <id>[@version] <permission> <value>      deny, even what the manifest asks for
+  grants <id>[@version] [--json]                  the user's decisions for an installed extension
 
---home defaults to ./.symphony, the store \`symphony run\` uses (installed extensions live in <home>/extensions).`;
+--home defaults to $SYMPHONY_HOME, else $XDG_DATA_HOME/symphony, else ~/.local/share/symphony: the home
+\`symphony run\` uses (installed extensions live in <home>/extensions).`;
 
 const AUDIT_USAGE = `symphony ext audit [--extension <id>] [--limit N] [--json] [--home dir]
 
@@ -37,8 +43,9 @@ export async function extCommand(args: string[]): Promise<number> {
     }
   }
   if (AUTHORING.has(sub)) return runSdkCli(args);
-  const home = flag(rest, '--home') ?? process.env.SYMPHONY_HOME ?? '.symphony';
+  const home = defaultHome({ flag: flag(rest, '--home') });
   if (MARKET.has(sub)) return runMarketplaceCli(flag(rest, '--home') ? args : [...args, '--home', resolve(home)]);
+  if (sub === 'grant' || sub === 'revoke' || sub === 'grants') return grantsCommand(sub, rest, resolve(home));
   if (sub === 'audit') {
     const extensionId = flag(rest, '--extension');
     const limit = Number(flag(rest, '--limit') ?? 50);
@@ -54,6 +61,57 @@ export async function extCommand(args: string[]): Promise<number> {
     }
   }
   throw new SymphonyError('E_USAGE', `unknown ext command "${sub}"\n${EXT_USAGE}`, { details: { command: sub } });
+}
+
+/**
+ * `symphony ext grant|revoke|grants`: the user's decisions in `<home>/grants.json`, keyed by the
+ * installed version (a new version starts from its manifest again), each one audited.
+ */
+async function grantsCommand(sub: 'grant' | 'revoke' | 'grants', args: string[], home: string): Promise<number> {
+  const positionals = withoutFlags(args);
+  const [spec, permission, value] = positionals;
+  const usage = `usage: symphony ext ${sub} <id>[@version]${sub === 'grants' ? '' : ' <permission> <value>'} [--home dir]`;
+  if (!spec || (sub !== 'grants' && (!permission || value === undefined))) {
+    process.stderr.write(`${usage}\n`);
+    return 2;
+  }
+  const at = spec.indexOf('@', 1);
+  const id = at < 0 ? spec : spec.slice(0, at);
+  let version = at < 0 ? undefined : spec.slice(at + 1);
+  if (!version) {
+    try {
+      version = (await loadManifest(join(home, 'extensions', id))).manifest.version;
+    } catch (cause) {
+      throw new SymphonyError('E_NOT_FOUND', `${id} is not installed in ${home}; name the version (${id}@1.2.3) to decide for one that is not`, { details: { id, home }, cause });
+    }
+  }
+  const grants = createGrantStore(join(home, 'grants.json'));
+  const ext = { id, version };
+  if (sub === 'grants') {
+    const records = grants.list(ext);
+    if (args.includes('--json')) process.stdout.write(`${JSON.stringify(records, null, 2)}\n`);
+    else if (records.length === 0) process.stdout.write(`no decisions for ${id}@${version}: its manifest alone decides\n`);
+    else for (const r of records) process.stdout.write(`${r.effect.padEnd(5)} ${r.permission} ${r.value}  (${r.at})\n`);
+    return 0;
+  }
+  const audit = createAuditLog(join(home, 'audit.jsonl'));
+  try {
+    const record = sub === 'grant' ? grants.grant(ext, permission as PermissionKind, value as string) : grants.revoke(ext, permission as PermissionKind, value as string);
+    audit.append({ kind: sub, extensionId: id, version, operation: sub, target: `${record.permission} ${record.value}`, rule: 'user' });
+    process.stdout.write(`${sub === 'grant' ? 'granted' : 'revoked'} ${record.permission} ${record.value} for ${id}@${version}\n`);
+    return 0;
+  } finally {
+    audit.close();
+  }
+}
+
+function withoutFlags(args: string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    if (args[i] === '--home') i++;
+    else if (!args[i]!.startsWith('--')) out.push(args[i]!);
+  }
+  return out;
 }
 
 function flag(args: string[], name: string): string | undefined {

@@ -1,7 +1,9 @@
 import { dirname, join, resolve } from 'node:path';
 import { writeFile } from 'node:fs/promises';
-import { loadWorkflowFile, resolveInputs, type RunResult } from '@symphony/conductor';
-import { SymphonyError, type SymphonyEvents } from '@symphony/types';
+import { inspectRuns, loadWorkflow, resolveInputs, type RunResult } from '@symphony/conductor';
+import { defaultHome } from '@symphony/config';
+import { SymphonyError, toSymphonyError, type SymphonyEvents } from '@symphony/types';
+import { installedExtensions } from '@symphony/runtime';
 import { openKernel } from '../kernel.js';
 import { c, ms, table } from '../term.js';
 import { RunView } from '../run-view.js';
@@ -17,7 +19,7 @@ export interface CommonValues {
 const RUN_EVENTS = ['run:start', 'step:ready', 'step:start', 'step:progress', 'step:retry', 'step:end', 'step:fail', 'run:end'] as const;
 
 export async function runCli(command: string, positionals: string[], values: CommonValues): Promise<number> {
-  const home = values.home ?? '.symphony';
+  const home = defaultHome({ flag: values.home });
   switch (command) {
     case 'run':
       return runWorkflow(positionals[0], values, home);
@@ -34,20 +36,26 @@ function parseInputs(pairs: string[] = []): Record<string, string> {
   const out: Record<string, string> = {};
   for (const pair of pairs) {
     const eq = pair.indexOf('=');
-    if (eq <= 0) throw new SymphonyError('E_INPUT_INVALID', `--input "${pair}" must look like name=value`, { details: { input: pair } });
+    if (eq <= 0) throw new SymphonyError('E_USAGE', `--input "${pair}" must look like name=value`, { details: { input: pair } });
     out[pair.slice(0, eq)] = pair.slice(eq + 1);
   }
   return out;
 }
 
 async function runWorkflow(file: string | undefined, values: CommonValues, home: string): Promise<number> {
-  if (!file && !values.resume) throw new SymphonyError('E_INPUT_INVALID', 'usage: symphony run <workflow.yaml> [--input k=v] [--resume <runId>] [--json]');
+  if (!file && !values.resume) throw new SymphonyError('E_USAGE', 'usage: symphony run <workflow.yaml> [--input k=v] [--resume <runId>] [--json]');
   const workflowPath = file ? resolve(file) : values.resume ? await storedSource(home, values.resume) : undefined;
-  const workflow = file && workflowPath ? await loadWorkflowFile(workflowPath) : undefined;
-  // Bad inputs fail before anything starts.
-  const inputs = workflow ? resolveInputs(workflow, parseInputs(values.input)) : {};
   // A workflow's own extensions live beside it, in `extensions/`.
   const extensionDirs = workflowPath ? [join(dirname(workflowPath), 'extensions')] : [];
+  // The whole workflow is validated, every `uses:` against the extensions this run would load (read
+  // from their manifests), before anything opens: E_WORKFLOW_INVALID with file:line:col, and no
+  // store, home or run record is created.
+  const workflow = file && workflowPath ? await loadWorkflow(workflowPath, { file, extensions: await installedExtensions({ home, extensions: extensionDirs }) }) : undefined;
+  // Bad inputs fail before anything starts.
+  const inputs = workflow ? resolveInputs(workflow, parseInputs(values.input)) : {};
+  // Until the run has ended and succeeded, this process has failed: if anything lets the event
+  // loop drain mid-run, it must not exit 0.
+  process.exitCode = 1;
   const open = await openKernel({ home, extensionDirs });
   const conductor = open.conductor!;
   const json = values.json === true;
@@ -65,6 +73,15 @@ async function runWorkflow(file: string | undefined, values: CommonValues, home:
   };
   let current: string | undefined;
   process.once('SIGINT', stop);
+  // The process ends only when the run ends: this keeps the event loop alive whatever the
+  // extensions, timers and backoffs in between do.
+  const keepAlive = setInterval(() => {}, 1 << 30);
+  // And should it drain anyway, say so: a summary is always printed.
+  const drained = () => {
+    process.stderr.write(`${c.red('✖')} the run ${current ?? ''} stopped before it ended (nothing left to wait for): it is still \`running\` in ${resolve(home)}; resume it with: symphony run --resume ${current ?? '<runId>'}\n`);
+    process.exitCode = 1;
+  };
+  process.once('beforeExit', drained);
   let result: RunResult;
   try {
     if (values.resume) {
@@ -77,17 +94,43 @@ async function runWorkflow(file: string | undefined, values: CommonValues, home:
       view?.header(`${workflow!.name} · ${handle.runId}`, conductor.policy.status());
       result = await handle.done;
     }
+  } catch (err) {
+    view?.stop();
+    const e = toSymphonyError(err);
+    let created = false;
+    try {
+      created = current !== undefined && open.dag.record(current) !== undefined;
+    } catch {
+      created = true; // a damaged record still names a run
+    }
+    if (current && created && (e.code === 'E_LEDGER_FULL' || e.code === 'E_LEDGER_WRITE' || e.code === 'E_RUN_LOCKED' || e.code === 'E_LEDGER_CORRUPT')) {
+      // The run did not end: it stays `running` in the store and resumes once the cause is fixed.
+      const hint = e.code === 'E_RUN_LOCKED' ? '' : `\n  resume it once fixed: symphony run --resume ${current}${values.home ? ` --home ${values.home}` : ''}`;
+      if (json) process.stdout.write(JSON.stringify({ type: 'result', runId: current, status: 'running', error: { code: e.code, message: e.message, details: e.details }, store: resolve(home) }) + '\n');
+      else process.stdout.write(`${c.red('✖')} run ${current} stopped: ${e.message} ${c.dim(`[${e.code}]`)}${hint}\n`);
+      // A store that failed may not close cleanly (lmdb waits on commits that cannot land):
+      // nothing is left to save, so a failing close must not keep the process alive.
+      const closed = await Promise.race([open.close().then(() => true, () => true), new Promise<false>((r) => setTimeout(() => r(false), 3_000).unref())]);
+      if (!closed) process.exit(1);
+      return 1;
+    }
+    await open.close().catch(() => {});
+    throw e;
   } finally {
     process.off('SIGINT', stop);
+    process.off('beforeExit', drained);
+    clearInterval(keepAlive);
     listeners.forEach((off) => off());
     view?.stop();
   }
   const shown = conductor.show(result.runId);
   const steps = shown.steps;
   await open.close();
+  const code = result.status === 'succeeded' ? 0 : 1;
+  process.exitCode = code;
   if (json) {
     process.stdout.write(JSON.stringify({ type: 'result', ...result, store: resolve(home) }) + '\n');
-    return result.status === 'succeeded' ? 0 : 1;
+    return code;
   }
   const served = new Map(steps.map((s) => [s.stepId, s.servedBy]));
   process.stdout.write(
@@ -96,7 +139,7 @@ async function runWorkflow(file: string | undefined, values: CommonValues, home:
         result.steps.map((s) => [
           s.stepId,
           stateLabel(s.state, s.reused),
-          String(s.attempts),
+          String(s.attempts) + (s.interruptions ? c.dim(` (+${s.interruptions} interrupted)`) : ''),
           s.state === 'skipped' || s.reused ? '' : ms(s.durationMs),
           served.get(s.stepId) ?? '',
           s.output ? `${s.output.name}@${s.output.version}` : '',
@@ -121,14 +164,28 @@ async function runWorkflow(file: string | undefined, values: CommonValues, home:
 
 /** Where a stored run's workflow came from, so a resume loads the same extensions. */
 async function storedSource(home: string, runId: string): Promise<string | undefined> {
-  const open = await openKernel({ home, storeOnly: true });
+  const open = await openStore(home);
   try {
-    const ledger = open.kernel.service<{ db(name: string): { get(key: string): unknown } }>('pit.ledger');
-    const run = ledger.db('conductor.runs').get(runId) as { source?: string } | undefined;
+    const run = open.dag.record(runId);
     if (!run) throw new SymphonyError('E_NOT_FOUND', `no run "${runId}" in ${resolve(home)} (see "symphony runs list")`, { details: { runId, store: resolve(home) } });
-    return run.source;
+    return typeof run.meta?.source === 'string' ? run.meta.source : undefined;
   } finally {
     await open.close();
+  }
+}
+
+/**
+ * The store for inspection (`runs`, `artifacts`): no extensions started. A store this process may
+ * not write (a read-only disk or folder) opens read-only.
+ */
+async function openStore(home: string, withStale = false) {
+  try {
+    return await openKernel({ home, storeOnly: true, ...(withStale ? { withStale } : {}) });
+  } catch (err) {
+    const e = toSymphonyError(err);
+    const text = `${e.message} ${String((e.cause as Error | undefined)?.message ?? '')}`;
+    if (!/EACCES|EROFS|EPERM|read-only|permission denied/i.test(text)) throw err;
+    return openKernel({ home, readOnly: true });
   }
 }
 
@@ -139,8 +196,8 @@ function stateLabel(state: string, reused?: boolean): string {
 
 async function runsCommand(positionals: string[], values: CommonValues, home: string): Promise<number> {
   const [sub = 'list', runId] = positionals;
-  const open = await openKernel({ home, storeOnly: false });
-  const conductor = open.conductor!;
+  const open = await openStore(home);
+  const conductor = inspectRuns(open.dag, open.symphony.ledger);
   try {
     if (sub === 'list') {
       const runs = conductor.runs(50);
@@ -148,7 +205,7 @@ async function runsCommand(positionals: string[], values: CommonValues, home: st
       else process.stdout.write(table(runs.map((r) => [r.runId, r.workflow.name, r.status, new Date(r.createdAt).toISOString(), r.endedAt ? ms(r.endedAt - r.createdAt) : '', String(r.resumes)]), ['run', 'workflow', 'status', 'created', 'took', 'resumes']) + '\n');
       return 0;
     }
-    if (!runId) throw new SymphonyError('E_INPUT_INVALID', `usage: symphony runs ${sub} <runId>`);
+    if (!runId) throw new SymphonyError('E_USAGE', `usage: symphony runs ${sub} <runId>`);
     if (sub === 'show') {
       const { run, steps } = conductor.show(runId);
       if (values.json) {
@@ -181,7 +238,7 @@ async function runsCommand(positionals: string[], values: CommonValues, home: st
       }
       return 0;
     }
-    throw new SymphonyError('E_INPUT_INVALID', `unknown "runs ${sub}" (list, show <runId>, explain <runId>)`, { details: { sub } });
+    throw new SymphonyError('E_USAGE', `unknown "runs ${sub}" (list, show <runId>, explain <runId>)`, { details: { sub } });
   } finally {
     await open.close();
   }
@@ -189,7 +246,7 @@ async function runsCommand(positionals: string[], values: CommonValues, home: st
 
 async function artifactsCommand(positionals: string[], values: CommonValues, home: string): Promise<number> {
   const [sub = 'list', spec] = positionals;
-  const open = await openKernel({ home, storeOnly: true });
+  const open = await openStore(home);
   try {
     if (sub === 'list') {
       const names = open.artifacts.names(spec ?? '', 500);
@@ -199,7 +256,7 @@ async function artifactsCommand(positionals: string[], values: CommonValues, hom
       return 0;
     }
     if (sub === 'get') {
-      if (!spec) throw new SymphonyError('E_INPUT_INVALID', 'usage: symphony artifacts get <name[@version|@alias]> [--out file]');
+      if (!spec) throw new SymphonyError('E_USAGE', 'usage: symphony artifacts get <name[@version|@alias]> [--out file]');
       const at = spec.lastIndexOf('@');
       const name = at > 0 ? spec.slice(0, at) : spec;
       const selector = at > 0 ? (/^\d+$/.test(spec.slice(at + 1)) ? Number(spec.slice(at + 1)) : spec.slice(at + 1)) : undefined;
@@ -215,7 +272,7 @@ async function artifactsCommand(positionals: string[], values: CommonValues, hom
       }
       return 0;
     }
-    throw new SymphonyError('E_INPUT_INVALID', `unknown "artifacts ${sub}" (list [prefix], get <name[@version]>)`, { details: { sub } });
+    throw new SymphonyError('E_USAGE', `unknown "artifacts ${sub}" (list [prefix], get <name[@version]>)`, { details: { sub } });
   } finally {
     await open.close();
   }

@@ -1,6 +1,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { serve, tokensCommand } from '@symphony/server';
+import { defaultHome } from '@symphony/config';
 import { SymphonyError } from '@symphony/types';
 import { openKernel } from '../kernel.js';
 
@@ -18,12 +19,12 @@ function workflowSources(given: string[] | undefined): string[] {
 }
 
 /**
- * `symphony serve [--host 127.0.0.1] [--port 7777] [--home .symphony]`: the embedded kernel behind
+ * `symphony serve [--host 127.0.0.1] [--port 7777] [--home dir]`: the embedded kernel behind
  * the HTTP + WebSocket API. Runs a previous server left running resume; SIGTERM shuts down
  * gracefully. Binding beyond loopback needs an API token (`symphony tokens create`).
  */
 export async function serveCommand(values: ServeValues): Promise<number> {
-  const home = resolve(values.home ?? '.symphony');
+  const home = defaultHome({ flag: values.home });
   const port = values.port === undefined ? 7777 : Number(values.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
     throw new SymphonyError('E_INPUT_INVALID', `--port must be a port number, not "${values.port}"`, { details: { port: values.port } });
@@ -50,7 +51,7 @@ export async function serveCommand(values: ServeValues): Promise<number> {
 /** `symphony tokens create|list|revoke` over the store's token file. */
 export function tokensCliCommand(args: string[]): Promise<number> {
   const homeAt = args.indexOf('--home');
-  const home = resolve(homeAt >= 0 ? (args[homeAt + 1] ?? '.symphony') : '.symphony');
+  const home = defaultHome({ ...(homeAt >= 0 && args[homeAt + 1] ? { flag: args[homeAt + 1] } : {}) });
   const rest = homeAt >= 0 ? [...args.slice(0, homeAt), ...args.slice(homeAt + 2)] : args;
   return tokensCommand(rest, home);
 }

@@ -1,3 +1,4 @@
+import { defaultHome } from '@symphony/config';
 import { createHash } from 'node:crypto';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -30,7 +31,7 @@ export interface TrainArgs {
   gateQuests: number;
 }
 
-export const TRAIN_DEFAULTS = { episodes: DEFAULT_EPISODES, seed: 1, out: join('.symphony', 'models'), home: '.symphony', gateQuests: 300 };
+export const TRAIN_DEFAULTS = { episodes: DEFAULT_EPISODES, seed: 1, out: join('.symphony', 'models'), gateQuests: 300 };
 
 /** The gate plays its own slice of the validation seeds (training selects checkpoints on the first ones). */
 export const GATE_SEED_BASE = VALIDATION_BASE + 50_000;
@@ -81,7 +82,7 @@ export function parseTrainArgs(argv: readonly string[]): TrainArgs & { rollback:
     episodes: int('episodes', replay ? 5 : TRAIN_DEFAULTS.episodes, 1, 1_000_000),
     seed: int('seed', TRAIN_DEFAULTS.seed, 0, 999),
     out: typeof values.out === 'string' ? values.out : TRAIN_DEFAULTS.out,
-    home: typeof values.home === 'string' ? values.home : TRAIN_DEFAULTS.home,
+    home: defaultHome(typeof values.home === 'string' ? { flag: values.home } : {}),
     gateQuests: int('gate-quests', TRAIN_DEFAULTS.gateQuests, 1, 10_000),
     promote: values.promote === true,
     json: values.json === true,
@@ -153,9 +154,15 @@ export async function trainCommand(args: TrainArgs): Promise<number> {
     const production = storedPolicy(open.artifacts, 'production');
     candidate = await publishCandidate(open.artifacts, trained.bytes, { ...trained.metadata, source: 'trained' });
     const seeds = Array.from({ length: args.gateQuests }, (_, i) => GATE_SEED_BASE + i);
+    const candidateModel = { bytes: trained.bytes, version: trained.metadata.version };
     gate = production
-      ? await gateCandidate({ bytes: trained.bytes, version: trained.metadata.version }, production, seeds)
+      ? await gateCandidate(candidateModel, production, seeds)
       : { candidate: { version: trained.metadata.version, meanReward: NaN }, production: { version: 'none', meanReward: NaN }, difference: NaN, ci95: [NaN, NaN], quests: 0, better: true };
+    // A production model this Conductor cannot run is passed over for the bundled one: that is what decides now.
+    if (gate.productionRefused && bundle) {
+      const refused = gate.productionRefused;
+      gate = { ...(await gateCandidate(candidateModel, { bytes: bundle.bytes, version: `${bundle.metadata.version} (bundled; production ${production?.version} cannot run: ${refused})` }, seeds)) };
+    }
     promoted = gate.better || args.promote;
     if (promoted) await promote(open.artifacts, candidate);
   } finally {
@@ -182,7 +189,9 @@ export async function trainCommand(args: TrainArgs): Promise<number> {
       `  sha256     ${m.sha256}`,
       `  curve      ${paths.curve}`,
       `  stored as  ${stored}`,
-      gate.quests > 0
+      gate.productionRefused
+        ? `  gate       production ${gate.production.version} cannot run here (${gate.productionRefused}); candidate ${gate.candidate.meanReward.toFixed(3)} on ${gate.quests} validation quests`
+        : gate.quests > 0
         ? `  gate       ${gate.quests} validation quests: candidate ${gate.candidate.meanReward.toFixed(3)} vs production ${gate.production.meanReward.toFixed(3)}, paired difference ${gate.difference >= 0 ? '+' : ''}${gate.difference.toFixed(3)} (95% CI ${gate.ci95[0].toFixed(3)} .. ${gate.ci95[1].toFixed(3)})`
         : '',
       `  ${verdict}`,

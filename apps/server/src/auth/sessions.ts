@@ -22,6 +22,8 @@ export interface SessionStoreOptions {
   ttlMs?: number;
   /** Live sessions kept at most; the oldest go first. Default 10 000. */
   maxSessions?: number;
+  /** Live sessions one token may hold; its oldest go first (a login loop cannot fill the store). Default 50. */
+  maxPerToken?: number;
   now?: () => number;
 }
 
@@ -39,6 +41,7 @@ export class SessionStore {
   private readonly key: Buffer;
   private readonly ttlMs: number;
   private readonly maxSessions: number;
+  private readonly maxPerToken: number;
   private readonly now: () => number;
   private readonly file: string | undefined;
 
@@ -49,6 +52,7 @@ export class SessionStore {
     this.key = key;
     this.ttlMs = options.ttlMs ?? 8 * 3600_000;
     this.maxSessions = options.maxSessions ?? 10_000;
+    this.maxPerToken = options.maxPerToken ?? 50;
     this.now = options.now ?? Date.now;
     this.file = options.file;
     if (this.file) this.load();
@@ -76,6 +80,8 @@ export class SessionStore {
     const id = randomBytes(18).toString('base64url');
     const session: Session = { id, tokenId: token.id, scopes: token.scopes, csrf: randomBytes(18).toString('base64url'), expiresAt: this.now() + this.ttlMs };
     const { id: _id, ...rest } = session;
+    const mine = [...this.sessions.values()].filter((s) => s.tokenId === token.id);
+    for (const old of mine.slice(0, Math.max(0, mine.length - this.maxPerToken + 1))) this.sessions.delete(old.idHash);
     this.sessions.set(hashId(id), { ...rest, idHash: hashId(id) });
     while (this.sessions.size > this.maxSessions) this.sessions.delete(this.sessions.keys().next().value as string);
     this.save();

@@ -1,6 +1,6 @@
 import { createHash, randomBytes, scrypt as scryptCb, timingSafeEqual } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
-import { mkdir, rename, writeFile } from 'node:fs/promises';
+import { mkdir, open, rename, stat, unlink, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { promisify } from 'node:util';
 import { SymphonyError } from '@symphony/types';
@@ -132,28 +132,74 @@ export class TokenStore {
       salt: salt.toString('base64'),
       hash: hash.toString('base64'),
     };
-    // Read-modify-write against the file as it is now: another process may have changed it.
-    this.refresh();
-    this.records.push(record);
-    await this.save();
+    // Read-modify-write against the file as it is now, under a lock: another process (a second
+    // `symphony tokens create`, the server) may be changing it at the same moment.
+    await this.locked(async () => {
+      this.refresh();
+      this.records.push(record);
+      await this.save();
+    });
     const { salt: _s, hash: _h, ...info } = record;
     return { token: `sym_${id}_${secret}`, info };
   }
 
   async revoke(id: string): Promise<boolean> {
-    this.refresh();
-    const before = this.records.length;
-    this.records = this.records.filter((r) => r.id !== id);
-    if (this.records.length === before) return false;
-    this.forget([id]);
-    await this.save();
-    return true;
+    return this.locked(async () => {
+      this.refresh();
+      const before = this.records.length;
+      this.records = this.records.filter((r) => r.id !== id);
+      if (this.records.length === before) return false;
+      this.forget([id]);
+      await this.save();
+      return true;
+    });
+  }
+
+  /**
+   * Runs `fn` holding `<file>.lock` (created exclusively; one left by a crashed writer is taken
+   * over after 10 s). Gives up with E_CONFLICT after about 10 s of waiting.
+   */
+  private async locked<T>(fn: () => Promise<T>): Promise<T> {
+    const lock = `${this.file}.lock`;
+    await mkdir(dirname(this.file), { recursive: true });
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const handle = await open(lock, 'wx', 0o600);
+        await handle.close();
+        break;
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+        const age = await stat(lock).then((st) => Date.now() - st.mtimeMs, () => 0);
+        if (age > 10_000) await unlink(lock).catch(() => undefined);
+        else if (attempt >= 400) {
+          throw new SymphonyError('E_CONFLICT', `the token store ${this.file} is locked by another writer (${lock})`, { details: { path: lock } });
+        }
+        await new Promise((r) => setTimeout(r, 10 + Math.random() * 20));
+      }
+    }
+    try {
+      return await fn();
+    } finally {
+      await unlink(lock).catch(() => undefined);
+    }
   }
 
   /** The token's info if it is genuine and unexpired, else undefined. */
   async verify(token: string): Promise<TokenInfo | undefined> {
     const check = await this.check(token);
     return check.ok ? check.info : undefined;
+  }
+
+  /**
+   * The token's info if it was verified within the last minute (no hashing: one SHA-256), so a
+   * client that holds a good token is not refused with the guessers sharing its address.
+   */
+  cached(token: string): TokenInfo | undefined {
+    if (!TOKEN.test(token)) return undefined;
+    this.refresh();
+    const hit = this.verified.get(createHash('sha256').update(token).digest('hex'));
+    const now = this.opts.now();
+    return hit && hit.until > now && !expired(hit.info, now) ? hit.info : undefined;
   }
 
   /** Like `verify`, with the reason for a refusal (the server answers `locked` and `busy` with 429/503). */

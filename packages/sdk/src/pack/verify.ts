@@ -28,10 +28,10 @@ export interface VerifiedPackage {
   integrity: string;
   files: PackFile[];
   signature: PackSignature;
-  /** The exact bytes of `.symphony/files.json` the signature covers (kept so an installed copy can be re-verified). */
-  filesDocument: Buffer;
   /** The verified bytes of every listed file, by relative path. */
   contents: ReadonlyMap<string, Buffer>;
+  /** files.json's exact signed bytes, written beside the files so a host can re-verify them at every load. */
+  filesJson?: Buffer;
   /** `package.json` of the extension, when it ships one (description, keywords, readme fallbacks). */
   packageJson?: Record<string, unknown>;
   readme?: string;
@@ -113,7 +113,7 @@ export async function readPackage(tarball: Buffer, options: ReadPackageOptions =
       details: { source, signed: `${signature.id}@${signature.version}`, manifest: `${manifest.id}@${manifest.version}` },
     });
   }
-  const result: VerifiedPackage = { id: manifest.id, version: manifest.version, manifest, integrity, files: filesDoc.files, signature, filesDocument: raw.get(FILES_PATH) as Buffer, contents };
+  const result: VerifiedPackage = { id: manifest.id, version: manifest.version, manifest, integrity, files: filesDoc.files, signature, contents, filesJson: raw.get(FILES_PATH) as Buffer };
   const pkg = contents.get('package.json');
   if (pkg) {
     try {
@@ -138,8 +138,7 @@ export async function writePackageFiles(pkg: VerifiedPackage, dir: string): Prom
   }
   await mkdir(join(root, '.symphony'), { recursive: true });
   await writeFile(join(root, SIGNATURE_PATH), `${JSON.stringify(pkg.signature, null, 2)}\n`);
-  // The signed file list, byte for byte: with the signature it makes the folder verifiable on its own.
-  if (pkg.filesDocument) await writeFile(join(root, FILES_PATH), pkg.filesDocument);
+  if (pkg.filesJson) await writeFile(join(root, FILES_PATH), pkg.filesJson);
 }
 
 function invalid(source: string, why: string, path: string): SymphonyError {
