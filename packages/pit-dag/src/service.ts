@@ -131,9 +131,9 @@ export function createDagService(deps: DagServiceDeps): DagService & { close(): 
   const writes = new WriteQueue(ledger, logger);
   /** The lease check, once per run per group-committed batch (inside that batch's transaction). */
   const fenceOnce = (run: ActiveRun): void => {
-    if (run.fencedBatch === writes.batch) return;
+    if (writes.current >= 0 && run.fencedBatch === writes.current) return;
     fence(checkpoints, run.id, run.owner);
-    run.fencedBatch = writes.batch;
+    run.fencedBatch = writes.current;
   };
   const background = (write: () => void, onFail?: (err: unknown) => void): void => writes.later(write, onFail);
   const tx = <T>(fn: () => T): Promise<T> => writes.now(fn);

@@ -17,8 +17,12 @@ interface Pending {
  */
 export class WriteQueue {
   private queued: Pending[] = [];
-  /** Grows with every batch: lets a check done once per batch (a run's lease) be skipped after. */
-  batch = 0;
+  /**
+   * The batch whose writes are running right now (inside its transaction callback), else -1: a
+   * check done once per batch (a run's lease) is valid only within that same transaction.
+   */
+  current = -1;
+  private batches = 0;
 
   constructor(
     private readonly ledger: LedgerService,
@@ -44,16 +48,15 @@ export class WriteQueue {
     if (this.queued.length === 0) return;
     const items = this.queued;
     this.queued = [];
-    this.batch++;
+    const id = ++this.batches;
     const results: Array<{ ok: boolean; value: unknown }> = new Array(items.length);
     this.ledger
       .transaction(() => {
-        for (let k = 0; k < items.length; k++) {
-          try {
-            results[k] = { ok: true, value: (items[k] as Pending).fn() };
-          } catch (err) {
-            results[k] = { ok: false, value: err };
-          }
+        this.current = id;
+        try {
+          this.runAll(items, results);
+        } finally {
+          this.current = -1;
         }
       })
       .then(
@@ -76,5 +79,15 @@ export class WriteQueue {
           if (!told) this.logger.error({ err: error }, 'pit.dag: a checkpoint write failed');
         },
       );
+  }
+
+  private runAll(items: Pending[], results: Array<{ ok: boolean; value: unknown }>): void {
+    for (let k = 0; k < items.length; k++) {
+      try {
+        results[k] = { ok: true, value: (items[k] as Pending).fn() };
+      } catch (err) {
+        results[k] = { ok: false, value: err };
+      }
+    }
   }
 }
