@@ -20,9 +20,11 @@ export interface ApiDeps {
   checkToken(request: FastifyRequest, token: string): Promise<TokenInfo>;
   /** A web session ended: its open sockets close. */
   onLogout?(sessionId: string): void;
+  /** Redeems a one-time login code (`POST /auth/login { code }`), with the same failure limits as tokens. */
+  redeemCode(request: FastifyRequest, code: string): TokenInfo;
 }
 
-export function apiRoutes({ backend, events, sessions, catalog, checkToken, onLogout }: ApiDeps) {
+export function apiRoutes({ backend, events, sessions, catalog, checkToken, onLogout, redeemCode }: ApiDeps) {
   const notFound = (what: string) => new HttpProblem(404, 'E_NOT_FOUND', `${what} not found`);
   return defineRoutes([
     {
@@ -50,7 +52,7 @@ export function apiRoutes({ backend, events, sessions, catalog, checkToken, onLo
       method: 'POST', url: '/auth/login', scope: 'public', body: S.LoginBody, summary: 'Exchange an API token for a web session cookie',
       returns: '`{ csrf, scopes }`; sets the httpOnly `sym_session` cookie',
       handler: async ({ body, request, reply }) => {
-        const info = await checkToken(request, body.token);
+        const info = 'code' in body ? redeemCode(request, body.code) : await checkToken(request, body.token);
         const { cookie, session } = sessions.create(info);
         void reply.setCookie('sym_session', cookie, { httpOnly: true, sameSite: 'strict', path: '/', secure: false, maxAge: 8 * 3600 });
         return { csrf: session.csrf, scopes: session.scopes };
@@ -212,3 +214,4 @@ function stageExtensions(kernel: ServerBackend['kernel']): (() => ExtensionCatal
   }
   return () => conductor.extensions();
 }
+

@@ -10,6 +10,7 @@ import { EventLog } from './event-log.js';
 import { HttpProblem, jsonDepthExceeds, toProblem, validate } from './http-errors.js';
 import { RateLimiter } from './auth/rate-limit.js';
 import { SessionStore, type Session } from './auth/sessions.js';
+import { LoginCodes } from './auth/login-codes.js';
 import { scopeAllows, TokenStore, type Scope, type TokenInfo, type TokenStoreOptions } from './auth/tokens.js';
 import { apiRoutes } from './api.js';
 import { openApiDocument } from './routes.js';
@@ -86,6 +87,8 @@ export interface SymphonyServer {
   events: EventLog;
   tokens: TokenStore;
   sessions: SessionStore;
+  /** One-time login codes for a local launcher: `issue(tokenInfo)`, exchanged by `POST /auth/login { code }`. */
+  loginCodes: LoginCodes;
   /** The mounted web UI, when `web` was given. */
   web?: MountedWeb;
   listen(): Promise<string>;
@@ -101,6 +104,7 @@ export async function createServer(options: ServerOptions): Promise<SymphonyServ
     });
   }
   const sessions = options.sessions ?? SessionStore.open(join(options.home, 'server'));
+  const loginCodes = new LoginCodes();
   const events = new EventLog(join(options.home, 'server', 'events'));
   // Every run event the kernel emits is logged with a sequence number for streaming and resume.
   const bridged = RUN_EVENT_NAMES.map((name) => {
@@ -242,6 +246,15 @@ export async function createServer(options: ServerOptions): Promise<SymphonyServ
     sessions,
     catalog: new WorkflowCatalog(options.workflows ?? []),
     checkToken,
+    redeemCode(request, code) {
+      const blocked = failures.peek(request.ip);
+      if (blocked !== true) throw new HttpProblem(429, 'E_RATE_LIMITED', 'too many failed authentications from this address', undefined, { 'retry-after': String(Math.ceil(blocked / 1000)) });
+      const info = loginCodes.redeem(code);
+      // The token behind the code must still be live (revoked meanwhile: no session).
+      if (info && tokens.get(info.id)) return info;
+      failures.take(request.ip);
+      throw new HttpProblem(401, 'E_UNAUTHENTICATED', 'this login code is unknown, used or expired');
+    },
     onLogout: (sessionId) => endSockets((c) => c.session?.id === sessionId, 'logged out'),
   });
   for (const route of routes) {
@@ -284,7 +297,29 @@ export async function createServer(options: ServerOptions): Promise<SymphonyServ
   const webRoot = options.webRoot ?? web?.dist;
   if (webRoot && existsSync(webRoot)) {
     // @fastify/static resolves inside `root` only; `..` and encoded traversal are refused.
-    await app.register(fastifyStatic, { root: webRoot, prefix: '/', wildcard: true, index: 'index.html' });
+    await app.register(fastifyStatic, {
+      root: webRoot,
+      prefix: '/',
+      wildcard: true,
+      index: 'index.html',
+      // The build writes .br and .gz beside each file; a client that accepts them gets those.
+      preCompressed: true,
+      cacheControl: false,
+      setHeaders(res, path) {
+        // Content-hashed names under assets/ never change: cache them for a year. Everything
+        // else (index.html, the manifest, icons) is revalidated so a new build shows at once.
+        void res.header('cache-control', /[\\/]assets[\\/]/.test(path) ? 'public, max-age=31536000, immutable' : 'no-cache');
+      },
+    });
+    // Deep links (`/runs/:id`, `/runs/:id/steps/:step`, `/extensions`, ...) share their paths
+    // with the API: a browser navigating there (it asks for HTML) gets the app, which then reads
+    // the path; API clients asking for JSON get the API as before.
+    app.addHook('onRequest', async (request, reply) => {
+      if (request.method !== 'GET' || !isAppRoute(request.url.split('?')[0] ?? '')) return;
+      const accept = request.headers.accept ?? '';
+      if (!/\btext\/html\b/.test(accept) || (request.headers['sec-fetch-dest'] && request.headers['sec-fetch-dest'] !== 'document')) return;
+      await reply.header('cache-control', 'no-cache').sendFile('index.html');
+    });
   }
 
   let url = '';
@@ -293,6 +328,7 @@ export async function createServer(options: ServerOptions): Promise<SymphonyServ
     events,
     tokens,
     sessions,
+    loginCodes,
     ...(web ? { web } : {}),
     async listen() {
       url = await app.listen({ host, port: options.port ?? 7777 });
@@ -308,6 +344,11 @@ export async function createServer(options: ServerOptions): Promise<SymphonyServ
       await options.backend.close?.();
     },
   };
+}
+
+/** The web app's own routes (answered with index.html for a browser's navigation). */
+export function isAppRoute(path: string): boolean {
+  return /^\/(?:$|runs(?:\/[^/]+(?:\/steps\/[^/]+)?)?|extensions|artifacts|motifs)\/?$/.test(path);
 }
 
 /** Nesting depth accepted in JSON bodies (workflows nest a few levels; validators recurse). */

@@ -1,6 +1,10 @@
 import { z } from 'zod';
 
-export const LoginBody = z.object({ token: z.string().min(1).max(200) }).strict();
+export const LoginBody = z.union([
+  z.object({ token: z.string().min(1).max(200) }).strict(),
+  // A one-time code from a local launcher (`server.loginCodes.issue`), instead of a token.
+  z.object({ code: z.string().min(16).max(64) }).strict(),
+]);
 export const ListQuery = z.object({ limit: z.coerce.number().int().min(1).max(1000).default(100) }).strict();
 export const ArtifactsQuery = z
   .object({ prefix: z.string().max(512).optional(), limit: z.coerce.number().int().min(1).max(1000).default(100) })

@@ -14,7 +14,18 @@ const wsUrl = () => `${window.location.protocol === 'https:' ? 'wss' : 'ws'}://$
 export function Root() {
   const api = useMemo(() => new Api(), []);
   const [auth, setAuth] = useState<AuthState>({ status: 'checking' });
-  useEffect(() => { void api.session().then(setAuth); }, [api]);
+  useEffect(() => {
+    // The desktop launcher opens `…#login=<one-time code>`: a fragment never reaches a server or
+    // its logs. It is removed from the address (and history) before anything else, then
+    // exchanged once for the session cookie; the code is worthless afterwards.
+    const m = /^#login=([A-Za-z0-9_-]{16,64})$/.exec(window.location.hash);
+    if (m) {
+      window.history.replaceState(null, '', window.location.pathname + window.location.search);
+      void api.login({ code: m[1]! }).then((next) => (next.status === 'authed' ? setAuth(next) : api.session().then(setAuth)));
+      return;
+    }
+    void api.session().then(setAuth);
+  }, [api]);
 
   const live = auth.status === 'open' || auth.status === 'authed';
   const [connection, setConnection] = useState<Connection>();

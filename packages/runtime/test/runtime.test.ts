@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -74,5 +74,23 @@ describe('createSymphony', () => {
     open.push(symphony);
     expect(symphony.kernel.tryService('stage')).toBeUndefined();
     expect(() => symphony.conductor).toThrow(expect.objectContaining({ code: 'E_KERNEL_STATE' }));
+  });
+
+  it('refuses a home inside the workspace (E_HOME_IN_WORKSPACE), and the built-in file operators deny the home', async () => {
+    const dir = tempDir();
+    const ws = join(dir, 'ws');
+    mkdirSync(ws);
+    await expect(createSymphony({ home: join(ws, '.symphony'), workspace: ws, builtins: false, logLevel: 'silent', noSync: true })).rejects.toMatchObject({ code: 'E_HOME_IN_WORKSPACE' });
+    await expect(createSymphony({ home: ws, workspace: ws, builtins: false, logLevel: 'silent', noSync: true })).rejects.toMatchObject({ code: 'E_HOME_IN_WORKSPACE' });
+    // Inspection (store mode) starts no extension: a home anywhere is fine.
+    const store = await createSymphony({ home: join(ws, '.symphony'), workspace: ws, mode: 'store', logLevel: 'silent' });
+    open.push(store);
+    const home = join(dir, 'home');
+    const symphony = await createSymphony({ home, workspace: ws, policy: 'heuristic', noSync: true, logLevel: 'silent' });
+    open.push(symphony);
+    writeFileSync(join(home, 'tokens.json'), '{"admin":"secret"}');
+    const result = await symphony.run({ name: 'peek', steps: [{ id: 'read', uses: 'symphony.files/read', with: { path: join(home, 'tokens.json') } }] });
+    expect(result.status).toBe('failed');
+    expect(JSON.stringify(result.steps[0])).toContain('E_PERMISSION_DENIED');
   });
 });

@@ -28,7 +28,7 @@ export async function runCli(command: string, positionals: string[], values: Com
     case 'artifacts':
       return artifactsCommand(positionals, values, home);
     default:
-      throw new SymphonyError('E_USAGE', `unknown command "${command}" (try "symphony help")`, { details: { command } });
+      throw new SymphonyError('E_USAGE', `unknown command "${command}" (try "symphony --help")`, { details: { command } });
   }
 }
 
@@ -97,14 +97,24 @@ async function runWorkflow(file: string | undefined, values: CommonValues, home:
   } catch (err) {
     view?.stop();
     const e = toSymphonyError(err);
-    await open.close().catch(() => {});
-    if (current && (e.code === 'E_LEDGER_FULL' || e.code === 'E_LEDGER_WRITE' || e.code === 'E_RUN_LOCKED' || e.code === 'E_LEDGER_CORRUPT')) {
+    let created = false;
+    try {
+      created = current !== undefined && open.dag.record(current) !== undefined;
+    } catch {
+      created = true; // a damaged record still names a run
+    }
+    if (current && created && (e.code === 'E_LEDGER_FULL' || e.code === 'E_LEDGER_WRITE' || e.code === 'E_RUN_LOCKED' || e.code === 'E_LEDGER_CORRUPT')) {
       // The run did not end: it stays `running` in the store and resumes once the cause is fixed.
       const hint = e.code === 'E_RUN_LOCKED' ? '' : `\n  resume it once fixed: symphony run --resume ${current}${values.home ? ` --home ${values.home}` : ''}`;
       if (json) process.stdout.write(JSON.stringify({ type: 'result', runId: current, status: 'running', error: { code: e.code, message: e.message, details: e.details }, store: resolve(home) }) + '\n');
       else process.stdout.write(`${c.red('✖')} run ${current} stopped: ${e.message} ${c.dim(`[${e.code}]`)}${hint}\n`);
+      // A store that failed may not close cleanly (lmdb waits on commits that cannot land):
+      // nothing is left to save, so a failing close must not keep the process alive.
+      const closed = await Promise.race([open.close().then(() => true, () => true), new Promise<false>((r) => setTimeout(() => r(false), 3_000).unref())]);
+      if (!closed) process.exit(1);
       return 1;
     }
+    await open.close().catch(() => {});
     throw e;
   } finally {
     process.off('SIGINT', stop);

@@ -53,8 +53,9 @@ export class Api {
     return { status: 'authed', scopes: body.scopes };
   }
 
-  async login(token: string): Promise<AuthState> {
-    const res = await fetch('/auth/login', { method: 'POST', credentials: 'same-origin', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ token }) });
+  /** Logs in with an API token, or with a one-time code a local launcher handed over (`{ code }`). */
+  async login(token: string | { code: string }): Promise<AuthState> {
+    const res = await fetch('/auth/login', { method: 'POST', credentials: 'same-origin', headers: { 'content-type': 'application/json' }, body: JSON.stringify(typeof token === 'string' ? { token } : token) });
     if (!res.ok) {
       const problem = await this.problem(res);
       return { status: 'login', error: res.status === 401 ? 'That token is not valid (or has expired or been revoked).' : problem.message };

@@ -15,8 +15,9 @@ export function LoginPage({ error, onLogin }: { error?: string; onLogin(token: s
     try { await onLogin(token.trim()); } finally { setBusy(false); }
   };
   return (
-    <div className="flex min-h-screen items-center justify-center p-6" data-testid="page-login">
-      <Card className="w-full max-w-md" title="Symphony" description="Log in with an API token. Create one with `symphony tokens create --scope run`; it is shown once.">
+    <main className="flex min-h-screen flex-col items-center justify-center gap-4 p-6" data-testid="page-login">
+      <h1 className="text-2xl font-semibold tracking-tight">Log in to Symphony</h1>
+      <Card className="w-full max-w-md" title="API token" description="Log in with an API token. Create one with `symphony tokens create --scope run`; it is shown once.">
         <form className="flex flex-col gap-4" onSubmit={(e) => void submit(e)}>
           <Field label="API token" htmlFor="token">
             <Input id="token" name="token" type="password" autoComplete="off" autoFocus value={token} onChange={(e) => setToken(e.target.value)} placeholder="sym_…" />
@@ -25,6 +26,6 @@ export function LoginPage({ error, onLogin }: { error?: string; onLogin(token: s
           <Button type="submit" disabled={busy || !token.trim()}>{busy ? 'Logging in…' : 'Log in'}</Button>
         </form>
       </Card>
-    </div>
+    </main>
   );
 }

@@ -15,7 +15,7 @@ export function MotifsPage({ state }: { state: AppState }) {
           const id = `${p.extension}:${p.name}`;
           return (
             <Button key={id} variant={id === selected ? 'secondary' : 'ghost'} className="h-auto justify-start py-2 text-left" onClick={() => setSelected(id)}>
-              <span className="flex flex-col items-start"><span>{p.title}</span><span className="text-xs font-normal text-muted-foreground">{p.extension}</span></span>
+              <span className="flex flex-col items-start"><span>{p.title}</span><span className="text-xs font-normal opacity-80">{p.extension}</span></span>
             </Button>
           );
         })}

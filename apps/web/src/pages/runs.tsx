@@ -1,7 +1,6 @@
 import { canRun, useApi } from '../lib/api';
 import type { AppState } from '../lib/hooks';
 import { VdomView } from '../vdom/view';
-import { ArtifactContents } from './artifact-contents';
 import { StartRun } from './start-run';
 
 /** Runs: the run monitor motif's panel (live DAG, step logs and outputs), and on the server a "Start a run" form. */
@@ -11,17 +10,6 @@ export function RunsPage({ state }: { state: AppState }) {
     <>
       {canRun(auth) && <StartRun />}
       <VdomView extension={state.pages.runs.extension} name={state.pages.runs.name} />
-    </>
-  );
-}
-
-/** Artifacts: the artifact browser motif's panel (versions, lineage), and on the server their contents. */
-export function ArtifactsPage({ state }: { state: AppState }) {
-  const { auth } = useApi();
-  return (
-    <>
-      <VdomView extension={state.pages.artifacts.extension} name={state.pages.artifacts.name} />
-      {auth.status === 'authed' && <ArtifactContents />}
     </>
   );
 }

@@ -1,4 +1,4 @@
-import { createContext, useContext, useId, type FormEvent, type ReactNode } from 'react';
+import { createContext, lazy, Suspense, useContext, useId, type FormEvent, type ReactNode } from 'react';
 import { isHandlerRef, type PropValue, type UiEvent, type VChild, type VirtualNode } from '@symphony/vdom';
 import { Alert } from '../components/ui/alert';
 import { Badge, type BadgeTone } from '../components/ui/badge';
@@ -7,7 +7,12 @@ import { Card } from '../components/ui/card';
 import { Chart } from '../components/ui/chart';
 import { Checkbox, Field, Input, Select, Switch, Textarea } from '../components/ui/fields';
 import { Graph, type GraphNode } from '../components/ui/graph';
-import { CodeBlock, Dialog, Progress, Separator, Tabs, Tooltip } from '../components/ui/misc';
+import { CodeBlock, Progress, Separator } from '../components/ui/misc';
+
+// Radix (tabs, dialogs, tooltips) loads on first use, not with the first screen.
+const Tabs = lazy(() => import('../components/ui/radix').then((m) => ({ default: m.Tabs })));
+const Dialog = lazy(() => import('../components/ui/radix').then((m) => ({ default: m.Dialog })));
+const Tooltip = lazy(() => import('../components/ui/radix').then((m) => ({ default: m.Tooltip })));
 import { Table } from '../components/ui/table';
 import { cn } from '../lib/cn';
 
@@ -61,7 +66,7 @@ function VNode({ node }: { node: VirtualNode }) {
       return <Tag className={cn('font-semibold tracking-tight', level <= 1 ? 'text-2xl' : level === 2 ? 'text-xl' : level === 3 ? 'text-base' : 'text-sm')}>{kids(node)}</Tag>;
     }
     case 'Text': {
-      const tone = { default: '', muted: 'text-muted-foreground', success: 'text-success', warning: 'text-warning', destructive: 'text-destructive' }[str(p.tone) ?? 'default'];
+      const tone = { default: '', muted: 'text-muted-foreground', success: 'text-success-fg', warning: 'text-warning-fg', destructive: 'text-destructive-fg' }[str(p.tone) ?? 'default'];
       return <p className={cn('text-sm', tone, p.mono === true && 'font-mono')}>{kids(node)}</p>;
     }
     case 'Button': {
@@ -115,7 +120,7 @@ function VNode({ node }: { node: VirtualNode }) {
       const change = on('onChange');
       const tabs = node.children.filter((c): c is VirtualNode => typeof c !== 'string' && c.type === 'Tab')
         .map((t) => ({ value: str(t.props.value) ?? '', label: str(t.props.label) ?? '', content: <div className="flex flex-col gap-3">{kids(t)}</div> }));
-      return <Tabs value={str(p.value)} tabs={tabs} onValueChange={change ? (v) => change({ type: 'change', value: v }) : undefined} />;
+      return <Suspense fallback={null}><Tabs value={str(p.value)} tabs={tabs} onValueChange={change ? (v) => change({ type: 'change', value: v }) : undefined} /></Suspense>;
     }
     case 'Table': {
       const click = on('onRowClick');
@@ -127,13 +132,13 @@ function VNode({ node }: { node: VirtualNode }) {
     case 'Alert':
       return <Alert tone={(str(p.tone) as 'default') ?? 'default'} title={str(p.title)}>{kids(node)}</Alert>;
     case 'Progress':
-      return <Progress value={num(p.value) ?? 0} label={str(p.label)} />;
+      return <Progress value={num(p.value) ?? 0} label={str(p.label)} tone={str(p.tone)} />;
     case 'Dialog': {
       const change = on('onOpenChange');
-      return <Dialog open={p.open === true} title={str(p.title) ?? ''} description={str(p.description)} onOpenChange={change ? (v) => change({ type: 'open-change', value: v }) : undefined}>{kids(node)}</Dialog>;
+      return <Suspense fallback={null}><Dialog open={p.open === true} title={str(p.title) ?? ''} description={str(p.description)} onOpenChange={change ? (v) => change({ type: 'open-change', value: v }) : undefined}>{kids(node)}</Dialog></Suspense>;
     }
     case 'Tooltip':
-      return <Tooltip content={str(p.content) ?? ''}>{kids(node)}</Tooltip>;
+      return <Suspense fallback={<span className="inline-flex">{kids(node)}</span>}><Tooltip content={str(p.content) ?? ''}>{kids(node)}</Tooltip></Suspense>;
     case 'Separator':
       return <Separator orientation={p.orientation === 'vertical' ? 'vertical' : 'horizontal'} />;
     case 'CodeBlock':

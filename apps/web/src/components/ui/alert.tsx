@@ -3,8 +3,8 @@ import { cn } from '../../lib/cn';
 
 const tones = {
   default: 'bg-card text-card-foreground',
-  destructive: 'border-destructive/40 text-destructive bg-destructive/5',
-  success: 'border-success/40 text-success bg-success/5',
+  destructive: 'border-destructive/40 text-destructive-fg bg-destructive/5',
+  success: 'border-success/40 text-success-fg bg-success/5',
   warning: 'border-warning/50 bg-warning/10',
 } as const;
 

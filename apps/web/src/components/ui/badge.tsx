@@ -4,9 +4,9 @@ import { cn } from '../../lib/cn';
 const tones = {
   default: 'bg-primary text-primary-foreground border-transparent',
   secondary: 'bg-secondary text-secondary-foreground border-transparent',
-  success: 'bg-success/15 text-success border-success/30',
-  warning: 'bg-warning/15 text-warning border-warning/40',
-  destructive: 'bg-destructive/15 text-destructive border-destructive/30',
+  success: 'bg-success/15 text-success-fg border-success/30',
+  warning: 'bg-warning/15 text-warning-fg border-warning/40',
+  destructive: 'bg-destructive/15 text-destructive-fg border-destructive/30',
   outline: 'text-foreground',
 } as const;
 

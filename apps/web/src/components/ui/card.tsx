@@ -6,7 +6,7 @@ export function Card({ title, description, className, children, ...props }: Omit
     <div className={cn('rounded-lg border bg-card text-card-foreground shadow-sm', className)} {...props}>
       {(title || description) && (
         <div className="flex flex-col gap-1 px-5 pt-5">
-          {title && <h3 className="leading-none font-semibold">{title}</h3>}
+          {title && <h2 className="text-base leading-none font-semibold">{title}</h2>}
           {description && <p className="text-sm text-muted-foreground">{description}</p>}
         </div>
       )}

@@ -1,3 +1,4 @@
+import { useState, type KeyboardEvent } from 'react';
 import { cn } from '../../lib/cn';
 
 export interface GraphNode { id: string; label: string; status?: string; detail?: string }
@@ -38,8 +39,18 @@ export function Graph({ nodes, edges, selected, onNodeClick }: { nodes: GraphNod
   const pos = layoutDag(nodes, edges);
   const width = Math.max(...[...pos.values()].map((p) => p.x + W), W) + 8;
   const height = Math.max(...[...pos.values()].map((p) => p.y + H), H) + 8;
+  // Drawn at its real size (never shrunk to fit: labels stay legible on a phone) in a box that
+  // scrolls (pans) by touch, mouse or keyboard; the zoom buttons scale it.
+  const [zoom, setZoom] = useState(1);
   return (
-    <svg role="img" aria-label="graph" width={width} height={height} className="max-w-full" viewBox={`0 0 ${width} ${height}`}>
+    <div className="flex flex-col gap-1" data-testid="graph">
+      <div className="flex items-center gap-1 text-xs text-muted-foreground">
+        <button type="button" className="rounded border px-2 py-0.5" aria-label="Zoom out" onClick={() => setZoom((z) => Math.max(0.5, z - 0.25))}>−</button>
+        <span aria-live="polite">{Math.round(zoom * 100)}%</span>
+        <button type="button" className="rounded border px-2 py-0.5" aria-label="Zoom in" onClick={() => setZoom((z) => Math.min(2, z + 0.25))}>+</button>
+      </div>
+      <div className="max-h-[70vh] w-full overflow-auto rounded-md border" tabIndex={0} role="region" aria-label="Step graph (scroll to pan)">
+    <svg role="group" aria-label="Step graph" width={width * zoom} height={height * zoom} viewBox={`0 0 ${width} ${height}`}>
       <defs>
         <marker id="arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="6" markerHeight="6" orient="auto-start-reverse">
           <path d="M 0 0 L 10 5 L 0 10 z" fill="var(--muted-foreground)" />
@@ -56,14 +67,26 @@ export function Graph({ nodes, edges, selected, onNodeClick }: { nodes: GraphNod
         const p = pos.get(n.id)!;
         const color = statusColor[n.status ?? 'pending'] ?? statusColor.pending;
         return (
-          <g key={n.id} data-node={n.id} data-status={n.status} transform={`translate(${p.x} ${p.y})`} onClick={onNodeClick ? () => onNodeClick(n.id) : undefined} className={cn(onNodeClick && 'cursor-pointer')}>
+          <g key={n.id} data-node={n.id} data-status={n.status} transform={`translate(${p.x} ${p.y})`} onClick={onNodeClick ? () => onNodeClick(n.id) : undefined}
+            {...(onNodeClick ? {
+              tabIndex: 0, role: 'button', 'aria-pressed': n.id === selected,
+              'aria-label': `${n.label}: ${[n.status, n.detail].filter(Boolean).join(', ')}`,
+              onKeyDown: (e: KeyboardEvent) => { if (e.key === 'Enter' || e.key === ' ') { e.preventDefault(); onNodeClick(n.id); } },
+            } : {})}
+            className={cn(onNodeClick && 'cursor-pointer')}>
+            <title>{[n.label, n.status, n.detail].filter(Boolean).join(' · ')}</title>
             <rect width={W} height={H} rx={8} fill="var(--card)" stroke={n.id === selected ? 'var(--foreground)' : color} strokeWidth={n.id === selected ? 2.5 : 1.5} />
             <circle cx={14} cy={H / 2} r={5} fill={color} className={n.status === 'running' || n.status === 'retrying' ? 'animate-pulse' : undefined} />
-            <text x={26} y={21} fontSize={13} fontWeight={600} fill="var(--foreground)">{n.label}</text>
-            <text x={26} y={38} fontSize={11} fill="var(--muted-foreground)">{[n.status, n.detail].filter(Boolean).join(" · ").slice(0, 22)}</text>
+            <text x={26} y={21} fontSize={13} fontWeight={600} fill="var(--foreground)">{clip(n.label, 19)}</text>
+            <text x={26} y={38} fontSize={11} fill="var(--muted-foreground)">{clip([n.status, n.detail].filter(Boolean).join(' · '), 24)}</text>
           </g>
         );
       })}
     </svg>
+      </div>
+    </div>
   );
 }
+
+/** Cuts a label that would overflow its node, marking the cut; the full text is the node's title and label. */
+const clip = (text: string, max: number) => (text.length > max ? `${text.slice(0, max - 1)}…` : text);
