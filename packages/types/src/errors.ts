@@ -8,6 +8,7 @@ export const ERROR_CODES = {
   E_INPUT_INVALID: 'an argument or payload failed validation',
   E_USAGE: 'a command was called the wrong way (the CLI exits 2)',
   E_CONFIG_INVALID: 'symphony.config failed validation',
+  E_DESKTOP_NO_BROWSER: 'symphony desktop found no Chromium-family browser and could not open the default browser',
   E_MANIFEST_INVALID: 'an extension manifest failed validation',
   E_MANIFEST_MISMATCH: "an extension's manifest disagrees with its code or its package.json (methods, input schemas, version)",
   E_WORKFLOW_INVALID: 'a workflow failed validation (details.diagnostics: file, line, column, stepId, message, suggestion)',
