@@ -37,6 +37,11 @@ export function App() {
     window.addEventListener('popstate', onMove);
     return () => { window.removeEventListener('hashchange', onMove); window.removeEventListener('popstate', onMove); };
   }, [connection]);
+  // The window's title says where it is (the desktop app's window list, tabs, history).
+  useEffect(() => {
+    const run = /^\/runs\/([^/]+)(?:\/steps\/([^/]+))?/.exec(window.location.pathname);
+    document.title = run ? `${run[2] ? `Step ${decodeURIComponent(run[2])} · ` : ''}Run ${decodeURIComponent(run[1]!)} · Symphony` : `${pages[page]} · Symphony`;
+  }, [page]);
   // The theme is this browser's own choice, never shared with other sessions.
   const [theme, setTheme] = useState<'light' | 'dark'>(() => (readTheme() === 'dark' ? 'dark' : 'light'));
   useEffect(() => {
