@@ -69,6 +69,16 @@ export default async function orchestraKitSuite({ quick }) {
   const packed = await measure('packExtension (read, hash, sign, stage, tar, gzip)', () => packExtension({ dir: source, key }), slow);
   rows.push(row({ layer, name: packed.name, m: packed, floor: floorGzip }));
 
+  // Upload bombs (issue 23): refused at the first entry past a limit, not after inflating it all.
+  const bigEntry = gzipSync(Buffer.concat([tarHeader('package/big.bin', 2 ** 31 - 1), Buffer.alloc(8 * 1024 * 1024)]), { level: 9 });
+  const floorBomb = await measure('floor: sha512 of a 2 GiB-entry bomb (integrity any verifier checks)', () => createHash('sha512').update(bigEntry).digest(), { quick, batch: 10 });
+  const bigRefused = await measure('readPackage refuses the 2 GiB-entry bomb', () => readPackage(bigEntry).catch(() => undefined), slow);
+  rows.push(row({ layer, name: bigRefused.name, m: bigRefused, floor: floorBomb }));
+  const manyEntries = gzipSync(Buffer.concat(Array.from({ length: 20_000 }, (_, i) => Buffer.concat([tarHeader(`package/f${i}`, 1), Buffer.alloc(512)]))));
+  const floorMany = await measure('floor: gunzipSync of a 20,000-entry bomb', () => gunzipSync(manyEntries), slow);
+  const manyRefused = await measure('readPackage refuses the 20,000-entry bomb (stops at 10,001)', () => readPackage(manyEntries).catch(() => undefined), slow);
+  rows.push(row({ layer, name: manyRefused.name, m: manyRefused, floor: floorMany }));
+
   // A registry with 240 packages (60 in quick mode), 4 versions of one.
   const registry = await openRegistry({ dir: join(root, 'registry') });
   const count = quick ? 60 : 240;
@@ -120,4 +130,23 @@ export default async function orchestraKitSuite({ quick }) {
   await served.close();
   await new Promise((r) => raw.close(r));
   return rows;
+}
+
+/** One ustar header for a regular file claiming `size` bytes (the bombs above). */
+function tarHeader(path, size) {
+  const header = Buffer.alloc(512);
+  header.write(path, 0, 100, 'utf8');
+  header.write('0000644\0', 100, 'ascii');
+  header.write('0000000\0', 108, 'ascii');
+  header.write('0000000\0', 116, 'ascii');
+  header.write(`${size.toString(8).padStart(11, '0')}\0`, 124, 'ascii');
+  header.write('00000000000\0', 136, 'ascii');
+  header.write('        ', 148, 'ascii');
+  header.write('0', 156, 'ascii');
+  header.write('ustar\0', 257, 'ascii');
+  header.write('00', 263, 'ascii');
+  let sum = 0;
+  for (const byte of header) sum += byte;
+  header.write(`${sum.toString(8).padStart(6, '0')}\0 `, 148, 'ascii');
+  return header;
 }

@@ -41,12 +41,27 @@ export async function openKernel(choice: KernelChoice): Promise<OpenKernel> {
     ...(choice.alsoTrust ? { alsoTrust: choice.alsoTrust } : {}),
     ...(choice.logLevel ? { logLevel: choice.logLevel } : {}),
   });
+  // Scale-out (SYMPHONY_REDIS_URL): steps of extensions some `symphony worker` serves go to BullMQ.
+  let scale: { detach(): Promise<void> } | undefined;
+  if (!choice.storeOnly && !choice.readOnly && process.env.SYMPHONY_REDIS_URL) {
+    const { attachScaleOut, scaleOutFromEnv } = await import('@symphony/scale-out');
+    const config = scaleOutFromEnv(process.env);
+    try {
+      if (config) scale = await attachScaleOut(symphony, config);
+    } catch (err) {
+      await symphony.close();
+      throw err;
+    }
+  }
   return {
     symphony,
     kernel: symphony.kernel,
     conductor: choice.storeOnly || choice.readOnly ? undefined : symphony.conductor,
     dag: symphony.dag,
     artifacts: symphony.artifacts,
-    close: () => symphony.close(),
+    close: async () => {
+      await scale?.detach();
+      await symphony.close();
+    },
   };
 }

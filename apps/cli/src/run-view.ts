@@ -1,5 +1,5 @@
 import type { PolicyStatus } from '@symphony/conductor';
-import { bar, c, isInteractive, ms } from './term.js';
+import { bar, ce as c, isInteractive, ms } from './term.js';
 
 interface StepLine {
   state: 'ready' | 'running' | 'retrying' | 'done' | 'failed' | 'skipped';

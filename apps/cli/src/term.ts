@@ -1,7 +1,15 @@
-/** Terminal output: colour only on a TTY (and never with NO_COLOR), plain text otherwise. */
-const useColour = process.stdout.isTTY === true && !process.env.NO_COLOR;
-const wrap = (code: number) => (s: string) => (useColour ? `\u001b[${code}m${s}\u001b[0m` : s);
-export const c = { green: wrap(32), red: wrap(31), yellow: wrap(33), dim: wrap(2), bold: wrap(1), cyan: wrap(36) };
+/**
+ * Terminal output: colour only on a TTY (and never with NO_COLOR), plain text otherwise, decided
+ * per stream: `c` for what goes to stdout, `ce` for stderr (progress, errors), so `2>log` holds no
+ * escape codes while the terminal still gets colour, and the other way round.
+ */
+const palette = (stream: NodeJS.WriteStream) => {
+  const on = stream.isTTY === true && !process.env.NO_COLOR;
+  const wrap = (code: number) => (s: string) => (on ? `\u001b[${code}m${s}\u001b[0m` : s);
+  return { green: wrap(32), red: wrap(31), yellow: wrap(33), dim: wrap(2), bold: wrap(1), cyan: wrap(36) };
+};
+export const c = palette(process.stdout);
+export const ce = palette(process.stderr);
 export const isInteractive = process.stderr.isTTY === true;
 
 export function bar(fraction: number, width = 20): string {

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync, existsSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, existsSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -89,5 +89,33 @@ describe('symphony run, end to end', () => {
     const run = await symphony(['run', join(FIXTURES, 'crash', 'workflow.yaml'), '--home', `${work}-home`, '--input', 'x=1'], { cwd: work });
     expect(run.code).toBe(1);
     expect(run.stderr).toMatch(/declares no input "x".*\[E_INPUT_INVALID\]/s);
+  });
+
+  it('refuses an invalid workflow before anything exists: exit 1, file:line:column, --json on stdout; usage errors exit 2', async () => {
+    const work = tmp('symphony-invalid-');
+    const file = join(work, 'bad.yaml');
+    writeFileSync(file, ['name: bad', 'steps:', '  - { id: list, uses: symphony.files/list, with: { path: "." } }', '  - id: use', '    needs: [lst]', '    uses: symphony.files/read', '    with: { path: x.txt }', '    if: ${{ sucess() }}', ''].join('\n'));
+    const home = join(work, '.symphony');
+    const text = await symphony(['run', 'bad.yaml', '--home', home], { cwd: work });
+    expect(text.code).toBe(1);
+    expect(text.stderr).toContain('bad.yaml:5:13: needs unknown step "lst" (did you mean "list"?) [step use]');
+    expect(text.stderr).toContain('bad.yaml:8:13: expression "sucess()" is invalid: Unrecognized function: \'sucess\' (did you mean "success"?) [step use]');
+    expect(existsSync(home)).toBe(false);
+    const json = await symphony(['run', 'bad.yaml', '--home', home, '--json'], { cwd: work });
+    expect(json.code).toBe(1);
+    const error = (JSON.parse(json.stdout) as { type: string; error: { code: string; details: { diagnostics: Array<Record<string, unknown>> } } });
+    expect(error.type).toBe('error');
+    expect(error.error.code).toBe('E_WORKFLOW_INVALID');
+    expect(error.error.details.diagnostics[0]).toEqual({ file: 'bad.yaml', line: 5, column: 13, stepId: 'use', path: 'steps[1].needs[0]', message: 'needs unknown step "lst" (did you mean "list"?)', suggestion: 'list' });
+    // An unknown method is found against the installed extensions, still before any run record.
+    writeFileSync(file, ['name: bad', 'steps:', '  - { id: list, uses: symphony.files/lsit, with: { path: "." } }', ''].join('\n'));
+    const method = await symphony(['run', 'bad.yaml', '--home', home, '--json'], { cwd: work });
+    expect(method.code).toBe(1);
+    expect(method.stdout).toContain('did you mean \\"symphony.files/list\\"?');
+    expect(existsSync(home)).toBe(false);
+    expect((await symphony(['run'], { cwd: work })).code).toBe(2);
+    const flag = await symphony(['run', 'bad.yaml', '--bogus', '--json'], { cwd: work });
+    expect(flag.code).toBe(2);
+    expect(JSON.parse(flag.stdout)).toMatchObject({ type: 'error', error: { code: 'E_USAGE' } });
   });
 });

@@ -17,7 +17,7 @@ import { demoRepo } from './cli-harness.js';
  *   - a user: `npm i -g @symphony/cli`, then `symphony run` of the example on a fresh git repo;
  *   - an author: create → install → test → pack → publish (five commands), and a user in a fresh
  *     home: `symphony ext trust` + `ext install` from that npm registry + `symphony run`;
- *   - an embedder: `npm i` of the kernel and Pit packages, a workflow run in ten lines.
+ *   - an embedder: `npm i @symphony/runtime`, a workflow run in five lines.
  */
 const exec = promisify(execFile);
 const REPO = fileURLToPath(new URL('../../../', import.meta.url));
@@ -29,7 +29,7 @@ let env: Record<string, string> = {};
 afterAll(() => {
   registry?.kill('SIGTERM');
   rmSync(ROOT, { recursive: true, force: true });
-});
+}, 120_000);
 
 /** One command as a user types it: output kept, a bounded time, the clean environment. */
 async function sh(command: string, args: string[], cwd: string, extra: Record<string, string> = {}): Promise<{ stdout: string; stderr: string }> {
@@ -113,7 +113,8 @@ async function mirror(storage: string, packages: Map<string, Found>): Promise<vo
     const doc = { name, versions: {} as Record<string, unknown>, 'dist-tags': {} as Record<string, string>, _distfiles: {}, _attachments: {} as Record<string, unknown>, _uplinks: {}, _rev: '1-0', time: {} };
     for (const p of versions) {
       const file = `${name.split('/').pop() as string}-${p.version}.tgz`;
-      await exec('tar', ['-czf', join(dir, file), '--exclude=./node_modules', ...excludes(p), '--transform', 's,^\\.,package,', '-C', p.dir, '.']);
+      // --hard-dereference: pnpm's store hard-links identical files, and npm drops link entries.
+      await exec('tar', ['-cf', join(dir, file), '--use-compress-program=gzip -1', '--hard-dereference', '--exclude=./node_modules', ...excludes(p), '--transform', 's,^\\.,package,', '-C', p.dir, '.']);
       const data = readFileSync(join(dir, file));
       const shasum = createHash('sha1').update(data).digest('hex');
       const integrity = `sha512-${createHash('sha512').update(data).digest('base64')}`;
@@ -174,11 +175,16 @@ beforeAll(async () => {
 
   registry = spawn(process.execPath, [join(REPO, 'node_modules/verdaccio/bin/verdaccio'), '--config', join(config, 'config.yaml'), '--listen', `127.0.0.1:${port}`], {
     cwd: config,
-    stdio: ['ignore', 'ignore', 'inherit'],
+    stdio: ['ignore', 'pipe', 'pipe'],
   });
+  let said = '';
+  registry.stdout?.on('data', (c: Buffer) => (said += c.toString()));
+  registry.stderr?.on('data', (c: Buffer) => (said += c.toString()));
   for (let i = 0; ; i++) {
+    // Ours, not another process on a reused port: the child must still be running.
+    if (registry.exitCode !== null) throw new Error(`verdaccio exited ${registry.exitCode}: ${said}`);
     const up = await fetch(`${url}-/ping`).then((r) => r.ok, () => false);
-    if (up) break;
+    if (up && registry.exitCode === null) break;
     if (i > 150) throw new Error('verdaccio did not start within 30 s');
     await new Promise((r) => setTimeout(r, 200));
   }
@@ -250,7 +256,10 @@ describe('a release installed as users install it', () => {
     const home = join(ROOT, 'consumer-home');
     const work = join(ROOT, 'consumer');
     mkdirSync(work);
-    const publicKey = join(author, '..', 'home', '.symphony', 'keys', 'symphony-publisher.pub.json');
+    // `pack` made the author's signing key on first use and said where; its public half is what users trust.
+    const keyPath = /generated a signing key for "local": (\S+\.key)/.exec(packed.stdout)?.[1];
+    expect(keyPath).toBeDefined();
+    const publicKey = (keyPath as string).replace(/\.key$/, '.pub.json');
     await sh('symphony', ['ext', 'trust', 'local', '--key', publicKey, '--home', home], work);
     const info = await sh('symphony', ['ext', 'info', 'local.todo-count@0.1.0', '--registry', `npm:${url}`, '--home', home], work);
     expect(info.stdout).toContain('fs.read: ${workspace}');
@@ -262,23 +271,18 @@ describe('a release installed as users install it', () => {
     expect(result?.status).toBe('succeeded');
   }, 300_000);
 
-  it('an embedder runs a workflow with the kernel and Pit packages in ten lines', async () => {
+  it('an embedder runs a workflow with @symphony/runtime in ten lines', async () => {
     const app = join(ROOT, 'embedder');
     mkdirSync(app);
     writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'embedder', private: true, type: 'module' }));
-    await sh('npm', ['install', '@symphony/kernel', '@symphony/pit-artifacts', '@symphony/extension-loader', '@symphony/stage-operators', '@symphony/conductor'], app);
+    await sh('npm', ['install', '@symphony/runtime'], app);
     writeFileSync(join(app, 'notes.txt'), 'hello\n');
     const lines = [
-      "import { createKernel } from '@symphony/kernel';",
-      "import { pitStorePlugins } from '@symphony/pit-artifacts';",
-      "import { createStagePlugin } from '@symphony/extension-loader';",
-      "import { BUILTIN_OPERATORS_DIR } from '@symphony/stage-operators';",
-      "import { createConductorPlugin } from '@symphony/conductor';",
-      "const kernel = createKernel({ plugins: [...pitStorePlugins({ ledger: { path: '.symphony/ledger' } }), createStagePlugin({ dirs: [{ path: BUILTIN_OPERATORS_DIR, mode: 'worker' }] }), createConductorPlugin()] });",
-      'await kernel.start();',
-      "const result = await kernel.service('conductor').run({ name: 'stat', steps: [{ id: 'stat', uses: 'symphony.files/stat', with: { path: 'notes.txt' } }] });",
+      "import { createSymphony } from '@symphony/runtime';",
+      "const symphony = await createSymphony({ home: '.symphony' });",
+      "const result = await symphony.run({ name: 'stat', steps: [{ id: 'stat', uses: 'symphony.files/stat', with: { path: 'notes.txt' } }] });",
       'console.log(result.status);',
-      'await kernel.stop();',
+      'await symphony.close();',
     ];
     expect(lines.length).toBeLessThanOrEqual(10);
     writeFileSync(join(app, 'main.mjs'), `${lines.join('\n')}\n`);

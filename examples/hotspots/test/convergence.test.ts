@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -18,11 +18,13 @@ const WEIGHTED = 'hotspots.rank-weighted/rank';
 
 /** RUNS runs of the ranking step on one repository's records, in one home (its own history). */
 async function choices(records: unknown[], policy: 'bundled' | 'heuristic'): Promise<{ chosen: string[]; explored: number }> {
-  const home = mkdtempSync(join(tmpdir(), 'hotspots-conv-'));
-  homes.push(home);
+  const dir = mkdtempSync(join(tmpdir(), 'hotspots-conv-'));
+  homes.push(dir);
+  const workspace = join(dir, 'repo');
+  mkdirSync(workspace);
   const symphony = await createSymphony({
-    home,
-    workspace: home,
+    home: join(dir, 'home'),
+    workspace,
     extensions: [extensions],
     builtins: false,
     noSync: true,
@@ -34,6 +36,10 @@ async function choices(records: unknown[], policy: 'bundled' | 'heuristic'): Pro
   const chosen: string[] = [];
   let explored = 0;
   try {
+    // Start both workers first: a cold start (a second or more on a loaded machine) in the first
+    // observed latency would otherwise drown the quality and cost difference this test is about.
+    const stage = symphony.kernel.service<{ call(uses: string, input: unknown): Promise<unknown> }>('stage');
+    for (const uses of [CHURN, WEIGHTED]) await stage.call(uses, { records: [], top: 1 });
     const workflow = { name: 'rank', steps: [{ id: 'ranking', uses: 'capability:hotspots.rank', with: { records, top: 5 } }] };
     for (let i = 0; i < RUNS; i++) {
       const result = await symphony.run(workflow);
@@ -42,6 +48,9 @@ async function choices(records: unknown[], policy: 'bundled' | 'heuristic'): Pro
       const [decision] = symphony.conductor.explain(runId);
       chosen.push(decision!.chosen!);
       if (decision!.reason?.explored) explored++;
+      // explain gives the reason: every candidate's estimate and uncertainty, and one sentence.
+      expect(decision!.reason!.candidates.map((c) => c.id)).toEqual(expect.arrayContaining([CHURN, WEIGHTED]));
+      expect(decision!.reason!.why).toMatch(decision!.reason!.explored ? /^explored / : /^(policy's choice|the policy scored)/);
     }
   } finally {
     await symphony.close();

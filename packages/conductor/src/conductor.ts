@@ -12,7 +12,6 @@ import {
   type WorkflowSource,
 } from '@symphony/types';
 import type { ConductorEnv, InvokeContext } from './conductor-env.js';
-import { describeReason } from './explore.js';
 import { HistoryBook, type CandidateStats } from './history.js';
 import { PolicyManager } from './model-manager.js';
 import { normalizeProviders, type ArbiterPort, type Candidate, type MetricsPort, type PoolPort, type StagePort } from './ports.js';
@@ -66,6 +65,8 @@ export interface ConductorServices {
 
 /** Crashes of one extension a run tolerates when neither the workflow nor the config says. */
 export const DEFAULT_CRASH_BUDGET = 20;
+/** Crash reports of one extension this close together are one crash (all its in-flight calls fail at once). */
+const CRASH_COALESCE_MS = 25;
 
 export interface ConductorOptions {
   /** Default concurrency of a run (a workflow's `concurrency` wins). Default 4. */
@@ -115,7 +116,7 @@ export function createConductor(services: ConductorServices, options: ConductorO
   const builtins = new Map<string, { fn: StepFunction } & Required<StepRegistration>>();
   const active = new Map<string, AbortController>();
   /** Per run: its crash budget and the crashes of each extension so far. */
-  const crashes = new Map<string, { budget: number; by: Map<string, number> }>();
+  const crashes = new Map<string, { budget: number; by: Map<string, number>; lastAt: Map<string, number> }>();
   const seqs = new Map<string, number>();
   const decisionHistogram = services.metrics?.histogram('conductor_decision_seconds', 'Time to decide a batch of Conductor decisions', { labelNames: ['policy'], buckets: [1e-5, 2.5e-5, 1e-4, 1e-3, 1e-2] });
   const decisionCounter = services.metrics?.counter('conductor_decisions_total', 'Conductor decisions made', { labelNames: ['policy'] });
@@ -171,6 +172,7 @@ export function createConductor(services: ConductorServices, options: ConductorO
       try {
         return await services.stage.call(uses, input, {
           signal: ctx.signal,
+          step: { runId: ctx.runId, stepId: ctx.stepId, attempt: ctx.attempt },
           ...(ctx.timeoutMs ? { timeoutMs: ctx.timeoutMs } : {}),
           onProgress: (p, m) => {
             const { fraction, message } = normalizeProgress(p);
@@ -179,7 +181,12 @@ export function createConductor(services: ConductorServices, options: ConductorO
         });
       } catch (err) {
         // A crash is a failed attempt (the step's retry decides); the stage restarts the extension.
-        if (budget && (err as SymphonyError)?.code === 'E_EXTENSION_CRASHED') budget.by.set(extensionId, (budget.by.get(extensionId) ?? 0) + 1);
+        // One crash fails every call it had in flight at once: those count as one crash.
+        if (budget && (err as SymphonyError)?.code === 'E_EXTENSION_CRASHED') {
+          const at = performance.now();
+          if (at - (budget.lastAt.get(extensionId) ?? -Infinity) > CRASH_COALESCE_MS) budget.by.set(extensionId, (budget.by.get(extensionId) ?? 0) + 1);
+          budget.lastAt.set(extensionId, at);
+        }
         throw err;
       } finally {
         if (lease) services.pool!.release(lease);
@@ -215,9 +222,9 @@ export function createConductor(services: ConductorServices, options: ConductorO
       }
     },
     async saveHistory() {
-      const db = services.ledger.db('conductor.history') as { put(k: string, v: unknown): unknown };
+      const db = services.ledger.db('conductor.history') as { putSync(k: string, v: unknown): unknown };
       await services.ledger.transaction(() => {
-        for (const [id, stats] of history.entries()) db.put(id, stats);
+        for (const [id, stats] of history.entries()) db.putSync(id, stats);
       });
     },
   };
@@ -234,7 +241,7 @@ export function createConductor(services: ConductorServices, options: ConductorO
     const controller = new AbortController();
     signal?.addEventListener('abort', () => controller.abort(), { once: true });
     active.set(run.runId, controller);
-    crashes.set(run.runId, { budget: run.workflow.crashBudget ?? options.crashBudget ?? DEFAULT_CRASH_BUDGET, by: new Map() });
+    crashes.set(run.runId, { budget: run.workflow.crashBudget ?? options.crashBudget ?? DEFAULT_CRASH_BUDGET, by: new Map(), lastAt: new Map() });
     const lastSeq = store.decisionsOf(run.runId).reduce((m, d) => Math.max(m, d.seq), 0);
     seqs.set(run.runId, lastSeq);
     const done = (async () => {
@@ -300,8 +307,7 @@ export function createConductor(services: ConductorServices, options: ConductorO
     },
     runs: (limit) => views().runs(limit),
     show: (runId) => views().show(runId),
-    // The reason's sentence is written here, at explain time, to keep it off the decision path.
-    explain: (runId) => views().explain(runId).map((d) => (d.reason ? { ...d, reason: { ...d.reason, why: describeReason(d.reason, d.action) } } : d)),
+    explain: (runId) => views().explain(runId),
   };
   return conductor;
 }

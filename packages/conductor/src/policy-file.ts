@@ -19,6 +19,8 @@ export interface PolicyMetadata {
   heuristicsValidation: Record<string, number>;
   features: readonly string[];
   hidden: readonly number[];
+  /** The rest of the training options, so the file says how to make it again. */
+  training?: { learningRate: number; batchEpisodes: number; entropyCoef: number; ppoEpochs: number; clip: number; evalEvery: number; validationQuests: number };
 }
 
 export interface PolicyBundle {
@@ -66,6 +68,15 @@ export async function trainPolicy(options: TrainOptions): Promise<TrainedPolicy>
     heuristicsValidation: Object.fromEntries(Object.entries(result.heuristics).map(([k, v]) => [k, round(v)])),
     features: FEATURE_NAMES,
     hidden: result.options.hidden,
+    training: {
+      learningRate: result.options.learningRate,
+      batchEpisodes: result.options.batchEpisodes,
+      entropyCoef: result.options.entropyCoef,
+      ppoEpochs: result.options.ppoEpochs,
+      clip: result.options.clip,
+      evalEvery: result.options.evalEvery,
+      validationQuests: result.options.validationQuests,
+    },
   };
   const svg = curveSvg(result.curve, result.heuristics, `Conductor policy ${version}: reward vs episode`);
   return { bytes, metadata, result, svg };

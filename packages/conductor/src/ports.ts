@@ -9,6 +9,8 @@ export interface StageCallOptions {
   signal?: AbortSignal;
   timeoutMs?: number;
   onProgress?: (progress: unknown, message?: string) => void;
+  /** Which run, step and attempt the call serves (a dispatching Stage derives idempotent job ids from it). */
+  step?: { runId: string; stepId: string; attempt: number };
 }
 
 /** `stage` (extension-loader): calls `ext.id/method` through the IPC bus. */

@@ -69,7 +69,7 @@ export interface DecisionRecord {
 /** The lmdb Database surface used here (typed structurally: no lmdb import in this package). */
 interface KV {
   get(key: unknown): unknown;
-  put(key: unknown, value: unknown): unknown;
+  putSync(key: unknown, value: unknown): unknown;
   getRange(options?: { start?: unknown; end?: unknown; reverse?: boolean; limit?: number }): Iterable<{ key: unknown; value: unknown }>;
 }
 
@@ -87,7 +87,7 @@ export class RunStore {
 
   /** Inside a ledger transaction callback. */
   putDecision(d: DecisionRecord): void {
-    this.decisions.put([d.runId, d.seq], d);
+    this.decisions.putSync([d.runId, d.seq], d);
   }
 
   decisionsOf(runId: string): DecisionRecord[] {

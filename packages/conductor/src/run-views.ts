@@ -1,6 +1,7 @@
 import { SymphonyError, type LedgerService } from '@symphony/types';
 import type { DagPort, DagRunRecord } from './dag-execution.js';
 import { RunStore, type DecisionRecord, type RunRecord, type StepRecord } from './run-store.js';
+import { describeReason } from './explore.js';
 
 /** Runs as `symphony runs` and the server show them: pit.dag's records plus the Conductor's decisions. */
 export interface RunViews {
@@ -67,7 +68,8 @@ export function inspectRunsLazy(getDag: () => Pick<DagPort, 'record' | 'runs' | 
     },
     explain(runId) {
       record(runId);
-      return decisions(runId);
+      // The reason's sentence is written here, at explain time, to keep it off the decision path.
+      return decisions(runId).map((d) => (d.reason ? { ...d, reason: { ...d.reason, why: describeReason(d.reason, d.action) } } : d));
     },
   };
   return () => views;

@@ -22,6 +22,10 @@ export interface TrainOptions {
   /** Episodes per gradient step. */
   batchEpisodes?: number;
   entropyCoef?: number;
+  /** PPO: gradient epochs over each batch with the clipped ratio objective (1 = plain REINFORCE). */
+  ppoEpochs?: number;
+  /** PPO ratio clip. */
+  clip?: number;
   /** Validate every this many episodes. */
   evalEvery?: number;
   validationQuests?: number;
@@ -55,6 +59,8 @@ export const DEFAULT_TRAIN = {
   learningRate: 1e-3,
   batchEpisodes: 16,
   entropyCoef: 0.01,
+  ppoEpochs: 1,
+  clip: 0.2,
   evalEvery: 1000,
   validationQuests: 300,
 } as const;
@@ -85,6 +91,8 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     mask: Float64Array;
     action: number;
     kind: number;
+    /** Probability of the action when it was sampled (PPO's ratio denominator). */
+    p: number;
   }
   // Learned baseline: b(s) = v . g(s) + v0 over the global features, per decision kind.
   const G = GLOBAL_FEATURES.length;
@@ -116,7 +124,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
           }
         }
         if (mask[action] !== 0) action = probs.indexOf(Math.max(...probs));
-        samples.push({ features, mask, action, kind: ctx.kind === 'failure' ? 1 : 0 });
+        samples.push({ features, mask, action, kind: ctx.kind === 'failure' ? 1 : 0, p: probs[action] as number });
         return action;
       });
     const result = await playQuest(generateQuest(trainingQuestSeed(opts.seed, episode)), decide);
@@ -124,8 +132,9 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     pending.push({ samples, rewards: result.decisionRewards });
 
     if (pending.length >= opts.batchEpisodes) {
-      let count = 0;
       const trace: Trace = { acts: [], probs: new Float64Array(ACTIONS) };
+      // Advantages against the learned baseline (which learns from each sample once).
+      const batch: { s: Sample; advantage: number }[] = [];
       for (const { samples: ss, rewards } of pending) {
         ss.forEach((s, k) => {
           const r = rewards[k] ?? 0;
@@ -137,13 +146,24 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
           v[G] = (v[G] as number) + valueLr * err;
           for (let j = 0; j < G; j++) v[j] = (v[j] as number) + valueLr * err * (s.features[j] as number);
           spread[s.kind] = (spread[s.kind] as number) + 0.05 * (err ** 2 - (spread[s.kind] as number));
-          forwardDecision(model, s.features, s.mask, 0, new Float64Array(ACTIONS), trace);
-          backwardDecision(model, trace, s.action, advantage, opts.entropyCoef, grads);
-          count += 1;
+          batch.push({ s, advantage });
         });
       }
-      adamStep(model, adam, grads, count);
-      grads = zeroGradients(model);
+      for (let epoch = 0; epoch < opts.ppoEpochs; epoch++) {
+        for (const { s, advantage } of batch) {
+          forwardDecision(model, s.features, s.mask, 0, new Float64Array(ACTIONS), trace);
+          let a = advantage;
+          if (opts.ppoEpochs > 1) {
+            // Clipped surrogate: d(-min(rA, clip(r)A)) is rA(p - onehot) inside the trust region, 0 outside.
+            const ratio = (trace.probs[s.action] as number) / Math.max(s.p, 1e-12);
+            const inside = advantage >= 0 ? ratio < 1 + opts.clip : ratio > 1 - opts.clip;
+            a = inside ? advantage * ratio : 0;
+          }
+          backwardDecision(model, trace, s.action, a, opts.entropyCoef, grads);
+        }
+        adamStep(model, adam, grads, batch.length);
+        grads = zeroGradients(model);
+      }
       pending = [];
     }
 

@@ -40,6 +40,8 @@ export interface ExtensionCatalogEntry {
   id: string;
   methods: readonly string[];
   capabilities?: ReadonlyArray<string | { name: string }>;
+  /** JSON Schema of each method's input (a manifest's `contributes.methods.<m>.input`), when known. */
+  inputs?: Readonly<Record<string, unknown>>;
 }
 
 export interface ValidateWorkflowOptions {
@@ -368,11 +370,57 @@ export function validateWorkflowSource(source: string, options: ValidateWorkflow
       if (!ext.methods.includes(uses.method)) {
         const suggestion = didYouMean(uses.method, ext.methods);
         report(path, `extension "${ext.id}" has no method "${uses.method}"${suggestion ? mean(`${ext.id}/${suggestion}`) : ` (methods: ${ext.methods.join(', ') || 'none'})`}`, suggestion ? { suggestion: `${ext.id}/${suggestion}` } : {});
+        return;
       }
+      const schema = ext.inputs?.[uses.method];
+      if (schema && typeof schema === 'object') checkWith(['steps', i], step.uses, step.with ?? {}, schema as InputSchema, report);
     });
   }
 
   return diagnostics.length > 0 ? { diagnostics: sorted(diagnostics) } : { workflow, diagnostics };
+}
+
+/** The parts of a method's input JSON Schema checked here (top-level properties only). */
+interface InputSchema {
+  type?: string | string[];
+  properties?: Record<string, { type?: string | string[] }>;
+  required?: string[];
+  additionalProperties?: unknown;
+}
+
+const typeOf = (v: unknown): string => (v === null ? 'null' : Array.isArray(v) ? 'array' : Number.isInteger(v) ? 'integer' : typeof v);
+const fits = (v: unknown, type: string | string[] | undefined): boolean => {
+  if (type === undefined) return true;
+  const t = typeOf(v);
+  return (Array.isArray(type) ? type : [type]).some((want) => want === t || (want === 'number' && t === 'integer'));
+};
+const dynamic = (v: unknown): boolean => typeof v === 'string' && v.includes('${{');
+
+/**
+ * `with:` against the method's declared input: required keys present, no unknown key when the
+ * schema forbids others, and literal values of the declared type (values with `${{ }}` are only
+ * known at run time, so they are not judged here).
+ */
+function checkWith(stepPath: Path, uses: string, value: Record<string, unknown>, schema: InputSchema, report: (path: Path, message: string, extra?: { suggestion?: string; key?: boolean }) => void): void {
+  if (schema.type !== undefined && !fits({}, schema.type)) return;
+  const properties = schema.properties ?? {};
+  const names = Object.keys(properties);
+  for (const key of schema.required ?? []) {
+    if (!(key in value)) report(value === undefined || Object.keys(value).length === 0 ? stepPath : [...stepPath, 'with'], `${uses} needs "${key}" in with:`);
+  }
+  for (const [key, v] of Object.entries(value)) {
+    const spec = properties[key];
+    if (!spec) {
+      if (schema.additionalProperties === false) {
+        const suggestion = didYouMean(key, names);
+        report([...stepPath, 'with', key], `${uses} takes no "${key}"${suggestion ? mean(suggestion) : ` (it takes: ${names.join(', ') || 'nothing'})`}`, { key: true, ...(suggestion ? { suggestion } : {}) });
+      }
+      continue;
+    }
+    if (!dynamic(v) && !fits(v, spec.type)) {
+      report([...stepPath, 'with', key], `${uses} expects "${key}" to be ${[spec.type].flat().join(' or ')}, not ${typeOf(v)}`);
+    }
+  }
 }
 
 function withOffset(offset: number | undefined): { offset?: number } {

@@ -18,7 +18,8 @@ async function catalogOf(dirs: string[]): Promise<ExtensionCatalogEntry[]> {
   for (const dir of dirs) {
     for (const name of readdirSync(dir)) {
       const { manifest } = await loadManifest(join(dir, name));
-      out.push({ id: manifest.id, methods: Object.keys(manifest.contributes.methods), capabilities: manifest.contributes.capabilities.map((c) => c.name) });
+      const inputs = Object.fromEntries(Object.entries(manifest.contributes.methods).flatMap(([m, spec]) => (spec.input ? [[m, spec.input]] : [])));
+      out.push({ id: manifest.id, methods: Object.keys(manifest.contributes.methods), capabilities: manifest.contributes.capabilities.map((c) => c.name), inputs });
     }
   }
   return out;
@@ -29,8 +30,10 @@ beforeAll(async () => {
   extensions = await catalogOf([BUILTIN_OPERATORS_DIR, BUILTIN_INSTRUMENTS_DIR, join(HOTSPOTS, 'extensions')]);
 });
 
-const check = (source: string) => validateWorkflowSource(source, { file: 'wf.yaml', extensions });
-const lines = (source: string) => formatDiagnostics(check(source).diagnostics).split('\n');
+/** Most cases are about other things than `with:`: they check against ids and methods alone. */
+const check = (source: string, withInputs = false) =>
+  validateWorkflowSource(source, { file: 'wf.yaml', extensions: withInputs ? extensions : extensions.map(({ inputs: _inputs, ...e }) => e) });
+const lines = (source: string, withInputs = false) => formatDiagnostics(check(source, withInputs).diagnostics).split('\n');
 
 describe('validateWorkflowSource', () => {
   it('accepts the example workflow against the real extension folders', async () => {
@@ -165,6 +168,28 @@ describe('validateWorkflowSource', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  it("with: against the method's declared input: required keys, unknown keys, literal types", () => {
+    const src = [
+      'name: x',
+      'inputs: { p: { type: string, default: a.txt } }',
+      'steps:',
+      '  - id: a',
+      '    uses: symphony.files/read',
+      '  - id: b',
+      '    uses: symphony.files/read',
+      '    with: { path: "${{ inputs.p }}", maxbytes: 10 }',
+      '  - id: c',
+      '    uses: symphony.files/read',
+      '    with: { path: 7, maxBytes: "${{ inputs.p }}" }',
+      '',
+    ].join('\n');
+    expect(lines(src, true)).toEqual([
+      'wf.yaml:4:5: symphony.files/read needs "path" in with: [step a]',
+      'wf.yaml:8:38: symphony.files/read takes no "maxbytes" (did you mean "maxBytes"?) [step b]',
+      'wf.yaml:11:19: symphony.files/read expects "path" to be string, not integer [step c]',
+    ]);
   });
 
   it('without a catalog, uses: is checked for form only', () => {

@@ -1,4 +1,5 @@
-import { fork } from 'node:child_process';
+import { fork, spawn } from 'node:child_process';
+import type { Socket } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import * as Comlink from 'comlink';
 import fc from 'fast-check';
@@ -8,7 +9,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MessageChannel } from 'node:worker_threads';
-import { FrameDecoder, asComlinkEndpoint, connectSocket, encodeFrame, listenSocket, processEndpoint, workerEndpoint } from '../src/index.js';
+import { FrameDecoder, asComlinkEndpoint, connectSocket, encodeFrame, listenSocket, pipeEndpoint, processEndpoint, workerEndpoint } from '../src/index.js';
 
 describe('socket frames', () => {
   it("any split of encoded frames decodes to the same values (a __proto__ key arrives as __proto_)", () => {
@@ -94,3 +95,33 @@ function guarded(value: unknown): unknown {
   }
   return out;
 }
+
+describe('process-mode pipe frames (fd 3)', () => {
+  const child = (script: string) => spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'ignore', 'inherit', 'pipe'] });
+
+  it('structured clone survives the round trip (Map, typed array, Date, cycle)', async () => {
+    const echo = child(`const { inheritedPipeEndpoint } = require(${JSON.stringify(fileURLToPath(new URL('../dist/index.cjs', import.meta.url)))});
+const e = inheritedPipeEndpoint(3); e.addEventListener('message', (m) => { e.postMessage(m.data); });`);
+    const host = pipeEndpoint(echo.stdio[3] as Socket, { child: echo });
+    const value: Record<string, unknown> = { map: new Map([['a', 1]]), bytes: new Uint8Array([1, 2, 3]), at: new Date(0) };
+    value.self = value;
+    const back = await new Promise<Record<string, unknown>>((resolve) => {
+      host.addEventListener('message', (m) => resolve(m.data as Record<string, unknown>));
+      host.postMessage(value);
+    });
+    expect(back.map).toEqual(new Map([['a', 1]]));
+    expect(back.bytes).toEqual(new Uint8Array([1, 2, 3]));
+    expect(back.at).toEqual(new Date(0));
+    expect(back.self).toBe(back);
+    echo.kill('SIGKILL');
+  });
+
+  it('a frame announced over the cap closes the channel at once, never buffered (a forged 1 GiB reply)', async () => {
+    const forger = child(`const fs = require('node:fs'); const h = Buffer.alloc(4); h.writeUInt32BE(0x40000000); fs.writeSync(3, h);
+for (let i = 0; i < 8; i++) fs.writeSync(3, Buffer.alloc(256 * 1024)); setInterval(() => {}, 1000);`);
+    const host = pipeEndpoint(forger.stdio[3] as Socket, { child: forger, maxFrameBytes: 1024 * 1024 });
+    const info = await new Promise<{ reason: string; error?: { code?: string; details?: Record<string, unknown> } }>((resolve) => host.onClose(resolve as never));
+    expect(info).toMatchObject({ reason: 'error', error: { code: 'E_PAYLOAD_TOO_LARGE', details: { bytes: 0x40000000, maxFrameBytes: 1024 * 1024 } } });
+    forger.kill('SIGKILL');
+  });
+});

@@ -51,7 +51,8 @@ export function createLogger(options: LoggingOptions = {}): SymphonyLogger {
   const level = checkLevel(options.level ?? 'info', 'level');
   const destination = options.destination ?? process.stdout;
   const isTTY = (destination as NodeJS.WriteStream).isTTY === true;
-  const usePretty = options.pretty ?? isTTY;
+  // Human lines on a terminal, JSON otherwise; SYMPHONY_LOG_JSON=1 (the CLI's --log-json) forces JSON.
+  const usePretty = options.pretty ?? (isTTY && !process.env.SYMPHONY_LOG_JSON);
 
   const console: DestinationStream = usePretty
     ? pretty({ destination, sync: true, colorize: isTTY && !process.env.NO_COLOR, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' })

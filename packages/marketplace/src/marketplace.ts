@@ -8,7 +8,7 @@ import { createRegistryClient, type RegistryClient, type RemotePackument, type R
 import { resolveTree, type RootRequest } from './resolve.js';
 import { createNpmRegistryClient, isNpmRegistry } from './npm-client.js';
 import { addTrust, assertTrustedSigner, emptyTrust, holdersOf, signerTrusted, type TrustFile } from './trust.js';
-import { verifyMetadata } from './metadata.js';
+import { DEFAULT_MAX_METADATA_AGE_MS, verifyMetadata } from './metadata.js';
 import { admitMetadata, readRegistryState, saveRegistryState, type RegistryState } from './registry-state.js';
 import { verifyStoreEntry } from './store-verify.js';
 import { PROTO_NAMES, nullRecord, own } from './own.js';
@@ -59,6 +59,10 @@ export interface MarketplaceOptions {
   fetch?: typeof fetch;
   /** Per registry request, first byte to last (default 60 s); answers are also capped in size (`CLIENT_LIMITS`). */
   requestTimeoutMs?: number;
+  /** How old a registry's freshness signature may be before its metadata is refused (`E_METADATA_EXPIRED`); default 24 h. */
+  maxMetadataAgeMs?: number;
+  /** The clock freshness is judged by (default `Date.now`). */
+  now?: () => number;
   /**
    * The public key each registry signs its metadata with, by URL. A registry not listed is
    * pinned on first use (its key is remembered in `.marketplace/registries.json`).
@@ -113,7 +117,7 @@ export interface Marketplace {
 
 const ID = /^[a-z][a-z0-9-]*(\.[a-z0-9][a-z0-9_-]*)+$/;
 /** Codes after which the next registry is asked instead of failing: this registry cannot serve a trusted, fresh copy. */
-const FALL_THROUGH = new Set(['E_METADATA_UNSIGNED', 'E_METADATA_INVALID', 'E_METADATA_ROLLBACK', 'E_REGISTRY_KEY_CHANGED', 'E_SIGNER_UNTRUSTED', 'E_SIGNER_MISMATCH']);
+const FALL_THROUGH = new Set(['E_METADATA_UNSIGNED', 'E_METADATA_INVALID', 'E_METADATA_ROLLBACK', 'E_METADATA_EXPIRED', 'E_REGISTRY_KEY_CHANGED', 'E_SIGNER_UNTRUSTED', 'E_SIGNER_MISMATCH']);
 
 /** `acme.csv@^1.2` → `{ id: 'acme.csv', spec: '^1.2' }`; a bare id means the `latest` tag. */
 export function parseSpec(text: string): RootRequest {
@@ -150,6 +154,11 @@ export async function createMarketplace(options: MarketplaceOptions): Promise<Ma
   const reserved = [...new Set(['symphony', ...(options.reservedNamespaces ?? [])])];
   const statePath = join(p.root, 'registries.json');
 
+  function checkId(id: string): string {
+    if (typeof id !== 'string' || !ID.test(id)) throw new SymphonyError('E_INPUT_INVALID', `"${String(id)}" is not an extension id (<namespace>.<name>, lowercase)`, { details: { id } });
+    return id;
+  }
+
   function checkNotReserved(id: string): void {
     const namespace = id.slice(0, id.indexOf('.'));
     if (reserved.includes(namespace)) {
@@ -165,8 +174,7 @@ export async function createMarketplace(options: MarketplaceOptions): Promise<Ma
    * an untrusted signer) is skipped for the next one; when none qualifies, the first refusal.
    */
   async function findPackument(id: string, state: RegistryState, trust?: TrustFile): Promise<{ packument: RemotePackument; client: RegistryClient }> {
-    if (!ID.test(id)) throw new SymphonyError('E_INPUT_INVALID', `"${id}" is not an extension id`, { details: { id } });
-    checkNotReserved(id);
+    checkNotReserved(checkId(id));
     const refusals: SymphonyError[] = [];
     for (const client of clients) {
       const raw = await client.packument(id);
@@ -178,7 +186,7 @@ export async function createMarketplace(options: MarketplaceOptions): Promise<Ma
         let packument: RemotePackument;
         if (isNpmRegistry(client.url)) packument = raw;
         else {
-          const verified = verifyMetadata(raw, id, client.url);
+          const verified = verifyMetadata(raw, id, client.url, { now: (options.now ?? Date.now)(), maxAgeMs: options.maxMetadataAgeMs ?? DEFAULT_MAX_METADATA_AGE_MS });
           admitMetadata(state, client.url, id, verified, own(options.registryKeys, client.url));
           packument = verified.packument;
         }
@@ -442,6 +450,7 @@ export async function createMarketplace(options: MarketplaceOptions): Promise<Ma
       const lock = await currentLock();
       const targets = new Set(ids ?? Object.keys(lock.extensions));
       for (const id of targets) {
+        checkId(id);
         if (!own(lock.extensions, id)) throw new SymphonyError('E_NOT_FOUND', `${id} is not installed`, { details: { id } });
       }
       // Updated ids lose their preference, so the resolver picks the newest compatible version,
@@ -450,7 +459,7 @@ export async function createMarketplace(options: MarketplaceOptions): Promise<Ma
     },
     async uninstall(id) {
       const lock = await currentLock();
-      const entry = own(lock.extensions, id);
+      const entry = own(lock.extensions, checkId(id));
       if (!entry) throw new SymphonyError('E_NOT_FOUND', `${id} is not installed`, { details: { id } });
       const dependents = Object.entries(lock.extensions).filter(([other, e]) => other !== id && own(e.dependencies, id) !== undefined).map(([other]) => other);
       if (dependents.length > 0) {

@@ -11,6 +11,9 @@ import type { RemotePackument, RemoteVersion } from './registry-client.js';
  * timestamp that only moves forward, signed with the registry's ed25519 key.
  */
 export const METADATA_SIGNING_PREFIX = 'symphony-registry-metadata/v1\n';
+export const FRESHNESS_SIGNING_PREFIX = 'symphony-registry-freshness/v1\n';
+/** How old a registry's freshness signature may be (TUF's timestamp expiry): 24 hours by default. */
+export const DEFAULT_MAX_METADATA_AGE_MS = 24 * 60 * 60 * 1000;
 
 export interface SignedMetadata {
   keyId: string;
@@ -45,7 +48,7 @@ function refuse(code: string, message: string, details: Record<string, unknown>)
  * integrity, yank/deprecation, engines and dist-tags come from the signed payload only; the
  * unsigned summary contributes display text (name, description, keywords, permission lines).
  */
-export function verifyMetadata(raw: unknown, id: string, registry: string): VerifiedMetadata {
+export function verifyMetadata(raw: unknown, id: string, registry: string, freshness: { now: number; maxAgeMs: number } = { now: Date.now(), maxAgeMs: DEFAULT_MAX_METADATA_AGE_MS }): VerifiedMetadata {
   const signed = own(raw as Record<string, unknown>, 'signed') as SignedMetadata | undefined;
   if (!signed || typeof signed !== 'object' || typeof signed.payload !== 'string' || typeof signed.signature !== 'string'
     || typeof signed.publicKey !== 'string' || typeof signed.keyId !== 'string') {
@@ -70,6 +73,8 @@ export function verifyMetadata(raw: unknown, id: string, registry: string): Veri
     || typeof doc.versions !== 'object' || !doc.versions || typeof doc.distTags !== 'object' || !doc.distTags) {
     throw refuse('E_METADATA_INVALID', `${registry} served signed metadata that is not about ${id} (signed for ${String(doc?.id)})`, { id, registry, signedFor: doc?.id });
   }
+
+  checkFreshness(own(raw as Record<string, unknown>, 'fresh') as SignedMetadata | undefined, signed, doc, registry, freshness);
 
   const summary = (own(raw as Record<string, unknown>, 'versions') ?? {}) as Record<string, Partial<RemoteVersion>>;
   const versions = nullRecord<RemoteVersion>();
@@ -105,4 +110,27 @@ export function verifyMetadata(raw: unknown, id: string, registry: string): Veri
     publicKey: signed.publicKey,
     timestamp: doc.timestamp,
   };
+}
+
+/** The registry's serve-time signature: same key, same package, same snapshot, recent enough. */
+function checkFreshness(fresh: SignedMetadata | undefined, signed: SignedMetadata, doc: MetadataDocument, registry: string, freshness: { now: number; maxAgeMs: number }): void {
+  const id = doc.id;
+  let stamp: { format?: unknown; registry?: unknown; id?: unknown; snapshot?: unknown; issuedAt?: unknown } | undefined;
+  try {
+    if (fresh && typeof fresh.payload === 'string' && fresh.publicKey === signed.publicKey
+      && verifyText(signed.publicKey, `${FRESHNESS_SIGNING_PREFIX}${fresh.payload}`, String(fresh.signature))) {
+      stamp = JSON.parse(fresh.payload) as typeof stamp;
+    }
+  } catch {
+    stamp = undefined;
+  }
+  if (!stamp || stamp.format !== 1 || stamp.registry !== signed.keyId || stamp.id !== id || stamp.snapshot !== doc.timestamp || typeof stamp.issuedAt !== 'number') {
+    throw refuse('E_METADATA_EXPIRED', `${registry} served ${id}'s metadata without a valid freshness signature for it; a mirror cannot vouch that it is current`, { id, registry });
+  }
+  const age = freshness.now - stamp.issuedAt;
+  if (age > freshness.maxAgeMs) {
+    throw refuse('E_METADATA_EXPIRED', `${registry} served ${id}'s metadata as of ${new Date(stamp.issuedAt).toISOString()}, older than ${Math.round(freshness.maxAgeMs / 3_600_000)} h: a mirror frozen in time could be hiding newer versions or yanks`, {
+      id, registry, issuedAt: stamp.issuedAt, maxAgeMs: freshness.maxAgeMs,
+    });
+  }
 }

@@ -1,4 +1,6 @@
+import semver from 'semver';
 import { SymphonyError } from '@symphony/types';
+import { nullRecord } from './own.js';
 import type { RegistryClient, RemotePackument, RemoteSearchHit, RemoteVersion } from './registry-client.js';
 
 /** How a registry URL says it speaks the npm protocol: `npm:https://registry.example.com/`. */
@@ -70,10 +72,11 @@ export function createNpmRegistryClient(url: string, fetchImpl: typeof fetch = f
       } catch (cause) {
         throw new SymphonyError('E_REGISTRY_FAILED', `the npm registry at ${base} answered ${id} with something that is not JSON`, { details: { url: target.href }, cause });
       }
-      const versions: Record<string, RemoteVersion> = {};
+      // Keys are data: a null-prototype record, and only well-formed versions (never `__proto__`).
+      const versions = nullRecord<RemoteVersion>();
       for (const [version, v] of Object.entries(doc.versions ?? {})) {
         const s = v?.symphony;
-        if (!s || s.id !== id || v.version !== version || typeof s.keyId !== 'string' || !v.dist?.tarball || !v.dist.integrity) continue;
+        if (semver.valid(version) !== version || !s || s.id !== id || v.version !== version || typeof s.keyId !== 'string' || !v.dist?.tarball || !v.dist.integrity) continue;
         versions[version] = {
           id,
           version,
@@ -91,7 +94,7 @@ export function createNpmRegistryClient(url: string, fetchImpl: typeof fetch = f
         };
       }
       if (Object.keys(versions).length === 0) return undefined;
-      const distTags = Object.fromEntries(Object.entries(doc['dist-tags'] ?? {}).filter(([, v]) => versions[v] !== undefined));
+      const distTags = nullRecord(Object.entries(doc['dist-tags'] ?? {}).filter(([tag, v]) => tag !== '__proto__' && typeof v === 'string' && Object.hasOwn(versions, v)));
       return { id, publisher: id.slice(0, id.indexOf('.')), distTags, versions } satisfies RemotePackument;
     },
     async tarball(meta, signal) {

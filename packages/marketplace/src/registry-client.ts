@@ -30,6 +30,8 @@ export interface RemotePackument {
   versions: Record<string, RemoteVersion>;
   /** The registry's signature over the resolution facts (see metadata.ts); the marketplace resolves from it only. */
   signed?: { keyId: string; publicKey: string; payload: string; signature: string };
+  /** Signed when served (freshness): `{ registry, id, snapshot, issuedAt }`. */
+  fresh?: { keyId: string; publicKey: string; payload: string; signature: string };
 }
 
 export interface RemoteSearchHit {

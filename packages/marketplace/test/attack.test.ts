@@ -142,6 +142,10 @@ describe.each(modes)('a hostile extension installed through the real path, $name
     // One version per mode: its paths are baked in (a hostile author knows where homes live).
     const version = bubblewrap === 'off' ? '1.0.1' : '1.0.2';
     await reg.publish({ id: 'acme.hostile', version, permissions: { fs: { read: ['${workspace}'], write: ['${workspace}'] } }, code: hostileSource({ outside, home, ws, version }) });
+    // Packing imports the entry in the author's own process (the SDK compares code and manifest):
+    // what that left behind is the author's business; from here on only the install path runs it.
+    rmSync(join(outside, 'top-level-ran-unconfined.txt'), { force: true });
+    rmSync(join(ws, 'top-level.txt'), { force: true });
     mkt = await createMarketplace({ home, registries: [reg.url], consent: () => true, workspace: ws, bubblewrap });
     await mkt.trust('acme', ['acme'], reg.acme.publicKey);
     await mkt.install(`acme.hostile@${version}`);

@@ -83,11 +83,13 @@ describe('a hostile mirror', () => {
   it('editing, stripping or swapping the signed metadata is refused with a code', async () => {
     await a.publish({ id: 'acme.meta', version: '1.0.0' }, acme);
     await a.publish({ id: 'acme.meta', version: '1.0.1' }, acme);
-    const other = (await (await fetch(new URL('acme.injected', a.url))).json()) as { signed: unknown };
+    const other = (await (await fetch(new URL('acme.injected', a.url))).json()) as { signed: unknown; fresh: unknown };
     const cases: Array<[string, (p: any) => void]> = [
       ['E_METADATA_INVALID', (p) => { p.signed.payload = p.signed.payload.replace('"1.0.1":{', '"1.0.1":{"yanked":true,'); }],
       ['E_METADATA_UNSIGNED', (p) => { delete p.signed; }],
       ['E_METADATA_INVALID', (p) => { p.signed = other.signed; }],
+      ['E_METADATA_EXPIRED', (p) => { delete p.fresh; }],
+      ['E_METADATA_EXPIRED', (p) => { p.fresh = other.fresh; }],
     ];
     for (const [code, edit] of cases) {
       mirror.rewrite = (path, body) => (path === 'acme.meta' ? editJson(body, edit) : undefined);
@@ -108,6 +110,16 @@ describe('a hostile mirror', () => {
     } finally {
       mirror.rewrite = () => undefined;
     }
+  });
+
+  it('frozen in time (metadata signed as fresh over a day ago) is refused (E_METADATA_EXPIRED)', async () => {
+    await a.publish({ id: 'acme.frozen', version: '1.0.0' }, acme);
+    const day = 24 * 60 * 60 * 1000;
+    // The clock of a user a day and a minute after the mirror froze its answers.
+    const later = await market([mirror.url], undefined, { now: () => Date.now() + day + 60_000 });
+    await expect(later.install('acme.frozen')).rejects.toMatchObject({ code: 'E_METADATA_EXPIRED', details: { id: 'acme.frozen' } });
+    const lenient = await market([mirror.url], undefined, { now: () => Date.now() + day + 60_000, maxMetadataAgeMs: 2 * day });
+    expect((await lenient.install('acme.frozen')).added).toEqual([{ id: 'acme.frozen', version: '1.0.0' }]);
   });
 
   it('switching to another registry key after the first use is refused (E_REGISTRY_KEY_CHANGED)', async () => {
@@ -220,7 +232,8 @@ describe('names', () => {
       await expect(mkt.install(`acme.rb@${name}`)).rejects.toMatchObject({ code: 'E_INPUT_INVALID' });
       await expect(mkt.install(name)).rejects.toMatchObject({ code: 'E_INPUT_INVALID' });
       await expect(mkt.info(name)).rejects.toMatchObject({ code: 'E_INPUT_INVALID' });
-      await expect(mkt.update([name])).rejects.toMatchObject({ code: 'E_NOT_FOUND' });
+      await expect(mkt.update([name])).rejects.toMatchObject({ code: 'E_INPUT_INVALID' });
+      await expect(mkt.uninstall(name)).rejects.toMatchObject({ code: 'E_INPUT_INVALID' });
     }
     expect(await mkt.list()).toEqual([]);
   });

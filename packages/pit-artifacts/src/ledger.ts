@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, statfsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { open, type Database, type RootDatabase } from 'lmdb';
 import { SymphonyError, type LedgerDbOptions, type LedgerService, type LedgerStats } from '@symphony/types';
@@ -54,6 +54,20 @@ export function openLedger(options: LedgerOptions): LmdbLedger {
   const dbs = new Map<string, { db: Database; key: string }>();
   let depth = 0;
   let transactions = 0;
+  let watchingCommit = false;
+  // After a commit fails for want of space, lmdb may leave later batches unsettled: every
+  // transaction still waiting is failed with the same error, and new ones fail at once for a
+  // moment (until space may have been freed).
+  const waiting = new Set<(err: unknown) => void>();
+  let fullUntil = 0;
+  let fullError: SymphonyError | undefined;
+  const onFailure = (err: unknown): void => {
+    if (!(err instanceof SymphonyError) || err.code !== 'E_LEDGER_FULL') return;
+    fullError = err;
+    fullUntil = Date.now() + 2_000;
+    for (const reject of [...waiting]) reject(err);
+    waiting.clear();
+  };
 
   // Errors thrown by callers' own callbacks pass through untouched; anything else is lmdb's.
   const fromCallback = new WeakSet<object>();
@@ -104,12 +118,36 @@ export function openLedger(options: LedgerOptions): LmdbLedger {
     },
     transaction(fn) {
       transactions++;
+      if (fullError && Date.now() < fullUntil) return Promise.reject(fullError);
       // childTransaction: an abortable part of lmdb's batched write, so a throw undoes only fn's
       // writes, and every callback queued in this event turn shares one durable commit.
       try {
         const result = root.childTransaction(() => run(fn));
-        return Promise.resolve(result as never).catch((err: unknown) => {
-          throw wrap(err);
+        // lmdb keeps a promise of its own per batch commit that nobody awaits; when a commit fails
+        // (a full disk) it would be an unhandled rejection. Our callers hear the failure through
+        // their own promises, so handle lmdb's once per batch (it exists once this turn is over,
+        // after lmdb's own immediate, queued by the call above).
+        if (!watchingCommit) {
+          watchingCommit = true;
+          setImmediate(() => {
+            watchingCommit = false;
+            (root.committed as PromiseLike<unknown>).then(undefined, () => {});
+          });
+        }
+        return new Promise((resolve, reject) => {
+          waiting.add(reject);
+          Promise.resolve(result as never).then(
+            (value) => {
+              waiting.delete(reject);
+              resolve(value);
+            },
+            (err: unknown) => {
+              waiting.delete(reject);
+              const wrapped = wrap(err);
+              reject(wrapped);
+              onFailure(wrapped);
+            },
+          );
         });
       } catch (err) {
         return Promise.reject(wrap(err));
@@ -138,16 +176,43 @@ export async function closeLedger(ledger: LmdbLedger): Promise<void> {
   await ledger.root.close();
 }
 
+/** Bytes free on the file system of `path`, or undefined when it cannot be asked. */
+function freeBytes(path: string): number | undefined {
+  try {
+    const s = statfsSync(path);
+    return s.bavail * s.bsize;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Below this many free bytes a failed commit is a full disk (LMDB writes whole pages and grows its file by chunks). */
+const FULL_BELOW = 8 * 1024 * 1024;
+
 /** lmdb's own failures as coded errors. MDB_MAP_FULL only arrives when lmdb could not grow the map. */
 function wrapLmdbError(err: unknown, path: string, root: RootDatabase): SymphonyError {
   if (err instanceof SymphonyError) return err;
+  // lmdb hangs the real cause on a promise of its own: never leave it unhandled.
+  const commitError = (err as { commitError?: Promise<unknown> } | undefined)?.commitError;
+  if (commitError && typeof commitError.catch === 'function') commitError.catch(() => {});
   const message = (err as Error)?.message ?? String(err);
+  const code = (err as { code?: unknown })?.code;
+  const free = freeBytes(path);
+  if (/ENOSPC|No space left|MDB_MAP_RESIZED|mdb_page_spill/i.test(message) || code === 28 || code === 'ENOSPC' || (/Commit failed|Input\/output error/.test(message) && free !== undefined && free < FULL_BELOW)) {
+    return new SymphonyError('E_LEDGER_FULL', `the disk holding the ledger at ${path} is full${free === undefined ? '' : ` (${free} bytes free)`}: free space, then resume the run`, {
+      details: { path, ...(free === undefined ? {} : { freeBytes: free }) },
+      cause: err,
+    });
+  }
   if (message.includes('MDB_MAP_FULL')) {
     const mapSize = (root.getStats() as { mapSize?: number }).mapSize;
     return new SymphonyError('E_LEDGER_FULL', `the ledger at ${path} could not grow its map (${mapSize} bytes): free disk space`, {
       details: { path, mapSize },
       cause: err,
     });
+  }
+  if (/read-only|EACCES|MDB_READONLY|Permission denied|EROFS/i.test(message)) {
+    return new SymphonyError('E_LEDGER_READONLY', `the ledger at ${path} is open read-only: it cannot be written`, { details: { path }, cause: err });
   }
   if (/closed/i.test(message)) {
     return new SymphonyError('E_LEDGER_CLOSED', `the ledger at ${path} is closed`, { details: { path }, cause: err });

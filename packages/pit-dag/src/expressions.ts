@@ -223,7 +223,7 @@ function run(expr: Expr, context: ExpressionContext): data.ExpressionData {
   try {
     return new Evaluator(expr.ast, contextData(context), statusFunctions(context)).evaluate();
   } catch (err) {
-    throw new SymphonyError('E_EXPRESSION_INVALID', `expression "${expr.source}" failed: ${(err as Error).message}`, {
+    throw new SymphonyError('E_EXPRESSION_INVALID', `expression "${expr.source.trim()}" failed: ${(err as Error).message}`, {
       details: { expression: expr.source },
       cause: err,
     });
@@ -232,7 +232,57 @@ function run(expr: Expr, context: ExpressionContext): data.ExpressionData {
 
 /** Evaluates a parsed expression to a plain value. A missing property is `null`, never an error. */
 export function evaluate(expr: Expr, context: ExpressionContext): unknown {
+  const path = simplePath(expr.source);
+  if (path) return walk(path, context);
   return fromData(run(expr, context));
+}
+
+/**
+ * The common case, `steps.a.output.items` or `inputs.name`: a context and dotted property
+ * names, nothing else. Such a path is read directly (GitHub's semantics: names match
+ * case-insensitively, a missing or non-object step in the path gives null) instead of converting
+ * the whole context into GitHub's data model and back, which costs in proportion to the outputs.
+ */
+const SIMPLE_PATH = /^\s*([A-Za-z_][A-Za-z0-9_-]*(?:\.[A-Za-z_][A-Za-z0-9_-]*)+)\s*$/;
+const KEYWORDS = new Set(['true', 'false', 'null', 'nan', 'infinity']);
+const pathCache = new Map<string, string[] | null>();
+
+function simplePath(source: string): string[] | undefined {
+  let path = pathCache.get(source);
+  if (path === undefined) {
+    const m = SIMPLE_PATH.exec(source);
+    const parts = m ? (m[1] as string).split('.') : null;
+    path = parts && EXPRESSION_CONTEXTS.includes((parts[0] as string).toLowerCase()) && !parts.some((p) => KEYWORDS.has(p.toLowerCase())) ? parts : null;
+    if (pathCache.size >= CACHE_MAX) pathCache.clear();
+    pathCache.set(source, path);
+  }
+  return path ?? undefined;
+}
+
+function property(value: unknown, key: string): unknown {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return undefined;
+  const record = value as Record<string, unknown>;
+  if (Object.prototype.hasOwnProperty.call(record, key)) return record[key];
+  const lower = key.toLowerCase();
+  for (const k of Object.keys(record)) if (k.toLowerCase() === lower) return record[k];
+  return undefined;
+}
+
+function walk(path: readonly string[], context: ExpressionContext): unknown {
+  const root = (path[0] as string).toLowerCase();
+  let value: unknown = root === 'inputs' ? context.inputs ?? {} : root === 'steps' ? context.steps ?? {} : { status: context.job?.status ?? 'success' };
+  for (let i = 1; i < path.length; i++) {
+    value = property(value, path[i] as string);
+    if (value === undefined) return null;
+  }
+  // As GitHub's data model would give it: plain JSON (a Buffer, a Date, ... in their JSON form).
+  if (value === undefined || typeof value === 'function' || typeof value === 'symbol') return null;
+  if (typeof value === 'bigint') return Number(value);
+  if (typeof value === 'object' && value !== null && !Array.isArray(value)) {
+    const proto = Object.getPrototypeOf(value) as unknown;
+    if (proto !== Object.prototype && proto !== null) return fromData(toData(value));
+  }
+  return value;
 }
 
 /** One `${{ … }}` in a string: `start` at `$`, `end` after the closing `}}` (-1 when unterminated). */
@@ -311,6 +361,11 @@ function interpolated(d: data.ExpressionData): string {
   return d.coerceString();
 }
 
+function interpolatedPlain(v: unknown): string {
+  if (v !== null && typeof v === 'object') return JSON.stringify(v);
+  return interpolated(toData(v));
+}
+
 /**
  * Resolves a step's `with:` against the context: a string that is exactly one `${{ expr }}`
  * becomes the value itself (any type); expressions embedded in longer strings are interpolated
@@ -321,12 +376,16 @@ export function resolveTemplate(value: unknown, context: ExpressionContext): unk
   if (typeof value === 'string') {
     if (!value.includes('${{')) return value;
     const whole = wholeSpan(value);
-    if (whole) return evaluate(parseExpression(whole.inner), context);
+    if (whole) {
+      const path = simplePath(whole.inner);
+      return path ? walk(path, context) : evaluate(parseExpression(whole.inner), context);
+    }
     let out = '';
     let at = 0;
     for (const span of templateSpans(value)) {
       if (span.end < 0) throw unterminated(value);
-      out += value.slice(at, span.start) + interpolated(run(parseExpression(span.inner), context));
+      const path = simplePath(span.inner);
+      out += value.slice(at, span.start) + (path ? interpolatedPlain(walk(path, context)) : interpolated(run(parseExpression(span.inner), context)));
       at = span.end;
     }
     return out + value.slice(at);
@@ -382,6 +441,11 @@ export function templateReferences(value: unknown, into: Set<string> = new Set()
   if (typeof value === 'string') {
     if (!value.includes('${{')) return into;
     for (const span of templateSpans(value)) {
+      const path = simplePath(span.inner);
+      if (path) {
+        if ((path[0] as string).toLowerCase() === 'steps') into.add(path[1] as string);
+        continue;
+      }
       try {
         addReferences(parseExpression(span.inner), into);
       } catch {

@@ -115,18 +115,21 @@ export function createDagService(deps: DagServiceDeps): DagService & { close(): 
 
   /** A fire-and-forget checkpoint of one run, fenced by its lease (a refused one halts the run). */
   function backgroundFor(run: ActiveRun, write: () => void): void {
-    background(() => {
-      try {
-        fence(checkpoints, run.id, run.owner);
-        write();
-      } catch (err) {
-        queueMicrotask(() => halt(run, err));
-      }
-    });
+    background(
+      () => {
+        try {
+          fence(checkpoints, run.id, run.owner);
+          write();
+        } catch (err) {
+          queueMicrotask(() => halt(run, err));
+        }
+      },
+      (err) => halt(run, err),
+    );
   }
 
   const writes = new WriteQueue(ledger, logger);
-  const background = (write: () => void): void => writes.later(write);
+  const background = (write: () => void, onFail?: (err: unknown) => void): void => writes.later(write, onFail);
   const tx = <T>(fn: () => T): Promise<T> => writes.now(fn);
   /** A transaction of one run, fenced by its lease; a store failure halts the run. */
   const fenced = <T>(run: ActiveRun, fn: () => T): Promise<T> =>

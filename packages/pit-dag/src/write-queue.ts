@@ -8,15 +8,18 @@ import type { LedgerService, Logger } from '@symphony/types';
  */
 export class WriteQueue {
   private queued: Array<() => void> = [];
+  private failed: Array<(err: unknown) => void> = [];
 
   constructor(
     private readonly ledger: LedgerService,
     private readonly logger: Logger,
   ) {}
 
-  later(write: () => void): void {
+  /** Queues a write; `onFail` hears if the transaction that carries it fails (a full disk, say). */
+  later(write: () => void, onFail?: (err: unknown) => void): void {
     if (this.queued.length === 0) queueMicrotask(() => this.flush());
     this.queued.push(write);
+    if (onFail) this.failed.push(onFail);
   }
 
   now<T>(fn: () => T): Promise<T> {
@@ -27,9 +30,14 @@ export class WriteQueue {
   private flush(): void {
     if (this.queued.length === 0) return;
     const writes = this.queued;
+    const failed = this.failed;
     this.queued = [];
+    this.failed = [];
     this.ledger
       .transaction(() => writes.forEach((write) => write()))
-      .catch((err: unknown) => this.logger.error({ err }, 'pit.dag: a checkpoint write failed'));
+      .catch((err: unknown) => {
+        if (failed.length === 0) this.logger.error({ err }, 'pit.dag: a checkpoint write failed');
+        for (const onFail of failed) onFail(err);
+      });
   }
 }

@@ -268,6 +268,24 @@ describe('expression properties (fast-check)', () => {
       { numRuns: 500 },
     );
   });
+  it('the direct read of a plain path (steps.a.b, inputs.x) agrees with GitHub\'s evaluator', () => {
+    const key = fc.constantFrom('a', 'B', 'items', 'output', 'x-y', 'n');
+    const leaf = fc.oneof(fc.integer(), fc.double({ noNaN: false }), fc.string({ maxLength: 4 }), fc.boolean(), fc.constant(null));
+    const tree = fc.letrec((tie) => ({
+      node: fc.oneof({ depthSize: 'small' }, leaf, fc.array(tie('node'), { maxLength: 3 }), fc.dictionary(key, tie('node'), { maxKeys: 3 })),
+    })).node;
+    fc.assert(
+      fc.property(fc.dictionary(key, tree, { maxKeys: 4 }), fc.dictionary(key, tree, { maxKeys: 4 }), fc.constantFrom('inputs', 'steps', 'INPUTS'), fc.array(fc.constantFrom('a', 'b', 'items', 'OUTPUT', 'x-y', 'n', 'length'), { minLength: 1, maxLength: 4 }), (inputs, steps, root, keys) => {
+        const ctx = { inputs, steps } as unknown as ExpressionContext;
+        const source = [root, ...keys].join('.');
+        const direct = evaluate(parseExpression(source), ctx);
+        const github = evaluate(parseExpression(`(${source})`), ctx); // parenthesised: GitHub's evaluator
+        expect(direct).toEqual(github);
+        expect(resolveTemplate(`<\${{ ${source} }}>`, ctx)).toBe(resolveTemplate(`<\${{ (${source}) }}>`, ctx));
+      }),
+      { numRuns: 400 },
+    );
+  });
   it('string literals round-trip, quotes doubled', () => {
     fc.assert(
       fc.property(fc.string({ maxLength: 20 }), (s) => {

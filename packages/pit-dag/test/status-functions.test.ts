@@ -96,6 +96,29 @@ describe('status functions wired to the run (GitHub semantics)', () => {
     expect(states(final)).toEqual({ a: 'failed', b: 'skipped', c: 'done' });
   });
 
+  it('after a crash mid-cleanup, the resumed run still runs the always() step and skips the rest', async () => {
+    let x = h();
+    const run = await x.dag.createRun({
+      name: 'crash-cleanup',
+      steps: [
+        { id: 'a', uses: 'acme.x/run' },
+        { id: 'b', uses: 'acme.x/run', needs: ['a'] },
+        { id: 'cleanup', uses: 'acme.x/run', needs: ['a'], if: 'always()' },
+      ],
+    });
+    x.dag.next(run.runId);
+    await x.dag.fail(run.runId, 'a', new SymphonyError('E_STEP_FAILED', 'no'));
+    expect(x.dag.ready(run.runId)).toEqual(['cleanup']);
+    await x.ledger.flushed();
+    x = await x.reopen(); // the process dies before cleanup starts
+    open.push(x);
+    const resumed = await x.dag.resume(run.runId);
+    expect(states(resumed)).toMatchObject({ a: 'failed', b: 'skipped', cleanup: 'ready' });
+    const final = await drive(x.dag, run.runId, (s) => s.stepId);
+    expect(final.status).toBe('failed');
+    expect(states(final)).toEqual({ a: 'failed', b: 'skipped', cleanup: 'done' });
+  });
+
   it('reads step ids case-insensitively and computed references through *', async () => {
     const x = h();
     const run = await x.dag.createRun({

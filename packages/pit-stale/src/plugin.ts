@@ -1,8 +1,8 @@
 import { definePlugin, type Plugin } from '@symphony/kernel';
 import { SymphonyError, hasErrorCode, type ArtifactsService, type LedgerService, type Logger } from '@symphony/types';
 import { createDirectoryTarget } from './archive.js';
-import { createStale, type StaleService } from './store.js';
-import type { StaleOptions } from './types.js';
+import { createStale, queueTraces, type RecordResult, type StaleService } from './store.js';
+import type { StaleOptions, TraceInput } from './types.js';
 
 declare module '@symphony/kernel' {
   interface Services {
@@ -31,13 +31,14 @@ export const stalePlugin: Plugin<StaleService> = definePlugin<StaleService>({
   setup(ctx) {
     const { archiveDir, maintenanceIntervalMs, ...options } = ctx.options as StalePluginOptions;
     const home = typeof ctx.config.home === 'string' ? ctx.config.home : '.symphony';
-    const open = (): StaleService => createStale(ctx.service<LedgerService>('pit.ledger'), {
+    const ledger = ctx.service<LedgerService>('pit.ledger');
+    const open = (): StaleService => createStale(ledger, {
       ...options,
       archive: createDirectoryTarget(archiveDir ?? `${home}/archive/stale`),
       artifacts: () => ctx.tryService<ArtifactsService>('pit.artifacts'),
       logger: ctx.logger,
     });
-    const stale = openOrStandby(open, ctx.logger);
+    const stale = openOrStandby(open, (traces) => queueTraces(ledger, traces, options), ctx.logger);
     if (maintenanceIntervalMs) {
       const run = async (): Promise<void> => {
         await stale.applyRetention();
@@ -75,26 +76,47 @@ const METHODS: Record<Exclude<keyof StaleService, 'close'>, 'async' | 'sync'> = 
 
 /**
  * The store, or, while another process (another `symphony run` or `serve` on the same home)
- * holds the ledger's pit.stale lock, a stand-in whose calls fail with `E_STALE_LOCKED` and that
- * opens the real store at the first call after the holder is gone. So the kernel still starts
- * (pit.stale is optional to its users: the Conductor logs refused traces and goes on).
+ * holds the ledger's pit.stale lock, a stand-in that opens the real store at the first call
+ * after the holder is gone. Meanwhile `record*` queue their traces in the ledger for the holder
+ * (which takes them in before its next operation) and other calls fail with `E_STALE_LOCKED`.
  */
-function openOrStandby(open: () => StaleService, logger: Logger): StaleService {
+function openOrStandby(open: () => StaleService, queue: (traces: TraceInput[]) => Promise<RecordResult[]>, logger: Logger): StaleService {
   try {
     return open();
   } catch (err) {
     if (!hasErrorCode(err, 'E_STALE_LOCKED')) throw err;
-    logger.warn({ err }, 'pit.stale: another instance holds the ledger; traces are refused until it is gone');
+    logger.warn({ err }, 'pit.stale: another instance holds the ledger; traces are queued for it until it is gone');
   }
   let real: StaleService | undefined;
   let closed = false;
+  let retryAt = 0;
+  let refusal: unknown;
   const current = (): StaleService => {
     if (closed) throw new SymphonyError('E_STALE_CLOSED', 'the stale store is closed', { details: {} });
-    return (real ??= open());
+    if (real) return real;
+    if (Date.now() < retryAt) throw refusal; // at most one attempt at the lock a second
+    try {
+      return (real = open());
+    } catch (err) {
+      refusal = err;
+      retryAt = Date.now() + 1_000;
+      throw err;
+    }
   };
   return new Proxy({} as StaleService, {
     get(_target, key) {
       if (key === 'close') return async () => { closed = true; await real?.close(); };
+      if (key === 'record' || key === 'recordMany') {
+        return async (input: TraceInput | TraceInput[]) => {
+          try {
+            return await (key === 'record' ? current().record(input as TraceInput) : current().recordMany(input as TraceInput[]));
+          } catch (err) {
+            if (!hasErrorCode(err, 'E_STALE_LOCKED')) throw err;
+            const results = await queue(key === 'record' ? [input as TraceInput] : (input as TraceInput[]));
+            return key === 'record' ? results[0] : results;
+          }
+        };
+      }
       const kind = typeof key === 'string' && Object.hasOwn(METHODS, key) ? METHODS[key as keyof typeof METHODS] : undefined;
       if (kind === undefined) return undefined; // not a thenable, no other members
       const call = (args: unknown[]): unknown => (current()[key as keyof StaleService] as (...a: unknown[]) => unknown)(...args);

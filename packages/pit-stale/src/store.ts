@@ -1,4 +1,5 @@
-import { SymphonyError, silentLogger, type LedgerService } from '@symphony/types';
+import { randomUUID } from 'node:crypto';
+import { SymphonyError, silentLogger, toSymphonyError, type LedgerService } from '@symphony/types';
 import { readArchive, writeArchive } from './archive.js';
 import { sha256 } from './canonical.js';
 import { acquireLock } from './lock.js';
@@ -15,13 +16,15 @@ interface Db<V> {
   get(key: string): V | undefined;
   putSync(key: string, value: V): unknown;
   removeSync(key: string): unknown;
-  getRange(options?: { start?: string; end?: string }): Iterable<{ key: unknown; value: V }>;
+  getRange(options?: { start?: string; end?: string; limit?: number }): Iterable<{ key: unknown; value: V }>;
 }
 
 export interface RecordResult {
   id: string;
   /** `false` for an exact duplicate (dropped, counted). */
   stored: boolean;
+  /** True when queued for the instance that holds the ledger (`queueTraces`): stored when it takes it in. */
+  queued?: boolean;
   score: ScoreBreakdown;
 }
 
@@ -59,6 +62,27 @@ export interface StaleService {
 }
 
 const COUNTERS_KEY = 'removals';
+const INBOX = 'stale.inbox';
+
+/**
+ * Queues traces in the ledger for the instance that holds it (another process), which takes them
+ * in before its next operation: what the plugin does with `record*` while it stands by. Each is
+ * validated here (`E_INPUT_INVALID`); its score is provisional (against nothing stored).
+ */
+export async function queueTraces(ledger: LedgerService, traces: TraceInput[], options: Pick<StaleOptions, 'scoring' | 'now'> = {}): Promise<RecordResult[]> {
+  const now = options.now ?? Date.now;
+  const scorer = new Scorer(options.scoring);
+  const inbox = ledger.db(INBOX, { encoding: 'string' }) as Db<string>;
+  const queued = traces.map((trace) => {
+    validateTrace(trace);
+    const at = trace.at ?? now();
+    const { record, sim } = scorer.identify(trace, at);
+    return { result: { id: record.id, stored: true, queued: true, score: scorer.score(record, sim, now(), false) } as RecordResult, text: JSON.stringify({ ...trace, at }) };
+  });
+  const stamp = `${now().toString(36).padStart(10, '0')}-${process.pid}-${randomUUID()}`;
+  await ledger.transaction(() => queued.forEach((q, i) => inbox.putSync(`${stamp}-${String(i).padStart(6, '0')}`, q.text)));
+  return queued.map((q) => q.result);
+}
 
 /**
  * Opens the stale store on `ledger`. One instance per ledger: a second one, in this process or
@@ -72,6 +96,8 @@ export function createStale(ledger: LedgerService, options: StaleOptions = {}): 
   const metaDb = ledger.db('stale.meta') as Db<Meta>;
   const archiveDb = ledger.db('stale.archives') as Db<ArchiveManifest>;
   const counterDb = ledger.db('stale.counters') as Db<RemovalCounts>;
+  // Absent when a read-only environment predates the inbox: then nothing is queued.
+  const inbox = ledger.db(INBOX, { encoding: 'string' }) as Db<string> | undefined;
   const now = options.now ?? Date.now;
   const logger = options.logger ?? silentLogger;
   const policy = resolvePolicy(options.retention);
@@ -90,14 +116,19 @@ export function createStale(ledger: LedgerService, options: StaleOptions = {}): 
   }
 
   const live = (): Meta[] => [...metas.values()].filter((m) => m.tombstonedAt === undefined);
+  const hasQueued = (): boolean => {
+    for (const _ of inbox?.getRange({ limit: 1 }) ?? []) return true;
+    return false;
+  };
 
   // Mutations run one at a time, in call order: each plans and commits against a view no other
   // call changes meanwhile (a pin during a retention pass waits for it, and is not lost).
   let closed = false;
   let queue: Promise<unknown> = Promise.resolve();
   function exclusive<T>(fn: () => Promise<T>): Promise<T> {
-    const run = queue.then(() => {
+    const run = queue.then(async () => {
       if (closed) throw new SymphonyError('E_STALE_CLOSED', `the stale store on ${ledger.path} is closed`, { details: { path: ledger.path } });
+      await ingestInbox();
       return fn();
     });
     queue = run.then(() => undefined, () => undefined);
@@ -177,19 +208,59 @@ export function createStale(ledger: LedgerService, options: StaleOptions = {}): 
     return { result: { id: record.id, stored: true, score }, meta, bytes };
   }
 
-  async function store(traces: TraceInput[]): Promise<RecordResult[]> {
+  /**
+   * Takes in traces other processes queued while this instance held the ledger (`queueTraces`),
+   * oldest first, removing them from the inbox in the transaction that stores them.
+   */
+  async function ingestInbox(): Promise<void> {
+    for (let round = 0; round < 100; round++) {
+      let batch: { key: string; value: string }[];
+      try {
+        batch = [...(inbox?.getRange({ limit: 500 }) ?? [])] as { key: string; value: string }[];
+      } catch (err) {
+        // lmdb's own error for a read on a closed environment: give it the ledger's code.
+        if (/closed/i.test((err as Error).message)) throw new SymphonyError('E_LEDGER_CLOSED', `the ledger at ${ledger.path} is closed`, { details: { path: ledger.path }, cause: err });
+        throw toSymphonyError(err);
+      }
+      if (batch.length === 0) return;
+      const traces: TraceInput[] = [];
+      const keys: string[] = [];
+      const bad: string[] = [];
+      for (const { key, value } of batch) {
+        try {
+          const trace = JSON.parse(value) as TraceInput;
+          validateTrace(trace);
+          traces.push(trace);
+          keys.push(key);
+        } catch (err) {
+          logger.warn({ key, err }, 'stale: dropped an invalid queued trace');
+          bad.push(key);
+        }
+      }
+      await store(traces, [...keys, ...bad]);
+    }
+  }
+
+  /** Stores traces in one transaction; `inboxKeys` (queued traces being taken in) go in the same one. */
+  async function store(traces: TraceInput[], inboxKeys: string[] = []): Promise<RecordResult[]> {
     const pending = new Map<string, Meta>();
     const writes: { meta: Meta; bytes: Uint8Array }[] = [];
-    const results = traces.map((trace) => {
-      const prepared = prepare(trace, pending);
-      if (prepared.meta && prepared.bytes) {
-        pending.set(prepared.meta.id, prepared.meta);
-        writes.push({ meta: prepared.meta, bytes: prepared.bytes });
-        // Indexed at once, so a near-duplicate later in the same batch is scored as one.
-        scorer.add(prepared.meta);
-      }
-      return prepared.result;
-    });
+    let results: RecordResult[];
+    try {
+      results = traces.map((trace) => {
+        const prepared = prepare(trace, pending);
+        if (prepared.meta && prepared.bytes) {
+          pending.set(prepared.meta.id, prepared.meta);
+          writes.push({ meta: prepared.meta, bytes: prepared.bytes });
+          // Indexed at once, so a near-duplicate later in the same batch is scored as one.
+          scorer.add(prepared.meta);
+        }
+        return prepared.result;
+      });
+    } catch (err) {
+      for (const { meta } of writes) scorer.remove(meta); // an invalid trace: nothing of the batch stays
+      throw err;
+    }
     const duplicates = results.filter((r) => !r.stored).length;
     try {
       await write(() => {
@@ -198,6 +269,7 @@ export function createStale(ledger: LedgerService, options: StaleOptions = {}): 
           metaDb.putSync(meta.id, meta);
         }
         if (duplicates > 0) counterDb.putSync(COUNTERS_KEY, { ...counts, duplicates: counts.duplicates + duplicates });
+        for (const key of inboxKeys) inbox?.removeSync(key);
       });
     } catch (err) {
       for (const { meta } of writes) scorer.remove(meta);
@@ -443,5 +515,7 @@ export function createStale(ledger: LedgerService, options: StaleOptions = {}): 
     metas.set(id, next);
   }
 
+  // Traces other processes queued while they stood by: taken in now, not at the first call.
+  if (hasQueued()) exclusive(async () => undefined).catch((err: unknown) => logger.warn({ err }, 'stale: could not take in queued traces'));
   return service;
 }

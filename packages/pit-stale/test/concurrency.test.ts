@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { createKernel } from '@symphony/kernel';
 import { ArtifactStore, openLedger, pitStorePlugins, type LmdbLedger } from '@symphony/pit-artifacts';
 import { createDirectoryTarget, createStale, stalePlugin, type ArchiveTarget, type StaleService } from '../src/index.js';
+import { queueTraces } from '../src/store.js';
 import { DAY, close, expectCode, ledgerAt, tempDir, trace } from './helpers.js';
 
 const T0 = Date.UTC(2026, 0, 1);
@@ -139,6 +140,23 @@ describe('one instance per ledger', () => {
     await second.close();
   });
 
+  it('the holder takes in traces queued by a process standing by, before its next call, exactly once', async () => {
+    const ledger = ledgerAt();
+    const stale = createStale(ledger);
+    await stale.record(trace(1));
+    const queued = await queueTraces(ledger, [trace(2), trace(3), trace(2)]);
+    expect(queued.every((r) => r.queued)).toBe(true);
+    await expectCode(queueTraces(ledger, [{ ...trace(4), reward: Number.NaN }]), 'E_INPUT_INVALID');
+    expect(stale.stats().live).toBe(1);
+    await stale.record(trace(5));
+    expect(stale.stats().live).toBe(4); // 1, 2, 3 (2 once: a duplicate), 5
+    expect(stale.removals().duplicates).toBe(1);
+    await stale.record(trace(6));
+    expect(stale.stats().live).toBe(5);
+    expectConsistent(ledger, stale);
+    await stale.close();
+  });
+
   it('a second environment on the same path in this process is refused too, until the first closes', async () => {
     const path = join(tempDir(), 'ledger');
     const a = ledgerAt(path);
@@ -195,11 +213,14 @@ describe('the plugin beside another process', () => {
       const kernel = createKernel({ plugins: [stalePlugin, ...pitStorePlugins({ ledger: { path: join(home, 'ledger'), noSync: true } })], config: { home } });
       await kernel.start();
       const stale = kernel.service('pit.stale');
-      await expectCode(stale.record(trace(1)), 'E_STALE_LOCKED');
+      expect(await stale.record(trace(1))).toMatchObject({ stored: true, queued: true }); // for the holder
+      await expectCode(stale.cleanup(), 'E_STALE_LOCKED');
       expect(await kernel.health()).toMatchObject({ plugins: { 'pit.stale': { status: 'degraded' } } });
       await held.kill();
-      expect((await stale.record(trace(1))).stored).toBe(true);
-      expect(stale.stats().live).toBe(2); // the holder's record and this one
+      await new Promise((resolve) => setTimeout(resolve, 1_100)); // the stand-in tries the lock once a second
+      await stale.purge(); // opens the store, which takes the queued trace in first
+      expect(stale.stats().live).toBe(2); // the holder's record and the queued one
+      expect((await stale.record(trace(1))).stored).toBe(false); // it is stored: now a duplicate
       await kernel.stop();
     } finally {
       await held.kill();
@@ -222,6 +243,29 @@ describe('the plugin beside another process', () => {
       await readOnly.root.close();
     }
   });
+});
+
+describe('killed at random moments', () => {
+  it('a process killed mid-pass leaves a ledger whose counters add up, and its lock is taken over', async () => {
+    for (const delay of [40, 150, 400]) {
+      const path = join(tempDir(), 'ledger');
+      const child = fork(new URL('./fixtures/churn.mjs', import.meta.url), [path, tempDir()], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      await new Promise<void>((resolve, reject) => {
+        child.once('message', () => resolve());
+        child.once('exit', (code) => reject(new Error(`churn exited early (${code})`)));
+      });
+      await new Promise((resolve) => setTimeout(resolve, delay));
+      expect(child.exitCode).toBeNull(); // still churning when it is killed
+      child.kill('SIGKILL');
+      await exited;
+      const ledger = ledgerAt(path);
+      const stale = createStale(ledger);
+      expectConsistent(ledger, stale);
+      await stale.close();
+      await close(ledger);
+    }
+  }, 60_000);
 });
 
 describe('random interleavings (fast-check scheduler, real LMDB)', () => {

@@ -14,9 +14,9 @@ export interface RegistryHttpOptions {
   maxUploadBytes?: number;
   /**
    * Uploads per client address: a token bucket of `burst` uploads refilled at `perMinute`, and
-   * at most `concurrent` uploads of one client in flight. Beyond it: 429 `E_RATE_LIMITED`.
+   * at most `concurrent` uploads of one client parsed at once (8 more wait). Beyond: 429 `E_RATE_LIMITED`.
    */
-  uploadLimit?: { perMinute?: number; burst?: number; concurrent?: number };
+  uploadLimit?: { perMinute?: number; burst?: number; concurrent?: number; concurrentTotal?: number };
   now?: () => number;
 }
 
@@ -94,7 +94,7 @@ export function createRegistryHandler(registry: Registry, options: RegistryHttpO
       if (method === 'PUT' && s[1] === 'packages' && s.length === 2) {
         const declared = Number(header(req, 'content-length') ?? 0);
         if (declared > maxUpload) throw new SymphonyError('E_PAYLOAD_TOO_LARGE', `the upload is ${declared} bytes; the limit is ${maxUpload}`, { details: { limit: maxUpload } });
-        const release = limiter.acquire(req.socket.remoteAddress ?? 'unknown');
+        const release = await limiter.acquire(req.socket.remoteAddress ?? 'unknown');
         let meta;
         try {
           const body = await readBody(req, maxUpload);
@@ -153,34 +153,67 @@ function decodeSegment(segment: string): string {
   }
 }
 
-/** Per-client upload admission: a token bucket plus a cap on uploads in flight. */
+/** A counting semaphore whose released slot passes straight to the next waiter (no barging). */
+function createSlots(limit: number, maxWaiting: number) {
+  let inUse = 0;
+  const waiting: Array<() => void> = [];
+  return {
+    get idle() {
+      return inUse === 0 && waiting.length === 0;
+    },
+    /** Resolves once a slot is held; false (and no slot) when the queue is full. */
+    async take(): Promise<boolean> {
+      if (inUse < limit) {
+        inUse += 1;
+        return true;
+      }
+      if (waiting.length >= maxWaiting) return false;
+      await new Promise<void>((resolve) => waiting.push(resolve));
+      return true;
+    },
+    give(): void {
+      const next = waiting.shift();
+      if (next) next();
+      else inUse -= 1;
+    },
+  };
+}
+
+/**
+ * Per-client upload admission: a token bucket (refused beyond it with a Retry-After), then at
+ * most `concurrent` uploads of one client and `concurrentTotal` of all clients parsed at a time;
+ * the next ones wait for a slot (their bodies stay unread in the socket), beyond that: refused.
+ */
 function createUploadLimiter(limit: NonNullable<RegistryHttpOptions['uploadLimit']>, now: () => number) {
   const perMinute = limit.perMinute ?? 30;
   const burst = limit.burst ?? 10;
   const concurrent = limit.concurrent ?? 2;
-  const clients = new Map<string, { tokens: number; at: number; inFlight: number }>();
+  const total = createSlots(limit.concurrentTotal ?? 4, 64);
+  const clients = new Map<string, { tokens: number; at: number; slots: ReturnType<typeof createSlots> }>();
+  const refuse = (client: string, why: string, retryAfterSeconds: number) =>
+    new SymphonyError('E_RATE_LIMITED', `too many uploads from ${client} (${why}); retry in ${retryAfterSeconds} s`, { details: { client, retryAfterSeconds } });
   return {
-    acquire(client: string): () => void {
+    async acquire(client: string): Promise<() => void> {
       const t = now();
-      const state = clients.get(client) ?? { tokens: burst, at: t, inFlight: 0 };
+      const state = clients.get(client) ?? { tokens: burst, at: t, slots: createSlots(concurrent, 8) };
       state.tokens = Math.min(burst, state.tokens + ((t - state.at) / 60_000) * perMinute);
       state.at = t;
       clients.set(client, state);
-      if (state.inFlight >= concurrent || state.tokens < 1) {
-        const retryAfterSeconds = state.tokens < 1 ? Math.max(1, Math.ceil(((1 - state.tokens) * 60) / perMinute)) : 1;
-        throw new SymphonyError('E_RATE_LIMITED', `too many uploads from ${client}${state.inFlight >= concurrent ? ` (${concurrent} in flight)` : ''}; retry in ${retryAfterSeconds} s`, {
-          details: { client, retryAfterSeconds },
-        });
-      }
+      if (state.tokens < 1) throw refuse(client, `${burst} per burst, ${perMinute} a minute`, Math.max(1, Math.ceil(((1 - state.tokens) * 60) / perMinute)));
       state.tokens -= 1;
-      state.inFlight += 1;
+      if (!(await state.slots.take())) throw refuse(client, `${concurrent} in flight and 8 waiting`, 1);
+      if (!(await total.take())) {
+        state.slots.give();
+        throw refuse(client, 'the registry is busy with other uploads', 5);
+      }
       // Forget idle, full buckets so the map stays bounded by active clients.
-      if (clients.size > 10_000) for (const [k, v] of clients) if (v.inFlight === 0 && v.tokens >= burst - 1) clients.delete(k);
+      if (clients.size > 10_000) for (const [k, v] of clients) if (v.slots.idle && v.tokens >= burst - 1) clients.delete(k);
       let released = false;
       return () => {
         if (released) return;
         released = true;
-        state.inFlight -= 1;
+        total.give();
+        state.slots.give();
       };
     },
   };

@@ -70,6 +70,18 @@ export function signMetadata(key: PublisherKeyPair, document: SignedMetadataDocu
   return { keyId: key.keyId, publicKey: key.publicKey, payload, signature: signText(key.privateKeyPem, `${METADATA_SIGNING_PREFIX}${payload}`) };
 }
 
+export const FRESHNESS_SIGNING_PREFIX = 'symphony-registry-freshness/v1\n';
+
+/**
+ * TUF's timestamp role, per answer: "the newest metadata of `id` is the one signed at
+ * `snapshot`, as of `issuedAt`", signed when served. A client refuses one older than it accepts
+ * (a mirror frozen in time hides new versions and yanks even when it replays nothing old).
+ */
+export function signFreshness(key: PublisherKeyPair, packument: Packument, issuedAt: number): SignedMetadata {
+  const payload = JSON.stringify({ format: METADATA_FORMAT, registry: key.keyId, id: packument.id, snapshot: signedTimestamp(packument), issuedAt });
+  return { keyId: key.keyId, publicKey: key.publicKey, payload, signature: signText(key.privateKeyPem, `${FRESHNESS_SIGNING_PREFIX}${payload}`) };
+}
+
 /** True when the stored signature still covers the packument's current facts (and this key). */
 export function signatureCurrent(packument: Packument, key: PublisherKeyPair): boolean {
   const signed = packument.signed;

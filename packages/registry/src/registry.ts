@@ -5,7 +5,7 @@ import { keyIdOf, publicKeyObject, readPackage, summarizePermissions, registryRe
 import { SymphonyError } from '@symphony/types';
 import { createKeyedQueue, readJson, writeFileAtomic } from './fs-atomic.js';
 import { createSearchIndex } from './search.js';
-import { loadRegistryKey, metadataDocument, signMetadata, signatureCurrent, signedTimestamp } from './metadata.js';
+import { loadRegistryKey, metadataDocument, signFreshness, signMetadata, signatureCurrent, signedTimestamp } from './metadata.js';
 import type { Packument, Publisher, SearchHit, SearchOptions, VersionMeta } from './types.js';
 
 export interface RegistryOptions {
@@ -283,7 +283,9 @@ export async function openRegistry(options: RegistryOptions): Promise<Registry> 
     reservedNamespaces: reserved,
     publish,
     async packument(id) {
-      return structuredClone(get(id));
+      const copy = structuredClone(get(id));
+      copy.fresh = signFreshness(key, copy, now().getTime());
+      return copy;
     },
     resolve,
     async tarball(id, v) {

@@ -38,6 +38,8 @@ export interface Packument {
   modified: string;
   /** The registry's signature over the resolution facts, with a monotonically increasing timestamp. */
   signed?: SignedMetadata;
+  /** Signed when served: `{ registry, id, snapshot: <signed timestamp>, issuedAt }` (freshness, TUF's timestamp role). */
+  fresh?: SignedMetadata;
 }
 
 export interface PublisherKey {

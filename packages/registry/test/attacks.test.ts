@@ -109,6 +109,11 @@ describe('uploads that try to freeze the registry', () => {
     expect(await upload(bomb)).toMatchObject({ status: 422, body: { error: { code: 'E_PACKAGE_INVALID', message: expect.stringContaining('longer than 1024 bytes') } } });
   });
 
+  it('queues, rather than refuses, parallel uploads of one client within its budget', async () => {
+    const answers = await Promise.all(Array.from({ length: 6 }, () => upload(Buffer.from('not a tarball'))));
+    expect(answers.map((r) => r.status)).toEqual([422, 422, 422, 422, 422, 422]);
+  });
+
   it('limits uploads per client, answering 429 with Retry-After, and keeps serving reads', async () => {
     const limited = await spawnRegistry(`${root}/limited`, ['--upload-burst', '2', '--uploads-per-minute', '1']);
     try {
@@ -148,10 +153,14 @@ describe('signed metadata', () => {
     const key = (await call('-/key')).body as { keyId: string; publicKey: string };
     const publicKey = createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x: key.publicKey }, format: 'jwk' });
     const signed = async () => {
-      const { signed: s } = (await call('acme.http')).body;
+      const { signed: s, fresh: f } = (await call('acme.http')).body;
       expect(s.keyId).toBe(key.keyId);
       expect(verify(null, Buffer.from(`symphony-registry-metadata/v1\n${s.payload}`), publicKey, Buffer.from(s.signature, 'base64url'))).toBe(true);
-      return JSON.parse(s.payload);
+      // Each answer also carries a serve-time freshness signature naming that snapshot.
+      expect(verify(null, Buffer.from(`symphony-registry-freshness/v1\n${f.payload}`), publicKey, Buffer.from(f.signature, 'base64url'))).toBe(true);
+      const doc = JSON.parse(s.payload);
+      expect(JSON.parse(f.payload)).toMatchObject({ registry: key.keyId, id: 'acme.http', snapshot: doc.timestamp, issuedAt: expect.any(Number) });
+      return doc;
     };
     const before = await signed();
     expect(Object.keys(before.versions)).toEqual(['1.0.0', '1.1.0']);

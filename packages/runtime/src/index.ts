@@ -1,1 +1,2 @@
+export { installedExtensions } from './catalog.js';
 export { createSymphony, assertHomeOutsideWorkspace, type Symphony, type SymphonyOptions, type StepDefinition, type LogLevel } from './symphony.js';

@@ -43,8 +43,11 @@ export interface SymphonyOptions {
   home?: string;
   /** Where operators resolve `${workspace}` paths (and the sandbox confines them). Default `process.cwd()`. */
   workspace?: string;
-  /** Folders of your own extensions (trusted: worker threads), besides the built-in ones. Missing folders are skipped. */
-  extensions?: string[];
+  /**
+   * Folders of your own extensions, besides the built-in ones: a path runs them in worker threads
+   * (trusted, fast); `{ path, mode: 'process' }` in child processes. Missing folders are skipped.
+   */
+  extensions?: Array<string | { path: string; mode: 'worker' | 'process' }>;
   /** Folders of extensions that also count as trusted (worker threads) although they load later. */
   alsoTrust?: string[];
   /** Built-in operators and instruments (default true). */
@@ -123,8 +126,9 @@ export async function createSymphony(options: SymphonyOptions): Promise<Symphony
     // The built-in operators run in worker threads of this process and deny the home they find here.
     process.env.SYMPHONY_HOME = home;
     const builtins = options.builtins === false ? [] : [BUILTIN_OPERATORS_DIR, BUILTIN_INSTRUMENTS_DIR];
-    const trustedDirs = [...builtins, ...(options.extensions ?? []).map((d) => resolve(d)).filter((d) => existsSync(d))];
-    const dirs: { path: string; mode: 'worker' | 'process' }[] = trustedDirs.map((path) => ({ path, mode: 'worker' }));
+    const own = (options.extensions ?? []).map((e) => (typeof e === 'string' ? { path: resolve(e), mode: 'worker' as const } : { path: resolve(e.path), mode: e.mode })).filter((e) => existsSync(e.path));
+    const trustedDirs = [...builtins, ...own.filter((e) => e.mode === 'worker').map((e) => e.path)];
+    const dirs: { path: string; mode: 'worker' | 'process' }[] = [...builtins.map((path) => ({ path, mode: 'worker' as const })), ...own];
     plugins.push(arbitrationPlugin, poolPlugin, stalePlugin, metricsPlugin, hooksPlugin);
     // Extensions installed by the marketplace are third-party code: child processes under the
     // sandbox (set up before the stage, which starts processes through it).

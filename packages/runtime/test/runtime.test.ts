@@ -1,8 +1,8 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createSymphony, type Symphony } from '../src/index.js';
+import { createSymphony, installedExtensions, type Symphony } from '../src/index.js';
 
 const dirs: string[] = [];
 const open: Symphony[] = [];
@@ -44,11 +44,39 @@ describe('createSymphony', () => {
     expect(symphony.dag.runs()).toEqual([]);
   });
 
+  it('installedExtensions lists what the Stage would load, from manifests, creating nothing', async () => {
+    const dir = tempDir();
+    const home = join(dir, 'home');
+    const catalog = await installedExtensions({ home });
+    expect(catalog.find((e) => e.id === 'symphony.files')?.methods).toContain('read');
+    expect(catalog.some((e) => (e.capabilities ?? []).includes('classify-risk'))).toBe(true);
+    expect(existsSync(home)).toBe(false);
+    expect(await installedExtensions({ home, builtins: false })).toEqual([]);
+  });
+
   it('store mode opens without the Stage and refuses to run', async () => {
     const dir = tempDir();
     const symphony = await createSymphony({ home: dir, mode: 'store', logLevel: 'silent' });
     open.push(symphony);
     expect(symphony.kernel.tryService('stage')).toBeUndefined();
     expect(() => symphony.conductor).toThrow(expect.objectContaining({ code: 'E_KERNEL_STATE' }));
+  });
+
+  it('refuses a home inside the workspace (E_HOME_IN_WORKSPACE), and the built-in file operators deny the home', async () => {
+    const dir = tempDir();
+    const ws = join(dir, 'ws');
+    mkdirSync(ws);
+    await expect(createSymphony({ home: join(ws, '.symphony'), workspace: ws, builtins: false, logLevel: 'silent', noSync: true })).rejects.toMatchObject({ code: 'E_HOME_IN_WORKSPACE' });
+    await expect(createSymphony({ home: ws, workspace: ws, builtins: false, logLevel: 'silent', noSync: true })).rejects.toMatchObject({ code: 'E_HOME_IN_WORKSPACE' });
+    // Inspection (store mode) starts no extension: a home anywhere is fine.
+    const store = await createSymphony({ home: join(ws, '.symphony'), workspace: ws, mode: 'store', logLevel: 'silent' });
+    open.push(store);
+    const home = join(dir, 'home');
+    const symphony = await createSymphony({ home, workspace: ws, policy: 'heuristic', noSync: true, logLevel: 'silent' });
+    open.push(symphony);
+    writeFileSync(join(home, 'tokens.json'), '{"admin":"secret"}');
+    const result = await symphony.run({ name: 'peek', steps: [{ id: 'read', uses: 'symphony.files/read', with: { path: join(home, 'tokens.json') } }] });
+    expect(result.status).toBe('failed');
+    expect(JSON.stringify(result.steps[0])).toContain('E_PERMISSION_DENIED');
   });
 });

@@ -165,13 +165,28 @@ function install(info: SandboxInfo): void {
   Object.defineProperty(net.Server.prototype, 'listen', { value: guardedListen, writable: false, configurable: false });
 
   // Signals: only to itself (without bubblewrap the host and every other process of the user are
-  // visible; SIGUSR1 would open the host's inspector). With a child_process grant, also to the
-  // processes it may have started, never to its parent or a process group.
+  // visible; SIGUSR1 would open the host's inspector), and to the processes it started itself;
+  // never to its parent, another process or a process group.
   const originalKill = process.kill.bind(process);
+  // The processes it started itself (every async start goes through ChildProcess#spawn).
+  const started = new Set<number>();
+  if (info.childProcess === true) {
+    const proto = childProcess.ChildProcess.prototype as unknown as { spawn: (...a: unknown[]) => unknown };
+    const originalSpawn = proto.spawn;
+    Object.defineProperty(proto, 'spawn', {
+      value: function (this: { pid?: number }, ...args: unknown[]) {
+        const result = originalSpawn.apply(this, args);
+        if (typeof this.pid === 'number') started.add(this.pid);
+        return result;
+      },
+      writable: false,
+      configurable: false,
+    });
+  }
   const guardedKill = (pid: number, signal?: string | number): true => {
     const n = Number(pid);
     const own = n === process.pid;
-    const child = info.childProcess === true && Number.isInteger(n) && n > 0 && n !== process.ppid;
+    const child = started.has(n);
     if (!own && !child) {
       throw denied(`Permission denied: ${who} may not send a signal (${String(signal ?? 'SIGTERM')}) to process ${String(pid)} (only to itself; rule default-deny).`, {
         extensionId: info.id,

@@ -107,6 +107,31 @@ describe('flag builders', () => {
     expect(bubblewrapArgs({ readOnly: [], readWrite: [], network: true, cwd: '/' })).not.toContain('--unshare-net');
   });
 
+  it('passes only the outermost paths to Node (a path below a granted folder would make Node refuse listing it)', () => {
+    expect(nodePermissionFlags({ read: ['/ws/node_modules/x', '/ws', '/wsx', '/ws/a/b'], write: ['/ws/out', '/ws'], childProcess: false, worker: false, nodeVersion: '20.20.2' })).toEqual([
+      '--experimental-permission', '--allow-fs-read=/ws', '--allow-fs-read=/wsx', '--allow-fs-write=/ws',
+    ]);
+  });
+
+  it('masks the home with a tmpfs when a granted path contains it; the code below it is bound again after', () => {
+    const args = bubblewrapArgs({ readOnly: ['/', '/h/store/x@1'], readWrite: [], network: false, cwd: '/', masks: ['/h'] });
+    const mounts = args.flatMap((a, i) => (a === '--ro-bind-try' || a === '--bind-try' || a === '--tmpfs' ? [`${a} ${args[i + 1]}`] : []));
+    expect(mounts).toEqual(['--tmpfs /tmp', '--ro-bind-try /', '--tmpfs /h', '--ro-bind-try /h/store/x@1']);
+    // Nothing granted contains the home: no mask.
+    expect(bubblewrapArgs({ readOnly: ['/w'], readWrite: [], network: false, cwd: '/w', masks: ['/h'] })).not.toContain('/h');
+  });
+
+  it('the policy denies the home whatever the grants say, except the extension\'s own folder and tmp', () => {
+    const vars = { workspace: '/ws', extension: '/h/store/x@1', tmp: '/h/tmp/x' };
+    const p = createPolicy({ manifest: createPermissionSet({ fs: { read: ['/'], write: ['/'] } }, vars), cwd: '/ws', protectedPaths: [{ root: '/h', except: ['/h/store/x@1', '/h/tmp/x'], rule: 'host:home' }] });
+    expect(p.decide({ kind: 'fs.read', path: '/h/tokens.json' })).toMatchObject({ allow: false, rule: 'host:home' });
+    expect(p.decide({ kind: 'fs.write', path: '/h/grants.json' })).toMatchObject({ allow: false, rule: 'host:home' });
+    expect(p.decide({ kind: 'fs.read', path: '/h/store/x@1/index.js' })).toMatchObject({ allow: true });
+    expect(p.decide({ kind: 'fs.write', path: '/h/tmp/x/scratch' })).toMatchObject({ allow: true });
+    expect(() => p.require({ kind: 'fs.read', path: '/h/tokens.json' })).toThrow(/No grant can allow this/);
+    expect(() => p.require({ kind: 'fs.read', path: '/etc/x' })).not.toThrow();
+  });
+
   it('refuses to wrap anything but Node, and drops flags that would undo the sandbox', () => {
     const base = { env: {}, cwd: '/' };
     const input = { extension: { id: 'x', version: '1.0.0' }, policy: policy(), limits: resolveLimits(), bubblewrap: { available: false, reason: 'test' }, preload };

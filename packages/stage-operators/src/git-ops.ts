@@ -151,10 +151,13 @@ async function locateRepository(ctx: GitContext, cwd: string, git: string): Prom
         gitDir = resolvePath(dir, target);
       } else throw deny(`${dotGit} is neither a folder nor a gitdir file`, dotGit, 'host:gitdir');
       const real = realOrSelf(gitDir);
-      if (!isInside(real, workspace)) throw deny(`its git directory ${real} lies outside the workspace ${workspace}`, real, 'host:gitdir-outside-workspace');
-      const decision = ctx.guard.readGitInternals(real); // the policy's other refusals (the home) apply too
+      // A linked worktree (`git worktree add`) keeps its git directory in the main repository,
+      // which names this `.git` file back: a link nobody inside the workspace can forge.
+      const worktree = info.isFile() && !isInside(real, workspace) && linksBack(real, dotGit);
+      if (!isInside(real, workspace) && !worktree) throw deny(`its git directory ${real} lies outside the workspace ${workspace} (and is not a worktree of a repository that names it back)`, real, 'host:gitdir-outside-workspace');
+      const decision = worktree ? real : ctx.guard.readGitInternals(real); // the policy's other refusals (the home) apply too
       const common = commonDir(decision);
-      if (!isInside(common, workspace)) throw deny(`its common git directory ${common} lies outside the workspace`, common, 'host:gitdir-outside-workspace');
+      if (!worktree && !isInside(common, workspace)) throw deny(`its common git directory ${common} lies outside the workspace`, common, 'host:gitdir-outside-workspace');
       for (const config of new Set([join(decision, 'config'), join(common, 'config'), join(decision, 'config.worktree')])) {
         const key = await dangerousKey(git, config, cwd);
         if (key) throw deny(`its config ${config} sets ${key}, which makes git run a program or reach outside the repository; remove it to use the git operators here`, config, 'host:git-config');
@@ -167,6 +170,16 @@ async function locateRepository(ctx: GitContext, cwd: string, git: string): Prom
     dir = parent;
   }
   throw new SymphonyError('E_NOT_FOUND', `git failed in ${cwd}: not a git repository (or none inside the workspace ${workspace})`, { details: { path: cwd } });
+}
+
+/** `<gitdir>/gitdir` of a linked worktree names the worktree's `.git` file. */
+function linksBack(gitDir: string, dotGit: string): boolean {
+  try {
+    const named = readFileSync(join(gitDir, 'gitdir'), 'utf8').trim();
+    return realOrSelf(resolvePath(gitDir, named)) === realOrSelf(dotGit) && existsSync(join(gitDir, 'commondir'));
+  } catch {
+    return false;
+  }
 }
 
 function commonDir(gitDir: string): string {

@@ -129,6 +129,18 @@ describe('git_ops refuses repository config that runs programs or leaves the wor
     await expect(gitLog(ctx, { repo: dir })).rejects.toMatchObject({ code: 'E_PERMISSION_DENIED', details: { rule: 'host:gitdir-outside-workspace' } });
   });
 
+  it('a real linked worktree of a repository outside the workspace works (the repository names it back)', async () => {
+    const main = join(root.dir, 'main-repo');
+    execFileSync('git', ['clone', '-q', repo, main]);
+    const linked = join(root.dir, 'ws', 'linked');
+    execFileSync('git', ['-C', main, 'worktree', 'add', '-q', linked, 'HEAD']);
+    expect((await gitLog(ctx, { repo: linked, maxCount: 1 })).commits).toHaveLength(1);
+    // Its main repository's config is checked too.
+    execFileSync('git', ['config', '--file', join(main, '.git', 'config'), 'core.fsmonitor', `touch ${marker()}`]);
+    await expect(gitStatus(ctx, { repo: linked })).rejects.toMatchObject({ code: 'E_PERMISSION_DENIED', details: { rule: 'host:git-config' } });
+    expect(existsSync(marker())).toBe(false);
+  });
+
   it('a folder without a repository inside the workspace never reaches a repository above it', async () => {
     // The temp root itself becomes a repository: git's own discovery would walk up into it.
     execFileSync('git', ['init', '-q', root.dir]);

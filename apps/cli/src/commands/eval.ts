@@ -124,8 +124,17 @@ async function policyBytes(args: EvalArgs): Promise<{ bytes: Uint8Array; version
 }
 
 export async function evalCommand(args: EvalArgs): Promise<number> {
-  const model = await policyBytes(args);
-  const policy = await createOnnxPolicy(model.bytes, model.version);
+  let model = await policyBytes(args);
+  let policy: Awaited<ReturnType<typeof createOnnxPolicy>>;
+  try {
+    policy = await createOnnxPolicy(model.bytes, model.version);
+  } catch (err) {
+    // A home whose production model cannot run here decides with the bundled one (as a run would).
+    if (!args.home || (err as { code?: string }).code !== 'E_POLICY_INVALID') throw err;
+    const bundle = await readBundledPolicy();
+    model = { bytes: bundle.bytes, version: bundle.metadata.version, source: `bundled (${model.source} cannot run: ${(err as Error).message})` };
+    policy = await createOnnxPolicy(model.bytes, model.version);
+  }
   const tuned = await tuneBaselines(validationSeeds(args.validation), args.seed);
   const baselines: Policy[] = [
     ...strongBaselines(tuned, args.seed),

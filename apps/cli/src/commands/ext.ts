@@ -1,6 +1,6 @@
 import { join, resolve } from 'node:path';
-import { runSdkCli } from '@symphony/sdk/cli';
-import { runMarketplaceCli } from '@symphony/marketplace';
+import { USAGE as SDK_USAGE, runSdkCli } from '@symphony/sdk/cli';
+import { MARKETPLACE_USAGE, runMarketplaceCli } from '@symphony/marketplace';
 import { loadManifest } from '@symphony/manifest';
 import { createAuditLog, createGrantStore, type PermissionKind } from '@symphony/sandbox';
 import { defaultHome } from '@symphony/config';
@@ -21,12 +21,26 @@ export const EXT_USAGE = `symphony ext <command>
 --home defaults to $SYMPHONY_HOME, else $XDG_DATA_HOME/symphony, else ~/.local/share/symphony: the home
 \`symphony run\` uses (installed extensions live in <home>/extensions).`;
 
+const AUDIT_USAGE = `symphony ext audit [--extension <id>] [--limit N] [--json] [--home dir]
+
+  The sandbox's audit log: what installed extensions were allowed and denied.`;
+
 /** `symphony ext …`: the SDK's authoring CLI, the marketplace, and the sandbox audit log. */
 export async function extCommand(args: string[]): Promise<number> {
   const [sub, ...rest] = args;
-  if (!sub || sub === 'help' || sub === '--help') {
-    process.stdout.write(`${EXT_USAGE}\n`);
+  if (!sub || sub === 'help' || sub === '--help' || sub === '-h') {
+    (sub ? process.stdout : process.stderr).write(`${EXT_USAGE}\n`);
     return sub ? 0 : 2;
+  }
+  // `symphony ext <command> --help`: that command's lines, named as this CLI names them.
+  if (rest.includes('--help') || rest.includes('-h')) {
+    const usage = AUTHORING.has(sub) ? SDK_USAGE.replaceAll('symphony-sdk', 'symphony ext') : MARKET.has(sub) ? MARKETPLACE_USAGE.replaceAll('symphony-marketplace', 'symphony ext') : sub === 'audit' ? AUDIT_USAGE : undefined;
+    if (usage) {
+      const lines = usage.split('\n');
+      const own = lines.filter((line) => new RegExp(`^\\s+${sub}\\b`).test(line));
+      process.stdout.write(`${own.length > 0 ? [`symphony ext ${sub}`, '', ...own, '', ...lines.filter((l) => /^\s+--/.test(l))].join('\n') : usage}\n`);
+      return 0;
+    }
   }
   if (AUTHORING.has(sub)) return runSdkCli(args);
   const home = defaultHome({ flag: flag(rest, '--home') });
@@ -46,7 +60,7 @@ export async function extCommand(args: string[]): Promise<number> {
       audit.close();
     }
   }
-  throw new SymphonyError('E_INPUT_INVALID', `unknown ext command "${sub}"\n${EXT_USAGE}`, { details: { command: sub } });
+  throw new SymphonyError('E_USAGE', `unknown ext command "${sub}"\n${EXT_USAGE}`, { details: { command: sub } });
 }
 
 /**

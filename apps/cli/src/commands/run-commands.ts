@@ -3,6 +3,7 @@ import { writeFile } from 'node:fs/promises';
 import { inspectRuns, loadWorkflow, resolveInputs, type RunResult } from '@symphony/conductor';
 import { defaultHome } from '@symphony/config';
 import { SymphonyError, toSymphonyError, type SymphonyEvents } from '@symphony/types';
+import { installedExtensions } from '@symphony/runtime';
 import { openKernel } from '../kernel.js';
 import { c, ms, table } from '../term.js';
 import { RunView } from '../run-view.js';
@@ -27,7 +28,7 @@ export async function runCli(command: string, positionals: string[], values: Com
     case 'artifacts':
       return artifactsCommand(positionals, values, home);
     default:
-      throw new SymphonyError('E_USAGE', `unknown command "${command}" (try "symphony help")`, { details: { command } });
+      throw new SymphonyError('E_USAGE', `unknown command "${command}" (try "symphony --help")`, { details: { command } });
   }
 }
 
@@ -44,26 +45,18 @@ function parseInputs(pairs: string[] = []): Record<string, string> {
 async function runWorkflow(file: string | undefined, values: CommonValues, home: string): Promise<number> {
   if (!file && !values.resume) throw new SymphonyError('E_USAGE', 'usage: symphony run <workflow.yaml> [--input k=v] [--resume <runId>] [--json]');
   const workflowPath = file ? resolve(file) : values.resume ? await storedSource(home, values.resume) : undefined;
-  // The whole workflow is validated before anything opens (E_WORKFLOW_INVALID, with file:line:col).
-  let workflow = file && workflowPath ? await loadWorkflow(workflowPath, { file }) : undefined;
-  // Bad inputs fail before anything starts.
-  const inputs = workflow ? resolveInputs(workflow, parseInputs(values.input)) : {};
   // A workflow's own extensions live beside it, in `extensions/`.
   const extensionDirs = workflowPath ? [join(dirname(workflowPath), 'extensions')] : [];
+  // The whole workflow is validated, every `uses:` against the extensions this run would load (read
+  // from their manifests), before anything opens: E_WORKFLOW_INVALID with file:line:col, and no
+  // store, home or run record is created.
+  const workflow = file && workflowPath ? await loadWorkflow(workflowPath, { file, extensions: await installedExtensions({ home, extensions: extensionDirs }) }) : undefined;
+  // Bad inputs fail before anything starts.
+  const inputs = workflow ? resolveInputs(workflow, parseInputs(values.input)) : {};
   // Until the run has ended and succeeded, this process has failed: if anything lets the event
   // loop drain mid-run, it must not exit 0.
   process.exitCode = 1;
   const open = await openKernel({ home, extensionDirs });
-  if (workflow && workflowPath) {
-    // Then every `uses:` against what the Stage has installed, before a run record exists.
-    const conductor = open.conductor!;
-    try {
-      workflow = await loadWorkflow(workflowPath, { ...(file ? { file } : {}), extensions: () => conductor.extensions() });
-    } catch (err) {
-      await open.close();
-      throw err;
-    }
-  }
   const conductor = open.conductor!;
   const json = values.json === true;
   const view = json ? undefined : new RunView();
@@ -104,14 +97,24 @@ async function runWorkflow(file: string | undefined, values: CommonValues, home:
   } catch (err) {
     view?.stop();
     const e = toSymphonyError(err);
-    await open.close().catch(() => {});
-    if (current && (e.code === 'E_LEDGER_FULL' || e.code === 'E_LEDGER_WRITE' || e.code === 'E_RUN_LOCKED' || e.code === 'E_LEDGER_CORRUPT')) {
+    let created = false;
+    try {
+      created = current !== undefined && open.dag.record(current) !== undefined;
+    } catch {
+      created = true; // a damaged record still names a run
+    }
+    if (current && created && (e.code === 'E_LEDGER_FULL' || e.code === 'E_LEDGER_WRITE' || e.code === 'E_RUN_LOCKED' || e.code === 'E_LEDGER_CORRUPT')) {
       // The run did not end: it stays `running` in the store and resumes once the cause is fixed.
       const hint = e.code === 'E_RUN_LOCKED' ? '' : `\n  resume it once fixed: symphony run --resume ${current}${values.home ? ` --home ${values.home}` : ''}`;
       if (json) process.stdout.write(JSON.stringify({ type: 'result', runId: current, status: 'running', error: { code: e.code, message: e.message, details: e.details }, store: resolve(home) }) + '\n');
       else process.stdout.write(`${c.red('✖')} run ${current} stopped: ${e.message} ${c.dim(`[${e.code}]`)}${hint}\n`);
+      // A store that failed may not close cleanly (lmdb waits on commits that cannot land):
+      // nothing is left to save, so a failing close must not keep the process alive.
+      const closed = await Promise.race([open.close().then(() => true, () => true), new Promise<false>((r) => setTimeout(() => r(false), 3_000).unref())]);
+      if (!closed) process.exit(1);
       return 1;
     }
+    await open.close().catch(() => {});
     throw e;
   } finally {
     process.off('SIGINT', stop);

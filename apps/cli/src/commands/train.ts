@@ -154,9 +154,15 @@ export async function trainCommand(args: TrainArgs): Promise<number> {
     const production = storedPolicy(open.artifacts, 'production');
     candidate = await publishCandidate(open.artifacts, trained.bytes, { ...trained.metadata, source: 'trained' });
     const seeds = Array.from({ length: args.gateQuests }, (_, i) => GATE_SEED_BASE + i);
+    const candidateModel = { bytes: trained.bytes, version: trained.metadata.version };
     gate = production
-      ? await gateCandidate({ bytes: trained.bytes, version: trained.metadata.version }, production, seeds)
+      ? await gateCandidate(candidateModel, production, seeds)
       : { candidate: { version: trained.metadata.version, meanReward: NaN }, production: { version: 'none', meanReward: NaN }, difference: NaN, ci95: [NaN, NaN], quests: 0, better: true };
+    // A production model this Conductor cannot run is passed over for the bundled one: that is what decides now.
+    if (gate.productionRefused && bundle) {
+      const refused = gate.productionRefused;
+      gate = { ...(await gateCandidate(candidateModel, { bytes: bundle.bytes, version: `${bundle.metadata.version} (bundled; production ${production?.version} cannot run: ${refused})` }, seeds)) };
+    }
     promoted = gate.better || args.promote;
     if (promoted) await promote(open.artifacts, candidate);
   } finally {

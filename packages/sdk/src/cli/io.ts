@@ -3,6 +3,7 @@ import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Readable, Writable } from 'node:stream';
+import { SymphonyError } from '@symphony/types';
 
 /** Where a command reads and writes: the real process by default, buffers in tests. */
 export interface CliIo {
@@ -42,7 +43,7 @@ export function sdkRoot(): string {
     }
     dir = dirname(dir);
   }
-  throw new Error('cannot find the @symphony/sdk package folder');
+  throw new SymphonyError('E_INTERNAL', 'cannot find the @symphony/sdk package folder (is the SDK bundled into another package? it must stay a dependency)', { details: { from: dir } });
 }
 
 export function sdkVersion(): string {

@@ -1,3 +1,4 @@
+import { isMainThread } from 'node:worker_threads';
 import type { TransferListItem } from 'node:worker_threads';
 import type { LogLevel, ServerCallContext } from '@symphony/ipc-bus';
 
@@ -16,6 +17,13 @@ export interface ExtensionContext {
   /** The extension's id and version, and the method being called. */
   readonly extension: { readonly id: string; readonly version: string };
   readonly method: string;
+  /**
+   * The workspace: the folder `${workspace}` in the manifest's permissions names, absolute.
+   * Resolve a relative path a caller passes against it (`path.resolve(ctx.workspace, input.path)`).
+   * An installed extension's process is started in it (by the host and the sandbox); a worker
+   * thread reads the host's `SYMPHONY_WORKSPACE`, else the host's working directory.
+   */
+  readonly workspace: string;
   /** Aborted when the caller cancels or its time limit passes: stop work and return or throw. */
   readonly signal: AbortSignal;
   /** Structured logs that land in the host's log with the extension id. */
@@ -33,6 +41,7 @@ export function createContext(call: ServerCallContext, extension: { id: string; 
   return {
     extension,
     method: call.method,
+    workspace: workspaceDir(),
     get signal() {
       return call.signal;
     },
@@ -41,4 +50,14 @@ export function createContext(call: ServerCallContext, extension: { id: string; 
     progress: (fraction, message) => call.progress(fraction, message),
     transfer: (list) => call.transfer(list),
   };
+}
+
+/**
+ * A child process (installed extensions, under the sandbox) is started in the workspace, and its
+ * environment is not its own to read (the sandbox refuses undeclared variables); a worker thread
+ * shares the host's process, whose `SYMPHONY_WORKSPACE` names the workspace when it is not the cwd.
+ */
+function workspaceDir(): string {
+  if (isMainThread) return process.cwd();
+  return process.env.SYMPHONY_WORKSPACE || process.cwd();
 }

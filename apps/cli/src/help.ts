@@ -1,0 +1,62 @@
+import { readFileSync } from 'node:fs';
+
+/** Per-command help, printed by `symphony <command> --help` (or `-h`). Loaded without any command. */
+export const COMMAND_HELP: Readonly<Record<string, string>> = {
+  run: `symphony run <workflow.yaml> [options]
+
+  Runs a workflow to completion, printing each step's progress.
+
+  -i, --input <k=v>    a workflow input (repeatable)
+  --resume <runId>     continue an interrupted run; finished steps are not run again
+  --json               one JSON line per event on stdout
+  --home <dir>         the store (default ./.symphony)`,
+  runs: `symphony runs <list | show <runId> | explain <runId>> [options]
+
+  list                 recent runs
+  show <runId>         one run's steps, states and outputs
+  explain <runId>      the Conductor's decisions in that run
+  --json               machine-readable output
+  --home <dir>         the store (default ./.symphony)`,
+  artifacts: `symphony artifacts <list | get <name[@version]>> [options]
+
+  list                 artifact names and versions
+  get <name[@version]> one artifact's value
+  -o, --out <file>     write the value to a file
+  --json               machine-readable output
+  --home <dir>         the store (default ./.symphony)`,
+  serve: `symphony serve [options]
+
+  The HTTP + WebSocket API and the web UI.
+
+  --host <addr>        listen address (default 127.0.0.1)
+  --port <n>           port (default 7777)
+  --workflow <path>    a workflow file or folder to offer (repeatable)
+  --home <dir>         the store (default ./.symphony)
+  --log-json           JSON log lines even on a terminal`,
+  desktop: `symphony desktop [options]
+
+  Symphony in an app window: the server on a free loopback port, the web UI in an installed
+  Chromium-family browser (--app, own profile; SYMPHONY_BROWSER picks one), else the default
+  browser; logged in by a one-time code. Finished runs show an OS notification.
+
+  --open <symphony://…>  show this run or page (in the running app if there is one)
+  --register             make symphony:// links open Symphony (Linux: a .desktop entry)
+  --workflow <path>      a workflow file or folder to offer (repeatable)
+  --browser-arg <flag>   an extra browser flag (repeatable), e.g. --browser-arg=--no-sandbox
+  --home <dir>           the store`,
+};
+
+/** This CLI's version, from its package.json (dist/cli.js → ../package.json). */
+export function cliVersion(): string {
+  return (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+}
+
+export function wantsHelp(args: readonly string[]): boolean {
+  return args.includes('--help') || args.includes('-h');
+}
+
+/** Node's parseArgs errors (unknown option, missing value) are usage errors: exit 2. */
+export function isUsageError(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && (code.startsWith('ERR_PARSE_ARGS_') || code === 'E_USAGE');
+}

@@ -1,0 +1,66 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { symphony } from './cli-harness.js';
+
+// The command-line conventions of git and npm, through the built CLI as a user runs it.
+const dirs: string[] = [];
+const tmp = () => {
+  const d = mkdtempSync(join(tmpdir(), 'symphony-cli-conv-'));
+  dirs.push(d);
+  return d;
+};
+afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+
+describe('symphony CLI conventions', () => {
+  it('-V/--version print the package version; -h/--help the usage, exit 0', async () => {
+    const cwd = tmp();
+    const version = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version as string;
+    for (const flag of ['-V', '--version']) expect(await symphony([flag], { cwd })).toMatchObject({ code: 0, stdout: `${version}\n` });
+    for (const flag of ['-h', '--help', 'help']) {
+      const r = await symphony([flag], { cwd });
+      expect(r.code).toBe(0);
+      expect(r.stdout).toContain('symphony <command>');
+    }
+  });
+
+  it('<command> --help prints that command\'s options, never running it', async () => {
+    const cwd = tmp();
+    const run = await symphony(['run', '--help'], { cwd });
+    expect(run).toMatchObject({ code: 0 });
+    expect(run.stdout).toMatch(/^symphony run <workflow.yaml>/);
+    expect(run.stdout).toContain('--resume <runId>');
+    const install = await symphony(['ext', 'install', '--help'], { cwd });
+    expect(install.code).toBe(0);
+    expect(install.stdout).toContain('install <id>[@range]');
+    expect(install.stdout).not.toContain('uninstall <id>');
+    const create = await symphony(['ext', 'create', '-h'], { cwd });
+    expect(create.code).toBe(0);
+    expect(create.stdout).toContain('symphony ext create');
+    expect(create.stdout).not.toContain('symphony-sdk');
+    const audit = await symphony(['ext', 'audit', '--help'], { cwd, env: { SYMPHONY_HOME: join(cwd, 'home') } });
+    expect(audit.stdout).toMatch(/^symphony ext audit/);
+    expect(audit.stdout).not.toContain('no audit entries');
+  });
+
+  it('usage errors exit 2 with a hint; no stack trace', async () => {
+    const cwd = tmp();
+    for (const args of [['frobnicate'], ['run', '--no-such-flag'], ['ext', 'frobnicate'], ['ext', 'search', 'x']]) {
+      const r = await symphony(args, { cwd, env: { SYMPHONY_REGISTRY: '' } });
+      expect(r.code, `${args.join(' ')}: ${r.stderr}`).toBe(2);
+      expect(r.stderr).not.toMatch(/\n\s+at /);
+    }
+  });
+
+  it('ext create works through the built CLI and writes a project that asks for ranges that exist', async () => {
+    const cwd = tmp();
+    const r = await symphony(['ext', 'create', 'operator', 'todo-count', '--publisher', 'acme'], { cwd });
+    expect(r.code, r.stderr).toBe(0);
+    const pkg = JSON.parse(readFileSync(join(cwd, 'todo-count', 'package.json'), 'utf8'));
+    expect(pkg.name).toBe('acme.todo-count');
+    const vdom = JSON.parse(readFileSync(new URL('../../../packages/vdom/package.json', import.meta.url), 'utf8')).version as string;
+    expect(pkg.dependencies['@symphony/vdom']).toBe(`^${vdom}`);
+    expect(JSON.parse(readFileSync(join(cwd, 'todo-count', 'symphony.extension.json'), 'utf8')).id).toBe('acme.todo-count');
+  });
+});

@@ -1,0 +1,55 @@
+import { SymphonyError } from '@symphony/types';
+
+/** Where Redis is and how to authenticate (ACL user and password; TLS options passed to Node's `tls.connect`). */
+export interface RedisTarget {
+  /** `redis://[user:password@]host:port[/db]` or `rediss://…` (TLS). */
+  url: string;
+  /** ACL user (overrides the URL's). */
+  username?: string;
+  /** ACL password (overrides the URL's). */
+  password?: string;
+  /** TLS options (`ca`, `cert`, `key`, `servername`, `rejectUnauthorized`…); `true` or a `rediss:` URL turns TLS on with defaults. */
+  tls?: boolean | Record<string, unknown>;
+}
+
+/** ioredis options for BullMQ (`maxRetriesPerRequest: null`: commands wait for a reconnect instead of failing). */
+export function redisOptions(target: string | RedisTarget): Record<string, unknown> {
+  const t: RedisTarget = typeof target === 'string' ? { url: target } : target;
+  let u: URL;
+  try {
+    u = new URL(t.url);
+  } catch {
+    throw new SymphonyError('E_INPUT_INVALID', `scale-out: "${redact(t.url)}" is not a Redis URL (redis://[user:password@]host:port[/db] or rediss://…)`, { details: { url: redact(t.url) } });
+  }
+  if (u.protocol !== 'redis:' && u.protocol !== 'rediss:') {
+    throw new SymphonyError('E_INPUT_INVALID', `scale-out: the Redis URL must start with redis:// or rediss://, not ${u.protocol}//`, { details: { url: redact(t.url) } });
+  }
+  const db = u.pathname.length > 1 ? Number(u.pathname.slice(1)) : 0;
+  if (!Number.isInteger(db) || db < 0) throw new SymphonyError('E_INPUT_INVALID', `scale-out: the Redis database in "${redact(t.url)}" must be a number`, { details: { url: redact(t.url) } });
+  const username = t.username ?? (u.username ? decodeURIComponent(u.username) : undefined);
+  const password = t.password ?? (u.password ? decodeURIComponent(u.password) : undefined);
+  const tls = t.tls === true || (t.tls === undefined && u.protocol === 'rediss:') ? {} : t.tls && typeof t.tls === 'object' ? t.tls : undefined;
+  return {
+    host: u.hostname.replace(/^\[(.*)\]$/, '$1'),
+    port: u.port ? Number(u.port) : 6379,
+    db,
+    ...(username ? { username } : {}),
+    ...(password ? { password } : {}),
+    ...(tls ? { tls } : {}),
+    maxRetriesPerRequest: null,
+    enableReadyCheck: true,
+    // Reconnect forever, backing off to 1 s: dispatch pauses while Redis is away and resumes after.
+    retryStrategy: (times: number) => Math.min(50 * times, 1000),
+  };
+}
+
+/** The URL without its password, for messages and logs. */
+export function redact(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '***';
+    return u.toString();
+  } catch {
+    return '<unparseable URL>';
+  }
+}
