@@ -17,7 +17,7 @@ const USAGE = `symphony <command>
   worker --redis <url> [--concurrency N] [--extensions id,...]   run dispatched steps (scale-out over BullMQ on Redis)
   tokens create --scope <read|run|admin> [--name n] [--ttl-days d] | list | revoke <id>   [--home dir]
 
-  -h, --help           this help; `symphony <command> --help` for a command's options
+  -h, --help           this help; \`symphony <command> --help\` for a command's options
   -V, --version        the version
       --log-json       JSON log lines even on a terminal
 
