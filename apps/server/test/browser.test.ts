@@ -272,9 +272,9 @@ describe.skipIf(!executablePath)('the web UI in a real Chromium through the real
     expect(await page.title()).toBe(`Step ranking · Run ${startedRun} · Symphony`);
     await shot('server-run-page');
 
-    // A deep link opened afresh (same session): the step's page, with its log.
-    const other = await page.context().newPage();
-    try {
+    // A deep link loaded afresh (a full page load, same session): the step's page, with its log.
+    const other = page;
+    {
       await other.goto(`${server.url}/runs/${startedRun}/steps/report`);
       await other.getByTestId('step-panel').waitFor();
       await other.getByTestId('step-panel').getByTestId('log').filter({ hasText: 'succeeded in' }).waitFor();
@@ -293,8 +293,8 @@ describe.skipIf(!executablePath)('the web UI in a real Chromium through the real
         await other.screenshot({ path: `${artifactsDir}server-step-${size.width}.png`, fullPage: true });
       }
       expect(found).toEqual([]);
-    } finally {
-      await other.close();
+      await other.setViewportSize({ width: 1280, height: 1000 });
+      await other.evaluate(() => document.documentElement.classList.remove('dark'));
     }
   });
 

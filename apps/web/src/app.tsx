@@ -75,7 +75,7 @@ export function App() {
           <Button variant="outline" size="sm" onClick={() => setTheme(theme === 'dark' ? 'light' : 'dark')}>
             {theme === 'dark' ? 'Light' : 'Dark'} theme
           </Button>
-          {auth.status === 'authed' && <Button variant="ghost" size="sm" data-testid="logout" onClick={logout}>Log out</Button>}
+          {auth.status === 'authed' && <Button variant="outline" size="sm" data-testid="logout" onClick={logout}>Log out</Button>}
         </div>
       </header>
       <main className="mx-auto w-full max-w-6xl min-w-0 flex-1 p-4 sm:p-6" data-testid={`page-${page}`}>
