@@ -9,7 +9,7 @@ import { can, useApi, type Decision, type RunDetail, type RunSummary, type StepD
 import { humanDuration, linkClick, navigate, runPath, when } from '../lib/router';
 
 export const statusTone = (status: string): BadgeTone =>
-  status === 'succeeded' ? 'success' : status === 'failed' ? 'destructive' : status === 'cancelled' || status === 'skipped' ? 'secondary' : status === 'pending' ? 'outline' : 'warning';
+  status === 'succeeded' || status === 'done' ? 'success' : status === 'failed' ? 'destructive' : status === 'cancelled' || status === 'skipped' ? 'secondary' : status === 'pending' ? 'outline' : 'warning';
 
 const PAGE = 20;
 
@@ -192,7 +192,7 @@ function Timeline({ run, selected }: { run: RunDetail; selected?: string }) {
       {order.map((s) => {
         const left = s.startedAt ? ((s.startedAt - start) / span) * 100 : 0;
         const width = s.startedAt && s.endedAt ? Math.max(0.5, ((s.endedAt - s.startedAt) / span) * 100) : 0.5;
-        const bar = s.state === 'succeeded' ? 'bg-success' : s.state === 'failed' ? 'bg-destructive' : s.state === 'skipped' ? 'bg-muted-foreground' : 'bg-warning';
+        const bar = s.state === 'succeeded' || s.state === 'done' ? 'bg-success' : s.state === 'failed' ? 'bg-destructive' : s.state === 'skipped' ? 'bg-muted-foreground' : 'bg-warning';
         return (
           <li key={s.stepId} className="grid grid-cols-1 items-center gap-x-3 sm:grid-cols-[12rem_1fr]">
             <a href={runPath(run.runId, s.stepId)} onClick={linkClick(runPath(run.runId, s.stepId))} aria-current={s.stepId === selected ? 'true' : undefined} data-step-link={s.stepId}
