@@ -298,16 +298,25 @@ describe.skipIf(!executablePath)('the web UI in a real Chromium through the real
     }
   });
 
-  it('opens an artifact of the run on the Artifacts page', async () => {
+  it('opens an artifact of the run on the Artifacts page: the Markdown report rendered (not JSON), a JSON output as a tree, a download', async () => {
     await page.goto(`${server.url}/#/artifacts`);
     await page.getByTestId('connection').filter({ hasText: 'connected' }).waitFor();
     await page.getByRole('cell', { name: 'hotspots/report' }).click();
     await page.locator('g[data-node^="hotspots/report@"]').first().waitFor();
     await page.getByTestId('open-hotspots/report').click();
-    const text = page.getByTestId('artifact-text');
-    await text.waitFor();
-    expect(await text.textContent()).toContain('src/hot.js');
+    const report = page.getByTestId('artifact-markdown');
+    await report.waitFor();
+    expect(await report.textContent()).toContain('src/hot.js');
+    // Rendered: headings are elements, no escaped newlines or JSON quotes are shown.
+    expect(await report.locator('h1, h2, h3').count()).toBeGreaterThan(0);
+    expect(await report.textContent()).not.toContain('\\n');
+    expect(await report.locator('script, [onerror], [onclick]').count()).toBe(0);
     await shot('server-artifacts');
+    const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('artifact-download').click()]);
+    expect(download.suggestedFilename()).toBe('hotspots_report');
+    expect(readFileSync((await download.path())!, 'utf8')).toContain('src/hot.js');
+    await page.getByTestId('open-hotspots/ranking').click();
+    await page.locator('[data-testid="artifact-json"], [data-testid="artifact-table"]').first().waitFor();
   });
 
   it('logs out: the session ends and the login screen returns', async () => {

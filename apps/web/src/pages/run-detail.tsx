@@ -200,9 +200,11 @@ function Timeline({ run, selected }: { run: RunDetail; selected?: string }) {
               {s.stepId}
               <span className="sr-only">: {s.state}, {humanDuration(s.durationMs)}, {s.attempts} attempt(s)</span>
             </a>
-            <div className="relative h-6 rounded bg-muted" aria-hidden="true">
-              <div className={`absolute top-1 bottom-1 rounded ${bar}`} style={{ left: `${left}%`, width: `${Math.min(width, 100 - left)}%` }} />
-              <span className="absolute inset-y-0 right-1 flex items-center text-xs text-foreground">{humanDuration(s.durationMs)}{s.attempts > 1 ? ` · ${s.attempts} attempts` : ''}{s.interruptions ? ` · ${s.interruptions} interrupted` : ''}</span>
+            <div className="flex items-center gap-2" aria-hidden="true">
+              <div className="relative h-5 flex-1 rounded bg-muted">
+                <div className={`absolute top-1 bottom-1 rounded ${bar}`} style={{ left: `${left}%`, width: `${Math.min(width, 100 - left)}%` }} />
+              </div>
+              <span className="shrink-0 text-xs">{humanDuration(s.durationMs)}{s.attempts > 1 ? ` · ${s.attempts} attempts` : ''}{s.interruptions ? ` · ${s.interruptions} interrupted` : ''}</span>
             </div>
           </li>
         );
