@@ -126,7 +126,7 @@ export async function readLockfile(p: Paths, generation: number): Promise<Lockfi
     const expected = Buffer.from(lockIntegrity(await lockKey(p), lock));
     const given = Buffer.from(String(lock.integrity));
     if (expected.length !== given.length || !timingSafeEqual(expected, given)) {
-      throw new SymphonyError('E_LOCKFILE_TAMPERED', `${file} was edited by hand (its integrity does not match); restore the previous generation or reinstall`, { details: { path: file } });
+      throw new SymphonyError('E_LOCKFILE_TAMPERED', `${file} was edited by hand (its integrity does not match); nothing installed is trusted until it is undone: restore it, or remove the ${p.extensions} link and install again`, { details: { path: file } });
     }
   }
   return { ...lock, extensions: nullRecord(Object.entries(lock.extensions)) };

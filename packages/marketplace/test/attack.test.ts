@@ -5,13 +5,14 @@
  * sandbox, with bubblewrap and in degraded mode. Every attack must be refused, leave an audit
  * entry, and leave the host (this test process) alive and the extension serving again.
  */
-import { existsSync, mkdirSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createKernel, type Kernel } from '@symphony/kernel';
 import { createStagePlugin } from '@symphony/extension-loader';
 import { probeBubblewrap, sandboxPlugin, type AuditEntry } from '@symphony/sandbox';
+import { packExtension, readPackage, writePackageFiles } from '@symphony/sdk';
 import { createMarketplace, type Marketplace } from '../src/index.js';
 import { startRegistry, tempDir } from './fixtures.js';
 
@@ -232,6 +233,31 @@ describe.each(modes)('a hostile extension installed through the real path, $name
     await expect(call('spin')).rejects.toMatchObject({ code: 'E_TIMEOUT' });
     expect(audit().slice(before)).toEqual(expect.arrayContaining([expect.objectContaining({ kind: 'limit', operation: 'spin' })]));
     expect(await call('ping')).toBe('pong');
+  });
+
+  it.skipIf(skip || name !== 'degraded (no bubblewrap)')('the package re-signed with another key after install is refused at the next start', async () => {
+    const dir = realpathSync(join(home, 'extensions', 'acme.hostile'));
+    const original = join(root, 'original-store-copy');
+    cpSync(dir, original, { recursive: true });
+    const copy = join(root, 'resigned-src');
+    cpSync(dir, copy, { recursive: true });
+    rmSync(join(copy, '.symphony'), { recursive: true, force: true });
+    const resigned = await readPackage((await packExtension({ dir: copy, key: reg.other })).tarball);
+    rmSync(dir, { recursive: true, force: true });
+    await writePackageFiles(resigned, dir);
+    const fresh = createKernel({
+      plugins: [sandboxPlugin, createStagePlugin({ dirs: [{ path: join(home, 'extensions'), mode: 'process' }], restart: { maxCrashes: 1 } })],
+      config: { pluginOptions: { sandbox: { home, workspace: ws, bubblewrap } } },
+    });
+    await fresh.start();
+    try {
+      await expect(fresh.service('stage').call('acme.hostile/ping', {}, { timeoutMs: 15_000 })).rejects.toThrow(/E_FILES_TAMPERED|signed by/);
+      expect(fresh.service('sandbox').audit.read({ extensionId: 'acme.hostile', kind: 'refuse' }).at(-1)).toMatchObject({ rule: 'files-tampered' });
+    } finally {
+      await fresh.stop();
+      rmSync(dir, { recursive: true, force: true });
+      cpSync(original, dir, { recursive: true });
+    }
   });
 
   it.skipIf(skip || name !== 'degraded (no bubblewrap)')('files changed after install are refused at the next start (E_FILES_TAMPERED), audited', async () => {

@@ -42,7 +42,7 @@ async function market(registries: string[], home?: string, extra: Partial<Market
 
 const versions = async (mkt: Awaited<ReturnType<typeof market>>) => (await mkt.list()).map((e) => `${e.id}@${e.version}`).sort();
 
-describe('a hostile mirror', () => {
+describe('a hostile mirror', { timeout: 20_000 }, () => {
   it('replaying older signed metadata is refused (E_METADATA_ROLLBACK); with a second registry it falls through, never downgrading', async () => {
     await a.publish({ id: 'acme.rb', version: '1.0.0' }, acme);
     const old = Buffer.from(await (await fetch(new URL('acme.rb', a.url))).arrayBuffer());
@@ -136,7 +136,7 @@ describe('a hostile mirror', () => {
   });
 });
 
-describe('several registries', () => {
+describe('several registries', { timeout: 20_000 }, () => {
   it('an untrusted signer in the first registry falls through to the next', async () => {
     await b.publish({ id: 'acme.multi', version: '1.0.0' }, impostor);
     await a.publish({ id: 'acme.multi', version: '1.0.0' }, acme);
@@ -147,7 +147,7 @@ describe('several registries', () => {
   });
 });
 
-describe('yanks', () => {
+describe('yanks', { timeout: 20_000 }, () => {
   it('keep an installed version installed, with a warning, instead of locking the user out', async () => {
     await a.publish({ id: 'acme.yk', version: '1.0.0' }, acme);
     await a.publish({ id: 'acme.yk-peer', version: '1.0.0' }, acme);
@@ -164,7 +164,7 @@ describe('yanks', () => {
   });
 });
 
-describe('the lockfile and the store', () => {
+describe('the lockfile and the store', { timeout: 20_000 }, () => {
   it('refuse a hand-edited integrity or permission and an altered installed file, with codes', async () => {
     await a.publish({ id: 'acme.lk', version: '1.0.0', permissions: { fs: { read: ['${workspace}'] } } }, acme);
     await a.publish({ id: 'acme.lk-peer', version: '1.0.0' }, acme);
@@ -214,7 +214,7 @@ describe('the lockfile and the store', () => {
   });
 });
 
-describe('names', () => {
+describe('names', { timeout: 20_000 }, () => {
   it('never installs reserved namespaces from a registry, nor trusts anyone for them', async () => {
     const mkt = await market([a.url], undefined, { reservedNamespaces: ['corp'] });
     await expect(mkt.install('symphony.files@9.0.0')).rejects.toMatchObject({ code: 'E_NAMESPACE_RESERVED' });

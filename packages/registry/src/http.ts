@@ -195,13 +195,13 @@ function createUploadLimiter(limit: NonNullable<RegistryHttpOptions['uploadLimit
   return {
     async acquire(client: string): Promise<() => void> {
       const t = now();
-      const state = clients.get(client) ?? { tokens: burst, at: t, slots: createSlots(concurrent, 8) };
+      const state = clients.get(client) ?? { tokens: burst, at: t, slots: createSlots(concurrent, 32) };
       state.tokens = Math.min(burst, state.tokens + ((t - state.at) / 60_000) * perMinute);
       state.at = t;
       clients.set(client, state);
       if (state.tokens < 1) throw refuse(client, `${burst} per burst, ${perMinute} a minute`, Math.max(1, Math.ceil(((1 - state.tokens) * 60) / perMinute)));
       state.tokens -= 1;
-      if (!(await state.slots.take())) throw refuse(client, `${concurrent} in flight and 8 waiting`, 1);
+      if (!(await state.slots.take())) throw refuse(client, `${concurrent} in flight and 32 waiting`, 1);
       if (!(await total.take())) {
         state.slots.give();
         throw refuse(client, 'the registry is busy with other uploads', 5);

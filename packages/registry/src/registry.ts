@@ -1,4 +1,4 @@
-import { readFile, mkdir, readdir } from 'node:fs/promises';
+import { readFile, mkdir, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import semver from 'semver';
 import { keyIdOf, publicKeyObject, readPackage, summarizePermissions, registryRequestText, tarballName, verifyText, type SignedRegistryRequest } from '@symphony/sdk';
@@ -102,6 +102,10 @@ export async function openRegistry(options: RegistryOptions): Promise<Registry> 
   const stale: Packument[] = [];
   for (const id of await readdir(join(dir, 'packages'))) {
     if (!ID.test(id)) continue;
+    // Half-written files of a process killed mid-write: never renamed into place, safe to drop.
+    for (const name of await readdir(join(dir, 'packages', id)).catch(() => [] as string[])) {
+      if (name.endsWith('.tmp')) await rm(join(dir, 'packages', id, name), { force: true });
+    }
     const packument = await readJson<Packument>(join(dir, 'packages', id, 'packument.json'));
     if (packument && packument.id === id) {
       packuments.set(id, packument);

@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { create, Parser } from 'tar';
 import { integrityOf, signRegistryRequest, type PublisherKeyPair } from '@symphony/sdk';
@@ -86,6 +86,17 @@ describe('publish and metadata', () => {
     expect(Object.keys((await again.packument('acme.csv')).versions).sort()).toEqual(['1.0.0', '1.2.0', '1.2.5', '2.0.0', '2.0.0-beta.1']);
     expect((await again.resolve('acme.csv', '1.0.0')).deprecated).toBe('use 2.x');
     expect((await again.search('csv'))[0]?.id).toBe('acme.csv');
+  });
+});
+
+describe('a registry reopened after a kill', () => {
+  it('drops half-written temp files and re-signs nothing that did not change', async () => {
+    const pkgDir = `${root}/registry/packages/acme.csv`;
+    await writeFile(`${pkgDir}/packument.json.999.deadbeef.tmp`, '{"half":');
+    const before = (await registry.packument('acme.csv')).signed?.payload;
+    const reopened = await openRegistry({ dir: `${root}/registry` });
+    expect((await readdir(pkgDir)).filter((f) => f.endsWith('.tmp'))).toEqual([]);
+    expect((await reopened.packument('acme.csv')).signed?.payload).toBe(before);
   });
 });
 

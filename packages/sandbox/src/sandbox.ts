@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, realpathSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, realpathSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -126,10 +126,27 @@ export function createSandbox(options: SandboxOptions): SandboxService {
 
   function verifyInstalledFiles(ext: SandboxedExtension): void {
     try {
-      verifySignedFiles(ext.dir as string);
+      const signed = verifySignedFiles(ext.dir as string);
+      // Signed by the key the install accepted (the live lockfile's entry), for this id and version.
+      const lock = readLockEntry(ext.id);
+      if (signed.id !== ext.id || signed.version !== ext.version || (lock && (lock.version !== ext.version || lock.keyId !== signed.keyId))) {
+        throw new SymphonyError('E_FILES_TAMPERED', `${ext.dir}: signed as ${signed.id}@${signed.version} by ${signed.keyId}, but installed as ${ext.id}@${ext.version}${lock ? ` signed by ${lock.keyId}` : ''}; refusing to start it (reinstall it with \`symphony ext install\`).`, {
+          details: { path: ext.dir, dir: ext.dir, keyId: signed.keyId },
+        });
+      }
     } catch (error) {
       audit.append({ kind: 'refuse', extensionId: ext.id, version: ext.version, operation: 'launch', target: ext.dir as string, rule: 'files-tampered', detail: (error as Error).message });
       throw error;
+    }
+  }
+
+  /** The live lockfile's entry for an installed extension (written by the marketplace in the home). */
+  function readLockEntry(id: string): { version?: string; keyId?: string } | undefined {
+    try {
+      const lock = JSON.parse(readFileSync(join(realHome, 'extensions', 'symphony-lock.json'), 'utf8')) as { extensions?: Record<string, { version?: string; keyId?: string }> };
+      return Object.hasOwn(lock.extensions ?? {}, id) ? lock.extensions![id] : undefined;
+    } catch {
+      return undefined;
     }
   }
 

@@ -60,6 +60,7 @@ export const ERROR_CODES = {
   E_METADATA_ROLLBACK: 'a registry served signed metadata older than the newest already seen from it (a stale mirror or a replay)',
   E_REGISTRY_KEY_CHANGED: 'a registry signed its metadata with another key than the one pinned or configured for it',
   E_DOWNGRADE_REFUSED: 'an update would go below the installed version; downgrades need an explicit install of that version',
+  E_REGISTRY_STATE_INVALID: "the marketplace's record of registry keys and timestamps (.marketplace/registries.json) cannot be read",
   E_LOCKFILE_TAMPERED: "the lockfile was edited by hand (its own integrity, the registry's signed integrity or the signed manifest disagree)",
 } as const;
 
