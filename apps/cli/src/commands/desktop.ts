@@ -9,7 +9,7 @@ import { SymphonyError } from '@symphony/types';
 import { openKernel } from '../kernel.js';
 
 /** A command-line word for a `.desktop` Exec line (quoted when it has to be). */
-const execWord = (s: string) => (/^[\w./@:=-]+$/.test(s) ? s : `"${s.replace(/(["`$\\])/g, '\\$1')}"`);
+const execWord = (s: string) => (/^[\w./@:=-]+$/.test(s) ? s : `"${s.replace(/(["`$\\])/g, '\\$1')}"`).replace(/%/g, '%%');
 
 /**
  * `symphony desktop [--open symphony://runs/<id>] [--register] [--workflow f]... [--home dir]`:
@@ -47,8 +47,9 @@ export async function desktopCli(args: string[]): Promise<number> {
     } catch (err) {
       throw new SymphonyError('E_USAGE', (err as Error).message);
     }
-    if (await openInRunningDesktop(home, values.open, { browserArgs })) return 0;
   }
+  // One desktop app per home: a second start (or a link) opens a window in the running one.
+  if (await openInRunningDesktop(home, values.open ?? 'symphony://runs', { browserArgs })) return 0;
 
   const workflows = (values.workflow?.length ? values.workflow : ['workflows', join('examples', 'hotspots', 'workflow.yaml')]).map((p) => resolve(p)).filter((p) => existsSync(p));
   process.env.SYMPHONY_WORKSPACE ??= process.cwd();
