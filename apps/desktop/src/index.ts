@@ -67,8 +67,8 @@ export interface DesktopInstance {
   method: 'app-window' | 'default-browser';
   /** The browser process of an app window. */
   browser?: ChildProcess;
-  /** Resolves when the app window's browser exits (never for the default browser). */
-  exited: Promise<void>;
+  /** Resolves with the browser's exit code when the app window's browser exits (never for the default browser). */
+  exited: Promise<number | null>;
   close(): Promise<void>;
 }
 
@@ -110,10 +110,10 @@ export async function launchDesktop(options: LaunchOptions): Promise<DesktopInst
   const browser = options.browser === false ? undefined : options.browser ?? findAppBrowser(env);
   let child: ChildProcess | undefined;
   let method: DesktopInstance['method'];
-  let exited: Promise<void>;
+  let exited: Promise<number | null>;
   if (browser) {
     child = spawn(browser, appWindowArgs(options.home, handoverUrl, options.browserArgs), { env, stdio: 'ignore' });
-    exited = new Promise((resolve) => { child!.once('exit', () => resolve()); child!.once('error', () => resolve()); });
+    exited = new Promise((resolve) => { child!.once('exit', (code) => resolve(code)); child!.once('error', () => resolve(127)); });
     method = 'app-window';
     log(`Symphony desktop: ${url} in an app window (${browser})`);
   } else {

@@ -8,7 +8,7 @@ export const ERROR_CODES = {
   E_INPUT_INVALID: 'an argument or payload failed validation',
   E_USAGE: 'a command was given arguments it does not accept (the CLIs exit 2)',
   E_CONFIG_INVALID: 'symphony.config failed validation',
-  E_DESKTOP_NO_BROWSER: 'symphony desktop found no Chromium-family browser and could not open the default browser',
+  E_DESKTOP_NO_BROWSER: 'symphony desktop found no browser to open, or its app window exited with an error before showing',
   E_MANIFEST_INVALID: 'an extension manifest failed validation',
   E_MANIFEST_MISMATCH: "an extension's manifest disagrees with its code or its package.json (methods, input schemas, version)",
   E_WORKFLOW_INVALID: 'a workflow failed validation (details.diagnostics: file, line, column, stepId, message, suggestion)',

@@ -72,8 +72,12 @@ export async function desktopCli(args: string[]): Promise<number> {
     ...(hooks ? { hooks } : {}),
     log: (line) => process.stdout.write(`${line}\n`),
   });
-  await app.exited;
+  const code = await app.exited;
   await app.close();
   await server.close('the desktop window closed');
+  if (code) {
+    // It never showed a window (e.g. Chromium as root without --no-sandbox, or no display).
+    throw new SymphonyError('E_DESKTOP_NO_BROWSER', `the browser exited with code ${code}; set SYMPHONY_BROWSER, pass --browser-arg flags it needs, or check DISPLAY`, { details: { code } });
+  }
   return 0;
 }
