@@ -271,6 +271,13 @@ describe.skipIf(!executablePath)('the web UI in a real Chromium through the real
     await page.getByTestId('step-panel').getByTestId('log').filter({ hasText: 'succeeded in' }).waitFor();
     expect(await page.title()).toBe(`Step ranking · Run ${startedRun} · Symphony`);
     await shot('server-run-page');
+    // A finished run cannot be cancelled; it can be run again with the same inputs.
+    expect(await page.getByRole('button', { name: 'Cancel' }).isDisabled()).toBe(true);
+    await page.getByRole('button', { name: 'Re-run' }).click();
+    await page.waitForURL((u) => /^\/runs\/[^/]+$/.test(u.pathname) && u.pathname !== `/runs/${startedRun}`);
+    const rerun = decodeURIComponent(new URL(page.url()).pathname.split('/')[2]!);
+    await page.getByTestId('run-status').filter({ hasText: 'succeeded' }).waitFor({ timeout: 45_000 });
+    expect(((await (await fetch(`${server.url}/runs/${rerun}`, { headers: { authorization: `Bearer ${tokens.read}` } })).json()) as { inputs: { repo: string } }).inputs.repo).toBe(repo);
 
     // A deep link loaded afresh (a full page load, same session): the step's page, with its log.
     const other = page;
