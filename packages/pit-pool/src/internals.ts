@@ -62,7 +62,8 @@ export class ModelEntry<I = unknown> {
   readonly peakForecast: Holt;
   readonly concurrency: number;
   readonly maxInstances: number;
-  readonly memory: number;
+  /** Bytes per instance: `memoryBytes`, raised to what instances measure themselves. */
+  memory: number;
   constructor(
     readonly spec: ModelSpec<I>,
     alpha: number,

@@ -28,6 +28,13 @@ export async function loadSlot(core: PoolCore, model: ModelEntry<any>, slot: Slo
     }
     model.failures = 0;
     model.status = 'ok';
+    if (model.spec.watch) {
+      try {
+        model.spec.watch(value, (reason) => core.lost(slot, reason));
+      } catch (err) {
+        core.logger.error({ modelId, err }, 'pool: watch threw');
+      }
+    }
     slot.idleSince = core.now();
     slot.lastUse = slot.seenUse = ++core.useTick;
     core.setState(slot, 'warm');
@@ -35,6 +42,7 @@ export async function loadSlot(core: PoolCore, model: ModelEntry<any>, slot: Slo
     model.free.push(slot);
     core.serveWaiters(model);
     core.ensureCapacity(model);
+    if (model.spec.measure) void measureSlot(core, model, slot);
   } catch (cause) {
     model.loading--;
     loadFailed(core, model, slot, cause);
@@ -68,3 +76,13 @@ function loadFailed(core: PoolCore, model: ModelEntry<any>, slot: Slot, cause: u
   core.starved.delete(model);
 }
 
+
+/** Asks an instance what it uses and feeds it to the budget; a failed measurement is only logged. */
+export async function measureSlot(core: PoolCore, model: ModelEntry<any>, slot: Slot): Promise<void> {
+  try {
+    const bytes = await model.spec.measure!(slot.value);
+    if (bytes !== undefined && model.slots.includes(slot)) core.remeasure(model, bytes);
+  } catch (err) {
+    core.logger.warn({ modelId: model.spec.id, instanceId: slot.id, err }, 'pool: measuring an instance failed');
+  }
+}
