@@ -178,14 +178,14 @@ export class PoolCore {
   /** Why a waiter would wait forever: a model in backoff with nothing loaded, or one that cannot fit. */
   private refusal(model: ModelEntry<any>): SymphonyError | undefined {
     const modelId = model.spec.id;
-    if (model.slots.length === 0 && model.retryAt > this.now()) {
-      return new SymphonyError('E_POOL_MODEL_FAILED', `model "${modelId}" failed to load ${model.failures} time(s) in a row; next attempt allowed at ${Math.round(model.retryAt)} ms`, {
-        details: { modelId, failures: model.failures, retryAt: model.retryAt, status: model.status },
-      });
-    }
     if (model.slots.length === 0 && model.memory > this.budget - this.pinnedMemory(model)) {
       return new SymphonyError('E_POOL_OVER_BUDGET', `model "${modelId}" needs ${model.memory} bytes but pinned models leave only ${this.budget - this.pinnedMemory(model)} of the ${this.budget}-byte budget`, {
         details: { modelId, memoryBytes: model.memory, budget: this.budget },
+      });
+    }
+    if (model.slots.length === 0 && model.retryAt > this.now()) {
+      return new SymphonyError('E_POOL_MODEL_FAILED', `model "${modelId}" failed to load ${model.failures} time(s) in a row; next attempt allowed at ${Math.round(model.retryAt)} ms`, {
+        details: { modelId, failures: model.failures, retryAt: model.retryAt, status: model.status },
       });
     }
     return undefined;
