@@ -160,10 +160,18 @@ export function createPool(options: PoolOptions = {}): PoolService {
         }
       }
       const started: string[] = [];
-      for (const model of models) {
-        const before = model.slots.length;
-        expect(core, model, 1, opts.inMs ?? 0);
-        if (model.slots.length > before) started.push(model.spec.id);
+      if (options.prewarm === false || core.closed) return started;
+      const now = core.now();
+      const until = now + (opts.inMs ?? 0) + (options.prewarm?.hintGraceMs ?? 10_000);
+      for (let k = 0; k < models.length; k++) {
+        const model = models[k]!;
+        model.hintCount = Math.max(model.hintCount, 1);
+        model.hintUntil = Math.max(model.hintUntil, until);
+        model.desired = Math.min(model.maxInstances, Math.max(model.desired, 1));
+        if (model.slots.length !== 0) continue;
+        // Only what the plan needs sooner is protected; anything later or unlisted may be evicted (LRU first).
+        const sooner = new Set(models.slice(0, k + 1));
+        if (core.startLoad(model, 'critical-path', (slot) => !sooner.has(slot.model))) started.push(model.spec.id);
       }
       return started;
     },
