@@ -316,7 +316,8 @@ export class ExtensionHost extends EventEmitter<StageEvents> {
       instanceId,
       mode: record.mode,
       pid: supervisor.pid,
-      call: (method, input, options = {}) => {
+      // async: an undeclared method rejects like every other failure, never throws synchronously.
+      call: async (method, input, options = {}) => {
         const timeoutMs = options.timeoutMs ?? this.checkMethod(ext, method);
         return supervisor.call(method, input, timeoutMs === undefined ? options : { ...options, timeoutMs });
       },

@@ -123,6 +123,37 @@ describe('Stage instruments in the pool', () => {
     expect(await callPooled(pool, 'pool.a', 'predict', { x: 3 })).toMatchObject({ y: 6, pid: result.pid });
   });
 
+  it('an idle instance killed, and one killed under four concurrent calls: every call settles, the pool replaces them', async () => {
+    const h = await stage('process', ['a']);
+    pool = createPool({ timers: false });
+    const instances: StageInstance[] = [];
+    pool.register(observed(stageInstrumentSpec(h, 'pool.a', { instances: 2 }), instances));
+    await callPooled(pool, 'pool.a', 'predict', { x: 1 });
+    process.kill(instances[0]!.pid!, 'SIGKILL'); // idle: nobody holds it
+    await until(() => pool!.model('pool.a').instances.length === 0, 'the idle dead instance is drained');
+    expect(await callPooled(pool, 'pool.a', 'predict', { x: 2 })).toMatchObject({ y: 4 });
+    expect(instances.length).toBe(2);
+
+    const calls = [1, 2, 3, 4].map((x) => callPooled(pool!, 'pool.a', 'predict', { x, ms: 400 }, { retries: 2 }));
+    await until(() => pool!.model('pool.a').instances.filter((i) => i.state === 'busy').length === 2, 'two instances busy');
+    await new Promise((r) => setTimeout(r, 100));
+    process.kill(instances[1]!.pid!, 'SIGKILL');
+    const results = await Promise.allSettled(calls);
+    expect(results.map((r) => (r.status === 'fulfilled' ? (r.value as { y: number }).y : (r.reason as { code: string }).code))).toEqual([2, 4, 6, 8]);
+    expect(pool.model('pool.a').instances.every((i) => i.active === 0)).toBe(true);
+    expect(pool.stats().lost).toBe(2);
+  });
+
+  it('refuses bad wiring with coded errors', async () => {
+    const h = await stage('worker', ['a']);
+    expect(() => stageInstrumentSpec(h, 'pool.nope')).toThrow(expect.objectContaining({ code: 'E_EXTENSION_UNKNOWN' }));
+    expect(() => stageInstrumentSpec(h, 'pool.a', { healthMethod: 'ping' })).toThrow(expect.objectContaining({ code: 'E_INPUT_INVALID' }));
+    const instance = await h.startInstance('pool.a');
+    await expect(instance.call('steal', {})).rejects.toMatchObject({ code: 'E_METHOD_UNKNOWN' });
+    await instance.stop();
+    expect(await instance.memory()).toBeUndefined();
+  });
+
   it('pre-warms in critical-path order, within the budget, never evicting a pinned instance', async () => {
     const h = await stage('worker', ['a', 'b', 'c']);
     // Declared a bit above what one really takes, against a budget that fits two.
