@@ -182,6 +182,10 @@ describe('Stage instruments in the pool', () => {
     await until(() => pool!.models().filter((m) => m.instances.some((i) => i.state === 'warm')).length === 2, 'two instruments warm');
     expect(loads).toEqual(['pool.a', 'pool.c']);
     expect(pool.model('pool.b').instances).toEqual([]);
+    // Warmth as a scheduler sees it: a and c can take a call now; b would pay a cold start.
+    expect(pool.models().map((m) => [m.id, m.warm])).toEqual([['pool.a', 1], ['pool.b', 0], ['pool.c', 1]]);
+    expect(pool.model('pool.a').loadMs).toBeGreaterThan(0);
+    expect(pool.model('pool.b').loadMs).toBeUndefined();
 
     // fetch done: the plan moves on; a is no longer needed, so b may take its place.
     const next = criticalPathOrder(graph.ids, ranks, instrumentOf, new Set(['fetch']));

@@ -56,6 +56,8 @@ export class ModelEntry<I = unknown> {
   leases = 0;
   peak = 0;
   desired = 0;
+  /** Smoothed time one load took (the start cost of a cold instance); unset before the first. */
+  loadMs: number | undefined = undefined;
   hintCount = 0;
   hintUntil = -Infinity;
   readonly arrivalForecast: Holt;

@@ -18,9 +18,12 @@ export async function loadSlot(core: PoolCore, model: ModelEntry<any>, slot: Slo
         reject(err);
       }, timeoutMs);
     });
+    const t0 = core.now();
     const value = await Promise.race([model.spec.load({ modelId, instanceId: slot.id, signal: controller.signal }), timeout]);
     model.loading--;
     slot.value = value;
+    const took = core.now() - t0;
+    model.loadMs = model.loadMs === undefined ? took : 0.7 * model.loadMs + 0.3 * took;
     core.stats.loads++;
     if (core.closed || slot.state !== 'loading') {
       await core.unloadValue(model, value);

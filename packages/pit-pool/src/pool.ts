@@ -385,9 +385,11 @@ export class PoolCore {
   info(model: ModelEntry<any>): ModelInfo {
     const info: ModelInfo = {
       id: model.spec.id, status: model.status, failures: model.failures, waiting: model.waiters.length, desired: model.desired, memoryBytes: model.memory,
+      warm: model.free.length,
       instances: model.slots.map((s) => ({ id: s.id, state: s.state, active: s.active })),
     };
     if (model.retryAt > 0) info.retryAt = model.retryAt;
+    if (model.loadMs !== undefined) info.loadMs = model.loadMs;
     return info;
   }
 }

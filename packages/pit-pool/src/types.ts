@@ -148,6 +148,12 @@ export interface ModelInfo {
   waiting: number;
   /** Instances pre-warming wants for the next interval. */
   desired: number;
+  /**
+   * Warmth, for a scheduler weighing candidates: instances with room for a lease right now (0 =
+   * a call waits for a load or a busy instance), and the smoothed cost of a cold start in ms.
+   */
+  warm: number;
+  loadMs?: number;
   /** Bytes per instance the budget counts: declared, or measured by the instances if larger. */
   memoryBytes: number;
   instances: InstanceInfo[];
