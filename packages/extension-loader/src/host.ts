@@ -499,8 +499,11 @@ export class ExtensionHost extends EventEmitter<StageEvents> {
     supervisor.on('progress', (info) => this.emit('progress', { id, ...info }));
     supervisor.on('state', (state) => live() && this.emit('state', { id, state }));
     supervisor.on('ready', ({ pid, startMs }) => this.emit('activated', { id, version: manifest.version, pid, startMs }));
-    supervisor.on('crash', ({ crashes }) => this.emit('crash', { id, crashes }));
-    supervisor.on('failed', ({ crashes, recentCalls }) => this.emit('failed', { id, crashes, recentCalls }));
+    // A pooled instance's death is the pool's business (onExit), not the extension's crash budget.
+    if (!restart) {
+      supervisor.on('crash', ({ crashes }) => this.emit('crash', { id, crashes }));
+      supervisor.on('failed', ({ crashes, recentCalls }) => this.emit('failed', { id, crashes, recentCalls }));
+    }
     return supervisor;
   }
 

@@ -95,6 +95,9 @@ describe('Stage instruments in the pool', () => {
 
   it('an instance SIGKILLed mid-lease: the lease is reclaimed and the call fails with a code, or is retried on a new instance', async () => {
     const h = await stage('process', ['a']);
+    const hostSaw: string[] = [];
+    h.on('failed', (e) => hostSaw.push(`failed ${e.id}`));
+    h.on('crash', (e) => hostSaw.push(`crash ${e.id}`));
     pool = createPool({ timers: false });
     const instances: StageInstance[] = [];
     pool.register(observed(stageInstrumentSpec(h, 'pool.a', { instances: 1 }), instances));
@@ -121,6 +124,9 @@ describe('Stage instruments in the pool', () => {
     // Nothing leaked: one live instance, idle, no lease out, and it serves the next call.
     expect(pool.model('pool.a').instances.map((i) => [i.state, i.active])).toEqual([['warm', 0]]);
     expect(await callPooled(pool, 'pool.a', 'predict', { x: 3 })).toMatchObject({ y: 6, pid: result.pid });
+    // The pool's instances dying is no crash of the extension itself: it stays callable as before.
+    expect(hostSaw).toEqual([]);
+    expect(h.list().find((e) => e.id === 'pool.a')?.state).toBe('inactive');
   });
 
   it('an idle instance killed, and one killed under four concurrent calls: every call settles, the pool replaces them', async () => {
