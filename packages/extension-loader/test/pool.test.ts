@@ -150,6 +150,27 @@ describe('Stage instruments in the pool', () => {
     expect(pool.stats().lost).toBe(2);
   });
 
+  it('a pool closed while an instance is still starting leaves no process behind', async () => {
+    const h = await stage('process', ['a']);
+    pool = createPool({ timers: false });
+    const pids: number[] = [];
+    h.on('activated', (e) => pids.push(e.pid));
+    pool.register(stageInstrumentSpec(h, 'pool.a', { minInstances: 1 })); // starts loading now
+    const waiting = callPooled(pool, 'pool.a', 'predict', { x: 1 });
+    await pool.close();
+    await expect(waiting).rejects.toMatchObject({ code: 'E_POOL_CLOSED' });
+    await until(() => pids.length === 1, 'the late start finished');
+    const alive = (pid: number): boolean => {
+      try {
+        process.kill(pid, 0);
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    await until(() => !alive(pids[0]!), 'the late instance is stopped');
+  });
+
   it('refuses bad wiring with coded errors', async () => {
     const h = await stage('worker', ['a']);
     expect(() => stageInstrumentSpec(h, 'pool.nope')).toThrow(expect.objectContaining({ code: 'E_EXTENSION_UNKNOWN' }));
