@@ -45,6 +45,12 @@ describe('symphony loads lazily', () => {
     }
   });
 
+  it('an unknown runs subcommand is a usage error before any store opens', () => {
+    const r = loaded(['runs', 'bogus']);
+    expect(r.code).toBe(2);
+    expect(r.modules.has('@symphony/pit-dag')).toBe(false);
+  });
+
   it('--help and --version load no package at all', () => {
     for (const flag of ['--help', '-V', 'runs --help']) {
       const r = loaded(flag.split(' '));

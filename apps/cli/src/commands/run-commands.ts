@@ -197,6 +197,7 @@ function stateLabel(state: string, reused?: boolean): string {
 
 async function runsCommand(positionals: string[], values: CommonValues, home: string): Promise<number> {
   const [sub = 'list', runId] = positionals;
+  if (!['list', 'show', 'explain'].includes(sub)) throw new SymphonyError('E_USAGE', `unknown "runs ${sub}" (list, show <runId>, explain <runId>)`, { details: { sub } });
   const open = await openStore(home);
   const { inspectRuns } = await import('@symphony/conductor/views');
   const conductor = inspectRuns(open.dag, open.symphony.ledger);
