@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -46,9 +46,10 @@ describe('symphony loads lazily', () => {
   });
 
   it('an unknown runs subcommand is a usage error before any store opens', () => {
-    const r = loaded(['runs', 'bogus']);
+    const home = join(dir, 'untouched-home');
+    const r = loaded(['runs', 'bogus', '--home', home]);
     expect(r.code).toBe(2);
-    expect(r.modules.has('@symphony/pit-dag')).toBe(false);
+    expect(existsSync(home)).toBe(false);
   });
 
   it('--help and --version load no package at all', () => {
