@@ -55,3 +55,25 @@ describe('help names the real default home', () => {
     }
   });
 });
+
+describe('two runs on one home', () => {
+  it('the second process, standing by for the first one\'s pit.stale lock, prints no stack trace', async () => {
+    const runHome = mkdtempSync(join(tmpdir(), 'symphony-attack-engine-two-'));
+    try {
+      let second: ReturnType<typeof symphony> | undefined;
+      const first = await symphony(['run', join(ENGINE, 'slow-chain.yaml'), '--json', '--home', runHome], {
+        cwd: work,
+        onLine: (line) => {
+          // The first run holds the lock from its start to its end: start the second while it lives.
+          if (line.event === 'step:start' && line.stepId === 'a' && !second) second = symphony(['run', join(ENGINE, 'slow-chain.yaml'), '--json', '--home', runHome], { cwd: work });
+        },
+      });
+      const other = await second!;
+      expect(first.code).toBe(0);
+      expect(other.code).toBe(0);
+      expect(other.stderr).not.toMatch(/\n\s+at |\\n\s+at |"stack"/);
+    } finally {
+      rmSync(runHome, { recursive: true, force: true });
+    }
+  });
+});
