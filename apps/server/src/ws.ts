@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { WebSocket } from 'ws';
 import type { Caller } from './app.js';
 import type { EventLog, LoggedEvent } from './event-log.js';
-import { toProblem } from './http-errors.js';
+import { toProblem, withoutStacks } from './http-errors.js';
 import { ClientMessage } from './schemas.js';
 
 export interface WsOptions {
@@ -61,7 +61,7 @@ export function attachWebSocket(
           socket.close(WS_CLOSE.slowConsumer, 'slow consumer: reconnect and resume from your last seq');
           return;
         }
-        socket.send(JSON.stringify(message));
+        socket.send(JSON.stringify(withoutStacks(message)));
       };
 
       socket.on('message', (raw) => {
