@@ -4,7 +4,7 @@
 // throughput with 1, 2 and 4 worker processes (steps/s and machine CPU use while it runs).
 // Needs Debian's redis-server; without it the suite reports nothing.
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, connect } from 'node:net';
 import os, { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,7 +13,7 @@ import { createDispatcher, startScaleWorker } from '@symphony/scale-out';
 import { measure, row, round } from '../lib.mjs';
 
 const REDIS = ['/usr/bin/redis-server', '/usr/local/bin/redis-server'].find((p) => existsSync(p));
-const SECRET = 'bench-secret';
+const SECRET = 'bench-secret-0123456789';
 const stage = { call: async (_uses, input) => input, list: () => [{ id: 'bench.echo', methods: ['echo'] }] };
 
 export default async function ({ quick }) {
@@ -36,20 +36,28 @@ export default async function ({ quick }) {
     const rawWorker = new Worker('raw', async (job) => job.data, { connection, concurrency: 1 });
     closers.push(() => rawWorker.close(), () => rawEvents.close(), () => rawQueue.close());
     await rawEvents.waitUntilReady();
-    const floor = await measure('raw BullMQ add -> worker -> completed', async () => {
-      const job = await rawQueue.add('x', { n: 1 });
-      await job.waitUntilFinished(rawEvents);
-    }, { quick, time: 1500 });
-
     // A dispatched step: same redis, one in-process scale-out worker.
     const worker = await startScaleWorker({ redis: url, secret: SECRET, stage, concurrency: 1 });
     const dispatcher = await createDispatcher({ redis: url, secret: SECRET });
     closers.unshift(() => dispatcher.close(), () => worker.close());
     await dispatcher.refresh();
     let seq = 0;
-    const step = await measure('dispatched step (signed job, scale-out worker, signed result)', () =>
-      dispatcher.dispatch({ runId: 'bench', stepId: `s${seq++}`, attempt: 1, uses: 'bench.echo/echo', input: { n: 1 } }), { quick, time: 1500 });
-    rows.push(row({ layer: 'scale-out', name: 'dispatched step round trip', m: step, floor, aim: '<= 1.3x raw BullMQ round trip' }));
+    // This machine is shared: floor and dispatched step alternate in rounds, and each keeps its
+    // best round's median, so a burst of load elsewhere does not land on one side only.
+    const rounds = quick ? 1 : 4;
+    let floor;
+    let step;
+    for (let r = 0; r < rounds; r++) {
+      const f = await measure('raw BullMQ add -> worker -> completed', async () => {
+        const job = await rawQueue.add('x', { n: 1 });
+        await job.waitUntilFinished(rawEvents);
+      }, { quick, time: 600 });
+      const d = await measure('dispatched step (signed job, scale-out worker, signed result)', () =>
+        dispatcher.dispatch({ runId: 'bench', stepId: `s${seq++}`, attempt: 1, uses: 'bench.echo/echo', input: { n: 1 } }), { quick, time: 600 });
+      if (!floor || f.medianNs < floor.medianNs) floor = f;
+      if (!step || d.medianNs < step.medianNs) step = d;
+    }
+    rows.push(row({ layer: 'scale-out', name: `dispatched step round trip (best of ${rounds} alternating rounds)`, m: step, floor, aim: '<= 1.3x raw BullMQ round trip' }));
     const big = { text: 'x'.repeat(200_000) };
     const blob = await measure('dispatched step, 200 KB input by content address', () =>
       dispatcher.dispatch({ runId: 'bench', stepId: `b${seq++}`, attempt: 1, uses: 'bench.echo/echo', input: big }), { quick, time: 1500 });
@@ -79,10 +87,12 @@ process.on('SIGTERM', async () => { await w.close(); process.exit(0); });`);
       }
       const d = await createDispatcher({ redis: url, secret: SECRET });
       const cpu0 = cpuTimes();
+      const r0 = procCpuMs(redis.pid);
       const t0 = performance.now();
       await Promise.all(Array.from({ length: steps }, (_, i) => d.dispatch({ runId: `tp${n}`, stepId: `s${i}`, attempt: 1, uses: 'bench.tp/echo', input: { i } })));
       const ms = performance.now() - t0;
       const cpu1 = cpuTimes();
+      const redisUsPerStep = ((procCpuMs(redis.pid) - r0) * 1000) / steps;
       await d.close();
       await Promise.all(procs.map((p) => new Promise((resolve) => { p.once('exit', resolve); p.kill('SIGTERM'); })));
       const perSec = (steps / ms) * 1000;
@@ -98,7 +108,7 @@ process.on('SIGTERM', async () => { await w.close(); process.exit(0); });`);
         floorMedianNs: null,
         ratio: round(perSec / baseline),
         promise: '',
-        aim: `machine CPU busy ${Math.round(busy * 100)}% (${os.cpus().length} cores)`,
+        aim: `machine CPU busy ${Math.round(busy * 100)}% (${os.cpus().length} cores); redis-server ${Math.round(redisUsPerStep)} us CPU per step (saturates near ${Math.round(1e6 / redisUsPerStep)} steps/s on one core)`,
       });
     }
   } finally {
@@ -107,6 +117,17 @@ process.on('SIGTERM', async () => { await w.close(); process.exit(0); });`);
     rmSync(dir, { recursive: true, force: true });
   }
   return rows;
+}
+
+/** CPU milliseconds (user + system) a process used, from /proc (Linux; 0 elsewhere). */
+function procCpuMs(pid) {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return ((Number(f[11]) + Number(f[12])) * 1000) / 100;
+  } catch {
+    return 0;
+  }
 }
 
 function cpuTimes() {

@@ -65,3 +65,11 @@ export async function openKernel(choice: KernelChoice): Promise<OpenKernel> {
     },
   };
 }
+
+/** With scale-out on (SYMPHONY_REDIS_URL), the extensions live `symphony worker`s serve; else none. */
+export async function scaleOutCatalog(): Promise<Array<{ id: string; methods: string[]; capabilities: string[] }>> {
+  if (!process.env.SYMPHONY_REDIS_URL) return [];
+  const { scaleOutFromEnv, workerCatalog } = await import('@symphony/scale-out');
+  const config = scaleOutFromEnv(process.env);
+  return config ? workerCatalog(config) : [];
+}

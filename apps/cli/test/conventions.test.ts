@@ -1,8 +1,9 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { symphony } from './cli-harness.js';
+import { CLI, symphony } from './cli-harness.js';
 
 // The command-line conventions of git and npm, through the built CLI as a user runs it.
 const dirs: string[] = [];
@@ -62,5 +63,21 @@ describe('symphony CLI conventions', () => {
     const vdom = JSON.parse(readFileSync(new URL('../../../packages/vdom/package.json', import.meta.url), 'utf8')).version as string;
     expect(pkg.dependencies['@symphony/vdom']).toBe(`^${vdom}`);
     expect(JSON.parse(readFileSync(join(cwd, 'todo-count', 'symphony.extension.json'), 'utf8')).id).toBe('acme.todo-count');
+  });
+
+  // util-linux `script` gives the CLI a real terminal; without it there is no TTY to test against.
+  it.skipIf(!existsSync('/usr/bin/script'))('decides colour per stream: a terminal gets it, a redirected stderr never, NO_COLOR never', () => {
+    const cwd = tmp();
+    const err = join(cwd, 'err.txt');
+    const onTty = (command: string, env: Record<string, string> = {}) =>
+      execFileSync('/usr/bin/script', ['-qc', command, '/dev/null'], { cwd, encoding: 'utf8', env: { ...process.env, NO_COLOR: '', ...env } });
+    const quoted = JSON.stringify(CLI);
+    // stdout is the terminal, stderr a file (`2>log`): the file holds plain text.
+    onTty(`${process.execPath} ${quoted} frobnicate 2>${JSON.stringify(err)}`);
+    expect(readFileSync(err, 'utf8')).toContain('unknown command');
+    expect(readFileSync(err, 'utf8')).not.toContain('\u001b[');
+    // stderr is the terminal: coloured; with NO_COLOR set: plain.
+    expect(onTty(`${process.execPath} ${quoted} frobnicate`)).toContain('\u001b[31m');
+    expect(onTty(`${process.execPath} ${quoted} frobnicate`, { NO_COLOR: '1' })).not.toContain('\u001b[');
   });
 });

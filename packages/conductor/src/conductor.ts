@@ -291,9 +291,9 @@ export function createConductor(services: ConductorServices, options: ConductorO
       return () => builtins.delete(uses);
     },
     extensions() {
-      const byId = new Map<string, { id: string; methods: string[]; capabilities: string[] }>();
+      const byId = new Map<string, { id: string; methods: string[]; capabilities: string[]; inputs?: Readonly<Record<string, unknown>> }>();
       for (const e of services.stage?.list?.() ?? []) {
-        byId.set(e.id, { id: e.id, methods: [...e.methods], capabilities: (e.capabilities ?? []).map((c) => (typeof c === 'string' ? c : c.name)) });
+        byId.set(e.id, { id: e.id, methods: [...e.methods], capabilities: (e.capabilities ?? []).map((c) => (typeof c === 'string' ? c : c.name)), ...(e.inputs ? { inputs: e.inputs } : {}) });
       }
       for (const [uses, b] of builtins) {
         const slash = uses.indexOf('/');

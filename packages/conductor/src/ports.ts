@@ -18,7 +18,7 @@ export interface StagePort {
   call(target: string, input: unknown, options?: StageCallOptions): Promise<unknown>;
   providers?(capability: string): unknown;
   /** The installed extensions (the Stage's `list()`), for validating `uses:` before a run. */
-  list?(): ReadonlyArray<{ id: string; methods: readonly string[]; capabilities?: ReadonlyArray<string | { name: string }> }>;
+  list?(): ReadonlyArray<{ id: string; methods: readonly string[]; capabilities?: ReadonlyArray<string | { name: string }>; inputs?: Readonly<Record<string, unknown>> }>;
 }
 
 /** `pit.arbitration`: slots shared by every run in the process. */

@@ -19,6 +19,7 @@ export const ENV_OVERRIDES: ReadonlyArray<{ env: string; path: readonly string[]
   { env: 'SYMPHONY_LOGGING_LEVEL', path: ['logging', 'level'], kind: 'string' },
   { env: 'SYMPHONY_LOGGING_FILE', path: ['logging', 'file'], kind: 'path' },
   { env: 'SYMPHONY_LOGGING_PRETTY', path: ['logging', 'pretty'], kind: 'boolean' },
+  { env: 'SYMPHONY_REDIS_URL', path: ['scaleOut', 'redis'], kind: 'string' },
 ];
 
 /** Names the config file to load instead of looking for `symphony.config.*` in `cwd`. */

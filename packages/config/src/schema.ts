@@ -78,6 +78,23 @@ export const SymphonyConfigSchema = z.strictObject({
       pretty: z.boolean().optional(),
     })
     .prefault({}),
+  /**
+   * Scale-out over BullMQ on Redis (`@symphony/scale-out`): steps of extensions a `symphony worker`
+   * serves are dispatched as signed jobs. The shared secret and the Redis password come from the
+   * environment (`SYMPHONY_SCALE_OUT_SECRET`, `SYMPHONY_REDIS_PASSWORD`), never from this file.
+   */
+  scaleOut: z
+    .strictObject({
+      redis: z.string().min(1).max(4096).regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL'),
+      /** Redis ACL user. */
+      username: z.string().min(1).max(256).optional(),
+      tls: z.boolean().optional(),
+      /** BullMQ key prefix (default `symphony`). */
+      prefix: z.string().min(1).max(64).regex(/^[^:\s]+$/, 'must not contain ":" or spaces').optional(),
+      /** Extension ids that always run on the coordinator. */
+      local: z.array(z.string().min(1).max(214)).max(1024).optional(),
+    })
+    .optional(),
 });
 
 /** What a config file may contain: every field optional. */

@@ -76,6 +76,8 @@ export interface ExtensionInfo {
   state: SupervisorState | 'inactive' | 'disabled';
   methods: string[];
   capabilities: Array<{ name: string; method: string }>;
+  /** JSON Schema of each method's input, where the manifest declares one. */
+  inputs: Record<string, unknown>;
   dir: string;
   crashes: number;
 }
@@ -447,6 +449,7 @@ export class ExtensionHost extends EventEmitter<StageEvents> {
       state: record.disabled ? 'disabled' : (record.current?.state ?? 'inactive'),
       methods: Object.keys(manifest.contributes.methods),
       capabilities: manifest.contributes.capabilities.map((c) => ({ name: c.name, method: c.method ?? c.name })),
+      inputs: Object.fromEntries(Object.entries(manifest.contributes.methods).flatMap(([method, spec]) => (spec.input ? [[method, spec.input]] : []))),
       dir,
       crashes: record.current?.crashCount ?? 0,
     };

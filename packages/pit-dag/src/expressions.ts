@@ -1,6 +1,7 @@
 import { Evaluator, Lexer, Parser, data, type Expr as ActionsExpr } from '@actions/expressions';
 import { ContextAccess, FunctionCall, Grouping, IndexAccess, Literal, Logical, Binary, Unary } from '@actions/expressions/ast';
 import { ExpressionError } from '@actions/expressions/errors';
+import { TokenType } from '@actions/expressions/lexer';
 import type { FunctionDefinition, FunctionInfo } from '@actions/expressions/funcs/info';
 import { SymphonyError } from '@symphony/types';
 
@@ -69,6 +70,11 @@ export function parseExpression(source: string): Expr {
   let ast: ActionsExpr;
   try {
     const lexed = new Lexer(source).lex();
+    // @actions/expressions 0.3.61 unescapes only the first doubled quote of a string literal
+    // (`value.replace("''", "'")`); GitHub unescapes all of them.
+    for (const token of lexed.tokens) {
+      if (token.type === TokenType.STRING && token.lexeme.length >= 2) token.value = token.lexeme.slice(1, -1).replaceAll("''", "'");
+    }
     ast = new Parser(lexed.tokens, [...EXPRESSION_CONTEXTS], STATUS_INFO).parse();
   } catch (err) {
     // GitHub's positions are 0-based columns within the expression.

@@ -59,6 +59,7 @@ const documented: Array<[string, unknown]> = [
   ['-2.99e-2', -0.0299],
   ["'Mona the Octocat'", 'Mona the Octocat'],
   ["'It''s open source!'", "It's open source!"],
+  ["'It''s ''quoted'''", "It's 'quoted'"],
   ["''", ''],
   // Loose equality: mismatched types are coerced to numbers (null → 0, true → 1, false → 0,
   // a string parsed as a JSON number, '' → 0, anything else NaN); strings ignore case.

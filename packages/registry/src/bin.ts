@@ -7,7 +7,10 @@ import { serveRegistry } from './http.js';
 
 const USAGE = `symphony-registry serve --dir <folder> [--port 0] [--host 127.0.0.1] [--admin-token <t>] [--base-path /]
     [--reserved-namespace <ns>]... [--uploads-per-minute 30] [--upload-burst 10] [--max-upload-bytes 33554432]
-symphony-registry add-publisher --dir <folder> --name <publisher> --namespace <ns> --key <file.pub.json | base64url>`;
+symphony-registry add-publisher (--dir <folder> | --registry <url> --admin-token <t>) --name <publisher> --namespace <ns> --key <file.pub.json | base64url>
+
+  A running server keeps its state in memory: register publishers on it with --registry and its
+  admin token (PUT /-/publishers/<name>); --dir is for a registry folder no server is serving.`;
 
 async function main(argv: string[]): Promise<void> {
   const [command, ...rest] = argv;
@@ -18,6 +21,7 @@ async function main(argv: string[]): Promise<void> {
       port: { type: 'string' },
       host: { type: 'string' },
       'admin-token': { type: 'string' },
+      registry: { type: 'string' },
       'base-path': { type: 'string' },
       name: { type: 'string' },
       namespace: { type: 'string', multiple: true },
@@ -28,6 +32,10 @@ async function main(argv: string[]): Promise<void> {
       'max-upload-bytes': { type: 'string' },
     },
   });
+  if (command === 'add-publisher' && values.registry) {
+    await addPublisherRemote(values.registry, values['admin-token'], values.name ?? '', values.namespace ?? [], await readKeys(values.key ?? []));
+    return;
+  }
   if (!values.dir || (command !== 'serve' && command !== 'add-publisher')) {
     process.stderr.write(`${USAGE}\n`);
     process.exitCode = 2;
@@ -35,10 +43,7 @@ async function main(argv: string[]): Promise<void> {
   }
   const registry = await openRegistry({ dir: values.dir, ...(values['reserved-namespace'] ? { reservedNamespaces: values['reserved-namespace'] } : {}) });
   if (command === 'add-publisher') {
-    const publicKeys: string[] = [];
-    for (const key of values.key ?? []) {
-      publicKeys.push(key.endsWith('.json') ? (JSON.parse(await readFile(key, 'utf8')) as { publicKey: string }).publicKey : key);
-    }
+    const publicKeys = await readKeys(values.key ?? []);
     const publisher = await registry.registerPublisher({ name: values.name ?? '', namespaces: values.namespace ?? [], publicKeys });
     process.stdout.write(`${JSON.stringify(publisher)}\n`);
     return;
@@ -72,3 +77,32 @@ main(process.argv.slice(2)).catch((error: unknown) => {
   process.stderr.write(`error ${e.code}: ${e.message}\n`);
   process.exitCode = e.code === 'E_USAGE' ? 2 : 1;
 });
+
+async function readKeys(keys: string[]): Promise<string[]> {
+  const out: string[] = [];
+  for (const key of keys) out.push(key.endsWith('.json') ? (JSON.parse(await readFile(key, 'utf8')) as { publicKey: string }).publicKey : key);
+  return out;
+}
+
+/** `PUT /-/publishers/<name>` on a running server, with its admin token. */
+async function addPublisherRemote(registry: string, token: string | undefined, name: string, namespaces: string[], publicKeys: string[]): Promise<void> {
+  if (!token) {
+    process.stderr.write('error E_USAGE: add-publisher --registry needs --admin-token (the token the server was started with)\n');
+    process.exitCode = 2;
+    return;
+  }
+  const target = new URL(`-/publishers/${encodeURIComponent(name)}`, registry.endsWith('/') ? registry : `${registry}/`);
+  const response = await fetch(target, {
+    method: 'PUT',
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ namespaces, publicKeys }),
+  });
+  const body = await response.text();
+  if (!response.ok) {
+    const error = (() => { try { return (JSON.parse(body) as { error?: { code?: string; message?: string } }).error; } catch { return undefined; } })();
+    process.stderr.write(`error ${error?.code ?? 'E_REGISTRY_FAILED'}: ${error?.message ?? `the registry answered ${response.status}`}\n`);
+    process.exitCode = 1;
+    return;
+  }
+  process.stdout.write(`${body.trim()}\n`);
+}

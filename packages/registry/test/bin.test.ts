@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { generateKeyPair, tempDir } from './helpers.js';
@@ -46,4 +46,31 @@ describe('symphony-registry (the bin, in real processes)', () => {
     server.kill('SIGTERM');
     expect(await exited).toBe(0);
   });
+
+  it('add-publisher --registry registers on the running server (its admin token), not in a folder', async () => {
+    const dir = await tempDir('registry-bin-remote');
+    const key = generateKeyPair();
+    await writeFile(join(dir, 'beta.pub.json'), JSON.stringify({ keyId: key.keyId, publicKey: key.publicKey }));
+    const server = spawn(process.execPath, [bin, 'serve', '--dir', join(dir, 'reg'), '--port', '0', '--admin-token', 'T0ken'], { stdio: ['ignore', 'pipe', 'inherit'] });
+    try {
+      const url = await new Promise<string>((resolve) => {
+        let out = '';
+        server.stdout.on('data', (c: Buffer) => {
+          out += c.toString();
+          const m = /listening (\S+)/.exec(out);
+          if (m?.[1]) resolve(m[1]);
+        });
+      });
+      const args = ['add-publisher', '--registry', url, '--name', 'beta', '--namespace', 'beta', '--key', join(dir, 'beta.pub.json')];
+      expect(await node(args)).toMatchObject({ code: 2, stderr: expect.stringContaining('--admin-token') });
+      expect((await node([...args, '--admin-token', 'wrong'])).code).toBe(1);
+      const added = await node([...args, '--admin-token', 'T0ken']);
+      expect(added.code, added.stderr).toBe(0);
+      expect(JSON.parse(added.stdout)).toMatchObject({ name: 'beta', namespaces: ['beta'] });
+      // The server itself recorded it (the CLI never opened the folder).
+      expect(await readFile(join(dir, 'reg', 'publishers.json'), 'utf8')).toContain('"beta"');
+    } finally {
+      server.kill('SIGTERM');
+    }
+  }, 30_000);
 });

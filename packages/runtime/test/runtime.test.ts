@@ -44,6 +44,20 @@ describe('createSymphony', () => {
     expect(symphony.dag.runs()).toEqual([]);
   });
 
+  it("checks with: against a Stage extension's declared input before a run exists", async () => {
+    const dir = tempDir();
+    const file = join(dir, 'read.yaml');
+    writeFileSync(file, ['name: read', 'steps:', '  - id: r', '    uses: symphony.files/read', '    with: { pth: a.txt }', ''].join('\n'));
+    const symphony = await createSymphony({ home: join(dir, 'home'), workspace: join(dir, 'ws'), policy: 'heuristic', noSync: true, logLevel: 'silent' });
+    open.push(symphony);
+    const err = await symphony.run(file).catch((e: unknown) => e);
+    expect((err as { details: { diagnostics: Array<{ message: string }> } }).details.diagnostics.map((d) => d.message)).toEqual([
+      'symphony.files/read needs "path" in with:',
+      'symphony.files/read takes no "pth" (did you mean "path"?)',
+    ]);
+    expect(symphony.dag.runs()).toEqual([]);
+  });
+
   it('installedExtensions lists what the Stage would load, from manifests, creating nothing', async () => {
     const dir = tempDir();
     const home = join(dir, 'home');

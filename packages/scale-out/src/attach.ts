@@ -1,16 +1,18 @@
 import { SymphonyError, type Logger } from '@symphony/types';
 import type { Symphony } from '@symphony/runtime';
-import type { RedisTarget } from './connection.js';
-import { createDispatcher, type Dispatcher, type DispatcherOptions, type MetricsLike } from './dispatcher.js';
+import { probe, redact, redisOptions, type RedisTarget } from './connection.js';
+import { DEFAULT_PREFIX } from './protocol.js';
+import { WORKER_TTL_MS } from './worker.js';
+import { createDispatcher, type Dispatcher, type DispatcherOptions, type MetricsLike, type WorkerEntry } from './dispatcher.js';
 
 /** `scaleOut` in symphony.config, or the `SYMPHONY_REDIS_*` / `SYMPHONY_SCALE_OUT_*` environment. */
 export interface ScaleOutConfig {
   redis: string | RedisTarget;
   secret: string;
   prefix?: string;
-  /** Extension ids that always run on this machine (e.g. operators writing the local workspace). */
+  /** Extension ids that always run on this machine; default: the built-in operators this machine has (they act on its workspace). */
   local?: string[];
-  /** BullMQ priority of a run's steps (0 highest); default: from the run's tenant weight, else 0. */
+  /** BullMQ priority of a step (1 highest); default: from the run's dominant share in pit.arbitration (least served first). */
   priority?: (step: { runId: string; stepId: string; uses: string }) => number;
 }
 
@@ -18,19 +20,24 @@ export interface ScaleOutConfig {
  * The scale-out settings from the environment: `SYMPHONY_REDIS_URL` (required to turn scale-out
  * on), `SYMPHONY_SCALE_OUT_SECRET` (required then), `SYMPHONY_REDIS_USERNAME`,
  * `SYMPHONY_REDIS_PASSWORD`, `SYMPHONY_REDIS_TLS=1`, `SYMPHONY_SCALE_OUT_PREFIX`,
- * `SYMPHONY_SCALE_OUT_LOCAL` (comma-separated extension ids). Undefined when the URL is unset.
+ * `SYMPHONY_SCALE_OUT_LOCAL` (comma-separated extension ids, or `none`). Undefined when the URL is unset.
  */
-export function scaleOutFromEnv(env: Record<string, string | undefined> = process.env, fromConfig?: Partial<ScaleOutConfig>): ScaleOutConfig | undefined {
-  const url = env.SYMPHONY_REDIS_URL || (typeof fromConfig?.redis === 'string' ? fromConfig.redis : fromConfig?.redis?.url);
+export function scaleOutFromEnv(env: Record<string, string | undefined> = process.env, config?: Partial<ScaleOutConfig> & { username?: string; tls?: boolean }): ScaleOutConfig | undefined {
+  // symphony.config's `scaleOut` has the ACL user and TLS beside the URL: fold them into the target.
+  const { username, tls, ...fromConfig } = config ?? {};
+  if (typeof fromConfig.redis === 'string' && (username || tls)) fromConfig.redis = { url: fromConfig.redis, ...(username ? { username } : {}), ...(tls ? { tls: true } : {}) };
+  const url = env.SYMPHONY_REDIS_URL || (typeof fromConfig.redis === 'string' ? fromConfig.redis : fromConfig.redis?.url);
   if (!url) return undefined;
-  const secret = env.SYMPHONY_SCALE_OUT_SECRET || fromConfig?.secret;
+  redisOptions(url); // E_INPUT_INVALID before anything else
+  const secret = env.SYMPHONY_SCALE_OUT_SECRET || fromConfig.secret;
   if (!secret) throw new SymphonyError('E_CONFIG_INVALID', 'scale-out is on (SYMPHONY_REDIS_URL or scaleOut.redis) but has no shared secret: set SYMPHONY_SCALE_OUT_SECRET (the same on the coordinator and every worker)', { details: { field: 'scaleOut.secret' } });
-  const base: RedisTarget = typeof fromConfig?.redis === 'object' ? { ...fromConfig.redis, url } : { url };
+  const base: RedisTarget = typeof fromConfig.redis === 'object' ? { ...fromConfig.redis, url } : { url };
   if (env.SYMPHONY_REDIS_USERNAME) base.username = env.SYMPHONY_REDIS_USERNAME;
   if (env.SYMPHONY_REDIS_PASSWORD) base.password = env.SYMPHONY_REDIS_PASSWORD;
   if (env.SYMPHONY_REDIS_TLS === '1' || env.SYMPHONY_REDIS_TLS === 'true') base.tls = typeof base.tls === 'object' ? base.tls : true;
-  const local = env.SYMPHONY_SCALE_OUT_LOCAL ? env.SYMPHONY_SCALE_OUT_LOCAL.split(',').map((s) => s.trim()).filter(Boolean) : fromConfig?.local;
-  const prefix = env.SYMPHONY_SCALE_OUT_PREFIX || fromConfig?.prefix;
+  // `none`: nothing stays local (the built-in operators are dispatched too).
+  const local = env.SYMPHONY_SCALE_OUT_LOCAL ? (env.SYMPHONY_SCALE_OUT_LOCAL.trim() === 'none' ? [] : env.SYMPHONY_SCALE_OUT_LOCAL.split(',').map((s) => s.trim()).filter(Boolean)) : fromConfig.local;
+  const prefix = env.SYMPHONY_SCALE_OUT_PREFIX || fromConfig.prefix;
   return { ...fromConfig, redis: base, secret, ...(local ? { local } : {}), ...(prefix ? { prefix } : {}) };
 }
 
@@ -66,7 +73,21 @@ export async function attachScaleOut(symphony: Symphony, config: ScaleOutConfig,
   }
   const logger = extra.logger ?? (kernel as unknown as { logger?: Logger }).logger;
   const dispatcher = await createDispatcher({ ...extra, redis: config.redis, secret: config.secret, ...(config.prefix ? { prefix: config.prefix } : {}), ...(metrics && !extra.metrics ? { metrics } : {}), ...(logger ? { logger } : {}) });
-  const local = new Set(config.local ?? []);
+  // By default the built-in operators (symphony.files, .git, .data…) stay here: they act on this
+  // machine's workspace. `local: []` dispatches them too (workers sharing the workspace).
+  const builtinOperators = (stage.list?.() ?? []).filter((e) => e.id.startsWith('symphony.') && (e as { kind?: string }).kind === 'operator').map((e) => e.id);
+  const local = new Set(config.local ?? builtinOperators);
+  // Fairness across machines: a run's BullMQ priority follows its tenant's dominant share in
+  // pit.arbitration (the least-served tenant first; 1 is BullMQ's highest priority after 0).
+  const arbiter = kernel.tryService?.<{ metrics?(): { tenants: Record<string, { dominantShare?: number }> } }>('pit.arbitration');
+  const priorityOf =
+    config.priority ??
+    (arbiter?.metrics
+      ? (step: { runId: string }) => {
+          const share = arbiter.metrics!().tenants[step.runId]?.dominantShare ?? 0;
+          return 1 + Math.round(Math.min(1, Math.max(0, share)) * 1000);
+        }
+      : undefined);
   const original = { call: stage.call, list: stage.list, providers: stage.providers };
   const remoteHas = (extensionId: string) => !local.has(extensionId) && dispatcher.extensions().has(extensionId);
   stage.call = (uses, input, options = {}) => {
@@ -80,7 +101,7 @@ export async function attachScaleOut(symphony: Symphony, config: ScaleOutConfig,
       ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}),
       ...(options.signal ? { signal: options.signal } : {}),
       ...(options.onProgress ? { onProgress: options.onProgress } : {}),
-      ...(config.priority ? { priority: config.priority(step) } : {}),
+      ...(priorityOf ? { priority: priorityOf(step) } : {}),
     });
   };
   stage.list = () => {
@@ -116,4 +137,32 @@ export async function attachScaleOut(symphony: Symphony, config: ScaleOutConfig,
       await dispatcher.close();
     },
   };
+}
+
+/**
+ * The extensions live workers serve, read once from the registry (for validating a workflow's
+ * `uses:` before a coordinator starts). Redis unreachable within 3 s: an empty list.
+ */
+export async function workerCatalog(config: Pick<ScaleOutConfig, 'redis' | 'prefix'>): Promise<Array<{ id: string; methods: string[]; capabilities: string[] }>> {
+  const { Redis } = await import('ioredis');
+  const target = typeof config.redis === 'string' ? config.redis : config.redis.url;
+  const redis = new Redis({ ...redisOptions(config.redis), lazyConnect: true, maxRetriesPerRequest: 1, retryStrategy: () => null });
+  redis.on('error', () => {});
+  try {
+    if (!(await probe(redis, redact(target)))) return [];
+    const all = await redis.hgetall(`${config.prefix ?? DEFAULT_PREFIX}:workers`);
+    const out = new Map<string, { id: string; methods: string[]; capabilities: string[] }>();
+    for (const json of Object.values(all)) {
+      try {
+        const w = JSON.parse(json) as WorkerEntry;
+        if (Date.now() - w.seen > WORKER_TTL_MS) continue;
+        for (const e of w.extensions) if (!out.has(e.id)) out.set(e.id, { id: e.id, methods: [...e.methods], capabilities: e.capabilities.map((c) => (typeof c === 'string' ? c : c.name)) });
+      } catch {
+        // a malformed entry is skipped (the dispatcher drops it)
+      }
+    }
+    return [...out.values()];
+  } finally {
+    redis.disconnect();
+  }
 }

@@ -53,3 +53,32 @@ export function redact(url: string): string {
     return '<unparseable URL>';
   }
 }
+
+/**
+ * Waits up to `ms` for Redis to answer PING. A refused login (`WRONGPASS`, `NOAUTH`, `NOPERM`) is
+ * `E_REDIS_UNAVAILABLE` at once; an unreachable server is not an error here (callers pause and
+ * resume with it): the result says whether it answered.
+ */
+export async function probe(redis: { ping(): Promise<unknown>; on(event: 'error', fn: (err: Error) => void): unknown; off(event: 'error', fn: (err: Error) => void): unknown }, url: string, ms = 3000): Promise<boolean> {
+  let onError: ((err: Error) => void) | undefined;
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([
+      redis.ping().then(() => true),
+      new Promise<boolean>((_, reject) => {
+        onError = (err) => {
+          if (/WRONGPASS|NOAUTH|NOPERM|invalid username-password/i.test(err.message)) {
+            reject(new SymphonyError('E_REDIS_UNAVAILABLE', `scale-out: Redis at ${url} refused the login (${err.message.split('\n')[0]}): check the ACL user and password (SYMPHONY_REDIS_USERNAME / SYMPHONY_REDIS_PASSWORD or the URL)`, { details: { url } }));
+          }
+        };
+        redis.on('error', onError);
+      }),
+      new Promise<boolean>((resolve) => {
+        timer = setTimeout(() => resolve(false), ms);
+      }),
+    ]);
+  } finally {
+    if (onError) redis.off('error', onError);
+    clearTimeout(timer);
+  }
+}

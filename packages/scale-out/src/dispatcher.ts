@@ -1,10 +1,10 @@
 import { Redis } from 'ioredis';
 import { Job, Queue, QueueEvents } from 'bullmq';
 import { SymphonyError, toSymphonyError, type Logger } from '@symphony/types';
-import { redisOptions, redact, type RedisTarget } from './connection.js';
+import { probe, redisOptions, redact, type RedisTarget } from './connection.js';
 import { DEFAULT_INLINE_LIMIT, DEFAULT_MAX_BLOB_BYTES, getValue, putValue } from './blobs.js';
 import { checkResult, DEFAULT_PREFIX, errorFromReason, jobIdFor, queueName, type JobEnvelope } from './protocol.js';
-import { seal, verify, type Signed } from './sign.js';
+import { checkSecret, seal, verify, type Signed } from './sign.js';
 import { WORKER_TTL_MS } from './worker.js';
 
 export interface DispatcherOptions {
@@ -96,7 +96,7 @@ interface Waiter {
 
 /** Dispatches steps as signed BullMQ jobs and collects their results (by event, and by id on a sweep). */
 export async function createDispatcher(options: DispatcherOptions): Promise<Dispatcher> {
-  if (!options.secret) throw new SymphonyError('E_CONFIG_INVALID', 'scale-out needs a shared secret to sign jobs (scaleOut.secret or SYMPHONY_SCALE_OUT_SECRET)', {});
+  checkSecret(options.secret);
   const prefix = options.prefix ?? DEFAULT_PREFIX;
   const connection = redisOptions(options.redis);
   const url = redact(typeof options.redis === 'string' ? options.redis : options.redis.url);
@@ -125,11 +125,11 @@ export async function createDispatcher(options: DispatcherOptions): Promise<Disp
   let closed = false;
 
   const m = options.metrics;
-  const gDepth = m?.gauge('symphony_scaleout_queue_depth', 'Jobs waiting in each scale-out queue', { labelNames: ['queue', 'state'] });
-  const gWorkers = m?.gauge('symphony_scaleout_workers', 'Live scale-out workers serving each queue', { labelNames: ['queue'] });
-  const hWait = m?.histogram('symphony_scaleout_wait_seconds', 'Time a dispatched step waited in its queue', { labelNames: ['queue'], buckets: [0.001, 0.005, 0.02, 0.1, 0.5, 2, 10, 60] });
-  const hRun = m?.histogram('symphony_scaleout_run_seconds', 'Time a dispatched step ran on its worker', { labelNames: ['queue'], buckets: [0.001, 0.01, 0.1, 1, 10, 60, 600] });
-  const cDone = m?.counter('symphony_scaleout_jobs_total', 'Dispatched steps by queue and outcome', { labelNames: ['queue', 'outcome'] });
+  const gDepth = m?.gauge('scaleout_queue_depth', 'Jobs waiting in each scale-out queue', { labelNames: ['queue', 'state'] });
+  const gWorkers = m?.gauge('scaleout_workers', 'Live scale-out workers serving each queue', { labelNames: ['queue'] });
+  const hWait = m?.histogram('scaleout_wait_seconds', 'Time a dispatched step waited in its queue', { labelNames: ['queue'], buckets: [0.001, 0.005, 0.02, 0.1, 0.5, 2, 10, 60] });
+  const hRun = m?.histogram('scaleout_run_seconds', 'Time a dispatched step ran on its worker', { labelNames: ['queue'], buckets: [0.001, 0.01, 0.1, 1, 10, 60, 600] });
+  const cDone = m?.counter('scaleout_jobs_total', 'Dispatched steps by queue and outcome', { labelNames: ['queue', 'outcome'] });
 
   const settle = async (jobId: string, how: { returnvalue?: unknown; failedReason?: string }) => {
     const w = waiters.get(jobId);
@@ -214,6 +214,8 @@ export async function createDispatcher(options: DispatcherOptions): Promise<Disp
         next.set(e.id, r);
       }
     }
+    // A queue whose last worker left shows 0, not its last count.
+    for (const id of remote.keys()) if (!next.has(id)) gWorkers?.set({ queue: queueName(id) }, 0);
     remote = next;
     for (const [id, r] of remote) gWorkers?.set({ queue: queueName(id) }, r.workers);
   };
@@ -236,7 +238,12 @@ export async function createDispatcher(options: DispatcherOptions): Promise<Disp
     return out;
   };
 
-  await redis.ping().catch(() => undefined);
+  try {
+    if (!(await probe(redis, url))) logger?.warn({ redis: url }, `scale-out: Redis at ${url} does not answer yet: steps wait until it does`);
+  } catch (err) {
+    redis.disconnect();
+    throw err;
+  }
   await refresh().catch(() => undefined);
 
   return {

@@ -3,10 +3,10 @@ import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { UnrecoverableError, Worker, type Job } from 'bullmq';
 import { SymphonyError, toSymphonyError, type Logger } from '@symphony/types';
-import { redisOptions, redact, type RedisTarget } from './connection.js';
+import { probe, redisOptions, redact, type RedisTarget } from './connection.js';
 import { DEFAULT_INLINE_LIMIT, DEFAULT_MAX_BLOB_BYTES, getValue, putValue } from './blobs.js';
 import { checkJob, DEFAULT_PREFIX, queueName, reasonOf, type ResultEnvelope } from './protocol.js';
-import { seal, verify, type Signed } from './sign.js';
+import { checkSecret, seal, verify, type Signed } from './sign.js';
 
 /** The part of the Stage (`kernel.service('stage')`) a worker drives. */
 export interface WorkerStage {
@@ -62,7 +62,7 @@ export const WORKER_TTL_MS = 10_000;
  * bad payloads with a coded failure (the job fails; the worker stays up).
  */
 export async function startScaleWorker(options: ScaleWorkerOptions): Promise<ScaleWorker> {
-  if (!options.secret) throw new SymphonyError('E_INPUT_INVALID', 'scale-out: a worker needs the shared secret (SYMPHONY_SCALE_OUT_SECRET) to verify jobs', {});
+  checkSecret(options.secret);
   const prefix = options.prefix ?? DEFAULT_PREFIX;
   const connection = redisOptions(options.redis);
   const id = options.id ?? `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
@@ -80,6 +80,13 @@ export async function startScaleWorker(options: ScaleWorkerOptions): Promise<Sca
   const ids = new Set(mine.map((e) => e.id));
   const redis = new Redis({ ...connection, lazyConnect: false });
   redis.on('error', () => {});
+  const url = redact(typeof options.redis === 'string' ? options.redis : options.redis.url);
+  try {
+    if (!(await probe(redis, url))) logger?.warn({ redis: url }, `scale-out worker: Redis at ${url} does not answer yet: waiting for it`);
+  } catch (err) {
+    redis.disconnect();
+    throw err;
+  }
 
   const processor = async (job: Job): Promise<Signed> => {
     const started = Date.now();
@@ -142,7 +149,13 @@ export async function startScaleWorker(options: ScaleWorkerOptions): Promise<Sca
       maxStalledCount: options.maxStalledCount ?? 1,
       ...(options.limiter ? { limiter: options.limiter } : {}),
     });
-    w.on('error', (err) => logger?.warn({ err: String(err), queue: queueName(ext.id) }, `scale-out worker: ${err.message}`));
+    // While Redis is away every reconnect attempt errors: one line per queue per 10 s is enough.
+    let lastLog = 0;
+    w.on('error', (err) => {
+      if (Date.now() - lastLog < 10_000) return;
+      lastLog = Date.now();
+      logger?.warn({ err: String(err), queue: queueName(ext.id) }, `scale-out worker: ${err.message} (jobs resume when Redis answers)`);
+    });
     workers.push(w);
   }
 
@@ -160,7 +173,7 @@ export async function startScaleWorker(options: ScaleWorkerOptions): Promise<Sca
   await beat();
   const timer = setInterval(beat, HEARTBEAT_MS);
   timer.unref();
-  logger?.info({ id, queues: workers.map((w) => w.name), redis: redact(typeof options.redis === 'string' ? options.redis : options.redis.url) }, 'scale-out worker started');
+  logger?.info({ id, queues: workers.map((w) => w.name), redis: url }, 'scale-out worker started');
 
   let closing: Promise<void> | undefined;
   return {

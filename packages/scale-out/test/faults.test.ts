@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createSymphony, type Symphony } from '@symphony/runtime';
-import { attachScaleOut, createDispatcher, type ScaleOut } from '../src/index.js';
+import { Job, Queue } from 'bullmq';
+import { attachScaleOut, createDispatcher, jobIdFor, type ScaleOut } from '../src/index.js';
 import { REDIS_SERVER, SKIP_REASON, startRedis, type TestRedis } from './redis-server.js';
 
 const SECRET = 'fault-secret-0123456789';
@@ -93,10 +94,39 @@ describe.skipIf(!REDIS_SERVER)(`scale-out faults, with real processes${REDIS_SER
     const result = await run;
     expect(result.status).toBe('succeeded');
     const log = lines(marker);
-    // Started on A (killed, never ended), started and ended once on B.
-    expect(log.filter((l) => l.startsWith('start s'))).toHaveLength(2);
-    expect(log.filter((l) => l.startsWith('end s'))).toHaveLength(1);
-    expect(log[0]!.split(' ')[2]).not.toBe(log[1]!.split(' ')[2]);
+    // Started on A (killed, never ended there), then run to its end on B, whose output the run kept.
+    expect(log).toContain(`start s ${a.proc.pid}`);
+    expect(log).not.toContain(`end s ${a.proc.pid}`);
+    expect(log).toContain(`end s ${b.proc.pid}`);
+    expect(symphony.artifacts.value('kill-worker/s')).toMatchObject({ pid: b.proc.pid });
+  });
+
+  it('a worker paused (SIGSTOP) past its lock: the job is re-delivered and its late result is fenced off by the lock token', async () => {
+    const marker = join(dir, 'stop-worker.log');
+    const a = child('worker-proc.mjs', [redis.url, join(dir, 'wsa'), '1000', '1']);
+    await a.line('ready');
+    const { symphony, scale } = await coordinator(join(dir, 'c5'));
+    await until('the worker in the registry', async () => (await scale.dispatcher.refresh(), scale.dispatcher.extensions().has('acme.work')));
+    const run = symphony.run({ name: 'stop-worker', steps: [{ id: 's', uses: 'acme.work/slow', with: { ms: 1200, marker, tag: 's' } }] } as never);
+    await until('the step started on worker A', () => lines(marker).some((l) => l.startsWith('start s')));
+    a.proc.kill('SIGSTOP');
+    const b = child('worker-proc.mjs', [redis.url, join(dir, 'wsb'), '1000', '1']);
+    await b.line('ready');
+    const result = await run;
+    expect(result.status).toBe('succeeded');
+    expect(symphony.artifacts.value('stop-worker/s')).toMatchObject({ pid: b.proc.pid });
+    // A wakes up, finishes its copy, and cannot complete the job any more (its lock is gone).
+    a.proc.kill('SIGCONT');
+    await until('A finished its late copy', () => lines(marker).includes(`end s ${a.proc.pid}`));
+    await new Promise((r) => setTimeout(r, 300));
+    const queue = new Queue('ext.acme.work', { connection: { host: '127.0.0.1', port: redis.port }, prefix: 'symphony' });
+    try {
+      const job = await Job.fromId(queue, jobIdFor(result.runId, 's', 1));
+      expect(await job!.getState()).toBe('completed');
+      expect(JSON.parse((job!.returnvalue as { body: string }).body).output.pid).toBe(b.proc.pid);
+    } finally {
+      await queue.close();
+    }
   });
 
   it('the coordinator SIGKILLed: a restarted one resumes the run, re-attaches to the job by id and collects the result', async () => {
@@ -118,7 +148,7 @@ describe.skipIf(!REDIS_SERVER)(`scale-out faults, with real processes${REDIS_SER
     expect(lines(marker).filter((l) => l.startsWith('start slow'))).toHaveLength(1);
   });
 
-  it('Redis restarted (AOF) and unreachable for a while: dispatch pauses with a status, resumes, nothing lost', async () => {
+  it('Redis SIGKILLed and restarted from its AOF, unreachable meanwhile: dispatch pauses with a status, resumes, nothing lost', async () => {
     const marker = join(dir, 'redis-restart.log');
     const w = child('worker-proc.mjs', [redis.url, join(dir, 'wd'), '2000', '2']);
     await w.line('ready');
@@ -126,7 +156,8 @@ describe.skipIf(!REDIS_SERVER)(`scale-out faults, with real processes${REDIS_SER
     await until('the worker in the registry', async () => (await scale.dispatcher.refresh(), scale.dispatcher.extensions().has('acme.work')));
     const run = symphony.run({ name: 'redis-restart', steps: [{ id: 'a', uses: 'acme.work/slow', with: { ms: 300, marker, tag: 'a' } }, { id: 'b', uses: 'acme.work/slow', with: { ms: 300, marker, tag: 'b' } }, { id: 'c', uses: 'acme.work/echo', needs: ['a', 'b'], with: { ok: true } }] } as never);
     await until('a step started', () => lines(marker).length > 0);
-    await redis.stop();
+    // SIGKILL: only what the AOF (appendfsync always) holds survives.
+    await redis.stop(true);
     await until('status down', () => scale.dispatcher.status().redis === 'down');
     expect(scale.dispatcher.status().pending).toBeGreaterThanOrEqual(0);
     await new Promise((r) => setTimeout(r, 300));

@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -6,7 +6,7 @@ import { Job, Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSymphony, type Symphony } from '@symphony/runtime';
-import { attachScaleOut, jobIdFor, putBlob, seal, startScaleWorker, streamBlob, type ScaleOut, type ScaleWorker, type WorkerStage } from '../src/index.js';
+import { attachScaleOut, createDispatcher, jobIdFor, putBlob, seal, startScaleWorker, streamBlob, type ScaleOut, type ScaleWorker, type WorkerStage } from '../src/index.js';
 import { REDIS_SERVER, SKIP_REASON, startRedis, type TestRedis } from './redis-server.js';
 
 const FIXTURES = fileURLToPath(new URL('./fixtures/extensions', import.meta.url));
@@ -55,6 +55,46 @@ describe.skipIf(!REDIS_SERVER)(`scale-out over a real redis-server${REDIS_SERVER
       const job = await Job.fromId(queue, jobIdFor(result.runId, 'a', 1));
       expect(job).toBeDefined();
       expect(await job!.getState()).toBe('completed');
+    } finally {
+      await queue.close();
+    }
+  });
+
+  it('shows queue depth, wait, run time, jobs and workers on the kernel metrics (/metrics)', async () => {
+    await coordinator.run({ name: 'metered', steps: [{ id: 'a', uses: 'acme.work/echo', with: {} }] } as never);
+    await new Promise((r) => setTimeout(r, 500)); // one sweep: depths and workers
+    const text = await coordinator.kernel.service<{ expose(): Promise<string> }>('metrics').expose();
+    expect(text).toMatch(/symphony_scaleout_jobs_total\{queue="ext\.acme\.work",outcome="ok"\} [1-9]/);
+    expect(text).toMatch(/symphony_scaleout_workers\{queue="ext\.acme\.work"\} 1/);
+    expect(text).toContain('symphony_scaleout_queue_depth{queue="ext.acme.work",state="waiting"}');
+    expect(text).toContain('symphony_scaleout_wait_seconds_bucket');
+  });
+
+  it('two coordinators dispatching the same step attempt at once share one job, run once; ids with ":" are escaped', async () => {
+    const marker = join(dir, 'twice.log');
+    const other = await createDispatcher({ redis: redis.url, secret: SECRET, sweepMs: 200 });
+    try {
+      const req = { runId: 'run:with:colons', stepId: 'step%1', attempt: 1, uses: 'acme.work/slow', input: { ms: 200, marker, tag: 'twice' } };
+      const [a, b] = await Promise.all([scale.dispatcher.dispatch(req), other.dispatch(req)]);
+      expect(a).toEqual(b);
+      expect(readFileSync(marker, 'utf8').split('\n').filter((l) => l.startsWith('start twice'))).toHaveLength(1);
+      expect(jobIdFor(req.runId, req.stepId, 1)).toBe('run%3Awith%3Acolons:step%251:1');
+    } finally {
+      await other.close();
+    }
+  });
+
+  it('a cancelled dispatch withdraws its job from the queue (E_ABORTED)', async () => {
+    const ac = new AbortController();
+    const pending = scale.dispatcher.dispatch({ runId: 'cancel', stepId: 's', attempt: 1, uses: 'nobody.serves/this', input: {}, signal: ac.signal });
+    const queue = new Queue('ext.nobody.serves', { connection: { host: '127.0.0.1', port: redis.port }, prefix: 'symphony' });
+    try {
+      for (let i = 0; i < 200 && !(await Job.fromId(queue, jobIdFor('cancel', 's', 1))); i++) await new Promise((r) => setTimeout(r, 10));
+      expect(await Job.fromId(queue, jobIdFor('cancel', 's', 1))).toBeDefined();
+      ac.abort();
+      await expect(pending).rejects.toMatchObject({ code: 'E_ABORTED' });
+      for (let i = 0; i < 200 && (await Job.fromId(queue, jobIdFor('cancel', 's', 1))); i++) await new Promise((r) => setTimeout(r, 10));
+      expect(await Job.fromId(queue, jobIdFor('cancel', 's', 1))).toBeUndefined();
     } finally {
       await queue.close();
     }

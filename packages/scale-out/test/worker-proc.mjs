@@ -4,7 +4,7 @@ import { startScaleWorker } from '../dist/index.js';
 import { fileURLToPath } from 'node:url';
 
 const [redis, home, lockMs = '2000', concurrency = '2'] = process.argv.slice(2);
-const symphony = await createSymphony({ home, workspace: process.cwd(), builtins: false, extensions: [fileURLToPath(new URL('./fixtures/extensions', import.meta.url))], noSync: true });
+const symphony = await createSymphony({ home, workspace: process.cwd(), builtins: process.env.WORKER_BUILTINS === '1', extensions: [fileURLToPath(new URL('./fixtures/extensions', import.meta.url))], noSync: true });
 const worker = await startScaleWorker({
   redis,
   secret: process.env.SYMPHONY_SCALE_OUT_SECRET,

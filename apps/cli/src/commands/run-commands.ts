@@ -4,7 +4,7 @@ import { inspectRuns, loadWorkflow, resolveInputs, type RunResult } from '@symph
 import { defaultHome } from '@symphony/config';
 import { SymphonyError, toSymphonyError, type SymphonyEvents } from '@symphony/types';
 import { installedExtensions } from '@symphony/runtime';
-import { openKernel } from '../kernel.js';
+import { openKernel, scaleOutCatalog } from '../kernel.js';
 import { c, ms, table } from '../term.js';
 import { RunView } from '../run-view.js';
 
@@ -50,7 +50,7 @@ async function runWorkflow(file: string | undefined, values: CommonValues, home:
   // The whole workflow is validated, every `uses:` against the extensions this run would load (read
   // from their manifests), before anything opens: E_WORKFLOW_INVALID with file:line:col, and no
   // store, home or run record is created.
-  const workflow = file && workflowPath ? await loadWorkflow(workflowPath, { file, extensions: await installedExtensions({ home, extensions: extensionDirs }) }) : undefined;
+  const workflow = file && workflowPath ? await loadWorkflow(workflowPath, { file, extensions: [...(await installedExtensions({ home, extensions: extensionDirs })), ...(await scaleOutCatalog())] }) : undefined;
   // Bad inputs fail before anything starts.
   const inputs = workflow ? resolveInputs(workflow, parseInputs(values.input)) : {};
   // Until the run has ended and succeeded, this process has failed: if anything lets the event

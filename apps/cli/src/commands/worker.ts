@@ -4,62 +4,57 @@ import { defaultHome } from '@symphony/config';
 import { createSymphony } from '@symphony/runtime';
 import { scaleOutFromEnv, startScaleWorker, type WorkerStage } from '@symphony/scale-out';
 import { SymphonyError } from '@symphony/types';
-import { c } from '../term.js';
 
 export const WORKER_USAGE = `symphony worker --redis <redis://[user:password@]host:port> [--concurrency N] [--extensions id,id...]
-                 [--extension-dir dir]... [--lock-ms N] [--secret-file file] [--tls] [--home dir]
+                 [--extension-dir dir]... [--lock-ms N] [--limit jobs/ms] [--secret-file file] [--tls] [--home dir]
 
 Runs the steps a scale-out coordinator dispatches through BullMQ on Redis, with this machine's
 Stage (installed extensions under the home, sandboxed as in a local run). The shared secret that
 signs jobs comes from --secret-file or $SYMPHONY_SCALE_OUT_SECRET (never the command line);
 --redis defaults to $SYMPHONY_REDIS_URL; ACL user and password go in the URL or in
-$SYMPHONY_REDIS_USERNAME / $SYMPHONY_REDIS_PASSWORD. SIGTERM finishes running steps and stops.`;
-
-class UsageError extends Error {}
+$SYMPHONY_REDIS_USERNAME / $SYMPHONY_REDIS_PASSWORD. SIGTERM finishes running steps and stops. --limit caps each queue's rate across all its
+workers (BullMQ's limiter); --lock-ms is how long a silent worker keeps a job before it is
+re-delivered (default 30000).`;
 
 /** `symphony worker`: a kernel with the Stage consuming the queues of the extensions it has. */
 export async function workerCli(argv: readonly string[]): Promise<number> {
-  let values;
-  try {
-    values = parseArgs({
-      args: [...argv],
-      allowPositionals: false,
-      options: {
-        redis: { type: 'string' },
-        concurrency: { type: 'string' },
-        extensions: { type: 'string', multiple: true },
-        'extension-dir': { type: 'string', multiple: true },
-        'lock-ms': { type: 'string' },
-        'secret-file': { type: 'string' },
-        tls: { type: 'boolean', default: false },
-        home: { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    }).values;
-    if (values.help) {
-      process.stdout.write(`${WORKER_USAGE}\n`);
-      return 0;
-    }
-    if (!values.redis && !process.env.SYMPHONY_REDIS_URL) throw new UsageError('--redis <url> (or $SYMPHONY_REDIS_URL) is required');
-    const concurrency = values.concurrency === undefined ? 1 : Number(values.concurrency);
-    if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 1024) throw new UsageError(`--concurrency must be an integer from 1 to 1024, not "${values.concurrency}"`);
-    const lockMs = values['lock-ms'] === undefined ? undefined : Number(values['lock-ms']);
-    if (lockMs !== undefined && (!Number.isInteger(lockMs) || lockMs < 500)) throw new UsageError(`--lock-ms must be an integer of at least 500, not "${values['lock-ms']}"`);
-  } catch (err) {
-    const message = err instanceof UsageError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS') ? (err as Error).message : undefined;
-    if (message === undefined) throw err;
-    process.stderr.write(`${c.red('✖')} ${message} ${c.dim('[E_USAGE]')}\n${WORKER_USAGE}\n`);
-    return 2;
+  const usage = (message: string) => new SymphonyError('E_USAGE', message, {});
+  // Node's parseArgs errors (unknown option, missing value) exit 2 like E_USAGE.
+  const { values } = parseArgs({
+    args: [...argv],
+    allowPositionals: false,
+    options: {
+      redis: { type: 'string' },
+      concurrency: { type: 'string' },
+      extensions: { type: 'string', multiple: true },
+      'extension-dir': { type: 'string', multiple: true },
+      'lock-ms': { type: 'string' },
+      limit: { type: 'string' },
+      'secret-file': { type: 'string' },
+      tls: { type: 'boolean', default: false },
+      home: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (values.help) {
+    process.stdout.write(`${WORKER_USAGE}\n`);
+    return 0;
   }
+  if (!values.redis && !process.env.SYMPHONY_REDIS_URL) throw usage('--redis <url> (or $SYMPHONY_REDIS_URL) is required');
+  const concurrency = values.concurrency === undefined ? 1 : Number(values.concurrency);
+  if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 1024) throw usage(`--concurrency must be an integer from 1 to 1024, not "${values.concurrency}"`);
+  const lockMs = values['lock-ms'] === undefined ? undefined : Number(values['lock-ms']);
+  if (lockMs !== undefined && (!Number.isInteger(lockMs) || lockMs < 500)) throw usage(`--lock-ms must be an integer of at least 500, not "${values['lock-ms']}"`);
+  const limit = values.limit === undefined ? undefined : /^(\d+)\/(\d+)$/.exec(values.limit);
+  if (limit === null || (limit && (Number(limit[1]) < 1 || Number(limit[2]) < 1))) throw usage(`--limit must be <jobs>/<milliseconds> (e.g. 100/1000), not "${values.limit}"`);
   const env = { ...process.env };
   if (values.redis) env.SYMPHONY_REDIS_URL = values.redis;
   if (values['secret-file']) env.SYMPHONY_SCALE_OUT_SECRET = readFileSync(values['secret-file'], 'utf8').trim();
   if (values.tls) env.SYMPHONY_REDIS_TLS = '1';
   const config = scaleOutFromEnv(env);
-  if (!config) throw new SymphonyError('E_USAGE', 'no Redis URL', {});
+  if (!config) throw usage('--redis <url> (or $SYMPHONY_REDIS_URL) is required');
   const home = defaultHome({ flag: values.home });
   const symphony = await createSymphony({ home, logLevel: 'info', ...(values['extension-dir'] ? { extensions: values['extension-dir'] } : {}) });
-  const lockMs = values['lock-ms'] === undefined ? undefined : Number(values['lock-ms']);
   let worker;
   try {
     worker = await startScaleWorker({
@@ -67,9 +62,10 @@ export async function workerCli(argv: readonly string[]): Promise<number> {
       secret: config.secret,
       ...(config.prefix ? { prefix: config.prefix } : {}),
       stage: symphony.kernel.service<WorkerStage>('stage'),
-      concurrency: values.concurrency === undefined ? 1 : Number(values.concurrency),
+      concurrency,
       ...(values.extensions ? { extensions: values.extensions.flatMap((e) => e.split(',')).map((e) => e.trim()).filter(Boolean) } : {}),
       ...(lockMs ? { lockDuration: lockMs, stalledInterval: lockMs } : {}),
+      ...(limit ? { limiter: { max: Number(limit[1]), duration: Number(limit[2]) } } : {}),
       logger: symphony.kernel.logger,
     });
   } catch (err) {
