@@ -1,10 +1,12 @@
 // Attacks by an outsider holding only a `run` token, found after issue 15 was merged: inputs named
 // after Object.prototype members passed the "unknown inputs are 400" check, and a failed step's
-// stored error (with its stack and causes) was served as is, naming the host's absolute paths.
+// stored error (with its stack and causes) was served as is, naming the host's absolute paths,
+// and one socket of a `read` token could follow any number of runs (a listener each: unbounded memory).
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
 import { serve } from '../src/index.js';
 import { demoRepo, embeddedKernel } from './web-kernel.js';
 
@@ -79,4 +81,22 @@ describe('a run token against the server', { timeout: 30_000 }, () => {
       expect(body).not.toContain('file://');
     }
   });
+
+  it('one socket follows at most 1,000 runs; the next subscribe is refused with a code, the socket stays usable', async () => {
+    const ws = new WebSocket(`${server.url.replace('http', 'ws')}/ws/runs`, { headers: { authorization: `Bearer ${runToken}` } });
+    const messages: Array<{ type: string; code?: string }> = [];
+    ws.on('message', (raw) => messages.push(JSON.parse(String(raw))));
+    await new Promise((resolve, reject) => (ws.once('open', resolve), ws.once('error', reject)));
+    for (let i = 0; i < 1001; i++) ws.send(JSON.stringify({ type: 'subscribe', runId: `run-none-${i}`, after: 0 }));
+    ws.send(JSON.stringify({ type: 'ping' }));
+    for (let i = 0; i < 400 && !messages.some((m) => m.type === 'pong'); i++) await new Promise((r) => setTimeout(r, 25));
+    expect(messages.filter((m) => m.type === 'subscribed')).toHaveLength(1000);
+    expect(messages.filter((m) => m.type === 'error')).toEqual([expect.objectContaining({ code: 'E_RATE_LIMITED' })]);
+    ws.send(JSON.stringify({ type: 'unsubscribe', runId: 'run-none-0' }));
+    ws.send(JSON.stringify({ type: 'subscribe', runId: 'run-none-1000', after: 0 }));
+    for (let i = 0; i < 400 && messages.filter((m) => m.type === 'subscribed').length < 1001; i++) await new Promise((r) => setTimeout(r, 25));
+    expect(messages.filter((m) => m.type === 'subscribed')).toHaveLength(1001);
+    ws.close();
+  });
 });
+
