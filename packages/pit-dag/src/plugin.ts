@@ -20,11 +20,18 @@ export const dagPlugin: Plugin<DagService & { close(): void }> = definePlugin({
   version: '0.1.0',
   dependsOn: ['pit.ledger', 'pit.artifacts'],
   setup(ctx) {
+    // `pluginOptions['pit.dag']`: `maxInterruptions` (default 3), `leaseTtlMs` (default 30 s).
+    const options = (ctx.options ?? {}) as { maxInterruptions?: unknown; leaseTtlMs?: unknown };
+    const positive = (v: unknown) => (typeof v === 'number' && Number.isInteger(v) && v > 0 ? v : undefined);
+    const maxInterruptions = positive(options.maxInterruptions);
+    const leaseTtlMs = positive(options.leaseTtlMs);
     return createDagService({
       ledger: ctx.service<LedgerService>('pit.ledger'),
       artifacts: ctx.service<ArtifactsService>('pit.artifacts'),
       events: ctx.events,
       logger: ctx.logger,
+      ...(maxInterruptions ? { maxInterruptions } : {}),
+      ...(leaseTtlMs ? { leaseTtlMs } : {}),
     });
   },
   stop(service) {

@@ -46,6 +46,8 @@ export interface ActiveRun {
   owner: string;
   /** Completions handed to the ledger and not yet durable (`step:end` waits for them). */
   pendingCommits: number;
+  /** The write batch in which this run's lease was last checked (once per batch suffices). */
+  fencedBatch: number;
   /** Set when the run stopped in this process without ending (lease lost, ledger full). */
   halted?: SymphonyError;
   done: Promise<RunStateView>;
@@ -83,6 +85,7 @@ export function activate(record: RunRecord, graph: RunGraph, durations: Float64A
     ended: false,
     owner,
     pendingCommits: 0,
+    fencedBatch: -1,
     done,
     resolveDone,
     rejectDone,

@@ -118,7 +118,7 @@ export function createDagService(deps: DagServiceDeps): DagService & { close(): 
     background(
       () => {
         try {
-          fence(checkpoints, run.id, run.owner);
+          fenceOnce(run);
           write();
         } catch (err) {
           queueMicrotask(() => halt(run, err));
@@ -129,12 +129,18 @@ export function createDagService(deps: DagServiceDeps): DagService & { close(): 
   }
 
   const writes = new WriteQueue(ledger, logger);
+  /** The lease check, once per run per group-committed batch (inside that batch's transaction). */
+  const fenceOnce = (run: ActiveRun): void => {
+    if (writes.current >= 0 && run.fencedBatch === writes.current) return;
+    fence(checkpoints, run.id, run.owner);
+    run.fencedBatch = writes.current;
+  };
   const background = (write: () => void, onFail?: (err: unknown) => void): void => writes.later(write, onFail);
   const tx = <T>(fn: () => T): Promise<T> => writes.now(fn);
   /** A transaction of one run, fenced by its lease; a store failure halts the run. */
   const fenced = <T>(run: ActiveRun, fn: () => T): Promise<T> =>
     tx(() => {
-      fence(checkpoints, run.id, run.owner);
+      fenceOnce(run);
       return fn();
     }).catch((err: unknown) => {
       if (halting(err)) halt(run, err);
@@ -291,7 +297,7 @@ export function createDagService(deps: DagServiceDeps): DagService & { close(): 
     if (run.cancelled) run.ready.clear();
     run.pendingCommits++;
     const committed = tx(() => {
-      fence(checkpoints, run.id, run.owner);
+      fenceOnce(run);
       const out = extra();
       if (out.output) run.outputs[i] = out.output;
       checkpoints.writeStep(run.id, stepId, stepRecord(run, i, 'done', { ...(out.output ? { output: out.output } : {}), endedAt: at }));

@@ -1,14 +1,28 @@
-import type { LedgerService, Logger } from '@symphony/types';
+import { toSymphonyError, type LedgerService, type Logger } from '@symphony/types';
+
+interface Pending {
+  fn: () => unknown;
+  resolve?: (value: unknown) => void;
+  reject?: (err: unknown) => void;
+  onFail?: (err: unknown) => void;
+}
 
 /**
- * Orders the tracker's ledger writes. Fire-and-forget checkpoints (step started, skipped,
- * retrying: a lost one only means an attempt goes uncounted) are queued and written together in
- * one transaction per tick; `now` flushes that queue before its own transaction, so every write
- * reaches the ledger in the order it was made.
+ * Group commit for the tracker's ledger writes. Everything written in one event turn, awaited
+ * completions (`now`) and fire-and-forget checkpoints (`later`: step started, skipped, retrying)
+ * alike, goes into ONE ledger transaction, in the order it was made: one commit (one fsync) per
+ * turn, however many steps finished in it. A write that throws rejects its own promise only (it
+ * must throw before it writes: the tracker's fence check does); if the commit itself fails, every
+ * write in it hears the error.
  */
 export class WriteQueue {
-  private queued: Array<() => void> = [];
-  private failed: Array<(err: unknown) => void> = [];
+  private queued: Pending[] = [];
+  /**
+   * The batch whose writes are running right now (inside its transaction callback), else -1: a
+   * check done once per batch (a run's lease) is valid only within that same transaction.
+   */
+  current = -1;
+  private batches = 0;
 
   constructor(
     private readonly ledger: LedgerService,
@@ -17,27 +31,63 @@ export class WriteQueue {
 
   /** Queues a write; `onFail` hears if the transaction that carries it fails (a full disk, say). */
   later(write: () => void, onFail?: (err: unknown) => void): void {
-    if (this.queued.length === 0) queueMicrotask(() => this.flush());
-    this.queued.push(write);
-    if (onFail) this.failed.push(onFail);
+    this.push({ fn: write, ...(onFail ? { onFail } : {}) });
   }
 
+  /** Queues `fn` into this turn's transaction; resolves with its result once that commit is durable. */
   now<T>(fn: () => T): Promise<T> {
-    this.flush();
-    return this.ledger.transaction(fn);
+    return new Promise<T>((resolve, reject) => this.push({ fn, resolve: resolve as (value: unknown) => void, reject }));
+  }
+
+  private push(item: Pending): void {
+    if (this.queued.length === 0) queueMicrotask(() => this.flush());
+    this.queued.push(item);
   }
 
   private flush(): void {
     if (this.queued.length === 0) return;
-    const writes = this.queued;
-    const failed = this.failed;
+    const items = this.queued;
     this.queued = [];
-    this.failed = [];
+    const id = ++this.batches;
+    const results: Array<{ ok: boolean; value: unknown }> = new Array(items.length);
     this.ledger
-      .transaction(() => writes.forEach((write) => write()))
-      .catch((err: unknown) => {
-        if (failed.length === 0) this.logger.error({ err }, 'pit.dag: a checkpoint write failed');
-        for (const onFail of failed) onFail(err);
-      });
+      .transaction(() => {
+        this.current = id;
+        try {
+          this.runAll(items, results);
+        } finally {
+          this.current = -1;
+        }
+      })
+      .then(
+        () => {
+          for (let k = 0; k < items.length; k++) {
+            const item = items[k] as Pending;
+            const r = results[k] as { ok: boolean; value: unknown };
+            if (r.ok) item.resolve?.(r.value);
+            else if (item.reject) item.reject(r.value);
+            else this.logger.error({ err: r.value }, 'pit.dag: a checkpoint write failed');
+          }
+        },
+        (err: unknown) => {
+          const error = toSymphonyError(err);
+          let told = false;
+          for (const item of items) {
+            if (item.reject) (item.reject(error), (told = true));
+            if (item.onFail) (item.onFail(error), (told = true));
+          }
+          if (!told) this.logger.error({ err: error }, 'pit.dag: a checkpoint write failed');
+        },
+      );
+  }
+
+  private runAll(items: Pending[], results: Array<{ ok: boolean; value: unknown }>): void {
+    for (let k = 0; k < items.length; k++) {
+      try {
+        results[k] = { ok: true, value: (items[k] as Pending).fn() };
+      } catch (err) {
+        results[k] = { ok: false, value: err };
+      }
+    }
   }
 }

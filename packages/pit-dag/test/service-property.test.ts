@@ -6,7 +6,7 @@ describe('pit.dag on random DAGs (fast-check, real ledger)', () => {
   const h = harness(undefined, true, true);
   afterAll(() => h.close());
 
-  it('starts every step exactly once, never before its predecessors ended, and succeeds', async () => {
+  it('starts every step exactly once, never before its predecessors completed, acknowledges every step before the run ends, and succeeds', async () => {
     let n = 0;
     await fc.assert(
       fc.asyncProperty(
@@ -27,13 +27,18 @@ describe('pit.dag on random DAGs (fast-check, real ledger)', () => {
           );
           let running = 0;
           let peak = 0;
+          const completed = new Set<string>();
           const final = await drive(
             h.dag,
             runId,
-            async () => {
+            async (s) => {
+              // Pipelined release: a step may start before its predecessors' step:end (their
+              // commit), but never before the scheduler completed them.
+              for (const up of needs[Number(s.stepId.slice(1))] as Set<string>) expect(completed.has(up)).toBe(true);
               peak = Math.max(peak, ++running);
               await new Promise((r) => setImmediate(r));
               running--;
+              completed.add(s.stepId);
             },
             { withOutput: false },
           );
@@ -43,7 +48,9 @@ describe('pit.dag on random DAGs (fast-check, real ledger)', () => {
           const at = (name: string, id: string) => mine.findIndex((e) => e.name === name && e.payload.stepId === id);
           for (let i = 0; i < size; i++) {
             expect(mine.filter((e) => e.name === 'step:start' && e.payload.stepId === `s${i}`)).toHaveLength(1);
-            for (const up of needs[i] as Set<string>) expect(at('step:end', up)).toBeLessThan(at('step:start', `s${i}`));
+            for (const up of needs[i] as Set<string>) expect(at('step:start', up)).toBeLessThan(at('step:start', `s${i}`));
+            expect(at('step:end', `s${i}`)).toBeGreaterThan(-1);
+            expect(at('step:end', `s${i}`)).toBeLessThan(mine.findIndex((e) => e.name === 'run:end'));
           }
         },
       ),

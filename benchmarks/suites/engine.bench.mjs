@@ -1,0 +1,158 @@
+// The run engine (pit.dag over the durable LMDB ledger) beside its peers in the same run:
+// - a 1,000-step chain and 1,000 independent steps of no-op steps, every completion durable
+//   (fsync on), with pipelined release and group commit;
+// - the same chain through LangGraph.js with its SQLite checkpointer and through p-graph (no
+//   persistence), as a user could pick instead;
+// - `symphony run` of a YAML chain (a real process, extension steps in a worker thread) beside
+//   the API path (createSymphony().run of the same file, same extension) per step.
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { validateWorkflow } from '@symphony/types';
+import { ArtifactStore, closeLedger, openLedger } from '@symphony/pit-artifacts';
+import { createDagService } from '@symphony/pit-dag';
+import { createSymphony } from '@symphony/runtime';
+import { coldStart, measure, row } from '../lib.mjs';
+
+const STEPS = 1_000;
+const CLI = fileURLToPath(new URL('../../apps/cli/dist/cli.js', import.meta.url));
+const SDK = fileURLToPath(new URL('../../packages/sdk', import.meta.url));
+
+const perStep = (m, steps) => ({ ...m, medianNs: m.medianNs / steps, p99Ns: m.p99Ns / steps, meanNs: m.meanNs / steps, opsPerSec: m.opsPerSec * steps });
+
+const chain = (n, name = `chain-${n}`) => validateWorkflow({ name, steps: Array.from({ length: n }, (_, i) => ({ id: `s${i}`, uses: 'bench.noop/run', ...(i ? { needs: [`s${i - 1}`] } : {}) })) });
+const wide = (n) => validateWorkflow({ name: `wide-${n}`, steps: Array.from({ length: n }, (_, i) => ({ id: `w${i}`, uses: 'bench.noop/run' })) });
+
+/** Drives a run as a scheduler would: start what is ready, complete it (no-op), repeat. Pipelined: no await between steps. */
+async function drive(dag, runId) {
+  const done = dag.whenDone(runId);
+  const acks = [];
+  for (let ready = dag.next(runId); ready.length > 0; ready = dag.next(runId)) {
+    for (const s of ready) acks.push(dag.completeWithOutput(runId, s.stepId, null));
+  }
+  await Promise.all(acks);
+  return done;
+}
+
+async function langGraphChain(n, dir) {
+  let mods;
+  try {
+    const { StateGraph, Annotation, START, END } = await import('@langchain/langgraph');
+    const { SqliteSaver } = await import('@langchain/langgraph-checkpoint-sqlite');
+    mods = { StateGraph, Annotation, START, END, SqliteSaver };
+  } catch (err) {
+    return { skipped: `LangGraph.js + SQLite checkpointer not installed: ${err.message}` };
+  }
+  const { StateGraph, Annotation, START, END, SqliteSaver } = mods;
+  const State = Annotation.Root({ n: Annotation({ reducer: (_a, b) => b, default: () => 0 }) });
+  let graph = new StateGraph(State);
+  for (let i = 0; i < n; i++) graph = graph.addNode(`s${i}`, (s) => ({ n: s.n + 1 }));
+  graph = graph.addEdge(START, 's0');
+  for (let i = 1; i < n; i++) graph = graph.addEdge(`s${i - 1}`, `s${i}`);
+  graph = graph.addEdge(`s${n - 1}`, END);
+  let t = 0;
+  try {
+    const saver = SqliteSaver.fromConnString(join(dir, 'langgraph.sqlite'));
+    const app = graph.compile({ checkpointer: saver });
+    const run = () => app.invoke({ n: 0 }, { configurable: { thread_id: `t${t++}` }, recursionLimit: n + 10 });
+    const out = await run();
+    if (out.n !== n) throw new Error(`LangGraph chain computed ${out.n}, not ${n}`);
+    return { run };
+  } catch (err) {
+    return { skipped: `LangGraph.js + SQLite checkpointer could not run here: ${err.message.split('\n')[0]}` };
+  }
+}
+
+async function pGraphChain(n) {
+  let pGraph;
+  try {
+    const mod = await import('p-graph');
+    const PGraph = mod.PGraph ?? mod.default.PGraph;
+    pGraph = (nodes, deps) => new PGraph(nodes, deps);
+  } catch (err) {
+    return { skipped: `p-graph not installed: ${err.message}` };
+  }
+  return {
+    run: () => {
+      const nodes = new Map(Array.from({ length: n }, (_, i) => [`s${i}`, { run: () => Promise.resolve() }]));
+      const deps = Array.from({ length: n - 1 }, (_, i) => [`s${i}`, `s${i + 1}`]);
+      return pGraph(nodes, deps).run();
+    },
+  };
+}
+
+function noopExtension(dir) {
+  const ext = join(dir, 'extensions', 'noop');
+  mkdirSync(join(ext, 'node_modules', '@symphony'), { recursive: true });
+  execFileSync('ln', ['-s', SDK, join(ext, 'node_modules', '@symphony', 'sdk')]);
+  writeFileSync(join(ext, 'symphony.extension.json'), JSON.stringify({ id: 'bench.noop', version: '0.1.0', kind: 'operator', main: 'index.mjs', engines: { symphony: '>=0.1.0' }, contributes: { methods: { run: {} } } }));
+  writeFileSync(join(ext, 'index.mjs'), `import { defineOperator } from '@symphony/sdk';\nexport default defineOperator({ manifest: { id: 'bench.noop', version: '0.1.0' }, methods: { run: () => null } });\n`);
+}
+
+export default async function engineSuite({ quick }) {
+  const dir = mkdtempSync(join(tmpdir(), 'symphony-engine-bench-'));
+  const rows = [];
+  const layer = 'engine: durable steps';
+  try {
+    // pit.dag with the durable ledger (fsync on): the engine's own cost per step.
+    const ledger = openLedger({ path: join(dir, 'ledger') });
+    const artifacts = new ArtifactStore(ledger);
+    const dag = createDagService({ ledger, artifacts });
+    const steps = quick ? 200 : STEPS;
+    const chainWf = chain(steps);
+    const wideWf = wide(steps);
+    let k = 0;
+    const opts = { quick, time: quick ? 300 : 3000 };
+    const chainM = perStep(await measure(`pit.dag: ${steps}-step chain, durable, pipelined (per step)`, async () => {
+      const run = await dag.createRun(chainWf, { runId: `c${k++}` });
+      await drive(dag, run.runId);
+    }, opts), steps);
+    const wideM = perStep(await measure(`pit.dag: ${steps} independent steps, durable (per step)`, async () => {
+      const run = await dag.createRun(wideWf, { runId: `w${k++}` });
+      await drive(dag, run.runId);
+    }, opts), steps);
+    dag.close();
+    await closeLedger(ledger);
+
+    const lg = await langGraphChain(steps, dir);
+    // Whole runs of seconds each: a few timed runs (tinybench's 64-sample minimum would take minutes).
+    const runs = quick ? 2 : 5;
+    const timed = (name, fn) => coldStart(name, runs, async () => {
+      await fn();
+      return () => {};
+    });
+    const lgM = lg.run ? perStep(await timed(`LangGraph.js + SqliteSaver: ${steps}-step chain (per step)`, lg.run), steps) : undefined;
+    const pg = await pGraphChain(steps);
+    const pgM = pg.run ? perStep(await measure(`p-graph: ${steps}-step chain, no persistence (per step)`, pg.run, opts), steps) : undefined;
+
+    if (lgM) rows.push(row({ layer, name: `${lgM.name} (peer floor)`, m: lgM }));
+    else rows.push({ layer, name: lg.skipped, skipped: true });
+    rows.push(row({ layer, name: chainM.name, m: chainM, ...(lgM ? { floor: lgM } : {}), aim: '≤ 20 µs per step, ≥ 100× faster than LangGraph.js + SQLite' }));
+    rows.push(row({ layer, name: wideM.name, m: wideM, ...(lgM ? { floor: lgM } : {}), aim: '≤ 10 µs per step, ≥ 100× faster than LangGraph.js + SQLite' }));
+    if (pgM) rows.push(row({ layer, name: pgM.name, m: pgM, floor: chainM }));
+    else rows.push({ layer, name: pg.skipped, skipped: true });
+
+    // `symphony run` of a YAML chain vs the API path, same extension in a worker thread.
+    const cliSteps = quick ? 100 : STEPS;
+    noopExtension(dir);
+    const file = join(dir, 'chain.yaml');
+    writeFileSync(file, ['name: yaml-chain', 'steps:', ...Array.from({ length: cliSteps }, (_, i) => `  - { id: s${i}, uses: bench.noop/run${i ? `, needs: [s${i - 1}]` : ''} }`)].join('\n') + '\n');
+    let h = 0;
+    const api = perStep(await timed(`API: createSymphony().run(chain.yaml), ${cliSteps} extension steps, incl. start + close (per step)`, async () => {
+      const symphony = await createSymphony({ home: join(dir, `api-${h++}`), builtins: false, policy: 'heuristic', extensions: [join(dir, 'extensions')], logLevel: 'silent' });
+      const result = await symphony.run(file);
+      await symphony.close();
+      if (result.status !== 'succeeded') throw new Error(`API run ${result.status}`);
+    }), cliSteps);
+    const cli = perStep(await timed(`symphony run chain.yaml, ${cliSteps} extension steps, whole process (per step)`, () => {
+      execFileSync(process.execPath, [CLI, 'run', file, '--json', '--home', join(dir, `cli-${h++}`)], { stdio: 'ignore' });
+    }), cliSteps);
+    rows.push(row({ layer: 'engine: symphony run vs API', name: `${api.name} (floor)`, m: api }));
+    rows.push(row({ layer: 'engine: symphony run vs API', name: cli.name, m: cli, floor: api, aim: '≤ 2× the API path per step' }));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  return rows;
+}
