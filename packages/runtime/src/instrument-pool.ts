@@ -38,22 +38,22 @@ export function withInstrumentPool(stage: AnyPlugin, options: InstrumentPoolOpti
       const inner = (await stage.setup(ctx)) as StageService;
       const ids = new Set<string>();
       const pool = (): PoolService => ctx.service<PoolService>('pit.pool');
-      const service: StageService = {
-        ...inner,
-        pooled: (extensionId: string) => ids.has(extensionId),
-        call(uses, input, callOptions = {}) {
-          const slash = uses.indexOf('/');
-          const id = slash > 0 ? uses.slice(0, slash) : uses;
-          if (!ids.has(id)) return inner.call(uses, input, callOptions);
-          // The Conductor passes the step it calls for (an option the bus ignores): the lease's holder.
-          const step = (callOptions as { step?: { runId: string; stepId: string } }).step;
-          const holder = step ? `${step.runId}/${step.stepId}` : undefined;
-          return callPooled(pool(), id, uses.slice(slash + 1), input, {
-            ...callOptions,
-            retries: options.retries ?? 1,
-            ...(holder ? { holder } : {}),
-          });
-        },
+      // The same object (the stage plugin keeps its host by it), with pooled calls routed.
+      const service = inner;
+      const direct = inner.call.bind(inner);
+      service.pooled = (extensionId: string) => ids.has(extensionId);
+      service.call = (uses, input, callOptions = {}) => {
+        const slash = uses.indexOf('/');
+        const id = slash > 0 ? uses.slice(0, slash) : uses;
+        if (!ids.has(id)) return direct(uses, input, callOptions);
+        // The Conductor passes the step it calls for (an option the bus ignores): the lease's holder.
+        const step = (callOptions as { step?: { runId: string; stepId: string } }).step;
+        const holder = step ? `${step.runId}/${step.stepId}` : undefined;
+        return callPooled(pool(), id, uses.slice(slash + 1), input, {
+          ...callOptions,
+          retries: options.retries ?? 1,
+          ...(holder ? { holder } : {}),
+        });
       };
       pooledIds.set(service, ids);
       return service;
