@@ -63,17 +63,17 @@ export function withInstrumentPool(stage: AnyPlugin, options: InstrumentPoolOpti
       const ids = pooledIds.get(service)!;
       const pool = ctx.service<PoolService>('pit.pool');
       const dag = ctx.service<DagService>('pit.dag');
-      const wanted = options.instruments === true ? undefined : new Set(options.instruments);
-      for (const e of service.list()) {
-        if (e.kind !== 'instrument' || (wanted && !wanted.has(e.id))) continue;
+      // Named ids must exist (`E_EXTENSION_UNKNOWN` from stageInstrumentSpec); `true` takes every instrument.
+      const selected = options.instruments === true ? service.list().filter((e) => e.kind === 'instrument').map((e) => e.id) : [...new Set(options.instruments)];
+      for (const id of selected) {
         pool.register(
-          stageInstrumentSpec(service, e.id, {
+          stageInstrumentSpec(service, id, {
             instances: options.instances ?? 1,
-            ...(options.pinned?.includes(e.id) ? { pinned: true } : {}),
-            ...options.options?.[e.id],
+            ...(options.pinned?.includes(id) ? { pinned: true } : {}),
+            ...options.options?.[id],
           }),
         );
-        ids.add(e.id);
+        ids.add(id);
       }
       if (ids.size === 0 || options.prewarm === false) return;
       const instrumentsOf = new Map<string, Map<string, string>>();

@@ -144,4 +144,18 @@ describe('createSymphony({ pool })', () => {
     expect(strict.pool.stats().lost).toBe(1);
     expect(strict.pool.model('pool.k').instances.every((i) => i.active === 0)).toBe(true);
   });
+
+  it('refuses an instrument id that is not installed, and a budget no instance can ever fit, at once with a code', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'symphony-pool-'));
+    dirs.push(dir);
+    const err = await createSymphony({ home: join(dir, 'home'), workspace: join(dir, 'ws'), builtins: false, policy: 'heuristic', noSync: true, logLevel: 'silent', extensions: [join(fixtures, 'workers')], pool: { instruments: ['pool.nope'] } }).catch((e: unknown) => e);
+    const u = err as { code?: string; message: string; cause?: { code?: string } };
+    expect(u).toMatchObject({ code: 'E_PLUGIN_START', cause: { code: 'E_EXTENSION_UNKNOWN' } });
+    expect(u.message).toContain('pool.nope');
+
+    const never = await createSymphony({ home: join(dir, 'home2'), workspace: join(dir, 'ws'), builtins: false, policy: 'heuristic', noSync: true, logLevel: 'silent', extensions: [join(fixtures, 'workers')], pool: { instruments: ['pool.a'], memoryBudgetBytes: 4 * MiB, options: { 'pool.a': { memoryBytes: 16 * MiB } } } }).catch((e: unknown) => e);
+    const e = never as { code?: string; message: string; cause?: { code?: string } };
+    expect(e).toMatchObject({ code: 'E_PLUGIN_START', cause: { code: 'E_POOL_OVER_BUDGET' } });
+    expect(e.message).toContain('can never load');
+  });
 });
