@@ -1,5 +1,5 @@
 import { existsSync, readdirSync, realpathSync } from 'node:fs';
-import { join, resolve, sep } from 'node:path';
+import { basename, dirname, join, resolve, sep } from 'node:path';
 import { defaultHome } from '@symphony/config';
 import { createKernel, type AnyPlugin, type Kernel } from '@symphony/kernel';
 import {
@@ -214,12 +214,22 @@ async function extensionIds(dirs: string[]): Promise<string[]> {
 
 /** `E_HOME_IN_WORKSPACE` when the home lies inside (or is) the workspace, real paths compared. */
 export function assertHomeOutsideWorkspace(home: string, workspace: string): void {
+  // A home that does not exist yet is resolved through its nearest existing folder: reached through
+  // a link into the workspace (`--home ./link/.symphony`), it is inside it all the same.
   const real = (p: string): string => {
-    try {
-      return realpathSync(p);
-    } catch {
-      return resolve(p);
+    let path = resolve(p);
+    const rest: string[] = [];
+    for (let i = 0; i < 4096; i++) {
+      try {
+        return join(realpathSync(path), ...rest.reverse());
+      } catch {
+        const parent = dirname(path);
+        if (parent === path) break;
+        rest.push(basename(path));
+        path = parent;
+      }
     }
+    return resolve(p);
   };
   const h = real(home);
   const w = real(workspace);
