@@ -9,6 +9,7 @@ import type { Conductor, ConductorPluginOptions, RunHandle, RunOptions, RunResul
 import { createLogger } from '@symphony/logging';
 import { pitStorePlugins } from '@symphony/pit-artifacts';
 import { dagPlugin, type DagService } from '@symphony/pit-dag';
+import type { InstrumentPoolOptions } from './instrument-pool.js';
 import { SymphonyError, type ArtifactsService, type LedgerService, type Logger, type Workflow, type WorkflowSource } from '@symphony/types';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent';
@@ -59,6 +60,8 @@ export interface SymphonyOptions {
   plugins?: AnyPlugin[];
   /** Per-plugin options, merged over the defaults (`{ 'pit.dag': { maxInterruptions: 5 } }`). */
   pluginOptions?: Record<string, Record<string, unknown>>;
+  /** Stage instruments served by `pit.pool` instances, pre-warmed along the critical path (see the README). */
+  pool?: InstrumentPoolOptions;
 }
 
 export interface Symphony {
@@ -135,7 +138,9 @@ export async function createSymphony(options: SymphonyOptions): Promise<Symphony
     // The Conductor budgets extension crashes per run (`crashBudget`); the stage itself only
     // backs its restarts off, so a crash never disables an extension behind a run's retries.
     const restart = { maxCrashes: Number.MAX_SAFE_INTEGER, windowMs: 60_000, backoffMs: 20, maxBackoffMs: 1_000 };
-    plugins.push(createStagePlugin({ dirs, symphonyVersion: '0.1.0', restart }), createConductorPlugin({ ...(options.policy ? { policy: options.policy } : {}), ...(options.crashBudget !== undefined ? { crashBudget: options.crashBudget } : {}) }));
+    const stage = createStagePlugin({ dirs, symphonyVersion: '0.1.0', restart });
+    if (options.pool?.memoryBudgetBytes !== undefined) pluginOptions['pit.pool'] = { ...pluginOptions['pit.pool'], memoryBudgetBytes: options.pool.memoryBudgetBytes };
+    plugins.push(options.pool ? (await import('./instrument-pool.js')).withInstrumentPool(stage, options.pool) : stage, createConductorPlugin({ ...(options.policy ? { policy: options.policy } : {}), ...(options.crashBudget !== undefined ? { crashBudget: options.crashBudget } : {}) }));
   }
   plugins.push(...(options.plugins ?? []));
   for (const [name, value] of Object.entries(options.pluginOptions ?? {})) pluginOptions[name] = { ...pluginOptions[name], ...value };
