@@ -4,6 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { Database } from 'lmdb';
 import type { BlobRecord } from '../src/blobs.js';
 import { sha256 } from '../src/blobs.js';
+import { ArtifactStore } from '../src/store.js';
 import { expectCode, openTempStore } from './helpers.js';
 
 let stores: Array<{ close(): Promise<void> }> = [];
@@ -31,8 +32,8 @@ describe('artifact store: versions, aliases, content addressing', () => {
     expect(store.get('missing')).toBeUndefined();
   });
 
-  it('stores identical content once, however many versions point at it', async () => {
-    const { store } = temp();
+  it('stores identical content once, however many versions point at it (blob layout)', async () => {
+    const { store } = temp({ inlineBytes: 0 });
     const a = await store.put('a', 'same bytes');
     const b = await store.put('b', 'same bytes');
     expect(a.hash).toBe(b.hash);
@@ -104,7 +105,7 @@ describe('artifact store: versions, aliases, content addressing', () => {
 
 describe('artifact store: integrity and large blobs', () => {
   it('detects a corrupted blob on read', async () => {
-    const { store, ledger } = temp();
+    const { store, ledger } = temp({ inlineBytes: 0 });
     const ref = await store.put('doc', 'the real content');
     const blobs = ledger.db('artifacts.blobs') as Database<BlobRecord, string>;
     await ledger.transaction(() => {
@@ -113,6 +114,45 @@ describe('artifact store: integrity and large blobs', () => {
     });
     const details = await expectCode(() => store.get('doc'), 'E_ARTIFACT_CORRUPT');
     expect(details).toMatchObject({ name: 'doc', version: 1, hash: ref.hash });
+  });
+
+  it('keeps small payloads inline in their version record, verified by hash, with no blob record', async () => {
+    const { store, ledger } = temp({ inlineBytes: 16 });
+    const small = await store.put('s', 'tiny');
+    const big = await store.put('b', 'x'.repeat(17));
+    expect(store.value('s')).toBe('tiny');
+    expect(small.hash).toBe(sha256(new TextEncoder().encode('tiny')));
+    expect(store.blobs.blobs.get(small.hash)).toBeUndefined();
+    expect(store.blobs.blobs.get(big.hash)?.refs).toBe(1);
+    expect(store.info('s')).not.toHaveProperty('inline');
+    expect(store.versions('s')[0]).not.toHaveProperty('inline');
+    const chunks: Uint8Array[] = [];
+    for await (const c of store.stream('s')) chunks.push(c);
+    expect(Buffer.concat(chunks).toString()).toBe('tiny');
+    // Reads return copies: changing one does not change the store.
+    (store.get('s')?.data as Uint8Array).fill(0);
+    expect(store.value('s')).toBe('tiny');
+    // Flipped inline bytes are found by a fresh store (nothing cached), never returned.
+    const versions = ledger.db('artifacts.versions') as Database<Record<string, unknown>, unknown>;
+    await ledger.transaction(() => {
+      const record = versions.get(['s', 1]) as Record<string, unknown>;
+      versions.putSync(['s', 1], { ...record, inline: new TextEncoder().encode('tinx') });
+    });
+    const fresh = new ArtifactStore(ledger, { inlineBytes: 16 });
+    const details = await expectCode(() => fresh.get('s'), 'E_ARTIFACT_CORRUPT');
+    expect(details).toMatchObject({ name: 's', version: 1, hash: small.hash });
+    // Removing an inline version touches no blob; gc has nothing of it to collect.
+    await store.remove('s', 1);
+    expect(await store.gc({ graceMs: 0 })).toEqual({ blobsRemoved: 0, chunksRemoved: 0, bytesFreed: 0 });
+  });
+
+  it('reads a store written with the blob layout after switching to inline, and the reverse', async () => {
+    const { store, ledger } = temp({ inlineBytes: 0 });
+    await store.put('old', { v: 1 });
+    const inline = new ArtifactStore(ledger, { inlineBytes: 1024 });
+    await inline.put('new', { v: 2 });
+    expect(inline.value('old')).toEqual({ v: 1 });
+    expect(new ArtifactStore(ledger, { inlineBytes: 0 }).value('new')).toEqual({ v: 2 });
   });
 
   it('chunks large blobs, streams them back verified, and reports a missing chunk', async () => {
@@ -178,7 +218,7 @@ describe('artifact store: removal and garbage collection', () => {
 
   it('a put that re-references a blob while gc runs keeps it alive', async () => {
     let clock = 0;
-    const { store } = temp({ now: () => clock });
+    const { store } = temp({ now: () => clock, inlineBytes: 0 });
     const first = await store.put('x', 'shared');
     await store.remove('x', 1);
     clock = 1_000_000;
