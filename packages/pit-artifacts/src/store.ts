@@ -87,6 +87,12 @@ export class ArtifactStore implements ArtifactsService {
   private readonly maxGetBytes: number;
   /** Version records by `name\0version`; dropped on feedback/remove, so never stale after a commit. */
   private readonly cache = new Map<string, Cached>();
+  /**
+   * Hash and size of the version records this store wrote last, by `name\0version`: a lineage
+   * input found here and still present in the ledger (`doesExist`, no decode) is the record
+   * written, since every write of a key updates its entry (a rolled-back one is absent).
+   */
+  private readonly written = new Map<string, { hash: string; size: number }>();
 
   constructor(
     readonly ledger: LmdbLedger,
@@ -328,7 +334,9 @@ export class ArtifactStore implements ArtifactsService {
     this.checkMeta(meta);
     // Lineage records the inputs as stored (their real hashes), and only ones that exist.
     const inputs: ArtifactRef[] = (meta.inputs ?? []).map((input) => {
-      const stored = this.versionsDb.get([input.name, input.version]);
+      const key = cacheKey(input.name, input.version);
+      const known = this.written.get(key) ?? this.cache.get(key)?.info;
+      const stored = known && this.versionsDb.doesExist([input.name, input.version]) ? known : this.versionsDb.get([input.name, input.version]);
       if (!stored) throw notFound(input.name, input.version);
       return { name: input.name, version: input.version, hash: stored.hash, size: stored.size };
     });
@@ -367,6 +375,8 @@ export class ArtifactStore implements ArtifactsService {
       info.score = combineScores(info.scores, this.scorers);
     }
     this.versionsDb.putSync([name, version], storeBlob === 'inline' && bytes ? { ...info, inline: bytes } : info);
+    if (this.written.size >= VERSION_CACHE_ENTRIES) this.written.clear();
+    this.written.set(cacheKey(name, version), { hash, size });
     this.heads.putSync(name, { last: version, latest: version });
     for (const key of indexKeys(info)) this.index.putSync(key, EMPTY);
     for (const [up, down] of lineageKeys(info)) {

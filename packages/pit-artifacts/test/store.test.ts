@@ -1,7 +1,7 @@
 import { readdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { Database } from 'lmdb';
+import type { Database, Key } from 'lmdb';
 import type { BlobRecord } from '../src/blobs.js';
 import { sha256 } from '../src/blobs.js';
 import { ArtifactStore } from '../src/store.js';
@@ -133,7 +133,7 @@ describe('artifact store: integrity and large blobs', () => {
     (store.get('s')?.data as Uint8Array).fill(0);
     expect(store.value('s')).toBe('tiny');
     // Flipped inline bytes are found by a fresh store (nothing cached), never returned.
-    const versions = ledger.db('artifacts.versions') as Database<Record<string, unknown>, unknown>;
+    const versions = ledger.db('artifacts.versions') as Database<Record<string, unknown>, Key>;
     await ledger.transaction(() => {
       const record = versions.get(['s', 1]) as Record<string, unknown>;
       versions.putSync(['s', 1], { ...record, inline: new TextEncoder().encode('tinx') });
