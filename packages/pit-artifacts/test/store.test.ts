@@ -116,6 +116,25 @@ describe('artifact store: integrity and large blobs', () => {
     expect(details).toMatchObject({ name: 'doc', version: 1, hash: ref.hash });
   });
 
+  it('records lineage only to inputs that exist: not to a removed one, nor to one whose transaction rolled back', async () => {
+    const { store, ledger } = temp();
+    const gone = await store.put('gone', 1);
+    await store.remove('gone', 1);
+    await expectCode(store.put('child', 2, { inputs: [gone] }), 'E_NOT_FOUND');
+    let rolledBack!: { name: string; version: number; hash: string };
+    await expect(
+      ledger.transaction(() => {
+        rolledBack = store.writeInTransaction('ghost', 3);
+        throw new Error('abort');
+      }),
+    ).rejects.toThrow('abort');
+    expect(store.info('ghost', 1)).toBeUndefined();
+    await expectCode(store.put('child', 4, { inputs: [rolledBack] }), 'E_NOT_FOUND');
+    const kept = await store.put('kept', 5);
+    const child = await store.put('child', 6, { inputs: [{ ...kept, hash: 'f'.repeat(64) }] });
+    expect(store.inputsOf(child)).toEqual([kept]); // the stored hash, not the one the caller gave
+  });
+
   it('keeps small payloads inline in their version record, verified by hash, with no blob record', async () => {
     const { store, ledger } = temp({ inlineBytes: 16 });
     const small = await store.put('s', 'tiny');
