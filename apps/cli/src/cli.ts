@@ -13,6 +13,7 @@ const USAGE = `symphony <command>
   eval [--seed-base N] [--quests N] [--seed S] [--home dir | --model file.onnx] [--json]
   ext <create|dev|test|pack|publish|keys|install|update|uninstall|list|outdated|search|info|trust|audit> ...
   serve [--host 127.0.0.1] [--port 7777] [--workflow file|dir]... [--home dir]   the HTTP + WebSocket API and the web UI
+  desktop [--open symphony://runs/<id>] [--register] [--workflow file|dir]... [--home dir]   Symphony in an app window (server on loopback)
   worker --redis <url> [--concurrency N] [--extensions id,...]   run dispatched steps (scale-out over BullMQ on Redis)
   tokens create --scope <read|run|admin> [--name n] [--ttl-days d] | list | revoke <id>   [--home dir]
 
@@ -45,6 +46,7 @@ export async function main(args: string[]): Promise<number> {
   if (command === 'ext') return (await import('./commands/ext.js')).extCommand(rest);
   if (command === 'train') return (await import('./commands/train.js')).trainCli(rest);
   if (command === 'eval') return (await import('./commands/eval.js')).evalCli(rest);
+  if (command === 'desktop') return (await import('./commands/desktop.js')).desktopCli(rest);
   if (command === 'worker') return (await import('./commands/worker.js')).workerCli(rest);
   const { values, positionals } = parseArgs({
     args: rest,

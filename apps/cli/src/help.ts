@@ -33,6 +33,17 @@ export const COMMAND_HELP: Readonly<Record<string, string>> = {
   --workflow <path>    a workflow file or folder to offer (repeatable)
   --home <dir>         the store (default ./.symphony)
   --log-json           JSON log lines even on a terminal`,
+  desktop: `symphony desktop [options]
+
+  Symphony in an app window: the server on a free loopback port, the web UI in an installed
+  Chromium-family browser (--app, own profile; SYMPHONY_BROWSER picks one), else the default
+  browser; logged in by a one-time code. Finished runs show an OS notification.
+
+  --open <symphony://…>  show this run or page (in the running app if there is one)
+  --register             make symphony:// links open Symphony (Linux: a .desktop entry)
+  --workflow <path>      a workflow file or folder to offer (repeatable)
+  --browser-arg <flag>   an extra browser flag (repeatable), e.g. --browser-arg=--no-sandbox
+  --home <dir>           the store`,
 };
 
 /** This CLI's version, from its package.json (dist/cli.js → ../package.json). */

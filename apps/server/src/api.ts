@@ -121,6 +121,13 @@ export function apiRoutes({ backend, events, sessions, catalog, checkToken, onLo
       handler: async ({ params }) => (await backend.getRun(params.id)) ?? Promise.reject(notFound(`run ${params.id}`)),
     },
     {
+      method: 'GET', url: '/runs/:id/decisions', scope: 'read', params: S.RunParams, summary: "The Conductor's decisions for a run: candidates, the chosen provider and the reason",
+      handler: async ({ params }) => {
+        if (!(await backend.getRun(params.id))) throw notFound(`run ${params.id}`);
+        return { decisions: (await backend.explainRun?.(params.id)) ?? [] };
+      },
+    },
+    {
       method: 'POST', url: '/runs/:id/cancel', scope: 'run', params: S.RunParams, summary: 'Cancel a run',
       handler: async ({ params }) => (await backend.cancelRun(params.id), { ok: true }),
     },

@@ -315,9 +315,11 @@ export async function createServer(options: ServerOptions): Promise<SymphonyServ
     // with the API: a browser navigating there (it asks for HTML) gets the app, which then reads
     // the path; API clients asking for JSON get the API as before.
     app.addHook('onRequest', async (request, reply) => {
-      if (request.method !== 'GET' || !isAppRoute(request.url.split('?')[0] ?? '')) return;
+      const path = request.url.split('?')[0] ?? '';
+      if (request.method !== 'GET' || !isAppRoute(path)) return;
+      // `/` is only ever the app; the other routes are the app for a browser's navigation.
       const accept = request.headers.accept ?? '';
-      if (!/\btext\/html\b/.test(accept) || (request.headers['sec-fetch-dest'] && request.headers['sec-fetch-dest'] !== 'document')) return;
+      if (path !== '/' && (!/\btext\/html\b/.test(accept) || (request.headers['sec-fetch-dest'] && request.headers['sec-fetch-dest'] !== 'document'))) return;
       await reply.header('cache-control', 'no-cache').sendFile('index.html');
     });
   }

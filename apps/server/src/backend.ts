@@ -28,6 +28,8 @@ export interface ServerBackend {
   submitRun(workflow: unknown, inputs: Record<string, string | number | boolean>): Promise<{ runId: string }>;
   listRuns(options: { limit: number }): Promise<RunSummary[]>;
   getRun(runId: string): Promise<(RunSummary & Record<string, unknown>) | undefined>;
+  /** The Conductor's decisions for a run (chosen provider and why), oldest first; absent: none recorded. */
+  explainRun?(runId: string): Promise<unknown[]>;
   cancelRun(runId: string): Promise<void>;
   resumeRun(runId: string): Promise<void>;
   listArtifacts(options: { prefix?: string; limit: number }): Promise<ArtifactSummary[]>;

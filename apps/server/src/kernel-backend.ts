@@ -74,7 +74,14 @@ export function createKernelBackend(kernel: Kernel, options: { closeKernel?: boo
     listRuns: async ({ limit }) => conductor.runs(limit).map(summary),
     async getRun(runId) {
       const found = findRun(runId);
-      return found ? { ...summary(found.run), steps: found.steps, error: found.run.error, resumes: found.run.resumes, policy: found.run.policy } : undefined;
+      return found
+        ? { ...summary(found.run), steps: found.steps, error: found.run.error, resumes: found.run.resumes, policy: found.run.policy, inputs: found.run.inputs, ...(found.run.source ? { source: found.run.source } : {}), needs: Object.fromEntries(found.run.workflow.steps.map((st) => [st.id, st.needs ?? []])) }
+        : undefined;
+    },
+    async explainRun(runId) {
+      if (!findRun(runId)) throw new SymphonyError('E_NOT_FOUND', `run ${runId} not found`, { details: { runId } });
+      // The candidates, chosen provider, verdict and reason; the policy's raw features stay out.
+      return conductor.explain(runId).map(({ features: _f, probabilities: _p, ...d }) => d);
     },
     async cancelRun(runId) {
       if (!findRun(runId)) throw new SymphonyError('E_NOT_FOUND', `run ${runId} not found`, { details: { runId } });

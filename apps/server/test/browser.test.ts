@@ -1,6 +1,7 @@
 /// <reference lib="dom" />
 /// <reference lib="dom.iterable" />
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -154,6 +155,7 @@ async function runToEnd(runId: string, bearer: string): Promise<{ status: string
 describe.skipIf(!executablePath)('the web UI in a real Chromium through the real server', { timeout: 60_000 }, () => {
   let browser: Browser;
   let page: Page;
+  let startedRun = '';
   const pageErrors: Error[] = [];
   const shot = (name: string) => page.screenshot({ path: `${artifactsDir}${name}.png`, fullPage: true });
 
@@ -207,8 +209,9 @@ describe.skipIf(!executablePath)('the web UI in a real Chromium through the real
     expect(await page.locator('#input-top').inputValue()).toBe('15');
     await page.locator('#input-repo').fill(repo);
     await page.getByRole('button', { name: 'Start' }).click();
-    const started = await page.getByTestId('started-run').locator('code').textContent();
+    const started = await page.getByTestId('started-run').locator('a').textContent();
     const runId = started!.trim();
+    startedRun = runId;
     // The monitor re-renders on every event, and its row handler with it: a click that races an
     // update is refused as stale (E_VDOM_HANDLER_STALE), so click again, as a person would.
     for (let attempt = 0; attempt < 20; attempt++) {
@@ -240,16 +243,87 @@ describe.skipIf(!executablePath)('the web UI in a real Chromium through the real
     await shot('server-runs');
   });
 
-  it('opens an artifact of the run on the Artifacts page', async () => {
+  it('the run page: keyboard only from the store\'s run list to a run, its timeline, a step\'s provider and log; a deep link; axe-clean at desktop and phone sizes in both themes', async () => {
+    await page.goto(`${server.url}/runs`);
+    const link = `a[data-run-link="${startedRun}"]`;
+    await page.locator(link).waitFor();
+    const tabTo = async (selector: string) => {
+      for (let i = 0; i < 80; i++) {
+        await page.keyboard.press('Tab');
+        if (await page.evaluate((sel) => document.activeElement?.matches(sel) ?? false, selector)) return;
+      }
+      throw new Error(`Tab never reached ${selector}`);
+    };
+    await tabTo(link);
+    expect(await page.evaluate(() => getComputedStyle(document.activeElement!).outlineStyle)).not.toBe('none');
+    await page.keyboard.press('Enter');
+    await page.getByTestId('run-detail').waitFor();
+    expect(new URL(page.url()).pathname).toBe(`/runs/${startedRun}`);
+    expect(await page.getByTestId('run-status').textContent()).toBe('succeeded');
+    // Durations in human units, not raw milliseconds.
+    expect(await page.getByTestId('run-duration').textContent()).toMatch(/^\d+(\.\d)? (ms|s)$|min/);
+    for (const id of example.steps) await page.locator(`[data-testid="timeline"] a[data-step-link="${id}"]`).waitFor();
+    await tabTo('a[data-step-link="ranking"]');
+    await page.keyboard.press('Enter');
+    await page.getByTestId('step-panel').waitFor();
+    expect(new URL(page.url()).pathname).toBe(`/runs/${startedRun}/steps/ranking`);
+    expect(await page.getByTestId('step-provider').textContent()).not.toBe('—');
+    await page.getByTestId('step-panel').getByTestId('log').filter({ hasText: 'succeeded in' }).waitFor();
+    expect(await page.title()).toBe(`Step ranking · Run ${startedRun} · Symphony`);
+    await shot('server-run-page');
+    // A finished run cannot be cancelled; it can be run again with the same inputs.
+    expect(await page.getByRole('button', { name: 'Cancel' }).isDisabled()).toBe(true);
+    await page.getByRole('button', { name: 'Re-run' }).click();
+    await page.waitForURL((u) => /^\/runs\/[^/]+$/.test(u.pathname) && u.pathname !== `/runs/${startedRun}`);
+    const rerun = decodeURIComponent(new URL(page.url()).pathname.split('/')[2]!);
+    await page.getByTestId('run-status').filter({ hasText: 'succeeded' }).waitFor({ timeout: 45_000 });
+    expect(((await (await fetch(`${server.url}/runs/${rerun}`, { headers: { authorization: `Bearer ${tokens.read}` } })).json()) as { inputs: { repo: string } }).inputs.repo).toBe(repo);
+
+    // A deep link loaded afresh (a full page load, same session): the step's page, with its log.
+    const other = page;
+    {
+      await other.goto(`${server.url}/runs/${startedRun}/steps/report`);
+      await other.getByTestId('step-panel').waitFor();
+      await other.getByTestId('step-panel').getByTestId('log').filter({ hasText: 'succeeded in' }).waitFor();
+      const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+      await other.addScriptTag({ content: axeSource });
+      const found: string[] = [];
+      for (const size of [{ width: 1280, height: 800 }, { width: 390, height: 844 }]) {
+        await other.setViewportSize(size);
+        for (const theme of ['light', 'dark']) {
+          await other.evaluate((t) => document.documentElement.classList.toggle('dark', t === 'dark'), theme);
+          const violations = await other.evaluate(async () => (await (window as unknown as { axe: { run(): Promise<{ violations: Array<{ id: string; impact: string; nodes: Array<{ target: string[] }> }> }> } }).axe.run()).violations);
+          for (const v of violations) if (v.impact === 'serious' || v.impact === 'critical') found.push(`${size.width}px ${theme}: ${v.id} ${v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(', ')}`);
+          const overflow = await other.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+          if (overflow > 0) found.push(`${size.width}px ${theme}: ${overflow}px of horizontal overflow`);
+        }
+        await other.screenshot({ path: `${artifactsDir}server-step-${size.width}.png`, fullPage: true });
+      }
+      expect(found).toEqual([]);
+      await other.setViewportSize({ width: 1280, height: 1000 });
+      await other.evaluate(() => document.documentElement.classList.remove('dark'));
+    }
+  });
+
+  it('opens an artifact of the run on the Artifacts page: the Markdown report rendered (not JSON), a JSON output as a tree, a download', async () => {
     await page.goto(`${server.url}/#/artifacts`);
     await page.getByTestId('connection').filter({ hasText: 'connected' }).waitFor();
     await page.getByRole('cell', { name: 'hotspots/report' }).click();
     await page.locator('g[data-node^="hotspots/report@"]').first().waitFor();
     await page.getByTestId('open-hotspots/report').click();
-    const text = page.getByTestId('artifact-text');
-    await text.waitFor();
-    expect(await text.textContent()).toContain('src/hot.js');
+    const report = page.getByTestId('artifact-markdown');
+    await report.waitFor();
+    expect(await report.textContent()).toContain('src/hot.js');
+    // Rendered: headings are elements, no escaped newlines or JSON quotes are shown.
+    expect(await report.locator('h1, h2, h3').count()).toBeGreaterThan(0);
+    expect(await report.textContent()).not.toContain('\\n');
+    expect(await report.locator('script, [onerror], [onclick]').count()).toBe(0);
     await shot('server-artifacts');
+    const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('artifact-download').click()]);
+    expect(download.suggestedFilename()).toBe('hotspots_report');
+    expect(readFileSync((await download.path())!, 'utf8')).toContain('src/hot.js');
+    await page.getByTestId('open-hotspots/ranking').click();
+    await page.locator('[data-testid="artifact-json"], [data-testid="artifact-table"]').first().waitFor();
   });
 
   it('logs out: the session ends and the login screen returns', async () => {

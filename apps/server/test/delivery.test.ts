@@ -43,6 +43,10 @@ describe('static delivery of the web app', () => {
     expect(index.headers.get('content-encoding')).toBe('br');
     expect(index.headers.get('cache-control')).toBe('no-cache');
     expect(await index.text()).toContain('rel="manifest"');
+    // Any client asking for / gets the app (even without the precompressed variant it accepts).
+    const any = await get('/', { accept: '*/*', 'accept-encoding': 'identity' });
+    expect(any.status).toBe(200);
+    expect(await any.text()).toContain('<div id="root">');
     expect((await get('/favicon.ico')).status).toBe(200);
     const manifest = await get('/manifest.webmanifest');
     expect(manifest.status).toBe(200);

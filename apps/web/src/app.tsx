@@ -5,6 +5,7 @@ import { useAppState, useConnection, useConnectionValue } from './lib/hooks';
 import { useApi } from './lib/api';
 import { cn } from './lib/cn';
 import { RunsPage } from './pages/runs';
+import { usePath } from './lib/router';
 
 // Pages other than the runs page load when first opened.
 const ExtensionsPage = lazy(() => import('./pages/extensions').then((m) => ({ default: m.ExtensionsPage })));
@@ -29,6 +30,7 @@ export function App() {
   const { auth, logout } = useApi();
   const [page, setPage] = useState<Page>(pageFromLocation);
   const state = useAppState();
+  const path = usePath();
   const status = useConnectionValue((c) => c.status);
   const notices = useConnectionValue((c) => c.notices);
   useEffect(() => {
@@ -37,6 +39,11 @@ export function App() {
     window.addEventListener('popstate', onMove);
     return () => { window.removeEventListener('hashchange', onMove); window.removeEventListener('popstate', onMove); };
   }, [connection]);
+  // The window's title says where it is (the desktop app's window list, tabs, history).
+  useEffect(() => {
+    const run = /^\/runs\/([^/]+)(?:\/steps\/([^/]+))?/.exec(path);
+    document.title = run ? `${run[2] ? `Step ${decodeURIComponent(run[2])} · ` : ''}Run ${decodeURIComponent(run[1]!)} · Symphony` : `${pages[page]} · Symphony`;
+  }, [page, path]);
   // The theme is this browser's own choice, never shared with other sessions.
   const [theme, setTheme] = useState<'light' | 'dark'>(() => (readTheme() === 'dark' ? 'dark' : 'light'));
   useEffect(() => {
@@ -68,7 +75,7 @@ export function App() {
           <Button variant="outline" size="sm" onClick={() => setTheme(theme === 'dark' ? 'light' : 'dark')}>
             {theme === 'dark' ? 'Light' : 'Dark'} theme
           </Button>
-          {auth.status === 'authed' && <Button variant="ghost" size="sm" data-testid="logout" onClick={logout}>Log out</Button>}
+          {auth.status === 'authed' && <Button variant="outline" size="sm" data-testid="logout" onClick={logout}>Log out</Button>}
         </div>
       </header>
       <main className="mx-auto w-full max-w-6xl min-w-0 flex-1 p-4 sm:p-6" data-testid={`page-${page}`}>

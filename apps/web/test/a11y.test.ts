@@ -45,6 +45,8 @@ describe.skipIf(!executablePath)('accessibility and phone layout in a real Chrom
       try {
         for (const theme of ['light', 'dark'] as const) {
           await page.goto(`${host.url}/runs`);
+          // After the app has mounted (it writes its current theme on mount), choose this one.
+          await page.getByTestId('connection').waitFor();
           await page.evaluate((t) => localStorage.setItem('symphony.theme', t), theme);
           for (const name of pages) {
             await page.goto(`${host.url}/${name}`);

@@ -115,6 +115,24 @@ interface Record_ {
   disabled?: boolean;
 }
 
+/** One instance of an extension started for a caller that owns it (the pool): never restarted. */
+export interface StageInstance {
+  readonly extensionId: string;
+  /** Unique within the host. */
+  readonly instanceId: number;
+  readonly mode: IsolationMode;
+  /** The child's pid (process mode); the host's pid for a worker thread. */
+  readonly pid: number | undefined;
+  /** Calls a declared method on this instance only. */
+  call(method: string, input?: unknown, options?: CallOptions): Promise<unknown>;
+  /** The instance's own heap and RSS, asked over the bus; `undefined` once it is gone. */
+  memory(): Promise<{ heapUsedBytes: number; rssBytes: number } | undefined>;
+  /** Called once if the instance dies on its own (crash, SIGKILL, unresponsive). */
+  onExit(listener: (reason: string) => void): void;
+  /** Drains its calls and stops it. */
+  stop(): Promise<void>;
+}
+
 /**
  * The Stage: every known extension, started on its activation event, called by `id/method`,
  * restarted when it crashes, and replaced without dropping calls when its files change.
@@ -127,6 +145,9 @@ export class ExtensionHost extends EventEmitter<StageEvents> {
   private warm: WarmLauncher | undefined;
   private readonly entry: string;
   private stopped = false;
+  private instanceSeq = 0;
+  /** Instances started by `startInstance` and not yet stopped: `stop()` takes them down too. */
+  private readonly instances = new Set<Supervisor>();
   /** Problems found while loading (bad manifests, conflicts); those extensions are left out. */
   readonly problems: SymphonyError[] = [];
 
@@ -259,6 +280,72 @@ export class ExtensionHost extends EventEmitter<StageEvents> {
     await this.supervisorFor(this.recordFor(id)).start();
   }
 
+  /**
+   * Starts one more instance of extension `id` in its own worker or process (same isolation,
+   * sandbox wrapper and limits as its regular instance), owned by the caller: a crash is not
+   * restarted but reported through `onExit`, so a pool can replace it. Resolves once it is ready.
+   */
+  async startInstance(id: string): Promise<StageInstance> {
+    const record = this.recordFor(id);
+    if (record.disabled) {
+      throw new SymphonyError('E_EXTENSION_DISABLED', `${id} is disabled; enable it to start instances`, { details: { extensionId: id } });
+    }
+    if (this.stopped) throw new SymphonyError('E_EXTENSION_STOPPED', `the stage is stopped; no instance of ${id} can start`, { details: { extensionId: id } });
+    const ext = record.ext;
+    const supervisor = this.makeSupervisor(ext, record.mode, { maxCrashes: 1 });
+    const instanceId = ++this.instanceSeq;
+    const listeners: Array<(reason: string) => void> = [];
+    let exited: string | undefined;
+    const exit = (reason: string): void => {
+      if (exited !== undefined) return;
+      exited = reason;
+      for (const listener of listeners.splice(0)) listener(reason);
+    };
+    supervisor.on('crash', ({ exit: info }) => exit(`instance crashed (${JSON.stringify(info)})`));
+    supervisor.on('failed', () => exit('instance failed'));
+    this.instances.add(supervisor);
+    try {
+      await supervisor.start();
+    } catch (error) {
+      this.instances.delete(supervisor);
+      await supervisor.stop().catch(() => {});
+      throw error;
+    }
+    return {
+      extensionId: id,
+      instanceId,
+      mode: record.mode,
+      pid: supervisor.pid,
+      // async: an undeclared method rejects like every other failure, never throws synchronously.
+      call: async (method, input, options = {}) => {
+        const timeoutMs = options.timeoutMs ?? this.checkMethod(ext, method);
+        return supervisor.call(method, input, timeoutMs === undefined ? options : { ...options, timeoutMs });
+      },
+      memory: () => supervisor.memory().catch(() => undefined),
+      onExit: (listener) => {
+        if (exited !== undefined) listener(exited);
+        else listeners.push(listener);
+      },
+      stop: async () => {
+        exited ??= 'stopped';
+        listeners.length = 0;
+        await supervisor.stop();
+        this.instances.delete(supervisor);
+      },
+    };
+  }
+
+  /** The declared method's own time limit; throws `E_METHOD_UNKNOWN` for an undeclared method. */
+  private checkMethod(ext: DiscoveredExtension, method: string): number | undefined {
+    const declared = ext.manifest.contributes.methods;
+    if (Object.keys(declared).length > 0 && !Object.prototype.hasOwnProperty.call(declared, method)) {
+      throw new SymphonyError('E_METHOD_UNKNOWN', `${ext.manifest.id} has no method "${method}" (it has: ${Object.keys(declared).join(', ')})`, {
+        details: { extensionId: ext.manifest.id, method, methods: Object.keys(declared) },
+      });
+    }
+    return declared[method]?.timeoutMs;
+  }
+
   /** Re-enables an extension that was disabled, or that failed after crashing too often. */
   enable(id: string): void {
     const record = this.recordFor(id);
@@ -287,6 +374,8 @@ export class ExtensionHost extends EventEmitter<StageEvents> {
     for (const r of records) r.watcher?.close();
     await Promise.all(records.map((r) => r.reloading));
     await Promise.all(records.map((r) => r.current?.stop()));
+    await Promise.all([...this.instances].map((s) => s.stop()));
+    this.instances.clear();
     await this.warm?.close();
   }
 
@@ -381,7 +470,7 @@ export class ExtensionHost extends EventEmitter<StageEvents> {
     return record.current;
   }
 
-  private makeSupervisor(ext: DiscoveredExtension, mode: IsolationMode): Supervisor {
+  private makeSupervisor(ext: DiscoveredExtension, mode: IsolationMode, restart?: Partial<RestartPolicy>): Supervisor {
     const { manifest } = ext;
     const limits = { ...this.options.limits, ...this.options.limitsFor?.(manifest, ext.dir) };
     const supervisor = new Supervisor({
@@ -399,7 +488,7 @@ export class ExtensionHost extends EventEmitter<StageEvents> {
       ...(this.options.external?.[manifest.id] ? { startTimeoutMs: this.options.externalWaitMs ?? 60_000 } : {}),
       limits,
       logger: this.options.logger ?? silentLogger,
-      ...(this.options.restart ? { restart: this.options.restart } : {}),
+      ...(this.options.restart || restart ? { restart: { ...this.options.restart, ...restart } } : {}),
       ...(this.options.pingIntervalMs === undefined ? {} : { pingIntervalMs: this.options.pingIntervalMs }),
       ...(this.options.pingTimeoutMs === undefined ? {} : { pingTimeoutMs: this.options.pingTimeoutMs }),
     });
@@ -410,8 +499,11 @@ export class ExtensionHost extends EventEmitter<StageEvents> {
     supervisor.on('progress', (info) => this.emit('progress', { id, ...info }));
     supervisor.on('state', (state) => live() && this.emit('state', { id, state }));
     supervisor.on('ready', ({ pid, startMs }) => this.emit('activated', { id, version: manifest.version, pid, startMs }));
-    supervisor.on('crash', ({ crashes }) => this.emit('crash', { id, crashes }));
-    supervisor.on('failed', ({ crashes, recentCalls }) => this.emit('failed', { id, crashes, recentCalls }));
+    // A pooled instance's death is the pool's business (onExit), not the extension's crash budget.
+    if (!restart) {
+      supervisor.on('crash', ({ crashes }) => this.emit('crash', { id, crashes }));
+      supervisor.on('failed', ({ crashes, recentCalls }) => this.emit('failed', { id, crashes, recentCalls }));
+    }
     return supervisor;
   }
 

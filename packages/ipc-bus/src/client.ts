@@ -140,6 +140,15 @@ export class BusClient extends EventEmitter<ClientEvents> {
     return this.queue(method, input, options, size);
   }
 
+  /** The peer's memory as its last pong reported it (`undefined` before the first pong). */
+  lastMemory: { heapUsedBytes: number; rssBytes: number } | undefined = undefined;
+
+  /** Pings the peer and returns the memory its pong reports. */
+  async memory(timeoutMs = 1_000): Promise<{ heapUsedBytes: number; rssBytes: number } | undefined> {
+    await this.ping(timeoutMs);
+    return this.lastMemory;
+  }
+
   /** Round trip of a health ping in ms; rejects with `E_TIMEOUT` if no pong comes back in time. */
   ping(timeoutMs = 1_000): Promise<number> {
     if (this.closedWith) return Promise.reject(this.crashError('(ping)', this.closedWith));
@@ -301,6 +310,7 @@ export class BusClient extends EventEmitter<ClientEvents> {
         this.emit('log', message[1], message[2], message[3]);
         return;
       case Op.Pong:
+        if (message[2]) this.lastMemory = { heapUsedBytes: message[2][0], rssBytes: message[2][1] };
         this.pings.get(message[1])?.(0);
         this.pings.delete(message[1]);
         return;

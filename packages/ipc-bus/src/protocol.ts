@@ -44,7 +44,8 @@ export type CancelMessage = [op: 4, id: number];
 export type EventMessage = [op: 5, name: string, payload: unknown];
 export type ProgressMessage = [op: 6, id: number, fraction: number, message: string | undefined];
 export type PingMessage = [op: 7, seq: number];
-export type PongMessage = [op: 8, seq: number];
+/** `memory`: the answering instance's `[heapUsed, rss]` in bytes (absent from older peers). */
+export type PongMessage = [op: 8, seq: number, memory?: [heapUsed: number, rss: number]];
 export type ReadyMessage = [op: 9, info: ReadyInfo];
 export type LogMessage = [op: 10, level: LogLevel, message: string, fields: Record<string, unknown> | undefined];
 export type ShutdownMessage = [op: 11];

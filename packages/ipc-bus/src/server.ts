@@ -137,7 +137,11 @@ export function serve(endpoint: BusEndpoint, options: ServeOptions): BusServer {
           unacked.delete(message[1]);
           break;
         case Op.Ping:
-          writer.push([Op.Pong, message[1]]);
+          {
+            // The instance's own memory rides on the pong: the host's pool budgets from it.
+            const mem = process.memoryUsage();
+            writer.push([Op.Pong, message[1], [mem.heapUsed, mem.rss]]);
+          }
           break;
         case Op.Shutdown:
           shuttingDown = true;

@@ -95,6 +95,13 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     return this.instance?.launched.pid;
   }
 
+  /** The running instance's own heap and RSS, asked over the bus (a ping); `undefined` if not running. */
+  async memory(timeoutMs = this.options.pingTimeoutMs ?? 2_000): Promise<{ heapUsedBytes: number; rssBytes: number } | undefined> {
+    const instance = this.instance;
+    if (!instance || this.currentState !== 'running') return undefined;
+    return instance.client.memory(timeoutMs);
+  }
+
   get inFlight(): number {
     return this.instance?.client.inFlight ?? 0;
   }

@@ -56,13 +56,16 @@ export class ModelEntry<I = unknown> {
   leases = 0;
   peak = 0;
   desired = 0;
+  /** Smoothed time one load took (the start cost of a cold instance); unset before the first. */
+  loadMs: number | undefined = undefined;
   hintCount = 0;
   hintUntil = -Infinity;
   readonly arrivalForecast: Holt;
   readonly peakForecast: Holt;
   readonly concurrency: number;
   readonly maxInstances: number;
-  readonly memory: number;
+  /** Bytes per instance: `memoryBytes`, raised to what instances measure themselves. */
+  memory: number;
   constructor(
     readonly spec: ModelSpec<I>,
     alpha: number,

@@ -18,9 +18,12 @@ export async function loadSlot(core: PoolCore, model: ModelEntry<any>, slot: Slo
         reject(err);
       }, timeoutMs);
     });
+    const t0 = core.now();
     const value = await Promise.race([model.spec.load({ modelId, instanceId: slot.id, signal: controller.signal }), timeout]);
     model.loading--;
     slot.value = value;
+    const took = core.now() - t0;
+    model.loadMs = model.loadMs === undefined ? took : 0.7 * model.loadMs + 0.3 * took;
     core.stats.loads++;
     if (core.closed || slot.state !== 'loading') {
       await core.unloadValue(model, value);
@@ -28,6 +31,13 @@ export async function loadSlot(core: PoolCore, model: ModelEntry<any>, slot: Slo
     }
     model.failures = 0;
     model.status = 'ok';
+    if (model.spec.watch) {
+      try {
+        model.spec.watch(value, (reason) => core.lost(slot, reason));
+      } catch (err) {
+        core.logger.error({ modelId, err }, 'pool: watch threw');
+      }
+    }
     slot.idleSince = core.now();
     slot.lastUse = slot.seenUse = ++core.useTick;
     core.setState(slot, 'warm');
@@ -35,6 +45,7 @@ export async function loadSlot(core: PoolCore, model: ModelEntry<any>, slot: Slo
     model.free.push(slot);
     core.serveWaiters(model);
     core.ensureCapacity(model);
+    if (model.spec.measure) void measureSlot(core, model, slot);
   } catch (cause) {
     model.loading--;
     loadFailed(core, model, slot, cause);
@@ -68,3 +79,13 @@ function loadFailed(core: PoolCore, model: ModelEntry<any>, slot: Slot, cause: u
   core.starved.delete(model);
 }
 
+
+/** Asks an instance what it uses and feeds it to the budget; a failed measurement is only logged. */
+export async function measureSlot(core: PoolCore, model: ModelEntry<any>, slot: Slot): Promise<void> {
+  try {
+    const bytes = await model.spec.measure!(slot.value);
+    if (bytes !== undefined && model.slots.includes(slot)) core.remeasure(model, bytes);
+  } catch (err) {
+    core.logger.warn({ modelId: model.spec.id, instanceId: slot.id, err }, 'pool: measuring an instance failed');
+  }
+}

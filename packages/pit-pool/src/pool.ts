@@ -32,7 +32,7 @@ export class PoolCore {
   readonly now: () => number;
   readonly logger: Logger;
   readonly stats: PoolStats = {
-    acquired: 0, warmHits: 0, waits: 0, timeouts: 0, aborts: 0, loads: 0, loadFailures: 0, reclaimed: 0,
+    acquired: 0, warmHits: 0, waits: 0, timeouts: 0, aborts: 0, loads: 0, loadFailures: 0, reclaimed: 0, lost: 0,
     removed: { idle: 0, evicted: 0, unhealthy: 0, drained: 0, unregistered: 0, closed: 0 },
     memoryUsedBytes: 0,
   };
@@ -178,14 +178,14 @@ export class PoolCore {
   /** Why a waiter would wait forever: a model in backoff with nothing loaded, or one that cannot fit. */
   private refusal(model: ModelEntry<any>): SymphonyError | undefined {
     const modelId = model.spec.id;
-    if (model.slots.length === 0 && model.retryAt > this.now()) {
-      return new SymphonyError('E_POOL_MODEL_FAILED', `model "${modelId}" failed to load ${model.failures} time(s) in a row; next attempt allowed at ${Math.round(model.retryAt)} ms`, {
-        details: { modelId, failures: model.failures, retryAt: model.retryAt, status: model.status },
-      });
-    }
     if (model.slots.length === 0 && model.memory > this.budget - this.pinnedMemory(model)) {
       return new SymphonyError('E_POOL_OVER_BUDGET', `model "${modelId}" needs ${model.memory} bytes but pinned models leave only ${this.budget - this.pinnedMemory(model)} of the ${this.budget}-byte budget`, {
         details: { modelId, memoryBytes: model.memory, budget: this.budget },
+      });
+    }
+    if (model.slots.length === 0 && model.retryAt > this.now()) {
+      return new SymphonyError('E_POOL_MODEL_FAILED', `model "${modelId}" failed to load ${model.failures} time(s) in a row; next attempt allowed at ${Math.round(model.retryAt)} ms`, {
+        details: { modelId, failures: model.failures, retryAt: model.retryAt, status: model.status },
       });
     }
     return undefined;
@@ -263,6 +263,44 @@ export class PoolCore {
       this.starved.delete(model);
       this.ensureCapacity(model);
     }
+  }
+
+  /**
+   * An instance measured itself at `bytes`: the model's per-instance memory rises to it (never
+   * below the declared `memoryBytes`). Over the budget, idle LRU instances are evicted; an
+   * instance that alone exceeds the budget fails the model at once.
+   */
+  remeasure(model: ModelEntry<any>, bytes: number): void {
+    if (!(bytes >= 0) || !Number.isFinite(bytes)) return;
+    const next = Math.max(model.spec.memoryBytes ?? 0, Math.ceil(bytes));
+    if (next === model.memory || !this.models.has(model.spec.id)) return;
+    this.stats.memoryUsedBytes += (next - model.memory) * model.slots.length;
+    model.memory = next;
+    if (next > this.budget) {
+      const modelId = model.spec.id;
+      const err = new SymphonyError('E_POOL_OVER_BUDGET', `an instance of model "${modelId}" measures ${next} bytes but the pool's memory budget is ${this.budget}: it can never fit`, {
+        details: { modelId, memoryBytes: next, budget: this.budget },
+      });
+      model.status = 'failed';
+      model.retryAt = Infinity;
+      this.logger.error({ modelId, memoryBytes: next, budget: this.budget }, 'pool: model can never fit the memory budget');
+      for (const waiter of model.waiters.splice(0)) {
+        waiter.cleanup();
+        waiter.reject(err);
+      }
+      for (const slot of [...model.slots]) this.drain(slot, 'evicted');
+      return;
+    }
+    if (this.stats.memoryUsedBytes > this.budget) this.evictFor(0);
+  }
+
+  /** An instance died on its own: drain it (its leases fail with their calls) and replace it if wanted. */
+  lost(slot: Slot, reason: string): void {
+    if (!slot.model.slots.includes(slot)) return;
+    this.stats.lost++;
+    this.logger.warn({ modelId: slot.model.spec.id, instanceId: slot.id, reason }, 'pool: instance lost');
+    this.drain(slot, 'unhealthy');
+    if (slot.model.waiters.length !== 0 || slot.model.slots.length < (slot.model.spec.minInstances ?? 0)) this.ensureCapacity(slot.model);
   }
 
   /** Removes a slot from the model's lists and frees its memory (idempotent). */
@@ -346,10 +384,12 @@ export class PoolCore {
 
   info(model: ModelEntry<any>): ModelInfo {
     const info: ModelInfo = {
-      id: model.spec.id, status: model.status, failures: model.failures, waiting: model.waiters.length, desired: model.desired,
+      id: model.spec.id, status: model.status, failures: model.failures, waiting: model.waiters.length, desired: model.desired, memoryBytes: model.memory,
+      warm: model.free.length,
       instances: model.slots.map((s) => ({ id: s.id, state: s.state, active: s.active })),
     };
     if (model.retryAt > 0) info.retryAt = model.retryAt;
+    if (model.loadMs !== undefined) info.loadMs = model.loadMs;
     return info;
   }
 }

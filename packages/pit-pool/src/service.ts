@@ -3,6 +3,7 @@ import { checkHealth, type HealthResult } from './health.js';
 import type { Lease } from './internals.js';
 import { PoolCore, closedError, type TransitionListener } from './pool.js';
 import { expect, tick } from './prewarm.js';
+import { measureSlot } from './load.js';
 import type { AcquireOptions, ModelInfo, ModelSpec, PoolOptions, PoolStats } from './types.js';
 
 /** The `pit.pool` service. */
@@ -23,6 +24,16 @@ export interface PoolService {
   reclaim(holder: string): number;
   /** Pre-warming hint: `count` instances of the model will be wanted in about `inMs`. */
   expect(modelId: string, hint?: { count?: number; inMs?: number }): void;
+  /**
+   * Pre-warming from a run's critical path: `order` lists the models the run needs next, most
+   * critical first (by upward rank). Loads one instance of each, in that order, while the memory
+   * budget allows, evicting idle instances of models not in `order` (LRU first), never pinned ones.
+   * Replaces the previous plan: models no longer listed lose their hint and become evictable.
+   * Returns the models whose instance load started now, in order.
+   */
+  prewarmPath(order: readonly string[], options?: { inMs?: number }): string[];
+  /** Asks every warm instance (of one model, or all) what memory it uses and budgets from it. */
+  measure(modelId?: string): Promise<void>;
   /** Forecast step + pre-warm + keep-alive sweep (runs on a timer unless `timers: false`). */
   tick(): void;
   /** Canary every idle warm instance (all models, or one); failures are drained and replaced. */
@@ -46,7 +57,9 @@ export function createPool(options: PoolOptions = {}): PoolService {
     };
     every(options.tickIntervalMs ?? 1_000, () => tick(core));
     every(options.healthIntervalMs ?? 30_000, () =>
-      checkHealth(core, core.models.values()).catch((err) => core.logger.error({ err }, 'pool: health check failed')),
+      checkHealth(core, core.models.values())
+        .then(() => pool.measure())
+        .catch((err) => core.logger.error({ err }, 'pool: health check failed')),
     );
   }
 
@@ -137,6 +150,34 @@ export function createPool(options: PoolOptions = {}): PoolService {
     reclaim: (holder) => reclaimNewer(holder, { leases: new Set(), waiters: new Set() }),
     expect(modelId, hint = {}) {
       expect(core, core.entry(modelId), hint.count ?? 1, hint.inMs ?? 0);
+    },
+    prewarmPath(order, opts = {}) {
+      const models = [...new Set(order)].map((id) => core.entry(id));
+      for (const model of core.models.values()) {
+        if (!models.includes(model)) {
+          model.hintCount = 0;
+          model.hintUntil = -Infinity;
+        }
+      }
+      const started: string[] = [];
+      if (options.prewarm === false || core.closed) return started;
+      const now = core.now();
+      const until = now + (opts.inMs ?? 0) + (options.prewarm?.hintGraceMs ?? 10_000);
+      for (let k = 0; k < models.length; k++) {
+        const model = models[k]!;
+        model.hintCount = Math.max(model.hintCount, 1);
+        model.hintUntil = Math.max(model.hintUntil, until);
+        model.desired = Math.min(model.maxInstances, Math.max(model.desired, 1));
+        if (model.slots.length !== 0) continue;
+        // Only what the plan needs sooner is protected; anything later or unlisted may be evicted (LRU first).
+        const sooner = new Set(models.slice(0, k + 1));
+        if (core.startLoad(model, 'critical-path', (slot) => !sooner.has(slot.model))) started.push(model.spec.id);
+      }
+      return started;
+    },
+    async measure(modelId) {
+      const models = modelId === undefined ? [...core.models.values()] : [core.entry(modelId)];
+      await Promise.all(models.flatMap((m) => (m.spec.measure ? m.slots.filter((s) => s.state === 'warm' || s.state === 'busy').map((s) => measureSlot(core, m, s)) : [])));
     },
     tick: () => tick(core),
     checkHealth: (modelId) => checkHealth(core, modelId === undefined ? core.models.values() : [core.entry(modelId)]),

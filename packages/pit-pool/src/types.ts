@@ -25,6 +25,19 @@ export interface ModelSpec<I = unknown> {
    * `false`, or take longer than `canaryTimeoutMs` and the instance is drained and replaced.
    */
   canary?(instance: I, signal: AbortSignal): unknown;
+  /**
+   * What one instance reports it uses, in bytes (a Stage instance: its heap or RSS, asked over the
+   * bus). Asked after each load and each health check; the model's per-instance memory becomes the
+   * larger of this and `memoryBytes`, so the budget follows the instances themselves. An instance
+   * that could never fit the budget fails the model with `E_POOL_OVER_BUDGET`.
+   */
+  measure?(instance: I): number | undefined | Promise<number | undefined>;
+  /**
+   * Called once per loaded instance with `lost`: call it when the instance dies on its own (a
+   * worker or process that crashed or was killed). The pool drains it (leases out end as their
+   * calls fail) and loads a replacement when there is demand.
+   */
+  watch?(instance: I, lost: (reason: string) => void): void;
   /** Memory one instance takes, counted against the pool's `memoryBudgetBytes`. Default 0. */
   memoryBytes?: number;
   /** Default 1. */
@@ -114,6 +127,8 @@ export interface PoolStats {
   loadFailures: number;
   /** Leases freed by `reclaim(holder)` rather than `release`. */
   reclaimed: number;
+  /** Instances that died on their own (reported through `ModelSpec.watch`). */
+  lost: number;
   /** Instances removed, by reason. */
   removed: Record<RemovalReason, number>;
   memoryUsedBytes: number;
@@ -133,5 +148,13 @@ export interface ModelInfo {
   waiting: number;
   /** Instances pre-warming wants for the next interval. */
   desired: number;
+  /**
+   * Warmth, for a scheduler weighing candidates: instances with room for a lease right now (0 =
+   * a call waits for a load or a busy instance), and the smoothed cost of a cold start in ms.
+   */
+  warm: number;
+  loadMs?: number;
+  /** Bytes per instance the budget counts: declared, or measured by the instances if larger. */
+  memoryBytes: number;
   instances: InstanceInfo[];
 }

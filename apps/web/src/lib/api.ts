@@ -24,6 +24,30 @@ export interface ArtifactSummary {
   size?: number;
 }
 
+export interface RunSummary { runId: string; workflow: string; status: string; startedAt?: number; endedAt?: number }
+export interface StepDetail {
+  stepId: string; state: string; attempts: number; servedBy?: string; interruptions?: number;
+  startedAt?: number; endedAt?: number; durationMs?: number;
+  error?: { code: string; message: string };
+  output?: { name: string; version: number };
+}
+export interface RunDetail extends RunSummary {
+  steps: StepDetail[];
+  inputs?: Record<string, unknown>;
+  source?: string;
+  resumes?: number;
+  policy?: string;
+  needs?: Record<string, string[]>;
+  error?: { code: string; message: string; stepId?: string };
+}
+export interface Decision {
+  seq: number; stepId: string; kind: string; attempt: number; capability: string; verdict: string; chosen?: string;
+  candidates: Array<{ id: string }>;
+  reason?: { why?: string } & Record<string, unknown>;
+  policy: string; at: number;
+  outcome?: { ok: boolean; latencyMs: number; code?: string };
+}
+
 export class ApiError extends Error {
   constructor(readonly status: number, readonly code: string, message: string) {
     super(message);
@@ -76,6 +100,27 @@ export class Api {
 
   async startRun(workflowName: string, inputs: Record<string, string | number | boolean>): Promise<string> {
     return ((await this.request('POST', '/runs', { workflowName, inputs })) as { runId: string }).runId;
+  }
+
+  /** Runs from the store (every run in the home, CLI runs too), newest first. */
+  async runs(limit = 1000): Promise<RunSummary[]> {
+    return ((await this.request('GET', `/runs?limit=${limit}`)) as { runs: RunSummary[] }).runs;
+  }
+
+  async run(runId: string): Promise<RunDetail> {
+    return (await this.request('GET', `/runs/${encodeURIComponent(runId)}`)) as RunDetail;
+  }
+
+  async decisions(runId: string): Promise<Decision[]> {
+    return ((await this.request('GET', `/runs/${encodeURIComponent(runId)}/decisions`)) as { decisions: Decision[] }).decisions;
+  }
+
+  async cancelRun(runId: string): Promise<void> {
+    await this.request('POST', `/runs/${encodeURIComponent(runId)}/cancel`, {});
+  }
+
+  async resumeRun(runId: string): Promise<void> {
+    await this.request('POST', `/runs/${encodeURIComponent(runId)}/resume`, {});
   }
 
   async artifacts(): Promise<ArtifactSummary[]> {

@@ -3,15 +3,7 @@ import { Alert } from '../components/ui/alert';
 import { Button } from '../components/ui/button';
 import { Card } from '../components/ui/card';
 import { useApi, type ArtifactSummary } from '../lib/api';
-
-/** JSON values (most step outputs) indented; anything else as it is. */
-function pretty(text: string): string {
-  try {
-    return JSON.stringify(JSON.parse(text), null, 2);
-  } catch {
-    return text;
-  }
-}
+import { ArtifactPreview } from './artifact-preview';
 
 /** Opens an artifact's bytes (`GET /artifacts/:name/versions/:version`), shown as text. */
 export function ArtifactContents() {
@@ -25,7 +17,7 @@ export function ArtifactContents() {
     setOpen({ ref });
     try {
       const { text, truncated } = await api.artifactText(ref.name, ref.version);
-      setOpen({ ref, text: truncated ? text : pretty(text), truncated });
+      setOpen({ ref, text, truncated });
     } catch (err) {
       setOpen({ ref, error: (err as Error).message });
     }
@@ -43,9 +35,16 @@ export function ArtifactContents() {
       </div>
       {open?.error && <Alert tone="destructive" title="Could not open it">{open.error}</Alert>}
       {open?.text !== undefined && (
-        <pre className="max-h-[32rem] overflow-auto whitespace-pre-wrap break-words rounded-md bg-muted p-3 text-xs" data-testid="artifact-text" data-artifact={`${open.ref.name}@${open.ref.version}`}>
-          {open.text}{open.truncated ? '\n…' : ''}
-        </pre>
+        <div className="flex flex-col gap-2" data-artifact={`${open.ref.name}@${open.ref.version}`}>
+          <div className="flex flex-wrap items-center gap-2 text-sm">
+            <span className="font-mono">{open.ref.name}@{open.ref.version}</span>
+            <a className="underline underline-offset-4" data-testid="artifact-download" href={`/artifacts/${encodeURIComponent(open.ref.name)}/versions/${open.ref.version}`} download={open.ref.name.replace(/[^\w.-]+/g, '_')}>Download</a>
+            {open.truncated && <span className="text-muted-foreground">Showing the first 64 KiB; download for all of it.</span>}
+          </div>
+          {open.truncated
+            ? <pre className="max-h-[32rem] overflow-auto rounded-md bg-muted p-3 text-xs break-words whitespace-pre-wrap" data-testid="artifact-text">{open.text}{'\n…'}</pre>
+            : <ArtifactPreview name={open.ref.name} text={open.text} />}
+        </div>
       )}
     </Card>
   );

@@ -3,7 +3,7 @@ import { Alert } from '../components/ui/alert';
 import { Badge } from '../components/ui/badge';
 import { Card } from '../components/ui/card';
 import { Switch } from '../components/ui/fields';
-import { CodeBlock } from '../components/ui/misc';
+import { PermissionList } from './permissions';
 import { Table } from '../components/ui/table';
 import { useConnection, type AppState } from '../lib/hooks';
 import { can, useApi } from '../lib/api';
@@ -36,8 +36,8 @@ export function ExtensionsPage({ state }: { state: AppState }) {
               {ext.crashes > 0 && <Badge tone="destructive">{ext.crashes} crashes</Badge>}
             </div>
             <Switch id={`enable-${i}`} label={ext.enabled ? 'Enabled' : 'Disabled'} checked={ext.enabled} disabled={!admin} title={admin ? undefined : 'needs the admin scope'} onCheckedChange={(v) => toggle(i, v)} />
-            <div className="text-sm font-medium">Permissions</div>
-            <CodeBlock code={Object.keys(ext.permissions).length ? JSON.stringify(ext.permissions, null, 2) : 'none requested'} language="json" />
+            <h3 className="text-sm font-medium">Permissions</h3>
+            <PermissionList permissions={ext.permissions as Record<string, unknown>} />
             <div className="text-xs text-muted-foreground">Methods: {ext.methods.join(', ')}</div>
           </Card>
         ))}

@@ -1,4 +1,4 @@
-import { useState, type FormEvent } from 'react';
+import { useEffect, useState, type FormEvent } from 'react';
 import { Alert } from '../components/ui/alert';
 import { Button } from '../components/ui/button';
 import { Card } from '../components/ui/card';
@@ -8,6 +8,7 @@ import { Field, Input } from '../components/ui/fields';
 export function LoginPage({ error, onLogin }: { error?: string; onLogin(token: string): Promise<void> }) {
   const [token, setToken] = useState('');
   const [busy, setBusy] = useState(false);
+  useEffect(() => { document.title = 'Log in · Symphony'; }, []);
   const submit = async (e: FormEvent) => {
     e.preventDefault();
     if (!token.trim()) return;

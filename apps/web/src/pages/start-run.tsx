@@ -4,6 +4,7 @@ import { Button } from '../components/ui/button';
 import { Card } from '../components/ui/card';
 import { Field, Input, Select } from '../components/ui/fields';
 import { useApi, type WorkflowEntry } from '../lib/api';
+import { linkClick, runPath } from '../lib/router';
 
 /** Starts one of the server's configured workflows (`GET /workflows`, `POST /runs {workflowName, inputs}`). */
 export function StartRun() {
@@ -56,7 +57,7 @@ export function StartRun() {
         </div>
         <div className="flex items-center gap-3">
           <Button type="submit" disabled={busy || !workflow}>{busy ? 'Starting…' : 'Start'}</Button>
-          {result.runId && <span className="text-sm text-muted-foreground" data-testid="started-run">Started run <code>{result.runId}</code>: select it below to watch its steps.</span>}
+          {result.runId && <span className="text-sm text-muted-foreground" data-testid="started-run">Started run <a href={runPath(result.runId)} onClick={linkClick(runPath(result.runId))} className="font-mono underline underline-offset-4">{result.runId}</a>: open it to watch its steps, or select it below.</span>}
         </div>
         {result.error && <Alert tone="destructive" title="Could not start the run" data-testid="start-error">{result.error}</Alert>}
       </form>

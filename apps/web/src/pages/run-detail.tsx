@@ -1,0 +1,266 @@
+import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
+import { Alert } from '../components/ui/alert';
+import { Badge, type BadgeTone } from '../components/ui/badge';
+import { Button } from '../components/ui/button';
+import { Card } from '../components/ui/card';
+import { Field, Input, Select } from '../components/ui/fields';
+import { CodeBlock } from '../components/ui/misc';
+import { can, useApi, type Decision, type RunDetail, type RunSummary, type StepDetail } from '../lib/api';
+import { humanDuration, linkClick, navigate, runPath, when } from '../lib/router';
+
+export const statusTone = (status: string): BadgeTone =>
+  status === 'succeeded' || status === 'done' ? 'success' : status === 'failed' ? 'destructive' : status === 'cancelled' || status === 'skipped' ? 'secondary' : status === 'pending' ? 'outline' : 'warning';
+
+const PAGE = 20;
+
+/** Every run in the home (CLI runs too) from the server's store: filter, search, pages; each row links to its run. */
+export function RunsLedger() {
+  const { api } = useApi();
+  const [runs, setRuns] = useState<RunSummary[]>();
+  const [error, setError] = useState<string>();
+  const [status, setStatus] = useState('');
+  const [workflow, setWorkflow] = useState('');
+  const [query, setQuery] = useState('');
+  const [page, setPage] = useState(0);
+  useEffect(() => {
+    let stop = false;
+    const load = () => api.runs().then((r) => { if (!stop) setRuns(r); }, (err: Error) => { if (!stop) setError(err.message); });
+    void load();
+    // New runs (from this UI, the CLI or the API) show up without a reload.
+    const timer = setInterval(load, 5000);
+    return () => { stop = true; clearInterval(timer); };
+  }, [api]);
+  const workflows = useMemo(() => [...new Set((runs ?? []).map((r) => r.workflow))].sort(), [runs]);
+  const shown = (runs ?? []).filter((r) => (!status || r.status === status) && (!workflow || r.workflow === workflow) && (!query || r.runId.toLowerCase().includes(query.trim().toLowerCase())));
+  const pages = Math.max(1, Math.ceil(shown.length / PAGE));
+  const current = Math.min(page, pages - 1);
+  return (
+    <Card title="All runs" description="Every run in this server's store, including runs started from the CLI." className="mb-4" data-testid="runs-ledger">
+      {error && <Alert tone="destructive" title="Runs could not be loaded">{error}</Alert>}
+      <div className="grid gap-3 sm:grid-cols-3">
+        <Field label="Search by run id" htmlFor="runs-search"><Input id="runs-search" type="search" value={query} onChange={(e) => { setQuery(e.target.value); setPage(0); }} placeholder="run id" /></Field>
+        <Field label="Status" htmlFor="runs-status">
+          <Select id="runs-status" value={status} onChange={(e) => { setStatus(e.target.value); setPage(0); }}>
+            <option value="">any</option>
+            {['running', 'succeeded', 'failed', 'cancelled', 'interrupted'].map((s) => <option key={s} value={s}>{s}</option>)}
+          </Select>
+        </Field>
+        <Field label="Workflow" htmlFor="runs-workflow">
+          <Select id="runs-workflow" value={workflow} onChange={(e) => { setWorkflow(e.target.value); setPage(0); }}>
+            <option value="">any</option>
+            {workflows.map((w) => <option key={w} value={w}>{w}</option>)}
+          </Select>
+        </Field>
+      </div>
+      {!runs ? <p className="text-sm text-muted-foreground">Loading runs…</p> : shown.length === 0 ? <p className="text-sm text-muted-foreground">No runs match.</p> : (
+        <ul className="flex flex-col divide-y" aria-label="Runs">
+          {shown.slice(current * PAGE, current * PAGE + PAGE).map((r) => (
+            <li key={r.runId} className="flex flex-wrap items-center gap-x-3 gap-y-1 py-2 text-sm">
+              <a href={runPath(r.runId)} onClick={linkClick(runPath(r.runId))} className="font-mono font-medium underline-offset-4 hover:underline" data-run-link={r.runId}>{r.runId}</a>
+              <span>{r.workflow}</span>
+              <Badge tone={statusTone(r.status)}>{r.status}</Badge>
+              <span className="text-muted-foreground">{when(r.startedAt)}</span>
+              <span className="text-muted-foreground">{r.endedAt && r.startedAt ? humanDuration(r.endedAt - r.startedAt) : ''}</span>
+            </li>
+          ))}
+        </ul>
+      )}
+      {pages > 1 && (
+        <nav className="flex items-center gap-2 text-sm" aria-label="Run pages">
+          <Button variant="outline" size="sm" disabled={current === 0} onClick={() => setPage(current - 1)}>Previous</Button>
+          <span>Page {current + 1} of {pages} ({shown.length} runs)</span>
+          <Button variant="outline" size="sm" disabled={current >= pages - 1} onClick={() => setPage(current + 1)}>Next</Button>
+        </nav>
+      )}
+    </Card>
+  );
+}
+
+interface LogLine { at: number; stepId?: string; type: string; text: string }
+
+/** Log lines from a run's events (`GET /runs/:id/events`, Server-Sent Events), live. */
+function useRunEvents(runId: string, onEvent: () => void): LogLine[] {
+  const [lines, setLines] = useState<LogLine[]>([]);
+  const ref = useRef(onEvent);
+  ref.current = onEvent;
+  useEffect(() => {
+    setLines([]);
+    const source = new EventSource(`/runs/${encodeURIComponent(runId)}/events`);
+    const types = ['run:start', 'step:start', 'step:progress', 'step:retry', 'step:end', 'step:fail', 'step:log', 'run:end'];
+    const handler = (e: MessageEvent) => {
+      let data: Record<string, unknown> = {};
+      try { data = JSON.parse(String(e.data)) as Record<string, unknown>; } catch { /* not JSON: shown as is */ }
+      const stepId = typeof data.stepId === 'string' ? data.stepId : undefined;
+      const err = data.error as { code?: string; message?: string } | undefined;
+      const text = e.type === 'step:progress' ? `${Math.round(Number(data.fraction ?? 0) * 100)}%${data.message ? ` ${String(data.message)}` : ''}`
+        : e.type === 'step:log' ? `[${String(data.stream ?? data.level ?? 'log')}] ${String(data.message ?? data.text ?? '')}`
+        : e.type === 'step:retry' ? `retry, attempt ${String(data.attempt ?? '?')}${err ? `: ${err.code} ${err.message}` : ''}`
+        : e.type === 'step:fail' ? `failed${err ? `: ${err.code} ${err.message}` : ''}`
+        : e.type === 'step:end' ? `succeeded in ${humanDuration(Number(data.durationMs))}`
+        : e.type === 'step:start' ? `started, attempt ${String(data.attempt ?? 1)}`
+        : e.type === 'run:end' ? `run ${String(data.status ?? 'ended')}` : 'run started';
+      // Bounded: the last 2000 lines in the page.
+      setLines((prev) => [...prev.slice(-1999), { at: Number(data.at ?? Date.now()), ...(stepId ? { stepId } : {}), type: e.type, text }]);
+      ref.current();
+    };
+    for (const t of types) source.addEventListener(t, handler as EventListener);
+    source.addEventListener('run:end', () => source.close());
+    return () => source.close();
+  }, [runId]);
+  return lines;
+}
+
+/** A run: times, inputs, where it came from, a timeline of its steps, each step's provider, reason, log and error; cancel / resume / re-run. */
+export function RunDetailView({ runId, stepId }: { runId: string; stepId?: string }) {
+  const { api, auth } = useApi();
+  const [run, setRun] = useState<RunDetail>();
+  const [decisions, setDecisions] = useState<Decision[]>([]);
+  const [error, setError] = useState<string>();
+  const [action, setAction] = useState<{ busy?: string; message?: string; error?: string }>({});
+  const load = useCallback(() => {
+    api.run(runId).then(setRun, (err: Error) => setError(err.message));
+    api.decisions(runId).then(setDecisions, () => setDecisions([]));
+  }, [api, runId]);
+  useEffect(() => { setRun(undefined); setError(undefined); load(); }, [load]);
+  // Each event refreshes the run (at most every 500 ms).
+  const pending = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
+  const lines = useRunEvents(runId, () => { if (!pending.current) pending.current = setTimeout(() => { pending.current = undefined; load(); }, 500); });
+  useEffect(() => () => clearTimeout(pending.current), []);
+
+  const act = async (name: string, f: () => Promise<unknown>, done: string) => {
+    setAction({ busy: name });
+    try { await f(); setAction({ message: done }); load(); } catch (err) { setAction({ error: (err as Error).message }); }
+  };
+
+  if (error) return <Alert tone="destructive" title={`Run ${runId}`}>{error}</Alert>;
+  if (!run) return <p className="text-sm text-muted-foreground">Loading run {runId}…</p>;
+  const mayRun = can(auth, 'run');
+  const live = run.status === 'running' || run.status === 'pending';
+  const step = stepId ? run.steps.find((s) => s.stepId === stepId) : undefined;
+  const duration = run.endedAt && run.startedAt ? run.endedAt - run.startedAt : run.startedAt ? Date.now() - run.startedAt : undefined;
+  return (
+    <div className="flex flex-col gap-4" data-testid="run-detail">
+      <nav aria-label="Breadcrumb" className="text-sm"><a href="/runs" onClick={linkClick('/runs')} className="underline-offset-4 hover:underline">Runs</a> / <span className="font-mono">{runId}</span></nav>
+      <Card title={<span className="flex flex-wrap items-center gap-2"><span>Run <span className="font-mono">{runId}</span></span><Badge tone={statusTone(run.status)} data-testid="run-status">{run.status}</Badge></span>}
+        description={`Workflow ${run.workflow}`}>
+        <dl className="grid grid-cols-[max-content_1fr] gap-x-4 gap-y-1 text-sm">
+          <dt className="text-muted-foreground">Started</dt><dd>{when(run.startedAt)}</dd>
+          <dt className="text-muted-foreground">Ended</dt><dd>{live ? 'still running' : when(run.endedAt)}</dd>
+          <dt className="text-muted-foreground">Duration</dt><dd data-testid="run-duration">{humanDuration(duration)}</dd>
+          <dt className="text-muted-foreground">Started from</dt><dd className="break-all">{run.source === 'api' ? 'the API or this UI' : run.source ?? 'the CLI or a library call'}</dd>
+          {run.resumes ? <><dt className="text-muted-foreground">Resumed</dt><dd>{run.resumes} time(s)</dd></> : null}
+          {run.policy && <><dt className="text-muted-foreground">Policy</dt><dd>{run.policy}</dd></>}
+        </dl>
+        {run.error && <Alert tone="destructive" title={`${run.error.code}${run.error.stepId ? ` in step ${run.error.stepId}` : ''}`}>{run.error.message}</Alert>}
+        <div className="flex flex-wrap gap-2">
+          <Button variant="outline" size="sm" disabled={!mayRun || !live || Boolean(action.busy)} onClick={() => void act('cancel', () => api.cancelRun(runId), 'Cancel requested.')}
+            title={mayRun ? undefined : 'needs the "run" scope'}>Cancel</Button>
+          <Button variant="outline" size="sm" disabled={!mayRun || live || run.status === 'succeeded' || Boolean(action.busy)} onClick={() => void act('resume', () => api.resumeRun(runId), 'Resumed: succeeded steps are kept, the failed ones run again.')}
+            title={mayRun ? undefined : 'needs the "run" scope'}>Resume from the failed step</Button>
+          <Button variant="outline" size="sm" disabled={!mayRun || live || Boolean(action.busy)}
+            onClick={() => void act('rerun', async () => { const id = await api.startRun(run.workflow, Object.fromEntries(Object.entries(run.inputs ?? {}).filter(([, v]) => ['string', 'number', 'boolean'].includes(typeof v))) as Record<string, string>); navigate(runPath(id)); }, 'Started again.')}
+            title={mayRun ? undefined : 'needs the "run" scope'}>Re-run</Button>
+          {!mayRun && <span className="self-center text-xs text-muted-foreground">Your token's scope is read-only.</span>}
+        </div>
+        {(action.message || action.error) && <p role="status" className={action.error ? 'text-sm text-destructive-fg' : 'text-sm'}>{action.error ?? action.message}</p>}
+        <details>
+          <summary className="cursor-pointer text-sm font-medium">Inputs</summary>
+          <CodeBlock code={JSON.stringify(run.inputs ?? {}, null, 2)} language="json" />
+        </details>
+      </Card>
+      <Card title="Timeline" description="Each step from its first start to its end; attempts and retries in the label.">
+        <Timeline run={run} selected={stepId} />
+      </Card>
+      {stepId && (
+        <StepPanel runId={runId} step={step} stepId={stepId} decisions={decisions.filter((d) => d.stepId === stepId)} lines={lines.filter((l) => l.stepId === stepId)} />
+      )}
+      <Card title="Run log" description="Every event of this run, live.">
+        <LogView lines={lines} label="Run log" />
+      </Card>
+    </div>
+  );
+}
+
+function Timeline({ run, selected }: { run: RunDetail; selected?: string }) {
+  const start = Math.min(...run.steps.map((s) => s.startedAt ?? Infinity), run.startedAt ?? Infinity);
+  const end = Math.max(...run.steps.map((s) => s.endedAt ?? 0), run.endedAt ?? 0, start + 1);
+  const span = Math.max(1, end - start);
+  const order = run.steps.slice().sort((a, b) => (a.startedAt ?? Infinity) - (b.startedAt ?? Infinity));
+  const waiting = Object.keys(run.needs ?? {}).filter((id) => !run.steps.some((s) => s.stepId === id));
+  return (
+    <ol className="flex flex-col gap-1" aria-label="Steps in time order" data-testid="timeline">
+      {order.map((s) => {
+        const left = s.startedAt ? ((s.startedAt - start) / span) * 100 : 0;
+        const width = s.startedAt && s.endedAt ? Math.max(0.5, ((s.endedAt - s.startedAt) / span) * 100) : 0.5;
+        const bar = s.state === 'succeeded' || s.state === 'done' ? 'bg-success' : s.state === 'failed' ? 'bg-destructive' : s.state === 'skipped' ? 'bg-muted-foreground' : 'bg-warning';
+        return (
+          <li key={s.stepId} className="grid grid-cols-1 items-center gap-x-3 sm:grid-cols-[12rem_1fr]">
+            <a href={runPath(run.runId, s.stepId)} onClick={linkClick(runPath(run.runId, s.stepId))} aria-current={s.stepId === selected ? 'true' : undefined} data-step-link={s.stepId}
+              className={`truncate text-sm underline-offset-4 hover:underline ${s.stepId === selected ? 'font-semibold' : ''}`}>
+              {s.stepId}
+              <span className="sr-only">: {s.state}, {humanDuration(s.durationMs)}, {s.attempts} attempt(s)</span>
+            </a>
+            <div className="flex items-center gap-2" aria-hidden="true">
+              <div className="relative h-5 flex-1 rounded bg-muted">
+                <div className={`absolute top-1 bottom-1 rounded ${bar}`} style={{ left: `${left}%`, width: `${Math.min(width, 100 - left)}%` }} />
+              </div>
+              <span className="shrink-0 text-xs">{humanDuration(s.durationMs)}{s.attempts > 1 ? ` · ${s.attempts} attempts` : ''}{s.interruptions ? ` · ${s.interruptions} interrupted` : ''}</span>
+            </div>
+          </li>
+        );
+      })}
+      {waiting.map((id) => <li key={id} className="text-sm text-muted-foreground">{id}: waiting for {(run.needs?.[id] ?? []).join(', ') || 'a slot'}</li>)}
+    </ol>
+  );
+}
+
+function StepPanel({ runId, step, stepId, decisions, lines }: { runId: string; step?: StepDetail; stepId: string; decisions: Decision[]; lines: LogLine[] }) {
+  const headingRef = useRef<HTMLDivElement>(null);
+  // A deep link or a click on a step brings its panel into view and gives it the focus.
+  useEffect(() => { headingRef.current?.focus(); }, [stepId]);
+  return (
+    <div ref={headingRef} tabIndex={-1} className="outline-none" data-testid="step-panel">
+      <Card title={<>Step <span className="font-mono">{stepId}</span></>} description={step ? `${step.state} · ${humanDuration(step.durationMs)} · ${step.attempts} attempt(s)` : 'not started yet'}>
+        {step && (
+          <dl className="grid grid-cols-[max-content_1fr] gap-x-4 gap-y-1 text-sm">
+            <dt className="text-muted-foreground">Started</dt><dd>{when(step.startedAt)}</dd>
+            <dt className="text-muted-foreground">Ended</dt><dd>{when(step.endedAt)}</dd>
+            <dt className="text-muted-foreground">Provider</dt><dd className="font-mono break-all" data-testid="step-provider">{step.servedBy ?? '—'}</dd>
+            {step.output && <><dt className="text-muted-foreground">Output</dt><dd className="font-mono break-all">{step.output.name}@{step.output.version}</dd></>}
+          </dl>
+        )}
+        {step?.error && <Alert tone="destructive" title={step.error.code}>{step.error.message}</Alert>}
+        {decisions.length > 0 && (
+          <div className="flex flex-col gap-1">
+            <h3 className="text-sm font-semibold">Decisions</h3>
+            <ul className="flex flex-col gap-1 text-sm" data-testid="decisions">
+              {decisions.map((d) => (
+                <li key={d.seq}>
+                  Attempt {d.attempt}: <span className="font-medium">{d.verdict}</span>{d.chosen ? <> → <span className="font-mono">{d.chosen}</span></> : null} of {d.candidates.length} for <span className="font-mono">{d.capability}</span>
+                  {d.reason?.why ? <span className="text-muted-foreground"> — {d.reason.why}</span> : null}
+                  {d.outcome ? <span className="text-muted-foreground"> ({d.outcome.ok ? 'ok' : d.outcome.code ?? 'failed'}, {humanDuration(d.outcome.latencyMs)})</span> : null}
+                </li>
+              ))}
+            </ul>
+          </div>
+        )}
+        <h3 className="text-sm font-semibold">Log</h3>
+        <LogView lines={lines} label={`Log of step ${stepId}`} />
+        <a className="text-sm underline-offset-4 hover:underline" href={runPath(runId)} onClick={linkClick(runPath(runId))}>Close step</a>
+      </Card>
+    </div>
+  );
+}
+
+function LogView({ lines, label }: { lines: LogLine[]; label: string }) {
+  const [filter, setFilter] = useState('');
+  const shown = filter ? lines.filter((l) => l.text.toLowerCase().includes(filter.toLowerCase()) || (l.stepId ?? '').includes(filter)) : lines;
+  return (
+    <div className="flex flex-col gap-2">
+      <Input type="search" aria-label={`Search the ${label.toLowerCase()}`} placeholder="search the log" value={filter} onChange={(e) => setFilter(e.target.value)} className="max-w-xs" />
+      <pre tabIndex={0} aria-label={label} className="max-h-80 overflow-auto rounded-md border bg-muted/50 p-3 font-mono text-xs leading-relaxed whitespace-pre-wrap" data-testid="log">
+        {shown.length === 0 ? '(no output)' : shown.map((l) => `${new Date(l.at).toLocaleTimeString()}  ${l.stepId ? `${l.stepId}  ` : ''}${l.text}`).join('\n')}
+      </pre>
+    </div>
+  );
+}

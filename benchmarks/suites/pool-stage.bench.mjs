@@ -1,0 +1,138 @@
+// The pool managing Stage instruments (issue 21): a workflow of six steps over three instruments
+// (each a worker thread holding 24 MiB of heap "weights") under a memory budget that fits two,
+// measured from the instances themselves. Per run mode: each step's first-call latency (call
+// time minus the step's own work), the pool's warm-hit rate, and the run's makespan.
+//   floor          host.call with all three kept running (no budget: the lower bound)
+//   no pool        within the budget without a pool: a fresh instance per step, stopped after
+//   pool, LRU      pit.pool leases, LRU eviction on demand, no pre-warming
+//   pool, prewarm  the same plus prewarmPath(criticalPathOrder(...)) as each step starts
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ExtensionHost, callPooled, criticalPathOrder, stageInstrumentSpec } from '@symphony/extension-loader';
+import { buildRunGraph, upwardRanks } from '@symphony/pit-dag';
+import { createPool } from '@symphony/pit-pool';
+import { validateWorkflow } from '@symphony/types';
+import { row } from '../lib.mjs';
+
+const SDK = import.meta.resolve('@symphony/sdk/runtime');
+const IDS = ['a', 'b', 'c'];
+const model = (id) => `import { defineInstrument } from '${SDK}';
+const weights = [];
+for (let i = 0; i < 24; i++) weights.push(new Array(128 * 1024).fill(i + 0.5));
+export default defineInstrument({ manifest: { id: 'bench.${id}', version: '1.0.0' }, methods: {
+  predict: async ({ ms }) => { await new Promise((r) => setTimeout(r, ms)); return weights.length; },
+} });`;
+
+const summarize = (name, samplesMs) => {
+  const s = [...samplesMs].sort((a, b) => a - b);
+  const mean = s.reduce((a, b) => a + b, 0) / s.length;
+  return { name, medianNs: s[Math.floor(s.length / 2)] * 1e6, p99Ns: s[s.length - 1] * 1e6, opsPerSec: 1e3 / mean };
+};
+
+export default async function run({ quick }) {
+  const dir = mkdtempSync(join(tmpdir(), 'sym-pool-bench-'));
+  const host = new ExtensionHost({ pingIntervalMs: 0 });
+  try {
+    for (const id of IDS) {
+      writeFileSync(join(dir, `${id}.mjs`), model(id));
+      await host.register({ manifest: { id: `bench.${id}`, version: '1.0.0', kind: 'instrument', contributes: { methods: { predict: {} } } }, main: join(dir, `${id}.mjs`) }, 'worker');
+    }
+    // One instance's real size, as it reports it: the budget fits two.
+    const probe = await host.startInstance('bench.a');
+    const one = (await probe.memory()).heapUsedBytes;
+    await probe.stop();
+    const declared = Math.round(1.2 * one);
+    const budget = Math.round(2.5 * declared);
+
+    const workMs = quick ? 150 : 300;
+    const reps = quick ? 1 : 3;
+    const uses = ['a', 'b', 'c', 'a', 'b', 'c'].map((x) => `bench.${x}`);
+    const workflow = validateWorkflow({ name: 'pool-bench', steps: uses.map((u, i) => ({ id: `s${i}`, uses: `${u}/predict`, ...(i ? { needs: [`s${i - 1}`] } : {}) })) });
+    const graph = buildRunGraph(workflow);
+    const ranks = upwardRanks(graph, graph.ids.map(() => workMs));
+    const instrumentOf = (stepId) => workflow.steps.find((s) => s.id === stepId).uses.split('/')[0];
+
+    /** One run of the chain; `call(uses, i)` runs step i. Returns per-step overhead and the makespan. */
+    const runChain = async (call, beforeStep = () => {}) => {
+      const overhead = [];
+      const t0 = performance.now();
+      for (let i = 0; i < uses.length; i++) {
+        beforeStep(i);
+        const s0 = performance.now();
+        await call(uses[i], i);
+        overhead.push(performance.now() - s0 - workMs);
+      }
+      return { overhead, makespan: performance.now() - t0 };
+    };
+
+    const modes = {};
+    const collect = async (name, once) => {
+      const overhead = [];
+      const makespans = [];
+      let hits = 0;
+      let acquired = 0;
+      for (let r = 0; r < reps; r++) {
+        const out = await once();
+        overhead.push(...out.overhead);
+        makespans.push(out.makespan);
+        hits += out.hits ?? 0;
+        acquired += out.acquired ?? 0;
+      }
+      modes[name] = { overhead, makespans, warmHitRate: acquired ? hits / acquired : null, firstCallMs: overhead.map((x) => Math.round(x)) };
+    };
+
+
+    await collect('no pool (fresh instance per step)', () =>
+      runChain(async (u) => {
+        const inst = await host.startInstance(u);
+        try {
+          await inst.call('predict', { ms: workMs });
+        } finally {
+          void inst.stop();
+        }
+      }),
+    );
+
+    for (const prewarm of [false, true]) {
+      await collect(prewarm ? 'pool, critical-path prewarm' : 'pool, LRU on demand', async () => {
+        const pool = createPool({ memoryBudgetBytes: budget, timers: false, ...(prewarm ? {} : { prewarm: false }) });
+        for (const id of IDS) pool.register(stageInstrumentSpec(host, `bench.${id}`, { memoryBytes: declared }));
+        const done = new Set();
+        const out = await runChain(
+          async (u, i) => {
+            await callPooled(pool, u, 'predict', { ms: workMs });
+            done.add(`s${i}`);
+          },
+          (i) => {
+            // As step i starts: warm what the rest of the critical path needs, most urgent first.
+            if (prewarm) pool.prewarmPath(criticalPathOrder(graph.ids, ranks, instrumentOf, done));
+          },
+        );
+        const stats = pool.stats();
+        await pool.close();
+        return { ...out, hits: stats.warmHits, acquired: stats.acquired };
+      });
+    }
+
+    // Last: the host's own instances stay up until host.stop().
+    await collect('floor (host.call, all running, no budget)', async () => {
+      for (const id of IDS) await host.activate(`bench.${id}`);
+      return runChain((u) => host.call(`${u}/predict`, { ms: workMs }));
+    });
+
+    const layer = 'pool: Stage instruments (3 worker instruments, budget fits 2)';
+    const floor = summarize('floor: host.call, all three running (no budget)', modes['floor (host.call, all running, no budget)'].makespans);
+    const rows = [];
+    for (const [name, m] of Object.entries(modes)) {
+      const makespan = summarize(`makespan, ${name}`, m.makespans);
+      rows.push({ ...row({ layer, name: makespan.name, m: makespan, floor }), stepFirstCallMs: m.firstCallMs, warmHitRate: m.warmHitRate });
+      rows.push(row({ layer, name: `first-call latency per step, ${name}`, m: summarize(name, m.overhead) }));
+    }
+    rows.push({ layer, case: 'budget', budgetBytes: budget, perInstanceMeasuredBytes: one, workMs, reps, medianNs: null, p99Ns: null, opsPerSec: null, floor: '', floorMedianNs: null, ratio: null, promise: '', aim: 'warm hits >= 90%' });
+    return rows;
+  } finally {
+    await host.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
