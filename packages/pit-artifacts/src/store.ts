@@ -17,7 +17,7 @@ import { BYTES_TYPE, decodeData, encodeData } from './codec.js';
 import { collectGarbage } from './gc.js';
 import { planFind, indexKeys, lineageKeys, MAX_TIME } from './indexes.js';
 import { writeChunks } from './stream-writer.js';
-import type { LmdbLedger } from './ledger.js';
+import { abortCount, type LmdbLedger } from './ledger.js';
 import { checkAlias, checkName, checkTag, checkVersion } from './names.js';
 import { combineScores, defaultScorers, runScorers, type SchemaCheck, type Scorer } from './scoring.js';
 
@@ -92,7 +92,7 @@ export class ArtifactStore implements ArtifactsService {
    * input found here and still present in the ledger (`doesExist`, no decode) is the record
    * written, since every write of a key updates its entry (a rolled-back one is absent).
    */
-  private readonly written = new Map<string, { hash: string; size: number }>();
+  private readonly written = new Map<string, { hash: string; size: number; aborts: number }>();
 
   constructor(
     readonly ledger: LmdbLedger,
@@ -335,7 +335,9 @@ export class ArtifactStore implements ArtifactsService {
     // Lineage records the inputs as stored (their real hashes), and only ones that exist.
     const inputs: ArtifactRef[] = (meta.inputs ?? []).map((input) => {
       const key = cacheKey(input.name, input.version);
-      const known = this.written.get(key) ?? this.cache.get(key)?.info;
+      const mine = this.written.get(key);
+      // An entry made before any rollback may describe a write that never committed.
+      const known = (mine && mine.aborts === abortCount(this.ledger) ? mine : undefined) ?? this.cache.get(key)?.info;
       const stored = known && this.versionsDb.doesExist([input.name, input.version]) ? known : this.versionsDb.get([input.name, input.version]);
       if (!stored) throw notFound(input.name, input.version);
       return { name: input.name, version: input.version, hash: stored.hash, size: stored.size };
@@ -376,7 +378,7 @@ export class ArtifactStore implements ArtifactsService {
     }
     this.versionsDb.putSync([name, version], storeBlob === 'inline' && bytes ? { ...info, inline: bytes } : info);
     if (this.written.size >= VERSION_CACHE_ENTRIES) this.written.clear();
-    this.written.set(cacheKey(name, version), { hash, size });
+    this.written.set(cacheKey(name, version), { hash, size, aborts: abortCount(this.ledger) });
     this.heads.putSync(name, { last: version, latest: version });
     for (const key of indexKeys(info)) this.index.putSync(key, EMPTY);
     for (const [up, down] of lineageKeys(info)) {

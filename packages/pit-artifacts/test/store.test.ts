@@ -130,6 +130,11 @@ describe('artifact store: integrity and large blobs', () => {
     ).rejects.toThrow('abort');
     expect(store.info('ghost', 1)).toBeUndefined();
     await expectCode(store.put('child', 4, { inputs: [rolledBack] }), 'E_NOT_FOUND');
+    // Another writer (another process) then takes that same key: lineage records ITS hash.
+    const other = await new ArtifactStore(ledger).put('ghost', 'the other content');
+    expect(other.version).toBe(rolledBack.version);
+    const linked = await store.put('child', 7, { inputs: [rolledBack] });
+    expect(store.inputsOf(linked)).toEqual([other]);
     const kept = await store.put('kept', 5);
     const child = await store.put('child', 6, { inputs: [{ ...kept, hash: 'f'.repeat(64) }] });
     expect(store.inputsOf(child)).toEqual([kept]); // the stored hash, not the one the caller gave
