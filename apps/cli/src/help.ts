@@ -9,21 +9,24 @@ export const COMMAND_HELP: Readonly<Record<string, string>> = {
   -i, --input <k=v>    a workflow input (repeatable)
   --resume <runId>     continue an interrupted run; finished steps are not run again
   --json               one JSON line per event on stdout
-  --home <dir>         the store (default ./.symphony)`,
+  --home <dir>         the store (default $SYMPHONY_HOME, else $XDG_DATA_HOME/symphony,
+                       else ~/.local/share/symphony)`,
   runs: `symphony runs <list | show <runId> | explain <runId>> [options]
 
   list                 recent runs
   show <runId>         one run's steps, states and outputs
   explain <runId>      the Conductor's decisions in that run
   --json               machine-readable output
-  --home <dir>         the store (default ./.symphony)`,
+  --home <dir>         the store (default $SYMPHONY_HOME, else $XDG_DATA_HOME/symphony,
+                       else ~/.local/share/symphony)`,
   artifacts: `symphony artifacts <list | get <name[@version]>> [options]
 
   list                 artifact names and versions
   get <name[@version]> one artifact's value
   -o, --out <file>     write the value to a file
   --json               machine-readable output
-  --home <dir>         the store (default ./.symphony)`,
+  --home <dir>         the store (default $SYMPHONY_HOME, else $XDG_DATA_HOME/symphony,
+                       else ~/.local/share/symphony)`,
   serve: `symphony serve [options]
 
   The HTTP + WebSocket API and the web UI.
@@ -31,7 +34,8 @@ export const COMMAND_HELP: Readonly<Record<string, string>> = {
   --host <addr>        listen address (default 127.0.0.1)
   --port <n>           port (default 7777)
   --workflow <path>    a workflow file or folder to offer (repeatable)
-  --home <dir>         the store (default ./.symphony)
+  --home <dir>         the store (default $SYMPHONY_HOME, else $XDG_DATA_HOME/symphony,
+                       else ~/.local/share/symphony)
   --log-json           JSON log lines even on a terminal`,
   desktop: `symphony desktop [options]
 

@@ -85,7 +85,9 @@ function openOrStandby(open: () => StaleService, queue: (traces: TraceInput[]) =
     return open();
   } catch (err) {
     if (!hasErrorCode(err, 'E_STALE_LOCKED')) throw err;
-    logger.warn({ err }, 'pit.stale: another instance holds the ledger; traces are queued for it until it is gone');
+    // Expected whenever two processes share a home (a second `symphony run`, a `serve`): no stack
+    // trace on the user's terminal, just who holds the lock.
+    logger.info({ code: 'E_STALE_LOCKED', holder: (err as { details?: { holder?: unknown } }).details?.holder }, 'pit.stale: another instance holds the ledger; traces are queued for it until it is gone');
   }
   let real: StaleService | undefined;
   let closed = false;

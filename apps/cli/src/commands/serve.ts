@@ -32,7 +32,9 @@ export async function serveCommand(values: ServeValues): Promise<number> {
   const workflows = workflowSources(values.workflow);
   // Operators resolve `${workspace}` paths against this; serving from a project makes it the workspace.
   process.env.SYMPHONY_WORKSPACE ??= process.cwd();
-  const workflowExtensions = workflows.map((p) => join(statSync(p).isDirectory() ? p : dirname(p), 'extensions'));
+  // Two workflow files of one folder share its `extensions/`: load each folder once (a folder given
+  // twice would load every extension in it twice, E_EXTENSION_DUPLICATE).
+  const workflowExtensions = [...new Set(workflows.map((p) => resolve(statSync(p).isDirectory() ? p : dirname(p), 'extensions')))];
   const { defaultExtensions } = await import('@symphony/web/host');
   const open = await openKernel({ home, logLevel: 'info', extensionDirs: workflowExtensions, alsoTrust: [defaultExtensions] });
   try {

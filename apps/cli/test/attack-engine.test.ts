@@ -1,0 +1,79 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { CLI, FIXTURES, symphony } from './cli-harness.js';
+
+// Found by attacking the run engine from outside (issue 14): each test is one promise that broke.
+const ENGINE = join(FIXTURES, 'engine');
+const work = mkdtempSync(join(tmpdir(), 'symphony-attack-engine-'));
+const home = mkdtempSync(join(tmpdir(), 'symphony-attack-engine-home-')); // outside the workspace
+afterAll(() => [work, home].forEach((d) => rmSync(d, { recursive: true, force: true })));
+
+/** `symphony serve` until it prints its URL; then SIGTERM, and what it wrote. */
+function serveOnce(args: string[]): Promise<{ url: string; output: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [CLI, 'serve', '--port', '0', '--home', home, ...args], {
+      cwd: work,
+      env: { ...process.env, NO_COLOR: '1' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    let url = '';
+    const onData = (chunk: Buffer) => {
+      output += chunk;
+      const m = /Symphony server on (http:\/\/\S+)/.exec(output);
+      if (m && !url) {
+        url = m[1]!;
+        child.kill('SIGTERM');
+      }
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
+    child.on('error', reject);
+    child.on('close', () => (url ? resolve({ url, output }) : reject(new Error(`serve never listened:\n${output}`))));
+  });
+}
+
+describe('symphony serve with several workflows', () => {
+  it('two workflow files of one folder load that folder\'s extensions once (no E_EXTENSION_DUPLICATE)', async () => {
+    const { url, output } = await serveOnce(['--workflow', join(ENGINE, 'always-exit.yaml'), '--workflow', join(ENGINE, 'slow-chain.yaml')]);
+    expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+/);
+    expect(output).not.toContain('E_EXTENSION_DUPLICATE');
+    expect(output).not.toContain('installed twice');
+  });
+});
+
+describe('help names the real default home', () => {
+  it('run, runs, artifacts and serve --help give the XDG default, not ./.symphony (a home in the workspace is refused)', async () => {
+    for (const command of ['run', 'runs', 'artifacts', 'serve']) {
+      const help = await symphony([command, '--help'], { cwd: work });
+      expect(help.code).toBe(0);
+      expect(help.stdout).not.toContain('./.symphony');
+      expect(help.stdout).toContain('$XDG_DATA_HOME/symphony');
+    }
+  });
+});
+
+describe('two runs on one home', () => {
+  it('the second process, standing by for the first one\'s pit.stale lock, prints no stack trace', async () => {
+    const runHome = mkdtempSync(join(tmpdir(), 'symphony-attack-engine-two-'));
+    try {
+      let second: ReturnType<typeof symphony> | undefined;
+      const first = await symphony(['run', join(ENGINE, 'slow-chain.yaml'), '--json', '--home', runHome], {
+        cwd: work,
+        onLine: (line) => {
+          // The first run holds the lock from its start to its end: start the second while it lives.
+          if (line.event === 'step:start' && line.stepId === 'a' && !second) second = symphony(['run', join(ENGINE, 'slow-chain.yaml'), '--json', '--home', runHome], { cwd: work });
+        },
+      });
+      const other = await second!;
+      expect(first.code).toBe(0);
+      expect(other.code).toBe(0);
+      expect(other.stderr).not.toMatch(/\n\s+at |\\n\s+at |"stack"/);
+    } finally {
+      rmSync(runHome, { recursive: true, force: true });
+    }
+  });
+});
