@@ -279,7 +279,7 @@ describe('a release installed as users install it', () => {
     writeFileSync(join(app, 'notes.txt'), 'hello\n');
     const lines = [
       "import { createSymphony } from '@symphony/runtime';",
-      "const symphony = await createSymphony({ home: '.symphony' });",
+      "const symphony = await createSymphony({ home: '../embedder-home' });",
       "const result = await symphony.run({ name: 'stat', steps: [{ id: 'stat', uses: 'symphony.files/stat', with: { path: 'notes.txt' } }] });",
       'console.log(result.status);',
       'await symphony.close();',
