@@ -5,6 +5,7 @@ import { createKernel, type AnyPlugin, type Kernel } from '@symphony/kernel';
 import {
   createConductorPlugin,
   loadWorkflow,
+  parseWorkflowSource,
   type Conductor,
   type ConductorPluginOptions,
   type RunHandle,
@@ -178,9 +179,13 @@ export async function createSymphony(options: SymphonyOptions): Promise<Symphony
         const c = needConductor();
         return c.run(await loadWorkflow(path, { file: workflow, extensions: () => c.extensions() }), { source: path, ...runOptions });
       }
-      return needConductor().run(workflow, runOptions);
+      const c = needConductor();
+      return c.run(validated(c, workflow), runOptions);
     },
-    start: (workflow, runOptions) => needConductor().start(workflow, runOptions),
+    start(workflow, runOptions) {
+      const c = needConductor();
+      return c.start(validated(c, workflow), runOptions);
+    },
     resume: (runId, runOptions) => needConductor().resume(runId, runOptions),
     close() {
       closing ??= kernel.stop();
@@ -188,6 +193,22 @@ export async function createSymphony(options: SymphonyOptions): Promise<Symphony
     },
   };
   return symphony;
+}
+
+/**
+ * An object workflow validated whole, as the CLI and `POST /runs` validate theirs: the schema,
+ * reserved step ids (`__proto__`), expressions, and every `uses:` against what is installed,
+ * so nothing is created on invalid input (E_WORKFLOW_INVALID with diagnostics).
+ */
+function validated(c: Conductor, workflow: Workflow | WorkflowSource): Workflow {
+  let text: string;
+  try {
+    text = JSON.stringify(workflow, null, 2);
+  } catch (cause) {
+    throw new SymphonyError('E_WORKFLOW_INVALID', `workflow is not plain data: ${(cause as Error).message}`, { cause });
+  }
+  if (text === undefined) throw new SymphonyError('E_WORKFLOW_INVALID', 'workflow is not an object');
+  return parseWorkflowSource(text, { file: 'workflow', extensions: () => c.extensions() });
 }
 
 /** Ids of the extensions in folders of extension folders (the ones trusted to run in worker threads). */
