@@ -98,24 +98,3 @@ function parseLine(line: string): LoggedEvent | undefined {
   }
 }
 
-/**
- * A copy of an event payload (or any public value) without the `stack` of the errors in it: a
- * stack names server paths, which API clients (NDJSON log, SSE, WebSocket, web UI) never see.
- * An error (and each of its causes) is an object with a string `message` and a `code` or `name`.
- */
-export function withoutStacks<T>(value: T, depth = 0): T {
-  if (depth > 8 || value === null || typeof value !== 'object') return value;
-  if (Array.isArray(value)) return value.map((v) => withoutStacks(v, depth + 1)) as T;
-  const record = value as Record<string, unknown>;
-  const isError = typeof record.message === 'string' && (typeof record.code === 'string' || typeof record.name === 'string');
-  let out: Record<string, unknown> | undefined;
-  for (const [k, v] of Object.entries(record)) {
-    const next = isError && k === 'stack' ? undefined : withoutStacks(v, depth + 1);
-    if (next !== v || (isError && k === 'stack')) {
-      out ??= { ...record };
-      if (isError && k === 'stack') delete out[k];
-      else out[k] = next;
-    }
-  }
-  return (out ?? value) as T;
-}

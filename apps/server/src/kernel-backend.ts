@@ -3,7 +3,7 @@ import type { Kernel } from '@symphony/kernel';
 import { SymphonyError, type ArtifactsService } from '@symphony/types';
 import type { Conductor } from '@symphony/conductor';
 import type { ArtifactSummary, RunSummary, ServerBackend } from './backend.js';
-import { withoutStacks } from './event-log.js';
+import { withoutStacks } from './http-errors.js';
 
 /** The slices of optional services the server reads, typed structurally (found by name). */
 interface StageLike {

@@ -1,7 +1,8 @@
 import type { Kernel } from '@symphony/kernel';
 import type { Conductor } from '@symphony/conductor';
 import { findStepReferences, type ArtifactRef, type ArtifactsService, type ArtifactVersion, type Logger } from '@symphony/types';
-import { withoutStacks, type EventLog } from './event-log.js';
+import type { EventLog } from './event-log.js';
+import { withoutStacks } from './http-errors.js';
 
 export const RUN_MONITOR = 'symphony.run-monitor';
 export const ARTIFACT_BROWSER = 'symphony.artifact-browser';

@@ -167,7 +167,8 @@ export function createConductor(services: ConductorServices, options: ConductorO
           details: { extensionId, runId: ctx.runId, crashes: crashed, crashBudget: budget.budget },
         });
       }
-      const pooled = services.pool?.models().some((m) => m.id === extensionId);
+      // A Stage that leases its own pooled instruments (the runtime's instrument pool) is not leased twice.
+      const pooled = !services.stage.pooled?.(extensionId) && services.pool?.models().some((m) => m.id === extensionId);
       const lease = pooled ? await services.pool!.acquire(extensionId, { signal: ctx.signal, holder: `${ctx.runId}/${ctx.stepId}` }) : undefined;
       try {
         return await services.stage.call(uses, input, {

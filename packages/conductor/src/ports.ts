@@ -17,6 +17,8 @@ export interface StageCallOptions {
 export interface StagePort {
   call(target: string, input: unknown, options?: StageCallOptions): Promise<unknown>;
   providers?(capability: string): unknown;
+  /** True when the Stage leases this extension's instances from `pit.pool` itself (the Conductor then does not). */
+  pooled?(extensionId: string): boolean;
   /** The installed extensions (the Stage's `list()`), for validating `uses:` before a run. */
   list?(): ReadonlyArray<{ id: string; methods: readonly string[]; capabilities?: ReadonlyArray<string | { name: string }>; inputs?: Readonly<Record<string, unknown>> }>;
 }

@@ -49,7 +49,7 @@ export interface StageInstrumentSpec {
   loadTimeoutMs?: number;
 }
 
-export function stageInstrumentSpec(host: ExtensionHost, extensionId: string, options: StageInstrumentOptions = {}): StageInstrumentSpec {
+export function stageInstrumentSpec(host: Pick<ExtensionHost, 'list' | 'startInstance'>, extensionId: string, options: StageInstrumentOptions = {}): StageInstrumentSpec {
   const info = host.list().find((e) => e.id === extensionId);
   if (!info) {
     throw new SymphonyError('E_EXTENSION_UNKNOWN', `no extension "${extensionId}" is installed`, { details: { extensionId } });

@@ -3,7 +3,7 @@ import { type CallLimits, type CallOptions, type CommandLine, type IsolationMode
 import type { ExtensionManifest } from '@symphony/manifest';
 import type { EventEmitter } from 'eventemitter3';
 import type { ExtensionDirectory, InMemoryExtension } from './discover.js';
-import { ExtensionHost, type ExtensionHostOptions, type ExtensionInfo, type Provider, type StageEvents } from './host.js';
+import { ExtensionHost, type ExtensionHostOptions, type ExtensionInfo, type Provider, type StageEvents, type StageInstance } from './host.js';
 
 /** What `kernel.service('stage')` returns. */
 export interface StageService {
@@ -23,6 +23,10 @@ export interface StageService {
   /** `event`, `progress`, `state`, `activated`, `crash`, `failed`, `reloaded`, `reload-failed`, `problem`. */
   readonly events: EventEmitter<StageEvents>;
   readonly problems: readonly Error[];
+  /** Starts one more instance of an extension, owned by the caller (`pit.pool` through `stageInstrumentSpec`). */
+  startInstance(id: string): Promise<StageInstance>;
+  /** True when calls to this extension are leased from `pit.pool` by the Stage itself (the runtime's instrument pool). */
+  pooled?(extensionId: string): boolean;
 }
 
 declare module '@symphony/kernel' {
@@ -100,6 +104,7 @@ export function createStagePlugin(defaults: ExtensionHostOptions = {}): Plugin<S
         disable: (id) => stage.disable(id),
         events: stage,
         problems: stage.problems,
+        startInstance: (id) => stage.startInstance(id),
       };
       hosts.set(service, stage);
       return service;

@@ -5,6 +5,17 @@ import { SymphonyError, type LedgerDbOptions, type LedgerService, type LedgerSta
 
 export type LmdbLedger = LedgerService<RootDatabase, Database>;
 
+/** How many transaction callbacks threw (their writes rolled back) or commits failed, per ledger. */
+const aborts = new WeakMap<object, { n: number }>();
+
+/**
+ * Internal: a counter that moves whenever writes of this ledger may have been rolled back, so a
+ * cache of "what I wrote" can tell whether it may still trust an entry made before.
+ */
+export function abortCount(ledger: LmdbLedger): number {
+  return aborts.get(ledger)?.n ?? 0;
+}
+
 export interface LedgerOptions {
   /** Directory of the LMDB environment (created if missing). */
   path: string;
@@ -52,6 +63,7 @@ export function openLedger(options: LedgerOptions): LmdbLedger {
     });
   }
   const dbs = new Map<string, { db: Database; key: string }>();
+  const aborted = { n: 0 };
   let depth = 0;
   let transactions = 0;
   let watchingCommit = false;
@@ -84,6 +96,7 @@ export function openLedger(options: LedgerOptions): LmdbLedger {
       }
       return result;
     } catch (err) {
+      aborted.n++;
       if (typeof err === 'object' && err !== null) fromCallback.add(err);
       throw err;
     } finally {
@@ -143,6 +156,7 @@ export function openLedger(options: LedgerOptions): LmdbLedger {
             },
             (err: unknown) => {
               waiting.delete(reject);
+              aborted.n++;
               const wrapped = wrap(err);
               reject(wrapped);
               onFailure(wrapped);
@@ -150,6 +164,7 @@ export function openLedger(options: LedgerOptions): LmdbLedger {
           );
         });
       } catch (err) {
+        aborted.n++;
         return Promise.reject(wrap(err));
       }
     },
@@ -158,6 +173,7 @@ export function openLedger(options: LedgerOptions): LmdbLedger {
       try {
         return root.transactionSync(() => run(fn));
       } catch (err) {
+        aborted.n++;
         throw wrap(err);
       }
     },
@@ -168,6 +184,7 @@ export function openLedger(options: LedgerOptions): LmdbLedger {
       return { path, mapSize: stats.mapSize ?? 0, databases: [...dbs.keys()], transactions };
     },
   };
+  aborts.set(ledger, aborted);
   return ledger;
 }
 

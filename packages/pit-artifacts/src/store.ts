@@ -17,7 +17,7 @@ import { BYTES_TYPE, decodeData, encodeData } from './codec.js';
 import { collectGarbage } from './gc.js';
 import { planFind, indexKeys, lineageKeys, MAX_TIME } from './indexes.js';
 import { writeChunks } from './stream-writer.js';
-import type { LmdbLedger } from './ledger.js';
+import { abortCount, type LmdbLedger } from './ledger.js';
 import { checkAlias, checkName, checkTag, checkVersion } from './names.js';
 import { combineScores, defaultScorers, runScorers, type SchemaCheck, type Scorer } from './scoring.js';
 
@@ -26,6 +26,13 @@ export interface ArtifactStoreOptions {
   chunkSize?: number;
   /** Byte budget of the verified-blob read cache. Default 32 MiB. */
   cacheBytes?: number;
+  /**
+   * Payloads up to this size are kept inside their version record (still addressed and verified
+   * by their sha-256) instead of a shared blob record: one B-tree write per put instead of a
+   * read-modify-write of a random-keyed blob page, at the price of no de-duplication for them.
+   * 0 stores every payload as a blob. Default 1 KiB.
+   */
+  inlineBytes?: number;
   /** Replaces the default scorers (schema, producer history, consumer feedback). */
   scorers?: Scorer[];
   /** Payload checks by artifact kind, for the default schema scorer. */
@@ -46,6 +53,19 @@ interface Head {
 interface Cached {
   info: ArtifactVersion;
   ref: ArtifactRef;
+  /** An inline payload (see `inlineBytes`), and whether it has been checked against its hash. */
+  inline?: Uint8Array;
+  verified?: boolean;
+}
+
+/** A version record as stored: the public info plus, for small payloads, the bytes themselves. */
+type StoredVersion = ArtifactVersion & { inline?: Uint8Array };
+
+/** The public info of a stored record (its inline bytes are not part of it). */
+function publicInfo(stored: StoredVersion): ArtifactVersion {
+  if (stored.inline === undefined) return stored;
+  const { inline: _inline, ...info } = stored;
+  return info;
 }
 
 const EMPTY = new Uint8Array(0);
@@ -54,7 +74,8 @@ const VERSION_CACHE_ENTRIES = 10_000;
 /** The artifact store over the shared ledger. Every sub-database is named `artifacts.*`. */
 export class ArtifactStore implements ArtifactsService {
   readonly blobs: BlobStore;
-  private readonly versionsDb: Database<ArtifactVersion, Key>;
+  private readonly versionsDb: Database<StoredVersion, Key>;
+  private readonly inlineBytes: number;
   private readonly heads: Database<Head, string>;
   private readonly aliasDb: Database<number, Key>;
   private readonly index: Database<Uint8Array, Key>;
@@ -66,13 +87,20 @@ export class ArtifactStore implements ArtifactsService {
   private readonly maxGetBytes: number;
   /** Version records by `name\0version`; dropped on feedback/remove, so never stale after a commit. */
   private readonly cache = new Map<string, Cached>();
+  /**
+   * Hash and size of the version records this store wrote last, by `name\0version`: a lineage
+   * input found here and still present in the ledger (`doesExist`, no decode) is the record
+   * written, since every write of a key updates its entry (a rolled-back one is absent).
+   */
+  private readonly written = new Map<string, { hash: string; size: number; aborts: number }>();
 
   constructor(
     readonly ledger: LmdbLedger,
     options: ArtifactStoreOptions = {},
   ) {
     this.blobs = new BlobStore(ledger, options.chunkSize ?? 256 * 1024, options.cacheBytes ?? 32 * 1024 * 1024);
-    this.versionsDb = ledger.db('artifacts.versions') as Database<ArtifactVersion, Key>;
+    this.versionsDb = ledger.db('artifacts.versions') as Database<StoredVersion, Key>;
+    this.inlineBytes = Math.min(options.inlineBytes ?? 1024, options.chunkSize ?? 256 * 1024);
     this.heads = ledger.db('artifacts.heads') as Database<Head, string>;
     this.aliasDb = ledger.db('artifacts.aliases') as Database<number, Key>;
     this.index = ledger.db('artifacts.index', { encoding: 'binary' }) as Database<Uint8Array, Key>;
@@ -99,6 +127,7 @@ export class ArtifactStore implements ArtifactsService {
     checkName(name);
     const { bytes, contentType } = encodeData(name, data);
     const hash = sha256(bytes);
+    if (bytes.length <= this.inlineBytes) return this.record(name, hash, bytes.length, meta, meta.contentType ?? contentType, bytes, 'inline');
     return this.record(name, hash, bytes.length, meta, meta.contentType ?? contentType, bytes, () =>
       this.blobs.addRef(hash, this.now(), { data: bytes }),
     );
@@ -193,7 +222,7 @@ export class ArtifactStore implements ArtifactsService {
         const previous = [...this.versionsDb.getKeys({ start: [name, version], end: [name, 0], reverse: true, limit: 1 })][0];
         this.heads.putSync(name, { last: head.last, latest: previous ? ((previous as Key[])[1] as number) : 0 });
       }
-      this.blobs.dropRef(info.hash);
+      if (info.inline === undefined) this.blobs.dropRef(info.hash);
       this.cache.delete(cacheKey(name, version));
     });
     this.cache.delete(cacheKey(name, version));
@@ -213,7 +242,7 @@ export class ArtifactStore implements ArtifactsService {
         details: { name, version: entry.info.version, size: entry.info.size, maxGetBytes: this.maxGetBytes },
       });
     }
-    const data = this.blobs.read(entry.info.hash, { name, version: entry.info.version });
+    const data = entry.inline ? this.verifiedInline(entry) : this.blobs.read(entry.info.hash, { name, version: entry.info.version });
     // A copy: the cached bytes are shared and must not be changed by a caller.
     return { info: entry.info, ref: entry.ref, data: new Uint8Array(data) };
   }
@@ -226,6 +255,12 @@ export class ArtifactStore implements ArtifactsService {
   stream(name: string, selector?: ArtifactSelector): AsyncIterable<Uint8Array> {
     const entry = this.resolve(name, selector);
     if (!entry) throw notFound(name, selector);
+    if (entry.inline) {
+      const bytes = new Uint8Array(this.verifiedInline(entry));
+      return (async function* () {
+        yield bytes;
+      })();
+    }
     return this.blobs.stream(entry.info.hash, { name, version: entry.info.version });
   }
 
@@ -234,7 +269,7 @@ export class ArtifactStore implements ArtifactsService {
   }
 
   versions(name: string): ArtifactVersion[] {
-    return [...this.versionsDb.getRange({ start: [name, 0], end: [name, MAX_TIME] })].map((e) => e.value);
+    return [...this.versionsDb.getRange({ start: [name, 0], end: [name, MAX_TIME] })].map((e) => publicInfo(e.value));
   }
 
   names(prefix = '', limit = Infinity): string[] {
@@ -293,21 +328,25 @@ export class ArtifactStore implements ArtifactsService {
     meta: ArtifactMeta,
     contentType: string,
     bytes: Uint8Array | undefined,
-    storeBlob: () => void,
+    storeBlob: (() => void) | 'inline',
   ): ArtifactRef {
     this.assertInTransaction('put');
     this.checkMeta(meta);
     // Lineage records the inputs as stored (their real hashes), and only ones that exist.
     const inputs: ArtifactRef[] = (meta.inputs ?? []).map((input) => {
-      const stored = this.versionsDb.get([input.name, input.version]);
+      const key = cacheKey(input.name, input.version);
+      const mine = this.written.get(key);
+      // An entry made before any rollback may describe a write that never committed.
+      const known = (mine && mine.aborts === abortCount(this.ledger) ? mine : undefined) ?? this.cache.get(key)?.info;
+      const stored = known && this.versionsDb.doesExist([input.name, input.version]) ? known : this.versionsDb.get([input.name, input.version]);
       if (!stored) throw notFound(input.name, input.version);
       return { name: input.name, version: input.version, hash: stored.hash, size: stored.size };
     });
-    storeBlob();
+    if (storeBlob !== 'inline') storeBlob();
     const head = this.heads.get(name);
     const version = (head?.last ?? 0) + 1;
     const now = this.now();
-    const info: ArtifactVersion = {
+    const info: StoredVersion = {
       name,
       version,
       hash,
@@ -337,7 +376,9 @@ export class ArtifactStore implements ArtifactsService {
       );
       info.score = combineScores(info.scores, this.scorers);
     }
-    this.versionsDb.putSync([name, version], info);
+    this.versionsDb.putSync([name, version], storeBlob === 'inline' && bytes ? { ...info, inline: bytes } : info);
+    if (this.written.size >= VERSION_CACHE_ENTRIES) this.written.clear();
+    this.written.set(cacheKey(name, version), { hash, size, aborts: abortCount(this.ledger) });
     this.heads.putSync(name, { last: version, latest: version });
     for (const key of indexKeys(info)) this.index.putSync(key, EMPTY);
     for (const [up, down] of lineageKeys(info)) {
@@ -373,13 +414,28 @@ export class ArtifactStore implements ArtifactsService {
     if (hit) return hit;
     const info = this.versionsDb.get([name, version]);
     if (!info) return undefined;
-    const entry: Cached = { info, ref: { name, version, hash: info.hash, size: info.size } };
+    const entry: Cached = { info: publicInfo(info), ref: { name, version, hash: info.hash, size: info.size } };
+    if (info.inline !== undefined) entry.inline = info.inline;
     // Only committed state is cached: reads inside a transaction may see uncommitted writes.
     if (!this.ledger.inTransaction()) {
       if (this.cache.size >= VERSION_CACHE_ENTRIES) this.cache.delete(this.cache.keys().next().value as string);
       this.cache.set(key, entry);
     }
     return entry;
+  }
+
+  /** An inline payload, checked against its sha-256 once per cached entry. */
+  private verifiedInline(entry: Cached): Uint8Array {
+    const bytes = entry.inline as Uint8Array;
+    if (!entry.verified) {
+      if (bytes.length !== entry.info.size || sha256(bytes) !== entry.info.hash) {
+        throw new SymphonyError('E_ARTIFACT_CORRUPT', `artifact "${entry.info.name}"@${entry.info.version} is corrupt: its bytes do not match the hash (sha-256 ${entry.info.hash})`, {
+          details: { name: entry.info.name, version: entry.info.version, hash: entry.info.hash },
+        });
+      }
+      entry.verified = true;
+    }
+    return bytes;
   }
 
   private lineageFrom(direction: 'i' | 'o', ref: Pick<ArtifactRef, 'name' | 'version'>): ArtifactRef[] {

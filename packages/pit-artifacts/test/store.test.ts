@@ -1,9 +1,10 @@
 import { readdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { Database } from 'lmdb';
+import type { Database, Key } from 'lmdb';
 import type { BlobRecord } from '../src/blobs.js';
 import { sha256 } from '../src/blobs.js';
+import { ArtifactStore } from '../src/store.js';
 import { expectCode, openTempStore } from './helpers.js';
 
 let stores: Array<{ close(): Promise<void> }> = [];
@@ -31,8 +32,8 @@ describe('artifact store: versions, aliases, content addressing', () => {
     expect(store.get('missing')).toBeUndefined();
   });
 
-  it('stores identical content once, however many versions point at it', async () => {
-    const { store } = temp();
+  it('stores identical content once, however many versions point at it (blob layout)', async () => {
+    const { store } = temp({ inlineBytes: 0 });
     const a = await store.put('a', 'same bytes');
     const b = await store.put('b', 'same bytes');
     expect(a.hash).toBe(b.hash);
@@ -104,7 +105,7 @@ describe('artifact store: versions, aliases, content addressing', () => {
 
 describe('artifact store: integrity and large blobs', () => {
   it('detects a corrupted blob on read', async () => {
-    const { store, ledger } = temp();
+    const { store, ledger } = temp({ inlineBytes: 0 });
     const ref = await store.put('doc', 'the real content');
     const blobs = ledger.db('artifacts.blobs') as Database<BlobRecord, string>;
     await ledger.transaction(() => {
@@ -113,6 +114,69 @@ describe('artifact store: integrity and large blobs', () => {
     });
     const details = await expectCode(() => store.get('doc'), 'E_ARTIFACT_CORRUPT');
     expect(details).toMatchObject({ name: 'doc', version: 1, hash: ref.hash });
+  });
+
+  it('records lineage only to inputs that exist: not to a removed one, nor to one whose transaction rolled back', async () => {
+    const { store, ledger } = temp();
+    const gone = await store.put('gone', 1);
+    await store.remove('gone', 1);
+    await expectCode(store.put('child', 2, { inputs: [gone] }), 'E_NOT_FOUND');
+    let rolledBack!: { name: string; version: number; hash: string };
+    await expect(
+      ledger.transaction(() => {
+        rolledBack = store.writeInTransaction('ghost', 3);
+        throw new Error('abort');
+      }),
+    ).rejects.toThrow('abort');
+    expect(store.info('ghost', 1)).toBeUndefined();
+    await expectCode(store.put('child', 4, { inputs: [rolledBack] }), 'E_NOT_FOUND');
+    // Another writer (another process) then takes that same key: lineage records ITS hash.
+    const other = await new ArtifactStore(ledger).put('ghost', 'the other content');
+    expect(other.version).toBe(rolledBack.version);
+    const linked = await store.put('child', 7, { inputs: [rolledBack] });
+    expect(store.inputsOf(linked)).toEqual([other]);
+    const kept = await store.put('kept', 5);
+    const child = await store.put('child', 6, { inputs: [{ ...kept, hash: 'f'.repeat(64) }] });
+    expect(store.inputsOf(child)).toEqual([kept]); // the stored hash, not the one the caller gave
+  });
+
+  it('keeps small payloads inline in their version record, verified by hash, with no blob record', async () => {
+    const { store, ledger } = temp({ inlineBytes: 16 });
+    const small = await store.put('s', 'tiny');
+    const big = await store.put('b', 'x'.repeat(17));
+    expect(store.value('s')).toBe('tiny');
+    expect(small.hash).toBe(sha256(new TextEncoder().encode('tiny')));
+    expect(store.blobs.blobs.get(small.hash)).toBeUndefined();
+    expect(store.blobs.blobs.get(big.hash)?.refs).toBe(1);
+    expect(store.info('s')).not.toHaveProperty('inline');
+    expect(store.versions('s')[0]).not.toHaveProperty('inline');
+    const chunks: Uint8Array[] = [];
+    for await (const c of store.stream('s')) chunks.push(c);
+    expect(Buffer.concat(chunks).toString()).toBe('tiny');
+    // Reads return copies: changing one does not change the store.
+    (store.get('s')?.data as Uint8Array).fill(0);
+    expect(store.value('s')).toBe('tiny');
+    // Flipped inline bytes are found by a fresh store (nothing cached), never returned.
+    const versions = ledger.db('artifacts.versions') as Database<Record<string, unknown>, Key>;
+    await ledger.transaction(() => {
+      const record = versions.get(['s', 1]) as Record<string, unknown>;
+      versions.putSync(['s', 1], { ...record, inline: new TextEncoder().encode('tinx') });
+    });
+    const fresh = new ArtifactStore(ledger, { inlineBytes: 16 });
+    const details = await expectCode(() => fresh.get('s'), 'E_ARTIFACT_CORRUPT');
+    expect(details).toMatchObject({ name: 's', version: 1, hash: small.hash });
+    // Removing an inline version touches no blob; gc has nothing of it to collect.
+    await store.remove('s', 1);
+    expect(await store.gc({ graceMs: 0 })).toEqual({ blobsRemoved: 0, chunksRemoved: 0, bytesFreed: 0 });
+  });
+
+  it('reads a store written with the blob layout after switching to inline, and the reverse', async () => {
+    const { store, ledger } = temp({ inlineBytes: 0 });
+    await store.put('old', { v: 1 });
+    const inline = new ArtifactStore(ledger, { inlineBytes: 1024 });
+    await inline.put('new', { v: 2 });
+    expect(inline.value('old')).toEqual({ v: 1 });
+    expect(new ArtifactStore(ledger, { inlineBytes: 0 }).value('new')).toEqual({ v: 2 });
   });
 
   it('chunks large blobs, streams them back verified, and reports a missing chunk', async () => {
@@ -178,7 +242,7 @@ describe('artifact store: removal and garbage collection', () => {
 
   it('a put that re-references a blob while gc runs keeps it alive', async () => {
     let clock = 0;
-    const { store } = temp({ now: () => clock });
+    const { store } = temp({ now: () => clock, inlineBytes: 0 });
     const first = await store.put('x', 'shared');
     await store.remove('x', 1);
     clock = 1_000_000;

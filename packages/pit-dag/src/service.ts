@@ -114,8 +114,8 @@ export function createDagService(deps: DagServiceDeps): DagService & { close(): 
   }
 
   /** A fire-and-forget checkpoint of one run, fenced by its lease (a refused one halts the run). */
-  function backgroundFor(run: ActiveRun, write: () => void): void {
-    background(
+  function backgroundFor(run: ActiveRun, write: () => void, key?: string): void {
+    writes.later(
       () => {
         try {
           fenceOnce(run);
@@ -125,6 +125,7 @@ export function createDagService(deps: DagServiceDeps): DagService & { close(): 
         }
       },
       (err) => halt(run, err),
+      key,
     );
   }
 
@@ -135,7 +136,6 @@ export function createDagService(deps: DagServiceDeps): DagService & { close(): 
     fence(checkpoints, run.id, run.owner);
     run.fencedBatch = writes.current;
   };
-  const background = (write: () => void, onFail?: (err: unknown) => void): void => writes.later(write, onFail);
   const tx = <T>(fn: () => T): Promise<T> => writes.now(fn);
   /** A transaction of one run, fenced by its lease; a store failure halts the run. */
   const fenced = <T>(run: ActiveRun, fn: () => T): Promise<T> =>
@@ -266,7 +266,7 @@ export function createDagService(deps: DagServiceDeps): DagService & { close(): 
     const signal = armTimeout(run, i, attempt, step.timeoutMs, (error) =>
       service.fail(run.id, stepId, error).catch((err: unknown) => logger.error({ err }, 'pit.dag: timeout handling failed')),
     );
-    backgroundFor(run, () => checkpoints.writeStep(run.id, stepId, stepRecord(run, i, 'running')));
+    backgroundFor(run, () => checkpoints.writeStep(run.id, stepId, stepRecord(run, i, 'running')), stepKey(run.id, stepId));
     events.emit('step:start', { runId: run.id, stepId, attempt, at });
     return { runId: run.id, stepId, step, attempt, signal, startedAt: at };
   }
@@ -296,6 +296,8 @@ export function createDagService(deps: DagServiceDeps): DagService & { close(): 
     run.ready.complete(i, StepStatus.done, run.cancelled ? undefined : (s) => fresh.push(s));
     if (run.cancelled) run.ready.clear();
     run.pendingCommits++;
+    // Its `running` record, if still queued, would be overwritten in the same transaction.
+    writes.supersede(stepKey(run.id, stepId));
     const committed = tx(() => {
       fenceOnce(run);
       const out = extra();
@@ -646,4 +648,8 @@ function jsonRoundTrip(data: unknown, stepId: string): unknown {
 function stripStack(e: SymphonyErrorJSON): SymphonyErrorJSON {
   const { stack: _s, ...rest } = e;
   return rest;
+}
+
+function stepKey(runId: string, stepId: string): string {
+  return `${runId}\u0000${stepId}`;
 }

@@ -5,6 +5,8 @@ interface Pending {
   resolve?: (value: unknown) => void;
   reject?: (err: unknown) => void;
   onFail?: (err: unknown) => void;
+  /** A keyed write is dropped when a later write of the same key joins the same batch. */
+  key?: string;
 }
 
 /**
@@ -17,6 +19,8 @@ interface Pending {
  */
 export class WriteQueue {
   private queued: Pending[] = [];
+  /** Keyed writes of the batch being gathered, by key. */
+  private keyed = new Map<string, Pending>();
   /**
    * The batch whose writes are running right now (inside its transaction callback), else -1: a
    * check done once per batch (a run's lease) is valid only within that same transaction.
@@ -29,9 +33,27 @@ export class WriteQueue {
     private readonly logger: Logger,
   ) {}
 
-  /** Queues a write; `onFail` hears if the transaction that carries it fails (a full disk, say). */
-  later(write: () => void, onFail?: (err: unknown) => void): void {
-    this.push({ fn: write, ...(onFail ? { onFail } : {}) });
+  /**
+   * Queues a write; `onFail` hears if the transaction that carries it fails (a full disk, say).
+   * With a `key`, the write is superseded (not made) if `supersede(key)` is called before this
+   * batch is flushed: the later write of the same record goes into the same transaction, so the
+   * earlier one could never be seen (a step's `running` record when it completes in the same turn).
+   */
+  later(write: () => void, onFail?: (err: unknown) => void, key?: string): void {
+    const item: Pending = { fn: write, ...(onFail ? { onFail } : {}) };
+    if (key !== undefined) {
+      item.key = key;
+      this.keyed.set(key, item);
+    }
+    this.push(item);
+  }
+
+  /** Drops the queued, not yet flushed keyed write of `key` (a write of the same record follows in this batch). */
+  supersede(key: string): void {
+    const item = this.keyed.get(key);
+    if (!item) return;
+    this.keyed.delete(key);
+    item.fn = noop;
   }
 
   /** Queues `fn` into this turn's transaction; resolves with its result once that commit is durable. */
@@ -48,6 +70,7 @@ export class WriteQueue {
     if (this.queued.length === 0) return;
     const items = this.queued;
     this.queued = [];
+    if (this.keyed.size > 0) this.keyed = new Map();
     const id = ++this.batches;
     const results: Array<{ ok: boolean; value: unknown }> = new Array(items.length);
     this.ledger
@@ -91,3 +114,5 @@ export class WriteQueue {
     }
   }
 }
+
+function noop(): void {}

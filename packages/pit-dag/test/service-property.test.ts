@@ -1,10 +1,19 @@
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
+import { Checkpoints } from '../src/checkpoint.js';
 import { drive, harness } from './helpers.js';
 
 describe('pit.dag on random DAGs (fast-check, real ledger)', () => {
   const h = harness(undefined, true, true);
   afterAll(() => h.close());
+  // step:end is the acknowledgement that a step never runs again: when it is emitted, the
+  // step's completion must already be readable from the ledger (committed), not only in memory.
+  const records = new Checkpoints(h.ledger);
+  const notDurableAtEnd: string[] = [];
+  h.emitter.on('step:end', (e: { runId: string; stepId: string }) => {
+    const status = records.step(e.runId, e.stepId)?.status;
+    if (status !== 'done' && status !== 'skipped') notDurableAtEnd.push(`${e.runId}/${e.stepId}:${String(status)}`);
+  });
 
   it('starts every step exactly once, never before its predecessors completed, acknowledges every step before the run ends, and succeeds', async () => {
     let n = 0;
@@ -43,6 +52,7 @@ describe('pit.dag on random DAGs (fast-check, real ledger)', () => {
             { withOutput: false },
           );
           expect(final.status).toBe('succeeded');
+          expect(notDurableAtEnd).toEqual([]);
           if (concurrency) expect(peak).toBeLessThanOrEqual(concurrency);
           const mine = h.events.filter((e) => e.payload.runId === runId);
           const at = (name: string, id: string) => mine.findIndex((e) => e.name === name && e.payload.stepId === id);
