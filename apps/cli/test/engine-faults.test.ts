@@ -38,6 +38,35 @@ describe('symphony run: the process ends only when the run ends', () => {
   });
 });
 
+describe('a step that kills its host is the one blamed', () => {
+  it('k SIGKILLs the host right after its parent a returned: a ends done, k fails E_INTERRUPTED, never the other way round', async () => {
+    const home = freshHome();
+    const first = await symphony(['run', join(ENGINE, 'hostkill.yaml'), '--json', '--home', home], { cwd: work });
+    expect(first.signal).toBe('SIGKILL');
+    const list = await symphony(['runs', 'list', '--json', '--home', home], { cwd: work });
+    const runId = (JSON.parse(list.stdout) as Array<{ runId: string }>)[0]!.runId;
+    let last = first;
+    // Bounded: at most one uncharged crash plus maxInterruptions (3) charged ones, then the run ends.
+    for (let i = 0; i < 8 && last.signal === 'SIGKILL'; i++) last = await symphony(['run', '--resume', runId, '--json', '--home', home], { cwd: work });
+    expect(last.code).toBe(1);
+    const show = JSON.parse((await symphony(['runs', 'show', runId, '--json', '--home', home], { cwd: work })).stdout);
+    expect(show.run).toMatchObject({ status: 'failed', error: { code: 'E_INTERRUPTED', stepId: 'k' } });
+    const a = show.steps.find((s: { stepId: string }) => s.stepId === 'a');
+    const k = show.steps.find((s: { stepId: string }) => s.stepId === 'k');
+    expect(a).toMatchObject({ state: 'done' });
+    expect(a.interruptions ?? 0).toBe(0);
+    expect(k).toMatchObject({ state: 'failed', interruptions: 4, error: { code: 'E_INTERRUPTED' } });
+  });
+
+  it('run --resume in a home that does not exist is E_NOT_FOUND and creates nothing', async () => {
+    const home = freshHome();
+    const res = await symphony(['run', '--resume', 'nope', '--json', '--home', home], { cwd: work });
+    expect(res.code).toBe(1);
+    expect(res.stdout + res.stderr).toContain('E_NOT_FOUND');
+    expect(existsSync(home)).toBe(false);
+  });
+});
+
 describe('one driver per run (the lease)', () => {
   it('a resume while the original lives is refused with E_RUN_LOCKED naming the holder; the original finishes alone', async () => {
     const home = freshHome();

@@ -108,7 +108,7 @@ export async function createServer(options: ServerOptions): Promise<SymphonyServ
   const events = new EventLog(join(options.home, 'server', 'events'));
   // Every run event the kernel emits is logged with a sequence number for streaming and resume.
   const bridged = RUN_EVENT_NAMES.map((name) => {
-    const listener = (e: { runId: string }) => void events.append(e.runId, name, e);
+    const listener = (e: { runId: string }) => void events.append(e.runId, name, withoutStacks(e));
     options.backend.kernel.events.on(name, listener);
     return () => options.backend.kernel.events.off(name, listener);
   });

@@ -97,3 +97,4 @@ function parseLine(line: string): LoggedEvent | undefined {
     return undefined;
   }
 }
+

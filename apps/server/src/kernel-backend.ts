@@ -3,6 +3,7 @@ import type { Kernel } from '@symphony/kernel';
 import { SymphonyError, type ArtifactsService } from '@symphony/types';
 import type { Conductor } from '@symphony/conductor';
 import type { ArtifactSummary, RunSummary, ServerBackend } from './backend.js';
+import { withoutStacks } from './http-errors.js';
 
 /** The slices of optional services the server reads, typed structurally (found by name). */
 interface StageLike {
@@ -75,7 +76,7 @@ export function createKernelBackend(kernel: Kernel, options: { closeKernel?: boo
     async getRun(runId) {
       const found = findRun(runId);
       return found
-        ? { ...summary(found.run), steps: found.steps, error: found.run.error, resumes: found.run.resumes, policy: found.run.policy, inputs: found.run.inputs, ...(found.run.source ? { source: found.run.source } : {}), needs: Object.fromEntries(found.run.workflow.steps.map((st) => [st.id, st.needs ?? []])) }
+        ? { ...summary(found.run), steps: withoutStacks(found.steps), error: withoutStacks(found.run.error), resumes: found.run.resumes, policy: found.run.policy, inputs: found.run.inputs, ...(found.run.source ? { source: found.run.source } : {}), needs: Object.fromEntries(found.run.workflow.steps.map((st) => [st.id, st.needs ?? []])) }
         : undefined;
     },
     async explainRun(runId) {

@@ -2,6 +2,7 @@ import type { Kernel } from '@symphony/kernel';
 import type { Conductor } from '@symphony/conductor';
 import { findStepReferences, type ArtifactRef, type ArtifactsService, type ArtifactVersion, type Logger } from '@symphony/types';
 import type { EventLog } from './event-log.js';
+import { withoutStacks } from './http-errors.js';
 
 export const RUN_MONITOR = 'symphony.run-monitor';
 export const ARTIFACT_BROWSER = 'symphony.artifact-browser';
@@ -103,7 +104,7 @@ export function feedMotifs(options: MotifFeedOptions): { idle(): Promise<void>; 
 
   const listeners = RUN_EVENTS.map((name) => {
     const listener = (payload: EventRecord['payload']) => {
-      enqueue({ kind: 'events', events: [{ name, payload }] });
+      enqueue({ kind: 'events', events: [{ name, payload: withoutStacks(payload) }] });
       if (name === 'run:start') describe(payload.runId);
       if (name === 'step:end' && payload.output) addVersion(payload.output as unknown as ArtifactRef);
     };
@@ -128,7 +129,7 @@ export function feedMotifs(options: MotifFeedOptions): { idle(): Promise<void>; 
       const events: EventRecord[] = [{ name: 'run:start', payload: { runId: run.runId, workflow: run.workflow.name, at: run.createdAt, resumed: false } }];
       for (const s of steps) {
         const base = { runId: run.runId, stepId: s.stepId, attempt: s.attempts, durationMs: s.durationMs, at: s.endedAt };
-        if (s.state === 'failed' && s.error) events.push({ name: 'step:fail', payload: { ...base, error: s.error } });
+        if (s.state === 'failed' && s.error) events.push({ name: 'step:fail', payload: { ...base, error: withoutStacks(s.error) } });
         else if (s.state !== 'failed') events.push({ name: 'step:end', payload: { ...base, ...(s.output ? { output: s.output } : {}), ...(s.state === 'skipped' ? { skipped: true } : {}) } });
       }
       if (run.status !== 'running') events.push({ name: 'run:end', payload: { runId: run.runId, status: run.status, durationMs: (run.endedAt ?? run.updatedAt) - run.createdAt, at: run.endedAt ?? run.updatedAt } });

@@ -1,4 +1,4 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -6,13 +6,13 @@ import WebSocket from 'ws';
 import { serve } from '../src/index.js';
 import { realKernel, threeSteps } from './real-kernel.js';
 
-let ctx: { url: string; token: string; close(): Promise<void> };
+let ctx: { url: string; home: string; token: string; close(): Promise<void> };
 beforeAll(async () => {
   const home = mkdtempSync(join(tmpdir(), 'symphony-serve-'));
   const { kernel } = await realKernel(home);
   const server = await serve({ kernel, home, port: 0 });
   const { token } = await server.tokens.create('e2e', ['admin']);
-  ctx = { url: server.url, token, close: () => server.close() };
+  ctx = { url: server.url, home, token, close: () => server.close() };
 });
 afterAll(() => ctx.close());
 
@@ -61,6 +61,36 @@ describe('the server over a real kernel, Conductor and LMDB store', () => {
     expect(body.status).toBe(200);
     expect(body.headers.get('x-artifact-hash')).toBe(output.hash);
     expect(await body.text()).toContain('hello');
+  });
+
+  it('public event payloads carry no error stack: SSE, WebSocket, the NDJSON log and GET /runs/:id', async () => {
+    const workflow = { name: 'fails', steps: [{ id: 'f', uses: 'test.steps/fail', retry: { count: 1, backoffMs: 1 } }] };
+    const res = await fetch(`${ctx.url}/runs`, { method: 'POST', headers: auth(), body: JSON.stringify({ workflow }) });
+    expect(res.status).toBe(202);
+    const { runId } = (await res.json()) as { runId: string };
+    const ws = new WebSocket(`${ctx.url.replace('http', 'ws')}/ws/runs`, { headers: auth() });
+    const frames: string[] = [];
+    const ended = new Promise<void>((resolve) =>
+      ws.on('message', (m) => {
+        frames.push(String(m));
+        const msg = JSON.parse(String(m));
+        if (msg.type === 'event' && msg.event === 'run:end') resolve();
+      }),
+    );
+    await new Promise((r) => ws.on('open', r));
+    ws.send(JSON.stringify({ type: 'subscribe', runId, after: 0 }));
+    await ended;
+    ws.close();
+    const sse = await (await fetch(`${ctx.url}/runs/${runId}/events?after=0`, { headers: auth() })).text();
+    expect(sse).toContain('event: step:retry');
+    expect(sse).toContain('test step failed on purpose');
+    expect(sse).not.toContain('"stack"');
+    expect(frames.join('\n')).toContain('step:retry');
+    expect(frames.join('\n')).not.toContain('"stack"');
+    expect(readFileSync(join(ctx.home, 'server', 'events', `${runId}.ndjson`), 'utf8')).not.toContain('"stack"');
+    const run = await (await fetch(`${ctx.url}/runs/${runId}`, { headers: auth() })).text();
+    expect(run).toContain('test step failed on purpose');
+    expect(run).not.toContain('"stack"');
   });
 
   it('rejects an invalid workflow with the problem paths', async () => {

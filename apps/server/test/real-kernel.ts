@@ -3,7 +3,7 @@ import { createSymphony } from '@symphony/runtime';
 /**
  * The embedded defaults (`@symphony/runtime`) over a real LMDB store under `home`, without
  * extensions, with in-process test steps: `test.steps/echo` returns its input,
- * `test.steps/wait` sleeps `ms` then returns `{ waited }`.
+ * `test.steps/wait` sleeps `ms` then returns `{ waited }`, `test.steps/fail` throws.
  */
 export async function realKernel(home: string) {
   const symphony = await createSymphony({
@@ -13,6 +13,9 @@ export async function realKernel(home: string) {
     logLevel: 'silent',
     steps: {
       'test.steps/echo': (input) => input,
+      'test.steps/fail': () => {
+        throw new Error('test step failed on purpose');
+      },
       'test.steps/wait': async (input, ctx) => {
         const ms = Number((input as { ms?: number }).ms ?? 10);
         await new Promise((resolve, reject) => {

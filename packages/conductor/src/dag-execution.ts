@@ -46,6 +46,7 @@ export interface DagPort {
   cancel(runId: string, reason?: string): Promise<void>;
   criticalPath(runId: string): { ranks: Record<string, number> };
   whenDone(runId: string): Promise<DagRunView>;
+  settled(runId: string): Promise<void>;
   ready(runId: string): string[];
   state(runId: string): DagRunView;
   record(runId: string): DagRunRecord | undefined;
@@ -98,6 +99,8 @@ export class DagExecution {
   private ranks: Record<string, number> = {};
   private maxRank = 1;
   private running = 0;
+  /** A resumed run: each step starts once its start record is durable (see execute). */
+  private careful = false;
   private dirty = true;
   private wake: (() => void) | undefined;
   private readonly started = performance.now();
@@ -113,6 +116,10 @@ export class DagExecution {
     const { runId } = this.run;
     if (resume) await this.dag.resume(runId);
     else await this.dag.createRun(this.run.workflow, { runId, inputs: this.run.inputs, concurrency: this.run.workflow.concurrency ?? this.env.concurrency, meta: { ...this.run.meta } });
+    // A resumed run was cut off by its host: from now on a step's function starts only once its
+    // start record (and its parents' results) are durable, so if it kills the host again the
+    // interruption is charged to it, never to a parent whose commit had not landed.
+    this.careful = resume;
     this.ranks = this.dag.criticalPath(runId).ranks;
     this.maxRank = Math.max(1, ...Object.values(this.ranks));
     let view: DagRunView | undefined;
@@ -198,7 +205,8 @@ export class DagExecution {
       plans.push({ plan, signal: AbortSignal.any([s.signal, this.controller.signal]) });
     }
     const capability = plans.filter((p) => p.plan.capability);
-    const first = capability.length > 0 ? this.decideFirst(capability.map((p) => p.plan), capability.map((p) => p.signal)) : Promise.resolve(new Map<string, { decision: Decision; record: DecisionRecord }>());
+    const decided = capability.length > 0 ? this.decideFirst(capability.map((p) => p.plan), capability.map((p) => p.signal)) : Promise.resolve(new Map<string, { decision: Decision; record: DecisionRecord }>());
+    const first = this.careful ? Promise.all([decided, this.dag.settled(runId)]).then(([d]) => d) : decided;
     for (const { plan, signal } of plans) {
       const records: DecisionRecord[] = [];
       const t0 = performance.now();

@@ -188,10 +188,57 @@ export function validateWorkflowSource(source: string, options: ValidateWorkflow
     });
   };
 
+  // 6 (defined here, run last). uses: against the installed extensions.
+  const checkUses = (steps: ReadonlyArray<{ uses?: unknown; with?: unknown }>, skip: ReadonlySet<number> = new Set()): void => {
+    const catalog = typeof options.extensions === 'function' ? options.extensions() : options.extensions;
+    if (!catalog) return;
+    const byId = new Map(catalog.map((e) => [e.id, e] as const));
+    const capabilities = new Set(catalog.flatMap((e) => (e.capabilities ?? []).map((c) => (typeof c === 'string' ? c : c.name))));
+    steps.forEach((step, i) => {
+      if (skip.has(i) || typeof step.uses !== 'string') return;
+      const uses = parseUses(step.uses);
+      const path = ['steps', i, 'uses'];
+      if (!uses) return;
+      if (uses.kind === 'capability') {
+        if (!capabilities.has(uses.capability)) {
+          const suggestion = didYouMean(uses.capability, capabilities);
+          report(path, `no installed extension provides capability "${uses.capability}"${suggestion ? mean(`capability:${suggestion}`) : ` (provided: ${[...capabilities].sort().join(', ') || 'none'})`}`, suggestion ? { suggestion: `capability:${suggestion}` } : {});
+        }
+        return;
+      }
+      const ext = byId.get(uses.extensionId);
+      if (!ext) {
+        const suggestion = didYouMean(uses.extensionId, byId.keys());
+        report(path, `extension "${uses.extensionId}" is not installed${suggestion ? mean(`${suggestion}/${uses.method}`) : ''}`, suggestion ? { suggestion: `${suggestion}/${uses.method}` } : {});
+        return;
+      }
+      if (!ext.methods.includes(uses.method)) {
+        const suggestion = didYouMean(uses.method, ext.methods);
+        report(path, `extension "${ext.id}" has no method "${uses.method}"${suggestion ? mean(`${ext.id}/${suggestion}`) : ` (methods: ${ext.methods.join(', ') || 'none'})`}`, suggestion ? { suggestion: `${ext.id}/${suggestion}` } : {});
+        return;
+      }
+      const schema = ext.inputs?.[uses.method];
+      const withValue = step.with ?? {};
+      if (schema && typeof schema === 'object' && withValue && typeof withValue === 'object' && !Array.isArray(withValue)) {
+        checkWith(['steps', i], step.uses, withValue as Record<string, unknown>, schema as InputSchema, report);
+      }
+    });
+  };
+
   // 1. The schema.
   const parsed = WorkflowSchema.safeParse(data);
   if (!parsed.success) {
     for (const issue of parsed.error.issues) schemaIssue(issue, data, report);
+    // Every problem at once: where the structure allows (steps a list of objects), each `uses:`
+    // is still resolved, except in steps whose own `uses:`/`with:` the schema already refused.
+    const steps = (data as { steps?: unknown } | null)?.steps;
+    if (Array.isArray(steps)) {
+      const skip = new Set<number>();
+      for (const issue of parsed.error.issues) {
+        if (issue.path[0] === 'steps' && typeof issue.path[1] === 'number' && (issue.path[2] === 'uses' || issue.path[2] === 'with')) skip.add(issue.path[1]);
+      }
+      checkUses(steps.map((st) => (st && typeof st === 'object' && !Array.isArray(st) ? (st as { uses?: unknown; with?: unknown }) : {})), skip);
+    }
     return { diagnostics: sorted(diagnostics) };
   }
   const workflow = parsed.data;
@@ -346,36 +393,7 @@ export function validateWorkflowSource(source: string, options: ValidateWorkflow
   }
 
   // 6. uses: against the installed extensions.
-  const catalog = typeof options.extensions === 'function' ? options.extensions() : options.extensions;
-  if (catalog) {
-    const byId = new Map(catalog.map((e) => [e.id, e] as const));
-    const capabilities = new Set(catalog.flatMap((e) => (e.capabilities ?? []).map((c) => (typeof c === 'string' ? c : c.name))));
-    workflow.steps.forEach((step, i) => {
-      const uses = parseUses(step.uses);
-      const path = ['steps', i, 'uses'];
-      if (!uses) return;
-      if (uses.kind === 'capability') {
-        if (!capabilities.has(uses.capability)) {
-          const suggestion = didYouMean(uses.capability, capabilities);
-          report(path, `no installed extension provides capability "${uses.capability}"${suggestion ? mean(`capability:${suggestion}`) : ` (provided: ${[...capabilities].sort().join(', ') || 'none'})`}`, suggestion ? { suggestion: `capability:${suggestion}` } : {});
-        }
-        return;
-      }
-      const ext = byId.get(uses.extensionId);
-      if (!ext) {
-        const suggestion = didYouMean(uses.extensionId, byId.keys());
-        report(path, `extension "${uses.extensionId}" is not installed${suggestion ? mean(`${suggestion}/${uses.method}`) : ''}`, suggestion ? { suggestion: `${suggestion}/${uses.method}` } : {});
-        return;
-      }
-      if (!ext.methods.includes(uses.method)) {
-        const suggestion = didYouMean(uses.method, ext.methods);
-        report(path, `extension "${ext.id}" has no method "${uses.method}"${suggestion ? mean(`${ext.id}/${suggestion}`) : ` (methods: ${ext.methods.join(', ') || 'none'})`}`, suggestion ? { suggestion: `${ext.id}/${suggestion}` } : {});
-        return;
-      }
-      const schema = ext.inputs?.[uses.method];
-      if (schema && typeof schema === 'object') checkWith(['steps', i], step.uses, step.with ?? {}, schema as InputSchema, report);
-    });
-  }
+  checkUses(workflow.steps);
 
   return diagnostics.length > 0 ? { diagnostics: sorted(diagnostics) } : { workflow, diagnostics };
 }

@@ -136,6 +136,31 @@ describe('validateWorkflowSource', () => {
     ]);
   });
 
+  it('a schema error does not hide the rest: an unknown key and three unresolvable uses: are reported together', () => {
+    const src = [
+      'name: x',
+      'steps:',
+      '  - id: a',
+      '    uses: symphony.file/read',
+      '  - id: b',
+      '    uses: symphony.files/raed',
+      '    neds: [a]',
+      '  - id: c',
+      '    uses: capability:classify-risc',
+      '  - id: d',
+      '    uses: 42',
+      '',
+    ].join('\n');
+    const out = lines(src);
+    expect(out).toContain('wf.yaml:4:11: extension "symphony.file" is not installed (did you mean "symphony.files/read"?) [step a]');
+    expect(out).toContain('wf.yaml:6:11: extension "symphony.files" has no method "raed" (did you mean "symphony.files/read"?) [step b]');
+    expect(out).toContain('wf.yaml:9:11: no installed extension provides capability "classify-risc" (did you mean "capability:classify-risk"?) [step c]');
+    expect(out.some((l) => l.startsWith('wf.yaml:7:5:') && l.includes('neds'))).toBe(true);
+    // The malformed uses: of step d is reported once, by the schema.
+    expect(out.filter((l) => l.includes('[step d]'))).toHaveLength(1);
+    expect(check(src).workflow).toBeUndefined();
+  });
+
   it('duplicate ids, input defaults of the wrong type, YAML errors, JSON files', () => {
     const dup = ['name: x', 'steps:', '  - { id: a, uses: symphony.files/read }', '  - { id: A, uses: symphony.files/read }', 'inputs: { n: { type: number, default: "3" } }', ''].join('\n');
     expect(lines(dup)).toEqual([

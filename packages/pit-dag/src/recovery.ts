@@ -40,6 +40,12 @@ export function planRecovery(run: ActiveRun, saved: ReadonlyMap<string, StepReco
     else if (record.status === 'failed') {
       plan.finished.set(i, StepStatus.failed);
       if (!record.continued) plan.failing = true;
+    } else if (record.status === 'running' && (returned(run, i, record, saved) || ambiguous(run, i))) {
+      // Its function had returned (a successor started on its output) but its commit did not
+      // land: the host died in a successor, not here. Or it may have (see `ambiguous`). It runs
+      // again, the attempt given back, and nothing is charged to it.
+      run.attempts[i] = Math.max(0, record.attempts - 1);
+      plan.rewrites.push([stepId, { ...record, attempts: run.attempts[i] as number, status: 'retrying' }]);
     } else if (record.status === 'running') {
       const step = run.graph.steps[i] as NonNullable<(typeof run.graph.steps)[number]>;
       const interruptions = (run.interruptions[i] = (record.interruptions ?? 0) + 1);
@@ -62,4 +68,30 @@ export function planRecovery(run: ActiveRun, saved: ReadonlyMap<string, StepReco
     // 'retrying' (a crash during a backoff) stays pending: it is ready again at once.
   });
   return plan;
+}
+
+/**
+ * Whether a step saved as `running` had in fact returned when the host died: a successor's start
+ * record at or after this attempt's start proves it (a successor starts only on its parents'
+ * results; with pipelined release that is before the parent's own commit lands).
+ */
+function returned(run: ActiveRun, i: number, record: StepRecord, saved: ReadonlyMap<string, StepRecord>): boolean {
+  if (record.startedAt === undefined) return false;
+  const { succStart, succ, ids } = run.graph;
+  for (let k = succStart[i] as number; k < (succStart[i + 1] as number); k++) {
+    const child = saved.get(ids[succ[k] as number] as string);
+    if (child?.startedAt !== undefined && child.status !== 'skipped' && child.startedAt >= record.startedAt) return true;
+  }
+  return false;
+}
+
+/**
+ * The first driver releases a step's successors as soon as its output is in memory (pipelined),
+ * so a successor that kills the host at once can leave no trace: its parent looks `running`. Such
+ * a crash is charged to no step; the next drivers (resumes) start each step only once its start
+ * record is durable, so from then on the step that was executing is known and charged. A step
+ * without successors is never ambiguous.
+ */
+function ambiguous(run: ActiveRun, i: number): boolean {
+  return (run.record.resumes ?? 0) === 0 && (run.graph.succStart[i + 1] as number) > (run.graph.succStart[i] as number);
 }

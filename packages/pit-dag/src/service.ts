@@ -426,6 +426,11 @@ export function createDagService(deps: DagServiceDeps): DagService & { close(): 
       return pending;
     },
 
+    settled(runId) {
+      get(runId);
+      return tx(() => undefined);
+    },
+
     ready(runId) {
       const run = get(runId);
       return run.ready.snapshot().map((i) => run.graph.ids[i] as string);

@@ -159,4 +159,10 @@ export interface DagService {
    * `running` in the ledger and can be resumed.
    */
   whenDone(runId: string): Promise<RunStateView>;
+  /**
+   * Resolves once every write queued so far (the run's step records among them) is durable. A
+   * resumed run's driver starts a step's function only after its start record is settled, so a
+   * step that kills the host is the one charged with the interruption.
+   */
+  settled(runId: string): Promise<void>;
 }

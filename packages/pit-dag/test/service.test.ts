@@ -235,7 +235,7 @@ describe('pit.dag: resume after a restart', () => {
     const [resumed, again] = await Promise.all([x.dag.resume(run.runId), x.dag.resume(run.runId)]);
     expect(again).toEqual(resumed); // one resume, shared
     expect(resumed.steps.map((s) => s.state)).toEqual(['done', 'ready', 'pending']);
-    expect(x.events.map((e) => e.name)).toEqual(['run:start', 'step:retry', 'step:ready']);
+    expect(x.events.map((e) => e.name)).toEqual(['run:start', 'step:ready']);
     const ran: string[] = [];
     const final = await drive(x.dag, run.runId, (s) => {
       ran.push(`${s.stepId}#${s.attempt}`);
@@ -244,7 +244,9 @@ describe('pit.dag: resume after a restart', () => {
     // The host's crash is not the step's: b runs again as attempt 1, its one retry still unspent.
     expect(ran).toEqual(['b#1', 'c#1']);
     expect(final.status).toBe('succeeded');
-    expect(final.steps.find((s) => s.stepId === 'b')).toMatchObject({ attempts: 1, interruptions: 1 });
+    expect(final.steps.find((s) => s.stepId === 'b')).toMatchObject({ attempts: 1 });
+    // b has a successor and the first driver releases successors pipelined: this crash is charged to no step.
+    expect(final.steps.find((s) => s.stepId === 'b')?.interruptions ?? 0).toBe(0);
     expect(x.dag.runs().map((r) => r.status)).toEqual(['succeeded']);
   });
 

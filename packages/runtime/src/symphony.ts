@@ -104,10 +104,12 @@ export async function createSymphony(options: SymphonyOptions): Promise<Symphony
     'pit.arbitration': { sampleIntervalMs: 0 },
     'pit.pool': { timers: false },
   };
+  // The Conductor's validator, loaded with it (full mode only): object workflows are validated whole.
+  let parseWorkflow: ParseWorkflow | undefined;
   if (storeOnly) {
     if (options.withStale) plugins.push((await import('@symphony/pit-stale')).stalePlugin);
   } else {
-    const [{ createConductorPlugin }, { createStagePlugin }, { hooksPlugin }, { metricsPlugin }, { arbitrationPlugin }, { poolPlugin }, { stalePlugin }, { BUILTIN_INSTRUMENTS_DIR }, { BUILTIN_OPERATORS_DIR }] = await Promise.all([
+    const [{ createConductorPlugin, parseWorkflowSource }, { createStagePlugin }, { hooksPlugin }, { metricsPlugin }, { arbitrationPlugin }, { poolPlugin }, { stalePlugin }, { BUILTIN_INSTRUMENTS_DIR }, { BUILTIN_OPERATORS_DIR }] = await Promise.all([
       import('@symphony/conductor'),
       import('@symphony/extension-loader'),
       import('@symphony/hooks'),
@@ -118,6 +120,7 @@ export async function createSymphony(options: SymphonyOptions): Promise<Symphony
       import('@symphony/stage-instruments'),
       import('@symphony/stage-operators'),
     ]);
+    parseWorkflow = parseWorkflowSource;
     // The home is never inside a path an extension or a workflow may reach.
     assertHomeOutsideWorkspace(home, workspace);
     // The built-in operators run in worker threads of this process and deny the home they find here.
@@ -178,9 +181,13 @@ export async function createSymphony(options: SymphonyOptions): Promise<Symphony
         const { loadWorkflow } = await import('@symphony/conductor');
         return c.run(await loadWorkflow(path, { file: workflow, extensions: () => c.extensions() }), { source: path, ...runOptions });
       }
-      return needConductor().run(workflow, runOptions);
+      const c = needConductor();
+      return c.run(validated(parseWorkflow as ParseWorkflow, c, workflow), runOptions);
     },
-    start: (workflow, runOptions) => needConductor().start(workflow, runOptions),
+    start(workflow, runOptions) {
+      const c = needConductor();
+      return c.start(validated(parseWorkflow as ParseWorkflow, c, workflow), runOptions);
+    },
     resume: (runId, runOptions) => needConductor().resume(runId, runOptions),
     close() {
       closing ??= kernel.stop();
@@ -188,6 +195,24 @@ export async function createSymphony(options: SymphonyOptions): Promise<Symphony
     },
   };
   return symphony;
+}
+
+/**
+ * An object workflow validated whole, as the CLI and `POST /runs` validate theirs: the schema,
+ * reserved step ids (`__proto__`), expressions, and every `uses:` against what is installed,
+ * so nothing is created on invalid input (E_WORKFLOW_INVALID with diagnostics).
+ */
+type ParseWorkflow = typeof import('@symphony/conductor').parseWorkflowSource;
+
+function validated(parseWorkflowSource: ParseWorkflow, c: Conductor, workflow: Workflow | WorkflowSource): Workflow {
+  let text: string;
+  try {
+    text = JSON.stringify(workflow, null, 2);
+  } catch (cause) {
+    throw new SymphonyError('E_WORKFLOW_INVALID', `workflow is not plain data: ${(cause as Error).message}`, { cause });
+  }
+  if (text === undefined) throw new SymphonyError('E_WORKFLOW_INVALID', 'workflow is not an object');
+  return parseWorkflowSource(text, { file: 'workflow', extensions: () => c.extensions() });
 }
 
 /** Ids of the extensions in folders of extension folders (the ones trusted to run in worker threads). */

@@ -44,6 +44,24 @@ describe('createSymphony', () => {
     expect(symphony.dag.runs()).toEqual([]);
   });
 
+  it('refuses an invalid workflow object in run() and start() before a run exists (uses:, capability, __proto__)', async () => {
+    const dir = tempDir();
+    const symphony = await createSymphony({ home: join(dir, 'home'), builtins: false, policy: 'heuristic', noSync: true, logLevel: 'silent', steps: { 't.steps/add': (input) => input } });
+    open.push(symphony);
+    const unknownMethod = { name: 'obj', steps: [{ id: 'a', uses: 't.steps/ad' }] };
+    const unknownCapability = { name: 'obj', steps: [{ id: 'a', uses: 'capability:no-such-thing' }] };
+    // A `__proto__` step id as JSON.parse makes it (an own key, as an HTTP body or file would carry it).
+    const proto = JSON.parse('{"name":"obj","steps":[{"id":"__proto__","uses":"t.steps/add"}]}') as { name: string };
+    for (const wf of [unknownMethod, unknownCapability, proto]) {
+      await expect(symphony.run(wf as never)).rejects.toMatchObject({ code: 'E_WORKFLOW_INVALID', details: { diagnostics: expect.any(Array) } });
+      expect(() => symphony.start(wf as never)).toThrow(expect.objectContaining({ code: 'E_WORKFLOW_INVALID' }));
+    }
+    expect(symphony.dag.runs()).toEqual([]);
+    const ok = await symphony.run({ name: 'obj', steps: [{ id: 'a', uses: 't.steps/add', with: { n: 1 } }] } as never);
+    expect(ok.status).toBe('succeeded');
+    expect(symphony.dag.runs()).toHaveLength(1);
+  });
+
   it("checks with: against a Stage extension's declared input before a run exists", async () => {
     const dir = tempDir();
     const file = join(dir, 'read.yaml');

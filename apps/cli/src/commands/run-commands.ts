@@ -1,5 +1,6 @@
 import { dirname, join, resolve } from 'node:path';
 import { writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
 import type { RunResult } from '@symphony/conductor';
 import { defaultHome } from '@symphony/config';
 import { SymphonyError, toSymphonyError, type SymphonyEvents } from '@symphony/types';
@@ -165,6 +166,8 @@ async function runWorkflow(file: string | undefined, values: CommonValues, home:
 
 /** Where a stored run's workflow came from, so a resume loads the same extensions. */
 async function storedSource(home: string, runId: string): Promise<string | undefined> {
+  // A home that does not exist holds no run: refused without creating a store in it.
+  if (!existsSync(home)) throw new SymphonyError('E_NOT_FOUND', `no run "${runId}" in ${resolve(home)}: that home does not exist`, { details: { runId, store: resolve(home) } });
   const open = await openStore(home);
   try {
     const run = open.dag.record(runId);
