@@ -1,7 +1,7 @@
 import type { Readable } from 'node:stream';
 import { EventEmitter } from 'eventemitter3';
 import { SymphonyError, silentLogger, type Logger } from '@symphony/types';
-import { BusClient, DEFAULT_LIMITS, type CallLimits, type CallOptions } from './client.js';
+import { BusClient, DEFAULT_LIMITS, type CallLimits, type CallLogEntry, type CallOptions } from './client.js';
 import type { CloseInfo } from './endpoint.js';
 import { createLauncher, type Launched, type Launcher, type LaunchSpec, type SpawnWrapper } from './launcher.js';
 
@@ -77,6 +77,10 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   private cancelRestart: (() => void) | undefined;
   private stopping: Promise<void> | undefined;
   private readonly stderrTail: string[] = [];
+  /** `onLog` listeners of the calls running now: stdout/stderr lines go to them. */
+  private readonly logListeners = new Set<NonNullable<CallOptions['onLog']>>();
+  /** The last call that finished, for output lines that arrive just after its result (pipes lag the bus). */
+  private lastListener: { onLog: NonNullable<CallOptions['onLog']>; until: number } | undefined;
 
   constructor(private readonly options: SupervisorOptions) {
     super();
@@ -124,6 +128,8 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     // call's own time limit starts once the extension is up, so a cold start is not a timeout.
     const client = this.instance && this.currentState === 'running' ? this.instance.client : await this.waitFor(this.client(), method, options.signal);
     const entry = this.remember(method);
+    const onLog = options.onLog;
+    if (onLog) this.logListeners.add(onLog);
     try {
       const result = await client.call(method, input, options);
       entry.outcome = 'ok';
@@ -131,7 +137,30 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     } catch (error) {
       entry.outcome = (error as SymphonyError).code ?? 'error';
       throw error;
+    } finally {
+      if (onLog) {
+        this.logListeners.delete(onLog);
+        this.lastListener = { onLog, until: performance.now() + OUTPUT_GRACE_MS };
+      }
     }
+  }
+
+  /** Hands an output line to the call(s) it was written during. */
+  private attribute(stream: 'stdout' | 'stderr', line: string): void {
+    const deliver = (onLog: NonNullable<CallOptions['onLog']>, entry: CallLogEntry) => {
+      try {
+        onLog(entry);
+      } catch {
+        // A listener's failure never breaks the supervisor.
+      }
+    };
+    if (this.logListeners.size === 0) {
+      const last = this.lastListener;
+      if (last && performance.now() <= last.until) deliver(last.onLog, { stream, line });
+      return;
+    }
+    const ambiguous = this.logListeners.size > 1;
+    for (const onLog of this.logListeners) deliver(onLog, ambiguous ? { stream, line, ambiguous } : { stream, line });
   }
 
   /** Re-enables a failed extension: its crash history is forgotten and the next call starts it. */
@@ -333,6 +362,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       if (name === 'stderr') this.logger.warn({ stream: name }, line);
       else this.logger.info({ stream: name }, line);
       this.emit('output', { stream: name, line });
+      this.attribute(name, line);
     });
     stream.setEncoding('utf8');
     stream.on('data', (chunk: string) => splitter.push(chunk));
@@ -372,6 +402,9 @@ function withDeadline<T>(promise: Promise<T>, ms: number): Promise<T | undefined
     }),
   ]).finally(() => clearTimeout(timer));
 }
+
+/** How long after a call ends its output lines are still attributed to it (stdout is a separate pipe). */
+const OUTPUT_GRACE_MS = 100;
 
 /** Longest line of an extension's stdout/stderr the host keeps; the rest of the line is counted and dropped. */
 export const MAX_OUTPUT_LINE = 8 * 1024;
