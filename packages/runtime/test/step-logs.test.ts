@@ -18,7 +18,7 @@ async function until(done: () => boolean): Promise<void> {
 }
 
 describe.each(['worker', 'process'] as const)('step logs from a %s extension', (mode) => {
-  it('ctx.log, stdout and stderr of a real run arrive as step:log with the right step and attempt, and a flood is cut with one marker', async () => {
+  it('ctx.log, stdout and stderr of a real run (two steps at once in one instance) arrive as step:log with the right step and attempt, and a flood is cut with one marker', async () => {
     const home = mkdtempSync(join(tmpdir(), `symphony-steplogs-${mode}-`));
     dirs.push(home);
     const symphony = await createSymphony({ home, builtins: false, policy: 'heuristic', noSync: true, logLevel: 'silent', extensions: [{ path: LOGS, mode }] });
@@ -29,8 +29,8 @@ describe.each(['worker', 'process'] as const)('step logs from a %s extension', (
         name: `logs-${mode}`,
         steps: [
           { id: 'alpha', uses: 'test.logs/say', with: { word: 'alpha' } },
-          { id: 'beta', uses: 'test.logs/say', with: { word: 'beta' }, needs: ['alpha'] },
-          { id: 'flood', uses: 'test.logs/flood', with: { lines: 1_100 }, needs: ['beta'] },
+          { id: 'beta', uses: 'test.logs/say', with: { word: 'beta' } },
+          { id: 'flood', uses: 'test.logs/flood', with: { lines: 1_100 }, needs: ['alpha', 'beta'] },
         ],
       });
       expect(result.status).toBe('succeeded');
