@@ -1,6 +1,6 @@
 import type { ServerBackend } from './backend.js';
 import type { EventLog } from './event-log.js';
-import { HttpProblem } from './http-errors.js';
+import { HttpProblem, withoutStacks } from './http-errors.js';
 import type { FastifyRequest } from 'fastify';
 import type { SessionStore } from './auth/sessions.js';
 import { scopeAllows, type TokenInfo, type TokenStore } from './auth/tokens.js';
@@ -149,7 +149,7 @@ export function apiRoutes({ backend, events, sessions, catalog, checkToken, onLo
         const send = (e: { seq: number; type: string; data: unknown }) => {
           if (e.seq <= after) return;
           after = e.seq;
-          res.write(`id: ${e.seq}\nevent: ${e.type}\ndata: ${JSON.stringify(e.data)}\n\n`);
+          res.write(`id: ${e.seq}\nevent: ${e.type}\ndata: ${JSON.stringify(withoutStacks(e.data))}\n\n`);
           if (e.type === 'run:end') res.end();
         };
         for (const e of events.since(params.id, after)) send(e);

@@ -7,7 +7,7 @@ import websocket from '@fastify/websocket';
 import { SymphonyError } from '@symphony/types';
 import type { ServerBackend } from './backend.js';
 import { EventLog } from './event-log.js';
-import { HttpProblem, jsonDepthExceeds, toProblem, validate } from './http-errors.js';
+import { HttpProblem, jsonDepthExceeds, toProblem, validate, withoutStacks } from './http-errors.js';
 import { RateLimiter } from './auth/rate-limit.js';
 import { SessionStore, type Session } from './auth/sessions.js';
 import { LoginCodes } from './auth/login-codes.js';
@@ -156,8 +156,14 @@ export async function createServer(options: ServerOptions): Promise<SymphonyServ
     // Nesting deep enough to overflow a recursive validator is refused before it is parsed.
     if (jsonDepthExceeds(body as string, MAX_JSON_DEPTH)) return done(new HttpProblem(400, 'E_INPUT_INVALID', `JSON nested deeper than ${MAX_JSON_DEPTH} levels`), undefined);
     try {
-      done(null, JSON.parse(body as string));
+      // As fastify's own parser does (onProtoPoisoning: 'error'): a "__proto__" key is refused, never
+      // silently turned into a prototype by whatever copies the object next.
+      done(null, JSON.parse(body as string, (key, value: unknown) => {
+        if (key === '__proto__') throw new HttpProblem(400, 'E_INPUT_INVALID', 'a JSON key named "__proto__" is not accepted');
+        return value;
+      }));
     } catch (err) {
+      if (err instanceof HttpProblem) return done(err, undefined);
       done(new HttpProblem(400, 'E_INPUT_INVALID', `malformed JSON: ${(err as Error).message}`), undefined);
     }
   });
@@ -172,6 +178,9 @@ export async function createServer(options: ServerOptions): Promise<SymphonyServ
   app.setNotFoundHandler((request, reply) => {
     void reply.code(404).send({ code: 'E_NOT_FOUND', message: `no route ${request.method} ${request.url.split('?')[0]}` });
   });
+
+  // No stack traces (absolute host paths) in any JSON answer.
+  app.addHook('preSerialization', async (_request, _reply, payload) => withoutStacks(payload));
 
   // Strict CORS: only listed origins get CORS headers; preflights from others are refused.
   app.addHook('onRequest', async (request, reply) => {

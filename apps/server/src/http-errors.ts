@@ -74,3 +74,17 @@ export function jsonDepthExceeds(text: string, max: number): boolean {
   }
   return false;
 }
+
+/**
+ * A public answer without stack traces: errors stored with a run (a step's failure and its causes)
+ * carry `stack`, which names absolute paths of the host; clients get code, message and details only.
+ */
+export function withoutStacks<T>(value: T): T {
+  if (value === null || typeof value !== 'object') return value;
+  const strip = (_key: string, v: unknown): unknown => {
+    if (v === null || typeof v !== 'object' || Array.isArray(v)) return v;
+    const o = v as Record<string, unknown>;
+    return typeof o.message === 'string' && 'stack' in o ? { ...o, stack: undefined } : v;
+  };
+  return JSON.parse(JSON.stringify(value, strip)) as T;
+}

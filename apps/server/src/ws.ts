@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { WebSocket } from 'ws';
 import type { Caller } from './app.js';
 import type { EventLog, LoggedEvent } from './event-log.js';
-import { toProblem } from './http-errors.js';
+import { toProblem, withoutStacks } from './http-errors.js';
 import { ClientMessage } from './schemas.js';
 
 export interface WsOptions {
@@ -10,6 +10,8 @@ export interface WsOptions {
   heartbeatMs: number;
   /** A client whose unsent backlog passes this is dropped (close 4008), never buffered without bound. */
   maxBufferedBytes: number;
+  /** Runs one socket may follow at once (each holds a listener): more are refused. Default 1 000. */
+  maxSubscriptions: number;
 }
 
 /** Close codes a client can act on. */
@@ -32,7 +34,7 @@ export function attachWebSocket(
     options?: Partial<WsOptions>;
   },
 ): void {
-  const opts: WsOptions = { heartbeatMs: 15_000, maxBufferedBytes: 1024 * 1024, ...deps.options };
+  const opts: WsOptions = { heartbeatMs: 15_000, maxBufferedBytes: 1024 * 1024, maxSubscriptions: 1000, ...deps.options };
   app.register(async (scope) => {
     // Authenticate before the upgrade completes: a refused client never gets a socket.
     scope.addHook('preValidation', async (request, reply) => {
@@ -61,7 +63,7 @@ export function attachWebSocket(
           socket.close(WS_CLOSE.slowConsumer, 'slow consumer: reconnect and resume from your last seq');
           return;
         }
-        socket.send(JSON.stringify(message));
+        socket.send(JSON.stringify(withoutStacks(message)));
       };
 
       socket.on('message', (raw) => {
@@ -79,6 +81,11 @@ export function attachWebSocket(
           return;
         }
         if (subscriptions.has(message.runId)) return;
+        // Each subscription holds a listener: without a cap one read token grows the server's
+        // memory without bound (300,000 subscriptions on one socket: +190 MB).
+        if (subscriptions.size >= opts.maxSubscriptions) {
+          return send({ type: 'error', code: 'E_RATE_LIMITED', message: `at most ${opts.maxSubscriptions} runs followed per connection: unsubscribe first` });
+        }
         let after = message.after;
         const forward = (e: LoggedEvent) => {
           if (e.seq <= after) return;

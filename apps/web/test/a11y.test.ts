@@ -93,7 +93,8 @@ describe.skipIf(!executablePath)('accessibility and phone layout in a real Chrom
       await tabTo('g[data-node="files"]');
       await page.keyboard.press('Enter');
       await page.getByText('found 42 files').waitFor();
-      expect(await page.locator('g[data-node="files"]').getAttribute('aria-pressed')).toBe('true');
+      // The selection settles after the log renders: wait for it (fails by timeout if it never does).
+      await page.locator('g[data-node="files"][aria-pressed="true"]').waitFor({ timeout: 10_000 });
     } finally {
       await context.close();
     }

@@ -19,9 +19,9 @@ export function resolveInputs(workflow: Workflow, given: Record<string, unknown>
   const declared = workflow.inputs ?? {};
   const out: Record<string, unknown> = {};
   const issues: { path: string; message: string }[] = [];
-  for (const key of Object.keys(given)) if (!(key in declared)) issues.push({ path: `inputs.${key}`, message: `workflow "${workflow.name}" declares no input "${key}" (declared: ${Object.keys(declared).join(', ') || 'none'})` });
+  for (const key of Object.keys(given)) if (!Object.hasOwn(declared, key)) issues.push({ path: `inputs.${key}`, message: `workflow "${workflow.name}" declares no input "${key}" (declared: ${Object.keys(declared).join(', ') || 'none'})` });
   for (const [name, spec] of Object.entries(declared)) {
-    const raw = given[name] ?? spec.default;
+    const raw = (Object.hasOwn(given, name) ? given[name] : undefined) ?? spec.default;
     if (raw === undefined) {
       if (spec.required) issues.push({ path: `inputs.${name}`, message: 'is required' });
       continue;

@@ -1,6 +1,7 @@
 import { readFile, stat } from 'node:fs/promises';
 import { dirname, extname, join, resolve } from 'node:path';
-import { parseDocument, YAMLError } from 'yaml';
+import { createRequire } from 'node:module';
+import type * as Yaml from 'yaml';
 import { z } from 'zod';
 import { SymphonyError, isSymphonyError, validationError, type Issue } from '@symphony/types';
 import { CONFIG_FILE_ENV, applyEnv } from './env.js';
@@ -88,7 +89,7 @@ function parseText(text: string, format: ConfigFormat, file: string | null): unk
   try {
     return format === 'json' ? JSON.parse(body) : parseYamlStrict(body);
   } catch (cause) {
-    const where = cause instanceof YAMLError && cause.linePos ? { line: cause.linePos[0].line, column: cause.linePos[0].col } : {};
+    const where = cause instanceof yaml().YAMLError && cause.linePos ? { line: cause.linePos[0].line, column: cause.linePos[0].col } : {};
     const first = (cause instanceof Error ? cause.message : String(cause)).split('\n')[0];
     const message = `${format.toUpperCase()} syntax error: ${first}`;
     throw new SymphonyError('E_CONFIG_INVALID', `symphony config${file ? ` ${file}` : ''} is not valid ${format.toUpperCase()}: ${first}`, {
@@ -98,9 +99,16 @@ function parseText(text: string, format: ConfigFormat, file: string | null): unk
   }
 }
 
+// `yaml` loads on the first YAML parse, not with the package: `defaultHome()` stays cheap for CLI start.
+let yamlLib: typeof Yaml | undefined;
+function yaml(): typeof Yaml {
+  yamlLib ??= createRequire(import.meta.url)('yaml') as typeof Yaml;
+  return yamlLib;
+}
+
 // Warnings (an unresolved tag, an ambiguous alias) are almost always typos: refuse them too.
 function parseYamlStrict(text: string): unknown {
-  const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true, logLevel: 'silent' });
+  const doc = yaml().parseDocument(text, { prettyErrors: true, uniqueKeys: true, logLevel: 'silent' });
   const problem = doc.errors[0] ?? doc.warnings[0];
   if (problem) throw problem;
   // A document of only comments is as empty as an empty file.

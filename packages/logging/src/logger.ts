@@ -1,7 +1,8 @@
 import { mkdirSync, openSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { pino, type DestinationStream, type Level, type Logger as PinoLogger, type StreamEntry } from 'pino';
-import pretty from 'pino-pretty';
+import { createRequire } from 'node:module';
+import type PinoPretty from 'pino-pretty';
 import { SymphonyError } from '@symphony/types';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -47,6 +48,15 @@ let exitHook = false;
  * exporter. Hand it to `createKernel({ logger })`; the kernel gives each plugin a child.
  * `createLogger(config.logging)` takes `@symphony/config`'s logging section as is.
  */
+/**
+ * pino-pretty (and its dependencies) is loaded only when a logger prints to a terminal: a process
+ * whose logs go to a pipe or a file (CLI commands in scripts, servers, tests) never pays for it.
+ */
+function loadPretty(): typeof PinoPretty {
+  const mod = createRequire(import.meta.url)('pino-pretty') as typeof PinoPretty | { default: typeof PinoPretty };
+  return typeof mod === 'function' ? mod : mod.default;
+}
+
 export function createLogger(options: LoggingOptions = {}): SymphonyLogger {
   const level = checkLevel(options.level ?? 'info', 'level');
   const destination = options.destination ?? process.stdout;
@@ -55,7 +65,7 @@ export function createLogger(options: LoggingOptions = {}): SymphonyLogger {
   const usePretty = options.pretty ?? (isTTY && !process.env.SYMPHONY_LOG_JSON);
 
   const console: DestinationStream = usePretty
-    ? pretty({ destination, sync: true, colorize: isTTY && !process.env.NO_COLOR, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' })
+    ? loadPretty()({ destination, sync: true, colorize: isTTY && !process.env.NO_COLOR, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' })
     : (destination as DestinationStream);
 
   const streams: StreamEntry<Level>[] = [];

@@ -151,10 +151,10 @@ export function checkInputs(workflow: Workflow, given: Record<string, unknown> =
   const issues: Issue[] = [];
   const out: Record<string, unknown> = {};
   for (const name of Object.keys(given)) {
-    if (!(name in declared)) issues.push({ path: `inputs.${name}`, message: `workflow "${workflow.name}" declares no input "${name}"` });
+    if (!Object.hasOwn(declared, name)) issues.push({ path: `inputs.${name}`, message: `workflow "${workflow.name}" declares no input "${name}"` });
   }
   for (const [name, spec] of Object.entries(declared)) {
-    const value = name in given ? given[name] : spec.default;
+    const value = Object.hasOwn(given, name) ? given[name] : spec.default;
     if (value === undefined) {
       if (spec.required) issues.push({ path: `inputs.${name}`, message: 'is required' });
       continue;

@@ -2,9 +2,6 @@ import { existsSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { defaultHome } from '@symphony/config';
 import type { ExtensionCatalogEntry } from '@symphony/conductor';
-import { loadManifest } from '@symphony/manifest';
-import { BUILTIN_INSTRUMENTS_DIR } from '@symphony/stage-instruments';
-import { BUILTIN_OPERATORS_DIR } from '@symphony/stage-operators';
 
 /**
  * The extensions `createSymphony` with the same options would load (built-ins, `extensions`
@@ -13,8 +10,13 @@ import { BUILTIN_OPERATORS_DIR } from '@symphony/stage-operators';
  */
 export async function installedExtensions(options: { home?: string; extensions?: readonly string[]; builtins?: boolean } = {}): Promise<ExtensionCatalogEntry[]> {
   const home = defaultHome(options.home === undefined ? {} : { flag: options.home });
+  // Imported here, not at the top: `@symphony/runtime` stays light for store-only use.
+  const [{ loadManifest }, builtins] = await Promise.all([
+    import('@symphony/manifest'),
+    options.builtins === false ? [] : Promise.all([import('@symphony/stage-operators'), import('@symphony/stage-instruments')]).then(([o, i]) => [o.BUILTIN_OPERATORS_DIR, i.BUILTIN_INSTRUMENTS_DIR]),
+  ]);
   const dirs = [
-    ...(options.builtins === false ? [] : [BUILTIN_OPERATORS_DIR, BUILTIN_INSTRUMENTS_DIR]),
+    ...builtins,
     ...(options.extensions ?? []).map((d) => resolve(d)),
     join(home, 'extensions'),
   ];

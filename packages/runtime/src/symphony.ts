@@ -1,31 +1,14 @@
 import { existsSync, readdirSync, realpathSync } from 'node:fs';
-import { join, resolve, sep } from 'node:path';
+import { basename, dirname, join, resolve, sep } from 'node:path';
 import { defaultHome } from '@symphony/config';
 import { createKernel, type AnyPlugin, type Kernel } from '@symphony/kernel';
-import {
-  createConductorPlugin,
-  loadWorkflow,
-  type Conductor,
-  type ConductorPluginOptions,
-  type RunHandle,
-  type RunOptions,
-  type RunResult,
-  type StepFunction,
-  type StepRegistration,
-} from '@symphony/conductor';
-import { createStagePlugin } from '@symphony/extension-loader';
-import { hooksPlugin } from '@symphony/hooks';
+// Only types from the full-mode packages: their code (the Conductor with onnxruntime, the Stage,
+// the sandbox, ipc-bus, the built-in extensions) is imported when a `full` Symphony starts, so
+// `mode: 'store'` (runs/artifacts inspection) opens the ledger without loading any of it.
+import type { Conductor, ConductorPluginOptions, RunHandle, RunOptions, RunResult, StepFunction, StepRegistration } from '@symphony/conductor';
 import { createLogger } from '@symphony/logging';
-import { loadManifest } from '@symphony/manifest';
-import { metricsPlugin } from '@symphony/metrics';
-import { arbitrationPlugin } from '@symphony/pit-arbitration';
 import { pitStorePlugins } from '@symphony/pit-artifacts';
 import { dagPlugin, type DagService } from '@symphony/pit-dag';
-import { poolPlugin } from '@symphony/pit-pool';
-import { stalePlugin } from '@symphony/pit-stale';
-import { sandboxPlugin } from '@symphony/sandbox';
-import { BUILTIN_INSTRUMENTS_DIR } from '@symphony/stage-instruments';
-import { BUILTIN_OPERATORS_DIR } from '@symphony/stage-operators';
 import { SymphonyError, type ArtifactsService, type LedgerService, type Logger, type Workflow, type WorkflowSource } from '@symphony/types';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent';
@@ -119,8 +102,19 @@ export async function createSymphony(options: SymphonyOptions): Promise<Symphony
     'pit.pool': { timers: false },
   };
   if (storeOnly) {
-    if (options.withStale) plugins.push(stalePlugin);
+    if (options.withStale) plugins.push((await import('@symphony/pit-stale')).stalePlugin);
   } else {
+    const [{ createConductorPlugin }, { createStagePlugin }, { hooksPlugin }, { metricsPlugin }, { arbitrationPlugin }, { poolPlugin }, { stalePlugin }, { BUILTIN_INSTRUMENTS_DIR }, { BUILTIN_OPERATORS_DIR }] = await Promise.all([
+      import('@symphony/conductor'),
+      import('@symphony/extension-loader'),
+      import('@symphony/hooks'),
+      import('@symphony/metrics'),
+      import('@symphony/pit-arbitration'),
+      import('@symphony/pit-pool'),
+      import('@symphony/pit-stale'),
+      import('@symphony/stage-instruments'),
+      import('@symphony/stage-operators'),
+    ]);
     // The home is never inside a path an extension or a workflow may reach.
     assertHomeOutsideWorkspace(home, workspace);
     // The built-in operators run in worker threads of this process and deny the home they find here.
@@ -135,7 +129,7 @@ export async function createSymphony(options: SymphonyOptions): Promise<Symphony
     const installed = join(home, 'extensions');
     if (existsSync(installed)) {
       dirs.push({ path: installed, mode: 'process' });
-      plugins.push(sandboxPlugin);
+      plugins.push((await import('@symphony/sandbox')).sandboxPlugin);
       pluginOptions.sandbox = { home, workspace, trusted: await extensionIds([...trustedDirs, ...(options.alsoTrust ?? [])]) };
     }
     // The Conductor budgets extension crashes per run (`crashBudget`); the stage itself only
@@ -176,6 +170,7 @@ export async function createSymphony(options: SymphonyOptions): Promise<Symphony
         const path = resolve(workflow);
         // Validated whole, `uses:` against what is installed, before a run exists (E_WORKFLOW_INVALID).
         const c = needConductor();
+        const { loadWorkflow } = await import('@symphony/conductor');
         return c.run(await loadWorkflow(path, { file: workflow, extensions: () => c.extensions() }), { source: path, ...runOptions });
       }
       return needConductor().run(workflow, runOptions);
@@ -193,6 +188,7 @@ export async function createSymphony(options: SymphonyOptions): Promise<Symphony
 /** Ids of the extensions in folders of extension folders (the ones trusted to run in worker threads). */
 async function extensionIds(dirs: string[]): Promise<string[]> {
   const ids: string[] = [];
+  const { loadManifest } = await import('@symphony/manifest');
   for (const dir of dirs) {
     if (!existsSync(dir)) continue;
     for (const entry of readdirSync(dir, { withFileTypes: true })) {
@@ -209,12 +205,22 @@ async function extensionIds(dirs: string[]): Promise<string[]> {
 
 /** `E_HOME_IN_WORKSPACE` when the home lies inside (or is) the workspace, real paths compared. */
 export function assertHomeOutsideWorkspace(home: string, workspace: string): void {
+  // A home that does not exist yet is resolved through its nearest existing folder: reached through
+  // a link into the workspace (`--home ./link/.symphony`), it is inside it all the same.
   const real = (p: string): string => {
-    try {
-      return realpathSync(p);
-    } catch {
-      return resolve(p);
+    let path = resolve(p);
+    const rest: string[] = [];
+    for (let i = 0; i < 4096; i++) {
+      try {
+        return join(realpathSync(path), ...rest.reverse());
+      } catch {
+        const parent = dirname(path);
+        if (parent === path) break;
+        rest.push(basename(path));
+        path = parent;
+      }
     }
+    return resolve(p);
   };
   const h = real(home);
   const w = real(workspace);

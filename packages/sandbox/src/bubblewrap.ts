@@ -109,7 +109,11 @@ export interface BubblewrapArgsOptions {
  * first, so a read-write grant below a read-only one stays writable and vice versa.
  */
 export function bubblewrapArgs(options: BubblewrapArgsOptions): string[] {
-  const args = [...runtimeMounts(options.execPath), '--proc', '/proc', '--dev', '/dev', '--tmpfs', '/tmp'];
+  // A grant of `/` itself is bound first: bound after them it would cover the private /proc and
+  // /dev, and the runtime's own links (/bin → usr/bin) already exist in it (bwrap: File exists).
+  const rootBind = options.readWrite.includes(sep) ? ['--bind', sep, sep] : options.readOnly.includes(sep) ? ['--ro-bind', sep, sep] : [];
+  // A granted `/` includes the host's /tmp (where workspaces often are): no private /tmp then.
+  const args = rootBind.length > 0 ? [...rootBind, '--proc', '/proc', '--dev', '/dev'] : [...runtimeMounts(options.execPath), '--proc', '/proc', '--dev', '/dev', '--tmpfs', '/tmp'];
   if (options.network) {
     // Name resolution and TLS roots, only when the network is granted.
     for (const file of ['/etc/resolv.conf', '/etc/hosts', '/etc/nsswitch.conf', '/etc/ssl', '/etc/ca-certificates']) {
@@ -125,12 +129,16 @@ export function bubblewrapArgs(options: BubblewrapArgsOptions): string[] {
   }
   const ordered = [...binds.entries()].sort(([a], [b]) => depth(a) - depth(b) || a.localeCompare(b));
   for (const [path, mode] of ordered) {
+    if (path === sep && mode !== 'mask') continue; // bound first, above
     // `-try`: a granted path that does not exist yet is simply absent, not a failure to start.
     if (mode === 'mask') args.push('--tmpfs', path);
     else args.push(mode === 'rw' ? '--bind-try' : '--ro-bind-try', path, path);
   }
   for (const { link, target } of options.symlinks ?? []) {
-    if (!ordered.some(([path]) => link === path || link.startsWith(path + sep))) args.push('--symlink', target, link);
+    // Under a bound `/` a link is already there, unless a mask hides it.
+    const hidden = ordered.some(([path, mode]) => mode === 'mask' && link.startsWith(path + sep));
+    const covered = ordered.some(([path, mode]) => mode !== 'mask' && (link === path || link.startsWith(path + sep) || (path === sep && !hidden)));
+    if (!covered) args.push('--symlink', target, link);
   }
   args.push(...namespaceFlags(options.network), '--die-with-parent', '--new-session', '--chdir', options.cwd);
   return args;

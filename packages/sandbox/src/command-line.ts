@@ -114,7 +114,9 @@ export function sandboxCommandLine(input: SandboxCommandInput): SandboxedCommand
     net: netPatterns,
     withheldEnv: withheldEnv.filter((name) => !AMBIENT_ENV.test(name)),
     ...(input.policySource ? { policy: input.policySource } : {}),
-    fs: { read: [...codeRead, ...roots.read], write: roots.write },
+    // The home stays out even under a grant that contains it (`fs.read: /`): Node's flags cannot
+    // subtract a folder, so without bubblewrap this layer is what keeps tokens.json unread.
+    fs: { read: [...codeRead, ...roots.read], write: roots.write, protected: policy.protectedPaths().map((p) => ({ root: p.root, except: [...(p.except ?? []), ...codeRead] })) },
     childProcess,
     worker,
   });

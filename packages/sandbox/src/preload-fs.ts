@@ -13,6 +13,8 @@ import { realPathOf } from './real-path.js';
 export interface FsRoots {
   read: string[];
   write: string[];
+  /** Folders no grant reaches (the home), but for their exceptions (the extension's own code). */
+  protected?: ReadonlyArray<{ root: string; except?: readonly string[] }>;
 }
 
 type Deny = (kind: 'fs.read' | 'fs.write', requested: string, target: string) => Error;
@@ -48,6 +50,9 @@ export function guardFs(roots: FsRoots, deny: Deny): void {
     }
     const allowed = kind === 'fs.read' ? readRoots : roots.write;
     if (!allowed.some((root) => within(target, root))) throw deny(kind, requested, target);
+    for (const shielded of roots.protected ?? []) {
+      if (within(target, shielded.root) && !(shielded.except ?? []).some((root) => within(target, root))) throw deny(kind, requested, target);
+    }
   };
 
   const read: Check = (a) => check('fs.read', a[0]);

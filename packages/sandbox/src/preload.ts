@@ -240,6 +240,11 @@ function install(info: SandboxInfo): void {
       rule: 'default-deny',
     });
   };
+  // process._debugProcess(pid) sends SIGUSR1 to any pid below process.kill: without bubblewrap it
+  // opens the host's (or any other Node process's) inspector on 127.0.0.1:9229.
+  if (typeof internals._debugProcess === 'function') {
+    Object.defineProperty(process, '_debugProcess', { value: (pid: unknown) => refuseInspector(`process._debugProcess(${String(pid)})`)(), writable: false, configurable: false });
+  }
   const insp = inspector as unknown as Record<string, unknown>;
   Object.defineProperty(insp, 'open', { value: refuseInspector('inspector.open'), writable: false, configurable: false });
   const sessionProto = (inspector.Session as unknown as { prototype: Record<string, unknown> }).prototype;

@@ -115,8 +115,12 @@ describe('flag builders', () => {
 
   it('masks the home with a tmpfs when a granted path contains it; the code below it is bound again after', () => {
     const args = bubblewrapArgs({ readOnly: ['/', '/h/store/x@1'], readWrite: [], network: false, cwd: '/', masks: ['/h'] });
-    const mounts = args.flatMap((a, i) => (a === '--ro-bind-try' || a === '--bind-try' || a === '--tmpfs' ? [`${a} ${args[i + 1]}`] : []));
-    expect(mounts).toEqual(['--tmpfs /tmp', '--ro-bind-try /', '--tmpfs /h', '--ro-bind-try /h/store/x@1']);
+    const mounts = args.flatMap((a, i) => (a === '--ro-bind' || a === '--ro-bind-try' || a === '--bind-try' || a === '--tmpfs' ? [`${a} ${args[i + 1]}`] : []));
+    // `/` first (bound after them it covered the private /proc and /dev, and the runtime's /bin link
+    // clashed with the one it already has: bwrap refused to start); the host's /tmp shows through it.
+    expect(mounts).toEqual(['--ro-bind /', '--tmpfs /h', '--ro-bind-try /h/store/x@1']);
+    expect(args).not.toContain('--symlink');
+    expect(args.indexOf('--proc')).toBeGreaterThan(args.indexOf('/'));
     // Nothing granted contains the home: no mask.
     expect(bubblewrapArgs({ readOnly: ['/w'], readWrite: [], network: false, cwd: '/w', masks: ['/h'] })).not.toContain('/h');
   });

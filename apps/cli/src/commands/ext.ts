@@ -63,6 +63,9 @@ export async function extCommand(args: string[]): Promise<number> {
   throw new SymphonyError('E_USAGE', `unknown ext command "${sub}"\n${EXT_USAGE}`, { details: { command: sub } });
 }
 
+const EXTENSION_ID = /^[a-z][a-z0-9-]*(\.[a-z0-9][a-z0-9_-]*)+$/;
+const SEMVER = /^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(-[0-9A-Za-z-]+(\.[0-9A-Za-z-]+)*)?(\+[0-9A-Za-z-]+(\.[0-9A-Za-z-]+)*)?$/;
+
 /**
  * `symphony ext grant|revoke|grants`: the user's decisions in `<home>/grants.json`, keyed by the
  * installed version (a new version starts from its manifest again), each one audited.
@@ -78,6 +81,11 @@ async function grantsCommand(sub: 'grant' | 'revoke' | 'grants', args: string[],
   const at = spec.indexOf('@', 1);
   const id = at < 0 ? spec : spec.slice(0, at);
   let version = at < 0 ? undefined : spec.slice(at + 1);
+  // Decisions are keyed by `<id>@<version>`: a name that is no id (`../x`, `__proto__`) or a
+  // version that is no semver (`__proto__`, `latest`) would be a decision nothing ever reads.
+  if (!EXTENSION_ID.test(id) || (version !== undefined && !SEMVER.test(version))) {
+    throw new SymphonyError('E_USAGE', `"${spec}" is not <id>[@version] (an extension id like acme.csv, a version like 1.2.3)\n${usage}`, { details: { spec } });
+  }
   if (!version) {
     try {
       version = (await loadManifest(join(home, 'extensions', id))).manifest.version;

@@ -1,9 +1,8 @@
 import { dirname, join, resolve } from 'node:path';
 import { writeFile } from 'node:fs/promises';
-import { inspectRuns, loadWorkflow, resolveInputs, type RunResult } from '@symphony/conductor';
+import type { RunResult } from '@symphony/conductor';
 import { defaultHome } from '@symphony/config';
 import { SymphonyError, toSymphonyError, type SymphonyEvents } from '@symphony/types';
-import { installedExtensions } from '@symphony/runtime';
 import { openKernel, scaleOutCatalog } from '../kernel.js';
 import { c, ms, table } from '../term.js';
 import { RunView } from '../run-view.js';
@@ -50,6 +49,8 @@ async function runWorkflow(file: string | undefined, values: CommonValues, home:
   // The whole workflow is validated, every `uses:` against the extensions this run would load (read
   // from their manifests), before anything opens: E_WORKFLOW_INVALID with file:line:col, and no
   // store, home or run record is created.
+  // `run` only: the Conductor (and onnxruntime) is not loaded for `runs`/`artifacts` inspection.
+  const [{ loadWorkflow, resolveInputs }, { installedExtensions }] = await Promise.all([import('@symphony/conductor'), import('@symphony/runtime')]);
   const workflow = file && workflowPath ? await loadWorkflow(workflowPath, { file, extensions: [...(await installedExtensions({ home, extensions: extensionDirs })), ...(await scaleOutCatalog())] }) : undefined;
   // Bad inputs fail before anything starts.
   const inputs = workflow ? resolveInputs(workflow, parseInputs(values.input)) : {};
@@ -196,7 +197,9 @@ function stateLabel(state: string, reused?: boolean): string {
 
 async function runsCommand(positionals: string[], values: CommonValues, home: string): Promise<number> {
   const [sub = 'list', runId] = positionals;
+  if (!['list', 'show', 'explain'].includes(sub)) throw new SymphonyError('E_USAGE', `unknown "runs ${sub}" (list, show <runId>, explain <runId>)`, { details: { sub } });
   const open = await openStore(home);
+  const { inspectRuns } = await import('@symphony/conductor/views');
   const conductor = inspectRuns(open.dag, open.symphony.ledger);
   try {
     if (sub === 'list') {

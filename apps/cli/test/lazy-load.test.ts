@@ -1,0 +1,62 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { CLI } from './cli-harness.js';
+
+// What a command loads, seen through a module resolve hook in the real CLI process: inspection
+// commands open the store only, and --help/--version load nothing but the dispatcher.
+const dir = mkdtempSync(join(tmpdir(), 'symphony-lazy-'));
+const hooks = join(dir, 'hooks.mjs');
+const register = join(dir, 'register.mjs');
+writeFileSync(
+  hooks,
+  `import { appendFileSync } from 'node:fs';
+export async function resolve(spec, ctx, next) {
+  if (!spec.startsWith('.') && !spec.startsWith('node:') && !spec.startsWith('file:') && !spec.startsWith('/')) appendFileSync(process.env.LAZY_LOG, spec + '\\n');
+  return next(spec, ctx);
+}
+`,
+);
+writeFileSync(register, `import { register } from 'node:module';\nregister(${JSON.stringify(pathToFileURL(hooks).href)});\n`);
+
+function loaded(args: string[]): { code: number | null; stdout: string; modules: Set<string> } {
+  const log = join(dir, `log-${Math.random().toString(36).slice(2)}`);
+  writeFileSync(log, '');
+  const home = join(dir, 'home');
+  const r = spawnSync(process.execPath, ['--import', pathToFileURL(register).href, CLI, ...args], { cwd: dir, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1', SYMPHONY_HOME: home, LAZY_LOG: log } });
+  return { code: r.status, stdout: r.stdout, modules: new Set(readFileSync(log, 'utf8').split('\n').filter(Boolean)) };
+}
+
+const HEAVY = ['onnxruntime-node', '@symphony/extension-loader', '@symphony/sandbox', '@symphony/ipc-bus', '@symphony/stage-operators', '@symphony/stage-instruments', '@symphony/pit-pool', '@symphony/metrics', 'pino-pretty', 'yaml'];
+
+describe('symphony loads lazily', () => {
+  it('runs list/show and artifacts list open only the store', () => {
+    for (const args of [['runs', 'list', '--json'], ['artifacts', 'list', '--json'], ['runs', 'show', 'no-such-run']]) {
+      const r = loaded(args);
+      expect(r.modules.has('@symphony/pit-dag'), args.join(' ')).toBe(true);
+      expect(HEAVY.filter((m) => r.modules.has(m)), args.join(' ')).toEqual([]);
+      if (args[2] === '--json') {
+        expect(r.code).toBe(0);
+        expect(JSON.parse(r.stdout)).toEqual([]);
+      } else expect(r.code).toBe(1);
+    }
+  });
+
+  it('an unknown runs subcommand is a usage error before any store opens', () => {
+    const home = join(dir, 'untouched-home');
+    const r = loaded(['runs', 'bogus', '--home', home]);
+    expect(r.code).toBe(2);
+    expect(existsSync(home)).toBe(false);
+  });
+
+  it('--help and --version load no package at all', () => {
+    for (const flag of ['--help', '-V', 'runs --help']) {
+      const r = loaded(flag.split(' '));
+      expect(r.code).toBe(0);
+      expect([...r.modules].filter((m) => m.startsWith('@symphony/') || !/^[a-z_]+(\/[a-z_]+)?$/.test(m))).toEqual([]);
+    }
+  });
+});
