@@ -1,7 +1,7 @@
 import type { Readable } from 'node:stream';
 import { EventEmitter } from 'eventemitter3';
 import { SymphonyError, silentLogger, type Logger } from '@symphony/types';
-import { BusClient, DEFAULT_LIMITS, type CallLimits, type CallLogEntry, type CallOptions } from './client.js';
+import { BusClient, DEFAULT_LIMITS, type CallLimits, type CallOptions } from './client.js';
 import type { CloseInfo } from './endpoint.js';
 import { createLauncher, type Launched, type Launcher, type LaunchSpec, type SpawnWrapper } from './launcher.js';
 
@@ -79,8 +79,8 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   private readonly stderrTail: string[] = [];
   /** `onLog` listeners of the calls running now: stdout/stderr lines go to them. */
   private readonly logListeners = new Set<NonNullable<CallOptions['onLog']>>();
-  /** The last call that finished, for output lines that arrive just after its result (pipes lag the bus). */
-  private lastListener: { onLog: NonNullable<CallOptions['onLog']>; until: number } | undefined;
+  /** Calls that just finished, for output lines that arrive after their result (pipes lag the bus). */
+  private endedListeners: { onLog: NonNullable<CallOptions['onLog']>; until: number }[] = [];
 
   constructor(private readonly options: SupervisorOptions) {
     super();
@@ -140,27 +140,28 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     } finally {
       if (onLog) {
         this.logListeners.delete(onLog);
-        this.lastListener = { onLog, until: performance.now() + OUTPUT_GRACE_MS };
+        const now = performance.now();
+        this.endedListeners = this.endedListeners.filter((e) => e.until >= now);
+        if (this.endedListeners.length < 64) this.endedListeners.push({ onLog, until: now + OUTPUT_GRACE_MS });
       }
     }
   }
 
-  /** Hands an output line to the call(s) it was written during. */
+  /** Hands an output line to the call(s) it was written during (or that ended just before it arrived). */
   private attribute(stream: 'stdout' | 'stderr', line: string): void {
-    const deliver = (onLog: NonNullable<CallOptions['onLog']>, entry: CallLogEntry) => {
+    const now = performance.now();
+    this.endedListeners = this.endedListeners.filter((e) => e.until >= now && !this.logListeners.has(e.onLog));
+    const targets = new Set(this.logListeners);
+    for (const e of this.endedListeners) targets.add(e.onLog);
+    if (targets.size === 0) return;
+    const ambiguous = targets.size > 1;
+    for (const onLog of targets) {
       try {
-        onLog(entry);
+        onLog(ambiguous ? { stream, line, ambiguous } : { stream, line });
       } catch {
         // A listener's failure never breaks the supervisor.
       }
-    };
-    if (this.logListeners.size === 0) {
-      const last = this.lastListener;
-      if (last && performance.now() <= last.until) deliver(last.onLog, { stream, line });
-      return;
     }
-    const ambiguous = this.logListeners.size > 1;
-    for (const onLog of this.logListeners) deliver(onLog, ambiguous ? { stream, line, ambiguous } : { stream, line });
   }
 
   /** Re-enables a failed extension: its crash history is forgotten and the next call starts it. */
@@ -404,7 +405,7 @@ function withDeadline<T>(promise: Promise<T>, ms: number): Promise<T | undefined
 }
 
 /** How long after a call ends its output lines are still attributed to it (stdout is a separate pipe). */
-const OUTPUT_GRACE_MS = 100;
+const OUTPUT_GRACE_MS = 250;
 
 /** Longest line of an extension's stdout/stderr the host keeps; the rest of the line is counted and dropped. */
 export const MAX_OUTPUT_LINE = 8 * 1024;
