@@ -80,7 +80,7 @@ declare module 'fastify' {
 }
 
 const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
-const RUN_EVENT_NAMES = ['run:start', 'step:ready', 'step:start', 'step:progress', 'step:retry', 'step:end', 'step:fail', 'run:end'] as const;
+const RUN_EVENT_NAMES = ['run:start', 'step:ready', 'step:start', 'step:progress', 'step:log', 'step:retry', 'step:end', 'step:fail', 'run:end'] as const;
 
 export interface SymphonyServer {
   app: FastifyInstance;

@@ -6,7 +6,7 @@ import { withoutStacks } from './http-errors.js';
 
 export const RUN_MONITOR = 'symphony.run-monitor';
 export const ARTIFACT_BROWSER = 'symphony.artifact-browser';
-const RUN_EVENTS = ['run:start', 'step:ready', 'step:start', 'step:progress', 'step:retry', 'step:end', 'step:fail', 'run:end'] as const;
+const RUN_EVENTS = ['run:start', 'step:ready', 'step:start', 'step:progress', 'step:log', 'step:retry', 'step:end', 'step:fail', 'run:end'] as const;
 
 interface StageCaller {
   call(uses: string, input?: unknown, options?: { timeoutMs?: number }): Promise<unknown>;

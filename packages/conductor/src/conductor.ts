@@ -14,7 +14,7 @@ import {
 import type { ConductorEnv, InvokeContext } from './conductor-env.js';
 import { HistoryBook, type CandidateStats } from './history.js';
 import { PolicyManager } from './model-manager.js';
-import { normalizeProviders, type ArbiterPort, type Candidate, type MetricsPort, type PoolPort, type StagePort } from './ports.js';
+import { normalizeProviders, type ArbiterPort, type Candidate, type MetricsPort, type PoolPort, type StageCallOptions, type StagePort } from './ports.js';
 import { DagExecution, type DagPort, type RunResult } from './dag-execution.js';
 import { RunStore, type DecisionRecord, type RunRecord, type StepRecord } from './run-store.js';
 import { inspectRunsLazy } from './run-views.js';
@@ -179,6 +179,7 @@ export function createConductor(services: ConductorServices, options: ConductorO
             const { fraction, message } = normalizeProgress(p);
             progress(fraction, typeof m === 'string' ? m : message);
           },
+          onLog: stepLogger(services.events, ctx.runId, ctx.stepId, ctx.attempt),
         });
       } catch (err) {
         // A crash is a failed attempt (the step's retry decides); the stage restarts the extension.
@@ -344,3 +345,29 @@ function newRunId(): string {
 }
 
 export type { SymphonyEvents };
+
+/** Lines kept per attempt of a step, and their total size; past either, one `truncated` marker. */
+export const STEP_LOG_LIMITS = { lines: 1_000, bytes: 256 * 1024 } as const;
+
+const LEVELS = new Set(['debug', 'info', 'warn', 'error']);
+
+/** Turns an extension's lines during one attempt into bounded `step:log` events. */
+function stepLogger(events: ConductorEnv['events'], runId: string, stepId: string, attempt: number): NonNullable<StageCallOptions['onLog']> {
+  let lines = 0;
+  let bytes = 0;
+  let truncated = false;
+  return (entry) => {
+    if (truncated) return;
+    const line = typeof entry.line === 'string' ? entry.line : String(entry.line);
+    const size = Buffer.byteLength(line);
+    if (lines >= STEP_LOG_LIMITS.lines || bytes + size > STEP_LOG_LIMITS.bytes) {
+      truncated = true;
+      events.emit('step:log', { runId, stepId, attempt, stream: entry.stream, line: `[truncated: more than ${STEP_LOG_LIMITS.lines} lines or ${STEP_LOG_LIMITS.bytes / 1024} KiB]`, truncated: true, at: Date.now() });
+      return;
+    }
+    lines += 1;
+    bytes += size;
+    const level = entry.level && LEVELS.has(entry.level) ? (entry.level as 'debug' | 'info' | 'warn' | 'error') : undefined;
+    events.emit('step:log', { runId, stepId, attempt, stream: entry.stream, ...(level ? { level } : {}), line, ...(entry.ambiguous ? { ambiguous: true } : {}), at: Date.now() });
+  };
+}

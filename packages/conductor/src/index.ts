@@ -58,6 +58,7 @@ export { reasonFor, withReasons, describeReason, EXPLORE_DEFAULTS, type ExploreO
 export {
   createConductor,
   DEFAULT_CRASH_BUDGET,
+  STEP_LOG_LIMITS,
   type Conductor,
   type ConductorOptions,
   type ConductorServices,

@@ -11,6 +11,8 @@ export interface StageCallOptions {
   onProgress?: (progress: unknown, message?: string) => void;
   /** Which run, step and attempt the call serves (a dispatching Stage derives idempotent job ids from it). */
   step?: { runId: string; stepId: string; attempt: number };
+  /** Receives the lines the extension writes during the call: `ctx.log`, stdout, stderr. */
+  onLog?: (entry: { stream: 'log' | 'stdout' | 'stderr'; level?: string; line: string; ambiguous?: boolean }) => void;
 }
 
 /** `stage` (extension-loader): calls `ext.id/method` through the IPC bus. */

@@ -33,6 +33,21 @@ export interface CallOptions {
   transfer?: readonly TransferListItem[];
   /** Receives `ctx.progress(fraction, message)` from the handler. */
   onProgress?: (fraction: number, message?: string) => void;
+  /**
+   * Receives what the call's handler logs with `ctx.log` (exact: the log carries the call id) and,
+   * through the supervisor, the extension's stdout/stderr lines written while the call runs
+   * (`ambiguous` when other calls with an `onLog` were running at the same time).
+   */
+  onLog?: (entry: CallLogEntry) => void;
+}
+
+/** One line an extension wrote during a call. */
+export interface CallLogEntry {
+  stream: 'log' | 'stdout' | 'stderr';
+  level?: LogLevel;
+  line: string;
+  /** Set when the line could belong to another call running at the same time (stdout/stderr only). */
+  ambiguous?: boolean;
 }
 
 export interface ClientEvents {
@@ -56,6 +71,7 @@ interface Pending {
   signal: AbortSignal | undefined;
   onAbort: (() => void) | undefined;
   onProgress: CallOptions['onProgress'];
+  onLog?: CallOptions['onLog'];
   acked: boolean;
   sentAt: number;
 }
@@ -196,6 +212,7 @@ export class BusClient extends EventEmitter<ClientEvents> {
         signal: options.signal,
         onAbort: undefined,
         onProgress: options.onProgress,
+        ...(options.onLog ? { onLog: options.onLog } : {}),
         acked: false,
         sentAt: performance.now(),
       };
@@ -306,9 +323,20 @@ export class BusClient extends EventEmitter<ClientEvents> {
       case Op.Event:
         this.emit('event', message[1], message[2]);
         return;
-      case Op.Log:
+      case Op.Log: {
+        const fields = message[3] as Record<string, unknown> | undefined;
+        const entry = typeof fields?.callId === 'number' ? this.pending.get(fields.callId) : undefined;
+        if (entry?.onLog) {
+          const stream = fields?.stream === 'stdout' || fields?.stream === 'stderr' ? fields.stream : undefined;
+          try {
+            entry.onLog(stream ? { stream, line: String(message[2]) } : { stream: 'log', level: message[1], line: String(message[2]) });
+          } catch {
+            // A listener's failure never breaks the bus.
+          }
+        }
         this.emit('log', message[1], message[2], message[3]);
         return;
+      }
       case Op.Pong:
         if (message[2]) this.lastMemory = { heapUsedBytes: message[2][0], rssBytes: message[2][1] };
         this.pings.get(message[1])?.(0);

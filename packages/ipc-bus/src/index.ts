@@ -14,7 +14,7 @@ export {
 } from './transports/socket.js';
 export { asComlinkEndpoint } from './comlink-endpoint.js';
 export { hostEndpoint } from './host-endpoint.js';
-export { BusClient, DEFAULT_LIMITS, type BusClientOptions, type CallLimits, type CallOptions, type ClientEvents } from './client.js';
+export { BusClient, DEFAULT_LIMITS, type BusClientOptions, type CallLimits, type CallLogEntry, type CallOptions, type ClientEvents } from './client.js';
 export { serve, encodeError, type BusServer, type CallHandler, type ServeOptions, type ServerCallContext } from './server.js';
 export { payloadSize } from './payload.js';
 export { Ring, RingChannel } from './ring.js';

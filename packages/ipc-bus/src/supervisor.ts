@@ -77,6 +77,10 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   private cancelRestart: (() => void) | undefined;
   private stopping: Promise<void> | undefined;
   private readonly stderrTail: string[] = [];
+  /** `onLog` listeners of the calls running now: stdout/stderr lines go to them. */
+  private readonly logListeners = new Set<NonNullable<CallOptions['onLog']>>();
+  /** Calls that just finished, for output lines that arrive after their result (pipes lag the bus). */
+  private endedListeners: { onLog: NonNullable<CallOptions['onLog']>; until: number }[] = [];
 
   constructor(private readonly options: SupervisorOptions) {
     super();
@@ -124,6 +128,8 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     // call's own time limit starts once the extension is up, so a cold start is not a timeout.
     const client = this.instance && this.currentState === 'running' ? this.instance.client : await this.waitFor(this.client(), method, options.signal);
     const entry = this.remember(method);
+    const onLog = options.onLog;
+    if (onLog) this.logListeners.add(onLog);
     try {
       const result = await client.call(method, input, options);
       entry.outcome = 'ok';
@@ -131,6 +137,30 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     } catch (error) {
       entry.outcome = (error as SymphonyError).code ?? 'error';
       throw error;
+    } finally {
+      if (onLog) {
+        this.logListeners.delete(onLog);
+        const now = performance.now();
+        this.endedListeners = this.endedListeners.filter((e) => e.until >= now);
+        if (this.endedListeners.length < 64) this.endedListeners.push({ onLog, until: now + OUTPUT_GRACE_MS });
+      }
+    }
+  }
+
+  /** Hands an output line to the call(s) it was written during (or that ended just before it arrived). */
+  private attribute(stream: 'stdout' | 'stderr', line: string): void {
+    const now = performance.now();
+    this.endedListeners = this.endedListeners.filter((e) => e.until >= now && !this.logListeners.has(e.onLog));
+    const targets = new Set(this.logListeners);
+    for (const e of this.endedListeners) targets.add(e.onLog);
+    if (targets.size === 0) return;
+    const ambiguous = targets.size > 1;
+    for (const onLog of targets) {
+      try {
+        onLog(ambiguous ? { stream, line, ambiguous } : { stream, line });
+      } catch {
+        // A listener's failure never breaks the supervisor.
+      }
     }
   }
 
@@ -333,6 +363,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       if (name === 'stderr') this.logger.warn({ stream: name }, line);
       else this.logger.info({ stream: name }, line);
       this.emit('output', { stream: name, line });
+      this.attribute(name, line);
     });
     stream.setEncoding('utf8');
     stream.on('data', (chunk: string) => splitter.push(chunk));
@@ -372,6 +403,9 @@ function withDeadline<T>(promise: Promise<T>, ms: number): Promise<T | undefined
     }),
   ]).finally(() => clearTimeout(timer));
 }
+
+/** How long after a call ends its output lines are still attributed to it (stdout is a separate pipe). */
+const OUTPUT_GRACE_MS = 250;
 
 /** Longest line of an extension's stdout/stderr the host keeps; the rest of the line is counted and dropped. */
 export const MAX_OUTPUT_LINE = 8 * 1024;

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { hasErrorCode } from '@symphony/types';
-import type { Supervisor } from '../src/index.js';
+import type { CallLogEntry, Supervisor } from '../src/index.js';
 import { codeOf, faulty, memoryLogger } from './helpers.js';
 
 const running: Supervisor[] = [];
@@ -113,6 +113,22 @@ describe('Supervisor', () => {
     await new Promise((r) => setTimeout(r, 50));
     expect(logger.lines).toContainEqual({ level: 'info', obj: { extensionId: 'test.process', stream: 'stdout' }, msg: 'hello from the child' });
     expect(logger.lines).toContainEqual({ level: 'warn', obj: { extensionId: 'test.process', stream: 'stderr' }, msg: 'err:hello from the child' });
+  });
+
+  it("hands a call's stdout/stderr lines to its onLog, marked ambiguous when another call was running", async () => {
+    const s = track(faulty('process'));
+    const alone: CallLogEntry[] = [];
+    await s.call('print', { text: 'solo' }, { onLog: (e) => alone.push(e) });
+    for (let i = 0; i < 100 && alone.length < 2; i++) await new Promise((r) => setTimeout(r, 5));
+    expect(alone).toEqual(expect.arrayContaining([{ stream: 'stdout', line: 'solo' }, { stream: 'stderr', line: 'err:solo' }]));
+    const slow: CallLogEntry[] = [];
+    const printed: CallLogEntry[] = [];
+    const running = s.call('slow', { ms: 300 }, { onLog: (e) => slow.push(e) });
+    await s.call('print', { text: 'both' }, { onLog: (e) => printed.push(e) });
+    for (let i = 0; i < 100 && printed.length < 2; i++) await new Promise((r) => setTimeout(r, 5));
+    await running;
+    expect(printed).toEqual(expect.arrayContaining([{ stream: 'stdout', line: 'both', ambiguous: true }, { stream: 'stderr', line: 'err:both', ambiguous: true }]));
+    expect(slow.every((e) => e.ambiguous === true)).toBe(true);
   });
 
   it('stops gracefully: in-flight calls finish, new ones are refused', async () => {

@@ -11,7 +11,27 @@ export interface RunEvents {
   'step:retry': [{ runId: string; stepId: string; attempt: number; delayMs: number; error: SymphonyErrorJSON; at: number }];
   'step:end': [{ runId: string; stepId: string; attempt: number; output?: ArtifactRef; skipped?: boolean; durationMs: number; at: number }];
   'step:fail': [{ runId: string; stepId: string; attempt: number; error: SymphonyErrorJSON; durationMs: number; at: number }];
+  /**
+   * A line an extension wrote during a step's attempt: `ctx.log` (stream `log`, with its level),
+   * stdout or stderr. Bounded per attempt; past the bound one line with `truncated: true` marks the
+   * cut and the rest are dropped. `ambiguous`: written while other calls ran in the same instance.
+   */
+  'step:log': [StepLogEvent];
   'run:end': [{ runId: string; status: 'succeeded' | 'failed' | 'cancelled'; durationMs: number; at: number }];
+}
+
+/** The payload of `step:log`. */
+export interface StepLogEvent {
+  runId: string;
+  stepId: string;
+  attempt: number;
+  stream: 'log' | 'stdout' | 'stderr';
+  level?: 'debug' | 'info' | 'warn' | 'error';
+  line: string;
+  ambiguous?: boolean;
+  /** The marker after the last kept line: this attempt wrote more than the bound. */
+  truncated?: boolean;
+  at: number;
 }
 
 /** Events the kernel itself emits about its plugins. */

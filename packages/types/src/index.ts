@@ -42,7 +42,7 @@ export {
   type HealthStatus,
   type HealthReport,
 } from './refs.js';
-export type { RunEvents, KernelLifecycleEvents, SymphonyEvents, EventName } from './events.js';
+export type { RunEvents, StepLogEvent, KernelLifecycleEvents, SymphonyEvents, EventName } from './events.js';
 export { silentLogger, type Logger } from './logger.js';
 export type { LedgerService, LedgerDbOptions, LedgerStats } from './ledger.js';
 export type { ArtifactData, ArtifactMeta, ArtifactVersion, ArtifactQuery, Artifact, ArtifactSelector, GcReport, ArtifactsService } from './artifacts.js';
