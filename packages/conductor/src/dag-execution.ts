@@ -1,4 +1,4 @@
-import { toSymphonyError, type ArtifactRef, type Step, type SymphonyErrorJSON, type Workflow } from '@symphony/types';
+import { SymphonyError, toSymphonyError, type ArtifactRef, type Step, type SymphonyErrorJSON, type Workflow } from '@symphony/types';
 import type { ConductorEnv } from './conductor-env.js';
 import type { DecisionContext } from './features.js';
 import type { Decision } from './policy.js';
@@ -219,7 +219,14 @@ export class DagExecution {
             this.timing.set(plan.step.id, { durationMs, servedBy });
             // Decisions go in the same event turn as the tracker's completion: one group commit.
             if (records.length > 0) this.track(this.env.ledger.transaction(() => records.forEach((r) => this.env.store.putDecision(r))));
-            await this.dag.completeWithOutput(runId, plan.step.id, output ?? null, { servedBy, producer: { extensionId: servedBy.slice(0, servedBy.indexOf('/')) } });
+            await this.dag.completeWithOutput(runId, plan.step.id, output ?? null, { servedBy, producer: { extensionId: servedBy.slice(0, servedBy.indexOf('/')) } }).catch(async (err: unknown) => {
+              // The tracker refused the output and left the step running (a BigInt, a cycle: nothing
+              // the store can keep). That is this attempt failing, retried per the step's `retry`;
+              // left running, the run would wait for the step forever.
+              if (this.stepState(plan.step.id) !== 'running') throw err;
+              const e = toSymphonyError(err);
+              await this.dag.fail(runId, plan.step.id, new SymphonyError('E_OUTPUT_INVALID', `${e.message} (returned by ${servedBy})`, { details: { stepId: plan.step.id, servedBy } }));
+            });
             this.env.recordTrace(records);
           },
           async (err: unknown) => {
@@ -229,6 +236,14 @@ export class DagExecution {
           },
         );
       this.settle(work);
+    }
+  }
+
+  private stepState(stepId: string): string | undefined {
+    try {
+      return this.dag.state(this.run.runId).steps.find((s) => s.stepId === stepId)?.state;
+    } catch {
+      return undefined;
     }
   }
 
