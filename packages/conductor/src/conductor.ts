@@ -110,6 +110,20 @@ const SLOT = 'conductor.steps';
 
 export function createConductor(services: ConductorServices, options: ConductorOptions): Conductor {
   const logger = options.logger ?? silentLogger;
+  // Listeners observe; one that throws must not fail an attempt or stop an extension's log.
+  const sink = services.events as ConductorEnv['events'] & { on?: (...a: unknown[]) => unknown; off?: (...a: unknown[]) => unknown };
+  const events: ConductorEnv['events'] & { on(...a: unknown[]): unknown; off(...a: unknown[]): unknown } = {
+    on: (...a) => sink.on?.(...a),
+    off: (...a) => sink.off?.(...a),
+    emit(event, ...args) {
+      try {
+        return services.events.emit(event, ...args);
+      } catch (err) {
+        logger.warn({ err, event }, `conductor: a listener of ${event} threw (the run goes on)`);
+        return false;
+      }
+    },
+  };
   const store = new RunStore(services.ledger);
   const policy = new PolicyManager(options.fallback, logger);
   const history = loadHistory(services.ledger);
@@ -135,7 +149,7 @@ export function createConductor(services: ConductorServices, options: ConductorO
     store,
     ledger: services.ledger,
     artifacts: services.artifacts,
-    events: services.events,
+    events,
     policy,
     history,
     inFlight: new Map(),
@@ -153,7 +167,7 @@ export function createConductor(services: ConductorServices, options: ConductorO
     },
     async invoke(uses, input, ctx) {
       const progress = (fraction: number, message?: string) =>
-        services.events.emit('step:progress', { runId: ctx.runId, stepId: ctx.stepId, fraction, ...(message ? { message } : {}), at: Date.now() });
+        events.emit('step:progress', { runId: ctx.runId, stepId: ctx.stepId, fraction, ...(message ? { message } : {}), at: Date.now() });
       const builtin = builtins.get(uses);
       if (builtin) return invokeBuiltin(builtin.fn, input, ctx, progress);
       if (!services.stage) {
@@ -179,7 +193,7 @@ export function createConductor(services: ConductorServices, options: ConductorO
             const { fraction, message } = normalizeProgress(p);
             progress(fraction, typeof m === 'string' ? m : message);
           },
-          onLog: stepLogger(services.events, ctx.runId, ctx.stepId, ctx.attempt),
+          onLog: stepLogger(events, ctx.runId, ctx.stepId, ctx.attempt),
         });
       } catch (err) {
         // A crash is a failed attempt (the step's retry decides); the stage restarts the extension.

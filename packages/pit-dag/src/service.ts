@@ -55,11 +55,29 @@ export const DEFAULT_LEASE_TTL_MS = 30_000;
 
 const noEvents: RunEventSink = { emit: () => false };
 
+/**
+ * Listeners observe a run; they never steer it. One that throws (an embedder's bug, a server whose
+ * event log cannot be written) is logged: emitted inside the engine's own bookkeeping, its error
+ * had left runs `running` forever (run:start, step:ready, step:start) or crashed the process (run:end).
+ */
+function guarded(sink: RunEventSink, logger: Logger): RunEventSink {
+  return {
+    emit(event, ...args) {
+      try {
+        return sink.emit(event, ...args);
+      } catch (err) {
+        logger.warn({ err, event }, `pit.dag: a listener of ${event} threw (the run goes on)`);
+        return false;
+      }
+    },
+  };
+}
+
 /** The DAG tracker over the shared ledger (the `pit.dag` service). */
 export function createDagService(deps: DagServiceDeps): DagService & { close(): void } {
   const { ledger, artifacts } = deps;
-  const events = deps.events ?? noEvents;
   const logger = deps.logger ?? silentLogger;
+  const events = guarded(deps.events ?? noEvents, logger);
   const now = deps.now ?? Date.now;
   const checkpoints = new Checkpoints(ledger);
   const active = new Map<string, ActiveRun>();

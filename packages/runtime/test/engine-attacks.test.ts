@@ -46,3 +46,42 @@ describe.each(['worker', 'process'] as const)('an output the store cannot keep (
     }
   }, 60_000);
 });
+
+/**
+ * Listeners observe a run. One that threw (an embedder's bug; the server's event log when its disk
+ * fails) threw inside the engine: on run:start/step:ready/step:start the run was left `running`
+ * forever and `run()` rejected with the listener's raw error; on run:end the process crashed.
+ */
+describe('a run event listener that throws', () => {
+  it('is logged and the run goes on to its true end, whatever event it listens to', async () => {
+    const symphony = await createSymphony({ home: freshHome('listener'), builtins: false, policy: 'heuristic', noSync: true, logLevel: 'silent', extensions: [{ path: HOSTILE, mode: 'worker' }] });
+    const names = ['run:start', 'step:ready', 'step:start', 'step:progress', 'step:log', 'step:retry', 'step:fail', 'step:end', 'run:end'] as const;
+    const heard = new Map<string, number>();
+    for (const name of names) {
+      symphony.kernel.events.on(name, () => {
+        heard.set(name, (heard.get(name) ?? 0) + 1);
+        throw new Error(`a listener of ${name} is broken`);
+      });
+    }
+    try {
+      const result = await symphony.run({
+        name: 'listeners',
+        steps: [
+          { id: 'talk', uses: 'test.hostile/chatty' },
+          { id: 'boom', needs: ['talk'], uses: 'test.hostile/boom', retry: { count: 1, backoffMs: 1 } },
+          { id: 'cleanup', needs: ['boom'], if: 'failure()', uses: 'test.hostile/ok' },
+        ],
+      });
+      expect(result.status).toBe('failed');
+      expect(result.steps.map((s) => `${s.stepId}:${s.state}:${s.attempts}`)).toEqual(['talk:done:1', 'boom:failed:2', 'cleanup:done:1']);
+      expect(symphony.dag.record(result.runId)?.status).toBe('failed');
+      // Every event was emitted (and threw) at least once.
+      expect(names.filter((n) => !heard.has(n))).toEqual([]);
+      // A second run on the same Symphony is unaffected.
+      const again = await symphony.run({ name: 'listeners-2', steps: [{ id: 'a', uses: 'test.hostile/ok' }] });
+      expect(again.status).toBe('succeeded');
+    } finally {
+      await symphony.close();
+    }
+  }, 60_000);
+});
