@@ -167,9 +167,13 @@ export function checkInputs(workflow: Workflow, given: Record<string, unknown> =
 }
 
 /** The retry policy's verdict on a failed attempt (`attempts` already counts it). */
+/** The longest wait between two attempts: one hour (the largest `backoffMs`). */
+export const MAX_BACKOFF_MS = 3_600_000;
+
 export function retryDecision(policy: RetryPolicy | undefined, attempts: number, code: string, continueOnError: boolean): FailDecision {
   if (policy && attempts <= policy.count && (!policy.on || policy.on.length === 0 || policy.on.includes(code))) {
-    return { action: 'retry', attempt: attempts + 1, delayMs: Math.round(policy.backoffMs * policy.factor ** (attempts - 1)) };
+    // Capped: past 2^31 - 1 ms a timer fires at once, so an exponential backoff turned into a burst.
+    return { action: 'retry', attempt: attempts + 1, delayMs: Math.round(Math.min(MAX_BACKOFF_MS, policy.backoffMs * policy.factor ** (attempts - 1))) };
   }
   return continueOnError ? { action: 'continue' } : { action: 'fail' };
 }
