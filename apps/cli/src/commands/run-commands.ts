@@ -33,7 +33,8 @@ export async function runCli(command: string, positionals: string[], values: Com
 }
 
 function parseInputs(pairs: string[] = []): Record<string, string> {
-  const out: Record<string, string> = {};
+  // No prototype: `--input __proto__=x` is an input name like any other (refused when undeclared), not silently dropped.
+  const out: Record<string, string> = Object.create(null) as Record<string, string>;
   for (const pair of pairs) {
     const eq = pair.indexOf('=');
     if (eq <= 0) throw new SymphonyError('E_USAGE', `--input "${pair}" must look like name=value`, { details: { input: pair } });
