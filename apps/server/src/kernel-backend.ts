@@ -30,6 +30,7 @@ export function createKernelBackend(kernel: Kernel, options: { closeKernel?: boo
   const stage = kernel.tryService<StageLike>('stage');
   const sandbox = kernel.tryService<SandboxLike>('sandbox');
   const metrics = kernel.tryService<MetricsLike>('metrics');
+  const dag = kernel.tryService<{ holder?(runId: string): unknown }>('pit.dag');
 
   const summary = (r: ReturnType<Conductor['runs']>[number]): RunSummary => ({
     runId: r.runId,
@@ -84,7 +85,7 @@ export function createKernelBackend(kernel: Kernel, options: { closeKernel?: boo
     async getRun(runId) {
       const found = findRun(runId);
       return found
-        ? { ...summary(found.run), steps: withoutStacks(found.steps), error: withoutStacks(found.run.error), resumes: found.run.resumes, policy: found.run.policy, inputs: found.run.inputs, ...(found.run.source ? { source: found.run.source } : {}), ...(found.run.startedBy ? { startedBy: found.run.startedBy } : {}), ...(found.run.rerunOf ? { rerunOf: found.run.rerunOf, rerunFrom: found.run.rerunFrom } : {}), needs: Object.fromEntries(found.run.workflow.steps.map((st) => [st.id, st.needs ?? []])) }
+        ? { ...summary(found.run), steps: withoutStacks(found.steps), error: withoutStacks(found.run.error), resumes: found.run.resumes, policy: found.run.policy, inputs: found.run.inputs, ...(found.run.source ? { source: found.run.source } : {}), ...(found.run.startedBy ? { startedBy: found.run.startedBy } : {}), ...(found.run.rerunOf ? { rerunOf: found.run.rerunOf, rerunFrom: found.run.rerunFrom } : {}), needs: Object.fromEntries(found.run.workflow.steps.map((st) => [st.id, st.needs ?? []])), ...(found.run.status === 'running' && dag?.holder ? { driven: dag.holder(runId) !== undefined } : {}) }
         : undefined;
     },
     async explainRun(runId) {

@@ -454,7 +454,11 @@ export function createDagService(deps: DagServiceDeps): DagService & { close(): 
         if (r.servedBy) run.servedBy[i] = r.servedBy;
         (run.reusedFrom ??= new Map()).set(i, r.reusedFrom as string);
       }
-      return begin(run, false, (i) => (carried.has(i) ? StepStatus.done : undefined));
+      // Carried steps are announced as ended (attempt 0, as a skipped step is), naming their run.
+      const at = now();
+      return begin(run, false, (i) => (carried.has(i) ? StepStatus.done : undefined), () => {
+        for (const [i, r] of carried) events.emit('step:end', { runId, stepId: graph.ids[i] as string, attempt: 0, ...(r.output ? { output: r.output } : {}), reusedFrom: r.reusedFrom as string, durationMs: 0, at });
+      });
     },
 
     resume(runId) {

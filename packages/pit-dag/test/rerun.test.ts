@@ -51,6 +51,10 @@ describe('pit.dag: a re-run that carries over an ended run\'s results (createRun
     expect(carried).toEqual({ a: first.runId, b: first.runId, c: undefined, d: undefined, e: first.runId });
     // The record in the ledger says so too (a view of a run nobody drives).
     expect(x.dag.state(again.runId).steps.filter((s) => s.reusedFrom).map((s) => s.stepId).sort()).toEqual(['a', 'b', 'e']);
+    // Each carried step is announced as ended without an attempt, naming its run; nothing of it started.
+    const mine = x.events.filter((e) => e.payload.runId === again.runId);
+    expect(mine.filter((e) => e.name === 'step:end' && e.payload.reusedFrom).map((e) => [e.payload.stepId, e.payload.attempt, e.payload.reusedFrom]).sort()).toEqual([['a', 0, first.runId], ['b', 0, first.runId], ['e', 0, first.runId]]);
+    expect(mine.filter((e) => e.name === 'step:start').map((e) => e.payload.stepId).sort()).toEqual(['c', 'd']);
     // The carried steps' outputs are the first run's artifact versions, not new ones.
     expect(final.steps.find((s) => s.stepId === 'b')?.output).toEqual(failing.steps.find((s) => s.stepId === 'b')?.output);
   });
