@@ -208,7 +208,8 @@ describe.skipIf(!executablePath)('the web UI in a real Chromium through the real
     });
     const rev = Number(await view.getAttribute('data-rev'));
     // The form starts at the workflow's declared defaults; point `repo` at the test's repository.
-    expect(await page.locator('#input-top').inputValue()).toBe('15');
+    // (filled in once `GET /workflows` answers)
+    await expect.poll(() => page.locator('#input-top').inputValue(), { timeout: 10_000 }).toBe('15');
     await page.locator('#input-repo').fill(repo);
     await page.getByRole('button', { name: 'Start' }).click();
     const started = await page.getByTestId('started-run').locator('a').textContent();
@@ -337,6 +338,7 @@ describe.skipIf(!executablePath)('the web UI in a real Chromium through the real
     await page.getByTestId('rerun-failed').click();
     await page.waitForURL((u) => /^\/runs\/[^/]+$/.test(u.pathname) && u.pathname !== `/runs/${runId}`);
     const again = decodeURIComponent(new URL(page.url()).pathname.split('/')[2]!);
+    // The page follows the new run (a timer set by the old run's events must not swallow its events).
     await page.getByTestId('run-status').filter({ hasText: 'succeeded' }).waitFor({ timeout: 45_000 });
     expect(await page.getByTestId('run-rerun-of').textContent()).toBe(`${runId} (the failed steps)`);
     const carried = await page.getByTestId('carried').locator('a[data-step-link]').evaluateAll((as) => as.map((a) => a.getAttribute('data-step-link')));
@@ -350,6 +352,42 @@ describe.skipIf(!executablePath)('the web UI in a real Chromium through the real
     expect(await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth)).toBe(0);
     await shot('server-rerun-390');
     await page.setViewportSize({ width: 1280, height: 1000 });
+  });
+
+  it('the walkthrough on a phone (390×844, touch): log in, start the example, its run page, a step\'s log, the Markdown report, a download; nothing wider than the screen', async () => {
+    const phone = await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
+    const p = await phone.newPage();
+    p.on('pageerror', (err) => pageErrors.push(err));
+    const overflow = () => p.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+    try {
+      await p.goto(`${server.url}/runs`);
+      await p.getByTestId('page-login').waitFor();
+      expect(await overflow()).toBe(0);
+      await p.getByLabel('API token').fill(tokens.run);
+      await p.getByRole('button', { name: 'Log in' }).tap();
+      await p.locator('#input-repo').fill(repo);
+      await p.getByRole('button', { name: 'Start' }).tap();
+      await p.getByTestId('started-run').locator('a').tap();
+      await p.getByTestId('run-detail').waitFor();
+      await p.getByTestId('run-status').filter({ hasText: 'succeeded' }).waitFor({ timeout: 45_000 });
+      expect(await overflow()).toBe(0);
+      await p.locator('[data-testid="timeline"] a[data-step-link="complexity"]').tap();
+      await p.getByTestId('step-panel').getByTestId('log').filter({ hasText: /\[log\] measured the decision points of \d+ of \d+ files/ }).waitFor();
+      expect(await overflow()).toBe(0);
+      await p.screenshot({ path: `${artifactsDir}server-phone-step.png`, fullPage: true });
+      await p.getByTestId('nav-artifacts').tap();
+      await p.getByRole('cell', { name: 'hotspots/report' }).tap();
+      await p.getByTestId('open-hotspots/report').tap();
+      const report = p.getByTestId('artifact-markdown');
+      await report.waitFor();
+      expect(await report.locator('h1, h2, h3').count()).toBeGreaterThan(0);
+      expect(await overflow()).toBe(0);
+      const [download] = await Promise.all([p.waitForEvent('download'), p.getByTestId('artifact-download').tap()]);
+      expect(readFileSync((await download.path())!, 'utf8')).toContain('src/hot.js');
+      await p.screenshot({ path: `${artifactsDir}server-phone-artifacts.png`, fullPage: true });
+    } finally {
+      await phone.close();
+    }
   });
 
   it('opens an artifact of the run on the Artifacts page: the Markdown report rendered (not JSON), a JSON output as a tree, a download', async () => {

@@ -136,9 +136,13 @@ export function RunDetailView({ runId, stepId }: { runId: string; stepId?: strin
     api.decisions(runId).then(mine(setDecisions), mine(() => setDecisions([])));
   }, [api, runId]);
   useEffect(() => { setRun(undefined); setError(undefined); load(); }, [load]);
-  // Each event refreshes the run (at most every 500 ms).
+  // Each event refreshes the run (at most every 500 ms). The timer reads the run shown when it
+  // fires: an event of a new run (after a re-run's navigation) that arrives while a timer set for
+  // the old one is pending is not lost.
   const pending = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
-  const lines = useRunEvents(runId, () => { if (!pending.current) pending.current = setTimeout(() => { pending.current = undefined; load(); }, 500); });
+  const latestLoad = useRef(load);
+  latestLoad.current = load;
+  const lines = useRunEvents(runId, () => { if (!pending.current) pending.current = setTimeout(() => { pending.current = undefined; latestLoad.current(); }, 500); });
   useEffect(() => () => clearTimeout(pending.current), []);
 
   const act = async (name: string, f: () => Promise<unknown>, done: string) => {
