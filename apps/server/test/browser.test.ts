@@ -341,6 +341,7 @@ describe.skipIf(!executablePath)('the web UI in a real Chromium through the real
     // The page follows the new run (a timer set by the old run's events must not swallow its events).
     await page.getByTestId('run-status').filter({ hasText: 'succeeded' }).waitFor({ timeout: 45_000 });
     expect(await page.getByTestId('run-rerun-of').textContent()).toBe(`${runId} (the failed steps)`);
+    expect(await (await fetch(`${server.url}/runs/${again}`, { headers: { authorization: `Bearer ${tokens.read}` } })).json()).toMatchObject({ status: 'succeeded', rerunOf: runId, startedBy: 'token:browser' });
     const carried = await page.getByTestId('carried').locator('a[data-step-link]').evaluateAll((as) => as.map((a) => a.getAttribute('data-step-link')));
     expect(carried.sort()).toEqual(example.steps.filter((id) => id !== 'save').sort());
     expect(await page.locator('[data-testid="timeline"] a[data-step-link]').evaluateAll((as) => as.map((a) => a.getAttribute('data-step-link')))).toEqual(['save']);

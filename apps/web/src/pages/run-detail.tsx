@@ -109,13 +109,23 @@ function useRunEvents(runId: string, onEvent: () => void): LogLine[] {
         : e.type === 'step:end' ? (typeof data.reusedFrom === 'string' ? `carried over from run ${data.reusedFrom}` : data.skipped ? 'skipped' : `succeeded in ${humanDuration(Number(data.durationMs))}`)
         : e.type === 'step:start' ? `started, attempt ${String(data.attempt ?? 1)}`
         : e.type === 'run:end' ? `run ${String(data.status ?? 'ended')}` : 'run started';
+      // Lines are added in batches (a finished run replays its whole log in one burst: one render, not one per line).
+      buffer.push({ at: Number(data.at ?? Date.now()), ...(stepId ? { stepId } : {}), type: e.type, text });
+      flushing ??= setTimeout(flush, 50);
+    };
+    let buffer: LogLine[] = [];
+    let flushing: ReturnType<typeof setTimeout> | undefined;
+    const flush = () => {
+      flushing = undefined;
+      const batch = buffer;
+      buffer = [];
       // Bounded: the last 2000 lines in the page.
-      setLines((prev) => [...prev.slice(-1999), { at: Number(data.at ?? Date.now()), ...(stepId ? { stepId } : {}), type: e.type, text }]);
+      setLines((prev) => (prev.length + batch.length > 2000 ? [...prev, ...batch].slice(-2000) : [...prev, ...batch]));
       ref.current();
     };
     for (const t of types) source.addEventListener(t, handler as EventListener);
     source.addEventListener('run:end', () => source.close());
-    return () => source.close();
+    return () => { source.close(); clearTimeout(flushing); };
   }, [runId]);
   return lines;
 }
