@@ -167,6 +167,8 @@ export function RunDetailView({ runId, stepId }: { runId: string; stepId?: strin
   const orphaned = run.status === 'running' && run.driven === false;
   const live = (run.status === 'running' || run.status === 'pending') && !orphaned;
   const step = stepId ? run.steps.find((s) => s.stepId === stepId) : undefined;
+  // This server keeps the events (and step logs) of the runs it drives; a CLI run's are in its terminal.
+  const unrecorded = !live && run.startedBy === 'cli' ? 'This run was started from the CLI: its events and step logs were printed there, not kept by this server.' : '(no output)';
   const duration = run.endedAt && run.startedAt ? run.endedAt - run.startedAt : run.startedAt ? Date.now() - run.startedAt : undefined;
   return (
     <div className="flex flex-col gap-4" data-testid="run-detail">
@@ -209,11 +211,11 @@ export function RunDetailView({ runId, stepId }: { runId: string; stepId?: strin
         <Timeline run={run} selected={stepId} />
       </Card>
       {stepId && (
-        <StepPanel runId={runId} step={step} stepId={stepId} decisions={decisions.filter((d) => d.stepId === stepId)} lines={lines.filter((l) => l.stepId === stepId)} live={live}
+        <StepPanel runId={runId} step={step} stepId={stepId} decisions={decisions.filter((d) => d.stepId === stepId)} lines={lines.filter((l) => l.stepId === stepId)} live={live} empty={unrecorded}
           rerun={mayRun && !live ? () => void act('rerun', async () => navigate(runPath(await api.rerun(runId, stepId))), 'Started again.') : undefined} />
       )}
       <Card title="Run log" description="Every event of this run, live.">
-        <LogView lines={lines} label="Run log" live={live} />
+        <LogView lines={lines} label="Run log" live={live} empty={unrecorded} />
       </Card>
     </div>
   );
@@ -273,7 +275,7 @@ function Timeline({ run, selected }: { run: RunDetail; selected?: string }) {
   );
 }
 
-function StepPanel({ runId, step, stepId, decisions, lines, live, rerun }: { runId: string; step?: StepDetail; stepId: string; decisions: Decision[]; lines: LogLine[]; live: boolean; rerun?: (() => void) | undefined }) {
+function StepPanel({ runId, step, stepId, decisions, lines, live, empty, rerun }: { runId: string; step?: StepDetail; stepId: string; decisions: Decision[]; lines: LogLine[]; live: boolean; empty: string; rerun?: (() => void) | undefined }) {
   const headingRef = useRef<HTMLDivElement>(null);
   // A deep link or a click on a step brings its panel into view and gives it the focus.
   useEffect(() => { headingRef.current?.focus(); }, [stepId]);
@@ -310,7 +312,7 @@ function StepPanel({ runId, step, stepId, decisions, lines, live, rerun }: { run
           </div>
         )}
         <h3 className="text-sm font-semibold">Log</h3>
-        <LogView lines={lines} label={`Log of step ${stepId}`} live={live} />
+        <LogView lines={lines} label={`Log of step ${stepId}`} live={live} empty={empty} />
         <div className="flex flex-wrap items-center gap-3">
           {rerun && <Button variant="outline" size="sm" onClick={rerun} data-testid="rerun-step" title="A new run: this step and everything after it run again, the steps before are carried over">Re-run from this step</Button>}
           <a className="text-sm underline-offset-4 hover:underline" href={runPath(runId)} onClick={linkClick(runPath(runId))}>Close step</a>
@@ -321,7 +323,7 @@ function StepPanel({ runId, step, stepId, decisions, lines, live, rerun }: { run
 }
 
 /** A log, live while the run runs (it follows the end unless scrolled up), searchable. */
-function LogView({ lines, label, live }: { lines: LogLine[]; label: string; live: boolean }) {
+function LogView({ lines, label, live, empty = '(no output)' }: { lines: LogLine[]; label: string; live: boolean; empty?: string }) {
   const [filter, setFilter] = useState('');
   const box = useRef<HTMLPreElement>(null);
   const atEnd = useRef(true);
@@ -341,7 +343,7 @@ function LogView({ lines, label, live }: { lines: LogLine[]; label: string; live
       </div>
       <pre ref={box} tabIndex={0} aria-label={label} onScroll={(e) => { const el = e.currentTarget; atEnd.current = el.scrollHeight - el.scrollTop - el.clientHeight < 24; }}
         className="max-h-80 overflow-auto rounded-md border bg-muted/50 p-3 font-mono text-xs leading-relaxed whitespace-pre-wrap" data-testid="log">
-        {shown.length === 0 ? (needle && lines.length ? 'no line matches' : '(no output)') : shown.map((l, i) => <LogLineView key={i} line={l} needle={needle} />)}
+        {shown.length === 0 ? (needle && lines.length ? 'no line matches' : empty) : shown.map((l, i) => <LogLineView key={i} line={l} needle={needle} />)}
       </pre>
     </div>
   );
