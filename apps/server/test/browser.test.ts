@@ -294,7 +294,7 @@ describe.skipIf(!executablePath)('the web UI in a real Chromium through the real
       await other.getByTestId('step-panel').getByTestId('log').filter({ hasText: 'succeeded in' }).waitFor();
       // What the extension wrote with ctx.log is in the step's log, and the log is searchable.
       const stepLog = other.getByTestId('step-panel').getByTestId('log');
-      await stepLog.filter({ hasText: /\[log\] report: \d+ hotspot\(s\), top src\/hot\.js/ }).waitFor();
+      await stepLog.filter({ hasText: /\[info\] report: \d+ hotspot\(s\), top src\/hot\.js/ }).waitFor();
       await other.getByRole('searchbox', { name: 'Search the log of step report' }).fill('TOP SRC');
       expect(await other.getByTestId('step-panel').getByTestId('log-count').textContent()).toMatch(/^1 of \d+ lines match$/);
       expect(await stepLog.locator('mark').textContent()).toBe('top src');
@@ -373,7 +373,7 @@ describe.skipIf(!executablePath)('the web UI in a real Chromium through the real
       await p.getByTestId('run-status').filter({ hasText: 'succeeded' }).waitFor({ timeout: 45_000 });
       expect(await overflow()).toBe(0);
       await p.locator('[data-testid="timeline"] a[data-step-link="complexity"]').tap();
-      await p.getByTestId('step-panel').getByTestId('log').filter({ hasText: /\[log\] measured the decision points of \d+ of \d+ files/ }).waitFor();
+      await p.getByTestId('step-panel').getByTestId('log').filter({ hasText: /\[info\] measured the decision points of \d+ of \d+ files/ }).waitFor();
       expect(await overflow()).toBe(0);
       await p.screenshot({ path: `${artifactsDir}server-phone-step.png`, fullPage: true });
       await p.getByTestId('nav-artifacts').tap();

@@ -103,7 +103,7 @@ function useRunEvents(runId: string, onEvent: () => void): LogLine[] {
       const stepId = typeof data.stepId === 'string' ? data.stepId : undefined;
       const err = data.error as { code?: string; message?: string } | undefined;
       const text = e.type === 'step:progress' ? `${Math.round(Number(data.fraction ?? 0) * 100)}%${data.message ? ` ${String(data.message)}` : ''}`
-        : e.type === 'step:log' ? `[${String(data.stream ?? data.level ?? 'log')}] ${String(data.line ?? data.message ?? data.text ?? '')}`
+        : e.type === 'step:log' ? `[${String(data.stream === 'log' ? data.level ?? 'log' : data.stream ?? 'log')}] ${String(data.line ?? data.message ?? data.text ?? '')}`
         : e.type === 'step:retry' ? `retry, attempt ${String(data.attempt ?? '?')}${err ? `: ${err.code} ${err.message}` : ''}`
         : e.type === 'step:fail' ? `failed${err ? `: ${err.code} ${err.message}` : ''}`
         : e.type === 'step:end' ? (typeof data.reusedFrom === 'string' ? `carried over from run ${data.reusedFrom}` : data.skipped ? 'skipped' : `succeeded in ${humanDuration(Number(data.durationMs))}`)
