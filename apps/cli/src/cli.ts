@@ -4,7 +4,7 @@ import { COMMAND_HELP, cliVersion, isUsageError, wantsHelp } from './help.js';
 
 const USAGE = `symphony <command>
 
-  run <workflow.yaml> [--input k=v]... [--resume <runId>] [--json] [--home dir]
+  run <workflow.yaml> [--input k=v]... [--resume <runId>] [--rerun <runId> [--from failed|all|<step>]] [--json] [--home dir]
   runs list | show <runId> | explain <runId>      [--json] [--home dir]
   artifacts list | get <name[@version]> [--out file]  [--json] [--home dir]
   train [--episodes N] [--seed S] [--out dir] [--promote] [--json] [--home dir]   (stores conductor-policy@candidate; gated promotion)
@@ -55,6 +55,8 @@ export async function main(args: string[]): Promise<number> {
       json: { type: 'boolean', default: false },
       input: { type: 'string', multiple: true, short: 'i' },
       resume: { type: 'string' },
+      rerun: { type: 'string' },
+      from: { type: 'string' },
       home: { type: 'string' },
       episodes: { type: 'string' },
       seed: { type: 'string' },

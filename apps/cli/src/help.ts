@@ -8,6 +8,9 @@ export const COMMAND_HELP: Readonly<Record<string, string>> = {
 
   -i, --input <k=v>    a workflow input (repeatable)
   --resume <runId>     continue an interrupted run; finished steps are not run again
+  --rerun <runId>      run an ended run again (a new run, same workflow and inputs)
+  --from <what>        with --rerun: failed (default: the steps that did not succeed and
+                       what follows; the others' results are carried over), all, or a step id
   --json               one JSON line per event on stdout
   --home <dir>         the store (default $SYMPHONY_HOME, else $XDG_DATA_HOME/symphony,
                        else ~/.local/share/symphony)`,

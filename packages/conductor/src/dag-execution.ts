@@ -31,13 +31,19 @@ export interface RunResult {
 
 /** What the Conductor keeps with a run in pit.dag's record. */
 export interface RunMeta {
+  /** Where the workflow came from: its file, or `api` for a document sent to the server. */
   source?: string;
+  /** Who started the run: `cli`, `token:<name>` (the server), or what an embedder says. */
+  startedBy?: string;
+  /** A re-run: the run it repeats, and what it ran again (`all`, `failed` or a step id). */
+  rerunOf?: string;
+  rerunFrom?: string;
   policy: string;
 }
 
 /** The part of `pit.dag` the Conductor drives (typed structurally: no import of pit-dag). */
 export interface DagPort {
-  createRun(workflow: unknown, options?: { runId?: string; inputs?: Record<string, unknown>; concurrency?: number; meta?: Record<string, unknown> }): Promise<DagRunView>;
+  createRun(workflow: unknown, options?: { runId?: string; inputs?: Record<string, unknown>; concurrency?: number; meta?: Record<string, unknown>; reuse?: { runId: string; rerun?: readonly string[] } }): Promise<DagRunView>;
   resume(runId: string): Promise<DagRunView>;
   next(runId: string, max?: number): { runId: string; stepId: string; step: Step; attempt: number; signal: AbortSignal; startedAt: number }[];
   resolveInputs(runId: string, stepId: string): Record<string, unknown>;
@@ -70,6 +76,8 @@ export interface DagRunView {
     error?: SymphonyErrorJSON;
     startedAt?: number;
     endedAt?: number;
+    /** The run whose result this step carried over (a re-run); it did not run in this one. */
+    reusedFrom?: string;
   }[];
 }
 
@@ -108,14 +116,14 @@ export class DagExecution {
   constructor(
     private readonly env: ConductorEnv,
     private readonly dag: DagPort,
-    private readonly run: { runId: string; workflow: Workflow; inputs: Record<string, unknown>; meta: RunMeta },
+    private readonly run: { runId: string; workflow: Workflow; inputs: Record<string, unknown>; meta: RunMeta; reuse?: { runId: string; rerun?: readonly string[] } },
     private readonly controller: AbortController,
   ) {}
 
   async execute(resume: boolean): Promise<RunResult> {
     const { runId } = this.run;
     if (resume) await this.dag.resume(runId);
-    else await this.dag.createRun(this.run.workflow, { runId, inputs: this.run.inputs, concurrency: this.run.workflow.concurrency ?? this.env.concurrency, meta: { ...this.run.meta } });
+    else await this.dag.createRun(this.run.workflow, { runId, inputs: this.run.inputs, concurrency: this.run.workflow.concurrency ?? this.env.concurrency, meta: { ...this.run.meta }, ...(this.run.reuse ? { reuse: this.run.reuse } : {}) });
     // A resumed run was cut off by its host: from now on a step's function starts only once its
     // start record (and its parents' results) are durable, so if it kills the host again the
     // interruption is charged to it, never to a parent whose commit had not landed.

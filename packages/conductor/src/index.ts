@@ -64,6 +64,7 @@ export {
   type ConductorServices,
   type RunHandle,
   type RunOptions,
+  type RerunOptions,
   type StepContext,
   type StepFunction,
   type StepRegistration,

@@ -46,6 +46,8 @@ export interface StepRecord {
   servedBy?: string;
   startedAt?: number;
   endedAt?: number;
+  /** The run this result was carried over from (`createRun({ reuse })`): the step did not run here. */
+  reusedFrom?: string;
 }
 
 /** The run's lease: exactly one driver at a time; `epoch` grows with every new holder (fencing). */

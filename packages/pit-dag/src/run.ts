@@ -50,6 +50,8 @@ export interface ActiveRun {
   fencedBatch: number;
   /** Set when the run stopped in this process without ending (lease lost, ledger full). */
   halted?: SymphonyError;
+  /** Steps carried over from another run (a re-run), by index: that run's id. */
+  reusedFrom?: Map<number, string>;
   done: Promise<RunStateView>;
   resolveDone(state: RunStateView): void;
   rejectDone(error: SymphonyError): void;
@@ -208,6 +210,8 @@ export function viewOfActive(run: ActiveRun, status: RunStatus): RunStateView {
     if (run.interruptions[i]) step.interruptions = run.interruptions[i] as number;
     const servedBy = run.servedBy[i];
     if (servedBy) step.servedBy = servedBy;
+    const reusedFrom = run.reusedFrom?.get(i);
+    if (reusedFrom) step.reusedFrom = reusedFrom;
     return step;
   });
   return view;
@@ -231,6 +235,7 @@ export function viewOfRecords(record: RunRecord, steps: Map<string, StepRecord>)
     if (saved?.servedBy) step.servedBy = saved.servedBy;
     if (saved?.startedAt) step.startedAt = saved.startedAt;
     if (saved?.endedAt) step.endedAt = saved.endedAt;
+    if (saved?.reusedFrom) step.reusedFrom = saved.reusedFrom;
     return step;
   });
   return view;
