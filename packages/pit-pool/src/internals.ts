@@ -14,6 +14,14 @@ export class Slot<I = unknown> {
   lastUse = 0;
   seenUse = 0;
   idleSince = 0;
+  /** Started by a `prewarmPath` plan (counts against `planLoads` until its load ends). */
+  planned = false;
+  /** Whose start it was, for admission (`InstanceStart.tenant`). */
+  tenant = 'pit.pool';
+  /** Why it was started (`InstanceStart.reason`). */
+  reason = '';
+  /** Gives the start's admission back; called once, when the slot leaves the model. */
+  admitted: (() => void) | undefined = undefined;
   constructor(
     readonly id: number,
     readonly model: ModelEntry<I>,

@@ -36,6 +36,10 @@ export class PoolCore {
     removed: { idle: 0, evicted: 0, unhealthy: 0, drained: 0, unregistered: 0, closed: 0 },
     memoryUsedBytes: 0,
   };
+  /** The last `prewarmPath` plan: models most critical first, whose run it is, and until when it holds. */
+  plan: { models: ModelEntry<any>[]; tenant: string | undefined; until: number } | undefined = undefined;
+  /** Plan loads in flight (at most `prewarm.planLoads`). */
+  planLoading = 0;
   useTick = 0;
   leaseSeq = 0;
   slotSeq = 0;
@@ -219,29 +223,73 @@ export class PoolCore {
   /** Starts loads while queued demand exceeds what loading instances will bring. */
   ensureCapacity(model: ModelEntry<any>): void {
     while (model.waiters.length > model.loading * model.concurrency && model.slots.length < model.maxInstances) {
-      if (!this.startLoad(model, 'demand')) break;
+      // The start is charged to the run whose step waits for it (holder `run/step`).
+      const holder = model.waiters[model.loading * model.concurrency]?.holder;
+      const slash = holder === undefined ? -1 : holder.indexOf('/');
+      if (!this.startLoad(model, 'demand', undefined, slash > 0 ? holder!.slice(0, slash) : undefined)) break;
     }
   }
 
   /** Begins loading one instance if backoff and memory allow (evicting idle LRU instances). */
-  startLoad(model: ModelEntry<any>, reason: string, evictable?: (slot: Slot) => boolean): boolean {
-    if (this.closed || model.retryAt > this.now()) return false;
+  startLoad(model: ModelEntry<any>, reason: string, evictable?: (slot: Slot) => boolean, tenant?: string): Slot | undefined {
+    if (this.closed || model.retryAt > this.now()) return undefined;
     if (this.stats.memoryUsedBytes + model.memory > this.budget) {
       this.evictFor(model.memory, evictable);
       if (this.stats.memoryUsedBytes + model.memory > this.budget) {
         if (model.waiters.length !== 0) this.starved.add(model);
-        return false;
+        return undefined;
       }
     }
     this.starved.delete(model);
     const slot = new Slot(++this.slotSeq, model);
+    if (tenant !== undefined) slot.tenant = tenant;
+    slot.reason = reason;
     model.slots.push(slot);
     model.loading++;
     this.stats.memoryUsedBytes += model.memory;
     this.emit(slot, 'cold', 'cold', reason);
     this.setState(slot, 'loading', reason);
     void loadSlot(this, model, slot);
-    return true;
+    return slot;
+  }
+
+  /**
+   * Continues the current `prewarmPath` plan: loads one instance of each planned model that has
+   * none, in plan order, at most `planLoads` at once, evicting only idle instances of models later
+   * in the plan or not in it. Called when the plan is set and whenever one of its loads ends.
+   */
+  pumpPlan(): string[] {
+    const started: string[] = [];
+    const plan = this.plan;
+    if (plan === undefined || this.closed) return started;
+    if (plan.until < this.now()) {
+      this.plan = undefined;
+      return started;
+    }
+    const limit = this.options.prewarm === false ? 0 : Math.max(1, this.options.prewarm?.planLoads ?? 1);
+    for (let k = 0; k < plan.models.length && this.planLoading < limit; k++) {
+      const model = plan.models[k]!;
+      if (model.slots.length !== 0 || this.models.get(model.spec.id) !== model) continue;
+      // Only what the plan needs sooner is protected; anything later or unlisted may be evicted (LRU first).
+      const sooner = new Set(plan.models.slice(0, k + 1));
+      const slot = this.startLoad(model, 'critical-path', (s) => !sooner.has(s.model), plan.tenant);
+      if (slot === undefined) continue;
+      // A load that settled synchronously is already done; only one still in flight holds a plan place.
+      if (slot.state === 'loading') {
+        slot.planned = true;
+        this.planLoading++;
+      }
+      started.push(model.spec.id);
+    }
+    return started;
+  }
+
+  /** A plan load ended (warm, failed or dropped): its place goes to the next model of the plan. */
+  planLoadEnded(slot: Slot): void {
+    if (!slot.planned) return;
+    slot.planned = false;
+    this.planLoading--;
+    this.pumpPlan();
   }
 
   /** Unloads idle, unpinned instances, least recently used first, until `bytes` fit. */
@@ -309,6 +357,9 @@ export class PoolCore {
     const i = model.slots.indexOf(slot);
     if (i < 0) return;
     model.slots.splice(i, 1);
+    const admitted = slot.admitted;
+    slot.admitted = undefined;
+    admitted?.();
     if (slot.inFree) {
       model.free.splice(model.free.indexOf(slot), 1);
       slot.inFree = false;

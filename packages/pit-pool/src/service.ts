@@ -27,11 +27,13 @@ export interface PoolService {
   /**
    * Pre-warming from a run's critical path: `order` lists the models the run needs next, most
    * critical first (by upward rank). Loads one instance of each, in that order, while the memory
-   * budget allows, evicting idle instances of models not in `order` (LRU first), never pinned ones.
-   * Replaces the previous plan: models no longer listed lose their hint and become evictable.
-   * Returns the models whose instance load started now, in order.
+   * budget allows, evicting idle instances of models later in `order` or not in it (LRU first),
+   * never pinned ones. At most `prewarm.planLoads` (1) of these loads run at once: the next starts
+   * as one lands, so the most urgent instance is not slowed by the others. Replaces the previous
+   * plan: models no longer listed lose their hint and become evictable. `tenant` (the run) is whose
+   * starts they are for `admit`. Returns the models whose instance load started now, in order.
    */
-  prewarmPath(order: readonly string[], options?: { inMs?: number }): string[];
+  prewarmPath(order: readonly string[], options?: { inMs?: number; tenant?: string }): string[];
   /** Asks every warm instance (of one model, or all) what memory it uses and budgets from it. */
   measure(modelId?: string): Promise<void>;
   /** Forecast step + pre-warm + keep-alive sweep (runs on a timer unless `timers: false`). */
@@ -159,21 +161,17 @@ export function createPool(options: PoolOptions = {}): PoolService {
           model.hintUntil = -Infinity;
         }
       }
-      const started: string[] = [];
-      if (options.prewarm === false || core.closed) return started;
+      core.plan = undefined;
+      if (options.prewarm === false || core.closed) return [];
       const now = core.now();
       const until = now + (opts.inMs ?? 0) + (options.prewarm?.hintGraceMs ?? 10_000);
-      for (let k = 0; k < models.length; k++) {
-        const model = models[k]!;
+      for (const model of models) {
         model.hintCount = Math.max(model.hintCount, 1);
         model.hintUntil = Math.max(model.hintUntil, until);
         model.desired = Math.min(model.maxInstances, Math.max(model.desired, 1));
-        if (model.slots.length !== 0) continue;
-        // Only what the plan needs sooner is protected; anything later or unlisted may be evicted (LRU first).
-        const sooner = new Set(models.slice(0, k + 1));
-        if (core.startLoad(model, 'critical-path', (slot) => !sooner.has(slot.model))) started.push(model.spec.id);
       }
-      return started;
+      core.plan = { models, tenant: opts.tenant, until };
+      return core.pumpPlan();
     },
     async measure(modelId) {
       const models = modelId === undefined ? [...core.models.values()] : [core.entry(modelId)];
@@ -194,6 +192,7 @@ export function createPool(options: PoolOptions = {}): PoolService {
     async close() {
       if (core.closed) return;
       core.closed = true;
+      core.plan = undefined;
       for (const timer of timers) clearInterval(timer);
       core.closing.abort();
       const unloads: Promise<void>[] = [];
