@@ -5,6 +5,8 @@ import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { PoolService, TransitionEvent } from '@symphony/pit-pool';
 import type { Workflow } from '@symphony/types';
+import type { ArbiterService } from '@symphony/pit-arbitration';
+import { COLD_START_PRIOR_MS } from '@symphony/conductor';
 import { createSymphony, type Symphony, type SymphonyOptions } from '../src/index.js';
 
 // Real worker threads and child processes started by the real Stage, leased by the real pit.pool,
@@ -72,6 +74,33 @@ describe('createSymphony({ pool })', () => {
     expect(loads(transitions)).toEqual(['pool.c', 'pool.b', 'pool.a']);
     expect(pool.stats().acquired).toBe(3);
     expect(pool.stats().warmHits).toBe(3);
+    // Each start went through pit.arbitration as the run's request for its bytes of pool.memory.
+    const starts = s.kernel.service<ArbiterService>('pit.arbitration').decisions().filter((d) => d.requestId.startsWith('pool:'));
+    expect(starts.map((d) => [d.requestId.replace(/#\d+$/, ''), d.action, d.tenant])).toEqual([
+      ['pool:pool.c', 'grant', handle.runId],
+      ['pool:pool.b', 'grant', handle.runId],
+      ['pool:pool.a', 'grant', handle.runId],
+    ]);
+  });
+
+  it('the Conductor sees warmth: of two equal candidates for a capability it picks the warm one, and explains the cold one\'s start cost', async () => {
+    const { s, pool } = await symphony({ extensions: [join(fixtures, 'scorers')], pool: { instruments: true } });
+    // Only the second provider has a warm instance (no call made: neither has any history).
+    pool.expect('pool.s2');
+    await until(() => pool.model('pool.s2').warm === 1, 'pool.s2 warm');
+    expect(pool.model('pool.s1').warm).toBe(0);
+    // `explore: false`: the policy's choice stands (exploration would try the unseen cold one on purpose).
+    const result = await s.run({ name: 'warmth', steps: [{ id: 'score', uses: 'capability:score', with: { x: 4 }, explore: false }] });
+    expect(result.status).toBe('succeeded');
+    const [decision] = s.conductor.explain(result.runId);
+    // Provider order puts the cold one first: a tie would have gone to it.
+    expect(decision!.candidates.map((c) => [c.id, c.warm, c.startCostMs])).toEqual([
+      ['pool.s1/predict', false, COLD_START_PRIOR_MS],
+      ['pool.s2/predict', true, 0],
+    ]);
+    expect(decision!.chosen).toBe('pool.s2/predict');
+    expect(pool.model('pool.s1').instances).toEqual([]);
+
   });
 
   it('keeps a pinned instrument warm under a memory budget that fits two of three: the others are evicted', async () => {
