@@ -103,6 +103,43 @@ describe('createSymphony({ pool })', () => {
 
   });
 
+  it('two runs at once under a budget that fits two of three: both succeed, every lease and pool.memory grant goes back, close never hangs', async () => {
+    const probe = await symphony({ builtins: false });
+    const instance = await probe.s.kernel.service('stage').startInstance('pool.a');
+    const each = Math.ceil((await instance.memory())!.heapUsedBytes * 1.15);
+    await instance.stop();
+    const options = { memoryBytes: each };
+    const { s, pool } = await symphony({ pool: { instruments: true, memoryBudgetBytes: Math.floor(each * 2.5), options: { 'pool.a': options, 'pool.b': options, 'pool.c': options } } });
+    const chain = (name: string, order: string[]): Workflow => ({
+      name,
+      steps: order.map((id, i) => ({ id: `s${i}`, uses: `pool.${id}/predict`, with: { x: i, ms: 30 }, ...(i ? { needs: [`s${i - 1}`] } : {}) })),
+    });
+    // Each run's plan replaces the other's as their steps end: they fight over two places for three instruments.
+    const tr = performance.now();
+    const [one, two] = await Promise.all([s.run(chain('one', ['a', 'b', 'c', 'a', 'b', 'c'])), s.run(chain('two', ['c', 'b', 'a', 'c', 'b', 'a']))]);
+    console.log('runs took', performance.now() - tr);
+    expect([one.status, two.status]).toEqual(['succeeded', 'succeeded']);
+    expect(s.artifacts.value('two/s5')).toMatchObject({ y: 10 });
+    expect(pool.models().flatMap((m) => m.instances).every((i) => i.active === 0)).toBe(true);
+    expect(pool.models().flatMap((m) => m.instances).length).toBeLessThanOrEqual(2);
+    const arbiter = s.kernel.service<ArbiterService>('pit.arbitration');
+    const held = (): number => Object.values(arbiter.metrics().tenants).reduce((sum, t) => sum + (t.held['pool.memory'] ?? 0), 0);
+    // The live instances' grants, no more (measurements may since have raised the pool's own count).
+    expect(held()).toBeGreaterThan(0);
+    expect(held()).toBeLessThanOrEqual(pool.stats().memoryUsedBytes);
+
+    // Closed while a run still starts instances: close settles, the run ends, nothing hangs.
+    const late = s.start(chain('late', ['a', 'b', 'c']));
+    await until(() => pool.models().some((m) => m.instances.some((i) => i.state === 'loading' || i.state === 'busy')), 'a start or a call in flight');
+    const t0 = performance.now();
+    await s.close();
+    console.log('close took', performance.now() - t0);
+    open.splice(open.indexOf(s), 1);
+    await late.done.catch(() => undefined);
+    // Every instance's pool.memory grant went back with it.
+    expect(held()).toBe(0);
+  }, 20_000);
+
   it('keeps a pinned instrument warm under a memory budget that fits two of three: the others are evicted', async () => {
     // What one instance really takes, as it reports it over the bus.
     const probe = await symphony({ builtins: false });
