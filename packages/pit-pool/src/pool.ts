@@ -36,8 +36,8 @@ export class PoolCore {
     removed: { idle: 0, evicted: 0, unhealthy: 0, drained: 0, unregistered: 0, closed: 0 },
     memoryUsedBytes: 0,
   };
-  /** The last `prewarmPath` plan: models most critical first, whose run it is, and until when it holds. */
-  plan: { models: ModelEntry<any>[]; tenant: string | undefined; until: number } | undefined = undefined;
+  /** Each run's last `prewarmPath` plan (by tenant; `pit.pool` for a caller that names none): models most critical first, and until when it holds. */
+  readonly plans = new Map<string, { models: ModelEntry<any>[]; until: number }>();
   /** Plan loads in flight (at most `prewarm.planLoads`). */
   planLoading = 0;
   useTick = 0;
@@ -254,25 +254,44 @@ export class PoolCore {
   }
 
   /**
-   * Continues the current `prewarmPath` plan: loads one instance of each planned model that has
-   * none, in plan order, at most `planLoads` at once, evicting only idle instances of models later
-   * in the plan or not in it. Called when the plan is set and whenever one of its loads ends.
+   * The plans of every run at once, merged: each run's most urgent model first, then each run's
+   * second, and so on (runs in the order their plans were first set), each model once, with the
+   * run it is first needed by. Expired plans are dropped here.
+   */
+  mergedPlan(): Array<{ model: ModelEntry<any>; tenant: string }> {
+    const now = this.now();
+    for (const [tenant, plan] of this.plans) if (plan.until < now) this.plans.delete(tenant);
+    const merged: Array<{ model: ModelEntry<any>; tenant: string }> = [];
+    const seen = new Set<ModelEntry<any>>();
+    let longest = 0;
+    for (const plan of this.plans.values()) longest = Math.max(longest, plan.models.length);
+    for (let k = 0; k < longest; k++) {
+      for (const [tenant, plan] of this.plans) {
+        const model = plan.models[k];
+        if (model === undefined || seen.has(model)) continue;
+        seen.add(model);
+        merged.push({ model, tenant });
+      }
+    }
+    return merged;
+  }
+
+  /**
+   * Continues the `prewarmPath` plans: loads one instance of each planned model that has none, in
+   * merged plan order, at most `planLoads` at once, evicting only idle instances of models later in
+   * the merged plan or in no plan. Called when a plan is set and whenever one of its loads ends.
    */
   pumpPlan(): string[] {
     const started: string[] = [];
-    const plan = this.plan;
-    if (plan === undefined || this.closed) return started;
-    if (plan.until < this.now()) {
-      this.plan = undefined;
-      return started;
-    }
+    if (this.plans.size === 0 || this.closed) return started;
+    const merged = this.mergedPlan();
     const limit = this.options.prewarm === false ? 0 : Math.max(1, this.options.prewarm?.planLoads ?? 1);
-    for (let k = 0; k < plan.models.length && this.planLoading < limit; k++) {
-      const model = plan.models[k]!;
+    for (let k = 0; k < merged.length && this.planLoading < limit; k++) {
+      const { model, tenant } = merged[k]!;
       if (model.slots.length !== 0 || this.models.get(model.spec.id) !== model) continue;
-      // Only what the plan needs sooner is protected; anything later or unlisted may be evicted (LRU first).
-      const sooner = new Set(plan.models.slice(0, k + 1));
-      const slot = this.startLoad(model, 'critical-path', (s) => !sooner.has(s.model), plan.tenant);
+      // Only what a plan needs sooner is protected; anything later or unlisted may be evicted (LRU first).
+      const sooner = new Set(merged.slice(0, k + 1).map((m) => m.model));
+      const slot = this.startLoad(model, 'critical-path', (s) => !sooner.has(s.model), tenant === 'pit.pool' ? undefined : tenant);
       if (slot === undefined) continue;
       // A load that settled synchronously is already done; only one still in flight holds a plan place.
       if (slot.state === 'loading') {

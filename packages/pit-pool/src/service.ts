@@ -29,9 +29,11 @@ export interface PoolService {
    * critical first (by upward rank). Loads one instance of each, in that order, while the memory
    * budget allows, evicting idle instances of models later in `order` or not in it (LRU first),
    * never pinned ones. At most `prewarm.planLoads` (1) of these loads run at once: the next starts
-   * as one lands, so the most urgent instance is not slowed by the others. Replaces the previous
-   * plan: models no longer listed lose their hint and become evictable. `tenant` (the run) is whose
-   * starts they are for `admit`. Returns the models whose instance load started now, in order.
+   * as one lands, so the most urgent instance is not slowed by the others. Each `tenant` (a run;
+   * default `pit.pool`) has one plan, which this replaces (an empty `order` ends it); the plans of
+   * runs at once are merged, each run's most urgent model first, so concurrent runs do not evict
+   * each other's next instance. Models in no plan lose their hint and become evictable. `tenant`
+   * is also whose starts they are for `admit`. Returns the models whose load started now, in order.
    */
   prewarmPath(order: readonly string[], options?: { inMs?: number; tenant?: string }): string[];
   /** Asks every warm instance (of one model, or all) what memory it uses and budgets from it. */
@@ -155,22 +157,26 @@ export function createPool(options: PoolOptions = {}): PoolService {
     },
     prewarmPath(order, opts = {}) {
       const models = [...new Set(order)].map((id) => core.entry(id));
-      for (const model of core.models.values()) {
-        if (!models.includes(model)) {
-          model.hintCount = 0;
-          model.hintUntil = -Infinity;
-        }
+      const tenant = opts.tenant ?? 'pit.pool';
+      core.plans.delete(tenant);
+      if (options.prewarm !== false && !core.closed && models.length !== 0) {
+        const until = core.now() + (opts.inMs ?? 0) + (options.prewarm?.hintGraceMs ?? 10_000);
+        core.plans.set(tenant, { models, until });
       }
-      core.plan = undefined;
+      // A model in no run's plan loses its hint and becomes evictable.
+      const planned = new Set(core.mergedPlan().map(({ model }) => model));
+      for (const model of core.models.values()) {
+        if (planned.has(model)) continue;
+        model.hintCount = 0;
+        model.hintUntil = -Infinity;
+      }
       if (options.prewarm === false || core.closed) return [];
-      const now = core.now();
-      const until = now + (opts.inMs ?? 0) + (options.prewarm?.hintGraceMs ?? 10_000);
+      const until = core.plans.get(tenant)?.until ?? -Infinity;
       for (const model of models) {
         model.hintCount = Math.max(model.hintCount, 1);
         model.hintUntil = Math.max(model.hintUntil, until);
         model.desired = Math.min(model.maxInstances, Math.max(model.desired, 1));
       }
-      core.plan = { models, tenant: opts.tenant, until };
       return core.pumpPlan();
     },
     async measure(modelId) {
@@ -192,7 +198,7 @@ export function createPool(options: PoolOptions = {}): PoolService {
     async close() {
       if (core.closed) return;
       core.closed = true;
-      core.plan = undefined;
+      core.plans.clear();
       for (const timer of timers) clearInterval(timer);
       core.closing.abort();
       const unloads: Promise<void>[] = [];

@@ -65,6 +65,31 @@ describe('prewarmPath: one start at a time, in plan order', () => {
   });
 });
 
+describe('prewarmPath: the plans of runs at once merge', () => {
+  it("each run's most urgent model comes first; one run's plan never evicts another's next instance; an empty plan ends a run's", async () => {
+    const pool = createPool({ timers: false, memoryBudgetBytes: 2, prewarm: { planLoads: 4 } });
+    for (const id of ['x', 'y', 'z', 'w']) pool.register({ id, load: async () => ({ id }), memoryBytes: 1 });
+    const warm = (): string[] => pool.models().filter((m) => m.warm === 1).map((m) => m.id);
+    // Run one needs x then y; run two needs z then w. Merged: x, z, y, w: the budget holds x and z.
+    expect(pool.prewarmPath(['x', 'y'], { tenant: 'one' })).toEqual(['x', 'y']);
+    await flush();
+    expect(pool.prewarmPath(['z', 'w'], { tenant: 'two' })).toEqual(['z']);
+    await flush();
+    // z took y's place (y was later in the merged plan), never x's.
+    expect(warm()).toEqual(['x', 'z']);
+    // Run two's z step is done: its plan is w. w takes z's place (in no plan now), never x's.
+    expect(pool.prewarmPath(['w'], { tenant: 'two' })).toEqual(['w']);
+    await flush();
+    expect(warm()).toEqual(['x', 'w']);
+    // Run one ends: x is in no plan any more, so run two's next (y) may take its place.
+    expect(pool.prewarmPath([], { tenant: 'one' })).toEqual([]);
+    expect(pool.prewarmPath(['w', 'y'], { tenant: 'two' })).toEqual(['y']);
+    await flush();
+    expect(warm()).toEqual(['y', 'w']);
+    await pool.close();
+  });
+});
+
 describe('instance starts go through admission', () => {
   it('each start is admitted with its model, bytes, reason and tenant, and given back when the instance goes', async () => {
     const starts: InstanceStart[] = [];

@@ -122,8 +122,10 @@ export function withInstrumentPool(stage: AnyPlugin, options: InstrumentPoolOpti
         warm(runId);
       };
       const onEnd = ({ runId }: { runId: string }): void => {
-        instrumentsOf.delete(runId);
+        if (!instrumentsOf.delete(runId)) return;
         done.delete(runId);
+        // The run's plan ends with it: its models no longer hold places in the merged plan.
+        pool.prewarmPath([], { tenant: runId });
       };
       ctx.events.on('run:start', onStart);
       ctx.events.on('step:end', onStepEnd);
