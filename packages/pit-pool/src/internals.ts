@@ -16,6 +16,8 @@ export class Slot<I = unknown> {
   idleSince = 0;
   /** Started by a `prewarmPath` plan (counts against `planLoads` until its load ends). */
   planned = false;
+  /** Frees the slot's plan place if its load stalls (see `prewarm.planStallMs`). */
+  planTimer: ReturnType<typeof setTimeout> | undefined = undefined;
   /** Whose start it was, for admission (`InstanceStart.tenant`). */
   tenant = 'pit.pool';
   /** Why it was started (`InstanceStart.reason`). */

@@ -297,16 +297,21 @@ export class PoolCore {
       if (slot.state === 'loading') {
         slot.planned = true;
         this.planLoading++;
+        const stallMs = (this.options.prewarm || {}).planStallMs ?? 2_000;
+        slot.planTimer = setTimeout(() => this.planLoadEnded(slot), stallMs);
+        slot.planTimer.unref?.();
       }
       started.push(model.spec.id);
     }
     return started;
   }
 
-  /** A plan load ended (warm, failed or dropped): its place goes to the next model of the plan. */
+  /** A plan load ended (warm, failed or dropped) or stalled: its place goes to the next model of the plan. */
   planLoadEnded(slot: Slot): void {
     if (!slot.planned) return;
     slot.planned = false;
+    clearTimeout(slot.planTimer);
+    slot.planTimer = undefined;
     this.planLoading--;
     this.pumpPlan();
   }

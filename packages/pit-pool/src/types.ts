@@ -68,6 +68,11 @@ export interface PrewarmOptions {
    * one at a time, in plan order, brings the most urgent instance up first; the next starts as it lands.
    */
   planLoads?: number;
+  /**
+   * How long one plan load may hold its place (default 2 000 ms): a start slower than this (a huge
+   * model, a wedged process) stops blocking the rest of the plan, which goes on beside it.
+   */
+  planStallMs?: number;
 }
 
 /** One instance about to start, as `PoolOptions.admit` sees it. */

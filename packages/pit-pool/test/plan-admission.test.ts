@@ -47,6 +47,22 @@ describe('prewarmPath: one start at a time, in plan order', () => {
     await pool.close();
   });
 
+  it('a plan load slower than planStallMs stops holding its place: the rest of the plan goes on beside it', async () => {
+    const pool = createPool({ timers: false, prewarm: { planStallMs: 30 } });
+    const slow = gated('slow');
+    const next = gated('next');
+    pool.register(slow.spec);
+    pool.register(next.spec);
+    expect(pool.prewarmPath(['slow', 'next'])).toEqual(['slow']);
+    await new Promise((resolve) => setTimeout(resolve, 60));
+    expect(loading(pool)).toEqual(['slow', 'next']);
+    slow.pending.shift()!();
+    next.pending.shift()!();
+    await flush();
+    expect(pool.models().map((m) => m.warm)).toEqual([1, 1]);
+    await pool.close();
+  });
+
   it('a failed plan load passes its place on; planLoads: 2 runs two at once', async () => {
     const pool = createPool({ timers: false, prewarm: { planLoads: 2 }, backoffBaseMs: 60_000 });
     let fail!: (err: Error) => void;
