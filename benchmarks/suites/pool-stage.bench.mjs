@@ -8,7 +8,10 @@
 //   pool, prewarm    the same plus prewarmPath(criticalPathOrder(...)) as each step starts: plan
 //                    loads one at a time in plan order (prewarm.planLoads 1), instances started
 //                    from the host's booted spare (ExtensionHost prewarm: 1, as the runtime does)
-//   pool, prewarm (before)  the policy as it was: every plan load at once, no spare
+//   pool, prewarm, one pool across runs   the same pool for every round, as createSymphony keeps
+//                    it: when a run's plan ends, the successor forecast warms what followed the last
+//                    model leased (here: a, the next run's first step)
+//   pool, prewarm (before)  the policy as it was: every plan load at once, no spare, no successor forecast
 // Every pooled mode but the last, and "no pool", share one host with one spare (so "no pool" starts
 // from spares too); the last and the floor use a plain host. Modes run interleaved, 4 rounds.
 // With a budget of two and the chain a b c a b c, step i+1's instance can only start while step i
@@ -93,12 +96,21 @@ export default async function run({ quick }) {
     const pooled = [
       ['pool, LRU on demand', { host, prewarm: false }],
       ['pool, critical-path prewarm', { host, prewarm: true }],
-      ['pool, critical-path prewarm (before: all plan loads at once, no spare)', { host: plain, prewarm: true, planLoads: IDS.length }],
+      ['pool, critical-path prewarm, one pool across runs', { host, prewarm: true, persist: true }],
+      ['pool, critical-path prewarm (before: all plan loads at once, no spare)', { host: plain, prewarm: true, planLoads: IDS.length, successors: false }],
     ];
+    const kept = [];
     for (const [name, mode] of pooled) {
-      plans.push([name, async () => {
-        const pool = createPool({ memoryBudgetBytes: budget, timers: false, prewarm: mode.prewarm ? { planLoads: mode.planLoads ?? 1 } : false });
+      let persistent;
+      const newPool = () => {
+        const pool = createPool({ memoryBudgetBytes: budget, timers: false, prewarm: mode.prewarm ? { planLoads: mode.planLoads ?? 1, successors: mode.successors ?? true } : false });
         for (const id of IDS) pool.register(stageInstrumentSpec(mode.host, `bench.${id}`, { memoryBytes: declared }));
+        return pool;
+      };
+      plans.push([name, async () => {
+        // A fresh pool per run, or one kept across runs as createSymphony keeps its pool.
+        const pool = mode.persist ? (persistent ??= newPool()) : newPool();
+        if (mode.persist && !kept.includes(pool)) kept.push(pool);
         const done = new Set();
         const hits = [];
         const out = await runChain(
@@ -113,7 +125,9 @@ export default async function run({ quick }) {
             if (mode.prewarm) pool.prewarmPath(criticalPathOrder(graph.ids, ranks, instrumentOf, done));
           },
         );
-        await pool.close();
+        // The run ends, and so does its plan (what the runtime does at run:end); a fresh pool just closes.
+        if (mode.persist) pool.prewarmPath([]);
+        else await pool.close();
         return { ...out, hits };
       }]);
     }
@@ -130,6 +144,7 @@ export default async function run({ quick }) {
         outs[name].push(await once());
       }
     }
+    for (const pool of kept) await pool.close();
     const rate = (flags) => (flags.length ? flags.filter(Boolean).length / flags.length : null);
     const modes = {};
     for (const [name] of plans) {

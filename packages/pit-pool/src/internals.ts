@@ -70,6 +70,9 @@ export class ModelEntry<I = unknown> {
   loadMs: number | undefined = undefined;
   hintCount = 0;
   hintUntil = -Infinity;
+  /** Which model was leased next after this one, and how often (the pool's successor forecast). */
+  readonly successors = new Map<ModelEntry<any>, number>();
+  successorTotal = 0;
   readonly arrivalForecast: Holt;
   readonly peakForecast: Holt;
   readonly concurrency: number;

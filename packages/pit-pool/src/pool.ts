@@ -38,6 +38,8 @@ export class PoolCore {
   };
   /** Each run's last `prewarmPath` plan (by tenant; `pit.pool` for a caller that names none): models most critical first, and until when it holds. */
   readonly plans = new Map<string, { models: ModelEntry<any>[]; until: number }>();
+  /** The model leased last (the successor forecast follows it). */
+  lastGranted: ModelEntry<any> | undefined = undefined;
   /** Plan loads in flight (at most `prewarm.planLoads`). */
   planLoading = 0;
   useTick = 0;
@@ -84,6 +86,15 @@ export class PoolCore {
   }
 
   grant<I>(model: ModelEntry<I>, slot: Slot<I>, holder: string | undefined): Lease<I> {
+    // The successor forecast: only a change of model costs a Map update.
+    if (this.lastGranted !== model) {
+      const prev = this.lastGranted;
+      if (prev !== undefined) {
+        prev.successors.set(model, (prev.successors.get(model) ?? 0) + 1);
+        prev.successorTotal++;
+      }
+      this.lastGranted = model;
+    }
     const active = ++slot.active;
     if (active >= model.concurrency) {
       // Only the last free slot is ever taken, so it is the one to drop.
@@ -304,6 +315,30 @@ export class PoolCore {
       started.push(model.spec.id);
     }
     return started;
+  }
+
+  /**
+   * With no run's plan in force, warms the model most often leased right after the last one leased
+   * (at least half of its observed successors), when it has no instance: a workflow run again
+   * starts warm. Evicts only idle, unpinned instances in no plan, LRU first. Returns its id if a
+   * load started.
+   */
+  predictNext(): string | undefined {
+    const prewarm = this.options.prewarm;
+    if (this.closed || prewarm === false || prewarm?.successors === false || this.mergedPlan().length !== 0) return undefined;
+    const last = this.lastGranted;
+    if (last === undefined || this.models.get(last.spec.id) !== last) return undefined;
+    let best: ModelEntry<any> | undefined;
+    let seen = 0;
+    for (const [model, n] of last.successors) {
+      if (n > seen && this.models.get(model.spec.id) === model) {
+        best = model;
+        seen = n;
+      }
+    }
+    if (best === undefined || best === last || seen * 2 < last.successorTotal || best.slots.length !== 0) return undefined;
+    const target = best;
+    return this.startLoad(target, 'predicted', (slot) => slot.model !== target) ? target.spec.id : undefined;
   }
 
   /** A plan load ended (warm, failed or dropped) or stalled: its place goes to the next model of the plan. */

@@ -177,6 +177,11 @@ export function createPool(options: PoolOptions = {}): PoolService {
         model.hintUntil = Math.max(model.hintUntil, until);
         model.desired = Math.min(model.maxInstances, Math.max(model.desired, 1));
       }
+      // The last plan ended (its run finished): what usually comes next may take the idle memory.
+      if (core.plans.size === 0) {
+        const predicted = core.predictNext();
+        return predicted === undefined ? [] : [predicted];
+      }
       return core.pumpPlan();
     },
     async measure(modelId) {

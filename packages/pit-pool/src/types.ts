@@ -73,6 +73,12 @@ export interface PrewarmOptions {
    * model, a wedged process) stops blocking the rest of the plan, which goes on beside it.
    */
   planStallMs?: number;
+  /**
+   * When no run's plan is in force (a run just ended, or on `tick()`), warm the model most often
+   * leased right after the last one leased (`predictNext`): a workflow run again starts warm.
+   * Default true.
+   */
+  successors?: boolean;
 }
 
 /** One instance about to start, as `PoolOptions.admit` sees it. */

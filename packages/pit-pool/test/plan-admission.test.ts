@@ -106,6 +106,52 @@ describe('prewarmPath: the plans of runs at once merge', () => {
   });
 });
 
+describe('the successor forecast', () => {
+  async function chain(pool: ReturnType<typeof createPool>, ids: string[]): Promise<void> {
+    for (const id of ids) pool.release(await pool.acquire(id));
+  }
+
+  it("when the last run's plan ends, warms what usually follows the last model leased, in idle memory only", async () => {
+    const pool = createPool({ timers: false, memoryBudgetBytes: 2 });
+    for (const id of ['x', 'y', 'z']) pool.register({ id, load: async () => ({ id }), memoryBytes: 1 });
+    pool.prewarmPath(['x', 'y', 'z'], { tenant: 'run-1' });
+    await chain(pool, ['x', 'y', 'z', 'x', 'y', 'z']);
+    const warm = (): string[] => pool.models().filter((m) => m.warm === 1).map((m) => m.id);
+    expect(warm()).toEqual(['y', 'z']);
+    // While a run's plan is in force, the forecast keeps out of its way.
+    pool.tick();
+    expect(warm()).toEqual(['y', 'z']);
+    // The run ends: after z came x (the one time z was followed), so x takes the least recently used place (y's).
+    expect(pool.prewarmPath([], { tenant: 'run-1' })).toEqual(['x']);
+    await flush();
+    expect(warm()).toEqual(['x', 'z']);
+    const hits = pool.stats().warmHits;
+    await chain(pool, ['x']);
+    expect(pool.stats().warmHits).toBe(hits + 1);
+    await pool.close();
+  });
+
+  it('stays off with prewarm.successors: false, and without a clear favourite', async () => {
+    const off = createPool({ timers: false, memoryBudgetBytes: 2, prewarm: { successors: false } });
+    for (const id of ['x', 'y', 'z']) off.register({ id, load: async () => ({ id }), memoryBytes: 1 });
+    await chain(off, ['x', 'y', 'z', 'x', 'y', 'z']);
+    off.tick();
+    await flush();
+    expect(off.model('x').instances).toEqual([]);
+    await off.close();
+
+    // After w came x once, y once and z once: no successor has half, nothing is guessed.
+    const split = createPool({ timers: false, memoryBudgetBytes: 2 });
+    for (const id of ['w', 'x', 'y', 'z']) split.register({ id, load: async () => ({ id }), memoryBytes: 1 });
+    await chain(split, ['w', 'x', 'w', 'y', 'w', 'z', 'w']);
+    expect(split.models().filter((m) => m.warm === 1).map((m) => m.id)).toEqual(['w', 'z']);
+    split.tick();
+    await flush();
+    expect(split.models().filter((m) => m.instances.length !== 0).map((m) => m.id)).toEqual(['w', 'z']);
+    await split.close();
+  });
+});
+
 describe('instance starts go through admission', () => {
   it('each start is admitted with its model, bytes, reason and tenant, and given back when the instance goes', async () => {
     const starts: InstanceStart[] = [];
