@@ -52,6 +52,7 @@ export interface PoolService {
 }
 
 export function createPool(options: PoolOptions = {}): PoolService {
+  validatePrewarm(options.prewarm);
   const core = new PoolCore(options);
   const timers: ReturnType<typeof setInterval>[] = [];
   let holderSeq = 0;
@@ -157,7 +158,8 @@ export function createPool(options: PoolOptions = {}): PoolService {
     },
     prewarmPath(order, opts = {}) {
       const models = [...new Set(order)].map((id) => core.entry(id));
-      const tenant = opts.tenant ?? 'pit.pool';
+      // An empty or non-string tenant is nobody's: the pool's own.
+      const tenant = typeof opts.tenant === 'string' && opts.tenant !== '' ? opts.tenant : 'pit.pool';
       core.plans.delete(tenant);
       if (options.prewarm !== false && !core.closed && models.length !== 0) {
         const until = core.now() + (opts.inMs ?? 0) + (options.prewarm?.hintGraceMs ?? 10_000);
@@ -222,4 +224,15 @@ export function createPool(options: PoolOptions = {}): PoolService {
     },
   };
   return pool;
+}
+
+function validatePrewarm(prewarm: PoolOptions['prewarm']): void {
+  if (!prewarm) return;
+  const { planLoads, planStallMs } = prewarm;
+  if (planLoads !== undefined && !(Number.isInteger(planLoads) && planLoads >= 1)) {
+    throw new SymphonyError('E_INPUT_INVALID', `prewarm.planLoads must be an integer >= 1 (got ${planLoads})`, { details: { path: 'prewarm.planLoads' } });
+  }
+  if (planStallMs !== undefined && !(typeof planStallMs === 'number' && planStallMs >= 0 && Number.isFinite(planStallMs))) {
+    throw new SymphonyError('E_INPUT_INVALID', `prewarm.planStallMs must be a finite number >= 0 (got ${planStallMs})`, { details: { path: 'prewarm.planStallMs' } });
+  }
 }

@@ -63,6 +63,20 @@ describe('prewarmPath: one start at a time, in plan order', () => {
     await pool.close();
   });
 
+  it('refuses a planLoads or planStallMs that could stall every plan, with a code', async () => {
+    for (const prewarm of [{ planLoads: 0 }, { planLoads: Number.NaN }, { planLoads: 1.5 }, { planStallMs: -1 }, { planStallMs: Number.POSITIVE_INFINITY }]) {
+      await expectCode(() => createPool({ timers: false, prewarm }), 'E_INPUT_INVALID');
+    }
+    // An empty tenant is the pool's own plan, not a request arbitration would refuse.
+    const tenants: string[] = [];
+    const pool = createPool({ timers: false, admit: (start) => (tenants.push(start.tenant), () => {}) });
+    pool.register({ id: 'm', load: async () => ({}) });
+    expect(pool.prewarmPath(['m'], { tenant: '' })).toEqual(['m']);
+    await flush();
+    expect(tenants).toEqual(['pit.pool']);
+    await pool.close();
+  });
+
   it('a failed plan load passes its place on; planLoads: 2 runs two at once', async () => {
     const pool = createPool({ timers: false, prewarm: { planLoads: 2 }, backoffBaseMs: 60_000 });
     let fail!: (err: Error) => void;
