@@ -183,7 +183,7 @@ export function createConductor(services: ConductorServices, options: ConductorO
       if (all.length === 0) {
         throw new SymphonyError('E_CAPABILITY_UNKNOWN', `step "${stepId}" uses capability:${capability}, but no installed extension provides it`, { details: { stepId, capability } });
       }
-      return all;
+      return withWarmth(all, services.pool);
     },
     async invoke(uses, input, ctx) {
       const progress = (fraction: number, message?: string) =>
@@ -431,4 +431,24 @@ function stepLogger(events: ConductorEnv['events'], runId: string, stepId: strin
     const level = entry.level && LEVELS.has(entry.level) ? (entry.level as 'debug' | 'info' | 'warn' | 'error') : undefined;
     events.emit('step:log', { runId, stepId, attempt, stream: entry.stream, ...(level ? { level } : {}), line, ...(entry.ambiguous ? { ambiguous: true } : {}), at: Date.now() });
   };
+}
+
+/** Before any instance of a pooled extension has loaded: what a cold start is expected to cost (a worker ~120 ms, a process ~220 ms). */
+export const COLD_START_PRIOR_MS = 150;
+
+/**
+ * Marks each candidate whose extension `pit.pool` keeps with its warmth: warm when an instance
+ * can take the call now, else the expected start cost (the pool's smoothed load time, or the prior
+ * before the first load). Read once per decision; candidates the pool does not know stay unmarked.
+ */
+function withWarmth(candidates: Candidate[], pool: PoolPort | undefined): Candidate[] {
+  const models = pool?.models();
+  if (!models || models.length === 0) return candidates;
+  const byId = new Map(models.map((m) => [m.id, m]));
+  return candidates.map((c) => {
+    const m = byId.get(c.extensionId);
+    if (!m || m.warm === undefined) return c;
+    const warm = m.warm > 0;
+    return { ...c, warm, startCostMs: warm ? 0 : (m.loadMs ?? COLD_START_PRIOR_MS) };
+  });
 }

@@ -141,7 +141,9 @@ export async function createSymphony(options: SymphonyOptions): Promise<Symphony
     // The Conductor budgets extension crashes per run (`crashBudget`); the stage itself only
     // backs its restarts off, so a crash never disables an extension behind a run's retries.
     const restart = { maxCrashes: Number.MAX_SAFE_INTEGER, windowMs: 60_000, backoffMs: 20, maxBackoffMs: 1_000 };
-    const stage = createStagePlugin({ dirs, symphonyVersion: '0.1.0', restart });
+    // Pooled instruments start from booted spares when the pool pre-warms (see InstrumentPoolOptions.spares).
+    const spares = options.pool ? (options.pool.spares ?? (options.pool.prewarm === false ? 0 : 1)) : 0;
+    const stage = createStagePlugin({ dirs, symphonyVersion: '0.1.0', restart, ...(spares > 0 ? { prewarm: spares } : {}) });
     if (options.pool?.memoryBudgetBytes !== undefined) pluginOptions['pit.pool'] = { ...pluginOptions['pit.pool'], memoryBudgetBytes: options.pool.memoryBudgetBytes };
     plugins.push(options.pool ? (await import('./instrument-pool.js')).withInstrumentPool(stage, options.pool) : stage, createConductorPlugin({ ...(options.policy ? { policy: options.policy } : {}), ...(options.crashBudget !== undefined ? { crashBudget: options.crashBudget } : {}) }));
   }
