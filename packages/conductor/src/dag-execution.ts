@@ -47,7 +47,8 @@ export interface DagPort {
   completeWithOutput(runId: string, stepId: string, data: unknown, meta?: Record<string, unknown> & { servedBy?: string }): Promise<ArtifactRef>;
   fail(runId: string, stepId: string, error: unknown): Promise<{ action: 'retry' | 'continue' | 'fail' }>;
   cancel(runId: string, reason?: string): Promise<void>;
-  criticalPath(runId: string): { ranks: Record<string, number> };
+  /** Upward ranks, and (pit.dag ≥ this version) each step's slack, in the same duration units. */
+  criticalPath(runId: string): { ranks: Record<string, number>; slack?: Record<string, number> };
   whenDone(runId: string): Promise<DagRunView>;
   settled(runId: string): Promise<void>;
   ready(runId: string): string[];
@@ -100,6 +101,7 @@ export class DagExecution {
   /** Calls made per step in this process (a capability step's fallbacks are calls within one attempt of the tracker). */
   private readonly calls = new Map<string, number>();
   private ranks: Record<string, number> = {};
+  private slack: Record<string, number> = {};
   private maxRank = 1;
   private running = 0;
   /** A resumed run: each step starts once its start record is durable (see execute). */
@@ -123,7 +125,9 @@ export class DagExecution {
     // start record (and its parents' results) are durable, so if it kills the host again the
     // interruption is charged to it, never to a parent whose commit had not landed.
     this.careful = resume;
-    this.ranks = this.dag.criticalPath(runId).ranks;
+    const cp = this.dag.criticalPath(runId);
+    this.ranks = cp.ranks;
+    this.slack = cp.slack ?? {};
     this.maxRank = Math.max(1, ...Object.values(this.ranks));
     let view: DagRunView | undefined;
     let halted: unknown;
@@ -213,6 +217,8 @@ export class DagExecution {
         input,
         inputSize: sizeOf(input),
         remainingCriticalPath: (this.ranks[s.stepId] ?? 0) / this.maxRank,
+        // As in the Function Quest Game: a share of the critical path's length (0 = on it).
+        slack: (this.slack[s.stepId] ?? 0) / this.maxRank,
         singleAttempt: true,
         ...(capability ? { capability } : {}),
         ...(check ? { check } : {}),

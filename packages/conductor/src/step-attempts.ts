@@ -30,6 +30,8 @@ export interface StepPlan {
   input: unknown;
   inputSize: number;
   remainingCriticalPath: number;
+  /** How much longer the step could take without delaying the run, as a share of the critical path (0 = on it). */
+  slack?: number;
   /** Capability steps: the candidates and the first decision (made in the tick's batch). */
   capability?: string;
   candidates?: Candidate[];
@@ -60,6 +62,7 @@ export function decisionContext(env: AttemptEnv, plan: StepPlan, attempt: number
     inputSize: plan.inputSize,
     attempt,
     remainingCriticalPath: plan.remainingCriticalPath,
+    ...(plan.slack !== undefined ? { slack: plan.slack } : {}),
     queueLength: env.queueLength(),
     globalLoad: env.loadShare(),
     canGiveUp: previous !== undefined,
