@@ -47,6 +47,9 @@ describe('symphony run with a check: step', () => {
     const text = await symphony(['runs', 'explain', wrong.runId, '--home', home], { cwd: work });
     expect(text.code).toBe(0);
     expect(text.stdout).toMatch(/outcome: ok in [\d.]+ ms, quality 0\.000 \(check\), reward -/);
+    // The reason for the decision: a sentence, and each candidate's estimate ± uncertainty.
+    expect(text.stdout).toMatch(/why: (explored|policy's choice|the policy scored)/);
+    expect(text.stdout).toMatch(/test\.guess-right\/answer +p=[\d.]+ +value -?[\d.]+ ± [\d.]+/);
 
     const last = runs.at(-1)!;
     const shown = await symphony(['artifacts', 'get', `quiz/answer@${runs.length}`, '--json', '--home', home], { cwd: work });
