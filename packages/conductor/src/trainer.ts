@@ -26,6 +26,11 @@ export interface TrainOptions {
   ppoEpochs?: number;
   /** PPO ratio clip. */
   clip?: number;
+  /**
+   * Credit of a decision: its call's reward plus this discount times the next decision's credit
+   * (returns-to-go over the quest, in decision order). 0 = the call's reward alone (a bandit).
+   */
+  discount?: number;
   /** Validate every this many episodes. */
   evalEvery?: number;
   validationQuests?: number;
@@ -61,6 +66,7 @@ export const DEFAULT_TRAIN = {
   entropyCoef: 0.01,
   ppoEpochs: 1,
   clip: 0.2,
+  discount: 0,
   evalEvery: 1000,
   validationQuests: 300,
 } as const;
@@ -136,8 +142,9 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       // Advantages against the learned baseline (which learns from each sample once).
       const batch: { s: Sample; advantage: number }[] = [];
       for (const { samples: ss, rewards } of pending) {
+        const credit = returnsToGo(rewards, ss.length, opts.discount);
         ss.forEach((s, k) => {
-          const r = rewards[k] ?? 0;
+          const r = credit[k] as number;
           const v = value[s.kind] as Float64Array;
           let b = v[G] as number;
           for (let j = 0; j < G; j++) b += (v[j] as number) * (s.features[j] as number);
@@ -184,4 +191,15 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     heuristics,
     options: kept as TrainResult['options'],
   };
+}
+
+/** Each decision's credit: its reward plus `discount` times the next one's credit (0: the reward alone). */
+export function returnsToGo(rewards: readonly number[], n: number, discount: number): Float64Array {
+  const out = new Float64Array(n);
+  let next = 0;
+  for (let k = n - 1; k >= 0; k--) {
+    next = (rewards[k] ?? 0) + (discount === 0 ? 0 : discount * next);
+    out[k] = next;
+  }
+  return out;
 }

@@ -19,6 +19,7 @@ import {
   type DecisionContext,
 } from '../src/index.js';
 import { createMlp } from '../src/mlp.js';
+import { returnsToGo } from '../src/trainer.js';
 import { fileURLToPath } from 'node:url';
 import { createHash } from 'node:crypto';
 
@@ -90,6 +91,17 @@ describe('training and the ONNX policy', () => {
     expect(Buffer.from(a.bytes).equals(Buffer.from(c.bytes))).toBe(false);
     expect(a.svg).toContain('<svg');
     expect(a.result.curve.length).toBe(3);
+  });
+
+  it('credits decisions with discounted returns-to-go when asked (0: the call\'s own reward, as before)', async () => {
+    expect(Array.from(returnsToGo([1, 2, 3], 3, 0))).toEqual([1, 2, 3]);
+    expect(Array.from(returnsToGo([1, 2, 3], 3, 0.5))).toEqual([1 + 0.5 * (2 + 0.5 * 3), 2 + 0.5 * 3, 3]);
+    expect(Array.from(returnsToGo([1], 2, 0.5))).toEqual([1, 0]);
+    const plain = await trainPolicy({ seed: 5, episodes: 24, evalEvery: 12, validationQuests: 6 });
+    const discounted = await trainPolicy({ seed: 5, episodes: 24, evalEvery: 12, validationQuests: 6, discount: 0.9 });
+    expect(Buffer.from(plain.bytes).equals(Buffer.from(discounted.bytes))).toBe(false);
+    expect(plain.metadata.training).not.toHaveProperty('discount');
+    expect(discounted.metadata.training).toMatchObject({ discount: 0.9 });
   });
 
   it('onnxruntime matches the TypeScript forward pass to 1e-5, and same-tick decisions share one inference', async () => {
