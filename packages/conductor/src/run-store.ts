@@ -69,8 +69,11 @@ export interface DecisionRecord {
   policy: string;
   policyVersion: string;
   at: number;
-  /** Filled when the call the decision caused has ended. */
-  outcome?: { ok: boolean; latencyMs: number; reward: number; code?: string };
+  /**
+   * Filled when the call the decision caused has ended. How the chosen candidate's call went: `quality` (successful calls) is the step's `check:`
+   * value when it has one (`checked`), else what the extension reported, else 1.
+   */
+  outcome?: { ok: boolean; latencyMs: number; reward: number; code?: string; quality?: number; checked?: boolean; checkError?: string };
 }
 
 /** The lmdb Database surface used here (typed structurally: no lmdb import in this package). */

@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { SymphonyError, type SymphonyEvents } from '@symphony/types';
+import { FEATURE_NAMES } from '../src/index.js';
 import { removeDir, startKernel, type TestKernel } from './helpers.js';
 
 let open: TestKernel[] = [];
@@ -137,6 +138,28 @@ const diamond = {
     release();
     await handle.done;
     expect(conductor.show(handle.runId).run).toMatchObject({ startedBy: 'cli', source: 'wait.yaml' });
+  });
+
+  it('feeds each decision the step\'s critical-path rank and slack from pit.dag', async () => {
+    const { conductor } = await start();
+    conductor.registerStep('test.p1/work', (input) => input, { capabilities: ['work'] });
+    conductor.registerStep('test.p2/work', (input) => input, { capabilities: ['work'] });
+    conductor.registerStep('test.io/step', (input) => input);
+    // a -> b -> c -> d is the critical path (4 steps of the default duration); side can wait 3 of them.
+    const result = await conductor.run({
+      name: 'slack',
+      steps: [
+        { id: 'a', uses: 'capability:work' },
+        { id: 'b', uses: 'test.io/step', needs: ['a'] },
+        { id: 'c', uses: 'test.io/step', needs: ['b'] },
+        { id: 'd', uses: 'capability:work', needs: ['c'] },
+        { id: 'side', uses: 'capability:work' },
+      ],
+    });
+    expect(result.status).toBe('succeeded');
+    const at = (name: string) => FEATURE_NAMES.indexOf(name);
+    const features = Object.fromEntries(conductor.explain(result.runId).map((d) => [d.stepId, { rank: d.features[at('remaining_critical_path')], slack: d.features[at('slack')] }]));
+    expect(features).toEqual({ a: { rank: 1, slack: 0 }, d: { rank: 0.25, slack: 0 }, side: { rank: 0.25, slack: 0.75 } });
   });
 
   it('retries an extension step per its retry policy', async () => {

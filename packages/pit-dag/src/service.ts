@@ -13,7 +13,7 @@ import {
 } from '@symphony/types';
 import { Checkpoints, type RunRecord, type RunStatus, type StepRecord } from './checkpoint.js';
 import { acquireLease, dropOwner, fence, holderAlive, newOwner } from './lease.js';
-import { criticalPath } from './critical-path.js';
+import { criticalPath, stepSlack } from './critical-path.js';
 import { evaluateCondition, resolveTemplate, type ExpressionContext } from './expressions.js';
 import { StepStatus } from './ready-set.js';
 import { DEFAULT_MAX_INTERRUPTIONS, planRecovery } from './recovery.js';
@@ -655,8 +655,13 @@ export function createDagService(deps: DagServiceDeps): DagService & { close(): 
       const run = get(runId);
       const cp = criticalPath(run.graph, run.durations, run.ready.ranks);
       const ranks: Record<string, number> = {};
-      run.graph.ids.forEach((id, i) => (ranks[id] = run.ready.ranks[i] as number));
-      return { ...cp, ranks };
+      const slack: Record<string, number> = {};
+      const slacks = stepSlack(run.graph, run.durations, run.ready.ranks);
+      run.graph.ids.forEach((id, i) => {
+        ranks[id] = run.ready.ranks[i] as number;
+        slack[id] = slacks[i] as number;
+      });
+      return { ...cp, ranks, slack };
     },
 
     context(runId, stepId) {

@@ -158,7 +158,12 @@ export interface DagService {
   /** The stored run record (checksummed: `E_LEDGER_CORRUPT` when damaged); undefined when unknown. */
   record(runId: string): RunRecord | undefined;
   runs(filter?: { status?: RunStatus }): RunSummary[];
-  criticalPath(runId: string): { path: string[]; length: number; ranks: Record<string, number> };
+  /**
+   * The longest duration-weighted path (from the workflow's duration history or the run's
+   * estimates), each step's upward rank, and each step's slack: how much longer it could take
+   * without lengthening the run (0 on the critical path), in the same units as `length`.
+   */
+  criticalPath(runId: string): { path: string[]; length: number; ranks: Record<string, number>; slack: Record<string, number> };
   /** `inputs` and the outputs (decoded from the artifact store) of the steps a step references. */
   context(runId: string, stepId: string): ExpressionContext;
   /** The step's `with:` with every `${{ }}` resolved. */

@@ -154,7 +154,7 @@ async function runWorkflow(file: string | undefined, values: CommonValues, home:
           stateLabel(s.state, s.reused),
           String(s.attempts) + (s.interruptions ? c.dim(` (+${s.interruptions} interrupted)`) : ''),
           s.state === 'skipped' || s.reused ? '' : ms(s.durationMs),
-          served.get(s.stepId) ?? '',
+          (served.get(s.stepId) ?? '') + (s.quality === undefined ? '' : c.dim(` (check: quality ${s.quality.toFixed(2)})`)),
           s.output ? `${s.output.name}@${s.output.version}` : '',
         ]),
         ['step', 'state', 'attempts', 'time', 'served by', 'output artifact'],
@@ -250,7 +250,11 @@ async function runsCommand(positionals: string[], values: CommonValues, home: st
           process.stdout.write(`    ${i === d.action ? '▶' : ' '} ${cand.id.padEnd(36)} p=${p === undefined ? '  -  ' : p.toFixed(3)}${estimate}  cost ${cand.cost.toFixed(2)}  seen ${cand.observations}  ewma ${cand.ewmaLatencyMs.toFixed(0)} ms  fail ${(cand.failureRate * 100).toFixed(0)}%  in-flight ${cand.inFlight}${cand.warm === undefined ? '' : cand.warm ? '  warm' : `  cold (start ~${cand.startCostMs ?? 0} ms)`}\n`);
         });
         if (d.probabilities && d.probabilities.length > d.candidates.length) process.stdout.write(`      give up${' '.repeat(29)} p=${(d.probabilities.at(-1) ?? 0).toFixed(3)}\n`);
-        if (d.outcome) process.stdout.write(`    outcome: ${d.outcome.ok ? c.green('ok') : c.red(d.outcome.code ?? 'failed')} in ${d.outcome.latencyMs.toFixed(1)} ms, reward ${d.outcome.reward.toFixed(3)}\n`);
+        if (d.outcome) {
+          const o = d.outcome;
+          const quality = o.quality === undefined ? '' : `, quality ${o.quality.toFixed(3)}${o.checked ? ` (check${o.checkError ? ` could not be evaluated: ${o.checkError}` : ''})` : ''}`;
+          process.stdout.write(`    outcome: ${o.ok ? c.green('ok') : c.red(o.code ?? 'failed')} in ${o.latencyMs.toFixed(1)} ms${quality}, reward ${o.reward.toFixed(3)}\n`);
+        }
       }
       return 0;
     }
