@@ -89,7 +89,7 @@ main(process.argv.slice(2)).then(
   },
   async (err: unknown) => {
     // Loaded on failure only: `--help`, `--version` and the dispatch itself load nothing more.
-    const { SymphonyError, isSymphonyError, toSymphonyError } = await import('@symphony/types');
+    const { SymphonyError, isSymphonyError, toSymphonyError } = await import('@symphony/types/core');
     const usage = isUsageError(err);
     const e = usage && !isSymphonyError(err) ? new SymphonyError('E_USAGE', (err as Error).message) : toSymphonyError(err);
     if (process.argv.includes('--json')) {

@@ -20,7 +20,19 @@ export async function resolve(spec, ctx, next) {
 }
 `,
 );
-writeFileSync(register, `import { register } from 'node:module';\nregister(${JSON.stringify(pathToFileURL(hooks).href)});\n`);
+// require() too (pino, semver and lmdb's helpers are CommonJS): every bare name the process asks for.
+writeFileSync(
+  register,
+  `import Module, { register } from 'node:module';
+import { appendFileSync } from 'node:fs';
+register(${JSON.stringify(pathToFileURL(hooks).href)});
+const resolveFilename = Module._resolveFilename;
+Module._resolveFilename = function (request, ...rest) {
+  if (!request.startsWith('.') && !request.startsWith('node:') && !request.startsWith('/')) appendFileSync(process.env.LAZY_LOG, request + '\\n');
+  return resolveFilename.call(this, request, ...rest);
+};
+`,
+);
 
 function loaded(args: string[]): { code: number | null; stdout: string; modules: Set<string> } {
   const log = join(dir, `log-${Math.random().toString(36).slice(2)}`);
@@ -30,7 +42,10 @@ function loaded(args: string[]): { code: number | null; stdout: string; modules:
   return { code: r.status, stdout: r.stdout, modules: new Set(readFileSync(log, 'utf8').split('\n').filter(Boolean)) };
 }
 
-const HEAVY = ['onnxruntime-node', '@symphony/extension-loader', '@symphony/sandbox', '@symphony/ipc-bus', '@symphony/stage-operators', '@symphony/stage-instruments', '@symphony/pit-pool', '@symphony/metrics', 'pino-pretty', 'yaml'];
+// What `runs list` must not pay for: the Stage, the Conductor's policy, and the libraries only a run,
+// a schema or a log line needs (zod through @symphony/types' schemas and @symphony/config, pino,
+// npm's semver for `requires` ranges).
+const HEAVY = ['onnxruntime-node', '@symphony/extension-loader', '@symphony/sandbox', '@symphony/ipc-bus', '@symphony/stage-operators', '@symphony/stage-instruments', '@symphony/pit-pool', '@symphony/metrics', '@symphony/conductor', '@symphony/types', '@symphony/config', 'zod', 'pino', 'pino-pretty', 'semver', 'yaml'];
 
 describe('symphony loads lazily', () => {
   it('runs list/show and artifacts list open only the store', () => {
