@@ -60,6 +60,21 @@ describe('symphony loads lazily', () => {
     }
   });
 
+  it('each ext subcommand loads its own package only', () => {
+    const help = loaded(['ext', '--help']);
+    expect(help.code).toBe(0);
+    expect([...help.modules].filter((m) => m.startsWith('@symphony/') || m === 'zod')).toEqual(['@symphony/config/home', '@symphony/types/core']);
+    const audit = loaded(['ext', 'audit', '--json']);
+    expect(audit.code).toBe(0);
+    expect(JSON.parse(audit.stdout)).toEqual([]); // JSON alone, even with no entries
+    expect(audit.modules.has('@symphony/sandbox')).toBe(true);
+    expect(['@symphony/sdk/cli', '@symphony/marketplace'].filter((m) => audit.modules.has(m))).toEqual([]);
+    const list = loaded(['ext', 'list', '--json']);
+    expect(list.code).toBe(0);
+    expect(list.modules.has('@symphony/marketplace')).toBe(true);
+    expect(['@symphony/sdk/cli', 'onnxruntime-node'].filter((m) => list.modules.has(m))).toEqual([]);
+  });
+
   it('an unknown runs subcommand is a usage error before any store opens', () => {
     const home = join(dir, 'untouched-home');
     const r = loaded(['runs', 'bogus', '--home', home]);
