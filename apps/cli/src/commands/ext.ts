@@ -39,7 +39,9 @@ export async function extCommand(args: string[]): Promise<number> {
         ? (await import('@symphony/marketplace')).MARKETPLACE_USAGE.replaceAll('symphony-marketplace', 'symphony ext')
         : sub === 'audit'
           ? AUDIT_USAGE
-          : undefined;
+          : sub === 'grant' || sub === 'revoke' || sub === 'grants'
+            ? `${EXT_USAGE}\n  --home <dir>                                    the home whose grants.json this edits`
+            : undefined;
     if (usage) {
       const lines = usage.split('\n');
       const own = lines.filter((line) => new RegExp(`^\\s+${sub}\\b`).test(line));
