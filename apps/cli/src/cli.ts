@@ -42,7 +42,7 @@ export async function main(args: string[]): Promise<number> {
     return 0;
   }
   // Commands with flags of their own take the raw arguments.
-  if (command === 'tokens') return (await import('./commands/serve.js')).tokensCliCommand(rest);
+  if (command === 'tokens') return (await import('./commands/tokens.js')).tokensCliCommand(rest);
   if (command === 'ext') return (await import('./commands/ext.js')).extCommand(rest);
   if (command === 'train') return (await import('./commands/train.js')).trainCli(rest);
   if (command === 'eval') return (await import('./commands/eval.js')).evalCli(rest);

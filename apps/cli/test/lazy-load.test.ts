@@ -75,6 +75,13 @@ describe('symphony loads lazily', () => {
     expect(['@symphony/sdk/cli', 'onnxruntime-node'].filter((m) => list.modules.has(m))).toEqual([]);
   });
 
+  it('tokens loads the token store, not the server', () => {
+    const r = loaded(['tokens', 'list']);
+    expect(r.code).toBe(0);
+    expect(r.modules.has('@symphony/server/tokens')).toBe(true);
+    expect(['@symphony/server', 'fastify', '@symphony/conductor', 'zod'].filter((m) => r.modules.has(m))).toEqual([]);
+  });
+
   it('an unknown runs subcommand is a usage error before any store opens', () => {
     const home = join(dir, 'untouched-home');
     const r = loaded(['runs', 'bogus', '--home', home]);
