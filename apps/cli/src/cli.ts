@@ -42,7 +42,7 @@ export async function main(args: string[]): Promise<number> {
     return 0;
   }
   // Commands with flags of their own take the raw arguments.
-  if (command === 'tokens') return (await import('./commands/serve.js')).tokensCliCommand(rest);
+  if (command === 'tokens') return (await import('./commands/tokens.js')).tokensCliCommand(rest);
   if (command === 'ext') return (await import('./commands/ext.js')).extCommand(rest);
   if (command === 'train') return (await import('./commands/train.js')).trainCli(rest);
   if (command === 'eval') return (await import('./commands/eval.js')).evalCli(rest);
@@ -91,7 +91,7 @@ main(process.argv.slice(2)).then(
   },
   async (err: unknown) => {
     // Loaded on failure only: `--help`, `--version` and the dispatch itself load nothing more.
-    const { SymphonyError, isSymphonyError, toSymphonyError } = await import('@symphony/types');
+    const { SymphonyError, isSymphonyError, toSymphonyError } = await import('@symphony/types/core');
     const usage = isUsageError(err);
     const e = usage && !isSymphonyError(err) ? new SymphonyError('E_USAGE', (err as Error).message) : toSymphonyError(err);
     if (process.argv.includes('--json')) {

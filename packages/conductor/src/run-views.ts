@@ -1,4 +1,4 @@
-import { SymphonyError, type LedgerService } from '@symphony/types';
+import { SymphonyError, type LedgerService } from '@symphony/types/core';
 import type { DagPort, DagRunRecord } from './dag-execution.js';
 import { RunStore, type DecisionRecord, type RunRecord, type StepRecord } from './run-store.js';
 import { describeReason } from './explore.js';

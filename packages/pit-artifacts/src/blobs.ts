@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Database } from 'lmdb';
-import { SymphonyError } from '@symphony/types';
+import { SymphonyError } from '@symphony/types/core';
 import type { LmdbLedger } from './ledger.js';
 
 /**

@@ -1,5 +1,5 @@
 import { crc32 } from 'node:zlib';
-import { SymphonyError, type ArtifactRef, type LedgerService, type SymphonyErrorJSON, type Workflow } from '@symphony/types';
+import { SymphonyError, type ArtifactRef, type LedgerService, type SymphonyErrorJSON, type Workflow } from '@symphony/types/core';
 
 /**
  * The DAG tracker's durable state, in the shared ledger. A checkpoint is one small record per

@@ -1,4 +1,4 @@
-import { SymphonyError, type SymphonyErrorJSON } from '@symphony/types';
+import { SymphonyError, type SymphonyErrorJSON } from '@symphony/types/core';
 import type { StepRecord } from './checkpoint.js';
 import { StepStatus } from './ready-set.js';
 import type { ActiveRun } from './run.js';

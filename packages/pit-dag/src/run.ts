@@ -6,7 +6,7 @@ import {
   type RetryPolicy,
   type SymphonyErrorJSON,
   type Workflow,
-} from '@symphony/types';
+} from '@symphony/types/core';
 import type { RunRecord, RunStatus, StepRecord } from './checkpoint.js';
 import { upwardRanks } from './critical-path.js';
 import { parseCondition, parseTemplates } from './expressions.js';

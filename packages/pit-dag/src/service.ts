@@ -3,14 +3,13 @@ import {
   SymphonyError,
   silentLogger,
   toSymphonyError,
-  validateWorkflow,
   type ArtifactData,
   type ArtifactRef,
   type ArtifactsService,
   type LedgerService,
   type Logger,
   type SymphonyErrorJSON,
-} from '@symphony/types';
+} from '@symphony/types/core';
 import { Checkpoints, type RunRecord, type RunStatus, type StepRecord } from './checkpoint.js';
 import { acquireLease, dropOwner, fence, holderAlive, newOwner } from './lease.js';
 import { criticalPath, stepSlack } from './critical-path.js';
@@ -406,6 +405,7 @@ export function createDagService(deps: DagServiceDeps): DagService & { close(): 
     });
   }
   const recovered = new Map<string, ReturnType<typeof planRecovery>>();
+  let validateWorkflow: typeof import('@symphony/types').validateWorkflow | undefined;
 
   /**
    * The steps a re-run carries over from an ended run: those that succeeded there and whose
@@ -442,7 +442,9 @@ export function createDagService(deps: DagServiceDeps): DagService & { close(): 
 
   const service: DagService & { close(): void } = {
     async createRun(input, options: CreateRunOptions = {}) {
-      const workflow = validateWorkflow(input);
+      // The workflow schema (zod) loads with the first run, not when the store opens (`runs list`).
+      const validate = (validateWorkflow ??= (await import('@symphony/types')).validateWorkflow);
+      const workflow = validate(input);
       const graph = prepareGraph(workflow);
       const inputs = checkInputs(workflow, options.inputs);
       const runId = options.runId ?? `${now().toString(36)}-${randomUUID().slice(0, 8)}`;

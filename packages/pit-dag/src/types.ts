@@ -1,4 +1,4 @@
-import type { ArtifactData, ArtifactMeta, ArtifactRef, RunEvents, Step, SymphonyErrorJSON } from '@symphony/types';
+import type { ArtifactData, ArtifactMeta, ArtifactRef, RunEvents, Step, SymphonyErrorJSON } from '@symphony/types/core';
 import type { RunRecord, RunStatus } from './checkpoint.js';
 import type { ExpressionContext } from './expressions.js';
 
