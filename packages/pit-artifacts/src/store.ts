@@ -346,6 +346,7 @@ export class ArtifactStore implements ArtifactsService {
     const head = this.heads.get(name);
     const version = (head?.last ?? 0) + 1;
     const now = this.now();
+    // Built once, as stored: with its inline payload last (not part of the public info).
     const info: StoredVersion = {
       name,
       version,
@@ -376,7 +377,8 @@ export class ArtifactStore implements ArtifactsService {
       );
       info.score = combineScores(info.scores, this.scorers);
     }
-    this.versionsDb.putSync([name, version], storeBlob === 'inline' && bytes ? { ...info, inline: bytes } : info);
+    if (storeBlob === 'inline' && bytes) info.inline = bytes;
+    this.versionsDb.putSync([name, version], info);
     if (this.written.size >= VERSION_CACHE_ENTRIES) this.written.clear();
     this.written.set(cacheKey(name, version), { hash, size, aborts: abortCount(this.ledger) });
     this.heads.putSync(name, { last: version, latest: version });
