@@ -9,7 +9,10 @@ import { SymphonyError, type ArtifactQuery, type ArtifactVersion } from '@sympho
  *   ['g', tag, createdAt, name, version]
  *   ['r', runId, createdAt, name, version]          producer run
  *   ['x', extensionId, createdAt, name, version]    producer extension
- * Lineage keys, both ways: ['i', child, v, parent, v] and ['o', parent, v, child, v].
+ * Lineage: ['o', parent, v, child, v] (consumers of a version). A version's inputs are in its own
+ * record, so they cost no key of their own (each lineage key lands at a random place in the tree:
+ * a page copied per write). Ledgers written before also hold ['i', child, v, parent, v] keys;
+ * `lineageKeys` still names them, so removing a version removes them too.
  */
 
 export const MAX_TIME = Number.MAX_SAFE_INTEGER;

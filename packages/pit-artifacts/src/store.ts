@@ -306,7 +306,18 @@ export class ArtifactStore implements ArtifactsService {
   }
 
   inputsOf(ref: Pick<ArtifactRef, 'name' | 'version'>): ArtifactRef[] {
-    return this.lineageFrom('i', ref);
+    // From the version's own record, in key order (name, then version), each input once.
+    const stored = this.info(ref.name, ref.version);
+    if (!stored) return [];
+    const inputs = [...stored.inputs].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : a.version - b.version));
+    const out: ArtifactRef[] = [];
+    for (const input of inputs) {
+      const last = out[out.length - 1];
+      if (last && last.name === input.name && last.version === input.version) continue;
+      const info = this.info(input.name, input.version);
+      out.push(info ? { name: input.name, version: input.version, hash: info.hash, size: info.size } : { name: input.name, version: input.version, hash: '' });
+    }
+    return out;
   }
 
   consumersOf(ref: Pick<ArtifactRef, 'name' | 'version'>): ArtifactRef[] {
@@ -377,16 +388,13 @@ export class ArtifactStore implements ArtifactsService {
       );
       info.score = combineScores(info.scores, this.scorers);
     }
-    if (storeBlob === 'inline' && bytes) info.inline = bytes;
+    if (storeBlob === 'inline' && bytes) info.inline = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     this.versionsDb.putSync([name, version], info);
     if (this.written.size >= VERSION_CACHE_ENTRIES) this.written.clear();
     this.written.set(cacheKey(name, version), { hash, size, aborts: abortCount(this.ledger) });
     this.heads.putSync(name, { last: version, latest: version });
     for (const key of indexKeys(info)) this.index.putSync(key, EMPTY);
-    for (const [up, down] of lineageKeys(info)) {
-      this.lineage.putSync(up, EMPTY);
-      this.lineage.putSync(down, EMPTY);
-    }
+    for (const [, down] of lineageKeys(info)) this.lineage.putSync(down, EMPTY);
     for (const alias of meta.aliases ?? []) this.aliasDb.putSync([name, alias], version);
     return { name, version, hash, size };
   }
@@ -440,7 +448,7 @@ export class ArtifactStore implements ArtifactsService {
     return bytes;
   }
 
-  private lineageFrom(direction: 'i' | 'o', ref: Pick<ArtifactRef, 'name' | 'version'>): ArtifactRef[] {
+  private lineageFrom(direction: 'o', ref: Pick<ArtifactRef, 'name' | 'version'>): ArtifactRef[] {
     const out: ArtifactRef[] = [];
     for (const key of this.lineage.getKeys({ start: [direction, ref.name, ref.version], end: [direction, ref.name, ref.version, '\uffff'] })) {
       const parts = key as Key[];

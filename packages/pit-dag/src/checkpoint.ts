@@ -79,10 +79,11 @@ const EWMA = 0.3;
 const BINARY = { encoding: 'binary' as const };
 
 export function encodeRecord(value: unknown): Buffer {
-  const json = Buffer.from(JSON.stringify(value));
-  const out = Buffer.allocUnsafe(json.length + 4);
-  out.writeUInt32LE(crc32(json), 0);
-  json.copy(out, 4);
+  const json = JSON.stringify(value);
+  // One allocation: the JSON is written after room for its checksum.
+  const out = Buffer.allocUnsafe(Buffer.byteLength(json) + 4);
+  out.write(json, 4, 'utf8');
+  out.writeUInt32LE(crc32(out.subarray(4)), 0);
   return out;
 }
 
