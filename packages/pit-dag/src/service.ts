@@ -256,10 +256,15 @@ export function createDagService(deps: DagServiceDeps): DagService & { close(): 
     }).then(
       () => {
         run.record = record;
-        active.delete(run.id);
-        dropOwner(run.owner);
-        events.emit('run:end', { runId: run.id, status, durationMs: endedAt - record.createdAt, at: endedAt });
-        run.resolveDone(viewOfActive(run, status));
+        // The run leaves this process's active set on the next turn, so a driver that asks for
+        // more work right after its last acknowledgement (same turn) hears "nothing ready", not
+        // "not active": the end may share the commit of that very acknowledgement.
+        setImmediate(() => {
+          active.delete(run.id);
+          dropOwner(run.owner);
+          events.emit('run:end', { runId: run.id, status, durationMs: endedAt - record.createdAt, at: endedAt });
+          run.resolveDone(viewOfActive(run, status));
+        });
       },
       (err: unknown) => {
         run.ended = false;

@@ -311,8 +311,10 @@ describe('pit.dag: group commit and pipelined release', () => {
     expect(acks).toHaveLength(steps);
     // Nothing is acknowledged before its commit: no step:end and no run:end yet.
     expect(x.events.filter((e) => e.name === 'step:end' || e.name === 'run:end')).toEqual([]);
-    const final = await x.dag.whenDone(run.runId);
     await Promise.all(acks);
+    // A driver that asks again right after its last acknowledgement hears "nothing ready".
+    expect(x.dag.next(run.runId)).toEqual([]);
+    const final = await x.dag.whenDone(run.runId);
     expect(final.status).toBe('succeeded');
     expect(x.ledger.stats().transactions - before).toBe(1);
     const ends = x.events.filter((e) => e.name === 'step:end' || e.name === 'run:end').map((e) => e.payload.stepId ?? e.name);
