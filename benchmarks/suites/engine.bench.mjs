@@ -4,8 +4,9 @@
 // - the same chain through LangGraph.js with its SQLite checkpointer and through p-graph (no
 //   persistence), as a user could pick instead;
 // - `symphony run` of a YAML chain (a real process, extension steps in a worker thread) beside
-//   the API path (createSymphony().run of the same file, same extension, the same composition
-//   as the CLI's: default built-ins and policy) per step.
+//   the API path per step: an embedder's whole process (engine-embedder.mjs: createSymphony().run
+//   of the same file, same extension, the CLI's composition: default built-ins and policy), so
+//   both sides pay one process start and the ratio is what the CLI itself adds.
 // The pit.dag rows also carry `cpuNsPerStep`: process CPU time (process.cpuUsage, all threads)
 // per step over every timed run, since wall time on a shared machine is mostly waiting for a CPU.
 import { execFileSync } from 'node:child_process';
@@ -16,11 +17,11 @@ import { fileURLToPath } from 'node:url';
 import { validateWorkflow } from '@symphony/types';
 import { ArtifactStore, closeLedger, openLedger } from '@symphony/pit-artifacts';
 import { createDagService } from '@symphony/pit-dag';
-import { createSymphony } from '@symphony/runtime';
 import { coldStart, measure, row } from '../lib.mjs';
 
 const STEPS = 1_000;
 const CLI = fileURLToPath(new URL('../../apps/cli/dist/cli.js', import.meta.url));
+const EMBEDDER = fileURLToPath(new URL('./engine-embedder.mjs', import.meta.url));
 const SDK = fileURLToPath(new URL('../../packages/sdk', import.meta.url));
 
 /** Wraps an async run so its CPU time (process.cpuUsage) is summed over every call. */
@@ -159,12 +160,8 @@ export default async function engineSuite({ quick }) {
     const file = join(dir, 'chain.yaml');
     writeFileSync(file, ['name: yaml-chain', 'steps:', ...Array.from({ length: cliSteps }, (_, i) => `  - { id: s${i}, uses: bench.noop/run${i ? `, needs: [s${i - 1}]` : ''} }`)].join('\n') + '\n');
     let h = 0;
-    // The same composition as `symphony run` (default built-ins and policy), so the ratio is what the CLI itself adds.
-    const api = perStep(await timed(`API: createSymphony().run(chain.yaml), ${cliSteps} extension steps, incl. start + close (per step)`, async () => {
-      const symphony = await createSymphony({ home: join(dir, `api-${h++}`), extensions: [join(dir, 'extensions')], logLevel: 'silent' });
-      const result = await symphony.run(file);
-      await symphony.close();
-      if (result.status !== 'succeeded') throw new Error(`API run ${result.status}`);
+    const api = perStep(await timed(`API: an embedder process, createSymphony().run(chain.yaml), ${cliSteps} extension steps (per step)`, () => {
+      execFileSync(process.execPath, [EMBEDDER, file, join(dir, `api-${h++}`), join(dir, 'extensions')], { stdio: 'ignore' });
     }), cliSteps);
     const cli = perStep(await timed(`symphony run chain.yaml, ${cliSteps} extension steps, whole process (per step)`, () => {
       execFileSync(process.execPath, [CLI, 'run', file, '--json', '--home', join(dir, `cli-${h++}`)], { stdio: 'ignore' });
