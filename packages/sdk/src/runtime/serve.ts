@@ -39,7 +39,7 @@ export async function serveExtension(definition: ExtensionDefinition, options: S
 
 /** The call a handler's code is running for, so what it prints reaches that call's step log. */
 const currentCall = new AsyncLocalStorage<ServerCallContext>();
-/** Same bound as the host keeps for a line of an extension's stdout/stderr. */
+/** The host's bound for a line of an extension's stdout/stderr (sandbox `maxOutputLineBytes`). */
 const MAX_LINE = 8 * 1024;
 let capturing = false;
 
@@ -59,7 +59,12 @@ function captureOutput(): void {
       const text = typeof chunk === 'string' ? chunk : Buffer.from(chunk as Uint8Array).toString('utf8');
       const lines = text.split('\n');
       if (lines.at(-1) === '') lines.pop();
-      for (const line of lines) call.log(name === 'stderr' ? 'warn' : 'info', line.length > MAX_LINE ? `${line.slice(0, MAX_LINE)}…` : line, { stream: name });
+      for (const line of lines) {
+        // A line over the host's cap goes down the real pipe, where the host truncates and audits it
+        // (limits.maxOutputLineBytes) and the supervisor still hands it to this call's step log.
+        if (Buffer.byteLength(line) > MAX_LINE) original(`${line}\n`);
+        else call.log(name === 'stderr' ? 'warn' : 'info', line, { stream: name });
+      }
       const callback = rest.find((r) => typeof r === 'function') as (() => void) | undefined;
       if (callback) queueMicrotask(callback);
       return true;
