@@ -48,6 +48,9 @@ export interface ActiveRun {
   pendingCommits: number;
   /** The write batch in which this run's lease was last checked (once per batch suffices). */
   fencedBatch: number;
+  /** The write batch this run's latest completions were queued into, and how many went into it. */
+  gathering: number;
+  gathered: number;
   /** Set when the run stopped in this process without ending (lease lost, ledger full). */
   halted?: SymphonyError;
   /** Steps carried over from another run (a re-run), by index: that run's id. */
@@ -88,6 +91,8 @@ export function activate(record: RunRecord, graph: RunGraph, durations: Float64A
     owner,
     pendingCommits: 0,
     fencedBatch: -1,
+    gathering: -1,
+    gathered: 0,
     done,
     resolveDone,
     rejectDone,

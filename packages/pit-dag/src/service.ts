@@ -237,7 +237,7 @@ export function createDagService(deps: DagServiceDeps): DagService & { close(): 
 
   function maybeEnd(run: ActiveRun): void {
     if (run.ended || run.ready.running > 0 || run.pendingCommits > 0) return;
-    let status: RunStatus;
+    let status: Exclude<RunStatus, 'running'>;
     if (run.cancelled) status = 'cancelled';
     else if (run.failing) {
       // `if: always()` / `failure()` steps still queued run before the run ends.
@@ -246,26 +246,42 @@ export function createDagService(deps: DagServiceDeps): DagService & { close(): 
     }
     else if (run.ready.finished === run.graph.ids.length) status = 'succeeded';
     else return;
+    end(run, status);
+  }
+
+  /**
+   * Ends the run: its final record, the lease's release and the duration history go into the
+   * batch being gathered (with the last completions, when they are still in it: one commit);
+   * `run:end` follows once that commit is durable.
+   */
+  function end(run: ActiveRun, status: Exclude<RunStatus, 'running'>): void {
     run.ended = true;
     const endedAt = now();
     const failedAt = status === 'failed' ? run.graph.ids.findIndex((_, i) => run.ready.status[i] === StepStatus.failed && run.errors[i]) : -1;
     const failure = failedAt >= 0 ? { ...stripStack(run.errors[failedAt] as NonNullable<(typeof run.errors)[number]>), stepId: run.graph.ids[failedAt] as string } : undefined;
     const record: RunRecord = { ...run.record, status, endedAt, ...(failure ? { error: failure } : {}) };
     tx(() => {
-      fence(checkpoints, run.id, run.owner);
+      fenceOnce(run);
       checkpoints.writeRun(record);
       checkpoints.removeLease(run.id);
-      // Duration estimates for the next runs' ranks: written once per run, not per step.
+      // Duration estimates for the next runs' ranks: one record per workflow, once per run.
+      const observed = new Map<string, number>();
       run.observed.forEach((ms, i) => {
-        if (ms >= 0) checkpoints.recordDuration(record.workflow.name, run.graph.ids[i] as string, ms);
+        if (ms >= 0) observed.set(run.graph.ids[i] as string, ms);
       });
+      checkpoints.recordDurations(record.workflow.name, observed);
     }).then(
       () => {
         run.record = record;
-        active.delete(run.id);
-        dropOwner(run.owner);
-        events.emit('run:end', { runId: run.id, status, durationMs: endedAt - record.createdAt, at: endedAt });
-        run.resolveDone(viewOfActive(run, status));
+        // The run leaves this process's active set on the next turn, so a driver that asks for
+        // more work right after its last acknowledgement (same turn) hears "nothing ready", not
+        // "not active": the end may share the commit of that very acknowledgement.
+        setImmediate(() => {
+          active.delete(run.id);
+          dropOwner(run.owner);
+          events.emit('run:end', { runId: run.id, status, durationMs: endedAt - record.createdAt, at: endedAt });
+          run.resolveDone(viewOfActive(run, status));
+        });
       },
       (err: unknown) => {
         run.ended = false;
@@ -313,6 +329,11 @@ export function createDagService(deps: DagServiceDeps): DagService & { close(): 
     run.ready.complete(i, StepStatus.done, run.cancelled ? undefined : (s) => fresh.push(s));
     if (run.cancelled) run.ready.clear();
     run.pendingCommits++;
+    if (run.gathering !== writes.gathering) {
+      run.gathering = writes.gathering;
+      run.gathered = 0;
+    }
+    run.gathered++;
     // Its `running` record, if still queued, would be overwritten in the same transaction.
     writes.supersede(stepKey(run.id, stepId));
     const committed = tx(() => {
@@ -346,6 +367,20 @@ export function createDagService(deps: DagServiceDeps): DagService & { close(): 
       },
     );
     settleReady(run, fresh);
+    // The last step of a succeeding run: when every completion not yet durable is in the batch
+    // being gathered, the run's end joins that batch (one commit for both). An older batch still
+    // committing could yet fail, so then the end waits for it (maybeEnd after the acknowledgement).
+    if (
+      !run.ended &&
+      !run.cancelled &&
+      !run.failing &&
+      run.ready.running === 0 &&
+      run.ready.finished === run.graph.ids.length &&
+      run.gathering === writes.gathering &&
+      run.pendingCommits === run.gathered
+    ) {
+      end(run, 'succeeded');
+    }
     return acknowledged;
   }
 
@@ -368,7 +403,13 @@ export function createDagService(deps: DagServiceDeps): DagService & { close(): 
   }
 
   function durationsFor(workflowName: string, ids: readonly string[], estimates: Record<string, number> = {}): Float64Array {
-    return Float64Array.from(ids, (id) => estimates[id] ?? checkpoints.estimate(workflowName, id) ?? 1);
+    const known = checkpoints.estimates(workflowName);
+    const out = new Float64Array(ids.length);
+    for (let i = 0; i < ids.length; i++) {
+      const id = ids[i] as string;
+      out[i] = (Object.hasOwn(estimates, id) ? estimates[id] : undefined) ?? known.get(id) ?? 1;
+    }
+    return out;
   }
 
   const resuming = new Map<string, Promise<RunStateView>>();

@@ -28,6 +28,11 @@ export class WriteQueue {
   current = -1;
   private batches = 0;
 
+  /** The id the batch being gathered will have when it is flushed (writes queued now go into it). */
+  get gathering(): number {
+    return this.batches + 1;
+  }
+
   constructor(
     private readonly ledger: LedgerService,
     private readonly logger: Logger,
