@@ -7,7 +7,7 @@ import {
   type HealthStatus,
   type Logger,
   type SymphonyEvents,
-} from '@symphony/types';
+} from '@symphony/types/core';
 import { loadPlugins } from './load.js';
 import { orderPlugins } from './order.js';
 import type { AnyPlugin, KernelEvents, PluginContext, PluginHealth, ServiceLookup } from './plugin.js';

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { isSymphonyError, validateWorkflow, type Workflow } from '@symphony/types';
-import { criticalPath, upwardRanks } from '../src/critical-path.js';
+import { criticalPath, stepSlack, upwardRanks } from '../src/critical-path.js';
 import { buildRunGraph } from '../src/graph.js';
 import { MAX_BACKOFF_MS, retryDecision } from '../src/run.js';
 import { ReadySet, StepStatus } from '../src/ready-set.js';
@@ -117,6 +117,13 @@ describe('ready set and critical path (fast-check)', () => {
         // The path is a real chain of edges whose durations add up to its length.
         for (let k = 1; k < cp.path.length; k++) expect(next.get(cp.path[k - 1] as string)).toContain(cp.path[k]);
         expect(cp.path.reduce((sum, id) => sum + d(id), 0)).toBe(best);
+        // Slack: the critical length minus the longest path through the step (0 on the path).
+        const prev = new Map<string, string[]>();
+        for (const [a, b] of edges) prev.set(b, [...(prev.get(b) ?? []), a]);
+        const longestTo = (id: string): number => d(id) + Math.max(0, ...(prev.get(id) ?? []).map(longestTo));
+        const slack = stepSlack(g, weights);
+        g.ids.forEach((id, i) => expect(slack[i]).toBeCloseTo(best - (longestTo(id) + longestFrom(id) - d(id)), 9));
+        for (const id of cp.path) expect(slack[g.index.get(id) as number]).toBeCloseTo(0, 9);
         // The ready set offers the highest rank first.
         const ranks = upwardRanks(g, weights);
         const ready = new ReadySet(g, ranks);
