@@ -634,8 +634,15 @@ export function createDagService(deps: DagServiceDeps): DagService & { close(): 
         run.timers.set(i, timer);
         return decision;
       }
+      // While its failure is being written the step is no longer running: a second fail or complete
+      // in that window (the aborted call of a step that just timed out) is refused, not applied twice.
+      run.completing[i] = 1;
+      try {
+        await fenced(run, () => checkpoints.writeStep(run.id, stepId, stepRecord(run, i, 'failed', { error: error.toJSON(), ...(decision.action === 'continue' ? { continued: true } : {}), endedAt: at })));
+      } finally {
+        run.completing[i] = 0;
+      }
       if (decision.action === 'continue') {
-        await fenced(run, () => checkpoints.writeStep(run.id, stepId, stepRecord(run, i, 'failed', { error: error.toJSON(), continued: true, endedAt: at })));
         const fresh: number[] = [];
         run.ready.complete(i, StepStatus.failed, (s) => fresh.push(s));
         events.emit('step:fail', { runId, stepId, attempt: attempts, error: error.toJSON(), durationMs: at - (run.startedAt[i] as number), at });
@@ -643,7 +650,6 @@ export function createDagService(deps: DagServiceDeps): DagService & { close(): 
         maybeEnd(run);
         return decision;
       }
-      await fenced(run, () => checkpoints.writeStep(run.id, stepId, stepRecord(run, i, 'failed', { error: error.toJSON(), endedAt: at })));
       failForGood(run, i, error);
       maybeEnd(run);
       return decision;
