@@ -282,6 +282,8 @@ describe.skipIf(!executablePath)('the web UI in a real Chromium through the real
     await page.getByRole('button', { name: 'Re-run all' }).click();
     await page.waitForURL((u) => /^\/runs\/[^/]+$/.test(u.pathname) && u.pathname !== `/runs/${startedRun}`);
     const rerun = decodeURIComponent(new URL(page.url()).pathname.split('/')[2]!);
+    // The new run's page (the old one, also succeeded, may still be on screen for a moment).
+    await page.getByTestId('run-rerun-of').filter({ hasText: startedRun }).waitFor();
     await page.getByTestId('run-status').filter({ hasText: 'succeeded' }).waitFor({ timeout: 45_000 });
     expect(((await (await fetch(`${server.url}/runs/${rerun}`, { headers: { authorization: `Bearer ${tokens.read}` } })).json()) as { inputs: { repo: string } }).inputs.repo).toBe(repo);
     expect(await page.getByTestId('run-rerun-of').textContent()).toBe(`${startedRun} (every step)`);
