@@ -137,7 +137,7 @@ describe('the server over a real kernel, Conductor and LMDB store', () => {
     expect(metrics).toMatch(/# TYPE \w+/);
   });
 
-  it('re-runs a failed run from its failed step: a new run, the succeeded steps carried over, who started each run kept', async () => {
+  it('re-runs a failed run from its failed step: a new run, the succeeded steps carried over, who started each run kept', { timeout: 30_000 }, async () => {
     const until = async (runId: string) => {
       for (let i = 0; i < 400; i++) {
         const run = await get(`/runs/${runId}`);
