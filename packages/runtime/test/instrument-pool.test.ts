@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -229,6 +230,57 @@ describe('createSymphony({ pool })', () => {
     expect(strict.pool.stats().lost).toBe(1);
     expect(strict.pool.model('pool.k').instances.every((i) => i.active === 0)).toBe(true);
   });
+
+  it('process instruments SIGKILLed at random moments under a budget, two runs at once: every run settles with a code, then the pool serves again', async () => {
+    const each = 80 * MiB;
+    const { s, pool } = await symphony({
+      extensions: [{ path: join(fixtures, 'workers'), mode: 'process' }],
+      pool: { instruments: true, memoryBudgetBytes: 2.5 * each, options: Object.fromEntries(['pool.a', 'pool.b', 'pool.c'].map((id) => [id, { memoryBytes: each }])) },
+    });
+    const chain = (name: string, order: string[]): Workflow => ({
+      name,
+      steps: order.map((id, i) => ({ id: `s${i}`, uses: `pool.${id}/predict`, with: { x: i, ms: 40 }, ...(i ? { needs: [`s${i - 1}`] } : {}) })),
+    });
+    let stop = false;
+    let kills = 0;
+    const killer = (async () => {
+      for (let i = 0; !stop && i < 200; i++) {
+        await new Promise((resolve) => setTimeout(resolve, 120 + ((i * 97) % 200)));
+        // This process's children are the instruments' processes (workers are threads, not children).
+        let pids: number[] = [];
+        try {
+          pids = execFileSync('pgrep', ['-P', String(process.pid)], { encoding: 'utf8' }).split('\n').map(Number).filter((pid) => pid > 0);
+        } catch {
+          // pgrep exits 1 when there are none.
+        }
+        if (pids.length === 0) continue;
+        try {
+          process.kill(pids[i % pids.length]!, 'SIGKILL');
+          kills++;
+        } catch {
+          // Gone already.
+        }
+      }
+    })().catch(() => undefined);
+    const outcomes: string[] = [];
+    // Rounds until the killer has struck a few times (bounded).
+    for (let round = 0; round < 6 && (round < 1 || kills < 2); round++) {
+      const runs = await Promise.all([s.run(chain(`r${round}a`, ['a', 'b', 'c', 'a'])), s.run(chain(`r${round}b`, ['c', 'a', 'b']))]);
+      outcomes.push(...runs.map((r) => (r.status === 'succeeded' ? 'succeeded' : `${r.status}:${r.error?.code}`)));
+    }
+    stop = true;
+    await killer;
+    expect(kills).toBeGreaterThan(0);
+    // Never a hang, never an uncoded failure: a killed call is retried or fails with its instance's
+    // code; a killed start fails the load (then the model backs off and refuses until it may retry).
+    for (const o of outcomes) expect(o).toMatch(/^(succeeded|failed:E_(EXTENSION_CRASHED|EXTENSION_FAILED|POOL_LOAD_FAILED|POOL_MODEL_FAILED))$/);
+    expect(pool.models().flatMap((m) => m.instances).every((i) => i.active === 0)).toBe(true);
+    // After the storm (and any back-off), the pool pre-warms and serves again.
+    await new Promise((resolve) => setTimeout(resolve, 1_100));
+    const after = await s.run(chain('after', ['a', 'b', 'c']));
+    expect(after.status).toBe('succeeded');
+    expectGrantsOfLiveInstances(s, pool);
+  }, 30_000);
 
   it('refuses an instrument id that is not installed, and a budget no instance can ever fit, at once with a code', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'symphony-pool-'));
