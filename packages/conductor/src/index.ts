@@ -65,6 +65,7 @@ export {
   type ConductorServices,
   type RunHandle,
   type RunOptions,
+  type RerunOptions,
   type StepContext,
   type StepFunction,
   type StepRegistration,

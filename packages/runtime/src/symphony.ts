@@ -1,16 +1,16 @@
 import { existsSync, readdirSync, realpathSync } from 'node:fs';
 import { basename, dirname, join, resolve, sep } from 'node:path';
-import { defaultHome } from '@symphony/config';
+import { defaultHome } from '@symphony/config/home';
 import { createKernel, type AnyPlugin, type Kernel } from '@symphony/kernel';
 // Only types from the full-mode packages: their code (the Conductor with onnxruntime, the Stage,
 // the sandbox, ipc-bus, the built-in extensions) is imported when a `full` Symphony starts, so
 // `mode: 'store'` (runs/artifacts inspection) opens the ledger without loading any of it.
 import type { Conductor, ConductorPluginOptions, RunHandle, RunOptions, RunResult, StepFunction, StepRegistration } from '@symphony/conductor';
-import { createLogger } from '@symphony/logging';
+import { createLazyLogger } from '@symphony/logging';
 import { pitStorePlugins } from '@symphony/pit-artifacts';
 import { dagPlugin, type DagService } from '@symphony/pit-dag';
 import type { InstrumentPoolOptions } from './instrument-pool.js';
-import { SymphonyError, type ArtifactsService, type LedgerService, type Logger, type Workflow, type WorkflowSource } from '@symphony/types';
+import { SymphonyError, type ArtifactsService, type LedgerService, type Logger, type Workflow, type WorkflowSource } from '@symphony/types/core';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent';
 
@@ -95,7 +95,8 @@ export async function createSymphony(options: SymphonyOptions): Promise<Symphony
   const home = defaultHome(options.home === undefined ? {} : { flag: options.home });
   const workspace = resolve(options.workspace ?? process.env.SYMPHONY_WORKSPACE ?? process.cwd());
   const level = (process.env.SYMPHONY_LOG as LogLevel | undefined) ?? options.logLevel ?? 'warn';
-  const logger = options.logger ?? createLogger({ level, destination: process.stderr, name: 'symphony' });
+  // pino loads with the first line written (a warning, an error), not with every command.
+  const logger = options.logger ?? createLazyLogger({ level, destination: process.stderr, name: 'symphony' });
   const storeOnly = options.mode === 'store' || options.readOnly === true;
   const ledgerOptions = { path: join(home, 'ledger'), ...(options.noSync ? { noSync: true } : {}), ...(options.readOnly ? { readOnly: true } : {}) };
   const plugins: AnyPlugin[] = [...pitStorePlugins({ ledger: ledgerOptions }), dagPlugin];
