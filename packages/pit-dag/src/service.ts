@@ -33,7 +33,7 @@ import {
   viewOfRecords,
   type ActiveRun,
 } from './run.js';
-import { WriteQueue } from './write-queue.js';
+import { WriteQueue, type QueuedWrite } from './write-queue.js';
 import type { CreateRunOptions, DagService, FailDecision, RunEventSink, RunStateView, StartedStep, StepOutputMeta } from './types.js';
 
 export interface DagServiceDeps {
@@ -114,8 +114,8 @@ export function createDagService(deps: DagServiceDeps): DagService & { close(): 
   }
 
   /** A fire-and-forget checkpoint of one run, fenced by its lease (a refused one halts the run). */
-  function backgroundFor(run: ActiveRun, write: () => void, key?: string): void {
-    writes.later(
+  function backgroundFor(run: ActiveRun, write: () => void): QueuedWrite {
+    return writes.later(
       () => {
         try {
           fenceOnce(run);
@@ -125,7 +125,6 @@ export function createDagService(deps: DagServiceDeps): DagService & { close(): 
         }
       },
       (err) => halt(run, err),
-      key,
     );
   }
 
@@ -282,7 +281,7 @@ export function createDagService(deps: DagServiceDeps): DagService & { close(): 
     const signal = armTimeout(run, i, attempt, step.timeoutMs, (error) =>
       service.fail(run.id, stepId, error).catch((err: unknown) => logger.error({ err }, 'pit.dag: timeout handling failed')),
     );
-    backgroundFor(run, () => checkpoints.writeStep(run.id, stepId, stepRecord(run, i, 'running')), stepKey(run.id, stepId));
+    run.startWrites[i] = backgroundFor(run, () => checkpoints.writeStep(run.id, stepId, stepRecord(run, i, 'running')));
     events.emit('step:start', { runId: run.id, stepId, attempt, at });
     return { runId: run.id, stepId, step, attempt, signal, startedAt: at };
   }
@@ -318,7 +317,8 @@ export function createDagService(deps: DagServiceDeps): DagService & { close(): 
     }
     run.gathered++;
     // Its `running` record, if still queued, would be overwritten in the same transaction.
-    writes.supersede(stepKey(run.id, stepId));
+    writes.supersede(run.startWrites[i]);
+    run.startWrites[i] = undefined;
     const committed = tx(() => {
       fenceOnce(run);
       const out = extra();
@@ -689,8 +689,4 @@ function jsonRoundTrip(data: unknown, stepId: string): unknown {
 function stripStack(e: SymphonyErrorJSON): SymphonyErrorJSON {
   const { stack: _s, ...rest } = e;
   return rest;
-}
-
-function stepKey(runId: string, stepId: string): string {
-  return `${runId}\u0000${stepId}`;
 }
