@@ -319,36 +319,46 @@ export function createDagService(deps: DagServiceDeps): DagService & { close(): 
     // Its `running` record, if still queued, would be overwritten in the same transaction.
     writes.supersede(run.startWrites[i]);
     run.startWrites[i] = undefined;
-    const committed = tx(() => {
-      fenceOnce(run);
-      const out = extra();
-      if (out.output) run.outputs[i] = out.output;
-      checkpoints.writeStep(run.id, stepId, stepRecord(run, i, 'done', { ...(out.output ? { output: out.output } : {}), endedAt: at }));
-      return out;
+    // One promise per completion: the write queue calls back when the batch's commit is durable.
+    const acknowledged = new Promise<T>((resolve, reject) => {
+      writes.call(
+        () => {
+          fenceOnce(run);
+          const out = extra();
+          if (out.output) run.outputs[i] = out.output;
+          checkpoints.writeStep(run.id, stepId, stepRecord(run, i, 'done', { ...(out.output ? { output: out.output } : {}), endedAt: at }));
+          return out;
+        },
+        (value) => {
+          const out = value as { output?: ArtifactRef; result: T };
+          run.pendingCommits--;
+          if (run.halted) {
+            reject(run.halted);
+            return;
+          }
+          const end = now();
+          try {
+            events.emit('step:end', {
+              runId: run.id,
+              stepId,
+              attempt: run.attempts[i] as number,
+              ...(out.output ? { output: out.output } : {}),
+              durationMs: end - (run.startedAt[i] as number),
+              at: end,
+            });
+          } finally {
+            resolve(out.result);
+            maybeEnd(run);
+          }
+        },
+        (err: unknown) => {
+          run.pendingCommits--;
+          const error = toSymphonyError(err);
+          halt(run, error);
+          reject(error);
+        },
+      );
     });
-    const acknowledged = committed.then(
-      (out) => {
-        run.pendingCommits--;
-        if (run.halted) throw run.halted;
-        const end = now();
-        events.emit('step:end', {
-          runId: run.id,
-          stepId,
-          attempt: run.attempts[i] as number,
-          ...(out.output ? { output: out.output } : {}),
-          durationMs: end - (run.startedAt[i] as number),
-          at: end,
-        });
-        maybeEnd(run);
-        return out.result;
-      },
-      (err: unknown) => {
-        run.pendingCommits--;
-        const error = toSymphonyError(err);
-        halt(run, error);
-        throw error;
-      },
-    );
     settleReady(run, fresh);
     // The last step of a succeeding run: when every completion not yet durable is in the batch
     // being gathered, the run's end joins that batch (one commit for both). An older batch still

@@ -59,6 +59,14 @@ export class WriteQueue {
     (handle as Pending).fn = noop;
   }
 
+  /**
+   * Queues `fn` into this turn's transaction; `ok` hears its result once that commit is durable,
+   * `failed` hears its own error or the commit's (a promise-free `now`, for the hot path).
+   */
+  call(fn: () => unknown, ok: (value: unknown) => void, failed: (err: unknown) => void): void {
+    this.push({ fn, resolve: ok, reject: failed, batch: this.batches + 1 });
+  }
+
   /** Queues `fn` into this turn's transaction; resolves with its result once that commit is durable. */
   now<T>(fn: () => T): Promise<T> {
     return new Promise<T>((resolve, reject) => this.push({ fn, resolve: resolve as (value: unknown) => void, reject, batch: this.batches + 1 }));
@@ -89,17 +97,26 @@ export class WriteQueue {
           for (let k = 0; k < items.length; k++) {
             const item = items[k] as Pending;
             const r = results[k] as { ok: boolean; value: unknown };
-            if (r.ok) item.resolve?.(r.value);
-            else if (item.reject) item.reject(r.value);
-            else this.logger.error({ err: r.value }, 'pit.dag: a checkpoint write failed');
+            try {
+              if (r.ok) item.resolve?.(r.value);
+              else if (item.reject) item.reject(r.value);
+              else this.logger.error({ err: r.value }, 'pit.dag: a checkpoint write failed');
+            } catch (err) {
+              // A callback that throws (an event listener) must not keep the batch's other writes unanswered.
+              this.logger.error({ err }, 'pit.dag: a commit callback threw');
+            }
           }
         },
         (err: unknown) => {
           const error = toSymphonyError(err);
           let told = false;
           for (const item of items) {
-            if (item.reject) (item.reject(error), (told = true));
-            if (item.onFail) (item.onFail(error), (told = true));
+            try {
+              if (item.reject) (item.reject(error), (told = true));
+              if (item.onFail) (item.onFail(error), (told = true));
+            } catch (err) {
+              this.logger.error({ err }, 'pit.dag: a commit callback threw');
+            }
           }
           if (!told) this.logger.error({ err: error }, 'pit.dag: a checkpoint write failed');
         },
