@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -72,6 +72,38 @@ describe('two runs on one home', () => {
       expect(first.code).toBe(0);
       expect(other.code).toBe(0);
       expect(other.stderr).not.toMatch(/\n\s+at |\\n\s+at |"stack"/);
+    } finally {
+      rmSync(runHome, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('run --input', () => {
+  it('__proto__ is an input name like any other: undeclared, it is refused (it was silently dropped) and no home is created', async () => {
+    const file = join(work, 'one-input.yaml');
+    writeFileSync(file, 'name: one-input\ninputs:\n  n: { type: number }\nsteps:\n  - id: a\n    uses: symphony.files/glob\n    with: { patterns: ["*.none"] }\n');
+    const fresh = join(home, 'never-created');
+    const run = await symphony(['run', file, '--input', '__proto__=1', '--input', 'n=2', '--json', '--home', fresh], { cwd: work });
+    expect(run.code).toBe(1);
+    expect(run.lines.at(-1)).toMatchObject({ type: 'error', error: { code: 'E_INPUT_INVALID' } });
+    expect(JSON.stringify(run.lines.at(-1))).toContain('__proto__');
+    expect(existsSync(fresh)).toBe(false);
+  });
+});
+
+describe('artifacts of a workflow whose name holds an @', () => {
+  it('artifacts get deploy@prod/a finds the output (the @ was read as a version selector)', async () => {
+    const file = join(work, 'at-name.yaml');
+    writeFileSync(file, 'name: deploy@prod\nsteps:\n  - id: a\n    uses: symphony.files/glob\n    with: { patterns: ["*.none"] }\n');
+    const runHome = mkdtempSync(join(tmpdir(), 'symphony-attack-engine-at-'));
+    try {
+      const run = await symphony(['run', file, '--json', '--home', runHome], { cwd: work });
+      expect(run.code, run.stderr).toBe(0);
+      const whole = await symphony(['artifacts', 'get', 'deploy@prod/a', '--json', '--home', runHome], { cwd: work });
+      expect(whole.code, whole.stderr).toBe(0);
+      expect(JSON.parse(whole.stdout).info).toMatchObject({ name: 'deploy@prod/a', version: 1 });
+      const versioned = await symphony(['artifacts', 'get', 'deploy@prod/a@1', '--json', '--home', runHome], { cwd: work });
+      expect(JSON.parse(versioned.stdout).info).toMatchObject({ name: 'deploy@prod/a', version: 1 });
     } finally {
       rmSync(runHome, { recursive: true, force: true });
     }

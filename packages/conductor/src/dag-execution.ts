@@ -1,8 +1,9 @@
-import { toSymphonyError, type ArtifactRef, type Step, type SymphonyErrorJSON, type Workflow } from '@symphony/types';
+import { SymphonyError, toSymphonyError, type ArtifactRef, type Step, type SymphonyErrorJSON, type Workflow } from '@symphony/types';
 import type { ConductorEnv } from './conductor-env.js';
 import type { DecisionContext } from './features.js';
 import type { Decision } from './policy.js';
 import type { DecisionRecord, RunStatus } from './run-store.js';
+import { compileCheck } from './step-check.js';
 import { decisionContext, decisionRecord, encodeRow, runAttempts, sizeOf, type AttemptEnv, type StepPlan } from './step-attempts.js';
 
 export interface StepSummary {
@@ -17,6 +18,8 @@ export interface StepSummary {
   interruptions?: number;
   /** True when the output came from an earlier process (a resumed run). */
   reused?: boolean;
+  /** Steps with a `check:`: the quality it gave the output, 0..1. */
+  quality?: number;
 }
 
 export interface RunResult {
@@ -31,20 +34,27 @@ export interface RunResult {
 
 /** What the Conductor keeps with a run in pit.dag's record. */
 export interface RunMeta {
+  /** Where the workflow came from: its file, or `api` for a document sent to the server. */
   source?: string;
+  /** Who started the run: `cli`, `token:<name>` (the server), or what an embedder says. */
+  startedBy?: string;
+  /** A re-run: the run it repeats, and what it ran again (`all`, `failed` or a step id). */
+  rerunOf?: string;
+  rerunFrom?: string;
   policy: string;
 }
 
 /** The part of `pit.dag` the Conductor drives (typed structurally: no import of pit-dag). */
 export interface DagPort {
-  createRun(workflow: unknown, options?: { runId?: string; inputs?: Record<string, unknown>; concurrency?: number; meta?: Record<string, unknown> }): Promise<DagRunView>;
+  createRun(workflow: unknown, options?: { runId?: string; inputs?: Record<string, unknown>; concurrency?: number; meta?: Record<string, unknown>; reuse?: { runId: string; rerun?: readonly string[] } }): Promise<DagRunView>;
   resume(runId: string): Promise<DagRunView>;
   next(runId: string, max?: number): { runId: string; stepId: string; step: Step; attempt: number; signal: AbortSignal; startedAt: number }[];
   resolveInputs(runId: string, stepId: string): Record<string, unknown>;
   completeWithOutput(runId: string, stepId: string, data: unknown, meta?: Record<string, unknown> & { servedBy?: string }): Promise<ArtifactRef>;
   fail(runId: string, stepId: string, error: unknown): Promise<{ action: 'retry' | 'continue' | 'fail' }>;
   cancel(runId: string, reason?: string): Promise<void>;
-  criticalPath(runId: string): { ranks: Record<string, number> };
+  /** Upward ranks, and (pit.dag ≥ this version) each step's slack, in the same duration units. */
+  criticalPath(runId: string): { ranks: Record<string, number>; slack?: Record<string, number> };
   whenDone(runId: string): Promise<DagRunView>;
   settled(runId: string): Promise<void>;
   ready(runId: string): string[];
@@ -70,6 +80,8 @@ export interface DagRunView {
     error?: SymphonyErrorJSON;
     startedAt?: number;
     endedAt?: number;
+    /** The run whose result this step carried over (a re-run); it did not run in this one. */
+    reusedFrom?: string;
   }[];
 }
 
@@ -93,10 +105,11 @@ export interface DagRunRecord {
  */
 export class DagExecution {
   private readonly executed: string[] = [];
-  private readonly timing = new Map<string, { durationMs: number; servedBy: string }>();
+  private readonly timing = new Map<string, { durationMs: number; servedBy: string; quality?: number }>();
   /** Calls made per step in this process (a capability step's fallbacks are calls within one attempt of the tracker). */
   private readonly calls = new Map<string, number>();
   private ranks: Record<string, number> = {};
+  private slack: Record<string, number> = {};
   private maxRank = 1;
   private running = 0;
   /** A resumed run: each step starts once its start record is durable (see execute). */
@@ -108,19 +121,21 @@ export class DagExecution {
   constructor(
     private readonly env: ConductorEnv,
     private readonly dag: DagPort,
-    private readonly run: { runId: string; workflow: Workflow; inputs: Record<string, unknown>; meta: RunMeta },
+    private readonly run: { runId: string; workflow: Workflow; inputs: Record<string, unknown>; meta: RunMeta; reuse?: { runId: string; rerun?: readonly string[] } },
     private readonly controller: AbortController,
   ) {}
 
   async execute(resume: boolean): Promise<RunResult> {
     const { runId } = this.run;
     if (resume) await this.dag.resume(runId);
-    else await this.dag.createRun(this.run.workflow, { runId, inputs: this.run.inputs, concurrency: this.run.workflow.concurrency ?? this.env.concurrency, meta: { ...this.run.meta } });
+    else await this.dag.createRun(this.run.workflow, { runId, inputs: this.run.inputs, concurrency: this.run.workflow.concurrency ?? this.env.concurrency, meta: { ...this.run.meta }, ...(this.run.reuse ? { reuse: this.run.reuse } : {}) });
     // A resumed run was cut off by its host: from now on a step's function starts only once its
     // start record (and its parents' results) are durable, so if it kills the host again the
     // interruption is charged to it, never to a parent whose commit had not landed.
     this.careful = resume;
-    this.ranks = this.dag.criticalPath(runId).ranks;
+    const cp = this.dag.criticalPath(runId);
+    this.ranks = cp.ranks;
+    this.slack = cp.slack ?? {};
     this.maxRank = Math.max(1, ...Object.values(this.ranks));
     let view: DagRunView | undefined;
     let halted: unknown;
@@ -176,6 +191,7 @@ export class DagExecution {
         ...(s.error && s.state === 'failed' ? { error: stripStack(s.error) } : {}),
         ...(s.interruptions ? { interruptions: s.interruptions } : {}),
         ...(s.state === 'done' && !mine.has(s.stepId) ? { reused: true } : {}),
+        ...(s.state === 'done' && t?.quality !== undefined ? { quality: t.quality } : {}),
       };
     });
     return { runId, status: final.status, durationMs: performance.now() - this.started, steps, executed: this.executed, ...(error ? { error } : {}) };
@@ -194,14 +210,27 @@ export class DagExecution {
     for (const s of started) {
       if (!this.executed.includes(s.stepId)) this.executed.push(s.stepId);
       let input: unknown;
+      let check: ReturnType<typeof compileCheck>;
       try {
         input = this.dag.resolveInputs(runId, s.stepId);
+        check = compileCheck(s.step, this.run.inputs);
       } catch (err) {
+        this.running++; // settle() counts it back down
         this.settle(this.dag.fail(runId, s.stepId, err));
         continue;
       }
       const capability = s.step.uses.startsWith('capability:') ? s.step.uses.slice('capability:'.length) : undefined;
-      const plan: StepPlan = { step: s.step, input, inputSize: sizeOf(input), remainingCriticalPath: (this.ranks[s.stepId] ?? 0) / this.maxRank, singleAttempt: true, ...(capability ? { capability } : {}) };
+      const plan: StepPlan = {
+        step: s.step,
+        input,
+        inputSize: sizeOf(input),
+        remainingCriticalPath: (this.ranks[s.stepId] ?? 0) / this.maxRank,
+        // As in the Function Quest Game: a share of the critical path's length (0 = on it).
+        slack: (this.slack[s.stepId] ?? 0) / this.maxRank,
+        singleAttempt: true,
+        ...(capability ? { capability } : {}),
+        ...(check ? { check } : {}),
+      };
       plans.push({ plan, signal: AbortSignal.any([s.signal, this.controller.signal]) });
     }
     const capability = plans.filter((p) => p.plan.capability);
@@ -214,12 +243,23 @@ export class DagExecution {
       const work = first
         .then((decided) => this.env.withSlot(runId, plan.step.id, signal, () => runAttempts(this.attemptEnv(plan, signal), plan, decided.get(plan.step.id), records, encodeRow)))
         .then(
-          async ({ output, servedBy }) => {
+          async ({ output, servedBy, quality }) => {
             const durationMs = performance.now() - t0;
-            this.timing.set(plan.step.id, { durationMs, servedBy });
+            this.timing.set(plan.step.id, { durationMs, servedBy, ...(quality !== undefined ? { quality } : {}) });
             // Decisions go in the same event turn as the tracker's completion: one group commit.
             if (records.length > 0) this.track(this.env.ledger.transaction(() => records.forEach((r) => this.env.store.putDecision(r))));
-            await this.dag.completeWithOutput(runId, plan.step.id, output ?? null, { servedBy, producer: { extensionId: servedBy.slice(0, servedBy.indexOf('/')) } });
+            await this.dag.completeWithOutput(runId, plan.step.id, output ?? null, {
+              servedBy,
+              producer: { extensionId: servedBy.slice(0, servedBy.indexOf('/')) },
+              ...(quality !== undefined ? { attributes: { quality, check: plan.step.check } } : {}),
+            }).catch(async (err: unknown) => {
+              // The tracker refused the output and left the step running (a BigInt, a cycle: nothing
+              // the store can keep). That is this attempt failing, retried per the step's `retry`;
+              // left running, the run would wait for the step forever.
+              if (this.stepState(plan.step.id) !== 'running') throw err;
+              const e = toSymphonyError(err);
+              await this.dag.fail(runId, plan.step.id, new SymphonyError('E_OUTPUT_INVALID', `${e.message} (returned by ${servedBy})`, { details: { stepId: plan.step.id, servedBy } }));
+            });
             this.env.recordTrace(records);
           },
           async (err: unknown) => {
@@ -229,6 +269,14 @@ export class DagExecution {
           },
         );
       this.settle(work);
+    }
+  }
+
+  private stepState(stepId: string): string | undefined {
+    try {
+      return this.dag.state(this.run.runId).steps.find((s) => s.stepId === stepId)?.state;
+    } catch {
+      return undefined;
     }
   }
 
@@ -279,6 +327,7 @@ export class DagExecution {
         return env.invoke(uses, input, { runId, stepId: plan.step.id, attempt, signal, timeoutMs: undefined });
       },
       onRetry: (attempt, delayMs, error) => env.events.emit('step:retry', { runId, stepId: plan.step.id, attempt, delayMs, error: error.toJSON(), at: Date.now() }),
+      onCheckError: (message) => env.logger.warn({ runId, stepId: plan.step.id }, `check of step "${plan.step.id}" could not be evaluated (quality 0): ${message}`),
       signal,
       loadShare: () => Math.min(1, this.running / Math.max(1, this.run.workflow.concurrency ?? env.concurrency)),
       queueLength: () => this.dag.ready(runId).length,

@@ -119,41 +119,65 @@ export function zeroGradients(m: Mlp): Gradients {
  */
 export function backwardDecision(m: Mlp, trace: Trace, action: number, advantage: number, entropyCoef: number, g: Gradients): void {
   const p = trace.probs;
+  const entropy = entropyOf(p);
+  for (let a = 0; a < ACTIONS; a++) {
+    const pa = p[a] as number;
+    if (pa < 1e-12) continue;
+    // d(-A log p_action)/dz_a = A (p_a - 1[a = action]); d(-H)/dz_a = p_a (log p_a + H).
+    backpropRow(m, trace, a, advantage * (pa - (a === action ? 1 : 0)) + entropyCoef * pa * (Math.log(pa) + entropy), g);
+  }
+}
+
+/**
+ * The all-action gradient of the expected value sum_a p_a q_a (q: each action's value, known in
+ * training), with the entropy bonus: d(-sum p q)/dz_a = -p_a (q_a - sum p q). No sampling noise.
+ */
+export function backwardExpected(m: Mlp, trace: Trace, q: ArrayLike<number>, weight: number, entropyCoef: number, g: Gradients): void {
+  const p = trace.probs;
+  const entropy = entropyOf(p);
+  let v = 0;
+  for (let a = 0; a < ACTIONS; a++) v += (p[a] as number) * (q[a] as number);
+  for (let a = 0; a < ACTIONS; a++) {
+    const pa = p[a] as number;
+    if (pa < 1e-12) continue;
+    backpropRow(m, trace, a, -weight * pa * ((q[a] as number) - v) + entropyCoef * pa * (Math.log(pa) + entropy), g);
+  }
+}
+
+function entropyOf(p: ArrayLike<number>): number {
   let entropy = 0;
   for (let a = 0; a < ACTIONS; a++) {
     const pa = p[a] as number;
     if (pa > 0) entropy -= pa * Math.log(pa);
   }
-  for (let a = 0; a < ACTIONS; a++) {
-    const pa = p[a] as number;
-    if (pa < 1e-12) continue;
-    // d(-A log p_action)/dz_a = A (p_a - 1[a = action]); d(-H)/dz_a = p_a (log p_a + H).
-    let dz = advantage * (pa - (a === action ? 1 : 0)) + entropyCoef * pa * (Math.log(pa) + entropy);
-    if (dz === 0) continue;
-    const acts = trace.acts[a] as Float64Array[];
-    let delta = new Float64Array([dz]);
-    for (let l = m.layers.length - 1; l >= 0; l--) {
-      const layer = m.layers[l] as Layer;
-      const x = acts[l] as Float64Array;
-      const gw = g.w[l] as Float64Array;
-      const gb = g.b[l] as Float64Array;
-      for (let q = 0; q < layer.outputs; q++) gb[q] = (gb[q] as number) + (delta[q] as number);
-      const prev = new Float64Array(layer.inputs);
-      for (let pIn = 0; pIn < layer.inputs; pIn++) {
-        const xp = x[pIn] as number;
-        const wo = pIn * layer.outputs;
-        let s = 0;
-        for (let q = 0; q < layer.outputs; q++) {
-          const d = delta[q] as number;
-          gw[wo + q] = (gw[wo + q] as number) + xp * d;
-          s += (layer.w[wo + q] as number) * d;
-        }
-        // ReLU of the previous layer: its output x is 0 where it was cut.
-        prev[pIn] = l > 0 && xp <= 0 ? 0 : s;
+  return entropy;
+}
+
+/** Adds dz (the loss's derivative by row a's logit) back through the shared network. */
+function backpropRow(m: Mlp, trace: Trace, a: number, dz: number, g: Gradients): void {
+  if (dz === 0) return;
+  const acts = trace.acts[a] as Float64Array[];
+  let delta = new Float64Array([dz]);
+  for (let l = m.layers.length - 1; l >= 0; l--) {
+    const layer = m.layers[l] as Layer;
+    const x = acts[l] as Float64Array;
+    const gw = g.w[l] as Float64Array;
+    const gb = g.b[l] as Float64Array;
+    for (let q = 0; q < layer.outputs; q++) gb[q] = (gb[q] as number) + (delta[q] as number);
+    const prev = new Float64Array(layer.inputs);
+    for (let pIn = 0; pIn < layer.inputs; pIn++) {
+      const xp = x[pIn] as number;
+      const wo = pIn * layer.outputs;
+      let s = 0;
+      for (let q = 0; q < layer.outputs; q++) {
+        const d = delta[q] as number;
+        gw[wo + q] = (gw[wo + q] as number) + xp * d;
+        s += (layer.w[wo + q] as number) * d;
       }
-      delta = prev;
-      dz = 0;
+      // ReLU of the previous layer: its output x is 0 where it was cut.
+      prev[pIn] = l > 0 && xp <= 0 ? 0 : s;
     }
+    delta = prev;
   }
 }
 

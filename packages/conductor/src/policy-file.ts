@@ -20,7 +20,7 @@ export interface PolicyMetadata {
   features: readonly string[];
   hidden: readonly number[];
   /** The rest of the training options, so the file says how to make it again. */
-  training?: { learningRate: number; batchEpisodes: number; entropyCoef: number; ppoEpochs: number; clip: number; evalEvery: number; validationQuests: number };
+  training?: { learningRate: number; batchEpisodes: number; entropyCoef: number; ppoEpochs: number; clip: number; evalEvery: number; validationQuests: number; discount?: number };
 }
 
 export interface PolicyBundle {
@@ -76,6 +76,8 @@ export async function trainPolicy(options: TrainOptions): Promise<TrainedPolicy>
       clip: result.options.clip,
       evalEvery: result.options.evalEvery,
       validationQuests: result.options.validationQuests,
+      // Written only when used, so the bundled metadata made before the option stays the same bytes.
+      ...(result.options.discount ? { discount: result.options.discount } : {}),
     },
   };
   const svg = curveSvg(result.curve, result.heuristics, `Conductor policy ${version}: reward vs episode`);

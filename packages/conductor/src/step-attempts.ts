@@ -4,6 +4,7 @@ import { HistoryBook, rewardOf, type CallOutcome } from './history.js';
 import type { DecisionRecord } from './run-store.js';
 import type { Decision } from './policy.js';
 import type { Candidate } from './ports.js';
+import type { StepCheck } from './step-check.js';
 
 /** What one step's attempts need from the run around them. */
 export interface AttemptEnv {
@@ -17,6 +18,8 @@ export interface AttemptEnv {
   /** One call of `uses` (Stage or in-process); resolves to the output. */
   invoke(uses: string, input: unknown, attempt: number): Promise<unknown>;
   onRetry(attempt: number, delayMs: number, error: SymphonyError): void;
+  /** A step's `check:` could not be evaluated (the call's quality counts as 0). */
+  onCheckError?(message: string): void;
   signal: AbortSignal;
   loadShare(): number;
   queueLength(): number;
@@ -27,23 +30,36 @@ export interface StepPlan {
   input: unknown;
   inputSize: number;
   remainingCriticalPath: number;
+  /** How much longer the step could take without delaying the run, as a share of the critical path (0 = on it). */
+  slack?: number;
   /** Capability steps: the candidates and the first decision (made in the tick's batch). */
   capability?: string;
   candidates?: Candidate[];
   /** One attempt only: the DAG tracker's retry policy schedules the next one. */
   singleAttempt?: boolean;
+  /** The step's `check:`, compiled: its value is each successful call's quality. */
+  check?: StepCheck;
 }
 
 export interface AttemptResult {
   output: unknown;
   servedBy: string;
   attempts: number;
+  /** The quality the step's `check:` gave the output (steps with a check only). */
+  quality?: number;
 }
 
 export const DEFAULT_MAX_ATTEMPTS = 4;
 
 export function candidateViews(env: Pick<AttemptEnv, 'history' | 'inFlight'>, candidates: readonly Candidate[]): CandidateView[] {
-  return candidates.slice(0, MAX_CANDIDATES).map((c) => ({ id: c.uses, cost: c.cost, stats: env.history.get(c.uses), inFlight: env.inFlight.get(c.uses) ?? 0, capacity: c.capacity }));
+  return candidates.slice(0, MAX_CANDIDATES).map((c) => ({
+    id: c.uses,
+    cost: c.cost,
+    stats: env.history.get(c.uses),
+    inFlight: env.inFlight.get(c.uses) ?? 0,
+    capacity: c.capacity,
+    ...(c.startCostMs ? { startCostMs: c.startCostMs } : {}),
+  }));
 }
 
 export function decisionContext(env: AttemptEnv, plan: StepPlan, attempt: number, previous?: number): DecisionContext {
@@ -53,6 +69,7 @@ export function decisionContext(env: AttemptEnv, plan: StepPlan, attempt: number
     inputSize: plan.inputSize,
     attempt,
     remainingCriticalPath: plan.remainingCriticalPath,
+    ...(plan.slack !== undefined ? { slack: plan.slack } : {}),
     queueLength: env.queueLength(),
     globalLoad: env.loadShare(),
     canGiveUp: previous !== undefined,
@@ -73,7 +90,13 @@ export function decisionRecord(env: AttemptEnv, plan: StepPlan, ctx: DecisionCon
     kind: ctx.kind,
     attempt: ctx.attempt,
     capability: plan.capability ?? '',
-    candidates: ctx.candidates.map((c) => ({ id: c.id, cost: c.cost, observations: c.stats.n, ewmaLatencyMs: round(c.stats.ewmaLatencyMs), failureRate: round(c.stats.ewmaFail), inFlight: c.inFlight })),
+    candidates: ctx.candidates.map((c, i) => {
+      const warmth = plan.candidates?.[i];
+      return {
+        id: c.id, cost: c.cost, observations: c.stats.n, ewmaLatencyMs: round(c.stats.ewmaLatencyMs), failureRate: round(c.stats.ewmaFail), inFlight: c.inFlight,
+        ...(warmth?.warm === undefined ? {} : { warm: warmth.warm, startCostMs: round(warmth.startCostMs ?? 0) }),
+      };
+    }),
     features,
     action: decision.action,
     verdict,
@@ -118,11 +141,24 @@ export async function runAttempts(
       env.inFlight.set(uses, (env.inFlight.get(uses) ?? 1) - 1);
     }
     const latencyMs = performance.now() - t0;
-    const outcome: CallOutcome = { ok: !error, latencyMs, quality: error ? 0 : qualityOf(output), cost: candidate?.cost ?? 0, size: plan.inputSize };
+    // A declared check is the workflow author's judgement: it wins over what the extension says.
+    const checked = !error && plan.check ? plan.check(output) : undefined;
+    if (checked?.error) env.onCheckError?.(checked.error);
+    const quality = error ? 0 : checked ? checked.quality : qualityOf(output);
+    const outcome: CallOutcome = { ok: !error, latencyMs, quality, cost: candidate?.cost ?? 0, size: plan.inputSize };
     const reward = rewardOf(outcome);
     env.history.record(uses, outcome, reward);
-    if (record) record.outcome = { ok: !error, latencyMs: round(latencyMs), reward: round(reward), ...(error ? { code: error.code } : {}) };
-    if (!error) return { output, servedBy: uses, attempts: attempt };
+    if (record) {
+      record.outcome = {
+        ok: !error,
+        latencyMs: round(latencyMs),
+        reward: round(reward),
+        ...(error ? { code: error.code } : { quality: round(quality) }),
+        ...(checked ? { checked: true } : {}),
+        ...(checked?.error ? { checkError: checked.error } : {}),
+      };
+    }
+    if (!error) return { output, servedBy: uses, attempts: attempt, ...(checked ? { quality: round(quality) } : {}) };
     if (env.signal.aborted) throw new SymphonyError('E_ABORTED', `step "${step.id}" was cancelled`, { details: { stepId: step.id }, cause: error });
     if (attempt >= maxAttempts) throw plan.singleAttempt && !plan.capability ? tagStep(error, step.id) : withStep(error, step.id, attempt);
 

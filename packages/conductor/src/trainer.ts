@@ -1,7 +1,8 @@
-import { ACTIONS, FEATURES, GLOBAL_FEATURES, encodeInto, type DecisionContext } from './features.js';
-import { generateQuest, playQuest } from './fqg.js';
+import { ACTIONS, FEATURES, GIVE_UP, GLOBAL_FEATURES, encodeInto, type DecisionContext } from './features.js';
+import { GIVE_UP_PENALTY, MAX_ATTEMPTS, SUCCESS_BONUS, generateQuest, playQuest, type HiddenView } from './fqg.js';
+import { ORACLE_RETRY_COST, trueCallValue } from './oracle.js';
 import { createHeuristic, HEURISTICS, type HeuristicName } from './heuristics.js';
-import { adamStep, backwardDecision, cloneMlp, createAdam, createMlp, forwardDecision, zeroGradients, type Mlp, type Trace } from './mlp.js';
+import { adamStep, backwardDecision, backwardExpected, cloneMlp, createAdam, createMlp, forwardDecision, zeroGradients, type Mlp, type Trace } from './mlp.js';
 import { createMlpPolicy } from './mlp-policy.js';
 import type { Policy } from './policy.js';
 import { createRng } from './rng.js';
@@ -26,6 +27,18 @@ export interface TrainOptions {
   ppoEpochs?: number;
   /** PPO ratio clip. */
   clip?: number;
+  /**
+   * Credit of a decision: its call's reward plus this discount times the next decision's credit
+   * (returns-to-go over the quest, in decision order). 0 = the call's reward alone (a bandit).
+   */
+  discount?: number;
+  /**
+   * Weight of the informed critic, 0..1. Training may look at the game's hidden state (never
+   * the policy): with weight w, each decision's gradient is w × the all-action gradient of the
+   * expected value under each candidate's true parameters (the informed oracle's values, so no
+   * sampling noise) + (1 − w) × the sampled REINFORCE gradient. 0 = plain REINFORCE.
+   */
+  informedCritic?: number;
   /** Validate every this many episodes. */
   evalEvery?: number;
   validationQuests?: number;
@@ -61,6 +74,8 @@ export const DEFAULT_TRAIN = {
   entropyCoef: 0.01,
   ppoEpochs: 1,
   clip: 0.2,
+  discount: 0,
+  informedCritic: 0,
   evalEvery: 1000,
   validationQuests: 300,
 } as const;
@@ -93,6 +108,8 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     kind: number;
     /** Probability of the action when it was sampled (PPO's ratio denominator). */
     p: number;
+    /** Each action's value under the true parameters (informed critic only). */
+    q?: Float64Array;
   }
   // Learned baseline: b(s) = v . g(s) + v0 over the global features, per decision kind.
   const G = GLOBAL_FEATURES.length;
@@ -108,8 +125,8 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
 
   for (let episode = 1; episode <= opts.episodes; episode++) {
     const samples: Sample[] = [];
-    const decide = (batch: readonly DecisionContext[]): number[] =>
-      batch.map((ctx) => {
+    const decide = (batch: readonly DecisionContext[], hidden: readonly HiddenView[]): number[] =>
+      batch.map((ctx, i) => {
         const features = new Float64Array(ACTIONS * FEATURES);
         const mask = new Float64Array(ACTIONS);
         encodeInto(ctx, features, mask, 0);
@@ -124,7 +141,9 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
           }
         }
         if (mask[action] !== 0) action = probs.indexOf(Math.max(...probs));
-        samples.push({ features, mask, action, kind: ctx.kind === 'failure' ? 1 : 0, p: probs[action] as number });
+        const view = hidden[i];
+        const q = opts.informedCritic > 0 && view ? informedValues(ctx, view, mask) : undefined;
+        samples.push({ features, mask, action, kind: ctx.kind === 'failure' ? 1 : 0, p: probs[action] as number, ...(q ? { q } : {}) });
         return action;
       });
     const result = await playQuest(generateQuest(trainingQuestSeed(opts.seed, episode)), decide);
@@ -136,8 +155,9 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       // Advantages against the learned baseline (which learns from each sample once).
       const batch: { s: Sample; advantage: number }[] = [];
       for (const { samples: ss, rewards } of pending) {
+        const credit = returnsToGo(rewards, ss.length, opts.discount);
         ss.forEach((s, k) => {
-          const r = rewards[k] ?? 0;
+          const r = credit[k] as number;
           const v = value[s.kind] as Float64Array;
           let b = v[G] as number;
           for (let j = 0; j < G; j++) b += (v[j] as number) * (s.features[j] as number);
@@ -159,7 +179,10 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
             const inside = advantage >= 0 ? ratio < 1 + opts.clip : ratio > 1 - opts.clip;
             a = inside ? advantage * ratio : 0;
           }
-          backwardDecision(model, trace, s.action, a, opts.entropyCoef, grads);
+          if (s.q) {
+            backwardExpected(model, trace, s.q, opts.informedCritic, opts.entropyCoef, grads);
+            if (opts.informedCritic < 1) backwardDecision(model, trace, s.action, (1 - opts.informedCritic) * a, 0, grads);
+          } else backwardDecision(model, trace, s.action, a, opts.entropyCoef, grads);
         }
         adamStep(model, adam, grads, batch.length);
         grads = zeroGradients(model);
@@ -184,4 +207,29 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     heuristics,
     options: kept as TrainResult['options'],
   };
+}
+
+/** Each decision's credit: its reward plus `discount` times the next one's credit (0: the reward alone). */
+export function returnsToGo(rewards: readonly number[], n: number, discount: number): Float64Array {
+  const out = new Float64Array(n);
+  let next = 0;
+  for (let k = n - 1; k >= 0; k--) {
+    next = (rewards[k] ?? 0) + (discount === 0 ? 0 : discount * next);
+    out[k] = next;
+  }
+  return out;
+}
+
+/** Each allowed action's value under the true parameters, as the informed oracle counts it (0 where masked). */
+function informedValues(ctx: DecisionContext, view: HiddenView, mask: ArrayLike<number>): Float64Array {
+  const q = new Float64Array(ACTIONS);
+  const lose = GIVE_UP_PENALTY + SUCCESS_BONUS;
+  const lastAttempt = ctx.attempt + 1 >= MAX_ATTEMPTS;
+  view.candidates.forEach((c, a) => {
+    if (a >= GIVE_UP || mask[a] !== 0) return;
+    const { value, pFail } = trueCallValue(view, c);
+    q[a] = value - pFail * (lastAttempt ? lose : ORACLE_RETRY_COST);
+  });
+  if (mask[GIVE_UP] === 0) q[GIVE_UP] = -lose;
+  return q;
 }

@@ -282,8 +282,9 @@ export function validateWorkflowSource(source: string, options: ValidateWorkflow
     return out;
   };
   const inputNames = Object.keys(workflow.inputs ?? {});
-  const checkExpression = (path: Path, i: number, expr: Expr, exprOffset: number | undefined): void => {
+  const checkExpression = (path: Path, i: number, expr: Expr, exprOffset: number | undefined, inputsOnly = false): void => {
     for (const ref of expressionReferences(expr)) {
+      if (inputsOnly && ref.context !== 'inputs') continue;
       const offset = exprOffset === undefined ? undefined : exprOffset + ref.column;
       if (ref.context === 'inputs' && ref.name !== undefined && !inputNames.includes(ref.name)) {
         const suggestion = didYouMean(ref.name, inputNames);
@@ -347,6 +348,42 @@ export function validateWorkflowSource(source: string, options: ValidateWorkflow
     } else if (Array.isArray(value)) value.forEach((v, k) => checkTemplate([...path, k], i, v));
     else if (value && typeof value === 'object') for (const [k, v] of Object.entries(value)) checkTemplate([...path, k], i, v);
   };
+  /** `check:` reads the step's own result and the inputs; it runs only after a success. */
+  const checkCheck = (check: string, i: number): void => {
+    const path = ['steps', i, 'check'];
+    const text = conditionSource(check);
+    const exprOffset = offsetIn(path, text);
+    const own = ids[i] as string;
+    if (check.trim() === '' || text.trim() === '') {
+      report(path, `check: is empty (write an expression over steps.${own}.output, e.g. \${{ steps.${own}.output.ok }})`);
+      return;
+    }
+    let expr: Expr;
+    try {
+      expr = parseExpression(text);
+    } catch (err) {
+      report(path, expressionMessage(err), { ...withOffset(exprOffset === undefined ? undefined : exprOffset + positionOf(err)) });
+      return;
+    }
+    if (expr.usesStatus) report(path, `check: runs only after the step succeeded: success(), failure(), always() and cancelled() mean nothing there`, withOffset(exprOffset));
+    for (const ref of expressionReferences(expr)) {
+      const offset = exprOffset === undefined ? undefined : exprOffset + ref.column;
+      if (ref.context === 'job') report(path, 'check: cannot read job (it runs after this step succeeded)', withOffset(offset));
+      if (ref.context !== 'steps') continue;
+      if (ref.name === undefined || ref.name.toLowerCase() !== own.toLowerCase()) {
+        report(path, `check: reads only its own step (steps.${own}) and inputs${ref.name === undefined ? '' : `, not step "${ref.name}"`}: pass what it needs through with:`, {
+          suggestion: own,
+          ...withOffset(offset),
+        });
+        continue;
+      }
+      if (ref.property !== undefined && ref.property.toLowerCase() !== 'output') {
+        report(path, `check: reads steps.${own}.output (its outcome is always success there), not "${ref.property}"`, { suggestion: 'output', ...withOffset(offset) });
+      }
+    }
+    // Inputs are checked like everywhere else (the step's own references are allowed above).
+    checkExpression(path, -1, expr, exprOffset, true);
+  };
   workflow.steps.forEach((step, i) => {
     if (step.with) checkTemplate(['steps', i, 'with'], i, step.with);
     if (step.if !== undefined) {
@@ -363,6 +400,7 @@ export function validateWorkflowSource(source: string, options: ValidateWorkflow
         report(path, expressionMessage(err), { ...withOffset(exprOffset === undefined ? undefined : exprOffset + positionOf(err)) });
       }
     }
+    if (step.check !== undefined) checkCheck(step.check, i);
   });
 
   // 4. Cycles (references and needs are checked above; the tracker's graph finds the loops).

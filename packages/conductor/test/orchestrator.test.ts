@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { SymphonyError, type SymphonyEvents } from '@symphony/types';
+import { FEATURE_NAMES } from '../src/index.js';
 import { removeDir, startKernel, type TestKernel } from './helpers.js';
 
 let open: TestKernel[] = [];
@@ -105,6 +106,60 @@ const diamond = {
     calls.length = 0;
     // pit.dag ends a failed run for good; a crashed (still running) run is what it resumes.
     await expect(conductor.resume(first.runId)).rejects.toMatchObject({ code: 'E_CONFLICT' });
+    // ... and a re-run from the failed step is a new run that carries a and b over.
+    const again = await conductor.rerun(first.runId, { from: 'failed', startedBy: 'token:ci' }).done;
+    expect(again.status).toBe('succeeded');
+    expect(calls).toEqual(['c', 'd']);
+    expect(again.steps.filter((s) => s.reused).map((s) => s.stepId)).toEqual(['a', 'b']);
+    const shown = conductor.show(again.runId);
+    expect(shown.run).toMatchObject({ rerunOf: first.runId, rerunFrom: 'failed', startedBy: 'token:ci', inputs: {} });
+    expect(shown.steps.map((s) => s.reusedFrom)).toEqual([first.runId, first.runId, undefined, undefined]);
+    expect(shown.steps[1]!.output).toEqual(first.steps[1]!.output);
+    // Nothing failed in that one: re-running "the failed steps" is refused; from a step, or all, is not.
+    expect(() => conductor.rerun(again.runId, { from: 'failed' })).toThrow(expect.objectContaining({ code: 'E_CONFLICT' }));
+    expect(() => conductor.rerun(again.runId, { from: 'zz' })).toThrow(expect.objectContaining({ code: 'E_INPUT_INVALID' }));
+    calls.length = 0;
+    await conductor.rerun(again.runId, { from: 'b' }).done;
+    expect(calls).toEqual(['b', 'c', 'd']);
+    calls.length = 0;
+    const all = await conductor.rerun(again.runId).done;
+    expect(calls).toEqual(['a', 'b', 'c', 'd']);
+    expect(conductor.show(all.runId).run).toMatchObject({ rerunOf: again.runId, rerunFrom: 'all' });
+  });
+
+  it('refuses to re-run a run that is still running', async () => {
+    const { conductor } = await start();
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    conductor.registerStep('test.io/wait', () => gate.then(() => 1));
+    const handle = conductor.start({ name: 'wait', steps: [{ id: 'w', uses: 'test.io/wait' }] }, { startedBy: 'cli', source: 'wait.yaml' });
+    for (let i = 0; i < 200 && !conductor.runs().some((r) => r.runId === handle.runId); i++) await new Promise((r) => setTimeout(r, 5));
+    expect(() => conductor.rerun(handle.runId)).toThrow(expect.objectContaining({ code: 'E_CONFLICT' }));
+    release();
+    await handle.done;
+    expect(conductor.show(handle.runId).run).toMatchObject({ startedBy: 'cli', source: 'wait.yaml' });
+  });
+
+  it('feeds each decision the step\'s critical-path rank and slack from pit.dag', async () => {
+    const { conductor } = await start();
+    conductor.registerStep('test.p1/work', (input) => input, { capabilities: ['work'] });
+    conductor.registerStep('test.p2/work', (input) => input, { capabilities: ['work'] });
+    conductor.registerStep('test.io/step', (input) => input);
+    // a -> b -> c -> d is the critical path (4 steps of the default duration); side can wait 3 of them.
+    const result = await conductor.run({
+      name: 'slack',
+      steps: [
+        { id: 'a', uses: 'capability:work' },
+        { id: 'b', uses: 'test.io/step', needs: ['a'] },
+        { id: 'c', uses: 'test.io/step', needs: ['b'] },
+        { id: 'd', uses: 'capability:work', needs: ['c'] },
+        { id: 'side', uses: 'capability:work' },
+      ],
+    });
+    expect(result.status).toBe('succeeded');
+    const at = (name: string) => FEATURE_NAMES.indexOf(name);
+    const features = Object.fromEntries(conductor.explain(result.runId).map((d) => [d.stepId, { rank: d.features[at('remaining_critical_path')], slack: d.features[at('slack')] }]));
+    expect(features).toEqual({ a: { rank: 1, slack: 0 }, d: { rank: 0.25, slack: 0 }, side: { rank: 0.25, slack: 0.75 } });
   });
 
   it('retries an extension step per its retry policy', async () => {

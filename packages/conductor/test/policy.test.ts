@@ -19,6 +19,7 @@ import {
   type DecisionContext,
 } from '../src/index.js';
 import { createMlp } from '../src/mlp.js';
+import { returnsToGo } from '../src/trainer.js';
 import { fileURLToPath } from 'node:url';
 import { createHash } from 'node:crypto';
 
@@ -90,6 +91,28 @@ describe('training and the ONNX policy', () => {
     expect(Buffer.from(a.bytes).equals(Buffer.from(c.bytes))).toBe(false);
     expect(a.svg).toContain('<svg');
     expect(a.result.curve.length).toBe(3);
+  });
+
+  it('credits decisions with discounted returns-to-go when asked (0: the call\'s own reward, as before)', async () => {
+    expect(Array.from(returnsToGo([1, 2, 3], 3, 0))).toEqual([1, 2, 3]);
+    expect(Array.from(returnsToGo([1, 2, 3], 3, 0.5))).toEqual([1 + 0.5 * (2 + 0.5 * 3), 2 + 0.5 * 3, 3]);
+    expect(Array.from(returnsToGo([1], 2, 0.5))).toEqual([1, 0]);
+    const plain = await trainPolicy({ seed: 5, episodes: 24, evalEvery: 12, validationQuests: 6 });
+    const discounted = await trainPolicy({ seed: 5, episodes: 24, evalEvery: 12, validationQuests: 6, discount: 0.9 });
+    expect(Buffer.from(plain.bytes).equals(Buffer.from(discounted.bytes))).toBe(false);
+    expect(plain.metadata.training).not.toHaveProperty('discount');
+    expect(discounted.metadata.training).toMatchObject({ discount: 0.9 });
+  });
+
+  it('an informed critic (true values, training only) changes what is learned, deterministically', async () => {
+    const opts = { seed: 5, episodes: 16, evalEvery: 16, validationQuests: 6 };
+    const after = async (o: Partial<Parameters<typeof trainPolicy>[0]>) => (await trainPolicy({ ...opts, ...o })).result.curve.map((c) => c.validationReward);
+    const plain = await after({});
+    const a = await after({ informedCritic: 1 });
+    expect(a).toEqual(await after({ informedCritic: 1 }));
+    // Same start, one gradient step (episode 16) apart: the critic's step moved the policy elsewhere.
+    expect(a[0]).toBe(plain[0]);
+    expect(a[1]).not.toBe(plain[1]);
   });
 
   it('onnxruntime matches the TypeScript forward pass to 1e-5, and same-tick decisions share one inference', async () => {

@@ -59,6 +59,10 @@ describe('the JSON Schema for workflow files', () => {
     ['a retry count as text', { name: 'x', steps: [{ ...step, retry: { count: 'two' } }] }, false],
     ['an input type outside the enum', { name: 'x', inputs: { n: { type: 'integer' } }, steps: [step] }, false],
     ['a zero timeout', { name: 'x', steps: [{ ...step, timeoutMs: 0 }] }, false],
+    ['a check over the step\'s output', { name: 'x', steps: [{ ...step, check: '${{ steps.a.output.ok }}' }] }, true],
+    ['a bare check expression', { name: 'x', inputs: { want: { type: 'number' } }, steps: [{ ...step, check: "steps.a.output.n == inputs.want" }] }, true],
+    ['a check that is not a string', { name: 'x', steps: [{ ...step, check: 1 }] }, false],
+    ['an empty check', { name: 'x', steps: [{ ...step, check: '' }] }, false],
   ];
   it.each(cases)('%s: schema and validator agree (%#)', (_, doc, ok) => {
     expect(validate(doc)).toBe(ok);

@@ -1,7 +1,7 @@
 import * as crypto from 'node:crypto';
 import { createHash } from 'node:crypto';
 import type { Database } from 'lmdb';
-import { SymphonyError } from '@symphony/types';
+import { SymphonyError } from '@symphony/types/core';
 import type { LmdbLedger } from './ledger.js';
 
 /**

@@ -1,4 +1,4 @@
-import { SymphonyError, type ArtifactData } from '@symphony/types';
+import { SymphonyError, type ArtifactData } from '@symphony/types/core';
 
 export const JSON_TYPE = 'application/json';
 export const TEXT_TYPE = 'text/plain; charset=utf-8';

@@ -1,5 +1,5 @@
 import type { Key } from 'lmdb';
-import { SymphonyError, type ArtifactQuery, type ArtifactVersion } from '@symphony/types';
+import { SymphonyError, type ArtifactQuery, type ArtifactVersion } from '@symphony/types/core';
 
 /*
  * Secondary indexes: one LMDB key per (facet, value, createdAt, name, version), empty values.

@@ -11,7 +11,7 @@ import {
   type ArtifactsService,
   type GcReport,
   type Producer,
-} from '@symphony/types';
+} from '@symphony/types/core';
 import { BlobStore, sha256 } from './blobs.js';
 import { BYTES_TYPE, decodeData, encodeData } from './codec.js';
 import { collectGarbage } from './gc.js';

@@ -1,5 +1,5 @@
 import { crc32 } from 'node:zlib';
-import { SymphonyError, type ArtifactRef, type LedgerService, type SymphonyErrorJSON, type Workflow } from '@symphony/types';
+import { SymphonyError, type ArtifactRef, type LedgerService, type SymphonyErrorJSON, type Workflow } from '@symphony/types/core';
 
 /**
  * The DAG tracker's durable state, in the shared ledger. A checkpoint is one small record per
@@ -48,6 +48,8 @@ export interface StepRecord {
   servedBy?: string;
   startedAt?: number;
   endedAt?: number;
+  /** The run this result was carried over from (`createRun({ reuse })`): the step did not run here. */
+  reusedFrom?: string;
 }
 
 /** The run's lease: exactly one driver at a time; `epoch` grows with every new holder (fencing). */

@@ -46,3 +46,27 @@ export function criticalPath(graph: RunGraph, durations: ArrayLike<number>, rank
   }
   return { path, length };
 }
+
+/**
+ * Each step's slack: how much longer it could take without lengthening the run, i.e. the
+ * critical path's length minus the longest path through the step (0 on the critical path).
+ * The longest path through v is its top level (the longest chain of predecessors' durations
+ * before it) plus its upward rank.
+ */
+export function stepSlack(graph: RunGraph, durations: ArrayLike<number>, ranks: ArrayLike<number> = upwardRanks(graph, durations)): Float64Array {
+  const n = graph.ids.length;
+  const top = new Float64Array(n);
+  let length = 0;
+  for (let k = 0; k < n; k++) {
+    const v = graph.order[k] as number;
+    const end = (top[v] as number) + (durations[v] ?? 0);
+    for (let e = graph.succStart[v] as number; e < (graph.succStart[v + 1] as number); e++) {
+      const s = graph.succ[e] as number;
+      if (end > (top[s] as number)) top[s] = end;
+    }
+    if ((ranks[v] as number) > length) length = ranks[v] as number;
+  }
+  const slack = new Float64Array(n);
+  for (let v = 0; v < n; v++) slack[v] = Math.max(0, length - (top[v] as number) - (ranks[v] as number));
+  return slack;
+}

@@ -16,7 +16,7 @@ export type {
 export type { RunStatus, RunRecord, StepRecord, StepRecordStatus, Lease } from './checkpoint.js';
 export { buildRunGraph, type RunGraph } from './graph.js';
 export { ReadySet, StepStatus, type StepStatusCode } from './ready-set.js';
-export { upwardRanks, criticalPath, type CriticalPath } from './critical-path.js';
+export { upwardRanks, criticalPath, stepSlack, type CriticalPath } from './critical-path.js';
 export {
   parseExpression,
   evaluate,

@@ -3,17 +3,16 @@ import {
   SymphonyError,
   silentLogger,
   toSymphonyError,
-  validateWorkflow,
   type ArtifactData,
   type ArtifactRef,
   type ArtifactsService,
   type LedgerService,
   type Logger,
   type SymphonyErrorJSON,
-} from '@symphony/types';
-import { Checkpoints, type RunRecord, type RunStatus } from './checkpoint.js';
+} from '@symphony/types/core';
+import { Checkpoints, type RunRecord, type RunStatus, type StepRecord } from './checkpoint.js';
 import { acquireLease, dropOwner, fence, holderAlive, newOwner } from './lease.js';
-import { criticalPath } from './critical-path.js';
+import { criticalPath, stepSlack } from './critical-path.js';
 import { evaluateCondition, resolveTemplate, type ExpressionContext } from './expressions.js';
 import { StepStatus } from './ready-set.js';
 import { DEFAULT_MAX_INTERRUPTIONS, planRecovery } from './recovery.js';
@@ -55,11 +54,29 @@ export const DEFAULT_LEASE_TTL_MS = 30_000;
 
 const noEvents: RunEventSink = { emit: () => false };
 
+/**
+ * Listeners observe a run; they never steer it. One that throws (an embedder's bug, a server whose
+ * event log cannot be written) is logged: emitted inside the engine's own bookkeeping, its error
+ * had left runs `running` forever (run:start, step:ready, step:start) or crashed the process (run:end).
+ */
+function guarded(sink: RunEventSink, logger: Logger): RunEventSink {
+  return {
+    emit(event, ...args) {
+      try {
+        return sink.emit(event, ...args);
+      } catch (err) {
+        logger.warn({ err, event }, `pit.dag: a listener of ${event} threw (the run goes on)`);
+        return false;
+      }
+    },
+  };
+}
+
 /** The DAG tracker over the shared ledger (the `pit.dag` service). */
 export function createDagService(deps: DagServiceDeps): DagService & { close(): void } {
   const { ledger, artifacts } = deps;
-  const events = deps.events ?? noEvents;
   const logger = deps.logger ?? silentLogger;
+  const events = guarded(deps.events ?? noEvents, logger);
   const now = deps.now ?? Date.now;
   const checkpoints = new Checkpoints(ledger);
   const active = new Map<string, ActiveRun>();
@@ -439,10 +456,46 @@ export function createDagService(deps: DagServiceDeps): DagService & { close(): 
     });
   }
   const recovered = new Map<string, ReturnType<typeof planRecovery>>();
+  let validateWorkflow: typeof import('@symphony/types').validateWorkflow | undefined;
+
+  /**
+   * The steps a re-run carries over from an ended run: those that succeeded there and whose
+   * predecessors are carried too (a step never starts before a parent that runs again), minus the
+   * steps to re-run and everything after them.
+   */
+  function carryOver(graph: ReturnType<typeof prepareGraph>, reuse: NonNullable<CreateRunOptions['reuse']>): Map<number, StepRecord> {
+    const from = checkpoints.run(reuse.runId);
+    if (!from) throw notActive(reuse.runId, false);
+    if (from.status === 'running') {
+      throw new SymphonyError('E_CONFLICT', `run "${reuse.runId}" has not ended: a re-run can only carry over the results of an ended run`, { details: { runId: reuse.runId } });
+    }
+    const rerun = new Set<number>();
+    for (const stepId of reuse.rerun ?? []) {
+      const i = graph.index.get(stepId);
+      if (i === undefined) throw new SymphonyError('E_INPUT_INVALID', `no step "${stepId}" in workflow "${from.workflow.name}" to re-run from`, { details: { runId: reuse.runId, stepId } });
+      rerun.add(i);
+    }
+    const saved = checkpoints.stepsOf(reuse.runId);
+    const carried = new Map<number, StepRecord>();
+    // In topological order: a step is carried when it succeeded, is not re-run, and every
+    // predecessor is carried; a re-run step's successors are never carried (they see new inputs).
+    for (const i of graph.order) {
+      const stepId = graph.ids[i] as string;
+      const record = saved.get(stepId);
+      let ok = record?.status === 'done' && !rerun.has(i);
+      for (let e = graph.predStart[i] as number; ok && e < (graph.predStart[i + 1] as number); e++) ok = carried.has(graph.pred[e] as number);
+      if (!ok || !record) continue;
+      const { error: _e, continued: _c, interruptions: _n, ...kept } = record;
+      carried.set(i, { ...kept, status: 'done', reusedFrom: record.reusedFrom ?? reuse.runId });
+    }
+    return carried;
+  }
 
   const service: DagService & { close(): void } = {
     async createRun(input, options: CreateRunOptions = {}) {
-      const workflow = validateWorkflow(input);
+      // The workflow schema (zod) loads with the first run, not when the store opens (`runs list`).
+      const validate = (validateWorkflow ??= (await import('@symphony/types')).validateWorkflow);
+      const workflow = validate(input);
       const graph = prepareGraph(workflow);
       const inputs = checkInputs(workflow, options.inputs);
       const runId = options.runId ?? `${now().toString(36)}-${randomUUID().slice(0, 8)}`;
@@ -451,18 +504,32 @@ export function createDagService(deps: DagServiceDeps): DagService & { close(): 
       if (concurrency !== undefined) record.concurrency = concurrency;
       if (options.meta) record.meta = options.meta;
       const owner = newOwner();
+      let carried = new Map<number, StepRecord>();
       try {
         await tx(() => {
           if (checkpoints.run(runId)) throw new SymphonyError('E_CONFLICT', `a run "${runId}" already exists`, { details: { runId } });
+          // Read in the same transaction as the writes: the carried records are those of one moment.
+          if (options.reuse) carried = carryOver(graph, options.reuse);
           acquireLease(checkpoints, runId, owner, record.createdAt, leaseTtlMs);
           checkpoints.writeRun(record);
+          for (const [i, r] of carried) checkpoints.writeStep(runId, graph.ids[i] as string, r);
         });
       } catch (err) {
         dropOwner(owner);
         throw toSymphonyError(err);
       }
       const run = activate(record, graph, durationsFor(workflow.name, graph.ids, options.estimates), owner);
-      return begin(run, false, () => undefined);
+      for (const [i, r] of carried) {
+        run.attempts[i] = r.attempts;
+        if (r.output) run.outputs[i] = r.output;
+        if (r.servedBy) run.servedBy[i] = r.servedBy;
+        (run.reusedFrom ??= new Map()).set(i, r.reusedFrom as string);
+      }
+      // Carried steps are announced as ended (attempt 0, as a skipped step is), naming their run.
+      const at = now();
+      return begin(run, false, (i) => (carried.has(i) ? StepStatus.done : undefined), () => {
+        for (const [i, r] of carried) events.emit('step:end', { runId, stepId: graph.ids[i] as string, attempt: 0, ...(r.output ? { output: r.output } : {}), reusedFrom: r.reusedFrom as string, durationMs: 0, at });
+      });
     },
 
     resume(runId) {
@@ -641,8 +708,13 @@ export function createDagService(deps: DagServiceDeps): DagService & { close(): 
       const run = get(runId);
       const cp = criticalPath(run.graph, run.durations, run.ready.ranks);
       const ranks: Record<string, number> = {};
-      run.graph.ids.forEach((id, i) => (ranks[id] = run.ready.ranks[i] as number));
-      return { ...cp, ranks };
+      const slack: Record<string, number> = {};
+      const slacks = stepSlack(run.graph, run.durations, run.ready.ranks);
+      run.graph.ids.forEach((id, i) => {
+        ranks[id] = run.ready.ranks[i] as number;
+        slack[id] = slacks[i] as number;
+      });
+      return { ...cp, ranks, slack };
     },
 
     context(runId, stepId) {

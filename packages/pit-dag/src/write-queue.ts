@@ -1,4 +1,4 @@
-import { toSymphonyError, type LedgerService, type Logger } from '@symphony/types';
+import { toSymphonyError, type LedgerService, type Logger } from '@symphony/types/core';
 
 interface Pending {
   fn: () => unknown;

@@ -1,8 +1,9 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { isSymphonyError, validateWorkflow, type Workflow } from '@symphony/types';
-import { criticalPath, upwardRanks } from '../src/critical-path.js';
+import { criticalPath, stepSlack, upwardRanks } from '../src/critical-path.js';
 import { buildRunGraph } from '../src/graph.js';
+import { MAX_BACKOFF_MS, retryDecision } from '../src/run.js';
 import { ReadySet, StepStatus } from '../src/ready-set.js';
 
 function wf(steps: Array<Record<string, unknown>>): Workflow {
@@ -116,6 +117,13 @@ describe('ready set and critical path (fast-check)', () => {
         // The path is a real chain of edges whose durations add up to its length.
         for (let k = 1; k < cp.path.length; k++) expect(next.get(cp.path[k - 1] as string)).toContain(cp.path[k]);
         expect(cp.path.reduce((sum, id) => sum + d(id), 0)).toBe(best);
+        // Slack: the critical length minus the longest path through the step (0 on the path).
+        const prev = new Map<string, string[]>();
+        for (const [a, b] of edges) prev.set(b, [...(prev.get(b) ?? []), a]);
+        const longestTo = (id: string): number => d(id) + Math.max(0, ...(prev.get(id) ?? []).map(longestTo));
+        const slack = stepSlack(g, weights);
+        g.ids.forEach((id, i) => expect(slack[i]).toBeCloseTo(best - (longestTo(id) + longestFrom(id) - d(id)), 9));
+        for (const id of cp.path) expect(slack[g.index.get(id) as number]).toBeCloseTo(0, 9);
         // The ready set offers the highest rank first.
         const ranks = upwardRanks(g, weights);
         const ready = new ReadySet(g, ranks);
@@ -154,5 +162,17 @@ describe('ready set and critical path (fast-check)', () => {
       }),
       { numRuns: 200 },
     );
+  });
+});
+
+describe('retry backoff', () => {
+  it('grows by factor and stops at one hour: a delay past 2^31 - 1 ms made the timer fire at once', () => {
+    const policy = { count: 30, backoffMs: 1_000, factor: 10 };
+    expect(retryDecision(policy, 1, 'E_X', false)).toEqual({ action: 'retry', attempt: 2, delayMs: 1_000 });
+    expect(retryDecision(policy, 3, 'E_X', false)).toMatchObject({ delayMs: 100_000 });
+    for (const attempts of [5, 8, 12, 30]) expect(retryDecision(policy, attempts, 'E_X', false)).toMatchObject({ action: 'retry', delayMs: MAX_BACKOFF_MS });
+    expect(MAX_BACKOFF_MS).toBe(3_600_000);
+    expect(retryDecision({ count: 100, backoffMs: 3_600_000, factor: 10 }, 100, 'E_X', false)).toMatchObject({ delayMs: 3_600_000 });
+    expect(retryDecision(policy, 31, 'E_X', true)).toEqual({ action: 'continue' });
   });
 });

@@ -71,7 +71,7 @@ describe('pit.dag: driving a run', () => {
       { estimates: { short: 1, long: 10, mid: 5, after: 10 } },
     );
     expect(x.dag.ready(run.runId)).toEqual(['long', 'mid', 'short']);
-    expect(x.dag.criticalPath(run.runId)).toMatchObject({ path: ['long', 'after'], length: 20 });
+    expect(x.dag.criticalPath(run.runId)).toMatchObject({ path: ['long', 'after'], length: 20, slack: { long: 0, after: 0, mid: 15, short: 19 } });
     const first = x.dag.next(run.runId);
     expect(first.map((s) => s.stepId)).toEqual(['long', 'mid']);
     expect(x.dag.next(run.runId)).toEqual([]);

@@ -41,6 +41,12 @@ export const StepSchema = z
     continueOnError: z.boolean().optional(),
     /** Capability steps: `false` turns the Conductor's bounded exploration off for this step. */
     explore: z.boolean().optional(),
+    /**
+     * An expression (with or without `${{ }}`) over this step's own result (`steps.<id>.output`)
+     * and the inputs, evaluated after each successful call: its value is the call's quality
+     * (`true` 1, `false` 0, a number clamped to 0..1), which the Conductor learns from.
+     */
+    check: z.string().max(1000).optional(),
   })
   .strict();
 
@@ -133,6 +139,12 @@ export function validateWorkflow(input: unknown): Workflow {
     }
     if (step.if) for (const ref of findStepReferences(step.if)) {
       if (!known(ref)) issues.push({ path: `steps[${i}].if`, message: `references unknown step "${ref}"` });
+    }
+    if (step.check !== undefined) {
+      const text = step.check.includes('${{') ? step.check : `\${{ ${step.check} }}`;
+      for (const ref of findStepReferences(text)) {
+        if (ref.toLowerCase() !== step.id.toLowerCase()) issues.push({ path: `steps[${i}].check`, message: `a check reads only its own step (steps.${step.id}) and inputs, not step "${ref}"` });
+      }
     }
   });
   if (issues.length > 0) throw validationError('E_WORKFLOW_INVALID', `workflow "${workflow.name}"`, issues);
