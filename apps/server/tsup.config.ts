@@ -1,9 +1,10 @@
 import { defineConfig } from 'tsup';
 
 export default defineConfig({
-  entry: ['src/index.ts'],
+  // `./tokens`: the token store and `symphony tokens` alone, without fastify and the Conductor.
+  entry: { index: 'src/index.ts', tokens: 'src/tokens-cli.ts' },
   format: ['esm'],
-  dts: { entry: 'src/index.ts' },
+  dts: { entry: { index: 'src/index.ts', tokens: 'src/tokens-cli.ts' } },
   clean: true,
   sourcemap: true,
   target: 'node20',

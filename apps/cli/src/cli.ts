@@ -4,7 +4,7 @@ import { COMMAND_HELP, cliVersion, isUsageError, wantsHelp } from './help.js';
 
 const USAGE = `symphony <command>
 
-  run <workflow.yaml> [--input k=v]... [--resume <runId>] [--json] [--home dir]
+  run <workflow.yaml> [--input k=v]... [--resume <runId>] [--rerun <runId> [--from failed|all|<step>]] [--json] [--home dir]
   runs list | show <runId> | explain <runId>      [--json] [--home dir]
   artifacts list | get <name[@version]> [--out file]  [--json] [--home dir]
   train [--episodes N] [--seed S] [--out dir] [--promote] [--json] [--home dir]   (stores conductor-policy@candidate; gated promotion)
@@ -42,7 +42,7 @@ export async function main(args: string[]): Promise<number> {
     return 0;
   }
   // Commands with flags of their own take the raw arguments.
-  if (command === 'tokens') return (await import('./commands/serve.js')).tokensCliCommand(rest);
+  if (command === 'tokens') return (await import('./commands/tokens.js')).tokensCliCommand(rest);
   if (command === 'ext') return (await import('./commands/ext.js')).extCommand(rest);
   if (command === 'train') return (await import('./commands/train.js')).trainCli(rest);
   if (command === 'eval') return (await import('./commands/eval.js')).evalCli(rest);
@@ -55,6 +55,8 @@ export async function main(args: string[]): Promise<number> {
       json: { type: 'boolean', default: false },
       input: { type: 'string', multiple: true, short: 'i' },
       resume: { type: 'string' },
+      rerun: { type: 'string' },
+      from: { type: 'string' },
       home: { type: 'string' },
       episodes: { type: 'string' },
       seed: { type: 'string' },
@@ -89,7 +91,7 @@ main(process.argv.slice(2)).then(
   },
   async (err: unknown) => {
     // Loaded on failure only: `--help`, `--version` and the dispatch itself load nothing more.
-    const { SymphonyError, isSymphonyError, toSymphonyError } = await import('@symphony/types');
+    const { SymphonyError, isSymphonyError, toSymphonyError } = await import('@symphony/types/core');
     const usage = isUsageError(err);
     const e = usage && !isSymphonyError(err) ? new SymphonyError('E_USAGE', (err as Error).message) : toSymphonyError(err);
     if (process.argv.includes('--json')) {

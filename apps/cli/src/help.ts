@@ -8,6 +8,9 @@ export const COMMAND_HELP: Readonly<Record<string, string>> = {
 
   -i, --input <k=v>    a workflow input (repeatable)
   --resume <runId>     continue an interrupted run; finished steps are not run again
+  --rerun <runId>      run an ended run again (a new run, same workflow and inputs)
+  --from <what>        with --rerun: failed (default: the steps that did not succeed and
+                       what follows; the others' results are carried over), all, or a step id
   --json               one JSON line per event on stdout
   --home <dir>         the store (default $SYMPHONY_HOME, else $XDG_DATA_HOME/symphony,
                        else ~/.local/share/symphony)`,
@@ -37,6 +40,18 @@ export const COMMAND_HELP: Readonly<Record<string, string>> = {
   --home <dir>         the store (default $SYMPHONY_HOME, else $XDG_DATA_HOME/symphony,
                        else ~/.local/share/symphony)
   --log-json           JSON log lines even on a terminal`,
+  tokens: `symphony tokens <create | list | revoke <id>> [options]
+
+  API tokens for \`symphony serve\` (needed to bind beyond loopback), in <home>/tokens.json.
+
+  create               a new token, printed once
+    --scope <s>[,...]  read, run or admin (required)
+    --name <name>      a label (default "token")
+    --ttl-days <n>     expires after n days (default never)
+  list                 id, name, scopes, creation and expiry of each token
+  revoke <id>          revoke one token by its id
+  --home <dir>         the home (default $SYMPHONY_HOME, else $XDG_DATA_HOME/symphony,
+                       else ~/.local/share/symphony)`,
   desktop: `symphony desktop [options]
 
   Symphony in an app window: the server on a free loopback port, the web UI in an installed

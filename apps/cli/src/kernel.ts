@@ -2,7 +2,7 @@ import type { Kernel } from '@symphony/kernel';
 import type { Conductor } from '@symphony/conductor';
 import type { DagService } from '@symphony/pit-dag';
 import { createSymphony, type LogLevel, type Symphony } from '@symphony/runtime';
-import type { ArtifactsService } from '@symphony/types';
+import type { ArtifactsService } from '@symphony/types/core';
 
 export interface KernelChoice {
   /** The home (`defaultHome()` of @symphony/config): the ledger lives in `<home>/ledger`. */

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -75,5 +75,18 @@ describe('two runs on one home', () => {
     } finally {
       rmSync(runHome, { recursive: true, force: true });
     }
+  });
+});
+
+describe('run --input', () => {
+  it('__proto__ is an input name like any other: undeclared, it is refused (it was silently dropped) and no home is created', async () => {
+    const file = join(work, 'one-input.yaml');
+    writeFileSync(file, 'name: one-input\ninputs:\n  n: { type: number }\nsteps:\n  - id: a\n    uses: symphony.files/glob\n    with: { patterns: ["*.none"] }\n');
+    const fresh = join(home, 'never-created');
+    const run = await symphony(['run', file, '--input', '__proto__=1', '--input', 'n=2', '--json', '--home', fresh], { cwd: work });
+    expect(run.code).toBe(1);
+    expect(run.lines.at(-1)).toMatchObject({ type: 'error', error: { code: 'E_INPUT_INVALID' } });
+    expect(JSON.stringify(run.lines.at(-1))).toContain('__proto__');
+    expect(existsSync(fresh)).toBe(false);
   });
 });

@@ -45,6 +45,32 @@ describe('symphony CLI conventions', () => {
     expect(audit.stdout).not.toContain('no audit entries');
   });
 
+  it('every command and subcommand answers --help/-h on stdout with exit 0, and runs nothing', async () => {
+    const cwd = tmp();
+    const home = join(cwd, 'home');
+    const asked = [
+      ['tokens', '--help'],
+      ['tokens', '-h'],
+      ['tokens', 'create', '--help'],
+      ['tokens', 'list', '--help'],
+      ['tokens', 'revoke', '--help'],
+      ['ext', 'grant', '--help'],
+      ['ext', 'revoke', '-h'],
+      ['ext', 'grants', '--help'],
+      ['runs', 'show', '--help'],
+      ['artifacts', 'get', '-h'],
+    ];
+    for (const args of asked) {
+      const r = await symphony(args, { cwd, env: { SYMPHONY_HOME: home } });
+      expect(r.code, `${args.join(' ')}: ${r.stderr}`).toBe(0);
+      expect(r.stdout, args.join(' ')).toMatch(new RegExp(`^symphony ${args[0]} ${args[0] === 'ext' ? args[1] : ''}`));
+      expect(r.stdout, args.join(' ')).toContain('--home');
+      expect(r.stderr, args.join(' ')).toBe('');
+    }
+    // Asking for help created no home: no token store, no grants file, no ledger.
+    expect(existsSync(home)).toBe(false);
+  });
+
   it('usage errors exit 2 with a hint; no stack trace', async () => {
     const cwd = tmp();
     for (const args of [['frobnicate'], ['run', '--no-such-flag'], ['ext', 'frobnicate'], ['ext', 'search', 'x']]) {

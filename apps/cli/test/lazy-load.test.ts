@@ -20,7 +20,19 @@ export async function resolve(spec, ctx, next) {
 }
 `,
 );
-writeFileSync(register, `import { register } from 'node:module';\nregister(${JSON.stringify(pathToFileURL(hooks).href)});\n`);
+// require() too (pino, semver and lmdb's helpers are CommonJS): every bare name the process asks for.
+writeFileSync(
+  register,
+  `import Module, { register } from 'node:module';
+import { appendFileSync } from 'node:fs';
+register(${JSON.stringify(pathToFileURL(hooks).href)});
+const resolveFilename = Module._resolveFilename;
+Module._resolveFilename = function (request, ...rest) {
+  if (!request.startsWith('.') && !request.startsWith('node:') && !request.startsWith('/')) appendFileSync(process.env.LAZY_LOG, request + '\\n');
+  return resolveFilename.call(this, request, ...rest);
+};
+`,
+);
 
 function loaded(args: string[]): { code: number | null; stdout: string; modules: Set<string> } {
   const log = join(dir, `log-${Math.random().toString(36).slice(2)}`);
@@ -30,7 +42,10 @@ function loaded(args: string[]): { code: number | null; stdout: string; modules:
   return { code: r.status, stdout: r.stdout, modules: new Set(readFileSync(log, 'utf8').split('\n').filter(Boolean)) };
 }
 
-const HEAVY = ['onnxruntime-node', '@symphony/extension-loader', '@symphony/sandbox', '@symphony/ipc-bus', '@symphony/stage-operators', '@symphony/stage-instruments', '@symphony/pit-pool', '@symphony/metrics', 'pino-pretty', 'yaml'];
+// What `runs list` must not pay for: the Stage, the Conductor's policy, and the libraries only a run,
+// a schema or a log line needs (zod through @symphony/types' schemas and @symphony/config, pino,
+// npm's semver for `requires` ranges).
+const HEAVY = ['onnxruntime-node', '@symphony/extension-loader', '@symphony/sandbox', '@symphony/ipc-bus', '@symphony/stage-operators', '@symphony/stage-instruments', '@symphony/pit-pool', '@symphony/metrics', '@symphony/conductor', '@symphony/types', '@symphony/config', 'zod', 'pino', 'pino-pretty', 'semver', 'yaml'];
 
 describe('symphony loads lazily', () => {
   it('runs list/show and artifacts list open only the store', () => {
@@ -43,6 +58,28 @@ describe('symphony loads lazily', () => {
         expect(JSON.parse(r.stdout)).toEqual([]);
       } else expect(r.code).toBe(1);
     }
+  });
+
+  it('each ext subcommand loads its own package only', () => {
+    const help = loaded(['ext', '--help']);
+    expect(help.code).toBe(0);
+    expect([...help.modules].filter((m) => m.startsWith('@symphony/') || m === 'zod')).toEqual(['@symphony/config/home', '@symphony/types/core']);
+    const audit = loaded(['ext', 'audit', '--json']);
+    expect(audit.code).toBe(0);
+    expect(JSON.parse(audit.stdout)).toEqual([]); // JSON alone, even with no entries
+    expect(audit.modules.has('@symphony/sandbox')).toBe(true);
+    expect(['@symphony/sdk/cli', '@symphony/marketplace'].filter((m) => audit.modules.has(m))).toEqual([]);
+    const list = loaded(['ext', 'list', '--json']);
+    expect(list.code).toBe(0);
+    expect(list.modules.has('@symphony/marketplace')).toBe(true);
+    expect(['@symphony/sdk/cli', 'onnxruntime-node'].filter((m) => list.modules.has(m))).toEqual([]);
+  });
+
+  it('tokens loads the token store, not the server', () => {
+    const r = loaded(['tokens', 'list']);
+    expect(r.code).toBe(0);
+    expect(r.modules.has('@symphony/server/tokens')).toBe(true);
+    expect(['@symphony/server', 'fastify', '@symphony/conductor', 'zod'].filter((m) => r.modules.has(m))).toEqual([]);
   });
 
   it('an unknown runs subcommand is a usage error before any store opens', () => {

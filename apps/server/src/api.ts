@@ -24,8 +24,14 @@ export interface ApiDeps {
   redeemCode(request: FastifyRequest, code: string): TokenInfo;
 }
 
-export function apiRoutes({ backend, events, sessions, catalog, checkToken, onLogout, redeemCode }: ApiDeps) {
+export function apiRoutes({ backend, events, tokens, sessions, catalog, checkToken, onLogout, redeemCode }: ApiDeps) {
   const notFound = (what: string) => new HttpProblem(404, 'E_NOT_FOUND', `${what} not found`);
+  /** Who a request acts for, as kept with the runs it starts: `token:<name>` (a web session too: the token it logged in with). */
+  const startedBy = (request: FastifyRequest): string | undefined => {
+    const id = request.caller?.tokenId;
+    if (!id) return undefined;
+    return `token:${tokens.get(id)?.name ?? id}`;
+  };
   return defineRoutes([
     {
       method: 'GET', url: '/health', scope: 'public', summary: 'Liveness and per-plugin health',
@@ -97,16 +103,19 @@ export function apiRoutes({ backend, events, sessions, catalog, checkToken, onLo
         const extensions = stageExtensions(backend.kernel);
         let workflow: unknown;
         let inputs: Record<string, unknown> = body.inputs;
+        let source = 'api';
         if (body.workflowName === undefined) {
           // Positions refer to the document as JSON with two-space indentation.
           workflow = parseWorkflowSource(JSON.stringify(body.workflow, null, 2), { file: 'body.workflow', ...(extensions ? { extensions } : {}) });
         } else {
           const found = await catalog.load(body.workflowName, extensions ? { extensions } : {});
           workflow = found.workflow;
+          source = found.file;
           // Declared types and defaults apply, as on the command line; unknown inputs are refused.
           inputs = resolveInputs(found.workflow, body.inputs);
         }
-        const { runId } = await backend.submitRun(workflow, inputs as Record<string, string | number | boolean>);
+        const by = startedBy(request);
+        const { runId } = await backend.submitRun(workflow, inputs as Record<string, string | number | boolean>, { source, ...(by ? { startedBy: by } : {}) });
         void reply.code(202);
         return { runId };
       },
@@ -134,6 +143,18 @@ export function apiRoutes({ backend, events, sessions, catalog, checkToken, onLo
     {
       method: 'POST', url: '/runs/:id/resume', scope: 'run', params: S.RunParams, summary: 'Resume a crashed or interrupted run',
       handler: async ({ params }) => (await backend.resumeRun(params.id), { ok: true }),
+    },
+    {
+      method: 'POST', url: '/runs/:id/rerun', scope: 'run', params: S.RunParams, body: S.RerunBody,
+      summary: 'Run an ended run again with its workflow and inputs: `from` `all` (default), `failed` (the steps that did not succeed and what follows; the rest is carried over) or a step id',
+      returns: '`{ runId }` (202) of the new run; 409 `E_CONFLICT` while the run is running or, for `failed`, when nothing failed',
+      handler: async ({ params, body, request, reply }) => {
+        if (!backend.rerunRun) throw new HttpProblem(501, 'E_NOT_SUPPORTED', 'this server cannot re-run runs');
+        const by = startedBy(request);
+        const { runId } = await backend.rerunRun(params.id, { from: body.from, ...(by ? { startedBy: by } : {}) });
+        void reply.code(202);
+        return { runId };
+      },
     },
     {
       method: 'GET', url: '/runs/:id/events', scope: 'read', params: S.RunParams, query: S.EventsQuery,

@@ -12,6 +12,11 @@ export interface RunSummary {
   status: string;
   startedAt?: number;
   endedAt?: number;
+  /** Who started it: `cli`, `token:<name>`, ... */
+  startedBy?: string;
+  /** The run this one re-runs. */
+  rerunOf?: string;
+  inputs?: Record<string, unknown>;
 }
 
 export interface ArtifactSummary {
@@ -23,15 +28,26 @@ export interface ArtifactSummary {
   createdAt?: number;
 }
 
+export interface RunOrigin {
+  source?: string;
+  startedBy?: string;
+}
+
 export interface ServerBackend {
   readonly kernel: Kernel;
-  submitRun(workflow: unknown, inputs: Record<string, string | number | boolean>): Promise<{ runId: string }>;
+  /** `origin`: where the workflow came from (`source`, a file or `api`) and who started the run (`startedBy`, e.g. `token:ci`). */
+  submitRun(workflow: unknown, inputs: Record<string, string | number | boolean>, origin?: RunOrigin): Promise<{ runId: string }>;
   listRuns(options: { limit: number }): Promise<RunSummary[]>;
   getRun(runId: string): Promise<(RunSummary & Record<string, unknown>) | undefined>;
   /** The Conductor's decisions for a run (chosen provider and why), oldest first; absent: none recorded. */
   explainRun?(runId: string): Promise<unknown[]>;
   cancelRun(runId: string): Promise<void>;
   resumeRun(runId: string): Promise<void>;
+  /**
+   * A new run of an ended run's workflow and inputs (`from`: `all`, `failed` or a step id; the
+   * other succeeded steps are carried over). Absent: the server answers 501.
+   */
+  rerunRun?(runId: string, options: { from?: string; startedBy?: string }): Promise<{ runId: string }>;
   listArtifacts(options: { prefix?: string; limit: number }): Promise<ArtifactSummary[]>;
   /** The artifact's metadata and a stream of its bytes, or undefined if there is none. */
   openArtifact(name: string, version?: number): Promise<{ artifact: ArtifactSummary; body: Readable } | undefined>;

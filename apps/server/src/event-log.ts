@@ -36,7 +36,14 @@ export class EventLog extends EventEmitter {
     const events = this.load(runId);
     const event = { seq: (events.at(-1)?.seq ?? 0) + 1, type, data };
     const json = JSON.stringify(event);
-    appendFileSync(this.file(runId), `${crc32(json).toString(16).padStart(8, '0')} ${json}\n`);
+    try {
+      appendFileSync(this.file(runId), `${crc32(json).toString(16).padStart(8, '0')} ${json}\n`);
+    } catch (err) {
+      // A failed write (disk full) may leave part of the line: forget the run, so the next append
+      // reloads it and cuts that torn tail first instead of gluing its record onto it.
+      this.cache.delete(runId);
+      throw err;
+    }
     events.push(event);
     this.emit(runId, event);
     return event;

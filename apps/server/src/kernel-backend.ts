@@ -30,6 +30,7 @@ export function createKernelBackend(kernel: Kernel, options: { closeKernel?: boo
   const stage = kernel.tryService<StageLike>('stage');
   const sandbox = kernel.tryService<SandboxLike>('sandbox');
   const metrics = kernel.tryService<MetricsLike>('metrics');
+  const dag = kernel.tryService<{ holder?(runId: string): unknown }>('pit.dag');
 
   const summary = (r: ReturnType<Conductor['runs']>[number]): RunSummary => ({
     runId: r.runId,
@@ -37,6 +38,9 @@ export function createKernelBackend(kernel: Kernel, options: { closeKernel?: boo
     status: r.status,
     startedAt: r.createdAt,
     ...(r.endedAt ? { endedAt: r.endedAt } : {}),
+    ...(r.startedBy ? { startedBy: r.startedBy } : {}),
+    ...(r.rerunOf ? { rerunOf: r.rerunOf } : {}),
+    inputs: r.inputs,
   });
   const artifactSummary = (v: { name: string; version: number; hash: string; size?: number; kind?: string; createdAt?: number }): ArtifactSummary => ({
     name: v.name,
@@ -55,28 +59,33 @@ export function createKernelBackend(kernel: Kernel, options: { closeKernel?: boo
     }
   };
 
+  /** A started run, answered once it is recorded so that a client's next `GET /runs/:id` finds it. */
+  async function started(handle: { runId: string; done: Promise<unknown> }): Promise<{ runId: string }> {
+    // The run's outcome is in its record and events; a failed run must not be an unhandled rejection.
+    let settled = false;
+    handle.done.then(
+      () => (settled = true),
+      (err) => ((settled = true), kernel.logger.warn({ err, runId: handle.runId }, 'run failed')),
+    );
+    // The record lands within a commit or two, so poll with a short, growing interval (capped at 2 s).
+    for (let waited = 0, step = 1; waited < 2000 && !settled && !findRun(handle.runId); waited += step, step = Math.min(step * 2, 20)) {
+      await new Promise((r) => setTimeout(r, step));
+    }
+    return { runId: handle.runId };
+  }
+
   return {
     kernel,
-    async submitRun(workflow, inputs) {
-      const handle = conductor.start(workflow as never, { inputs, source: 'api' });
-      // The run's outcome is in its record and events; a failed run must not be an unhandled rejection.
-      let settled = false;
-      handle.done.then(
-        () => (settled = true),
-        (err) => ((settled = true), kernel.logger.warn({ err, runId: handle.runId }, 'run failed')),
-      );
-      // Answer once the run is recorded, so a client's next `GET /runs/:id` finds it.
-      // The record lands within a commit or two, so poll with a short, growing interval (capped at 2 s).
-      for (let waited = 0, step = 1; waited < 2000 && !settled && !findRun(handle.runId); waited += step, step = Math.min(step * 2, 20)) {
-        await new Promise((r) => setTimeout(r, step));
-      }
-      return { runId: handle.runId };
+    submitRun: async (workflow, inputs, origin = {}) => started(conductor.start(workflow as never, { inputs, source: origin.source ?? 'api', ...(origin.startedBy ? { startedBy: origin.startedBy } : {}) })),
+    rerunRun: async (runId, { from, startedBy }) => {
+      if (!findRun(runId)) throw new SymphonyError('E_NOT_FOUND', `run ${runId} not found`, { details: { runId } });
+      return started(conductor.rerun(runId, { ...(from ? { from } : {}), ...(startedBy ? { startedBy } : {}) }));
     },
     listRuns: async ({ limit }) => conductor.runs(limit).map(summary),
     async getRun(runId) {
       const found = findRun(runId);
       return found
-        ? { ...summary(found.run), steps: withoutStacks(found.steps), error: withoutStacks(found.run.error), resumes: found.run.resumes, policy: found.run.policy, inputs: found.run.inputs, ...(found.run.source ? { source: found.run.source } : {}), needs: Object.fromEntries(found.run.workflow.steps.map((st) => [st.id, st.needs ?? []])) }
+        ? { ...summary(found.run), steps: withoutStacks(found.steps), error: withoutStacks(found.run.error), resumes: found.run.resumes, policy: found.run.policy, inputs: found.run.inputs, ...(found.run.source ? { source: found.run.source } : {}), ...(found.run.startedBy ? { startedBy: found.run.startedBy } : {}), ...(found.run.rerunOf ? { rerunOf: found.run.rerunOf, rerunFrom: found.run.rerunFrom } : {}), needs: Object.fromEntries(found.run.workflow.steps.map((st) => [st.id, st.needs ?? []])), ...(found.run.status === 'running' && dag?.holder ? { driven: dag.holder(runId) !== undefined } : {}) }
         : undefined;
     },
     async explainRun(runId) {

@@ -36,6 +36,9 @@ export const SubmitRunBody = z
   .strict()
   .refine((b) => (b.workflow === undefined) !== (b.workflowName === undefined), { message: 'send either "workflow" (a workflow document) or "workflowName" (see GET /workflows)' });
 
+/** `POST /runs/:id/rerun`: what runs again (`all`, `failed`, or a step id and everything after it). */
+export const RerunBody = z.object({ from: z.string().regex(/^[A-Za-z0-9_-]{1,128}$/, 'must be "all", "failed" or a step id').default('all') }).strict();
+
 /** Messages a WebSocket client may send. */
 export const ClientMessage = z.discriminatedUnion('type', [
   z.object({ type: z.literal('subscribe'), runId: RunParams.shape.id, after: z.number().int().min(0).default(0) }).strict(),

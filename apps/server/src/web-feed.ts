@@ -130,7 +130,7 @@ export function feedMotifs(options: MotifFeedOptions): { idle(): Promise<void>; 
       for (const s of steps) {
         const base = { runId: run.runId, stepId: s.stepId, attempt: s.attempts, durationMs: s.durationMs, at: s.endedAt };
         if (s.state === 'failed' && s.error) events.push({ name: 'step:fail', payload: { ...base, error: withoutStacks(s.error) } });
-        else if (s.state !== 'failed') events.push({ name: 'step:end', payload: { ...base, ...(s.output ? { output: s.output } : {}), ...(s.state === 'skipped' ? { skipped: true } : {}) } });
+        else if (s.state !== 'failed') events.push({ name: 'step:end', payload: { ...base, ...(s.output ? { output: s.output } : {}), ...(s.state === 'skipped' ? { skipped: true } : {}), ...(s.reusedFrom ? { reusedFrom: s.reusedFrom } : {}) } });
       }
       if (run.status !== 'running') events.push({ name: 'run:end', payload: { runId: run.runId, status: run.status, durationMs: (run.endedAt ?? run.updatedAt) - run.createdAt, at: run.endedAt ?? run.updatedAt } });
       enqueue({ kind: 'events', events });

@@ -1,6 +1,6 @@
 /// <reference lib="dom" />
 /// <reference lib="dom.iterable" />
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -21,7 +21,7 @@ let server: Awaited<ReturnType<typeof serve>>;
 let home: string;
 /** The example as it is on disk: its steps and the edges its expressions imply. */
 let example: { workflow: Workflow; steps: string[]; edges: string[] };
-let tokens: { run: string; read: string };
+let tokens: { run: string; read: string; script?: string };
 let repo: string;
 let kernel: Awaited<ReturnType<typeof embeddedKernel>>;
 const dirs: string[] = [];
@@ -42,6 +42,8 @@ beforeAll(async () => {
   kernel = await embeddedKernel(home);
   server = await serve({ kernel, home, port: 0, web: {}, workflows: [EXAMPLE_WORKFLOW] });
   tokens = { run: (await server.tokens.create('browser', ['run'])).token, read: (await server.tokens.create('reader', ['read'])).token };
+  // A second run token, as a script would use (the runs it starts say so).
+  tokens.script = (await server.tokens.create('runner', ['run'])).token;
 }, 60_000);
 
 afterAll(async () => {
@@ -206,7 +208,8 @@ describe.skipIf(!executablePath)('the web UI in a real Chromium through the real
     });
     const rev = Number(await view.getAttribute('data-rev'));
     // The form starts at the workflow's declared defaults; point `repo` at the test's repository.
-    expect(await page.locator('#input-top').inputValue()).toBe('15');
+    // (filled in once `GET /workflows` answers)
+    await expect.poll(() => page.locator('#input-top').inputValue(), { timeout: 10_000 }).toBe('15');
     await page.locator('#input-repo').fill(repo);
     await page.getByRole('button', { name: 'Start' }).click();
     const started = await page.getByTestId('started-run').locator('a').textContent();
@@ -260,6 +263,9 @@ describe.skipIf(!executablePath)('the web UI in a real Chromium through the real
     await page.getByTestId('run-detail').waitFor();
     expect(new URL(page.url()).pathname).toBe(`/runs/${startedRun}`);
     expect(await page.getByTestId('run-status').textContent()).toBe('succeeded');
+    // Who started it (the token this session logged in with) and from which workflow file.
+    expect(await page.getByTestId('run-started-by').textContent()).toBe('token “browser”');
+    expect(await page.getByTestId('run-source').textContent()).toBe(EXAMPLE_WORKFLOW);
     // Durations in human units, not raw milliseconds.
     expect(await page.getByTestId('run-duration').textContent()).toMatch(/^\d+(\.\d)? (ms|s)$|min/);
     for (const id of example.steps) await page.locator(`[data-testid="timeline"] a[data-step-link="${id}"]`).waitFor();
@@ -273,11 +279,12 @@ describe.skipIf(!executablePath)('the web UI in a real Chromium through the real
     await shot('server-run-page');
     // A finished run cannot be cancelled; it can be run again with the same inputs.
     expect(await page.getByRole('button', { name: 'Cancel' }).isDisabled()).toBe(true);
-    await page.getByRole('button', { name: 'Re-run' }).click();
+    await page.getByRole('button', { name: 'Re-run all' }).click();
     await page.waitForURL((u) => /^\/runs\/[^/]+$/.test(u.pathname) && u.pathname !== `/runs/${startedRun}`);
     const rerun = decodeURIComponent(new URL(page.url()).pathname.split('/')[2]!);
     await page.getByTestId('run-status').filter({ hasText: 'succeeded' }).waitFor({ timeout: 45_000 });
     expect(((await (await fetch(`${server.url}/runs/${rerun}`, { headers: { authorization: `Bearer ${tokens.read}` } })).json()) as { inputs: { repo: string } }).inputs.repo).toBe(repo);
+    expect(await page.getByTestId('run-rerun-of').textContent()).toBe(`${startedRun} (every step)`);
 
     // A deep link loaded afresh (a full page load, same session): the step's page, with its log.
     const other = page;
@@ -285,6 +292,13 @@ describe.skipIf(!executablePath)('the web UI in a real Chromium through the real
       await other.goto(`${server.url}/runs/${startedRun}/steps/report`);
       await other.getByTestId('step-panel').waitFor();
       await other.getByTestId('step-panel').getByTestId('log').filter({ hasText: 'succeeded in' }).waitFor();
+      // What the extension wrote with ctx.log is in the step's log, and the log is searchable.
+      const stepLog = other.getByTestId('step-panel').getByTestId('log');
+      await stepLog.filter({ hasText: /\[info\] report: \d+ hotspot\(s\), top src\/hot\.js/ }).waitFor();
+      await other.getByRole('searchbox', { name: 'Search the log of step report' }).fill('TOP SRC');
+      expect(await other.getByTestId('step-panel').getByTestId('log-count').textContent()).toMatch(/^1 of \d+ lines match$/);
+      expect(await stepLog.locator('mark').textContent()).toBe('top src');
+      await other.getByRole('searchbox', { name: 'Search the log of step report' }).fill('');
       const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
       await other.addScriptTag({ content: axeSource });
       const found: string[] = [];
@@ -302,6 +316,78 @@ describe.skipIf(!executablePath)('the web UI in a real Chromium through the real
       expect(found).toEqual([]);
       await other.setViewportSize({ width: 1280, height: 1000 });
       await other.evaluate(() => document.documentElement.classList.remove('dark'));
+    }
+  });
+
+  it('at phone size: a failed run\'s step and its error in the log, re-run from the failed step (the other steps carried over), axe-clean', async () => {
+    // `save` fails: the report's folder is a file. The run is started as a script would.
+    writeFileSync(join(repo, 'blocked'), 'not a folder\n');
+    const res = await fetch(`${server.url}/runs`, { method: 'POST', headers: { authorization: `Bearer ${tokens.script}`, 'content-type': 'application/json' }, body: JSON.stringify({ workflowName: 'hotspots', inputs: { repo, report: 'blocked/hotspots.md' } }) });
+    const { runId } = (await res.json()) as { runId: string };
+    expect((await runToEnd(runId, tokens.read)).status).toBe('failed');
+    await page.setViewportSize({ width: 390, height: 844 });
+    await page.goto(`${server.url}/runs/${runId}`);
+    await page.getByTestId('run-status').filter({ hasText: 'failed' }).waitFor();
+    expect(await page.getByTestId('run-started-by').textContent()).toBe('token “runner”');
+    await page.locator('[data-testid="timeline"] a[data-step-link="save"]').click();
+    await page.getByTestId('step-panel').getByTestId('log').filter({ hasText: 'failed: E_' }).waitFor();
+    expect(new URL(page.url()).pathname).toBe(`/runs/${runId}/steps/save`);
+    await shot('server-failed-step-390');
+    // Fixed; run again from the failed step: a new run where only `save` runs.
+    rmSync(join(repo, 'blocked'));
+    await page.getByTestId('rerun-failed').click();
+    await page.waitForURL((u) => /^\/runs\/[^/]+$/.test(u.pathname) && u.pathname !== `/runs/${runId}`);
+    const again = decodeURIComponent(new URL(page.url()).pathname.split('/')[2]!);
+    // The page follows the new run (a timer set by the old run's events must not swallow its events).
+    await page.getByTestId('run-status').filter({ hasText: 'succeeded' }).waitFor({ timeout: 45_000 });
+    expect(await page.getByTestId('run-rerun-of').textContent()).toBe(`${runId} (the failed steps)`);
+    expect(await (await fetch(`${server.url}/runs/${again}`, { headers: { authorization: `Bearer ${tokens.read}` } })).json()).toMatchObject({ status: 'succeeded', rerunOf: runId, startedBy: 'token:browser' });
+    const carried = await page.getByTestId('carried').locator('a[data-step-link]').evaluateAll((as) => as.map((a) => a.getAttribute('data-step-link')));
+    expect(carried.sort()).toEqual(example.steps.filter((id) => id !== 'save').sort());
+    expect(await page.locator('[data-testid="timeline"] a[data-step-link]').evaluateAll((as) => as.map((a) => a.getAttribute('data-step-link')))).toEqual(['save']);
+    expect(readFileSync(join(repo, 'blocked', 'hotspots.md'), 'utf8')).toContain('src/hot.js');
+    const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+    await page.addScriptTag({ content: axeSource });
+    const violations = await page.evaluate(async () => (await (window as unknown as { axe: { run(): Promise<{ violations: Array<{ id: string; impact: string }> }> } }).axe.run()).violations);
+    expect(violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => v.id)).toEqual([]);
+    expect(await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth)).toBe(0);
+    await shot('server-rerun-390');
+    await page.setViewportSize({ width: 1280, height: 1000 });
+  });
+
+  it('the walkthrough on a phone (390×844, touch): log in, start the example, its run page, a step\'s log, the Markdown report, a download; nothing wider than the screen', async () => {
+    const phone = await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
+    const p = await phone.newPage();
+    p.on('pageerror', (err) => pageErrors.push(err));
+    const overflow = () => p.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+    try {
+      await p.goto(`${server.url}/runs`);
+      await p.getByTestId('page-login').waitFor();
+      expect(await overflow()).toBe(0);
+      await p.getByLabel('API token').fill(tokens.run);
+      await p.getByRole('button', { name: 'Log in' }).tap();
+      await p.locator('#input-repo').fill(repo);
+      await p.getByRole('button', { name: 'Start' }).tap();
+      await p.getByTestId('started-run').locator('a').tap();
+      await p.getByTestId('run-detail').waitFor();
+      await p.getByTestId('run-status').filter({ hasText: 'succeeded' }).waitFor({ timeout: 45_000 });
+      expect(await overflow()).toBe(0);
+      await p.locator('[data-testid="timeline"] a[data-step-link="complexity"]').tap();
+      await p.getByTestId('step-panel').getByTestId('log').filter({ hasText: /\[info\] measured the decision points of \d+ of \d+ files/ }).waitFor();
+      expect(await overflow()).toBe(0);
+      await p.screenshot({ path: `${artifactsDir}server-phone-step.png`, fullPage: true });
+      await p.getByTestId('nav-artifacts').tap();
+      await p.getByRole('cell', { name: 'hotspots/report' }).tap();
+      await p.getByTestId('open-hotspots/report').tap();
+      const report = p.getByTestId('artifact-markdown');
+      await report.waitFor();
+      expect(await report.locator('h1, h2, h3').count()).toBeGreaterThan(0);
+      expect(await overflow()).toBe(0);
+      const [download] = await Promise.all([p.waitForEvent('download'), p.getByTestId('artifact-download').tap()]);
+      expect(readFileSync((await download.path())!, 'utf8')).toContain('src/hot.js');
+      await p.screenshot({ path: `${artifactsDir}server-phone-artifacts.png`, fullPage: true });
+    } finally {
+      await phone.close();
     }
   });
 
@@ -355,13 +441,14 @@ describe('the UI motifs are fed with the kernel\'s runs and artifacts', () => {
 
 describe('after a restart', () => {
   it('the monitor shows the runs from before (replayed from the event log) and the browser the store\'s artifacts', { timeout: 30_000 }, async () => {
-    const before = ((await (await fetch(`${server.url}/runs`, { headers: { authorization: `Bearer ${tokens.read}` } })).json()) as { runs: { runId: string }[] }).runs;
+    const before = ((await (await fetch(`${server.url}/runs`, { headers: { authorization: `Bearer ${tokens.read}` } })).json()) as { runs: { runId: string; status: string }[] }).runs;
     expect(before.length).toBeGreaterThan(0);
     await server.close();
     server = await serve({ kernel: await embeddedKernel(home), home, port: 0, web: {}, workflows: [EXAMPLE_WORKFLOW] });
     const monitor = await viewText('symphony.run-monitor:monitor');
     const n = example.steps.length;
-    for (const run of before) expect(monitor).toMatch(new RegExp(`"id":"${run.runId}","workflow":"hotspots","status":"succeeded","steps":"${n}/${n}"`));
+    // Every run as it ended (the failed one stopped one step short); a re-run's carried steps count as finished.
+    for (const run of before) expect(monitor).toMatch(new RegExp(`"id":"${run.runId}","workflow":"hotspots","status":"${run.status}","steps":"${run.status === 'failed' ? n - 1 : n}/${n}"`));
     expect(await viewText('symphony.artifact-browser:browser')).toContain('"id":"hotspots/report"');
   });
 });

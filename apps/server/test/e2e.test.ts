@@ -4,15 +4,16 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { serve } from '../src/index.js';
-import { realKernel, threeSteps } from './real-kernel.js';
+import { realKernel, switches, threeSteps } from './real-kernel.js';
 
-let ctx: { url: string; home: string; token: string; close(): Promise<void> };
+let ctx: { url: string; home: string; token: string; reader: string; close(): Promise<void> };
 beforeAll(async () => {
   const home = mkdtempSync(join(tmpdir(), 'symphony-serve-'));
   const { kernel } = await realKernel(home);
   const server = await serve({ kernel, home, port: 0 });
   const { token } = await server.tokens.create('e2e', ['admin']);
-  ctx = { url: server.url, home, token, close: () => server.close() };
+  const reader = (await server.tokens.create('reader', ['read'])).token;
+  ctx = { url: server.url, home, token, reader, close: () => server.close() };
 });
 afterAll(() => ctx.close());
 
@@ -134,6 +135,44 @@ describe('the server over a real kernel, Conductor and LMDB store', () => {
     expect((await get('/policies')).current.source).toBe('heuristic');
     const metrics = await (await fetch(`${ctx.url}/metrics`, { headers: auth() })).text();
     expect(metrics).toMatch(/# TYPE \w+/);
+  });
+
+  it('re-runs a failed run from its failed step: a new run, the succeeded steps carried over, who started each run kept', async () => {
+    const until = async (runId: string) => {
+      for (let i = 0; i < 400; i++) {
+        const run = await get(`/runs/${runId}`);
+        if (run.status !== 'running') return run;
+        await new Promise((r) => setTimeout(r, 25));
+      }
+      throw new Error(`run ${runId} did not end`);
+    };
+    switches.broken = true;
+    const workflow = { name: 'gated', steps: [{ id: 'a', uses: 'test.steps/echo', with: { n: 1 } }, { id: 'b', uses: 'test.steps/switch', needs: ['a'], with: { x: '${{ steps.a.output.n }}' } }, { id: 'c', uses: 'test.steps/echo', needs: ['b'] }] };
+    const { runId } = (await (await fetch(`${ctx.url}/runs`, { method: 'POST', headers: auth(), body: JSON.stringify({ workflow }) })).json()) as { runId: string };
+    const failed = await until(runId);
+    expect(failed).toMatchObject({ status: 'failed', startedBy: 'token:e2e', source: 'api', error: { stepId: 'b' } });
+    const rerun = (from?: unknown, id = runId, headers: Record<string, string> = auth()) => fetch(`${ctx.url}/runs/${id}/rerun`, { method: 'POST', headers, body: JSON.stringify(from === undefined ? {} : { from }) });
+    // A read token may watch, not re-run; a step that does not exist, or a malformed one, is 400; an unknown run 404.
+    expect((await rerun('failed', runId, { authorization: `Bearer ${ctx.reader}`, 'content-type': 'application/json' })).status).toBe(403);
+    expect((await rerun('zz')).status).toBe(400);
+    expect((await rerun('../b')).status).toBe(400);
+    expect((await rerun('failed', 'run-unknown')).status).toBe(404);
+    switches.broken = false;
+    const res = await rerun('failed');
+    expect(res.status).toBe(202);
+    const again = await until(((await res.json()) as { runId: string }).runId);
+    expect(again).toMatchObject({ status: 'succeeded', rerunOf: runId, rerunFrom: 'failed', startedBy: 'token:e2e', source: 'api' });
+    expect(again.steps.map((st: { reusedFrom?: string }) => st.reusedFrom ?? null)).toEqual([runId, null, null]);
+    // Nothing failed in the re-run: "the failed steps" is 409, the whole run is fine.
+    expect((await rerun('failed', again.runId)).status).toBe(409);
+    const all = await rerun(undefined, again.runId);
+    expect(all.status).toBe(202);
+    expect((await until(((await all.json()) as { runId: string }).runId)).steps.every((st: { reusedFrom?: string }) => !st.reusedFrom)).toBe(true);
+    // A run still running cannot be re-run (cancel it first).
+    const slow = (await (await fetch(`${ctx.url}/runs`, { method: 'POST', headers: auth(), body: JSON.stringify({ workflow: { name: 'slow', steps: [{ id: 'w', uses: 'test.steps/wait', with: { ms: 5000 } }] } }) })).json()) as { runId: string };
+    expect((await rerun(undefined, slow.runId)).status).toBe(409);
+    await fetch(`${ctx.url}/runs/${slow.runId}/cancel`, { method: 'POST', headers: auth() });
+    expect((await until(slow.runId)).status).toBe('cancelled');
   });
 
   it('404s unknown runs and artifacts', async () => {

@@ -1,3 +1,4 @@
+import { execFileSync, spawnSync } from 'node:child_process';
 import { appendFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -46,5 +47,52 @@ describe('EventLog: durable and gapless through torn writes', () => {
     expect(seen.map((e) => e.seq)).toEqual([1, 3, 4]);
     expect(seen.some((e) => JSON.stringify(e.data).includes('v9'))).toBe(false);
     expect(reopened.append('run-2', 'run:end', {}).seq).toBe(5);
+  });
+});
+
+function hasBwrap(): boolean {
+  try {
+    execFileSync('bwrap', ['--bind', '/', '/', '--dev', '/dev', 'true'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+// An outsider's attack (issue 14): the disk fills while the server appends. A failed write leaves
+// part of its line; the next append (after space was freed) was glued onto it, so that event,
+// already sent to clients, vanished on the next reload.
+describe('EventLog on a full disk', () => {
+  it.skipIf(!hasBwrap())('a write cut short by ENOSPC does not swallow the next record once space is freed', () => {
+    const dir = tempDir();
+    const script = join(dir, 'fill.mjs');
+    const dist = new URL('../dist/index.js', import.meta.url).href;
+    const disk = join(dir, 'disk');
+    writeFileSync(
+      script,
+      `import { EventLog } from ${JSON.stringify(dist)};
+import { rmSync, writeFileSync } from 'node:fs';
+const disk = ${JSON.stringify(disk)};
+writeFileSync(disk + '/filler', Buffer.alloc(1024 * 1024 - 6000));
+const log = new EventLog(disk + '/events');
+const codes = [];
+for (let i = 0; i < 20; i++) {
+  try { log.append('run-x', 'step:end', { i, pad: 'p'.repeat(1500) }); } catch (e) { codes.push(e.code); }
+}
+rmSync(disk + '/filler');
+const last = log.append('run-x', 'run:end', { last: true });
+const reloaded = new EventLog(disk + '/events').since('run-x', 0);
+process.stdout.write(JSON.stringify({ codes, last: last.seq, reloaded: reloaded.map((e) => [e.seq, e.type]) }));
+`,
+    );
+    execFileSync('mkdir', ['-p', disk]);
+    const out = spawnSync('bwrap', ['--bind', '/', '/', '--dev', '/dev', '--proc', '/proc', '--size', String(1024 * 1024), '--tmpfs', disk, process.execPath, script], { encoding: 'utf8' });
+    expect(out.status, out.stderr).toBe(0);
+    const { codes, last, reloaded } = JSON.parse(out.stdout) as { codes: string[]; last: number; reloaded: [number, string][] };
+    expect(codes.length).toBeGreaterThan(0);
+    expect(codes.every((c) => c === 'ENOSPC')).toBe(true);
+    // Every record the log accepted is there after a reload, the last one included, numbered without gaps.
+    expect(reloaded.map(([seq]) => seq)).toEqual(Array.from({ length: last }, (_, i) => i + 1));
+    expect(reloaded.at(-1)).toEqual([last, 'run:end']);
   });
 });

@@ -3,8 +3,12 @@ import { createSymphony } from '@symphony/runtime';
 /**
  * The embedded defaults (`@symphony/runtime`) over a real LMDB store under `home`, without
  * extensions, with in-process test steps: `test.steps/echo` returns its input,
- * `test.steps/wait` sleeps `ms` then returns `{ waited }`, `test.steps/fail` throws.
+ * `test.steps/wait` sleeps `ms` then returns `{ waited }`, `test.steps/fail` throws, `test.steps/switch`
+ * throws while `switches.broken`.
  */
+/** `test.steps/switch` fails while `switches.broken` is true (a failure the test then "fixes"). */
+export const switches = { broken: true };
+
 export async function realKernel(home: string) {
   const symphony = await createSymphony({
     home,
@@ -13,6 +17,10 @@ export async function realKernel(home: string) {
     logLevel: 'silent',
     steps: {
       'test.steps/echo': (input) => input,
+      'test.steps/switch': (input) => {
+        if (switches.broken) throw new Error('the switch is off');
+        return input;
+      },
       'test.steps/fail': () => {
         throw new Error('test step failed on purpose');
       },

@@ -5,7 +5,7 @@ import { useAppState, useConnection, useConnectionValue } from './lib/hooks';
 import { useApi } from './lib/api';
 import { cn } from './lib/cn';
 import { RunsPage } from './pages/runs';
-import { usePath } from './lib/router';
+import { parseRunPath, usePath } from './lib/router';
 
 // Pages other than the runs page load when first opened.
 const ExtensionsPage = lazy(() => import('./pages/extensions').then((m) => ({ default: m.ExtensionsPage })));
@@ -82,7 +82,9 @@ export function App() {
         <h1 className="mb-4 text-2xl font-semibold tracking-tight">{pages[page]}</h1>
         {/* Nothing renders from half-loaded state: the state client says when it is hydrated. */}
         <Suspense fallback={<p className="text-sm text-muted-foreground">Loading…</p>}>
-          {!state ? <p className="text-sm text-muted-foreground" data-testid="hydrating">Connecting to the host…</p>
+          {/* A run's page reads the HTTP API only: it does not wait for the socket's state. */}
+          {page === 'runs' && auth.status === 'authed' && parseRunPath(path).runId ? <RunsPage state={state} />
+            : !state ? <p className="text-sm text-muted-foreground" data-testid="hydrating">Connecting to the host…</p>
             : page === 'runs' ? <RunsPage state={state} />
             : page === 'extensions' ? <ExtensionsPage state={state} />
             : page === 'artifacts' ? <ArtifactsPage state={state} />

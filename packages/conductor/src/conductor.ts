@@ -15,7 +15,7 @@ import type { ConductorEnv, InvokeContext } from './conductor-env.js';
 import { HistoryBook, type CandidateStats } from './history.js';
 import { PolicyManager } from './model-manager.js';
 import { normalizeProviders, type ArbiterPort, type Candidate, type MetricsPort, type PoolPort, type StageCallOptions, type StagePort } from './ports.js';
-import { DagExecution, type DagPort, type RunResult } from './dag-execution.js';
+import { DagExecution, type DagPort, type RunMeta, type RunResult } from './dag-execution.js';
 import { RunStore, type DecisionRecord, type RunRecord, type StepRecord } from './run-store.js';
 import { inspectRunsLazy } from './run-views.js';
 import { resolveInputs } from './workflow-file.js';
@@ -39,8 +39,21 @@ export interface StepRegistration {
 
 export interface RunOptions {
   inputs?: Record<string, unknown>;
-  /** Where the workflow came from, kept with the run. */
+  /** Where the workflow came from (its file), kept with the run. */
   source?: string;
+  /** Who started the run (`cli`, `token:<name>`, ...), kept with the run. */
+  startedBy?: string;
+  signal?: AbortSignal;
+}
+
+export interface RerunOptions {
+  /**
+   * What runs again: `all` (default: a new run of the same workflow and inputs), `failed` (the
+   * steps that did not succeed and what follows them; every other result is carried over), or a
+   * step id (that step and everything after it).
+   */
+  from?: string;
+  startedBy?: string;
   signal?: AbortSignal;
 }
 
@@ -92,6 +105,13 @@ export interface Conductor {
    * another live process drives it; `E_CONFLICT` for a run that already ended.
    */
   resume(runId: string, options?: Omit<RunOptions, 'inputs'>): Promise<RunResult>;
+  /**
+   * A new run of an ended run's workflow with its inputs, as "re-run all jobs" / "re-run failed
+   * jobs" in a CI: with `from: 'failed'` or a step id, the other succeeded steps are carried over
+   * (their outputs, no call) and marked `reusedFrom`. `E_CONFLICT` while the run is still running,
+   * or for `failed` when nothing failed; `E_INPUT_INVALID` for an unknown step.
+   */
+  rerun(runId: string, options?: RerunOptions): RunHandle;
   cancel(runId: string): boolean;
   registerStep(uses: string, fn: StepFunction, options?: StepRegistration): () => void;
   /**
@@ -110,6 +130,20 @@ const SLOT = 'conductor.steps';
 
 export function createConductor(services: ConductorServices, options: ConductorOptions): Conductor {
   const logger = options.logger ?? silentLogger;
+  // Listeners observe; one that throws must not fail an attempt or stop an extension's log.
+  const sink = services.events as ConductorEnv['events'] & { on?: (...a: unknown[]) => unknown; off?: (...a: unknown[]) => unknown };
+  const events: ConductorEnv['events'] & { on(...a: unknown[]): unknown; off(...a: unknown[]): unknown } = {
+    on: (...a) => sink.on?.(...a),
+    off: (...a) => sink.off?.(...a),
+    emit(event, ...args) {
+      try {
+        return services.events.emit(event, ...args);
+      } catch (err) {
+        logger.warn({ err, event }, `conductor: a listener of ${event} threw (the run goes on)`);
+        return false;
+      }
+    },
+  };
   const store = new RunStore(services.ledger);
   const policy = new PolicyManager(options.fallback, logger);
   const history = loadHistory(services.ledger);
@@ -135,7 +169,7 @@ export function createConductor(services: ConductorServices, options: ConductorO
     store,
     ledger: services.ledger,
     artifacts: services.artifacts,
-    events: services.events,
+    events,
     policy,
     history,
     inFlight: new Map(),
@@ -149,11 +183,11 @@ export function createConductor(services: ConductorServices, options: ConductorO
       if (all.length === 0) {
         throw new SymphonyError('E_CAPABILITY_UNKNOWN', `step "${stepId}" uses capability:${capability}, but no installed extension provides it`, { details: { stepId, capability } });
       }
-      return all;
+      return withWarmth(all, services.pool);
     },
     async invoke(uses, input, ctx) {
       const progress = (fraction: number, message?: string) =>
-        services.events.emit('step:progress', { runId: ctx.runId, stepId: ctx.stepId, fraction, ...(message ? { message } : {}), at: Date.now() });
+        events.emit('step:progress', { runId: ctx.runId, stepId: ctx.stepId, fraction, ...(message ? { message } : {}), at: Date.now() });
       const builtin = builtins.get(uses);
       if (builtin) return invokeBuiltin(builtin.fn, input, ctx, progress);
       if (!services.stage) {
@@ -179,7 +213,7 @@ export function createConductor(services: ConductorServices, options: ConductorO
             const { fraction, message } = normalizeProgress(p);
             progress(fraction, typeof m === 'string' ? m : message);
           },
-          onLog: stepLogger(services.events, ctx.runId, ctx.stepId, ctx.attempt),
+          onLog: stepLogger(events, ctx.runId, ctx.stepId, ctx.attempt),
         });
       } catch (err) {
         // A crash is a failed attempt (the step's retry decides); the stage restarts the extension.
@@ -237,7 +271,7 @@ export function createConductor(services: ConductorServices, options: ConductorO
     return dag;
   };
 
-  function begin(run: { runId: string; workflow: Workflow; inputs: Record<string, unknown>; meta: { source?: string; policy: string } }, signal?: AbortSignal, resume = false): RunHandle {
+  function begin(run: ConstructorParameters<typeof DagExecution>[2], signal?: AbortSignal, resume = false): RunHandle {
     const dag = requireDag();
     if (active.has(run.runId)) throw new SymphonyError('E_CONFLICT', `run ${run.runId} is already running in this process`, { details: { runId: run.runId } });
     const controller = new AbortController();
@@ -266,7 +300,7 @@ export function createConductor(services: ConductorServices, options: ConductorO
     start(source, runOptions = {}) {
       const workflow = validateWorkflow(source);
       const inputs = resolveInputs(workflow, runOptions.inputs ?? {});
-      const meta = { policy: policy.version, ...(runOptions.source ? { source: runOptions.source } : {}) };
+      const meta = { policy: policy.version, ...(runOptions.source ? { source: runOptions.source } : {}), ...(runOptions.startedBy ? { startedBy: runOptions.startedBy } : {}) };
       return begin({ runId: newRunId(), workflow, inputs, meta }, runOptions.signal);
     },
     run(source, runOptions) {
@@ -277,8 +311,35 @@ export function createConductor(services: ConductorServices, options: ConductorO
       if (old.status !== 'running') {
         throw new SymphonyError('E_CONFLICT', `run ${runId} already ended (${old.status}): nothing to resume`, { details: { runId, status: old.status } });
       }
-      const meta = { policy: policy.version, ...(typeof old.meta?.source === 'string' ? { source: old.meta.source } : {}) };
+      // The record keeps its meta (who started it, from where); only the policy is this process's.
+      const meta: RunMeta = { ...(old.meta as Omit<RunMeta, 'policy'> | undefined), policy: policy.version };
       return begin({ runId, workflow: old.workflow, inputs: old.inputs, meta }, runOptions.signal, true).done;
+    },
+    rerun(runId, rerunOptions = {}) {
+      const old = views().record(runId);
+      if (old.status === 'running') {
+        throw new SymphonyError('E_CONFLICT', `run ${runId} is still running: cancel it, or wait for it to end, before running it again`, { details: { runId } });
+      }
+      const from = rerunOptions.from ?? 'all';
+      let rerun: string[] | undefined;
+      if (from === 'failed') {
+        const steps = requireDag().state(runId).steps;
+        rerun = steps.filter((st) => st.state !== 'done').map((st) => st.stepId);
+        if (rerun.length === 0) throw new SymphonyError('E_CONFLICT', `every step of run ${runId} succeeded: nothing failed to run again (re-run it all instead)`, { details: { runId } });
+      } else if (from !== 'all') {
+        if (!old.workflow.steps.some((st) => st.id === from)) {
+          throw new SymphonyError('E_INPUT_INVALID', `no step "${from}" in workflow "${old.workflow.name}" to re-run from`, { details: { runId, stepId: from } });
+        }
+        rerun = [from];
+      }
+      const meta = {
+        policy: policy.version,
+        ...(typeof old.meta?.source === 'string' ? { source: old.meta.source } : {}),
+        ...(rerunOptions.startedBy ? { startedBy: rerunOptions.startedBy } : {}),
+        rerunOf: runId,
+        rerunFrom: from,
+      };
+      return begin({ runId: newRunId(), workflow: old.workflow, inputs: old.inputs, meta, ...(rerun ? { reuse: { runId, rerun } } : {}) }, rerunOptions.signal);
     },
     cancel(runId) {
       const controller = active.get(runId);
@@ -370,4 +431,24 @@ function stepLogger(events: ConductorEnv['events'], runId: string, stepId: strin
     const level = entry.level && LEVELS.has(entry.level) ? (entry.level as 'debug' | 'info' | 'warn' | 'error') : undefined;
     events.emit('step:log', { runId, stepId, attempt, stream: entry.stream, ...(level ? { level } : {}), line, ...(entry.ambiguous ? { ambiguous: true } : {}), at: Date.now() });
   };
+}
+
+/** Before any instance of a pooled extension has loaded: what a cold start is expected to cost (a worker ~120 ms, a process ~220 ms). */
+export const COLD_START_PRIOR_MS = 150;
+
+/**
+ * Marks each candidate whose extension `pit.pool` keeps with its warmth: warm when an instance
+ * can take the call now, else the expected start cost (the pool's smoothed load time, or the prior
+ * before the first load). Read once per decision; candidates the pool does not know stay unmarked.
+ */
+function withWarmth(candidates: Candidate[], pool: PoolPort | undefined): Candidate[] {
+  const models = pool?.models();
+  if (!models || models.length === 0) return candidates;
+  const byId = new Map(models.map((m) => [m.id, m]));
+  return candidates.map((c) => {
+    const m = byId.get(c.extensionId);
+    if (!m || m.warm === undefined) return c;
+    const warm = m.warm > 0;
+    return { ...c, warm, startCostMs: warm ? 0 : (m.loadMs ?? COLD_START_PRIOR_MS) };
+  });
 }

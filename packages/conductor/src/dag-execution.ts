@@ -1,4 +1,4 @@
-import { toSymphonyError, type ArtifactRef, type Step, type SymphonyErrorJSON, type Workflow } from '@symphony/types';
+import { SymphonyError, toSymphonyError, type ArtifactRef, type Step, type SymphonyErrorJSON, type Workflow } from '@symphony/types';
 import type { ConductorEnv } from './conductor-env.js';
 import type { DecisionContext } from './features.js';
 import type { Decision } from './policy.js';
@@ -34,13 +34,19 @@ export interface RunResult {
 
 /** What the Conductor keeps with a run in pit.dag's record. */
 export interface RunMeta {
+  /** Where the workflow came from: its file, or `api` for a document sent to the server. */
   source?: string;
+  /** Who started the run: `cli`, `token:<name>` (the server), or what an embedder says. */
+  startedBy?: string;
+  /** A re-run: the run it repeats, and what it ran again (`all`, `failed` or a step id). */
+  rerunOf?: string;
+  rerunFrom?: string;
   policy: string;
 }
 
 /** The part of `pit.dag` the Conductor drives (typed structurally: no import of pit-dag). */
 export interface DagPort {
-  createRun(workflow: unknown, options?: { runId?: string; inputs?: Record<string, unknown>; concurrency?: number; meta?: Record<string, unknown> }): Promise<DagRunView>;
+  createRun(workflow: unknown, options?: { runId?: string; inputs?: Record<string, unknown>; concurrency?: number; meta?: Record<string, unknown>; reuse?: { runId: string; rerun?: readonly string[] } }): Promise<DagRunView>;
   resume(runId: string): Promise<DagRunView>;
   next(runId: string, max?: number): { runId: string; stepId: string; step: Step; attempt: number; signal: AbortSignal; startedAt: number }[];
   resolveInputs(runId: string, stepId: string): Record<string, unknown>;
@@ -74,6 +80,8 @@ export interface DagRunView {
     error?: SymphonyErrorJSON;
     startedAt?: number;
     endedAt?: number;
+    /** The run whose result this step carried over (a re-run); it did not run in this one. */
+    reusedFrom?: string;
   }[];
 }
 
@@ -113,14 +121,14 @@ export class DagExecution {
   constructor(
     private readonly env: ConductorEnv,
     private readonly dag: DagPort,
-    private readonly run: { runId: string; workflow: Workflow; inputs: Record<string, unknown>; meta: RunMeta },
+    private readonly run: { runId: string; workflow: Workflow; inputs: Record<string, unknown>; meta: RunMeta; reuse?: { runId: string; rerun?: readonly string[] } },
     private readonly controller: AbortController,
   ) {}
 
   async execute(resume: boolean): Promise<RunResult> {
     const { runId } = this.run;
     if (resume) await this.dag.resume(runId);
-    else await this.dag.createRun(this.run.workflow, { runId, inputs: this.run.inputs, concurrency: this.run.workflow.concurrency ?? this.env.concurrency, meta: { ...this.run.meta } });
+    else await this.dag.createRun(this.run.workflow, { runId, inputs: this.run.inputs, concurrency: this.run.workflow.concurrency ?? this.env.concurrency, meta: { ...this.run.meta }, ...(this.run.reuse ? { reuse: this.run.reuse } : {}) });
     // A resumed run was cut off by its host: from now on a step's function starts only once its
     // start record (and its parents' results) are durable, so if it kills the host again the
     // interruption is charged to it, never to a parent whose commit had not landed.
@@ -246,6 +254,13 @@ export class DagExecution {
               servedBy,
               producer: { extensionId: servedBy.slice(0, servedBy.indexOf('/')) },
               ...(quality !== undefined ? { attributes: { quality, check: plan.step.check } } : {}),
+            }).catch(async (err: unknown) => {
+              // The tracker refused the output and left the step running (a BigInt, a cycle: nothing
+              // the store can keep). That is this attempt failing, retried per the step's `retry`;
+              // left running, the run would wait for the step forever.
+              if (this.stepState(plan.step.id) !== 'running') throw err;
+              const e = toSymphonyError(err);
+              await this.dag.fail(runId, plan.step.id, new SymphonyError('E_OUTPUT_INVALID', `${e.message} (returned by ${servedBy})`, { details: { stepId: plan.step.id, servedBy } }));
             });
             this.env.recordTrace(records);
           },
@@ -256,6 +271,14 @@ export class DagExecution {
           },
         );
       this.settle(work);
+    }
+  }
+
+  private stepState(stepId: string): string | undefined {
+    try {
+      return this.dag.state(this.run.runId).steps.find((s) => s.stepId === stepId)?.state;
+    } catch {
+      return undefined;
     }
   }
 

@@ -56,6 +56,12 @@ export interface CandidateView {
   stats: CandidateStats;
   inFlight: number;
   capacity: number;
+  /**
+   * Expected cost of starting an instance before the call can run (a cold pooled instrument),
+   * 0 or unset when one is warm. Counted as latency: in `predicted_latency_s` and `expected_value`,
+   * so the feature vector (and a bundled model trained on it) stays as it is.
+   */
+  startCostMs?: number;
 }
 
 export interface DecisionContext {
@@ -130,7 +136,7 @@ export function encodeInto(ctx: DecisionContext, features: Float32Array | Float6
     if (cand) {
       const s = cand.stats;
       const overload = Math.max(0, cand.inFlight + 1 - cand.capacity);
-      const latencyS = predictLatencyMs(s, ctx.inputSize) / 1000;
+      const latencyS = (predictLatencyMs(s, ctx.inputSize) + (cand.startCostMs ?? 0)) / 1000;
       const quality = qualityFor(s, kind);
       const pOk = Math.max(0, 1 - s.ewmaFail - 0.12 * overload);
       features[c] = cand.cost;

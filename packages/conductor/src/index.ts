@@ -56,6 +56,7 @@ export { PolicyManager, POLICY_ARTIFACT, type PolicyStatus, type LoadOutcome } f
 export type { Decision } from './policy.js';
 export { reasonFor, withReasons, describeReason, EXPLORE_DEFAULTS, type ExploreOptions, type DecisionReason, type CandidateReason } from './explore.js';
 export {
+  COLD_START_PRIOR_MS,
   createConductor,
   DEFAULT_CRASH_BUDGET,
   STEP_LOG_LIMITS,
@@ -64,6 +65,7 @@ export {
   type ConductorServices,
   type RunHandle,
   type RunOptions,
+  type RerunOptions,
   type StepContext,
   type StepFunction,
   type StepRegistration,

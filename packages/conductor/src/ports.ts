@@ -38,7 +38,8 @@ export interface ArbiterPort {
 export interface PoolPort {
   acquire(modelId: string, options?: { signal?: AbortSignal; holder?: string }): Promise<unknown>;
   release(lease: unknown): boolean;
-  models(): { id: string; maxInstances?: number; maxConcurrency?: number }[];
+  /** Each model with its warmth: instances free for a lease now, and the smoothed cold-start cost once one load happened. */
+  models(): { id: string; maxInstances?: number; maxConcurrency?: number; warm?: number; loadMs?: number }[];
   expect?(modelId: string, hint?: { count?: number; inMs?: number }): void;
 }
 
@@ -62,6 +63,12 @@ export interface Candidate {
   cost: number;
   /** Calls it serves at once (for the load feature). */
   capacity: number;
+  /**
+   * Warmth, for an extension whose instances `pit.pool` keeps: whether an instance can take the
+   * call now, and what starting one is expected to cost (0 when warm). Unset: not pooled.
+   */
+  warm?: boolean;
+  startCostMs?: number;
 }
 
 /** Accepts what `stage.providers()` returns: strings, or objects naming an extension and method. */

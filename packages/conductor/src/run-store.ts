@@ -1,4 +1,4 @@
-import { SymphonyError, type ArtifactRef, type LedgerService, type SymphonyErrorJSON, type Workflow } from '@symphony/types';
+import { SymphonyError, type ArtifactRef, type LedgerService, type SymphonyErrorJSON, type Workflow } from '@symphony/types/core';
 import type { DecisionReason } from './explore.js';
 
 /**
@@ -13,8 +13,13 @@ export type StepState = 'done' | 'failed' | 'skipped' | 'pending' | 'ready' | 'r
 export interface RunRecord {
   runId: string;
   workflow: Workflow;
-  /** Where the workflow came from (a file path), for `runs show`. */
+  /** Where the workflow came from (a file path; `api` for a document sent to the server), for `runs show`. */
   source?: string;
+  /** Who started the run: `cli`, `token:<name>` (the server), or what an embedder passed. */
+  startedBy?: string;
+  /** A re-run: the run it repeats and what ran again (`all`, `failed` or a step id). */
+  rerunOf?: string;
+  rerunFrom?: string;
   inputs: Record<string, unknown>;
   status: RunStatus;
   createdAt: number;
@@ -37,6 +42,8 @@ export interface StepRecord {
   error?: SymphonyErrorJSON;
   /** Host crashes during this step's attempts (they do not count as attempts). */
   interruptions?: number;
+  /** The run whose result this step carried over (a re-run); it did not run in this one. */
+  reusedFrom?: string;
   startedAt: number;
   endedAt: number;
   durationMs: number;
@@ -49,7 +56,7 @@ export interface DecisionRecord {
   kind: 'select' | 'failure';
   attempt: number;
   capability: string;
-  candidates: { id: string; cost: number; observations: number; ewmaLatencyMs: number; failureRate: number; inFlight: number }[];
+  candidates: { id: string; cost: number; observations: number; ewmaLatencyMs: number; failureRate: number; inFlight: number; warm?: boolean; startCostMs?: number }[];
   /** [ACTIONS, FEATURES] row-major, as the policy saw them. */
   features: number[];
   action: number;

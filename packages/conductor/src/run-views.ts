@@ -1,4 +1,4 @@
-import { SymphonyError, type LedgerService } from '@symphony/types';
+import { SymphonyError, type LedgerService } from '@symphony/types/core';
 import type { DagPort, DagRunRecord } from './dag-execution.js';
 import { RunStore, type DecisionRecord, type RunRecord, type StepRecord } from './run-store.js';
 import { describeReason } from './explore.js';
@@ -60,6 +60,7 @@ export function inspectRunsLazy(getDag: () => Pick<DagPort, 'record' | 'runs' | 
         ...(s.output ? { output: s.output } : {}),
         ...(s.servedBy ? { servedBy: s.servedBy } : {}),
         ...(s.error ? { error: s.error } : {}),
+        ...(s.reusedFrom ? { reusedFrom: s.reusedFrom } : {}),
         startedAt: s.startedAt ?? 0,
         endedAt: s.endedAt ?? 0,
         durationMs: s.startedAt && s.endedAt ? s.endedAt - s.startedAt : 0,
@@ -86,6 +87,8 @@ function toRunRecord(r: DagRunRecord): RunRecord {
     resumes: r.resumes ?? 0,
     policy: typeof r.meta?.policy === 'string' ? r.meta.policy : '',
     ...(typeof r.meta?.source === 'string' ? { source: r.meta.source } : {}),
+    ...(typeof r.meta?.startedBy === 'string' ? { startedBy: r.meta.startedBy } : {}),
+    ...(typeof r.meta?.rerunOf === 'string' ? { rerunOf: r.meta.rerunOf, rerunFrom: typeof r.meta.rerunFrom === 'string' ? r.meta.rerunFrom : 'all' } : {}),
     ...(r.endedAt !== undefined ? { endedAt: r.endedAt } : {}),
     ...(r.error ? { error: r.error } : {}),
   };

@@ -52,7 +52,14 @@ export interface AttemptResult {
 export const DEFAULT_MAX_ATTEMPTS = 4;
 
 export function candidateViews(env: Pick<AttemptEnv, 'history' | 'inFlight'>, candidates: readonly Candidate[]): CandidateView[] {
-  return candidates.slice(0, MAX_CANDIDATES).map((c) => ({ id: c.uses, cost: c.cost, stats: env.history.get(c.uses), inFlight: env.inFlight.get(c.uses) ?? 0, capacity: c.capacity }));
+  return candidates.slice(0, MAX_CANDIDATES).map((c) => ({
+    id: c.uses,
+    cost: c.cost,
+    stats: env.history.get(c.uses),
+    inFlight: env.inFlight.get(c.uses) ?? 0,
+    capacity: c.capacity,
+    ...(c.startCostMs ? { startCostMs: c.startCostMs } : {}),
+  }));
 }
 
 export function decisionContext(env: AttemptEnv, plan: StepPlan, attempt: number, previous?: number): DecisionContext {
@@ -83,7 +90,13 @@ export function decisionRecord(env: AttemptEnv, plan: StepPlan, ctx: DecisionCon
     kind: ctx.kind,
     attempt: ctx.attempt,
     capability: plan.capability ?? '',
-    candidates: ctx.candidates.map((c) => ({ id: c.id, cost: c.cost, observations: c.stats.n, ewmaLatencyMs: round(c.stats.ewmaLatencyMs), failureRate: round(c.stats.ewmaFail), inFlight: c.inFlight })),
+    candidates: ctx.candidates.map((c, i) => {
+      const warmth = plan.candidates?.[i];
+      return {
+        id: c.id, cost: c.cost, observations: c.stats.n, ewmaLatencyMs: round(c.stats.ewmaLatencyMs), failureRate: round(c.stats.ewmaFail), inFlight: c.inFlight,
+        ...(warmth?.warm === undefined ? {} : { warm: warmth.warm, startCostMs: round(warmth.startCostMs ?? 0) }),
+      };
+    }),
     features,
     action: decision.action,
     verdict,

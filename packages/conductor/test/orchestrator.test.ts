@@ -106,6 +106,38 @@ const diamond = {
     calls.length = 0;
     // pit.dag ends a failed run for good; a crashed (still running) run is what it resumes.
     await expect(conductor.resume(first.runId)).rejects.toMatchObject({ code: 'E_CONFLICT' });
+    // ... and a re-run from the failed step is a new run that carries a and b over.
+    const again = await conductor.rerun(first.runId, { from: 'failed', startedBy: 'token:ci' }).done;
+    expect(again.status).toBe('succeeded');
+    expect(calls).toEqual(['c', 'd']);
+    expect(again.steps.filter((s) => s.reused).map((s) => s.stepId)).toEqual(['a', 'b']);
+    const shown = conductor.show(again.runId);
+    expect(shown.run).toMatchObject({ rerunOf: first.runId, rerunFrom: 'failed', startedBy: 'token:ci', inputs: {} });
+    expect(shown.steps.map((s) => s.reusedFrom)).toEqual([first.runId, first.runId, undefined, undefined]);
+    expect(shown.steps[1]!.output).toEqual(first.steps[1]!.output);
+    // Nothing failed in that one: re-running "the failed steps" is refused; from a step, or all, is not.
+    expect(() => conductor.rerun(again.runId, { from: 'failed' })).toThrow(expect.objectContaining({ code: 'E_CONFLICT' }));
+    expect(() => conductor.rerun(again.runId, { from: 'zz' })).toThrow(expect.objectContaining({ code: 'E_INPUT_INVALID' }));
+    calls.length = 0;
+    await conductor.rerun(again.runId, { from: 'b' }).done;
+    expect(calls).toEqual(['b', 'c', 'd']);
+    calls.length = 0;
+    const all = await conductor.rerun(again.runId).done;
+    expect(calls).toEqual(['a', 'b', 'c', 'd']);
+    expect(conductor.show(all.runId).run).toMatchObject({ rerunOf: again.runId, rerunFrom: 'all' });
+  });
+
+  it('refuses to re-run a run that is still running', async () => {
+    const { conductor } = await start();
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    conductor.registerStep('test.io/wait', () => gate.then(() => 1));
+    const handle = conductor.start({ name: 'wait', steps: [{ id: 'w', uses: 'test.io/wait' }] }, { startedBy: 'cli', source: 'wait.yaml' });
+    for (let i = 0; i < 200 && !conductor.runs().some((r) => r.runId === handle.runId); i++) await new Promise((r) => setTimeout(r, 5));
+    expect(() => conductor.rerun(handle.runId)).toThrow(expect.objectContaining({ code: 'E_CONFLICT' }));
+    release();
+    await handle.done;
+    expect(conductor.show(handle.runId).run).toMatchObject({ startedBy: 'cli', source: 'wait.yaml' });
   });
 
   it('feeds each decision the step\'s critical-path rank and slack from pit.dag', async () => {

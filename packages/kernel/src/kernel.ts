@@ -7,7 +7,7 @@ import {
   type HealthStatus,
   type Logger,
   type SymphonyEvents,
-} from '@symphony/types';
+} from '@symphony/types/core';
 import { loadPlugins } from './load.js';
 import { orderPlugins } from './order.js';
 import type { AnyPlugin, KernelEvents, PluginContext, PluginHealth, ServiceLookup } from './plugin.js';
@@ -59,12 +59,49 @@ interface Entry {
   ctx: PluginContext;
 }
 
+type Listener = (...args: unknown[]) => unknown;
+
+/**
+ * Listeners observe: one that throws (or rejects) is logged, and the listeners after it and the
+ * code that emitted still go on. An embedder's broken `step:end` handler must not stop a run.
+ */
+function observedEvents(logger: Logger): KernelEvents {
+  const events = new EventEmitter<SymphonyEvents>();
+  const guards = new WeakMap<Listener, Map<unknown, Listener>>();
+  const guarded = (event: unknown, fn: Listener): Listener | undefined => guards.get(fn)?.get(event);
+  const guard = (event: unknown, fn: Listener): Listener => {
+    let g = guarded(event, fn);
+    if (!g) {
+      const report = (err: unknown) => logger.error({ err, event }, `kernel: a listener of ${String(event)} failed (ignored)`);
+      g = function (this: unknown, ...args: unknown[]) {
+        try {
+          const out = fn.apply(this, args);
+          if (out && typeof (out as Promise<unknown>).then === 'function') (out as Promise<unknown>).then(undefined, report);
+          return out;
+        } catch (err) {
+          report(err);
+          return undefined;
+        }
+      };
+      guards.set(fn, (guards.get(fn) ?? new Map<unknown, Listener>()).set(event, g));
+    }
+    return g;
+  };
+  const raw = events as unknown as Record<'on' | 'once' | 'off', (event: unknown, fn?: Listener, context?: unknown, once?: boolean) => unknown>;
+  const [on, once, off] = [raw.on.bind(events), raw.once.bind(events), raw.off.bind(events)];
+  const patched = events as unknown as Record<'on' | 'addListener' | 'once' | 'off' | 'removeListener', unknown>;
+  patched.on = patched.addListener = (event: unknown, fn: Listener, context?: unknown) => on(event, guard(event, fn), context);
+  patched.once = (event: unknown, fn: Listener, context?: unknown) => once(event, guard(event, fn), context);
+  patched.off = patched.removeListener = (event: unknown, fn?: Listener, context?: unknown, one?: boolean) => off(event, fn && (guarded(event, fn) ?? fn), context, one);
+  return events;
+}
+
 const RANK: Record<HealthStatus, number> = { ok: 0, degraded: 1, down: 2 };
 
 export function createKernel(options: KernelOptions = {}): Kernel {
   const config: KernelConfig = options.config ?? {};
   const logger = options.logger ?? silentLogger;
-  const events: KernelEvents = new EventEmitter<SymphonyEvents>();
+  const events = observedEvents(logger);
   const registered: AnyPlugin[] = [...(options.plugins ?? [])];
   const services = new Map<string, unknown>();
   const started: Entry[] = [];

@@ -1,4 +1,4 @@
-import { SymphonyError } from '@symphony/types';
+import { SymphonyError } from '@symphony/types/core';
 import type { AnyPlugin } from './plugin.js';
 import { satisfies } from './semver.js';
 

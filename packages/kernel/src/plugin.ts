@@ -1,5 +1,5 @@
 import type { EventEmitter } from 'eventemitter3';
-import type { HealthReport, HealthStatus, Logger, SymphonyEvents } from '@symphony/types';
+import type { HealthReport, HealthStatus, Logger, SymphonyEvents } from '@symphony/types/core';
 
 /**
  * Services by name, for typed lookups. A Pit package declares its own entry:

@@ -267,6 +267,28 @@ describe('events', () => {
     expect(names).toEqual(['a', 'b']);
     expect(started).toEqual(['a', 'b']);
   });
+
+  it('a listener that throws or rejects is logged; the listeners after it and the emitter go on', async () => {
+    const logged: string[] = [];
+    const logger = { error: (_o: unknown, msg: string) => logged.push(msg), warn() {}, info() {}, debug() {}, trace() {}, fatal() {}, child() { return logger; } };
+    const kernel = createKernel({ logger: logger as never });
+    const heard: string[] = [];
+    const broken = () => {
+      throw new Error('broken');
+    };
+    kernel.events.on('run:start', broken);
+    kernel.events.on('run:start', async () => Promise.reject(new Error('rejected')));
+    kernel.events.once('run:start', (e) => heard.push(`once ${e.runId}`));
+    kernel.events.on('run:start', (e) => heard.push(e.runId));
+    expect(() => kernel.events.emit('run:start', { runId: 'r1', workflow: 'w', at: 0 })).not.toThrow();
+    kernel.events.emit('run:start', { runId: 'r2', workflow: 'w', at: 0 });
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(heard).toEqual(['once r1', 'r1', 'r2']);
+    expect(logged.filter((m) => m.includes('run:start'))).toHaveLength(4);
+    // off() finds a listener by the function it was given.
+    kernel.events.off('run:start', broken);
+    expect(kernel.events.listenerCount('run:start')).toBe(2);
+  });
 });
 
 describe('health', () => {

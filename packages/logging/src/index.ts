@@ -1,5 +1,6 @@
 export {
   createLogger,
+  createLazyLogger,
   pluginLogger,
   extensionLogger,
   flushLogger,

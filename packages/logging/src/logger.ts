@@ -1,9 +1,9 @@
 import { mkdirSync, openSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { pino, type DestinationStream, type Level, type Logger as PinoLogger, type StreamEntry } from 'pino';
+import type { DestinationStream, Level, Logger as PinoLogger, StreamEntry, pino as pinoFunction } from 'pino';
 import { createRequire } from 'node:module';
 import type PinoPretty from 'pino-pretty';
-import { SymphonyError } from '@symphony/types';
+import { SymphonyError, type Logger } from '@symphony/types/core';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -57,7 +57,14 @@ function loadPretty(): typeof PinoPretty {
   return typeof mod === 'function' ? mod : mod.default;
 }
 
+/** pino (CommonJS) loads with the first logger created, not with this package. */
+let loadedPino: typeof pinoFunction | undefined;
+function loadPino(): typeof pinoFunction {
+  return (loadedPino ??= (createRequire(import.meta.url)('pino') as { pino: typeof pinoFunction }).pino);
+}
+
 export function createLogger(options: LoggingOptions = {}): SymphonyLogger {
+  const pino = loadPino();
   const level = checkLevel(options.level ?? 'info', 'level');
   const destination = options.destination ?? process.stdout;
   const isTTY = (destination as NodeJS.WriteStream).isTTY === true;
@@ -112,7 +119,7 @@ function openFile(path: string) {
     throw new SymphonyError('E_LOG_FILE', `cannot open log file ${target}: ${(cause as Error).message}`, { details: { path: target }, cause });
   }
   // Asynchronous writes: a log call never waits on the disk. `closeLogger` flushes.
-  const stream = pino.destination({ dest: fd, sync: false });
+  const stream = loadPino().destination({ dest: fd, sync: false });
   openFiles.add(stream);
   if (!exitHook) {
     exitHook = true;
@@ -160,7 +167,7 @@ export async function closeLogger(logger: SymphonyLogger): Promise<void> {
 }
 
 function exportersOf(logger: SymphonyLogger) {
-  return owned.get((logger as unknown as Record<symbol, object>)[pino.symbols.streamSym] as object);
+  return owned.get((logger as unknown as Record<symbol, object>)[loadPino().symbols.streamSym] as object);
 }
 
 /** A child logger for one kernel plugin: every line carries `plugin`. */
@@ -172,3 +179,32 @@ export function pluginLogger(logger: SymphonyLogger, name: string): SymphonyLogg
 export function extensionLogger(logger: SymphonyLogger, id: string, version?: string): SymphonyLogger {
   return logger.child(version === undefined ? { extension: id } : { extension: id, version });
 }
+
+const METHODS = ['trace', 'debug', 'info', 'warn', 'error'] as const;
+
+/**
+ * A `Logger` whose pino logger (`createLogger(options)`) is created at the first line at or above
+ * its level: a short command that logs nothing (`symphony runs list`) never loads pino, and a line
+ * below the level costs a comparison. The level is checked at once (`E_INPUT_INVALID`); the log
+ * file, if any, is opened with the first line.
+ */
+export function createLazyLogger(options: LoggingOptions = {}): Logger {
+  const level = checkLevel(options.level ?? 'info', 'level');
+  const spec = typeof options.file === 'string' ? { path: options.file } : options.file;
+  const fileLevel = spec ? checkLevel(spec.level ?? level, 'file.level') : 'silent';
+  const lowest = Math.min(RANK[level], RANK[fileLevel]);
+  let root: SymphonyLogger | undefined;
+  return deferred(lowest, () => (root ??= createLogger(options)));
+}
+
+function deferred(lowest: number, make: () => Logger): Logger {
+  let real: Logger | undefined;
+  const get = (): Logger => (real ??= make());
+  const logger = { child: (bindings: Record<string, unknown>) => deferred(lowest, () => get().child(bindings)) } as Logger;
+  for (const method of METHODS) {
+    logger[method] = RANK[method] < lowest ? noop : (...args: [unknown, string?]) => get()[method](...args);
+  }
+  return logger;
+}
+
+function noop(): void {}

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -5,7 +6,7 @@ import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { createKernel, definePlugin } from '@symphony/kernel';
 import { isSymphonyError, type Logger } from '@symphony/types';
-import { closeLogger, createLogger, extensionLogger, flushLogger, pluginLogger } from '../src/index.js';
+import { closeLogger, createLazyLogger, createLogger, extensionLogger, flushLogger, pluginLogger } from '../src/index.js';
 
 /** A real stream that collects what is written to it; `tty` makes it claim to be a terminal. */
 function sink(tty = false) {
@@ -111,6 +112,55 @@ describe('createLogger', () => {
     const logger: Logger = createLogger({ destination: out.stream });
     const kernel = createKernel({
       logger,
+      plugins: [definePlugin({ name: 'pit.demo', version: '1.0.0', setup: (ctx) => ctx.logger.info({ step: 'setup' }, 'hello') })],
+    });
+    await kernel.start();
+    await kernel.stop();
+    expect(out.lines().map((l) => JSON.parse(l))).toContainEqual(expect.objectContaining({ plugin: 'pit.demo', step: 'setup', msg: 'hello' }));
+  });
+});
+
+describe('createLazyLogger', () => {
+  it('creates its logger (and opens its file) with the first line at its level, then writes what createLogger writes', async () => {
+    const out = sink();
+    const file = join(await tempDir(), 'logs', 'lazy.log');
+    const logger = createLazyLogger({ destination: out.stream, level: 'warn', name: 'symphony', file: { path: file, level: 'info' } });
+    const child = logger.child({ plugin: 'pit.dag' }).child({ runId: 'r1' });
+    logger.debug('below every level');
+    child.trace({ n: 1 }, 'below every level');
+    expect(existsSync(file)).toBe(false);
+    expect(out.text()).toBe('');
+    child.info({ step: 'a' }, 'to the file only');
+    expect(existsSync(file)).toBe(true);
+    child.warn({ step: 'b' }, 'everywhere');
+    logger.error('root line');
+    const lines = out.lines().map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(lines).toEqual([
+      expect.objectContaining({ level: 40, name: 'symphony', plugin: 'pit.dag', runId: 'r1', step: 'b', msg: 'everywhere' }),
+      expect.objectContaining({ level: 50, name: 'symphony', msg: 'root line' }),
+    ]);
+    expect(lines[1]).not.toHaveProperty('plugin');
+  });
+
+  it('refuses a bad level at once, before any line', () => {
+    for (const options of [{ level: 'loud' }, { file: { path: join(tmpdir(), 'never.log'), level: 'chatty' } }]) {
+      let err: unknown;
+      try {
+        createLazyLogger(options as never);
+      } catch (e) {
+        err = e;
+      }
+      expect(isSymphonyError(err) && err.code).toBe('E_INPUT_INVALID');
+    }
+  });
+
+  it('is silent at level silent, and serves as the kernel logger', async () => {
+    const quiet = sink();
+    createLazyLogger({ destination: quiet.stream, level: 'silent' }).error('dropped');
+    expect(quiet.text()).toBe('');
+    const out = sink();
+    const kernel = createKernel({
+      logger: createLazyLogger({ destination: out.stream }),
       plugins: [definePlugin({ name: 'pit.demo', version: '1.0.0', setup: (ctx) => ctx.logger.info({ step: 'setup' }, 'hello') })],
     });
     await kernel.start();

@@ -29,7 +29,10 @@ export const metricsPlugin: Plugin<MetricsService> = {
       buckets: [1e-4, 1e-3, 1e-2, 0.1, 0.5, 1, 5, 30, 120, 600],
     });
     const boot = metrics.gauge('plugin_boot_seconds', 'Time each kernel plugin took in setup and start', { labelNames: ['plugin', 'phase'] });
-    const onEnd = (e: { durationMs: number; skipped?: boolean }) => steps.observe({ outcome: e.skipped ? 'skipped' : 'ok' }, e.durationMs / 1000);
+    // A step a re-run carried over did not run: no attempt to observe.
+    const onEnd = (e: { durationMs: number; skipped?: boolean; reusedFrom?: string }) => {
+      if (!e.reusedFrom) steps.observe({ outcome: e.skipped ? 'skipped' : 'ok' }, e.durationMs / 1000);
+    };
     const onFail = (e: { durationMs: number; error: { code: string } }) => {
       steps.observe({ outcome: 'failed' }, e.durationMs / 1000);
       metrics.errors.inc({ layer: 'step', code: e.error.code });

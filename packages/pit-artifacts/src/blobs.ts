@@ -1,6 +1,7 @@
+import * as crypto from 'node:crypto';
 import { createHash } from 'node:crypto';
 import type { Database } from 'lmdb';
-import { SymphonyError } from '@symphony/types';
+import { SymphonyError } from '@symphony/types/core';
 import type { LmdbLedger } from './ledger.js';
 
 /**
@@ -23,8 +24,11 @@ export interface ChunkRef {
   at: number;
 }
 
+/** One-shot `crypto.hash` where Node has it (3x faster than a Hash object for small payloads). */
+const oneShot = (crypto as { hash?: (algorithm: string, data: Uint8Array, encoding: 'hex') => string }).hash;
+
 export function sha256(data: Uint8Array): string {
-  return createHash('sha256').update(data).digest('hex');
+  return oneShot ? oneShot('sha256', data, 'hex') : createHash('sha256').update(data).digest('hex');
 }
 
 export class BlobStore {

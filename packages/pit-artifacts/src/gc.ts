@@ -1,4 +1,4 @@
-import type { GcReport } from '@symphony/types';
+import type { GcReport } from '@symphony/types/core';
 import type { BlobStore } from './blobs.js';
 
 const BATCH = 500;

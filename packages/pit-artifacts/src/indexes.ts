@@ -1,5 +1,5 @@
 import type { Key } from 'lmdb';
-import { SymphonyError, type ArtifactQuery, type ArtifactVersion } from '@symphony/types';
+import { SymphonyError, type ArtifactQuery, type ArtifactVersion } from '@symphony/types/core';
 
 /*
  * Secondary indexes: one LMDB key per (facet, value, createdAt, name, version), empty values.
@@ -9,7 +9,12 @@ import { SymphonyError, type ArtifactQuery, type ArtifactVersion } from '@sympho
  *   ['g', tag, createdAt, name, version]
  *   ['r', runId, createdAt, name, version]          producer run
  *   ['x', extensionId, createdAt, name, version]    producer extension
- * Lineage keys, both ways: ['i', child, v, parent, v] and ['o', parent, v, child, v].
+ * Lineage: ['o', version, name, consumer version, consumer name] (the consumers of a version;
+ * version first for the same reason as the version records' keys: a batch of many names at the
+ * same version writes neighbouring keys, not one B-tree page each). A version's inputs are in its
+ * own record, so they need no key. Ledgers written before hold ['o', name, version, consumer
+ * name, consumer version] and ['i', consumer name, consumer version, name, version] keys: they
+ * are still read, and removed with their version (`lineageKeys(info, true)`).
  */
 
 export const MAX_TIME = Number.MAX_SAFE_INTEGER;
@@ -25,11 +30,14 @@ export function indexKeys(info: ArtifactVersion): Key[] {
   return keys;
 }
 
-export function lineageKeys(info: ArtifactVersion): Array<[Key, Key]> {
-  return info.inputs.map((input) => [
-    ['i', info.name, info.version, input.name, input.version],
-    ['o', input.name, input.version, info.name, info.version],
-  ]);
+/** The lineage keys of a version (with `withLegacy`, also those older ledgers wrote for it). */
+export function lineageKeys(info: ArtifactVersion, withLegacy = false): Key[] {
+  const keys: Key[] = [];
+  for (const input of info.inputs) {
+    keys.push(['o', input.version, input.name, info.version, info.name]);
+    if (withLegacy) keys.push(['o', input.name, input.version, info.name, info.version], ['i', info.name, info.version, input.name, input.version]);
+  }
+  return keys;
 }
 
 export interface FindPlan {

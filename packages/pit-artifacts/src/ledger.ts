@@ -1,7 +1,7 @@
 import { mkdirSync, statfsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { open, type Database, type RootDatabase } from 'lmdb';
-import { SymphonyError, type LedgerDbOptions, type LedgerService, type LedgerStats } from '@symphony/types';
+import { SymphonyError, type LedgerDbOptions, type LedgerService, type LedgerStats } from '@symphony/types/core';
 
 export type LmdbLedger = LedgerService<RootDatabase, Database>;
 

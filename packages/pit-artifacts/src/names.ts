@@ -1,4 +1,4 @@
-import { SymphonyError } from '@symphony/types';
+import { SymphonyError } from '@symphony/types/core';
 
 /*
  * Names, aliases and tags are LMDB keys and nothing else: no file, directory or path is ever

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { definePlugin, type Plugin, type PluginContext } from '@symphony/kernel';
-import { SymphonyError } from '@symphony/types';
+import { SymphonyError } from '@symphony/types/core';
 import { closeLedger, openLedger, type LedgerOptions, type LmdbLedger } from './ledger.js';
 import { ArtifactStore, type ArtifactStoreOptions } from './store.js';
 

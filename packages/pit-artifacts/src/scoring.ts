@@ -1,4 +1,4 @@
-import type { ArtifactVersion } from '@symphony/types';
+import type { ArtifactVersion } from '@symphony/types/core';
 
 /** What a scorer sees when a version is stored. */
 export interface ScoreInput {

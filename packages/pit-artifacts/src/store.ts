@@ -11,7 +11,7 @@ import {
   type ArtifactsService,
   type GcReport,
   type Producer,
-} from '@symphony/types';
+} from '@symphony/types/core';
 import { BlobStore, sha256 } from './blobs.js';
 import { BYTES_TYPE, decodeData, encodeData } from './codec.js';
 import { collectGarbage } from './gc.js';
@@ -150,7 +150,7 @@ export class ArtifactStore implements ArtifactsService {
     checkAlias(alias);
     checkVersion(name, version);
     await this.ledger.transaction(() => {
-      if (!this.versionsDb.doesExist([name, version])) throw notFound(name, version);
+      if (!this.hasVersion(name, version)) throw notFound(name, version);
       this.aliasDb.putSync([name, alias], version);
     });
   }
@@ -170,14 +170,15 @@ export class ArtifactStore implements ArtifactsService {
     }
     const key = cacheKey(ref.name, ref.version);
     const score = await this.ledger.transaction(() => {
-      const info = this.versionsDb.get([ref.name, ref.version]);
-      if (!info) throw notFound(ref.name, ref.version);
+      const found = this.locate(ref.name, ref.version);
+      if (!found) throw notFound(ref.name, ref.version);
+      const info = found.value;
       const previous = this.feedbackDb.get([ref.name, ref.version]) ?? { sum: 0, count: 0 };
       const feedback = { sum: previous.sum + value, count: previous.count + 1 };
       this.feedbackDb.putSync([ref.name, ref.version], feedback);
       const scores = { ...info.scores, feedback: feedback.sum / feedback.count };
       const next = { ...info, scores, score: combineScores(scores, this.scorers) };
-      this.versionsDb.putSync([ref.name, ref.version], next);
+      this.versionsDb.putSync(found.key, next);
       this.cache.delete(key);
       return next.score;
     });
@@ -200,7 +201,7 @@ export class ArtifactStore implements ArtifactsService {
     checkName(name);
     checkVersion(name, version);
     await this.ledger.transaction(() => {
-      const info = this.versionsDb.get([name, version]);
+      const info = this.locate(name, version)?.value;
       if (!info) throw notFound(name, version);
       const pointing = [...this.aliasDb.getRange({ start: [name], end: [name, '\uffff'] })].filter((e) => e.value === version);
       if (pointing.length > 0 && !options.force) {
@@ -210,17 +211,16 @@ export class ArtifactStore implements ArtifactsService {
         });
       }
       for (const entry of pointing) this.aliasDb.removeSync(entry.key);
+      this.versionsDb.removeSync(versionKey(name, version));
       this.versionsDb.removeSync([name, version]);
       this.feedbackDb.removeSync([name, version]);
       for (const key of indexKeys(info)) this.index.removeSync(key);
-      for (const [up, down] of lineageKeys(info)) {
-        this.lineage.removeSync(up);
-        this.lineage.removeSync(down);
-      }
+      for (const key of lineageKeys(info, true)) this.lineage.removeSync(key);
       const head = this.heads.get(name);
       if (head && head.latest === version) {
-        const previous = [...this.versionsDb.getKeys({ start: [name, version], end: [name, 0], reverse: true, limit: 1 })][0];
-        this.heads.putSync(name, { last: head.last, latest: previous ? ((previous as Key[])[1] as number) : 0 });
+        let previous = version - 1;
+        while (previous > 0 && !this.hasVersion(name, previous)) previous--;
+        this.heads.putSync(name, { last: head.last, latest: previous });
       }
       if (info.inline === undefined) this.blobs.dropRef(info.hash);
       this.cache.delete(cacheKey(name, version));
@@ -269,7 +269,7 @@ export class ArtifactStore implements ArtifactsService {
   }
 
   versions(name: string): ArtifactVersion[] {
-    return [...this.versionsDb.getRange({ start: [name, 0], end: [name, MAX_TIME] })].map((e) => publicInfo(e.value));
+    return this.storedVersions(name).map(publicInfo);
   }
 
   names(prefix = '', limit = Infinity): string[] {
@@ -285,8 +285,23 @@ export class ArtifactStore implements ArtifactsService {
     const plan = planFind(query);
     const limit = query.limit ?? Infinity;
     const out: ArtifactVersion[] = [];
-    const db = plan.db === 'index' ? this.index : this.versionsDb;
-    for (const key of db.getKeys({ start: plan.start, end: plan.end, reverse: query.reverse ?? false })) {
+    if (plan.db === 'versions') {
+      // By name: the names with the prefix (heads), each one's versions in order.
+      const reverse = query.reverse ?? false;
+      const low = query.namePrefix ?? '';
+      const high = `${low}\uffff`;
+      for (const { key } of this.heads.getRange(reverse ? { start: high, end: low, reverse } : { start: low, end: high })) {
+        const versions = this.storedVersions(key as string);
+        if (reverse) versions.reverse();
+        for (const stored of versions) {
+          if (out.length >= limit) return out;
+          const info = publicInfo(stored);
+          if (plan.matches(info)) out.push(info);
+        }
+      }
+      return out;
+    }
+    for (const key of this.index.getKeys({ start: plan.start, end: plan.end, reverse: query.reverse ?? false })) {
       if (out.length >= limit) break;
       const parts = key as Key[];
       const name = parts[plan.nameAt] as string;
@@ -306,7 +321,18 @@ export class ArtifactStore implements ArtifactsService {
   }
 
   inputsOf(ref: Pick<ArtifactRef, 'name' | 'version'>): ArtifactRef[] {
-    return this.lineageFrom('i', ref);
+    // From the version's own record, in key order (name, then version), each input once.
+    const stored = this.info(ref.name, ref.version);
+    if (!stored) return [];
+    const inputs = [...stored.inputs].sort(byNameThenVersion);
+    const out: ArtifactRef[] = [];
+    for (const input of inputs) {
+      const last = out[out.length - 1];
+      if (last && last.name === input.name && last.version === input.version) continue;
+      const info = this.info(input.name, input.version);
+      out.push(info ? { name: input.name, version: input.version, hash: info.hash, size: info.size } : { name: input.name, version: input.version, hash: '' });
+    }
+    return out;
   }
 
   consumersOf(ref: Pick<ArtifactRef, 'name' | 'version'>): ArtifactRef[] {
@@ -338,7 +364,7 @@ export class ArtifactStore implements ArtifactsService {
       const mine = this.written.get(key);
       // An entry made before any rollback may describe a write that never committed.
       const known = (mine && mine.aborts === abortCount(this.ledger) ? mine : undefined) ?? this.cache.get(key)?.info;
-      const stored = known && this.versionsDb.doesExist([input.name, input.version]) ? known : this.versionsDb.get([input.name, input.version]);
+      const stored = known && this.hasVersion(input.name, input.version) ? known : this.locate(input.name, input.version)?.value;
       if (!stored) throw notFound(input.name, input.version);
       return { name: input.name, version: input.version, hash: stored.hash, size: stored.size };
     });
@@ -346,6 +372,7 @@ export class ArtifactStore implements ArtifactsService {
     const head = this.heads.get(name);
     const version = (head?.last ?? 0) + 1;
     const now = this.now();
+    // Built once, as stored: with its inline payload last (not part of the public info).
     const info: StoredVersion = {
       name,
       version,
@@ -376,15 +403,13 @@ export class ArtifactStore implements ArtifactsService {
       );
       info.score = combineScores(info.scores, this.scorers);
     }
-    this.versionsDb.putSync([name, version], storeBlob === 'inline' && bytes ? { ...info, inline: bytes } : info);
+    if (storeBlob === 'inline' && bytes) info.inline = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    this.versionsDb.putSync(versionKey(name, version), info);
     if (this.written.size >= VERSION_CACHE_ENTRIES) this.written.clear();
     this.written.set(cacheKey(name, version), { hash, size, aborts: abortCount(this.ledger) });
     this.heads.putSync(name, { last: version, latest: version });
     for (const key of indexKeys(info)) this.index.putSync(key, EMPTY);
-    for (const [up, down] of lineageKeys(info)) {
-      this.lineage.putSync(up, EMPTY);
-      this.lineage.putSync(down, EMPTY);
-    }
+    for (const key of lineageKeys(info)) this.lineage.putSync(key, EMPTY);
     for (const alias of meta.aliases ?? []) this.aliasDb.putSync([name, alias], version);
     return { name, version, hash, size };
   }
@@ -412,7 +437,7 @@ export class ArtifactStore implements ArtifactsService {
     const key = cacheKey(name, version);
     const hit = this.cache.get(key);
     if (hit) return hit;
-    const info = this.versionsDb.get([name, version]);
+    const info = this.locate(name, version)?.value;
     if (!info) return undefined;
     const entry: Cached = { info: publicInfo(info), ref: { name, version, hash: info.hash, size: info.size } };
     if (info.inline !== undefined) entry.inline = info.inline;
@@ -438,15 +463,57 @@ export class ArtifactStore implements ArtifactsService {
     return bytes;
   }
 
-  private lineageFrom(direction: 'i' | 'o', ref: Pick<ArtifactRef, 'name' | 'version'>): ArtifactRef[] {
-    const out: ArtifactRef[] = [];
+  private lineageFrom(direction: 'o', ref: Pick<ArtifactRef, 'name' | 'version'>): ArtifactRef[] {
+    const found: Array<{ name: string; version: number }> = [];
+    // This layout: [o, version, name, consumer version, consumer name]; older ledgers' keys are
+    // [o, name, version, consumer name, consumer version].
+    for (const key of this.lineage.getKeys({ start: [direction, ref.version, ref.name], end: [direction, ref.version, ref.name, '\uffff'] })) {
+      const parts = key as Key[];
+      found.push({ name: parts[4] as string, version: parts[3] as number });
+    }
     for (const key of this.lineage.getKeys({ start: [direction, ref.name, ref.version], end: [direction, ref.name, ref.version, '\uffff'] })) {
       const parts = key as Key[];
-      const name = parts[3] as string;
-      const version = parts[4] as number;
+      found.push({ name: parts[3] as string, version: parts[4] as number });
+    }
+    found.sort(byNameThenVersion);
+    const out: ArtifactRef[] = [];
+    for (const { name, version } of found) {
+      const last = out[out.length - 1];
+      if (last && last.name === name && last.version === version) continue;
       const info = this.info(name, version);
       out.push(info ? { name, version, hash: info.hash, size: info.size } : { name, version, hash: '' });
     }
+    return out;
+  }
+
+  /**
+   * The stored record of name@version and the key it is under: `[version, name]` (this layout:
+   * the versions one batch writes, of many names at the same version, sit side by side in the
+   * B-tree instead of one page each), else `[name, version]` (ledgers written before).
+   */
+  private locate(name: string, version: number): { key: Key; value: StoredVersion } | undefined {
+    const key = versionKey(name, version);
+    const value = this.versionsDb.get(key);
+    if (value !== undefined) return { key, value };
+    const legacy: Key = [name, version];
+    const old = this.versionsDb.get(legacy);
+    return old === undefined ? undefined : { key: legacy, value: old };
+  }
+
+  private hasVersion(name: string, version: number): boolean {
+    return this.versionsDb.doesExist(versionKey(name, version)) || this.versionsDb.doesExist([name, version]);
+  }
+
+  /** Every stored version of `name`, oldest first (up to its head's last version, plus older ledgers' range). */
+  private storedVersions(name: string): StoredVersion[] {
+    const out: StoredVersion[] = [];
+    for (const { value } of this.versionsDb.getRange({ start: [name, 0], end: [name, MAX_TIME] })) out.push(value);
+    const last = this.heads.get(name)?.last ?? 0;
+    for (let v = 1; v <= last; v++) {
+      const value = this.versionsDb.get(versionKey(name, v));
+      if (value !== undefined) out.push(value);
+    }
+    if (out.length > 1) out.sort((a, b) => a.version - b.version);
     return out;
   }
 
@@ -455,6 +522,15 @@ export class ArtifactStore implements ArtifactsService {
       throw new SymphonyError('E_NOT_IN_TRANSACTION', `${what} must run inside ledger.transaction(() => ...)`, { details: { call: what } });
     }
   }
+}
+
+/** A version record's key: version first, so the versions one transaction writes are neighbours. */
+function versionKey(name: string, version: number): Key {
+  return [version, name];
+}
+
+function byNameThenVersion(a: { name: string; version: number }, b: { name: string; version: number }): number {
+  return a.name < b.name ? -1 : a.name > b.name ? 1 : a.version - b.version;
 }
 
 function cacheKey(name: string, version: number): string {

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { SymphonyError } from '@symphony/types';
+import { SymphonyError } from '@symphony/types/core';
 import { sha256, type BlobStore } from './blobs.js';
 
 export interface WrittenBlob {

@@ -159,8 +159,8 @@ describe('artifact store: integrity and large blobs', () => {
     // Flipped inline bytes are found by a fresh store (nothing cached), never returned.
     const versions = ledger.db('artifacts.versions') as Database<Record<string, unknown>, Key>;
     await ledger.transaction(() => {
-      const record = versions.get(['s', 1]) as Record<string, unknown>;
-      versions.putSync(['s', 1], { ...record, inline: new TextEncoder().encode('tinx') });
+      const record = versions.get([1, 's']) as Record<string, unknown>;
+      versions.putSync([1, 's'], { ...record, inline: new TextEncoder().encode('tinx') });
     });
     const fresh = new ArtifactStore(ledger, { inlineBytes: 16 });
     const details = await expectCode(() => fresh.get('s'), 'E_ARTIFACT_CORRUPT');
@@ -283,5 +283,59 @@ describe('artifact store: removal and garbage collection', () => {
     const report = await store.gc({ graceMs: 60_000 });
     expect(report.chunksRemoved).toBeGreaterThan(0);
     expect(store.get('streamed')?.data.length).toBe(500); // referenced chunks stay
+  });
+});
+
+describe('artifact store: key layout', () => {
+  it('writes the versions of one batch side by side: [version, name], consumers as [o, version, name, ...]', async () => {
+    const { store, ledger } = temp();
+    const refs = await store.putMany(['b', 'a', 'c'].map((name) => ({ name, data: name })));
+    await store.put('child', 'x', { inputs: [refs[0] as never] });
+    const versions = ledger.db('artifacts.versions') as Database<unknown, Key>;
+    expect([...versions.getKeys({})]).toEqual([[1, 'a'], [1, 'b'], [1, 'c'], [1, 'child']]);
+    const lineage = ledger.db('artifacts.lineage', { encoding: 'binary' }) as Database<Uint8Array, Key>;
+    expect([...lineage.getKeys({})]).toEqual([['o', 1, 'b', 1, 'child']]);
+  });
+
+  it('reads, finds, scores and removes versions and lineage written in the older [name, version] layout', async () => {
+    const { store, ledger } = temp();
+    const versions = ledger.db('artifacts.versions') as Database<Record<string, unknown>, Key>;
+    const lineage = ledger.db('artifacts.lineage', { encoding: 'binary' }) as Database<Uint8Array, Key>;
+    const raw = await store.put('raw', [1, 2, 3]);
+    const clean = await store.put('clean', [1, 2], { inputs: [raw] });
+    // Rewrite both as an older version of the store wrote them.
+    await ledger.transaction(() => {
+      for (const ref of [raw, clean]) {
+        const record = versions.get([ref.version, ref.name]) as Record<string, unknown>;
+        versions.removeSync([ref.version, ref.name]);
+        versions.putSync([ref.name, ref.version], record);
+      }
+      lineage.removeSync(['o', 1, 'raw', 1, 'clean']);
+      lineage.putSync(['o', 'raw', 1, 'clean', 1], new Uint8Array(0));
+      lineage.putSync(['i', 'clean', 1, 'raw', 1], new Uint8Array(0));
+    });
+    const fresh = new ArtifactStore(ledger);
+    expect(fresh.value('raw')).toEqual([1, 2, 3]);
+    // New versions next to the old ones, in order, and lineage across both layouts.
+    const raw2 = await fresh.put('raw', [4]);
+    const model = await fresh.put('model', 'm', { inputs: [raw, clean] });
+    expect(fresh.versions('raw').map((v) => v.version)).toEqual([1, 2]);
+    expect(fresh.find({ namePrefix: 'r' }).map((v) => `${v.name}@${v.version}`)).toEqual(['raw@1', 'raw@2']);
+    expect(fresh.find({ namePrefix: '', reverse: true, limit: 3 }).map((v) => `${v.name}@${v.version}`)).toEqual(['raw@2', 'raw@1', 'model@1']);
+    expect(fresh.consumersOf(raw).map((r) => r.name)).toEqual(['clean', 'model']);
+    expect(fresh.inputsOf(clean)).toEqual([raw]);
+    expect(fresh.inputsOf(model).map((r) => r.name)).toEqual(['clean', 'raw']);
+    expect(await fresh.feedback(clean, 1)).toBe(1);
+    expect(new ArtifactStore(ledger).info('clean')?.scores.feedback).toBe(1);
+    await fresh.setAlias('raw', 'first', 1);
+    // Removing the old version removes its old-layout record and lineage keys; the head moves back.
+    await fresh.remove('clean', 1);
+    expect(fresh.get('clean')).toBeUndefined();
+    expect(fresh.consumersOf(raw).map((r) => r.name)).toEqual(['model']);
+    expect([...lineage.getKeys({})].filter((k) => (k as Key[])[0] === 'i')).toEqual([]);
+    await fresh.remove('raw', 2);
+    expect(fresh.info('raw')?.version).toBe(1);
+    expect(raw2.version).toBe(2);
+    expect((await fresh.put('raw', [5])).version).toBe(3); // numbers are never reused
   });
 });

@@ -1,5 +1,5 @@
 import { crc32 } from 'node:zlib';
-import { SymphonyError, type ArtifactRef, type LedgerService, type SymphonyErrorJSON, type Workflow } from '@symphony/types';
+import { SymphonyError, type ArtifactRef, type LedgerService, type SymphonyErrorJSON, type Workflow } from '@symphony/types/core';
 
 /**
  * The DAG tracker's durable state, in the shared ledger. A checkpoint is one small record per
@@ -7,7 +7,9 @@ import { SymphonyError, type ArtifactRef, type LedgerService, type SymphonyError
  *   dag.run-records   runId -> RunRecord            (checksummed)
  *   dag.step-records  [runId, stepId] -> StepRecord (checksummed)
  *   dag.leases        runId -> Lease                (checksummed): who drives the run
- *   dag.history       [workflowName, stepId] -> { ms, n }   (duration estimates for ranks)
+ *   dag.history       [workflowName] -> { ids, ms, n }   (duration estimates for ranks: one
+ *                     record per workflow, read once per run and written once at its end;
+ *                     older ledgers' [workflowName, stepId] -> { ms, n } records are still read)
  *
  * Run, step and lease records are stored as `crc32 (4 bytes, LE) + UTF-8 JSON`: a damaged
  * record is `E_LEDGER_CORRUPT` naming the ledger and the key, never a wrong answer.
@@ -46,6 +48,8 @@ export interface StepRecord {
   servedBy?: string;
   startedAt?: number;
   endedAt?: number;
+  /** The run this result was carried over from (`createRun({ reuse })`): the step did not run here. */
+  reusedFrom?: string;
 }
 
 /** The run's lease: exactly one driver at a time; `epoch` grows with every new holder (fencing). */
@@ -56,6 +60,13 @@ export interface Lease {
   host: string;
   since: number;
   heartbeatAt: number;
+}
+
+/** A workflow's duration estimates, as parallel arrays (compact, and no per-step msgpack structure). */
+interface HistoryRecord {
+  ids: string[];
+  ms: number[];
+  n: number[];
 }
 
 /** The slice of lmdb's Database API the tracker uses (structural: no lmdb import here). */
@@ -70,10 +81,11 @@ const EWMA = 0.3;
 const BINARY = { encoding: 'binary' as const };
 
 export function encodeRecord(value: unknown): Buffer {
-  const json = Buffer.from(JSON.stringify(value));
-  const out = Buffer.allocUnsafe(json.length + 4);
-  out.writeUInt32LE(crc32(json), 0);
-  json.copy(out, 4);
+  const json = JSON.stringify(value);
+  // One allocation: the JSON is written after room for its checksum.
+  const out = Buffer.allocUnsafe(Buffer.byteLength(json) + 4);
+  out.write(json, 4, 'utf8');
+  out.writeUInt32LE(crc32(out.subarray(4)), 0);
   return out;
 }
 
@@ -102,13 +114,13 @@ export class Checkpoints {
   private readonly runs: Db<Uint8Array>;
   private readonly steps: Db<Uint8Array>;
   private readonly leases: Db<Uint8Array>;
-  private readonly history: Db<{ ms: number; n: number }>;
+  private readonly history: Db<{ ms: number; n: number } | HistoryRecord>;
 
   constructor(readonly ledger: LedgerService) {
     this.runs = ledger.db('dag.run-records', BINARY) as Db<Uint8Array>;
     this.steps = ledger.db('dag.step-records', BINARY) as Db<Uint8Array>;
     this.leases = ledger.db('dag.leases', BINARY) as Db<Uint8Array>;
-    this.history = ledger.db('dag.history') as Db<{ ms: number; n: number }>;
+    this.history = ledger.db('dag.history') as Db<{ ms: number; n: number } | HistoryRecord>;
   }
 
   private where(db: string, key: unknown) {
@@ -139,15 +151,47 @@ export class Checkpoints {
     return decodeRecord<Lease>(this.leases.get(runId), this.where('dag.leases', runId));
   }
 
-  /** Inside a ledger transaction: folds one observed duration into the step's estimate. */
-  recordDuration(workflow: string, stepId: string, ms: number): void {
-    const previous = this.history.get([workflow, stepId]);
-    const next = previous ? { ms: previous.ms + EWMA * (ms - previous.ms), n: previous.n + 1 } : { ms, n: 1 };
-    this.history.putSync([workflow, stepId], next);
+  /**
+   * Inside a ledger transaction: folds the observed durations of one run (`ms` by step id) into
+   * the workflow's estimates, in one record write.
+   */
+  recordDurations(workflow: string, observed: ReadonlyMap<string, number>): void {
+    if (observed.size === 0) return;
+    const known = this.historyOf(workflow);
+    for (const [stepId, ms] of observed) {
+      const previous = known.get(stepId);
+      known.set(stepId, previous ? { ms: previous.ms + EWMA * (ms - previous.ms), n: previous.n + 1 } : { ms, n: 1 });
+    }
+    const record: HistoryRecord = { ids: [], ms: [], n: [] };
+    for (const [stepId, e] of known) {
+      record.ids.push(stepId);
+      record.ms.push(e.ms);
+      record.n.push(e.n);
+    }
+    this.history.putSync([workflow], record);
   }
 
-  estimate(workflow: string, stepId: string): number | undefined {
-    return this.history.get([workflow, stepId])?.ms;
+  /** The workflow's duration estimates by step id (one read). */
+  estimates(workflow: string): Map<string, number> {
+    const out = new Map<string, number>();
+    for (const [stepId, e] of this.historyOf(workflow)) out.set(stepId, e.ms);
+    return out;
+  }
+
+  private historyOf(workflow: string): Map<string, { ms: number; n: number }> {
+    const out = new Map<string, { ms: number; n: number }>();
+    const record = this.history.get([workflow]) as HistoryRecord | undefined;
+    if (record && Array.isArray(record.ids)) {
+      record.ids.forEach((id, k) => out.set(id, { ms: record.ms[k] as number, n: record.n[k] as number }));
+      return out;
+    }
+    // A ledger from before the per-workflow record: one record per step.
+    for (const { key, value } of this.history.getRange({ start: [workflow, ''], end: [workflow, '\uffff'] })) {
+      const stepId = (key as unknown[])[1];
+      const e = value as { ms?: unknown; n?: unknown };
+      if (typeof stepId === 'string' && typeof e.ms === 'number') out.set(stepId, { ms: e.ms, n: typeof e.n === 'number' ? e.n : 1 });
+    }
+    return out;
   }
 
   run(runId: string): RunRecord | undefined {

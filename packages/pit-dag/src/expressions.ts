@@ -3,7 +3,7 @@ import { ContextAccess, FunctionCall, Grouping, IndexAccess, Literal, Logical, B
 import { ExpressionError } from '@actions/expressions/errors';
 import { TokenType } from '@actions/expressions/lexer';
 import type { FunctionDefinition, FunctionInfo } from '@actions/expressions/funcs/info';
-import { SymphonyError } from '@symphony/types';
+import { SymphonyError } from '@symphony/types/core';
 
 /**
  * `${{ }}` and `if:` in GitHub Actions' own dialect, parsed and evaluated by GitHub's

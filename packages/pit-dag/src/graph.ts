@@ -1,4 +1,4 @@
-import { SymphonyError, validationError, type Issue, type Step, type Workflow } from '@symphony/types';
+import { SymphonyError, validationError, type Issue, type Step, type Workflow } from '@symphony/types/core';
 import { conditionReferences, templateReferences } from './expressions.js';
 
 /**

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
-import { SymphonyError } from '@symphony/types';
+import { SymphonyError } from '@symphony/types/core';
 import type { Checkpoints, Lease } from './checkpoint.js';
 
 /**

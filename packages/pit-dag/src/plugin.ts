@@ -1,5 +1,5 @@
 import { definePlugin, type Plugin } from '@symphony/kernel';
-import type { ArtifactsService, LedgerService } from '@symphony/types';
+import type { ArtifactsService, LedgerService } from '@symphony/types/core';
 import { createDagService } from './service.js';
 import type { DagService } from './types.js';
 

@@ -1,4 +1,4 @@
-import { SymphonyError, type SymphonyErrorJSON } from '@symphony/types';
+import { SymphonyError, type SymphonyErrorJSON } from '@symphony/types/core';
 import type { StepRecord } from './checkpoint.js';
 import { StepStatus } from './ready-set.js';
 import type { ActiveRun } from './run.js';
@@ -35,6 +35,7 @@ export function planRecovery(run: ActiveRun, saved: ReadonlyMap<string, StepReco
     if (record.servedBy) run.servedBy[i] = record.servedBy;
     if (record.output) run.outputs[i] = record.output;
     if (record.error) run.errors[i] = record.error;
+    if (record.reusedFrom) (run.reusedFrom ??= new Map()).set(i, record.reusedFrom);
     if (record.status === 'done') plan.finished.set(i, StepStatus.done);
     else if (record.status === 'skipped') plan.finished.set(i, StepStatus.skipped);
     else if (record.status === 'failed') {

@@ -6,7 +6,7 @@ import {
   type RetryPolicy,
   type SymphonyErrorJSON,
   type Workflow,
-} from '@symphony/types';
+} from '@symphony/types/core';
 import type { RunRecord, RunStatus, StepRecord } from './checkpoint.js';
 import { upwardRanks } from './critical-path.js';
 import { parseCondition, parseTemplates } from './expressions.js';
@@ -48,8 +48,13 @@ export interface ActiveRun {
   pendingCommits: number;
   /** The write batch in which this run's lease was last checked (once per batch suffices). */
   fencedBatch: number;
+  /** The write batch this run's latest completions were queued into, and how many went into it. */
+  gathering: number;
+  gathered: number;
   /** Set when the run stopped in this process without ending (lease lost, ledger full). */
   halted?: SymphonyError;
+  /** Steps carried over from another run (a re-run), by index: that run's id. */
+  reusedFrom?: Map<number, string>;
   done: Promise<RunStateView>;
   resolveDone(state: RunStateView): void;
   rejectDone(error: SymphonyError): void;
@@ -86,6 +91,8 @@ export function activate(record: RunRecord, graph: RunGraph, durations: Float64A
     owner,
     pendingCommits: 0,
     fencedBatch: -1,
+    gathering: -1,
+    gathered: 0,
     done,
     resolveDone,
     rejectDone,
@@ -167,9 +174,13 @@ export function checkInputs(workflow: Workflow, given: Record<string, unknown> =
 }
 
 /** The retry policy's verdict on a failed attempt (`attempts` already counts it). */
+/** The longest wait between two attempts: one hour (the largest `backoffMs`). */
+export const MAX_BACKOFF_MS = 3_600_000;
+
 export function retryDecision(policy: RetryPolicy | undefined, attempts: number, code: string, continueOnError: boolean): FailDecision {
   if (policy && attempts <= policy.count && (!policy.on || policy.on.length === 0 || policy.on.includes(code))) {
-    return { action: 'retry', attempt: attempts + 1, delayMs: Math.round(policy.backoffMs * policy.factor ** (attempts - 1)) };
+    // Capped: past 2^31 - 1 ms a timer fires at once, so an exponential backoff turned into a burst.
+    return { action: 'retry', attempt: attempts + 1, delayMs: Math.round(Math.min(MAX_BACKOFF_MS, policy.backoffMs * policy.factor ** (attempts - 1))) };
   }
   return continueOnError ? { action: 'continue' } : { action: 'fail' };
 }
@@ -204,6 +215,8 @@ export function viewOfActive(run: ActiveRun, status: RunStatus): RunStateView {
     if (run.interruptions[i]) step.interruptions = run.interruptions[i] as number;
     const servedBy = run.servedBy[i];
     if (servedBy) step.servedBy = servedBy;
+    const reusedFrom = run.reusedFrom?.get(i);
+    if (reusedFrom) step.reusedFrom = reusedFrom;
     return step;
   });
   return view;
@@ -227,6 +240,7 @@ export function viewOfRecords(record: RunRecord, steps: Map<string, StepRecord>)
     if (saved?.servedBy) step.servedBy = saved.servedBy;
     if (saved?.startedAt) step.startedAt = saved.startedAt;
     if (saved?.endedAt) step.endedAt = saved.endedAt;
+    if (saved?.reusedFrom) step.reusedFrom = saved.reusedFrom;
     return step;
   });
   return view;

@@ -3,15 +3,14 @@ import {
   SymphonyError,
   silentLogger,
   toSymphonyError,
-  validateWorkflow,
   type ArtifactData,
   type ArtifactRef,
   type ArtifactsService,
   type LedgerService,
   type Logger,
   type SymphonyErrorJSON,
-} from '@symphony/types';
-import { Checkpoints, type RunRecord, type RunStatus } from './checkpoint.js';
+} from '@symphony/types/core';
+import { Checkpoints, type RunRecord, type RunStatus, type StepRecord } from './checkpoint.js';
 import { acquireLease, dropOwner, fence, holderAlive, newOwner } from './lease.js';
 import { criticalPath, stepSlack } from './critical-path.js';
 import { evaluateCondition, resolveTemplate, type ExpressionContext } from './expressions.js';
@@ -55,11 +54,29 @@ export const DEFAULT_LEASE_TTL_MS = 30_000;
 
 const noEvents: RunEventSink = { emit: () => false };
 
+/**
+ * Listeners observe a run; they never steer it. One that throws (an embedder's bug, a server whose
+ * event log cannot be written) is logged: emitted inside the engine's own bookkeeping, its error
+ * had left runs `running` forever (run:start, step:ready, step:start) or crashed the process (run:end).
+ */
+function guarded(sink: RunEventSink, logger: Logger): RunEventSink {
+  return {
+    emit(event, ...args) {
+      try {
+        return sink.emit(event, ...args);
+      } catch (err) {
+        logger.warn({ err, event }, `pit.dag: a listener of ${event} threw (the run goes on)`);
+        return false;
+      }
+    },
+  };
+}
+
 /** The DAG tracker over the shared ledger (the `pit.dag` service). */
 export function createDagService(deps: DagServiceDeps): DagService & { close(): void } {
   const { ledger, artifacts } = deps;
-  const events = deps.events ?? noEvents;
   const logger = deps.logger ?? silentLogger;
+  const events = guarded(deps.events ?? noEvents, logger);
   const now = deps.now ?? Date.now;
   const checkpoints = new Checkpoints(ledger);
   const active = new Map<string, ActiveRun>();
@@ -220,7 +237,7 @@ export function createDagService(deps: DagServiceDeps): DagService & { close(): 
 
   function maybeEnd(run: ActiveRun): void {
     if (run.ended || run.ready.running > 0 || run.pendingCommits > 0) return;
-    let status: RunStatus;
+    let status: Exclude<RunStatus, 'running'>;
     if (run.cancelled) status = 'cancelled';
     else if (run.failing) {
       // `if: always()` / `failure()` steps still queued run before the run ends.
@@ -229,26 +246,42 @@ export function createDagService(deps: DagServiceDeps): DagService & { close(): 
     }
     else if (run.ready.finished === run.graph.ids.length) status = 'succeeded';
     else return;
+    end(run, status);
+  }
+
+  /**
+   * Ends the run: its final record, the lease's release and the duration history go into the
+   * batch being gathered (with the last completions, when they are still in it: one commit);
+   * `run:end` follows once that commit is durable.
+   */
+  function end(run: ActiveRun, status: Exclude<RunStatus, 'running'>): void {
     run.ended = true;
     const endedAt = now();
     const failedAt = status === 'failed' ? run.graph.ids.findIndex((_, i) => run.ready.status[i] === StepStatus.failed && run.errors[i]) : -1;
     const failure = failedAt >= 0 ? { ...stripStack(run.errors[failedAt] as NonNullable<(typeof run.errors)[number]>), stepId: run.graph.ids[failedAt] as string } : undefined;
     const record: RunRecord = { ...run.record, status, endedAt, ...(failure ? { error: failure } : {}) };
     tx(() => {
-      fence(checkpoints, run.id, run.owner);
+      fenceOnce(run);
       checkpoints.writeRun(record);
       checkpoints.removeLease(run.id);
-      // Duration estimates for the next runs' ranks: written once per run, not per step.
+      // Duration estimates for the next runs' ranks: one record per workflow, once per run.
+      const observed = new Map<string, number>();
       run.observed.forEach((ms, i) => {
-        if (ms >= 0) checkpoints.recordDuration(record.workflow.name, run.graph.ids[i] as string, ms);
+        if (ms >= 0) observed.set(run.graph.ids[i] as string, ms);
       });
+      checkpoints.recordDurations(record.workflow.name, observed);
     }).then(
       () => {
         run.record = record;
-        active.delete(run.id);
-        dropOwner(run.owner);
-        events.emit('run:end', { runId: run.id, status, durationMs: endedAt - record.createdAt, at: endedAt });
-        run.resolveDone(viewOfActive(run, status));
+        // The run leaves this process's active set on the next turn, so a driver that asks for
+        // more work right after its last acknowledgement (same turn) hears "nothing ready", not
+        // "not active": the end may share the commit of that very acknowledgement.
+        setImmediate(() => {
+          active.delete(run.id);
+          dropOwner(run.owner);
+          events.emit('run:end', { runId: run.id, status, durationMs: endedAt - record.createdAt, at: endedAt });
+          run.resolveDone(viewOfActive(run, status));
+        });
       },
       (err: unknown) => {
         run.ended = false;
@@ -296,6 +329,11 @@ export function createDagService(deps: DagServiceDeps): DagService & { close(): 
     run.ready.complete(i, StepStatus.done, run.cancelled ? undefined : (s) => fresh.push(s));
     if (run.cancelled) run.ready.clear();
     run.pendingCommits++;
+    if (run.gathering !== writes.gathering) {
+      run.gathering = writes.gathering;
+      run.gathered = 0;
+    }
+    run.gathered++;
     // Its `running` record, if still queued, would be overwritten in the same transaction.
     writes.supersede(stepKey(run.id, stepId));
     const committed = tx(() => {
@@ -329,6 +367,20 @@ export function createDagService(deps: DagServiceDeps): DagService & { close(): 
       },
     );
     settleReady(run, fresh);
+    // The last step of a succeeding run: when every completion not yet durable is in the batch
+    // being gathered, the run's end joins that batch (one commit for both). An older batch still
+    // committing could yet fail, so then the end waits for it (maybeEnd after the acknowledgement).
+    if (
+      !run.ended &&
+      !run.cancelled &&
+      !run.failing &&
+      run.ready.running === 0 &&
+      run.ready.finished === run.graph.ids.length &&
+      run.gathering === writes.gathering &&
+      run.pendingCommits === run.gathered
+    ) {
+      end(run, 'succeeded');
+    }
     return acknowledged;
   }
 
@@ -351,7 +403,13 @@ export function createDagService(deps: DagServiceDeps): DagService & { close(): 
   }
 
   function durationsFor(workflowName: string, ids: readonly string[], estimates: Record<string, number> = {}): Float64Array {
-    return Float64Array.from(ids, (id) => estimates[id] ?? checkpoints.estimate(workflowName, id) ?? 1);
+    const known = checkpoints.estimates(workflowName);
+    const out = new Float64Array(ids.length);
+    for (let i = 0; i < ids.length; i++) {
+      const id = ids[i] as string;
+      out[i] = (Object.hasOwn(estimates, id) ? estimates[id] : undefined) ?? known.get(id) ?? 1;
+    }
+    return out;
   }
 
   const resuming = new Map<string, Promise<RunStateView>>();
@@ -388,10 +446,46 @@ export function createDagService(deps: DagServiceDeps): DagService & { close(): 
     });
   }
   const recovered = new Map<string, ReturnType<typeof planRecovery>>();
+  let validateWorkflow: typeof import('@symphony/types').validateWorkflow | undefined;
+
+  /**
+   * The steps a re-run carries over from an ended run: those that succeeded there and whose
+   * predecessors are carried too (a step never starts before a parent that runs again), minus the
+   * steps to re-run and everything after them.
+   */
+  function carryOver(graph: ReturnType<typeof prepareGraph>, reuse: NonNullable<CreateRunOptions['reuse']>): Map<number, StepRecord> {
+    const from = checkpoints.run(reuse.runId);
+    if (!from) throw notActive(reuse.runId, false);
+    if (from.status === 'running') {
+      throw new SymphonyError('E_CONFLICT', `run "${reuse.runId}" has not ended: a re-run can only carry over the results of an ended run`, { details: { runId: reuse.runId } });
+    }
+    const rerun = new Set<number>();
+    for (const stepId of reuse.rerun ?? []) {
+      const i = graph.index.get(stepId);
+      if (i === undefined) throw new SymphonyError('E_INPUT_INVALID', `no step "${stepId}" in workflow "${from.workflow.name}" to re-run from`, { details: { runId: reuse.runId, stepId } });
+      rerun.add(i);
+    }
+    const saved = checkpoints.stepsOf(reuse.runId);
+    const carried = new Map<number, StepRecord>();
+    // In topological order: a step is carried when it succeeded, is not re-run, and every
+    // predecessor is carried; a re-run step's successors are never carried (they see new inputs).
+    for (const i of graph.order) {
+      const stepId = graph.ids[i] as string;
+      const record = saved.get(stepId);
+      let ok = record?.status === 'done' && !rerun.has(i);
+      for (let e = graph.predStart[i] as number; ok && e < (graph.predStart[i + 1] as number); e++) ok = carried.has(graph.pred[e] as number);
+      if (!ok || !record) continue;
+      const { error: _e, continued: _c, interruptions: _n, ...kept } = record;
+      carried.set(i, { ...kept, status: 'done', reusedFrom: record.reusedFrom ?? reuse.runId });
+    }
+    return carried;
+  }
 
   const service: DagService & { close(): void } = {
     async createRun(input, options: CreateRunOptions = {}) {
-      const workflow = validateWorkflow(input);
+      // The workflow schema (zod) loads with the first run, not when the store opens (`runs list`).
+      const validate = (validateWorkflow ??= (await import('@symphony/types')).validateWorkflow);
+      const workflow = validate(input);
       const graph = prepareGraph(workflow);
       const inputs = checkInputs(workflow, options.inputs);
       const runId = options.runId ?? `${now().toString(36)}-${randomUUID().slice(0, 8)}`;
@@ -400,18 +494,32 @@ export function createDagService(deps: DagServiceDeps): DagService & { close(): 
       if (concurrency !== undefined) record.concurrency = concurrency;
       if (options.meta) record.meta = options.meta;
       const owner = newOwner();
+      let carried = new Map<number, StepRecord>();
       try {
         await tx(() => {
           if (checkpoints.run(runId)) throw new SymphonyError('E_CONFLICT', `a run "${runId}" already exists`, { details: { runId } });
+          // Read in the same transaction as the writes: the carried records are those of one moment.
+          if (options.reuse) carried = carryOver(graph, options.reuse);
           acquireLease(checkpoints, runId, owner, record.createdAt, leaseTtlMs);
           checkpoints.writeRun(record);
+          for (const [i, r] of carried) checkpoints.writeStep(runId, graph.ids[i] as string, r);
         });
       } catch (err) {
         dropOwner(owner);
         throw toSymphonyError(err);
       }
       const run = activate(record, graph, durationsFor(workflow.name, graph.ids, options.estimates), owner);
-      return begin(run, false, () => undefined);
+      for (const [i, r] of carried) {
+        run.attempts[i] = r.attempts;
+        if (r.output) run.outputs[i] = r.output;
+        if (r.servedBy) run.servedBy[i] = r.servedBy;
+        (run.reusedFrom ??= new Map()).set(i, r.reusedFrom as string);
+      }
+      // Carried steps are announced as ended (attempt 0, as a skipped step is), naming their run.
+      const at = now();
+      return begin(run, false, (i) => (carried.has(i) ? StepStatus.done : undefined), () => {
+        for (const [i, r] of carried) events.emit('step:end', { runId, stepId: graph.ids[i] as string, attempt: 0, ...(r.output ? { output: r.output } : {}), reusedFrom: r.reusedFrom as string, durationMs: 0, at });
+      });
     },
 
     resume(runId) {

@@ -1,4 +1,4 @@
-import type { ArtifactsService } from '@symphony/types';
+import type { ArtifactsService } from '@symphony/types/core';
 import { conditionReferences, templateReferences, type ExpressionContext, type StepOutcome } from './expressions.js';
 import { StepStatus } from './ready-set.js';
 import type { ActiveRun } from './run.js';

@@ -1,4 +1,4 @@
-import type { ArtifactData, ArtifactMeta, ArtifactRef, RunEvents, Step, SymphonyErrorJSON } from '@symphony/types';
+import type { ArtifactData, ArtifactMeta, ArtifactRef, RunEvents, Step, SymphonyErrorJSON } from '@symphony/types/core';
 import type { RunRecord, RunStatus } from './checkpoint.js';
 import type { ExpressionContext } from './expressions.js';
 
@@ -22,6 +22,14 @@ export interface CreateRunOptions {
   estimates?: Record<string, number>;
   /** Kept with the run record (e.g. the workflow's source file); shown by `state` and `runs`. */
   meta?: Record<string, unknown>;
+  /**
+   * A re-run that carries over another run's results: every step that succeeded in run `runId`,
+   * whose predecessors are carried over too, starts `done` with that run's output (no call, no new
+   * artifact), except the steps in `rerun` and everything after them. The rest runs again. The
+   * earlier run must have ended (`E_CONFLICT` while it runs); an id in `rerun` that is not a step
+   * is `E_INPUT_INVALID`. Carried steps are recorded with `reusedFrom`.
+   */
+  reuse?: { runId: string; rerun?: readonly string[] };
 }
 
 /** A step handed to the scheduler by `next`/`start`. */
@@ -57,6 +65,8 @@ export interface StepStateView {
   error?: SymphonyErrorJSON;
   /** Upward rank (ms of work from this step to the end of the longest chain). */
   rank: number;
+  /** The run whose result this step carried over (a re-run from a failed step); it did not run here. */
+  reusedFrom?: string;
 }
 
 export interface RunStateView {

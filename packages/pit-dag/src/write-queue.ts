@@ -1,4 +1,4 @@
-import { toSymphonyError, type LedgerService, type Logger } from '@symphony/types';
+import { toSymphonyError, type LedgerService, type Logger } from '@symphony/types/core';
 
 interface Pending {
   fn: () => unknown;
@@ -27,6 +27,11 @@ export class WriteQueue {
    */
   current = -1;
   private batches = 0;
+
+  /** The id the batch being gathered will have when it is flushed (writes queued now go into it). */
+  get gathering(): number {
+    return this.batches + 1;
+  }
 
   constructor(
     private readonly ledger: LedgerService,

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { isSymphonyError, validateWorkflow, type Workflow } from '@symphony/types';
 import { criticalPath, stepSlack, upwardRanks } from '../src/critical-path.js';
 import { buildRunGraph } from '../src/graph.js';
+import { MAX_BACKOFF_MS, retryDecision } from '../src/run.js';
 import { ReadySet, StepStatus } from '../src/ready-set.js';
 
 function wf(steps: Array<Record<string, unknown>>): Workflow {
@@ -161,5 +162,17 @@ describe('ready set and critical path (fast-check)', () => {
       }),
       { numRuns: 200 },
     );
+  });
+});
+
+describe('retry backoff', () => {
+  it('grows by factor and stops at one hour: a delay past 2^31 - 1 ms made the timer fire at once', () => {
+    const policy = { count: 30, backoffMs: 1_000, factor: 10 };
+    expect(retryDecision(policy, 1, 'E_X', false)).toEqual({ action: 'retry', attempt: 2, delayMs: 1_000 });
+    expect(retryDecision(policy, 3, 'E_X', false)).toMatchObject({ delayMs: 100_000 });
+    for (const attempts of [5, 8, 12, 30]) expect(retryDecision(policy, attempts, 'E_X', false)).toMatchObject({ action: 'retry', delayMs: MAX_BACKOFF_MS });
+    expect(MAX_BACKOFF_MS).toBe(3_600_000);
+    expect(retryDecision({ count: 100, backoffMs: 3_600_000, factor: 10 }, 100, 'E_X', false)).toMatchObject({ delayMs: 3_600_000 });
+    expect(retryDecision(policy, 31, 'E_X', true)).toEqual({ action: 'continue' });
   });
 });

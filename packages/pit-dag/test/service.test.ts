@@ -295,3 +295,78 @@ describe('pit.dag: resume after a restart', () => {
     expect(final.error).toMatchObject({ code: 'E_INTERRUPTED', stepId: 'a' });
   });
 });
+
+describe('pit.dag: group commit and pipelined release', () => {
+  it('commits a pipelined chain and the end of its run in one transaction, and acknowledges nothing before it', async () => {
+    const x = h();
+    const steps = 40;
+    const workflow = { name: 'pipelined', steps: Array.from({ length: steps }, (_, i) => ({ id: `s${i}`, uses: 'acme.x/run', ...(i ? { needs: [`s${i - 1}`] } : {}) })) };
+    const run = await x.dag.createRun(workflow);
+    const before = x.ledger.stats().transactions;
+    const acks: Array<Promise<unknown>> = [];
+    // Each successor is released as soon as its parent's output is in memory: no await in between.
+    for (let ready = x.dag.next(run.runId); ready.length > 0; ready = x.dag.next(run.runId)) {
+      for (const s of ready) acks.push(x.dag.completeWithOutput(run.runId, s.stepId, { n: s.stepId }));
+    }
+    expect(acks).toHaveLength(steps);
+    // Nothing is acknowledged before its commit: no step:end and no run:end yet.
+    expect(x.events.filter((e) => e.name === 'step:end' || e.name === 'run:end')).toEqual([]);
+    await Promise.all(acks);
+    // A driver that asks again right after its last acknowledgement hears "nothing ready".
+    expect(x.dag.next(run.runId)).toEqual([]);
+    const final = await x.dag.whenDone(run.runId);
+    expect(final.status).toBe('succeeded');
+    expect(x.ledger.stats().transactions - before).toBe(1);
+    const ends = x.events.filter((e) => e.name === 'step:end' || e.name === 'run:end').map((e) => e.payload.stepId ?? e.name);
+    expect(ends).toEqual([...workflow.steps.map((s) => s.id), 'run:end']);
+    // All of it is in the ledger, as a restarted process sees it.
+    const y = await x.reopen();
+    open.push(y);
+    const state = y.dag.state(run.runId);
+    expect(state.status).toBe('succeeded');
+    expect(state.steps.every((s) => s.state === 'done' && s.output)).toBe(true);
+    expect(y.dag.holder(run.runId)).toBeUndefined();
+  });
+
+  it('ends the run in a commit of its own when an earlier completion is still being committed', async () => {
+    const x = h();
+    const run = await x.dag.createRun({ name: 'two-turns', steps: [{ id: 'a', uses: 'acme.x/run' }, { id: 'b', uses: 'acme.x/run' }] });
+    const [a, b] = x.dag.next(run.runId);
+    const first = x.dag.complete(run.runId, (a as { stepId: string }).stepId);
+    // Let a's batch go to the ledger (its commit may still be in flight), then finish b.
+    await new Promise((resolve) => setImmediate(resolve));
+    const second = x.dag.complete(run.runId, (b as { stepId: string }).stepId);
+    await Promise.all([first, second]);
+    expect((await x.dag.whenDone(run.runId)).status).toBe('succeeded');
+    expect(x.events.map((e) => e.name).slice(-3)).toEqual(['step:end', 'step:end', 'run:end']);
+  });
+});
+
+describe('pit.dag: duration history of older ledgers', () => {
+  it('reads per-step records written before the per-workflow record, and replaces them with it', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pit-dag-history-legacy-'));
+    const ledger = openLedger({ path: dir });
+    // As an older version wrote them: one record per step.
+    const history = ledger.db('dag.history');
+    await ledger.transaction(() => {
+      history.putSync(['legacy', 'quick'], { ms: 2, n: 3 });
+      history.putSync(['legacy', 'slow'], { ms: 900, n: 3 });
+    });
+    let clock = 1_000;
+    const dag = createDagService({ ledger, artifacts: new ArtifactStore(ledger), now: () => clock });
+    const workflow = { name: 'legacy', steps: [{ id: 'quick', uses: 'acme.x/run' }, { id: 'slow', uses: 'acme.x/run' }, { id: 'new', uses: 'acme.x/run' }] };
+    const first = await dag.createRun(workflow);
+    expect(dag.ready(first.runId)).toEqual(['slow', 'quick', 'new']);
+    for (const s of dag.next(first.runId)) {
+      clock += s.stepId === 'new' ? 5_000 : 1;
+      await dag.complete(first.runId, s.stepId);
+    }
+    await dag.whenDone(first.runId);
+    const second = await dag.createRun(workflow);
+    // 'new' learned 5 s; 'slow' kept its history (900 ms folded with this run's 1 ms).
+    expect(dag.ready(second.runId)).toEqual(['new', 'slow', 'quick']);
+    dag.close();
+    await closeLedger(ledger);
+    rmSync(dir, { recursive: true, force: true });
+  });
+});

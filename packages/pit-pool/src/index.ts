@@ -1,5 +1,5 @@
 export { createPool, type PoolService } from './service.js';
-export { poolPlugin } from './plugin.js';
+export { POOL_MEMORY_RESOURCE, poolPlugin } from './plugin.js';
 export { Holt } from './forecast.js';
 export { generateBurstyTrace, replayTrace, type BurstyTraceOptions, type PoolTrace, type TraceStep, type ReplayResult } from './replay.js';
 export type { Lease } from './internals.js';
@@ -8,6 +8,7 @@ export type { TransitionListener } from './pool.js';
 export type {
   AcquireOptions,
   InstanceInfo,
+  InstanceStart,
   InstanceState,
   LoadContext,
   ModelInfo,

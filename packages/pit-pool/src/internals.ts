@@ -14,6 +14,16 @@ export class Slot<I = unknown> {
   lastUse = 0;
   seenUse = 0;
   idleSince = 0;
+  /** Started by a `prewarmPath` plan (counts against `planLoads` until its load ends). */
+  planned = false;
+  /** Frees the slot's plan place if its load stalls (see `prewarm.planStallMs`). */
+  planTimer: ReturnType<typeof setTimeout> | undefined = undefined;
+  /** Whose start it was, for admission (`InstanceStart.tenant`). */
+  tenant = 'pit.pool';
+  /** Why it was started (`InstanceStart.reason`). */
+  reason = '';
+  /** Gives the start's admission back; called once, when the slot leaves the model. */
+  admitted: (() => void) | undefined = undefined;
   constructor(
     readonly id: number,
     readonly model: ModelEntry<I>,
@@ -60,6 +70,9 @@ export class ModelEntry<I = unknown> {
   loadMs: number | undefined = undefined;
   hintCount = 0;
   hintUntil = -Infinity;
+  /** Which model was leased next after this one, and how often (the pool's successor forecast). */
+  readonly successors = new Map<ModelEntry<any>, number>();
+  successorTotal = 0;
   readonly arrivalForecast: Holt;
   readonly peakForecast: Holt;
   readonly concurrency: number;

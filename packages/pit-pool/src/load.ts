@@ -18,6 +18,14 @@ export async function loadSlot(core: PoolCore, model: ModelEntry<any>, slot: Slo
         reject(err);
       }, timeoutMs);
     });
+    if (core.options.admit) {
+      await admit(core, model, slot, controller.signal, timeout);
+      // Drained or closed while waiting its turn: nothing was started, nothing to stop.
+      if (core.closed || slot.state !== 'loading') {
+        model.loading--;
+        return;
+      }
+    }
     const t0 = core.now();
     const value = await Promise.race([model.spec.load({ modelId, instanceId: slot.id, signal: controller.signal }), timeout]);
     model.loading--;
@@ -52,7 +60,27 @@ export async function loadSlot(core: PoolCore, model: ModelEntry<any>, slot: Slo
   } finally {
     clearTimeout(timer);
     core.closing.signal.removeEventListener('abort', onClose);
+    core.planLoadEnded(slot);
   }
+}
+
+/**
+ * Waits for the start's admission (`PoolOptions.admit`, e.g. `pit.arbitration`) within the load's
+ * time limit. The admission is the slot's until it leaves the model; one that arrives after the
+ * slot was dropped (drained, closed, timed out) is given back at once.
+ */
+async function admit(core: PoolCore, model: ModelEntry<any>, slot: Slot, signal: AbortSignal, timeout: Promise<never>): Promise<void> {
+  const pending = core.options.admit!({ modelId: model.spec.id, instanceId: slot.id, memoryBytes: model.memory, reason: slot.reason, tenant: slot.tenant }, signal);
+  const keep = (release: () => void): void => {
+    if (model.slots.includes(slot) && slot.admitted === undefined) slot.admitted = release;
+    else release();
+  };
+  if (typeof pending === 'function') return keep(pending);
+  // A late admission (after the time limit or a close) still arrives here and is given back.
+  const settled = Promise.resolve(pending).then(keep);
+  settled.catch(() => undefined);
+  await Promise.race([settled, timeout]);
+  if (signal.aborted) throw signal.reason;
 }
 
 function loadFailed(core: PoolCore, model: ModelEntry<any>, slot: Slot, cause: unknown): void {

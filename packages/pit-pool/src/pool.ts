@@ -36,6 +36,12 @@ export class PoolCore {
     removed: { idle: 0, evicted: 0, unhealthy: 0, drained: 0, unregistered: 0, closed: 0 },
     memoryUsedBytes: 0,
   };
+  /** Each run's last `prewarmPath` plan (by tenant; `pit.pool` for a caller that names none): models most critical first, and until when it holds. */
+  readonly plans = new Map<string, { models: ModelEntry<any>[]; until: number }>();
+  /** The model leased last (the successor forecast follows it). */
+  lastGranted: ModelEntry<any> | undefined = undefined;
+  /** Plan loads in flight (at most `prewarm.planLoads`). */
+  planLoading = 0;
   useTick = 0;
   leaseSeq = 0;
   slotSeq = 0;
@@ -80,6 +86,15 @@ export class PoolCore {
   }
 
   grant<I>(model: ModelEntry<I>, slot: Slot<I>, holder: string | undefined): Lease<I> {
+    // The successor forecast: only a change of model costs a Map update.
+    if (this.lastGranted !== model) {
+      const prev = this.lastGranted;
+      if (prev !== undefined) {
+        prev.successors.set(model, (prev.successors.get(model) ?? 0) + 1);
+        prev.successorTotal++;
+      }
+      this.lastGranted = model;
+    }
     const active = ++slot.active;
     if (active >= model.concurrency) {
       // Only the last free slot is ever taken, so it is the one to drop.
@@ -219,29 +234,121 @@ export class PoolCore {
   /** Starts loads while queued demand exceeds what loading instances will bring. */
   ensureCapacity(model: ModelEntry<any>): void {
     while (model.waiters.length > model.loading * model.concurrency && model.slots.length < model.maxInstances) {
-      if (!this.startLoad(model, 'demand')) break;
+      // The start is charged to the run whose step waits for it (holder `run/step`).
+      const holder = model.waiters[model.loading * model.concurrency]?.holder;
+      const slash = holder === undefined ? -1 : holder.indexOf('/');
+      if (!this.startLoad(model, 'demand', undefined, slash > 0 ? holder!.slice(0, slash) : undefined)) break;
     }
   }
 
   /** Begins loading one instance if backoff and memory allow (evicting idle LRU instances). */
-  startLoad(model: ModelEntry<any>, reason: string, evictable?: (slot: Slot) => boolean): boolean {
-    if (this.closed || model.retryAt > this.now()) return false;
+  startLoad(model: ModelEntry<any>, reason: string, evictable?: (slot: Slot) => boolean, tenant?: string): Slot | undefined {
+    if (this.closed || model.retryAt > this.now()) return undefined;
     if (this.stats.memoryUsedBytes + model.memory > this.budget) {
       this.evictFor(model.memory, evictable);
       if (this.stats.memoryUsedBytes + model.memory > this.budget) {
         if (model.waiters.length !== 0) this.starved.add(model);
-        return false;
+        return undefined;
       }
     }
     this.starved.delete(model);
     const slot = new Slot(++this.slotSeq, model);
+    if (tenant !== undefined) slot.tenant = tenant;
+    slot.reason = reason;
     model.slots.push(slot);
     model.loading++;
     this.stats.memoryUsedBytes += model.memory;
     this.emit(slot, 'cold', 'cold', reason);
     this.setState(slot, 'loading', reason);
     void loadSlot(this, model, slot);
-    return true;
+    return slot;
+  }
+
+  /**
+   * The plans of every run at once, merged: each run's most urgent model first, then each run's
+   * second, and so on (runs in the order their plans were first set), each model once, with the
+   * run it is first needed by. Expired plans are dropped here.
+   */
+  mergedPlan(): Array<{ model: ModelEntry<any>; tenant: string }> {
+    const now = this.now();
+    for (const [tenant, plan] of this.plans) if (plan.until < now) this.plans.delete(tenant);
+    const merged: Array<{ model: ModelEntry<any>; tenant: string }> = [];
+    const seen = new Set<ModelEntry<any>>();
+    let longest = 0;
+    for (const plan of this.plans.values()) longest = Math.max(longest, plan.models.length);
+    for (let k = 0; k < longest; k++) {
+      for (const [tenant, plan] of this.plans) {
+        const model = plan.models[k];
+        if (model === undefined || seen.has(model)) continue;
+        seen.add(model);
+        merged.push({ model, tenant });
+      }
+    }
+    return merged;
+  }
+
+  /**
+   * Continues the `prewarmPath` plans: loads one instance of each planned model that has none, in
+   * merged plan order, at most `planLoads` at once, evicting only idle instances of models later in
+   * the merged plan or in no plan. Called when a plan is set and whenever one of its loads ends.
+   */
+  pumpPlan(): string[] {
+    const started: string[] = [];
+    if (this.plans.size === 0 || this.closed) return started;
+    const merged = this.mergedPlan();
+    const limit = this.options.prewarm === false ? 0 : Math.max(1, this.options.prewarm?.planLoads ?? 1);
+    for (let k = 0; k < merged.length && this.planLoading < limit; k++) {
+      const { model, tenant } = merged[k]!;
+      if (model.slots.length !== 0 || this.models.get(model.spec.id) !== model) continue;
+      // Only what a plan needs sooner is protected; anything later or unlisted may be evicted (LRU first).
+      const sooner = new Set(merged.slice(0, k + 1).map((m) => m.model));
+      const slot = this.startLoad(model, 'critical-path', (s) => !sooner.has(s.model), tenant === 'pit.pool' ? undefined : tenant);
+      if (slot === undefined) continue;
+      // A load that settled synchronously is already done; only one still in flight holds a plan place.
+      if (slot.state === 'loading') {
+        slot.planned = true;
+        this.planLoading++;
+        const stallMs = (this.options.prewarm || {}).planStallMs ?? 2_000;
+        slot.planTimer = setTimeout(() => this.planLoadEnded(slot), stallMs);
+        slot.planTimer.unref?.();
+      }
+      started.push(model.spec.id);
+    }
+    return started;
+  }
+
+  /**
+   * With no run's plan in force, warms the model most often leased right after the last one leased
+   * (at least half of its observed successors), when it has no instance: a workflow run again
+   * starts warm. Evicts only idle, unpinned instances in no plan, LRU first. Returns its id if a
+   * load started.
+   */
+  predictNext(): string | undefined {
+    const prewarm = this.options.prewarm;
+    if (this.closed || prewarm === false || prewarm?.successors === false || this.mergedPlan().length !== 0) return undefined;
+    const last = this.lastGranted;
+    if (last === undefined || this.models.get(last.spec.id) !== last) return undefined;
+    let best: ModelEntry<any> | undefined;
+    let seen = 0;
+    for (const [model, n] of last.successors) {
+      if (n > seen && this.models.get(model.spec.id) === model) {
+        best = model;
+        seen = n;
+      }
+    }
+    if (best === undefined || best === last || seen * 2 < last.successorTotal || best.slots.length !== 0) return undefined;
+    const target = best;
+    return this.startLoad(target, 'predicted', (slot) => slot.model !== target) ? target.spec.id : undefined;
+  }
+
+  /** A plan load ended (warm, failed or dropped) or stalled: its place goes to the next model of the plan. */
+  planLoadEnded(slot: Slot): void {
+    if (!slot.planned) return;
+    slot.planned = false;
+    clearTimeout(slot.planTimer);
+    slot.planTimer = undefined;
+    this.planLoading--;
+    this.pumpPlan();
   }
 
   /** Unloads idle, unpinned instances, least recently used first, until `bytes` fit. */
@@ -309,6 +416,9 @@ export class PoolCore {
     const i = model.slots.indexOf(slot);
     if (i < 0) return;
     model.slots.splice(i, 1);
+    const admitted = slot.admitted;
+    slot.admitted = undefined;
+    admitted?.();
     if (slot.inFree) {
       model.free.splice(model.free.indexOf(slot), 1);
       slot.inFree = false;

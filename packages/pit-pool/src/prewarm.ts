@@ -28,6 +28,7 @@ export function tick(core: PoolCore): void {
   }
   sweepIdle(core, now);
   for (const model of core.models.values()) warmUp(core, model, 'prewarm');
+  core.predictNext();
 }
 
 /** Known future demand (the critical path of a running workflow): load before it is asked for. */

@@ -27,11 +27,15 @@ export interface PoolService {
   /**
    * Pre-warming from a run's critical path: `order` lists the models the run needs next, most
    * critical first (by upward rank). Loads one instance of each, in that order, while the memory
-   * budget allows, evicting idle instances of models not in `order` (LRU first), never pinned ones.
-   * Replaces the previous plan: models no longer listed lose their hint and become evictable.
-   * Returns the models whose instance load started now, in order.
+   * budget allows, evicting idle instances of models later in `order` or not in it (LRU first),
+   * never pinned ones. At most `prewarm.planLoads` (1) of these loads run at once: the next starts
+   * as one lands, so the most urgent instance is not slowed by the others. Each `tenant` (a run;
+   * default `pit.pool`) has one plan, which this replaces (an empty `order` ends it); the plans of
+   * runs at once are merged, each run's most urgent model first, so concurrent runs do not evict
+   * each other's next instance. Models in no plan lose their hint and become evictable. `tenant`
+   * is also whose starts they are for `admit`. Returns the models whose load started now, in order.
    */
-  prewarmPath(order: readonly string[], options?: { inMs?: number }): string[];
+  prewarmPath(order: readonly string[], options?: { inMs?: number; tenant?: string }): string[];
   /** Asks every warm instance (of one model, or all) what memory it uses and budgets from it. */
   measure(modelId?: string): Promise<void>;
   /** Forecast step + pre-warm + keep-alive sweep (runs on a timer unless `timers: false`). */
@@ -48,6 +52,7 @@ export interface PoolService {
 }
 
 export function createPool(options: PoolOptions = {}): PoolService {
+  validatePrewarm(options.prewarm);
   const core = new PoolCore(options);
   const timers: ReturnType<typeof setInterval>[] = [];
   let holderSeq = 0;
@@ -153,27 +158,33 @@ export function createPool(options: PoolOptions = {}): PoolService {
     },
     prewarmPath(order, opts = {}) {
       const models = [...new Set(order)].map((id) => core.entry(id));
-      for (const model of core.models.values()) {
-        if (!models.includes(model)) {
-          model.hintCount = 0;
-          model.hintUntil = -Infinity;
-        }
+      // An empty or non-string tenant is nobody's: the pool's own.
+      const tenant = typeof opts.tenant === 'string' && opts.tenant !== '' ? opts.tenant : 'pit.pool';
+      core.plans.delete(tenant);
+      if (options.prewarm !== false && !core.closed && models.length !== 0) {
+        const until = core.now() + (opts.inMs ?? 0) + (options.prewarm?.hintGraceMs ?? 10_000);
+        core.plans.set(tenant, { models, until });
       }
-      const started: string[] = [];
-      if (options.prewarm === false || core.closed) return started;
-      const now = core.now();
-      const until = now + (opts.inMs ?? 0) + (options.prewarm?.hintGraceMs ?? 10_000);
-      for (let k = 0; k < models.length; k++) {
-        const model = models[k]!;
+      // A model in no run's plan loses its hint and becomes evictable.
+      const planned = new Set(core.mergedPlan().map(({ model }) => model));
+      for (const model of core.models.values()) {
+        if (planned.has(model)) continue;
+        model.hintCount = 0;
+        model.hintUntil = -Infinity;
+      }
+      if (options.prewarm === false || core.closed) return [];
+      const until = core.plans.get(tenant)?.until ?? -Infinity;
+      for (const model of models) {
         model.hintCount = Math.max(model.hintCount, 1);
         model.hintUntil = Math.max(model.hintUntil, until);
         model.desired = Math.min(model.maxInstances, Math.max(model.desired, 1));
-        if (model.slots.length !== 0) continue;
-        // Only what the plan needs sooner is protected; anything later or unlisted may be evicted (LRU first).
-        const sooner = new Set(models.slice(0, k + 1));
-        if (core.startLoad(model, 'critical-path', (slot) => !sooner.has(slot.model))) started.push(model.spec.id);
       }
-      return started;
+      // The last plan ended (its run finished): what usually comes next may take the idle memory.
+      if (core.plans.size === 0) {
+        const predicted = core.predictNext();
+        return predicted === undefined ? [] : [predicted];
+      }
+      return core.pumpPlan();
     },
     async measure(modelId) {
       const models = modelId === undefined ? [...core.models.values()] : [core.entry(modelId)];
@@ -194,6 +205,7 @@ export function createPool(options: PoolOptions = {}): PoolService {
     async close() {
       if (core.closed) return;
       core.closed = true;
+      core.plans.clear();
       for (const timer of timers) clearInterval(timer);
       core.closing.abort();
       const unloads: Promise<void>[] = [];
@@ -212,4 +224,15 @@ export function createPool(options: PoolOptions = {}): PoolService {
     },
   };
   return pool;
+}
+
+function validatePrewarm(prewarm: PoolOptions['prewarm']): void {
+  if (!prewarm) return;
+  const { planLoads, planStallMs } = prewarm;
+  if (planLoads !== undefined && !(Number.isInteger(planLoads) && planLoads >= 1)) {
+    throw new SymphonyError('E_INPUT_INVALID', `prewarm.planLoads must be an integer >= 1 (got ${planLoads})`, { details: { path: 'prewarm.planLoads' } });
+  }
+  if (planStallMs !== undefined && !(typeof planStallMs === 'number' && planStallMs >= 0 && Number.isFinite(planStallMs))) {
+    throw new SymphonyError('E_INPUT_INVALID', `prewarm.planStallMs must be a finite number >= 0 (got ${planStallMs})`, { details: { path: 'prewarm.planStallMs' } });
+  }
 }

@@ -63,6 +63,34 @@ export interface PrewarmOptions {
   minArrivals?: number;
   /** How long an `expect()` hint stays valid past its due time. Default 10 000 ms. */
   hintGraceMs?: number;
+  /**
+   * Loads of a `prewarmPath` plan in flight at once (default 1). Starts compete for the same cores:
+   * one at a time, in plan order, brings the most urgent instance up first; the next starts as it lands.
+   */
+  planLoads?: number;
+  /**
+   * How long one plan load may hold its place (default 2 000 ms): a start slower than this (a huge
+   * model, a wedged process) stops blocking the rest of the plan, which goes on beside it.
+   */
+  planStallMs?: number;
+  /**
+   * When no run's plan is in force (a run just ended, or on `tick()`), warm the model most often
+   * leased right after the last one leased (`predictNext`): a workflow run again starts warm.
+   * Default true.
+   */
+  successors?: boolean;
+}
+
+/** One instance about to start, as `PoolOptions.admit` sees it. */
+export interface InstanceStart {
+  modelId: string;
+  instanceId: number;
+  /** Bytes the budget counts for it (declared, or measured by its siblings if larger). */
+  memoryBytes: number;
+  /** Why it starts: `demand`, `critical-path`, `expected`, `prewarm`, `minInstances`, ... */
+  reason: string;
+  /** Whose start it is: the run whose step or plan asked for it (a lease holder `run/step` gives `run`), else `pit.pool`. */
+  tenant: string;
 }
 
 export interface PoolOptions {
@@ -86,6 +114,12 @@ export interface PoolOptions {
   /** Clock in ms; injectable so traces can be replayed in virtual time. Default `performance.now`. */
   now?: () => number;
   logger?: Logger;
+  /**
+   * Admission of every instance start (the plugin wires `pit.arbitration` here): resolves, possibly
+   * after waiting its turn, to a function that gives the admission back once the instance is gone.
+   * A rejection fails that load like any load failure. Awaited inside the load's time limit.
+   */
+  admit?: (start: InstanceStart, signal: AbortSignal) => (() => void) | Promise<() => void>;
   /** The kernel's event bus (the plugin passes `ctx.events`): transitions go there as `pool:transition`. */
   events?: PoolEventBus;
 }

@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-import { readFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { SymphonyError, toSymphonyError } from '@symphony/types';
 import { openRegistry } from './registry.js';
@@ -10,7 +11,8 @@ const USAGE = `symphony-registry serve --dir <folder> [--port 0] [--host 127.0.0
 symphony-registry add-publisher (--dir <folder> | --registry <url> --admin-token <t>) --name <publisher> --namespace <ns> --key <file.pub.json | base64url>
 
   A running server keeps its state in memory: register publishers on it with --registry and its
-  admin token (PUT /-/publishers/<name>); --dir is for a registry folder no server is serving.`;
+  admin token (PUT /-/publishers/<name>); --dir is for a registry folder no server is serving
+  (while one does, <folder>/serving.json names it and add-publisher --dir refuses, E_CONFLICT).`;
 
 async function main(argv: string[]): Promise<void> {
   const [command, ...rest] = argv;
@@ -41,7 +43,14 @@ async function main(argv: string[]): Promise<void> {
     process.exitCode = 2;
     return;
   }
-  const registry = await openRegistry({ dir: values.dir, ...(values['reserved-namespace'] ? { reservedNamespaces: values['reserved-namespace'] } : {}) });
+  const dir = values.dir;
+  if (command === 'add-publisher') {
+    // A server holds the folder's state in memory: a publisher written behind its back would be
+    // one it never sees (publishing then fails E_NAMESPACE_UNOWNED). Say so, and how to do it.
+    const live = await liveServer(dir);
+    if (live) throw servedError(dir, live, 'add a publisher to it through the server: symphony-registry add-publisher --registry ' + (live.url ?? '<its url>') + ' --admin-token <the token it started with> --name … --namespace … --key …');
+  } else await claim(dir);
+  const registry = await openRegistry({ dir, ...(values['reserved-namespace'] ? { reservedNamespaces: values['reserved-namespace'] } : {}) });
   if (command === 'add-publisher') {
     const publicKeys = await readKeys(values.key ?? []);
     const publisher = await registry.registerPublisher({ name: values.name ?? '', namespaces: values.namespace ?? [], publicKeys });
@@ -59,11 +68,60 @@ async function main(argv: string[]): Promise<void> {
       ...(values['upload-burst'] ? { burst: positive(values['upload-burst'], '--upload-burst') } : {}),
     },
   });
+  await writeFile(join(dir, SERVING), `${JSON.stringify({ pid: process.pid, url: served.url })}\n`);
   // One machine-readable line, so scripts and tests can wait for it.
   process.stdout.write(`symphony-registry listening ${served.url}\n`);
-  const stop = () => void served.close().then(() => process.exit(0));
+  const stop = () => void served.close().then(() => rm(join(dir, SERVING), { force: true })).then(() => process.exit(0));
   process.once('SIGTERM', stop);
   process.once('SIGINT', stop);
+}
+
+/** `<dir>/serving.json`: the process serving the folder, from its start until it stops. */
+const SERVING = 'serving.json';
+
+interface Serving {
+  pid: number;
+  url?: string;
+}
+
+/** The server recorded in the folder, if its process is still alive (a killed one leaves a stale file). */
+async function liveServer(dir: string): Promise<Serving | undefined> {
+  let serving: Serving;
+  try {
+    serving = JSON.parse(await readFile(join(dir, SERVING), 'utf8')) as Serving;
+  } catch {
+    return undefined;
+  }
+  if (!Number.isInteger(serving?.pid) || serving.pid <= 0) return undefined;
+  try {
+    process.kill(serving.pid, 0);
+    return serving;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM' ? serving : undefined;
+  }
+}
+
+function servedError(dir: string, live: Serving, what: string): SymphonyError {
+  return new SymphonyError('E_CONFLICT', `the registry folder ${dir} is served by process ${live.pid}${live.url ? ` at ${live.url}` : ''}; ${what} (if no server runs, remove ${join(dir, SERVING)})`, {
+    details: { dir, pid: live.pid, ...(live.url ? { url: live.url } : {}) },
+  });
+}
+
+/** One server per folder: two would each keep their own state in memory and overwrite each other's files. */
+async function claim(dir: string): Promise<void> {
+  await mkdir(dir, { recursive: true });
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      await writeFile(join(dir, SERVING), `${JSON.stringify({ pid: process.pid })}\n`, { flag: 'wx' });
+      return;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      const live = await liveServer(dir);
+      if (live && live.pid !== process.pid) throw servedError(dir, live, 'stop it first, or serve another folder');
+      await rm(join(dir, SERVING), { force: true }); // left by a server that was killed
+    }
+  }
+  throw new SymphonyError('E_CONFLICT', `cannot claim the registry folder ${dir}: another server is starting on it`, { details: { dir } });
 }
 
 function positive(text: string, flag: string): number {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
-import { readFile, writeFile } from 'node:fs/promises';
+import { access, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { generateKeyPair, tempDir } from './helpers.js';
@@ -46,6 +46,53 @@ describe('symphony-registry (the bin, in real processes)', () => {
     server.kill('SIGTERM');
     expect(await exited).toBe(0);
   });
+
+  it('add-publisher --dir and a second serve refuse a folder a live server serves (E_CONFLICT); a killed server does not block it', async () => {
+    const dir = await tempDir('registry-bin-served');
+    const key = generateKeyPair();
+    await writeFile(join(dir, 'acme.pub.json'), JSON.stringify({ keyId: key.keyId, publicKey: key.publicKey }));
+    const reg = join(dir, 'reg');
+    const start = () => {
+      const server = spawn(process.execPath, [bin, 'serve', '--dir', reg, '--port', '0', '--admin-token', 'T0ken'], { stdio: ['ignore', 'pipe', 'inherit'] });
+      const url = new Promise<string>((resolve) => {
+        let out = '';
+        server.stdout.on('data', (c: Buffer) => {
+          out += c.toString();
+          const m = /listening (\S+)/.exec(out);
+          if (m?.[1]) resolve(m[1]);
+        });
+      });
+      const exited = new Promise<number | null>((resolve) => server.on('exit', (code) => resolve(code)));
+      return { server, url, exited };
+    };
+    const add = ['add-publisher', '--dir', reg, '--name', 'acme', '--namespace', 'acme', '--key', join(dir, 'acme.pub.json')];
+    const first = start();
+    try {
+      const url = await first.url;
+      const refused = await node(add);
+      expect(refused.code).toBe(1);
+      expect(refused.stderr).toContain('E_CONFLICT');
+      expect(refused.stderr).toContain(`--registry ${url}`);
+      await expect(access(join(reg, 'publishers.json'))).rejects.toThrow();
+      const second = await node(['serve', '--dir', reg, '--port', '0']);
+      expect(second.code).toBe(1);
+      expect(second.stderr).toContain('E_CONFLICT');
+    } finally {
+      first.server.kill('SIGTERM');
+    }
+    expect(await first.exited).toBe(0);
+    await expect(access(join(reg, 'serving.json'))).rejects.toThrow();
+
+    // A server killed outright leaves its record behind; its process is gone, so nothing is blocked.
+    const killed = start();
+    await killed.url;
+    killed.server.kill('SIGKILL');
+    await killed.exited;
+    await access(join(reg, 'serving.json'));
+    const added = await node(add);
+    expect(added.code, added.stderr).toBe(0);
+    expect(await readFile(join(reg, 'publishers.json'), 'utf8')).toContain('"acme"');
+  }, 30_000);
 
   it('add-publisher --registry registers on the running server (its admin token), not in a folder', async () => {
     const dir = await tempDir('registry-bin-remote');

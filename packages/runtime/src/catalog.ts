@@ -1,6 +1,6 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { defaultHome } from '@symphony/config';
+import { defaultHome } from '@symphony/config/home';
 import type { ExtensionCatalogEntry } from '@symphony/conductor';
 
 /**

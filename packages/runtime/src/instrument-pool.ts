@@ -23,6 +23,12 @@ export interface InstrumentPoolOptions {
   retries?: number;
   /** Pre-warm along the critical path at `run:start` and each `step:end` (default true). */
   prewarm?: boolean;
+  /**
+   * Worker threads the Stage keeps booted with the SDK runtime loaded (its `prewarm` spares), so
+   * starting an instance of a worker-mode instrument costs its own module only. Default 1 with
+   * pre-warming, 0 without. Outside the pool's budget: a spare holds no model.
+   */
+  spares?: number;
 }
 
 /**
@@ -91,7 +97,7 @@ export function withInstrumentPool(stage: AnyPlugin, options: InstrumentPoolOpti
         try {
           const { ranks } = dag.criticalPath(runId);
           const stepIds = Object.keys(ranks);
-          pool.prewarmPath(criticalPathOrder(stepIds, stepIds.map((s) => ranks[s] ?? 0), (s) => of.get(s), done.get(runId)));
+          pool.prewarmPath(criticalPathOrder(stepIds, stepIds.map((s) => ranks[s] ?? 0), (s) => of.get(s), done.get(runId)), { tenant: runId });
         } catch (err) {
           // Pre-warming is an optimisation: a run the dag no longer drives just is not warmed.
           ctx.logger.debug({ err, runId }, 'instrument pre-warm skipped');
@@ -116,8 +122,10 @@ export function withInstrumentPool(stage: AnyPlugin, options: InstrumentPoolOpti
         warm(runId);
       };
       const onEnd = ({ runId }: { runId: string }): void => {
-        instrumentsOf.delete(runId);
+        if (!instrumentsOf.delete(runId)) return;
         done.delete(runId);
+        // The run's plan ends with it: its models no longer hold places in the merged plan.
+        pool.prewarmPath([], { tenant: runId });
       };
       ctx.events.on('run:start', onStart);
       ctx.events.on('step:end', onStepEnd);

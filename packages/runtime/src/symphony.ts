@@ -1,16 +1,16 @@
 import { existsSync, readdirSync, realpathSync } from 'node:fs';
 import { basename, dirname, join, resolve, sep } from 'node:path';
-import { defaultHome } from '@symphony/config';
+import { defaultHome } from '@symphony/config/home';
 import { createKernel, type AnyPlugin, type Kernel } from '@symphony/kernel';
 // Only types from the full-mode packages: their code (the Conductor with onnxruntime, the Stage,
 // the sandbox, ipc-bus, the built-in extensions) is imported when a `full` Symphony starts, so
 // `mode: 'store'` (runs/artifacts inspection) opens the ledger without loading any of it.
 import type { Conductor, ConductorPluginOptions, RunHandle, RunOptions, RunResult, StepFunction, StepRegistration } from '@symphony/conductor';
-import { createLogger } from '@symphony/logging';
+import { createLazyLogger } from '@symphony/logging';
 import { pitStorePlugins } from '@symphony/pit-artifacts';
 import { dagPlugin, type DagService } from '@symphony/pit-dag';
 import type { InstrumentPoolOptions } from './instrument-pool.js';
-import { SymphonyError, type ArtifactsService, type LedgerService, type Logger, type Workflow, type WorkflowSource } from '@symphony/types';
+import { SymphonyError, type ArtifactsService, type LedgerService, type Logger, type Workflow, type WorkflowSource } from '@symphony/types/core';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent';
 
@@ -95,7 +95,8 @@ export async function createSymphony(options: SymphonyOptions): Promise<Symphony
   const home = defaultHome(options.home === undefined ? {} : { flag: options.home });
   const workspace = resolve(options.workspace ?? process.env.SYMPHONY_WORKSPACE ?? process.cwd());
   const level = (process.env.SYMPHONY_LOG as LogLevel | undefined) ?? options.logLevel ?? 'warn';
-  const logger = options.logger ?? createLogger({ level, destination: process.stderr, name: 'symphony' });
+  // pino loads with the first line written (a warning, an error), not with every command.
+  const logger = options.logger ?? createLazyLogger({ level, destination: process.stderr, name: 'symphony' });
   const storeOnly = options.mode === 'store' || options.readOnly === true;
   const ledgerOptions = { path: join(home, 'ledger'), ...(options.noSync ? { noSync: true } : {}), ...(options.readOnly ? { readOnly: true } : {}) };
   const plugins: AnyPlugin[] = [...pitStorePlugins({ ledger: ledgerOptions }), dagPlugin];
@@ -141,7 +142,9 @@ export async function createSymphony(options: SymphonyOptions): Promise<Symphony
     // The Conductor budgets extension crashes per run (`crashBudget`); the stage itself only
     // backs its restarts off, so a crash never disables an extension behind a run's retries.
     const restart = { maxCrashes: Number.MAX_SAFE_INTEGER, windowMs: 60_000, backoffMs: 20, maxBackoffMs: 1_000 };
-    const stage = createStagePlugin({ dirs, symphonyVersion: '0.1.0', restart });
+    // Pooled instruments start from booted spares when the pool pre-warms (see InstrumentPoolOptions.spares).
+    const spares = options.pool ? (options.pool.spares ?? (options.pool.prewarm === false ? 0 : 1)) : 0;
+    const stage = createStagePlugin({ dirs, symphonyVersion: '0.1.0', restart, ...(spares > 0 ? { prewarm: spares } : {}) });
     if (options.pool?.memoryBudgetBytes !== undefined) pluginOptions['pit.pool'] = { ...pluginOptions['pit.pool'], memoryBudgetBytes: options.pool.memoryBudgetBytes };
     plugins.push(options.pool ? (await import('./instrument-pool.js')).withInstrumentPool(stage, options.pool) : stage, createConductorPlugin({ ...(options.policy ? { policy: options.policy } : {}), ...(options.crashBudget !== undefined ? { crashBudget: options.crashBudget } : {}) }));
   }

@@ -5,6 +5,8 @@ import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { PoolService, TransitionEvent } from '@symphony/pit-pool';
 import type { Workflow } from '@symphony/types';
+import type { ArbiterService } from '@symphony/pit-arbitration';
+import { COLD_START_PRIOR_MS } from '@symphony/conductor';
 import { createSymphony, type Symphony, type SymphonyOptions } from '../src/index.js';
 
 // Real worker threads and child processes started by the real Stage, leased by the real pit.pool,
@@ -37,6 +39,24 @@ async function until(check: () => boolean, what: string): Promise<void> {
     await new Promise((resolve) => setTimeout(resolve, 25));
   }
   throw new Error(`gave up waiting: ${what}`);
+}
+
+/** Bytes of `pool.memory` granted in pit.arbitration right now, over every tenant. */
+function heldPoolMemory(s: Symphony): number {
+  return Object.values(s.kernel.service<ArbiterService>('pit.arbitration').metrics().tenants).reduce((sum, t) => sum + (t.held['pool.memory'] ?? 0), 0);
+}
+
+/**
+ * What arbitration holds is one grant per live instance: each grant is the instance's bytes when it
+ * started, and measurements move a model's bytes a little since, so within a quarter; a leaked
+ * grant of a gone instance would add a whole one.
+ */
+function expectGrantsOfLiveInstances(s: Symphony, pool: PoolService): void {
+  const live = pool.models().reduce((sum, m) => sum + m.memoryBytes * m.instances.length, 0);
+  expect(live).toBeGreaterThan(0);
+  const ratio = heldPoolMemory(s) / live;
+  expect(ratio).toBeGreaterThan(0.75);
+  expect(ratio).toBeLessThan(1.25);
 }
 
 describe('createSymphony({ pool })', () => {
@@ -72,7 +92,69 @@ describe('createSymphony({ pool })', () => {
     expect(loads(transitions)).toEqual(['pool.c', 'pool.b', 'pool.a']);
     expect(pool.stats().acquired).toBe(3);
     expect(pool.stats().warmHits).toBe(3);
+    // Each start went through pit.arbitration as the run's request for its bytes of pool.memory.
+    const starts = s.kernel.service<ArbiterService>('pit.arbitration').decisions().filter((d) => d.requestId.startsWith('pool:'));
+    expect(starts.map((d) => [d.requestId.replace(/#\d+$/, ''), d.action, d.tenant])).toEqual([
+      ['pool:pool.c', 'grant', handle.runId],
+      ['pool:pool.b', 'grant', handle.runId],
+      ['pool:pool.a', 'grant', handle.runId],
+    ]);
   });
+
+  it('the Conductor sees warmth: of two equal candidates for a capability it picks the warm one, and explains the cold one\'s start cost', async () => {
+    const { s, pool } = await symphony({ extensions: [join(fixtures, 'scorers')], pool: { instruments: true } });
+    // Only the second provider has a warm instance (no call made: neither has any history).
+    pool.expect('pool.s2');
+    await until(() => pool.model('pool.s2').warm === 1, 'pool.s2 warm');
+    expect(pool.model('pool.s1').warm).toBe(0);
+    // `explore: false`: the policy's choice stands (exploration would try the unseen cold one on purpose).
+    const result = await s.run({ name: 'warmth', steps: [{ id: 'score', uses: 'capability:score', with: { x: 4 }, explore: false }] });
+    expect(result.status).toBe('succeeded');
+    const [decision] = s.conductor.explain(result.runId);
+    // Provider order puts the cold one first: a tie would have gone to it.
+    expect(decision!.candidates.map((c) => [c.id, c.warm, c.startCostMs])).toEqual([
+      ['pool.s1/predict', false, COLD_START_PRIOR_MS],
+      ['pool.s2/predict', true, 0],
+    ]);
+    expect(decision!.chosen).toBe('pool.s2/predict');
+    expect(pool.model('pool.s1').instances).toEqual([]);
+
+  });
+
+  it('two runs at once under a budget that fits two of three: both succeed, every lease and pool.memory grant goes back, close never hangs', async () => {
+    const probe = await symphony({ builtins: false });
+    const instance = await probe.s.kernel.service('stage').startInstance('pool.a');
+    const each = Math.ceil((await instance.memory())!.heapUsedBytes * 1.15);
+    await instance.stop();
+    const options = { memoryBytes: each };
+    const { s, pool } = await symphony({ pool: { instruments: true, memoryBudgetBytes: Math.floor(each * 2.5), options: { 'pool.a': options, 'pool.b': options, 'pool.c': options } } });
+    const chain = (name: string, order: string[]): Workflow => ({
+      name,
+      steps: order.map((id, i) => ({ id: `s${i}`, uses: `pool.${id}/predict`, with: { x: i, ms: 30 }, ...(i ? { needs: [`s${i - 1}`] } : {}) })),
+    });
+    // Two places for three instruments, and each run's plan changes as its steps end.
+    const [one, two] = await Promise.all([s.run(chain('one', ['a', 'b', 'c', 'a', 'b', 'c'])), s.run(chain('two', ['c', 'b', 'a', 'c', 'b', 'a']))]);
+    // Their plans merge (each run's next instrument first) instead of replacing each other: when each
+    // plan evicted the other's next instance, the same two runs took 8-11 starts, now 6.
+    expect(pool.stats().loads).toBeLessThanOrEqual(7);
+    expect([one.status, two.status]).toEqual(['succeeded', 'succeeded']);
+    expect(s.artifacts.value('two/s5')).toMatchObject({ y: 10 });
+    expect(pool.models().flatMap((m) => m.instances).every((i) => i.active === 0)).toBe(true);
+    expect(pool.models().flatMap((m) => m.instances).length).toBeLessThanOrEqual(2);
+    const arbiter = s.kernel.service<ArbiterService>('pit.arbitration');
+    // Read from the arbiter object itself: after close the kernel no longer lists its services.
+    const held = (): number => Object.values(arbiter.metrics().tenants).reduce((sum, t) => sum + (t.held['pool.memory'] ?? 0), 0);
+    expectGrantsOfLiveInstances(s, pool);
+
+    // Closed while a run still starts instances: close settles, the run ends, nothing hangs.
+    const late = s.start(chain('late', ['a', 'b', 'c']));
+    await until(() => pool.models().some((m) => m.instances.some((i) => i.state === 'loading' || i.state === 'busy')), 'a start or a call in flight');
+    await s.close();
+    open.splice(open.indexOf(s), 1);
+    await late.done.catch(() => undefined);
+    // Every instance's pool.memory grant went back with it.
+    expect(held()).toBe(0);
+  }, 20_000);
 
   it('keeps a pinned instrument warm under a memory budget that fits two of three: the others are evicted', async () => {
     // What one instance really takes, as it reports it over the bus.
@@ -131,6 +213,9 @@ describe('createSymphony({ pool })', () => {
     expect(output.pid).not.toBe(killed);
     expect(pool.stats().lost).toBeGreaterThanOrEqual(1);
     expect(pool.model('pool.k').instances.every((i) => i.active === 0)).toBe(true);
+    // The killed instance's pool.memory grant went back with it: arbitration holds the live one's only.
+    expect(pool.model('pool.k').instances.length).toBe(1);
+    expectGrantsOfLiveInstances(s, pool);
 
     // No retries: the kill ends the step with the instance's code, and the lease is reclaimed.
     const strict = await symphony({ extensions: [{ path: join(fixtures, 'processes'), mode: 'process' }], pool: { instruments: ['pool.k'], retries: 0 } });

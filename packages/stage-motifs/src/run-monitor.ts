@@ -84,7 +84,7 @@ export function reduceRunEvents(data: MonitorData, events: readonly RunEventReco
         put(withStep(run, e.payload.stepId, {
           status: e.payload.skipped ? 'skipped' : 'succeeded', progress: 1, durationMs: e.payload.durationMs,
           ...(e.payload.output ? { output: e.payload.output } : {}),
-        })); break;
+        }, e.payload.reusedFrom ? `carried over from ${e.payload.reusedFrom}` : undefined)); break;
       case 'step:fail':
         put(withStep(run, e.payload.stepId, { status: 'failed', durationMs: e.payload.durationMs, error: { code: e.payload.error.code, message: e.payload.error.message } },
           `failed: ${e.payload.error.code} ${e.payload.error.message}`)); break;

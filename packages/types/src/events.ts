@@ -9,7 +9,8 @@ export interface RunEvents {
   'step:start': [{ runId: string; stepId: string; attempt: number; at: number }];
   'step:progress': [{ runId: string; stepId: string; fraction: number; message?: string; at: number }];
   'step:retry': [{ runId: string; stepId: string; attempt: number; delayMs: number; error: SymphonyErrorJSON; at: number }];
-  'step:end': [{ runId: string; stepId: string; attempt: number; output?: ArtifactRef; skipped?: boolean; durationMs: number; at: number }];
+  /** `skipped`: its `if:` was false; `reusedFrom`: a re-run carried its result over from that run (attempt 0: it did not run). */
+  'step:end': [{ runId: string; stepId: string; attempt: number; output?: ArtifactRef; skipped?: boolean; reusedFrom?: string; durationMs: number; at: number }];
   'step:fail': [{ runId: string; stepId: string; attempt: number; error: SymphonyErrorJSON; durationMs: number; at: number }];
   /**
    * A line an extension wrote during a step's attempt: `ctx.log` (stream `log`, with its level),

@@ -1,10 +1,9 @@
 import { join, resolve } from 'node:path';
-import { USAGE as SDK_USAGE, runSdkCli } from '@symphony/sdk/cli';
-import { MARKETPLACE_USAGE, runMarketplaceCli } from '@symphony/marketplace';
-import { loadManifest } from '@symphony/manifest';
-import { createAuditLog, createGrantStore, type PermissionKind } from '@symphony/sandbox';
-import { defaultHome } from '@symphony/config';
-import { SymphonyError } from '@symphony/types';
+import type { PermissionKind } from '@symphony/sandbox';
+import { defaultHome } from '@symphony/config/home';
+import { SymphonyError } from '@symphony/types/core';
+// Each subcommand imports its own package (the SDK's authoring CLI, the marketplace, the sandbox's
+// grants and audit log) when it runs: `ext list` does not load the SDK, nor `ext create` the sandbox.
 
 const AUTHORING = new Set(['create', 'dev', 'test', 'pack', 'publish', 'keys']);
 const MARKET = new Set<string>(['install', 'update', 'uninstall', 'list', 'outdated', 'search', 'info', 'trust']);
@@ -34,7 +33,15 @@ export async function extCommand(args: string[]): Promise<number> {
   }
   // `symphony ext <command> --help`: that command's lines, named as this CLI names them.
   if (rest.includes('--help') || rest.includes('-h')) {
-    const usage = AUTHORING.has(sub) ? SDK_USAGE.replaceAll('symphony-sdk', 'symphony ext') : MARKET.has(sub) ? MARKETPLACE_USAGE.replaceAll('symphony-marketplace', 'symphony ext') : sub === 'audit' ? AUDIT_USAGE : undefined;
+    const usage = AUTHORING.has(sub)
+      ? (await import('@symphony/sdk/cli')).USAGE.replaceAll('symphony-sdk', 'symphony ext')
+      : MARKET.has(sub)
+        ? (await import('@symphony/marketplace')).MARKETPLACE_USAGE.replaceAll('symphony-marketplace', 'symphony ext')
+        : sub === 'audit'
+          ? AUDIT_USAGE
+          : sub === 'grant' || sub === 'revoke' || sub === 'grants'
+            ? `${EXT_USAGE}\n  --home <dir>                                    the home whose grants.json this edits`
+            : undefined;
     if (usage) {
       const lines = usage.split('\n');
       const own = lines.filter((line) => new RegExp(`^\\s+${sub}\\b`).test(line));
@@ -42,19 +49,21 @@ export async function extCommand(args: string[]): Promise<number> {
       return 0;
     }
   }
-  if (AUTHORING.has(sub)) return runSdkCli(args);
+  if (AUTHORING.has(sub)) return (await import('@symphony/sdk/cli')).runSdkCli(args);
   const home = defaultHome({ flag: flag(rest, '--home') });
-  if (MARKET.has(sub)) return runMarketplaceCli(flag(rest, '--home') ? args : [...args, '--home', resolve(home)]);
+  if (MARKET.has(sub)) return (await import('@symphony/marketplace')).runMarketplaceCli(flag(rest, '--home') ? args : [...args, '--home', resolve(home)]);
   if (sub === 'grant' || sub === 'revoke' || sub === 'grants') return grantsCommand(sub, rest, resolve(home));
   if (sub === 'audit') {
     const extensionId = flag(rest, '--extension');
     const limit = Number(flag(rest, '--limit') ?? 50);
+    const { createAuditLog } = await import('@symphony/sandbox');
     const audit = createAuditLog(join(resolve(home), 'audit.jsonl'));
     try {
       const entries = audit.read({ ...(extensionId ? { extensionId } : {}), limit });
+      // With --json, stdout is the JSON alone (an empty log is `[]`).
       if (rest.includes('--json')) process.stdout.write(`${JSON.stringify(entries, null, 2)}\n`);
+      else if (entries.length === 0) process.stdout.write('no audit entries\n');
       else for (const e of entries) process.stdout.write(`${e.time}  ${e.kind.padEnd(7)} ${e.extensionId}@${e.version ?? '?'}  ${e.operation ?? ''} ${e.target ?? ''}${e.rule ? `  (${e.rule})` : ''}\n`);
-      if (entries.length === 0) process.stdout.write('no audit entries\n');
       return 0;
     } finally {
       audit.close();
@@ -88,11 +97,13 @@ async function grantsCommand(sub: 'grant' | 'revoke' | 'grants', args: string[],
   }
   if (!version) {
     try {
+      const { loadManifest } = await import('@symphony/manifest');
       version = (await loadManifest(join(home, 'extensions', id))).manifest.version;
     } catch (cause) {
       throw new SymphonyError('E_NOT_FOUND', `${id} is not installed in ${home}; name the version (${id}@1.2.3) to decide for one that is not`, { details: { id, home }, cause });
     }
   }
+  const { createAuditLog, createGrantStore } = await import('@symphony/sandbox');
   const grants = createGrantStore(join(home, 'grants.json'));
   const ext = { id, version };
   if (sub === 'grants') {

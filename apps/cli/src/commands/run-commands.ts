@@ -2,8 +2,8 @@ import { dirname, join, resolve } from 'node:path';
 import { writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import type { RunResult } from '@symphony/conductor';
-import { defaultHome } from '@symphony/config';
-import { SymphonyError, toSymphonyError, type SymphonyEvents } from '@symphony/types';
+import { defaultHome } from '@symphony/config/home';
+import { SymphonyError, toSymphonyError, type SymphonyEvents } from '@symphony/types/core';
 import { openKernel, scaleOutCatalog } from '../kernel.js';
 import { c, ms, table } from '../term.js';
 import { RunView } from '../run-view.js';
@@ -12,6 +12,8 @@ export interface CommonValues {
   json?: boolean;
   input?: string[];
   resume?: string;
+  rerun?: string;
+  from?: string;
   home?: string;
   out?: string;
 }
@@ -33,7 +35,8 @@ export async function runCli(command: string, positionals: string[], values: Com
 }
 
 function parseInputs(pairs: string[] = []): Record<string, string> {
-  const out: Record<string, string> = {};
+  // No prototype: `--input __proto__=x` is an input name like any other (refused when undeclared), not silently dropped.
+  const out: Record<string, string> = Object.create(null) as Record<string, string>;
   for (const pair of pairs) {
     const eq = pair.indexOf('=');
     if (eq <= 0) throw new SymphonyError('E_USAGE', `--input "${pair}" must look like name=value`, { details: { input: pair } });
@@ -43,8 +46,11 @@ function parseInputs(pairs: string[] = []): Record<string, string> {
 }
 
 async function runWorkflow(file: string | undefined, values: CommonValues, home: string): Promise<number> {
-  if (!file && !values.resume) throw new SymphonyError('E_USAGE', 'usage: symphony run <workflow.yaml> [--input k=v] [--resume <runId>] [--json]');
-  const workflowPath = file ? resolve(file) : values.resume ? await storedSource(home, values.resume) : undefined;
+  if ([file, values.resume, values.rerun].filter(Boolean).length !== 1 || (values.from !== undefined && !values.rerun)) {
+    throw new SymphonyError('E_USAGE', 'usage: symphony run <workflow.yaml> [--input k=v] | --resume <runId> | --rerun <runId> [--from failed|all|<step>]  [--json]');
+  }
+  const stored = values.resume ?? values.rerun;
+  const workflowPath = file ? resolve(file) : stored ? await storedSource(home, stored) : undefined;
   // A workflow's own extensions live beside it, in `extensions/`.
   const extensionDirs = workflowPath ? [join(dirname(workflowPath), 'extensions')] : [];
   // The whole workflow is validated, every `uses:` against the extensions this run would load (read
@@ -90,8 +96,13 @@ async function runWorkflow(file: string | undefined, values: CommonValues, home:
       current = values.resume;
       view?.header(`resuming ${values.resume}`, conductor.policy.status());
       result = await conductor.resume(values.resume);
+    } else if (values.rerun) {
+      const handle = conductor.rerun(values.rerun, { from: values.from ?? 'failed', startedBy: 'cli' });
+      current = handle.runId;
+      view?.header(`re-running ${values.rerun} (${values.from ?? 'failed'}) · ${handle.runId}`, conductor.policy.status());
+      result = await handle.done;
     } else {
-      const handle = conductor.start(workflow!, { inputs, source: workflowPath! });
+      const handle = conductor.start(workflow!, { inputs, source: workflowPath!, startedBy: 'cli' });
       current = handle.runId;
       view?.header(`${workflow!.name} · ${handle.runId}`, conductor.policy.status());
       result = await handle.done;
@@ -159,8 +170,7 @@ async function runWorkflow(file: string | undefined, values: CommonValues, home:
   process.stdout.write(`${c.red('✖')} ${result.status} in ${ms(result.durationMs)} · run ${result.runId}\n`);
   if (err) process.stdout.write(`  step ${c.bold(err.stepId ?? '?')} failed: ${err.message} ${c.dim(`[${err.code}]`)}\n`);
   // pit.dag ends failed and cancelled runs for good (resume is for runs cut off by a crash).
-  const source = shown.run.source;
-  if (source) process.stdout.write(`  run it again with: symphony run ${source}${values.home ? ` --home ${values.home}` : ''}\n`);
+  process.stdout.write(`  run the failed steps again (keeping what succeeded): symphony run --rerun ${result.runId}${values.home ? ` --home ${values.home}` : ''}\n`);
   return 1;
 }
 
@@ -219,8 +229,8 @@ async function runsCommand(positionals: string[], values: CommonValues, home: st
         return 0;
       }
       process.stdout.write(`${c.bold(run.workflow.name)} · ${run.runId} · ${run.status}${run.source ? ` · ${run.source}` : ''}\n`);
-      process.stdout.write(`inputs: ${JSON.stringify(run.inputs)}   policy: ${run.policy}   resumes: ${run.resumes}\n\n`);
-      process.stdout.write(table(steps.map((s) => [s.stepId, s.state, String(s.attempts), ms(s.durationMs), s.servedBy ?? '', s.output ? `${s.output.name}@${s.output.version}` : s.error ? `${s.error.code}: ${s.error.message}` : '']), ['step', 'state', 'attempts', 'time', 'served by', 'output / error']) + '\n');
+      process.stdout.write(`inputs: ${JSON.stringify(run.inputs)}   policy: ${run.policy}   resumes: ${run.resumes}${run.startedBy ? `   started by: ${run.startedBy}` : ''}${run.rerunOf ? `   re-run of ${run.rerunOf} (${run.rerunFrom})` : ''}\n\n`);
+      process.stdout.write(table(steps.map((s) => [s.stepId, s.reusedFrom ? `${s.state} (from ${s.reusedFrom})` : s.state, String(s.attempts), ms(s.durationMs), s.servedBy ?? '', s.output ? `${s.output.name}@${s.output.version}` : s.error ? `${s.error.code}: ${s.error.message}` : '']), ['step', 'state', 'attempts', 'time', 'served by', 'output / error']) + '\n');
       return 0;
     }
     if (sub === 'explain') {
@@ -237,7 +247,7 @@ async function runsCommand(positionals: string[], values: CommonValues, home: st
           const p = d.probabilities?.[i];
           const r = d.reason?.candidates[i];
           const estimate = r ? `  value ${r.value.toFixed(3)} ± ${r.uncertainty.toFixed(3)}` : '';
-          process.stdout.write(`    ${i === d.action ? '▶' : ' '} ${cand.id.padEnd(36)} p=${p === undefined ? '  -  ' : p.toFixed(3)}${estimate}  cost ${cand.cost.toFixed(2)}  seen ${cand.observations}  ewma ${cand.ewmaLatencyMs.toFixed(0)} ms  fail ${(cand.failureRate * 100).toFixed(0)}%  in-flight ${cand.inFlight}\n`);
+          process.stdout.write(`    ${i === d.action ? '▶' : ' '} ${cand.id.padEnd(36)} p=${p === undefined ? '  -  ' : p.toFixed(3)}${estimate}  cost ${cand.cost.toFixed(2)}  seen ${cand.observations}  ewma ${cand.ewmaLatencyMs.toFixed(0)} ms  fail ${(cand.failureRate * 100).toFixed(0)}%  in-flight ${cand.inFlight}${cand.warm === undefined ? '' : cand.warm ? '  warm' : `  cold (start ~${cand.startCostMs ?? 0} ms)`}\n`);
         });
         if (d.probabilities && d.probabilities.length > d.candidates.length) process.stdout.write(`      give up${' '.repeat(29)} p=${(d.probabilities.at(-1) ?? 0).toFixed(3)}\n`);
         if (d.outcome) {

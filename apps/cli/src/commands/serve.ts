@@ -1,6 +1,6 @@
 import { existsSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { serve, tokensCommand } from '@symphony/server';
+import { serve } from '@symphony/server';
 import { defaultHome } from '@symphony/config';
 import { SymphonyError } from '@symphony/types';
 import { openKernel } from '../kernel.js';
@@ -48,12 +48,4 @@ export async function serveCommand(values: ServeValues): Promise<number> {
   }
   // serve() owns the process from here: it exits after a graceful shutdown on SIGTERM/SIGINT.
   return new Promise<number>(() => {});
-}
-
-/** `symphony tokens create|list|revoke` over the store's token file. */
-export function tokensCliCommand(args: string[]): Promise<number> {
-  const homeAt = args.indexOf('--home');
-  const home = defaultHome({ ...(homeAt >= 0 && args[homeAt + 1] ? { flag: args[homeAt + 1] } : {}) });
-  const rest = homeAt >= 0 ? [...args.slice(0, homeAt), ...args.slice(homeAt + 2)] : args;
-  return tokensCommand(rest, home);
 }

@@ -3,7 +3,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { mkdir, open, rename, stat, unlink, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { promisify } from 'node:util';
-import { SymphonyError } from '@symphony/types';
+import { SymphonyError } from '@symphony/types/core';
 
 const scrypt = promisify(scryptCb) as (secret: string, salt: Buffer, keylen: number, opts: object) => Promise<Buffer>;
 

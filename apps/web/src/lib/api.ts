@@ -24,12 +24,20 @@ export interface ArtifactSummary {
   size?: number;
 }
 
-export interface RunSummary { runId: string; workflow: string; status: string; startedAt?: number; endedAt?: number }
+export interface RunSummary {
+  runId: string; workflow: string; status: string; startedAt?: number; endedAt?: number;
+  /** `cli`, `token:<name>`, ... */
+  startedBy?: string;
+  rerunOf?: string;
+  inputs?: Record<string, unknown>;
+}
 export interface StepDetail {
   stepId: string; state: string; attempts: number; servedBy?: string; interruptions?: number;
   startedAt?: number; endedAt?: number; durationMs?: number;
   error?: { code: string; message: string };
   output?: { name: string; version: number };
+  /** Carried over from that run (a re-run); it did not run in this one. */
+  reusedFrom?: string;
 }
 export interface RunDetail extends RunSummary {
   steps: StepDetail[];
@@ -39,6 +47,10 @@ export interface RunDetail extends RunSummary {
   policy?: string;
   needs?: Record<string, string[]>;
   error?: { code: string; message: string; stepId?: string };
+  /** The run this one re-runs, and what ran again (`all`, `failed` or a step id). */
+  rerunFrom?: string;
+  /** False for a run recorded as running that no process drives (a crash left it): it can be resumed. */
+  driven?: boolean;
 }
 export interface Decision {
   seq: number; stepId: string; kind: string; attempt: number; capability: string; verdict: string; chosen?: string;
@@ -117,6 +129,11 @@ export class Api {
 
   async cancelRun(runId: string): Promise<void> {
     await this.request('POST', `/runs/${encodeURIComponent(runId)}/cancel`, {});
+  }
+
+  /** A new run of an ended run: `all`, `failed` (the rest is carried over) or a step id and what follows it. */
+  async rerun(runId: string, from: string): Promise<string> {
+    return ((await this.request('POST', `/runs/${encodeURIComponent(runId)}/rerun`, { from })) as { runId: string }).runId;
   }
 
   async resumeRun(runId: string): Promise<void> {

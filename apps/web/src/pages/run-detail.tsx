@@ -31,14 +31,15 @@ export function RunsLedger() {
     return () => { stop = true; clearInterval(timer); };
   }, [api]);
   const workflows = useMemo(() => [...new Set((runs ?? []).map((r) => r.workflow))].sort(), [runs]);
-  const shown = (runs ?? []).filter((r) => (!status || r.status === status) && (!workflow || r.workflow === workflow) && (!query || r.runId.toLowerCase().includes(query.trim().toLowerCase())));
+  const q = query.trim().toLowerCase();
+  const shown = (runs ?? []).filter((r) => (!status || r.status === status) && (!workflow || r.workflow === workflow) && (!q || searchText(r).includes(q)));
   const pages = Math.max(1, Math.ceil(shown.length / PAGE));
   const current = Math.min(page, pages - 1);
   return (
     <Card title="All runs" description="Every run in this server's store, including runs started from the CLI." className="mb-4" data-testid="runs-ledger">
       {error && <Alert tone="destructive" title="Runs could not be loaded">{error}</Alert>}
       <div className="grid gap-3 sm:grid-cols-3">
-        <Field label="Search by run id" htmlFor="runs-search"><Input id="runs-search" type="search" value={query} onChange={(e) => { setQuery(e.target.value); setPage(0); }} placeholder="run id" /></Field>
+        <Field label="Search by run id or input" htmlFor="runs-search"><Input id="runs-search" type="search" value={query} onChange={(e) => { setQuery(e.target.value); setPage(0); }} placeholder="run id, input value, token" /></Field>
         <Field label="Status" htmlFor="runs-status">
           <Select id="runs-status" value={status} onChange={(e) => { setStatus(e.target.value); setPage(0); }}>
             <option value="">any</option>
@@ -61,6 +62,8 @@ export function RunsLedger() {
               <Badge tone={statusTone(r.status)}>{r.status}</Badge>
               <span className="text-muted-foreground">{when(r.startedAt)}</span>
               <span className="text-muted-foreground">{r.endedAt && r.startedAt ? humanDuration(r.endedAt - r.startedAt) : ''}</span>
+              {r.startedBy && <span className="text-muted-foreground">by {startedByText(r.startedBy)}</span>}
+              {r.rerunOf && <span className="text-muted-foreground">re-run of <span className="font-mono">{r.rerunOf}</span></span>}
             </li>
           ))}
         </ul>
@@ -75,6 +78,13 @@ export function RunsLedger() {
     </Card>
   );
 }
+
+/** What the search box matches: the run id, its inputs' values, who started it. */
+const searchText = (r: RunSummary): string => [r.runId, r.startedBy ?? '', ...Object.entries(r.inputs ?? {}).map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`)].join('\n').toLowerCase();
+
+/** `cli` → "the CLI", `token:ci` → "token “ci”". */
+export const startedByText = (by: string | undefined): string =>
+  !by ? 'unknown (before this was recorded, or a library call)' : by === 'cli' ? 'the CLI' : by.startsWith('token:') ? `token “${by.slice(6)}”` : by;
 
 interface LogLine { at: number; stepId?: string; type: string; text: string }
 
@@ -93,19 +103,29 @@ function useRunEvents(runId: string, onEvent: () => void): LogLine[] {
       const stepId = typeof data.stepId === 'string' ? data.stepId : undefined;
       const err = data.error as { code?: string; message?: string } | undefined;
       const text = e.type === 'step:progress' ? `${Math.round(Number(data.fraction ?? 0) * 100)}%${data.message ? ` ${String(data.message)}` : ''}`
-        : e.type === 'step:log' ? `[${String(data.stream ?? data.level ?? 'log')}] ${String(data.line ?? data.message ?? data.text ?? '')}`
+        : e.type === 'step:log' ? `[${String(data.stream === 'log' ? data.level ?? 'log' : data.stream ?? 'log')}] ${String(data.line ?? data.message ?? data.text ?? '')}`
         : e.type === 'step:retry' ? `retry, attempt ${String(data.attempt ?? '?')}${err ? `: ${err.code} ${err.message}` : ''}`
         : e.type === 'step:fail' ? `failed${err ? `: ${err.code} ${err.message}` : ''}`
-        : e.type === 'step:end' ? `succeeded in ${humanDuration(Number(data.durationMs))}`
+        : e.type === 'step:end' ? (typeof data.reusedFrom === 'string' ? `carried over from run ${data.reusedFrom}` : data.skipped ? 'skipped' : `succeeded in ${humanDuration(Number(data.durationMs))}`)
         : e.type === 'step:start' ? `started, attempt ${String(data.attempt ?? 1)}`
         : e.type === 'run:end' ? `run ${String(data.status ?? 'ended')}` : 'run started';
+      // Lines are added in batches (a finished run replays its whole log in one burst: one render, not one per line).
+      buffer.push({ at: Number(data.at ?? Date.now()), ...(stepId ? { stepId } : {}), type: e.type, text });
+      flushing ??= setTimeout(flush, 50);
+    };
+    let buffer: LogLine[] = [];
+    let flushing: ReturnType<typeof setTimeout> | undefined;
+    const flush = () => {
+      flushing = undefined;
+      const batch = buffer;
+      buffer = [];
       // Bounded: the last 2000 lines in the page.
-      setLines((prev) => [...prev.slice(-1999), { at: Number(data.at ?? Date.now()), ...(stepId ? { stepId } : {}), type: e.type, text }]);
+      setLines((prev) => (prev.length + batch.length > 2000 ? [...prev, ...batch].slice(-2000) : [...prev, ...batch]));
       ref.current();
     };
     for (const t of types) source.addEventListener(t, handler as EventListener);
     source.addEventListener('run:end', () => source.close());
-    return () => source.close();
+    return () => { source.close(); clearTimeout(flushing); };
   }, [runId]);
   return lines;
 }
@@ -117,14 +137,22 @@ export function RunDetailView({ runId, stepId }: { runId: string; stepId?: strin
   const [decisions, setDecisions] = useState<Decision[]>([]);
   const [error, setError] = useState<string>();
   const [action, setAction] = useState<{ busy?: string; message?: string; error?: string }>({});
+  // Answers for another run (one this page showed before a navigation) are dropped.
+  const current = useRef(runId);
+  current.current = runId;
   const load = useCallback(() => {
-    api.run(runId).then(setRun, (err: Error) => setError(err.message));
-    api.decisions(runId).then(setDecisions, () => setDecisions([]));
+    const mine = <T,>(f: (v: T) => void) => (v: T) => { if (current.current === runId) f(v); };
+    api.run(runId).then(mine(setRun), mine((err: Error) => setError(err.message)));
+    api.decisions(runId).then(mine(setDecisions), mine(() => setDecisions([])));
   }, [api, runId]);
   useEffect(() => { setRun(undefined); setError(undefined); load(); }, [load]);
-  // Each event refreshes the run (at most every 500 ms).
+  // Each event refreshes the run (at most every 500 ms). The timer reads the run shown when it
+  // fires: an event of a new run (after a re-run's navigation) that arrives while a timer set for
+  // the old one is pending is not lost.
   const pending = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
-  const lines = useRunEvents(runId, () => { if (!pending.current) pending.current = setTimeout(() => { pending.current = undefined; load(); }, 500); });
+  const latestLoad = useRef(load);
+  latestLoad.current = load;
+  const lines = useRunEvents(runId, () => { if (!pending.current) pending.current = setTimeout(() => { pending.current = undefined; latestLoad.current(); }, 500); });
   useEffect(() => () => clearTimeout(pending.current), []);
 
   const act = async (name: string, f: () => Promise<unknown>, done: string) => {
@@ -135,8 +163,12 @@ export function RunDetailView({ runId, stepId }: { runId: string; stepId?: strin
   if (error) return <Alert tone="destructive" title={`Run ${runId}`}>{error}</Alert>;
   if (!run) return <p className="text-sm text-muted-foreground">Loading run {runId}…</p>;
   const mayRun = can(auth, 'run');
-  const live = run.status === 'running' || run.status === 'pending';
+  // Recorded as running but driven by no process (its host stopped): resumable, not live.
+  const orphaned = run.status === 'running' && run.driven === false;
+  const live = (run.status === 'running' || run.status === 'pending') && !orphaned;
   const step = stepId ? run.steps.find((s) => s.stepId === stepId) : undefined;
+  // This server keeps the events (and step logs) of the runs it drives; a CLI run's are in its terminal.
+  const unrecorded = !live && run.startedBy === 'cli' ? 'This run was started from the CLI: its events and step logs were printed there, not kept by this server.' : '(no output)';
   const duration = run.endedAt && run.startedAt ? run.endedAt - run.startedAt : run.startedAt ? Date.now() - run.startedAt : undefined;
   return (
     <div className="flex flex-col gap-4" data-testid="run-detail">
@@ -147,7 +179,9 @@ export function RunDetailView({ runId, stepId }: { runId: string; stepId?: strin
           <dt className="text-muted-foreground">Started</dt><dd>{when(run.startedAt)}</dd>
           <dt className="text-muted-foreground">Ended</dt><dd>{live ? 'still running' : when(run.endedAt)}</dd>
           <dt className="text-muted-foreground">Duration</dt><dd data-testid="run-duration">{humanDuration(duration)}</dd>
-          <dt className="text-muted-foreground">Started from</dt><dd className="break-all">{run.source === 'api' ? 'the API or this UI' : run.source ?? 'the CLI or a library call'}</dd>
+          <dt className="text-muted-foreground">Started by</dt><dd className="break-all" data-testid="run-started-by">{startedByText(run.startedBy)}</dd>
+          <dt className="text-muted-foreground">Workflow file</dt><dd className="break-all font-mono text-xs leading-5" data-testid="run-source">{run.source === 'api' ? 'a workflow document sent to the API' : run.source ?? '—'}</dd>
+          {run.rerunOf ? <><dt className="text-muted-foreground">Re-run of</dt><dd data-testid="run-rerun-of"><a href={runPath(run.rerunOf)} onClick={linkClick(runPath(run.rerunOf))} className="font-mono underline underline-offset-4">{run.rerunOf}</a> ({run.rerunFrom === 'failed' ? 'the failed steps' : run.rerunFrom === 'all' || !run.rerunFrom ? 'every step' : `from step ${run.rerunFrom}`})</dd></> : null}
           {run.resumes ? <><dt className="text-muted-foreground">Resumed</dt><dd>{run.resumes} time(s)</dd></> : null}
           {run.policy && <><dt className="text-muted-foreground">Policy</dt><dd>{run.policy}</dd></>}
         </dl>
@@ -155,11 +189,16 @@ export function RunDetailView({ runId, stepId }: { runId: string; stepId?: strin
         <div className="flex flex-wrap gap-2">
           <Button variant="outline" size="sm" disabled={!mayRun || !live || Boolean(action.busy)} onClick={() => void act('cancel', () => api.cancelRun(runId), 'Cancel requested.')}
             title={mayRun ? undefined : 'needs the "run" scope'}>Cancel</Button>
-          <Button variant="outline" size="sm" disabled={!mayRun || live || run.status === 'succeeded' || Boolean(action.busy)} onClick={() => void act('resume', () => api.resumeRun(runId), 'Resumed: succeeded steps are kept, the failed ones run again.')}
-            title={mayRun ? undefined : 'needs the "run" scope'}>Resume from the failed step</Button>
-          <Button variant="outline" size="sm" disabled={!mayRun || live || Boolean(action.busy)}
-            onClick={() => void act('rerun', async () => { const id = await api.startRun(run.workflow, Object.fromEntries(Object.entries(run.inputs ?? {}).filter(([, v]) => ['string', 'number', 'boolean'].includes(typeof v))) as Record<string, string>); navigate(runPath(id)); }, 'Started again.')}
-            title={mayRun ? undefined : 'needs the "run" scope'}>Re-run</Button>
+          {orphaned && (
+            <Button variant="outline" size="sm" disabled={!mayRun || Boolean(action.busy)} onClick={() => void act('resume', () => api.resumeRun(runId), 'Resumed: finished steps are kept, the interrupted ones run again.')}
+              title={mayRun ? 'No process drives this run (its server or CLI stopped): continue it here' : 'needs the "run" scope'}>Resume</Button>
+          )}
+          <Button variant="outline" size="sm" disabled={!mayRun || live || run.status === 'succeeded' || Boolean(action.busy)} data-testid="rerun-failed"
+            onClick={() => void act('rerun', async () => navigate(runPath(await api.rerun(runId, 'failed'))), 'Started again.')}
+            title={mayRun ? 'A new run: the steps that did not succeed run again, the others are carried over' : 'needs the "run" scope'}>Re-run from the failed step</Button>
+          <Button variant="outline" size="sm" disabled={!mayRun || live || Boolean(action.busy)} data-testid="rerun-all"
+            onClick={() => void act('rerun', async () => navigate(runPath(await api.rerun(runId, 'all'))), 'Started again.')}
+            title={mayRun ? 'A new run of the same workflow with the same inputs' : 'needs the "run" scope'}>Re-run all</Button>
           {!mayRun && <span className="self-center text-xs text-muted-foreground">Your token's scope is read-only.</span>}
         </div>
         {(action.message || action.error) && <p role="status" className={action.error ? 'text-sm text-destructive-fg' : 'text-sm'}>{action.error ?? action.message}</p>}
@@ -172,55 +211,77 @@ export function RunDetailView({ runId, stepId }: { runId: string; stepId?: strin
         <Timeline run={run} selected={stepId} />
       </Card>
       {stepId && (
-        <StepPanel runId={runId} step={step} stepId={stepId} decisions={decisions.filter((d) => d.stepId === stepId)} lines={lines.filter((l) => l.stepId === stepId)} />
+        <StepPanel runId={runId} step={step} stepId={stepId} decisions={decisions.filter((d) => d.stepId === stepId)} lines={lines.filter((l) => l.stepId === stepId)} live={live} empty={unrecorded}
+          rerun={mayRun && !live ? () => void act('rerun', async () => navigate(runPath(await api.rerun(runId, stepId))), 'Started again.') : undefined} />
       )}
       <Card title="Run log" description="Every event of this run, live.">
-        <LogView lines={lines} label="Run log" />
+        <LogView lines={lines} label="Run log" live={live} empty={unrecorded} />
       </Card>
     </div>
   );
 }
 
 function Timeline({ run, selected }: { run: RunDetail; selected?: string }) {
-  const start = Math.min(...run.steps.map((s) => s.startedAt ?? Infinity), run.startedAt ?? Infinity);
-  const end = Math.max(...run.steps.map((s) => s.endedAt ?? 0), run.endedAt ?? 0, start + 1);
+  // Steps carried over from an earlier run did not run in this one: listed apart, not on the time axis.
+  const ran = run.steps.filter((s) => !s.reusedFrom);
+  const carried = run.steps.filter((s) => s.reusedFrom);
+  const start = Math.min(...ran.map((s) => s.startedAt || Infinity), run.startedAt ?? Infinity);
+  const end = Math.max(...ran.map((s) => s.endedAt ?? 0), run.endedAt ?? 0, start + 1);
   const span = Math.max(1, end - start);
-  const order = run.steps.slice().sort((a, b) => (a.startedAt ?? Infinity) - (b.startedAt ?? Infinity));
+  const order = ran.slice().sort((a, b) => (a.startedAt || Infinity) - (b.startedAt || Infinity));
   const waiting = Object.keys(run.needs ?? {}).filter((id) => !run.steps.some((s) => s.stepId === id));
+  const stepLink = (s: StepDetail, extra?: string) => (
+    <a href={runPath(run.runId, s.stepId)} onClick={linkClick(runPath(run.runId, s.stepId))} aria-current={s.stepId === selected ? 'true' : undefined} data-step-link={s.stepId}
+      className={`truncate text-sm underline-offset-4 hover:underline ${s.stepId === selected ? 'font-semibold' : ''}`}>
+      {s.stepId}
+      <span className="sr-only">: {extra ?? `${s.state}, ${humanDuration(s.durationMs)}, ${s.attempts} attempt(s)`}</span>
+    </a>
+  );
   return (
-    <ol className="flex flex-col gap-1" aria-label="Steps in time order" data-testid="timeline">
-      {order.map((s) => {
-        const left = s.startedAt ? ((s.startedAt - start) / span) * 100 : 0;
-        const width = s.startedAt && s.endedAt ? Math.max(0.5, ((s.endedAt - s.startedAt) / span) * 100) : 0.5;
-        const bar = s.state === 'succeeded' || s.state === 'done' ? 'bg-success' : s.state === 'failed' ? 'bg-destructive' : s.state === 'skipped' ? 'bg-muted-foreground' : 'bg-warning';
-        return (
-          <li key={s.stepId} className="grid grid-cols-1 items-center gap-x-3 sm:grid-cols-[12rem_1fr]">
-            <a href={runPath(run.runId, s.stepId)} onClick={linkClick(runPath(run.runId, s.stepId))} aria-current={s.stepId === selected ? 'true' : undefined} data-step-link={s.stepId}
-              className={`truncate text-sm underline-offset-4 hover:underline ${s.stepId === selected ? 'font-semibold' : ''}`}>
-              {s.stepId}
-              <span className="sr-only">: {s.state}, {humanDuration(s.durationMs)}, {s.attempts} attempt(s)</span>
-            </a>
-            <div className="flex items-center gap-2" aria-hidden="true">
-              <div className="relative h-5 flex-1 rounded bg-muted">
-                <div className={`absolute top-1 bottom-1 rounded ${bar}`} style={{ left: `${left}%`, width: `${Math.min(width, 100 - left)}%` }} />
+    <>
+      <ol className="flex flex-col gap-1" aria-label="Steps in time order" data-testid="timeline">
+        {order.map((s) => {
+          const left = s.startedAt ? ((s.startedAt - start) / span) * 100 : 0;
+          const width = s.startedAt && s.endedAt ? Math.max(0.5, ((s.endedAt - s.startedAt) / span) * 100) : 0.5;
+          const bar = s.state === 'succeeded' || s.state === 'done' ? 'bg-success' : s.state === 'failed' ? 'bg-destructive' : s.state === 'skipped' ? 'bg-muted-foreground' : 'bg-warning';
+          return (
+            <li key={s.stepId} className="grid grid-cols-1 items-center gap-x-3 sm:grid-cols-[12rem_1fr]">
+              {stepLink(s)}
+              <div className="flex items-center gap-2" aria-hidden="true">
+                <div className="relative h-5 flex-1 rounded bg-muted">
+                  <div className={`absolute top-1 bottom-1 rounded ${bar}`} style={{ left: `${left}%`, width: `${Math.min(width, 100 - left)}%` }} />
+                </div>
+                <span className="shrink-0 text-xs">{humanDuration(s.durationMs)}{s.attempts > 1 ? ` · ${s.attempts} attempts` : ''}{s.interruptions ? ` · ${s.interruptions} interrupted` : ''}</span>
               </div>
-              <span className="shrink-0 text-xs">{humanDuration(s.durationMs)}{s.attempts > 1 ? ` · ${s.attempts} attempts` : ''}{s.interruptions ? ` · ${s.interruptions} interrupted` : ''}</span>
-            </div>
-          </li>
-        );
-      })}
-      {waiting.map((id) => <li key={id} className="text-sm text-muted-foreground">{id}: waiting for {(run.needs?.[id] ?? []).join(', ') || 'a slot'}</li>)}
-    </ol>
+            </li>
+          );
+        })}
+        {waiting.map((id) => <li key={id} className="text-sm text-muted-foreground">{id}: waiting for {(run.needs?.[id] ?? []).join(', ') || 'a slot'}</li>)}
+      </ol>
+      {carried.length > 0 && (
+        <div className="flex flex-col gap-1" data-testid="carried">
+          <h3 className="text-sm font-semibold">Carried over (not run again)</h3>
+          <ul className="flex flex-col gap-1 text-sm">
+            {carried.map((s) => (
+              <li key={s.stepId} className="flex flex-wrap gap-x-2">
+                {stepLink(s, `carried over from run ${s.reusedFrom}`)}
+                <span className="text-muted-foreground">from run <a href={runPath(s.reusedFrom!, s.stepId)} onClick={linkClick(runPath(s.reusedFrom!, s.stepId))} className="font-mono underline underline-offset-4">{s.reusedFrom}</a></span>
+              </li>
+            ))}
+          </ul>
+        </div>
+      )}
+    </>
   );
 }
 
-function StepPanel({ runId, step, stepId, decisions, lines }: { runId: string; step?: StepDetail; stepId: string; decisions: Decision[]; lines: LogLine[] }) {
+function StepPanel({ runId, step, stepId, decisions, lines, live, empty, rerun }: { runId: string; step?: StepDetail; stepId: string; decisions: Decision[]; lines: LogLine[]; live: boolean; empty: string; rerun?: (() => void) | undefined }) {
   const headingRef = useRef<HTMLDivElement>(null);
   // A deep link or a click on a step brings its panel into view and gives it the focus.
   useEffect(() => { headingRef.current?.focus(); }, [stepId]);
   return (
     <div ref={headingRef} tabIndex={-1} className="outline-none" data-testid="step-panel">
-      <Card title={<>Step <span className="font-mono">{stepId}</span></>} description={step ? `${step.state} · ${humanDuration(step.durationMs)} · ${step.attempts} attempt(s)` : 'not started yet'}>
+      <Card title={<>Step <span className="font-mono">{stepId}</span></>} description={!step ? 'not started yet' : step.reusedFrom ? `carried over from run ${step.reusedFrom}` : `${step.state} · ${humanDuration(step.durationMs)} · ${step.attempts} attempt(s)`}>
         {step && (
           <dl className="grid grid-cols-[max-content_1fr] gap-x-4 gap-y-1 text-sm">
             <dt className="text-muted-foreground">Started</dt><dd>{when(step.startedAt)}</dd>
@@ -228,6 +289,12 @@ function StepPanel({ runId, step, stepId, decisions, lines }: { runId: string; s
             <dt className="text-muted-foreground">Provider</dt><dd className="font-mono break-all" data-testid="step-provider">{step.servedBy ?? '—'}</dd>
             {step.output && <><dt className="text-muted-foreground">Output</dt><dd className="font-mono break-all">{step.output.name}@{step.output.version}</dd></>}
           </dl>
+        )}
+        {step?.reusedFrom && (
+          <p className="text-sm" data-testid="step-carried">
+            This step did not run in this run: its result was carried over from run{' '}
+            <a href={runPath(step.reusedFrom, stepId)} onClick={linkClick(runPath(step.reusedFrom, stepId))} className="font-mono underline underline-offset-4">{step.reusedFrom}</a>, where its log is.
+          </p>
         )}
         {step?.error && <Alert tone="destructive" title={step.error.code}>{step.error.message}</Alert>}
         {decisions.length > 0 && (
@@ -245,22 +312,49 @@ function StepPanel({ runId, step, stepId, decisions, lines }: { runId: string; s
           </div>
         )}
         <h3 className="text-sm font-semibold">Log</h3>
-        <LogView lines={lines} label={`Log of step ${stepId}`} />
-        <a className="text-sm underline-offset-4 hover:underline" href={runPath(runId)} onClick={linkClick(runPath(runId))}>Close step</a>
+        <LogView lines={lines} label={`Log of step ${stepId}`} live={live} empty={empty} />
+        <div className="flex flex-wrap items-center gap-3">
+          {rerun && <Button variant="outline" size="sm" onClick={rerun} data-testid="rerun-step" title="A new run: this step and everything after it run again, the steps before are carried over">Re-run from this step</Button>}
+          <a className="text-sm underline-offset-4 hover:underline" href={runPath(runId)} onClick={linkClick(runPath(runId))}>Close step</a>
+        </div>
       </Card>
     </div>
   );
 }
 
-function LogView({ lines, label }: { lines: LogLine[]; label: string }) {
+/** A log, live while the run runs (it follows the end unless scrolled up), searchable. */
+function LogView({ lines, label, live, empty = '(no output)' }: { lines: LogLine[]; label: string; live: boolean; empty?: string }) {
   const [filter, setFilter] = useState('');
-  const shown = filter ? lines.filter((l) => l.text.toLowerCase().includes(filter.toLowerCase()) || (l.stepId ?? '').includes(filter)) : lines;
+  const box = useRef<HTMLPreElement>(null);
+  const atEnd = useRef(true);
+  const needle = filter.trim().toLowerCase();
+  const shown = needle ? lines.filter((l) => l.text.toLowerCase().includes(needle) || (l.stepId ?? '').toLowerCase().includes(needle)) : lines;
+  useEffect(() => {
+    const el = box.current;
+    if (el && atEnd.current) el.scrollTop = el.scrollHeight;
+  }, [shown.length]);
   return (
     <div className="flex flex-col gap-2">
-      <Input type="search" aria-label={`Search the ${label.toLowerCase()}`} placeholder="search the log" value={filter} onChange={(e) => setFilter(e.target.value)} className="max-w-xs" />
-      <pre tabIndex={0} aria-label={label} className="max-h-80 overflow-auto rounded-md border bg-muted/50 p-3 font-mono text-xs leading-relaxed whitespace-pre-wrap" data-testid="log">
-        {shown.length === 0 ? '(no output)' : shown.map((l) => `${new Date(l.at).toLocaleTimeString()}  ${l.stepId ? `${l.stepId}  ` : ''}${l.text}`).join('\n')}
+      <div className="flex flex-wrap items-center gap-x-3 gap-y-1">
+        <Input type="search" aria-label={`Search the ${label.toLowerCase()}`} placeholder="search the log" value={filter} onChange={(e) => setFilter(e.target.value)} className="max-w-xs" />
+        <span className="text-xs text-muted-foreground" aria-live="polite" data-testid="log-count">
+          {needle ? `${shown.length} of ${lines.length} lines match` : `${lines.length} lines`}{live ? ' · live' : ''}
+        </span>
+      </div>
+      <pre ref={box} tabIndex={0} aria-label={label} onScroll={(e) => { const el = e.currentTarget; atEnd.current = el.scrollHeight - el.scrollTop - el.clientHeight < 24; }}
+        className="max-h-80 overflow-auto rounded-md border bg-muted/50 p-3 font-mono text-xs leading-relaxed whitespace-pre-wrap" data-testid="log">
+        {shown.length === 0 ? (needle && lines.length ? 'no line matches' : empty) : shown.map((l, i) => <LogLineView key={i} line={l} needle={needle} />)}
       </pre>
     </div>
+  );
+}
+
+function LogLineView({ line, needle }: { line: LogLine; needle: string }) {
+  const text = `${new Date(line.at).toLocaleTimeString()}  ${line.stepId ? `${line.stepId}  ` : ''}${line.text}`;
+  const at = needle ? text.toLowerCase().indexOf(needle) : -1;
+  return (
+    <span className={line.type === 'step:fail' ? 'block text-destructive-fg' : 'block'}>
+      {at < 0 ? text : <>{text.slice(0, at)}<mark className="rounded-sm bg-warning/40 text-foreground">{text.slice(at, at + needle.length)}</mark>{text.slice(at + needle.length)}</>}
+    </span>
   );
 }

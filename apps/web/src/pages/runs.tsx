@@ -13,7 +13,7 @@ const RunsLedger = lazy(() => import('./run-detail').then((m) => ({ default: m.R
  * Runs. `/runs`: the start form and every run in the store (behind the server), and the run
  * monitor motif's live DAG. `/runs/:id` and `/runs/:id/steps/:step`: one run's page.
  */
-export function RunsPage({ state }: { state: AppState }) {
+export function RunsPage({ state }: { state: AppState | undefined }) {
   const { auth } = useApi();
   const { runId, stepId } = parseRunPath(usePath());
   const server = auth.status === 'authed';
@@ -24,7 +24,7 @@ export function RunsPage({ state }: { state: AppState }) {
     <>
       {canRun(auth) && <StartRun />}
       {server && <Suspense fallback={null}><RunsLedger /></Suspense>}
-      <VdomView extension={state.pages.runs.extension} name={state.pages.runs.name} />
+      {state ? <VdomView extension={state.pages.runs.extension} name={state.pages.runs.name} /> : <p className="text-sm text-muted-foreground" data-testid="hydrating">Connecting to the host…</p>}
     </>
   );
 }

@@ -22,11 +22,13 @@ export default defineOperator({
           const text = await readFile(resolve(root, path), 'utf8');
           if (text.length <= 2_000_000) records.push({ path, complexity: (text.match(BRANCH) ?? []).length + 1 });
         } catch {
-          // deleted, binary or unreadable: nothing to measure
+          // deleted, binary or unreadable: nothing to measure (said in the step's log)
+          ctx.log.warn(`skipped ${path}: not readable as text`);
         }
         done++;
         if (done % 50 === 0 || done === paths.length) ctx.progress(done / paths.length, `${done}/${paths.length} files`);
       }
+      ctx.log.info(`measured the decision points of ${records.length} of ${paths.length} files`);
       return { records, measured: records.length };
     },
 
@@ -47,7 +49,7 @@ export default defineOperator({
     },
 
     /** The ranking as a Markdown report. */
-    report({ repo, commits, ranking, risk }) {
+    report({ repo, commits, ranking, risk }, ctx) {
       const rows = ranking.ranked ?? [];
       const bands = new Map((risk?.results ?? []).map((r) => [r.path, r.band]));
       const lines = [
@@ -63,6 +65,7 @@ export default defineOperator({
         `Files considered: ${ranking.considered}.`,
         '',
       ];
+      ctx.log.info(`report: ${rows.length} hotspot(s), top ${rows[0]?.path ?? 'none'}`);
       return { markdown: lines.join('\n'), hotspots: rows.length, top: rows[0]?.path ?? null };
     },
   },
