@@ -18,6 +18,7 @@ import { normalizeProviders, type ArbiterPort, type Candidate, type MetricsPort,
 import { DagExecution, type DagPort, type RunMeta, type RunResult } from './dag-execution.js';
 import { RunStore, type DecisionRecord, type RunRecord, type StepRecord } from './run-store.js';
 import { inspectRunsLazy } from './run-views.js';
+import { assertChecks } from './step-check.js';
 import { resolveInputs } from './workflow-file.js';
 import type { Policy } from './policy.js';
 
@@ -299,6 +300,7 @@ export function createConductor(services: ConductorServices, options: ConductorO
     history,
     start(source, runOptions = {}) {
       const workflow = validateWorkflow(source);
+      assertChecks(workflow);
       const inputs = resolveInputs(workflow, runOptions.inputs ?? {});
       const meta = { policy: policy.version, ...(runOptions.source ? { source: runOptions.source } : {}), ...(runOptions.startedBy ? { startedBy: runOptions.startedBy } : {}) };
       return begin({ runId: newRunId(), workflow, inputs, meta }, runOptions.signal);

@@ -136,7 +136,9 @@ export class DagExecution {
     const cp = this.dag.criticalPath(runId);
     this.ranks = cp.ranks;
     this.slack = cp.slack ?? {};
-    this.maxRank = Math.max(1, ...Object.values(this.ranks));
+    // The critical path's length (the highest upward rank), in whatever units the durations are.
+    const longest = Object.values(this.ranks).reduce((m, r) => (r > m ? r : m), 0);
+    this.maxRank = longest > 0 ? longest : 1;
     let view: DagRunView | undefined;
     let halted: unknown;
     const done = this.dag.whenDone(runId).then(

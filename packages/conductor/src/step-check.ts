@@ -1,5 +1,5 @@
-import { evaluate, isTruthy, parseCondition, type ExpressionContext } from '@symphony/pit-dag';
-import { toSymphonyError, type Step } from '@symphony/types';
+import { evaluate, expressionReferences, isTruthy, parseCondition, type ExpressionContext } from '@symphony/pit-dag';
+import { toSymphonyError, validationError, type Issue, type Step, type Workflow } from '@symphony/types';
 
 /**
  * A step's `check:`: an expression over the step's own result (`steps.<id>.output`) and the
@@ -36,4 +36,30 @@ export function compileCheck(step: Step, inputs: Record<string, unknown>): StepC
 export function qualityOfValue(value: unknown): number {
   if (typeof value === 'number') return Number.isNaN(value) ? 0 : Math.max(0, Math.min(1, value));
   return isTruthy(value) ? 1 : 0;
+}
+
+/**
+ * The rules `validateWorkflowSource` reports with positions, for workflows given as objects
+ * (`conductor.start(workflow)`): a check parses, reads only its own step's output and the
+ * inputs, and calls no status function. Throws `E_WORKFLOW_INVALID` before a run exists.
+ */
+export function assertChecks(workflow: Workflow): void {
+  const issues: Issue[] = [];
+  workflow.steps.forEach((step, i) => {
+    if (step.check === undefined) return;
+    const path = `steps[${i}].check`;
+    try {
+      const expr = parseCondition(step.check);
+      if (expr.usesStatus) issues.push({ path, message: 'check: runs only after the step succeeded: status functions mean nothing there' });
+      for (const ref of expressionReferences(expr)) {
+        if (ref.context === 'job') issues.push({ path, message: 'check: cannot read job' });
+        else if (ref.context === 'steps' && (ref.name?.toLowerCase() !== step.id.toLowerCase() || (ref.property !== undefined && ref.property.toLowerCase() !== 'output'))) {
+          issues.push({ path, message: `check: reads only steps.${step.id}.output and inputs` });
+        }
+      }
+    } catch (err) {
+      issues.push({ path, message: toSymphonyError(err).message });
+    }
+  });
+  if (issues.length > 0) throw validationError('E_WORKFLOW_INVALID', `workflow "${workflow.name}"`, issues);
 }

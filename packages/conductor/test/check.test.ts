@@ -90,6 +90,16 @@ describe('a step\'s check: is the quality the Conductor learns from', () => {
     expect(k.conductor.history.get('test.broken/grade')).toMatchObject({ n: 1, ewmaQuality: 0 });
   });
 
+  it('a workflow given as an object is held to the same rules before a run exists', async () => {
+    const k = await start();
+    providers(k);
+    const bad = (check: string) => () => k.conductor.start({ name: 'quiz', inputs: { want: { type: 'number', default: 42 } }, steps: [{ id: 'a', uses: 'test.guess-cheap/answer' }, { id: 'q', uses: 'capability:answer', needs: ['a'], check }] });
+    expect(bad('inputs.want == steps.a.output.answer')).toThrow(expect.objectContaining({ code: 'E_WORKFLOW_INVALID', message: expect.stringContaining('reads only steps.q.output and inputs') }));
+    expect(bad('always()')).toThrow(expect.objectContaining({ code: 'E_WORKFLOW_INVALID' }));
+    expect(bad('steps.q.output ==')).toThrow(expect.objectContaining({ code: 'E_WORKFLOW_INVALID' }));
+    expect(k.conductor.runs()).toEqual([]);
+  });
+
   it('maps values to qualities as documented', () => {
     expect([true, false, null, '', 'yes', 0, 0.4, 2, -1, Number.NaN, [], {}].map(qualityOfValue)).toEqual([1, 0, 0, 0, 1, 0, 0.4, 1, 0, 0, 1, 1]);
   });

@@ -160,6 +160,11 @@ const diamond = {
     const at = (name: string) => FEATURE_NAMES.indexOf(name);
     const features = Object.fromEntries(conductor.explain(result.runId).map((d) => [d.stepId, { rank: d.features[at('remaining_critical_path')], slack: d.features[at('slack')] }]));
     expect(features).toEqual({ a: { rank: 1, slack: 0 }, d: { rank: 0.25, slack: 0 }, side: { rank: 0.25, slack: 0.75 } });
+    // The next run's durations are this one's, measured (ms): still shares of the critical path,
+    // so the step that starts it has rank 1.
+    const again = await conductor.run({ name: 'slack', steps: [{ id: 'a', uses: 'capability:work' }, { id: 'b', uses: 'test.io/step', needs: ['a'] }, { id: 'c', uses: 'test.io/step', needs: ['b'] }, { id: 'd', uses: 'capability:work', needs: ['c'] }, { id: 'side', uses: 'capability:work' }] });
+    const ranks = conductor.explain(again.runId).map((d) => d.features[at('remaining_critical_path')] as number);
+    expect(Math.max(...ranks)).toBe(1);
   });
 
   it('retries an extension step per its retry policy', async () => {
