@@ -28,7 +28,10 @@ describe('symphony run with a check: step', () => {
     const home = `${work}-home`;
     dirs.push(home);
     const runs: Result[] = [];
-    for (let i = 0; i < 4; i++) {
+    // Seven runs: exploration tries each candidate at most EXPLORE_DEFAULTS.maxObservations (3) times,
+    // and when it does depends on measured latencies (a loaded machine moves them), so the runs leave
+    // room for all of it before the last two, which must be the policy's settled choice.
+    for (let i = 0; i < 7; i++) {
       const run = await symphony(['run', WORKFLOW, '--json', '--home', home], { cwd: work });
       expect(run.code, run.stderr).toBe(0);
       runs.push(run.lines.find((l) => l.type === 'result') as unknown as Result);
@@ -37,6 +40,7 @@ describe('symphony run with a check: step', () => {
     for (const r of runs) expect(r.steps[0]!.quality).toBe(r.steps[0]!.servedBy === RIGHT ? 1 : 0);
     // Both were tried (policy or bounded exploration), then the one whose answers pass the check.
     expect(served).toContain(CHEAP);
+    expect(served.filter((s) => s === CHEAP).length).toBeLessThanOrEqual(3);
     expect(served.slice(-2)).toEqual([RIGHT, RIGHT]);
 
     const wrong = runs.find((r) => r.steps[0]!.servedBy === CHEAP)!;
@@ -55,7 +59,7 @@ describe('symphony run with a check: step', () => {
     const shown = await symphony(['artifacts', 'get', `quiz/answer@${runs.length}`, '--json', '--home', home], { cwd: work });
     expect(JSON.parse(shown.stdout)).toMatchObject({ value: { value: 42, by: 'guess-right' } });
     expect(last.status).toBe('succeeded');
-  });
+  }, 240_000);
 
   it('refuses a check that reads another step before anything exists (exit 1, line and column)', async () => {
     const work = tmp('symphony-check-bad-');
