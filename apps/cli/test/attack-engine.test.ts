@@ -90,3 +90,22 @@ describe('run --input', () => {
     expect(existsSync(fresh)).toBe(false);
   });
 });
+
+describe('artifacts of a workflow whose name holds an @', () => {
+  it('artifacts get deploy@prod/a finds the output (the @ was read as a version selector)', async () => {
+    const file = join(work, 'at-name.yaml');
+    writeFileSync(file, 'name: deploy@prod\nsteps:\n  - id: a\n    uses: symphony.files/glob\n    with: { patterns: ["*.none"] }\n');
+    const runHome = mkdtempSync(join(tmpdir(), 'symphony-attack-engine-at-'));
+    try {
+      const run = await symphony(['run', file, '--json', '--home', runHome], { cwd: work });
+      expect(run.code, run.stderr).toBe(0);
+      const whole = await symphony(['artifacts', 'get', 'deploy@prod/a', '--json', '--home', runHome], { cwd: work });
+      expect(whole.code, whole.stderr).toBe(0);
+      expect(JSON.parse(whole.stdout).info).toMatchObject({ name: 'deploy@prod/a', version: 1 });
+      const versioned = await symphony(['artifacts', 'get', 'deploy@prod/a@1', '--json', '--home', runHome], { cwd: work });
+      expect(JSON.parse(versioned.stdout).info).toMatchObject({ name: 'deploy@prod/a', version: 1 });
+    } finally {
+      rmSync(runHome, { recursive: true, force: true });
+    }
+  });
+});

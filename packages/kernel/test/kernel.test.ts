@@ -280,8 +280,8 @@ describe('events', () => {
     kernel.events.on('run:start', async () => Promise.reject(new Error('rejected')));
     kernel.events.once('run:start', (e) => heard.push(`once ${e.runId}`));
     kernel.events.on('run:start', (e) => heard.push(e.runId));
-    expect(() => kernel.events.emit('run:start', { runId: 'r1', workflow: 'w', at: 0 })).not.toThrow();
-    kernel.events.emit('run:start', { runId: 'r2', workflow: 'w', at: 0 });
+    expect(() => kernel.events.emit('run:start', { runId: 'r1', workflow: 'w', at: 0, resumed: false })).not.toThrow();
+    kernel.events.emit('run:start', { runId: 'r2', workflow: 'w', at: 0, resumed: false });
     await new Promise((resolve) => setImmediate(resolve));
     expect(heard).toEqual(['once r1', 'r1', 'r2']);
     expect(logged.filter((m) => m.includes('run:start'))).toHaveLength(4);
