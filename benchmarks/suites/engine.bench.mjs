@@ -143,15 +143,17 @@ export default async function engineSuite({ quick }) {
       await fn();
       return () => {};
     });
-    const lgM = lg.run ? perStep(await timed(`LangGraph.js + SqliteSaver: ${steps}-step chain (per step)`, lg.run), steps) : undefined;
+    const lgCpu = lg.run ? cpuMeter(lg.run) : undefined;
+    const lgM = lg.run ? perStep(await timed(`LangGraph.js + SqliteSaver: ${steps}-step chain (per step)`, lgCpu.wrapped), steps) : undefined;
     const pg = await pGraphChain(steps);
-    const pgM = pg.run ? perStep(await measure(`p-graph: ${steps}-step chain, no persistence (per step)`, pg.run, opts), steps) : undefined;
+    const pgCpu = pg.run ? cpuMeter(pg.run) : undefined;
+    const pgM = pg.run ? perStep(await measure(`p-graph: ${steps}-step chain, no persistence (per step)`, pgCpu.wrapped, opts), steps) : undefined;
 
-    if (lgM) rows.push(row({ layer, name: `${lgM.name} (peer floor)`, m: lgM }));
+    if (lgM) rows.push({ ...row({ layer, name: `${lgM.name} (peer floor)`, m: lgM }), ...cpuOf(lgCpu) });
     else rows.push({ layer, name: lg.skipped, skipped: true });
     rows.push({ ...row({ layer, name: chainM.name, m: chainM, ...(lgM ? { floor: lgM } : {}), aim: '≤ 20 µs per step, ≥ 100× faster than LangGraph.js + SQLite' }), ...cpuOf(chainCpu) });
     rows.push({ ...row({ layer, name: wideM.name, m: wideM, ...(lgM ? { floor: lgM } : {}), aim: '≤ 10 µs per step, ≥ 100× faster than LangGraph.js + SQLite' }), ...cpuOf(wideCpu) });
-    if (pgM) rows.push(row({ layer, name: pgM.name, m: pgM, floor: chainM }));
+    if (pgM) rows.push({ ...row({ layer, name: pgM.name, m: pgM, floor: chainM }), ...cpuOf(pgCpu) });
     else rows.push({ layer, name: pg.skipped, skipped: true });
 
     // `symphony run` of a YAML chain vs the API path, same extension in a worker thread.

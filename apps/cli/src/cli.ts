@@ -24,7 +24,21 @@ const USAGE = `symphony <command>
 The home (ledger, tokens, grants, audit log, installed extensions) is --home, else $SYMPHONY_HOME,
 else $XDG_DATA_HOME/symphony, else ~/.local/share/symphony: never inside the workspace.`;
 
+/**
+ * A reader that goes away (`symphony run --json | head -1`) must not kill a run half-way: the
+ * unhandled EPIPE crashed the process with a stack trace and left the run `running`. Output to a
+ * closed pipe is dropped; the command goes on to its end and its exit code.
+ */
+function ignoreClosedPipes(): void {
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (err: NodeJS.ErrnoException) => {
+      if (err.code !== 'EPIPE') throw err;
+    });
+  }
+}
+
 export async function main(args: string[]): Promise<number> {
+  ignoreClosedPipes();
   // --log-json anywhere: JSON log lines even on a terminal (they are JSON already when not a TTY).
   const argv = args.filter((a) => a !== '--log-json');
   if (argv.length !== args.length) process.env.SYMPHONY_LOG_JSON = '1';

@@ -91,6 +91,31 @@ describe('run --input', () => {
   });
 });
 
+describe('a reader that goes away', () => {
+  it('run --json whose stdout is closed after the first line: the run still ends, succeeded, exit 0, no EPIPE crash', async () => {
+    const runHome = mkdtempSync(join(tmpdir(), 'symphony-attack-engine-pipe-'));
+    try {
+      const child = spawn(process.execPath, [CLI, 'run', join(ENGINE, 'slow-chain.yaml'), '--json', '--home', runHome], { cwd: work, env: { ...process.env, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
+      let first = '';
+      let stderr = '';
+      child.stderr.on('data', (chunk: Buffer) => (stderr += chunk));
+      // `| head -1`: read one line, then close the pipe; every later write of the CLI meets EPIPE.
+      child.stdout.on('data', (chunk: Buffer) => {
+        first += chunk;
+        if (first.includes('\n')) child.stdout.destroy();
+      });
+      const code = await new Promise<number | null>((resolve) => child.on('close', (c) => resolve(c)));
+      expect(stderr).not.toMatch(/EPIPE|Unhandled 'error'|\n\s+at /);
+      expect(code).toBe(0);
+      const runId = (JSON.parse(first.split('\n')[0]!) as { runId: string }).runId;
+      const show = await symphony(['runs', 'show', runId, '--json', '--home', runHome], { cwd: work });
+      expect(JSON.parse(show.stdout).run.status).toBe('succeeded');
+    } finally {
+      rmSync(runHome, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('artifacts of a workflow whose name holds an @', () => {
   it('artifacts get deploy@prod/a finds the output (the @ was read as a version selector)', async () => {
     const file = join(work, 'at-name.yaml');

@@ -91,6 +91,32 @@ describe('symphony run, end to end', () => {
     expect(run.stderr).toMatch(/declares no input "x".*\[E_INPUT_INVALID\]/s);
   });
 
+  it('re-runs a failed run from its failed step (--rerun): a new run that carries the succeeded step over; both record who started them', async () => {
+    const work = tmp('symphony-rerun-');
+    const home = `${work}-home`;
+    dirs.push(home);
+    writeFileSync(join(work, 'blocked'), 'a file where a folder should be\n');
+    const wf = join(work, 'wf.yaml');
+    writeFileSync(wf, ['name: rerun', 'steps:', '  - id: a', '    uses: symphony.files/write', '    with: { path: a.txt, content: first }', '  - id: b', '    uses: symphony.files/write', '    with: { path: blocked/b.txt, content: "${{ steps.a.output.path }}", mkdirs: true }', ''].join('\n'));
+    const first = await symphony(['run', wf, '--home', home], { cwd: work, env: { SYMPHONY_WORKSPACE: work } });
+    expect(first.code).toBe(1);
+    const runId = /run (run-[\w-]+)/.exec(first.stdout)![1]!;
+    expect(first.stdout).toContain(`symphony run --rerun ${runId}`);
+    expect((await symphony(['run', wf, '--from', 'failed', '--home', home], { cwd: work })).code).toBe(2);
+    rmSync(join(work, 'blocked'));
+    const again = await symphony(['run', '--rerun', runId, '--home', home, '--json'], { cwd: work, env: { SYMPHONY_WORKSPACE: work } });
+    expect(again.code).toBe(0);
+    const done = result(again.lines);
+    expect(done.steps.map((st) => [st.stepId, st.reused ?? false])).toEqual([['a', true], ['b', false]]);
+    expect(readFileSync(join(work, 'blocked', 'b.txt'), 'utf8')).toContain('a.txt');
+    const shown = await symphony(['runs', 'show', done.runId, '--home', home, '--json'], { cwd: work });
+    expect(JSON.parse(shown.stdout).run).toMatchObject({ startedBy: 'cli', rerunOf: runId, rerunFrom: 'failed' });
+    // Nothing failed any more: a second --rerun of the new run is refused (exit 1, coded).
+    const none = await symphony(['run', '--rerun', done.runId, '--home', home], { cwd: work, env: { SYMPHONY_WORKSPACE: work } });
+    expect(none.code).toBe(1);
+    expect(none.stderr).toContain('[E_CONFLICT]');
+  });
+
   it('refuses an invalid workflow before anything exists: exit 1, file:line:column, --json on stdout; usage errors exit 2', async () => {
     const work = tmp('symphony-invalid-');
     const file = join(work, 'bad.yaml');

@@ -38,7 +38,7 @@ afterAll(async () => {
 
 describe('symphony ext against a running registry', () => {
   it('info id@version, install id@version, outdated and update id@latest from the lockfile registry', async () => {
-    const trust = await symphony(['ext', 'trust', 'acme', '--namespace', 'acme', '--key', reg.acme.publicKey], { cwd, env });
+    const trust = await symphony(['ext', 'trust', 'acme', '--namespace', 'acme', `--key=${reg.acme.publicKey}`], { cwd, env });
     expect(trust.code, trust.stderr).toBe(0);
 
     const info = await symphony(['ext', 'info', 'acme.mkt@1.0.0', '--registry', reg.url], { cwd, env });

@@ -260,7 +260,7 @@ describe('a release installed as users install it', () => {
     const keyPath = /generated a signing key for "local": (\S+\.key)/.exec(packed.stdout)?.[1];
     expect(keyPath).toBeDefined();
     const publicKey = (keyPath as string).replace(/\.key$/, '.pub.json');
-    await sh('symphony', ['ext', 'trust', 'local', '--key', publicKey, '--home', home], work);
+    await sh('symphony', ['ext', 'trust', 'local', `--key=${publicKey}`, '--home', home], work);
     const info = await sh('symphony', ['ext', 'info', 'local.todo-count@0.1.0', '--registry', `npm:${url}`, '--home', home], work);
     expect(info.stdout).toContain('fs.read: ${workspace}');
     const installed = await sh('symphony', ['ext', 'install', 'local.todo-count', '--registry', `npm:${url}`, '--yes', '--home', home], work);

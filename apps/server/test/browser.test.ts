@@ -282,6 +282,8 @@ describe.skipIf(!executablePath)('the web UI in a real Chromium through the real
     await page.getByRole('button', { name: 'Re-run all' }).click();
     await page.waitForURL((u) => /^\/runs\/[^/]+$/.test(u.pathname) && u.pathname !== `/runs/${startedRun}`);
     const rerun = decodeURIComponent(new URL(page.url()).pathname.split('/')[2]!);
+    // The new run's page (the old one, also succeeded, may still be on screen for a moment).
+    await page.getByTestId('run-rerun-of').filter({ hasText: startedRun }).waitFor();
     await page.getByTestId('run-status').filter({ hasText: 'succeeded' }).waitFor({ timeout: 45_000 });
     expect(((await (await fetch(`${server.url}/runs/${rerun}`, { headers: { authorization: `Bearer ${tokens.read}` } })).json()) as { inputs: { repo: string } }).inputs.repo).toBe(repo);
     expect(await page.getByTestId('run-rerun-of').textContent()).toBe(`${startedRun} (every step)`);
@@ -326,7 +328,12 @@ describe.skipIf(!executablePath)('the web UI in a real Chromium through the real
     const { runId } = (await res.json()) as { runId: string };
     expect((await runToEnd(runId, tokens.read)).status).toBe('failed');
     await page.setViewportSize({ width: 390, height: 844 });
-    await page.goto(`${server.url}/runs/${runId}`);
+    // The store's run list finds it by an input's value, and says who started it.
+    await page.goto(`${server.url}/runs`);
+    await page.getByLabel('Search by run id or input').fill('blocked/hotspots');
+    await expect.poll(() => page.locator('a[data-run-link]').evaluateAll((as) => as.map((a) => a.getAttribute('data-run-link')))).toEqual([runId]);
+    expect(await page.getByTestId('runs-ledger').getByText('by token “runner”').count()).toBe(1);
+    await page.locator(`a[data-run-link="${runId}"]`).click();
     await page.getByTestId('run-status').filter({ hasText: 'failed' }).waitFor();
     expect(await page.getByTestId('run-started-by').textContent()).toBe('token “runner”');
     await page.locator('[data-testid="timeline"] a[data-step-link="save"]').click();

@@ -137,7 +137,7 @@ describe('the server over a real kernel, Conductor and LMDB store', () => {
     expect(metrics).toMatch(/# TYPE \w+/);
   });
 
-  it('re-runs a failed run from its failed step: a new run, the succeeded steps carried over, who started each run kept', async () => {
+  it('re-runs a failed run from its failed step: a new run, the succeeded steps carried over, who started each run kept', { timeout: 30_000 }, async () => {
     const until = async (runId: string) => {
       for (let i = 0; i < 400; i++) {
         const run = await get(`/runs/${runId}`);
@@ -158,7 +158,12 @@ describe('the server over a real kernel, Conductor and LMDB store', () => {
     expect((await rerun('../b')).status).toBe(400);
     expect((await rerun('failed', 'run-unknown')).status).toBe(404);
     switches.broken = false;
-    const res = await rerun('failed');
+    // From a web session: the CSRF token is needed, and the run names the token the session logged in with.
+    const login = await fetch(`${ctx.url}/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ token: ctx.token }) });
+    const cookie = (login.headers.get('set-cookie') ?? '').split(';')[0]!;
+    const { csrf } = (await login.json()) as { csrf: string };
+    expect((await rerun('failed', runId, { cookie, 'content-type': 'application/json' })).status).toBe(403);
+    const res = await rerun('failed', runId, { cookie, 'x-csrf-token': csrf, 'content-type': 'application/json' });
     expect(res.status).toBe(202);
     const again = await until(((await res.json()) as { runId: string }).runId);
     expect(again).toMatchObject({ status: 'succeeded', rerunOf: runId, rerunFrom: 'failed', startedBy: 'token:e2e', source: 'api' });

@@ -206,7 +206,7 @@ export class DagExecution {
 
   private launch(started: ReturnType<DagPort['next']>): void {
     const { runId } = this.run;
-    const plans: { plan: StepPlan; signal: AbortSignal }[] = [];
+    const plans: { plan: StepPlan; signal: AbortSignal; attempt: number }[] = [];
     for (const s of started) {
       if (!this.executed.includes(s.stepId)) this.executed.push(s.stepId);
       let input: unknown;
@@ -231,12 +231,12 @@ export class DagExecution {
         ...(capability ? { capability } : {}),
         ...(check ? { check } : {}),
       };
-      plans.push({ plan, signal: AbortSignal.any([s.signal, this.controller.signal]) });
+      plans.push({ plan, signal: AbortSignal.any([s.signal, this.controller.signal]), attempt: s.attempt });
     }
     const capability = plans.filter((p) => p.plan.capability);
     const decided = capability.length > 0 ? this.decideFirst(capability.map((p) => p.plan), capability.map((p) => p.signal)) : Promise.resolve(new Map<string, { decision: Decision; record: DecisionRecord }>());
     const first = this.careful ? Promise.all([decided, this.dag.settled(runId)]).then(([d]) => d) : decided;
-    for (const { plan, signal } of plans) {
+    for (const { plan, signal, attempt } of plans) {
       const records: DecisionRecord[] = [];
       const t0 = performance.now();
       this.running++;
@@ -264,7 +264,14 @@ export class DagExecution {
           },
           async (err: unknown) => {
             if (records.length > 0) this.track(this.env.ledger.transaction(() => records.forEach((r) => this.env.store.putDecision(r))));
-            await this.dag.fail(runId, plan.step.id, toSymphonyError(err, 'E_STEP_FAILED'));
+            // The call of an attempt the tracker already ended (it timed out: pit.dag failed it and
+            // aborted the call) changes nothing, and must never fail the attempt that runs now.
+            const now = this.stepView(plan.step.id);
+            if (now?.state !== 'running' || now.attempts !== attempt) return;
+            await this.dag.fail(runId, plan.step.id, toSymphonyError(err, 'E_STEP_FAILED')).catch((e: unknown) => {
+              // ...nor does one whose timeout is being written at this very moment (E_CONFLICT).
+              if (toSymphonyError(e).code !== 'E_CONFLICT') throw e;
+            });
             this.env.recordTrace(records);
           },
         );
@@ -273,8 +280,12 @@ export class DagExecution {
   }
 
   private stepState(stepId: string): string | undefined {
+    return this.stepView(stepId)?.state;
+  }
+
+  private stepView(stepId: string): DagRunView['steps'][number] | undefined {
     try {
-      return this.dag.state(this.run.runId).steps.find((s) => s.stepId === stepId)?.state;
+      return this.dag.state(this.run.runId).steps.find((s) => s.stepId === stepId);
     } catch {
       return undefined;
     }

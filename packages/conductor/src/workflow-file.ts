@@ -27,14 +27,16 @@ export function resolveInputs(workflow: Workflow, given: Record<string, unknown>
       continue;
     }
     if (spec.type === 'number') {
-      const n = typeof raw === 'number' ? raw : Number(raw);
+      // Only a number or numeric text: Number('') is 0, Number(true) 1, Number([7]) 7 (a JSON body's inputs).
+      const n = typeof raw === 'number' ? raw : typeof raw === 'string' && raw.trim() !== '' ? Number(raw) : NaN;
       if (!Number.isFinite(n)) issues.push({ path: `inputs.${name}`, message: `must be a number, not "${String(raw)}"` });
       else out[name] = n;
     } else if (spec.type === 'boolean') {
       if (raw === true || raw === 'true') out[name] = true;
       else if (raw === false || raw === 'false') out[name] = false;
       else issues.push({ path: `inputs.${name}`, message: `must be true or false, not "${String(raw)}"` });
-    } else out[name] = String(raw);
+    } else if (typeof raw === 'object' || typeof raw === 'function') issues.push({ path: `inputs.${name}`, message: `must be text, not ${Array.isArray(raw) ? 'a list' : 'an object'}` });
+    else out[name] = String(raw);
   }
   if (issues.length > 0) throw validationError('E_INPUT_INVALID', `inputs of workflow "${workflow.name}"`, issues);
   return out;

@@ -63,6 +63,10 @@ describe('the JSON Schema for workflow files', () => {
     ['a bare check expression', { name: 'x', inputs: { want: { type: 'number' } }, steps: [{ ...step, check: "steps.a.output.n == inputs.want" }] }, true],
     ['a check that is not a string', { name: 'x', steps: [{ ...step, check: 1 }] }, false],
     ['an empty check', { name: 'x', steps: [{ ...step, check: '' }] }, false],
+    // A name is printed on terminals: an escape or a newline would forge `runs list` lines.
+    ['an ANSI escape in the name', { name: '\u001b[31mRED', steps: [step] }, false],
+    ['a newline in a step name', { name: 'x', steps: [{ ...step, name: 'a\nb' }] }, false],
+    ['unicode in names', { name: 'revue · 検査 ✓', steps: [{ ...step, name: 'é' }] }, true],
   ];
   it.each(cases)('%s: schema and validator agree (%#)', (_, doc, ok) => {
     expect(validate(doc)).toBe(ok);

@@ -493,11 +493,25 @@ export class ArtifactStore implements ArtifactsService {
    */
   private locate(name: string, version: number): { key: Key; value: StoredVersion } | undefined {
     const key = versionKey(name, version);
-    const value = this.versionsDb.get(key);
+    const value = this.readVersion(key, name, version);
     if (value !== undefined) return { key, value };
     const legacy: Key = [name, version];
-    const old = this.versionsDb.get(legacy);
+    const old = this.readVersion(legacy, name, version);
     return old === undefined ? undefined : { key: legacy, value: old };
+  }
+
+  /** A version record, or `E_ARTIFACT_CORRUPT` if its bytes no longer decode to one. */
+  private readVersion(key: Key, name: string, version: number): StoredVersion | undefined {
+    let value: StoredVersion | undefined;
+    try {
+      value = this.versionsDb.get(key);
+    } catch (cause) {
+      throw damagedRecord(name, version, cause);
+    }
+    if (value !== undefined && (typeof value !== 'object' || value === null || typeof value.hash !== 'string' || !Array.isArray(value.inputs) || !Array.isArray(value.tags))) {
+      throw damagedRecord(name, version);
+    }
+    return value;
   }
 
   private hasVersion(name: string, version: number): boolean {
@@ -507,10 +521,13 @@ export class ArtifactStore implements ArtifactsService {
   /** Every stored version of `name`, oldest first (up to its head's last version, plus older ledgers' range). */
   private storedVersions(name: string): StoredVersion[] {
     const out: StoredVersion[] = [];
-    for (const { value } of this.versionsDb.getRange({ start: [name, 0], end: [name, MAX_TIME] })) out.push(value);
+    for (const key of this.versionsDb.getKeys({ start: [name, 0], end: [name, MAX_TIME] })) {
+      const value = this.readVersion(key, name, (key as Key[])[1] as number);
+      if (value !== undefined) out.push(value);
+    }
     const last = this.heads.get(name)?.last ?? 0;
     for (let v = 1; v <= last; v++) {
-      const value = this.versionsDb.get(versionKey(name, v));
+      const value = this.readVersion(versionKey(name, v), name, v);
       if (value !== undefined) out.push(value);
     }
     if (out.length > 1) out.sort((a, b) => a.version - b.version);
@@ -541,6 +558,13 @@ function producerKey(producer: Producer): string | undefined {
   if (producer.extensionId) return `ext:${producer.extensionId}`;
   if (producer.stepId) return `step:${producer.stepId}`;
   return undefined;
+}
+
+function damagedRecord(name: string, version: number, cause?: unknown): SymphonyError {
+  return new SymphonyError('E_ARTIFACT_CORRUPT', `artifact "${name}"@${version} is corrupt: its version record cannot be read`, {
+    details: { name, version },
+    ...(cause === undefined ? {} : { cause }),
+  });
 }
 
 function notFound(name: string, selector: ArtifactSelector | undefined): SymphonyError {

@@ -297,6 +297,21 @@ describe('artifact store: key layout', () => {
     expect([...lineage.getKeys({})]).toEqual([['o', 1, 'b', 1, 'child']]);
   });
 
+  it('a version record whose bytes no longer decode is E_ARTIFACT_CORRUPT, never a raw decoder error', async () => {
+    const { store, ledger } = temp();
+    const ref = await store.put('a', { x: 1 });
+    const raw = ledger.root.openDB({ name: 'artifacts.versions', encoding: 'binary' });
+    await ledger.transaction(() => raw.putSync([1, 'a'], Buffer.from([0xc1, 0xff, 0x00])));
+    const fresh = new ArtifactStore(ledger);
+    expect(await expectCode(() => fresh.get('a'), 'E_ARTIFACT_CORRUPT')).toMatchObject({ name: 'a', version: 1 });
+    await expectCode(() => fresh.versions('a'), 'E_ARTIFACT_CORRUPT');
+    await expectCode(() => fresh.find({ namePrefix: 'a' }), 'E_ARTIFACT_CORRUPT');
+    await expectCode(fresh.put('b', 1, { inputs: [ref] }), 'E_ARTIFACT_CORRUPT');
+    // A record of the wrong shape (msgpack that decodes, but not to a version) is damaged too.
+    await ledger.transaction(() => ledger.db('artifacts.versions').putSync([1, 'a'], { hash: 7 }));
+    await expectCode(() => new ArtifactStore(ledger).get('a'), 'E_ARTIFACT_CORRUPT');
+  });
+
   it('reads, finds, scores and removes versions and lineage written in the older [name, version] layout', async () => {
     const { store, ledger } = temp();
     const versions = ledger.db('artifacts.versions') as Database<Record<string, unknown>, Key>;

@@ -178,18 +178,36 @@ export class Checkpoints {
     return out;
   }
 
+  /**
+   * The workflow's estimates. They only order ready steps, so a record that cannot be read (a
+   * damaged byte) counts as no history and is rewritten at the run's end; it never fails a run.
+   */
   private historyOf(workflow: string): Map<string, { ms: number; n: number }> {
     const out = new Map<string, { ms: number; n: number }>();
-    const record = this.history.get([workflow]) as HistoryRecord | undefined;
-    if (record && Array.isArray(record.ids)) {
-      record.ids.forEach((id, k) => out.set(id, { ms: record.ms[k] as number, n: record.n[k] as number }));
+    let record: HistoryRecord | undefined;
+    try {
+      record = this.history.get([workflow]) as HistoryRecord | undefined;
+    } catch {
+      return out;
+    }
+    if (record !== undefined) {
+      if (!Array.isArray(record.ids) || !Array.isArray(record.ms) || !Array.isArray(record.n)) return out;
+      record.ids.forEach((id, k) => {
+        const ms = record.ms[k];
+        const n = record.n[k];
+        if (typeof id === 'string' && typeof ms === 'number' && Number.isFinite(ms) && ms >= 0) out.set(id, { ms, n: typeof n === 'number' ? n : 1 });
+      });
       return out;
     }
     // A ledger from before the per-workflow record: one record per step.
-    for (const { key, value } of this.history.getRange({ start: [workflow, ''], end: [workflow, '\uffff'] })) {
-      const stepId = (key as unknown[])[1];
-      const e = value as { ms?: unknown; n?: unknown };
-      if (typeof stepId === 'string' && typeof e.ms === 'number') out.set(stepId, { ms: e.ms, n: typeof e.n === 'number' ? e.n : 1 });
+    try {
+      for (const { key, value } of this.history.getRange({ start: [workflow, ''], end: [workflow, '\uffff'] })) {
+        const stepId = (key as unknown[])[1];
+        const e = value as { ms?: unknown; n?: unknown } | undefined;
+        if (typeof stepId === 'string' && typeof e?.ms === 'number') out.set(stepId, { ms: e.ms, n: typeof e.n === 'number' ? e.n : 1 });
+      }
+    } catch {
+      // A damaged older record: what was read so far is kept.
     }
     return out;
   }

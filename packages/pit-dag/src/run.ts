@@ -48,6 +48,8 @@ export interface ActiveRun {
   pendingCommits: number;
   /** The write batch in which this run's lease was last checked (once per batch suffices). */
   fencedBatch: number;
+  /** Each running step's queued `running` record (a completion in the same batch supersedes it). */
+  startWrites: Array<{ readonly batch: number } | undefined>;
   /** The write batch this run's latest completions were queued into, and how many went into it. */
   gathering: number;
   gathered: number;
@@ -91,6 +93,7 @@ export function activate(record: RunRecord, graph: RunGraph, durations: Float64A
     owner,
     pendingCommits: 0,
     fencedBatch: -1,
+    startWrites: new Array(n).fill(undefined),
     gathering: -1,
     gathered: 0,
     done,

@@ -32,7 +32,7 @@ import {
   viewOfRecords,
   type ActiveRun,
 } from './run.js';
-import { WriteQueue } from './write-queue.js';
+import { WriteQueue, type QueuedWrite } from './write-queue.js';
 import type { CreateRunOptions, DagService, FailDecision, RunEventSink, RunStateView, StartedStep, StepOutputMeta } from './types.js';
 
 export interface DagServiceDeps {
@@ -131,8 +131,8 @@ export function createDagService(deps: DagServiceDeps): DagService & { close(): 
   }
 
   /** A fire-and-forget checkpoint of one run, fenced by its lease (a refused one halts the run). */
-  function backgroundFor(run: ActiveRun, write: () => void, key?: string): void {
-    writes.later(
+  function backgroundFor(run: ActiveRun, write: () => void): QueuedWrite {
+    return writes.later(
       () => {
         try {
           fenceOnce(run);
@@ -142,7 +142,6 @@ export function createDagService(deps: DagServiceDeps): DagService & { close(): 
         }
       },
       (err) => halt(run, err),
-      key,
     );
   }
 
@@ -299,7 +298,7 @@ export function createDagService(deps: DagServiceDeps): DagService & { close(): 
     const signal = armTimeout(run, i, attempt, step.timeoutMs, (error) =>
       service.fail(run.id, stepId, error).catch((err: unknown) => logger.error({ err }, 'pit.dag: timeout handling failed')),
     );
-    backgroundFor(run, () => checkpoints.writeStep(run.id, stepId, stepRecord(run, i, 'running')), stepKey(run.id, stepId));
+    run.startWrites[i] = backgroundFor(run, () => checkpoints.writeStep(run.id, stepId, stepRecord(run, i, 'running')));
     events.emit('step:start', { runId: run.id, stepId, attempt, at });
     return { runId: run.id, stepId, step, attempt, signal, startedAt: at };
   }
@@ -335,37 +334,48 @@ export function createDagService(deps: DagServiceDeps): DagService & { close(): 
     }
     run.gathered++;
     // Its `running` record, if still queued, would be overwritten in the same transaction.
-    writes.supersede(stepKey(run.id, stepId));
-    const committed = tx(() => {
-      fenceOnce(run);
-      const out = extra();
-      if (out.output) run.outputs[i] = out.output;
-      checkpoints.writeStep(run.id, stepId, stepRecord(run, i, 'done', { ...(out.output ? { output: out.output } : {}), endedAt: at }));
-      return out;
+    writes.supersede(run.startWrites[i]);
+    run.startWrites[i] = undefined;
+    // One promise per completion: the write queue calls back when the batch's commit is durable.
+    const acknowledged = new Promise<T>((resolve, reject) => {
+      writes.call(
+        () => {
+          fenceOnce(run);
+          const out = extra();
+          if (out.output) run.outputs[i] = out.output;
+          checkpoints.writeStep(run.id, stepId, stepRecord(run, i, 'done', { ...(out.output ? { output: out.output } : {}), endedAt: at }));
+          return out;
+        },
+        (value) => {
+          const out = value as { output?: ArtifactRef; result: T };
+          run.pendingCommits--;
+          if (run.halted) {
+            reject(run.halted);
+            return;
+          }
+          const end = now();
+          try {
+            events.emit('step:end', {
+              runId: run.id,
+              stepId,
+              attempt: run.attempts[i] as number,
+              ...(out.output ? { output: out.output } : {}),
+              durationMs: end - (run.startedAt[i] as number),
+              at: end,
+            });
+          } finally {
+            resolve(out.result);
+            maybeEnd(run);
+          }
+        },
+        (err: unknown) => {
+          run.pendingCommits--;
+          const error = toSymphonyError(err);
+          halt(run, error);
+          reject(error);
+        },
+      );
     });
-    const acknowledged = committed.then(
-      (out) => {
-        run.pendingCommits--;
-        if (run.halted) throw run.halted;
-        const end = now();
-        events.emit('step:end', {
-          runId: run.id,
-          stepId,
-          attempt: run.attempts[i] as number,
-          ...(out.output ? { output: out.output } : {}),
-          durationMs: end - (run.startedAt[i] as number),
-          at: end,
-        });
-        maybeEnd(run);
-        return out.result;
-      },
-      (err: unknown) => {
-        run.pendingCommits--;
-        const error = toSymphonyError(err);
-        halt(run, error);
-        throw error;
-      },
-    );
     settleReady(run, fresh);
     // The last step of a succeeding run: when every completion not yet durable is in the batch
     // being gathered, the run's end joins that batch (one commit for both). An older batch still
@@ -634,8 +644,15 @@ export function createDagService(deps: DagServiceDeps): DagService & { close(): 
         run.timers.set(i, timer);
         return decision;
       }
+      // While its failure is being written the step is no longer running: a second fail or complete
+      // in that window (the aborted call of a step that just timed out) is refused, not applied twice.
+      run.completing[i] = 1;
+      try {
+        await fenced(run, () => checkpoints.writeStep(run.id, stepId, stepRecord(run, i, 'failed', { error: error.toJSON(), ...(decision.action === 'continue' ? { continued: true } : {}), endedAt: at })));
+      } finally {
+        run.completing[i] = 0;
+      }
       if (decision.action === 'continue') {
-        await fenced(run, () => checkpoints.writeStep(run.id, stepId, stepRecord(run, i, 'failed', { error: error.toJSON(), continued: true, endedAt: at })));
         const fresh: number[] = [];
         run.ready.complete(i, StepStatus.failed, (s) => fresh.push(s));
         events.emit('step:fail', { runId, stepId, attempt: attempts, error: error.toJSON(), durationMs: at - (run.startedAt[i] as number), at });
@@ -643,7 +660,6 @@ export function createDagService(deps: DagServiceDeps): DagService & { close(): 
         maybeEnd(run);
         return decision;
       }
-      await fenced(run, () => checkpoints.writeStep(run.id, stepId, stepRecord(run, i, 'failed', { error: error.toJSON(), endedAt: at })));
       failForGood(run, i, error);
       maybeEnd(run);
       return decision;
@@ -761,8 +777,4 @@ function jsonRoundTrip(data: unknown, stepId: string): unknown {
 function stripStack(e: SymphonyErrorJSON): SymphonyErrorJSON {
   const { stack: _s, ...rest } = e;
   return rest;
-}
-
-function stepKey(runId: string, stepId: string): string {
-  return `${runId}\u0000${stepId}`;
 }

@@ -5,8 +5,13 @@ interface Pending {
   resolve?: (value: unknown) => void;
   reject?: (err: unknown) => void;
   onFail?: (err: unknown) => void;
-  /** A keyed write is dropped when a later write of the same key joins the same batch. */
-  key?: string;
+  /** The batch it was queued into (see `gathering`). */
+  batch: number;
+}
+
+/** A queued write that a later write of the same record may supersede (see `later`). */
+export interface QueuedWrite {
+  readonly batch: number;
 }
 
 /**
@@ -19,8 +24,6 @@ interface Pending {
  */
 export class WriteQueue {
   private queued: Pending[] = [];
-  /** Keyed writes of the batch being gathered, by key. */
-  private keyed = new Map<string, Pending>();
   /**
    * The batch whose writes are running right now (inside its transaction callback), else -1: a
    * check done once per batch (a run's lease) is valid only within that same transaction.
@@ -40,30 +43,33 @@ export class WriteQueue {
 
   /**
    * Queues a write; `onFail` hears if the transaction that carries it fails (a full disk, say).
-   * With a `key`, the write is superseded (not made) if `supersede(key)` is called before this
-   * batch is flushed: the later write of the same record goes into the same transaction, so the
-   * earlier one could never be seen (a step's `running` record when it completes in the same turn).
+   * The handle returned lets `supersede` drop it while its batch is still being gathered: a later
+   * write of the same record goes into the same transaction, so this one could never be seen (a
+   * step's `running` record when it completes in the same turn).
    */
-  later(write: () => void, onFail?: (err: unknown) => void, key?: string): void {
-    const item: Pending = { fn: write, ...(onFail ? { onFail } : {}) };
-    if (key !== undefined) {
-      item.key = key;
-      this.keyed.set(key, item);
-    }
+  later(write: () => void, onFail?: (err: unknown) => void): QueuedWrite {
+    const item: Pending = { fn: write, batch: this.batches + 1, ...(onFail ? { onFail } : {}) };
     this.push(item);
+    return item;
   }
 
-  /** Drops the queued, not yet flushed keyed write of `key` (a write of the same record follows in this batch). */
-  supersede(key: string): void {
-    const item = this.keyed.get(key);
-    if (!item) return;
-    this.keyed.delete(key);
-    item.fn = noop;
+  /** Drops a queued write if its batch has not been flushed yet (else it is, or was, made). */
+  supersede(handle: QueuedWrite | undefined): void {
+    if (handle === undefined || handle.batch !== this.batches + 1) return;
+    (handle as Pending).fn = noop;
+  }
+
+  /**
+   * Queues `fn` into this turn's transaction; `ok` hears its result once that commit is durable,
+   * `failed` hears its own error or the commit's (a promise-free `now`, for the hot path).
+   */
+  call(fn: () => unknown, ok: (value: unknown) => void, failed: (err: unknown) => void): void {
+    this.push({ fn, resolve: ok, reject: failed, batch: this.batches + 1 });
   }
 
   /** Queues `fn` into this turn's transaction; resolves with its result once that commit is durable. */
   now<T>(fn: () => T): Promise<T> {
-    return new Promise<T>((resolve, reject) => this.push({ fn, resolve: resolve as (value: unknown) => void, reject }));
+    return new Promise<T>((resolve, reject) => this.push({ fn, resolve: resolve as (value: unknown) => void, reject, batch: this.batches + 1 }));
   }
 
   private push(item: Pending): void {
@@ -75,7 +81,6 @@ export class WriteQueue {
     if (this.queued.length === 0) return;
     const items = this.queued;
     this.queued = [];
-    if (this.keyed.size > 0) this.keyed = new Map();
     const id = ++this.batches;
     const results: Array<{ ok: boolean; value: unknown }> = new Array(items.length);
     this.ledger
@@ -92,17 +97,26 @@ export class WriteQueue {
           for (let k = 0; k < items.length; k++) {
             const item = items[k] as Pending;
             const r = results[k] as { ok: boolean; value: unknown };
-            if (r.ok) item.resolve?.(r.value);
-            else if (item.reject) item.reject(r.value);
-            else this.logger.error({ err: r.value }, 'pit.dag: a checkpoint write failed');
+            try {
+              if (r.ok) item.resolve?.(r.value);
+              else if (item.reject) item.reject(r.value);
+              else this.logger.error({ err: r.value }, 'pit.dag: a checkpoint write failed');
+            } catch (err) {
+              // A callback that throws (an event listener) must not keep the batch's other writes unanswered.
+              this.logger.error({ err }, 'pit.dag: a commit callback threw');
+            }
           }
         },
         (err: unknown) => {
           const error = toSymphonyError(err);
           let told = false;
           for (const item of items) {
-            if (item.reject) (item.reject(error), (told = true));
-            if (item.onFail) (item.onFail(error), (told = true));
+            try {
+              if (item.reject) (item.reject(error), (told = true));
+              if (item.onFail) (item.onFail(error), (told = true));
+            } catch (err) {
+              this.logger.error({ err }, 'pit.dag: a commit callback threw');
+            }
           }
           if (!told) this.logger.error({ err: error }, 'pit.dag: a checkpoint write failed');
         },

@@ -46,3 +46,34 @@ describe('pit.dag: one driver per run (lease + fencing)', () => {
     second.close();
   });
 });
+
+describe('pit.dag: a refused last batch (its completions and the run end together)', () => {
+  it('halts the run, leaves it running in the ledger, acknowledges nothing, and the next driver finishes it', async () => {
+    const x = harness();
+    open.push(x);
+    const wf = { name: 'last-batch', steps: [{ id: 'a', uses: 'acme.x/run' }, { id: 'b', uses: 'acme.x/run', needs: ['a'] }] };
+    const run = await x.dag.createRun(wf);
+    const done = x.dag.whenDone(run.runId);
+    const checkpoints = new Checkpoints(x.ledger);
+    const mine = checkpoints.lease(run.runId)!;
+    // Both completions (and so the run's end) go into one batch; a takeover lands just before it.
+    const acks = [];
+    for (let ready = x.dag.next(run.runId); ready.length > 0; ready = x.dag.next(run.runId)) {
+      for (const s of ready) acks.push(x.dag.completeWithOutput(run.runId, s.stepId, s.stepId));
+    }
+    const takeover = x.ledger.transaction(() => checkpoints.writeLease(run.runId, { ...mine, owner: 'someone-else', epoch: mine.epoch + 1 }));
+    for (const ack of acks) await expect(ack).rejects.toMatchObject({ code: 'E_RUN_LOCKED' });
+    await expect(done).rejects.toMatchObject({ code: 'E_RUN_LOCKED' });
+    await takeover;
+    expect(x.events.filter((e) => e.name === 'step:end' || e.name === 'run:end')).toEqual([]);
+    expect(checkpoints.run(run.runId)?.status).toBe('running');
+    expect(x.artifacts.names('last-batch/')).toEqual([]);
+    // The holder "dies"; a new driver re-runs both unacknowledged steps and ends the run.
+    const second = createDagService({ ledger: x.ledger, artifacts: x.artifacts });
+    await second.resume(run.runId);
+    const final = await drive(second, run.runId, (s) => `again-${s.stepId}`);
+    expect(final.status).toBe('succeeded');
+    expect(x.artifacts.value('last-batch/b')).toBe('again-b');
+    second.close();
+  });
+});

@@ -343,6 +343,41 @@ describe('pit.dag: group commit and pipelined release', () => {
 });
 
 describe('pit.dag: duration history of older ledgers', () => {
+  it('a damaged history record orders nothing and fails nothing: the run goes on and rewrites it', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pit-dag-history-damaged-'));
+    const ledger = openLedger({ path: dir });
+    let clock = 1_000;
+    const dag = createDagService({ ledger, artifacts: new ArtifactStore(ledger), now: () => clock });
+    const workflow = { name: 'damaged', steps: [{ id: 'a', uses: 'acme.x/run' }, { id: 'b', uses: 'acme.x/run' }] };
+    const first = await dag.createRun(workflow);
+    for (const s of dag.next(first.runId)) {
+      clock += s.stepId === 'b' ? 900 : 1;
+      await dag.complete(first.runId, s.stepId);
+    }
+    await dag.whenDone(first.runId);
+    // Every kind of damage to the stored record: bytes that are no msgpack, and a wrong shape.
+    const raw = ledger.root.openDB({ name: 'dag.history', encoding: 'binary' });
+    const history = ledger.db('dag.history');
+    for (const damage of [() => raw.putSync(['damaged'], Buffer.from([0xc1, 0xff, 0x00, 0x13])), () => history.putSync(['damaged'], { ids: 'x', ms: 1 })]) {
+      await ledger.transaction(damage);
+      const run = await dag.createRun(workflow);
+      expect(dag.ready(run.runId)).toEqual(['a', 'b']); // no history: declaration order
+      for (const s of dag.next(run.runId)) {
+        clock += s.stepId === 'b' ? 900 : 1;
+        await dag.complete(run.runId, s.stepId);
+      }
+      expect((await dag.whenDone(run.runId)).status).toBe('succeeded');
+      // Rewritten at the end: the next run is ranked by it again.
+      const next = await dag.createRun(workflow);
+      expect(dag.ready(next.runId)).toEqual(['b', 'a']);
+      for (const s of dag.next(next.runId)) await dag.complete(next.runId, s.stepId);
+      await dag.whenDone(next.runId);
+    }
+    dag.close();
+    await closeLedger(ledger);
+    rmSync(dir, { recursive: true, force: true });
+  });
+
   it('reads per-step records written before the per-workflow record, and replaces them with it', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'pit-dag-history-legacy-'));
     const ledger = openLedger({ path: dir });

@@ -85,3 +85,38 @@ describe('a run event listener that throws', () => {
     }
   }, 60_000);
 });
+
+/**
+ * A step that times out: pit.dag fails it (E_TIMEOUT) and aborts the call; the aborted call came
+ * back to the Conductor while the failure was being written and was applied as a second failure:
+ * two step:fail events for one attempt, and the step's error became "was cancelled" (E_ABORTED).
+ */
+describe('a step that times out', () => {
+  it('fails once, with E_TIMEOUT, after its retries; the aborted call is not a second failure', async () => {
+    const symphony = await createSymphony({ home: freshHome('timeout'), builtins: false, policy: 'heuristic', noSync: true, logLevel: 'silent', extensions: [{ path: HOSTILE, mode: 'worker' }] });
+    const events: { name: string; stepId: string; code?: string }[] = [];
+    for (const name of ['step:retry', 'step:fail'] as const) symphony.kernel.events.on(name, (e) => events.push({ name, stepId: e.stepId, code: e.error.code }));
+    try {
+      const result = await symphony.run({
+        name: 'timeouts',
+        steps: [
+          { id: 'once', uses: 'test.hostile/hang', timeoutMs: 200 },
+          { id: 'twice', uses: 'test.hostile/hang', timeoutMs: 200, retry: { count: 1, backoffMs: 0 } },
+          { id: 'cleanup', needs: ['once', 'twice'], if: 'always()', uses: 'test.hostile/ok' },
+        ],
+      });
+      expect(result.status).toBe('failed');
+      const by = Object.fromEntries(result.steps.map((s) => [s.stepId, s]));
+      expect(by.once).toMatchObject({ state: 'failed', attempts: 1, error: { code: 'E_TIMEOUT' } });
+      expect(by.twice).toMatchObject({ state: 'failed', attempts: 2, error: { code: 'E_TIMEOUT' } });
+      expect(by.cleanup).toMatchObject({ state: 'done' });
+      expect(events.filter((e) => e.stepId === 'once')).toEqual([{ name: 'step:fail', stepId: 'once', code: 'E_TIMEOUT' }]);
+      expect(events.filter((e) => e.stepId === 'twice')).toEqual([
+        { name: 'step:retry', stepId: 'twice', code: 'E_TIMEOUT' },
+        { name: 'step:fail', stepId: 'twice', code: 'E_TIMEOUT' },
+      ]);
+    } finally {
+      await symphony.close();
+    }
+  }, 60_000);
+});

@@ -27,10 +27,13 @@ export const RetryPolicySchema = z
   })
   .strict();
 
+/** A name shown on terminals and in artifact names: no control characters (a newline, an ANSI escape would forge output lines). */
+const DisplayName = z.string().regex(/^[^\u0000-\u001f\u007f-\u009f]*$/, 'must not contain control characters (newlines, escapes)');
+
 export const StepSchema = z
   .object({
     id: StepIdSchema,
-    name: z.string().max(200).optional(),
+    name: DisplayName.max(200).optional(),
     uses: UsesSchema,
     with: z.record(z.string(), z.unknown()).optional(),
     needs: z.array(StepIdSchema).optional(),
@@ -61,7 +64,7 @@ export const WorkflowInputSchema = z
 
 export const WorkflowSchema = z
   .object({
-    name: z.string().min(1).max(200),
+    name: DisplayName.min(1).max(200),
     description: z.string().optional(),
     inputs: z.record(z.string(), WorkflowInputSchema).optional(),
     concurrency: z.number().int().positive().max(1024).optional(),

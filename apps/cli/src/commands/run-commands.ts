@@ -277,7 +277,8 @@ async function artifactsCommand(positionals: string[], values: CommonValues, hom
     }
     if (sub === 'get') {
       if (!spec) throw new SymphonyError('E_USAGE', 'usage: symphony artifacts get <name[@version|@alias]> [--out file]');
-      const at = spec.lastIndexOf('@');
+      // A workflow named `deploy@prod` files its outputs as `deploy@prod/<step>`: a whole name that exists wins over a version.
+      const at = open.artifacts.info(spec) ? -1 : spec.lastIndexOf('@');
       const name = at > 0 ? spec.slice(0, at) : spec;
       const selector = at > 0 ? (/^\d+$/.test(spec.slice(at + 1)) ? Number(spec.slice(at + 1)) : spec.slice(at + 1)) : undefined;
       const artifact = open.artifacts.get(name, selector);

@@ -166,6 +166,8 @@ export function RunDetailView({ runId, stepId }: { runId: string; stepId?: strin
   // Recorded as running but driven by no process (its host stopped): resumable, not live.
   const orphaned = run.status === 'running' && run.driven === false;
   const live = (run.status === 'running' || run.status === 'pending') && !orphaned;
+  // Only an ended run can be run again (the server refuses a running one, driven or not).
+  const ended = run.status !== 'running' && run.status !== 'pending';
   const step = stepId ? run.steps.find((s) => s.stepId === stepId) : undefined;
   // This server keeps the events (and step logs) of the runs it drives; a CLI run's are in its terminal.
   const unrecorded = !live && run.startedBy === 'cli' ? 'This run was started from the CLI: its events and step logs were printed there, not kept by this server.' : '(no output)';
@@ -177,7 +179,7 @@ export function RunDetailView({ runId, stepId }: { runId: string; stepId?: strin
         description={`Workflow ${run.workflow}`}>
         <dl className="grid grid-cols-[max-content_1fr] gap-x-4 gap-y-1 text-sm">
           <dt className="text-muted-foreground">Started</dt><dd>{when(run.startedAt)}</dd>
-          <dt className="text-muted-foreground">Ended</dt><dd>{live ? 'still running' : when(run.endedAt)}</dd>
+          <dt className="text-muted-foreground">Ended</dt><dd>{live ? 'still running' : orphaned ? 'not ended: no process drives it (Resume continues it)' : when(run.endedAt)}</dd>
           <dt className="text-muted-foreground">Duration</dt><dd data-testid="run-duration">{humanDuration(duration)}</dd>
           <dt className="text-muted-foreground">Started by</dt><dd className="break-all" data-testid="run-started-by">{startedByText(run.startedBy)}</dd>
           <dt className="text-muted-foreground">Workflow file</dt><dd className="break-all font-mono text-xs leading-5" data-testid="run-source">{run.source === 'api' ? 'a workflow document sent to the API' : run.source ?? '—'}</dd>
@@ -193,10 +195,10 @@ export function RunDetailView({ runId, stepId }: { runId: string; stepId?: strin
             <Button variant="outline" size="sm" disabled={!mayRun || Boolean(action.busy)} onClick={() => void act('resume', () => api.resumeRun(runId), 'Resumed: finished steps are kept, the interrupted ones run again.')}
               title={mayRun ? 'No process drives this run (its server or CLI stopped): continue it here' : 'needs the "run" scope'}>Resume</Button>
           )}
-          <Button variant="outline" size="sm" disabled={!mayRun || live || run.status === 'succeeded' || Boolean(action.busy)} data-testid="rerun-failed"
+          <Button variant="outline" size="sm" disabled={!mayRun || !ended || run.status === 'succeeded' || Boolean(action.busy)} data-testid="rerun-failed"
             onClick={() => void act('rerun', async () => navigate(runPath(await api.rerun(runId, 'failed'))), 'Started again.')}
             title={mayRun ? 'A new run: the steps that did not succeed run again, the others are carried over' : 'needs the "run" scope'}>Re-run from the failed step</Button>
-          <Button variant="outline" size="sm" disabled={!mayRun || live || Boolean(action.busy)} data-testid="rerun-all"
+          <Button variant="outline" size="sm" disabled={!mayRun || !ended || Boolean(action.busy)} data-testid="rerun-all"
             onClick={() => void act('rerun', async () => navigate(runPath(await api.rerun(runId, 'all'))), 'Started again.')}
             title={mayRun ? 'A new run of the same workflow with the same inputs' : 'needs the "run" scope'}>Re-run all</Button>
           {!mayRun && <span className="self-center text-xs text-muted-foreground">Your token's scope is read-only.</span>}
@@ -212,7 +214,7 @@ export function RunDetailView({ runId, stepId }: { runId: string; stepId?: strin
       </Card>
       {stepId && (
         <StepPanel runId={runId} step={step} stepId={stepId} decisions={decisions.filter((d) => d.stepId === stepId)} lines={lines.filter((l) => l.stepId === stepId)} live={live} empty={unrecorded}
-          rerun={mayRun && !live ? () => void act('rerun', async () => navigate(runPath(await api.rerun(runId, stepId))), 'Started again.') : undefined} />
+          rerun={mayRun && ended ? () => void act('rerun', async () => navigate(runPath(await api.rerun(runId, stepId))), 'Started again.') : undefined} />
       )}
       <Card title="Run log" description="Every event of this run, live.">
         <LogView lines={lines} label="Run log" live={live} empty={unrecorded} />
