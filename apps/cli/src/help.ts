@@ -1,5 +1,17 @@
 import { readFileSync } from 'node:fs';
 
+/** `symphony worker --help` (also printed by the worker itself). */
+export const WORKER_USAGE = `symphony worker --redis <redis://[user:password@]host:port> [--concurrency N] [--extensions id,id...]
+                 [--extension-dir dir]... [--lock-ms N] [--limit jobs/ms] [--secret-file file] [--tls] [--home dir]
+
+Runs the steps a scale-out coordinator dispatches through BullMQ on Redis, with this machine's
+Stage (installed extensions under the home, sandboxed as in a local run). The shared secret that
+signs jobs comes from --secret-file or $SYMPHONY_SCALE_OUT_SECRET (never the command line);
+--redis defaults to $SYMPHONY_REDIS_URL; ACL user and password go in the URL or in
+$SYMPHONY_REDIS_USERNAME / $SYMPHONY_REDIS_PASSWORD. SIGTERM finishes running steps and stops. --limit caps each queue's rate across all its
+workers (BullMQ's limiter); --lock-ms is how long a silent worker keeps a job before it is
+re-delivered (default 30000).`;
+
 /** Per-command help, printed by `symphony <command> --help` (or `-h`). Loaded without any command. */
 export const COMMAND_HELP: Readonly<Record<string, string>> = {
   run: `symphony run <workflow.yaml> [options]
@@ -52,6 +64,7 @@ export const COMMAND_HELP: Readonly<Record<string, string>> = {
   revoke <id>          revoke one token by its id
   --home <dir>         the home (default $SYMPHONY_HOME, else $XDG_DATA_HOME/symphony,
                        else ~/.local/share/symphony)`,
+  worker: WORKER_USAGE,
   desktop: `symphony desktop [options]
 
   Symphony in an app window: the server on a free loopback port, the web UI in an installed

@@ -90,7 +90,7 @@ describe('symphony loads lazily', () => {
   });
 
   it('--help and --version load no package at all', () => {
-    for (const flag of ['--help', '-V', 'runs --help']) {
+    for (const flag of ['--help', '-V', 'runs --help', 'tokens --help', 'worker --help', 'serve -h']) {
       const r = loaded(flag.split(' '));
       expect(r.code).toBe(0);
       expect([...r.modules].filter((m) => m.startsWith('@symphony/') || !/^[a-z_]+(\/[a-z_]+)?$/.test(m))).toEqual([]);

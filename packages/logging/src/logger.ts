@@ -185,16 +185,14 @@ const METHODS = ['trace', 'debug', 'info', 'warn', 'error'] as const;
 /**
  * A `Logger` whose pino logger (`createLogger(options)`) is created at the first line at or above
  * its level: a short command that logs nothing (`symphony runs list`) never loads pino, and a line
- * below the level costs a comparison. The level is checked at once (`E_INPUT_INVALID`); the log
- * file, if any, is opened with the first line.
+ * below the level costs a comparison. The level is checked at once (`E_INPUT_INVALID`). With a
+ * `file` the logger is created at once: a file that cannot be opened fails here (`E_LOG_FILE`),
+ * never inside some later log call.
  */
 export function createLazyLogger(options: LoggingOptions = {}): Logger {
+  if (options.file !== undefined) return createLogger(options);
   const level = checkLevel(options.level ?? 'info', 'level');
-  const spec = typeof options.file === 'string' ? { path: options.file } : options.file;
-  const fileLevel = spec ? checkLevel(spec.level ?? level, 'file.level') : 'silent';
-  const lowest = Math.min(RANK[level], RANK[fileLevel]);
-  let root: SymphonyLogger | undefined;
-  return deferred(lowest, () => (root ??= createLogger(options)));
+  return deferred(RANK[level], () => createLogger(options));
 }
 
 function deferred(lowest: number, make: () => Logger): Logger {

@@ -121,25 +121,36 @@ describe('createLogger', () => {
 });
 
 describe('createLazyLogger', () => {
-  it('creates its logger (and opens its file) with the first line at its level, then writes what createLogger writes', async () => {
+  it('creates its logger with the first line at its level, then writes what createLogger writes', () => {
     const out = sink();
-    const file = join(await tempDir(), 'logs', 'lazy.log');
-    const logger = createLazyLogger({ destination: out.stream, level: 'warn', name: 'symphony', file: { path: file, level: 'info' } });
+    const logger = createLazyLogger({ destination: out.stream, level: 'warn', name: 'symphony' });
     const child = logger.child({ plugin: 'pit.dag' }).child({ runId: 'r1' });
-    logger.debug('below every level');
-    child.trace({ n: 1 }, 'below every level');
-    expect(existsSync(file)).toBe(false);
+    logger.debug('below the level');
+    child.info({ n: 1 }, 'below the level');
     expect(out.text()).toBe('');
-    child.info({ step: 'a' }, 'to the file only');
-    expect(existsSync(file)).toBe(true);
-    child.warn({ step: 'b' }, 'everywhere');
+    child.warn({ step: 'b' }, 'a warning');
     logger.error('root line');
     const lines = out.lines().map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(lines).toEqual([
-      expect.objectContaining({ level: 40, name: 'symphony', plugin: 'pit.dag', runId: 'r1', step: 'b', msg: 'everywhere' }),
+      expect.objectContaining({ level: 40, name: 'symphony', plugin: 'pit.dag', runId: 'r1', step: 'b', msg: 'a warning' }),
       expect.objectContaining({ level: 50, name: 'symphony', msg: 'root line' }),
     ]);
     expect(lines[1]).not.toHaveProperty('plugin');
+  });
+
+  it('with a file, opens it at once: an unopenable one fails there (E_LOG_FILE), never in a later log call', async () => {
+    const dir = await tempDir();
+    const file = join(dir, 'logs', 'lazy.log');
+    createLazyLogger({ destination: sink().stream, level: 'error', file: { path: file, level: 'info' } });
+    expect(existsSync(file)).toBe(true);
+    await writeFile(join(dir, 'a-file'), '');
+    let err: unknown;
+    try {
+      createLazyLogger({ destination: sink().stream, file: join(dir, 'a-file', 'x.log') });
+    } catch (e) {
+      err = e;
+    }
+    expect(isSymphonyError(err) && err.code).toBe('E_LOG_FILE');
   });
 
   it('refuses a bad level at once, before any line', () => {

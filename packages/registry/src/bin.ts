@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { link, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { SymphonyError, toSymphonyError } from '@symphony/types';
@@ -68,12 +68,13 @@ async function main(argv: string[]): Promise<void> {
       ...(values['upload-burst'] ? { burst: positive(values['upload-burst'], '--upload-burst') } : {}),
     },
   });
-  await writeFile(join(dir, SERVING), `${JSON.stringify({ pid: process.pid, url: served.url })}\n`);
-  // One machine-readable line, so scripts and tests can wait for it.
-  process.stdout.write(`symphony-registry listening ${served.url}\n`);
+  await record(dir, { pid: process.pid, url: served.url });
+  // Handlers first: a supervisor may send SIGTERM the moment it reads the line below.
   const stop = () => void served.close().then(() => rm(join(dir, SERVING), { force: true })).then(() => process.exit(0));
   process.once('SIGTERM', stop);
   process.once('SIGINT', stop);
+  // One machine-readable line, so scripts and tests can wait for it.
+  process.stdout.write(`symphony-registry listening ${served.url}\n`);
 }
 
 /** `<dir>/serving.json`: the process serving the folder, from its start until it stops. */
@@ -107,21 +108,36 @@ function servedError(dir: string, live: Serving, what: string): SymphonyError {
   });
 }
 
+/** Replaces the record whole (a reader never sees half of it). */
+async function record(dir: string, serving: Serving): Promise<void> {
+  const temp = join(dir, `${SERVING}.${process.pid}.tmp`);
+  await writeFile(temp, `${JSON.stringify(serving)}\n`);
+  await rename(temp, join(dir, SERVING));
+}
+
 /** One server per folder: two would each keep their own state in memory and overwrite each other's files. */
 async function claim(dir: string): Promise<void> {
   await mkdir(dir, { recursive: true });
-  for (let attempt = 0; attempt < 2; attempt++) {
-    try {
-      await writeFile(join(dir, SERVING), `${JSON.stringify({ pid: process.pid })}\n`, { flag: 'wx' });
-      return;
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-      const live = await liveServer(dir);
-      if (live && live.pid !== process.pid) throw servedError(dir, live, 'stop it first, or serve another folder');
-      await rm(join(dir, SERVING), { force: true }); // left by a server that was killed
+  const temp = join(dir, `${SERVING}.${process.pid}.tmp`);
+  await writeFile(temp, `${JSON.stringify({ pid: process.pid })}\n`);
+  try {
+    for (let attempt = 0; attempt < 2; attempt++) {
+      try {
+        // A hard link appears whole or not at all (EEXIST): two servers starting at once cannot both
+        // claim the folder, and neither reads a record half written.
+        await link(temp, join(dir, SERVING));
+        return;
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+        const live = await liveServer(dir);
+        if (live && live.pid !== process.pid) throw servedError(dir, live, 'stop it first, or serve another folder');
+        await rm(join(dir, SERVING), { force: true }); // left by a server that was killed
+      }
     }
+    throw new SymphonyError('E_CONFLICT', `cannot claim the registry folder ${dir}: another server is starting on it`, { details: { dir } });
+  } finally {
+    await rm(temp, { force: true });
   }
-  throw new SymphonyError('E_CONFLICT', `cannot claim the registry folder ${dir}: another server is starting on it`, { details: { dir } });
 }
 
 function positive(text: string, flag: string): number {
@@ -131,7 +147,9 @@ function positive(text: string, flag: string): number {
 }
 
 main(process.argv.slice(2)).catch((error: unknown) => {
-  const e = toSymphonyError(error);
+  // Node's parseArgs errors (unknown option, missing value) are usage errors: exit 2.
+  const code = (error as { code?: unknown } | null)?.code;
+  const e = typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS_') ? new SymphonyError('E_USAGE', (error as Error).message) : toSymphonyError(error);
   process.stderr.write(`error ${e.code}: ${e.message}\n`);
   process.exitCode = e.code === 'E_USAGE' ? 2 : 1;
 });

@@ -30,6 +30,12 @@ describe('symphony-registry (the bin, in real processes)', () => {
     const bad = await node(['add-publisher', '--dir', join(dir, 'reg'), '--name', 'x', '--namespace', 'x', '--key', 'not-a-key']);
     expect(bad).toMatchObject({ code: 1, stderr: expect.stringContaining('E_KEY_INVALID') });
     expect((await node(['frobnicate', '--dir', dir])).code).toBe(2);
+    // Options Node's parser refuses are usage errors too (exit 2), not internal ones.
+    for (const args of [['serve', '--port'], ['add-publisher', '--dir', join(dir, 'reg'), '--bogus']]) {
+      const r = await node(args);
+      expect(r.code, args.join(' ')).toBe(2);
+      expect(r.stderr).toContain('E_USAGE');
+    }
 
     const server = spawn(process.execPath, [bin, 'serve', '--dir', join(dir, 'reg'), '--port', '0'], { stdio: ['ignore', 'pipe', 'inherit'] });
     const url = await new Promise<string>((resolve) => {
@@ -62,7 +68,7 @@ describe('symphony-registry (the bin, in real processes)', () => {
           if (m?.[1]) resolve(m[1]);
         });
       });
-      const exited = new Promise<number | null>((resolve) => server.on('exit', (code) => resolve(code)));
+      const exited = new Promise<number | string | null>((resolve) => server.on('exit', (code, signal) => resolve(code ?? signal)));
       return { server, url, exited };
     };
     const add = ['add-publisher', '--dir', reg, '--name', 'acme', '--namespace', 'acme', '--key', join(dir, 'acme.pub.json')];
@@ -89,6 +95,15 @@ describe('symphony-registry (the bin, in real processes)', () => {
     killed.server.kill('SIGKILL');
     await killed.exited;
     await access(join(reg, 'serving.json'));
+    // Nor does a record naming no process (pid 0 or -1 would mean "every process" to kill()).
+    for (const bogus of ['{"pid":-1}', '{"pid":0}', '{"pid":"1"}', 'not json']) {
+      await writeFile(join(reg, 'serving.json'), bogus);
+      const second = start();
+      expect(await second.url).toMatch(/^http:/);
+      second.server.kill('SIGTERM');
+      expect(await second.exited).toBe(0);
+    }
+    await writeFile(join(reg, 'serving.json'), '{"pid":-1}');
     const added = await node(add);
     expect(added.code, added.stderr).toBe(0);
     expect(await readFile(join(reg, 'publishers.json'), 'utf8')).toContain('"acme"');

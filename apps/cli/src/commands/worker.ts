@@ -4,17 +4,7 @@ import { defaultHome } from '@symphony/config';
 import { createSymphony } from '@symphony/runtime';
 import { scaleOutFromEnv, startScaleWorker, type WorkerStage } from '@symphony/scale-out';
 import { SymphonyError } from '@symphony/types';
-
-export const WORKER_USAGE = `symphony worker --redis <redis://[user:password@]host:port> [--concurrency N] [--extensions id,id...]
-                 [--extension-dir dir]... [--lock-ms N] [--limit jobs/ms] [--secret-file file] [--tls] [--home dir]
-
-Runs the steps a scale-out coordinator dispatches through BullMQ on Redis, with this machine's
-Stage (installed extensions under the home, sandboxed as in a local run). The shared secret that
-signs jobs comes from --secret-file or $SYMPHONY_SCALE_OUT_SECRET (never the command line);
---redis defaults to $SYMPHONY_REDIS_URL; ACL user and password go in the URL or in
-$SYMPHONY_REDIS_USERNAME / $SYMPHONY_REDIS_PASSWORD. SIGTERM finishes running steps and stops. --limit caps each queue's rate across all its
-workers (BullMQ's limiter); --lock-ms is how long a silent worker keeps a job before it is
-re-delivered (default 30000).`;
+import { WORKER_USAGE } from '../help.js';
 
 /** `symphony worker`: a kernel with the Stage consuming the queues of the extensions it has. */
 export async function workerCli(argv: readonly string[]): Promise<number> {
