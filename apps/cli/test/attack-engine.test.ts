@@ -116,6 +116,33 @@ describe('a reader that goes away', () => {
   });
 });
 
+describe('a run stopped with SIGTERM', () => {
+  it('prints a summary naming the resume command, exits 143, and the resumed run succeeds', async () => {
+    const runHome = mkdtempSync(join(tmpdir(), 'symphony-attack-engine-term-'));
+    try {
+      const child = spawn(process.execPath, [CLI, 'run', join(ENGINE, 'slow-chain.yaml'), '--json', '--home', runHome], { cwd: work, env: { ...process.env, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
+      let out = '';
+      let stderr = '';
+      child.stderr.on('data', (chunk: Buffer) => (stderr += chunk));
+      child.stdout.on('data', (chunk: Buffer) => {
+        out += chunk;
+        if (out.includes('"step:start"') && !child.killed) child.kill('SIGTERM');
+      });
+      const code = await new Promise<number | null>((resolve) => child.on('close', (c) => resolve(c)));
+      expect(code).toBe(143);
+      expect(stderr).not.toMatch(/\n\s+at /);
+      const lines = out.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as { type: string; runId?: string; status?: string; interrupted?: string });
+      const result = lines.find((l) => l.type === 'result');
+      expect(result).toMatchObject({ status: 'running', interrupted: 'SIGTERM' });
+      const resumed = await symphony(['run', '--resume', result!.runId!, '--json', '--home', runHome], { cwd: work });
+      expect(resumed.code, resumed.stderr).toBe(0);
+      expect(resumed.lines.find((l) => l.type === 'result')).toMatchObject({ status: 'succeeded' });
+    } finally {
+      rmSync(runHome, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('artifacts of a workflow whose name holds an @', () => {
   it('artifacts get deploy@prod/a finds the output (the @ was read as a version selector)', async () => {
     const file = join(work, 'at-name.yaml');

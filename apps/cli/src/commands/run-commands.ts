@@ -81,6 +81,17 @@ async function runWorkflow(file: string | undefined, values: CommonValues, home:
   };
   let current: string | undefined;
   process.once('SIGINT', stop);
+  // SIGTERM (a supervisor, a CI runner or a shutdown stopping the process) leaves the run as a
+  // crash would: durable and resumable, never cancelled. The summary says so, and the exit code
+  // is the signal's (143).
+  const terminate = () => {
+    view?.stop();
+    const hint = current ? `symphony run --resume ${current}${values.home ? ` --home ${values.home}` : ''}` : '';
+    if (json) process.stdout.write(JSON.stringify({ type: 'result', runId: current ?? null, status: 'running', interrupted: 'SIGTERM', store: resolve(home) }) + '\n');
+    else process.stdout.write(`${c.red('✖')} run ${current ?? ''} interrupted by SIGTERM: it stays \`running\` in ${resolve(home)}${hint ? `; resume it with: ${hint}` : ''}\n`);
+    process.exit(143);
+  };
+  process.once('SIGTERM', terminate);
   // The process ends only when the run ends: this keeps the event loop alive whatever the
   // extensions, timers and backoffs in between do.
   const keepAlive = setInterval(() => {}, 1 << 30);
@@ -131,6 +142,7 @@ async function runWorkflow(file: string | undefined, values: CommonValues, home:
     throw e;
   } finally {
     process.off('SIGINT', stop);
+    process.off('SIGTERM', terminate);
     process.off('beforeExit', drained);
     clearInterval(keepAlive);
     listeners.forEach((off) => off());
