@@ -12,6 +12,8 @@ if (mode === 'raw') {
 } else {
   const { kernel } = await createSymphony({ home, builtins: false, policy: 'heuristic', logLevel: 'silent', steps: { 'bench.noop/run': () => ({ ok: true }) } });
   const server = await serve({ kernel, home, port: 0, rateLimit: { perSecond: 1e9, burst: 1e9 } });
-  const { token } = await server.tokens.create('bench', ['run']);
+  // The suite submits a workflow document, which needs the admin scope (a `run` token may start
+  // only configured workflows by name).
+  const { token } = await server.tokens.create('bench', ['run', 'admin']);
   process.stdout.write(`${JSON.stringify({ url: server.url, token })}\n`);
 }
