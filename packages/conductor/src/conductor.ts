@@ -184,7 +184,7 @@ export function createConductor(services: ConductorServices, options: ConductorO
       if (all.length === 0) {
         throw new SymphonyError('E_CAPABILITY_UNKNOWN', `step "${stepId}" uses capability:${capability}, but no installed extension provides it`, { details: { stepId, capability } });
       }
-      return withWarmth(all, services.pool);
+      return withQueues(withWarmth(all, services.pool), services.stage);
     },
     async invoke(uses, input, ctx) {
       const progress = (fraction: number, message?: string) =>
@@ -443,6 +443,19 @@ export const COLD_START_PRIOR_MS = 150;
  * can take the call now, else the expected start cost (the pool's smoothed load time, or the prior
  * before the first load). Read once per decision; candidates the pool does not know stay unmarked.
  */
+/**
+ * Marks each candidate whose extension the Stage dispatches to a scale-out queue with that queue's
+ * figures (depth, smoothed wait, expected queue cost): read synchronously, once per decision.
+ */
+function withQueues(candidates: Candidate[], stage: StagePort | undefined): Candidate[] {
+  if (!stage?.queue) return candidates;
+  return candidates.map((c) => {
+    const q = stage.queue!(c.extensionId);
+    if (!q) return c;
+    return { ...c, queueDepth: q.depth, queueWaitMs: q.waitMs, queueCostMs: Math.max(0, q.costMs) };
+  });
+}
+
 function withWarmth(candidates: Candidate[], pool: PoolPort | undefined): Candidate[] {
   const models = pool?.models();
   if (!models || models.length === 0) return candidates;

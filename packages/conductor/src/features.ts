@@ -62,6 +62,8 @@ export interface CandidateView {
    * so the feature vector (and a bundled model trained on it) stays as it is.
    */
   startCostMs?: number;
+  /** Expected time in a scale-out queue before the call runs (depth, wait, run latency): counted as latency like `startCostMs`. */
+  queueCostMs?: number;
 }
 
 export interface DecisionContext {
@@ -136,7 +138,7 @@ export function encodeInto(ctx: DecisionContext, features: Float32Array | Float6
     if (cand) {
       const s = cand.stats;
       const overload = Math.max(0, cand.inFlight + 1 - cand.capacity);
-      const latencyS = (predictLatencyMs(s, ctx.inputSize) + (cand.startCostMs ?? 0)) / 1000;
+      const latencyS = (predictLatencyMs(s, ctx.inputSize) + (cand.startCostMs ?? 0) + (cand.queueCostMs ?? 0)) / 1000;
       const quality = qualityFor(s, kind);
       const pOk = Math.max(0, 1 - s.ewmaFail - 0.12 * overload);
       features[c] = cand.cost;

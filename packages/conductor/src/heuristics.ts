@@ -74,8 +74,8 @@ function overloadOf(c: CandidateView): number {
 export function expectedCallValue(ctx: DecisionContext, c: CandidateView, pOk: number, failWeight: number): number {
   const s = c.stats;
   const overload = overloadOf(c);
-  // A cold instance's start comes before the call, once: not stretched by overload.
-  const seconds = (predictLatencyMs(s, ctx.inputSize) * (1 + 0.8 * overload) + (c.startCostMs ?? 0)) / 1000;
+  // A cold instance's start and a scale-out queue's wait come before the call, once: not stretched by overload.
+  const seconds = (predictLatencyMs(s, ctx.inputSize) * (1 + 0.8 * overload) + (c.startCostMs ?? 0) + (c.queueCostMs ?? 0)) / 1000;
   const qw = KIND_QUALITY_WEIGHT[((ctx.stepKind % 4) + 4) % 4] as number;
   const ok = Math.max(0, pOk - 0.12 * overload);
   return ok * qw * qualityFor(s, ctx.stepKind) - (1 - ok) * failWeight - c.cost - seconds;
@@ -105,7 +105,7 @@ export function createHeuristic(name: HeuristicName, options: HeuristicOptions =
       return { name, version, decide: (batch) => batch.map((ctx) => pickBy(ctx, (i) => -(ctx.candidates[i]?.cost ?? Infinity))) };
     case 'lowest-latency':
       // Untried candidates carry the prior latency, so each gets tried once it looks competitive.
-      return { name, version, decide: (batch) => batch.map((ctx) => pickBy(ctx, (i) => -((ctx.candidates[i]?.stats.ewmaLatencyMs ?? Infinity) + (ctx.candidates[i]?.startCostMs ?? 0)))) };
+      return { name, version, decide: (batch) => batch.map((ctx) => pickBy(ctx, (i) => -((ctx.candidates[i]?.stats.ewmaLatencyMs ?? Infinity) + (ctx.candidates[i]?.startCostMs ?? 0) + (ctx.candidates[i]?.queueCostMs ?? 0)))) };
     case 'ucb1': {
       const c = options.ucbC ?? 0.5;
       return {

@@ -73,7 +73,7 @@ export {
 export type { RunResult, StepSummary, DagPort } from './dag-execution.js';
 export { inspectRuns, type RunViews } from './run-views.js';
 export type { RunRecord, StepRecord, DecisionRecord, RunStatus, StepState } from './run-store.js';
-export type { Candidate, StagePort, ArbiterPort, PoolPort, MetricsPort, StageCallOptions } from './ports.js';
+export type { Candidate, StagePort, ArbiterPort, PoolPort, QueueFigures, MetricsPort, StageCallOptions } from './ports.js';
 export { conductorPlugin, createConductorPlugin, type ConductorPluginOptions } from './plugin.js';
 export { loadWorkflowFile, parseWorkflowText, resolveInputs } from './workflow-file.js';
 export { fineTune, maskOf, type LoggedDecision, type FineTuneOptions } from './fine-tune.js';

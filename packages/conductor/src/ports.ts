@@ -23,6 +23,20 @@ export interface StagePort {
   pooled?(extensionId: string): boolean;
   /** The installed extensions (the Stage's `list()`), for validating `uses:` before a run. */
   list?(): ReadonlyArray<{ id: string; methods: readonly string[]; capabilities?: ReadonlyArray<string | { name: string }>; inputs?: Readonly<Record<string, unknown>> }>;
+  /**
+   * For an extension whose calls go to a scale-out queue (`@symphony/scale-out`): the queue's depth
+   * (waiting + active), its smoothed wait (dispatch to pick-up) and run latency, and the expected
+   * queue cost of one more call. Read synchronously once per decision; unset or undefined: not queued.
+   */
+  queue?(extensionId: string): QueueFigures | undefined;
+}
+
+/** What a scale-out queue costs a call now (see `StagePort.queue`). */
+export interface QueueFigures {
+  depth: number;
+  waitMs: number;
+  runMs: number;
+  costMs: number;
 }
 
 /** `pit.arbitration`: slots shared by every run in the process. */
@@ -69,6 +83,13 @@ export interface Candidate {
    */
   warm?: boolean;
   startCostMs?: number;
+  /**
+   * For an extension dispatched to a scale-out queue: the queue's depth (waiting + active), its
+   * smoothed wait, and the expected queue cost (ms) counted as latency. Unset: runs here.
+   */
+  queueDepth?: number;
+  queueWaitMs?: number;
+  queueCostMs?: number;
 }
 
 /** Accepts what `stage.providers()` returns: strings, or objects naming an extension and method. */

@@ -56,7 +56,7 @@ export interface DecisionRecord {
   kind: 'select' | 'failure';
   attempt: number;
   capability: string;
-  candidates: { id: string; cost: number; observations: number; ewmaLatencyMs: number; failureRate: number; inFlight: number; warm?: boolean; startCostMs?: number }[];
+  candidates: { id: string; cost: number; observations: number; ewmaLatencyMs: number; failureRate: number; inFlight: number; warm?: boolean; startCostMs?: number; queueDepth?: number; queueWaitMs?: number; queueCostMs?: number }[];
   /** [ACTIONS, FEATURES] row-major, as the policy saw them. */
   features: number[];
   action: number;

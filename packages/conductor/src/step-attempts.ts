@@ -59,6 +59,7 @@ export function candidateViews(env: Pick<AttemptEnv, 'history' | 'inFlight'>, ca
     inFlight: env.inFlight.get(c.uses) ?? 0,
     capacity: c.capacity,
     ...(c.startCostMs ? { startCostMs: c.startCostMs } : {}),
+    ...(c.queueCostMs ? { queueCostMs: c.queueCostMs } : {}),
   }));
 }
 
@@ -95,6 +96,7 @@ export function decisionRecord(env: AttemptEnv, plan: StepPlan, ctx: DecisionCon
       return {
         id: c.id, cost: c.cost, observations: c.stats.n, ewmaLatencyMs: round(c.stats.ewmaLatencyMs), failureRate: round(c.stats.ewmaFail), inFlight: c.inFlight,
         ...(warmth?.warm === undefined ? {} : { warm: warmth.warm, startCostMs: round(warmth.startCostMs ?? 0) }),
+        ...(warmth?.queueDepth === undefined ? {} : { queueDepth: warmth.queueDepth, queueWaitMs: round(warmth.queueWaitMs ?? 0), queueCostMs: round(warmth.queueCostMs ?? 0) }),
       };
     }),
     features,

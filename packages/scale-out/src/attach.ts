@@ -45,6 +45,7 @@ interface StageLike {
   call(uses: string, input: unknown, options?: { signal?: AbortSignal; timeoutMs?: number; onProgress?: (p: unknown, m?: string) => void; step?: { runId: string; stepId: string; attempt: number } }): Promise<unknown>;
   list?(): ReadonlyArray<{ id: string; methods: readonly string[]; capabilities?: ReadonlyArray<string | { name: string }> }>;
   providers?(capability: string): unknown;
+  queue?(extensionId: string): { depth: number; waitMs: number; runMs: number; costMs: number } | undefined;
 }
 
 export interface ScaleOut {
@@ -88,7 +89,7 @@ export async function attachScaleOut(symphony: Symphony, config: ScaleOutConfig,
           return 1 + Math.round(Math.min(1, Math.max(0, share)) * 1000);
         }
       : undefined);
-  const original = { call: stage.call, list: stage.list, providers: stage.providers };
+  const original = { call: stage.call, list: stage.list, providers: stage.providers, queue: stage.queue };
   const remoteHas = (extensionId: string) => !local.has(extensionId) && dispatcher.extensions().has(extensionId);
   stage.call = (uses, input, options = {}) => {
     const extensionId = uses.slice(0, uses.indexOf('/'));
@@ -125,6 +126,12 @@ export async function attachScaleOut(symphony: Symphony, config: ScaleOutConfig,
     }
     return out;
   };
+  // The Conductor reads each dispatched candidate's queue figures once per decision (in memory).
+  stage.queue = (extensionId) => {
+    if (!remoteHas(extensionId)) return original.queue?.call(stage, extensionId);
+    const q = dispatcher.queueStats(extensionId);
+    return { depth: q.depth, waitMs: q.waitMs, runMs: q.runMs, costMs: q.costMs };
+  };
   let detached = false;
   return {
     dispatcher,
@@ -134,6 +141,8 @@ export async function attachScaleOut(symphony: Symphony, config: ScaleOutConfig,
       stage.call = original.call;
       if (original.list) stage.list = original.list;
       if (original.providers) stage.providers = original.providers;
+      if (original.queue) stage.queue = original.queue;
+      else delete stage.queue;
       await dispatcher.close();
     },
   };

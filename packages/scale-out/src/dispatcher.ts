@@ -70,6 +70,26 @@ export interface DispatchStatus {
   workers: number;
 }
 
+/** One queue's figures for the Conductor, kept in memory (see `Dispatcher.queueStats`). */
+export interface QueueStats {
+  queue: string;
+  /** Waiting + active (+ prioritized) jobs: Redis's count at the last sweep, or this coordinator's own pending jobs when more. */
+  depth: number;
+  /** Smoothed time from dispatch to a worker picking the job up (0 before the first result). */
+  waitMs: number;
+  /** Smoothed time a job ran on its worker (0 before the first result). */
+  runMs: number;
+  /** Slots (worker concurrency) of the live workers serving the queue. */
+  slots: number;
+  /** Expected time one more job waits: the larger of the smoothed wait and the backlog's drain time (`(depth + 1 - slots) × runMs / slots`). */
+  costMs: number;
+  /** Results the smoothed figures are drawn from. */
+  samples: number;
+}
+
+/** Weight of a new result in the smoothed wait and run latency of a queue. */
+export const QUEUE_EWMA_ALPHA = 0.3;
+
 export interface Dispatcher {
   dispatch(request: DispatchRequest): Promise<unknown>;
   /** Live workers (from the last registry refresh). */
@@ -81,6 +101,11 @@ export interface Dispatcher {
   status(): DispatchStatus;
   /** Waiting/active/delayed jobs of each queue this dispatcher used. */
   queueDepths(): Promise<Record<string, { waiting: number; active: number; delayed: number; prioritized: number }>>;
+  /**
+   * The queue of an extension's figures, synchronously and without a Redis round trip: depth from
+   * the last sweep (and this coordinator's pending jobs), wait and run latency smoothed over results.
+   */
+  queueStats(extensionId: string): QueueStats;
   close(): Promise<void>;
 }
 
@@ -120,6 +145,13 @@ export async function createDispatcher(options: DispatcherOptions): Promise<Disp
   });
   const queues = new Map<string, { queue: Queue; events: QueueEvents; ready: Promise<void> }>();
   const waiters = new Map<string, Waiter>();
+  /** Per queue: Redis's depth at the last sweep and the smoothed wait/run of results. */
+  const figures = new Map<string, { counted: number; waitMs: number; runMs: number; samples: number }>();
+  const figuresOf = (name: string) => {
+    let f = figures.get(name);
+    if (!f) figures.set(name, (f = { counted: 0, waitMs: 0, runMs: 0, samples: 0 }));
+    return f;
+  };
   let registry: WorkerEntry[] = [];
   let remote = new Map<string, RemoteExtension>();
   let closed = false;
@@ -148,6 +180,13 @@ export async function createDispatcher(options: DispatcherOptions): Promise<Disp
         throw new SymphonyError('E_JOB_SIGNATURE', `scale-out: the result of job ${jobId} is unsigned or forged: discarded`, { details: { jobId } });
       }
       const r = checkResult(JSON.parse(rv.body), jobId);
+      const f = figuresOf(w.queue);
+      const smooth = (prev: number, next: number) => (f.samples === 0 ? next : prev + QUEUE_EWMA_ALPHA * (next - prev));
+      if (Number.isFinite(r.waitMs) && Number.isFinite(r.runMs)) {
+        f.waitMs = smooth(f.waitMs, Math.max(0, r.waitMs));
+        f.runMs = smooth(f.runMs, Math.max(0, r.runMs));
+        f.samples++;
+      }
       hWait?.observe({ queue: w.queue }, r.waitMs / 1000);
       hRun?.observe({ queue: w.queue }, r.runMs / 1000);
       cDone?.inc({ queue: w.queue, outcome: r.ok ? 'ok' : 'error' });
@@ -224,7 +263,7 @@ export async function createDispatcher(options: DispatcherOptions): Promise<Disp
     if (state.redis === 'down') return;
     for (const jobId of [...waiters.keys()]) void check(jobId).catch(() => {});
     void refresh().catch(() => {});
-    if (gDepth) void depths().catch(() => {});
+    void depths().catch(() => {});
   }, options.sweepMs ?? 1000);
   sweep.unref();
 
@@ -234,6 +273,7 @@ export async function createDispatcher(options: DispatcherOptions): Promise<Disp
       const c = await queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized');
       out[name] = { waiting: c.waiting ?? 0, active: c.active ?? 0, delayed: c.delayed ?? 0, prioritized: c.prioritized ?? 0 };
       for (const [s, v] of Object.entries(out[name]!)) gDepth?.set({ queue: name, state: s }, v);
+      figuresOf(name).counted = out[name]!.waiting + out[name]!.active + out[name]!.prioritized;
     }
     return out;
   };
@@ -297,6 +337,18 @@ export async function createDispatcher(options: DispatcherOptions): Promise<Disp
     refresh,
     status: () => ({ redis: state.redis, since: state.since, pending: waiters.size, workers: registry.length }),
     queueDepths: depths,
+    queueStats(extensionId) {
+      const name = queueName(extensionId);
+      const f = figures.get(name) ?? { counted: 0, waitMs: 0, runMs: 0, samples: 0 };
+      let own = 0;
+      for (const w of waiters.values()) if (w.queue === name) own++;
+      const depth = Math.max(f.counted, own);
+      let slots = 0;
+      for (const w of registry) if (w.extensions.some((e) => e.id === extensionId)) slots += Math.max(1, w.concurrency || 1);
+      slots = Math.max(1, slots);
+      const drain = (Math.max(0, depth + 1 - slots) * f.runMs) / slots;
+      return { queue: name, depth, waitMs: f.waitMs, runMs: f.runMs, slots, costMs: Math.max(f.waitMs, drain), samples: f.samples };
+    },
     async close() {
       if (closed) return;
       closed = true;

@@ -259,7 +259,7 @@ async function runsCommand(positionals: string[], values: CommonValues, home: st
           const p = d.probabilities?.[i];
           const r = d.reason?.candidates[i];
           const estimate = r ? `  value ${r.value.toFixed(3)} ± ${r.uncertainty.toFixed(3)}` : '';
-          process.stdout.write(`    ${i === d.action ? '▶' : ' '} ${cand.id.padEnd(36)} p=${p === undefined ? '  -  ' : p.toFixed(3)}${estimate}  cost ${cand.cost.toFixed(2)}  seen ${cand.observations}  ewma ${cand.ewmaLatencyMs.toFixed(0)} ms  fail ${(cand.failureRate * 100).toFixed(0)}%  in-flight ${cand.inFlight}${cand.warm === undefined ? '' : cand.warm ? '  warm' : `  cold (start ~${cand.startCostMs ?? 0} ms)`}\n`);
+          process.stdout.write(`    ${i === d.action ? '▶' : ' '} ${cand.id.padEnd(36)} p=${p === undefined ? '  -  ' : p.toFixed(3)}${estimate}  cost ${cand.cost.toFixed(2)}  seen ${cand.observations}  ewma ${cand.ewmaLatencyMs.toFixed(0)} ms  fail ${(cand.failureRate * 100).toFixed(0)}%  in-flight ${cand.inFlight}${cand.warm === undefined ? '' : cand.warm ? '  warm' : `  cold (start ~${cand.startCostMs ?? 0} ms)`}${cand.queueDepth === undefined ? '' : `  queue ${cand.queueDepth} deep, wait ~${(cand.queueWaitMs ?? 0).toFixed(0)} ms (+${(cand.queueCostMs ?? 0).toFixed(0)} ms expected)`}\n`);
         });
         if (d.probabilities && d.probabilities.length > d.candidates.length) process.stdout.write(`      give up${' '.repeat(29)} p=${(d.probabilities.at(-1) ?? 0).toFixed(3)}\n`);
         if (d.outcome) {
