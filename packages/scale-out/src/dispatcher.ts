@@ -264,6 +264,7 @@ export async function createDispatcher(options: DispatcherOptions): Promise<Disp
     for (const jobId of [...waiters.keys()]) void check(jobId).catch(() => {});
     void refresh().catch(() => {});
     void depths().catch(() => {});
+    void countUnused().catch(() => {});
   }, options.sweepMs ?? 1000);
   sweep.unref();
 
@@ -276,6 +277,24 @@ export async function createDispatcher(options: DispatcherOptions): Promise<Disp
       figuresOf(name).counted = out[name]!.waiting + out[name]!.active + out[name]!.prioritized;
     }
     return out;
+  };
+
+  // Queues of remote extensions this coordinator has not dispatched to yet (other coordinators'
+  // jobs may fill them): counted on the sweep over the shared connection, no event stream.
+  const counters = new Map<string, Queue>();
+  const countUnused = async () => {
+    for (const id of remote.keys()) {
+      const name = queueName(id);
+      if (queues.has(name) || closed) continue;
+      let q = counters.get(name);
+      if (!q) {
+        q = new Queue(name, { connection: redis, prefix });
+        q.on('error', () => {});
+        counters.set(name, q);
+      }
+      const c = await q.getJobCounts('waiting', 'active', 'prioritized');
+      figuresOf(name).counted = (c.waiting ?? 0) + (c.active ?? 0) + (c.prioritized ?? 0);
+    }
   };
 
   try {
@@ -356,6 +375,7 @@ export async function createDispatcher(options: DispatcherOptions): Promise<Disp
       for (const w of waiters.values()) w.reject(new SymphonyError('E_ABORTED', 'scale-out: the dispatcher closed', {}));
       waiters.clear();
       await Promise.all([...queues.values()].flatMap(({ queue, events }) => [queue.close(), events.close()]));
+      await Promise.all([...counters.values()].map((q) => q.close().catch(() => {})));
       redis.disconnect();
     },
   };

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createSymphony, type Symphony } from '@symphony/runtime';
-import { attachScaleOut, startScaleWorker, type ScaleOut, type ScaleWorker, type WorkerStage } from '../src/index.js';
+import { attachScaleOut, createDispatcher, startScaleWorker, type ScaleOut, type ScaleWorker, type WorkerStage } from '../src/index.js';
 import { REDIS_SERVER, SKIP_REASON, startRedis, type TestRedis } from './redis-server.js';
 
 const FIXTURES = fileURLToPath(new URL('./fixtures/extensions', import.meta.url));
@@ -72,6 +72,18 @@ describe.skipIf(!REDIS_SERVER)(`queue figures for the Conductor over a real redi
     expect(deep.costMs).toBeGreaterThanOrEqual(((deep.depth + 1 - deep.slots) * deep.runMs) / deep.slots - 1e-6);
     expect(stage.queue!('acme.work')).toEqual({ depth: deep.depth, waitMs: deep.waitMs, runMs: deep.runMs, costMs: deep.costMs });
     await Promise.all(second);
+  });
+
+  it("a coordinator that has not used a queue yet still sees the depth other coordinators' jobs give it", async () => {
+    const fresh = await createDispatcher({ redis: redis.url, secret: SECRET, sweepMs: 100 });
+    try {
+      expect(fresh.queueStats('acme.work').depth).toBe(0);
+      const jobs = slow('q3', 4, 150);
+      await vi.waitFor(() => expect(fresh.queueStats('acme.work').depth).toBeGreaterThanOrEqual(3), { timeout: 5000, interval: 20 });
+      await Promise.all(jobs);
+    } finally {
+      await fresh.close();
+    }
   });
 
   it("records each dispatched candidate's queue depth, wait and expected cost in the decision, for runs explain", async () => {
