@@ -451,7 +451,8 @@ function withQueues(candidates: Candidate[], stage: StagePort | undefined): Cand
   if (!stage?.queue) return candidates;
   return candidates.map((c) => {
     const q = stage.queue!(c.extensionId);
-    if (!q) return c;
+    // Figures from another package (and Redis): anything not a finite number is ignored.
+    if (!q || !Number.isFinite(q.costMs) || !Number.isFinite(q.depth) || !Number.isFinite(q.waitMs)) return c;
     return { ...c, queueDepth: q.depth, queueWaitMs: q.waitMs, queueCostMs: Math.max(0, q.costMs) };
   });
 }

@@ -363,7 +363,8 @@ export async function createDispatcher(options: DispatcherOptions): Promise<Disp
       for (const w of waiters.values()) if (w.queue === name) own++;
       const depth = Math.max(f.counted, own);
       let slots = 0;
-      for (const w of registry) if (w.extensions.some((e) => e.id === extensionId)) slots += Math.max(1, w.concurrency || 1);
+      // A registry entry is anyone-with-Redis-write input: a concurrency that is not a positive number counts as 1.
+      for (const w of registry) if (w.extensions?.some?.((e) => e.id === extensionId)) slots += Number.isFinite(w.concurrency) && w.concurrency >= 1 ? Math.min(10_000, Math.floor(w.concurrency)) : 1;
       slots = Math.max(1, slots);
       const drain = (Math.max(0, depth + 1 - slots) * f.runMs) / slots;
       return { queue: name, depth, waitMs: f.waitMs, runMs: f.runMs, slots, costMs: Math.max(f.waitMs, drain), samples: f.samples };

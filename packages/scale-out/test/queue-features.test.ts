@@ -2,6 +2,7 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createSymphony, type Symphony } from '@symphony/runtime';
 import { attachScaleOut, createDispatcher, startScaleWorker, type ScaleOut, type ScaleWorker, type WorkerStage } from '../src/index.js';
@@ -83,6 +84,22 @@ describe.skipIf(!REDIS_SERVER)(`queue figures for the Conductor over a real redi
       await Promise.all(jobs);
     } finally {
       await fresh.close();
+    }
+  });
+
+  it('a forged worker entry (concurrency not a number) does not poison the figures', async () => {
+    const raw = new Redis(redis.url);
+    try {
+      const entry = { id: 'forged', host: 'x', pid: 1, concurrency: 'lots', seen: Date.now(), extensions: [{ id: 'acme.work', methods: ['echo'], capabilities: [] }], providers: {} };
+      await raw.hset('symphony:workers', 'forged', JSON.stringify(entry));
+      await scale.dispatcher.refresh();
+      const q = scale.dispatcher.queueStats('acme.work');
+      expect(q.slots).toBe(2);
+      expect(Number.isFinite(q.costMs)).toBe(true);
+    } finally {
+      await raw.hdel('symphony:workers', 'forged');
+      await scale.dispatcher.refresh();
+      raw.disconnect();
     }
   });
 
