@@ -8,7 +8,8 @@ Runs the steps a scale-out coordinator dispatches through BullMQ on Redis, with 
 Stage (installed extensions under the home, sandboxed as in a local run). The shared secret that
 signs jobs comes from --secret-file or $SYMPHONY_SCALE_OUT_SECRET (never the command line);
 --redis defaults to $SYMPHONY_REDIS_URL; ACL user and password go in the URL or in
-$SYMPHONY_REDIS_USERNAME / $SYMPHONY_REDIS_PASSWORD. SIGTERM finishes running steps and stops. --limit caps each queue's rate across all its
+$SYMPHONY_REDIS_USERNAME / $SYMPHONY_REDIS_PASSWORD. $SYMPHONY_POOL_MB gives this machine's
+instruments a pool of instances under that memory budget. SIGTERM finishes running steps and stops. --limit caps each queue's rate across all its
 workers (BullMQ's limiter); --lock-ms is how long a silent worker keeps a job before it is
 re-delivered (default 30000).`;
 
@@ -25,7 +26,10 @@ export const COMMAND_HELP: Readonly<Record<string, string>> = {
                        what follows; the others' results are carried over), all, or a step id
   --json               one JSON line per event on stdout
   --home <dir>         the store (default $SYMPHONY_HOME, else $XDG_DATA_HOME/symphony,
-                       else ~/.local/share/symphony)`,
+                       else ~/.local/share/symphony)
+
+  $SYMPHONY_POOL_MB=<MiB>  serve instruments from pit.pool instances under this memory budget,
+                       pre-warmed along the run's critical path`,
   runs: `symphony runs <list | show <runId> | explain <runId>> [options]
 
   list                 recent runs

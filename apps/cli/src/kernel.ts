@@ -1,7 +1,8 @@
 import type { Kernel } from '@symphony/kernel';
 import type { Conductor } from '@symphony/conductor';
 import type { DagService } from '@symphony/pit-dag';
-import { createSymphony, type LogLevel, type Symphony } from '@symphony/runtime';
+import { createSymphony, type LogLevel, type Symphony, type SymphonyOptions } from '@symphony/runtime';
+import { SymphonyError } from '@symphony/types/core';
 import type { ArtifactsService } from '@symphony/types/core';
 
 export interface KernelChoice {
@@ -40,6 +41,7 @@ export async function openKernel(choice: KernelChoice): Promise<OpenKernel> {
     ...(choice.extensionDirs ? { extensions: choice.extensionDirs } : {}),
     ...(choice.alsoTrust ? { alsoTrust: choice.alsoTrust } : {}),
     ...(choice.logLevel ? { logLevel: choice.logLevel } : {}),
+    ...(choice.storeOnly || choice.readOnly ? {} : poolFromEnv(process.env)),
   });
   // Scale-out (SYMPHONY_REDIS_URL): steps of extensions some `symphony worker` serves go to BullMQ.
   let scale: { detach(): Promise<void> } | undefined;
@@ -72,4 +74,20 @@ export async function scaleOutCatalog(): Promise<Array<{ id: string; methods: st
   const { scaleOutFromEnv, workerCatalog } = await import('@symphony/scale-out');
   const config = scaleOutFromEnv(process.env);
   return config ? workerCatalog(config) : [];
+}
+
+/**
+ * `SYMPHONY_POOL_MB=<MiB>`: the Stage's instruments are served by `pit.pool` instances under that
+ * memory budget (measured from the instances), pre-warmed along each run's critical path
+ * (`createSymphony({ pool })`). Used by `run`, `serve` and `worker`; unset, each instrument is one
+ * instance started on first use.
+ */
+export function poolFromEnv(env: Record<string, string | undefined>): Pick<SymphonyOptions, 'pool'> {
+  const raw = env.SYMPHONY_POOL_MB;
+  if (raw === undefined || raw === '') return {};
+  const mib = Number(raw);
+  if (!/^\d+$/.test(raw.trim()) || !Number.isSafeInteger(mib) || mib < 16 || mib > 1 << 20) {
+    throw new SymphonyError('E_INPUT_INVALID', `SYMPHONY_POOL_MB must be a whole number of MiB from 16 to 1048576, not "${raw}"`, { details: { env: 'SYMPHONY_POOL_MB', value: raw } });
+  }
+  return { pool: { instruments: true, memoryBudgetBytes: mib * 2 ** 20 } };
 }

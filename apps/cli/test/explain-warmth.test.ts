@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -44,5 +44,30 @@ describe('symphony runs explain', () => {
     const row = (id: string) => out.stdout.split('\n').find((l) => l.includes(`${id}/predict`) && l.includes(' p='));
     expect(row('cli.s1')).toMatch(/cold \(start ~150 ms\)$/);
     expect(row('cli.s2')).toMatch(/▶ .* warm$/);
+  });
+
+  it('symphony run with SYMPHONY_POOL_MB serves instruments from the pool: explain shows every candidate with its warmth', async () => {
+    const work = join(dir, 'pooled');
+    mkdirSync(join(work, 'ws'), { recursive: true });
+    // The workflow's own extensions/ folder (worker threads), as a user lays it out.
+    for (const id of ['cli.p1', 'cli.p2']) {
+      const folder = scorer(id);
+      const target = join(work, 'extensions', id);
+      mkdirSync(target, { recursive: true });
+      for (const f of ['index.mjs', 'symphony.extension.json']) writeFileSync(join(target, f), readFileSync(join(folder, f)));
+    }
+    writeFileSync(join(work, 'workflow.yaml'), 'name: pooled\nsteps:\n  - { id: score, uses: "capability:score", with: { x: 2 } }\n');
+    const home = join(dir, 'pooled-home');
+    const run = await symphony(['run', join(work, 'workflow.yaml'), '--json', '--home', home], { cwd: join(work, 'ws'), env: { SYMPHONY_POOL_MB: '256' } });
+    expect(run.code, run.stderr).toBe(0);
+    const runId = (run.lines.find((l) => l.type === 'result') as { runId: string }).runId;
+    const explained = await symphony(['runs', 'explain', runId, '--json', '--home', home], { cwd: work });
+    const [decision] = JSON.parse(explained.stdout) as { candidates: { id: string; warm?: boolean; startCostMs?: number }[] }[];
+    // Pooled candidates carry their warmth; without the pool they carry none.
+    expect(decision!.candidates.map((c) => typeof c.warm)).toEqual(['boolean', 'boolean']);
+
+    const bad = await symphony(['run', join(work, 'workflow.yaml'), '--home', home], { cwd: join(work, 'ws'), env: { SYMPHONY_POOL_MB: 'lots' } });
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(/SYMPHONY_POOL_MB.*E_INPUT_INVALID|E_INPUT_INVALID[\s\S]*SYMPHONY_POOL_MB/);
   });
 });

@@ -5,6 +5,7 @@ import { createSymphony } from '@symphony/runtime';
 import { scaleOutFromEnv, startScaleWorker, type WorkerStage } from '@symphony/scale-out';
 import { SymphonyError } from '@symphony/types';
 import { WORKER_USAGE } from '../help.js';
+import { poolFromEnv } from '../kernel.js';
 
 /** `symphony worker`: a kernel with the Stage consuming the queues of the extensions it has. */
 export async function workerCli(argv: readonly string[]): Promise<number> {
@@ -44,7 +45,8 @@ export async function workerCli(argv: readonly string[]): Promise<number> {
   const config = scaleOutFromEnv(env);
   if (!config) throw usage('--redis <url> (or $SYMPHONY_REDIS_URL) is required');
   const home = defaultHome({ flag: values.home });
-  const symphony = await createSymphony({ home, logLevel: 'info', ...(values['extension-dir'] ? { extensions: values['extension-dir'] } : {}) });
+  // Each worker machine has its own pool of instrument instances (SYMPHONY_POOL_MB), with the same rules.
+  const symphony = await createSymphony({ home, logLevel: 'info', ...(values['extension-dir'] ? { extensions: values['extension-dir'] } : {}), ...poolFromEnv(process.env) });
   let worker;
   try {
     worker = await startScaleWorker({
