@@ -14,8 +14,11 @@ export interface RunSummary {
   endedAt?: number;
   /** Who started it: `cli`, `token:<name>`, ... */
   startedBy?: string;
-  /** The run this one re-runs. */
+  /** The workflow file it was started from, or `api` for a document. */
+  source?: string;
+  /** The run this one re-runs, and from where (`all`, `failed` or a step id). */
   rerunOf?: string;
+  rerunFrom?: string;
   inputs?: Record<string, unknown>;
 }
 

@@ -39,7 +39,8 @@ export function createKernelBackend(kernel: Kernel, options: { closeKernel?: boo
     startedAt: r.createdAt,
     ...(r.endedAt ? { endedAt: r.endedAt } : {}),
     ...(r.startedBy ? { startedBy: r.startedBy } : {}),
-    ...(r.rerunOf ? { rerunOf: r.rerunOf } : {}),
+    ...(r.source ? { source: r.source } : {}),
+    ...(r.rerunOf ? { rerunOf: r.rerunOf, rerunFrom: r.rerunFrom } : {}),
     inputs: r.inputs,
   });
   const artifactSummary = (v: { name: string; version: number; hash: string; size?: number; kind?: string; createdAt?: number }): ArtifactSummary => ({

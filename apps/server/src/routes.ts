@@ -50,7 +50,7 @@ export function openApiDocument(routes: RouteDef[], info: { title: string; versi
         ...(r.scope === 'public' ? {} : { '401': { description: 'no or bad credentials' }, '403': { description: `needs scope ${r.scope}` } }),
       },
     };
-    if (r.body) op.requestBody = { required: true, content: { 'application/json': { schema: z.toJSONSchema(r.body, { io: 'input', unrepresentable: 'any' }) } } };
+    if (r.body) op.requestBody = { required: !r.body.safeParse(undefined).success, content: { 'application/json': { schema: z.toJSONSchema(r.body, { io: 'input', unrepresentable: 'any' }) } } };
     (paths[path] ??= {})[r.method.toLowerCase()] = op;
   }
   return {

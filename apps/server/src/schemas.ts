@@ -37,7 +37,11 @@ export const SubmitRunBody = z
   .refine((b) => (b.workflow === undefined) !== (b.workflowName === undefined), { message: 'send either "workflow" (a workflow document) or "workflowName" (see GET /workflows)' });
 
 /** `POST /runs/:id/rerun`: what runs again (`all`, `failed`, or a step id and everything after it). */
-export const RerunBody = z.object({ from: z.string().regex(/^[A-Za-z0-9_-]{1,128}$/, 'must be "all", "failed" or a step id').default('all') }).strict();
+// No body at all is `from: all`, as `{}` is (a bare `curl -X POST .../rerun` re-runs the whole run).
+export const RerunBody = z
+  .object({ from: z.string().regex(/^[A-Za-z0-9_-]{1,128}$/, 'must be "all", "failed" or a step id').default('all') })
+  .strict()
+  .default({ from: 'all' });
 
 /** Messages a WebSocket client may send. */
 export const ClientMessage = z.discriminatedUnion('type', [

