@@ -84,8 +84,8 @@ export function apiRoutes({ backend, events, tokens, sessions, catalog, checkTok
       },
     },
     {
-      method: 'GET', url: '/runs', scope: 'read', query: S.ListQuery, summary: 'List runs, newest first',
-      handler: async ({ query }) => ({ runs: await backend.listRuns({ limit: query.limit }) }),
+      method: 'GET', url: '/runs', scope: 'read', query: S.RunsQuery, summary: 'List runs, newest first; `offset` pages back through every run in the home',
+      handler: async ({ query }) => ({ runs: await backend.listRuns({ limit: query.limit, offset: query.offset }) }),
     },
     {
       method: 'POST', url: '/runs', scope: 'run', body: S.SubmitRunBody,

@@ -40,7 +40,8 @@ export interface ServerBackend {
   readonly kernel: Kernel;
   /** `origin`: where the workflow came from (`source`, a file or `api`) and who started the run (`startedBy`, e.g. `token:ci`). */
   submitRun(workflow: unknown, inputs: Record<string, string | number | boolean>, origin?: RunOrigin): Promise<{ runId: string }>;
-  listRuns(options: { limit: number }): Promise<RunSummary[]>;
+  /** Newest first; `offset` skips the newest runs (default 0). */
+  listRuns(options: { limit: number; offset?: number }): Promise<RunSummary[]>;
   getRun(runId: string): Promise<(RunSummary & Record<string, unknown>) | undefined>;
   /** The Conductor's decisions for a run (chosen provider and why), oldest first; absent: none recorded. */
   explainRun?(runId: string): Promise<unknown[]>;

@@ -82,7 +82,7 @@ export function createKernelBackend(kernel: Kernel, options: { closeKernel?: boo
       if (!findRun(runId)) throw new SymphonyError('E_NOT_FOUND', `run ${runId} not found`, { details: { runId } });
       return started(conductor.rerun(runId, { ...(from ? { from } : {}), ...(startedBy ? { startedBy } : {}) }));
     },
-    listRuns: async ({ limit }) => conductor.runs(limit).map(summary),
+    listRuns: async ({ limit, offset }) => conductor.runs(limit, offset ?? 0).map(summary),
     async getRun(runId) {
       const found = findRun(runId);
       return found

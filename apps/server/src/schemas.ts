@@ -6,6 +6,8 @@ export const LoginBody = z.union([
   z.object({ code: z.string().min(16).max(64) }).strict(),
 ]);
 export const ListQuery = z.object({ limit: z.coerce.number().int().min(1).max(1000).default(100) }).strict();
+/** `GET /runs`: a page of runs, newest first (`offset` skips the newest ones). */
+export const RunsQuery = z.object({ limit: z.coerce.number().int().min(1).max(1000).default(100), offset: z.coerce.number().int().min(0).max(1e9).default(0) }).strict();
 export const ArtifactsQuery = z
   .object({ prefix: z.string().max(512).optional(), limit: z.coerce.number().int().min(1).max(1000).default(100) })
   .strict();

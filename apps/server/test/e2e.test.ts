@@ -49,6 +49,12 @@ describe('the server over a real kernel, Conductor and LMDB store', () => {
     expect(run.status).toBe('succeeded');
     expect(run.steps.map((s: { stepId: string }) => s.stepId)).toEqual(['a', 'b', 'c']);
     expect((await get('/runs')).runs.some((r: { runId: string }) => r.runId === runId)).toBe(true);
+    // Pages: `offset` skips the newest runs, so every run in the home is reachable 1,000 at a time.
+    const all = ((await get('/runs?limit=1000')) as { runs: Array<{ runId: string }> }).runs.map((r) => r.runId);
+    const paged: string[] = [];
+    for (let offset = 0; offset < all.length; offset += 1) paged.push(...((await get(`/runs?limit=1&offset=${offset}`)) as { runs: Array<{ runId: string }> }).runs.map((r) => r.runId));
+    expect(paged).toEqual(all);
+    expect(((await get(`/runs?offset=${all.length}`)) as { runs: unknown[] }).runs).toEqual([]);
 
     const sse = await (await fetch(`${ctx.url}/runs/${runId}/events?after=0`, { headers: auth() })).text();
     expect(sse.match(/^event: /gm)?.length).toBe(events.length);

@@ -120,7 +120,8 @@ export interface Conductor {
    * as `validateWorkflowSource({ extensions })` takes them.
    */
   extensions(): ExtensionCatalogEntry[];
-  runs(limit?: number): RunRecord[];
+  /** Newest first: `limit` runs (default 50) after skipping the `offset` newest. */
+  runs(limit?: number, offset?: number): RunRecord[];
   show(runId: string): { run: RunRecord; steps: StepRecord[] };
   explain(runId: string): DecisionRecord[];
   readonly policy: PolicyManager;
@@ -370,7 +371,7 @@ export function createConductor(services: ConductorServices, options: ConductorO
       }
       return [...byId.values()];
     },
-    runs: (limit) => views().runs(limit),
+    runs: (limit, offset) => views().runs(limit, offset),
     show: (runId) => views().show(runId),
     explain: (runId) => views().explain(runId),
   };

@@ -5,7 +5,8 @@ import { describeReason } from './explore.js';
 
 /** Runs as `symphony runs` and the server show them: pit.dag's records plus the Conductor's decisions. */
 export interface RunViews {
-  runs(limit?: number): RunRecord[];
+  /** Newest first: `limit` runs (default 50) after skipping the `offset` newest. */
+  runs(limit?: number, offset?: number): RunRecord[];
   show(runId: string): { run: RunRecord; steps: StepRecord[] };
   explain(runId: string): DecisionRecord[];
   /** pit.dag's stored record (`E_NOT_FOUND` when unknown). */
@@ -38,12 +39,12 @@ export function inspectRunsLazy(getDag: () => Pick<DagPort, 'record' | 'runs' | 
   };
   const views: RunViews = {
     record,
-    runs(limit = 50) {
+    runs(limit = 50, offset = 0) {
       const dag = getDag();
       return dag
         .runs()
         .sort((a, b) => b.createdAt - a.createdAt)
-        .slice(0, limit)
+        .slice(offset, offset + limit)
         .map((r) => dag.record(r.runId))
         .filter((r): r is DagRunRecord => r !== undefined)
         .map(toRunRecord);

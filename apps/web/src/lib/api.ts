@@ -114,9 +114,9 @@ export class Api {
     return ((await this.request('POST', '/runs', { workflowName, inputs })) as { runId: string }).runId;
   }
 
-  /** Runs from the store (every run in the home, CLI runs too), newest first. */
-  async runs(limit = 1000): Promise<RunSummary[]> {
-    return ((await this.request('GET', `/runs?limit=${limit}`)) as { runs: RunSummary[] }).runs;
+  /** Runs from the store (every run in the home, CLI runs too), newest first; `offset` skips the newest. */
+  async runs(limit = 1000, offset = 0): Promise<RunSummary[]> {
+    return ((await this.request('GET', `/runs?limit=${limit}${offset ? `&offset=${offset}` : ''}`)) as { runs: RunSummary[] }).runs;
   }
 
   async run(runId: string): Promise<RunDetail> {

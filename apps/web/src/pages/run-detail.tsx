@@ -12,11 +12,22 @@ export const statusTone = (status: string): BadgeTone =>
   status === 'succeeded' || status === 'done' ? 'success' : status === 'failed' ? 'destructive' : status === 'cancelled' || status === 'skipped' ? 'secondary' : status === 'pending' ? 'outline' : 'warning';
 
 const PAGE = 20;
+/** Runs fetched per request (the server's cap); older ones load on demand. */
+const LOADED = 1000;
 
 /** Every run in the home (CLI runs too) from the server's store: filter, search, pages; each row links to its run. */
 export function RunsLedger() {
   const { api } = useApi();
-  const [runs, setRuns] = useState<RunSummary[]>();
+  const [newest, setRuns] = useState<RunSummary[]>();
+  // Runs older than the newest LOADED, fetched on demand with `offset` (every run in the home is reachable).
+  const [older, setOlder] = useState<RunSummary[]>([]);
+  const [olderDone, setOlderDone] = useState(false);
+  const runs = useMemo(() => {
+    if (!newest || older.length === 0) return newest;
+    const seen = new Set(newest.map((r) => r.runId));
+    return [...newest, ...older.filter((r) => !seen.has(r.runId))];
+  }, [newest, older]);
+  const loadOlder = () => api.runs(LOADED, LOADED + older.length).then((r) => { setOlder((o) => [...o, ...r]); if (r.length < LOADED) setOlderDone(true); }, (err: Error) => setError(err.message));
   const [error, setError] = useState<string>();
   const [status, setStatus] = useState('');
   const [workflow, setWorkflow] = useState('');
@@ -74,6 +85,9 @@ export function RunsLedger() {
           <span>Page {current + 1} of {pages} ({shown.length} runs)</span>
           <Button variant="outline" size="sm" disabled={current >= pages - 1} onClick={() => setPage(current + 1)}>Next</Button>
         </nav>
+      )}
+      {(newest?.length ?? 0) >= LOADED && !olderDone && (
+        <Button variant="outline" size="sm" className="mt-2 self-start" onClick={() => void loadOlder()} data-testid="runs-older">Load {LOADED} older runs</Button>
       )}
     </Card>
   );
