@@ -64,11 +64,19 @@ export async function probe(redis: { ping(): Promise<unknown>; on(event: 'error'
   let timer: NodeJS.Timeout | undefined;
   try {
     return await Promise.race([
-      redis.ping().then(() => true),
+      // A connection that gives up (no retry strategy) rejects the ping: unreachable, as a timeout
+      // is, unless Redis refused the login.
+      redis.ping().then(
+        () => true,
+        (err: Error) => {
+          if (/WRONGPASS|NOAUTH|NOPERM|invalid username-password/i.test(err.message)) throw refused(url, err);
+          return false;
+        },
+      ),
       new Promise<boolean>((_, reject) => {
         onError = (err) => {
           if (/WRONGPASS|NOAUTH|NOPERM|invalid username-password/i.test(err.message)) {
-            reject(new SymphonyError('E_REDIS_UNAVAILABLE', `scale-out: Redis at ${url} refused the login (${err.message.split('\n')[0]}): check the ACL user and password (SYMPHONY_REDIS_USERNAME / SYMPHONY_REDIS_PASSWORD or the URL)`, { details: { url } }));
+            reject(refused(url, err));
           }
         };
         redis.on('error', onError);
@@ -81,4 +89,8 @@ export async function probe(redis: { ping(): Promise<unknown>; on(event: 'error'
     if (onError) redis.off('error', onError);
     clearTimeout(timer);
   }
+}
+
+function refused(url: string, err: Error): SymphonyError {
+  return new SymphonyError('E_REDIS_UNAVAILABLE', `scale-out: Redis at ${url} refused the login (${err.message.split('\n')[0]}): check the ACL user and password (SYMPHONY_REDIS_USERNAME / SYMPHONY_REDIS_PASSWORD or the URL)`, { details: { url } });
 }
