@@ -1,6 +1,6 @@
 import { SymphonyError, type Logger } from '@symphony/types';
 import type { Symphony } from '@symphony/runtime';
-import { probe, redact, redisOptions, type RedisTarget } from './connection.js';
+import { isLive, probe, redact, redisNow, redisOptions, type RedisTarget } from './connection.js';
 import { DEFAULT_PREFIX } from './protocol.js';
 import { WORKER_TTL_MS } from './worker.js';
 import { createDispatcher, type Dispatcher, type DispatcherOptions, type MetricsLike, type WorkerEntry } from './dispatcher.js';
@@ -160,11 +160,12 @@ export async function workerCatalog(config: Pick<ScaleOutConfig, 'redis' | 'pref
   try {
     if (!(await probe(redis, redact(target)))) return [];
     const all = await redis.hgetall(`${config.prefix ?? DEFAULT_PREFIX}:workers`);
+    const now = await redisNow(redis);
     const out = new Map<string, { id: string; methods: string[]; capabilities: string[] }>();
     for (const json of Object.values(all)) {
       try {
         const w = JSON.parse(json) as WorkerEntry;
-        if (Date.now() - w.seen > WORKER_TTL_MS) continue;
+        if (!isLive(w.seen, now, WORKER_TTL_MS)) continue;
         for (const e of w.extensions) if (!out.has(e.id)) out.set(e.id, { id: e.id, methods: [...e.methods], capabilities: e.capabilities.map((c) => (typeof c === 'string' ? c : c.name)) });
       } catch {
         // a malformed entry is skipped (the dispatcher drops it)

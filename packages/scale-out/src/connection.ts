@@ -64,11 +64,19 @@ export async function probe(redis: { ping(): Promise<unknown>; on(event: 'error'
   let timer: NodeJS.Timeout | undefined;
   try {
     return await Promise.race([
-      redis.ping().then(() => true),
+      // A connection that gives up (no retry strategy) rejects the ping: unreachable, as a timeout
+      // is, unless Redis refused the login.
+      redis.ping().then(
+        () => true,
+        (err: Error) => {
+          if (/WRONGPASS|NOAUTH|NOPERM|invalid username-password/i.test(err.message)) throw refused(url, err);
+          return false;
+        },
+      ),
       new Promise<boolean>((_, reject) => {
         onError = (err) => {
           if (/WRONGPASS|NOAUTH|NOPERM|invalid username-password/i.test(err.message)) {
-            reject(new SymphonyError('E_REDIS_UNAVAILABLE', `scale-out: Redis at ${url} refused the login (${err.message.split('\n')[0]}): check the ACL user and password (SYMPHONY_REDIS_USERNAME / SYMPHONY_REDIS_PASSWORD or the URL)`, { details: { url } }));
+            reject(refused(url, err));
           }
         };
         redis.on('error', onError);
@@ -81,4 +89,32 @@ export async function probe(redis: { ping(): Promise<unknown>; on(event: 'error'
     if (onError) redis.off('error', onError);
     clearTimeout(timer);
   }
+}
+
+function refused(url: string, err: Error): SymphonyError {
+  return new SymphonyError('E_REDIS_UNAVAILABLE', `scale-out: Redis at ${url} refused the login (${err.message.split('\n')[0]}): check the ACL user and password (SYMPHONY_REDIS_USERNAME / SYMPHONY_REDIS_PASSWORD or the URL)`, { details: { url } });
+}
+
+/**
+ * Milliseconds by the Redis server's clock (TIME): the one clock every machine of a scale-out set
+ * shares, so a worker's heartbeat and the coordinator's liveness check agree whatever the skew of
+ * the machines' own clocks. Falls back to this machine's clock if TIME is not answered.
+ */
+export async function redisNow(redis: { time(): Promise<unknown> }): Promise<number> {
+  try {
+    const [s, us] = (await redis.time()) as [string | number, string | number];
+    const ms = Number(s) * 1000 + Math.floor(Number(us) / 1000);
+    return Number.isFinite(ms) ? ms : Date.now();
+  } catch {
+    return Date.now();
+  }
+}
+
+/**
+ * A worker registry entry is live when its heartbeat (`seen`, Redis time) is at most `ttlMs` old,
+ * and not from the future: an entry stamped later than now + ttl was not written by a live worker
+ * (forged, or by a clock we do not share) and would otherwise never expire.
+ */
+export function isLive(seen: unknown, now: number, ttlMs: number): boolean {
+  return typeof seen === 'number' && Number.isFinite(seen) && now - seen <= ttlMs && seen - now <= ttlMs;
 }

@@ -1,7 +1,7 @@
 import { Redis } from 'ioredis';
 import { Job, Queue, QueueEvents } from 'bullmq';
 import { SymphonyError, toSymphonyError, type Logger } from '@symphony/types';
-import { probe, redisOptions, redact, type RedisTarget } from './connection.js';
+import { isLive, probe, redisNow, redisOptions, redact, type RedisTarget } from './connection.js';
 import { DEFAULT_INLINE_LIMIT, DEFAULT_MAX_BLOB_BYTES, getValue, putValue } from './blobs.js';
 import { checkResult, DEFAULT_PREFIX, errorFromReason, jobIdFor, queueName, type JobEnvelope } from './protocol.js';
 import { checkSecret, seal, verify, type Signed } from './sign.js';
@@ -233,12 +233,12 @@ export async function createDispatcher(options: DispatcherOptions): Promise<Disp
 
   const refresh = async () => {
     const all = await redis.hgetall(`${prefix}:workers`);
-    const now = Date.now();
+    const now = await redisNow(redis);
     const live: WorkerEntry[] = [];
     for (const [id, json] of Object.entries(all)) {
       try {
         const e = JSON.parse(json) as WorkerEntry;
-        if (now - e.seen <= WORKER_TTL_MS) live.push(e);
+        if (isLive(e.seen, now, WORKER_TTL_MS)) live.push(e);
         else await redis.hdel(`${prefix}:workers`, id);
       } catch {
         await redis.hdel(`${prefix}:workers`, id);

@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { UnrecoverableError, Worker, type Job } from 'bullmq';
 import { SymphonyError, toSymphonyError, type Logger } from '@symphony/types';
-import { probe, redisOptions, redact, type RedisTarget } from './connection.js';
+import { probe, redisNow, redisOptions, redact, type RedisTarget } from './connection.js';
 import { DEFAULT_INLINE_LIMIT, DEFAULT_MAX_BLOB_BYTES, getValue, putValue } from './blobs.js';
 import { checkJob, DEFAULT_PREFIX, queueName, reasonOf, type ResultEnvelope } from './protocol.js';
 import { checkSecret, seal, verify, type Signed } from './sign.js';
@@ -167,9 +167,10 @@ export async function startScaleWorker(options: ScaleWorkerOptions): Promise<Sca
       if (!caps.has(name)) caps.set(name, (options.stage.providers?.(name) as unknown[] | undefined)?.filter((p) => ids.has(String((p as { id?: string }).id ?? ''))) ?? []);
     }
   }
-  const entry = () =>
-    JSON.stringify({ id, host: hostname(), pid: process.pid, concurrency: options.concurrency ?? 1, seen: Date.now(), extensions: mine.map((e) => ({ id: e.id, methods: e.methods, capabilities: e.capabilities ?? [] })), providers: Object.fromEntries(caps) });
-  const beat = () => redis.hset(`${prefix}:workers`, id, entry()).catch(() => 0);
+  // `seen` is Redis time (the clock every machine shares), not this machine's.
+  const entry = (seen: number) =>
+    JSON.stringify({ id, host: hostname(), pid: process.pid, concurrency: options.concurrency ?? 1, seen, extensions: mine.map((e) => ({ id: e.id, methods: e.methods, capabilities: e.capabilities ?? [] })), providers: Object.fromEntries(caps) });
+  const beat = async () => redis.hset(`${prefix}:workers`, id, entry(await redisNow(redis))).catch(() => 0);
   await beat();
   const timer = setInterval(beat, HEARTBEAT_MS);
   timer.unref();

@@ -70,7 +70,7 @@ async function runWorkflow(file: string | undefined, values: CommonValues, home:
   const view = json ? undefined : new RunView();
   const listeners = RUN_EVENTS.map((event) => {
     const fn = (payload: Record<string, unknown>) => {
-      if (json) process.stdout.write(JSON.stringify({ type: 'event', event, ...payload }) + '\n');
+      if (json) process.stdout.write(JSON.stringify({ type: 'event', event, ...payload }, noStack) + '\n');
       else view!.on(event, payload);
     };
     open.kernel.events.on(event as keyof SymphonyEvents & 'run:start', fn as never);
@@ -154,7 +154,7 @@ async function runWorkflow(file: string | undefined, values: CommonValues, home:
   const code = result.status === 'succeeded' ? 0 : 1;
   process.exitCode = code;
   if (json) {
-    process.stdout.write(JSON.stringify({ type: 'result', ...result, store: resolve(home) }) + '\n');
+    process.stdout.write(JSON.stringify({ type: 'result', ...result, store: resolve(home) }, noStack) + '\n');
     return code;
   }
   const served = new Map(steps.map((s) => [s.stepId, s.servedBy]));
@@ -309,4 +309,13 @@ async function artifactsCommand(positionals: string[], values: CommonValues, hom
   } finally {
     await open.close();
   }
+}
+
+/**
+ * JSON replacer for `--json` lines: errors (objects with a string `message`) lose their `stack`,
+ * at any depth (a step's error and its `cause`), unless SYMPHONY_DEBUG is set. No stack traces.
+ */
+function noStack(this: unknown, key: string, value: unknown): unknown {
+  if (key === 'stack' && typeof value === 'string' && !process.env.SYMPHONY_DEBUG && typeof (this as { message?: unknown } | null)?.message === 'string') return undefined;
+  return value;
 }

@@ -40,7 +40,15 @@ export async function workerCli(argv: readonly string[]): Promise<number> {
   if (limit === null || (limit && (Number(limit[1]) < 1 || Number(limit[2]) < 1))) throw usage(`--limit must be <jobs>/<milliseconds> (e.g. 100/1000), not "${values.limit}"`);
   const env = { ...process.env };
   if (values.redis) env.SYMPHONY_REDIS_URL = values.redis;
-  if (values['secret-file']) env.SYMPHONY_SCALE_OUT_SECRET = readFileSync(values['secret-file'], 'utf8').trim();
+  if (values['secret-file']) {
+    const file = values['secret-file'];
+    try {
+      env.SYMPHONY_SCALE_OUT_SECRET = readFileSync(file, 'utf8').trim();
+    } catch (err) {
+      const reason = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
+      throw new SymphonyError('E_CONFIG_INVALID', `--secret-file ${file} cannot be read (${reason})`, { details: { field: 'secret-file', path: file, reason } });
+    }
+  }
   if (values.tls) env.SYMPHONY_REDIS_TLS = '1';
   const config = scaleOutFromEnv(env);
   if (!config) throw usage('--redis <url> (or $SYMPHONY_REDIS_URL) is required');
