@@ -20,7 +20,7 @@ describe.skipIf(!REDIS_SERVER)(`worker registry liveness on Redis' clock${REDIS_
   });
 
   it('an entry from the future is neither listed nor dispatched to; a fresh one is', async () => {
-    const [s] = (await client.time()) as [string, string];
+    const [s] = (await client.time()) as unknown as [string | number, string | number];
     const now = Number(s) * 1000;
     const entry = (id: string, ext: string, seen: number) => JSON.stringify({ id, host: 'x', pid: 1, concurrency: 1, seen, extensions: [{ id: ext, methods: ['m'], capabilities: [] }], providers: {} });
     await client.hset('symphony:workers', 'future', entry('future', 'acme.future', now + 1_000 * WORKER_TTL_MS));
