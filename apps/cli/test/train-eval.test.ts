@@ -72,6 +72,10 @@ describe('symphony train and eval', () => {
       expect(run.stdout).toBe('');
       expect(run.stderr).toContain('E_USAGE');
     }
+    const missingModel = await symphony(['eval', '--model', join(work, 'no-such.onnx'), '--quests', '2'], { cwd: work });
+    expect(missingModel.code).toBe(1);
+    expect(missingModel.stderr).toContain('E_NOT_FOUND');
+    expect(missingModel.stderr).not.toContain('E_INTERNAL');
     const noPrevious = await symphony(['train', '--rollback', '--home', join(work, 'empty')], { cwd: work });
     expect(noPrevious.code).toBe(1);
     expect(noPrevious.stderr).toContain('E_NOT_FOUND');
