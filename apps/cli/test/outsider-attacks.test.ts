@@ -44,3 +44,13 @@ describe('runs and artifacts with an id longer than any stored key', { timeout: 
     expect(list.stderr).not.toContain('E_INTERNAL');
   });
 });
+
+// Arguments a command does not take were dropped: `symphony run a.yaml b.yaml` ran only a.yaml, exit 0.
+describe('extra positional arguments', { timeout: 30_000 }, () => {
+  it.each([['run', 'a.yaml', 'b.yaml'], ['runs', 'list', 'extra'], ['runs', 'explain', 'x', 'y'], ['artifacts', 'get', 'a', 'b']])('%s %s %s … is a usage error (exit 2)', async (...args) => {
+    const run = await symphony([...args, '--home', join(home, 'extra-home')], { cwd: home });
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain('E_USAGE');
+    expect(run.stderr).toContain('unexpected argument');
+  });
+});
