@@ -68,6 +68,11 @@ describe('pack and test refuse a manifest that disagrees with the code', () => {
     await expect(packExtension({ dir, key: generateKeyPair() })).rejects.toMatchObject({ code: 'E_MANIFEST_MISMATCH', message: expect.stringContaining('0.1.0') });
   });
 
+  it('package.json named other than the manifest id (an npm registry would never find it)', async () => {
+    const dir = await extension({}, { name: 'acme.other', version: '1.0.0' });
+    await expect(packExtension({ dir, key: generateKeyPair() })).rejects.toMatchObject({ code: 'E_MANIFEST_MISMATCH', message: expect.stringContaining('"acme.other"') });
+  });
+
   it('when they agree, the packed manifest carries the zod-derived schemas and package.json a `symphony` field', async () => {
     const dir = await extension({ contributes: { methods: { scan: { description: 'by hand' } } }, permissions: { fs: { read: ['${workspace}'] } } }, { name: 'acme.scanner', version: '1.0.0' });
     const packed = await packExtension({ dir, key: generateKeyPair() });
