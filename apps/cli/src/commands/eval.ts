@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import {
@@ -119,7 +120,8 @@ async function policyBytes(args: EvalArgs): Promise<{ bytes: Uint8Array; version
     }
     return { bytes: new Uint8Array(bytes), version: args.model, source: args.model };
   }
-  if (args.home) {
+  // A home that does not exist holds no model: evaluated with the bundled one, without creating a store there.
+  if (args.home && existsSync(args.home)) {
     const { openKernel } = await import('../kernel.js');
     const open = await openKernel({ home: args.home, storeOnly: true });
     try {
