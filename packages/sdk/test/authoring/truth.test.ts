@@ -62,6 +62,16 @@ describe('pack and test refuse a manifest that disagrees with the code', () => {
     });
   });
 
+  it('a declared input property whose type differs from the zod schema', async () => {
+    const dir = await extension({
+      contributes: { methods: { scan: { input: { type: 'object', properties: { dir: { type: 'number' } }, required: ['dir'] } } } },
+    });
+    await expect(packExtension({ dir, key: generateKeyPair() })).rejects.toMatchObject({
+      code: 'E_MANIFEST_MISMATCH',
+      message: expect.stringContaining(`method "scan": the input schema in the manifest has property "dir" of type "number" where the code's zod schema has "string"`),
+    });
+  });
+
   it('package.json at one version and the manifest at another', async () => {
     const dir = await extension({}, { name: 'acme.scanner', version: '0.1.0' });
     await writeFile(join(dir, 'symphony.extension.json'), JSON.stringify({ id: 'acme.scanner', version: '9.9.9', kind: 'operator' }));
