@@ -25,3 +25,32 @@ describe('symphony ext grant|revoke', { timeout: 30_000 }, () => {
     expect(JSON.parse(readFileSync(join(home, 'grants.json'), 'utf8')).grants['acme.x@1.0.0-rc.1']).toHaveLength(1);
   });
 });
+
+// Issue 16/17 attack: a run id or artifact name longer than an LMDB key (1978 bytes) made lmdb
+// throw ("String does not fit in target buffer", "Key of size … was too large"): E_INTERNAL.
+describe('runs and artifacts with an id longer than any stored key', { timeout: 30_000 }, () => {
+  it('is E_NOT_FOUND (or an empty list), never E_INTERNAL', async () => {
+    const store = join(home, 'long-key-home');
+    expect((await symphony(['artifacts', 'list', '--home', store], { cwd: home })).code).toBe(0);
+    const long = 'x'.repeat(10_000);
+    for (const args of [['runs', 'explain', long], ['runs', 'show', long], ['artifacts', 'get', long]]) {
+      const run = await symphony([...args, '--home', store], { cwd: home });
+      expect(run.code, args.slice(0, 2).join(' ')).toBe(1);
+      expect(run.stderr).toContain('E_NOT_FOUND');
+      expect(run.stderr).not.toContain('E_INTERNAL');
+    }
+    const list = await symphony(['artifacts', 'list', 'y'.repeat(3_000), '--home', store], { cwd: home });
+    expect(list.code).toBe(0);
+    expect(list.stderr).not.toContain('E_INTERNAL');
+  });
+});
+
+// Arguments a command does not take were dropped: `symphony run a.yaml b.yaml` ran only a.yaml, exit 0.
+describe('extra positional arguments', { timeout: 30_000 }, () => {
+  it.each([['run', 'a.yaml', 'b.yaml'], ['runs', 'list', 'extra'], ['runs', 'explain', 'x', 'y'], ['artifacts', 'get', 'a', 'b']])('%s %s %s … is a usage error (exit 2)', async (...args) => {
+    const run = await symphony([...args, '--home', join(home, 'extra-home')], { cwd: home });
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain('E_USAGE');
+    expect(run.stderr).toContain('unexpected argument');
+  });
+});

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -72,6 +72,20 @@ describe('symphony train and eval', () => {
       expect(run.stdout).toBe('');
       expect(run.stderr).toContain('E_USAGE');
     }
+    const missingModel = await symphony(['eval', '--model', join(work, 'no-such.onnx'), '--quests', '2'], { cwd: work });
+    expect(missingModel.code).toBe(1);
+    expect(missingModel.stderr).toContain('E_NOT_FOUND');
+    expect(missingModel.stderr).not.toContain('E_INTERNAL');
+    // Outsider attack (issue 16): an --out that cannot be a folder failed after training as E_INTERNAL.
+    const badOut = await symphony(['train', '--episodes', '2', '--out', '/dev/null/x', '--home', join(work, 'bad-out-home')], { cwd: work });
+    expect(badOut.code).toBe(1);
+    expect(badOut.stderr).toContain('E_INPUT_INVALID');
+    expect(badOut.stderr).not.toContain('training [');
+    // eval --home of a folder that does not exist evaluates the bundled policy and creates nothing there.
+    const missingHome = join(work, 'no-such-home');
+    const evaluated = await symphony(['eval', '--quests', '2', '--validation', '2', '--home', missingHome], { cwd: work });
+    expect(evaluated.code, evaluated.stderr).toBe(0);
+    expect(existsSync(missingHome)).toBe(false);
     const noPrevious = await symphony(['train', '--rollback', '--home', join(work, 'empty')], { cwd: work });
     expect(noPrevious.code).toBe(1);
     expect(noPrevious.stderr).toContain('E_NOT_FOUND');

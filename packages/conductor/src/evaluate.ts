@@ -30,7 +30,7 @@ export interface Comparison {
   ci95: [number, number];
   /** meanDifference / |baseline mean|. */
   relative: number;
-  /** (policy - baseline) / (oracle - baseline); absent without an oracle. */
+  /** (policy - baseline) / (oracle - baseline); absent without an oracle or when the oracle is not above the baseline. */
   gapClosed?: number;
 }
 
@@ -76,7 +76,9 @@ export function compare(policy: PolicySummary, baseline: PolicySummary, oracle?:
     meanDifference: mean,
     ci95: [mean - half, mean + half],
     relative: mean / Math.abs(baseline.meanReward),
-    ...(oracle && gap !== 0 ? { gapClosed: mean / gap } : {}),
+    // Only defined when the oracle is above the baseline: with oracle <= baseline (tiny samples)
+    // the ratio flips sign and would report a worse policy as closing a positive share of the gap.
+    ...(oracle && gap > 0 ? { gapClosed: mean / gap } : {}),
   };
 }
 

@@ -41,6 +41,17 @@ describe('evaluation statistics', () => {
     expect(meanCi([5])).toEqual({ mean: 5, half: 0 });
   });
 
+  it('reports no gap closed when the oracle is not above the baseline (the ratio would flip sign and flatter a worse policy)', () => {
+    const summary = (name: string, rewards: number[]) => ({ name, version: name, role: 'baseline' as const, meanReward: rewards.reduce((a, b) => a + b, 0) / rewards.length, rewardCi95: 0, successRate: 1, meanCost: 0, meanMakespanMs: 0, rewards });
+    const policy = summary('p', [1, 2]);
+    const best = summary('b', [4, 5]);
+    const worseOracle = summary('o', [3, 4]);
+    const cmp = compare(policy, best, worseOracle);
+    expect(cmp.meanDifference).toBe(-3);
+    expect(cmp.gapClosed).toBeUndefined();
+    expect(compare(policy, best, summary('o', [6, 7])).gapClosed).toBeCloseTo(-1.5, 9);
+  });
+
   it('on fixed seeds: the same numbers twice, the best baseline is the best mean, the paired difference and gap closed follow their formulas', async () => {
     const seeds = Array.from({ length: 40 }, (_, i) => 4_100_000 + i);
     const run = () =>

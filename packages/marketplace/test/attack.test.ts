@@ -109,7 +109,7 @@ afterAll(async () => {
 describe('refused at install time, before anything is written', () => {
   it('a package.json dependency named ../../../etc: E_DEPENDENCY_INVALID, nothing installed', async () => {
     const home = join(root, 'home-deps');
-    await reg.publish({ id: 'acme.deps', version: '1.0.0', files: { 'package.json': JSON.stringify({ name: 'deps', version: '1.0.0', dependencies: { '../../../etc': '*', '../.ssh': '*' } }) } });
+    await reg.publish({ id: 'acme.deps', version: '1.0.0', files: { 'package.json': JSON.stringify({ name: 'acme.deps', version: '1.0.0', dependencies: { '../../../etc': '*', '../.ssh': '*' } }) } });
     const mkt = await createMarketplace({ home, registries: [reg.url], consent: () => true });
     await mkt.trust('acme', ['acme'], reg.acme.publicKey);
     await expect(mkt.install('acme.deps')).rejects.toMatchObject({ code: 'E_DEPENDENCY_INVALID', details: { dependency: '../../../etc' } });

@@ -21,6 +21,9 @@ import { abortCount, type LmdbLedger } from './ledger.js';
 import { checkAlias, checkName, checkTag, checkVersion } from './names.js';
 import { combineScores, defaultScorers, runScorers, type SchemaCheck, type Scorer } from './scoring.js';
 
+/** LMDB's largest key: no artifact is stored under a longer name. */
+const MAX_KEY_BYTES = 1978;
+
 export interface ArtifactStoreOptions {
   /** Blobs above this are chunked; also the largest blob kept in the read cache. Default 256 KiB. */
   chunkSize?: number;
@@ -274,6 +277,7 @@ export class ArtifactStore implements ArtifactsService {
 
   names(prefix = '', limit = Infinity): string[] {
     const out: string[] = [];
+    if (Buffer.byteLength(prefix) > MAX_KEY_BYTES) return out;
     for (const { key, value } of this.heads.getRange({ start: prefix, end: `${prefix}\uffff` })) {
       if (out.length >= limit) break;
       if (value.latest > 0) out.push(key);
@@ -427,6 +431,8 @@ export class ArtifactStore implements ArtifactsService {
   }
 
   private resolve(name: string, selector: ArtifactSelector | undefined): Cached | undefined {
+    // LMDB keys are at most 1978 bytes: a longer name names no artifact (and would make lmdb throw).
+    if (Buffer.byteLength(name) > MAX_KEY_BYTES) return undefined;
     let version: number | undefined;
     if (typeof selector === 'number') version = selector;
     else if (selector === undefined || selector === 'latest') {

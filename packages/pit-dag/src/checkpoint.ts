@@ -1,6 +1,9 @@
 import { crc32 } from 'node:zlib';
 import { SymphonyError, type ArtifactRef, type LedgerService, type SymphonyErrorJSON, type Workflow } from '@symphony/types/core';
 
+/** LMDB's largest key: no record is stored under a longer one. */
+const MAX_KEY_BYTES = 1978;
+
 /**
  * The DAG tracker's durable state, in the shared ledger. A checkpoint is one small record per
  * step transition, so its cost does not grow with the size of the run:
@@ -213,6 +216,8 @@ export class Checkpoints {
   }
 
   run(runId: string): RunRecord | undefined {
+    // LMDB keys are at most 1978 bytes: a longer id names no stored run (and would make lmdb throw).
+    if (Buffer.byteLength(runId) > MAX_KEY_BYTES) return undefined;
     return decodeRecord<RunRecord>(this.runs.get(runId), this.where('dag.run-records', runId));
   }
 

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import {
@@ -17,6 +18,7 @@ import {
   type EvalReport,
   type Policy,
 } from '@symphony/conductor';
+import { SymphonyError } from '@symphony/types/core';
 import { c, table } from '../term.js';
 
 export interface EvalArgs {
@@ -107,8 +109,19 @@ export async function evalCli(argv: readonly string[]): Promise<number> {
 }
 
 async function policyBytes(args: EvalArgs): Promise<{ bytes: Uint8Array; version: string; source: string }> {
-  if (args.model) return { bytes: new Uint8Array(await readFile(args.model)), version: args.model, source: args.model };
-  if (args.home) {
+  if (args.model) {
+    let bytes: Buffer;
+    try {
+      bytes = await readFile(args.model);
+    } catch (err) {
+      // A missing or unreadable --model file is the user's naming mistake, not an internal fault.
+      const code = (err as NodeJS.ErrnoException).code;
+      throw new SymphonyError(code === 'ENOENT' ? 'E_NOT_FOUND' : 'E_INPUT_INVALID', `--model ${args.model} cannot be read (${code ?? (err as Error).message})`, { details: { model: args.model } });
+    }
+    return { bytes: new Uint8Array(bytes), version: args.model, source: args.model };
+  }
+  // A home that does not exist holds no model: evaluated with the bundled one, without creating a store there.
+  if (args.home && existsSync(args.home)) {
     const { openKernel } = await import('../kernel.js');
     const open = await openKernel({ home: args.home, storeOnly: true });
     try {
@@ -173,7 +186,7 @@ export async function evalCommand(args: EvalArgs): Promise<number> {
     process.stdout.write(
       `${better ? c.green('✔') : c.yellow('•')} ${cmp.policy} vs best baseline ${cmp.baseline}: ${cmp.meanDifference >= 0 ? '+' : ''}${cmp.meanDifference.toFixed(3)} reward per quest ` +
         `(paired 95% CI ${cmp.ci95[0].toFixed(3)} .. ${cmp.ci95[1].toFixed(3)})` +
-        (cmp.gapClosed === undefined ? '' : `; gap to the oracle closed: ${(cmp.gapClosed * 100).toFixed(1)}%`) +
+        (cmp.gapClosed === undefined ? '; gap to the oracle closed: n/a (the oracle is not above the best baseline on these quests)' : `; gap to the oracle closed: ${(cmp.gapClosed * 100).toFixed(1)}%`) +
         '\n',
     );
   }

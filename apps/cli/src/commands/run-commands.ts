@@ -22,6 +22,13 @@ const RUN_EVENTS = ['run:start', 'step:ready', 'step:start', 'step:progress', 's
 
 export async function runCli(command: string, positionals: string[], values: CommonValues): Promise<number> {
   const home = defaultHome({ flag: values.home });
+  // Arguments a command does not take are usage errors, not silently dropped (`run a.yaml b.yaml` ran only a.yaml).
+  const sub = positionals[0] ?? 'list';
+  const takes = command === 'run' ? 1 : command === 'runs' ? (sub === 'list' ? 1 : 2) : command === 'artifacts' ? 2 : Infinity;
+  if (positionals.length > takes) {
+    const extra = positionals.slice(takes);
+    throw new SymphonyError('E_USAGE', `unexpected argument${extra.length > 1 ? 's' : ''} ${extra.map((a) => `"${a}"`).join(' ')} for "symphony ${command}${command === 'run' ? '' : ` ${sub}`}" (try "symphony ${command} --help")`, { details: { command, extra } });
+  }
   switch (command) {
     case 'run':
       return runWorkflow(positionals[0], values, home);

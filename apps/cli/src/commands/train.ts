@@ -1,5 +1,6 @@
 import { defaultHome } from '@symphony/config';
 import { createHash } from 'node:crypto';
+import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import {
@@ -16,6 +17,7 @@ import {
   writePolicyFiles,
   type GateResult,
 } from '@symphony/conductor';
+import { SymphonyError } from '@symphony/types/core';
 import { openKernel } from '../kernel.js';
 import { bar, c, liveLine } from '../term.js';
 
@@ -128,6 +130,13 @@ export async function rollbackCommand(home: string, json: boolean): Promise<numb
 
 /** Trains in the Function Quest Game, writes model + curve, stores the candidate and gates its promotion. */
 export async function trainCommand(args: TrainArgs): Promise<number> {
+  // An --out that cannot be a folder is refused before minutes of training, as the user's mistake (not E_INTERNAL).
+  try {
+    await mkdir(resolve(args.out), { recursive: true });
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new SymphonyError('E_INPUT_INVALID', `--out ${args.out} cannot be a folder for the model (${code ?? (err as Error).message})`, { details: { out: args.out } });
+  }
   const line = liveLine();
   const t0 = performance.now();
   const trained = await trainPolicy({

@@ -28,6 +28,12 @@ export async function runSdkCli(argv: string[], io: CliIo = processIo()): Promis
   }
   const [command, ...positionals] = parsed.positionals;
   const flags: Flags = { ...parsed.values, build: !parsed.values['no-build'] };
+  // `-h`/`--help` anywhere prints the usage and does nothing else (`pack --help` used to build and sign,
+  // `publish --help` to publish).
+  if (parsed.values.help) {
+    io.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
   try {
     switch (command) {
       case 'create': return await createCommand(positionals, flags, io);
@@ -66,7 +72,7 @@ function parse(argv: string[]) {
       'symphony-range': { type: 'string' },
       json: { type: 'boolean' },
       'no-build': { type: 'boolean' },
-      help: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
     },
   });
 }

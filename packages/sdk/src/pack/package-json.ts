@@ -23,7 +23,7 @@ export interface NpmSymphonyField {
 /**
  * The package.json that goes into the tarball, as bytes, or `undefined` when the folder has none.
  * A package.json whose `version` differs from the manifest's is refused (`E_MANIFEST_MISMATCH`):
- * npm and Symphony would disagree about which version this is.
+ * npm and Symphony would disagree about which version this is. So is a `name` other than the id.
  */
 export async function packedPackageJson(dir: string, manifest: PackageManifest, keyId: string): Promise<Buffer | undefined> {
   let text: string;
@@ -45,6 +45,13 @@ export async function packedPackageJson(dir: string, manifest: PackageManifest, 
   if (pkg.version !== undefined && pkg.version !== manifest.version) {
     throw new SymphonyError('E_MANIFEST_MISMATCH', `package.json says version ${String(pkg.version)} but symphony.extension.json says ${manifest.version}; make them equal`, {
       details: { path: join(dir, 'package.json'), packageJson: pkg.version, manifest: manifest.version },
+    });
+  }
+  // npm-protocol registries find an extension by its id as the package name (and skip versions whose
+  // `symphony.id` is another): a package.json named otherwise packs and publishes, then never installs.
+  if (pkg.name !== undefined && pkg.name !== manifest.id) {
+    throw new SymphonyError('E_MANIFEST_MISMATCH', `package.json is named ${JSON.stringify(pkg.name)} but symphony.extension.json's id is ${manifest.id}; make them equal (npm registries find an extension by its id)`, {
+      details: { path: join(dir, 'package.json'), packageJson: pkg.name, manifest: manifest.id },
     });
   }
   const symphony: NpmSymphonyField = {

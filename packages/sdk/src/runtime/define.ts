@@ -151,6 +151,16 @@ function schemaDifference(hand: unknown, derived: Record<string, unknown>): stri
   if (a.type !== b.type) return `has type ${a.type} where the code's zod schema has ${b.type}`;
   if (a.properties !== b.properties) return `has properties {${a.properties}} where the code's zod schema has {${b.properties}}`;
   if (a.required !== b.required) return `requires {${a.required}} where the code's zod schema requires {${b.required}}`;
+  // Each property's own type, where both name one (`{ text: number }` by hand against z.string()
+  // passed); "number" by hand accepts an integer in the code.
+  const handProps = ((hand ?? {}) as { properties?: Record<string, { type?: unknown }> }).properties ?? {};
+  const codeProps = (derived as { properties?: Record<string, { type?: unknown }> }).properties ?? {};
+  for (const key of Object.keys(codeProps).sort()) {
+    const h = handProps[key]?.type;
+    const d = codeProps[key]?.type;
+    if (typeof h !== 'string' || typeof d !== 'string' || h === d || (h === 'number' && d === 'integer')) continue;
+    return `has property "${key}" of type ${JSON.stringify(h)} where the code's zod schema has ${JSON.stringify(d)}`;
+  }
   return undefined;
 }
 

@@ -62,3 +62,16 @@ describe('symphony-sdk (in process; the full flow runs in @symphony/marketplace 
     expect(await cli(['pack', '--dir', 'ext', '--key', 'nowhere.key'], root)).toMatchObject({ code: 1, err: expect.stringContaining('E_NOT_FOUND') });
   });
 });
+
+// Outsider attack (issue 17): `--help` was parsed and ignored, so `pack --help` built and signed,
+// `create … --help` created and a bare `--help` exited 2.
+describe('symphony-sdk --help', () => {
+  it.each([['--help'], ['-h'], ['pack', '--help'], ['create', 'operator', 'x', '--help'], ['publish', '--help'], ['test', '-h']])('%s %s prints the usage, exit 0, and does nothing', async (...args) => {
+    const root = await mkdtemp(join(tmpdir(), 'symphony-cli-help-'));
+    const result = await cli(args, root);
+    expect(result.code, result.err).toBe(0);
+    expect(result.out).toContain('symphony-sdk');
+    expect(result.err).toBe('');
+    expect(await readdir(root)).toEqual([]);
+  });
+});

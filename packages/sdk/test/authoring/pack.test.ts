@@ -40,7 +40,7 @@ describe('package format', () => {
   });
 
   it('honours package.json "files" but always keeps the manifest, README and package.json', async () => {
-    const dir = await extension({}, { 'package.json': JSON.stringify({ name: 'x', files: ['dist'] }), 'src/index.ts': 'source', 'test/a.test.mjs': 't' });
+    const dir = await extension({}, { 'package.json': JSON.stringify({ name: 'acme.packed', files: ['dist'] }), 'src/index.ts': 'source', 'test/a.test.mjs': 't' });
     const pack = await packExtension({ dir, key: generateKeyPair() });
     expect(pack.files.map((f) => f.path)).toEqual(['README.md', 'dist/index.js', 'package.json', 'symphony.extension.json']);
   });

@@ -62,10 +62,25 @@ describe('pack and test refuse a manifest that disagrees with the code', () => {
     });
   });
 
+  it('a declared input property whose type differs from the zod schema', async () => {
+    const dir = await extension({
+      contributes: { methods: { scan: { input: { type: 'object', properties: { dir: { type: 'number' } }, required: ['dir'] } } } },
+    });
+    await expect(packExtension({ dir, key: generateKeyPair() })).rejects.toMatchObject({
+      code: 'E_MANIFEST_MISMATCH',
+      message: expect.stringContaining(`method "scan": the input schema in the manifest has property "dir" of type "number" where the code's zod schema has "string"`),
+    });
+  });
+
   it('package.json at one version and the manifest at another', async () => {
     const dir = await extension({}, { name: 'acme.scanner', version: '0.1.0' });
     await writeFile(join(dir, 'symphony.extension.json'), JSON.stringify({ id: 'acme.scanner', version: '9.9.9', kind: 'operator' }));
     await expect(packExtension({ dir, key: generateKeyPair() })).rejects.toMatchObject({ code: 'E_MANIFEST_MISMATCH', message: expect.stringContaining('0.1.0') });
+  });
+
+  it('package.json named other than the manifest id (an npm registry would never find it)', async () => {
+    const dir = await extension({}, { name: 'acme.other', version: '1.0.0' });
+    await expect(packExtension({ dir, key: generateKeyPair() })).rejects.toMatchObject({ code: 'E_MANIFEST_MISMATCH', message: expect.stringContaining('"acme.other"') });
   });
 
   it('when they agree, the packed manifest carries the zod-derived schemas and package.json a `symphony` field', async () => {
