@@ -199,21 +199,29 @@ export function createDagService(deps: DagServiceDeps): DagService & { close(): 
     }
   }
 
-  /** Drops pending retry backoffs; running steps keep their timeouts, so a hung one still ends. */
-  function stopRetries(run: ActiveRun): void {
+  /**
+   * Drops pending retry backoffs and returns the steps whose retry will never start; running steps
+   * keep their timeouts, so a hung one still ends.
+   */
+  function stopRetries(run: ActiveRun): number[] {
+    const dropped: number[] = [];
     for (const [i, timer] of run.timers) {
       if (run.ready.status[i] !== StepStatus.retrying) continue;
       clearTimeout(timer);
       run.timers.delete(i);
+      dropped.push(i);
     }
+    return dropped;
   }
 
   function failForGood(run: ActiveRun, i: number, error: SymphonyError): void {
     const at = now();
     // Successors are released (as failed), so `if: failure()` / `always()` steps can run; the
     // steps already queued were admitted on success() and are judged again below.
-    // (A queued retry of a step that already ran is not judged again: it just never starts.)
-    const fresh = run.cancelled ? [] : run.ready.snapshot().filter((q) => run.attempts[q] === 0);
+    // A queued retry of a step that already ran never starts: it fails for good below.
+    const queued = run.cancelled ? [] : run.ready.snapshot();
+    const fresh = queued.filter((q) => run.attempts[q] === 0);
+    const queuedRetries = queued.filter((q) => (run.attempts[q] as number) > 0);
     run.ready.clear();
     if (run.cancelled) run.ready.fail(i);
     else {
@@ -221,16 +229,27 @@ export function createDagService(deps: DagServiceDeps): DagService & { close(): 
       run.ready.complete(i, StepStatus.failed, (s) => fresh.push(s));
     }
     run.failing = true;
-    stopRetries(run);
-    backgroundFor(run, () => checkpoints.writeStep(run.id, run.graph.ids[i] as string, stepRecord(run, i, 'failed', { error: error.toJSON(), endedAt: at })));
-    events.emit('step:fail', {
-      runId: run.id,
-      stepId: run.graph.ids[i] as string,
-      attempt: run.attempts[i] as number,
-      error: error.toJSON(),
-      durationMs: run.startedAt[i] ? at - (run.startedAt[i] as number) : 0,
-      at,
-    });
+    // A step waiting out a retry backoff (or queued for its retry) never retries in a failing run:
+    // it fails for good with its last error, so its successors are judged too (an `if: failure()`
+    // after it still runs) and the run never ends with it pending.
+    const dropped = [...stopRetries(run), ...queuedRetries];
+    const failed = [{ i, error: error.toJSON() }];
+    for (const q of dropped) {
+      if (!run.cancelled) run.ready.complete(q, StepStatus.failed, (s) => fresh.push(s));
+      const last = run.errors[q] ?? error.toJSON();
+      failed.push({ i: q, error: last });
+    }
+    for (const f of failed) {
+      backgroundFor(run, () => checkpoints.writeStep(run.id, run.graph.ids[f.i] as string, stepRecord(run, f.i, 'failed', { error: f.error, endedAt: at })));
+      events.emit('step:fail', {
+        runId: run.id,
+        stepId: run.graph.ids[f.i] as string,
+        attempt: run.attempts[f.i] as number,
+        error: f.error,
+        durationMs: run.startedAt[f.i] ? at - (run.startedAt[f.i] as number) : 0,
+        at,
+      });
+    }
     settleReady(run, fresh);
   }
 

@@ -103,10 +103,36 @@ describe('pit.dag: driving a run', () => {
     const final = await x.dag.whenDone(run.runId);
     expect(() => x.dag.next(run.runId)).toThrow(/not active/); // the ended run starts nothing
     expect(final.status).toBe('failed');
-    expect(final.steps.find((s) => s.stepId === 'later')?.state).toBe('pending');
+    // The retry flaky was waiting for never starts in a failing run: flaky fails for good with its
+    // last error, so `later` is judged (skipped: it runs on success()) instead of left pending.
+    expect(final.steps.find((s) => s.stepId === 'flaky')).toMatchObject({ state: 'failed', error: { code: 'E_TIMEOUT' } });
+    expect(final.steps.find((s) => s.stepId === 'later')?.state).toBe('skipped');
     expect(x.events.filter((e) => e.name === 'step:retry')).toHaveLength(2);
     expect(x.events.find((e) => e.name === 'step:fail')?.payload).toMatchObject({ stepId: 'picky', error: { code: 'E_PERMISSION_DENIED' } });
     expect(x.dag.runs({ status: 'failed' }).map((r) => r.runId)).toEqual([run.runId]);
+  });
+
+  it('a step waiting out its retry when another fails for good fails with its last error, and a failure() step after it runs', async () => {
+    const x = h();
+    const run = await x.dag.createRun({
+      name: 'cut-short',
+      steps: [
+        { id: 'slow-retry', uses: 'acme.x/run', retry: { count: 3, backoffMs: 60_000 } },
+        { id: 'broken', uses: 'acme.x/run' },
+        { id: 'report', uses: 'acme.x/run', needs: ['slow-retry', 'broken'], if: 'failure()' },
+      ],
+    });
+    x.dag.next(run.runId);
+    expect(await x.dag.fail(run.runId, 'slow-retry', new SymphonyError('E_STEP_FAILED', 'first'))).toMatchObject({ action: 'retry' });
+    expect(await x.dag.fail(run.runId, 'broken', new SymphonyError('E_STEP_FAILED', 'for good'))).toEqual({ action: 'fail' });
+    // No 60 s wait: the backoff is dropped, slow-retry fails for good, report is released.
+    expect(x.dag.next(run.runId).map((s) => s.stepId)).toEqual(['report']);
+    await x.dag.complete(run.runId, 'report', 'written');
+    const final = await x.dag.whenDone(run.runId);
+    expect(final.status).toBe('failed');
+    expect(final.steps.find((s) => s.stepId === 'slow-retry')).toMatchObject({ state: 'failed', attempts: 1, error: { message: 'first' } });
+    expect(final.steps.find((s) => s.stepId === 'report')?.state).toBe('done');
+    expect(x.events.filter((e) => e.name === 'step:fail').map((e) => (e.payload as { stepId: string }).stepId)).toEqual(['broken', 'slow-retry']);
   });
 
   it('lets continueOnError failures through and skips steps whose if: is false', async () => {

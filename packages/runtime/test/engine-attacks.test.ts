@@ -28,7 +28,8 @@ describe.each(['worker', 'process'] as const)('an output the store cannot keep (
         name: `unstorable-${mode}`,
         steps: [
           { id: 'big', uses: 'test.hostile/bigint', retry: { count: 1, backoffMs: 1 } },
-          { id: 'loop', uses: 'test.hostile/cycle' },
+          // After big (always): big's retry is never cut short by loop failing the run first.
+          { id: 'loop', uses: 'test.hostile/cycle', needs: ['big'], if: 'always()' },
           { id: 'after', needs: ['big', 'loop'], if: 'failure()', uses: 'test.hostile/ok', with: { big: '${{ steps.big.outcome }}' } },
         ],
       });
@@ -100,8 +101,9 @@ describe('a step that times out', () => {
       const result = await symphony.run({
         name: 'timeouts',
         steps: [
-          { id: 'once', uses: 'test.hostile/hang', timeoutMs: 200 },
           { id: 'twice', uses: 'test.hostile/hang', timeoutMs: 200, retry: { count: 1, backoffMs: 0 } },
+          // After twice (always): a failing run retries nothing, so once must not fail first.
+          { id: 'once', uses: 'test.hostile/hang', timeoutMs: 200, needs: ['twice'], if: 'always()' },
           { id: 'cleanup', needs: ['once', 'twice'], if: 'always()', uses: 'test.hostile/ok' },
         ],
       });
