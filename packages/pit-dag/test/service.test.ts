@@ -127,7 +127,7 @@ describe('pit.dag: driving a run', () => {
     expect(await x.dag.fail(run.runId, 'broken', new SymphonyError('E_STEP_FAILED', 'for good'))).toEqual({ action: 'fail' });
     // No 60 s wait: the backoff is dropped, slow-retry fails for good, report is released.
     expect(x.dag.next(run.runId).map((s) => s.stepId)).toEqual(['report']);
-    await x.dag.complete(run.runId, 'report', 'written');
+    await x.dag.complete(run.runId, 'report');
     const final = await x.dag.whenDone(run.runId);
     expect(final.status).toBe('failed');
     expect(final.steps.find((s) => s.stepId === 'slow-retry')).toMatchObject({ state: 'failed', attempts: 1, error: { message: 'first' } });
