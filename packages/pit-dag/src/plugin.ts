@@ -15,7 +15,7 @@ declare module '@symphony/kernel' {
  * neither). Run events go to the kernel's `ctx.events`. Without an artifact store, use
  * `createDagService` directly (outputs are then refs the caller stored elsewhere).
  */
-export const dagPlugin: Plugin<DagService & { close(): void }> = definePlugin({
+export const dagPlugin: Plugin<DagService> = definePlugin({
   name: 'pit.dag',
   version: '0.1.0',
   dependsOn: ['pit.ledger', 'pit.artifacts'],
@@ -40,4 +40,4 @@ export const dagPlugin: Plugin<DagService & { close(): void }> = definePlugin({
 });
 
 /** What kernel config loading (`plugins: ['@symphony/pit-dag']`) picks up. */
-export const plugin: Plugin<DagService & { close(): void }> = dagPlugin;
+export const plugin: Plugin<DagService> = dagPlugin;

@@ -73,7 +73,7 @@ function guarded(sink: RunEventSink, logger: Logger): RunEventSink {
 }
 
 /** The DAG tracker over the shared ledger (the `pit.dag` service). */
-export function createDagService(deps: DagServiceDeps): DagService & { close(): void } {
+export function createDagService(deps: DagServiceDeps): DagService {
   const { ledger, artifacts } = deps;
   const logger = deps.logger ?? silentLogger;
   const events = guarded(deps.events ?? noEvents, logger);
@@ -510,7 +510,7 @@ export function createDagService(deps: DagServiceDeps): DagService & { close(): 
     return carried;
   }
 
-  const service: DagService & { close(): void } = {
+  const service: DagService = {
     async createRun(input, options: CreateRunOptions = {}) {
       // The workflow schema (zod) loads with the first run, not when the store opens (`runs list`).
       const validate = (validateWorkflow ??= (await import('@symphony/types')).validateWorkflow);

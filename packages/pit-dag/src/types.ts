@@ -180,4 +180,10 @@ export interface DagService {
    * step that kills the host is the one charged with the interruption.
    */
   settled(runId: string): Promise<void>;
+  /**
+   * Stops driving every run of this process, as a crash would but cleanly: nothing more is
+   * written for them, their leases are dropped, and they stay `running` in the ledger, resumable
+   * at once by another process (`symphony run` does this on SIGTERM). The plugin's `stop` calls it.
+   */
+  close(): void;
 }

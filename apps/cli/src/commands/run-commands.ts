@@ -8,6 +8,9 @@ import { openKernel, scaleOutCatalog } from '../kernel.js';
 import { c, ms, table } from '../term.js';
 import { RunView } from '../run-view.js';
 
+/** What a run interrupted by SIGTERM waits on: its exit (143) comes from the signal handler. */
+const TERMINATING = new Promise<never>(() => {});
+
 export interface CommonValues {
   json?: boolean;
   input?: string[];
@@ -96,9 +99,26 @@ async function runWorkflow(file: string | undefined, values: CommonValues, home:
     const hint = current ? `symphony run --resume ${current}${values.home ? ` --home ${values.home}` : ''}` : '';
     if (json) process.stdout.write(JSON.stringify({ type: 'result', runId: current ?? null, status: 'running', interrupted: 'SIGTERM', store: resolve(home) }) + '\n');
     else process.stdout.write(`${c.red('✖')} run ${current ?? ''} interrupted by SIGTERM: it stays \`running\` in ${resolve(home)}${hint ? `; resume it with: ${hint}` : ''}\n`);
-    process.exit(143);
+    // The engine stops driving the run first (nothing more is written for it, its lease is
+    // dropped so a resume starts at once), then the store's writes settle: exiting while its
+    // write thread commits could end the process by a signal rather than 143. A store that does
+    // not settle within 3 s is left as a crash would leave it (the ledger is crash-safe).
+    try {
+      open.dag.close();
+    } catch {
+      // already closed
+    }
+    const ledger = open.symphony.ledger;
+    void Promise.race([ledger.flushed().catch(() => {}), new Promise((r) => setTimeout(r, 3_000).unref())]).then(() => process.exit(143));
   };
-  process.once('SIGTERM', terminate);
+  // A second SIGTERM while closing exits at once, still with 143.
+  let terminating = false;
+  const onSigterm = () => {
+    if (terminating) process.exit(143);
+    terminating = true;
+    terminate();
+  };
+  process.on('SIGTERM', onSigterm);
   // The process ends only when the run ends: this keeps the event loop alive whatever the
   // extensions, timers and backoffs in between do.
   const keepAlive = setInterval(() => {}, 1 << 30);
@@ -125,7 +145,9 @@ async function runWorkflow(file: string | undefined, values: CommonValues, home:
       view?.header(`${workflow!.name} · ${handle.runId}`, conductor.policy.status());
       result = await handle.done;
     }
+    if (terminating) await TERMINATING;
   } catch (err) {
+    if (terminating) await TERMINATING;
     view?.stop();
     const e = toSymphonyError(err);
     let created = false;
@@ -149,7 +171,7 @@ async function runWorkflow(file: string | undefined, values: CommonValues, home:
     throw e;
   } finally {
     process.off('SIGINT', stop);
-    process.off('SIGTERM', terminate);
+    process.off('SIGTERM', onSigterm);
     process.off('beforeExit', drained);
     clearInterval(keepAlive);
     listeners.forEach((off) => off());
