@@ -98,6 +98,43 @@ describe('SIGTERM on symphony run (found by outsider attack)', () => {
     for (const id of first.acked) expect(counts.get(id), `${id} was acknowledged, then ran again`).toBe(1);
   });
 
+  it('two SIGTERMs, the second while the first one\'s commits still land: exit 143, never hung (process.exit mid-commit waited forever on lmdb\'s write thread)', async () => {
+    const file = chain(400);
+    for (let trial = 0; trial < 3; trial++) {
+      const home = mkdtempSync(join(homes, 'twice-'));
+      const stopped = await new Promise<{ code: number | null; signal: NodeJS.Signals | null; hung: boolean; stdout: string }>((resolve, reject) => {
+        const child = spawn(process.execPath, [CLI, 'run', file, '--home', home, '--json'], { cwd: work, env: { ...process.env, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
+        let stdout = '';
+        let terms = 0;
+        let hung = false;
+        let acksAtFirst = 0;
+        // A liveness guard, not a timing assertion: a hung process never ends by itself.
+        const guard = setTimeout(() => ((hung = true), child.kill('SIGKILL')), 30_000);
+        child.stdout.on('data', (chunk: Buffer) => {
+          stdout += chunk;
+          const acks = stdout.split('"step:end"').length - 1;
+          if (terms === 0 && acks >= 20 + trial * 60) {
+            terms = 1;
+            acksAtFirst = acks;
+            child.kill('SIGTERM');
+          } else if (terms === 1 && acks > acksAtFirst) {
+            // An acknowledgement after the first SIGTERM: the store is committing right now.
+            terms = 2;
+            child.kill('SIGTERM');
+          }
+        });
+        child.on('error', reject);
+        child.on('close', (code, signal) => (clearTimeout(guard), resolve({ code, signal, hung, stdout })));
+      });
+      expect(stopped.hung, `trial ${trial} hung after two SIGTERMs`).toBe(false);
+      expect({ code: stopped.code, signal: stopped.signal }).toEqual({ code: 143, signal: null });
+      const last = JSON.parse(stopped.stdout.trim().split('\n').at(-1)!) as Record<string, unknown>;
+      expect(last).toMatchObject({ type: 'result', interrupted: 'SIGTERM' });
+      const resumed = await symphony(['run', '--resume', last.runId as string, '--json', '--home', home], { cwd: work });
+      expect(resumed.code, resumed.stderr).toBe(0);
+    }
+  });
+
   it('as the run ends: exit 143 (never killed by the signal), and the summary tells the true status, not "running"', async () => {
     const home = mkdtempSync(join(homes, 'end-'));
     const stopped = await runUntil([chain(30), '--home', home], {}, (out) => out.includes('"event":"run:end"'));

@@ -72,30 +72,40 @@ async function runWorkflow(file: string | undefined, values: CommonValues, home:
   let terminating = false;
   let lateSigterm = false;
   const json = values.json === true;
+  let finished = false;
+  const finish = () => {
+    if (finished) return;
+    finished = true;
+    // The result is the last line: acknowledgements that landed while the store settled were
+    // printed before it, nothing comes after it.
+    listeners.forEach((off) => off());
+    let exists = false;
+    let status: string | undefined;
+    try {
+      const record = current && open ? open.dag.record(current) : undefined;
+      exists = record !== undefined;
+      status = record?.status;
+    } catch {
+      exists = true; // a damaged record still names a run
+    }
+    const running = exists && (status === undefined || status === 'running');
+    const hint = running ? `symphony run --resume ${current}${values.home ? ` --home ${values.home}` : ''}` : '';
+    if (json) process.stdout.write(JSON.stringify({ type: 'result', runId: exists ? current : null, status: exists ? (status ?? 'running') : null, interrupted: 'SIGTERM', store: resolve(home) }) + '\n');
+    else if (!exists) process.stdout.write(`${c.red('✖')} interrupted by SIGTERM before a run was created: nothing to resume\n`);
+    else if (!running) process.stdout.write(`${c.red('✖')} run ${current} interrupted by SIGTERM as it ended: it ${status}, nothing to resume (symphony runs show ${current}${values.home ? ` --home ${values.home}` : ''})\n`);
+    else process.stdout.write(`${c.red('✖')} run ${current} interrupted by SIGTERM: it stays \`running\` in ${resolve(home)}; resume it with: ${hint}\n`);
+    process.exit(143);
+  };
+  // A store being opened may be writing: the process never exits in the middle of an lmdb write
+  // (process.exit then waits forever on lmdb's write thread, which waits on this thread).
+  let opening: Promise<unknown> | undefined;
   const terminate = () => {
     view?.stop();
-    const finish = () => {
-      // The result is the last line: acknowledgements that landed while the store settled were
-      // printed before it, nothing comes after it.
-      listeners.forEach((off) => off());
-      let exists = false;
-      let status: string | undefined;
-      try {
-        const record = current && open ? open.dag.record(current) : undefined;
-        exists = record !== undefined;
-        status = record?.status;
-      } catch {
-        exists = true; // a damaged record still names a run
-      }
-      const running = exists && (status === undefined || status === 'running');
-      const hint = running ? `symphony run --resume ${current}${values.home ? ` --home ${values.home}` : ''}` : '';
-      if (json) process.stdout.write(JSON.stringify({ type: 'result', runId: exists ? current : null, status: exists ? (status ?? 'running') : null, interrupted: 'SIGTERM', store: resolve(home) }) + '\n');
-      else if (!exists) process.stdout.write(`${c.red('✖')} interrupted by SIGTERM before a run was created: nothing to resume\n`);
-      else if (!running) process.stdout.write(`${c.red('✖')} run ${current} interrupted by SIGTERM as it ended: it ${status}, nothing to resume (symphony runs show ${current}${values.home ? ` --home ${values.home}` : ''})\n`);
-      else process.stdout.write(`${c.red('✖')} run ${current} interrupted by SIGTERM: it stays \`running\` in ${resolve(home)}; resume it with: ${hint}\n`);
-      process.exit(143);
-    };
-    if (!open) return finish();
+    if (!open) {
+      if (!opening) return finish();
+      void opening.then(terminate, finish);
+      return;
+    }
     // The engine stops driving the run first (nothing more is written for it, its lease is
     // dropped so a resume starts at once), then the store's writes settle: exiting while its
     // write thread commits could end the process by a signal rather than 143. A store that does
@@ -108,22 +118,28 @@ async function runWorkflow(file: string | undefined, values: CommonValues, home:
     const ledger = open.symphony.ledger;
     void Promise.race([ledger.flushed().catch(() => {}), new Promise((r) => setTimeout(r, 3_000).unref())]).then(finish);
   };
-  // A second SIGTERM while closing exits at once, still with 143. One after the run ended lets
-  // the summary finish, then the process exits 143.
+  // One after the run ended lets the summary finish, then the process exits 143.
   const onSigterm = () => {
     if (phase === 'ended') {
       lateSigterm = true;
       process.exitCode = 143;
       return;
     }
-    if (terminating) process.exit(143);
+    // A second one changes nothing: exiting at once, while a commit is in flight, hung the
+    // process for good (lmdb's write thread waits on this one); it exits once the store settles.
+    if (terminating) return;
     terminating = true;
     terminate();
   };
   process.on('SIGTERM', onSigterm);
   disarmEarlySigterm();
   const stored = values.resume ?? values.rerun;
-  const workflowPath = file ? resolve(file) : stored ? await storedSource(home, stored) : undefined;
+  let workflowPath = file ? resolve(file) : undefined;
+  if (!file && stored) {
+    opening = storedSource(home, stored);
+    workflowPath = (await opening) as string | undefined;
+    opening = undefined;
+  }
   // A workflow's own extensions live beside it, in `extensions/`.
   const extensionDirs = workflowPath ? [join(dirname(workflowPath), 'extensions')] : [];
   // The whole workflow is validated, every `uses:` against the extensions this run would load (read
@@ -137,7 +153,10 @@ async function runWorkflow(file: string | undefined, values: CommonValues, home:
   // Until the run has ended and succeeded, this process has failed: if anything lets the event
   // loop drain mid-run, it must not exit 0.
   process.exitCode = 1;
-  open = await openKernel({ home, extensionDirs });
+  const opened = openKernel({ home, extensionDirs });
+  opening = opened;
+  open = await opened;
+  opening = undefined;
   if (terminating) await TERMINATING;
   phase = 'running';
   const conductor = open.conductor!;
