@@ -4,7 +4,13 @@
  * the process with a summary saying no run was created.
  */
 const early = (): void => {
-  if (process.argv.includes('--json')) process.stdout.write(JSON.stringify({ type: 'result', runId: null, status: null, interrupted: 'SIGTERM' }) + '\n');
+  // `--resume <id>` / `--resume=<id>`: that run is left as it was (running, resumable).
+  const args = process.argv;
+  const at = args.indexOf('--resume');
+  const resume = at >= 0 ? args[at + 1] : args.find((a) => a.startsWith('--resume='))?.slice('--resume='.length);
+  const home = args.includes('--home') ? ` --home ${args[args.indexOf('--home') + 1]}` : '';
+  if (args.includes('--json')) process.stdout.write(JSON.stringify({ type: 'result', runId: resume ?? null, status: resume ? 'running' : null, interrupted: 'SIGTERM' }) + '\n');
+  else if (resume) process.stdout.write(`✖ interrupted by SIGTERM before run ${resume} was resumed: it stays as it was; resume it with: symphony run --resume ${resume}${home}\n`);
   else process.stdout.write('✖ interrupted by SIGTERM before a run was created: nothing to resume\n');
   process.exit(143);
 };

@@ -158,5 +158,13 @@ describe('SIGTERM on symphony run (found by outsider attack)', () => {
     expect(stopped.lines.at(-1)).toMatchObject({ type: 'result', runId: null, status: null, interrupted: 'SIGTERM' });
     const runs = await symphony(['runs', 'list', '--json', '--home', home], { cwd: work });
     expect(runs.stdout.trim() === '' || JSON.parse(runs.stdout).length === 0).toBe(true);
+    // A --resume stopped as early leaves its run as it was, and says so (it said "no run was created").
+    const mid = await runUntil([chain(60), '--home', home], {}, (_out, acked) => acked.size >= 5);
+    const runId = mid.lines.at(-1)!.runId as string;
+    const resume = await runUntil(['--resume', runId, '--home', home], {}, () => false, ['--require', preload]);
+    expect({ code: resume.code, signal: resume.signal }, resume.stderr).toEqual({ code: 143, signal: null });
+    expect(resume.lines.at(-1)).toMatchObject({ type: 'result', runId, status: 'running', interrupted: 'SIGTERM' });
+    const done = await symphony(['run', '--resume', runId, '--json', '--home', home], { cwd: work });
+    expect(done.code, done.stderr).toBe(0);
   });
 });

@@ -82,8 +82,9 @@ async function runWorkflow(file: string | undefined, values: CommonValues, home:
     let exists = false;
     let status: string | undefined;
     try {
+      // Before the store is open, a resumed run is as it was: `running`, resumable.
       const record = current && open ? open.dag.record(current) : undefined;
-      exists = record !== undefined;
+      exists = open ? record !== undefined : current !== undefined;
       status = record?.status;
     } catch {
       exists = true; // a damaged record still names a run
@@ -133,6 +134,7 @@ async function runWorkflow(file: string | undefined, values: CommonValues, home:
   };
   process.on('SIGTERM', onSigterm);
   disarmEarlySigterm();
+  current = values.resume;
   const stored = values.resume ?? values.rerun;
   let workflowPath = file ? resolve(file) : undefined;
   if (!file && stored) {
