@@ -65,6 +65,27 @@ describe('a step that kills its host is the one blamed', () => {
     expect(res.stdout + res.stderr).toContain('E_NOT_FOUND');
     expect(existsSync(home)).toBe(false);
   });
+
+  it('runs list/show/explain and artifacts list/get in a home that does not exist create nothing: empty lists, E_NOT_FOUND for one thing', async () => {
+    const home = freshHome();
+    const list = await symphony(['runs', 'list', '--home', home], { cwd: work });
+    expect(list.code).toBe(0);
+    expect(list.stderr).toContain('does not exist');
+    const json = await symphony(['runs', 'list', '--json', '--home', home], { cwd: work });
+    expect([json.code, JSON.parse(json.stdout)]).toEqual([0, []]);
+    // SYMPHONY_HOME (no flag) is honoured the same way.
+    const viaEnv = await symphony(['artifacts', 'list', '--json'], { cwd: work, env: { SYMPHONY_HOME: home } });
+    expect([viaEnv.code, JSON.parse(viaEnv.stdout)]).toEqual([0, []]);
+    for (const args of [['runs', 'show', 'r1'], ['runs', 'explain', 'r1'], ['artifacts', 'get', 'hotspots/report']]) {
+      const res = await symphony([...args, '--home', home], { cwd: work });
+      expect(res.code, args.join(' ')).toBe(1);
+      expect(res.stderr).toMatch(/E_NOT_FOUND/);
+      expect(res.stderr).toContain('that home does not exist');
+    }
+    // A usage error stays a usage error (exit 2) before the home is looked at.
+    expect((await symphony(['runs', 'show', '--home', home], { cwd: work })).code).toBe(2);
+    expect(existsSync(home)).toBe(false);
+  });
 });
 
 describe('one driver per run (the lease)', () => {

@@ -249,9 +249,27 @@ function stateLabel(state: string, reused?: boolean): string {
   return state === 'done' ? c.green('done') : state === 'failed' ? c.red('failed') : state === 'skipped' ? c.dim('skipped') : c.yellow(state);
 }
 
+/**
+ * Inspection never creates a home: a home that does not exist holds no runs and no artifacts. A
+ * list is empty (exit 0, with a note on stderr), asking for one thing is `E_NOT_FOUND` (exit 1),
+ * as `symphony run --resume <id>` answers there.
+ */
+function missingHome(home: string, what: 'runs' | 'artifacts', values: CommonValues, wanted?: string): number {
+  const store = resolve(home);
+  if (wanted !== undefined) {
+    const thing = what === 'runs' ? `run "${wanted}"` : `artifact ${wanted}`;
+    throw new SymphonyError('E_NOT_FOUND', `no ${thing} in ${store}: that home does not exist`, { details: { [what === 'runs' ? 'runId' : 'name']: wanted, store } });
+  }
+  if (values.json) process.stdout.write('[]\n');
+  process.stderr.write(`no ${what}: the home ${store} does not exist (--home or SYMPHONY_HOME to pick another)\n`);
+  return 0;
+}
+
 async function runsCommand(positionals: string[], values: CommonValues, home: string): Promise<number> {
   const [sub = 'list', runId] = positionals;
   if (!['list', 'show', 'explain'].includes(sub)) throw new SymphonyError('E_USAGE', `unknown "runs ${sub}" (list, show <runId>, explain <runId>)`, { details: { sub } });
+  if (sub !== 'list' && !runId) throw new SymphonyError('E_USAGE', `usage: symphony runs ${sub} <runId>`);
+  if (!existsSync(home)) return missingHome(home, 'runs', values, sub === 'list' ? undefined : runId);
   const open = await openStore(home);
   const { inspectRuns } = await import('@symphony/conductor/views');
   const conductor = inspectRuns(open.dag, open.symphony.ledger);
@@ -307,6 +325,9 @@ async function runsCommand(positionals: string[], values: CommonValues, home: st
 
 async function artifactsCommand(positionals: string[], values: CommonValues, home: string): Promise<number> {
   const [sub = 'list', spec] = positionals;
+  if (!['list', 'get'].includes(sub)) throw new SymphonyError('E_USAGE', `unknown "artifacts ${sub}" (list [prefix], get <name[@version]>)`, { details: { sub } });
+  if (sub === 'get' && !spec) throw new SymphonyError('E_USAGE', 'usage: symphony artifacts get <name[@version|@alias]> [--out file]');
+  if (!existsSync(home)) return missingHome(home, 'artifacts', values, sub === 'list' ? undefined : spec);
   const open = await openStore(home);
   try {
     if (sub === 'list') {
