@@ -16,6 +16,7 @@ describe.skipIf(!executablePath)('web app in a real Chromium against the test ho
   let browser: Browser;
   let page: Page;
   const pageErrors: Error[] = [];
+  const cspViolations: string[] = [];
 
   beforeAll(async () => {
     mkdirSync(artifactsDir, { recursive: true });
@@ -24,6 +25,10 @@ describe.skipIf(!executablePath)('web app in a real Chromium against the test ho
     browser = await chromium.launch({ executablePath, headless: true, args: chromiumArgs });
     page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
     page.on('pageerror', (err) => pageErrors.push(err));
+    // The host sends the server's Content-Security-Policy (host/csp.mjs): the app must live within it.
+    page.on('console', (m) => {
+      if (/Content Security Policy/i.test(m.text())) cspViolations.push(m.text());
+    });
   });
 
   afterAll(async () => {
@@ -133,7 +138,10 @@ describe.skipIf(!executablePath)('web app in a real Chromium against the test ho
     await shot('runs-dark');
   });
 
-  it('no page errors in the browser console', () => {
+  it('no page errors in the browser console, and no Content-Security-Policy violation', async () => {
     expect(pageErrors.map((e) => e.message)).toEqual([]);
+    expect(cspViolations).toEqual([]);
+    const res = await fetch(`${host.url}/`);
+    expect(res.headers.get('content-security-policy')).toMatch(/^default-src 'self'; script-src 'self'; style-src 'self';/);
   });
 });
