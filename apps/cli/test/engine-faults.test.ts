@@ -1,5 +1,5 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -85,6 +85,13 @@ describe('a step that kills its host is the one blamed', () => {
     // A usage error stays a usage error (exit 2) before the home is looked at.
     expect((await symphony(['runs', 'show', '--home', home], { cwd: work })).code).toBe(2);
     expect(existsSync(home)).toBe(false);
+    // A folder that exists but holds no store (a typo'd --home, a fresh SYMPHONY_HOME) gets no store either.
+    mkdirSync(home);
+    const inFolder = await symphony(['runs', 'list', '--home', home], { cwd: work });
+    expect([inFolder.code, inFolder.stderr]).toEqual([0, expect.stringContaining('holds no store yet')]);
+    expect((await symphony(['artifacts', 'get', 'x', '--home', home], { cwd: work })).code).toBe(1);
+    expect((await symphony(['run', '--resume', 'r1', '--home', home], { cwd: work })).stderr).toContain('holds no store yet');
+    expect(readdirSync(home)).toEqual([]);
   });
 });
 
