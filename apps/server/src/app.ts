@@ -188,8 +188,10 @@ export async function createServer(options: ServerOptions): Promise<SymphonyServ
   // The web app's HTML gets its Content-Security-Policy (what the built app needs, from
   // @symphony/web); everything else (API answers, artifacts, icons) may load and run nothing, and
   // opened as a document it is sandboxed in an opaque origin.
+  // A 304 gets none: it has no content type, and a browser merges a 304's headers into its cached
+  // answer, so the inert policy would replace the app's on every revalidation of index.html.
   app.addHook('onSend', async (_request, reply, payload) => {
-    if (!reply.hasHeader('content-security-policy')) {
+    if (reply.statusCode !== 304 && !reply.hasHeader('content-security-policy')) {
       const type = String(reply.getHeader('content-type') ?? '');
       void reply.header('content-security-policy', /^text\/html\b/i.test(type) ? contentSecurityPolicy : inertContentSecurityPolicy);
     }

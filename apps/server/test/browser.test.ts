@@ -2,6 +2,7 @@
 /// <reference lib="dom.iterable" />
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { get as httpGet, type IncomingMessage } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -455,6 +456,20 @@ describe.skipIf(!executablePath)('the web UI in a real Chromium through the real
       const csp = Object.fromEntries(headers['content-security-policy']!.split(';').map((d) => d.trim().split(/\s+/)).map(([name, ...values]) => [name, values.join(' ')]));
       expect(csp).toMatchObject({ 'default-src': "'self'", 'script-src': "'self'", 'style-src': "'self'", 'connect-src': "'self'", 'object-src': "'none'", 'base-uri': "'none'", 'frame-ancestors': "'none'" });
       expect(headers).toMatchObject({ 'x-content-type-options': 'nosniff', 'referrer-policy': 'no-referrer', 'x-frame-options': 'DENY' });
+      // A reload revalidates index.html (no-cache): the 304 must not replace the cached policy
+      // with another one (a browser merges a 304's headers into the cached answer).
+      await p.getByTestId('step-panel').waitFor();
+      const reloaded = await p.reload();
+      expect(reloaded!.headers()['content-security-policy']).toBe(headers['content-security-policy']);
+      // (node:http: fetch() drops the Sec-Fetch-Dest and If-None-Match a browser sends)
+      const navigate = (extra: Record<string, string> = {}) => new Promise<IncomingMessage>((resolve, reject) => {
+        httpGet(`${server.url}/runs/${startedRun}`, { headers: { accept: 'text/html', 'sec-fetch-dest': 'document', ...extra } }, (res) => (res.resume(), resolve(res))).on('error', reject);
+      });
+      const etag = (await navigate()).headers.etag;
+      expect(etag).toBeTruthy();
+      const revalidated = await navigate({ 'if-none-match': etag! });
+      expect(revalidated.statusCode).toBe(304);
+      expect(revalidated.headers['content-security-policy'] ?? headers['content-security-policy']).toBe(headers['content-security-policy']);
       // The page works under it: the live socket, the timeline, the step's log, the theme's colours.
       await p.getByTestId('step-panel').getByTestId('log').filter({ hasText: 'succeeded in' }).waitFor();
       for (const id of example.steps) await p.locator(`[data-testid="timeline"] a[data-step-link="${id}"]`).waitFor();
