@@ -56,6 +56,8 @@ export interface ClientEvents {
   log: [level: LogLevel, message: string, fields: Record<string, unknown> | undefined];
   ready: [info: ReadyInfo];
   timeout: [info: { id: number; method: string; timeoutMs: number }];
+  /** A call on the wire that its caller aborted (the peer was told to cancel it). */
+  cancelled: [info: { id: number; method: string }];
   unresponsive: [info: { sinceMs: number; methods: string[] }];
   responsive: [];
   idle: [];
@@ -221,7 +223,11 @@ export class BusClient extends EventEmitter<ClientEvents> {
       }
       if (options.signal) {
         const signal = options.signal;
-        entry.onAbort = () => this.cancel(entry, abortError(this.peer, method, signal));
+        entry.onAbort = () => {
+          if (!this.pending.has(entry.id)) return;
+          this.cancel(entry, abortError(this.peer, method, signal));
+          this.emit('cancelled', { id: entry.id, method });
+        };
         signal.addEventListener('abort', entry.onAbort, { once: true });
       }
       this.pending.set(id, entry);

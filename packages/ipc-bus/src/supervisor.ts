@@ -28,6 +28,13 @@ export interface SupervisorOptions {
   /** Health ping period while running (0 turns periodic pings off) and its answer limit. */
   pingIntervalMs?: number;
   pingTimeoutMs?: number;
+  /**
+   * After a call times out or is aborted, the instance must answer a ping within this many ms; one
+   * that cannot (a handler spinning on the CPU, ignoring its abort) is terminated at once (a worker
+   * by `worker.terminate()`, a process by SIGKILL) and the next call starts a fresh one. That is no
+   * crash: it is not counted against the crash budget. Default 500 ms.
+   */
+  cancelGraceMs?: number;
   /** Graceful stop: wait this long for in-flight calls, then SIGTERM, then SIGKILL after `graceMs`. */
   drainMs?: number;
   graceMs?: number;
@@ -48,10 +55,15 @@ export interface SupervisorEvents {
   ready: [info: { pid: number; methods: string[]; startMs: number }];
   crash: [info: { exit: CloseInfo; crashes: number; recentCalls: RecentCall[] }];
   failed: [info: { crashes: number; recentCalls: RecentCall[] }];
+  /** An instance still busy `cancelGraceMs` after a call was cancelled or timed out: it was terminated. */
+  stuck: [info: { method: string; graceMs: number }];
   event: [name: string, payload: unknown];
   progress: [info: { method: string; fraction: number; message?: string }];
   output: [info: { stream: 'stdout' | 'stderr'; line: string }];
 }
+
+/** How long a cancelled or timed-out call may keep its instance from answering a ping. */
+export const DEFAULT_CANCEL_GRACE_MS = 500;
 
 const DEFAULT_RESTART: RestartPolicy = { maxCrashes: 3, windowMs: 5 * 60_000, backoffMs: 100, maxBackoffMs: 10_000 };
 
@@ -76,6 +88,8 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   private restarting: Promise<BusClient> | undefined;
   private cancelRestart: (() => void) | undefined;
   private stopping: Promise<void> | undefined;
+  /** Set while an instance is checked after a cancelled call: new calls wait for the verdict. */
+  private probing: Promise<void> | undefined;
   private readonly stderrTail: string[] = [];
   /** `onLog` listeners of the calls running now: stdout/stderr lines go to them. */
   private readonly logListeners = new Set<NonNullable<CallOptions['onLog']>>();
@@ -124,6 +138,8 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   }
 
   async call(method: string, input?: unknown, options: CallOptions = {}): Promise<unknown> {
+    // An instance still busy with a call cut off just now is replaced before this one is sent to it.
+    if (this.probing) await this.probing;
     // A start or restart in progress is bounded by startTimeoutMs (and the caller's signal); the
     // call's own time limit starts once the extension is up, so a cold start is not a timeout.
     const client = this.instance && this.currentState === 'running' ? this.instance.client : await this.waitFor(this.client(), method, options.signal);
@@ -277,7 +293,30 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
         launched.kill('SIGKILL');
       });
     };
-    client.on('timeout', ({ method }) => probe(`call ${method} timed out`));
+    // A call cut off (timed out, aborted) whose handler keeps the instance busy: terminated at once,
+    // never left to be found by the next call or a health ping seconds later.
+    const release = ({ method }: { method: string }) => {
+      if (this.probing || this.instance?.client !== client) return;
+      const graceMs = this.options.cancelGraceMs ?? DEFAULT_CANCEL_GRACE_MS;
+      this.probing = client
+        .ping(graceMs)
+        .then(
+          () => {},
+          async () => {
+            if (this.instance?.client !== client || this.currentState !== 'running') return;
+            this.logger.warn({ method, graceMs }, `extension still busy ${graceMs} ms after a call of ${method} was cut off; terminating it (restarted on the next call)`);
+            this.instance = undefined;
+            this.stopPinging();
+            this.setState('idle');
+            launched.kill('SIGKILL');
+            this.emit('stuck', { method, graceMs });
+            await withDeadline(launched.exited, 5_000);
+          },
+        )
+        .finally(() => (this.probing = undefined));
+    };
+    client.on('timeout', release);
+    client.on('cancelled', release);
     client.on('unresponsive', ({ methods }) => probe(`no acknowledgement for ${methods.join(', ')}`));
     client.on('close', (info) => {
       if (this.instance?.client !== client) return;
