@@ -41,4 +41,35 @@ describe('symphony run, interrupted with SIGINT', () => {
     const states = Object.fromEntries(shown.steps.map((s) => [s.stepId, s.status ?? s.state]));
     expect(states).toMatchObject({ work: 'failed', next: 'skipped', 'on-success': 'skipped', cleanup: 'done', report: 'done' });
   });
+
+  it('while a step spins on the CPU (deaf to its abort): its worker is terminated and the cleanup step on the same extension runs', async () => {
+    const log = join(work, 'spin-cancel.log');
+    writeFileSync(log, '');
+    const child = spawn(process.execPath, [CLI, 'run', join(ENGINE, 'spin-cancel.yaml'), '--json', '--home', home], { cwd: work, env: { ...process.env, NO_COLOR: '1', ENGINE_LOG: log }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk));
+    child.stdout.on('data', (chunk: Buffer) => (out += chunk));
+    const closed = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('close', (code, signal) => resolve({ code, signal })));
+    let exited = false;
+    void closed.then(() => (exited = true));
+    // Once the method spins (it logs first); bounded: 30 s.
+    for (let i = 0; i < 300 && !exited && !readFileSync(log, 'utf8').includes('exec spin'); i++) await new Promise((r) => setTimeout(r, 100));
+    child.kill('SIGINT');
+    expect(await closed, `${out}\n${stderr}`).toEqual({ code: 1, signal: null });
+    const result = out.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as { type: string; status?: string; steps?: { stepId: string; state: string }[] }).find((l) => l.type === 'result');
+    expect(result?.status).toBe('cancelled');
+    expect(Object.fromEntries(result!.steps!.map((s) => [s.stepId, s.state]))).toEqual({ spin: 'failed', cleanup: 'done' });
+    expect(readFileSync(log, 'utf8')).toBe('exec spin\nexec cleanup\n');
+  });
+});
+
+describe('symphony run of a step that spins past its timeoutMs', () => {
+  it('fails it E_TIMEOUT and the always() step on the same extension succeeds (not E_EXTENSION_CRASHED)', async () => {
+    const run = await symphony(['run', join(ENGINE, 'spin.yaml'), '--json', '--home', home], { cwd: work });
+    expect(run.code, run.stderr).toBe(1);
+    const result = run.lines.find((l) => l.type === 'result') as { status: string; steps: { stepId: string; state: string; error?: { code: string } }[] };
+    expect(result.status).toBe('failed');
+    expect(result.steps.map((s) => [s.stepId, s.state, s.error?.code])).toEqual([['spin', 'failed', 'E_TIMEOUT'], ['cleanup', 'done', undefined]]);
+  });
 });
