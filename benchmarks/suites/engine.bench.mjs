@@ -1,6 +1,8 @@
 // The run engine (pit.dag over the durable LMDB ledger) beside its peers in the same run:
 // - a 1,000-step chain and 1,000 independent steps of no-op steps, every completion durable
-//   (fsync on), with pipelined release and group commit;
+//   (fsync on), with pipelined release and group commit; a no-op step returns nothing, so its
+//   durable step record is its completion (no artifact). The same two shapes again with a small
+//   JSON output artifact per step (with lineage along the chain);
 // - the same chain through LangGraph.js with its SQLite checkpointer and through p-graph (no
 //   persistence), as a user could pick instead;
 // - `symphony run` of a YAML chain (a real process, extension steps in a worker thread) beside
@@ -42,12 +44,18 @@ const perStep = (m, steps) => ({ ...m, medianNs: m.medianNs / steps, p99Ns: m.p9
 const chain = (n, name = `chain-${n}`) => validateWorkflow({ name, steps: Array.from({ length: n }, (_, i) => ({ id: `s${i}`, uses: 'bench.noop/run', ...(i ? { needs: [`s${i - 1}`] } : {}) })) });
 const wide = (n) => validateWorkflow({ name: `wide-${n}`, steps: Array.from({ length: n }, (_, i) => ({ id: `w${i}`, uses: 'bench.noop/run' })) });
 
-/** Drives a run as a scheduler would: start what is ready, complete it (no-op), repeat. Pipelined: no await between steps. */
-async function drive(dag, runId) {
+/**
+ * Drives a run as a scheduler (the Conductor) does: start what is ready, hand each step's return
+ * value to `completeWithOutput`, repeat. Pipelined: no await between steps. `output(i)` is what a
+ * step returns: `undefined` for a no-op step (its durable step record is its completion, no
+ * artifact), or a small JSON value (an output artifact per step, with lineage).
+ */
+async function drive(dag, runId, output = () => undefined) {
   const done = dag.whenDone(runId);
   const acks = [];
+  let i = 0;
   for (let ready = dag.next(runId); ready.length > 0; ready = dag.next(runId)) {
-    for (const s of ready) acks.push(dag.completeWithOutput(runId, s.stepId, null));
+    for (const s of ready) acks.push(dag.completeWithOutput(runId, s.stepId, output(i++)));
   }
   await Promise.all(acks);
   return done;
@@ -122,16 +130,21 @@ export default async function engineSuite({ quick }) {
     const wideWf = wide(steps);
     let k = 0;
     const opts = { quick, time: quick ? 300 : 3000 };
-    const chainCpu = cpuMeter(async () => {
-      const run = await dag.createRun(chainWf, { runId: `c${k++}` });
-      await drive(dag, run.runId);
-    });
-    const chainM = perStep(await measure(`pit.dag: ${steps}-step chain, durable, pipelined, an output artifact per step (per step)`, chainCpu.wrapped, opts), steps);
-    const wideCpu = cpuMeter(async () => {
-      const run = await dag.createRun(wideWf, { runId: `w${k++}` });
-      await drive(dag, run.runId);
-    });
-    const wideM = perStep(await measure(`pit.dag: ${steps} independent steps, durable, an output artifact per step (per step)`, wideCpu.wrapped, opts), steps);
+    const meter = (wf, output) =>
+      cpuMeter(async () => {
+        const run = await dag.createRun(wf, { runId: `r${k++}` });
+        const end = await drive(dag, run.runId, output);
+        if (end.status !== 'succeeded') throw new Error(`run ${run.runId} ${end.status}`);
+      });
+    const small = (i) => ({ i });
+    const chainCpu = meter(chainWf);
+    const chainM = perStep(await measure(`pit.dag: ${steps}-step chain of no-op steps, durable, pipelined (per step)`, chainCpu.wrapped, opts), steps);
+    const wideCpu = meter(wideWf);
+    const wideM = perStep(await measure(`pit.dag: ${steps} independent no-op steps, durable (per step)`, wideCpu.wrapped, opts), steps);
+    const chainOutCpu = meter(chainWf, small);
+    const chainOutM = perStep(await measure(`pit.dag: ${steps}-step chain, durable, pipelined, a JSON output artifact per step with lineage (per step)`, chainOutCpu.wrapped, opts), steps);
+    const wideOutCpu = meter(wideWf, small);
+    const wideOutM = perStep(await measure(`pit.dag: ${steps} independent steps, durable, a JSON output artifact per step (per step)`, wideOutCpu.wrapped, opts), steps);
     const cpuOf = (meter) => ({ cpuNsPerStep: Math.round(meter.perCallNs() / steps) });
     dag.close();
     await closeLedger(ledger);
@@ -153,6 +166,8 @@ export default async function engineSuite({ quick }) {
     else rows.push({ layer, name: lg.skipped, skipped: true });
     rows.push({ ...row({ layer, name: chainM.name, m: chainM, ...(lgM ? { floor: lgM } : {}), aim: '≤ 20 µs per step, ≥ 100× faster than LangGraph.js + SQLite' }), ...cpuOf(chainCpu) });
     rows.push({ ...row({ layer, name: wideM.name, m: wideM, ...(lgM ? { floor: lgM } : {}), aim: '≤ 10 µs per step, ≥ 100× faster than LangGraph.js + SQLite' }), ...cpuOf(wideCpu) });
+    rows.push({ ...row({ layer, name: chainOutM.name, m: chainOutM, ...(lgM ? { floor: lgM } : {}), aim: '≥ 100× faster than LangGraph.js + SQLite (which checkpoints its state every step)' }), ...cpuOf(chainOutCpu) });
+    rows.push({ ...row({ layer, name: wideOutM.name, m: wideOutM, ...(lgM ? { floor: lgM } : {}), aim: '≥ 100× faster than LangGraph.js + SQLite' }), ...cpuOf(wideOutCpu) });
     if (pgM) rows.push({ ...row({ layer, name: pgM.name, m: pgM, floor: chainM }), ...cpuOf(pgCpu) });
     else rows.push({ layer, name: pg.skipped, skipped: true });
 

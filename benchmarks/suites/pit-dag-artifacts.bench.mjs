@@ -158,7 +158,7 @@ async function artifactRows(quick, dir) {
     }
     await store.putMany(items);
   }
-  const versions = ledger.db('artifacts.versions');
+  const versions = ledger.db('artifacts.versions', { useRecords: false });
   const find = await measure(`find({ kind: 'rare' }) over ${total} artifacts (${total / 100} hits, index range scan)`, () => {
     sink += store.find({ kind: 'rare' }).length;
   }, { quick });

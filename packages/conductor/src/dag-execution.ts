@@ -50,7 +50,7 @@ export interface DagPort {
   resume(runId: string): Promise<DagRunView>;
   next(runId: string, max?: number): { runId: string; stepId: string; step: Step; attempt: number; signal: AbortSignal; startedAt: number }[];
   resolveInputs(runId: string, stepId: string): Record<string, unknown>;
-  completeWithOutput(runId: string, stepId: string, data: unknown, meta?: Record<string, unknown> & { servedBy?: string }): Promise<ArtifactRef>;
+  completeWithOutput(runId: string, stepId: string, data: unknown, meta?: Record<string, unknown> & { servedBy?: string }): Promise<ArtifactRef | undefined>;
   fail(runId: string, stepId: string, error: unknown): Promise<{ action: 'retry' | 'continue' | 'fail' }>;
   cancel(runId: string, reason?: string): Promise<void>;
   /** Upward ranks, and (pit.dag ≥ this version) each step's slack, in the same duration units. */

@@ -72,6 +72,12 @@ function publicInfo(stored: StoredVersion): ArtifactVersion {
 }
 
 const EMPTY = new Uint8Array(0);
+/**
+ * Version records and heads are written as plain msgpack maps (no msgpackr records): a record
+ * definition inline in every value cost more to pack and unpack than the map itself (these
+ * databases have no shared structures). Values written earlier with inline records still decode.
+ */
+const PLAIN_MAPS = { useRecords: false } as const;
 const VERSION_CACHE_ENTRIES = 10_000;
 
 /** The artifact store over the shared ledger. Every sub-database is named `artifacts.*`. */
@@ -102,9 +108,9 @@ export class ArtifactStore implements ArtifactsService {
     options: ArtifactStoreOptions = {},
   ) {
     this.blobs = new BlobStore(ledger, options.chunkSize ?? 256 * 1024, options.cacheBytes ?? 32 * 1024 * 1024);
-    this.versionsDb = ledger.db('artifacts.versions') as Database<StoredVersion, Key>;
+    this.versionsDb = ledger.db('artifacts.versions', PLAIN_MAPS) as Database<StoredVersion, Key>;
     this.inlineBytes = Math.min(options.inlineBytes ?? 1024, options.chunkSize ?? 256 * 1024);
-    this.heads = ledger.db('artifacts.heads') as Database<Head, string>;
+    this.heads = ledger.db('artifacts.heads', PLAIN_MAPS) as Database<Head, string>;
     this.aliasDb = ledger.db('artifacts.aliases') as Database<number, Key>;
     this.index = ledger.db('artifacts.index', { encoding: 'binary' }) as Database<Uint8Array, Key>;
     this.lineage = ledger.db('artifacts.lineage', { encoding: 'binary' }) as Database<Uint8Array, Key>;

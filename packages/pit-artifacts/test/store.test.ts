@@ -157,7 +157,7 @@ describe('artifact store: integrity and large blobs', () => {
     (store.get('s')?.data as Uint8Array).fill(0);
     expect(store.value('s')).toBe('tiny');
     // Flipped inline bytes are found by a fresh store (nothing cached), never returned.
-    const versions = ledger.db('artifacts.versions') as Database<Record<string, unknown>, Key>;
+    const versions = ledger.db('artifacts.versions', { useRecords: false }) as Database<Record<string, unknown>, Key>;
     await ledger.transaction(() => {
       const record = versions.get([1, 's']) as Record<string, unknown>;
       versions.putSync([1, 's'], { ...record, inline: new TextEncoder().encode('tinx') });
@@ -287,11 +287,31 @@ describe('artifact store: removal and garbage collection', () => {
 });
 
 describe('artifact store: key layout', () => {
+  it('writes version records and heads as plain msgpack maps (no inline record definitions); records written with them still read', async () => {
+    const { store, ledger } = temp();
+    // A version written the older way (msgpackr record with its definition inline) by another writer.
+    const older = ledger.root.openDB({ name: 'artifacts.versions' }) as Database<Record<string, unknown>, Key>;
+    const ref = await store.put('a', { x: 1 });
+    const record = ledger.db('artifacts.versions', { useRecords: false }).get([1, 'a']) as Record<string, unknown>;
+    const raw = ledger.root.openDB({ name: 'artifacts.versions', encoding: 'binary' });
+    const heads = ledger.root.openDB({ name: 'artifacts.heads', encoding: 'binary' });
+    const isMap = (b: Uint8Array | undefined) => b !== undefined && ((b[0]! >= 0x80 && b[0]! <= 0x8f) || b[0] === 0xde || b[0] === 0xdf);
+    expect(isMap(raw.getBinary([1, 'a']))).toBe(true);
+    expect(isMap(heads.getBinary('a'))).toBe(true);
+    await ledger.transaction(() => older.putSync([1, 'a'], { ...record, tags: ['old'] }));
+    expect(isMap(raw.getBinary([1, 'a']))).toBe(false);
+    const fresh = new ArtifactStore(ledger);
+    expect(fresh.info('a', 1)).toMatchObject({ name: 'a', version: 1, tags: ['old'], hash: record.hash });
+    expect(await fresh.value('a')).toEqual({ x: 1 });
+    const next = await fresh.put('a', { x: 2 }, { inputs: [ref] });
+    expect(fresh.inputsOf(next)).toEqual([{ name: 'a', version: 1, hash: record.hash, size: record.size }]);
+  });
+
   it('writes the versions of one batch side by side: [version, name], consumers as [o, version, name, ...]', async () => {
     const { store, ledger } = temp();
     const refs = await store.putMany(['b', 'a', 'c'].map((name) => ({ name, data: name })));
     await store.put('child', 'x', { inputs: [refs[0] as never] });
-    const versions = ledger.db('artifacts.versions') as Database<unknown, Key>;
+    const versions = ledger.db('artifacts.versions', { useRecords: false }) as Database<unknown, Key>;
     expect([...versions.getKeys({})]).toEqual([[1, 'a'], [1, 'b'], [1, 'c'], [1, 'child']]);
     const lineage = ledger.db('artifacts.lineage', { encoding: 'binary' }) as Database<Uint8Array, Key>;
     expect([...lineage.getKeys({})]).toEqual([['o', 1, 'b', 1, 'child']]);
@@ -308,13 +328,13 @@ describe('artifact store: key layout', () => {
     await expectCode(() => fresh.find({ namePrefix: 'a' }), 'E_ARTIFACT_CORRUPT');
     await expectCode(fresh.put('b', 1, { inputs: [ref] }), 'E_ARTIFACT_CORRUPT');
     // A record of the wrong shape (msgpack that decodes, but not to a version) is damaged too.
-    await ledger.transaction(() => ledger.db('artifacts.versions').putSync([1, 'a'], { hash: 7 }));
+    await ledger.transaction(() => ledger.root.openDB({ name: 'artifacts.versions' }).putSync([1, 'a'], { hash: 7 }));
     await expectCode(() => new ArtifactStore(ledger).get('a'), 'E_ARTIFACT_CORRUPT');
   });
 
   it('reads, finds, scores and removes versions and lineage written in the older [name, version] layout', async () => {
     const { store, ledger } = temp();
-    const versions = ledger.db('artifacts.versions') as Database<Record<string, unknown>, Key>;
+    const versions = ledger.db('artifacts.versions', { useRecords: false }) as Database<Record<string, unknown>, Key>;
     const lineage = ledger.db('artifacts.lineage', { encoding: 'binary' }) as Database<Uint8Array, Key>;
     const raw = await store.put('raw', [1, 2, 3]);
     const clean = await store.put('clean', [1, 2], { inputs: [raw] });

@@ -618,21 +618,27 @@ export function createDagService(deps: DagServiceDeps): DagService {
       }
     },
 
-    completeWithOutput(runId, stepId, data: ArtifactData, meta: StepOutputMeta = {}) {
+    completeWithOutput(runId, stepId, data: ArtifactData | undefined, meta: StepOutputMeta = {}) {
       try {
         const run = get(runId);
         const i = indexOf(run, stepId);
         requireRunning(run, i, 'complete');
+        if ((data === null || data === undefined) && nothingToKeep(meta)) {
+          // A step that returns nothing: its step record is its completion; successors see null.
+          if (meta.servedBy) run.servedBy[i] = meta.servedBy;
+          return finish(run, i, { has: true, value: null }, () => ({ result: undefined }));
+        }
         if (!artifacts) {
           throw new SymphonyError('E_SERVICE_UNKNOWN', 'completeWithOutput needs the pit.artifacts service', { details: { service: 'pit.artifacts' } });
         }
         const { name, servedBy, ...artifactMeta } = meta;
         if (servedBy) run.servedBy[i] = servedBy;
         // The value successors see is exactly what the store will decode (checked before release).
-        const value = data instanceof Uint8Array || typeof data === 'string' ? data : jsonRoundTrip(data, stepId);
+        const stored = data as ArtifactData;
+        const value = stored instanceof Uint8Array || typeof stored === 'string' ? stored : jsonRoundTrip(stored, stepId);
         return finish(run, i, { has: true, value }, () => {
           const inputs = [...(artifactMeta.inputs ?? []), ...upstreamOutputs(run, i)];
-          const output = artifacts.writeInTransaction(name ?? `${run.record.workflow.name}/${stepId}`, data, {
+          const output = artifacts.writeInTransaction(name ?? `${run.record.workflow.name}/${stepId}`, stored, {
             kind: 'step-output',
             ...artifactMeta,
             inputs,
@@ -818,6 +824,19 @@ export function createDagService(deps: DagServiceDeps): DagService {
     },
   };
   return service;
+}
+
+/** Output metadata that only an artifact can keep: with none of it, a `null` output stores nothing. */
+function nothingToKeep(meta: StepOutputMeta): boolean {
+  return (
+    meta.name === undefined &&
+    meta.kind === undefined &&
+    meta.contentType === undefined &&
+    meta.attributes === undefined &&
+    !meta.aliases?.length &&
+    !meta.tags?.length &&
+    !meta.inputs?.length
+  );
 }
 
 function jsonRoundTrip(data: unknown, stepId: string): unknown {

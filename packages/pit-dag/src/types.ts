@@ -146,8 +146,13 @@ export interface DagService {
    * Pipelined: successors may start as soon as this is called (they see `data`); the promise
    * resolves, and `step:end` is emitted, only once the completion is durable. Rejects with
    * `E_LEDGER_FULL` / `E_RUN_LOCKED` / ... when the commit fails (the run then halts here).
+   *
+   * A step that returns nothing (`null` or `undefined`, with no `name`, `kind`, `contentType`,
+   * `tags`, `aliases`, `inputs` or `attributes` to keep) has no output artifact: its durable step record is its completion,
+   * successors and expressions see `null` (as they would reading a stored `null`), and the
+   * promise resolves with `undefined`.
    */
-  completeWithOutput(runId: string, stepId: string, data: ArtifactData, meta?: StepOutputMeta): Promise<ArtifactRef>;
+  completeWithOutput(runId: string, stepId: string, data: ArtifactData | undefined, meta?: StepOutputMeta): Promise<ArtifactRef | undefined>;
   /** Records a failed attempt; the step's retry policy decides what happens next. */
   fail(runId: string, stepId: string, error: unknown): Promise<FailDecision>;
   /** Aborts in-flight steps' signals and starts nothing new; resolves once recorded. */

@@ -24,7 +24,7 @@ describe('pit.dag kernel plugin', () => {
     const run = await dag.createRun({ name: 'k', steps: [{ id: 'only', uses: 'acme.x/run' }] });
     const [step] = dag.next(run.runId);
     const ref = await dag.completeWithOutput(run.runId, step!.stepId, { answer: 42 });
-    expect(kernel.service('pit.artifacts').value(ref.name, ref.version)).toEqual({ answer: 42 });
+    expect(kernel.service('pit.artifacts').value(ref!.name, ref!.version)).toEqual({ answer: 42 });
     expect((await dag.whenDone(run.runId)).status).toBe('succeeded');
     expect(seen).toEqual(['run:start', 'step:ready', 'step:start', 'step:end', 'run:end']);
     await kernel.stop();

@@ -204,6 +204,53 @@ describe('pit.dag: driving a run', () => {
     expect(x.events.filter((e) => e.name === 'run:start')).toHaveLength(1);
   });
 
+  it('a step that returns nothing stores no artifact: successors, expressions and a resumed run see null', async () => {
+    let x = h();
+    const wf = {
+      name: 'nothing',
+      steps: [
+        { id: 'a', uses: 'acme.x/run' },
+        { id: 'b', uses: 'acme.x/run', needs: ['a'], with: { got: '${{ steps.a.output }}', isNull: '${{ steps.a.output == null }}' } },
+        { id: 'c', uses: 'acme.x/run', needs: ['b'], with: { fromB: '${{ steps.b.output.got }}' } },
+        { id: 'd', uses: 'acme.x/run', needs: ['a'], if: "steps.a.outcome == 'success'" },
+        { id: 'e', uses: 'acme.x/run', needs: ['c'], with: { fromA: '${{ steps.a.output }}' } },
+      ],
+    };
+    const run = await x.dag.createRun(wf);
+    const [a] = x.dag.next(run.runId);
+    // Nothing to keep: the completion is the step record alone.
+    expect(await x.dag.completeWithOutput(run.runId, a!.stepId, undefined, { servedBy: 'acme.x/run' })).toBeUndefined();
+    expect(x.artifacts.names('nothing/')).toEqual([]);
+    const started = x.dag.next(run.runId).map((s) => s.stepId).sort();
+    expect(started).toEqual(['b', 'd']);
+    expect(x.dag.resolveInputs(run.runId, 'b')).toEqual({ got: null, isNull: true });
+    await x.dag.completeWithOutput(run.runId, 'd', null);
+    // A null output with metadata to keep (a tag) is still an artifact; so is any other value.
+    const b = await x.dag.completeWithOutput(run.runId, 'b', x.dag.resolveInputs(run.runId, 'b'));
+    expect(b).toMatchObject({ name: 'nothing/b', version: 1 });
+    expect(x.artifacts.inputsOf(b!)).toEqual([]); // a's nothing is no lineage
+    const end = x.events.find((e) => e.name === 'step:end' && e.payload.stepId === 'a');
+    expect(end?.payload.output).toBeUndefined();
+    expect(x.dag.state(run.runId).steps.find((s) => s.stepId === 'a')).toMatchObject({ state: 'done' });
+    expect(x.dag.state(run.runId).steps.find((s) => s.stepId === 'a')?.servedBy).toBe('acme.x/run');
+    // The process dies with c running: the resumed run reads a's null from its step record alone.
+    x.dag.next(run.runId);
+    await x.ledger.flushed();
+    x = await x.reopen();
+    open.push(x);
+    await x.dag.resume(run.runId);
+    const again = x.dag.next(run.runId);
+    expect(again.map((s) => s.stepId)).toEqual(['c']);
+    expect(x.dag.resolveInputs(run.runId, 'c')).toEqual({ fromB: null });
+    await x.dag.completeWithOutput(run.runId, 'c', 'c-out');
+    x.dag.next(run.runId);
+    expect(x.dag.resolveInputs(run.runId, 'e')).toEqual({ fromA: null });
+    const tagged = await x.dag.completeWithOutput(run.runId, 'e', null, { tags: ['keep'] });
+    expect(x.artifacts.value(tagged!.name, tagged!.version)).toBeNull();
+    expect((await x.dag.whenDone(run.runId)).status).toBe('succeeded');
+    expect(x.artifacts.names('nothing/').sort()).toEqual(['nothing/b', 'nothing/c', 'nothing/e']);
+  });
+
   it('commits the output artifact and the completion together or not at all', async () => {
     const x = h();
     const run = await x.dag.createRun({ name: 'atomic', steps: [{ id: 'a', uses: 'acme.x/run' }] });
@@ -214,7 +261,7 @@ describe('pit.dag: driving a run', () => {
     expect(x.dag.state(run.runId).steps[0]?.state).toBe('running');
     // ...and the step can still complete properly afterwards.
     const ref = await x.dag.completeWithOutput(run.runId, 'a', { ok: true }, { tags: ['t'] });
-    expect(x.artifacts.info(ref.name, ref.version)).toMatchObject({ kind: 'step-output', tags: ['t'], producer: { runId: run.runId, stepId: 'a' } });
+    expect(x.artifacts.info(ref!.name, ref!.version)).toMatchObject({ kind: 'step-output', tags: ['t'], producer: { runId: run.runId, stepId: 'a' } });
     expect((await x.dag.whenDone(run.runId)).status).toBe('succeeded');
   });
 });

@@ -24,6 +24,11 @@ export interface LedgerDbOptions {
   encoding?: 'msgpack' | 'json' | 'string' | 'binary' | 'ordered-binary';
   keyEncoding?: 'ordered-binary' | 'uint32' | 'binary';
   dupSort?: boolean;
+  /**
+   * msgpack only: `false` writes objects as plain msgpack maps (decoded as objects) instead of
+   * msgpackr records with an inline definition; faster for one-off shapes. Either reads both.
+   */
+  useRecords?: false;
 }
 
 export interface LedgerStats {
