@@ -33,6 +33,7 @@ describe('symphony run, interrupted with SIGINT', () => {
     expect(readFileSync(log, 'utf8').split('\n').filter(Boolean).sort()).toEqual(['exec cleanup', 'exec report', 'exec work']);
     expect(out).toMatch(/✖ cancelled in .* · run /);
     expect(out).toMatch(/cancelled: aborted work;/);
+    expect(out).toMatch(/^work +cancelled +1 /m);
     expect(stderr).not.toMatch(/\n\s+at /);
     const runId = /· run (\S+)/.exec(out)?.[1] as string;
     const show = await symphony(['runs', 'show', runId, '--json', '--home', home], { cwd: work });

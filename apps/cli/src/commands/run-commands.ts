@@ -204,7 +204,7 @@ async function runWorkflow(file: string | undefined, values: CommonValues, home:
       table(
         result.steps.map((s) => [
           s.stepId,
-          stateLabel(s.state, s.reused),
+          stateLabel(s.state === 'failed' && s.error?.code === 'E_ABORTED' ? 'cancelled' : s.state, s.reused),
           String(s.attempts) + (s.interruptions ? c.dim(` (+${s.interruptions} interrupted)`) : ''),
           s.state === 'skipped' || s.reused ? '' : ms(s.durationMs),
           (served.get(s.stepId) ?? '') + (s.quality === undefined ? '' : c.dim(` (check: quality ${s.quality.toFixed(2)})`)),
