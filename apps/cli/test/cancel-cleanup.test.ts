@@ -65,6 +65,36 @@ describe('symphony run, interrupted with SIGINT', () => {
   });
 });
 
+describe('symphony run, interrupted with SIGINT twice', () => {
+  it('the second SIGINT aborts the cleanup step; nothing more starts; exit 1 with a summary', async () => {
+    const log = join(work, 'force.log');
+    writeFileSync(log, '');
+    const env = { ...process.env, NO_COLOR: '1', ENGINE_LOG: log, ENGINE_GATE: join(work, 'never') };
+    const child = spawn(process.execPath, [CLI, 'run', join(ENGINE, 'cleanup-force.yaml'), '--home', home], { cwd: work, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (out += chunk));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk));
+    const closed = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('close', (code, signal) => resolve({ code, signal })));
+    let exited = false;
+    void closed.then(() => (exited = true));
+    // Bounded waits (30 s each): the first SIGINT once `work` runs, the second once the cleanup runs.
+    const until = async (text: string) => {
+      for (let i = 0; i < 300 && !exited && !readFileSync(log, 'utf8').includes(text); i++) await new Promise((r) => setTimeout(r, 100));
+    };
+    await until('exec work');
+    child.kill('SIGINT');
+    await until('exec cleanup');
+    child.kill('SIGINT');
+    expect(await closed, `${out}\n${stderr}`).toEqual({ code: 1, signal: null });
+    expect(readFileSync(log, 'utf8')).toBe('exec work\nexec cleanup\n');
+    expect(out).toMatch(/^cleanup +cancelled +1 /m);
+    expect(out).toMatch(/^after +pending +0 /m);
+    expect(out).toMatch(/cancelled: aborted work, cleanup; .*cancelled again: 1 step never started/);
+    expect(stderr).toMatch(/cancelling run .* again: its cleanup steps are aborted/);
+  });
+});
+
 describe('symphony run of a step that spins past its timeoutMs', () => {
   it('fails it E_TIMEOUT and the always() step on the same extension succeeds (not E_EXTENSION_CRASHED)', async () => {
     const run = await symphony(['run', join(ENGINE, 'spin.yaml'), '--json', '--home', home], { cwd: work });

@@ -201,6 +201,18 @@ const diamond = {
     expect(conductor.show(handle.runId).run.status).toBe('cancelled');
   });
 
+  it('a cancel in the same tick as the start (before pit.dag holds the run) still ends it cancelled, cleanup run', async () => {
+    const { conductor } = await start();
+    const ran: string[] = [];
+    conductor.registerStep('test.early/go', (input) => void ran.push((input as { id: string }).id));
+    const handle = conductor.start({ name: 'early', steps: [{ id: 'a', uses: 'test.early/go', with: { id: 'a' } }, { id: 'z', uses: 'test.early/go', needs: ['a'], if: 'cancelled()', with: { id: 'z' } }] });
+    expect(conductor.cancel(handle.runId)).toBe(true);
+    const r = await handle.done;
+    expect(r.status).toBe('cancelled');
+    expect(ran).toEqual(['z']);
+    expect(r.steps.map((s) => s.state)).toEqual(['skipped', 'done']);
+  });
+
   it('after a cancel runs the always() / cancelled() cleanup steps (their signal live), skips the rest; a second cancel aborts the cleanup', async () => {
     const { conductor, kernel } = await start();
     const ran: string[] = [];

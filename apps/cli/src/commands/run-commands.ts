@@ -223,7 +223,12 @@ async function runWorkflow(file: string | undefined, values: CommonValues, home:
   process.stdout.write(`${c.red('✖')} ${result.status} in ${ms(result.durationMs)} · run ${result.runId}\n`);
   if (result.status === 'cancelled') {
     const aborted = result.steps.filter((s) => s.state === 'failed' && s.error?.code === 'E_ABORTED').map((s) => s.stepId);
-    process.stdout.write(`  cancelled${aborted.length > 0 ? `: aborted ${aborted.join(', ')}` : ''}; steps with \`if: always()\` or \`cancelled()\` ran, the others were skipped\n`);
+    const unstarted = result.steps.filter((s) => s.state === 'pending').length;
+    process.stdout.write(
+      `  cancelled${aborted.length > 0 ? `: aborted ${aborted.join(', ')}` : ''}; steps with \`if: always()\` or \`cancelled()\` ran, the others were skipped` +
+        (unstarted > 0 ? `; cancelled again: ${unstarted} step${unstarted === 1 ? '' : 's'} never started` : '') +
+        '\n',
+    );
   } else if (err) process.stdout.write(`  step ${c.bold(err.stepId ?? '?')} failed: ${err.message} ${c.dim(`[${err.code}]`)}\n`);
   // pit.dag ends failed and cancelled runs for good (resume is for runs cut off by a crash).
   process.stdout.write(`  run the failed steps again (keeping what succeeded): symphony run --rerun ${result.runId}${values.home ? ` --home ${values.home}` : ''}\n`);
