@@ -7,6 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { SymphonyError } from '@symphony/types';
 import { cleanupWorkflow } from './fixtures/workflow.mjs';
 import { drive, harness, type Harness } from './helpers.js';
+import { evaluateCondition } from '../src/expressions.js';
 import type { StartedStep } from '../src/types.js';
 
 let open: Harness[] = [];
@@ -25,6 +26,22 @@ const untilAborted = (s: StartedStep): Promise<never> =>
   new Promise((_, reject) => s.signal.addEventListener('abort', () => reject(s.signal.reason), { once: true }));
 
 const states = (view: { steps: { stepId: string; state: string }[] }) => Object.fromEntries(view.steps.map((s) => [s.stepId, s.state]));
+
+describe('status functions in a cancelled run', () => {
+  const at = (failed: boolean) => ({ inputs: {}, steps: {}, job: { status: 'cancelled' as const, failed } });
+  it.each([
+    ['success()', false, false],
+    ['failure()', false, true],
+    ['cancelled()', true, true],
+    ['always()', true, true],
+    [undefined, false, false],
+    ['inputs.x == null', false, false],
+    ['cancelled() && !failure()', true, false],
+  ])('if: %s (no step failed: %s, a step failed: %s)', (condition, clean, failed) => {
+    expect(evaluateCondition(condition, at(false))).toBe(clean);
+    expect(evaluateCondition(condition, at(true))).toBe(failed);
+  });
+});
 
 describe('cancel: GitHub-style cleanup steps', () => {
   it('aborts the running step, skips what needs success(), runs always() / cancelled() steps, ends cancelled', async () => {
@@ -116,6 +133,22 @@ describe('cancel: GitHub-style cleanup steps', () => {
     expect(x.dag.record(run.runId)?.cancelled).toMatchObject({ reason: 'first', forced: true });
     // A third cancel changes nothing.
     await expect(x.dag.cancel(run.runId)).rejects.toMatchObject({ code: 'E_CONFLICT' });
+  });
+
+  it('a restart after a second cancel resumes into nothing: the run ends cancelled, no step offered', async () => {
+    let x = h();
+    const run = await x.dag.createRun(cleanupWorkflow());
+    x.dag.next(run.runId);
+    await x.dag.cancel(run.runId);
+    await x.dag.cancel(run.runId); // forced; the process dies before `work` reports its abort
+    await x.ledger.flushed();
+    x = await x.reopen();
+    open.push(x);
+    await x.dag.resume(run.runId);
+    expect(x.dag.next(run.runId)).toEqual([]);
+    const final = await x.dag.whenDone(run.runId);
+    expect(final.status).toBe('cancelled');
+    expect(final.steps.every((s) => s.state !== 'done')).toBe(true);
   });
 
   it('a restart after the cancel resumes into the cleanup, not into the work', async () => {
