@@ -201,4 +201,49 @@ describe.skipIf(!existsSync(join(here, '..', 'dist', 'index.js')))('cancel clean
       rmSync(dir, { recursive: true, force: true });
     }
   });
+
+  it('random SIGKILLs around the cancel and the cleanup: every run ends cancelled, its cleanup acknowledged, no acknowledged step run again, no success() step ever run', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pit-dag-cancel-random-'));
+    const child = join(here, 'fixtures', 'cancel-random-child.mjs');
+    const spawnChild = (args: string[], killAfterMs?: number) =>
+      new Promise<void>((resolve) => {
+        const proc = fork(child, args, { execArgv: [], stdio: 'ignore' });
+        const timer = killAfterMs === undefined ? undefined : setTimeout(() => proc.kill('SIGKILL'), killAfterMs);
+        proc.on('exit', () => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+    try {
+      for (let trial = 0; trial < 8; trial++) {
+        const at = join(dir, `trial-${trial}`);
+        const args = [join(at, 'ledger'), 'r', join(dir, `log-${trial}`)];
+        writeFileSync(args[2] as string, '');
+        // Killed somewhere between its start-up and the end of its cleanup, then resumed (maybe killed again) until done.
+        await spawnChild(args, 150 + Math.random() * 350);
+        let log = readFileSync(args[2] as string, 'utf8');
+        for (let k = 0; k < 4 && !log.includes('final'); k++) {
+          await spawnChild(args, k === 0 && Math.random() < 0.5 ? 150 + Math.random() * 300 : undefined);
+          log = readFileSync(args[2] as string, 'utf8');
+        }
+        const acked = new Set<string>();
+        for (const line of log.trim().split('\n')) {
+          const [kind, stepId] = line.split(' ') as [string, string];
+          if (kind === 'exec') expect(acked.has(stepId), `${stepId} ran again after its acknowledgement:\n${log}`).toBe(false);
+          if (kind === 'exec') expect(['after', 'on-success', 'on-failure'], log).not.toContain(stepId);
+          if (kind === 'ack') acked.add(stepId);
+        }
+        const finals = log.split('\n').filter((l) => l.startsWith('final'));
+        expect(finals, log).toEqual(['final cancelled']);
+        const x = harness(at, false);
+        try {
+          expect(states(x.dag.state('r')), log).toMatchObject({ after: 'skipped', 'on-success': 'skipped', 'on-failure': 'skipped', cleanup: 'done', notify: 'done' });
+        } finally {
+          await x.close();
+        }
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
 });
