@@ -66,9 +66,10 @@ export interface ExtensionHostOptions {
   pingIntervalMs?: number;
   pingTimeoutMs?: number;
   /**
-   * After a call times out or is aborted, an instance that cannot answer a ping within this many ms
-   * (a method spinning on the CPU) is terminated at once and the next call starts a fresh one,
-   * without counting as a crash. Default 500 ms (`@symphony/ipc-bus`'s `DEFAULT_CANCEL_GRACE_MS`).
+   * After a call times out or is aborted, its handler must settle within this many ms, or its
+   * instance (a method spinning on the CPU, or deaf to its signal) is terminated at once and the
+   * next call starts a fresh one, without counting as a crash. Default 500 ms (`@symphony/ipc-bus`'s
+   * `DEFAULT_CANCEL_GRACE_MS`).
    */
   cancelGraceMs?: number;
   logger?: Logger;

@@ -44,17 +44,29 @@ describe.each(['worker', 'process'] as const)('faults in %s mode: the host stays
   it('an aborted call spinning on the CPU: the next call is served by a fresh instance; a handler that lets go keeps its instance', async () => {
     const s = track(faulty(mode));
     const pid = await s.call('pid');
-    // A handler that honours nothing but is not busy (an awaited timer) answers the ping: kept.
-    const slow = new AbortController();
-    const waiting = s.call('sleep', 5_000, { signal: slow.signal });
-    slow.abort();
+    const stuck: unknown[] = [];
+    s.on('stuck', (e) => stuck.push(e));
+    // A handler that honours its signal lets go at once: its instance is kept.
+    const polite = new AbortController();
+    const waiting = s.call('slow', { ms: 5_000 }, { signal: polite.signal });
+    setTimeout(() => polite.abort(), 20);
     expect(await codeOf(waiting)).toBe('E_ABORTED');
-    expect(await s.call('pid')).toBe(pid);
+    expect(await s.call('add', { a: 1, b: 1 })).toBe(2);
+    expect(stuck).toEqual([]);
+    if (mode === 'process') expect(await s.call('pid')).toBe(pid);
+    // A promise deaf to its signal (an awaited timer) never lets go: terminated after the grace.
+    const deaf = new AbortController();
+    const sleeping = s.call('sleep', 60_000, { signal: deaf.signal });
+    setTimeout(() => deaf.abort(), 20);
+    expect(await codeOf(sleeping)).toBe('E_ABORTED');
+    expect(await s.call('add', { a: 2, b: 1 })).toBe(3);
+    expect(stuck).toEqual([{ method: 'sleep', graceMs: 500 }]);
     const spin = new AbortController();
     const spinning = s.call('loop', undefined, { signal: spin.signal });
     setTimeout(() => spin.abort(), 50);
     expect(await codeOf(spinning)).toBe('E_ABORTED');
     expect(await s.call('add', { a: 1, b: 4 })).toBe(5);
+    expect(stuck).toHaveLength(2);
     expect(s.crashCount).toBe(0);
     if (mode === 'process') expect(await s.call('pid')).not.toBe(pid);
   });
