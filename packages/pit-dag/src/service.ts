@@ -444,7 +444,9 @@ export function createDagService(deps: DagServiceDeps): DagService {
     const out = new Float64Array(ids.length);
     for (let i = 0; i < ids.length; i++) {
       const id = ids[i] as string;
-      out[i] = (Object.hasOwn(estimates, id) ? estimates[id] : undefined) ?? known.get(id) ?? 1;
+      // Durations are measured in whole ms: a 0 is "under a millisecond", counted as 1 (the
+      // default), so a run of instant steps still has a critical path to rank against.
+      out[i] = Math.max(1, (Object.hasOwn(estimates, id) ? estimates[id] : undefined) ?? known.get(id) ?? 1);
     }
     return out;
   }

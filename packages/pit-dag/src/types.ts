@@ -18,7 +18,7 @@ export interface CreateRunOptions {
   inputs?: Record<string, unknown>;
   /** Most steps running at once; defaults to the workflow's `concurrency`, else unlimited. */
   concurrency?: number;
-  /** Duration estimates (ms) by step id; otherwise from history, else 1. Drives the ranks. */
+  /** Duration estimates (ms, each counted as at least 1) by step id; otherwise from history, else 1. Drives the ranks. */
   estimates?: Record<string, number>;
   /** Kept with the run record (e.g. the workflow's source file); shown by `state` and `runs`. */
   meta?: Record<string, unknown>;
