@@ -86,11 +86,23 @@ async function runWorkflow(file: string | undefined, values: CommonValues, home:
     open.kernel.events.on(event as keyof SymphonyEvents & 'run:start', fn as never);
     return () => open.kernel.events.off(event as 'run:start', fn as never);
   });
+  // Ctrl-C cancels the run as GitHub does: running steps are aborted, its `if: always()` /
+  // `cancelled()` steps still run. A second Ctrl-C aborts those too; a third exits at once.
+  let interrupts = 0;
   const stop = () => {
-    if (current) conductor.cancel(current);
+    interrupts++;
+    if (interrupts >= 3 || !current) process.exit(130);
+    conductor.cancel(current);
+    if (!json) {
+      process.stderr.write(
+        interrupts === 1
+          ? `${c.yellow('■')} cancelling run ${current}: running steps are aborted; steps with \`if: always()\` or \`cancelled()\` still run (Ctrl-C again to abort them)\n`
+          : `${c.yellow('■')} cancelling run ${current} again: its cleanup steps are aborted (Ctrl-C again to exit at once)\n`,
+      );
+    }
   };
   let current: string | undefined;
-  process.once('SIGINT', stop);
+  process.on('SIGINT', stop);
   // SIGTERM (a supervisor, a CI runner or a shutdown stopping the process) leaves the run as a
   // crash would: durable and resumable, never cancelled. The summary says so, and the exit code
   // is the signal's (143).
@@ -192,7 +204,7 @@ async function runWorkflow(file: string | undefined, values: CommonValues, home:
       table(
         result.steps.map((s) => [
           s.stepId,
-          stateLabel(s.state, s.reused),
+          stateLabel(s.state === 'failed' && s.error?.code === 'E_ABORTED' ? 'cancelled' : s.state, s.reused),
           String(s.attempts) + (s.interruptions ? c.dim(` (+${s.interruptions} interrupted)`) : ''),
           s.state === 'skipped' || s.reused ? '' : ms(s.durationMs),
           (served.get(s.stepId) ?? '') + (s.quality === undefined ? '' : c.dim(` (check: quality ${s.quality.toFixed(2)})`)),
@@ -209,7 +221,15 @@ async function runWorkflow(file: string | undefined, values: CommonValues, home:
   }
   const err = result.error;
   process.stdout.write(`${c.red('✖')} ${result.status} in ${ms(result.durationMs)} · run ${result.runId}\n`);
-  if (err) process.stdout.write(`  step ${c.bold(err.stepId ?? '?')} failed: ${err.message} ${c.dim(`[${err.code}]`)}\n`);
+  if (result.status === 'cancelled') {
+    const aborted = result.steps.filter((s) => s.state === 'failed' && s.error?.code === 'E_ABORTED').map((s) => s.stepId);
+    const unstarted = result.steps.filter((s) => s.state === 'pending').length;
+    process.stdout.write(
+      `  cancelled${aborted.length > 0 ? `: aborted ${aborted.join(', ')}` : ''}; steps with \`if: always()\` or \`cancelled()\` ran, the others were skipped` +
+        (unstarted > 0 ? `; cancelled again: ${unstarted} step${unstarted === 1 ? '' : 's'} never started` : '') +
+        '\n',
+    );
+  } else if (err) process.stdout.write(`  step ${c.bold(err.stepId ?? '?')} failed: ${err.message} ${c.dim(`[${err.code}]`)}\n`);
   // pit.dag ends failed and cancelled runs for good (resume is for runs cut off by a crash).
   process.stdout.write(`  run the failed steps again (keeping what succeeded): symphony run --rerun ${result.runId}${values.home ? ` --home ${values.home}` : ''}\n`);
   return 1;
