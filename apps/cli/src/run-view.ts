@@ -2,7 +2,7 @@ import type { PolicyStatus } from '@symphony/conductor';
 import { bar, ce as c, isInteractive, ms } from './term.js';
 
 interface StepLine {
-  state: 'ready' | 'running' | 'retrying' | 'done' | 'failed' | 'skipped';
+  state: 'ready' | 'running' | 'retrying' | 'done' | 'failed' | 'skipped' | 'cancelled';
   attempt: number;
   startedAt: number;
   durationMs?: number;
@@ -44,7 +44,8 @@ export class RunView {
         Object.assign(line, { state: e.skipped ? 'skipped' : 'done', durationMs: e.durationMs as number, attempt: e.attempt as number });
         break;
       case 'step:fail':
-        Object.assign(line, { state: 'failed', durationMs: e.durationMs as number, message: (e.error as { message: string }).message });
+        // An attempt a cancel cut off (E_ABORTED) is cancelled, not failed.
+        Object.assign(line, { state: (e.error as { code?: string }).code === 'E_ABORTED' ? 'cancelled' : 'failed', durationMs: e.durationMs as number, message: (e.error as { message: string }).message });
         break;
       default:
         return;
@@ -66,11 +67,11 @@ export class RunView {
   }
 
   private format(id: string, line: StepLine): string {
-    const icon = { ready: c.dim('○'), running: c.cyan('●'), retrying: c.yellow('↻'), done: c.green('✔'), failed: c.red('✖'), skipped: c.dim('–') }[line.state];
+    const icon = { ready: c.dim('○'), running: c.cyan('●'), retrying: c.yellow('↻'), done: c.green('✔'), failed: c.red('✖'), skipped: c.dim('–'), cancelled: c.yellow('■') }[line.state];
     const elapsed = line.durationMs ?? Date.now() - line.startedAt;
     const progress = line.state === 'running' && line.fraction !== undefined ? ` ${bar(line.fraction, 16)}` : '';
     const attempt = line.attempt > 1 ? c.yellow(` attempt ${line.attempt}`) : '';
-    const note = line.message && line.state !== 'done' ? c.dim(` ${line.message.slice(0, 60)}`) : '';
+    const note = line.message && line.state !== 'done' && line.state !== 'cancelled' ? c.dim(` ${line.message.slice(0, 60)}`) : '';
     return `${icon} ${id.padEnd(14)} ${line.state.padEnd(8)} ${line.state === 'ready' || line.state === 'skipped' ? '' : ms(elapsed).padStart(8)}${progress}${attempt}${note}`;
   }
 }

@@ -113,6 +113,12 @@ export interface Conductor {
    * or for `failed` when nothing failed; `E_INPUT_INVALID` for an unknown step.
    */
   rerun(runId: string, options?: RerunOptions): RunHandle;
+  /**
+   * Cancels a run this process drives (GitHub's semantics): running steps are aborted, steps not
+   * yet started are skipped unless their `if:` holds once cancelled (`always()`, `cancelled()`),
+   * and those cleanup steps run before the run ends `cancelled`. A second cancel aborts the
+   * cleanup too. False when this process does not drive the run.
+   */
   cancel(runId: string): boolean;
   registerStep(uses: string, fn: StepFunction, options?: StepRegistration): () => void;
   /**
@@ -346,8 +352,11 @@ export function createConductor(services: ConductorServices, options: ConductorO
     },
     cancel(runId) {
       const controller = active.get(runId);
-      controller?.abort();
-      return controller !== undefined;
+      if (!controller) return false;
+      // The first cancel reaches pit.dag through the run's signal; a second one force-cancels.
+      if (controller.signal.aborted) void requireDag().cancel(runId, 'cancelled again').catch(() => {});
+      else controller.abort();
+      return true;
     },
     registerStep(uses, fn, registration = {}) {
       if (!/^[a-z][a-z0-9-]*(\.[a-z0-9][a-z0-9_-]*)+\/[A-Za-z_][A-Za-z0-9_]*$/.test(uses)) {

@@ -154,7 +154,9 @@ export class DagExecution {
       },
     );
     const onAbort = () => void this.dag.cancel(runId, 'cancelled by the user').catch(() => {});
-    this.controller.signal.addEventListener('abort', onAbort, { once: true });
+    // A cancel before the run existed in the tracker is applied now.
+    if (this.controller.signal.aborted) onAbort();
+    else this.controller.signal.addEventListener('abort', onAbort, { once: true });
     // A retry's backoff ends in the tracker: its step:ready is our cue to look again.
     const onReady = (e: { runId: string }) => {
       if (e.runId === runId) this.poke();
@@ -164,7 +166,8 @@ export class DagExecution {
     try {
       while (!view && !halted) {
         this.dirty = false;
-        const started = this.controller.signal.aborted ? [] : this.dag.next(runId);
+        // After a cancel the tracker offers only the cleanup steps (`if: always()` / `cancelled()`).
+        const started = this.dag.next(runId);
         if (started.length > 0) this.launch(started);
         if (!this.dirty && !view && !halted) await new Promise<void>((resolve) => (this.wake = resolve));
       }
@@ -233,7 +236,8 @@ export class DagExecution {
         ...(capability ? { capability } : {}),
         ...(check ? { check } : {}),
       };
-      plans.push({ plan, signal: AbortSignal.any([s.signal, this.controller.signal]), attempt: s.attempt });
+      // The tracker's signal aborts on cancel (a cleanup step's only on a second cancel) and on timeoutMs.
+      plans.push({ plan, signal: s.signal, attempt: s.attempt });
     }
     const capability = plans.filter((p) => p.plan.capability);
     const decided = capability.length > 0 ? this.decideFirst(capability.map((p) => p.plan), capability.map((p) => p.signal)) : Promise.resolve(new Map<string, { decision: Decision; record: DecisionRecord }>());

@@ -200,4 +200,61 @@ const diamond = {
     expect(r.status).toBe('cancelled');
     expect(conductor.show(handle.runId).run.status).toBe('cancelled');
   });
+
+  it('a cancel in the same tick as the start (before pit.dag holds the run) still ends it cancelled, cleanup run', async () => {
+    const { conductor } = await start();
+    const ran: string[] = [];
+    conductor.registerStep('test.early/go', (input) => void ran.push((input as { id: string }).id));
+    const handle = conductor.start({ name: 'early', steps: [{ id: 'a', uses: 'test.early/go', with: { id: 'a' } }, { id: 'z', uses: 'test.early/go', needs: ['a'], if: 'cancelled()', with: { id: 'z' } }] });
+    expect(conductor.cancel(handle.runId)).toBe(true);
+    const r = await handle.done;
+    expect(r.status).toBe('cancelled');
+    expect(ran).toEqual(['z']);
+    expect(r.steps.map((s) => s.state)).toEqual(['skipped', 'done']);
+  });
+
+  it('after a cancel runs the always() / cancelled() cleanup steps (their signal live), skips the rest; a second cancel aborts the cleanup', async () => {
+    const { conductor, kernel } = await start();
+    const ran: string[] = [];
+    const entered = new Map<string, () => void>();
+    const inside = (id: string) => new Promise<void>((resolve) => entered.set(id, resolve));
+    conductor.registerStep('test.cleanup/hold', (input, ctx) => {
+      const id = (input as { id: string }).id;
+      ran.push(id);
+      entered.get(id)?.();
+      return new Promise((_resolve, reject) => {
+        if (ctx.signal.aborted) reject(new SymphonyError('E_ABORTED', `${id} started aborted`));
+        ctx.signal.addEventListener('abort', () => reject(new SymphonyError('E_ABORTED', `${id} stopped`)));
+      });
+    });
+    conductor.registerStep('test.cleanup/quick', (input) => {
+      const id = (input as { id: string }).id;
+      ran.push(id);
+      entered.get(id)?.();
+    });
+    const wf = {
+      name: 'cleanup',
+      steps: [
+        { id: 'work', uses: 'test.cleanup/hold', with: { id: 'work' } },
+        { id: 'next', uses: 'test.cleanup/quick', needs: ['work'], with: { id: 'next' } },
+        { id: 'teardown', uses: 'test.cleanup/hold', needs: ['work'], if: 'always()', with: { id: 'teardown' } },
+        { id: 'report', uses: 'test.cleanup/quick', needs: ['work'], if: 'cancelled()', with: { id: 'report' } },
+        { id: 'late', uses: 'test.cleanup/quick', needs: ['teardown'], if: 'always()', with: { id: 'late' } },
+      ],
+    };
+    const work = inside('work');
+    // The cleanup steps have started (with a live signal) and `report` is acknowledged.
+    const reported = new Promise<void>((resolve) => kernel.events.on('step:end', (e: { stepId: string }) => e.stepId === 'report' && resolve()));
+    const cleanup = Promise.all([inside('teardown'), reported]);
+    const handle = conductor.start(wf);
+    await work;
+    expect(conductor.cancel(handle.runId)).toBe(true);
+    await cleanup;
+    expect(conductor.cancel(handle.runId)).toBe(true); // force: the cleanup is aborted
+    const r = await handle.done;
+    expect(r.status).toBe('cancelled');
+    expect(ran.sort()).toEqual(['report', 'teardown', 'work']);
+    expect(Object.fromEntries(r.steps.map((s) => [s.stepId, s.state]))).toEqual({ work: 'failed', next: 'skipped', teardown: 'failed', report: 'done', late: 'pending' });
+    expect(r.error?.code).toBe('E_ABORTED');
+  });
 });

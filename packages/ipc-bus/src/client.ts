@@ -19,6 +19,9 @@ export interface CallLimits {
   unresponsiveMs: number;
 }
 
+/** Cancelled calls remembered until their handler settles; past this the oldest is forgotten. */
+const MAX_ABANDONED = 1024;
+
 export const DEFAULT_LIMITS: CallLimits = {
   timeoutMs: 30_000,
   maxPayloadBytes: 64 * 1024 * 1024,
@@ -56,6 +59,8 @@ export interface ClientEvents {
   log: [level: LogLevel, message: string, fields: Record<string, unknown> | undefined];
   ready: [info: ReadyInfo];
   timeout: [info: { id: number; method: string; timeoutMs: number }];
+  /** A call on the wire cut off by its caller's signal or its time limit (the peer was told to cancel it). */
+  cancelled: [info: { id: number; method: string }];
   unresponsive: [info: { sinceMs: number; methods: string[] }];
   responsive: [];
   idle: [];
@@ -92,6 +97,9 @@ export class BusClient extends EventEmitter<ClientEvents> {
   readonly ready: Promise<ReadyInfo>;
   private readonly writer: FrameWriter;
   private readonly pending = new Map<number, Pending>();
+  /** Ids of cancelled calls whose handler the peer has not reported settled yet (oldest first). */
+  private readonly abandoned = new Set<number>();
+  private readonly letGoWaiters = new Map<number, () => void>();
   private readonly waiting: Array<() => void> = [];
   private readonly pings = new Map<number, (rttMs: number) => void>();
   private methods: Set<string> | undefined;
@@ -271,7 +279,36 @@ export class BusClient extends EventEmitter<ClientEvents> {
     if (!this.pending.has(entry.id)) return;
     this.settle(entry);
     this.writer.push([Op.Cancel, entry.id]);
+    // Until the peer says its handler settled (its late Reply or Fail), the call still holds it.
+    this.abandoned.add(entry.id);
+    if (this.abandoned.size > MAX_ABANDONED) this.letGo(this.abandoned.values().next().value as number);
     entry.reject(error);
+    this.emit('cancelled', { id: entry.id, method: entry.method });
+  }
+
+  /**
+   * Resolves true once the peer's handler of a cancelled call `id` has settled (at once if it
+   * already has, or the connection closed), false if it has not within `graceMs`.
+   */
+  letGoOf(id: number, graceMs: number): Promise<boolean> {
+    if (!this.abandoned.has(id) || this.closedWith) return Promise.resolve(true);
+    return new Promise<boolean>((resolve) => {
+      const timer = setTimeout(() => {
+        this.letGoWaiters.delete(id);
+        resolve(false);
+      }, graceMs);
+      this.letGoWaiters.set(id, () => {
+        clearTimeout(timer);
+        resolve(true);
+      });
+    });
+  }
+
+  private letGo(id: number): void {
+    this.abandoned.delete(id);
+    const waiter = this.letGoWaiters.get(id);
+    this.letGoWaiters.delete(id);
+    waiter?.();
   }
 
   private expire(entry: Pending, timeoutMs: number): void {
@@ -295,14 +332,14 @@ export class BusClient extends EventEmitter<ClientEvents> {
     switch (message[0]) {
       case Op.Reply: {
         const entry = this.pending.get(message[1]);
-        if (!entry) return; // cancelled or timed out: the late reply is dropped
+        if (!entry) return this.letGo(message[1]); // cancelled or timed out: the late reply is dropped
         this.settle(entry);
         entry.resolve(message[2]);
         return;
       }
       case Op.Fail: {
         const entry = this.pending.get(message[1]);
-        if (!entry) return;
+        if (!entry) return this.letGo(message[1]); // a cancelled call's handler has settled
         this.settle(entry);
         entry.reject(remoteError(message[2], this.peer, entry.method));
         return;
@@ -395,6 +432,7 @@ export class BusClient extends EventEmitter<ClientEvents> {
     }
     for (const go of this.waiting.splice(0)) go();
     this.pings.clear();
+    for (const id of [...this.abandoned]) this.letGo(id);
     this.emit('close', info);
     if (entries.length > 0) this.emit('idle');
   }

@@ -34,6 +34,7 @@ export {
 export { createWarmLauncher, type WarmLauncher, type WarmLauncherOptions } from './warm-launcher.js';
 export {
   Supervisor,
+  DEFAULT_CANCEL_GRACE_MS,
   type RecentCall,
   type RestartPolicy,
   type SupervisorEvents,

@@ -15,7 +15,11 @@ export const Op = {
   Reply: 2,
   /** extension → host: the call failed; the error keeps `code`, `message`, `stack`, `details`. */
   Fail: 3,
-  /** host → extension: abort the handler's `ctx.signal` for this id. */
+  /**
+   * host → extension: abort the handler's `ctx.signal` for this id. Once the handler settles, the
+   * extension still sends a small `Fail` (`E_ABORTED`) for the id: the host learns the instance let
+   * go of the call (one that never does is terminated after the host's grace).
+   */
   Cancel: 4,
   /** extension → host: a named event with a payload (`ctx.emit`). */
   Event: 5,

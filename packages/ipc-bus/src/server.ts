@@ -69,7 +69,9 @@ export function serve(endpoint: BusEndpoint, options: ServeOptions): BusServer {
   const finish = (ctx: CallContext, message: Message, transfer?: readonly TransferListItem[], bytes?: number): void => {
     if (!running.delete(ctx.id)) return;
     unacked.delete(ctx.id);
+    // A cancelled call's result is not wanted; that it settled is (the host waits for it).
     if (!ctx.cancelled) writer.push(message, transfer, bytes);
+    else writer.push([Op.Fail, ctx.id, SETTLED_AFTER_CANCEL]);
     if (shuttingDown && running.size === 0) options.onShutdown?.();
   };
 
@@ -132,8 +134,8 @@ export function serve(endpoint: BusEndpoint, options: ServeOptions): BusServer {
           onRequest(message[1], message[2], message[3], message[4]);
           break;
         case Op.Cancel:
+          // Still tracked until its handler settles: `finish` then tells the host it let go.
           running.get(message[1])?.abort();
-          running.delete(message[1]);
           unacked.delete(message[1]);
           break;
         case Op.Ping:
@@ -216,6 +218,9 @@ class CallContext implements ServerCallContext {
     (this.transferList ??= []).push(...list);
   }
 }
+
+/** What a cancelled call's handler sends when it settles: small, whatever it returned. */
+const SETTLED_AFTER_CANCEL: SymphonyErrorJSON = { name: 'SymphonyError', code: 'E_ABORTED', message: 'the cancelled call settled' };
 
 function cancelReason(method: string): SymphonyError {
   return new SymphonyError('E_ABORTED', `the call to ${method} was cancelled by the host`, { details: { method } });

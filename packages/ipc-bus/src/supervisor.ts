@@ -28,6 +28,13 @@ export interface SupervisorOptions {
   /** Health ping period while running (0 turns periodic pings off) and its answer limit. */
   pingIntervalMs?: number;
   pingTimeoutMs?: number;
+  /**
+   * After a call times out or is aborted, its handler must let go (settle) within this many ms; an
+   * instance whose handler does not (a CPU loop, a promise deaf to `ctx.signal`) is terminated at
+   * once (a worker by `worker.terminate()`, a process by SIGKILL) and the next call starts a fresh
+   * one. That is no crash: it is not counted against the crash budget. Default 500 ms.
+   */
+  cancelGraceMs?: number;
   /** Graceful stop: wait this long for in-flight calls, then SIGTERM, then SIGKILL after `graceMs`. */
   drainMs?: number;
   graceMs?: number;
@@ -48,10 +55,15 @@ export interface SupervisorEvents {
   ready: [info: { pid: number; methods: string[]; startMs: number }];
   crash: [info: { exit: CloseInfo; crashes: number; recentCalls: RecentCall[] }];
   failed: [info: { crashes: number; recentCalls: RecentCall[] }];
+  /** A call cut off (cancelled, timed out) whose handler had not let go after `cancelGraceMs`: its instance was terminated. */
+  stuck: [info: { method: string; graceMs: number }];
   event: [name: string, payload: unknown];
   progress: [info: { method: string; fraction: number; message?: string }];
   output: [info: { stream: 'stdout' | 'stderr'; line: string }];
 }
+
+/** How long the handler of a cancelled or timed-out call may take to let go before its instance is terminated. */
+export const DEFAULT_CANCEL_GRACE_MS = 500;
 
 const DEFAULT_RESTART: RestartPolicy = { maxCrashes: 3, windowMs: 5 * 60_000, backoffMs: 100, maxBackoffMs: 10_000 };
 
@@ -76,6 +88,8 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   private restarting: Promise<BusClient> | undefined;
   private cancelRestart: (() => void) | undefined;
   private stopping: Promise<void> | undefined;
+  /** Cut-off calls whose handler has not let go yet: new calls wait for the verdict on each. */
+  private readonly verdicts = new Set<Promise<void>>();
   private readonly stderrTail: string[] = [];
   /** `onLog` listeners of the calls running now: stdout/stderr lines go to them. */
   private readonly logListeners = new Set<NonNullable<CallOptions['onLog']>>();
@@ -124,6 +138,8 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   }
 
   async call(method: string, input?: unknown, options: CallOptions = {}): Promise<unknown> {
+    // An instance still holding a call cut off just now is replaced before this one is sent to it.
+    while (this.verdicts.size > 0) await Promise.all(this.verdicts);
     // A start or restart in progress is bounded by startTimeoutMs (and the caller's signal); the
     // call's own time limit starts once the extension is up, so a cold start is not a timeout.
     const client = this.instance && this.currentState === 'running' ? this.instance.client : await this.waitFor(this.client(), method, options.signal);
@@ -277,7 +293,24 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
         launched.kill('SIGKILL');
       });
     };
-    client.on('timeout', ({ method }) => probe(`call ${method} timed out`));
+    // A call cut off (timed out, aborted) whose handler does not let go within the grace (a CPU
+    // loop, a promise deaf to its signal): the instance is terminated at once, never left to fail
+    // the next call or to be found by a health ping seconds later.
+    client.on('cancelled', ({ id, method }) => {
+      const graceMs = this.options.cancelGraceMs ?? DEFAULT_CANCEL_GRACE_MS;
+      const verdict: Promise<void> = client.letGoOf(id, graceMs).then(async (letGo) => {
+        if (letGo || this.instance?.client !== client || this.currentState !== 'running') return;
+        this.logger.warn({ method, graceMs }, `a call of ${method} was cut off and its handler did not let go within ${graceMs} ms; terminating the instance (restarted on the next call)`);
+        this.instance = undefined;
+        this.stopPinging();
+        this.setState('idle');
+        launched.kill('SIGKILL');
+        this.emit('stuck', { method, graceMs });
+        await withDeadline(launched.exited, 5_000);
+      });
+      const tracked = verdict.finally(() => this.verdicts.delete(tracked));
+      this.verdicts.add(tracked);
+    });
     client.on('unresponsive', ({ methods }) => probe(`no acknowledgement for ${methods.join(', ')}`));
     client.on('close', (info) => {
       if (this.instance?.client !== client) return;

@@ -29,13 +29,46 @@ describe.each(['worker', 'process'] as const)('faults in %s mode: the host stays
     if (mode === 'process') expect(await s.call('pid')).not.toBe(pid);
   });
 
-  it('an infinite loop: E_TIMEOUT, the missed ping kills it, then a restart', async () => {
+  it('an infinite loop: E_TIMEOUT, the instance still busy after the grace is terminated, the next call gets a fresh one (no crash)', async () => {
     const s = track(faulty(mode));
-    await s.start();
-    const crashed = new Promise((resolve) => s.once('crash', resolve));
+    const pid = await s.call('pid');
+    const stuck = new Promise((resolve) => s.once('stuck', resolve));
     expect(await codeOf(s.call('loop', undefined, { timeoutMs: 100 }))).toBe('E_TIMEOUT');
-    await crashed;
+    // Sent right away: it waits for the verdict on the busy instance instead of landing on it.
     expect(await s.call('add', { a: 2, b: 2 })).toBe(4);
+    expect(await stuck).toMatchObject({ method: 'loop', graceMs: 500 });
+    expect(s.crashCount).toBe(0);
+    if (mode === 'process') expect(await s.call('pid')).not.toBe(pid);
+  });
+
+  it('an aborted call spinning on the CPU: the next call is served by a fresh instance; a handler that lets go keeps its instance', async () => {
+    const s = track(faulty(mode));
+    const pid = await s.call('pid');
+    const stuck: unknown[] = [];
+    s.on('stuck', (e) => stuck.push(e));
+    // A handler that honours its signal lets go at once: its instance is kept.
+    const polite = new AbortController();
+    const waiting = s.call('slow', { ms: 5_000 }, { signal: polite.signal });
+    setTimeout(() => polite.abort(), 20);
+    expect(await codeOf(waiting)).toBe('E_ABORTED');
+    expect(await s.call('add', { a: 1, b: 1 })).toBe(2);
+    expect(stuck).toEqual([]);
+    if (mode === 'process') expect(await s.call('pid')).toBe(pid);
+    // A promise deaf to its signal (an awaited timer) never lets go: terminated after the grace.
+    const deaf = new AbortController();
+    const sleeping = s.call('sleep', 60_000, { signal: deaf.signal });
+    setTimeout(() => deaf.abort(), 20);
+    expect(await codeOf(sleeping)).toBe('E_ABORTED');
+    expect(await s.call('add', { a: 2, b: 1 })).toBe(3);
+    expect(stuck).toEqual([{ method: 'sleep', graceMs: 500 }]);
+    const spin = new AbortController();
+    const spinning = s.call('loop', undefined, { signal: spin.signal });
+    setTimeout(() => spin.abort(), 50);
+    expect(await codeOf(spinning)).toBe('E_ABORTED');
+    expect(await s.call('add', { a: 1, b: 4 })).toBe(5);
+    expect(stuck).toHaveLength(2);
+    expect(s.crashCount).toBe(0);
+    if (mode === 'process') expect(await s.call('pid')).not.toBe(pid);
   });
 
   it('a memory leak past its heap limit: E_EXTENSION_CRASHED, then a restart', async () => {

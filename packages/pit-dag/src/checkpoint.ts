@@ -33,6 +33,12 @@ export interface RunRecord {
   meta?: Record<string, unknown>;
   /** The error that ended a failed run, with the step it came from. */
   error?: SymphonyErrorJSON & { stepId?: string };
+  /**
+   * Set by the first `cancel` while the run is still `running`: its `if: always()` / `cancelled()`
+   * steps run before it ends `cancelled`, and a resume after a crash continues that cleanup.
+   * `forced`: a second cancel aborted the cleanup too (nothing more starts).
+   */
+  cancelled?: { at: number; reason: string; forced?: boolean };
 }
 
 export type StepRecordStatus = 'running' | 'retrying' | 'done' | 'skipped' | 'failed';
@@ -47,6 +53,8 @@ export interface StepRecord {
   error?: SymphonyErrorJSON;
   /** A failure that `continueOnError` let the run go past. */
   continued?: boolean;
+  /** The attempt was cut off by a cancel of the run: its outcome is `cancelled`, not `failure`. */
+  cancelled?: boolean;
   /** `extension/method` that produced the output (the chosen candidate for capability steps). */
   servedBy?: string;
   startedAt?: number;

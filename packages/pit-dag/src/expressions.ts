@@ -33,9 +33,11 @@ export interface ExpressionContext {
   steps: Record<string, { output?: unknown; outcome?: StepOutcome; conclusion?: StepOutcome }>;
   /**
    * The status the status functions read (GitHub's `job.status`): `failure` once a step failed
-   * for good, `cancelled` once the run was cancelled. Absent means `success`.
+   * for good, `cancelled` once the run was cancelled. Absent means `success`. `failed` (not
+   * visible to expressions) says a step failed for good: in a cancelled run `failure()` holds
+   * only then, as on GitHub.
    */
-  job?: { status: 'success' | 'failure' | 'cancelled' };
+  job?: { status: 'success' | 'failure' | 'cancelled'; failed?: boolean };
 }
 
 /** The context names an expression may use; anything else is a parse error. */
@@ -211,7 +213,7 @@ function statusFunctions(context: ExpressionContext): Map<string, FunctionDefini
   const fn = (name: string, value: () => boolean): [string, FunctionDefinition] => [name, { name, minArgs: 0, maxArgs: 0, call: () => new data.BooleanData(value()) }];
   return new Map([
     fn('success', () => status === 'success'),
-    fn('failure', () => status === 'failure'),
+    fn('failure', () => status === 'failure' || (status === 'cancelled' && context.job?.failed === true)),
     fn('cancelled', () => status === 'cancelled'),
     fn('always', () => true),
   ]);

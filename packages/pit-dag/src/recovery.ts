@@ -40,7 +40,8 @@ export function planRecovery(run: ActiveRun, saved: ReadonlyMap<string, StepReco
     else if (record.status === 'skipped') plan.finished.set(i, StepStatus.skipped);
     else if (record.status === 'failed') {
       plan.finished.set(i, StepStatus.failed);
-      if (!record.continued) plan.failing = true;
+      if (record.cancelled) run.aborted[i] = 1;
+      else if (!record.continued) plan.failing = true;
     } else if (record.status === 'running' && (returned(run, i, record, saved) || ambiguous(run, i))) {
       // Its function had returned (a successor started on its output) but its commit did not
       // land: the host died in a successor, not here. Or it may have (see `ambiguous`). It runs

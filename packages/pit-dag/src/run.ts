@@ -21,6 +21,7 @@ export interface ActiveRun {
   graph: RunGraph;
   durations: Float64Array;
   ready: ReadySet;
+  /** Aborts the steps in flight; replaced by a fresh one at the first cancel (the cleanup's own). */
   controller: AbortController;
   attempts: Int32Array;
   startedAt: Float64Array;
@@ -40,7 +41,12 @@ export interface ActiveRun {
   /** `extension/method` that served each step, when the caller said so. */
   servedBy: Array<string | undefined>;
   failing: boolean;
+  /** Cancelled: nothing starts but `if: always()` / `cancelled()` steps (GitHub's cleanup). */
   cancelled: boolean;
+  /** Cancelled twice: the cleanup is aborted too and nothing more starts. */
+  forced: boolean;
+  /** Steps whose attempt a cancel cut off (their failure is `cancelled`, not a failure of the run). */
+  aborted: Uint8Array;
   ended: boolean;
   /** This driver's lease token (every write is fenced by it). */
   owner: string;
@@ -88,7 +94,9 @@ export function activate(record: RunRecord, graph: RunGraph, durations: Float64A
     interruptions: new Int32Array(n),
     servedBy: new Array(n).fill(undefined),
     failing: false,
-    cancelled: false,
+    cancelled: record.cancelled !== undefined,
+    forced: record.cancelled?.forced === true,
+    aborted: new Uint8Array(n),
     ended: false,
     owner,
     pendingCommits: 0,
@@ -295,6 +303,7 @@ export function stepRecord(run: ActiveRun, i: number, status: StepRecord['status
   const record: StepRecord = { status, attempts: run.attempts[i] as number, ...extra };
   if (run.startedAt[i]) record.startedAt = run.startedAt[i] as number;
   if (run.interruptions[i]) record.interruptions = run.interruptions[i] as number;
+  if (status === 'failed' && run.aborted[i]) record.cancelled = true;
   const servedBy = run.servedBy[i];
   if (servedBy) record.servedBy = servedBy;
   return record;

@@ -168,16 +168,17 @@ export function createDagService(deps: DagServiceDeps): DagService {
 
   /**
    * Newly ready steps: skip those whose `if:` is false (cascading), announce the rest. GitHub's
-   * rule: a step without `if:` runs on `success()` only, so once the run is failing only steps
-   * whose `if:` calls a status function (`always()`, `failure()`) can still run.
+   * rule: a step without `if:` runs on `success()` only, so once the run is failing or cancelled
+   * only steps whose `if:` calls a status function (`always()`, `failure()`, `cancelled()`) can
+   * still run. After a second cancel nothing starts.
    */
   function settleReady(run: ActiveRun, fresh: number[]): void {
     const at = now();
     while (fresh.length > 0) {
       const i = fresh.shift() as number;
       const step = run.graph.steps[i];
-      if (!step || run.cancelled || run.ready.status[i] !== StepStatus.ready) continue;
-      if (step.if !== undefined || run.failing) {
+      if (!step || run.forced || run.ready.status[i] !== StepStatus.ready) continue;
+      if (step.if !== undefined || run.failing || run.cancelled) {
         let go: boolean;
         try {
           go = evaluateCondition(step.if, contextFor(run, undefined, step.if));
@@ -219,23 +220,24 @@ export function createDagService(deps: DagServiceDeps): DagService {
     // Successors are released (as failed), so `if: failure()` / `always()` steps can run; the
     // steps already queued were admitted on success() and are judged again below.
     // A queued retry of a step that already ran never starts: it fails for good below.
-    const queued = run.cancelled ? [] : run.ready.snapshot();
+    const queued = run.forced ? [] : run.ready.snapshot();
     const fresh = queued.filter((q) => run.attempts[q] === 0);
     const queuedRetries = queued.filter((q) => (run.attempts[q] as number) > 0);
     run.ready.clear();
-    if (run.cancelled) run.ready.fail(i);
+    if (run.forced) run.ready.fail(i);
     else {
       for (const q of fresh) run.ready.requeue(q);
       run.ready.complete(i, StepStatus.failed, (s) => fresh.push(s));
     }
-    run.failing = true;
+    // An attempt a cancel cut off ends `cancelled`: that is no failure of the run (`failure()`).
+    if (!run.aborted[i]) run.failing = true;
     // A step waiting out a retry backoff (or queued for its retry) never retries in a failing run:
     // it fails for good with its last error, so its successors are judged too (an `if: failure()`
     // after it still runs) and the run never ends with it pending.
     const dropped = [...stopRetries(run), ...queuedRetries];
     const failed = [{ i, error: error.toJSON() }];
     for (const q of dropped) {
-      if (!run.cancelled) run.ready.complete(q, StepStatus.failed, (s) => fresh.push(s));
+      if (!run.forced) run.ready.complete(q, StepStatus.failed, (s) => fresh.push(s));
       const last = run.errors[q] ?? error.toJSON();
       failed.push({ i: q, error: last });
     }
@@ -256,8 +258,11 @@ export function createDagService(deps: DagServiceDeps): DagService {
   function maybeEnd(run: ActiveRun): void {
     if (run.ended || run.ready.running > 0 || run.pendingCommits > 0) return;
     let status: Exclude<RunStatus, 'running'>;
-    if (run.cancelled) status = 'cancelled';
-    else if (run.failing) {
+    if (run.cancelled) {
+      // Its `if: always()` / `cancelled()` steps still queued run before the run ends.
+      if (run.ready.readyCount > 0) return;
+      status = 'cancelled';
+    } else if (run.failing) {
       // `if: always()` / `failure()` steps still queued run before the run ends.
       if (run.ready.readyCount > 0) return;
       status = 'failed';
@@ -344,8 +349,8 @@ export function createDagService(deps: DagServiceDeps): DagService {
     run.observed[i] = Math.max(0, at - (run.startedAt[i] as number));
     if (value.has) run.values.set(i, value.value);
     const fresh: number[] = [];
-    run.ready.complete(i, StepStatus.done, run.cancelled ? undefined : (s) => fresh.push(s));
-    if (run.cancelled) run.ready.clear();
+    run.ready.complete(i, StepStatus.done, run.forced ? undefined : (s) => fresh.push(s));
+    if (run.forced) run.ready.clear();
     run.pendingCommits++;
     if (run.gathering !== writes.gathering) {
       run.gathering = writes.gathering;
@@ -423,7 +428,10 @@ export function createDagService(deps: DagServiceDeps): DagService {
     ensureHeartbeat();
     const fresh: number[] = [];
     run.ready.restore(preFinished, (i) => fresh.push(i));
-    if (run.cancelled) run.ready.clear();
+    if (run.forced) {
+      run.ready.clear();
+      fresh.length = 0;
+    }
     events.emit('run:start', { runId: run.id, workflow: run.record.workflow.name, at: now(), resumed });
     afterStart();
     settleReady(run, fresh);
@@ -436,7 +444,9 @@ export function createDagService(deps: DagServiceDeps): DagService {
     const out = new Float64Array(ids.length);
     for (let i = 0; i < ids.length; i++) {
       const id = ids[i] as string;
-      out[i] = (Object.hasOwn(estimates, id) ? estimates[id] : undefined) ?? known.get(id) ?? 1;
+      // Durations are measured in whole ms: a 0 is "under a millisecond", counted as 1 (the
+      // default), so a run of instant steps still has a critical path to rank against.
+      out[i] = Math.max(1, (Object.hasOwn(estimates, id) ? estimates[id] : undefined) ?? known.get(id) ?? 1);
     }
     return out;
   }
@@ -692,13 +702,43 @@ export function createDagService(deps: DagServiceDeps): DagService {
 
     async cancel(runId, reason = 'cancelled') {
       const run = get(runId);
-      if (run.cancelled || run.ended) return;
+      if (run.ended || run.forced) return;
+      const at = now();
+      const forced = run.cancelled;
+      const error = forced
+        ? new SymphonyError('E_ABORTED', `run "${runId}" was cancelled again (its cleanup steps are aborted too): ${reason}`, { details: { runId, reason, forced } })
+        : new SymphonyError('E_ABORTED', `run "${runId}" was cancelled: ${reason}`, { details: { runId, reason } });
+      // The steps in flight are aborted; their attempts end `cancelled` whatever error they report.
+      for (let i = 0; i < run.graph.ids.length; i++) if (run.ready.status[i] === StepStatus.running && !run.completing[i]) run.aborted[i] = 1;
+      const aborting = run.controller;
       run.cancelled = true;
-      const record = { ...run.record, status: 'cancelled' as const };
-      await fenced(run, () => checkpoints.writeRun(record));
-      stopRetries(run);
-      run.ready.clear();
-      run.controller.abort(new SymphonyError('E_ABORTED', `run "${runId}" was cancelled: ${reason}`, { details: { runId, reason } }));
+      run.record = { ...run.record, cancelled: forced ? { ...(run.record.cancelled as NonNullable<RunRecord['cancelled']>), forced } : { at, reason } };
+      if (forced) {
+        // A second cancel (GitHub's force-cancel): the cleanup is aborted, nothing more starts.
+        run.forced = true;
+        run.ready.clear();
+      } else {
+        // Cleanup steps get a signal of their own (a second cancel aborts them).
+        run.controller = new AbortController();
+        const fresh = run.ready.snapshot();
+        run.ready.clear();
+        // A step waiting out a retry backoff never retries: it ends cancelled, with its last error.
+        for (const q of stopRetries(run)) {
+          run.aborted[q] = 1;
+          const last = run.errors[q] ?? error.toJSON();
+          run.ready.complete(q, StepStatus.failed, (s) => fresh.push(s));
+          backgroundFor(run, () => checkpoints.writeStep(run.id, run.graph.ids[q] as string, stepRecord(run, q, 'failed', { error: last, endedAt: at })));
+          events.emit('step:fail', { runId, stepId: run.graph.ids[q] as string, attempt: run.attempts[q] as number, error: last, durationMs: 0, at });
+        }
+        // Every step not yet started is judged again under `cancelled()`: only the cleanup runs.
+        for (const q of fresh) run.ready.requeue(q);
+        settleReady(run, fresh);
+      }
+      // Queued before the aborts take effect: once durable, a crash resumes into the cleanup.
+      const record = run.record;
+      const written = fenced(run, () => checkpoints.writeRun(record));
+      aborting.abort(error);
+      await written;
       maybeEnd(run);
     },
 

@@ -19,7 +19,7 @@ export function stepContext(run: ActiveRun, artifacts: ArtifactsService | undefi
     if (j === undefined) continue;
     const status = run.ready.status[j];
     const outcome: StepOutcome | undefined =
-      status === StepStatus.done ? 'success' : status === StepStatus.skipped ? 'skipped' : status === StepStatus.failed ? 'failure' : undefined;
+      status === StepStatus.done ? 'success' : status === StepStatus.skipped ? 'skipped' : status === StepStatus.failed ? (run.aborted[j] ? 'cancelled' : 'failure') : undefined;
     if (!outcome) {
       define(steps, id, {});
       continue;
@@ -28,7 +28,7 @@ export function stepContext(run: ActiveRun, artifacts: ArtifactsService | undefi
     const conclusion: StepOutcome = outcome === 'failure' && run.graph.steps[j]?.continueOnError ? 'success' : outcome;
     define(steps, id, { output: outputValue(run, artifacts, j), outcome, conclusion });
   }
-  return { inputs: run.record.inputs, steps, job: { status: run.cancelled ? 'cancelled' : run.failing ? 'failure' : 'success' } };
+  return { inputs: run.record.inputs, steps, job: { status: run.cancelled ? 'cancelled' : run.failing ? 'failure' : 'success', failed: run.failing } };
 }
 
 

@@ -18,7 +18,7 @@ export interface CreateRunOptions {
   inputs?: Record<string, unknown>;
   /** Most steps running at once; defaults to the workflow's `concurrency`, else unlimited. */
   concurrency?: number;
-  /** Duration estimates (ms) by step id; otherwise from history, else 1. Drives the ranks. */
+  /** Duration estimates (ms, each counted as at least 1) by step id; otherwise from history, else 1. Drives the ranks. */
   estimates?: Record<string, number>;
   /** Kept with the run record (e.g. the workflow's source file); shown by `state` and `runs`. */
   meta?: Record<string, unknown>;
@@ -39,7 +39,7 @@ export interface StartedStep {
   step: Step;
   /** 1 for the first attempt. */
   attempt: number;
-  /** Aborts on cancel of the run and on the step's `timeoutMs` (then the step fails `E_TIMEOUT`). */
+  /** Aborts on cancel of the run (a cleanup step's: on a second cancel) and on the step's `timeoutMs` (then the step fails `E_TIMEOUT`). */
   signal: AbortSignal;
   startedAt: number;
 }
@@ -155,7 +155,13 @@ export interface DagService {
   completeWithOutput(runId: string, stepId: string, data: ArtifactData | undefined, meta?: StepOutputMeta): Promise<ArtifactRef | undefined>;
   /** Records a failed attempt; the step's retry policy decides what happens next. */
   fail(runId: string, stepId: string, error: unknown): Promise<FailDecision>;
-  /** Aborts in-flight steps' signals and starts nothing new; resolves once recorded. */
+  /**
+   * GitHub's cancel: aborts in-flight steps' signals (their attempts end with outcome `cancelled`)
+   * and judges every step not yet started under `cancelled()`: those whose `if:` holds
+   * (`always()`, `cancelled()`) are still offered by `next()`, the rest are skipped; the run ends
+   * `cancelled` once they are done. A second call aborts that cleanup too and nothing more starts.
+   * Resolves once the cancel is durable (a resume after a crash continues into the cleanup).
+   */
   cancel(runId: string, reason?: string): Promise<void>;
   state(runId: string): RunStateView;
   /** The live driver of a run (this process or another), or undefined when nobody holds its lease. */

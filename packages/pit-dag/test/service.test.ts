@@ -155,7 +155,7 @@ describe('pit.dag: driving a run', () => {
     expect(x.events.find((e) => e.name === 'step:end' && e.payload.stepId === 'guarded')?.payload.skipped).toBe(true);
   });
 
-  it('cancels: in-flight signals abort, nothing new starts, the run ends cancelled', async () => {
+  it('cancels: in-flight signals abort, steps without a status function are skipped, the run ends cancelled', async () => {
     const x = h();
     const run = await x.dag.createRun({ name: 'c', steps: [{ id: 'a', uses: 'acme.x/run' }, { id: 'b', uses: 'acme.x/run', needs: ['a'] }, { id: 'z', uses: 'acme.x/run' }] });
     const [a] = x.dag.next(run.runId, 1);
@@ -166,7 +166,8 @@ describe('pit.dag: driving a run', () => {
     await x.dag.complete(run.runId, 'a'); // finished work is still recorded
     const final = await x.dag.whenDone(run.runId);
     expect(final.status).toBe('cancelled');
-    expect(final.steps.map((s) => s.state)).toEqual(['done', 'pending', 'pending']);
+    expect(final.steps.map((s) => s.state)).toEqual(['done', 'skipped', 'skipped']);
+    expect(x.dag.record(run.runId)).toMatchObject({ status: 'cancelled', cancelled: { reason: 'user asked' } });
     await expect(x.dag.resume(run.runId)).rejects.toMatchObject({ code: 'E_CONFLICT' });
   });
 
@@ -177,7 +178,7 @@ describe('pit.dag: driving a run', () => {
     await x.dag.cancel(run.runId);
     const final = await x.dag.whenDone(run.runId);
     expect(final.status).toBe('cancelled');
-    expect(final.steps.map((s) => [s.state, s.error?.code])).toEqual([['failed', 'E_TIMEOUT'], ['pending', undefined]]);
+    expect(final.steps.map((s) => [s.state, s.error?.code])).toEqual([['failed', 'E_TIMEOUT'], ['skipped', undefined]]);
   });
 
   it('fails a step that outlives its timeoutMs with E_TIMEOUT and aborts its signal', async () => {

@@ -171,10 +171,22 @@ async function runWorkflow(file: string | undefined, values: CommonValues, home:
     open!.kernel.events.on(event as keyof SymphonyEvents & 'run:start', fn as never);
     return () => open!.kernel.events.off(event as 'run:start', fn as never);
   });
+  // Ctrl-C cancels the run as GitHub does: running steps are aborted, its `if: always()` /
+  // `cancelled()` steps still run. A second Ctrl-C aborts those too; a third exits at once.
+  let interrupts = 0;
   const stop = () => {
-    if (current) conductor.cancel(current);
+    interrupts++;
+    if (interrupts >= 3 || !current) process.exit(130);
+    conductor.cancel(current);
+    if (!json) {
+      process.stderr.write(
+        interrupts === 1
+          ? `${c.yellow('■')} cancelling run ${current}: running steps are aborted; steps with \`if: always()\` or \`cancelled()\` still run (Ctrl-C again to abort them)\n`
+          : `${c.yellow('■')} cancelling run ${current} again: its cleanup steps are aborted (Ctrl-C again to exit at once)\n`,
+      );
+    }
   };
-  process.once('SIGINT', stop);
+  process.on('SIGINT', stop);
   // The process ends only when the run ends: this keeps the event loop alive whatever the
   // extensions, timers and backoffs in between do.
   const keepAlive = setInterval(() => {}, 1 << 30);
@@ -248,7 +260,7 @@ async function runWorkflow(file: string | undefined, values: CommonValues, home:
       table(
         result.steps.map((s) => [
           s.stepId,
-          stateLabel(s.state, s.reused),
+          stateLabel(s.state === 'failed' && s.error?.code === 'E_ABORTED' ? 'cancelled' : s.state, s.reused),
           String(s.attempts) + (s.interruptions ? c.dim(` (+${s.interruptions} interrupted)`) : ''),
           s.state === 'skipped' || s.reused ? '' : ms(s.durationMs),
           (served.get(s.stepId) ?? '') + (s.quality === undefined ? '' : c.dim(` (check: quality ${s.quality.toFixed(2)})`)),
@@ -265,7 +277,15 @@ async function runWorkflow(file: string | undefined, values: CommonValues, home:
   }
   const err = result.error;
   process.stdout.write(`${c.red('✖')} ${result.status} in ${ms(result.durationMs)} · run ${result.runId}\n`);
-  if (err) process.stdout.write(`  step ${c.bold(err.stepId ?? '?')} failed: ${err.message} ${c.dim(`[${err.code}]`)}\n`);
+  if (result.status === 'cancelled') {
+    const aborted = result.steps.filter((s) => s.state === 'failed' && s.error?.code === 'E_ABORTED').map((s) => s.stepId);
+    const unstarted = result.steps.filter((s) => s.state === 'pending').length;
+    process.stdout.write(
+      `  cancelled${aborted.length > 0 ? `: aborted ${aborted.join(', ')}` : ''}; steps with \`if: always()\` or \`cancelled()\` ran, the others were skipped` +
+        (unstarted > 0 ? `; cancelled again: ${unstarted} step${unstarted === 1 ? '' : 's'} never started` : '') +
+        '\n',
+    );
+  } else if (err) process.stdout.write(`  step ${c.bold(err.stepId ?? '?')} failed: ${err.message} ${c.dim(`[${err.code}]`)}\n`);
   // pit.dag ends failed and cancelled runs for good (resume is for runs cut off by a crash).
   process.stdout.write(`  run the failed steps again (keeping what succeeded): symphony run --rerun ${result.runId}${values.home ? ` --home ${values.home}` : ''}\n`);
   return lateSigterm ? 143 : 1;
@@ -273,8 +293,9 @@ async function runWorkflow(file: string | undefined, values: CommonValues, home:
 
 /** Where a stored run's workflow came from, so a resume loads the same extensions. */
 async function storedSource(home: string, runId: string): Promise<string | undefined> {
-  // A home that does not exist holds no run: refused without creating a store in it.
-  if (!existsSync(home)) throw new SymphonyError('E_NOT_FOUND', `no run "${runId}" in ${resolve(home)}: that home does not exist`, { details: { runId, store: resolve(home) } });
+  // A home that does not exist (or holds no store) holds no run: refused without creating a store in it.
+  const none = noStore(home);
+  if (none) throw new SymphonyError('E_NOT_FOUND', `no run "${runId}" in ${resolve(home)}: ${none}`, { details: { runId, store: resolve(home) } });
   const open = await openStore(home);
   try {
     const run = open.dag.record(runId);
@@ -305,9 +326,35 @@ function stateLabel(state: string, reused?: boolean): string {
   return state === 'done' ? c.green('done') : state === 'failed' ? c.red('failed') : state === 'skipped' ? c.dim('skipped') : c.yellow(state);
 }
 
+/** Why a home holds nothing to inspect (it does not exist, or no run ever made its store), else undefined. */
+function noStore(home: string): string | undefined {
+  if (!existsSync(home)) return 'that home does not exist';
+  if (!existsSync(join(home, 'ledger'))) return 'that home holds no store yet (nothing has run there)';
+  return undefined;
+}
+
+/**
+ * Inspection never creates a home or a store: a home that does not exist, or holds no store yet,
+ * holds no runs and no artifacts. A list is empty (exit 0, with a note on stderr), asking for one
+ * thing is `E_NOT_FOUND` (exit 1), as `symphony run --resume <id>` answers there.
+ */
+function emptyHome(home: string, why: string, what: 'runs' | 'artifacts', values: CommonValues, wanted?: string): number {
+  const store = resolve(home);
+  if (wanted !== undefined) {
+    const thing = what === 'runs' ? `run "${wanted}"` : `artifact ${wanted}`;
+    throw new SymphonyError('E_NOT_FOUND', `no ${thing} in ${store}: ${why}`, { details: { [what === 'runs' ? 'runId' : 'name']: wanted, store } });
+  }
+  if (values.json) process.stdout.write('[]\n');
+  process.stderr.write(`no ${what} in ${store}: ${why} (--home or SYMPHONY_HOME to pick another)\n`);
+  return 0;
+}
+
 async function runsCommand(positionals: string[], values: CommonValues, home: string): Promise<number> {
   const [sub = 'list', runId] = positionals;
   if (!['list', 'show', 'explain'].includes(sub)) throw new SymphonyError('E_USAGE', `unknown "runs ${sub}" (list, show <runId>, explain <runId>)`, { details: { sub } });
+  if (sub !== 'list' && !runId) throw new SymphonyError('E_USAGE', `usage: symphony runs ${sub} <runId>`);
+  const none = noStore(home);
+  if (none) return emptyHome(home, none, 'runs', values, sub === 'list' ? undefined : runId);
   const open = await openStore(home);
   const { inspectRuns } = await import('@symphony/conductor/views');
   const conductor = inspectRuns(open.dag, open.symphony.ledger);
@@ -363,6 +410,10 @@ async function runsCommand(positionals: string[], values: CommonValues, home: st
 
 async function artifactsCommand(positionals: string[], values: CommonValues, home: string): Promise<number> {
   const [sub = 'list', spec] = positionals;
+  if (!['list', 'get'].includes(sub)) throw new SymphonyError('E_USAGE', `unknown "artifacts ${sub}" (list [prefix], get <name[@version]>)`, { details: { sub } });
+  if (sub === 'get' && !spec) throw new SymphonyError('E_USAGE', 'usage: symphony artifacts get <name[@version|@alias]> [--out file]');
+  const none = noStore(home);
+  if (none) return emptyHome(home, none, 'artifacts', values, sub === 'list' ? undefined : spec);
   const open = await openStore(home);
   try {
     if (sub === 'list') {
