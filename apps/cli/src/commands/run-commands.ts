@@ -104,7 +104,10 @@ async function runWorkflow(file: string | undefined, values: CommonValues, home:
     view?.stop();
     if (!open) {
       if (!opening) return finish();
-      void opening.then(terminate, finish);
+      // At most 3 s, as for a store that does not settle: a store that never opens never holds the process.
+      const fallback = setTimeout(finish, 3_000);
+      const next = (then: () => void) => () => (clearTimeout(fallback), then());
+      void opening.then(next(terminate), next(finish));
       return;
     }
     // The engine stops driving the run first (nothing more is written for it, its lease is
@@ -124,6 +127,9 @@ async function runWorkflow(file: string | undefined, values: CommonValues, home:
     if (phase === 'ended') {
       lateSigterm = true;
       process.exitCode = 143;
+      // Should anything keep the process alive after its run (a stuck extension), the signal
+      // still ends it, with 143.
+      setTimeout(() => process.exit(143), 3_000).unref();
       return;
     }
     // A second one changes nothing: exiting at once, while a commit is in flight, hung the
