@@ -54,6 +54,8 @@ export function guardLaunched<L extends LaunchedLike>(launched: L, options: Guar
   const { extension, audit, limits } = options;
   const real = launched.endpoint;
   const inflight = new Map<number, string>();
+  /** When each call in flight began (ms): a call the host ends past its wall time hit that limit. */
+  const begun = new Map<number, number>();
   const wrapped = new Map<Listener, Listener>();
   const closeListeners = new Set<(info: unknown) => void>();
   let limitHit: { limit: string; detail: string } | undefined;
@@ -189,6 +191,7 @@ export function guardLaunched<L extends LaunchedLike>(launched: L, options: Guar
     if (inflight.size === 0) return;
     const frame = [...inflight].map(([id, method]) => [OP_FAIL, id, limitError(limit, detail, method)]);
     inflight.clear();
+    begun.clear();
     for (const listener of wrapped.keys()) listener({ data: frame });
   }
 
@@ -202,6 +205,7 @@ export function guardLaunched<L extends LaunchedLike>(launched: L, options: Guar
         const id = message[1] as number;
         const method = inflight.get(id) ?? 'unknown';
         inflight.delete(id);
+        begun.delete(id);
         watchdog.end(String(id));
         if (op === OP_FAIL) {
           const error = translateError(message[2] as SymphonyErrorJSON, method);
@@ -254,6 +258,7 @@ export function guardLaunched<L extends LaunchedLike>(launched: L, options: Guar
         for (const m of message) {
           if (Array.isArray(m) && m[0] === OP_REQUEST) {
             inflight.set(m[1] as number, String(m[2]));
+            begun.set(m[1] as number, Date.now());
             watchdog.begin(String(m[1]));
           }
         }
@@ -307,11 +312,20 @@ export function guardLaunched<L extends LaunchedLike>(launched: L, options: Guar
         for (const method of new Set(inflight.values())) record('limit', method, `pid ${launched.pid}`, `limits.memoryMb=${limits.memoryMb}`, detail);
         failInflight('memory', detail);
       } else if (hostKilled === 'SIGKILL' && inflight.size > 0) {
-        // The host ended it (it stopped answering health pings: a busy loop that never yields),
-        // which is a time limit, not a crash of the extension's own making.
-        const detail = 'stopped answering the host (a loop that never yields?) and was killed';
-        for (const method of new Set(inflight.values())) record('limit', method, `pid ${launched.pid}`, 'unresponsive', detail);
-        failInflight('wall time', detail);
+        // The host ended it: a call it had cut off at the wall-time limit never let go (the bus's
+        // cancel grace), or it stopped answering health pings (a busy loop that never yields).
+        // Either is a time limit, not a crash of the extension's own making.
+        const at = Date.now();
+        const overdue = [...inflight].filter(([id]) => at - (begun.get(id) ?? at) >= limits.wallTimeMs);
+        if (overdue.length > 0) {
+          const detail = `still running past its ${limits.wallTimeMs} ms limit after being cancelled, and was killed`;
+          for (const method of new Set(overdue.map(([, method]) => method))) record('limit', method, `pid ${launched.pid}`, `limits.wallTimeMs=${limits.wallTimeMs}`, detail);
+          failInflight('wall time', detail);
+        } else {
+          const detail = 'stopped answering the host (a loop that never yields?) and was killed';
+          for (const method of new Set(inflight.values())) record('limit', method, `pid ${launched.pid}`, 'unresponsive', detail);
+          failInflight('wall time', detail);
+        }
       }
       deliver();
     });
