@@ -105,6 +105,8 @@ export class BusClient extends EventEmitter<ClientEvents> {
   private methods: Set<string> | undefined;
   private nextId = 1;
   private closedWith: CloseInfo | undefined;
+  /** Set when the host itself terminates the instance (a cut-off call that did not let go). */
+  private terminatedFor: { method: string; graceMs: number } | undefined;
   private lastHeardAt = performance.now();
   private unresponsive = false;
   private readonly watchdog: NodeJS.Timeout;
@@ -437,7 +439,25 @@ export class BusClient extends EventEmitter<ClientEvents> {
     if (entries.length > 0) this.emit('idle');
   }
 
+  /**
+   * Says the host is about to terminate this instance because a cut-off call of `method` did not
+   * let go within `graceMs`: the calls still in flight then fail `E_EXTENSION_CRASHED` with
+   * `details.stuck` (`{ method, graceMs }`), so a caller can tell this from a crash of the
+   * extension's own (the Conductor does not charge it to a run's crash budget).
+   */
+  markTerminated(method: string, graceMs: number): void {
+    if (!this.closedWith) this.terminatedFor = { method, graceMs };
+  }
+
   private crashError(method: string, info: CloseInfo): SymphonyError {
+    const stuck = this.terminatedFor;
+    if (stuck) {
+      return new SymphonyError(
+        'E_EXTENSION_CRASHED',
+        `${this.peer} was terminated by the host while ${method} was pending: a cut-off call of ${stuck.method} did not let go within ${stuck.graceMs} ms`,
+        { details: { extensionId: this.peer, method, reason: info.reason, exitCode: info.exitCode, signal: info.signal, stuck: { ...stuck } } },
+      );
+    }
     const how =
       info.reason === 'exit'
         ? `exited (${info.signal ? `signal ${info.signal}` : `code ${info.exitCode}`})${info.error ? `: ${info.error.message}` : ''}`

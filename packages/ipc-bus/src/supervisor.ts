@@ -304,6 +304,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
         this.instance = undefined;
         this.stopPinging();
         this.setState('idle');
+        client.markTerminated(method, graceMs);
         launched.kill('SIGKILL');
         this.emit('stuck', { method, graceMs });
         await withDeadline(launched.exited, 5_000);
