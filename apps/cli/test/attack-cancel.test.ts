@@ -1,8 +1,9 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { FIXTURES, symphony } from './cli-harness.js';
+import { CLI, FIXTURES, symphony } from './cli-harness.js';
 
 // Outsider attacks on issue 14 (cancel semantics, stuck instances) that found something.
 const ENGINE = join(FIXTURES, 'engine');
@@ -25,5 +26,33 @@ describe('a stuck instance terminated while another step runs on it', () => {
     expect(steps.busy?.error?.message).toMatch(/terminated by the host/);
     expect(steps.cleanup?.state).toBe('done');
     expect(run.stderr).not.toMatch(/\n\s+at /);
+  });
+});
+
+describe('a wide run (20 steps at once on one extension) cancelled mid-way', () => {
+  it('aborts them all, runs the cleanup once, prints no Node warning', async () => {
+    const log = join(work, 'wide.log');
+    writeFileSync(log, '');
+    const env = { ...process.env, NO_COLOR: '1', ENGINE_LOG: log, ENGINE_GATE: join(work, 'never') };
+    const child = spawn(process.execPath, [CLI, 'run', join(ENGINE, 'wide-cancel.yaml'), '--json', '--home', home], { cwd: work, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (out += chunk));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk));
+    const closed = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('close', (code, signal) => resolve({ code, signal })));
+    let exited = false;
+    void closed.then(() => (exited = true));
+    const started = () => readFileSync(log, 'utf8').split('\n').filter((l) => l.startsWith('exec w')).length;
+    // Bounded: 30 s for 12 of the 20 steps to start (the extension's start had them all waiting at once).
+    for (let i = 0; i < 300 && !exited && started() < 12; i++) await new Promise((r) => setTimeout(r, 100));
+    child.kill('SIGINT');
+    expect(await closed, `${out}\n${stderr}`).toEqual({ code: 1, signal: null });
+    expect(stderr).not.toMatch(/MaxListenersExceededWarning|\n\s+at /);
+    const result = out.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as { type: string; status?: string; steps?: { stepId: string; state: string }[] }).find((l) => l.type === 'result');
+    expect(result?.status).toBe('cancelled');
+    const states = Object.fromEntries(result!.steps!.map((s) => [s.stepId, s.state]));
+    expect(states).toMatchObject({ w1: 'failed', w20: 'failed', cleanup: 'done', after: 'skipped' });
+    expect(readFileSync(log, 'utf8').split('\n').filter((l) => l === 'exec cleanup')).toHaveLength(1);
+    expect(readFileSync(log, 'utf8')).not.toMatch(/exec after/);
   });
 });

@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import {
   SymphonyError,
   validationError,
@@ -81,7 +82,7 @@ export function activate(record: RunRecord, graph: RunGraph, durations: Float64A
     graph,
     durations,
     ready: new ReadySet(graph, upwardRanks(graph, durations)),
-    controller: new AbortController(),
+    controller: runController(),
     attempts: new Int32Array(n),
     startedAt: new Float64Array(n),
     observed: new Float64Array(n).fill(-1),
@@ -108,6 +109,17 @@ export function activate(record: RunRecord, graph: RunGraph, durations: Float64A
     resolveDone,
     rejectDone,
   };
+}
+
+/**
+ * The run's abort controller. Every step started without `timeoutMs` shares its signal, and each
+ * call waiting on it adds a listener: a wide run (more than 10 steps at once) must not print
+ * Node's MaxListenersExceededWarning on the user's terminal.
+ */
+export function runController(): AbortController {
+  const controller = new AbortController();
+  setMaxListeners(0, controller.signal);
+  return controller;
 }
 
 /**
