@@ -56,3 +56,15 @@ describe('a wide run (20 steps at once on one extension) cancelled mid-way', () 
     expect(readFileSync(log, 'utf8')).not.toMatch(/exec after/);
   });
 });
+
+describe('an extension that sends the host a malformed bus message', () => {
+  it('does not take `symphony run` down: the run succeeds, no stack trace', async () => {
+    // A log message with an unknown level used to throw in the host's message handler: the CLI
+    // died with an uncaught TypeError and left the run `running`.
+    const run = await symphony(['run', join(FIXTURES, 'hostile', 'bad-log.yaml'), '--json', '--home', home], { cwd: work });
+    expect(run.stderr).not.toMatch(/\n\s+at |TypeError/);
+    expect(run.code, run.stderr).toBe(0);
+    const result = run.lines.find((l) => l.type === 'result') as { status: string };
+    expect(result.status).toBe('succeeded');
+  });
+});
