@@ -68,3 +68,25 @@ describe('an extension that sends the host a malformed bus message', () => {
     expect(result.status).toBe('succeeded');
   });
 });
+
+describe('a cancel while a step waits out its retry backoff', () => {
+  it('shows that step cancelled (as its outcome is), in the summary, --json and runs show', async () => {
+    // The step ends with its last error (E_EXTENSION_CRASHED here) and outcome `cancelled`; the
+    // summary, the --json result and `runs show` said `failed`, unlike an aborted running step.
+    let sent = false;
+    const run = await symphony(['run', join(ENGINE, 'backoff-cancel.yaml'), '--json', '--home', home], {
+      cwd: work,
+      onLine: (line, child) => {
+        if (!sent && line.event === 'step:retry') (sent = true), child.kill('SIGINT');
+      },
+    });
+    expect(run.code, run.stderr).toBe(1);
+    const result = run.lines.find((l) => l.type === 'result') as { runId: string; status: string; steps: { stepId: string; state: string; cancelled?: boolean }[] };
+    expect(result.status).toBe('cancelled');
+    expect(result.steps.map((s) => [s.stepId, s.state, s.cancelled ?? false])).toEqual([['die', 'failed', true], ['cleanup', 'done', false]]);
+    const show = await symphony(['runs', 'show', result.runId, '--home', home], { cwd: work });
+    expect(show.stdout).toMatch(/^die +cancelled +1 /m);
+    const shown = JSON.parse((await symphony(['runs', 'show', result.runId, '--json', '--home', home], { cwd: work })).stdout) as { steps: { stepId: string; cancelled?: boolean }[] };
+    expect(shown.steps.find((s) => s.stepId === 'die')?.cancelled).toBe(true);
+  });
+});

@@ -236,6 +236,7 @@ export function viewOfActive(run: ActiveRun, status: RunStatus): RunStateView {
     if (output) step.output = output;
     if (error) step.error = error;
     if (run.interruptions[i]) step.interruptions = run.interruptions[i] as number;
+    if (run.aborted[i] && step.state === 'failed') step.cancelled = true;
     const servedBy = run.servedBy[i];
     if (servedBy) step.servedBy = servedBy;
     const reusedFrom = run.reusedFrom?.get(i);
@@ -260,6 +261,7 @@ export function viewOfRecords(record: RunRecord, steps: Map<string, StepRecord>)
     if (saved?.output) step.output = saved.output;
     if (saved?.error) step.error = saved.error;
     if (saved?.interruptions) step.interruptions = saved.interruptions;
+    if (saved?.cancelled && saved.status === 'failed') step.cancelled = true;
     if (saved?.servedBy) step.servedBy = saved.servedBy;
     if (saved?.startedAt) step.startedAt = saved.startedAt;
     if (saved?.endedAt) step.endedAt = saved.endedAt;
