@@ -48,6 +48,9 @@ export default async function cliSuite({ quick }) {
   mkdirSync(cwd);
   try {
     writeFileSync(join(cwd, 'bench-show.yaml'), WORKFLOW);
+    // An empty store (inspection never creates one: a missing home would time the no-store path).
+    const { createSymphony } = await import('@symphony/runtime');
+    await (await createSymphony({ home: empty, mode: 'store', logLevel: 'silent' })).close();
     const result = JSON.parse((await exec([CLI, 'run', 'bench-show.yaml', '--json', '--home', home], cwd, true)).trim().split('\n').at(-1));
     if (result.status !== 'succeeded') throw new Error(`the bench run ended ${result.status}`);
     const preload = join(root, 'cpu-preload.cjs');

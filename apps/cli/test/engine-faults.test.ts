@@ -1,5 +1,5 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -64,6 +64,34 @@ describe('a step that kills its host is the one blamed', () => {
     expect(res.code).toBe(1);
     expect(res.stdout + res.stderr).toContain('E_NOT_FOUND');
     expect(existsSync(home)).toBe(false);
+  });
+
+  it('runs list/show/explain and artifacts list/get in a home that does not exist create nothing: empty lists, E_NOT_FOUND for one thing', async () => {
+    const home = freshHome();
+    const list = await symphony(['runs', 'list', '--home', home], { cwd: work });
+    expect(list.code).toBe(0);
+    expect(list.stderr).toContain('does not exist');
+    const json = await symphony(['runs', 'list', '--json', '--home', home], { cwd: work });
+    expect([json.code, JSON.parse(json.stdout)]).toEqual([0, []]);
+    // SYMPHONY_HOME (no flag) is honoured the same way.
+    const viaEnv = await symphony(['artifacts', 'list', '--json'], { cwd: work, env: { SYMPHONY_HOME: home } });
+    expect([viaEnv.code, JSON.parse(viaEnv.stdout)]).toEqual([0, []]);
+    for (const args of [['runs', 'show', 'r1'], ['runs', 'explain', 'r1'], ['artifacts', 'get', 'hotspots/report']]) {
+      const res = await symphony([...args, '--home', home], { cwd: work });
+      expect(res.code, args.join(' ')).toBe(1);
+      expect(res.stderr).toMatch(/E_NOT_FOUND/);
+      expect(res.stderr).toContain('that home does not exist');
+    }
+    // A usage error stays a usage error (exit 2) before the home is looked at.
+    expect((await symphony(['runs', 'show', '--home', home], { cwd: work })).code).toBe(2);
+    expect(existsSync(home)).toBe(false);
+    // A folder that exists but holds no store (a typo'd --home, a fresh SYMPHONY_HOME) gets no store either.
+    mkdirSync(home);
+    const inFolder = await symphony(['runs', 'list', '--home', home], { cwd: work });
+    expect([inFolder.code, inFolder.stderr]).toEqual([0, expect.stringContaining('holds no store yet')]);
+    expect((await symphony(['artifacts', 'get', 'x', '--home', home], { cwd: work })).code).toBe(1);
+    expect((await symphony(['run', '--resume', 'r1', '--home', home], { cwd: work })).stderr).toContain('holds no store yet');
+    expect(readdirSync(home)).toEqual([]);
   });
 });
 

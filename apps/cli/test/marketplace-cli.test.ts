@@ -64,4 +64,26 @@ describe('symphony ext against a running registry', () => {
     expect(missing.code).toBe(1);
     expect(`${missing.stdout}${missing.stderr}`).toContain('9.9.9');
   }, 120_000);
+
+  it('search with no words lists every extension of the registry, in pages of --limit', async () => {
+    await reg.publish({ id: 'acme.zeta', version: '0.1.0' });
+    const all = await symphony(['ext', 'search', '--registry', reg.url, '--json'], { cwd, env });
+    expect(all.code, all.stderr).toBe(0);
+    expect((JSON.parse(all.stdout) as Array<{ id: string; version: string }>).map((h) => `${h.id}@${h.version}`).sort()).toEqual(['acme.mkt@1.1.0', 'acme.zeta@0.1.0']);
+    const text = await symphony(['ext', 'search', '--registry', reg.url], { cwd, env });
+    expect(text.code, text.stderr).toBe(0);
+    expect(text.stdout).toContain('acme.zeta@0.1.0  acme.zeta for tests');
+    expect(text.stdout).toContain('acme.mkt@1.1.0');
+    // A page of one says there is more to see.
+    const page = await symphony(['ext', 'search', '--registry', reg.url, '--limit', '1'], { cwd, env });
+    expect(page.code, page.stderr).toBe(0);
+    expect(page.stdout.trim().split('\n')).toHaveLength(1);
+    expect(page.stderr).toContain('--limit 2');
+    // Words still narrow it; nothing found says so; a bad --limit is a usage error.
+    const one = await symphony(['ext', 'search', 'zeta', '--registry', reg.url, '--json'], { cwd, env });
+    expect((JSON.parse(one.stdout) as Array<{ id: string }>).map((h) => h.id)).toEqual(['acme.zeta']);
+    const none = await symphony(['ext', 'search', 'nothing-like-it', '--registry', reg.url], { cwd, env });
+    expect([none.code, none.stdout, none.stderr]).toEqual([0, '', 'no extension matches "nothing-like-it"\n']);
+    expect((await symphony(['ext', 'search', '--registry', reg.url, '--limit', 'lots'], { cwd, env })).code).toBe(2);
+  }, 60_000);
 });

@@ -8,6 +8,7 @@ import { defineRoutes } from './routes.js';
 import { parseWorkflowSource, resolveInputs, type ExtensionCatalogEntry } from '@symphony/conductor';
 import type { WorkflowCatalog } from './workflows.js';
 import * as S from './schemas.js';
+import { inertContentSecurityPolicy } from '@symphony/web/csp';
 
 export interface ApiDeps {
   backend: ServerBackend;
@@ -198,6 +199,8 @@ export function apiRoutes({ backend, events, tokens, sessions, catalog, checkTok
           .header('x-artifact-version', String(found.artifact.version))
           .header('x-artifact-hash', found.artifact.hash)
           .header('content-disposition', 'attachment')
+          // Whatever the bytes are, they never run as a page of this origin (the UI reads them with fetch).
+          .header('content-security-policy', inertContentSecurityPolicy)
           .send(found.body);
       },
     },

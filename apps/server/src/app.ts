@@ -5,6 +5,7 @@ import cookie from '@fastify/cookie';
 import fastifyStatic from '@fastify/static';
 import websocket from '@fastify/websocket';
 import { SymphonyError } from '@symphony/types';
+import { contentSecurityPolicy, inertContentSecurityPolicy, securityHeaders } from '@symphony/web/csp';
 import type { ServerBackend } from './backend.js';
 import { EventLog } from './event-log.js';
 import { HttpProblem, jsonDepthExceeds, toProblem, validate, withoutStacks } from './http-errors.js';
@@ -177,6 +178,24 @@ export async function createServer(options: ServerOptions): Promise<SymphonyServ
   });
   app.setNotFoundHandler((request, reply) => {
     void reply.code(404).send({ code: 'E_NOT_FOUND', message: `no route ${request.method} ${request.url.split('?')[0]}` });
+  });
+
+  // Every answer: no MIME sniffing, no referrer, never framed. Set on the raw response so that
+  // answers written past fastify (the SSE stream) carry them too.
+  app.addHook('onRequest', async (_request, reply) => {
+    for (const [name, value] of Object.entries(securityHeaders)) reply.raw.setHeader(name, value);
+  });
+  // The web app's HTML gets its Content-Security-Policy (what the built app needs, from
+  // @symphony/web); everything else (API answers, artifacts, icons) may load and run nothing, and
+  // opened as a document it is sandboxed in an opaque origin.
+  // A 304 gets none: it has no content type, and a browser merges a 304's headers into its cached
+  // answer, so the inert policy would replace the app's on every revalidation of index.html.
+  app.addHook('onSend', async (_request, reply, payload) => {
+    if (reply.statusCode !== 304 && !reply.hasHeader('content-security-policy')) {
+      const type = String(reply.getHeader('content-type') ?? '');
+      void reply.header('content-security-policy', /^text\/html\b/i.test(type) ? contentSecurityPolicy : inertContentSecurityPolicy);
+    }
+    return payload;
   });
 
   // No stack traces (absolute host paths) in any JSON answer.

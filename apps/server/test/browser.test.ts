@@ -2,12 +2,13 @@
 /// <reference lib="dom.iterable" />
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { get as httpGet, type IncomingMessage } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { loadWorkflowFile } from '@symphony/conductor';
 import { findStepReferences, type Workflow } from '@symphony/types';
 import { serve } from '../src/index.js';
@@ -159,12 +160,25 @@ describe.skipIf(!executablePath)('the web UI in a real Chromium through the real
   let page: Page;
   let startedRun = '';
   const pageErrors: Error[] = [];
+  /** Every Content-Security-Policy violation any page of the walkthrough reported. */
+  const cspViolations: string[] = [];
   const shot = (name: string) => page.screenshot({ path: `${artifactsDir}${name}.png`, fullPage: true });
+  /** Records CSP violations of every page in a context: the DOM event and Chromium's console report. */
+  const watchCsp = async (context: BrowserContext) => {
+    await context.addInitScript(() => {
+      document.addEventListener('securitypolicyviolation', (e) => console.error(`securitypolicyviolation ${e.effectiveDirective} ${e.blockedURI} ${e.sourceFile}:${e.lineNumber}`));
+    });
+    context.on('console', (m) => {
+      if (/securitypolicyviolation|Content Security Policy/i.test(m.text())) cspViolations.push(m.text());
+    });
+  };
 
   beforeAll(async () => {
     mkdirSync(artifactsDir, { recursive: true });
     browser = await chromium.launch({ executablePath, headless: true, args: chromiumArgs });
-    page = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
+    const context = await browser.newContext({ viewport: { width: 1280, height: 1000 } });
+    await watchCsp(context);
+    page = await context.newPage();
     page.on('pageerror', (err) => pageErrors.push(err));
   }, 60_000);
   afterAll(async () => {
@@ -302,7 +316,7 @@ describe.skipIf(!executablePath)('the web UI in a real Chromium through the real
       expect(await stepLog.locator('mark').textContent()).toBe('top src');
       await other.getByRole('searchbox', { name: 'Search the log of step report' }).fill('');
       const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
-      await other.addScriptTag({ content: axeSource });
+      await other.evaluate(axeSource); // through the debugger protocol: an inline <script> is refused by the page's CSP
       const found: string[] = [];
       for (const size of [{ width: 1280, height: 800 }, { width: 390, height: 844 }]) {
         await other.setViewportSize(size);
@@ -354,7 +368,7 @@ describe.skipIf(!executablePath)('the web UI in a real Chromium through the real
     expect(await page.locator('[data-testid="timeline"] a[data-step-link]').evaluateAll((as) => as.map((a) => a.getAttribute('data-step-link')))).toEqual(['save']);
     expect(readFileSync(join(repo, 'blocked', 'hotspots.md'), 'utf8')).toContain('src/hot.js');
     const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
-    await page.addScriptTag({ content: axeSource });
+    await page.evaluate(axeSource); // not an inline <script>: the CSP refuses those
     const violations = await page.evaluate(async () => (await (window as unknown as { axe: { run(): Promise<{ violations: Array<{ id: string; impact: string }> }> } }).axe.run()).violations);
     expect(violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => v.id)).toEqual([]);
     expect(await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth)).toBe(0);
@@ -364,6 +378,7 @@ describe.skipIf(!executablePath)('the web UI in a real Chromium through the real
 
   it('the walkthrough on a phone (390×844, touch): log in, start the example, its run page, a step\'s log, the Markdown report, a download; nothing wider than the screen', async () => {
     const phone = await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
+    await watchCsp(phone);
     const p = await phone.newPage();
     p.on('pageerror', (err) => pageErrors.push(err));
     const overflow = () => p.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
@@ -419,6 +434,81 @@ describe.skipIf(!executablePath)('the web UI in a real Chromium through the real
     await page.locator('[data-testid="artifact-json"], [data-testid="artifact-table"]').first().waitFor();
   });
 
+  it('the run page under the server\'s security headers: a strict Content-Security-Policy with no violation, nosniff, no referrer, never framed; artifacts never render as a page', async () => {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    const violations: string[] = [];
+    await context.addInitScript(() => {
+      document.addEventListener('securitypolicyviolation', (e) => ((window as unknown as { __csp?: string[] }).__csp ??= []).push(`${e.effectiveDirective} ${e.blockedURI}`));
+    });
+    context.on('console', (m) => {
+      if (/Content Security Policy/i.test(m.text())) violations.push(m.text());
+    });
+    const p = await context.newPage();
+    p.on('pageerror', (err) => pageErrors.push(err));
+    try {
+      // Log in through the page (the session cookie), then load a run's page and a step's afresh.
+      await p.goto(`${server.url}/runs`);
+      await p.getByLabel('API token').fill(tokens.read);
+      await p.getByRole('button', { name: 'Log in' }).click();
+      await p.getByTestId('connection').filter({ hasText: 'connected' }).waitFor();
+      const response = await p.goto(`${server.url}/runs/${startedRun}/steps/report`);
+      const headers = response!.headers();
+      const csp = Object.fromEntries(headers['content-security-policy']!.split(';').map((d) => d.trim().split(/\s+/)).map(([name, ...values]) => [name, values.join(' ')]));
+      expect(csp).toMatchObject({ 'default-src': "'self'", 'script-src': "'self'", 'style-src': "'self'", 'connect-src': "'self'", 'object-src': "'none'", 'base-uri': "'none'", 'frame-ancestors': "'none'" });
+      expect(headers).toMatchObject({ 'x-content-type-options': 'nosniff', 'referrer-policy': 'no-referrer', 'x-frame-options': 'DENY' });
+      // A reload revalidates index.html (no-cache): the 304 must not replace the cached policy
+      // with another one (a browser merges a 304's headers into the cached answer).
+      await p.getByTestId('step-panel').waitFor();
+      const reloaded = await p.reload();
+      expect(reloaded!.headers()['content-security-policy']).toBe(headers['content-security-policy']);
+      // (node:http: fetch() drops the Sec-Fetch-Dest and If-None-Match a browser sends)
+      const navigate = (extra: Record<string, string> = {}) => new Promise<IncomingMessage>((resolve, reject) => {
+        httpGet(`${server.url}/runs/${startedRun}`, { headers: { accept: 'text/html', 'sec-fetch-dest': 'document', ...extra } }, (res) => (res.resume(), resolve(res))).on('error', reject);
+      });
+      const etag = (await navigate()).headers.etag;
+      expect(etag).toBeTruthy();
+      const revalidated = await navigate({ 'if-none-match': etag! });
+      expect(revalidated.statusCode).toBe(304);
+      expect(revalidated.headers['content-security-policy'] ?? headers['content-security-policy']).toBe(headers['content-security-policy']);
+      // The page works under it: the live socket, the timeline, the step's log, the theme's colours.
+      await p.getByTestId('step-panel').getByTestId('log').filter({ hasText: 'succeeded in' }).waitFor();
+      for (const id of example.steps) await p.locator(`[data-testid="timeline"] a[data-step-link="${id}"]`).waitFor();
+      expect(await p.evaluate(() => getComputedStyle(document.documentElement).getPropertyValue('--background').trim())).not.toBe('');
+      await p.getByTestId('nav-artifacts').click();
+      await p.getByRole('cell', { name: 'hotspots/report' }).click();
+      await p.getByTestId('open-hotspots/report').click();
+      await p.getByTestId('artifact-markdown').waitFor();
+      expect(await p.evaluate(() => (window as unknown as { __csp?: string[] }).__csp ?? [])).toEqual([]);
+      expect(violations).toEqual([]);
+      // The policy is enforced, not decorative: an injected inline script is refused and reported.
+      expect(await p.evaluate(() => {
+        const s = document.createElement('script');
+        s.textContent = '(window).__ran = true';
+        document.head.append(s);
+        return (window as unknown as { __ran?: boolean }).__ran ?? false;
+      })).toBe(false);
+      await expect.poll(() => p.evaluate(() => (window as unknown as { __csp?: string[] }).__csp ?? [])).toEqual([expect.stringMatching(/^script-src-elem inline/)]);
+      // An artifact's bytes: a download, inert as a document, never sniffed into HTML.
+      const artifact = await p.request.get(`${server.url}/artifacts/hotspots%2Freport/versions/1`);
+      expect(artifact.status()).toBe(200);
+      expect(artifact.headers()).toMatchObject({ 'content-type': 'application/octet-stream', 'content-disposition': 'attachment', 'x-content-type-options': 'nosniff' });
+      expect(artifact.headers()['content-security-policy']).toMatch(/sandbox/);
+      // The API's answers and the assets carry nosniff and no referrer too.
+      for (const path of ['/health', '/openapi.json', '/favicon.svg', '/nope']) {
+        const res = await fetch(`${server.url}${path}`);
+        expect([path, res.headers.get('x-content-type-options'), res.headers.get('referrer-policy'), res.headers.get('x-frame-options')]).toEqual([path, 'nosniff', 'no-referrer', 'DENY']);
+        expect(res.headers.get('content-security-policy')).toContain("default-src 'none'");
+      }
+      // The run events stream (written past fastify) too.
+      const controller = new AbortController();
+      const sse = await fetch(`${server.url}/runs/${startedRun}/events`, { headers: { authorization: `Bearer ${tokens.read}` }, signal: controller.signal });
+      expect([sse.status, sse.headers.get('x-content-type-options'), sse.headers.get('referrer-policy')]).toEqual([200, 'nosniff', 'no-referrer']);
+      controller.abort();
+    } finally {
+      await context.close();
+    }
+  });
+
   it('logs out: the session ends and the login screen returns', async () => {
     await page.getByTestId('logout').click();
     await page.getByTestId('page-login').waitFor();
@@ -426,8 +516,9 @@ describe.skipIf(!executablePath)('the web UI in a real Chromium through the real
     await page.getByTestId('page-login').waitFor();
   });
 
-  it('no page errors in the browser console', () => {
+  it('no page errors in the browser console, and no Content-Security-Policy violation on any page', () => {
     expect(pageErrors.map((e) => e.message)).toEqual([]);
+    expect(cspViolations).toEqual([]);
   });
 });
 

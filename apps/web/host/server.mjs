@@ -12,6 +12,7 @@ import { SymphonyError, toSymphonyError } from '@symphony/types';
 import { createUiHost } from '@symphony/vdom';
 import { createSyncServer, openStateStore, openLmdbPersistence, isSyncMessage } from '@symphony/state-sync';
 import { demoArtifacts, demoRun } from './demo-data.mjs';
+import { contentSecurityPolicy, inertContentSecurityPolicy, securityHeaders } from './csp.mjs';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 export const defaultDist = resolve(here, '../dist');
@@ -312,6 +313,8 @@ export async function createWebProtocol({ stage, stateDir }) {
 }
 
 async function serveStatic(dist, req, res) {
+  // The headers `symphony serve` sends (host/csp.mjs): the app runs under its real policy here too.
+  for (const [name, value] of Object.entries(securityHeaders)) res.setHeader(name, value);
   const url = new URL(req.url ?? '/', 'http://localhost');
   if (url.pathname === '/healthz') { res.writeHead(200, { 'content-type': 'text/plain' }); res.end('ok'); return; }
   const root = resolve(dist);
@@ -324,7 +327,8 @@ async function serveStatic(dist, req, res) {
   }
   try {
     const body = await readFile(file);
-    res.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream' });
+    const type = TYPES[extname(file)] ?? 'application/octet-stream';
+    res.writeHead(200, { 'content-type': type, 'content-security-policy': type.startsWith('text/html') ? contentSecurityPolicy : inertContentSecurityPolicy });
     res.end(body);
   } catch {
     res.writeHead(404, { 'content-type': 'text/plain' });

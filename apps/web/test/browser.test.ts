@@ -16,6 +16,7 @@ describe.skipIf(!executablePath)('web app in a real Chromium against the test ho
   let browser: Browser;
   let page: Page;
   const pageErrors: Error[] = [];
+  const cspViolations: string[] = [];
 
   beforeAll(async () => {
     mkdirSync(artifactsDir, { recursive: true });
@@ -24,6 +25,10 @@ describe.skipIf(!executablePath)('web app in a real Chromium against the test ho
     browser = await chromium.launch({ executablePath, headless: true, args: chromiumArgs });
     page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
     page.on('pageerror', (err) => pageErrors.push(err));
+    // The host sends the server's Content-Security-Policy (host/csp.mjs): the app must live within it.
+    page.on('console', (m) => {
+      if (/Content Security Policy/i.test(m.text())) cspViolations.push(m.text());
+    });
   });
 
   afterAll(async () => {
@@ -90,6 +95,26 @@ describe.skipIf(!executablePath)('web app in a real Chromium against the test ho
     await view.getByText('2 submissions').waitFor();
   });
 
+  it('a motif\'s modal dialog opens, holds the page behind it still and closes, within the Content-Security-Policy', async () => {
+    const view = page.getByTestId('view-demo.feedback:form');
+    await view.getByRole('button', { name: 'Clear submissions' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Clear every submission?' });
+    await dialog.waitFor();
+    await dialog.getByText('They are kept nowhere else.').waitFor();
+    // Modal: focus is inside it, the page behind does not scroll.
+    expect(await page.evaluate(() => document.activeElement?.closest('dialog') !== null)).toBe(true);
+    expect(await page.evaluate(() => getComputedStyle(document.documentElement).overflow)).toBe('hidden');
+    await page.keyboard.press('Escape');
+    await dialog.waitFor({ state: 'hidden' });
+    await view.getByText('2 submissions').waitFor();
+    await view.getByRole('button', { name: 'Clear submissions' }).click();
+    await dialog.getByRole('button', { name: 'Clear', exact: true }).click();
+    await view.getByText('0 submissions').waitFor();
+    await dialog.waitFor({ state: 'hidden' });
+    expect(await page.evaluate(() => getComputedStyle(document.documentElement).overflow)).not.toBe('hidden');
+    expect(cspViolations).toEqual([]);
+  });
+
   it('an extension whose tree is invalid shows the error with the node path, not a blank panel', async () => {
     await page.getByRole('button', { name: /Invalid panel/ }).click();
     await page.getByRole('alert').filter({ hasText: 'E_VDOM_UNKNOWN_COMPONENT' }).waitFor();
@@ -133,7 +158,10 @@ describe.skipIf(!executablePath)('web app in a real Chromium against the test ho
     await shot('runs-dark');
   });
 
-  it('no page errors in the browser console', () => {
+  it('no page errors in the browser console, and no Content-Security-Policy violation', async () => {
     expect(pageErrors.map((e) => e.message)).toEqual([]);
+    expect(cspViolations).toEqual([]);
+    const res = await fetch(`${host.url}/`);
+    expect(res.headers.get('content-security-policy')).toMatch(/^default-src 'self'; script-src 'self'; style-src 'self';/);
   });
 });

@@ -20,7 +20,7 @@ export interface MarketplaceCliIo {
 
 export const MARKETPLACE_USAGE = `symphony-marketplace <command> [--home <dir>] [--registry <url>]...
 
-  search <words>                 find extensions across the registries
+  search [words] [--limit n]     find extensions across the registries (no words: every one)
   info <id>[@version|@tag]       publisher, description, versions and the permissions it asks for
   install <id>[@range]...        resolve, verify, ask consent, install atomically [--yes]
   update [id[@tag|@range]...]    newest compatible versions, or the tag/range given (new permissions need consent) [--yes]
@@ -87,9 +87,15 @@ export async function runMarketplaceCli(argv: string[], io: MarketplaceCliIo = {
     };
     switch (command) {
       case 'search': {
-        const hits = await mkt.search(args.join(' '), { limit: Number(values.limit ?? 10) });
+        // No words lists every extension the registries hold (most downloaded first), in the same pages.
+        const query = args.join(' ').trim();
+        const limit = values.limit === undefined ? 10 : Number(values.limit);
+        if (!Number.isInteger(limit) || limit < 1 || limit > 100) throw new SymphonyError('E_USAGE', `--limit must be a whole number from 1 to 100, not "${values.limit}"`, { details: { limit: values.limit } });
+        const hits = await mkt.search(query, { limit });
         if (values.json) out(JSON.stringify(hits));
         else for (const h of hits) out(`${h.id}@${h.version}  ${h.description ?? ''}${h.deprecated ? '  (deprecated)' : ''}`);
+        if (!values.json && hits.length === 0) io.stderr.write(query ? `no extension matches "${query}"\n` : `no extensions in ${registries.join(', ')}\n`);
+        if (!values.json && hits.length === limit && limit < 100) io.stderr.write(`the first ${limit} shown: --limit ${Math.min(100, limit * 2)} for more\n`);
         return 0;
       }
       case 'info': {

@@ -97,6 +97,9 @@ describe('end to end: create → test → pack → publish → install in anothe
     await mkdir(workspace, { recursive: true });
     const ran = await run(fileURLToPath(new URL('./run-workflow.mjs', import.meta.url)), [home, join(home, 'count.workflow.json'), workspace], root);
     expect(ran.code, ran.stderr).toBe(0);
+    // The installed extension's process starts under Node's permission model without Node's
+    // "Permission is an experimental feature" warning on the user's terminal.
+    expect(ran.stderr).not.toContain('Permission is an experimental feature');
     const result = JSON.parse(ran.stdout.trim().split('\n').at(-1) as string);
     expect(result).toMatchObject({
       status: 'succeeded',

@@ -87,8 +87,34 @@ export function createSearchIndex() {
     index.add(toDoc(latest));
   }
 
+  /** The hit shown for a package, with its score. */
+  function toHit(entry: { meta: VersionMeta; downloads: number }, score: number): SearchHit {
+    const hit: SearchHit = {
+      id: entry.meta.id,
+      version: entry.meta.version,
+      keywords: entry.meta.keywords,
+      kind: entry.meta.kind,
+      downloads: entry.downloads,
+      score,
+    };
+    if (entry.meta.name) hit.name = entry.meta.name;
+    if (entry.meta.description) hit.description = entry.meta.description;
+    if (entry.meta.deprecated) hit.deprecated = entry.meta.deprecated;
+    return hit;
+  }
+
   function search(query: string, options: SearchOptions = {}): SearchHit[] {
     const limit = options.limit ?? 20;
+    // No query at all lists every package (of the kind asked for), the most downloaded first,
+    // a deprecated one after its peers; the same limit applies.
+    if (query.trim() === '') {
+      const all: SearchHit[] = [];
+      for (const entry of current.values()) {
+        if (options.kind && entry.meta.kind !== options.kind) continue;
+        all.push(toHit(entry, (1 + Math.log10(1 + entry.downloads)) * (entry.meta.deprecated ? 0.5 : 1)));
+      }
+      return all.sort((a, b) => b.score - a.score || a.id.localeCompare(b.id)).slice(0, limit);
+    }
     const hits: SearchHit[] = [];
     const wanted = new Set(tokenize(query).map(processTerm).filter((t): t is string => t !== null)).size || 1;
     for (const result of index.search(query)) {
@@ -99,19 +125,7 @@ export function createSearchIndex() {
       // beats one that matches a single word many times ("send email" → the mailer, not every
       // email-* package).
       const coverage = Math.min(1, result.queryTerms.length / wanted);
-      const score = result.score * coverage * popularity * (entry.meta.deprecated ? 0.5 : 1);
-      const hit: SearchHit = {
-        id: entry.meta.id,
-        version: entry.meta.version,
-        keywords: entry.meta.keywords,
-        kind: entry.meta.kind,
-        downloads: entry.downloads,
-        score,
-      };
-      if (entry.meta.name) hit.name = entry.meta.name;
-      if (entry.meta.description) hit.description = entry.meta.description;
-      if (entry.meta.deprecated) hit.deprecated = entry.meta.deprecated;
-      hits.push(hit);
+      hits.push(toHit(entry, result.score * coverage * popularity * (entry.meta.deprecated ? 0.5 : 1)));
     }
     return hits.sort((a, b) => b.score - a.score || a.id.localeCompare(b.id)).slice(0, limit);
   }

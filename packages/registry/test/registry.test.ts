@@ -87,6 +87,12 @@ describe('publish and metadata', () => {
     expect((await again.resolve('acme.csv', '1.0.0')).deprecated).toBe('use 2.x');
     expect((await again.search('csv'))[0]?.id).toBe('acme.csv');
   });
+
+  it('a search with no words lists every package (its kind only when asked), within the limit', async () => {
+    for (const query of ['', '   ']) expect((await registry.search(query)).map((h) => `${h.id}@${h.version}`)).toEqual(['acme.csv@2.0.0']);
+    expect(await registry.search('', { kind: 'instrument' })).toEqual([]);
+    expect(await registry.search('', { limit: 0 })).toEqual([]);
+  });
 });
 
 describe('a registry reopened after a kill', () => {

@@ -330,6 +330,27 @@ function annotateAccessDenied(): void {
   };
 }
 
+/**
+ * Node 20 announces its permission model (`--experimental-permission`) with an ExperimentalWarning
+ * at every start: on the user's terminal at each extension's start, about our flag, not their
+ * code. Exactly that warning is dropped; every other warning (an extension's own experimental
+ * features and deprecations included) is printed as before, and `--no-warnings` still silences all.
+ * (`--disable-warning=ExperimentalWarning` would hide every experimental warning; the warning has
+ * no code of its own to disable.) The warning is queued before this file loads and emitted on the
+ * next tick, so re-wrapping Node's own printing listener here catches it.
+ */
+function dropPermissionModelWarning(): void {
+  const printers = process.listeners('warning');
+  if (printers.length === 0) return;
+  for (const printer of printers) process.off('warning', printer);
+  process.on('warning', (warning: Error) => {
+    if (warning?.name === 'ExperimentalWarning' && /^Permission is an experimental feature\b/.test(warning.message)) return;
+    for (const printer of printers) printer.call(process, warning);
+  });
+}
+
+dropPermissionModelWarning();
+
 const raw = process.env.SYMPHONY_SANDBOX;
 if (raw) {
   delete process.env.SYMPHONY_SANDBOX;

@@ -196,6 +196,28 @@ require('net').connect(${port},'127.0.0.1').on('connect',()=>{out.tcp='connected
     expect(JSON.parse(stdout)).toEqual({ passwd: 'ENOENT', planted: 'ENOENT', capabilities: '0000000000000000', tcp: 'ECONNREFUSED' });
   });
 
+  it('Node\'s warning about its experimental permission model is not printed at each start; every other warning is', async () => {
+    const warns = join(paths.extension, 'warns.cjs');
+    writeFileSync(warns, "process.emitWarning('mine is experimental', 'ExperimentalWarning'); process.emitWarning('old api', 'DeprecationWarning'); process.emitWarning('Permission is an experimental feature, says the extension'); console.log('done');\n");
+    const line = sandboxCommandLine({
+      commandLine: { command: process.execPath, args: [warns], env: { ...process.env }, cwd: paths.workspace },
+      extension: { id: 'acme.warns', version: '1.0.0', dir: paths.extension }, policy: policy(), limits: resolveLimits(), bubblewrap: bwrap, preload,
+    });
+    const child = spawn(line.command, line.args, { env: line.env as NodeJS.ProcessEnv, cwd: line.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c) => (stdout += c));
+    child.stderr.on('data', (c) => (stderr += c));
+    await new Promise((resolve) => child.on('close', resolve));
+    expect(stdout.trim()).toBe('done');
+    expect(line.args.some((a) => a === '--experimental-permission' || a === '--permission')).toBe(true);
+    expect(stderr).not.toMatch(/ExperimentalWarning: Permission is an experimental feature/);
+    // The extension's own warnings, an experimental one included, still reach stderr.
+    expect(stderr).toMatch(/ExperimentalWarning: mine is experimental/);
+    expect(stderr).toMatch(/DeprecationWarning: old api/);
+    expect(stderr).toMatch(/Warning: Permission is an experimental feature, says the extension/);
+  });
+
   it('without bubblewrap (degraded): Node\'s model and the in-process layer still refuse every attempt', async () => {
     const { results, line } = await runProbe({ available: false, reason: 'forced off by the test' });
     if (process.env.SHOW_PROBE) console.log(JSON.stringify(results.plantedSymlink), JSON.parse(line.env.SYMPHONY_SANDBOX ?? '{}').fs);

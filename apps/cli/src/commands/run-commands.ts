@@ -237,8 +237,9 @@ async function runWorkflow(file: string | undefined, values: CommonValues, home:
 
 /** Where a stored run's workflow came from, so a resume loads the same extensions. */
 async function storedSource(home: string, runId: string): Promise<string | undefined> {
-  // A home that does not exist holds no run: refused without creating a store in it.
-  if (!existsSync(home)) throw new SymphonyError('E_NOT_FOUND', `no run "${runId}" in ${resolve(home)}: that home does not exist`, { details: { runId, store: resolve(home) } });
+  // A home that does not exist (or holds no store) holds no run: refused without creating a store in it.
+  const none = noStore(home);
+  if (none) throw new SymphonyError('E_NOT_FOUND', `no run "${runId}" in ${resolve(home)}: ${none}`, { details: { runId, store: resolve(home) } });
   const open = await openStore(home);
   try {
     const run = open.dag.record(runId);
@@ -269,9 +270,35 @@ function stateLabel(state: string, reused?: boolean): string {
   return state === 'done' ? c.green('done') : state === 'failed' ? c.red('failed') : state === 'skipped' ? c.dim('skipped') : c.yellow(state);
 }
 
+/** Why a home holds nothing to inspect (it does not exist, or no run ever made its store), else undefined. */
+function noStore(home: string): string | undefined {
+  if (!existsSync(home)) return 'that home does not exist';
+  if (!existsSync(join(home, 'ledger'))) return 'that home holds no store yet (nothing has run there)';
+  return undefined;
+}
+
+/**
+ * Inspection never creates a home or a store: a home that does not exist, or holds no store yet,
+ * holds no runs and no artifacts. A list is empty (exit 0, with a note on stderr), asking for one
+ * thing is `E_NOT_FOUND` (exit 1), as `symphony run --resume <id>` answers there.
+ */
+function emptyHome(home: string, why: string, what: 'runs' | 'artifacts', values: CommonValues, wanted?: string): number {
+  const store = resolve(home);
+  if (wanted !== undefined) {
+    const thing = what === 'runs' ? `run "${wanted}"` : `artifact ${wanted}`;
+    throw new SymphonyError('E_NOT_FOUND', `no ${thing} in ${store}: ${why}`, { details: { [what === 'runs' ? 'runId' : 'name']: wanted, store } });
+  }
+  if (values.json) process.stdout.write('[]\n');
+  process.stderr.write(`no ${what} in ${store}: ${why} (--home or SYMPHONY_HOME to pick another)\n`);
+  return 0;
+}
+
 async function runsCommand(positionals: string[], values: CommonValues, home: string): Promise<number> {
   const [sub = 'list', runId] = positionals;
   if (!['list', 'show', 'explain'].includes(sub)) throw new SymphonyError('E_USAGE', `unknown "runs ${sub}" (list, show <runId>, explain <runId>)`, { details: { sub } });
+  if (sub !== 'list' && !runId) throw new SymphonyError('E_USAGE', `usage: symphony runs ${sub} <runId>`);
+  const none = noStore(home);
+  if (none) return emptyHome(home, none, 'runs', values, sub === 'list' ? undefined : runId);
   const open = await openStore(home);
   const { inspectRuns } = await import('@symphony/conductor/views');
   const conductor = inspectRuns(open.dag, open.symphony.ledger);
@@ -327,6 +354,10 @@ async function runsCommand(positionals: string[], values: CommonValues, home: st
 
 async function artifactsCommand(positionals: string[], values: CommonValues, home: string): Promise<number> {
   const [sub = 'list', spec] = positionals;
+  if (!['list', 'get'].includes(sub)) throw new SymphonyError('E_USAGE', `unknown "artifacts ${sub}" (list [prefix], get <name[@version]>)`, { details: { sub } });
+  if (sub === 'get' && !spec) throw new SymphonyError('E_USAGE', 'usage: symphony artifacts get <name[@version|@alias]> [--out file]');
+  const none = noStore(home);
+  if (none) return emptyHome(home, none, 'artifacts', values, sub === 'list' ? undefined : spec);
   const open = await openStore(home);
   try {
     if (sub === 'list') {

@@ -76,10 +76,21 @@ md.renderer.rules.image = (tokens, idx, options, env, self) => {
   return `<a href="${md.utils.escapeHtml(src)}" rel="noreferrer noopener">${md.utils.escapeHtml(alt || src)}</a>`;
 };
 
+// A table column's alignment is a class, not markdown-it's `style="text-align:…"`: the page's
+// Content-Security-Policy allows no inline style (apps/web/host/csp.mjs).
+md.core.ruler.push('align_class', (state) => {
+  for (const token of state.tokens) {
+    if (token.type !== 'th_open' && token.type !== 'td_open') continue;
+    const align = /^text-align:(left|center|right)$/.exec(String(token.attrGet('style') ?? ''))?.[1];
+    if (token.attrs) token.attrs = token.attrs.filter(([name]) => name !== 'style');
+    if (align) token.attrJoin('class', `md-align-${align}`);
+  }
+});
+
 /** Markdown as safe HTML: markdown-it without raw HTML, then DOMPurify where there is a DOM. */
 export function markdownHtml(text: string): string {
   const html = md.render(text);
-  return DOMPurify.isSupported ? DOMPurify.sanitize(html) : html;
+  return DOMPurify.isSupported ? DOMPurify.sanitize(html, { FORBID_ATTR: ['style'] }) : html;
 }
 
 export function ArtifactPreview({ name, text }: { name: string; text: string }) {

@@ -9,9 +9,9 @@ import { Checkbox, Field, Input, Select, Switch, Textarea } from '../components/
 import { Graph, type GraphNode } from '../components/ui/graph';
 import { CodeBlock, Progress, Separator } from '../components/ui/misc';
 
-// Radix (tabs, dialogs, tooltips) loads on first use, not with the first screen.
+// Radix (tabs, tooltips) and the dialog load on first use, not with the first screen.
 const Tabs = lazy(() => import('../components/ui/radix').then((m) => ({ default: m.Tabs })));
-const Dialog = lazy(() => import('../components/ui/radix').then((m) => ({ default: m.Dialog })));
+const Dialog = lazy(() => import('../components/ui/dialog').then((m) => ({ default: m.Dialog })));
 const Tooltip = lazy(() => import('../components/ui/radix').then((m) => ({ default: m.Tooltip })));
 import { Table } from '../components/ui/table';
 import { cn } from '../lib/cn';

@@ -16,7 +16,7 @@ const motif = createMotif({
     form: {
       title: 'Feedback form',
       description: "A form whose submit handler runs in the extension's worker",
-      initialState: () => ({ submissions: [], error: null }),
+      initialState: () => ({ submissions: [], error: null, confirming: false }),
       render: ({ state, setState }) => ui.stack({ gap: 4 },
         ui.card({ title: 'Send feedback', description: `Handled by ${manifest.id} in ${isMainThread ? 'the main thread' : `worker thread ${threadId}`}` },
           ui.form({
@@ -38,7 +38,13 @@ const motif = createMotif({
         state.error ? ui.alert({ key: 'error', tone: 'destructive', title: 'Missing name' }, state.error) : null,
         ui.stack({ key: 'results', gap: 2 }, ...state.submissions.map((s, i) => ui.alert({ key: `s${i}`, tone: 'success', title: `Thanks, ${s.name}!` },
           `Rating ${s.rating}/5${s.subscribe ? ', subscribed' : ''}: ${s.message || '(no message)'}`))),
-        ui.badge({ key: 'count', tone: 'outline' }, `${state.submissions.length} submission${state.submissions.length === 1 ? '' : 's'}`)),
+        ui.badge({ key: 'count', tone: 'outline' }, `${state.submissions.length} submission${state.submissions.length === 1 ? '' : 's'}`),
+        // A modal dialog asks before the submissions go.
+        ui.stack({ key: 'clear', direction: 'row', gap: 2 }, ui.button({ variant: 'outline', onClick: () => setState((s) => ({ ...s, confirming: true })) }, 'Clear submissions')),
+        ui.dialog({ key: 'confirm', open: state.confirming === true, title: 'Clear every submission?', description: 'They are kept nowhere else.', onOpenChange: ({ value }) => setState((s) => ({ ...s, confirming: value === true })) },
+          ui.stack({ direction: 'row', gap: 2 },
+            ui.button({ variant: 'destructive', onClick: () => setState((s) => ({ ...s, submissions: [], confirming: false })) }, 'Clear'),
+            ui.button({ variant: 'outline', onClick: () => setState((s) => ({ ...s, confirming: false })) }, 'Keep them')))),
     },
     // Shows what a mistake in an extension looks like: the render fails at the extension's side
     // with the node's path, and the app shows that error instead of a blank panel.
