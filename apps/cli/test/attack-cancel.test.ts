@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -88,5 +88,50 @@ describe('a cancel while a step waits out its retry backoff', () => {
     expect(show.stdout).toMatch(/^die +cancelled +1 /m);
     const shown = JSON.parse((await symphony(['runs', 'show', result.runId, '--json', '--home', home], { cwd: work })).stdout) as { steps: { stepId: string; cancelled?: boolean }[] };
     expect(shown.steps.find((s) => s.stepId === 'die')?.cancelled).toBe(true);
+  });
+});
+
+describe('POST /runs/:id/cancel on a run this server does not drive', () => {
+  it('answers 409 E_RUN_LOCKED naming the holder while a `symphony run` drives it, 409 E_CONFLICT once it ended (never a silent ok)', async () => {
+    const shared = mkdtempSync(join(tmpdir(), 'symphony-atkcancel-srv-'));
+    const children: ChildProcess[] = [];
+    try {
+      const token = /sym_\S+/.exec((await symphony(['tokens', 'create', '--scope', 'run', '--home', shared], { cwd: work })).stdout)?.[0] as string;
+      const log = join(work, 'locked.log');
+      writeFileSync(log, '');
+      const env = { ...process.env, NO_COLOR: '1', ENGINE_LOG: log, ENGINE_GATE: join(work, 'never') };
+      const cli = spawn(process.execPath, [CLI, 'run', join(ENGINE, 'gated.yaml'), '--home', shared], { cwd: work, env, stdio: ['ignore', 'pipe', 'pipe'] });
+      children.push(cli);
+      let out = '';
+      cli.stdout.on('data', (chunk: Buffer) => (out += chunk));
+      cli.stderr.on('data', (chunk: Buffer) => (out += chunk));
+      const cliClosed = new Promise<number | null>((resolve) => cli.on('close', (code) => resolve(code)));
+      const server = spawn(process.execPath, [CLI, 'serve', '--port', '0', '--home', shared], { cwd: work, env: { ...process.env, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
+      children.push(server);
+      let served = '';
+      server.stdout.on('data', (chunk: Buffer) => (served += chunk));
+      // Bounded: 30 s for the gated step to run and the server to listen.
+      for (let i = 0; i < 300 && !(readFileSync(log, 'utf8').includes('exec b') && /http:\/\/\S+/.test(served) && /· (run-\S+)/.test(out)); i++) await new Promise((r) => setTimeout(r, 100));
+      const url = /Symphony server on (http:\/\/\S+)/.exec(served)?.[1] as string;
+      const runId = /· (run-\S+)/.exec(out)?.[1] as string;
+      const cancel = async () => {
+        const res = await fetch(`${url}/runs/${runId}/cancel`, { method: 'POST', headers: { authorization: `Bearer ${token}` } });
+        return { status: res.status, body: (await res.json()) as { code?: string; message?: string } };
+      };
+      const locked = await cancel();
+      expect(locked.status).toBe(409);
+      expect(locked.body.code).toBe('E_RUN_LOCKED');
+      expect(locked.body.message).toMatch(new RegExp(`pid ${cli.pid}`));
+      cli.kill('SIGINT');
+      expect(await cliClosed).toBe(1);
+      const ended = await cancel();
+      expect(ended.status).toBe(409);
+      expect(ended.body.code).toBe('E_CONFLICT');
+      expect(ended.body.message).toMatch(/already ended \(cancelled\)/);
+    } finally {
+      for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+      await Promise.all(children.map((child) => (child.exitCode === null && child.signalCode === null ? new Promise((r) => child.on('close', r)) : undefined)));
+      rmSync(shared, { recursive: true, force: true });
+    }
   });
 });
