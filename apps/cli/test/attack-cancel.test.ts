@@ -14,7 +14,7 @@ afterAll(() => [work, home].forEach((d) => rmSync(d, { recursive: true, force: t
 describe('a stuck instance terminated while another step runs on it', () => {
   it('is not charged to the run crash budget: the always() step on the same extension still runs', async () => {
     // `spin` times out and never lets go: its worker is terminated, which also ends `busy`
-    // (E_EXTENSION_CRASHED). With `crashBudget: 1` that termination used to spend the budget, so
+    // (E_EXTENSION_CRASHED). With `crashBudget: 0` that termination used to spend the budget, so
     // `cleanup` failed E_EXTENSION_FAILED without ever being called.
     const run = await symphony(['run', join(ENGINE, 'stuck-budget.yaml'), '--json', '--home', home], { cwd: work });
     expect(run.code, run.stderr).toBe(1);
@@ -133,5 +133,19 @@ describe('POST /runs/:id/cancel on a run this server does not drive', () => {
       await Promise.all(children.map((child) => (child.exitCode === null && child.signalCode === null ? new Promise((r) => child.on('close', r)) : undefined)));
       rmSync(shared, { recursive: true, force: true });
     }
+  });
+});
+
+describe('crashBudget: 0 (no crash tolerated)', () => {
+  it('runs the extension until it crashes once, then refuses it: not before any crash', async () => {
+    // `crashed >= budget` refused every call of a run with `crashBudget: 0` ("crashed 0 times").
+    const run = await symphony(['run', join(ENGINE, 'budget-zero.yaml'), '--json', '--home', home], { cwd: work });
+    expect(run.code, run.stderr).toBe(1);
+    const result = run.lines.find((l) => l.type === 'result') as { steps: { stepId: string; state: string; error?: { code: string } }[] };
+    expect(result.steps.map((s) => [s.stepId, s.state, s.error?.code])).toEqual([
+      ['a', 'done', undefined],
+      ['die', 'failed', 'E_EXTENSION_CRASHED'],
+      ['after', 'failed', 'E_EXTENSION_FAILED'],
+    ]);
   });
 });

@@ -204,8 +204,10 @@ export function createConductor(services: ConductorServices, options: ConductorO
       const extensionId = uses.slice(0, uses.indexOf('/'));
       const budget = crashes.get(ctx.runId);
       const crashed = budget?.by.get(extensionId) ?? 0;
-      if (budget && crashed >= budget.budget) {
-        throw new SymphonyError('E_EXTENSION_FAILED', `extension ${extensionId} crashed ${crashed} times in run ${ctx.runId} (its crash budget): not called again in this run`, {
+      // The run tolerates `budget` crashes; past it (one more), the extension is not called again.
+      // (`>=` made `crashBudget: 0` refuse every call before any crash.)
+      if (budget && crashed > budget.budget) {
+        throw new SymphonyError('E_EXTENSION_FAILED', `extension ${extensionId} crashed ${crashed} times in run ${ctx.runId}, past its crash budget of ${budget.budget}: not called again in this run`, {
           details: { extensionId, runId: ctx.runId, crashes: crashed, crashBudget: budget.budget },
         });
       }
