@@ -116,6 +116,7 @@ export class BusClient extends EventEmitter<ClientEvents> {
   private methods: Set<string> | undefined;
   private nextId = 1;
   private closedWith: CloseInfo | undefined;
+  private readyInfo: ReadyInfo | undefined;
   /** Set when the host itself terminates the instance (a cut-off call that did not let go). */
   private terminatedFor: { method: string; graceMs: number } | undefined;
   private lastHeardAt = performance.now();
@@ -303,6 +304,11 @@ export class BusClient extends EventEmitter<ClientEvents> {
    * Resolves true once the peer's handler of a cancelled call `id` has settled (at once if it
    * already has, or the connection closed), false if it has not within `graceMs`.
    */
+  /** False for a peer that never reports when a cancelled handler settles (an older SDK). */
+  get peerLetsGo(): boolean {
+    return this.readyInfo?.letGo === true;
+  }
+
   letGoOf(id: number, graceMs: number): Promise<boolean> {
     if (!this.abandoned.has(id) || this.closedWith) return Promise.resolve(true);
     return new Promise<boolean>((resolve) => {
@@ -413,6 +419,7 @@ export class BusClient extends EventEmitter<ClientEvents> {
           return this.protocolError(`a ready message without a list of method names ${describeMessage(message)}`);
         }
         this.methods = new Set(message[1].methods);
+        this.readyInfo = message[1];
         this.resolveReady(message[1]);
         this.emit('ready', message[1]);
         return;
