@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import { ce } from './term.js';
 import { COMMAND_HELP, cliVersion, isUsageError, wantsHelp } from './help.js';
+import { armEarlySigterm } from './early-sigterm.js';
 
 const USAGE = `symphony <command>
 
@@ -43,6 +44,7 @@ export async function main(args: string[]): Promise<number> {
   const argv = args.filter((a) => a !== '--log-json');
   if (argv.length !== args.length) process.env.SYMPHONY_LOG_JSON = '1';
   const [command, ...rest] = argv;
+  if (command === 'run') armEarlySigterm();
   if (command === '-V' || command === '--version') {
     process.stdout.write(`${cliVersion()}\n`);
     return 0;

@@ -209,7 +209,7 @@ export function apiRoutes({ backend, events, tokens, sessions, catalog, checkTok
       method: 'GET', url: '/artifacts/:name/lineage/:version', scope: 'read', params: S.ArtifactParams, summary: 'What an artifact was made from and what was made from it',
       handler: async ({ params }) => {
         if (!backend.artifactLineage || params.version === undefined) throw notFound('lineage');
-        return backend.artifactLineage(params.name, params.version);
+        return (await backend.artifactLineage(params.name, params.version)) ?? Promise.reject(notFound(`artifact ${params.name}@${params.version}`));
       },
     },
     {

@@ -55,7 +55,7 @@ export interface ServerBackend {
   listArtifacts(options: { prefix?: string; limit: number }): Promise<ArtifactSummary[]>;
   /** The artifact's metadata and a stream of its bytes, or undefined if there is none. */
   openArtifact(name: string, version?: number): Promise<{ artifact: ArtifactSummary; body: Readable } | undefined>;
-  /** Artifact lineage: what it was made from, and what was made from it. */
+  /** Artifact lineage: what it was made from, and what was made from it; undefined when there is no such version (404). */
   artifactLineage?(name: string, version: number): Promise<unknown>;
   listExtensions(): Promise<unknown[]>;
   setExtensionEnabled(id: string, enabled: boolean): Promise<void>;

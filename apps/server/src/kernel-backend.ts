@@ -126,6 +126,8 @@ export function createKernelBackend(kernel: Kernel, options: { closeKernel?: boo
       return { artifact: artifactSummary(info), body: Readable.from(artifacts.stream(name, info.version)) };
     },
     async artifactLineage(name, version) {
+      // No such version (a step that returned nothing has no artifact): not found, never an empty lineage.
+      if (!artifacts.info(name, version)) return undefined;
       return { inputs: artifacts.inputsOf({ name, version }), consumers: artifacts.consumersOf({ name, version }) };
     },
     listExtensions: async () => stage?.list() ?? [],

@@ -2,7 +2,7 @@ import { createSymphony } from '@symphony/runtime';
 
 /**
  * The embedded defaults (`@symphony/runtime`) over a real LMDB store under `home`, without
- * extensions, with in-process test steps: `test.steps/echo` returns its input,
+ * extensions, with in-process test steps: `test.steps/echo` returns its input, `test.steps/nothing` returns undefined,
  * `test.steps/wait` sleeps `ms` then returns `{ waited }`, `test.steps/fail` throws, `test.steps/switch`
  * throws while `switches.broken`.
  */
@@ -17,6 +17,7 @@ export async function realKernel(home: string) {
     logLevel: 'silent',
     steps: {
       'test.steps/echo': (input) => input,
+      'test.steps/nothing': () => undefined,
       'test.steps/switch': (input) => {
         if (switches.broken) throw new Error('the switch is off');
         return input;

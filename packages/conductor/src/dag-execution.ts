@@ -301,9 +301,23 @@ export class DagExecution {
     }
   }
 
+  private trackerDrives(): boolean {
+    try {
+      this.dag.ready(this.run.runId);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
   private settle(work: Promise<unknown>): void {
     work
-      .catch((err: unknown) => this.env.logger.warn({ err, runId: this.run.runId }, 'conductor: the DAG tracker refused a step result'))
+      .catch((err: unknown) => {
+        // A tracker that no longer drives the run (closed on SIGTERM: the process is stopping and
+        // the run stays resumable) refuses every late result: expected, nothing to warn about.
+        if (!this.trackerDrives()) return;
+        this.env.logger.warn({ err, runId: this.run.runId }, 'conductor: the DAG tracker refused a step result');
+      })
       .finally(() => {
         this.running--;
         this.poke();

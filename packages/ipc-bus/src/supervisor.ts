@@ -271,7 +271,9 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       // Let the last stderr lines arrive: they usually say why (a bad import, a syntax error).
       await new Promise((resolve) => setTimeout(resolve, 20));
       const stderr = this.stderrTail.join('\n');
-      const error = new SymphonyError('E_EXTENSION_START', `extension ${this.id} failed to start: ${(cause as Error).message}${stderr ? `\n${stderr}` : ''}`, {
+      // The message a user reads says why without Node's stack frames; details keep the whole tail.
+      const why = withoutStackFrames(stderr);
+      const error = new SymphonyError('E_EXTENSION_START', `extension ${this.id} failed to start: ${(cause as Error).message}${why ? `\n${why}` : ''}`, {
         details: { extensionId: this.id, mode: this.options.spec.mode, entry: this.options.spec.entry, ...(exit ? { exit } : {}), ...(stderr ? { stderr } : {}) },
         cause,
       });
@@ -495,4 +497,14 @@ export class LineSplitter {
     this.dropped = 0;
     this.onLine(line);
   }
+}
+
+/** Stderr of a failed start without its stack frames (`    at ...`, `Node.js v20...`) and blank runs. */
+export function withoutStackFrames(text: string): string {
+  return text
+    .split('\n')
+    .filter((line) => !/^\s+at\s/.test(line) && !/^Node\.js v\d/.test(line) && !/^\s*\^+\s*$/.test(line))
+    .join('\n')
+    .replace(/\n{3,}/g, '\n\n')
+    .trim();
 }

@@ -205,6 +205,11 @@ describe('Supervisor', () => {
     const error: any = await s.call('echo', 1).catch((e: any) => e);
     expect(error.code).toBe('E_EXTENSION_START');
     expect(error.details.extensionId).toBe('test.process');
+    // The message says why (Node's "Cannot find module") without Node's stack frames; details keep them.
+    expect(error.message).toMatch(/Cannot find module/);
+    expect(error.message).not.toMatch(/\n\s+at /);
+    expect(error.message).not.toMatch(/Node\.js v\d/);
+    expect(error.details.stderr).toMatch(/\n\s+at /);
   });
 });
 

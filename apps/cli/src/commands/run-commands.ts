@@ -7,6 +7,7 @@ import { SymphonyError, toSymphonyError, type SymphonyEvents } from '@symphony/t
 import { openKernel, scaleOutCatalog } from '../kernel.js';
 import { c, ms, table } from '../term.js';
 import { RunView } from '../run-view.js';
+import { disarmEarlySigterm } from '../early-sigterm.js';
 
 /** What a run interrupted by SIGTERM waits on: its exit (143) comes from the signal handler. */
 const TERMINATING = new Promise<never>(() => {});
@@ -59,8 +60,94 @@ async function runWorkflow(file: string | undefined, values: CommonValues, home:
   if ([file, values.resume, values.rerun].filter(Boolean).length !== 1 || (values.from !== undefined && !values.rerun)) {
     throw new SymphonyError('E_USAGE', 'usage: symphony run <workflow.yaml> [--input k=v] | --resume <runId> | --rerun <runId> [--from failed|all|<step>]  [--json]');
   }
+  // SIGTERM (a supervisor, a CI runner or a shutdown stopping the process) leaves the run as a
+  // crash would: durable and resumable, never cancelled. The summary says so, and the exit code
+  // is the signal's (143), from the first moment on: before the run exists (nothing to resume),
+  // while it runs, and after it ended (the summary is printed, then 143). Never killed by the signal.
+  let phase: 'starting' | 'running' | 'ended' = 'starting';
+  let open: Awaited<ReturnType<typeof openKernel>> | undefined;
+  let view: RunView | undefined;
+  let current: string | undefined;
+  let listeners: (() => void)[] = [];
+  let terminating = false;
+  let lateSigterm = false;
+  const json = values.json === true;
+  let finished = false;
+  const finish = () => {
+    if (finished) return;
+    finished = true;
+    // The result is the last line: acknowledgements that landed while the store settled were
+    // printed before it, nothing comes after it.
+    listeners.forEach((off) => off());
+    let exists = false;
+    let status: string | undefined;
+    try {
+      // Before the store is open, a resumed run is as it was: `running`, resumable.
+      const record = current && open ? open.dag.record(current) : undefined;
+      exists = open ? record !== undefined : current !== undefined;
+      status = record?.status;
+    } catch {
+      exists = true; // a damaged record still names a run
+    }
+    const running = exists && (status === undefined || status === 'running');
+    const hint = running ? `symphony run --resume ${current}${values.home ? ` --home ${values.home}` : ''}` : '';
+    if (json) process.stdout.write(JSON.stringify({ type: 'result', runId: exists ? current : null, status: exists ? (status ?? 'running') : null, interrupted: 'SIGTERM', store: resolve(home) }) + '\n');
+    else if (!exists) process.stdout.write(`${c.red('✖')} interrupted by SIGTERM before a run was created: nothing to resume\n`);
+    else if (!running) process.stdout.write(`${c.red('✖')} run ${current} interrupted by SIGTERM as it ended: it ${status}, nothing to resume (symphony runs show ${current}${values.home ? ` --home ${values.home}` : ''})\n`);
+    else process.stdout.write(`${c.red('✖')} run ${current} interrupted by SIGTERM: it stays \`running\` in ${resolve(home)}; resume it with: ${hint}\n`);
+    process.exit(143);
+  };
+  // A store being opened may be writing: the process never exits in the middle of an lmdb write
+  // (process.exit then waits forever on lmdb's write thread, which waits on this thread).
+  let opening: Promise<unknown> | undefined;
+  const terminate = () => {
+    view?.stop();
+    if (!open) {
+      if (!opening) return finish();
+      // At most 3 s, as for a store that does not settle: a store that never opens never holds the process.
+      const fallback = setTimeout(finish, 3_000);
+      const next = (then: () => void) => () => (clearTimeout(fallback), then());
+      void opening.then(next(terminate), next(finish));
+      return;
+    }
+    // The engine stops driving the run first (nothing more is written for it, its lease is
+    // dropped so a resume starts at once), then the store's writes settle: exiting while its
+    // write thread commits could end the process by a signal rather than 143. A store that does
+    // not settle within 3 s is left as a crash would leave it (the ledger is crash-safe).
+    try {
+      open.dag.close();
+    } catch {
+      // already closed
+    }
+    const ledger = open.symphony.ledger;
+    void Promise.race([ledger.flushed().catch(() => {}), new Promise((r) => setTimeout(r, 3_000).unref())]).then(finish);
+  };
+  // One after the run ended lets the summary finish, then the process exits 143.
+  const onSigterm = () => {
+    if (phase === 'ended') {
+      lateSigterm = true;
+      process.exitCode = 143;
+      // Should anything keep the process alive after its run (a stuck extension), the signal
+      // still ends it, with 143.
+      setTimeout(() => process.exit(143), 3_000).unref();
+      return;
+    }
+    // A second one changes nothing: exiting at once, while a commit is in flight, hung the
+    // process for good (lmdb's write thread waits on this one); it exits once the store settles.
+    if (terminating) return;
+    terminating = true;
+    terminate();
+  };
+  process.on('SIGTERM', onSigterm);
+  disarmEarlySigterm();
+  current = values.resume;
   const stored = values.resume ?? values.rerun;
-  const workflowPath = file ? resolve(file) : stored ? await storedSource(home, stored) : undefined;
+  let workflowPath = file ? resolve(file) : undefined;
+  if (!file && stored) {
+    opening = storedSource(home, stored);
+    workflowPath = (await opening) as string | undefined;
+    opening = undefined;
+  }
   // A workflow's own extensions live beside it, in `extensions/`.
   const extensionDirs = workflowPath ? [join(dirname(workflowPath), 'extensions')] : [];
   // The whole workflow is validated, every `uses:` against the extensions this run would load (read
@@ -74,17 +161,21 @@ async function runWorkflow(file: string | undefined, values: CommonValues, home:
   // Until the run has ended and succeeded, this process has failed: if anything lets the event
   // loop drain mid-run, it must not exit 0.
   process.exitCode = 1;
-  const open = await openKernel({ home, extensionDirs });
+  const opened = openKernel({ home, extensionDirs });
+  opening = opened;
+  open = await opened;
+  opening = undefined;
+  if (terminating) await TERMINATING;
+  phase = 'running';
   const conductor = open.conductor!;
-  const json = values.json === true;
-  const view = json ? undefined : new RunView();
-  const listeners = RUN_EVENTS.map((event) => {
+  view = json ? undefined : new RunView();
+  listeners = RUN_EVENTS.map((event) => {
     const fn = (payload: Record<string, unknown>) => {
       if (json) process.stdout.write(JSON.stringify({ type: 'event', event, ...payload }, noStack) + '\n');
       else view!.on(event, payload);
     };
-    open.kernel.events.on(event as keyof SymphonyEvents & 'run:start', fn as never);
-    return () => open.kernel.events.off(event as 'run:start', fn as never);
+    open!.kernel.events.on(event as keyof SymphonyEvents & 'run:start', fn as never);
+    return () => open!.kernel.events.off(event as 'run:start', fn as never);
   });
   // Ctrl-C cancels the run as GitHub does: running steps are aborted, its `if: always()` /
   // `cancelled()` steps still run. A second Ctrl-C aborts those too; a third exits at once.
@@ -101,36 +192,7 @@ async function runWorkflow(file: string | undefined, values: CommonValues, home:
       );
     }
   };
-  let current: string | undefined;
   process.on('SIGINT', stop);
-  // SIGTERM (a supervisor, a CI runner or a shutdown stopping the process) leaves the run as a
-  // crash would: durable and resumable, never cancelled. The summary says so, and the exit code
-  // is the signal's (143).
-  const terminate = () => {
-    view?.stop();
-    const hint = current ? `symphony run --resume ${current}${values.home ? ` --home ${values.home}` : ''}` : '';
-    if (json) process.stdout.write(JSON.stringify({ type: 'result', runId: current ?? null, status: 'running', interrupted: 'SIGTERM', store: resolve(home) }) + '\n');
-    else process.stdout.write(`${c.red('✖')} run ${current ?? ''} interrupted by SIGTERM: it stays \`running\` in ${resolve(home)}${hint ? `; resume it with: ${hint}` : ''}\n`);
-    // The engine stops driving the run first (nothing more is written for it, its lease is
-    // dropped so a resume starts at once), then the store's writes settle: exiting while its
-    // write thread commits could end the process by a signal rather than 143. A store that does
-    // not settle within 3 s is left as a crash would leave it (the ledger is crash-safe).
-    try {
-      open.dag.close();
-    } catch {
-      // already closed
-    }
-    const ledger = open.symphony.ledger;
-    void Promise.race([ledger.flushed().catch(() => {}), new Promise((r) => setTimeout(r, 3_000).unref())]).then(() => process.exit(143));
-  };
-  // A second SIGTERM while closing exits at once, still with 143.
-  let terminating = false;
-  const onSigterm = () => {
-    if (terminating) process.exit(143);
-    terminating = true;
-    terminate();
-  };
-  process.on('SIGTERM', onSigterm);
   // The process ends only when the run ends: this keeps the event loop alive whatever the
   // extensions, timers and backoffs in between do.
   const keepAlive = setInterval(() => {}, 1 << 30);
@@ -183,7 +245,7 @@ async function runWorkflow(file: string | undefined, values: CommonValues, home:
     throw e;
   } finally {
     process.off('SIGINT', stop);
-    process.off('SIGTERM', onSigterm);
+    phase = 'ended';
     process.off('beforeExit', drained);
     clearInterval(keepAlive);
     listeners.forEach((off) => off());
@@ -192,11 +254,11 @@ async function runWorkflow(file: string | undefined, values: CommonValues, home:
   const shown = conductor.show(result.runId);
   const steps = shown.steps;
   await open.close();
-  const code = result.status === 'succeeded' ? 0 : 1;
-  process.exitCode = code;
+  const ok = result.status === 'succeeded';
+  process.exitCode = lateSigterm ? 143 : ok ? 0 : 1;
   if (json) {
-    process.stdout.write(JSON.stringify({ type: 'result', ...result, store: resolve(home) }, noStack) + '\n');
-    return code;
+    process.stdout.write(JSON.stringify({ type: 'result', ...result, ...(lateSigterm ? { interrupted: 'SIGTERM' } : {}), store: resolve(home) }, noStack) + '\n');
+    return lateSigterm ? 143 : ok ? 0 : 1;
   }
   const served = new Map(steps.map((s) => [s.stepId, s.servedBy]));
   process.stdout.write(
@@ -217,7 +279,7 @@ async function runWorkflow(file: string | undefined, values: CommonValues, home:
   if (result.status === 'succeeded') {
     process.stdout.write(`${c.green('✔')} ${result.status} in ${ms(result.durationMs)} · run ${result.runId}\n`);
     process.stdout.write(`  artifacts: ${resolve(home)} (symphony artifacts list --home ${home}; symphony runs explain ${result.runId})\n`);
-    return 0;
+    return lateSigterm ? 143 : 0;
   }
   const err = result.error;
   process.stdout.write(`${c.red('✖')} ${result.status} in ${ms(result.durationMs)} · run ${result.runId}\n`);
@@ -232,7 +294,7 @@ async function runWorkflow(file: string | undefined, values: CommonValues, home:
   } else if (err) process.stdout.write(`  step ${c.bold(err.stepId ?? '?')} failed: ${err.message} ${c.dim(`[${err.code}]`)}\n`);
   // pit.dag ends failed and cancelled runs for good (resume is for runs cut off by a crash).
   process.stdout.write(`  run the failed steps again (keeping what succeeded): symphony run --rerun ${result.runId}${values.home ? ` --home ${values.home}` : ''}\n`);
-  return 1;
+  return lateSigterm ? 143 : 1;
 }
 
 /** Where a stored run's workflow came from, so a resume loads the same extensions. */
