@@ -139,6 +139,7 @@ export function apiRoutes({ backend, events, tokens, sessions, catalog, checkTok
     },
     {
       method: 'POST', url: '/runs/:id/cancel', scope: 'run', params: S.RunParams, summary: 'Cancel a run',
+      returns: '`{ ok: true }`; a second cancel aborts the cleanup steps too; 409 `E_CONFLICT` when the run has ended (or was interrupted and nobody drives it), 409 `E_RUN_LOCKED` naming the holder when another process drives it',
       handler: async ({ params }) => (await backend.cancelRun(params.id), { ok: true }),
     },
     {

@@ -95,8 +95,19 @@ export function createKernelBackend(kernel: Kernel, options: { closeKernel?: boo
       return conductor.explain(runId).map(({ features: _f, probabilities: _p, ...d }) => d);
     },
     async cancelRun(runId) {
-      if (!findRun(runId)) throw new SymphonyError('E_NOT_FOUND', `run ${runId} not found`, { details: { runId } });
-      conductor.cancel(runId);
+      const found = findRun(runId);
+      if (!found) throw new SymphonyError('E_NOT_FOUND', `run ${runId} not found`, { details: { runId } });
+      if (conductor.cancel(runId)) return;
+      // Not driven here: say so rather than answer `ok` for a cancel that reaches nobody.
+      const status = found.run.status;
+      if (status !== 'running') throw new SymphonyError('E_CONFLICT', `run ${runId} already ended (${status}): nothing to cancel`, { details: { runId, status } });
+      const holder = dag?.holder?.(runId) as { pid: number; host: string; since: number } | undefined;
+      if (holder) {
+        throw new SymphonyError('E_RUN_LOCKED', `run ${runId} is driven by another process (pid ${holder.pid} on ${holder.host}, since ${new Date(holder.since).toISOString()}): cancel it there (Ctrl-C on its \`symphony run\`)`, {
+          details: { runId, holder: { pid: holder.pid, host: holder.host, since: holder.since } },
+        });
+      }
+      throw new SymphonyError('E_CONFLICT', `run ${runId} was interrupted and nobody drives it: resume it (POST /runs/${runId}/resume), then cancel it`, { details: { runId, status } });
     },
     async resumeRun(runId) {
       if (!findRun(runId)) throw new SymphonyError('E_NOT_FOUND', `run ${runId} not found`, { details: { runId } });

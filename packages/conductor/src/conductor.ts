@@ -204,8 +204,10 @@ export function createConductor(services: ConductorServices, options: ConductorO
       const extensionId = uses.slice(0, uses.indexOf('/'));
       const budget = crashes.get(ctx.runId);
       const crashed = budget?.by.get(extensionId) ?? 0;
-      if (budget && crashed >= budget.budget) {
-        throw new SymphonyError('E_EXTENSION_FAILED', `extension ${extensionId} crashed ${crashed} times in run ${ctx.runId} (its crash budget): not called again in this run`, {
+      // The run tolerates `budget` crashes; past it (one more), the extension is not called again.
+      // (`>=` made `crashBudget: 0` refuse every call before any crash.)
+      if (budget && crashed > budget.budget) {
+        throw new SymphonyError('E_EXTENSION_FAILED', `extension ${extensionId} crashed ${crashed} times in run ${ctx.runId}, past its crash budget of ${budget.budget}: not called again in this run`, {
           details: { extensionId, runId: ctx.runId, crashes: crashed, crashBudget: budget.budget },
         });
       }
@@ -225,8 +227,11 @@ export function createConductor(services: ConductorServices, options: ConductorO
         });
       } catch (err) {
         // A crash is a failed attempt (the step's retry decides); the stage restarts the extension.
-        // One crash fails every call it had in flight at once: those count as one crash.
-        if (budget && (err as SymphonyError)?.code === 'E_EXTENSION_CRASHED') {
+        // One crash fails every call it had in flight at once: those count as one crash. An
+        // instance the host terminated itself (a cut-off call that did not let go: `details.stuck`)
+        // did not crash: its other calls fail, but the run's crash budget is not charged.
+        const stuck = (err as SymphonyError)?.details?.stuck !== undefined;
+        if (budget && (err as SymphonyError)?.code === 'E_EXTENSION_CRASHED' && !stuck) {
           const at = performance.now();
           if (at - (budget.lastAt.get(extensionId) ?? -Infinity) > CRASH_COALESCE_MS) budget.by.set(extensionId, (budget.by.get(extensionId) ?? 0) + 1);
           budget.lastAt.set(extensionId, at);

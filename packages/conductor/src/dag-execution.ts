@@ -16,6 +16,8 @@ export interface StepSummary {
   error?: SymphonyErrorJSON;
   /** Host crashes during this step (they never count as attempts). */
   interruptions?: number;
+  /** A failed step the run's cancel cut off: its outcome is `cancelled`, not a failure. */
+  cancelled?: boolean;
   /** True when the output came from an earlier process (a resumed run). */
   reused?: boolean;
   /** Steps with a `check:`: the quality it gave the output, 0..1. */
@@ -75,6 +77,7 @@ export interface DagRunView {
     state: string;
     attempts: number;
     interruptions?: number;
+    cancelled?: boolean;
     servedBy?: string;
     output?: ArtifactRef;
     error?: SymphonyErrorJSON;
@@ -195,6 +198,7 @@ export class DagExecution {
         ...(s.output ? { output: s.output } : {}),
         ...(s.error && s.state === 'failed' ? { error: stripStack(s.error) } : {}),
         ...(s.interruptions ? { interruptions: s.interruptions } : {}),
+        ...(s.cancelled && s.state === 'failed' ? { cancelled: true } : {}),
         ...(s.state === 'done' && !mine.has(s.stepId) ? { reused: true } : {}),
         ...(s.state === 'done' && t?.quality !== undefined ? { quality: t.quality } : {}),
       };

@@ -42,6 +42,8 @@ export interface StepRecord {
   error?: SymphonyErrorJSON;
   /** Host crashes during this step's attempts (they do not count as attempts). */
   interruptions?: number;
+  /** A failed step the run's cancel cut off: its outcome is `cancelled`, not a failure. */
+  cancelled?: boolean;
   /** The run whose result this step carried over (a re-run); it did not run in this one. */
   reusedFrom?: string;
   startedAt: number;

@@ -58,6 +58,7 @@ export function inspectRunsLazy(getDag: () => Pick<DagPort, 'record' | 'runs' | 
         state: s.state as StepRecord['state'],
         attempts: s.attempts,
         ...(s.interruptions ? { interruptions: s.interruptions } : {}),
+        ...(s.cancelled ? { cancelled: true } : {}),
         ...(s.output ? { output: s.output } : {}),
         ...(s.servedBy ? { servedBy: s.servedBy } : {}),
         ...(s.error ? { error: s.error } : {}),

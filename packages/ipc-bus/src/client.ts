@@ -19,6 +19,17 @@ export interface CallLimits {
   unresponsiveMs: number;
 }
 
+const LOG_LEVELS = new Set<unknown>(['trace', 'debug', 'info', 'warn', 'error']);
+
+/** A peer's message, short, for an error (never throws on odd values). */
+function describeMessage(message: unknown): string {
+  try {
+    return (JSON.stringify(message) ?? String(message)).slice(0, 80);
+  } catch {
+    return '(unprintable)';
+  }
+}
+
 /** Cancelled calls remembered until their handler settles; past this the oldest is forgotten. */
 const MAX_ABANDONED = 1024;
 
@@ -105,6 +116,9 @@ export class BusClient extends EventEmitter<ClientEvents> {
   private methods: Set<string> | undefined;
   private nextId = 1;
   private closedWith: CloseInfo | undefined;
+  private readyInfo: ReadyInfo | undefined;
+  /** Set when the host itself terminates the instance (a cut-off call that did not let go). */
+  private terminatedFor: { method: string; graceMs: number } | undefined;
   private lastHeardAt = performance.now();
   private unresponsive = false;
   private readonly watchdog: NodeJS.Timeout;
@@ -290,6 +304,11 @@ export class BusClient extends EventEmitter<ClientEvents> {
    * Resolves true once the peer's handler of a cancelled call `id` has settled (at once if it
    * already has, or the connection closed), false if it has not within `graceMs`.
    */
+  /** False for a peer that never reports when a cancelled handler settles (an older SDK). */
+  get peerLetsGo(): boolean {
+    return this.readyInfo?.letGo === true;
+  }
+
   letGoOf(id: number, graceMs: number): Promise<boolean> {
     if (!this.abandoned.has(id) || this.closedWith) return Promise.resolve(true);
     return new Promise<boolean>((resolve) => {
@@ -325,7 +344,17 @@ export class BusClient extends EventEmitter<ClientEvents> {
       this.unresponsive = false;
       this.emit('responsive');
     }
-    for (const message of frame as Message[]) this.handle(message);
+    for (const message of frame as Message[]) {
+      if (this.closedWith) return;
+      // The peer is not trusted: a message of the wrong shape closes its connection (E_PROTOCOL),
+      // it never throws out of this handler (which would take the whole host down).
+      if (!Array.isArray(message)) return this.protocolError(`a message that is not an array (${message === null ? 'null' : typeof message})`);
+      try {
+        this.handle(message);
+      } catch (error) {
+        return this.protocolError(`a malformed message ${describeMessage(message)} (${(error as Error)?.message ?? String(error)})`);
+      }
+    }
   };
 
   private handle(message: Message): void {
@@ -345,6 +374,7 @@ export class BusClient extends EventEmitter<ClientEvents> {
         return;
       }
       case Op.Ack:
+        if (!Array.isArray(message[1])) return this.protocolError(`an ack without a list of ids ${describeMessage(message)}`);
         for (const id of message[1]) {
           const entry = this.pending.get(id);
           if (entry) entry.acked = true;
@@ -361,17 +391,21 @@ export class BusClient extends EventEmitter<ClientEvents> {
         this.emit('event', message[1], message[2]);
         return;
       case Op.Log: {
-        const fields = message[3] as Record<string, unknown> | undefined;
+        // An unknown level is logged as info; fields that are no object are dropped.
+        const level: LogLevel = LOG_LEVELS.has(message[1]) ? message[1] : 'info';
+        const raw = message[3] as unknown;
+        const fields = typeof raw === 'object' && raw !== null && !Array.isArray(raw) ? (raw as Record<string, unknown>) : undefined;
+        const text = typeof message[2] === 'string' ? message[2] : String(message[2]);
         const entry = typeof fields?.callId === 'number' ? this.pending.get(fields.callId) : undefined;
         if (entry?.onLog) {
           const stream = fields?.stream === 'stdout' || fields?.stream === 'stderr' ? fields.stream : undefined;
           try {
-            entry.onLog(stream ? { stream, line: String(message[2]) } : { stream: 'log', level: message[1], line: String(message[2]) });
+            entry.onLog(stream ? { stream, line: text } : { stream: 'log', level, line: text });
           } catch {
             // A listener's failure never breaks the bus.
           }
         }
-        this.emit('log', message[1], message[2], message[3]);
+        this.emit('log', level, text, fields);
         return;
       }
       case Op.Pong:
@@ -379,11 +413,17 @@ export class BusClient extends EventEmitter<ClientEvents> {
         this.pings.get(message[1])?.(0);
         this.pings.delete(message[1]);
         return;
-      case Op.Ready:
+      case Op.Ready: {
+        const info = message[1] as unknown as { methods?: unknown } | null;
+        if (typeof info !== 'object' || info === null || !Array.isArray(info.methods) || !info.methods.every((m) => typeof m === 'string')) {
+          return this.protocolError(`a ready message without a list of method names ${describeMessage(message)}`);
+        }
         this.methods = new Set(message[1].methods);
+        this.readyInfo = message[1];
         this.resolveReady(message[1]);
         this.emit('ready', message[1]);
         return;
+      }
       default:
         this.protocolError(`an unknown message ${JSON.stringify(message).slice(0, 80)}`);
     }
@@ -437,7 +477,25 @@ export class BusClient extends EventEmitter<ClientEvents> {
     if (entries.length > 0) this.emit('idle');
   }
 
+  /**
+   * Says the host is about to terminate this instance because a cut-off call of `method` did not
+   * let go within `graceMs`: the calls still in flight then fail `E_EXTENSION_CRASHED` with
+   * `details.stuck` (`{ method, graceMs }`), so a caller can tell this from a crash of the
+   * extension's own (the Conductor does not charge it to a run's crash budget).
+   */
+  markTerminated(method: string, graceMs: number): void {
+    if (!this.closedWith) this.terminatedFor = { method, graceMs };
+  }
+
   private crashError(method: string, info: CloseInfo): SymphonyError {
+    const stuck = this.terminatedFor;
+    if (stuck) {
+      return new SymphonyError(
+        'E_EXTENSION_CRASHED',
+        `${this.peer} was terminated by the host while ${method} was pending: a cut-off call of ${stuck.method} did not let go within ${stuck.graceMs} ms`,
+        { details: { extensionId: this.peer, method, reason: info.reason, exitCode: info.exitCode, signal: info.signal, stuck: { ...stuck } } },
+      );
+    }
     const how =
       info.reason === 'exit'
         ? `exited (${info.signal ? `signal ${info.signal}` : `code ${info.exitCode}`})${info.error ? `: ${info.error.message}` : ''}`

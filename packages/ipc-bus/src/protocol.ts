@@ -60,6 +60,11 @@ export interface ReadyInfo {
   /** Method names the extension serves; the host rejects others at once with E_METHOD_UNKNOWN. */
   methods: string[];
   pid: number;
+  /**
+   * The peer reports when a cancelled handler settles (the `Fail` after `Cancel`). Absent from
+   * peers built with an older SDK: for them only a busy instance (no pong) is terminated.
+   */
+  letGo?: boolean;
 }
 
 export type HostMessage = RequestMessage | CancelMessage | PingMessage | ShutdownMessage;

@@ -160,7 +160,7 @@ export function serve(endpoint: BusEndpoint, options: ServeOptions): BusServer {
     for (const ctx of running.values()) ctx.abort();
     running.clear();
   });
-  writer.push([Op.Ready, { methods: [...methods], pid: process.pid }]);
+  writer.push([Op.Ready, { methods: [...methods], pid: process.pid, letGo: true }]);
 
   return {
     emit: (name, payload) => writer.push([Op.Event, name, payload]),

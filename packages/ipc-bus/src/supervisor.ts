@@ -298,14 +298,24 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     // A call cut off (timed out, aborted) whose handler does not let go within the grace (a CPU
     // loop, a promise deaf to its signal): the instance is terminated at once, never left to fail
     // the next call or to be found by a health ping seconds later.
+    let warnedOldPeer = false;
     client.on('cancelled', ({ id, method }) => {
       const graceMs = this.options.cancelGraceMs ?? DEFAULT_CANCEL_GRACE_MS;
-      const verdict: Promise<void> = client.letGoOf(id, graceMs).then(async (letGo) => {
+      // A peer built with an older SDK never says its handler let go: waiting for that would
+      // terminate it after every cut-off call. It is terminated only if it is busy (no pong).
+      const oldPeer = !client.peerLetsGo;
+      if (oldPeer && !warnedOldPeer) {
+        warnedOldPeer = true;
+        this.logger.warn({ method }, `extension ${this.id} runs an older @symphony/sdk that does not report when a cut-off call lets go: a handler spinning on the CPU is still terminated after ${graceMs} ms, but one awaiting something deaf to ctx.signal keeps its instance busy; rebuild it with the current @symphony/sdk`);
+      }
+      const settled = oldPeer ? client.ping(graceMs).then(() => true, () => false) : client.letGoOf(id, graceMs);
+      const verdict: Promise<void> = settled.then(async (letGo) => {
         if (letGo || this.instance?.client !== client || this.currentState !== 'running') return;
         this.logger.warn({ method, graceMs }, `a call of ${method} was cut off and its handler did not let go within ${graceMs} ms; terminating the instance (restarted on the next call)`);
         this.instance = undefined;
         this.stopPinging();
         this.setState('idle');
+        client.markTerminated(method, graceMs);
         launched.kill('SIGKILL');
         this.emit('stuck', { method, graceMs });
         await withDeadline(launched.exited, 5_000);

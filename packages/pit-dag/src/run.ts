@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import {
   SymphonyError,
   validationError,
@@ -81,7 +82,7 @@ export function activate(record: RunRecord, graph: RunGraph, durations: Float64A
     graph,
     durations,
     ready: new ReadySet(graph, upwardRanks(graph, durations)),
-    controller: new AbortController(),
+    controller: runController(),
     attempts: new Int32Array(n),
     startedAt: new Float64Array(n),
     observed: new Float64Array(n).fill(-1),
@@ -108,6 +109,17 @@ export function activate(record: RunRecord, graph: RunGraph, durations: Float64A
     resolveDone,
     rejectDone,
   };
+}
+
+/**
+ * The run's abort controller. Every step started without `timeoutMs` shares its signal, and each
+ * call waiting on it adds a listener: a wide run (more than 10 steps at once) must not print
+ * Node's MaxListenersExceededWarning on the user's terminal.
+ */
+export function runController(): AbortController {
+  const controller = new AbortController();
+  setMaxListeners(0, controller.signal);
+  return controller;
 }
 
 /**
@@ -224,6 +236,7 @@ export function viewOfActive(run: ActiveRun, status: RunStatus): RunStateView {
     if (output) step.output = output;
     if (error) step.error = error;
     if (run.interruptions[i]) step.interruptions = run.interruptions[i] as number;
+    if (run.aborted[i] && step.state === 'failed') step.cancelled = true;
     const servedBy = run.servedBy[i];
     if (servedBy) step.servedBy = servedBy;
     const reusedFrom = run.reusedFrom?.get(i);
@@ -248,6 +261,7 @@ export function viewOfRecords(record: RunRecord, steps: Map<string, StepRecord>)
     if (saved?.output) step.output = saved.output;
     if (saved?.error) step.error = saved.error;
     if (saved?.interruptions) step.interruptions = saved.interruptions;
+    if (saved?.cancelled && saved.status === 'failed') step.cancelled = true;
     if (saved?.servedBy) step.servedBy = saved.servedBy;
     if (saved?.startedAt) step.startedAt = saved.startedAt;
     if (saved?.endedAt) step.endedAt = saved.endedAt;

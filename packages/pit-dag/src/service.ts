@@ -26,6 +26,7 @@ import {
   prepareGraph,
   requireRunning,
   retryDecision,
+  runController,
   stepRecord,
   upstreamOutputs,
   viewOfActive,
@@ -719,7 +720,7 @@ export function createDagService(deps: DagServiceDeps): DagService {
         run.ready.clear();
       } else {
         // Cleanup steps get a signal of their own (a second cancel aborts them).
-        run.controller = new AbortController();
+        run.controller = runController();
         const fresh = run.ready.snapshot();
         run.ready.clear();
         // A step waiting out a retry backoff never retries: it ends cancelled, with its last error.

@@ -56,6 +56,8 @@ export interface StepStateView {
   attempts: number;
   /** Host crashes during this step's attempts. */
   interruptions?: number;
+  /** A failed step the run's cancel cut off (aborted, or stopped in its retry backoff): outcome `cancelled`, no failure. */
+  cancelled?: boolean;
   /** `extension/method` that served the step, when its driver said so. */
   servedBy?: string;
   /** From the ledger (views of runs this process does not drive). */

@@ -266,7 +266,7 @@ async function runWorkflow(file: string | undefined, values: CommonValues, home:
       table(
         result.steps.map((s) => [
           s.stepId,
-          stateLabel(s.state === 'failed' && s.error?.code === 'E_ABORTED' ? 'cancelled' : s.state, s.reused),
+          stateLabel(s.state === 'failed' && (s.cancelled || s.error?.code === 'E_ABORTED') ? 'cancelled' : s.state, s.reused),
           String(s.attempts) + (s.interruptions ? c.dim(` (+${s.interruptions} interrupted)`) : ''),
           s.state === 'skipped' || s.reused ? '' : ms(s.durationMs),
           (served.get(s.stepId) ?? '') + (s.quality === undefined ? '' : c.dim(` (check: quality ${s.quality.toFixed(2)})`)),
@@ -284,7 +284,7 @@ async function runWorkflow(file: string | undefined, values: CommonValues, home:
   const err = result.error;
   process.stdout.write(`${c.red('✖')} ${result.status} in ${ms(result.durationMs)} · run ${result.runId}\n`);
   if (result.status === 'cancelled') {
-    const aborted = result.steps.filter((s) => s.state === 'failed' && s.error?.code === 'E_ABORTED').map((s) => s.stepId);
+    const aborted = result.steps.filter((s) => s.state === 'failed' && (s.cancelled || s.error?.code === 'E_ABORTED')).map((s) => s.stepId);
     const unstarted = result.steps.filter((s) => s.state === 'pending').length;
     process.stdout.write(
       `  cancelled${aborted.length > 0 ? `: aborted ${aborted.join(', ')}` : ''}; steps with \`if: always()\` or \`cancelled()\` ran, the others were skipped` +
@@ -380,7 +380,7 @@ async function runsCommand(positionals: string[], values: CommonValues, home: st
       }
       process.stdout.write(`${c.bold(run.workflow.name)} · ${run.runId} · ${run.status}${run.source ? ` · ${run.source}` : ''}\n`);
       process.stdout.write(`inputs: ${JSON.stringify(run.inputs)}   policy: ${run.policy}   resumes: ${run.resumes}${run.startedBy ? `   started by: ${run.startedBy}` : ''}${run.rerunOf ? `   re-run of ${run.rerunOf} (${run.rerunFrom})` : ''}\n\n`);
-      process.stdout.write(table(steps.map((s) => [s.stepId, s.reusedFrom ? `${s.state} (from ${s.reusedFrom})` : s.state, String(s.attempts), ms(s.durationMs), s.servedBy ?? '', s.output ? `${s.output.name}@${s.output.version}` : s.error ? `${s.error.code}: ${s.error.message}` : '']), ['step', 'state', 'attempts', 'time', 'served by', 'output / error']) + '\n');
+      process.stdout.write(table(steps.map((s) => [s.stepId, s.reusedFrom ? `${s.state} (from ${s.reusedFrom})` : s.state === 'failed' && s.cancelled ? 'cancelled' : s.state, String(s.attempts), ms(s.durationMs), s.servedBy ?? '', s.output ? `${s.output.name}@${s.output.version}` : s.error ? `${s.error.code}: ${s.error.message}` : '']), ['step', 'state', 'attempts', 'time', 'served by', 'output / error']) + '\n');
       return 0;
     }
     if (sub === 'explain') {
