@@ -138,9 +138,9 @@ export function apiRoutes({ backend, events, tokens, sessions, catalog, checkTok
       },
     },
     {
-      method: 'POST', url: '/runs/:id/cancel', scope: 'run', params: S.RunParams, summary: 'Cancel a run',
-      returns: '`{ ok: true }`; a second cancel aborts the cleanup steps too; 409 `E_CONFLICT` when the run has ended (or was interrupted and nobody drives it), 409 `E_RUN_LOCKED` naming the holder when another process drives it',
-      handler: async ({ params }) => (await backend.cancelRun(params.id), { ok: true }),
+      method: 'POST', url: '/runs/:id/cancel', scope: 'run', params: S.RunParams, body: S.CancelBody, summary: 'Cancel a run',
+      returns: '`{ ok: true }`; cancelling again changes nothing (its cleanup steps still run); `{ "force": true }` aborts the cleanup steps too (GitHub\'s force-cancel); 409 `E_CONFLICT` when the run has ended (or was interrupted and nobody drives it), 409 `E_RUN_LOCKED` naming the holder when another process drives it',
+      handler: async ({ params, body }) => (await backend.cancelRun(params.id, { force: body.force }), { ok: true }),
     },
     {
       method: 'POST', url: '/runs/:id/resume', scope: 'run', params: S.RunParams, summary: 'Resume a crashed or interrupted run',

@@ -45,7 +45,8 @@ export interface ServerBackend {
   getRun(runId: string): Promise<(RunSummary & Record<string, unknown>) | undefined>;
   /** The Conductor's decisions for a run (chosen provider and why), oldest first; absent: none recorded. */
   explainRun?(runId: string): Promise<unknown[]>;
-  cancelRun(runId: string): Promise<void>;
+  /** `force`: GitHub's force-cancel, which aborts the cleanup (`always()`/`cancelled()`) steps too. */
+  cancelRun(runId: string, options?: { force?: boolean }): Promise<void>;
   resumeRun(runId: string): Promise<void>;
   /**
    * A new run of an ended run's workflow and inputs (`from`: `all`, `failed` or a step id; the

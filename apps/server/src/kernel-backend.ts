@@ -94,10 +94,10 @@ export function createKernelBackend(kernel: Kernel, options: { closeKernel?: boo
       // The candidates, chosen provider, verdict and reason; the policy's raw features stay out.
       return conductor.explain(runId).map(({ features: _f, probabilities: _p, ...d }) => d);
     },
-    async cancelRun(runId) {
+    async cancelRun(runId, options = {}) {
       const found = findRun(runId);
       if (!found) throw new SymphonyError('E_NOT_FOUND', `run ${runId} not found`, { details: { runId } });
-      if (conductor.cancel(runId)) return;
+      if (conductor.cancel(runId, { force: options.force === true })) return;
       // Not driven here: say so rather than answer `ok` for a cancel that reaches nobody.
       const status = found.run.status;
       if (status !== 'running') throw new SymphonyError('E_CONFLICT', `run ${runId} already ended (${status}): nothing to cancel`, { details: { runId, status } });

@@ -40,6 +40,11 @@ export const SubmitRunBody = z
 
 /** `POST /runs/:id/rerun`: what runs again (`all`, `failed`, or a step id and everything after it). */
 // No body at all is `from: all`, as `{}` is (a bare `curl -X POST .../rerun` re-runs the whole run).
+export const CancelBody = z
+  .object({ force: z.boolean().default(false) })
+  .strict()
+  .default({ force: false });
+
 export const RerunBody = z
   .object({ from: z.string().regex(/^[A-Za-z0-9_-]{1,128}$/, 'must be "all", "failed" or a step id').default('all') })
   .strict()

@@ -195,6 +195,30 @@ describe('the server over a real kernel, Conductor and LMDB store', () => {
     expect((await until(slow.runId)).status).toBe('cancelled');
   });
 
+  it('POST /runs/:id/cancel twice keeps the cleanup running; { force: true } aborts it (GitHub\'s force-cancel)', async () => {
+    const wf = { name: 'force', steps: [{ id: 'w', uses: 'test.steps/wait', with: { ms: 20_000 } }, { id: 't', uses: 'test.steps/wait', needs: ['w'], if: 'always()', with: { ms: 20_000 } }] };
+    const { runId } = (await (await fetch(`${ctx.url}/runs`, { method: 'POST', headers: auth(), body: JSON.stringify({ workflow: wf }) })).json()) as { runId: string };
+    const stepState = async (id: string) => ((await get(`/runs/${runId}`)) as { steps: Array<{ stepId: string; state: string }> }).steps.find((st) => st.stepId === id)?.state;
+    const cancel = (body?: unknown) => fetch(`${ctx.url}/runs/${runId}/cancel`, { method: 'POST', headers: auth(), ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
+    for (let i = 0; i < 100 && (await stepState('w')) !== 'running'; i++) await new Promise((r) => setTimeout(r, 50));
+    expect((await cancel()).status).toBe(200);
+    // Bounded: the cleanup step starts once w's abort is recorded.
+    for (let i = 0; i < 100 && (await stepState('t')) !== 'running'; i++) await new Promise((r) => setTimeout(r, 50));
+    expect(await stepState('t')).toBe('running');
+    // A retried request (or a second user) changes nothing: the cleanup goes on.
+    expect((await cancel({})).status).toBe(200);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(await stepState('t')).toBe('running');
+    expect((await cancel({ force: 'yes' })).status).toBe(400);
+    expect((await cancel({ force: true })).status).toBe(200);
+    let run: { status: string } = { status: 'running' };
+    for (let i = 0; i < 100 && run.status === 'running'; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      run = (await get(`/runs/${runId}`)) as { status: string };
+    }
+    expect(run.status).toBe('cancelled');
+  });
+
   it('404s unknown runs and artifacts', async () => {
     expect((await fetch(`${ctx.url}/runs/run-unknown`, { headers: auth() })).status).toBe(404);
     expect((await fetch(`${ctx.url}/runs/run-unknown/cancel`, { method: 'POST', headers: auth() })).status).toBe(404);

@@ -116,10 +116,11 @@ export interface Conductor {
   /**
    * Cancels a run this process drives (GitHub's semantics): running steps are aborted, steps not
    * yet started are skipped unless their `if:` holds once cancelled (`always()`, `cancelled()`),
-   * and those cleanup steps run before the run ends `cancelled`. A second cancel aborts the
-   * cleanup too. False when this process does not drive the run.
+   * and those cleanup steps run before the run ends `cancelled`. Cancelling again changes nothing
+   * (a retried request, two users at once); `{ force: true }` (GitHub's force-cancel) aborts the
+   * cleanup steps too. False when this process does not drive the run.
    */
-  cancel(runId: string): boolean;
+  cancel(runId: string, options?: { force?: boolean }): boolean;
   registerStep(uses: string, fn: StepFunction, options?: StepRegistration): () => void;
   /**
    * What a workflow's `uses:` can name: the Stage's extensions plus the steps registered here,
@@ -355,12 +356,19 @@ export function createConductor(services: ConductorServices, options: ConductorO
       };
       return begin({ runId: newRunId(), workflow: old.workflow, inputs: old.inputs, meta, ...(rerun ? { reuse: { runId, rerun } } : {}) }, rerunOptions.signal);
     },
-    cancel(runId) {
+    cancel(runId, options = {}) {
       const controller = active.get(runId);
       if (!controller) return false;
-      // The first cancel reaches pit.dag through the run's signal; a second one force-cancels.
-      if (controller.signal.aborted) void requireDag().cancel(runId, 'cancelled again').catch(() => {});
-      else controller.abort();
+      // The cancel reaches pit.dag through the run's signal (once); a force-cancel is pit.dag's
+      // second cancel, which aborts the cleanup steps too.
+      const first = !controller.signal.aborted;
+      if (first) controller.abort();
+      if (options.force) {
+        const force = () => void requireDag().cancel(runId, 'force-cancelled').catch(() => {});
+        // After the first cancel is recorded (its listener runs on the abort, in this turn).
+        if (first) queueMicrotask(force);
+        else force();
+      }
       return true;
     },
     registerStep(uses, fn, registration = {}) {

@@ -213,7 +213,7 @@ const diamond = {
     expect(r.steps.map((s) => s.state)).toEqual(['skipped', 'done']);
   });
 
-  it('after a cancel runs the always() / cancelled() cleanup steps (their signal live), skips the rest; a second cancel aborts the cleanup', async () => {
+  it('after a cancel runs the always() / cancelled() cleanup steps (their signal live), skips the rest; cancelling again changes nothing, a force-cancel aborts the cleanup', async () => {
     const { conductor, kernel } = await start();
     const ran: string[] = [];
     const entered = new Map<string, () => void>();
@@ -250,7 +250,11 @@ const diamond = {
     await work;
     expect(conductor.cancel(handle.runId)).toBe(true);
     await cleanup;
-    expect(conductor.cancel(handle.runId)).toBe(true); // force: the cleanup is aborted
+    // Cancelling again (a retried request, a second user) changes nothing: the cleanup goes on.
+    expect(conductor.cancel(handle.runId)).toBe(true);
+    await new Promise((r) => setTimeout(r, 50));
+    expect(conductor.show(handle.runId).steps.find((s) => s.stepId === 'teardown')?.state).toBe('running');
+    expect(conductor.cancel(handle.runId, { force: true })).toBe(true); // GitHub's force-cancel: the cleanup is aborted
     const r = await handle.done;
     expect(r.status).toBe('cancelled');
     expect(ran.sort()).toEqual(['report', 'teardown', 'work']);

@@ -183,7 +183,7 @@ async function runWorkflow(file: string | undefined, values: CommonValues, home:
   const stop = () => {
     interrupts++;
     if (interrupts >= 3 || !current) process.exit(130);
-    conductor.cancel(current);
+    conductor.cancel(current, { force: interrupts >= 2 });
     if (!json) {
       process.stderr.write(
         interrupts === 1

@@ -127,8 +127,9 @@ export class Api {
     return ((await this.request('GET', `/runs/${encodeURIComponent(runId)}/decisions`)) as { decisions: Decision[] }).decisions;
   }
 
-  async cancelRun(runId: string): Promise<void> {
-    await this.request('POST', `/runs/${encodeURIComponent(runId)}/cancel`, {});
+  /** Cancels a run (its `always()`/`cancelled()` cleanup steps still run); `force` aborts those too. */
+  async cancelRun(runId: string, options: { force?: boolean } = {}): Promise<void> {
+    await this.request('POST', `/runs/${encodeURIComponent(runId)}/cancel`, options.force ? { force: true } : {});
   }
 
   /** A new run of an ended run: `all`, `failed` (the rest is carried over) or a step id and what follows it. */

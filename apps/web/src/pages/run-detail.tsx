@@ -151,6 +151,9 @@ export function RunDetailView({ runId, stepId }: { runId: string; stepId?: strin
   const [decisions, setDecisions] = useState<Decision[]>([]);
   const [error, setError] = useState<string>();
   const [action, setAction] = useState<{ busy?: string; message?: string; error?: string }>({});
+  // Once a cancel was asked for here, the button offers GitHub's force-cancel (aborts the cleanup).
+  const [cancelAsked, setCancelAsked] = useState(false);
+  useEffect(() => setCancelAsked(false), [runId]);
   // Answers for another run (one this page showed before a navigation) are dropped.
   const current = useRef(runId);
   current.current = runId;
@@ -203,8 +206,11 @@ export function RunDetailView({ runId, stepId }: { runId: string; stepId?: strin
         </dl>
         {run.error && <Alert tone="destructive" title={`${run.error.code}${run.error.stepId ? ` in step ${run.error.stepId}` : ''}`}>{run.error.message}</Alert>}
         <div className="flex flex-wrap gap-2">
-          <Button variant="outline" size="sm" disabled={!mayRun || !live || Boolean(action.busy)} onClick={() => void act('cancel', () => api.cancelRun(runId), 'Cancel requested.')}
-            title={mayRun ? undefined : 'needs the "run" scope'}>Cancel</Button>
+          {cancelAsked
+            ? <Button variant="outline" size="sm" data-testid="force-cancel" disabled={!mayRun || !live || Boolean(action.busy)} onClick={() => void act('cancel', () => api.cancelRun(runId, { force: true }), 'Force-cancel requested: the cleanup steps are aborted too.')}
+                title="Abort the cleanup steps (if: always() / cancelled()) too">Force cancel</Button>
+            : <Button variant="outline" size="sm" disabled={!mayRun || !live || Boolean(action.busy)} onClick={() => void act('cancel', async () => { await api.cancelRun(runId); setCancelAsked(true); }, 'Cancel requested: steps with if: always() or cancelled() still run.')}
+                title={mayRun ? undefined : 'needs the "run" scope'}>Cancel</Button>}
           {orphaned && (
             <Button variant="outline" size="sm" disabled={!mayRun || Boolean(action.busy)} onClick={() => void act('resume', () => api.resumeRun(runId), 'Resumed: finished steps are kept, the interrupted ones run again.')}
               title={mayRun ? 'No process drives this run (its server or CLI stopped): continue it here' : 'needs the "run" scope'}>Resume</Button>
