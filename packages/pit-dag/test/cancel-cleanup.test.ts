@@ -3,23 +3,14 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { SymphonyError } from '@symphony/types';
 import { cleanupWorkflow } from './fixtures/workflow.mjs';
-import { drive, harness, type Harness } from './helpers.js';
+import { harnessesPerTest, drive, harness } from './helpers.js';
 import { evaluateCondition } from '../src/expressions.js';
 import type { StartedStep } from '../src/types.js';
 
-let open: Harness[] = [];
-function h(): Harness {
-  const x = harness();
-  open.push(x);
-  return x;
-}
-afterEach(async () => {
-  for (const x of open) await x.close();
-  open = [];
-});
+const { h, keep } = harnessesPerTest();
 
 /** Resolves never; rejects with the signal's reason once the step is aborted. */
 const untilAborted = (s: StartedStep): Promise<never> =>
@@ -143,7 +134,7 @@ describe('cancel: GitHub-style cleanup steps', () => {
     await x.dag.cancel(run.runId); // forced; the process dies before `work` reports its abort
     await x.ledger.flushed();
     x = await x.reopen();
-    open.push(x);
+    keep(x);
     await x.dag.resume(run.runId);
     expect(x.dag.next(run.runId)).toEqual([]);
     const final = await x.dag.whenDone(run.runId);
@@ -158,7 +149,7 @@ describe('cancel: GitHub-style cleanup steps', () => {
     await x.dag.cancel(run.runId); // the process dies before `work` reports its abort
     await x.ledger.flushed();
     x = await x.reopen();
-    open.push(x);
+    keep(x);
     const resumed = await x.dag.resume(run.runId);
     expect(resumed.status).toBe('running');
     const ran: string[] = [];
@@ -186,7 +177,7 @@ describe.skipIf(!existsSync(join(here, '..', 'dist', 'index.js')))('cancel clean
       });
       expect(readFileSync(log, 'utf8')).toBe('exec work\nexec cleanup\n');
       const x = harness(dir, false);
-      open.push(x);
+      keep(x);
       expect(x.dag.record('r1')).toMatchObject({ status: 'running', cancelled: { reason: 'test' } });
       await x.dag.resume('r1');
       const ran: string[] = [];

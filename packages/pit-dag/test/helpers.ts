@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EventEmitter } from 'node:events';
+import { afterEach } from 'vitest';
 import { ArtifactStore, closeLedger, openLedger, type LmdbLedger } from '@symphony/pit-artifacts';
 import type { RunEvents } from '@symphony/types';
 import { createDagService } from '../src/service.js';
@@ -17,6 +18,20 @@ export interface Harness {
   /** Opens a second service over the same ledger directory (as a restarted process would). */
   reopen(): Promise<Harness>;
   close(): Promise<void>;
+}
+
+/**
+ * Harnesses closed after each test of the calling file: `h()` opens one, `keep(x)` hands over one
+ * opened otherwise (`reopen()`), so it is closed too.
+ */
+export function harnessesPerTest(): { h: () => Harness; keep: (x: Harness) => Harness } {
+  let open: Harness[] = [];
+  afterEach(async () => {
+    for (const x of open) await x.close();
+    open = [];
+  });
+  const keep = (x: Harness): Harness => (open.push(x), x);
+  return { h: () => keep(harness()), keep };
 }
 
 export function harness(dir = mkdtempSync(join(tmpdir(), 'pit-dag-')), owned = true, noSync = false): Harness {

@@ -1,17 +1,8 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { SymphonyError } from '@symphony/types';
-import { drive, harness, type Harness } from './helpers.js';
+import { harnessesPerTest, drive } from './helpers.js';
 
-let open: Harness[] = [];
-function h(): Harness {
-  const x = harness();
-  open.push(x);
-  return x;
-}
-afterEach(async () => {
-  for (const x of open) await x.close();
-  open = [];
-});
+const { h, keep } = harnessesPerTest();
 
 // a → b → d, a → c → d, and e alone.
 const wf = {
@@ -90,7 +81,7 @@ describe('pit.dag: a re-run that carries over an ended run\'s results (createRun
     const again = await x.dag.createRun(wf, { reuse: { runId: first.runId } });
     expect((await x.dag.whenDone(again.runId)).status).toBe('succeeded');
     x = await x.reopen();
-    open = [x];
+    keep(x);
     expect(x.dag.state(again.runId).steps.every((s) => s.reusedFrom === first.runId)).toBe(true);
   });
 });

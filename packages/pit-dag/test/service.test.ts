@@ -1,22 +1,13 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ArtifactStore, closeLedger, openLedger } from '@symphony/pit-artifacts';
 import { SymphonyError } from '@symphony/types';
 import { createDagService } from '../src/service.js';
-import { drive, harness, type Harness } from './helpers.js';
+import { harnessesPerTest, drive } from './helpers.js';
 
-let open: Harness[] = [];
-function h(): Harness {
-  const x = harness();
-  open.push(x);
-  return x;
-}
-afterEach(async () => {
-  for (const x of open) await x.close();
-  open = [];
-});
+const { h, keep } = harnessesPerTest();
 
 const diamond = {
   name: 'diamond',
@@ -237,7 +228,7 @@ describe('pit.dag: driving a run', () => {
     x.dag.next(run.runId);
     await x.ledger.flushed();
     x = await x.reopen();
-    open.push(x);
+    keep(x);
     await x.dag.resume(run.runId);
     const again = x.dag.next(run.runId);
     expect(again.map((s) => s.stepId)).toEqual(['c']);
@@ -305,7 +296,7 @@ describe('pit.dag: resume after a restart', () => {
     x.dag.next(run.runId); // b is running when the "process" stops
     await x.ledger.flushed();
     x = await x.reopen();
-    open.push(x);
+    keep(x);
     const [resumed, again] = await Promise.all([x.dag.resume(run.runId), x.dag.resume(run.runId)]);
     expect(again).toEqual(resumed); // one resume, shared
     expect(resumed.steps.map((s) => s.state)).toEqual(['done', 'ready', 'pending']);
@@ -338,7 +329,7 @@ describe('pit.dag: resume after a restart', () => {
     await x.dag.fail(second.runId, 'a', new Error('flaky')); // waits 60 s, then the process dies
     await x.ledger.flushed();
     x = await x.reopen();
-    open.push(x);
+    keep(x);
     const resumed = await x.dag.resume(second.runId);
     expect(resumed.steps[0]).toMatchObject({ state: 'ready', attempts: 1, error: { code: 'E_STEP_FAILED' } });
     expect(x.dag.next(second.runId)[0]?.attempt).toBe(2);
@@ -352,7 +343,7 @@ describe('pit.dag: resume after a restart', () => {
     // Three host crashes (the default bound): each time the step runs again as attempt 1.
     for (let crash = 1; crash <= 3; crash++) {
       x = await x.reopen();
-      open.push(x);
+      keep(x);
       await x.dag.resume(run.runId);
       const again = x.dag.next(run.runId, 1);
       expect(again[0]).toMatchObject({ stepId: 'a', attempt: 1 });
@@ -361,7 +352,7 @@ describe('pit.dag: resume after a restart', () => {
     }
     // The fourth interruption ends it: E_INTERRUPTED, the run fails.
     x = await x.reopen();
-    open.push(x);
+    keep(x);
     await x.dag.resume(run.runId);
     const final = await x.dag.whenDone(run.runId);
     expect(final.status).toBe('failed');
@@ -395,7 +386,7 @@ describe('pit.dag: group commit and pipelined release', () => {
     expect(ends).toEqual([...workflow.steps.map((s) => s.id), 'run:end']);
     // All of it is in the ledger, as a restarted process sees it.
     const y = await x.reopen();
-    open.push(y);
+    keep(y);
     const state = y.dag.state(run.runId);
     expect(state.status).toBe('succeeded');
     expect(state.steps.every((s) => s.state === 'done' && s.output)).toBe(true);

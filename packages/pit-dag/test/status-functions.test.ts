@@ -1,17 +1,8 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { SymphonyError } from '@symphony/types';
-import { drive, harness, type Harness } from './helpers.js';
+import { harnessesPerTest, drive } from './helpers.js';
 
-let open: Harness[] = [];
-function h(): Harness {
-  const x = harness();
-  open.push(x);
-  return x;
-}
-afterEach(async () => {
-  for (const x of open) await x.close();
-  open = [];
-});
+const { h, keep } = harnessesPerTest();
 
 const fails = (id: string) => (s: { stepId: string }) => {
   if (s.stepId === id) throw new SymphonyError('E_STEP_FAILED', `${id} broke`);
@@ -111,7 +102,7 @@ describe('status functions wired to the run (GitHub semantics)', () => {
     expect(x.dag.ready(run.runId)).toEqual(['cleanup']);
     await x.ledger.flushed();
     x = await x.reopen(); // the process dies before cleanup starts
-    open.push(x);
+    keep(x);
     const resumed = await x.dag.resume(run.runId);
     expect(states(resumed)).toMatchObject({ a: 'failed', b: 'skipped', cleanup: 'ready' });
     const final = await drive(x.dag, run.runId, (s) => s.stepId);
